@@ -1,0 +1,319 @@
+#include "config/loader.hpp"
+
+#include <boost/url/parse.hpp>
+#include <charconv>
+#include <set>
+
+#include "config/yaml_reader.hpp"
+
+namespace infergate::config {
+
+std::string Address::authority() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+bool parseAddress(const std::string& text, Address& out, std::string& error) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      error = "expected [ipv6]:port, got '" + text + "'";
+      return false;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) {
+      error = "expected host:port, got '" + text + "'";
+      return false;
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (host.empty() || port.empty() || ec != std::errc{} || ptr != port.data() + port.size() || value > 65535) {
+    error = "expected host:port with a port between 0 and 65535, got '" + text + "'";
+    return false;
+  }
+  out.host = host;
+  out.port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+namespace {
+
+bool isToken(const std::string& s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c <= 32 || c >= 127) return false;
+    if (std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
+bool iequals(const std::string& a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+// Headers the gateway owns: injecting them would break framing or routing.
+bool reservedHeader(const std::string& name) {
+  for (std::string_view r : {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
+                             "te", "trailer", "proxy-connection", "expect"})
+    if (iequals(name, r)) return true;
+  return false;
+}
+
+class Loader {
+ public:
+  Loader(const std::string& source, const EnvLookup& env, LoadResult& result)
+      : result_(result), reader_(source, env, result.errors) {
+    result_.config.source = source;
+  }
+
+  void load(const YAML::Node& root) {
+    if (!root || root.IsNull()) {
+      reader_.error(root, "config is empty");
+      return;
+    }
+    if (!reader_.checkMap(root, "config", {"server", "admin", "backends", "routes"})) return;
+    if (auto n = root["server"]) server(n);
+    if (auto n = root["admin"]) admin(n);
+    if (auto n = root["backends"]) backends(n);
+    else reader_.error(root, "config needs a 'backends' list");
+    if (auto n = root["routes"]) routes(n);
+    else reader_.error(root, "config needs a 'routes' list");
+    crossChecks(root);
+  }
+
+ private:
+  void server(const YAML::Node& n) {
+    auto& s = result_.config.server;
+    if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_timeout", "limits", "timeouts"})) return;
+    reader_.readAddress(n, "listen", s.listen);
+    reader_.readUnsigned(n, "workers", s.workers, 1024);
+    reader_.readDuration(n, "drain_timeout", s.drain_timeout);
+    if (auto l = n["limits"]; l && reader_.checkMap(l, "server.limits", {"max_body", "max_header"})) {
+      reader_.readSize(l, "max_body", s.limits.max_body_bytes);
+      reader_.readSize(l, "max_header", s.limits.max_header_bytes);
+      if (s.limits.max_header_bytes < 1024) reader_.error(l, "server.limits.max_header must be at least 1KiB");
+      if (s.limits.max_body_bytes == 0) reader_.error(l, "server.limits.max_body must be positive");
+    }
+    if (auto t = n["timeouts"];
+        t && reader_.checkMap(t, "server.timeouts", {"header_read", "body_read", "keepalive_idle"})) {
+      reader_.readDuration(t, "header_read", s.timeouts.header_read);
+      reader_.readDuration(t, "body_read", s.timeouts.body_read);
+      reader_.readDuration(t, "keepalive_idle", s.timeouts.keepalive_idle);
+      positive(t, "server.timeouts.header_read", s.timeouts.header_read);
+      positive(t, "server.timeouts.body_read", s.timeouts.body_read);
+      positive(t, "server.timeouts.keepalive_idle", s.timeouts.keepalive_idle);
+    }
+  }
+
+  void admin(const YAML::Node& n) {
+    if (!reader_.checkMap(n, "admin", {"listen"})) return;
+    reader_.readAddress(n, "listen", result_.config.admin.listen);
+  }
+
+  void positive(const YAML::Node& at, const std::string& what, Duration d) {
+    if (d.count() <= 0) reader_.error(at, what + " must be greater than 0");
+  }
+
+  void backends(const YAML::Node& n) {
+    if (!reader_.checkSequence(n, "backends")) return;
+    if (n.size() == 0) reader_.error(n, "backends must list at least one backend");
+    for (const auto& b : n) backend(b);
+  }
+
+  void backend(const YAML::Node& n) {
+    BackendConfig b;
+    if (!reader_.checkMap(n, "backend", {"name", "endpoints", "headers", "timeouts", "pool"})) return;
+    reader_.readString(n, "name", b.name);
+    if (b.name.empty()) reader_.error(n, "backend needs a non-empty 'name'");
+    if (auto e = n["endpoints"]; e && reader_.checkSequence(e, "backend.endpoints")) {
+      for (const auto& item : e) endpoint(item, b);
+      if (e.size() == 0) reader_.error(e, "backend '" + b.name + "' must list at least one endpoint");
+    } else if (!e) {
+      reader_.error(n, "backend '" + b.name + "' needs 'endpoints'");
+    }
+    if (auto h = n["headers"]) headers(h, b);
+    if (auto t = n["timeouts"];
+        t && reader_.checkMap(t, "backend.timeouts", {"connect", "first_token", "idle", "total"})) {
+      reader_.readDuration(t, "connect", b.timeouts.connect);
+      reader_.readDuration(t, "first_token", b.timeouts.first_token);
+      reader_.readDuration(t, "idle", b.timeouts.idle);
+      reader_.readDuration(t, "total", b.timeouts.total);
+      positive(t, "backend.timeouts.connect", b.timeouts.connect);
+      positive(t, "backend.timeouts.first_token", b.timeouts.first_token);
+      positive(t, "backend.timeouts.idle", b.timeouts.idle);
+      positive(t, "backend.timeouts.total", b.timeouts.total);
+    }
+    if (auto p = n["pool"]; p && reader_.checkMap(p, "backend.pool", {"max_idle", "idle_ttl"})) {
+      unsigned maxIdle = static_cast<unsigned>(b.pool.max_idle_per_endpoint);
+      reader_.readUnsigned(p, "max_idle", maxIdle, 100000);
+      b.pool.max_idle_per_endpoint = maxIdle;
+      reader_.readDuration(p, "idle_ttl", b.pool.idle_ttl);
+    }
+    result_.config.backends.push_back(std::move(b));
+  }
+
+  void endpoint(const YAML::Node& n, BackendConfig& b) {
+    if (!reader_.checkMap(n, "endpoint", {"url"})) return;
+    std::string url;
+    if (!n["url"]) {
+      reader_.error(n, "endpoint needs a 'url' such as http://127.0.0.1:8000");
+      return;
+    }
+    if (!reader_.scalar(n["url"], "url", url)) return;
+    auto parsed = boost::urls::parse_absolute_uri(url);
+    if (!parsed) {
+      reader_.error(n["url"], "invalid endpoint url '" + url + "'");
+      return;
+    }
+    if (parsed->scheme() != "http") {
+      reader_.error(n["url"], "endpoint url '" + url + "': only http:// upstreams are supported");
+      return;
+    }
+    if (!parsed->has_port() || parsed->port_number() == 0) {
+      reader_.error(n["url"], "endpoint url '" + url + "' needs an explicit non-zero port");
+      return;
+    }
+    if (!(parsed->encoded_path().empty() || parsed->encoded_path() == "/") || parsed->has_query()) {
+      reader_.error(n["url"], "endpoint url '" + url + "' must not have a path or query");
+      return;
+    }
+    EndpointConfig e;
+    std::string host(parsed->encoded_host());
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    e.address = Address{host, parsed->port_number()};
+    b.endpoints.push_back(std::move(e));
+  }
+
+  void headers(const YAML::Node& n, BackendConfig& b) {
+    if (!n.IsMap()) {
+      reader_.error(n, "backend.headers must be a mapping of header name to value");
+      return;
+    }
+    for (const auto& kv : n) {
+      std::string name = kv.first.Scalar();
+      std::string value;
+      if (!isToken(name)) {
+        reader_.error(kv.first, "invalid header name '" + name + "'");
+        continue;
+      }
+      if (reservedHeader(name)) {
+        reader_.error(kv.first, "header '" + name + "' is managed by the gateway and cannot be injected");
+        continue;
+      }
+      if (!reader_.scalar(kv.second, "header " + name, value)) continue;
+      if (value.find_first_of("\r\n") != std::string::npos || value.find('\0') != std::string::npos) {
+        // Do not echo the value: it is likely a secret.
+        reader_.error(kv.second, "header '" + name + "' value contains a line break or NUL");
+        continue;
+      }
+      b.headers.push_back({name, value});
+    }
+  }
+
+  void routes(const YAML::Node& n) {
+    if (!reader_.checkSequence(n, "routes")) return;
+    if (n.size() == 0) reader_.error(n, "routes must list at least one route");
+    for (const auto& r : n) route(r);
+  }
+
+  void route(const YAML::Node& n) {
+    RouteConfig r;
+    if (!reader_.checkMap(n, "route", {"name", "path_prefix", "models", "backend", "rename_model"})) return;
+    reader_.readString(n, "name", r.name);
+    if (r.name.empty()) reader_.error(n, "route needs a non-empty 'name'");
+    reader_.readString(n, "path_prefix", r.path_prefix);
+    if (r.path_prefix.empty() || r.path_prefix.front() != '/')
+      reader_.error(n["path_prefix"] ? n["path_prefix"] : n, "route '" + r.name + "': path_prefix must start with '/'");
+    reader_.readStringList(n, "models", r.models);
+    for (const auto& m : r.models)
+      if (m.empty()) reader_.error(n["models"], "route '" + r.name + "': model patterns must not be empty");
+    reader_.readString(n, "backend", r.backend);
+    if (r.backend.empty()) reader_.error(n, "route '" + r.name + "' needs a 'backend'");
+    if (auto rm = n["rename_model"]) {
+      reader_.readString(n, "rename_model", r.rename_model);
+      if (r.rename_model.empty()) reader_.error(rm, "route '" + r.name + "': rename_model must not be empty");
+      else if (r.rename_model.find_first_of("\"\\") != std::string::npos || 
+               std::any_of(r.rename_model.begin(), r.rename_model.end(), [](unsigned char c) { return c < 0x20; }))
+        reader_.error(rm, "route '" + r.name + "': rename_model must not contain quotes, backslashes or control characters");
+    }
+    routeNodes_.push_back(n);
+    result_.config.routes.push_back(std::move(r));
+  }
+
+  void crossChecks(const YAML::Node& root) {
+    auto& c = result_.config;
+    std::set<std::string> names;
+    for (const auto& b : c.backends)
+      if (!b.name.empty() && !names.insert(b.name).second)
+        reader_.error(root["backends"], "duplicate backend name '" + b.name + "'");
+    std::set<std::string> routeNames;
+    for (std::size_t i = 0; i < c.routes.size(); ++i) {
+      auto& r = c.routes[i];
+      if (!r.name.empty() && !routeNames.insert(r.name).second)
+        reader_.error(routeNodes_[i], "duplicate route name '" + r.name + "'");
+      bool found = false;
+      for (std::size_t b = 0; b < c.backends.size(); ++b)
+        if (c.backends[b].name == r.backend) {
+          r.backend_index = b;
+          found = true;
+        }
+      if (!found && !r.backend.empty())
+        reader_.error(routeNodes_[i]["backend"], "route '" + r.name + "' names unknown backend '" + r.backend + "'");
+    }
+    if (c.server.listen.host == c.admin.listen.host && c.server.listen.port == c.admin.listen.port &&
+        c.server.listen.port != 0)
+      reader_.error(root["admin"] ? root["admin"] : root, "admin.listen must differ from server.listen");
+  }
+
+  LoadResult& result_;
+  YamlReader reader_;
+  std::vector<YAML::Node> routeNodes_;
+};
+
+}  // namespace
+
+LoadResult loadString(const std::string& yaml, const std::string& source, const EnvLookup& env) {
+  LoadResult result;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    result.errors.push_back(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                            ": " + e.msg);
+    return result;
+  }
+  try {
+    Loader(source, env, result).load(root);
+  } catch (const YAML::Exception& e) {
+    result.errors.push_back(source + ": " + e.what());
+  }
+  return result;
+}
+
+LoadResult loadFile(const std::string& path, const EnvLookup& env) {
+  std::string text;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[8192];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    std::fclose(f);
+  } else {
+    LoadResult result;
+    result.errors.push_back(path + ": cannot open config file");
+    return result;
+  }
+  return loadString(text, path, env);
+}
+
+}  // namespace infergate::config

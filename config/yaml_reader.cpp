@@ -1,0 +1,126 @@
+#include "config/yaml_reader.hpp"
+
+#include <charconv>
+
+#include "config/loader.hpp"
+#include "config/units.hpp"
+
+namespace infergate::config {
+
+void YamlReader::error(const YAML::Mark& at, const std::string& message) {
+  if (at.is_null()) {
+    errors_.push_back(source_ + ": " + message);
+    return;
+  }
+  errors_.push_back(source_ + ":" + std::to_string(at.line + 1) + ":" + std::to_string(at.column + 1) + ": " +
+                    message);
+}
+
+void YamlReader::error(const YAML::Node& at, const std::string& message) { error(at.Mark(), message); }
+
+bool YamlReader::checkMap(const YAML::Node& node, const std::string& what,
+                          std::initializer_list<const char*> allowed) {
+  if (!node.IsMap()) {
+    error(node, what + " must be a mapping");
+    return false;
+  }
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    bool known = false;
+    for (const char* a : allowed)
+      if (key == a) known = true;
+    if (!known) {
+      std::string list;
+      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      error(kv.first, "unknown key '" + key + "' in " + what + " (expected one of: " + list + ")");
+    }
+  }
+  return true;
+}
+
+bool YamlReader::checkSequence(const YAML::Node& node, const std::string& what) {
+  if (!node.IsSequence()) {
+    error(node, what + " must be a list");
+    return false;
+  }
+  return true;
+}
+
+bool YamlReader::scalar(const YAML::Node& node, const std::string& what, std::string& out) {
+  if (!node.IsScalar()) {
+    error(node, what + " must be a scalar value");
+    return false;
+  }
+  auto result = interpolate(node.Scalar(), env_);
+  if (!result.error.empty()) {
+    error(node, what + ": " + result.error);
+    return false;
+  }
+  out = std::move(result.value);
+  return true;
+}
+
+void YamlReader::readString(const YAML::Node& map, const char* key, std::string& out) {
+  auto node = map[key];
+  if (!node) return;
+  scalar(node, key, out);
+}
+
+void YamlReader::readUnsigned(const YAML::Node& map, const char* key, unsigned& out, unsigned max) {
+  auto node = map[key];
+  std::string text;
+  if (!node || !scalar(node, key, text)) return;
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || value > max) {
+    error(node, std::string(key) + " must be an integer between 0 and " + std::to_string(max) + ", got '" + text +
+                    "'");
+    return;
+  }
+  out = value;
+}
+
+void YamlReader::readSize(const YAML::Node& map, const char* key, std::size_t& out) {
+  auto node = map[key];
+  std::string text;
+  if (!node || !scalar(node, key, text)) return;
+  auto size = parseSize(text);
+  if (!size) {
+    error(node, std::string(key) + " must be a size such as 512, 16KiB or 8MiB, got '" + text + "'");
+    return;
+  }
+  out = *size;
+}
+
+void YamlReader::readDuration(const YAML::Node& map, const char* key, Duration& out) {
+  auto node = map[key];
+  std::string text;
+  if (!node || !scalar(node, key, text)) return;
+  auto d = parseDuration(text);
+  if (!d) {
+    error(node, std::string(key) + " must be a duration such as 250ms, 30s, 5m or 1h, got '" + text + "'");
+    return;
+  }
+  out = *d;
+}
+
+void YamlReader::readAddress(const YAML::Node& map, const char* key, Address& out) {
+  auto node = map[key];
+  std::string text;
+  if (!node || !scalar(node, key, text)) return;
+  std::string why;
+  if (!parseAddress(text, out, why)) error(node, std::string(key) + ": " + why);
+}
+
+void YamlReader::readStringList(const YAML::Node& map, const char* key, std::vector<std::string>& out) {
+  auto node = map[key];
+  if (!node) return;
+  if (!checkSequence(node, key)) return;
+  out.clear();
+  for (const auto& item : node) {
+    std::string text;
+    if (scalar(item, key, text)) out.push_back(std::move(text));
+  }
+}
+
+}  // namespace infergate::config

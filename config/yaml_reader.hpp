@@ -1,0 +1,45 @@
+#pragma once
+// Typed, position-aware access to yaml-cpp nodes. Collects errors instead of
+// throwing so that one --check run reports every problem in a file.
+#include <yaml-cpp/yaml.h>
+
+#include <cstddef>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/env_interpolation.hpp"
+
+namespace infergate::config {
+
+class YamlReader {
+ public:
+  YamlReader(std::string source, const EnvLookup& env, std::vector<std::string>& errors)
+      : source_(std::move(source)), env_(env), errors_(errors) {}
+
+  void error(const YAML::Node& at, const std::string& message);
+  void error(const YAML::Mark& at, const std::string& message);
+
+  // True when `node` is a map; reports every key not in `allowed`.
+  bool checkMap(const YAML::Node& node, const std::string& what, std::initializer_list<const char*> allowed);
+  bool checkSequence(const YAML::Node& node, const std::string& what);
+
+  // Each reader leaves `out` untouched when the key is absent (the default stays).
+  void readString(const YAML::Node& map, const char* key, std::string& out);
+  void readUnsigned(const YAML::Node& map, const char* key, unsigned& out, unsigned max);
+  void readSize(const YAML::Node& map, const char* key, std::size_t& out);
+  void readDuration(const YAML::Node& map, const char* key, Duration& out);
+  void readAddress(const YAML::Node& map, const char* key, Address& out);
+  void readStringList(const YAML::Node& map, const char* key, std::vector<std::string>& out);
+
+  // The interpolated text of a scalar, or false (with an error) if it is not one.
+  bool scalar(const YAML::Node& node, const std::string& what, std::string& out);
+
+ private:
+  std::string source_;
+  const EnvLookup& env_;
+  std::vector<std::string>& errors_;
+};
+
+}  // namespace infergate::config

@@ -1,0 +1,37 @@
+#pragma once
+// The admin listener: a separate address (loopback by default) for health and
+// readiness now, and metrics and admin endpoints later. Runs on the control
+// thread, never on a worker, so a slow scrape cannot delay proxied requests.
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace infergate {
+
+struct AdminResponse {
+  unsigned status = 200;
+  std::string contentType = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+class AdminServer {
+ public:
+  AdminServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& listen);
+  void start();
+  void stop();
+  boost::asio::ip::tcp::endpoint localEndpoint() const { return acceptor_.local_endpoint(); }
+  void setReady(bool ready) { ready_.store(ready); }
+  bool ready() const { return ready_.load(); }
+  AdminResponse handle(std::string_view method, std::string_view path) const;
+
+ private:
+  void accept();
+  boost::asio::io_context& io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace infergate

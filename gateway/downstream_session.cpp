@@ -1,0 +1,396 @@
+#include "gateway/downstream_session.hpp"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <cstdio>
+
+#include "gateway/header_rules.hpp"
+#include "gateway/http_framing.hpp"
+#include "gateway/message_writer.hpp"
+#include "gateway/worker.hpp"
+
+namespace infergate {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+
+namespace {
+constexpr std::size_t kReadChunk = 16 * 1024;
+// Pipelined bytes the session buffers while a request is in flight; past this it
+// stops reading and TCP flow control pushes back on the client.
+constexpr std::size_t kMaxPipelinedBytes = 256 * 1024;
+constexpr std::chrono::milliseconds kLingerTime{1000};
+}  // namespace
+
+DownstreamSession::DownstreamSession(Worker& worker, asio::ip::tcp::socket socket)
+    : worker_(worker),
+      socket_(std::move(socket)),
+      deadline_(
+          socket_.get_executor(), [this] { return std::shared_ptr<void>(shared_from_this()); },
+          [this] { onDeadline(); }),
+      relay_(*this) {}
+
+DownstreamSession::~DownstreamSession() {
+  if (registered_) worker_.unregisterSession(registration_);
+}
+
+void DownstreamSession::start() {
+  registration_ = worker_.registerSession(this);
+  registered_ = true;
+  error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  auto remote = socket_.remote_endpoint(ec);
+  clientAddress_ = ec ? "unknown" : remote.address().to_string();
+  readHead();
+}
+
+void DownstreamSession::onDrain() {
+  // An idle keep-alive connection is closed now; one with a request under way
+  // finishes it and closes afterwards (endRequest checks draining()).
+  if (state_ == State::ReadingHead && buffer_.size() == 0) closeNow();
+}
+
+std::string_view DownstreamSession::bufferView() const {
+  auto data = buffer_.data();
+  return {static_cast<const char*>(data.data()), data.size()};
+}
+
+// ---- request head -----------------------------------------------------------
+
+void DownstreamSession::readHead() {
+  state_ = State::ReadingHead;
+  // RFC 9112 §2.2: ignore empty lines before a request line.
+  while (buffer_.size() >= 2 && bufferView().substr(0, 2) == "\r\n") buffer_.consume(2);
+  auto data = bufferView();
+  if (auto end = framing::findHeadEnd(data, scanned_)) {
+    scanned_ = 0;
+    parseHead(end);
+    return;
+  }
+  scanned_ = data.size();
+  const auto& limits = worker_.runtime().config.server.limits;
+  if (data.size() > limits.max_header_bytes) {
+    replyError(errorFor(FailureCause::HeaderTooLarge), true);
+    return;
+  }
+  const auto& timeouts = worker_.runtime().config.server.timeouts;
+  if (data.empty()) {
+    if (worker_.draining()) {
+      closeNow();
+      return;
+    }
+    headStarted_ = false;
+    armTimer(TimerKind::KeepAliveIdle, timeouts.keepalive_idle);
+  } else if (!headStarted_) {
+    // The header clock starts at the request's first byte and is not extended by
+    // later bytes, so a client trickling a header cannot hold the connection.
+    headStarted_ = true;
+    armTimer(TimerKind::Header, timeouts.header_read);
+  }
+  socket_.async_read_some(buffer_.prepare(kReadChunk),
+                          [self = shared_from_this()](error_code ec, std::size_t n) { self->onHeadRead(ec, n); });
+}
+
+void DownstreamSession::onHeadRead(error_code ec, std::size_t bytes) {
+  if (state_ != State::ReadingHead) return;  // timed out or closed meanwhile
+  buffer_.commit(bytes);
+  if (ec) {
+    closeNow();
+    return;
+  }
+  readHead();
+}
+
+void DownstreamSession::parseHead(std::size_t headLength) {
+  headStarted_ = false;
+  deadline_.clear();
+  requestId_.clear();
+  auto head = bufferView().substr(0, headLength);
+  const auto& limits = worker_.runtime().config.server.limits;
+  if (headLength > limits.max_header_bytes) {
+    replyError(errorFor(FailureCause::HeaderTooLarge), true);
+    return;
+  }
+  if (framing::hasObsFold(head)) {
+    replyError(errorFor(FailureCause::ClientInvalidRequest, "Folded header lines are not allowed."), true);
+    return;
+  }
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  parser_->body_limit(limits.max_body_bytes);
+  parser_->eager(false);
+  error_code ec;
+  auto used = parser_->put(asio::buffer(head.data(), head.size()), ec);
+  if (ec || !parser_->is_header_done()) {
+    if (ec == http::error::header_limit) replyError(errorFor(FailureCause::HeaderTooLarge), true);
+    else if (ec == http::error::body_limit) replyError(errorFor(FailureCause::RequestTooLarge), true);
+    else replyError(errorFor(FailureCause::ClientInvalidRequest, "Malformed HTTP request."), true);
+    return;
+  }
+  buffer_.consume(used);
+  auto& request = parser_->get();
+  if (auto why = framing::checkRequestHeader(request.base()); !why.empty()) {
+    replyError(errorFor(FailureCause::ClientInvalidRequest, std::move(why)), true);
+    return;
+  }
+  if (auto id = request["x-request-id"]; headers::acceptableRequestId(id)) requestId_.assign(id);
+  else worker_.requestIds().next(requestId_);
+
+  if (auto length = parser_->content_length()) {
+    if (*length > limits.max_body_bytes) {
+      replyError(errorFor(FailureCause::RequestTooLarge), true);
+      return;
+    }
+    // Room for simdjson's padding now, so the body is never copied to parse it.
+    request.body().reserve(static_cast<std::size_t>(*length) + simdjson::SIMDJSON_PADDING);
+  }
+  if (boost::beast::iequals(request[http::field::expect], "100-continue") && !parser_->is_done()) {
+    state_ = State::WritingReply;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(socket_, asio::buffer(kContinue), [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec) self->closeNow();
+      else self->readBody();
+    });
+    return;
+  }
+  readBody();
+}
+
+// ---- request body -----------------------------------------------------------
+
+void DownstreamSession::readBody() {
+  state_ = State::ReadingBody;
+  parser_->eager(true);
+  while (!parser_->is_done()) {
+    if (buffer_.size() > 0) {
+      error_code ec;
+      auto used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (!ec) continue;
+      if (ec == http::error::body_limit) {
+        replyError(errorFor(FailureCause::RequestTooLarge), true);
+        return;
+      }
+      if (ec != http::error::need_more) {
+        replyError(errorFor(FailureCause::ClientInvalidRequest, "Malformed request body framing."), true);
+        return;
+      }
+    }
+    if (!deadline_.enabled()) armTimer(TimerKind::Body, worker_.runtime().config.server.timeouts.body_read);
+    socket_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](error_code ec, std::size_t n) { self->onBodyRead(ec, n); });
+    return;
+  }
+  deadline_.clear();
+  dispatch();
+}
+
+void DownstreamSession::onBodyRead(error_code ec, std::size_t bytes) {
+  if (state_ != State::ReadingBody) return;
+  buffer_.commit(bytes);
+  if (ec) {
+    closeNow();
+    return;
+  }
+  readBody();
+}
+
+// ---- routing and proxying ----------------------------------------------------
+
+void DownstreamSession::dispatch() {
+  auto& request = parser_->get();
+  const bool draining = worker_.draining();
+  keepAlive_ = request.keep_alive() && !draining;
+  const auto target = request.target();
+  const auto path = target.substr(0, target.find('?'));
+
+  const std::string* model = nullptr;
+  facts_.reset();
+  if (request.method() == http::verb::post && isJsonApiPath(path)) {
+    extractRequestFacts(worker_.jsonParser(), request.body(), facts_);
+    if (!facts_.isJson) {
+      auto reply = errorFor(FailureCause::ClientInvalidRequest, facts_.error);
+      reply.param = facts_.errorParam;
+      replyError(std::move(reply), !keepAlive_);
+      return;
+    }
+    if (facts_.hasModel) model = &facts_.model;
+  }
+  const auto* route = worker_.runtime().router->match(path, model);
+  if (route == nullptr) {
+    auto reply = errorFor(FailureCause::NoRoute);
+    if (model != nullptr) reply.param = "model";
+    replyError(std::move(reply), !keepAlive_);
+    return;
+  }
+  state_ = State::Proxying;
+  startMonitor();
+  ProxyRequest proxy;
+  proxy.message = &request;
+  proxy.route = route;
+  proxy.backend = &worker_.runtime().backends[route->backend_index];
+  proxy.facts = &facts_;
+  proxy.requestId = requestId_;
+  proxy.clientAddress = clientAddress_;
+  proxy.isHead = request.method() == http::verb::head;
+  proxy.clientHttp10 = request.version() == 10;
+  proxy.keepAlive = keepAlive_;
+  relay_.start(proxy);
+}
+
+void DownstreamSession::onRelayFinished(const RelayOutcome& outcome) {
+  if (outcome.cause == FailureCause::ClientDisconnect) {
+    closeNow();
+    return;
+  }
+  if (!outcome.responseStarted && outcome.cause != FailureCause::None) {
+    replyError(errorFor(outcome.cause), !keepAlive_);
+    return;
+  }
+  if (outcome.cause != FailureCause::None) logFailure(errorFor(outcome.cause));
+  endRequest(outcome.closeDownstream || !keepAlive_);
+}
+
+// The client-side read kept open while a request is in flight: EOF or an error
+// means the client is gone; bytes are pipelined requests, kept for later.
+void DownstreamSession::startMonitor() {
+  if (monitorActive_ || buffer_.size() >= kMaxPipelinedBytes) return;
+  monitorActive_ = true;
+  socket_.async_read_some(buffer_.prepare(kReadChunk),
+                          [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); });
+}
+
+void DownstreamSession::onMonitorRead(error_code ec, std::size_t bytes) {
+  monitorActive_ = false;
+  buffer_.commit(bytes);
+  if (state_ == State::Closed) return;
+  if (state_ == State::Closing) {
+    if (ec) closeNow();
+    else lingerRead();
+    return;
+  }
+  if (state_ == State::AwaitingMonitor) {
+    // The request finished and the read was cancelled to hand the socket back.
+    if (ec && ec != asio::error::operation_aborted) closeNow();
+    else readHead();
+    return;
+  }
+  if (ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (relay_.active()) relay_.abortClientGone();
+    else closeNow();  // a local reply was being written
+    return;
+  }
+  startMonitor();
+}
+
+// ---- local replies and connection end ----------------------------------------
+
+void DownstreamSession::logFailure(const ErrorReply& reply) {
+  // One line per failed request; never headers or bodies (they may carry secrets).
+  std::fprintf(stderr,
+               "infergate: level=warn request_id=%s client=%s status=%u cause=%.*s msg=\"%s\"\n",
+               requestId_.empty() ? "-" : requestId_.c_str(), clientAddress_.c_str(), reply.status,
+               static_cast<int>(causeName(reply.cause).size()), causeName(reply.cause).data(), reply.message.c_str());
+}
+
+void DownstreamSession::replyError(ErrorReply reply, bool close) {
+  logFailure(reply);
+  if (requestId_.empty()) worker_.requestIds().next(requestId_);
+  writer::localReply(reply_, reply.status, requestId_, "application/json", openaiErrorBody(reply), close);
+  if (state_ != State::Proxying) deadline_.clear();
+  state_ = State::WritingReply;
+  // A reply must not wait forever on a client that does not read.
+  armTimer(TimerKind::Body, worker_.runtime().config.server.timeouts.body_read);
+  asio::async_write(socket_, asio::buffer(reply_), [self = shared_from_this(), close](error_code ec, std::size_t) {
+    self->onReplyWritten(ec, close);
+  });
+}
+
+void DownstreamSession::onReplyWritten(error_code ec, bool close) {
+  if (state_ != State::WritingReply) return;
+  deadline_.clear();
+  if (ec) {
+    closeNow();
+    return;
+  }
+  endRequest(close);
+}
+
+void DownstreamSession::endRequest(bool close) {
+  parser_.reset();
+  if (close || worker_.draining()) {
+    closeGracefully();
+    return;
+  }
+  if (monitorActive_) {
+    // Hand the socket back to the head reader once the monitor read returns.
+    state_ = State::AwaitingMonitor;
+    error_code ignored;
+    socket_.cancel(ignored);
+    return;
+  }
+  readHead();
+}
+
+void DownstreamSession::armTimer(TimerKind kind, std::chrono::milliseconds after) {
+  timerKind_ = kind;
+  deadline_.setAfter(after);
+}
+
+void DownstreamSession::onDeadline() {
+  switch (timerKind_) {
+    case TimerKind::KeepAliveIdle:
+    case TimerKind::Linger:
+      closeNow();
+      return;
+    case TimerKind::Header:
+      if (state_ == State::ReadingHead) {
+        socket_.cancel();
+        replyError(errorFor(FailureCause::HeaderTimeout), true);
+      }
+      return;
+    case TimerKind::Body:
+      if (state_ == State::ReadingBody) {
+        socket_.cancel();
+        replyError(errorFor(FailureCause::BodyTimeout), true);
+      } else {
+        closeNow();  // a reply the client would not read
+      }
+      return;
+  }
+}
+
+// Half-close and drain what the client still sends, so that closing does not
+// reset the connection and destroy the reply in flight (lingering close).
+void DownstreamSession::closeGracefully() {
+  if (state_ == State::Closed || state_ == State::Closing) return;
+  state_ = State::Closing;
+  error_code ignored;
+  socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+  armTimer(TimerKind::Linger, kLingerTime);
+  if (!monitorActive_) lingerRead();  // else the monitor read turns into the linger read
+}
+
+void DownstreamSession::lingerRead() {
+  buffer_.clear();
+  socket_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t) {
+    if (ec || self->state_ != State::Closing) {
+      self->closeNow();
+      return;
+    }
+    self->lingerRead();
+  });
+}
+
+void DownstreamSession::closeNow() {
+  if (state_ == State::Closed) return;
+  state_ = State::Closed;
+  deadline_.cancel();
+  error_code ignored;
+  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace infergate

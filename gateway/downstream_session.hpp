@@ -1,0 +1,84 @@
+#pragma once
+// One client connection: reads requests (keep-alive, pipelined requests answered
+// in order), enforces limits, timeouts and framing rules, answers locally when it
+// must, and hands routed requests to its Relay. While a request is in flight it
+// keeps a read pending on the client socket, so a client that goes away is seen
+// at once and its upstream connection is closed.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/errors.hpp"
+#include "gateway/lazy_deadline.hpp"
+#include "gateway/relay.hpp"
+#include "gateway/request_facts.hpp"
+
+namespace infergate {
+
+class Worker;
+
+class DownstreamSession : public std::enable_shared_from_this<DownstreamSession> {
+ public:
+  DownstreamSession(Worker& worker, boost::asio::ip::tcp::socket socket);
+  ~DownstreamSession();
+  DownstreamSession(const DownstreamSession&) = delete;
+  DownstreamSession& operator=(const DownstreamSession&) = delete;
+
+  void start();
+  void onDrain();
+
+  // For the Relay.
+  boost::asio::ip::tcp::socket& socket() { return socket_; }
+  Worker& worker() { return worker_; }
+  void onRelayFinished(const RelayOutcome& outcome);
+
+ private:
+  enum class State { ReadingHead, ReadingBody, Proxying, WritingReply, AwaitingMonitor, Closing, Closed };
+  enum class TimerKind { KeepAliveIdle, Header, Body, Linger };
+
+  void readHead();
+  void onHeadRead(boost::system::error_code ec, std::size_t bytes);
+  void parseHead(std::size_t headLength);
+  void readBody();
+  void onBodyRead(boost::system::error_code ec, std::size_t bytes);
+  void dispatch();
+  void replyError(ErrorReply reply, bool close);
+  void onReplyWritten(boost::system::error_code ec, bool close);
+  void endRequest(bool close);
+  void startMonitor();
+  void onMonitorRead(boost::system::error_code ec, std::size_t bytes);
+  void onDeadline();
+  void armTimer(TimerKind kind, std::chrono::milliseconds after);
+  void closeGracefully();
+  void lingerRead();
+  void closeNow();
+  void logFailure(const ErrorReply& reply);
+  std::string_view bufferView() const;
+
+  Worker& worker_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  LazyDeadline deadline_;
+  TimerKind timerKind_ = TimerKind::KeepAliveIdle;
+  State state_ = State::ReadingHead;
+  std::size_t scanned_ = 0;
+  bool headStarted_ = false;
+  bool monitorActive_ = false;
+  bool keepAlive_ = true;
+  bool requestClose_ = false;
+  std::string clientAddress_;
+  std::string requestId_;
+  std::string reply_;
+  RequestFacts facts_;
+  Relay relay_;
+  std::list<DownstreamSession*>::iterator registration_;
+  bool registered_ = false;
+};
+
+}  // namespace infergate

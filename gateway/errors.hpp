@@ -1,0 +1,49 @@
+#pragma once
+// Failure causes (a fixed set, so they can be metric labels) and OpenAI-style
+// error replies: {"error":{"message","type","param","code"}}.
+#include <string>
+#include <string_view>
+
+namespace infergate {
+
+enum class FailureCause {
+  None,
+  ClientInvalidRequest,
+  ClientDisconnect,
+  NoRoute,
+  RequestTooLarge,
+  HeaderTooLarge,
+  HeaderTimeout,
+  BodyTimeout,
+  UpstreamConnectError,
+  UpstreamConnectTimeout,
+  UpstreamFirstTokenTimeout,
+  UpstreamIdleTimeout,
+  UpstreamTotalTimeout,
+  UpstreamReset,
+  UpstreamProtocolError,
+  Draining,
+};
+
+std::string_view causeName(FailureCause cause);
+
+// A reply the gateway produces itself.
+struct ErrorReply {
+  unsigned status = 500;
+  std::string_view type;     // invalid_request_error, gateway_timeout, upstream_error, ...
+  std::string_view code;     // machine-readable, stable
+  std::string message;       // human-readable; never contains secrets or request content
+  std::string_view param;    // offending request parameter, empty = null
+  FailureCause cause = FailureCause::None;
+};
+
+ErrorReply errorFor(FailureCause cause, std::string message = {});
+
+// JSON body of an error reply. `requestId` is included in the message for support.
+std::string openaiErrorBody(const ErrorReply& reply);
+// The JSON string body escaped for inclusion in a JSON document, quotes included.
+void appendJsonString(std::string& out, std::string_view text);
+
+std::string_view reasonPhrase(unsigned status);
+
+}  // namespace infergate

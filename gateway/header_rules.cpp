@@ -1,0 +1,77 @@
+#include "gateway/header_rules.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <vector>
+
+namespace infergate::headers {
+
+namespace http = boost::beast::http;
+
+bool isHopByHop(std::string_view name) {
+  using boost::beast::iequals;
+  for (std::string_view h : {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
+                             "upgrade", "proxy-authenticate", "proxy-authorization"})
+    if (iequals(name, h)) return true;
+  return false;
+}
+
+void stripHopByHop(http::fields& fields) {
+  // Collect Connection-named fields first: erasing while iterating would invalidate.
+  std::vector<std::string> named;
+  for (auto it = fields.find(http::field::connection); it != fields.end() && it->name() == http::field::connection;
+       ++it) {
+    std::string_view value = it->value();
+    while (!value.empty()) {
+      auto comma = value.find(',');
+      std::string_view token = value.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      if (!token.empty()) named.emplace_back(token);
+      if (comma == std::string_view::npos) break;
+      value.remove_prefix(comma + 1);
+    }
+  }
+  for (const auto& name : named) fields.erase(name);
+  for (auto it = fields.begin(); it != fields.end();) {
+    if (isHopByHop(it->name_string())) it = fields.erase(it);
+    else ++it;
+  }
+}
+
+bool acceptableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (unsigned char c : id) {
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
+              c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+RequestIdGenerator::RequestIdGenerator(std::uint64_t seed) : state_(seed ^ 0x9E3779B97F4A7C15ull) {}
+
+void RequestIdGenerator::next(std::string& out) {
+  // splitmix64 over (seed, counter): unique within a worker, unpredictable enough
+  // across processes. Not a security token.
+  auto mix = [](std::uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  std::uint64_t hi = mix(state_);
+  std::uint64_t lo = mix(state_ + (++counter_) * 0x9E3779B97F4A7C15ull);
+  static constexpr char hex[] = "0123456789abcdef";
+  out.resize(32);
+  for (int i = 0; i < 16; ++i) out[i] = hex[(hi >> (60 - 4 * i)) & 0xF];
+  for (int i = 0; i < 16; ++i) out[16 + i] = hex[(lo >> (60 - 4 * i)) & 0xF];
+}
+
+std::string appendForwardedFor(std::string_view existing, std::string_view clientAddress) {
+  if (existing.empty()) return std::string(clientAddress);
+  std::string out;
+  out.reserve(existing.size() + 2 + clientAddress.size());
+  out.append(existing).append(", ").append(clientAddress);
+  return out;
+}
+
+}  // namespace infergate::headers

@@ -1,0 +1,36 @@
+#pragma once
+// Header rules applied when a message crosses the gateway: hop-by-hop headers
+// are dropped both ways, request ids are accepted or minted, X-Forwarded-For is
+// appended.
+#include <boost/beast/http/fields.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace infergate::headers {
+
+// Hop-by-hop per RFC 9110 §7.6.1, plus the legacy ones proxies see in practice.
+bool isHopByHop(std::string_view name);
+
+// Removes hop-by-hop fields and every field named in a Connection header.
+void stripHopByHop(boost::beast::http::fields& fields);
+
+// A client-supplied x-request-id is kept only if it is short and made of safe
+// characters (it ends up in logs and response headers).
+bool acceptableRequestId(std::string_view id);
+
+// Fast per-worker request id source: 32 hex characters, unique per process.
+class RequestIdGenerator {
+ public:
+  explicit RequestIdGenerator(std::uint64_t seed);
+  void next(std::string& out);
+
+ private:
+  std::uint64_t state_;
+  std::uint64_t counter_ = 0;
+};
+
+// "existing, client" or "client".
+std::string appendForwardedFor(std::string_view existing, std::string_view clientAddress);
+
+}  // namespace infergate::headers

@@ -1,0 +1,375 @@
+#include "gateway/relay.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include "gateway/downstream_session.hpp"
+#include "gateway/worker.hpp"
+
+namespace infergate {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+using Clock = LazyDeadline::Clock;
+
+namespace {
+constexpr std::size_t kRelayBufferSize = 32 * 1024;
+constexpr std::size_t kUpstreamReadSize = 32 * 1024;
+constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
+}  // namespace
+
+Relay::Relay(DownstreamSession& session)
+    : session_(session),
+      deadline_(
+          session.socket().get_executor(), [&session] { return std::shared_ptr<void>(session.shared_from_this()); },
+          [this] { onDeadline(); }),
+      relayBuffer_(new char[kRelayBufferSize]) {}
+
+void Relay::start(const ProxyRequest& request) {
+  request_ = request;
+  ++epoch_;
+  active_ = true;
+  failure_ = FailureCause::None;
+  pending_ = Pending::None;
+  headerSent_ = headerReady_ = eventStream_ = lastWrite_ = responseBytesSeen_ = retriedStale_ = false;
+  relayUsed_ = 0;
+  framing_ = writer::BodyFraming::ContentLength;
+  parser_.reset();
+
+  const auto& backend = *request_.backend;
+  totalDeadline_ = Clock::now() + backend.config->timeouts.total;
+  endpoint_ = &backend.endpoints[session_.worker().nextRoundRobin(request_.route->backend_index) %
+                                 backend.endpoints.size()];
+
+  const auto& message = *request_.message;
+  const auto& body = message.body();
+  std::optional<std::size_t> contentLength;
+  renamedModel_.clear();
+  if (!request_.route->rename_model.empty() && request_.facts->hasModel) {
+    renamedModel_.append("\"").append(request_.route->rename_model).append("\"");
+    contentLength = body.size() - request_.facts->modelTokenLength + renamedModel_.size();
+  } else if (!body.empty() || message.method() == http::verb::post || message.method() == http::verb::put ||
+             message.method() == http::verb::patch) {
+    contentLength = body.size();
+  }
+  writer::UpstreamRequestHead extra;
+  extra.authority = endpoint_->authority;
+  extra.requestId = request_.requestId;
+  extra.clientAddress = request_.clientAddress;
+  extra.injected = &backend.config->headers;
+  extra.contentLength = contentLength;
+  writer::requestHead(upstreamHead_, message.base(), extra);
+  acquireConnection();
+}
+
+void Relay::acquireConnection() {
+  const auto& pool = request_.backend->config->pool;
+  conn_ = session_.worker().pool().acquire(*endpoint_, pool);
+  if (conn_) {
+    reusedConnection_ = true;
+    sendRequest();
+  } else {
+    connect();
+  }
+}
+
+void Relay::setPhaseDeadline(std::chrono::milliseconds d, FailureCause cause) {
+  phaseDeadline_ = Clock::now() + d;
+  phaseCause_ = cause;
+  deadline_.set(std::min(phaseDeadline_, totalDeadline_));
+}
+
+// ---- connect and send --------------------------------------------------------
+
+void Relay::connect() {
+  reusedConnection_ = false;
+  conn_ = std::make_unique<UpstreamConnection>(session_.socket().get_executor(), endpoint_->id);
+  setPhaseDeadline(request_.backend->config->timeouts.connect, FailureCause::UpstreamConnectTimeout);
+  pending_ = Pending::Upstream;
+  conn_->socket.async_connect(endpoint_->address,
+                              [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec) {
+                                onConnected(epoch, ec);
+                              });
+}
+
+void Relay::onConnected(unsigned epoch, error_code ec) {
+  if (epoch != epoch_) return;
+  pending_ = Pending::None;
+  if (failure_ != FailureCause::None) return fail(failure_);
+  if (ec) return fail(FailureCause::UpstreamConnectError);
+  error_code ignored;
+  conn_->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  sendRequest();
+}
+
+void Relay::sendRequest() {
+  // The first-token clock starts when the request leaves: it covers the model's
+  // queueing and prefill, which is what the timeout is meant to bound.
+  setPhaseDeadline(request_.backend->config->timeouts.first_token, FailureCause::UpstreamFirstTokenTimeout);
+  const auto& body = request_.message->body();
+  std::array<asio::const_buffer, 4> buffers;
+  std::size_t count = 0;
+  buffers[count++] = asio::buffer(upstreamHead_);
+  if (!renamedModel_.empty()) {
+    const auto offset = request_.facts->modelTokenOffset;
+    const auto length = request_.facts->modelTokenLength;
+    buffers[count++] = asio::buffer(body.data(), offset);
+    buffers[count++] = asio::buffer(renamedModel_);
+    buffers[count++] = asio::buffer(body.data() + offset + length, body.size() - offset - length);
+  } else if (!body.empty()) {
+    buffers[count++] = asio::buffer(body);
+  }
+  pending_ = Pending::Upstream;
+  asio::async_write(conn_->socket, std::span<const asio::const_buffer>(buffers.data(), count),
+                    [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec, std::size_t) {
+                      onRequestSent(epoch, ec);
+                    });
+}
+
+void Relay::onRequestSent(unsigned epoch, error_code ec) {
+  if (epoch != epoch_) return;
+  pending_ = Pending::None;
+  if (failure_ != FailureCause::None) return fail(failure_);
+  if (ec) {
+    if (retryOnFreshConnection()) return;
+    return fail(FailureCause::UpstreamReset);
+  }
+  parser_.emplace();
+  parser_->header_limit(kUpstreamHeaderLimit);
+  parser_->body_limit(boost::none);  // bodies are relayed, not stored: no size limit applies
+  parser_->eager(true);
+  if (request_.isHead) parser_->skip(true);
+  parseUpstream();
+}
+
+// ---- response ------------------------------------------------------------------
+
+void Relay::readUpstream() {
+  pending_ = Pending::Upstream;
+  conn_->socket.async_read_some(
+      conn_->buffer.prepare(kUpstreamReadSize),
+      [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec, std::size_t n) {
+        onUpstreamRead(epoch, ec, n);
+      });
+}
+
+void Relay::onUpstreamRead(unsigned epoch, error_code ec, std::size_t bytes) {
+  if (epoch != epoch_) return;
+  pending_ = Pending::None;
+  if (failure_ != FailureCause::None) return fail(failure_);
+  conn_->buffer.commit(bytes);
+  if (bytes > 0) responseBytesSeen_ = true;
+  if (ec) {
+    if (ec == asio::error::eof && parser_->is_header_done()) {
+      // A close-delimited body ends here; any other message is cut short.
+      error_code eofError;
+      parser_->put_eof(eofError);
+      if (!eofError) {
+        parseUpstream();
+        return;
+      }
+    }
+    if (!responseBytesSeen_ && retryOnFreshConnection()) return;
+    return fail(FailureCause::UpstreamReset);
+  }
+  if (headerSent_) setPhaseDeadline(request_.backend->config->timeouts.idle, FailureCause::UpstreamIdleTimeout);
+  parseUpstream();
+}
+
+void Relay::parseUpstream() {
+  while (conn_->buffer.size() > 0 && !parser_->is_done() && relayUsed_ < kRelayBufferSize) {
+    auto& body = parser_->get().body();
+    body.data = relayBuffer_.get() + relayUsed_;
+    body.size = kRelayBufferSize - relayUsed_;
+    error_code ec;
+    const auto used = parser_->put(conn_->buffer.data(), ec);
+    conn_->buffer.consume(used);
+    relayUsed_ = static_cast<std::size_t>(static_cast<char*>(body.data) - relayBuffer_.get());
+    if (ec == http::error::need_buffer || ec == http::error::need_more) break;
+    if (ec) return fail(FailureCause::UpstreamProtocolError);
+    if (parser_->is_header_done() && parser_->get().result_int() / 100 == 1) {
+      // An interim response (103 Early Hints, a stray 100): not relayed; the final one follows.
+      parser_.emplace();
+      parser_->header_limit(kUpstreamHeaderLimit);
+      parser_->body_limit(boost::none);
+      parser_->eager(true);
+      if (request_.isHead) parser_->skip(true);
+      continue;
+    }
+    if (used == 0) break;
+  }
+  if (!parser_->is_header_done()) return readUpstream();
+  if (!headerReady_) onResponseHeader();
+  if (relayUsed_ > 0 || parser_->is_done()) {
+    lastWrite_ = parser_->is_done();
+    return writeDownstream();
+  }
+  readUpstream();
+}
+
+void Relay::onResponseHeader() {
+  const auto& response = parser_->get();
+  const unsigned status = response.result_int();
+  eventStream_ = response[http::field::content_type].starts_with("text/event-stream");
+  const bool hasBody = !(request_.isHead || status == 204 || status == 304);
+  writer::DownstreamResponseHead head;
+  head.requestId = request_.requestId;
+  if (!hasBody) {
+    framing_ = writer::BodyFraming::None;
+    if (auto length = parser_->content_length()) head.contentLength = *length;
+  } else if (!parser_->chunked() && parser_->content_length()) {
+    framing_ = writer::BodyFraming::ContentLength;
+    head.contentLength = *parser_->content_length();
+  } else {
+    // Chunked or close-delimited upstream: re-chunk for HTTP/1.1 clients.
+    framing_ = request_.clientHttp10 ? writer::BodyFraming::CloseDelimited : writer::BodyFraming::Chunked;
+  }
+  head.framing = framing_;
+  head.close = !request_.keepAlive || framing_ == writer::BodyFraming::CloseDelimited;
+  writer::responseHead(downstreamHead_, response.base(), head);
+  headerReady_ = true;
+}
+
+void Relay::writeDownstream() {
+  static constexpr std::string_view kCrlf = "\r\n";
+  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+  std::array<asio::const_buffer, 5> buffers;
+  std::size_t count = 0;
+  if (!headerSent_) buffers[count++] = asio::buffer(downstreamHead_);
+  if (relayUsed_ > 0) {
+    if (framing_ == writer::BodyFraming::Chunked) {
+      buffers[count++] = asio::buffer(chunkPrefix_, writer::chunkPrefix(chunkPrefix_, relayUsed_));
+      buffers[count++] = asio::buffer(relayBuffer_.get(), relayUsed_);
+      buffers[count++] = asio::buffer(kCrlf);
+    } else {
+      buffers[count++] = asio::buffer(relayBuffer_.get(), relayUsed_);
+    }
+  }
+  if (lastWrite_ && framing_ == writer::BodyFraming::Chunked) buffers[count++] = asio::buffer(kLastChunk);
+  headerSent_ = true;
+  // Time spent waiting on a slow client is not upstream idleness: only the total
+  // deadline runs while writing.
+  phaseDeadline_ = Clock::time_point::max();
+  deadline_.set(totalDeadline_);
+  pending_ = Pending::Downstream;
+  asio::async_write(session_.socket(), std::span<const asio::const_buffer>(buffers.data(), count),
+                    [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec, std::size_t) {
+                      onDownstreamWritten(epoch, ec);
+                    });
+}
+
+void Relay::onDownstreamWritten(unsigned epoch, error_code ec) {
+  if (epoch != epoch_) return;
+  pending_ = Pending::None;
+  relayUsed_ = 0;
+  if (failure_ == FailureCause::ClientDisconnect || (ec && failure_ == FailureCause::None))
+    return finish(FailureCause::ClientDisconnect, true);
+  if (ec) return finish(failure_, true);  // aborted by a deadline while the client was not reading
+  if (failure_ != FailureCause::None) return fail(failure_);
+  if (lastWrite_) return finish(FailureCause::None, false);
+  setPhaseDeadline(request_.backend->config->timeouts.idle, FailureCause::UpstreamIdleTimeout);
+  parseUpstream();
+}
+
+// ---- failures ------------------------------------------------------------------
+
+void Relay::onDeadline() {
+  if (!active_ || failure_ != FailureCause::None) return;
+  const auto now = Clock::now();
+  FailureCause cause;
+  if (now >= totalDeadline_) cause = FailureCause::UpstreamTotalTimeout;
+  else if (now >= phaseDeadline_) cause = phaseCause_;
+  else {
+    deadline_.set(std::min(phaseDeadline_, totalDeadline_));
+    return;
+  }
+  failure_ = cause;
+  closeUpstream();  // the pending upstream operation completes and routes to fail()
+  if (pending_ == Pending::Downstream) {
+    error_code ignored;
+    session_.socket().cancel(ignored);  // a client that stopped reading past the total deadline
+  } else if (pending_ == Pending::None) {
+    fail(cause);
+  }
+}
+
+void Relay::abortClientGone() {
+  if (!active_) return;
+  failure_ = FailureCause::ClientDisconnect;
+  closeUpstream();
+  if (pending_ == Pending::Downstream) {
+    error_code ignored;
+    session_.socket().cancel(ignored);
+  } else if (pending_ == Pending::None) {
+    finish(FailureCause::ClientDisconnect, true);
+  }
+}
+
+bool Relay::retryOnFreshConnection() {
+  // A pooled connection the server closed while we picked it: the request never
+  // reached the model, so one retry on a new connection is safe.
+  if (!reusedConnection_ || retriedStale_ || responseBytesSeen_ || failure_ != FailureCause::None) return false;
+  retriedStale_ = true;
+  closeUpstream();
+  parser_.reset();
+  connect();
+  return true;
+}
+
+void Relay::fail(FailureCause cause) {
+  closeUpstream();
+  if (cause == FailureCause::ClientDisconnect) return finish(cause, true);
+  if (!headerSent_) return finish(cause, false);  // the session answers with a 502/504
+  if (eventStream_ && framing_ == writer::BodyFraming::Chunked) return writeStreamError();
+  finish(cause, true);  // a cut body cannot be repaired: closing tells the client
+}
+
+// After streaming started, a failure is reported in-band: an SSE error event
+// with an OpenAI-style payload, then the end of the chunked body.
+void Relay::writeStreamError() {
+  const auto cause = failure_ != FailureCause::None ? failure_ : phaseCause_;
+  const auto reply = errorFor(cause);
+  streamError_.assign("event: error\ndata: ").append(openaiErrorBody(reply)).append("\n\n");
+  static constexpr std::string_view kTail = "\r\n0\r\n\r\n";
+  std::array<asio::const_buffer, 3> buffers{
+      asio::buffer(chunkPrefix_, writer::chunkPrefix(chunkPrefix_, streamError_.size())), asio::buffer(streamError_),
+      asio::buffer(kTail)};
+  deadline_.set(totalDeadline_ + std::chrono::seconds(5));
+  pending_ = Pending::Downstream;
+  asio::async_write(session_.socket(), buffers,
+                    [this, self = session_.shared_from_this(), epoch = epoch_, cause](error_code ec, std::size_t) {
+                      if (epoch != epoch_) return;
+                      pending_ = Pending::None;
+                      finish(ec ? FailureCause::ClientDisconnect : cause, static_cast<bool>(ec));
+                    });
+}
+
+void Relay::closeUpstream() {
+  if (!conn_) return;
+  error_code ignored;
+  conn_->socket.close(ignored);
+}
+
+void Relay::finish(FailureCause cause, bool closeDownstream) {
+  deadline_.cancel();
+  active_ = false;
+  if (conn_) {
+    const bool reusable = cause == FailureCause::None && parser_ && parser_->is_done() && parser_->keep_alive() &&
+                          conn_->buffer.size() == 0 && conn_->socket.is_open();
+    if (reusable) {
+      ++conn_->requestsServed;
+      session_.worker().pool().release(std::move(conn_), request_.backend->config->pool);
+    }
+    conn_.reset();  // not reusable: closing it tells the model server to stop
+  }
+  RelayOutcome outcome;
+  outcome.cause = cause;
+  outcome.responseStarted = headerSent_;
+  outcome.closeDownstream = closeDownstream || (headerSent_ && framing_ == writer::BodyFraming::CloseDelimited);
+  outcome.status = parser_ && parser_->is_header_done() ? parser_->get().result_int() : 0;
+  session_.onRelayFinished(outcome);
+}
+
+}  // namespace infergate

@@ -1,0 +1,108 @@
+#pragma once
+// Relays one request to an upstream endpoint and its response back to the
+// client, piece by piece as it arrives (never buffering a whole response body).
+// Owned by a DownstreamSession and reused for every request on it, so its
+// buffers keep their capacity and a steady request costs no allocation here.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/errors.hpp"
+#include "gateway/lazy_deadline.hpp"
+#include "gateway/message_writer.hpp"
+#include "gateway/request_facts.hpp"
+#include "gateway/runtime.hpp"
+#include "gateway/upstream_pool.hpp"
+
+namespace infergate {
+
+class DownstreamSession;
+
+// Everything the relay needs about the request; valid until the relay finishes.
+struct ProxyRequest {
+  boost::beast::http::request<boost::beast::http::string_body>* message = nullptr;
+  const config::RouteConfig* route = nullptr;
+  const BackendRuntime* backend = nullptr;
+  const RequestFacts* facts = nullptr;
+  std::string_view requestId;
+  std::string_view clientAddress;
+  bool isHead = false;
+  bool clientHttp10 = false;
+  bool keepAlive = true;  // the client allows keep-alive and the gateway is not draining
+};
+
+struct RelayOutcome {
+  FailureCause cause = FailureCause::None;
+  bool responseStarted = false;   // response bytes reached the client
+  bool closeDownstream = false;   // the client connection cannot carry another request
+  unsigned status = 0;            // upstream status, if a response head arrived
+};
+
+class Relay {
+ public:
+  explicit Relay(DownstreamSession& session);
+  void start(const ProxyRequest& request);
+  // The client went away: stop reading upstream and close that connection now.
+  void abortClientGone();
+  bool active() const { return active_; }
+
+ private:
+  enum class Pending { None, Upstream, Downstream };
+
+  void acquireConnection();
+  void connect();
+  void onConnected(unsigned epoch, boost::system::error_code ec);
+  void sendRequest();
+  void onRequestSent(unsigned epoch, boost::system::error_code ec);
+  void readUpstream();
+  void onUpstreamRead(unsigned epoch, boost::system::error_code ec, std::size_t bytes);
+  void parseUpstream();
+  void onResponseHeader();
+  void writeDownstream();
+  void onDownstreamWritten(unsigned epoch, boost::system::error_code ec);
+  void writeStreamError();
+  void onDeadline();
+  void fail(FailureCause cause);
+  bool retryOnFreshConnection();
+  void finish(FailureCause cause, bool closeDownstream);
+  void closeUpstream();
+  void setPhaseDeadline(std::chrono::milliseconds d, FailureCause cause);
+
+  DownstreamSession& session_;
+  LazyDeadline deadline_;
+  ProxyRequest request_;
+  const EndpointRuntime* endpoint_ = nullptr;
+  std::unique_ptr<UpstreamConnection> conn_;
+  bool reusedConnection_ = false;
+  bool retriedStale_ = false;
+  std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
+
+  std::string upstreamHead_;
+  std::string downstreamHead_;
+  std::string renamedModel_;
+  std::string streamError_;
+  std::unique_ptr<char[]> relayBuffer_;
+  std::size_t relayUsed_ = 0;
+  char chunkPrefix_[24];
+
+  LazyDeadline::Clock::time_point totalDeadline_{};
+  LazyDeadline::Clock::time_point phaseDeadline_{};
+  FailureCause phaseCause_ = FailureCause::None;
+  FailureCause failure_ = FailureCause::None;   // set when aborting; handlers route to fail()
+  Pending pending_ = Pending::None;
+  writer::BodyFraming framing_ = writer::BodyFraming::ContentLength;
+  bool headerSent_ = false;
+  bool headerReady_ = false;
+  bool eventStream_ = false;
+  bool lastWrite_ = false;
+  bool responseBytesSeen_ = false;
+  bool active_ = false;
+  unsigned epoch_ = 0;
+};
+
+}  // namespace infergate

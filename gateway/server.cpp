@@ -1,0 +1,102 @@
+#include "gateway/server.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+namespace infergate {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+tcp::endpoint toEndpoint(const config::Address& address) {
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(address.host, ec);
+  if (ec) {
+    // Listen addresses may be host names ("localhost"): resolve once at startup.
+    asio::io_context io;
+    tcp::resolver resolver(io);
+    auto results = resolver.resolve(address.host, std::to_string(address.port));
+    return results.begin()->endpoint();
+  }
+  return {ip, address.port};
+}
+}  // namespace
+
+Server::Server(std::shared_ptr<const Runtime> runtime)
+    : runtime_(std::move(runtime)), signals_(control_, SIGINT, SIGTERM), drainTimer_(control_) {}
+
+Server::~Server() { stopAll(); }
+
+void Server::start() {
+  const auto& cfg = runtime_->config;
+  unsigned count = cfg.server.workers;
+  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen));
+  auto listen = toEndpoint(cfg.server.listen);
+  for (unsigned i = 0; i < count; ++i) {
+    auto worker = std::make_unique<Worker>(i, runtime_);
+    worker->listen(listen);
+    // With port 0 the first bind picks a port; the others share it.
+    if (i == 0) listen = worker->localEndpoint();
+    workers_.push_back(std::move(worker));
+  }
+  proxyEndpoint_ = listen;
+  for (auto& w : workers_) w->start();
+  admin_->start();
+  admin_->setReady(true);
+}
+
+int Server::run() {
+  signals_.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    std::fprintf(stderr, "infergate: level=info msg=\"signal %d: draining (up to %lld ms)\"\n", signal,
+                 static_cast<long long>(runtime_->config.server.drain_timeout.count()));
+    beginDrain();
+    // A second signal stops at once.
+    signals_.async_wait([this](boost::system::error_code ec2, int) {
+      if (!ec2) stopAll();
+    });
+  });
+  control_.run();
+  stopAll();
+  return 0;
+}
+
+void Server::beginDrain() {
+  if (draining_) return;
+  draining_ = true;
+  admin_->setReady(false);
+  for (auto& w : workers_) w->drain();
+  drainDeadline_ = std::chrono::steady_clock::now() + runtime_->config.server.drain_timeout;
+  checkDrained();
+}
+
+void Server::checkDrained() {
+  int open = 0;
+  for (auto& w : workers_) open += w->sessionCount();
+  if (open == 0 || std::chrono::steady_clock::now() >= drainDeadline_) {
+    if (open > 0)
+      std::fprintf(stderr, "infergate: level=warn msg=\"drain timeout: closing %d connections\"\n", open);
+    else
+      std::fprintf(stderr, "infergate: level=info msg=\"drained\"\n");
+    stopAll();
+    return;
+  }
+  drainTimer_.expires_after(std::chrono::milliseconds(20));
+  drainTimer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) checkDrained();
+  });
+}
+
+void Server::stopAll() {
+  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) w->join();
+  if (admin_) admin_->stop();
+  signals_.cancel();
+  drainTimer_.cancel();
+  control_.stop();
+}
+
+}  // namespace infergate

@@ -1,0 +1,45 @@
+#pragma once
+// Owns the workers and the admin listener, and the process lifecycle: start,
+// serve, and on SIGTERM/SIGINT drain (stop accepting, /readyz 503, let in-flight
+// requests and streams finish up to server.drain_timeout), then return.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <vector>
+
+#include "gateway/admin_server.hpp"
+#include "gateway/runtime.hpp"
+#include "gateway/worker.hpp"
+
+namespace infergate {
+
+class Server {
+ public:
+  explicit Server(std::shared_ptr<const Runtime> runtime);
+  ~Server();
+  // Binds every listener (throws on failure) and starts the worker threads.
+  void start();
+  // Serves until a signal has drained the server; returns the exit code.
+  int run();
+  void beginDrain();
+  boost::asio::ip::tcp::endpoint proxyEndpoint() const { return proxyEndpoint_; }
+  boost::asio::ip::tcp::endpoint adminEndpoint() const { return admin_->localEndpoint(); }
+  unsigned workerCount() const { return static_cast<unsigned>(workers_.size()); }
+
+ private:
+  void checkDrained();
+  void stopAll();
+
+  std::shared_ptr<const Runtime> runtime_;
+  boost::asio::io_context control_{1};
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer drainTimer_;
+  std::chrono::steady_clock::time_point drainDeadline_{};
+  std::unique_ptr<AdminServer> admin_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  boost::asio::ip::tcp::endpoint proxyEndpoint_;
+  bool draining_ = false;
+};
+
+}  // namespace infergate

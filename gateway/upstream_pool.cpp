@@ -1,0 +1,79 @@
+#include "gateway/upstream_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+namespace infergate {
+
+namespace {
+
+// A pooled connection the server has closed (or written to unasked) reads as
+// ready: peeking without blocking tells a dead connection from a quiet one.
+bool stillUsable(UpstreamConnection& conn) {
+  if (!conn.socket.is_open() || conn.buffer.size() != 0) return false;
+  char byte;
+  ssize_t n = ::recv(conn.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+UpstreamPool::UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime)
+    : io_(io), runtime_(std::move(runtime)), sweepTimer_(io) {
+  idle_.resize(runtime_->endpointCount);
+  poolOf_.resize(runtime_->endpointCount, nullptr);
+  std::chrono::milliseconds shortest{60'000};
+  for (const auto& backend : runtime_->backends) {
+    for (const auto& endpoint : backend.endpoints) poolOf_[endpoint.id] = &backend.config->pool;
+    shortest = std::min(shortest, backend.config->pool.idle_ttl);
+  }
+  sweepInterval_ = std::clamp(shortest / 2, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+  scheduleSweep();
+}
+
+std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(const EndpointRuntime& endpoint,
+                                                          const config::PoolConfig& pool) {
+  auto& list = idle_[endpoint.id];
+  const auto now = std::chrono::steady_clock::now();
+  while (!list.empty()) {
+    // Most recently used first: it is the least likely to have been closed.
+    auto conn = std::move(list.back());
+    list.pop_back();
+    if (now - conn->idleSince < pool.idle_ttl && stillUsable(*conn)) return conn;
+  }
+  return nullptr;
+}
+
+void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn, const config::PoolConfig& pool) {
+  auto& list = idle_[conn->endpointId];
+  if (closed_ || list.size() >= pool.max_idle_per_endpoint) return;  // destructor closes it
+  conn->idleSince = std::chrono::steady_clock::now();
+  list.push_back(std::move(conn));
+}
+
+void UpstreamPool::closeAll() {
+  closed_ = true;
+  sweepTimer_.cancel();
+  for (auto& list : idle_) list.clear();
+}
+
+void UpstreamPool::scheduleSweep() {
+  sweepTimer_.expires_after(sweepInterval_);
+  sweepTimer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || closed_) return;
+    sweep();
+    scheduleSweep();
+  });
+}
+
+void UpstreamPool::sweep() {
+  const auto now = std::chrono::steady_clock::now();
+  for (std::size_t id = 0; id < idle_.size(); ++id) {
+    auto& list = idle_[id];
+    const auto ttl = poolOf_[id]->idle_ttl;
+    std::erase_if(list, [&](const std::unique_ptr<UpstreamConnection>& c) { return now - c->idleSince >= ttl; });
+  }
+}
+
+}  // namespace infergate

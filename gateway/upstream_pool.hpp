@@ -1,0 +1,51 @@
+#pragma once
+// Per-worker keep-alive connections to upstream endpoints. Owned by one worker
+// thread, so no locking. A connection comes back only after a response that
+// completed cleanly; idle connections expire after the backend's idle TTL.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "gateway/runtime.hpp"
+
+namespace infergate {
+
+struct UpstreamConnection {
+  explicit UpstreamConnection(boost::asio::any_io_executor ex, std::size_t endpoint)
+      : socket(std::move(ex)), endpointId(endpoint) {}
+  boost::asio::ip::tcp::socket socket;
+  boost::beast::flat_buffer buffer;      // bytes read but not yet parsed
+  std::size_t endpointId;
+  std::chrono::steady_clock::time_point idleSince{};
+  unsigned requestsServed = 0;
+};
+
+class UpstreamPool {
+ public:
+  UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime);
+
+  // An idle, live connection to `endpoint`, or null (the caller connects).
+  std::unique_ptr<UpstreamConnection> acquire(const EndpointRuntime& endpoint, const config::PoolConfig& pool);
+  // Keep `conn` for reuse. Callers only release connections whose last response
+  // was read completely and allowed keep-alive.
+  void release(std::unique_ptr<UpstreamConnection> conn, const config::PoolConfig& pool);
+  std::size_t idleCount(std::size_t endpointId) const { return idle_[endpointId].size(); }
+  void closeAll();
+
+ private:
+  void scheduleSweep();
+  void sweep();
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<const Runtime> runtime_;
+  std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;  // by endpoint id
+  std::vector<const config::PoolConfig*> poolOf_;                        // by endpoint id
+  boost::asio::steady_timer sweepTimer_;
+  std::chrono::milliseconds sweepInterval_;
+  bool closed_ = false;
+};
+
+}  // namespace infergate

@@ -1,0 +1,100 @@
+#include "gateway/worker.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "gateway/downstream_session.hpp"
+
+namespace infergate {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+std::uint64_t seedFor(unsigned index) {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+         static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ index;
+}
+}  // namespace
+
+Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime)
+    : index_(index),
+      runtime_(std::move(runtime)),
+      acceptor_(io_),
+      pool_(io_, runtime_),
+      requestIds_(seedFor(index)),
+      roundRobin_(runtime_->backends.size(), 0) {}
+
+Worker::~Worker() {
+  stop();
+  join();
+}
+
+void Worker::listen(const tcp::endpoint& endpoint) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  int one = 1;
+  // SO_REUSEPORT: every worker has its own accept queue; the kernel spreads
+  // connections across them, so no worker contends on a shared acceptor.
+  if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    throw boost::system::system_error(errno, boost::system::system_category(), "SO_REUSEPORT");
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+void Worker::start() {
+  accept();
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void Worker::accept() {
+  acceptor_.async_accept(io_, [this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      std::make_shared<DownstreamSession>(*this, std::move(socket))->start();
+    } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+      // Out of fds: back off briefly instead of spinning on accept.
+      std::fprintf(stderr, "infergate: level=warn worker=%u msg=\"accept failed: %s\"\n", index_,
+                   ec.message().c_str());
+      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+      timer->async_wait([this, timer](boost::system::error_code) { accept(); });
+      return;
+    }
+    accept();
+  });
+}
+
+void Worker::drain() {
+  asio::post(io_, [this] {
+    draining_ = true;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    pool_.closeAll();
+    // Copy: onDrain may close a session, which unregisters it.
+    std::vector<std::shared_ptr<DownstreamSession>> live;
+    for (auto* s : sessions_) live.push_back(s->shared_from_this());
+    for (auto& s : live) s->onDrain();
+  });
+}
+
+void Worker::stop() { io_.stop(); }
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+std::list<DownstreamSession*>::iterator Worker::registerSession(DownstreamSession* session) {
+  sessionCount_.fetch_add(1, std::memory_order_relaxed);
+  return sessions_.insert(sessions_.end(), session);
+}
+
+void Worker::unregisterSession(std::list<DownstreamSession*>::iterator it) {
+  sessions_.erase(it);
+  sessionCount_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace infergate

@@ -1,0 +1,67 @@
+#pragma once
+// One worker: an io_context run by one thread, its own SO_REUSEPORT acceptor,
+// its sessions, upstream pools and JSON parser. Nothing here is shared with
+// other workers, so the request path takes no lock.
+#include <simdjson.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <list>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "gateway/header_rules.hpp"
+#include "gateway/runtime.hpp"
+#include "gateway/upstream_pool.hpp"
+
+namespace infergate {
+
+class DownstreamSession;
+
+class Worker {
+ public:
+  Worker(unsigned index, std::shared_ptr<const Runtime> runtime);
+  ~Worker();
+
+  // Binds the shared listening port. Throws boost::system::system_error.
+  void listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  boost::asio::ip::tcp::endpoint localEndpoint() const { return acceptor_.local_endpoint(); }
+  void start();      // spawns the thread
+  void drain();      // thread-safe: stop accepting, close idle connections
+  void stop();       // thread-safe: abandon everything
+  void join();
+  int sessionCount() const { return sessionCount_.load(std::memory_order_relaxed); }
+
+  // Worker-thread-only state used by sessions.
+  boost::asio::io_context& io() { return io_; }
+  const Runtime& runtime() const { return *runtime_; }
+  UpstreamPool& pool() { return pool_; }
+  headers::RequestIdGenerator& requestIds() { return requestIds_; }
+  simdjson::ondemand::parser& jsonParser() { return jsonParser_; }
+  std::size_t nextRoundRobin(std::size_t backend) { return roundRobin_[backend]++; }
+  bool draining() const { return draining_; }
+
+  std::list<DownstreamSession*>::iterator registerSession(DownstreamSession* session);
+  void unregisterSession(std::list<DownstreamSession*>::iterator it);
+
+ private:
+  void accept();
+
+  unsigned index_;
+  std::shared_ptr<const Runtime> runtime_;
+  // Declared before io_: handlers destroyed with io_ may still unregister sessions.
+  std::list<DownstreamSession*> sessions_;
+  std::atomic<int> sessionCount_{0};
+  boost::asio::io_context io_{1};
+  boost::asio::ip::tcp::acceptor acceptor_;
+  UpstreamPool pool_;
+  headers::RequestIdGenerator requestIds_;
+  simdjson::ondemand::parser jsonParser_;
+  std::vector<std::size_t> roundRobin_;
+  bool draining_ = false;
+  std::thread thread_;
+};
+
+}  // namespace infergate
