@@ -1,0 +1,28 @@
+#pragma once
+// How the mock model server behaves for one request: defaults from flags,
+// overridden per request by x-mock-* headers so tests can inject faults.
+#include <boost/beast/http/fields.hpp>
+#include <cstdint>
+#include <string>
+
+namespace mock {
+
+struct Behaviour {
+  unsigned latencyMs = 0;        // non-streaming: delay before the response
+  unsigned firstTokenMs = 0;     // streaming: delay before the first content event
+  unsigned interTokenMs = 0;     // streaming: delay between content events
+  unsigned tokens = 16;          // completion tokens generated
+  double errorRate = 0.0;        // share of requests answered with errorStatus
+  unsigned errorStatus = 500;
+  bool hang = false;             // never send a byte (until the client goes away)
+  int resetAfterEvents = -1;     // streaming: reset the connection after N content events
+  unsigned status = 0;           // force this status (0 = normal)
+  bool headersFirst = true;      // streaming: send headers before the first token (like vLLM)
+};
+
+// Copies `defaults` and applies x-mock-latency-ms, x-mock-first-token-ms,
+// x-mock-inter-token-ms, x-mock-tokens, x-mock-error-rate, x-mock-status,
+// x-mock-hang, x-mock-reset-after, x-mock-headers-first.
+Behaviour behaviourFor(const Behaviour& defaults, const boost::beast::http::fields& headers);
+
+}  // namespace mock

@@ -1,0 +1,150 @@
+#include "mock_responses.hpp"
+
+#include <simdjson.h>
+
+#include <array>
+#include <ctime>
+
+namespace mock {
+
+namespace {
+
+constexpr std::array<std::string_view, 16> kWords = {
+    "The ", "mock ", "model ", "answers ", "every ", "request ", "with ", "steady ",
+    "tokens ", "so ", "the ", "gateway ", "can ", "be ", "measured ", "exactly "};
+
+void appendEscaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
+  }
+}
+
+std::string created() { return std::to_string(static_cast<long long>(std::time(nullptr))); }
+
+}  // namespace
+
+std::string_view tokenText(unsigned index) { return kWords[index % kWords.size()]; }
+
+RequestInfo inspectRequest(std::string& body, Api api) {
+  RequestInfo info;
+  info.api = api;
+  info.promptTokens = static_cast<unsigned>(body.size() / 4 + 1);
+  thread_local simdjson::ondemand::parser parser;
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(simdjson::padded_string_view(body.data(), body.size(), body.capacity())).get(doc)) return info;
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return info;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return info;
+    if (key == "model") {
+      std::string_view m;
+      if (!field.value().get_string().get(m)) info.model.assign(m);
+    } else if (key == "stream") {
+      bool s = false;
+      if (!field.value().get_bool().get(s)) info.stream = s;
+    } else if (key == "stream_options") {
+      simdjson::ondemand::object opts;
+      if (field.value().get_object().get(opts)) continue;
+      for (auto o : opts) {
+        std::string_view k;
+        if (o.unescaped_key().get(k)) break;
+        bool v = false;
+        if (k == "include_usage" && !o.value().get_bool().get(v)) info.includeUsage = v;
+      }
+    }
+  }
+  return info;
+}
+
+std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64_t id) {
+  std::string text;
+  for (unsigned i = 0; i < tokens; ++i) text.append(tokenText(i));
+  std::string out;
+  out.reserve(320 + text.size());
+  const bool chat = info.api == Api::Chat;
+  out.append(chat ? R"({"id":"chatcmpl-mock-)" : R"({"id":"cmpl-mock-)").append(std::to_string(id));
+  out.append(chat ? R"(","object":"chat.completion","created":)" : R"(","object":"text_completion","created":)");
+  out.append(created()).append(R"(,"model":")");
+  appendEscaped(out, info.model);
+  if (chat) out.append(R"(","choices":[{"index":0,"message":{"role":"assistant","content":")");
+  else out.append(R"(","choices":[{"index":0,"text":")");
+  out.append(text);
+  out.append(chat ? R"("},"finish_reason":"stop"}],"usage":{"prompt_tokens":)"
+                  : R"(","finish_reason":"stop"}],"usage":{"prompt_tokens":)");
+  out.append(std::to_string(info.promptTokens)).append(R"(,"completion_tokens":)").append(std::to_string(tokens));
+  out.append(R"(,"total_tokens":)").append(std::to_string(info.promptTokens + tokens)).append("}}");
+  return out;
+}
+
+std::string streamChunk(const RequestInfo& info, std::uint64_t id, std::string_view content, bool first) {
+  std::string out = "data: ";
+  const bool chat = info.api == Api::Chat;
+  out.append(chat ? R"({"id":"chatcmpl-mock-)" : R"({"id":"cmpl-mock-)").append(std::to_string(id));
+  out.append(chat ? R"(","object":"chat.completion.chunk","created":)" : R"(","object":"text_completion","created":)");
+  out.append(created()).append(R"(,"model":")");
+  appendEscaped(out, info.model);
+  if (chat) {
+    out.append(R"(","choices":[{"index":0,"delta":{)");
+    if (first) out.append(R"("role":"assistant",)");
+    out.append(R"("content":")");
+  } else {
+    out.append(R"(","choices":[{"index":0,"text":")");
+  }
+  appendEscaped(out, content);
+  out.append(chat ? R"("},"finish_reason":null}]})" : R"(","finish_reason":null}]})");
+  out.append("\n\n");
+  return out;
+}
+
+std::string streamFinalChunk(const RequestInfo& info, std::uint64_t id, std::string_view finishReason) {
+  std::string out = "data: ";
+  const bool chat = info.api == Api::Chat;
+  out.append(chat ? R"({"id":"chatcmpl-mock-)" : R"({"id":"cmpl-mock-)").append(std::to_string(id));
+  out.append(chat ? R"(","object":"chat.completion.chunk","created":)" : R"(","object":"text_completion","created":)");
+  out.append(created()).append(R"(,"model":")");
+  appendEscaped(out, info.model);
+  out.append(chat ? R"(","choices":[{"index":0,"delta":{},"finish_reason":")"
+                  : R"(","choices":[{"index":0,"text":"","finish_reason":")");
+  out.append(finishReason).append("\"}]}\n\n");
+  return out;
+}
+
+std::string streamUsageChunk(const RequestInfo& info, std::uint64_t id, unsigned tokens) {
+  std::string out = "data: ";
+  const bool chat = info.api == Api::Chat;
+  out.append(chat ? R"({"id":"chatcmpl-mock-)" : R"({"id":"cmpl-mock-)").append(std::to_string(id));
+  out.append(chat ? R"(","object":"chat.completion.chunk","created":)" : R"(","object":"text_completion","created":)");
+  out.append(created()).append(R"(,"model":")");
+  appendEscaped(out, info.model);
+  out.append(R"(","choices":[],"usage":{"prompt_tokens":)").append(std::to_string(info.promptTokens));
+  out.append(R"(,"completion_tokens":)").append(std::to_string(tokens));
+  out.append(R"(,"total_tokens":)").append(std::to_string(info.promptTokens + tokens)).append("}}\n\n");
+  return out;
+}
+
+std::string embeddingsBody(std::string_view model, unsigned promptTokens) {
+  std::string out = R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[)";
+  for (int i = 0; i < 8; ++i) out.append(i ? "," : "").append("0.").append(std::to_string(125 * (i + 1)));
+  out.append(R"(]}],"model":")");
+  appendEscaped(out, model);
+  out.append(R"(","usage":{"prompt_tokens":)").append(std::to_string(promptTokens));
+  out.append(R"(,"total_tokens":)").append(std::to_string(promptTokens)).append("}}");
+  return out;
+}
+
+std::string modelsBody() {
+  return R"({"object":"list","data":[{"id":"mock-model","object":"model","created":0,"owned_by":"infergate-mock"},)"
+         R"({"id":"mock-small","object":"model","created":0,"owned_by":"infergate-mock"}]})";
+}
+
+std::string errorBody(unsigned status, std::string_view message) {
+  std::string out = R"({"error":{"message":")";
+  appendEscaped(out, message);
+  out.append(R"(","type":"server_error","param":null,"code":")").append(std::to_string(status)).append("\"}}");
+  return out;
+}
+
+}  // namespace mock

@@ -1,0 +1,33 @@
+#pragma once
+// OpenAI-compatible bodies the mock returns: chat and text completions (whole
+// and as SSE chunks), embeddings, the model list, errors.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mock {
+
+enum class Api { Chat, Completion };
+
+struct RequestInfo {
+  Api api = Api::Chat;
+  std::string model = "mock-model";
+  bool stream = false;
+  bool includeUsage = false;
+  unsigned promptTokens = 0;
+};
+
+// Reads model / stream / stream_options.include_usage; tolerant of anything else.
+RequestInfo inspectRequest(std::string& body, Api api);
+
+std::string_view tokenText(unsigned index);  // the index-th generated word, with a trailing space
+
+std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64_t id);
+std::string streamChunk(const RequestInfo& info, std::uint64_t id, std::string_view content, bool first);
+std::string streamFinalChunk(const RequestInfo& info, std::uint64_t id, std::string_view finishReason);
+std::string streamUsageChunk(const RequestInfo& info, std::uint64_t id, unsigned tokens);
+std::string embeddingsBody(std::string_view model, unsigned promptTokens);
+std::string modelsBody();
+std::string errorBody(unsigned status, std::string_view message);
+
+}  // namespace mock

@@ -1,0 +1,252 @@
+#include "mock_session.hpp"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+#include <random>
+
+namespace mock {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+
+namespace {
+std::atomic<std::uint64_t> nextId{1};
+
+const char* reason(unsigned status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Status";
+  }
+}
+
+bool randomFailure(double rate) {
+  if (rate <= 0) return false;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0, 1)(rng) < rate;
+}
+}  // namespace
+
+Session::Session(asio::ip::tcp::socket socket, ServerContext& context)
+    : socket_(std::move(socket)), context_(context), timer_(socket_.get_executor()) {}
+
+void Session::start() {
+  context_.stats.connections.fetch_add(1, std::memory_order_relaxed);
+  error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  readRequest();
+}
+
+void Session::readRequest() {
+  busy_ = false;
+  parser_.emplace();
+  parser_->body_limit(64 * 1024 * 1024);
+  http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
+    self->onRequest(ec);
+  });
+}
+
+void Session::onRequest(error_code ec) {
+  if (ec) return close();
+  busy_ = true;
+  handle();
+}
+
+void Session::handle() {
+  auto& req = parser_->get();
+  const std::string target(req.target());
+  const std::string path = target.substr(0, target.find('?'));
+  keepAlive_ = req.keep_alive();
+  if (path.rfind("/debug/", 0) != 0) {
+    context_.stats.onRequest(path);
+    if (context_.record) {
+      std::string head;
+      for (const auto& f : req) head.append(f.name_string()).append(": ").append(f.value()).append("\n");
+      context_.stats.recordLast(std::string(req.method_string()) + " " + target + "\n" + head, req.body());
+    }
+  }
+  if (path == "/health") return respond(200, "text/plain", "ok\n");
+  if (path == "/debug/stats") return respond(200, "application/json", context_.stats.json());
+  if (path == "/debug/reset") {
+    context_.stats.reset();
+    return respond(200, "application/json", "{}");
+  }
+  behaviour_ = behaviourFor(context_.defaults, req);
+  if (behaviour_.hang) {
+    watchForClose();  // the answer never comes; only the client's close ends this
+    return;
+  }
+  if (path == "/v1/models" && req.method() == http::verb::get) return respond(200, "application/json", modelsBody());
+  const bool chat = path == "/v1/chat/completions";
+  const bool text = path == "/v1/completions";
+  const bool embed = path == "/v1/embeddings";
+  if (!(chat || text || embed) || req.method() != http::verb::post)
+    return respond(404, "application/json", errorBody(404, "unknown path"));
+
+  id_ = nextId.fetch_add(1, std::memory_order_relaxed);
+  info_ = inspectRequest(req.body(), chat ? Api::Chat : Api::Completion);
+  unsigned status = behaviour_.status;
+  if (status == 0 && randomFailure(behaviour_.errorRate)) status = behaviour_.errorStatus;
+  if (status != 0 && status != 200) {
+    pendingStatus_ = status;
+    pendingBody_ = errorBody(status, "injected failure");
+    if (behaviour_.latencyMs == 0) return sendWhole();
+    return delayed(behaviour_.latencyMs, &Session::sendWhole);
+  }
+  pendingStatus_ = 200;
+  if (embed) {
+    pendingBody_ = embeddingsBody(info_.model, info_.promptTokens);
+  } else if (info_.stream) {
+    context_.stats.streams.fetch_add(1, std::memory_order_relaxed);
+    return startStream();
+  } else {
+    pendingBody_ = completionBody(info_, behaviour_.tokens, id_);
+  }
+  if (behaviour_.latencyMs == 0) return sendWhole();
+  delayed(behaviour_.latencyMs, &Session::sendWhole);
+}
+
+void Session::delayed(unsigned ms, void (Session::*next)()) {
+  watchForClose();
+  timer_.expires_after(std::chrono::milliseconds(ms));
+  timer_.async_wait([self = shared_from_this(), next](error_code ec) {
+    if (ec || self->closed_) return;
+    ((*self).*next)();
+  });
+}
+
+void Session::sendWhole() { respond(pendingStatus_, "application/json", std::move(pendingBody_)); }
+
+void Session::respond(unsigned status, std::string_view contentType, std::string body) {
+  out_.clear();
+  out_.append("HTTP/1.1 ").append(std::to_string(status)).append(" ").append(reason(status)).append("\r\n");
+  out_.append("Content-Type: ").append(contentType).append("\r\n");
+  out_.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  if (!keepAlive_) out_.append("Connection: close\r\n");
+  out_.append("\r\n").append(body);
+  asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](error_code ec, std::size_t) {
+    self->afterWrite(ec, self->keepAlive_);
+  });
+}
+
+void Session::afterWrite(error_code ec, bool keepAlive) {
+  if (ec) return clientGone();
+  if (!keepAlive) {
+    error_code ignored;
+    socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+    return close();
+  }
+  finishResponse();
+}
+
+// ---- streaming ------------------------------------------------------------------
+
+void Session::startStream() {
+  sentTokens_ = 0;
+  streamHeadSent_ = false;
+  watchForClose();
+  if (behaviour_.headersFirst) {
+    out_.assign("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n");
+    streamHeadSent_ = true;
+    asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec) return self->clientGone();
+      self->delayed(self->behaviour_.firstTokenMs, &Session::streamNext);
+    });
+    return;
+  }
+  delayed(behaviour_.firstTokenMs, &Session::streamNext);
+}
+
+void Session::streamNext() {
+  if (behaviour_.resetAfterEvents >= 0 && sentTokens_ >= static_cast<unsigned>(behaviour_.resetAfterEvents)) {
+    // Abortive close: the peer sees a reset, as when a model server crashes.
+    error_code ignored;
+    socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+    socket_.close(ignored);
+    closed_ = true;
+    return;
+  }
+  if (sentTokens_ < behaviour_.tokens) {
+    writeEvent(streamChunk(info_, id_, tokenText(sentTokens_), sentTokens_ == 0), false);
+    return;
+  }
+  std::string tail = streamFinalChunk(info_, id_, "stop");
+  if (info_.includeUsage) tail += streamUsageChunk(info_, id_, behaviour_.tokens);
+  tail += "data: [DONE]\n\n";
+  writeEvent(std::move(tail), true);
+}
+
+void Session::writeEvent(std::string event, bool last) {
+  char size[20];
+  int n = std::snprintf(size, sizeof size, "%zx\r\n", event.size());
+  std::string chunk;
+  if (!streamHeadSent_) {
+    chunk.assign("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n");
+    streamHeadSent_ = true;
+  }
+  chunk.append(size, static_cast<std::size_t>(n)).append(event).append("\r\n");
+  if (last) chunk.append("0\r\n\r\n");
+  out_ = std::move(chunk);
+  asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this(), last](error_code ec, std::size_t) {
+    if (ec) return self->clientGone();
+    if (last) return self->finishResponse();
+    ++self->sentTokens_;
+    if (self->behaviour_.interTokenMs == 0) return self->streamNext();
+    self->delayed(self->behaviour_.interTokenMs, &Session::streamNext);
+  });
+}
+
+// ---- client close detection ------------------------------------------------------
+
+void Session::watchForClose() {
+  if (watching_) return;
+  watching_ = true;
+  socket_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t n) {
+    self->watching_ = false;
+    self->buffer_.commit(n);
+    if (self->closed_) return;
+    if (ec == asio::error::operation_aborted) {
+      if (!self->busy_) self->readRequest();  // cancelled by finishResponse: back to the request loop
+      return;
+    }
+    if (ec) return self->clientGone();
+    if (self->busy_) self->watchForClose();  // pipelined bytes: keep them and keep watching
+    else self->readRequest();
+  });
+}
+
+void Session::finishResponse() {
+  busy_ = false;
+  timer_.cancel();
+  if (watching_) {
+    error_code ignored;
+    socket_.cancel(ignored);  // the watcher's handler resumes the request loop
+    return;
+  }
+  readRequest();
+}
+
+void Session::clientGone() {
+  if (closed_) return;
+  context_.stats.onClientClose();
+  close();
+}
+
+void Session::close() {
+  if (closed_) return;
+  closed_ = true;
+  timer_.cancel();
+  error_code ignored;
+  socket_.close(ignored);
+}
+
+}  // namespace mock

@@ -1,0 +1,66 @@
+#pragma once
+// One connection to the mock model server: keep-alive request loop, immediate
+// or delayed answers, SSE streams paced by timers, and fault injection. While it
+// delays, streams or hangs it keeps a read pending so it sees the client leave.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "mock_behaviour.hpp"
+#include "mock_responses.hpp"
+#include "mock_stats.hpp"
+
+namespace mock {
+
+struct ServerContext {
+  Behaviour defaults;
+  Stats stats;
+  bool record = false;  // keep the last request's head and body for /debug/stats
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(boost::asio::ip::tcp::socket socket, ServerContext& context);
+  void start();
+
+ private:
+  void readRequest();
+  void onRequest(boost::system::error_code ec);
+  void handle();
+  void respond(unsigned status, std::string_view contentType, std::string body);
+  void afterWrite(boost::system::error_code ec, bool keepAlive);
+  void delayed(unsigned ms, void (Session::*next)());
+  void sendWhole();
+  void startStream();
+  void streamNext();
+  void writeEvent(std::string event, bool last);
+  void watchForClose();
+  void finishResponse();
+  void clientGone();
+  void close();
+
+  boost::asio::ip::tcp::socket socket_;
+  ServerContext& context_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  boost::asio::steady_timer timer_;
+  std::string out_;
+  std::string pendingBody_;
+  unsigned pendingStatus_ = 200;
+  Behaviour behaviour_;
+  RequestInfo info_;
+  std::uint64_t id_ = 0;
+  unsigned sentTokens_ = 0;
+  bool keepAlive_ = true;
+  bool watching_ = false;
+  bool busy_ = false;        // a request is being answered
+  bool closed_ = false;
+  bool streamHeadSent_ = false;
+};
+
+}  // namespace mock

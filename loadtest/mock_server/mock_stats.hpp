@@ -1,0 +1,35 @@
+#pragma once
+// What the mock saw, for tests: request counts, client closes (with the
+// CLOCK_MONOTONIC time of the last one, comparable across processes on one
+// host), and the last request's head and body.
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace mock {
+
+class Stats {
+ public:
+  void onRequest(const std::string& path);
+  void onClientClose();
+  void recordLast(std::string head, std::string body);
+  void reset();
+  std::string json();  // the /debug/stats body
+
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> streams{0};
+  std::atomic<std::uint64_t> connections{0};
+  std::atomic<std::uint64_t> clientCloses{0};
+  std::atomic<std::int64_t> lastCloseMonotonicNs{0};
+  std::atomic<std::int64_t> active{0};
+
+ private:
+  std::mutex lastMutex_;  // the mock is not the system under test; clarity wins here
+  std::string lastHead_;
+  std::string lastBody_;
+};
+
+std::int64_t monotonicNowNs();
+
+}  // namespace mock
