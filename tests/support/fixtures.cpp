@@ -1,0 +1,92 @@
+#include "support/fixtures.hpp"
+
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <cstdio>
+#include <regex>
+#include <stdexcept>
+
+#include "support/http_client.hpp"
+
+namespace testsupport {
+
+std::string gatewayBinary() { return INFERGATE_BIN; }
+std::string mockBinary() { return MOCK_BIN; }
+
+std::string writeTempFile(const std::string& text, const std::string& suffix) {
+  std::string path = "/tmp/infergate-test-XXXXXX" + suffix;
+  std::vector<char> buf(path.begin(), path.end());
+  buf.push_back('\0');
+  int fd = mkstemps(buf.data(), static_cast<int>(suffix.size()));
+  if (fd < 0) throw std::runtime_error("mkstemps failed");
+  if (write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) throw std::runtime_error("write");
+  close(fd);
+  return buf.data();
+}
+
+MockServer::MockServer(std::vector<std::string> args, std::uint16_t port) {
+  std::vector<std::string> argv{mockBinary(), "--listen", "127.0.0.1:" + std::to_string(port), "--record"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  process_ = std::make_unique<Process>(argv);
+  auto line = process_->waitForLine("listening on");
+  if (!line) throw std::runtime_error("mock server did not start: " + process_->stderrText());
+  std::smatch m;
+  std::regex re(R"(listening on [0-9.]+:(\d+))");
+  if (!std::regex_search(*line, m, re)) throw std::runtime_error("unexpected mock line: " + *line);
+  port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+}
+
+boost::json::object MockServer::stats() {
+  auto r = request(port_, simpleGet("/debug/stats"));
+  if (r.status != 200) throw std::runtime_error("mock stats failed");
+  return boost::json::parse(r.body).as_object();
+}
+
+void MockServer::reset() {
+  auto r = request(port_, jsonPost("/debug/reset", "{}"));
+  if (r.status != 200) throw std::runtime_error("mock reset failed");
+}
+
+std::string standardConfig(std::uint16_t mockPort, const ConfigKnobs& k) {
+  std::string y;
+  y += "server:\n  listen: 127.0.0.1:0\n  workers: " + std::to_string(k.workers) + "\n";
+  y += "  drain_timeout: " + k.drain + "\n";
+  y += "  limits:\n    max_body: " + k.maxBody + "\n    max_header: " + k.maxHeader + "\n";
+  y += "  timeouts:\n    header_read: " + k.headerRead + "\n    body_read: " + k.bodyRead +
+       "\n    keepalive_idle: " + k.keepaliveIdle + "\n";
+  y += "admin:\n  listen: 127.0.0.1:0\n";
+  y += "backends:\n  - name: mock\n    endpoints:\n      - url: http://127.0.0.1:" + std::to_string(mockPort) + "\n";
+  for (auto p : k.extraEndpointPorts) y += "      - url: http://127.0.0.1:" + std::to_string(p) + "\n";
+  if (!k.backendHeaders.empty()) y += "    headers:\n" + k.backendHeaders;
+  y += "    timeouts:\n      connect: " + k.connect + "\n      first_token: " + k.firstToken +
+       "\n      idle: " + k.idle + "\n      total: " + k.total + "\n";
+  y += "    pool:\n      max_idle: 16\n      idle_ttl: 30s\n";
+  if (!k.routes.empty()) {
+    y += k.routes;
+  } else {
+    y += "routes:\n";
+    y += "  - name: chat\n    path_prefix: /v1/\n    models: [\"mock-*\"]\n    backend: mock\n";
+    y += "  - name: models\n    path_prefix: /v1/models\n    backend: mock\n";
+  }
+  return y;
+}
+
+Gateway::Gateway(const std::string& yaml, std::vector<std::string> env) {
+  configPath_ = writeTempFile(yaml);
+  process_ = std::make_unique<Process>(std::vector<std::string>{gatewayBinary(), "--config", configPath_}, env);
+  auto line = process_->waitForLine("listening on");
+  if (!line) throw std::runtime_error("gateway did not start: " + process_->stderrText());
+  std::smatch m;
+  std::regex re(R"(listening on [0-9.]+:(\d+) admin [0-9.]+:(\d+))");
+  if (!std::regex_search(*line, m, re)) throw std::runtime_error("unexpected gateway line: " + *line);
+  port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+  adminPort_ = static_cast<std::uint16_t>(std::stoi(m[2]));
+}
+
+Gateway::~Gateway() {
+  process_.reset();
+  unlink(configPath_.c_str());
+}
+
+}  // namespace testsupport

@@ -1,0 +1,68 @@
+#pragma once
+// Real processes for integration tests: the mock model server and infergate,
+// each on an ephemeral loopback port learnt from its startup line.
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace testsupport {
+
+class MockServer {
+ public:
+  explicit MockServer(std::vector<std::string> args = {}, std::uint16_t port = 0);
+  std::uint16_t port() const { return port_; }
+  boost::json::object stats();
+  void reset();
+  Process& process() { return *process_; }
+
+ private:
+  std::unique_ptr<Process> process_;
+  std::uint16_t port_ = 0;
+};
+
+struct ConfigKnobs {
+  unsigned workers = 1;
+  std::string maxBody = "1MiB";
+  std::string maxHeader = "8KiB";
+  std::string headerRead = "2s";
+  std::string bodyRead = "2s";
+  std::string keepaliveIdle = "5s";
+  std::string connect = "1s";
+  std::string firstToken = "2s";
+  std::string idle = "2s";
+  std::string total = "10s";
+  std::string drain = "5s";
+  std::vector<std::uint16_t> extraEndpointPorts;  // more endpoints of the same backend
+  std::string backendHeaders;                     // YAML lines under "headers:", indented 6
+  std::string routes;                             // replaces the default routes when set
+};
+
+// A complete config: backend "mock" at the given port, route "chat" for
+// /v1/ with models mock-* and "models" for /v1/models, plus whatever knobs say.
+std::string standardConfig(std::uint16_t mockPort, const ConfigKnobs& knobs = {});
+
+class Gateway {
+ public:
+  explicit Gateway(const std::string& yaml, std::vector<std::string> env = {});
+  ~Gateway();
+  std::uint16_t port() const { return port_; }
+  std::uint16_t adminPort() const { return adminPort_; }
+  Process& process() { return *process_; }
+  const std::string& configPath() const { return configPath_; }
+
+ private:
+  std::string configPath_;
+  std::unique_ptr<Process> process_;
+  std::uint16_t port_ = 0;
+  std::uint16_t adminPort_ = 0;
+};
+
+std::string writeTempFile(const std::string& text, const std::string& suffix = ".yaml");
+std::string gatewayBinary();
+std::string mockBinary();
+
+}  // namespace testsupport

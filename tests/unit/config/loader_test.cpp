@@ -1,0 +1,195 @@
+#include "config/loader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+using namespace infergate::config;
+
+namespace {
+
+EnvLookup env(std::map<std::string, std::string> vars = {}) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+const char* kValid = R"(server:
+  listen: 0.0.0.0:8081
+  workers: 3
+  drain_timeout: 5s
+  limits:
+    max_body: 2MiB
+    max_header: 32KiB
+  timeouts:
+    header_read: 3s
+    body_read: 4s
+    keepalive_idle: 1m
+admin:
+  listen: 127.0.0.1:9191
+backends:
+  - name: a
+    endpoints:
+      - url: http://127.0.0.1:8001
+      - url: http://[::1]:8002
+    headers:
+      Authorization: Bearer ${KEY}
+    timeouts: {connect: 250ms, first_token: 20s, idle: 15s, total: 5m}
+    pool: {max_idle: 8, idle_ttl: 30s}
+routes:
+  - name: chat
+    path_prefix: /v1/chat
+    models: ["llama-*", gpt-4o]
+    backend: a
+    rename_model: meta/llama
+)";
+
+// Loads `yaml` and returns its errors joined by newlines.
+std::string errorsOf(const std::string& yaml, std::map<std::string, std::string> vars = {}) {
+  auto r = loadString(yaml, "test.yaml", env(vars));
+  std::string all;
+  for (auto& e : r.errors) all += e + "\n";
+  return all;
+}
+
+std::string minimal(const std::string& backendExtra = "", const std::string& routeExtra = "") {
+  return "backends:\n  - name: a\n    endpoints:\n      - url: http://127.0.0.1:8001\n" + backendExtra +
+         "routes:\n  - name: r\n    backend: a\n" + routeExtra;
+}
+
+}  // namespace
+
+TEST(ConfigLoader, LoadsEverySetting) {
+  auto r = loadString(kValid, "test.yaml", env({{"KEY", "sk-secret"}}));
+  ASSERT_TRUE(r.ok()) << r.errors.front();
+  const auto& c = r.config;
+  EXPECT_EQ(c.server.listen.host, "0.0.0.0");
+  EXPECT_EQ(c.server.listen.port, 8081);
+  EXPECT_EQ(c.server.workers, 3u);
+  EXPECT_EQ(c.server.drain_timeout.count(), 5000);
+  EXPECT_EQ(c.server.limits.max_body_bytes, 2u * 1024 * 1024);
+  EXPECT_EQ(c.server.limits.max_header_bytes, 32u * 1024);
+  EXPECT_EQ(c.server.timeouts.header_read.count(), 3000);
+  EXPECT_EQ(c.server.timeouts.body_read.count(), 4000);
+  EXPECT_EQ(c.server.timeouts.keepalive_idle.count(), 60000);
+  EXPECT_EQ(c.admin.listen.port, 9191);
+  ASSERT_EQ(c.backends.size(), 1u);
+  const auto& b = c.backends[0];
+  ASSERT_EQ(b.endpoints.size(), 2u);
+  EXPECT_EQ(b.endpoints[1].address.host, "::1");
+  EXPECT_EQ(b.endpoints[1].address.authority(), "[::1]:8002");
+  ASSERT_EQ(b.headers.size(), 1u);
+  EXPECT_EQ(b.headers[0].value, "Bearer sk-secret");
+  EXPECT_EQ(b.timeouts.connect.count(), 250);
+  EXPECT_EQ(b.timeouts.first_token.count(), 20000);
+  EXPECT_EQ(b.timeouts.idle.count(), 15000);
+  EXPECT_EQ(b.timeouts.total.count(), 300000);
+  EXPECT_EQ(b.pool.max_idle_per_endpoint, 8u);
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.routes[0].models, (std::vector<std::string>{"llama-*", "gpt-4o"}));
+  EXPECT_EQ(c.routes[0].rename_model, "meta/llama");
+  EXPECT_EQ(c.routes[0].backend_index, 0u);
+}
+
+TEST(ConfigLoader, AppliesDocumentedDefaults) {
+  auto r = loadString(minimal(), "t.yaml", env());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config.server.listen.port, 8080);
+  EXPECT_EQ(r.config.server.workers, 0u);
+  EXPECT_EQ(r.config.server.limits.max_body_bytes, 8u * 1024 * 1024);
+  EXPECT_EQ(r.config.admin.listen.host, "127.0.0.1");
+  EXPECT_EQ(r.config.routes[0].path_prefix, "/");
+  EXPECT_EQ(r.config.backends[0].timeouts.first_token.count(), 60000);
+}
+
+TEST(ConfigLoader, UnknownKeyReportsPosition) {
+  EXPECT_EQ(errorsOf("server:\n  listen: 0.0.0.0:1\n  wrokers: 2\n" + minimal()),
+            "test.yaml:3:3: unknown key 'wrokers' in server (expected one of: listen, workers, drain_timeout, "
+            "limits, timeouts)\n");
+}
+
+TEST(ConfigLoader, WrongTypesReportPosition) {
+  EXPECT_EQ(errorsOf("server:\n  workers: many\n" + minimal()),
+            "test.yaml:2:12: workers must be an integer between 0 and 1024, got 'many'\n");
+  EXPECT_EQ(errorsOf("server: [1, 2]\n" + minimal()), "test.yaml:1:9: server must be a mapping\n");
+  EXPECT_EQ(errorsOf("server:\n  drain_timeout: 10\n" + minimal()),
+            "test.yaml:2:18: drain_timeout must be a duration such as 250ms, 30s, 5m or 1h, got '10'\n");
+  EXPECT_EQ(errorsOf("server:\n  limits:\n    max_body: lots\n" + minimal()),
+            "test.yaml:3:15: max_body must be a size such as 512, 16KiB or 8MiB, got 'lots'\n");
+  EXPECT_EQ(errorsOf("server:\n  listen: nowhere\n" + minimal()),
+            "test.yaml:2:11: listen: expected host:port, got 'nowhere'\n");
+  EXPECT_EQ(errorsOf("server:\n  listen: h:70000\n" + minimal()),
+            "test.yaml:2:11: listen: expected host:port with a port between 0 and 65535, got 'h:70000'\n");
+  EXPECT_EQ(errorsOf("backends: {}\nroutes: []\n"),
+            "test.yaml:1:11: backends must be a list\ntest.yaml:2:9: routes must list at least one route\n");
+}
+
+TEST(ConfigLoader, SemanticErrors) {
+  EXPECT_NE(errorsOf(minimal("", "    rename_model: \"\"\n")).find("rename_model must not be empty"),
+            std::string::npos);
+  EXPECT_EQ(errorsOf("backends:\n  - name: a\n    endpoints:\n      - url: https://api.example.com:443\n"
+                     "routes:\n  - name: r\n    backend: a\n"),
+            "test.yaml:4:14: endpoint url 'https://api.example.com:443': only http:// upstreams are supported\n");
+  EXPECT_EQ(errorsOf("backends:\n  - name: a\n    endpoints:\n      - url: http://h\n"
+                     "routes:\n  - name: r\n    backend: a\n"),
+            "test.yaml:4:14: endpoint url 'http://h' needs an explicit non-zero port\n");
+  EXPECT_EQ(errorsOf("backends:\n  - name: a\n    endpoints:\n      - url: http://h:1/v1\n"
+                     "routes:\n  - name: r\n    backend: a\n"),
+            "test.yaml:4:14: endpoint url 'http://h:1/v1' must not have a path or query\n");
+  EXPECT_EQ(errorsOf("backends:\n  - name: a\n    endpoints: []\nroutes:\n  - name: r\n    backend: a\n"),
+            "test.yaml:3:16: backend 'a' must list at least one endpoint\n");
+  EXPECT_EQ(errorsOf(minimal("", "").replace(minimal().find("backend: a"), 10, "backend: zz")),
+            "test.yaml:7:14: route 'r' names unknown backend 'zz'\n");
+  EXPECT_EQ(errorsOf(minimal("", "  - name: r\n    backend: a\n")), "test.yaml:8:5: duplicate route name 'r'\n");
+  EXPECT_EQ(errorsOf(minimal("    headers:\n      Content-Length: 5\n")),
+            "test.yaml:6:7: header 'Content-Length' is managed by the gateway and cannot be injected\n");
+  EXPECT_EQ(errorsOf(minimal("    headers:\n      Bad Name: x\n")), "test.yaml:6:7: invalid header name 'Bad Name'\n");
+  EXPECT_EQ(errorsOf(minimal("", "    path_prefix: v1\n")), "test.yaml:8:18: route 'r': path_prefix must start with '/'\n");
+  EXPECT_EQ(errorsOf("server:\n  limits:\n    max_header: 100\n" + minimal()),
+            "test.yaml:3:5: server.limits.max_header must be at least 1KiB\n");
+  EXPECT_EQ(errorsOf("server:\n  timeouts:\n    header_read: 0s\n" + minimal()),
+            "test.yaml:3:5: server.timeouts.header_read must be greater than 0\n");
+  EXPECT_EQ(errorsOf("server:\n  listen: 127.0.0.1:9090\n" + minimal()),
+            "test.yaml:1:1: admin.listen must differ from server.listen\n");
+}
+
+TEST(ConfigLoader, MissingEnvironmentVariableIsAnErrorAndNeverLeaksOtherValues) {
+  auto errors = errorsOf(minimal("    headers:\n      Authorization: Bearer ${NOPE_KEY}\n"));
+  EXPECT_EQ(errors, "test.yaml:6:22: header Authorization: environment variable NOPE_KEY is not set\n");
+}
+
+TEST(ConfigLoader, HeaderValueWithLineBreakIsRejectedWithoutEchoingIt) {
+  auto errors = errorsOf(minimal("    headers:\n      X-Key: \"sk-abc\\r\\nEvil: 1\"\n"));
+  EXPECT_NE(errors.find("value contains a line break"), std::string::npos);
+  EXPECT_EQ(errors.find("sk-abc"), std::string::npos);
+}
+
+TEST(ConfigLoader, MissingSectionsAndEmptyFile) {
+  EXPECT_EQ(errorsOf(""), "test.yaml: config is empty\n");
+  EXPECT_EQ(errorsOf("server: {}\n"),
+            "test.yaml:1:1: config needs a 'backends' list\ntest.yaml:1:1: config needs a 'routes' list\n");
+}
+
+TEST(ConfigLoader, YamlSyntaxErrorHasPosition) {
+  auto errors = errorsOf("server:\n  listen: [unclosed\n");
+  EXPECT_EQ(errors.rfind("test.yaml:", 0), 0u) << errors;
+  EXPECT_NE(errors.find(":3:"), std::string::npos) << errors;
+}
+
+TEST(ConfigLoader, ReportsEveryErrorAtOnce) {
+  auto r = loadString("server:\n  workers: x\n  bogus: 1\nbackends: []\nroutes: []\n", "t.yaml", env());
+  EXPECT_EQ(r.errors.size(), 4u);
+}
+
+TEST(ConfigLoader, MissingFile) {
+  auto r = loadFile("/nonexistent/infergate.yaml", env());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "/nonexistent/infergate.yaml: cannot open config file");
+}
+
+TEST(ConfigLoader, ShippedExamplesAreValid) {
+  auto r = loadFile(std::string(INFERGATE_SOURCE_DIR) + "/config/examples/quickstart.yaml", env());
+  EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors.front());
+}

@@ -1,0 +1,55 @@
+#include "gateway/header_rules.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace infergate::headers;
+namespace http = boost::beast::http;
+
+TEST(HopByHop, KnowsTheStandardSet) {
+  for (const char* h : {"Connection", "keep-alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding",
+                        "Upgrade", "Proxy-Authenticate", "proxy-authorization"})
+    EXPECT_TRUE(isHopByHop(h)) << h;
+  for (const char* h : {"Content-Type", "Authorization", "Host", "x-request-id"}) EXPECT_FALSE(isHopByHop(h)) << h;
+}
+
+TEST(HopByHop, StripRemovesFieldsNamedInConnection) {
+  http::fields f;
+  f.insert(http::field::connection, "keep-alive, X-Secret-Hop");
+  f.insert("X-Secret-Hop", "1");
+  f.insert("Keep-Alive", "timeout=5");
+  f.insert("Content-Type", "application/json");
+  stripHopByHop(f);
+  EXPECT_EQ(f.count("X-Secret-Hop"), 0u);
+  EXPECT_EQ(f.count("Keep-Alive"), 0u);
+  EXPECT_EQ(f.count(http::field::connection), 0u);
+  EXPECT_EQ(f.count("Content-Type"), 1u);
+}
+
+TEST(RequestId, AcceptsOnlySafeShortIds) {
+  EXPECT_TRUE(acceptableRequestId("req-123_abc.def:9"));
+  EXPECT_FALSE(acceptableRequestId(""));
+  EXPECT_FALSE(acceptableRequestId(std::string(129, 'a')));
+  EXPECT_FALSE(acceptableRequestId("a b"));
+  EXPECT_FALSE(acceptableRequestId("a\"b"));
+  EXPECT_FALSE(acceptableRequestId("a\nb"));
+}
+
+TEST(RequestId, GeneratedIdsAreUniqueHex) {
+  RequestIdGenerator gen(42);
+  std::set<std::string> seen;
+  std::string id;
+  for (int i = 0; i < 10000; ++i) {
+    gen.next(id);
+    ASSERT_EQ(id.size(), 32u);
+    ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 10000u);
+}
+
+TEST(ForwardedFor, Appends) {
+  EXPECT_EQ(appendForwardedFor("", "10.0.0.1"), "10.0.0.1");
+  EXPECT_EQ(appendForwardedFor("1.2.3.4", "10.0.0.1"), "1.2.3.4, 10.0.0.1");
+}
