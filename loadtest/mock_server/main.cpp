@@ -20,6 +20,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: infergate-mock [--listen HOST:PORT] [--threads N] [--latency-ms N] [--first-token-ms N]\n"
     "                      [--inter-token-ms N] [--tokens N] [--error-rate R] [--error-status S] [--record]\n"
+    "                      [--deterministic]\n"
     "Per-request headers override: x-mock-latency-ms, x-mock-first-token-ms, x-mock-inter-token-ms,\n"
     "x-mock-tokens, x-mock-error-rate, x-mock-status, x-mock-hang, x-mock-reset-after, x-mock-headers-first.\n"
     "GET /debug/stats reports what the server saw; POST /debug/reset clears it.\n";
@@ -61,6 +62,10 @@ int main(int argc, char** argv) {
     else if (a == "--error-rate") context.defaults.errorRate = std::stod(next());
     else if (a == "--error-status") context.defaults.errorStatus = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--record") context.record = true;
+    else if (a == "--deterministic") {
+      context.deterministic = true;
+      mock::setDeterministic(true);
+    }
     else if (a == "--help") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -20,9 +20,21 @@ void appendEscaped(std::string& out, std::string_view text) {
   }
 }
 
-std::string created() { return std::to_string(static_cast<long long>(std::time(nullptr))); }
+bool deterministic = false;
+
+std::string created() {
+  return std::to_string(deterministic ? 1700000000LL : static_cast<long long>(std::time(nullptr)));
+}
 
 }  // namespace
+
+void setDeterministic(bool on) { deterministic = on; }
+
+std::uint64_t bodyHash(std::string_view body) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : body) h = (h ^ c) * 1099511628211ull;
+  return h % 1000000007ull;
+}
 
 std::string_view tokenText(unsigned index) { return kWords[index % kWords.size()]; }
 

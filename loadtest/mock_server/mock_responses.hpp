@@ -20,6 +20,10 @@ struct RequestInfo {
 // Reads model / stream / stream_options.include_usage; tolerant of anything else.
 RequestInfo inspectRequest(std::string& body, Api api);
 
+// With deterministic output, `created` is fixed so identical requests get identical bytes.
+void setDeterministic(bool on);
+std::uint64_t bodyHash(std::string_view body);
+
 std::string_view tokenText(unsigned index);  // the index-th generated word, with a trailing space
 
 std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64_t id);

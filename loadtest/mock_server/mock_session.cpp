@@ -38,7 +38,6 @@ Session::Session(asio::ip::tcp::socket socket, ServerContext& context)
     : socket_(std::move(socket)), context_(context), timer_(socket_.get_executor()) {}
 
 void Session::start() {
-  context_.stats.connections.fetch_add(1, std::memory_order_relaxed);
   error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
   readRequest();
@@ -66,6 +65,10 @@ void Session::handle() {
   keepAlive_ = req.keep_alive();
   if (path.rfind("/debug/", 0) != 0) {
     context_.stats.onRequest(path);
+    if (!counted_) {  // connections that carried model traffic (not the tests' own /debug calls)
+      counted_ = true;
+      context_.stats.connections.fetch_add(1, std::memory_order_relaxed);
+    }
     if (context_.record) {
       std::string head;
       for (const auto& f : req) head.append(f.name_string()).append(": ").append(f.value()).append("\n");
@@ -90,7 +93,7 @@ void Session::handle() {
   if (!(chat || text || embed) || req.method() != http::verb::post)
     return respond(404, "application/json", errorBody(404, "unknown path"));
 
-  id_ = nextId.fetch_add(1, std::memory_order_relaxed);
+  id_ = context_.deterministic ? bodyHash(req.body()) : nextId.fetch_add(1, std::memory_order_relaxed);
   info_ = inspectRequest(req.body(), chat ? Api::Chat : Api::Completion);
   unsigned status = behaviour_.status;
   if (status == 0 && randomFailure(behaviour_.errorRate)) status = behaviour_.errorStatus;

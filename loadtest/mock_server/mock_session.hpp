@@ -21,6 +21,7 @@ struct ServerContext {
   Behaviour defaults;
   Stats stats;
   bool record = false;  // keep the last request's head and body for /debug/stats
+  bool deterministic = false;  // ids from the body hash, fixed `created`
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -61,6 +62,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;        // a request is being answered
   bool closed_ = false;
   bool streamHeadSent_ = false;
+  bool counted_ = false;
 };
 
 }  // namespace mock
