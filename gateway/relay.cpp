@@ -322,14 +322,13 @@ void Relay::fail(FailureCause cause) {
   closeUpstream();
   if (cause == FailureCause::ClientDisconnect) return finish(cause, true);
   if (!headerSent_) return finish(cause, false);  // the session answers with a 502/504
-  if (eventStream_ && framing_ == writer::BodyFraming::Chunked) return writeStreamError();
+  if (eventStream_ && framing_ == writer::BodyFraming::Chunked) return writeStreamError(cause);
   finish(cause, true);  // a cut body cannot be repaired: closing tells the client
 }
 
 // After streaming started, a failure is reported in-band: an SSE error event
 // with an OpenAI-style payload, then the end of the chunked body.
-void Relay::writeStreamError() {
-  const auto cause = failure_ != FailureCause::None ? failure_ : phaseCause_;
+void Relay::writeStreamError(FailureCause cause) {
   const auto reply = errorFor(cause);
   streamError_.assign("event: error\ndata: ").append(openaiErrorBody(reply)).append("\n\n");
   static constexpr std::string_view kTail = "\r\n0\r\n\r\n";

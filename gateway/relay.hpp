@@ -65,7 +65,7 @@ class Relay {
   void onResponseHeader();
   void writeDownstream();
   void onDownstreamWritten(unsigned epoch, boost::system::error_code ec);
-  void writeStreamError();
+  void writeStreamError(FailureCause cause);
   void onDeadline();
   void fail(FailureCause cause);
   bool retryOnFreshConnection();

@@ -1,0 +1,92 @@
+// The process: command line, config checking, readiness and graceful drain.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+
+TEST(Cli, VersionAndHelp) {
+  Process version({gatewayBinary(), "--version"});
+  auto line = version.waitForLine("infergate");
+  ASSERT_TRUE(line);
+  EXPECT_EQ(line->rfind("infergate 0.", 0), 0u);
+  EXPECT_EQ(version.wait(std::chrono::seconds(5)), 0);
+  Process help({gatewayBinary(), "--help"});
+  EXPECT_TRUE(help.waitForLine("--check"));
+  EXPECT_EQ(help.wait(std::chrono::seconds(5)), 0);
+  Process none({gatewayBinary()});
+  EXPECT_EQ(none.wait(std::chrono::seconds(5)), 2);
+}
+
+TEST(Cli, CheckAcceptsValidConfig) {
+  auto path = writeTempFile(standardConfig(8000));
+  Process check({gatewayBinary(), "--config", path, "--check"});
+  EXPECT_TRUE(check.waitForLine("configuration is valid"));
+  EXPECT_EQ(check.wait(std::chrono::seconds(5)), 0);
+  unlink(path.c_str());
+}
+
+TEST(Cli, CheckRejectsBadConfigWithPositions) {
+  auto path = writeTempFile(standardConfig(8000) + "bogus_section: 1\n");
+  Process check({gatewayBinary(), "--config", path, "--check"});
+  EXPECT_EQ(check.wait(std::chrono::seconds(5)), 1);
+  auto err = check.stderrText();
+  EXPECT_NE(err.find(path + ":"), std::string::npos) << err;
+  EXPECT_NE(err.find("unknown key 'bogus_section'"), std::string::npos) << err;
+  // Without --check a bad config never starts a gateway either.
+  Process start({gatewayBinary(), "--config", path});
+  EXPECT_EQ(start.wait(std::chrono::seconds(5)), 1);
+  unlink(path.c_str());
+}
+
+TEST(Lifecycle, HealthAndReadiness) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port()));
+  EXPECT_EQ(request(gateway.adminPort(), simpleGet("/healthz")).status, 200);
+  EXPECT_EQ(request(gateway.adminPort(), simpleGet("/readyz")).status, 200);
+  EXPECT_EQ(request(gateway.adminPort(), simpleGet("/nope")).status, 404);
+}
+
+TEST(Lifecycle, DrainLetsOpenStreamFinishThenExitsZero) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port()));
+  Connection idle(gateway.port());  // an idle keep-alive connection: closed at drain start
+  idle.send(simpleGet("/v1/models"));
+  ASSERT_EQ(idle.read().status, 200);
+
+  Connection stream(gateway.port());
+  stream.send(jsonPost("/v1/chat/completions", chatBody("mock-model", true),
+                       {"x-mock-tokens: 8", "x-mock-inter-token-ms: 100"}));
+  usleep(150'000);
+  gateway.process().signal(SIGTERM);
+  usleep(100'000);
+  EXPECT_EQ(request(gateway.adminPort(), simpleGet("/readyz")).status, 503);
+  EXPECT_TRUE(idle.waitClosed(std::chrono::seconds(2)));
+  EXPECT_THROW(Connection refused(gateway.port()), std::runtime_error);  // no longer accepting
+  auto r = stream.read(std::chrono::seconds(5));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.complete);
+  EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
+  EXPECT_EQ(r.header("connection"), "");  // the head went out before the drain began
+  EXPECT_EQ(gateway.process().wait(std::chrono::seconds(3)), 0);
+}
+
+TEST(Lifecycle, DrainTimeoutCutsStreamsThatRunTooLong) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.drain = "300ms";
+  Gateway gateway(standardConfig(mock.port(), k));
+  Connection stream(gateway.port());
+  stream.send(jsonPost("/v1/chat/completions", chatBody("mock-model", true),
+                       {"x-mock-tokens: 100", "x-mock-inter-token-ms: 100"}));
+  usleep(150'000);
+  auto started = std::chrono::steady_clock::now();
+  gateway.process().signal(SIGTERM);
+  EXPECT_EQ(gateway.process().wait(std::chrono::seconds(3)), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500));
+  auto r = stream.read(std::chrono::seconds(1));
+  EXPECT_FALSE(r.complete);
+}

@@ -1,0 +1,66 @@
+// SSE relay: events reach the client as the model produces them, and failures
+// after the first event are reported in-band.
+#include <gtest/gtest.h>
+
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+
+namespace {
+int countEvents(const std::string& body, const std::string& needle = "data: {") {
+  int n = 0;
+  for (auto pos = body.find(needle); pos != std::string::npos; pos = body.find(needle, pos + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST(Streaming, FirstEventReachesClientWhileBackendIsStillGenerating) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port()));
+  Connection c(gateway.port());
+  c.send(jsonPost("/v1/chat/completions", chatBody("mock-model", true),
+                  {"x-mock-tokens: 5", "x-mock-inter-token-ms: 300"}));
+  auto r = c.read(std::chrono::seconds(10));
+  ASSERT_EQ(r.status, 200);
+  ASSERT_TRUE(r.complete);
+  ASSERT_GE(r.chunks.size(), 5u);
+  // The mock needs 4 × 300 ms after its first token to finish: the first event
+  // must arrive long before that, and the events must be spread out in time.
+  EXPECT_NE(r.chunks.front().data.find("data: {"), std::string::npos);
+  EXPECT_LT(r.chunks.front().atMs, 250.0);
+  EXPECT_GE(r.chunks.back().atMs, 1100.0);
+  EXPECT_EQ(countEvents(r.body, "\"content\":"), 5);
+}
+
+TEST(Streaming, UpstreamResetAfterFirstEventsEndsWithSseErrorEvent) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port()));
+  Connection c(gateway.port());
+  c.send(jsonPost("/v1/chat/completions", chatBody("mock-model", true),
+                  {"x-mock-tokens: 10", "x-mock-reset-after: 3", "x-mock-inter-token-ms: 20"}));
+  auto r = c.read();
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(r.complete);  // a clean end of the chunked body after the error event
+  EXPECT_EQ(countEvents(r.body, "\"content\":"), 3);
+  auto error = r.body.find("event: error\ndata: {\"error\":");
+  ASSERT_NE(error, std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"code\":\"upstream_reset\"", error), std::string::npos);
+  // The client connection is still usable.
+  c.send(jsonPost("/v1/chat/completions", chatBody("mock-model")));
+  EXPECT_EQ(c.read().status, 200);
+}
+
+TEST(Streaming, Http10ClientGetsCloseDelimitedStream) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port()));
+  const auto body = chatBody("mock-model", true);
+  Connection c(gateway.port());
+  c.send("POST /v1/chat/completions HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto r = c.read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.header("transfer-encoding"), "");
+  EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
+}
