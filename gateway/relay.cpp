@@ -109,7 +109,7 @@ void Relay::sendRequest() {
   // queueing and prefill, which is what the timeout is meant to bound.
   setPhaseDeadline(request_.backend->config->timeouts.first_token, FailureCause::UpstreamFirstTokenTimeout);
   const auto& body = request_.message->body();
-  std::array<asio::const_buffer, 4> buffers;
+  auto& buffers = writeBuffers_;  // a member: async_write keeps only a view of the array
   std::size_t count = 0;
   buffers[count++] = asio::buffer(upstreamHead_);
   if (!renamedModel_.empty()) {
@@ -235,7 +235,7 @@ void Relay::onResponseHeader() {
 void Relay::writeDownstream() {
   static constexpr std::string_view kCrlf = "\r\n";
   static constexpr std::string_view kLastChunk = "0\r\n\r\n";
-  std::array<asio::const_buffer, 5> buffers;
+  auto& buffers = writeBuffers_;  // a member: async_write keeps only a view of the array
   std::size_t count = 0;
   if (!headerSent_) buffers[count++] = asio::buffer(downstreamHead_);
   if (relayUsed_ > 0) {

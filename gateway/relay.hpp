@@ -7,6 +7,8 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <array>
+#include <boost/asio/buffer.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -89,6 +91,7 @@ class Relay {
   std::unique_ptr<char[]> relayBuffer_;
   std::size_t relayUsed_ = 0;
   char chunkPrefix_[24];
+  std::array<boost::asio::const_buffer, 5> writeBuffers_;  // gathered writes, one in flight at a time
 
   LazyDeadline::Clock::time_point totalDeadline_{};
   LazyDeadline::Clock::time_point phaseDeadline_{};

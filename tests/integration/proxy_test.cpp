@@ -226,3 +226,26 @@ TEST(ProxyUpstream, RefusedConnectionIs502) {
   auto json = boost::json::parse(r.body).as_object();
   EXPECT_EQ(json.at("error").at("code").as_string(), "upstream_connect_error");
 }
+
+TEST_F(ProxyTest, LargeRequestBodyReachesBackendIntact) {
+  std::string prompt;
+  for (int i = 0; prompt.size() < 300 * 1024; ++i) prompt += "word" + std::to_string(i) + " ";
+  const std::string body = R"({"model":"mock-model","messages":[{"role":"user","content":")" + prompt + R"("}]})";
+  auto r = request(gateway.port(), jsonPost("/v1/chat/completions", body));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(lastBody(), body);
+}
+
+TEST_F(ProxyTest, LargeResponsesAreRelayedWhole) {
+  const auto req = jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-tokens: 60000"});
+  auto direct = request(mock.port(), req);
+  auto proxied = request(gateway.port(), req);
+  ASSERT_EQ(proxied.status, 200);
+  ASSERT_GT(direct.body.size(), 300u * 1024);
+  EXPECT_EQ(proxied.body, direct.body);
+  const auto streamReq = jsonPost("/v1/chat/completions", chatBody("mock-model", true), {"x-mock-tokens: 5000"});
+  auto directStream = request(mock.port(), streamReq);
+  auto proxiedStream = request(gateway.port(), streamReq);
+  ASSERT_TRUE(proxiedStream.complete);
+  EXPECT_EQ(proxiedStream.body, directStream.body);
+}

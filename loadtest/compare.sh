@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Measures, in one run and on loopback, the bundled mock model server directly
+# and behind infergate, nginx and haproxy (Debian packages, configured as plain
+# keep-alive reverse proxies with the same worker count). Prints requests/s,
+# p50, p99, non-2xx count and the ratio to direct for each scenario.
+#
+#   loadtest/compare.sh                     # defaults below
+#   DURATION=20s CONNECTIONS=64 loadtest/compare.sh
+#
+# Bounded: each run lasts DURATION; every process it starts is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+WRK_THREADS=${WRK_THREADS:-1}
+WORKERS=${WORKERS:-1}
+SCENARIOS=${SCENARIOS:-"chat_small chat_200k"}
+PEERS=${PEERS:-"direct infergate nginx haproxy"}
+BUILD_DIR=${BUILD_DIR:-build}
+MOCK_PORT=${MOCK_PORT:-18000}
+IG_PORT=18080
+IG_ADMIN_PORT=18090
+NGINX_PORT=18081
+HAPROXY_PORT=18082
+
+bash scripts/build.sh >/dev/null
+WORK=$(mktemp -d /tmp/infergate-compare.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+wait_port() {
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "port $1 did not open" >&2
+  exit 1
+}
+
+# --- processes ---------------------------------------------------------------
+# The mock gets two threads so it is never the bottleneck of a 1-worker proxy.
+"$BUILD_DIR/loadtest/infergate-mock" --listen "127.0.0.1:$MOCK_PORT" --threads 2 >/dev/null &
+PIDS+=($!)
+wait_port "$MOCK_PORT"
+
+cat >"$WORK/infergate.yaml" <<YAML
+server:
+  listen: 127.0.0.1:$IG_PORT
+  workers: $WORKERS
+admin:
+  listen: 127.0.0.1:$IG_ADMIN_PORT
+backends:
+  - name: mock
+    endpoints:
+      - url: http://127.0.0.1:$MOCK_PORT
+    pool: {max_idle: 256}
+routes:
+  - name: all
+    path_prefix: /
+    backend: mock
+YAML
+"$BUILD_DIR/gateway/infergate" --config "$WORK/infergate.yaml" >/dev/null 2>"$WORK/infergate.log" &
+PIDS+=($!)
+wait_port "$IG_PORT"
+
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx.conf" <<NGINX
+worker_processes $WORKERS;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 256; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    client_max_body_size 8m;
+    client_body_buffer_size 1m;
+    keepalive_requests 1000000;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+NGINX
+if [[ " $PEERS " == *" nginx "* ]]; then
+  nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" &
+  PIDS+=($!)
+  wait_port "$NGINX_PORT"
+fi
+
+cat >"$WORK/haproxy.cfg" <<HAPROXY
+global
+  nbthread $WORKERS
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$HAPROXY_PORT
+  default_backend be
+backend be
+  server mock 127.0.0.1:$MOCK_PORT
+HAPROXY
+if [[ " $PEERS " == *" haproxy "* ]]; then
+  haproxy -db -f "$WORK/haproxy.cfg" >/dev/null 2>&1 &
+  PIDS+=($!)
+  wait_port "$HAPROXY_PORT"
+fi
+
+port_of() {
+  case $1 in
+    direct) echo "$MOCK_PORT" ;;
+    infergate) echo "$IG_PORT" ;;
+    nginx) echo "$NGINX_PORT" ;;
+    haproxy) echo "$HAPROXY_PORT" ;;
+  esac
+}
+
+# wrk prints latencies with units; normalise to milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+    else print v }'
+}
+
+echo "infergate compare: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $WORKERS worker(s) per proxy, $(nproc) cores"
+echo "mock: $BUILD_DIR/loadtest/infergate-mock --threads 2; nginx $(nginx -v 2>&1 | sed 's/.*\///'); haproxy $(haproxy -v | head -1 | awk '{print $3}')"
+for scenario in $SCENARIOS; do
+  echo
+  echo "scenario: $scenario"
+  printf "%-10s %12s %10s %10s %8s %9s\n" peer "req/s" "p50 ms" "p99 ms" non2xx "vs direct"
+  direct_rps=""
+  for peer in $PEERS; do
+    port=$(port_of "$peer")
+    # A short warm-up fills connection pools.
+    wrk -t1 -c"$CONNECTIONS" -d1s -s "loadtest/wrk/$scenario.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
+    out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "loadtest/wrk/$scenario.lua" \
+      "http://127.0.0.1:$port/v1/chat/completions")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+    non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+    [[ -z $direct_rps ]] && direct_rps=$rps
+    ratio=$(awk -v a="$rps" -v b="$direct_rps" 'BEGIN { printf "%.2f", a / b }')
+    printf "%-10s %12s %10s %10s %8s %9s\n" "$peer" "$rps" "$p50" "$p99" "${non2xx:-0}" "$ratio"
+  done
+done
