@@ -48,7 +48,7 @@ void DownstreamSession::start() {
 void DownstreamSession::onDrain() {
   // An idle keep-alive connection is closed now; one with a request under way
   // finishes it and closes afterwards (endRequest checks draining()).
-  if (state_ == State::ReadingHead && buffer_.size() == 0) closeNow();
+  if ((state_ == State::ReadingHead || state_ == State::AwaitingMonitor) && buffer_.size() == 0) closeNow();
 }
 
 std::string_view DownstreamSession::bufferView() const {
@@ -225,7 +225,6 @@ void DownstreamSession::dispatch() {
     return;
   }
   state_ = State::Proxying;
-  startMonitor();
   ProxyRequest proxy;
   proxy.message = &request;
   proxy.route = route;
@@ -325,10 +324,15 @@ void DownstreamSession::endRequest(bool close) {
     return;
   }
   if (monitorActive_) {
-    // Hand the socket back to the head reader once the monitor read returns.
     state_ = State::AwaitingMonitor;
-    error_code ignored;
-    socket_.cancel(ignored);
+    if (buffer_.size() > 0) {
+      // A pipelined request is already here: take the read back and parse it.
+      error_code ignored;
+      socket_.cancel(ignored);
+    } else {
+      // The pending monitor read doubles as the wait for the next request.
+      armTimer(TimerKind::KeepAliveIdle, worker_.runtime().config.server.timeouts.keepalive_idle);
+    }
     return;
   }
   readHead();
@@ -388,6 +392,7 @@ void DownstreamSession::closeNow() {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
   deadline_.cancel();
+  relay_.cancelTimer();
   error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);

@@ -36,6 +36,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   boost::asio::ip::tcp::socket& socket() { return socket_; }
   Worker& worker() { return worker_; }
   void onRelayFinished(const RelayOutcome& outcome);
+  // Starts watching the client socket for a close while a request is in flight.
+  void startMonitor();
 
  private:
   enum class State { ReadingHead, ReadingBody, Proxying, WritingReply, AwaitingMonitor, Closing, Closed };
@@ -50,7 +52,6 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   void replyError(ErrorReply reply, bool close);
   void onReplyWritten(boost::system::error_code ec, bool close);
   void endRequest(bool close);
-  void startMonitor();
   void onMonitorRead(boost::system::error_code ec, std::size_t bytes);
   void onDeadline();
   void armTimer(TimerKind kind, std::chrono::milliseconds after);

@@ -47,11 +47,15 @@ struct RelayOutcome {
 
 class Relay {
  public:
+  using Clock = LazyDeadline::Clock;
+
   explicit Relay(DownstreamSession& session);
   void start(const ProxyRequest& request);
   // The client went away: stop reading upstream and close that connection now.
   void abortClientGone();
   bool active() const { return active_; }
+  // Drops the pending timer wait (which holds the session alive); on close.
+  void cancelTimer();
 
  private:
   enum class Pending { None, Upstream, Downstream };
@@ -74,6 +78,7 @@ class Relay {
   void finish(FailureCause cause, bool closeDownstream);
   void closeUpstream();
   void setPhaseDeadline(std::chrono::milliseconds d, FailureCause cause);
+  LazyDeadline::Clock::time_point nextDeadline() const;
 
   DownstreamSession& session_;
   LazyDeadline deadline_;
@@ -95,6 +100,7 @@ class Relay {
 
   LazyDeadline::Clock::time_point totalDeadline_{};
   LazyDeadline::Clock::time_point phaseDeadline_{};
+  LazyDeadline::Clock::time_point monitorAt_{};  // when to start watching the client
   FailureCause phaseCause_ = FailureCause::None;
   FailureCause failure_ = FailureCause::None;   // set when aborting; handlers route to fail()
   Pending pending_ = Pending::None;

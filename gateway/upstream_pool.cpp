@@ -10,8 +10,14 @@ namespace {
 
 // A pooled connection the server has closed (or written to unasked) reads as
 // ready: peeking without blocking tells a dead connection from a quiet one.
-bool stillUsable(UpstreamConnection& conn) {
+// Connections idle for less than kPeekAfter skip the peek (one syscall per
+// request on a busy pool); if one of those was closed after all, the relay
+// retries once on a fresh connection, since no response byte was seen.
+constexpr auto kPeekAfter = std::chrono::seconds(1);
+
+bool stillUsable(UpstreamConnection& conn, std::chrono::steady_clock::time_point now) {
   if (!conn.socket.is_open() || conn.buffer.size() != 0) return false;
+  if (now - conn.idleSince < kPeekAfter) return true;
   char byte;
   ssize_t n = ::recv(conn.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -40,7 +46,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(const EndpointRuntime&
     // Most recently used first: it is the least likely to have been closed.
     auto conn = std::move(list.back());
     list.pop_back();
-    if (now - conn->idleSince < pool.idle_ttl && stillUsable(*conn)) return conn;
+    if (now - conn->idleSince < pool.idle_ttl && stillUsable(*conn, now)) return conn;
   }
   return nullptr;
 }
