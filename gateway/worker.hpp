@@ -54,7 +54,10 @@ class Worker {
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.
   std::list<DownstreamSession*> sessions_;
   std::atomic<int> sessionCount_{0};
-  boost::asio::io_context io_{1};
+  // Only this worker's thread performs I/O on io_; other threads only post()
+  // and stop(), which keep their locking. So the reactor's per-socket mutexes,
+  // taken on every operation, can go.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   boost::asio::ip::tcp::acceptor acceptor_;
   UpstreamPool pool_;
   headers::RequestIdGenerator requestIds_;

@@ -19,6 +19,19 @@ SCENARIOS=${SCENARIOS:-"chat_small chat_200k"}
 PEERS=${PEERS:-"direct infergate nginx haproxy"}
 BUILD_DIR=${BUILD_DIR:-build}
 MOCK_PORT=${MOCK_PORT:-18000}
+# PIN=1 (default on 2+ cores): the proxy under test owns CPU 1; wrk and the mock
+# share CPU 0. Without pinning, four busy threads on two cores make the
+# scheduler, not the proxy, decide the result (±10% run to run).
+PIN=${PIN:-1}
+if [[ $PIN == 1 && $(nproc) -ge 2 ]]; then
+  LOADGEN_CPU="taskset -c 0"
+  PROXY_CPU="taskset -c 1"
+  MOCK_THREADS=1
+else
+  LOADGEN_CPU=""
+  PROXY_CPU=""
+  MOCK_THREADS=2
+fi
 IG_PORT=18080
 IG_ADMIN_PORT=18090
 NGINX_PORT=18081
@@ -44,8 +57,7 @@ wait_port() {
 }
 
 # --- processes ---------------------------------------------------------------
-# The mock gets two threads so it is never the bottleneck of a 1-worker proxy.
-"$BUILD_DIR/loadtest/infergate-mock" --listen "127.0.0.1:$MOCK_PORT" --threads 2 >/dev/null &
+$LOADGEN_CPU "$BUILD_DIR/loadtest/infergate-mock" --listen "127.0.0.1:$MOCK_PORT" --threads "$MOCK_THREADS" >/dev/null &
 PIDS+=($!)
 wait_port "$MOCK_PORT"
 
@@ -65,7 +77,7 @@ routes:
     path_prefix: /
     backend: mock
 YAML
-"$BUILD_DIR/gateway/infergate" --config "$WORK/infergate.yaml" >/dev/null 2>"$WORK/infergate.log" &
+$PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate.yaml" >/dev/null 2>"$WORK/infergate.log" &
 PIDS+=($!)
 wait_port "$IG_PORT"
 
@@ -99,7 +111,7 @@ http {
 }
 NGINX
 if [[ " $PEERS " == *" nginx "* ]]; then
-  nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" &
+  $PROXY_CPU nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" &
   PIDS+=($!)
   wait_port "$NGINX_PORT"
 fi
@@ -122,7 +134,7 @@ backend be
   server mock 127.0.0.1:$MOCK_PORT
 HAPROXY
 if [[ " $PEERS " == *" haproxy "* ]]; then
-  haproxy -db -f "$WORK/haproxy.cfg" >/dev/null 2>&1 &
+  $PROXY_CPU haproxy -db -f "$WORK/haproxy.cfg" >/dev/null 2>&1 &
   PIDS+=($!)
   wait_port "$HAPROXY_PORT"
 fi
@@ -146,7 +158,8 @@ to_ms() {
 }
 
 echo "infergate compare: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $WORKERS worker(s) per proxy, $(nproc) cores"
-echo "mock: $BUILD_DIR/loadtest/infergate-mock --threads 2; nginx $(nginx -v 2>&1 | sed 's/.*\///'); haproxy $(haproxy -v | head -1 | awk '{print $3}')"
+echo "pinning: ${PROXY_CPU:-none} for the proxy, ${LOADGEN_CPU:-none} for wrk and the mock (--threads $MOCK_THREADS)"
+echo "versions: nginx $(nginx -v 2>&1 | sed 's/.*\///'); haproxy $(haproxy -v | head -1 | awk '{print $3}')"
 for scenario in $SCENARIOS; do
   echo
   echo "scenario: $scenario"
@@ -155,8 +168,8 @@ for scenario in $SCENARIOS; do
   for peer in $PEERS; do
     port=$(port_of "$peer")
     # A short warm-up fills connection pools.
-    wrk -t1 -c"$CONNECTIONS" -d1s -s "loadtest/wrk/$scenario.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
-    out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "loadtest/wrk/$scenario.lua" \
+    $LOADGEN_CPU wrk -t1 -c"$CONNECTIONS" -d1s -s "loadtest/wrk/$scenario.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
+    out=$($LOADGEN_CPU wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "loadtest/wrk/$scenario.lua" \
       "http://127.0.0.1:$port/v1/chat/completions")
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
