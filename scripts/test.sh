@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
+# The official openai client, for the SDK integration test.
+if [[ ! -d tests/node/node_modules/openai ]]; then
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
 BUILD_DIR=${BUILD_DIR:-build}
 # Two parallel jobs match the CI machine; every test bounds its own time.
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 180 "$@"

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <array>
+#include <cstring>
 #include <ctime>
 
 namespace mock {
@@ -57,6 +58,9 @@ RequestInfo inspectRequest(std::string& body, Api api) {
     } else if (key == "stream") {
       bool s = false;
       if (!field.value().get_bool().get(s)) info.stream = s;
+    } else if (key == "encoding_format") {
+      std::string_view f;
+      if (!field.value().get_string().get(f)) info.base64Embeddings = f == "base64";
     } else if (key == "stream_options") {
       simdjson::ondemand::object opts;
       if (field.value().get_object().get(opts)) continue;
@@ -137,13 +141,39 @@ std::string streamUsageChunk(const RequestInfo& info, std::uint64_t id, unsigned
   return out;
 }
 
-std::string embeddingsBody(std::string_view model, unsigned promptTokens) {
-  std::string out = R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[)";
-  for (int i = 0; i < 8; ++i) out.append(i ? "," : "").append("0.").append(std::to_string(125 * (i + 1)));
-  out.append(R"(]}],"model":")");
-  appendEscaped(out, model);
-  out.append(R"(","usage":{"prompt_tokens":)").append(std::to_string(promptTokens));
-  out.append(R"(,"total_tokens":)").append(std::to_string(promptTokens)).append("}}");
+std::string embeddingsBody(const RequestInfo& info) {
+  // Eight fixed components: 0.125, 0.25, ... 1.0 (exact in float32).
+  std::string out = R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":)";
+  if (info.base64Embeddings) {
+    // Little-endian float32 values, base64-encoded, as OpenAI returns them.
+    std::string raw;
+    for (int i = 0; i < 8; ++i) {
+      float v = 0.125f * static_cast<float>(i + 1);
+      char bytes[4];
+      std::memcpy(bytes, &v, 4);
+      raw.append(bytes, 4);
+    }
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    out.push_back('"');
+    for (std::size_t i = 0; i < raw.size(); i += 3) {
+      unsigned n = static_cast<unsigned char>(raw[i]) << 16;
+      if (i + 1 < raw.size()) n |= static_cast<unsigned char>(raw[i + 1]) << 8;
+      if (i + 2 < raw.size()) n |= static_cast<unsigned char>(raw[i + 2]);
+      out.push_back(kAlphabet[(n >> 18) & 63]);
+      out.push_back(kAlphabet[(n >> 12) & 63]);
+      out.push_back(i + 1 < raw.size() ? kAlphabet[(n >> 6) & 63] : '=');
+      out.push_back(i + 2 < raw.size() ? kAlphabet[n & 63] : '=');
+    }
+    out.push_back('"');
+  } else {
+    out.push_back('[');
+    for (int i = 0; i < 8; ++i) out.append(i ? "," : "").append(std::to_string(0.125 * (i + 1)));
+    out.push_back(']');
+  }
+  out.append(R"(}],"model":")");
+  appendEscaped(out, info.model);
+  out.append(R"(","usage":{"prompt_tokens":)").append(std::to_string(info.promptTokens));
+  out.append(R"(,"total_tokens":)").append(std::to_string(info.promptTokens)).append("}}");
   return out;
 }
 

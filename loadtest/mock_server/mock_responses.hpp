@@ -15,6 +15,7 @@ struct RequestInfo {
   bool stream = false;
   bool includeUsage = false;
   unsigned promptTokens = 0;
+  bool base64Embeddings = false;  // encoding_format: "base64" (the openai SDK's default)
 };
 
 // Reads model / stream / stream_options.include_usage; tolerant of anything else.
@@ -30,7 +31,7 @@ std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64
 std::string streamChunk(const RequestInfo& info, std::uint64_t id, std::string_view content, bool first);
 std::string streamFinalChunk(const RequestInfo& info, std::uint64_t id, std::string_view finishReason);
 std::string streamUsageChunk(const RequestInfo& info, std::uint64_t id, unsigned tokens);
-std::string embeddingsBody(std::string_view model, unsigned promptTokens);
+std::string embeddingsBody(const RequestInfo& info);
 std::string modelsBody();
 std::string errorBody(unsigned status, std::string_view message);
 

@@ -105,7 +105,7 @@ void Session::handle() {
   }
   pendingStatus_ = 200;
   if (embed) {
-    pendingBody_ = embeddingsBody(info_.model, info_.promptTokens);
+    pendingBody_ = embeddingsBody(info_);
   } else if (info_.stream) {
     context_.stats.streams.fetch_add(1, std::memory_order_relaxed);
     return startStream();

@@ -59,6 +59,7 @@ std::optional<std::string> Process::waitForLine(const std::string& needle, std::
     for (auto nl = stdoutBuffer_.find('\n'); nl != std::string::npos; nl = stdoutBuffer_.find('\n')) {
       std::string line = stdoutBuffer_.substr(0, nl);
       stdoutBuffer_.erase(0, nl + 1);
+      transcript_ += line + "\n";
       if (line.find(needle) != std::string::npos) return line;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());

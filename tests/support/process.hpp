@@ -26,12 +26,15 @@ class Process {
   std::optional<int> wait(std::chrono::milliseconds timeout);
   bool running();
   std::string stderrText() const;
+  // Every stdout line read so far by waitForLine, for failure messages.
+  const std::string& transcript() const { return transcript_; }
   pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
   int stdoutFd_ = -1;
   std::string stdoutBuffer_;
+  std::string transcript_;
   std::string stderrPath_;
   std::optional<int> status_;
 };
