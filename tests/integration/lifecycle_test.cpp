@@ -71,7 +71,7 @@ TEST(Lifecycle, DrainLetsOpenStreamFinishThenExitsZero) {
   EXPECT_TRUE(r.complete);
   EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
   EXPECT_EQ(r.header("connection"), "");  // the head went out before the drain began
-  EXPECT_EQ(gateway.process().wait(std::chrono::seconds(3)), 0);
+  EXPECT_EQ(gateway.process().wait(std::chrono::seconds(3)), 0) << gateway.process().stderrText();
 }
 
 TEST(Lifecycle, DrainTimeoutCutsStreamsThatRunTooLong) {
@@ -85,7 +85,7 @@ TEST(Lifecycle, DrainTimeoutCutsStreamsThatRunTooLong) {
   usleep(150'000);
   auto started = std::chrono::steady_clock::now();
   gateway.process().signal(SIGTERM);
-  EXPECT_EQ(gateway.process().wait(std::chrono::seconds(3)), 0);
+  EXPECT_EQ(gateway.process().wait(std::chrono::seconds(3)), 0) << gateway.process().stderrText();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500));
   auto r = stream.read(std::chrono::seconds(1));
   EXPECT_FALSE(r.complete);

@@ -88,6 +88,9 @@ Response Connection::read(std::chrono::milliseconds timeout, bool headRequest) {
       if (!ec && used > 0) continue;
     }
     if (eof) {
+      // Beast treats EOF before any byte as an empty, complete message: that is
+      // "no response" here.
+      if (!parser.got_some()) break;
       boost::system::error_code ec;
       parser.put_eof(ec);
       break;
