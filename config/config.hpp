@@ -66,6 +66,9 @@ struct HeaderValue {
 
 struct BackendConfig {
   std::string name;
+  // Add stream_options.include_usage to streaming requests that do not set
+  // stream_options, so that token usage is reported and counted.
+  bool inject_stream_usage = false;
   std::vector<EndpointConfig> endpoints;
   std::vector<HeaderValue> headers;  // injected into every upstream request, overriding the client's
   UpstreamTimeouts timeouts;
@@ -81,10 +84,40 @@ struct RouteConfig {
   std::size_t backend_index = 0;     // resolved at load
 };
 
+// Histogram bucket upper bounds in seconds, per histogram family.
+struct HistogramBuckets {
+  std::vector<double> request_duration{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600};
+  std::vector<double> upstream_connect{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+  std::vector<double> upstream_first_byte{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1,
+                                          1.5,   2,    3,     5,    10,  20,  30,  60};
+  std::vector<double> time_to_first_token{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1,
+                                          1.5,   2,    3,     5,    10,  20,  30,  60};
+  std::vector<double> inter_token_latency{0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1,
+                                          0.15,  0.2,    0.3,   0.5,  1,    2.5,  5,    10};
+  std::vector<double> time_per_output_token{0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1,
+                                            0.15,  0.2,    0.3,   0.5,  1,    2.5,  5,    10};
+  std::vector<double> gateway_overhead{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                       0.0025,  0.005,    0.01,    0.025,  0.05,   0.1};
+};
+
+struct MetricsConfig {
+  bool enabled = true;               // off: nothing is recorded (for overhead comparisons)
+  bool server_timing = true;         // Server-Timing response header
+  std::vector<std::string> model_labels;  // label values besides the exact names in routes
+  HistogramBuckets buckets;
+};
+
+struct AccessLogConfig {
+  bool enabled = false;
+  std::string path = "stdout";       // "stdout", "stderr" or a file (appended)
+};
+
 struct Config {
   std::string source;                // file the config was read from
   ServerConfig server;
   AdminConfig admin;
+  MetricsConfig metrics;
+  AccessLogConfig access_log;
   std::vector<BackendConfig> backends;
   std::vector<RouteConfig> routes;   // matched in order, first match wins
 };

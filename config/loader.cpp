@@ -82,9 +82,11 @@ class Loader {
       reader_.error(root, "config is empty");
       return;
     }
-    if (!reader_.checkMap(root, "config", {"server", "admin", "backends", "routes"})) return;
+    if (!reader_.checkMap(root, "config", {"server", "admin", "metrics", "access_log", "backends", "routes"})) return;
     if (auto n = root["server"]) server(n);
     if (auto n = root["admin"]) admin(n);
+    if (auto n = root["metrics"]) metrics(n);
+    if (auto n = root["access_log"]) accessLog(n);
     if (auto n = root["backends"]) backends(n);
     else reader_.error(root, "config needs a 'backends' list");
     if (auto n = root["routes"]) routes(n);
@@ -121,6 +123,39 @@ class Loader {
     reader_.readAddress(n, "listen", result_.config.admin.listen);
   }
 
+  void metrics(const YAML::Node& n) {
+    auto& m = result_.config.metrics;
+    if (!reader_.checkMap(n, "metrics", {"enabled", "server_timing", "model_labels", "buckets"})) return;
+    reader_.readBool(n, "enabled", m.enabled);
+    reader_.readBool(n, "server_timing", m.server_timing);
+    reader_.readStringList(n, "model_labels", m.model_labels);
+    for (const auto& label : m.model_labels)
+      if (label.empty() || label.find('*') != std::string::npos || label == "other" || label == "none")
+        reader_.error(n["model_labels"], "metrics.model_labels: '" + label +
+                                             "' is not a valid label (no globs, not empty, not 'other' or 'none')");
+    auto b = n["buckets"];
+    if (!b) return;
+    if (!reader_.checkMap(b, "metrics.buckets",
+                          {"request_duration", "upstream_connect", "upstream_first_byte", "time_to_first_token",
+                           "inter_token_latency", "time_per_output_token", "gateway_overhead"}))
+      return;
+    reader_.readBounds(b, "request_duration", m.buckets.request_duration);
+    reader_.readBounds(b, "upstream_connect", m.buckets.upstream_connect);
+    reader_.readBounds(b, "upstream_first_byte", m.buckets.upstream_first_byte);
+    reader_.readBounds(b, "time_to_first_token", m.buckets.time_to_first_token);
+    reader_.readBounds(b, "inter_token_latency", m.buckets.inter_token_latency);
+    reader_.readBounds(b, "time_per_output_token", m.buckets.time_per_output_token);
+    reader_.readBounds(b, "gateway_overhead", m.buckets.gateway_overhead);
+  }
+
+  void accessLog(const YAML::Node& n) {
+    auto& a = result_.config.access_log;
+    if (!reader_.checkMap(n, "access_log", {"enabled", "path"})) return;
+    reader_.readBool(n, "enabled", a.enabled);
+    reader_.readString(n, "path", a.path);
+    if (a.path.empty()) reader_.error(n, "access_log.path must not be empty");
+  }
+
   void positive(const YAML::Node& at, const std::string& what, Duration d) {
     if (d.count() <= 0) reader_.error(at, what + " must be greater than 0");
   }
@@ -133,8 +168,10 @@ class Loader {
 
   void backend(const YAML::Node& n) {
     BackendConfig b;
-    if (!reader_.checkMap(n, "backend", {"name", "endpoints", "headers", "timeouts", "pool"})) return;
+    if (!reader_.checkMap(n, "backend", {"name", "endpoints", "headers", "timeouts", "pool", "inject_stream_usage"}))
+      return;
     reader_.readString(n, "name", b.name);
+    reader_.readBool(n, "inject_stream_usage", b.inject_stream_usage);
     if (b.name.empty()) reader_.error(n, "backend needs a non-empty 'name'");
     if (auto e = n["endpoints"]; e && reader_.checkSequence(e, "backend.endpoints")) {
       for (const auto& item : e) endpoint(item, b);

@@ -1,6 +1,7 @@
 #include "config/yaml_reader.hpp"
 
 #include <charconv>
+#include <cstdlib>
 
 #include "config/loader.hpp"
 #include "config/units.hpp"
@@ -121,6 +122,46 @@ void YamlReader::readStringList(const YAML::Node& map, const char* key, std::vec
     std::string text;
     if (scalar(item, key, text)) out.push_back(std::move(text));
   }
+}
+
+}  // namespace infergate::config
+
+namespace infergate::config {
+
+void YamlReader::readBool(const YAML::Node& map, const char* key, bool& out) {
+  auto node = map[key];
+  std::string text;
+  if (!node || !scalar(node, key, text)) return;
+  if (text == "true") out = true;
+  else if (text == "false") out = false;
+  else error(node, std::string(key) + " must be true or false, got '" + text + "'");
+}
+
+void YamlReader::readBounds(const YAML::Node& map, const char* key, std::vector<double>& out) {
+  auto node = map[key];
+  if (!node) return;
+  if (!checkSequence(node, key)) return;
+  std::vector<double> bounds;
+  for (const auto& item : node) {
+    std::string text;
+    if (!scalar(item, key, text)) return;
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !(v > 0) || v > 1e9) {
+      error(item, std::string(key) + ": bucket bounds must be positive numbers of seconds, got '" + text + "'");
+      return;
+    }
+    if (!bounds.empty() && v <= bounds.back()) {
+      error(item, std::string(key) + ": bucket bounds must be strictly increasing");
+      return;
+    }
+    bounds.push_back(v);
+  }
+  if (bounds.empty() || bounds.size() > 40) {
+    error(node, std::string(key) + ": give between 1 and 40 bucket bounds");
+    return;
+  }
+  out = std::move(bounds);
 }
 
 }  // namespace infergate::config

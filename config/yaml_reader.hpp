@@ -32,6 +32,9 @@ class YamlReader {
   void readDuration(const YAML::Node& map, const char* key, Duration& out);
   void readAddress(const YAML::Node& map, const char* key, Address& out);
   void readStringList(const YAML::Node& map, const char* key, std::vector<std::string>& out);
+  void readBool(const YAML::Node& map, const char* key, bool& out);
+  // Strictly increasing positive numbers (histogram bucket bounds).
+  void readBounds(const YAML::Node& map, const char* key, std::vector<double>& out);
 
   // The interpolated text of a scalar, or false (with an error) if it is not one.
   bool scalar(const YAML::Node& node, const std::string& what, std::string& out);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "gateway/errors.hpp"
+#include "metrics/registry.hpp"
 
 namespace infergate {
 
@@ -63,7 +64,8 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
 
 }  // namespace
 
-AdminServer::AdminServer(asio::io_context& io, const tcp::endpoint& listen) : io_(io), acceptor_(io) {
+AdminServer::AdminServer(asio::io_context& io, const tcp::endpoint& listen, const metrics::Registry* metrics)
+    : io_(io), acceptor_(io), metrics_(metrics) {
   acceptor_.open(listen.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(listen);
@@ -91,6 +93,8 @@ AdminResponse AdminServer::handle(std::string_view method, std::string_view path
     return {405, "application/json", openaiErrorBody(reply)};
   }
   if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
+  if (path == "/metrics" && metrics_ != nullptr)
+    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_->scrape()};
   if (path == "/readyz") {
     if (ready()) return {200, "text/plain; charset=utf-8", "ready\n"};
     return {503, "text/plain; charset=utf-8", "draining\n"};

@@ -10,6 +10,9 @@
 #include <string_view>
 
 namespace infergate {
+namespace metrics {
+class Registry;
+}
 
 struct AdminResponse {
   unsigned status = 200;
@@ -19,7 +22,9 @@ struct AdminResponse {
 
 class AdminServer {
  public:
-  AdminServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& listen);
+  // `metrics` (may be null) is served on /metrics and must outlive the server.
+  AdminServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& listen,
+              const metrics::Registry* metrics);
   void start();
   void stop();
   boost::asio::ip::tcp::endpoint localEndpoint() const { return acceptor_.local_endpoint(); }
@@ -32,6 +37,7 @@ class AdminServer {
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> ready_{false};
+  const metrics::Registry* metrics_;
 };
 
 }  // namespace infergate

@@ -8,6 +8,7 @@
 #include "gateway/http_framing.hpp"
 #include "gateway/message_writer.hpp"
 #include "gateway/worker.hpp"
+#include "metrics/label_space.hpp"
 
 namespace infergate {
 
@@ -63,6 +64,7 @@ void DownstreamSession::readHead() {
   // RFC 9112 §2.2: ignore empty lines before a request line.
   while (buffer_.size() >= 2 && bufferView().substr(0, 2) == "\r\n") buffer_.consume(2);
   auto data = bufferView();
+  if (!data.empty() && !recordOpen_) beginRecord();
   if (auto end = framing::findHeadEnd(data, scanned_)) {
     scanned_ = 0;
     parseHead(end);
@@ -129,6 +131,8 @@ void DownstreamSession::parseHead(std::size_t headLength) {
     return;
   }
   buffer_.consume(used);
+  record_.headersRead = RequestRecord::Clock::now();
+  record_.bytesIn = headLength;
   auto& request = parser_->get();
   if (auto why = framing::checkRequestHeader(request.base()); !why.empty()) {
     replyError(errorFor(FailureCause::ClientInvalidRequest, std::move(why)), true);
@@ -136,6 +140,7 @@ void DownstreamSession::parseHead(std::size_t headLength) {
   }
   if (auto id = request["x-request-id"]; headers::acceptableRequestId(id)) requestId_.assign(id);
   else worker_.requestIds().next(requestId_);
+  record_.requestId.assign(requestId_);
 
   if (auto length = parser_->content_length()) {
     if (*length > limits.max_body_bytes) {
@@ -200,6 +205,8 @@ void DownstreamSession::onBodyRead(error_code ec, std::size_t bytes) {
 
 void DownstreamSession::dispatch() {
   auto& request = parser_->get();
+  record_.bodyRead = RequestRecord::Clock::now();
+  record_.bytesIn += request.body().size();
   const bool draining = worker_.draining();
   keepAlive_ = request.keep_alive() && !draining;
   const auto target = request.target();
@@ -215,7 +222,10 @@ void DownstreamSession::dispatch() {
       replyError(std::move(reply), !keepAlive_);
       return;
     }
-    if (facts_.hasModel) model = &facts_.model;
+    if (facts_.hasModel) {
+      model = &facts_.model;
+      record_.model = worker_.shard().labels.modelIndex(facts_.model);
+    }
   }
   const auto* route = worker_.runtime().router->match(path, model);
   if (route == nullptr) {
@@ -225,6 +235,10 @@ void DownstreamSession::dispatch() {
     return;
   }
   state_ = State::Proxying;
+  const auto routeIndex = static_cast<std::size_t>(route - worker_.runtime().config.routes.data());
+  record_.route = metrics::LabelSpace::routeIndex(routeIndex);
+  record_.backend = metrics::LabelSpace::backendIndex(route->backend_index);
+  record_.routed = true;
   ProxyRequest proxy;
   proxy.message = &request;
   proxy.route = route;
@@ -239,7 +253,9 @@ void DownstreamSession::dispatch() {
 }
 
 void DownstreamSession::onRelayFinished(const RelayOutcome& outcome) {
+  if (outcome.responseStarted) record_.status = outcome.status;
   if (outcome.cause == FailureCause::ClientDisconnect) {
+    record_.cause = outcome.cause;
     closeNow();
     return;
   }
@@ -247,7 +263,9 @@ void DownstreamSession::onRelayFinished(const RelayOutcome& outcome) {
     replyError(errorFor(outcome.cause), !keepAlive_);
     return;
   }
+  record_.cause = outcome.cause;
   if (outcome.cause != FailureCause::None) logFailure(errorFor(outcome.cause));
+  finishRecord();
   endRequest(outcome.closeDownstream || !keepAlive_);
 }
 
@@ -296,8 +314,15 @@ void DownstreamSession::logFailure(const ErrorReply& reply) {
 
 void DownstreamSession::replyError(ErrorReply reply, bool close) {
   logFailure(reply);
-  if (requestId_.empty()) worker_.requestIds().next(requestId_);
+  if (requestId_.empty()) {
+    worker_.requestIds().next(requestId_);
+    record_.requestId.assign(requestId_);
+  }
   writer::localReply(reply_, reply.status, requestId_, "application/json", openaiErrorBody(reply), close);
+  if (!recordOpen_) beginRecord();
+  record_.status = reply.status;
+  record_.cause = reply.cause;
+  record_.bytesOut += reply_.size();
   if (state_ != State::Proxying) deadline_.clear();
   state_ = State::WritingReply;
   // A reply must not wait forever on a client that does not read.
@@ -314,7 +339,24 @@ void DownstreamSession::onReplyWritten(error_code ec, bool close) {
     closeNow();
     return;
   }
+  finishRecord();
   endRequest(close);
+}
+
+void DownstreamSession::beginRecord() {
+  record_.reset();
+  record_.accepted = RequestRecord::Clock::now();
+  record_.wallStartMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  recordOpen_ = true;
+}
+
+void DownstreamSession::finishRecord() {
+  if (!recordOpen_) return;
+  recordOpen_ = false;
+  record_.done = RequestRecord::Clock::now();
+  worker_.complete(record_);
 }
 
 void DownstreamSession::endRequest(bool close) {
@@ -390,6 +432,12 @@ void DownstreamSession::lingerRead() {
 
 void DownstreamSession::closeNow() {
   if (state_ == State::Closed) return;
+  if (recordOpen_) {
+    // The connection ends with a request under way: the client left, or its
+    // reply could not be written.
+    if (record_.cause == FailureCause::None) record_.cause = FailureCause::ClientDisconnect;
+    finishRecord();
+  }
   state_ = State::Closed;
   deadline_.cancel();
   relay_.cancelTimer();

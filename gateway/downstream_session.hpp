@@ -17,6 +17,7 @@
 #include "gateway/lazy_deadline.hpp"
 #include "gateway/relay.hpp"
 #include "gateway/request_facts.hpp"
+#include "gateway/request_record.hpp"
 
 namespace infergate {
 
@@ -36,6 +37,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   boost::asio::ip::tcp::socket& socket() { return socket_; }
   Worker& worker() { return worker_; }
   void onRelayFinished(const RelayOutcome& outcome);
+  RequestRecord& record() { return record_; }
   // Starts watching the client socket for a close while a request is in flight.
   void startMonitor();
 
@@ -59,6 +61,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   void lingerRead();
   void closeNow();
   void logFailure(const ErrorReply& reply);
+  void beginRecord();
+  void finishRecord();
   std::string_view bufferView() const;
 
   Worker& worker_;
@@ -77,6 +81,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   std::string requestId_;
   std::string reply_;
   RequestFacts facts_;
+  RequestRecord record_;     // the request in progress; reused
+  bool recordOpen_ = false;
   Relay relay_;
   std::list<DownstreamSession*>::iterator registration_;
   bool registered_ = false;

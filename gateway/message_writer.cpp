@@ -122,6 +122,7 @@ void responseHead(std::string& out, const http::response_header<>& response, con
     appendField(out, nameText, field.value());
   }
   appendField(out, "x-request-id", extra.requestId);
+  if (!extra.serverTiming.empty()) appendField(out, "Server-Timing", extra.serverTiming);
   switch (extra.framing) {
     case BodyFraming::ContentLength:
     case BodyFraming::None:

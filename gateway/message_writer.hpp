@@ -32,6 +32,7 @@ struct DownstreamResponseHead {
   BodyFraming framing = BodyFraming::ContentLength;
   std::optional<std::uint64_t> contentLength;  // with ContentLength, or kept for HEAD
   bool close = false;                           // Connection: close
+  std::string_view serverTiming;                // Server-Timing value, empty = none
 };
 
 void responseHead(std::string& out, const boost::beast::http::response_header<>& response,

@@ -5,6 +5,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include "gateway/downstream_session.hpp"
+#include "gateway/response_usage.hpp"
 #include "gateway/worker.hpp"
 
 namespace infergate {
@@ -22,6 +23,11 @@ constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
 // nearly always finds nothing; requests that finish sooner than this never
 // start it. Disconnects are still seen within 100 ms of happening.
 constexpr std::chrono::milliseconds kMonitorDelay{50};
+// Non-streaming JSON bodies up to this size are kept to read their usage.
+constexpr std::size_t kUsageCaptureLimit = 4 * 1024 * 1024;
+constexpr std::string_view kIncludeUsage = R"("stream_options":{"include_usage":true},)";
+
+std::string_view pieceOf(const char* base, std::size_t from, std::size_t to) { return {base + from, to - from}; }
 }  // namespace
 
 Relay::Relay(DownstreamSession& session)
@@ -49,16 +55,32 @@ void Relay::start(const ProxyRequest& request) {
   endpoint_ = &backend.endpoints[session_.worker().nextRoundRobin(request_.route->backend_index) %
                                  backend.endpoints.size()];
 
+  record_ = &session_.record();
+  record_->upstreamStart = now;
+  record_->endpoint = static_cast<std::uint32_t>(endpoint_->id + 1);
+  session_.worker().shard().inFlight.add(record_->backend, 1);
+  sseTap_.reset();
+  jsonBody_.clear();
+  captureJson_ = false;
+  bytesWritten_ = 0;
+
   const auto& message = *request_.message;
   const auto& body = message.body();
+  const auto& facts = *request_.facts;
   std::optional<std::size_t> contentLength;
+  spliceCount_ = 0;
   renamedModel_.clear();
-  if (!request_.route->rename_model.empty() && request_.facts->hasModel) {
+  if (backend.config->inject_stream_usage && facts.isJson && facts.stream && !facts.hasStreamOptions)
+    splices_[spliceCount_++] = {facts.objectStart + 1, 0, kIncludeUsage};
+  if (!request_.route->rename_model.empty() && facts.hasModel) {
     renamedModel_.append("\"").append(request_.route->rename_model).append("\"");
-    contentLength = body.size() - request_.facts->modelTokenLength + renamedModel_.size();
-  } else if (!body.empty() || message.method() == http::verb::post || message.method() == http::verb::put ||
-             message.method() == http::verb::patch) {
-    contentLength = body.size();
+    splices_[spliceCount_++] = {facts.modelTokenOffset, facts.modelTokenLength, renamedModel_};
+  }
+  if (spliceCount_ > 0 || !body.empty() || message.method() == http::verb::post ||
+      message.method() == http::verb::put || message.method() == http::verb::patch) {
+    std::size_t length = body.size();
+    for (std::size_t i = 0; i < spliceCount_; ++i) length += splices_[i].text.size() - splices_[i].removed;
+    contentLength = length;
   }
   writer::UpstreamRequestHead extra;
   extra.authority = endpoint_->authority;
@@ -72,9 +94,12 @@ void Relay::start(const ProxyRequest& request) {
 
 void Relay::acquireConnection() {
   const auto& pool = request_.backend->config->pool;
-  conn_ = session_.worker().pool().acquire(*endpoint_, pool);
-  if (conn_) {
+  auto pooled = session_.worker().pool().acquire(*endpoint_, pool);
+  if (pooled) {
+    takeConnection(std::move(pooled));
     reusedConnection_ = true;
+    record_->upstreamConnected = Clock::now();
+    record_->newConnection = false;
     sendRequest();
   } else {
     connect();
@@ -93,9 +118,22 @@ Relay::Clock::time_point Relay::nextDeadline() const {
 
 // ---- connect and send --------------------------------------------------------
 
+// The active-connection gauge follows ownership: +1 while the relay holds one.
+void Relay::takeConnection(std::unique_ptr<UpstreamConnection> conn) {
+  dropConnection();
+  conn_ = std::move(conn);
+  session_.worker().shard().activeConnections.add(endpoint_->id + 1, 1);
+}
+
+void Relay::dropConnection() {
+  if (!conn_) return;
+  session_.worker().shard().activeConnections.add(conn_->endpointId + 1, -1);
+  conn_.reset();
+}
+
 void Relay::connect() {
   reusedConnection_ = false;
-  conn_ = std::make_unique<UpstreamConnection>(session_.socket().get_executor(), endpoint_->id);
+  takeConnection(std::make_unique<UpstreamConnection>(session_.socket().get_executor(), endpoint_->id));
   setPhaseDeadline(request_.backend->config->timeouts.connect, FailureCause::UpstreamConnectTimeout);
   pending_ = Pending::Upstream;
   conn_->socket.async_connect(endpoint_->address,
@@ -109,6 +147,8 @@ void Relay::onConnected(unsigned epoch, error_code ec) {
   pending_ = Pending::None;
   if (failure_ != FailureCause::None) return fail(failure_);
   if (ec) return fail(FailureCause::UpstreamConnectError);
+  record_->upstreamConnected = Clock::now();
+  record_->newConnection = true;
   error_code ignored;
   conn_->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   sendRequest();
@@ -122,15 +162,14 @@ void Relay::sendRequest() {
   auto& buffers = writeBuffers_;  // a member: async_write keeps only a view of the array
   std::size_t count = 0;
   buffers[count++] = asio::buffer(upstreamHead_);
-  if (!renamedModel_.empty()) {
-    const auto offset = request_.facts->modelTokenOffset;
-    const auto length = request_.facts->modelTokenLength;
-    buffers[count++] = asio::buffer(body.data(), offset);
-    buffers[count++] = asio::buffer(renamedModel_);
-    buffers[count++] = asio::buffer(body.data() + offset + length, body.size() - offset - length);
-  } else if (!body.empty()) {
-    buffers[count++] = asio::buffer(body);
+  std::size_t position = 0;
+  for (std::size_t i = 0; i < spliceCount_; ++i) {
+    const auto& splice = splices_[i];
+    buffers[count++] = asio::buffer(body.data() + position, splice.offset - position);
+    buffers[count++] = asio::buffer(splice.text.data(), splice.text.size());
+    position = splice.offset + splice.removed;
   }
+  if (position < body.size()) buffers[count++] = asio::buffer(body.data() + position, body.size() - position);
   pending_ = Pending::Upstream;
   asio::async_write(conn_->socket, std::span<const asio::const_buffer>(buffers.data(), count),
                     [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec, std::size_t) {
@@ -146,6 +185,7 @@ void Relay::onRequestSent(unsigned epoch, error_code ec) {
     if (retryOnFreshConnection()) return;
     return fail(FailureCause::UpstreamReset);
   }
+  record_->requestSent = Clock::now();
   parser_.emplace();
   parser_->header_limit(kUpstreamHeaderLimit);
   parser_->body_limit(boost::none);  // bodies are relayed, not stored: no size limit applies
@@ -170,7 +210,11 @@ void Relay::onUpstreamRead(unsigned epoch, error_code ec, std::size_t bytes) {
   pending_ = Pending::None;
   if (failure_ != FailureCause::None) return fail(failure_);
   conn_->buffer.commit(bytes);
-  if (bytes > 0) responseBytesSeen_ = true;
+  readAt_ = Clock::now();
+  if (bytes > 0) {
+    responseBytesSeen_ = true;
+    if (!RequestRecord::set(record_->firstByte)) record_->firstByte = readAt_;
+  }
   if (ec) {
     if (ec == asio::error::eof && parser_->is_header_done()) {
       // A close-delimited body ends here; any other message is cut short.
@@ -194,9 +238,13 @@ void Relay::parseUpstream() {
     body.data = relayBuffer_.get() + relayUsed_;
     body.size = kRelayBufferSize - relayUsed_;
     error_code ec;
+    const auto before = relayUsed_;
     const auto used = parser_->put(conn_->buffer.data(), ec);
     conn_->buffer.consume(used);
     relayUsed_ = static_cast<std::size_t>(static_cast<char*>(body.data) - relayBuffer_.get());
+    if (parser_->is_header_done() && !headerReady_ && parser_->get().result_int() / 100 != 1) onResponseHeader();
+    if (relayUsed_ > before) observeBody(before, relayUsed_);
+    if (parser_->is_done() && !RequestRecord::set(record_->lastByte)) record_->lastByte = readAt_;
     if (ec == http::error::need_buffer || ec == http::error::need_more) break;
     if (ec) return fail(FailureCause::UpstreamProtocolError);
     if (parser_->is_header_done() && parser_->get().result_int() / 100 == 1) {
@@ -212,6 +260,7 @@ void Relay::parseUpstream() {
   }
   if (!parser_->is_header_done()) return readUpstream();
   if (!headerReady_) onResponseHeader();
+  if (parser_->is_done() && !RequestRecord::set(record_->lastByte)) record_->lastByte = readAt_;
   if (relayUsed_ > 0 || parser_->is_done()) {
     lastWrite_ = parser_->is_done();
     return writeDownstream();
@@ -238,8 +287,46 @@ void Relay::onResponseHeader() {
   }
   head.framing = framing_;
   head.close = !request_.keepAlive || framing_ == writer::BodyFraming::CloseDelimited;
+  if (session_.worker().runtime().config.metrics.server_timing) {
+    buildServerTiming();
+    head.serverTiming = serverTiming_;
+  }
   writer::responseHead(downstreamHead_, response.base(), head);
   headerReady_ = true;
+  record_->stream = eventStream_;
+  captureJson_ = !eventStream_ && hasBody && response[http::field::content_type].starts_with("application/json");
+}
+
+// Server-Timing: time the upstream took to start answering (connect included),
+// and the gateway's own time so far.
+void Relay::buildServerTiming() {
+  const auto& r = *record_;
+  const auto now = Clock::now();
+  auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  double upstream = ms(r.firstByte - r.requestSent);
+  if (r.newConnection) upstream += ms(r.upstreamConnected - r.upstreamStart);
+  const double gateway = ms(r.upstreamStart - r.bodyRead) + ms(r.requestSent - r.upstreamConnected) +
+                         ms(now - r.firstByte);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "upstream;dur=%.3f, gateway;dur=%.3f", upstream, std::max(0.0, gateway));
+  serverTiming_.assign(buf);
+}
+
+// Looks at body bytes as they pass: SSE events are timed and read for usage;
+// a JSON body is kept (up to a cap) to read its usage at the end.
+void Relay::observeBody(std::size_t from, std::size_t to) {
+  const auto piece = pieceOf(relayBuffer_.get(), from, to);
+  if (eventStream_) {
+    sseTap_.feed(piece, [this] {
+      auto& r = *record_;
+      if (!RequestRecord::set(r.firstToken)) r.firstToken = readAt_;
+      r.lastToken = readAt_;
+      r.tokenTimes.push_back(readAt_);
+    });
+  } else if (captureJson_) {
+    if (jsonBody_.size() + piece.size() <= kUsageCaptureLimit) jsonBody_.append(piece);
+    else captureJson_ = false;
+  }
 }
 
 void Relay::writeDownstream() {
@@ -259,6 +346,7 @@ void Relay::writeDownstream() {
   }
   if (lastWrite_ && framing_ == writer::BodyFraming::Chunked) buffers[count++] = asio::buffer(kLastChunk);
   headerSent_ = true;
+  pendingWriteBytes_ = asio::buffer_size(std::span<const asio::const_buffer>(buffers.data(), count));
   // Time spent waiting on a slow client is not upstream idleness: only the total
   // deadline runs while writing.
   phaseDeadline_ = Clock::time_point::max();
@@ -274,6 +362,7 @@ void Relay::onDownstreamWritten(unsigned epoch, error_code ec) {
   if (epoch != epoch_) return;
   pending_ = Pending::None;
   relayUsed_ = 0;
+  if (!ec) bytesWritten_ += pendingWriteBytes_;
   if (failure_ == FailureCause::ClientDisconnect || (ec && failure_ == FailureCause::None))
     return finish(FailureCause::ClientDisconnect, true);
   if (ec) return finish(failure_, true);  // aborted by a deadline while the client was not reading
@@ -328,6 +417,7 @@ bool Relay::retryOnFreshConnection() {
   retriedStale_ = true;
   closeUpstream();
   parser_.reset();
+  record_->firstByte = {};
   connect();
   return true;
 }
@@ -357,6 +447,7 @@ void Relay::writeStreamError(FailureCause cause) {
                     [this, self = session_.shared_from_this(), epoch = epoch_, cause](error_code ec, std::size_t) {
                       if (epoch != epoch_) return;
                       pending_ = Pending::None;
+                      if (!ec) bytesWritten_ += streamError_.size() + 16;
                       finish(ec ? FailureCause::ClientDisconnect : cause, static_cast<bool>(ec));
                     });
 }
@@ -379,9 +470,25 @@ void Relay::finish(FailureCause cause, bool closeDownstream) {
                           conn_->buffer.size() == 0 && conn_->socket.is_open();
     if (reusable) {
       ++conn_->requestsServed;
+      session_.worker().shard().activeConnections.add(conn_->endpointId + 1, -1);
       session_.worker().pool().release(std::move(conn_), request_.backend->config->pool);
     }
-    conn_.reset();  // not reusable: closing it tells the model server to stop
+    dropConnection();  // not reusable: closing it tells the model server to stop
+  }
+  auto& r = *record_;
+  session_.worker().shard().inFlight.add(r.backend, -1);
+  r.bytesOut += bytesWritten_;
+  if (eventStream_) {
+    const auto& seen = sseTap_.observation();
+    r.hasUsage = seen.hasUsage;
+    r.promptTokens = seen.promptTokens;
+    r.completionTokens = seen.completionTokens;
+    r.contentEvents = seen.contentEvents;
+  } else if (captureJson_ && parser_ && parser_->is_done() && !jsonBody_.empty()) {
+    const auto usage = readResponseUsage(session_.worker().jsonParser(), jsonBody_);
+    r.hasUsage = usage.found;
+    r.promptTokens = usage.promptTokens;
+    r.completionTokens = usage.completionTokens;
   }
   RelayOutcome outcome;
   outcome.cause = cause;

@@ -18,6 +18,8 @@
 #include "gateway/lazy_deadline.hpp"
 #include "gateway/message_writer.hpp"
 #include "gateway/request_facts.hpp"
+#include "gateway/request_record.hpp"
+#include "gateway/sse_tap.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/upstream_pool.hpp"
 
@@ -78,6 +80,10 @@ class Relay {
   void finish(FailureCause cause, bool closeDownstream);
   void closeUpstream();
   void setPhaseDeadline(std::chrono::milliseconds d, FailureCause cause);
+  void observeBody(std::size_t from, std::size_t to);
+  void takeConnection(std::unique_ptr<UpstreamConnection> conn);
+  void dropConnection();
+  void buildServerTiming();
   LazyDeadline::Clock::time_point nextDeadline() const;
 
   DownstreamSession& session_;
@@ -92,11 +98,27 @@ class Relay {
   std::string upstreamHead_;
   std::string downstreamHead_;
   std::string renamedModel_;
+  // Edits to the request body, in offset order: model rename, usage injection.
+  struct Splice {
+    std::size_t offset;
+    std::size_t removed;
+    std::string_view text;
+  };
+  std::array<Splice, 2> splices_{};
+  std::size_t spliceCount_ = 0;
+  RequestRecord* record_ = nullptr;
+  SseTap sseTap_;
+  std::string jsonBody_;          // a non-streaming JSON body, kept (up to a cap) to read its usage
+  bool captureJson_ = false;
+  std::string serverTiming_;
+  Clock::time_point readAt_{};    // when the bytes being parsed arrived
+  std::uint64_t bytesWritten_ = 0;
+  std::uint64_t pendingWriteBytes_ = 0;
   std::string streamError_;
   std::unique_ptr<char[]> relayBuffer_;
   std::size_t relayUsed_ = 0;
   char chunkPrefix_[24];
-  std::array<boost::asio::const_buffer, 5> writeBuffers_;  // gathered writes, one in flight at a time
+  std::array<boost::asio::const_buffer, 8> writeBuffers_;  // gathered writes, one in flight at a time
 
   LazyDeadline::Clock::time_point totalDeadline_{};
   LazyDeadline::Clock::time_point phaseDeadline_{};

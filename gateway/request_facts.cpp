@@ -61,6 +61,8 @@ void extractRequestFacts(simdjson::ondemand::parser& parser, std::string& body, 
         return;
       }
       facts.modelTokenLength = end - facts.modelTokenOffset;
+    } else if (key == "stream_options") {
+      facts.hasStreamOptions = true;
     } else if (key == "stream") {
       bool stream = false;
       if (value.get_bool().get(stream) != simdjson::SUCCESS) {
@@ -77,6 +79,7 @@ void extractRequestFacts(simdjson::ondemand::parser& parser, std::string& body, 
     facts.error = "We could not parse the JSON body of your request.";
     return;
   }
+  facts.objectStart = body.find('{');
   facts.isJson = true;
 }
 

@@ -17,11 +17,14 @@ struct RequestFacts {
   std::size_t modelTokenOffset = 0;  // byte range of the "model" value in the body, quotes included
   std::size_t modelTokenLength = 0;
   bool stream = false;
+  bool hasStreamOptions = false;
+  std::size_t objectStart = 0;       // offset of the body's opening '{'
   std::string error;              // why the body is not acceptable JSON, for a 400
   std::string_view errorParam;
 
   void reset() {
-    isJson = hasModel = stream = false;
+    isJson = hasModel = stream = hasStreamOptions = false;
+    objectStart = 0;
     model.clear();
     modelTokenOffset = modelTokenLength = 0;
     error.clear();

@@ -33,10 +33,17 @@ void Server::start() {
   const auto& cfg = runtime_->config;
   unsigned count = cfg.server.workers;
   if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
-  admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen));
+  metrics_ = std::make_unique<metrics::Registry>(cfg, count);
+  if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, metrics_->labels(), count);
+  admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), metrics_.get());
+  metrics_->setDownstreamConnections([this] {
+    double open = 0;
+    for (auto& w : workers_) open += w->sessionCount();
+    return open;
+  });
   auto listen = toEndpoint(cfg.server.listen);
   for (unsigned i = 0; i < count; ++i) {
-    auto worker = std::make_unique<Worker>(i, runtime_);
+    auto worker = std::make_unique<Worker>(i, runtime_, metrics_->shard(i), accessLog_.get());
     worker->listen(listen);
     // With port 0 the first bind picks a port; the others share it.
     if (i == 0) listen = worker->localEndpoint();
@@ -93,6 +100,7 @@ void Server::checkDrained() {
 void Server::stopAll() {
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
+  if (accessLog_) accessLog_->stop();
   if (admin_) admin_->stop();
   signals_.cancel();
   drainTimer_.cancel();

@@ -8,9 +8,11 @@
 #include <memory>
 #include <vector>
 
+#include "gateway/access_log.hpp"
 #include "gateway/admin_server.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/worker.hpp"
+#include "metrics/registry.hpp"
 
 namespace infergate {
 
@@ -36,6 +38,9 @@ class Server {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drainTimer_;
   std::chrono::steady_clock::time_point drainDeadline_{};
+  // Declared before the workers, which record into them until they are gone.
+  std::unique_ptr<metrics::Registry> metrics_;
+  std::unique_ptr<AccessLog> accessLog_;
   std::unique_ptr<AdminServer> admin_;
   std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::ip::tcp::endpoint proxyEndpoint_;

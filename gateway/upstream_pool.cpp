@@ -25,8 +25,9 @@ bool stillUsable(UpstreamConnection& conn, std::chrono::steady_clock::time_point
 
 }  // namespace
 
-UpstreamPool::UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime)
-    : io_(io), runtime_(std::move(runtime)), sweepTimer_(io) {
+UpstreamPool::UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime,
+                           metrics::GaugeArray* idleGauge)
+    : io_(io), runtime_(std::move(runtime)), sweepTimer_(io), idleGauge_(idleGauge) {
   idle_.resize(runtime_->endpointCount);
   poolOf_.resize(runtime_->endpointCount, nullptr);
   std::chrono::milliseconds shortest{60'000};
@@ -46,8 +47,12 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(const EndpointRuntime&
     // Most recently used first: it is the least likely to have been closed.
     auto conn = std::move(list.back());
     list.pop_back();
-    if (now - conn->idleSince < pool.idle_ttl && stillUsable(*conn, now)) return conn;
+    if (now - conn->idleSince < pool.idle_ttl && stillUsable(*conn, now)) {
+      publish(endpoint.id);
+      return conn;
+    }
   }
+  publish(endpoint.id);
   return nullptr;
 }
 
@@ -55,13 +60,22 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn, const confi
   auto& list = idle_[conn->endpointId];
   if (closed_ || list.size() >= pool.max_idle_per_endpoint) return;  // destructor closes it
   conn->idleSince = std::chrono::steady_clock::now();
+  const auto id = conn->endpointId;
   list.push_back(std::move(conn));
+  publish(id);
+}
+
+void UpstreamPool::publish(std::size_t endpointId) {
+  if (idleGauge_) idleGauge_->set(endpointId + 1, static_cast<std::int64_t>(idle_[endpointId].size()));
 }
 
 void UpstreamPool::closeAll() {
   closed_ = true;
   sweepTimer_.cancel();
-  for (auto& list : idle_) list.clear();
+  for (std::size_t id = 0; id < idle_.size(); ++id) {
+    idle_[id].clear();
+    publish(id);
+  }
 }
 
 void UpstreamPool::scheduleSweep() {
@@ -78,7 +92,8 @@ void UpstreamPool::sweep() {
   for (std::size_t id = 0; id < idle_.size(); ++id) {
     auto& list = idle_[id];
     const auto ttl = poolOf_[id]->idle_ttl;
-    std::erase_if(list, [&](const std::unique_ptr<UpstreamConnection>& c) { return now - c->idleSince >= ttl; });
+    if (std::erase_if(list, [&](const std::unique_ptr<UpstreamConnection>& c) { return now - c->idleSince >= ttl; }))
+      publish(id);
   }
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gateway/runtime.hpp"
+#include "metrics/shard.hpp"
 
 namespace infergate {
 
@@ -25,7 +26,8 @@ struct UpstreamConnection {
 
 class UpstreamPool {
  public:
-  UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime);
+  // `idleGauge` (by endpoint label index, may be null) tracks idle connections.
+  UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime, metrics::GaugeArray* idleGauge);
 
   // An idle, live connection to `endpoint`, or null (the caller connects).
   std::unique_ptr<UpstreamConnection> acquire(const EndpointRuntime& endpoint, const config::PoolConfig& pool);
@@ -37,6 +39,7 @@ class UpstreamPool {
 
  private:
   void scheduleSweep();
+  void publish(std::size_t endpointId);
   void sweep();
 
   boost::asio::io_context& io_;
@@ -46,6 +49,7 @@ class UpstreamPool {
   boost::asio::steady_timer sweepTimer_;
   std::chrono::milliseconds sweepInterval_;
   bool closed_ = false;
+  metrics::GaugeArray* idleGauge_;
 };
 
 }  // namespace infergate

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "gateway/downstream_session.hpp"
+#include "metrics/recorder.hpp"
 
 namespace infergate {
 
@@ -21,11 +22,14 @@ std::uint64_t seedFor(unsigned index) {
 }
 }  // namespace
 
-Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime)
+Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, metrics::Shard& shard, AccessLog* accessLog)
     : index_(index),
       runtime_(std::move(runtime)),
+      shard_(shard),
+      accessLog_(accessLog),
+      metricsEnabled_(runtime_->config.metrics.enabled),
       acceptor_(io_),
-      pool_(io_, runtime_),
+      pool_(io_, runtime_, &shard.idleConnections),
       requestIds_(seedFor(index)),
       roundRobin_(runtime_->backends.size(), 0) {}
 
@@ -82,6 +86,11 @@ void Worker::drain() {
 }
 
 void Worker::stop() { io_.stop(); }
+
+void Worker::complete(const RequestRecord& record) {
+  if (metricsEnabled_) metrics::recordRequest(record, shard_);
+  if (accessLog_ && !accessLog_->push(index_, record, metrics::deriveTimings(record))) shard_.accessLogDropped.add(0);
+}
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();

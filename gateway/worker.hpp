@@ -12,9 +12,11 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/access_log.hpp"
 #include "gateway/header_rules.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/upstream_pool.hpp"
+#include "metrics/shard.hpp"
 
 namespace infergate {
 
@@ -22,7 +24,8 @@ class DownstreamSession;
 
 class Worker {
  public:
-  Worker(unsigned index, std::shared_ptr<const Runtime> runtime);
+  // `shard` and `accessLog` (may be null) outlive the worker.
+  Worker(unsigned index, std::shared_ptr<const Runtime> runtime, metrics::Shard& shard, AccessLog* accessLog);
   ~Worker();
 
   // Binds the shared listening port. Throws boost::system::system_error.
@@ -42,6 +45,10 @@ class Worker {
   simdjson::ondemand::parser& jsonParser() { return jsonParser_; }
   std::size_t nextRoundRobin(std::size_t backend) { return roundRobin_[backend]++; }
   bool draining() const { return draining_; }
+  unsigned index() const { return index_; }
+  metrics::Shard& shard() { return shard_; }
+  // Records a finished request: metrics (when enabled) and the access log.
+  void complete(const RequestRecord& record);
 
   std::list<DownstreamSession*>::iterator registerSession(DownstreamSession* session);
   void unregisterSession(std::list<DownstreamSession*>::iterator it);
@@ -51,6 +58,9 @@ class Worker {
 
   unsigned index_;
   std::shared_ptr<const Runtime> runtime_;
+  metrics::Shard& shard_;
+  AccessLog* accessLog_;
+  bool metricsEnabled_;
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.
   std::list<DownstreamSession*> sessions_;
   std::atomic<int> sessionCount_{0};

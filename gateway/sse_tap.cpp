@@ -1,0 +1,100 @@
+#include "gateway/sse_tap.hpp"
+
+namespace infergate {
+
+void SseTap::reset() {
+  line_.clear();
+  data_.clear();
+  skipping_ = false;
+  observation_ = SseObservation{};
+}
+
+namespace {
+
+// The usage object of an OpenAI response or final stream chunk.
+void readUsage(simdjson::ondemand::object usage, SseObservation& out) {
+  for (auto field : usage) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return;
+    std::uint64_t value = 0;
+    if (key == "prompt_tokens" && !field.value().get_uint64().get(value)) {
+      out.promptTokens = value;
+      out.hasUsage = true;
+    } else if (key == "completion_tokens" && !field.value().get_uint64().get(value)) {
+      out.completionTokens = value;
+      out.hasUsage = true;
+    }
+  }
+}
+
+// One choice of a chat or text completion chunk: content is non-empty text,
+// reasoning text, or a tool call.
+bool readChoice(simdjson::ondemand::object choice, SseObservation& out) {
+  bool content = false;
+  for (auto field : choice) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return content;
+    if (key == "delta") {
+      simdjson::ondemand::object delta;
+      if (field.value().get_object().get(delta)) continue;
+      for (auto d : delta) {
+        std::string_view dk;
+        if (d.unescaped_key().get(dk)) break;
+        if (dk == "content" || dk == "reasoning_content") {
+          std::string_view text;
+          if (!d.value().get_string().get(text) && !text.empty()) content = true;
+        } else if (dk == "tool_calls") {
+          simdjson::ondemand::array calls;
+          if (!d.value().get_array().get(calls))
+            for (auto call : calls) {
+              (void)call;
+              content = true;
+            }
+        }
+      }
+    } else if (key == "text") {
+      std::string_view text;
+      if (!field.value().get_string().get(text) && !text.empty()) content = true;
+    } else if (key == "finish_reason") {
+      std::string_view reason;
+      if (!field.value().get_string().get(reason)) out.finishReason.assign(reason);
+    }
+  }
+  return content;
+}
+
+}  // namespace
+
+bool SseTap::inspectEvent(std::string_view data) {
+  if (data == "[DONE]") {
+    observation_.done = true;
+    return false;
+  }
+  // simdjson needs padding: data_ is our own buffer, so reserve it in place.
+  if (data_.capacity() < data_.size() + simdjson::SIMDJSON_PADDING) data_.reserve(data_.size() + simdjson::SIMDJSON_PADDING);
+  simdjson::ondemand::document doc;
+  if (parser_.iterate(simdjson::padded_string_view(data_.data(), data_.size(), data_.capacity())).get(doc)) return false;
+  simdjson::ondemand::object object;
+  if (doc.get_object().get(object)) return false;
+  bool content = false;
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) break;
+    if (key == "choices") {
+      simdjson::ondemand::array choices;
+      if (field.value().get_array().get(choices)) continue;
+      for (auto c : choices) {
+        simdjson::ondemand::object choice;
+        if (c.get_object().get(choice)) continue;
+        if (readChoice(choice, observation_)) content = true;
+      }
+    } else if (key == "usage") {
+      simdjson::ondemand::object usage;
+      if (!field.value().get_object().get(usage)) readUsage(usage, observation_);
+    }
+  }
+  if (content) ++observation_.contentEvents;
+  return content;
+}
+
+}  // namespace infergate

@@ -1,0 +1,75 @@
+#pragma once
+// Reads an SSE response as it is relayed, without changing it: splits events
+// across arbitrary piece boundaries, times the events that carry content (first
+// token, inter-token gaps), and picks up `usage`, `finish_reason` and [DONE].
+#include <simdjson.h>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace infergate {
+
+struct SseObservation {
+  std::uint32_t contentEvents = 0;
+  bool done = false;                  // saw data: [DONE]
+  bool hasUsage = false;
+  std::uint64_t promptTokens = 0;
+  std::uint64_t completionTokens = 0;
+  std::string finishReason;
+};
+
+class SseTap {
+ public:
+  // Called for each content-bearing event, with the arrival time of its piece.
+  template <class OnContent>
+  void feed(std::string_view piece, OnContent&& onContent);
+  void reset();
+  const SseObservation& observation() const { return observation_; }
+
+ private:
+  // Returns true when the event's data carries generated content.
+  bool inspectEvent(std::string_view data);
+
+  static constexpr std::size_t kMaxEventBytes = 1 << 20;  // larger events are skipped, not buffered
+  std::string line_;       // the current, incomplete line
+  std::string data_;       // data: lines of the current event, joined by '\n'
+  bool skipping_ = false;  // the current line is too long: ignore it
+  simdjson::ondemand::parser parser_;
+  SseObservation observation_;
+};
+
+template <class OnContent>
+void SseTap::feed(std::string_view piece, OnContent&& onContent) {
+  while (!piece.empty()) {
+    auto nl = piece.find('\n');
+    std::string_view chunk = piece.substr(0, nl);
+    if (!skipping_) {
+      if (line_.size() + chunk.size() > kMaxEventBytes) {
+        skipping_ = true;
+        line_.clear();
+      } else {
+        line_.append(chunk);
+      }
+    }
+    if (nl == std::string_view::npos) return;
+    piece.remove_prefix(nl + 1);
+    // A complete line.
+    std::string_view line = line_;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (skipping_) {
+      skipping_ = false;
+    } else if (line.empty()) {
+      if (!data_.empty() && inspectEvent(data_)) onContent();
+      data_.clear();
+    } else if (line.starts_with("data:")) {
+      line.remove_prefix(5);
+      if (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+      if (!data_.empty()) data_.push_back('\n');
+      if (data_.size() + line.size() <= kMaxEventBytes) data_.append(line);
+    }
+    line_.clear();
+  }
+}
+
+}  // namespace infergate

@@ -1,0 +1,72 @@
+#include "metrics/label_space.hpp"
+
+#include <array>
+
+namespace infergate::metrics {
+
+namespace {
+// Status codes common enough in LLM traffic to get their own label value;
+// anything else is reported by class ("2xx" ... "5xx").
+constexpr std::array<std::string_view, 27> kCodes = {
+    "none", "200", "201", "204", "400", "401", "403", "404", "405", "408", "409", "413", "415", "422",
+    "429",  "431", "499", "500", "501", "502", "503", "504", "1xx", "2xx", "3xx", "4xx", "5xx"};
+constexpr std::uint32_t kFirstClass = 22;
+}  // namespace
+
+LabelSpace::LabelSpace(const config::Config& config) {
+  routes_.push_back("none");
+  for (const auto& r : config.routes) routes_.push_back(r.name);
+  backends_.push_back("none");
+  endpoints_.push_back("none");
+  endpointBackend_.push_back(kNone);
+  for (std::size_t b = 0; b < config.backends.size(); ++b) {
+    backends_.push_back(config.backends[b].name);
+    for (const auto& e : config.backends[b].endpoints) {
+      endpoints_.push_back(e.address.authority());
+      endpointBackend_.push_back(backendIndex(b));
+    }
+  }
+  models_ = {"none", "other"};
+  auto addModel = [this](const std::string& name) {
+    if (name.find('*') != std::string::npos || modelLookup_.count(name)) return;
+    modelLookup_.emplace(name, static_cast<std::uint32_t>(models_.size()));
+    models_.push_back(name);
+  };
+  for (const auto& r : config.routes)
+    for (const auto& m : r.models) addModel(m);
+  for (const auto& m : config.metrics.model_labels) addModel(m);
+
+  pairOf_.assign(routes_.size(), std::vector<std::uint32_t>(backends_.size(), 0));
+  pairs_.push_back({kNone, kNone});
+  for (std::size_t r = 0; r < config.routes.size(); ++r) {
+    const auto route = routeIndex(r);
+    const auto backend = backendIndex(config.routes[r].backend_index);
+    pairOf_[route][backend] = static_cast<std::uint32_t>(pairs_.size());
+    pairs_.push_back({route, backend});
+  }
+}
+
+std::uint32_t LabelSpace::codeCount() { return static_cast<std::uint32_t>(kCodes.size()); }
+
+std::uint32_t LabelSpace::modelIndex(std::string_view model) const {
+  if (auto it = modelLookup_.find(std::string(model)); it != modelLookup_.end()) return it->second;
+  return kOtherModel;
+}
+
+std::uint32_t LabelSpace::codeIndex(unsigned status) {
+  if (status == 0) return 0;
+  for (std::uint32_t i = 1; i < kFirstClass; ++i) {
+    const auto c = kCodes[i];
+    if (static_cast<unsigned>((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0')) == status) return i;
+  }
+  if (status >= 100 && status < 600) return kFirstClass + (status / 100 - 1);
+  return 0;
+}
+
+std::string_view LabelSpace::code(std::uint32_t i) { return kCodes[i]; }
+
+std::uint32_t LabelSpace::pairIndex(std::uint32_t route, std::uint32_t backend) const {
+  return pairOf_[route][backend];
+}
+
+}  // namespace infergate::metrics

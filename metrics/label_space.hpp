@@ -1,0 +1,64 @@
+#pragma once
+// The fixed sets of label values, resolved from config once. Every label value
+// a series can carry comes from here, so clients cannot create series: unknown
+// models map to "other", status codes outside a fixed list map to their class.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace infergate::metrics {
+
+class LabelSpace {
+ public:
+  static constexpr std::uint32_t kNone = 0;        // index of "none" in routes, backends, endpoints, models
+  static constexpr std::uint32_t kOtherModel = 1;  // index of "other" in models
+
+  explicit LabelSpace(const config::Config& config);
+
+  std::uint32_t routeCount() const { return static_cast<std::uint32_t>(routes_.size()); }
+  std::uint32_t backendCount() const { return static_cast<std::uint32_t>(backends_.size()); }
+  std::uint32_t endpointCount() const { return static_cast<std::uint32_t>(endpoints_.size()); }
+  std::uint32_t modelCount() const { return static_cast<std::uint32_t>(models_.size()); }
+  std::uint32_t pairCount() const { return static_cast<std::uint32_t>(pairs_.size()); }
+  static std::uint32_t codeCount();
+
+  // Config route i is label index i + 1; backend j is j + 1; endpoint id e is e + 1.
+  static std::uint32_t routeIndex(std::size_t configRoute) { return static_cast<std::uint32_t>(configRoute + 1); }
+  static std::uint32_t backendIndex(std::size_t configBackend) { return static_cast<std::uint32_t>(configBackend + 1); }
+  static std::uint32_t endpointIndex(std::size_t endpointId) { return static_cast<std::uint32_t>(endpointId + 1); }
+
+  // The label for a client's model: a configured name, else "other".
+  std::uint32_t modelIndex(std::string_view model) const;
+  static std::uint32_t codeIndex(unsigned status);
+
+  // (route, backend) combinations that can occur, for families labelled by both.
+  std::uint32_t pairIndex(std::uint32_t route, std::uint32_t backend) const;
+  struct Pair {
+    std::uint32_t route;
+    std::uint32_t backend;
+  };
+  const Pair& pair(std::uint32_t index) const { return pairs_[index]; }
+
+  const std::string& route(std::uint32_t i) const { return routes_[i]; }
+  const std::string& backend(std::uint32_t i) const { return backends_[i]; }
+  const std::string& endpoint(std::uint32_t i) const { return endpoints_[i]; }
+  std::uint32_t endpointBackend(std::uint32_t i) const { return endpointBackend_[i]; }
+  const std::string& model(std::uint32_t i) const { return models_[i]; }
+  static std::string_view code(std::uint32_t i);
+
+ private:
+  std::vector<std::string> routes_;
+  std::vector<std::string> backends_;
+  std::vector<std::string> endpoints_;
+  std::vector<std::uint32_t> endpointBackend_;
+  std::vector<std::string> models_;
+  std::unordered_map<std::string, std::uint32_t> modelLookup_;
+  std::vector<Pair> pairs_;
+  std::vector<std::vector<std::uint32_t>> pairOf_;  // [route][backend] -> pair, for the few pairs that exist
+};
+
+}  // namespace infergate::metrics
