@@ -56,9 +56,11 @@ std::string standardConfig(std::uint16_t mockPort, const ConfigKnobs& k) {
   y += "  timeouts:\n    header_read: " + k.headerRead + "\n    body_read: " + k.bodyRead +
        "\n    keepalive_idle: " + k.keepaliveIdle + "\n";
   y += "admin:\n  listen: 127.0.0.1:0\n";
+  y += k.topLevel;
   y += "backends:\n  - name: mock\n    endpoints:\n      - url: http://127.0.0.1:" + std::to_string(mockPort) + "\n";
   for (auto p : k.extraEndpointPorts) y += "      - url: http://127.0.0.1:" + std::to_string(p) + "\n";
   if (!k.backendHeaders.empty()) y += "    headers:\n" + k.backendHeaders;
+  y += k.backendExtra;
   y += "    timeouts:\n      connect: " + k.connect + "\n      first_token: " + k.firstToken +
        "\n      idle: " + k.idle + "\n      total: " + k.total + "\n";
   y += "    pool:\n      max_idle: 16\n      idle_ttl: 30s\n";
@@ -70,6 +72,22 @@ std::string standardConfig(std::uint16_t mockPort, const ConfigKnobs& k) {
     y += "  - name: models\n    path_prefix: /v1/models\n    backend: mock\n";
   }
   return y;
+}
+
+std::string scrape(std::uint16_t adminPort) {
+  auto r = request(adminPort, simpleGet("/metrics"));
+  if (r.status != 200) throw std::runtime_error("scrape failed: " + std::to_string(r.status));
+  return r.body;
+}
+
+double seriesValue(const std::string& exposition, const std::string& series) {
+  const std::string needle = series + " ";
+  for (std::size_t pos = exposition.find(needle); pos != std::string::npos; pos = exposition.find(needle, pos + 1)) {
+    if (pos != 0 && exposition[pos - 1] != '\n') continue;
+    const auto end = exposition.find('\n', pos);
+    return std::stod(exposition.substr(pos + needle.size(), end - pos - needle.size()));
+  }
+  return -1;
 }
 
 Gateway::Gateway(const std::string& yaml, std::vector<std::string> env) {

@@ -39,6 +39,8 @@ struct ConfigKnobs {
   std::vector<std::uint16_t> extraEndpointPorts;  // more endpoints of the same backend
   std::string backendHeaders;                     // YAML lines under "headers:", indented 6
   std::string routes;                             // replaces the default routes when set
+  std::string backendExtra;                       // YAML lines for the backend, indented 4
+  std::string topLevel;                           // extra top-level sections (metrics:, access_log:)
 };
 
 // A complete config: backend "mock" at the given port, route "chat" for
@@ -60,6 +62,11 @@ class Gateway {
   std::uint16_t port_ = 0;
   std::uint16_t adminPort_ = 0;
 };
+
+// GET /metrics from the admin listener.
+std::string scrape(std::uint16_t adminPort);
+// The value of one series, written exactly as exposed ("name{a=\"x\"}"), or -1 if absent.
+double seriesValue(const std::string& exposition, const std::string& series);
 
 std::string writeTempFile(const std::string& text, const std::string& suffix = ".yaml");
 std::string gatewayBinary();
