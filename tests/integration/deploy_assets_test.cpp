@@ -1,0 +1,131 @@
+// The monitoring assets in deploy/ work against a real gateway: the dashboard
+// only queries metrics that exist, and a real Prometheus server loads the
+// shipped config and rules, scrapes the gateway and answers queries.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void collectExprs(const boost::json::value& v, std::vector<std::string>& out) {
+  if (v.is_object()) {
+    for (const auto& [key, value] : v.as_object()) {
+      if (key == "expr" && value.is_string()) out.emplace_back(value.as_string());
+      else collectExprs(value, out);
+    }
+  } else if (v.is_array()) {
+    for (const auto& item : v.as_array()) collectExprs(item, out);
+  }
+}
+
+std::uint16_t freePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+TEST(DeployAssets, DashboardQueriesOnlyMetricsThatExist) {
+  const fs::path dashboard = fs::path(SOURCE_DIR) / "deploy/grafana/infergate-dashboard.json";
+  std::vector<std::string> exprs;
+  collectExprs(boost::json::parse(readFile(dashboard)), exprs);
+  ASSERT_GE(exprs.size(), 10u);
+
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port()));
+  request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model", true)));
+  const auto text = scrape(gateway.adminPort());
+  std::set<std::string> families;
+  std::regex typeLine(R"(# TYPE (\S+) )");
+  for (std::sregex_iterator it(text.begin(), text.end(), typeLine), end; it != end; ++it) families.insert((*it)[1]);
+
+  std::regex metric(R"(\b((?:infergate|process)_[a-z_]+))");
+  std::set<std::string> used;
+  for (const auto& e : exprs)
+    for (std::sregex_iterator it(e.begin(), e.end(), metric), end; it != end; ++it) used.insert((*it)[1]);
+  ASSERT_GE(used.size(), 9u);
+  for (auto name : used) {
+    for (const char* suffix : {"_bucket", "_sum", "_count"})
+      if (name.ends_with(suffix) && !families.count(name)) name.resize(name.size() - std::strlen(suffix));
+    EXPECT_TRUE(families.count(name)) << "dashboard queries " << name << ", which the gateway does not export";
+  }
+}
+
+TEST(DeployAssets, RealPrometheusScrapesTheGatewayWithTheShippedConfig) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port()));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
+
+  // The shipped config and rules, with the target pointed at this gateway.
+  const fs::path deploy = fs::path(SOURCE_DIR) / "deploy/prometheus";
+  const fs::path dir = fs::temp_directory_path() / ("infergate-prom-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "rules");
+  fs::copy(deploy / "rules", dir / "rules", fs::copy_options::recursive);
+  auto config = readFile(deploy / "prometheus.yml");
+  config = std::regex_replace(config, std::regex(R"(127\.0\.0\.1:9090)"),
+                              "127.0.0.1:" + std::to_string(gateway.adminPort()));
+  config = std::regex_replace(config, std::regex(R"(scrape_interval: 15s)"), "scrape_interval: 1s");
+  std::ofstream(dir / "prometheus.yml") << config;
+
+  const auto port = freePort();
+  Process prometheus({"/usr/bin/prometheus", "--config.file=" + (dir / "prometheus.yml").string(),
+                      "--storage.tsdb.path=" + (dir / "data").string(),
+                      "--web.listen-address=127.0.0.1:" + std::to_string(port)});
+  std::string value;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  while (std::chrono::steady_clock::now() < deadline && prometheus.running()) {
+    try {
+      auto r = request(port, simpleGet("/api/v1/query?query=sum(infergate_requests_total)"));
+      if (r.status == 200) {
+        auto json = boost::json::parse(r.body);
+        const auto& result = json.at("data").at("result").as_array();
+        if (!result.empty()) {
+          value = std::string(result[0].at("value").as_array()[1].as_string());
+          break;
+        }
+      }
+    } catch (const std::exception&) {
+      // Not listening yet.
+    }
+    usleep(200'000);
+  }
+  EXPECT_EQ(value, "5") << prometheus.stderrText();
+  // The rule files loaded: both groups are known to the server.
+  auto rules = request(port, simpleGet("/api/v1/rules"));
+  EXPECT_NE(rules.body.find("infergate-recording"), std::string::npos);
+  EXPECT_NE(rules.body.find("InfergateHighErrorRatio"), std::string::npos);
+  prometheus.signal(SIGTERM);
+  prometheus.wait(std::chrono::seconds(10));
+  fs::remove_all(dir);
+}
