@@ -62,6 +62,9 @@ void Relay::start(const ProxyRequest& request) {
   sseTap_.reset();
   jsonBody_.clear();
   captureJson_ = false;
+  // Bodies are read (SSE timing, usage) only when something will use what is found.
+  const auto& cfg = session_.worker().runtime().config;
+  observe_ = cfg.metrics.enabled || cfg.access_log.enabled;
   bytesWritten_ = 0;
 
   const auto& message = *request_.message;
@@ -294,7 +297,8 @@ void Relay::onResponseHeader() {
   writer::responseHead(downstreamHead_, response.base(), head);
   headerReady_ = true;
   record_->stream = eventStream_;
-  captureJson_ = !eventStream_ && hasBody && response[http::field::content_type].starts_with("application/json");
+  captureJson_ = observe_ && !eventStream_ && hasBody &&
+                 response[http::field::content_type].starts_with("application/json");
 }
 
 // Server-Timing: time the upstream took to start answering (connect included),
@@ -315,6 +319,7 @@ void Relay::buildServerTiming() {
 // Looks at body bytes as they pass: SSE events are timed and read for usage;
 // a JSON body is kept (up to a cap) to read its usage at the end.
 void Relay::observeBody(std::size_t from, std::size_t to) {
+  if (!observe_) return;
   const auto piece = pieceOf(relayBuffer_.get(), from, to);
   if (eventStream_) {
     sseTap_.feed(piece, [this] {

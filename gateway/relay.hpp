@@ -110,6 +110,7 @@ class Relay {
   SseTap sseTap_;
   std::string jsonBody_;          // a non-streaming JSON body, kept (up to a cap) to read its usage
   bool captureJson_ = false;
+  bool observe_ = true;           // metrics or the access log want body observations
   std::string serverTiming_;
   Clock::time_point readAt_{};    // when the bytes being parsed arrived
   std::uint64_t bytesWritten_ = 0;

@@ -16,7 +16,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 WRK_THREADS=${WRK_THREADS:-1}
 WORKERS=${WORKERS:-1}
 SCENARIOS=${SCENARIOS:-"chat_small chat_200k"}
-PEERS=${PEERS:-"direct infergate nginx haproxy"}
+PEERS=${PEERS:-"direct infergate infergate-nometrics nginx haproxy"}
 BUILD_DIR=${BUILD_DIR:-build}
 MOCK_PORT=${MOCK_PORT:-18000}
 # PIN=1 (default on 2+ cores): the proxy under test owns CPU 1; wrk and the mock
@@ -34,6 +34,8 @@ else
 fi
 IG_PORT=18080
 IG_ADMIN_PORT=18090
+IG_BARE_PORT=18083
+IG_BARE_ADMIN_PORT=18091
 NGINX_PORT=18081
 HAPROXY_PORT=18082
 
@@ -80,6 +82,15 @@ YAML
 $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate.yaml" >/dev/null 2>"$WORK/infergate.log" &
 PIDS+=($!)
 wait_port "$IG_PORT"
+
+# The same gateway with metrics off, to measure what recording costs.
+sed -e "s/$IG_PORT/$IG_BARE_PORT/; s/$IG_ADMIN_PORT/$IG_BARE_ADMIN_PORT/" "$WORK/infergate.yaml" >"$WORK/infergate-bare.yaml"
+printf 'metrics:\n  enabled: false\n  server_timing: false\n' >>"$WORK/infergate-bare.yaml"
+if [[ " $PEERS " == *" infergate-nometrics "* ]]; then
+  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-bare.yaml" >/dev/null 2>"$WORK/infergate-bare.log" &
+  PIDS+=($!)
+  wait_port "$IG_BARE_PORT"
+fi
 
 mkdir -p "$WORK/nginx"
 cat >"$WORK/nginx.conf" <<NGINX
@@ -143,6 +154,7 @@ port_of() {
   case $1 in
     direct) echo "$MOCK_PORT" ;;
     infergate) echo "$IG_PORT" ;;
+    infergate-nometrics) echo "$IG_BARE_PORT" ;;
     nginx) echo "$NGINX_PORT" ;;
     haproxy) echo "$HAPROXY_PORT" ;;
   esac
@@ -163,7 +175,7 @@ echo "versions: nginx $(nginx -v 2>&1 | sed 's/.*\///'); haproxy $(haproxy -v | 
 for scenario in $SCENARIOS; do
   echo
   echo "scenario: $scenario"
-  printf "%-10s %12s %10s %10s %8s %9s\n" peer "req/s" "p50 ms" "p99 ms" non2xx "vs direct"
+  printf "%-20s %12s %10s %10s %8s %9s\n" peer "req/s" "p50 ms" "p99 ms" non2xx "vs direct"
   direct_rps=""
   for peer in $PEERS; do
     port=$(port_of "$peer")
@@ -177,6 +189,6 @@ for scenario in $SCENARIOS; do
     non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
     [[ -z $direct_rps ]] && direct_rps=$rps
     ratio=$(awk -v a="$rps" -v b="$direct_rps" 'BEGIN { printf "%.2f", a / b }')
-    printf "%-10s %12s %10s %10s %8s %9s\n" "$peer" "$rps" "$p50" "$p99" "${non2xx:-0}" "$ratio"
+    printf "%-20s %12s %10s %10s %8s %9s\n" "$peer" "$rps" "$p50" "$p99" "${non2xx:-0}" "$ratio"
   done
 done

@@ -193,3 +193,36 @@ TEST(ConfigLoader, ShippedExamplesAreValid) {
   auto r = loadFile(std::string(INFERGATE_SOURCE_DIR) + "/config/examples/quickstart.yaml", env());
   EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors.front());
 }
+
+TEST(ConfigLoader, MetricsAndAccessLogSettings) {
+  auto r = loadString(
+      "metrics:\n  enabled: false\n  server_timing: false\n  model_labels: [gpt-4o, llama3]\n"
+      "  buckets:\n    time_to_first_token: [0.1, 0.5, 2]\n"
+      "access_log:\n  enabled: true\n  path: /var/log/infergate.jsonl\n" +
+          minimal("    inject_stream_usage: true\n"),
+      "t.yaml", env());
+  ASSERT_TRUE(r.ok()) << r.errors.front();
+  EXPECT_FALSE(r.config.metrics.enabled);
+  EXPECT_FALSE(r.config.metrics.server_timing);
+  EXPECT_EQ(r.config.metrics.model_labels, (std::vector<std::string>{"gpt-4o", "llama3"}));
+  EXPECT_EQ(r.config.metrics.buckets.time_to_first_token, (std::vector<double>{0.1, 0.5, 2}));
+  EXPECT_EQ(r.config.metrics.buckets.inter_token_latency.front(), 0.001);  // default kept
+  EXPECT_EQ(r.config.metrics.buckets.request_duration.back(), 600);
+  EXPECT_TRUE(r.config.access_log.enabled);
+  EXPECT_EQ(r.config.access_log.path, "/var/log/infergate.jsonl");
+  EXPECT_TRUE(r.config.backends[0].inject_stream_usage);
+}
+
+TEST(ConfigLoader, MetricsErrors) {
+  EXPECT_EQ(errorsOf("metrics:\n  enabled: yes please\n" + minimal()),
+            "test.yaml:2:12: enabled must be true or false, got 'yes please'\n");
+  EXPECT_EQ(errorsOf("metrics:\n  buckets:\n    time_to_first_token: [0.5, 0.1]\n" + minimal()),
+            "test.yaml:3:32: time_to_first_token: bucket bounds must be strictly increasing\n");
+  EXPECT_EQ(errorsOf("metrics:\n  buckets:\n    inter_token_latency: [-1]\n" + minimal()),
+            "test.yaml:3:27: inter_token_latency: bucket bounds must be positive numbers of seconds, got '-1'\n");
+  EXPECT_EQ(errorsOf("metrics:\n  buckets:\n    ttft: [1]\n" + minimal()).rfind("test.yaml:3:5: unknown key 'ttft'", 0), 0u);
+  EXPECT_EQ(errorsOf("metrics:\n  model_labels: ['gpt-*']\n" + minimal()),
+            "test.yaml:2:17: metrics.model_labels: 'gpt-*' is not a valid label (no globs, not empty, not 'other' or "
+            "'none')\n");
+  EXPECT_EQ(errorsOf("access_log:\n  path: ''\n" + minimal()), "test.yaml:2:3: access_log.path must not be empty\n");
+}
