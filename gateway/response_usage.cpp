@@ -2,6 +2,21 @@
 
 namespace infergate {
 
+void readUsageObject(simdjson::ondemand::object usage, ResponseUsage& out) {
+  for (auto field : usage) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return;
+    std::uint64_t value = 0;
+    if (key == "prompt_tokens" && !field.value().get_uint64().get(value)) {
+      out.promptTokens = value;
+      out.found = true;
+    } else if (key == "completion_tokens" && !field.value().get_uint64().get(value)) {
+      out.completionTokens = value;
+      out.found = true;
+    }
+  }
+}
+
 ResponseUsage readResponseUsage(simdjson::ondemand::parser& parser, std::string& body) {
   ResponseUsage usage;
   if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
@@ -14,19 +29,8 @@ ResponseUsage readResponseUsage(simdjson::ondemand::parser& parser, std::string&
     if (field.unescaped_key().get(key)) return usage;
     if (key != "usage") continue;
     simdjson::ondemand::object u;
-    if (field.value().get_object().get(u)) return usage;
-    for (auto f : u) {
-      std::string_view k;
-      if (f.unescaped_key().get(k)) return usage;
-      std::uint64_t v = 0;
-      if (k == "prompt_tokens" && !f.value().get_uint64().get(v)) {
-        usage.promptTokens = v;
-        usage.found = true;
-      } else if (k == "completion_tokens" && !f.value().get_uint64().get(v)) {
-        usage.completionTokens = v;
-        usage.found = true;
-      }
-    }
+    if (!field.value().get_object().get(u)) readUsageObject(u, usage);
+    return usage;
   }
   return usage;
 }

@@ -13,6 +13,9 @@ struct ResponseUsage {
   std::uint64_t completionTokens = 0;
 };
 
+// Reads prompt_tokens and completion_tokens from a `usage` object into `out`.
+void readUsageObject(simdjson::ondemand::object usage, ResponseUsage& out);
+
 // `body` gets simdjson padding reserved in place (it is the relay's own copy).
 ResponseUsage readResponseUsage(simdjson::ondemand::parser& parser, std::string& body);
 

@@ -1,5 +1,7 @@
 #include "gateway/sse_tap.hpp"
 
+#include "gateway/response_usage.hpp"
+
 namespace infergate {
 
 void SseTap::reset() {
@@ -10,22 +12,6 @@ void SseTap::reset() {
 }
 
 namespace {
-
-// The usage object of an OpenAI response or final stream chunk.
-void readUsage(simdjson::ondemand::object usage, SseObservation& out) {
-  for (auto field : usage) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return;
-    std::uint64_t value = 0;
-    if (key == "prompt_tokens" && !field.value().get_uint64().get(value)) {
-      out.promptTokens = value;
-      out.hasUsage = true;
-    } else if (key == "completion_tokens" && !field.value().get_uint64().get(value)) {
-      out.completionTokens = value;
-      out.hasUsage = true;
-    }
-  }
-}
 
 // One choice of a chat or text completion chunk: content is non-empty text,
 // reasoning text, or a tool call.
@@ -90,7 +76,13 @@ bool SseTap::inspectEvent(std::string_view data) {
       }
     } else if (key == "usage") {
       simdjson::ondemand::object usage;
-      if (!field.value().get_object().get(usage)) readUsage(usage, observation_);
+      ResponseUsage found;
+      if (!field.value().get_object().get(usage)) readUsageObject(usage, found);
+      if (found.found) {
+        observation_.hasUsage = true;
+        observation_.promptTokens = found.promptTokens;
+        observation_.completionTokens = found.completionTokens;
+      }
     }
   }
   if (content) ++observation_.contentEvents;

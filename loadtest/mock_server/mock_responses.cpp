@@ -27,6 +27,17 @@ std::string created() {
   return std::to_string(deterministic ? 1700000000LL : static_cast<long long>(std::time(nullptr)));
 }
 
+// `data: {"id":…,"object":…,"created":…,"model":"…` shared by every stream chunk.
+std::string chunkPreamble(const RequestInfo& info, std::uint64_t id) {
+  std::string out = "data: ";
+  const bool chat = info.api == Api::Chat;
+  out.append(chat ? R"({"id":"chatcmpl-mock-)" : R"({"id":"cmpl-mock-)").append(std::to_string(id));
+  out.append(chat ? R"(","object":"chat.completion.chunk","created":)" : R"(","object":"text_completion","created":)");
+  out.append(created()).append(R"(,"model":")");
+  appendEscaped(out, info.model);
+  return out;
+}
+
 }  // namespace
 
 void setDeterministic(bool on) { deterministic = on; }
@@ -96,12 +107,8 @@ std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64
 }
 
 std::string streamChunk(const RequestInfo& info, std::uint64_t id, std::string_view content, bool first) {
-  std::string out = "data: ";
   const bool chat = info.api == Api::Chat;
-  out.append(chat ? R"({"id":"chatcmpl-mock-)" : R"({"id":"cmpl-mock-)").append(std::to_string(id));
-  out.append(chat ? R"(","object":"chat.completion.chunk","created":)" : R"(","object":"text_completion","created":)");
-  out.append(created()).append(R"(,"model":")");
-  appendEscaped(out, info.model);
+  std::string out = chunkPreamble(info, id);
   if (chat) {
     out.append(R"(","choices":[{"index":0,"delta":{)");
     if (first) out.append(R"("role":"assistant",)");
@@ -116,12 +123,8 @@ std::string streamChunk(const RequestInfo& info, std::uint64_t id, std::string_v
 }
 
 std::string streamFinalChunk(const RequestInfo& info, std::uint64_t id, std::string_view finishReason) {
-  std::string out = "data: ";
   const bool chat = info.api == Api::Chat;
-  out.append(chat ? R"({"id":"chatcmpl-mock-)" : R"({"id":"cmpl-mock-)").append(std::to_string(id));
-  out.append(chat ? R"(","object":"chat.completion.chunk","created":)" : R"(","object":"text_completion","created":)");
-  out.append(created()).append(R"(,"model":")");
-  appendEscaped(out, info.model);
+  std::string out = chunkPreamble(info, id);
   out.append(chat ? R"(","choices":[{"index":0,"delta":{},"finish_reason":")"
                   : R"(","choices":[{"index":0,"text":"","finish_reason":")");
   out.append(finishReason).append("\"}]}\n\n");
@@ -129,12 +132,7 @@ std::string streamFinalChunk(const RequestInfo& info, std::uint64_t id, std::str
 }
 
 std::string streamUsageChunk(const RequestInfo& info, std::uint64_t id, unsigned tokens) {
-  std::string out = "data: ";
-  const bool chat = info.api == Api::Chat;
-  out.append(chat ? R"({"id":"chatcmpl-mock-)" : R"({"id":"cmpl-mock-)").append(std::to_string(id));
-  out.append(chat ? R"(","object":"chat.completion.chunk","created":)" : R"(","object":"text_completion","created":)");
-  out.append(created()).append(R"(,"model":")");
-  appendEscaped(out, info.model);
+  std::string out = chunkPreamble(info, id);
   out.append(R"(","choices":[],"usage":{"prompt_tokens":)").append(std::to_string(info.promptTokens));
   out.append(R"(,"completion_tokens":)").append(std::to_string(tokens));
   out.append(R"(,"total_tokens":)").append(std::to_string(info.promptTokens + tokens)).append("}}\n\n");
