@@ -265,6 +265,8 @@ void DownstreamSession::onRelayFinished(const RelayOutcome& outcome) {
   }
   record_.cause = outcome.cause;
   if (outcome.cause != FailureCause::None) logFailure(errorFor(outcome.cause));
+  // A 5xx from the model server is relayed as is, and counted as its failure.
+  else if (outcome.status >= 500) record_.cause = FailureCause::Upstream5xx;
   finishRecord();
   endRequest(outcome.closeDownstream || !keepAlive_);
 }

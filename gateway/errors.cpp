@@ -21,6 +21,7 @@ std::string_view causeName(FailureCause cause) {
     case FailureCause::UpstreamTotalTimeout: return "upstream_total_timeout";
     case FailureCause::UpstreamReset: return "upstream_reset";
     case FailureCause::UpstreamProtocolError: return "upstream_protocol_error";
+    case FailureCause::Upstream5xx: return "upstream_5xx";
     case FailureCause::Draining: return "draining";
   }
   return "unknown";
@@ -78,6 +79,9 @@ ErrorReply errorFor(FailureCause cause, std::string message) {
       break;
     case FailureCause::Draining:
       set(503, "server_error", "draining", "The gateway is shutting down.");
+      break;
+    case FailureCause::Upstream5xx:
+      set(502, "upstream_error", "upstream_5xx", "The model server failed.");
       break;
     case FailureCause::ClientDisconnect:
     case FailureCause::None:

@@ -22,6 +22,7 @@ enum class FailureCause {
   UpstreamTotalTimeout,
   UpstreamReset,
   UpstreamProtocolError,
+  Upstream5xx,        // the model server answered 5xx (relayed as is)
   Draining,
 };
 

@@ -128,6 +128,10 @@ TEST(Metrics, FailureCausesAndStreamsWithoutUsage) {
                                              {"x-mock-reset-after: 2"}))
                 .status,
             200);
+  EXPECT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-status: 503"})).status,
+            503);
+  EXPECT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-status: 429"})).status,
+            429);
   {
     Connection gone(gateway.port());
     gone.send(jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-latency-ms: 2000"}));
@@ -139,6 +143,9 @@ TEST(Metrics, FailureCausesAndStreamsWithoutUsage) {
   EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_first_token_timeout"})"), 1);
   EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_reset"})"), 1);
   EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="client_disconnect"})"), 1);
+  EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_5xx"})"), 1);
+  EXPECT_EQ(seriesValue(text, "infergate_requests_total{" + kChat + ",code=\"503\"}"), 1);
+  EXPECT_EQ(seriesValue(text, "infergate_requests_total{" + kChat + ",code=\"429\"}"), 1);
   EXPECT_EQ(seriesValue(text, "infergate_requests_total{" + kChat + ",code=\"504\"}"), 1);
   EXPECT_EQ(seriesValue(text, "infergate_requests_total{" + kChat + ",code=\"none\"}"), 1);
   // Two streams ended without usage (the reset one, and one that never asked for it).
