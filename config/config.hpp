@@ -57,6 +57,47 @@ struct PoolConfig {
 
 struct EndpointConfig {
   Address address;
+  unsigned weight = 1;               // for load_balancing: weighted
+};
+
+enum class LoadBalancing { RoundRobin, LeastRequest, Weighted };
+
+struct CircuitBreakerConfig {
+  unsigned consecutive_failures = 5;       // open after this many failures in a row (0 = off)
+  double failure_rate = 0.5;               // open when the window's failure share exceeds this (0 = off)
+  Duration window{30'000};                 // sliding window for the failure rate
+  unsigned min_requests = 20;              // the rate rule needs at least this many requests in the window
+  Duration base_ejection{10'000};          // open for base_ejection x n (n = consecutive ejections)
+  Duration max_ejection{300'000};
+  unsigned half_open_probes = 1;           // concurrent trial requests when half-open
+  unsigned max_ejected_percent = 50;       // never open more than this share of a backend's endpoints
+  std::vector<unsigned> failure_statuses{500, 502, 503, 504};
+  Duration slow_first_token{0};            // a first token slower than this counts as a failure (0 = off)
+};
+
+struct RetryConfig {
+  unsigned max_attempts = 3;               // attempts per request, across endpoints and fallbacks
+  std::vector<unsigned> statuses{429, 502, 503, 504};
+  double budget = 0.2;                     // retries in flight at most this share of requests in flight
+  unsigned min_retries_in_flight = 3;      // ... but always allow this many
+  Duration backoff_base{25};               // jittered exponential backoff between attempts
+  Duration backoff_max{1'000};
+  Duration max_retry_after{5'000};         // a longer Retry-After is not waited for: no retry
+};
+
+struct LimitsConfig {
+  unsigned max_in_flight = 0;              // per backend, across workers (0 = unlimited)
+  unsigned max_pending = 0;                // requests that may wait for a slot
+  Duration queue_timeout{1'000};           // how long they wait
+};
+
+struct HealthCheckConfig {
+  bool enabled = false;
+  std::string path = "/health";
+  Duration interval{5'000};
+  Duration timeout{1'000};
+  unsigned healthy_threshold = 2;
+  unsigned unhealthy_threshold = 3;
 };
 
 struct HeaderValue {
@@ -73,6 +114,11 @@ struct BackendConfig {
   std::vector<HeaderValue> headers;  // injected into every upstream request, overriding the client's
   UpstreamTimeouts timeouts;
   PoolConfig pool;
+  LoadBalancing load_balancing = LoadBalancing::RoundRobin;
+  CircuitBreakerConfig circuit_breaker;
+  RetryConfig retry;
+  LimitsConfig limits;
+  HealthCheckConfig health_check;
 };
 
 struct RouteConfig {
@@ -80,8 +126,10 @@ struct RouteConfig {
   std::string path_prefix = "/";
   std::vector<std::string> models;   // exact names or '*' globs; empty = any request
   std::string backend;               // name in Config::backends
+  std::vector<std::string> fallbacks;  // backends tried in order when `backend` cannot serve
   std::string rename_model;          // empty = keep the client's model
   std::size_t backend_index = 0;     // resolved at load
+  std::vector<std::size_t> fallback_indexes;
 };
 
 // Histogram bucket upper bounds in seconds, per histogram family.
