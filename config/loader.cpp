@@ -2,6 +2,8 @@
 
 #include <boost/url/parse.hpp>
 #include <charconv>
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "config/yaml_reader.hpp"
@@ -168,8 +170,43 @@ class Loader {
 
   void backend(const YAML::Node& n) {
     BackendConfig b;
-    if (!reader_.checkMap(n, "backend", {"name", "endpoints", "headers", "timeouts", "pool", "inject_stream_usage"}))
+    if (!reader_.checkMap(n, "backend",
+                          {"name", "endpoints", "headers", "timeouts", "pool", "inject_stream_usage", "load_balancing",
+                           "circuit_breaker", "retry", "limits", "health_check"}))
       return;
+    if (auto lb = n["load_balancing"]) {
+      std::string text;
+      if (reader_.scalar(lb, "load_balancing", text)) {
+        if (text == "round_robin") b.load_balancing = LoadBalancing::RoundRobin;
+        else if (text == "least_request") b.load_balancing = LoadBalancing::LeastRequest;
+        else if (text == "weighted") b.load_balancing = LoadBalancing::Weighted;
+        else reader_.error(lb, "load_balancing must be round_robin, least_request or weighted, got '" + text + "'");
+      }
+    }
+    if (auto cb = n["circuit_breaker"]) circuitBreaker(cb, b.circuit_breaker);
+    if (auto r = n["retry"]) retry(r, b.retry);
+    if (auto l = n["limits"]; l && reader_.checkMap(l, "backend.limits", {"max_in_flight", "max_pending", "queue_timeout"})) {
+      reader_.readUnsigned(l, "max_in_flight", b.limits.max_in_flight, 1000000);
+      reader_.readUnsigned(l, "max_pending", b.limits.max_pending, 1000000);
+      reader_.readDuration(l, "queue_timeout", b.limits.queue_timeout);
+    }
+    if (auto h = n["health_check"]; h && reader_.checkMap(h, "backend.health_check",
+                                                         {"enabled", "path", "interval", "timeout", "healthy_threshold",
+                                                          "unhealthy_threshold"})) {
+      auto& hc = b.health_check;
+      hc.enabled = true;
+      reader_.readBool(h, "enabled", hc.enabled);
+      reader_.readString(h, "path", hc.path);
+      if (hc.path.empty() || hc.path.front() != '/') reader_.error(h, "health_check.path must start with '/'");
+      reader_.readDuration(h, "interval", hc.interval);
+      reader_.readDuration(h, "timeout", hc.timeout);
+      reader_.readUnsigned(h, "healthy_threshold", hc.healthy_threshold, 100);
+      reader_.readUnsigned(h, "unhealthy_threshold", hc.unhealthy_threshold, 100);
+      positive(h, "health_check.interval", hc.interval);
+      positive(h, "health_check.timeout", hc.timeout);
+      if (hc.healthy_threshold == 0 || hc.unhealthy_threshold == 0)
+        reader_.error(h, "health_check thresholds must be at least 1");
+    }
     reader_.readString(n, "name", b.name);
     reader_.readBool(n, "inject_stream_usage", b.inject_stream_usage);
     if (b.name.empty()) reader_.error(n, "backend needs a non-empty 'name'");
@@ -200,8 +237,75 @@ class Loader {
     result_.config.backends.push_back(std::move(b));
   }
 
+  void circuitBreaker(const YAML::Node& n, CircuitBreakerConfig& c) {
+    if (!reader_.checkMap(n, "backend.circuit_breaker",
+                          {"consecutive_failures", "failure_rate", "window", "min_requests", "base_ejection",
+                           "max_ejection", "half_open_probes", "max_ejected_percent", "failure_statuses",
+                           "slow_first_token"}))
+      return;
+    reader_.readUnsigned(n, "consecutive_failures", c.consecutive_failures, 100000);
+    readFraction(n, "failure_rate", c.failure_rate);
+    reader_.readDuration(n, "window", c.window);
+    reader_.readUnsigned(n, "min_requests", c.min_requests, 1000000);
+    reader_.readDuration(n, "base_ejection", c.base_ejection);
+    reader_.readDuration(n, "max_ejection", c.max_ejection);
+    reader_.readUnsigned(n, "half_open_probes", c.half_open_probes, 10000);
+    reader_.readUnsigned(n, "max_ejected_percent", c.max_ejected_percent, 100);
+    readStatuses(n, "failure_statuses", c.failure_statuses);
+    reader_.readDuration(n, "slow_first_token", c.slow_first_token);
+    if (c.half_open_probes == 0) reader_.error(n, "circuit_breaker.half_open_probes must be at least 1");
+    if (c.max_ejection < c.base_ejection) reader_.error(n, "circuit_breaker.max_ejection must be >= base_ejection");
+  }
+
+  void retry(const YAML::Node& n, RetryConfig& r) {
+    if (!reader_.checkMap(n, "backend.retry",
+                          {"max_attempts", "statuses", "budget", "min_retries_in_flight", "backoff_base", "backoff_max",
+                           "max_retry_after"}))
+      return;
+    reader_.readUnsigned(n, "max_attempts", r.max_attempts, 10);
+    if (r.max_attempts == 0) reader_.error(n, "retry.max_attempts must be at least 1 (1 = no retries)");
+    readStatuses(n, "statuses", r.statuses);
+    readFraction(n, "budget", r.budget);
+    reader_.readUnsigned(n, "min_retries_in_flight", r.min_retries_in_flight, 100000);
+    reader_.readDuration(n, "backoff_base", r.backoff_base);
+    reader_.readDuration(n, "backoff_max", r.backoff_max);
+    reader_.readDuration(n, "max_retry_after", r.max_retry_after);
+  }
+
+  void readFraction(const YAML::Node& map, const char* key, double& out) {
+    auto node = map[key];
+    std::string text;
+    if (!node || !reader_.scalar(node, key, text)) return;
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || v < 0 || v > 1) {
+      reader_.error(node, std::string(key) + " must be a number between 0 and 1, got '" + text + "'");
+      return;
+    }
+    out = v;
+  }
+
+  void readStatuses(const YAML::Node& map, const char* key, std::vector<unsigned>& out) {
+    std::vector<std::string> texts;
+    auto node = map[key];
+    if (!node) return;
+    reader_.readStringList(map, key, texts);
+    out.clear();
+    for (const auto& t : texts) {
+      unsigned v = 0;
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      if (ec != std::errc{} || p != t.data() + t.size() || v < 100 || v > 599) {
+        reader_.error(node, std::string(key) + ": '" + t + "' is not an HTTP status code");
+        continue;
+      }
+      out.push_back(v);
+    }
+  }
+
   void endpoint(const YAML::Node& n, BackendConfig& b) {
-    if (!reader_.checkMap(n, "endpoint", {"url"})) return;
+    if (!reader_.checkMap(n, "endpoint", {"url", "weight"})) return;
+    e_weight_ = 1;
+    reader_.readUnsigned(n, "weight", e_weight_, 10000);
     std::string url;
     if (!n["url"]) {
       reader_.error(n, "endpoint needs a 'url' such as http://127.0.0.1:8000");
@@ -226,6 +330,9 @@ class Loader {
       return;
     }
     EndpointConfig e;
+    e.weight = e_weight_;
+    e_weight_ = 1;
+    if (e.weight == 0) reader_.error(n, "endpoint weight must be at least 1");
     std::string host(parsed->encoded_host());
     if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
     e.address = Address{host, parsed->port_number()};
@@ -266,7 +373,8 @@ class Loader {
 
   void route(const YAML::Node& n) {
     RouteConfig r;
-    if (!reader_.checkMap(n, "route", {"name", "path_prefix", "models", "backend", "rename_model"})) return;
+    if (!reader_.checkMap(n, "route", {"name", "path_prefix", "models", "backend", "fallbacks", "rename_model"})) return;
+    reader_.readStringList(n, "fallbacks", r.fallbacks);
     reader_.readString(n, "name", r.name);
     if (r.name.empty()) reader_.error(n, "route needs a non-empty 'name'");
     reader_.readString(n, "path_prefix", r.path_prefix);
@@ -307,6 +415,16 @@ class Loader {
         }
       if (!found && !r.backend.empty())
         reader_.error(routeNodes_[i]["backend"], "route '" + r.name + "' names unknown backend '" + r.backend + "'");
+      for (const auto& f : r.fallbacks) {
+        bool known = false;
+        for (std::size_t b = 0; b < c.backends.size(); ++b)
+          if (c.backends[b].name == f) {
+            r.fallback_indexes.push_back(b);
+            known = true;
+          }
+        if (!known) reader_.error(routeNodes_[i]["fallbacks"], "route '" + r.name + "' names unknown fallback backend '" + f + "'");
+        else if (f == r.backend) reader_.error(routeNodes_[i]["fallbacks"], "route '" + r.name + "': fallback '" + f + "' is its own backend");
+      }
     }
     if (c.server.listen.host == c.admin.listen.host && c.server.listen.port == c.admin.listen.port &&
         c.server.listen.port != 0)
@@ -315,6 +433,7 @@ class Loader {
 
   LoadResult& result_;
   YamlReader reader_;
+  unsigned e_weight_ = 1;  // the weight read for the endpoint being parsed
   std::vector<YAML::Node> routeNodes_;
 };
 

@@ -260,7 +260,7 @@ void DownstreamSession::onRelayFinished(const RelayOutcome& outcome) {
     return;
   }
   if (!outcome.responseStarted && outcome.cause != FailureCause::None) {
-    replyError(errorFor(outcome.cause), !keepAlive_);
+    replyError(errorFor(outcome.cause), !keepAlive_, outcome.retryAfterSeconds);
     return;
   }
   record_.cause = outcome.cause;
@@ -314,13 +314,14 @@ void DownstreamSession::logFailure(const ErrorReply& reply) {
                static_cast<int>(causeName(reply.cause).size()), causeName(reply.cause).data(), reply.message.c_str());
 }
 
-void DownstreamSession::replyError(ErrorReply reply, bool close) {
+void DownstreamSession::replyError(ErrorReply reply, bool close, unsigned retryAfterSeconds) {
   logFailure(reply);
   if (requestId_.empty()) {
     worker_.requestIds().next(requestId_);
     record_.requestId.assign(requestId_);
   }
-  writer::localReply(reply_, reply.status, requestId_, "application/json", openaiErrorBody(reply), close);
+  writer::localReply(reply_, reply.status, requestId_, "application/json", openaiErrorBody(reply), close,
+                     retryAfterSeconds);
   if (!recordOpen_) beginRecord();
   record_.status = reply.status;
   record_.cause = reply.cause;

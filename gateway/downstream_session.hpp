@@ -51,7 +51,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   void readBody();
   void onBodyRead(boost::system::error_code ec, std::size_t bytes);
   void dispatch();
-  void replyError(ErrorReply reply, bool close);
+  void replyError(ErrorReply reply, bool close, unsigned retryAfterSeconds = 0);
   void onReplyWritten(boost::system::error_code ec, bool close);
   void endRequest(bool close);
   void onMonitorRead(boost::system::error_code ec, std::size_t bytes);

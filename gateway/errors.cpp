@@ -22,6 +22,8 @@ std::string_view causeName(FailureCause cause) {
     case FailureCause::UpstreamReset: return "upstream_reset";
     case FailureCause::UpstreamProtocolError: return "upstream_protocol_error";
     case FailureCause::Upstream5xx: return "upstream_5xx";
+    case FailureCause::CircuitOpen: return "circuit_open";
+    case FailureCause::Overloaded: return "overloaded";
     case FailureCause::Draining: return "draining";
   }
   return "unknown";
@@ -82,6 +84,12 @@ ErrorReply errorFor(FailureCause cause, std::string message) {
       break;
     case FailureCause::Upstream5xx:
       set(502, "upstream_error", "upstream_5xx", "The model server failed.");
+      break;
+    case FailureCause::CircuitOpen:
+      set(503, "server_error", "circuit_open", "Every model server for this route is temporarily unavailable.");
+      break;
+    case FailureCause::Overloaded:
+      set(503, "server_error", "overloaded", "The model servers for this route are at capacity.");
       break;
     case FailureCause::ClientDisconnect:
     case FailureCause::None:

@@ -23,6 +23,8 @@ enum class FailureCause {
   UpstreamReset,
   UpstreamProtocolError,
   Upstream5xx,        // the model server answered 5xx (relayed as is)
+  CircuitOpen,        // every endpoint that could serve is ejected
+  Overloaded,         // the backend's concurrency cap is reached
   Draining,
 };
 

@@ -140,7 +140,7 @@ void responseHead(std::string& out, const http::response_header<>& response, con
 }
 
 void localReply(std::string& out, unsigned status, std::string_view requestId, std::string_view contentType,
-                std::string_view body, bool close) {
+                std::string_view body, bool close, unsigned retryAfterSeconds) {
   out.clear();
   out.append("HTTP/1.1 ");
   appendNumber(out, status);
@@ -151,6 +151,11 @@ void localReply(std::string& out, unsigned status, std::string_view requestId, s
   appendNumber(out, body.size());
   out.append("\r\n");
   if (!requestId.empty()) appendField(out, "x-request-id", requestId);
+  if (retryAfterSeconds > 0) {
+    out.append("Retry-After: ");
+    appendNumber(out, retryAfterSeconds);
+    out.append("\r\n");
+  }
   if (close) out.append("Connection: close\r\n");
   out.append("\r\n").append(body);
 }

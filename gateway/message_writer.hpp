@@ -40,7 +40,7 @@ void responseHead(std::string& out, const boost::beast::http::response_header<>&
 
 // A complete local reply (errors, admin): status line, JSON content type, body.
 void localReply(std::string& out, unsigned status, std::string_view requestId, std::string_view contentType,
-                std::string_view body, bool close);
+                std::string_view body, bool close, unsigned retryAfterSeconds = 0);
 
 // "1a2b\r\n" for a chunk of `size` bytes; returns the length written into `out` (≥ 20 bytes).
 std::size_t chunkPrefix(char* out, std::size_t size);

@@ -3,9 +3,12 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
+#include <charconv>
+#include <limits>
 
 #include "gateway/downstream_session.hpp"
 #include "gateway/response_usage.hpp"
+#include "metrics/label_space.hpp"
 #include "gateway/worker.hpp"
 
 namespace infergate {
@@ -35,6 +38,7 @@ Relay::Relay(DownstreamSession& session)
       deadline_(
           session.socket().get_executor(), [&session] { return std::shared_ptr<void>(session.shared_from_this()); },
           [this] { onDeadline(); }),
+      backoffTimer_(session.socket().get_executor()),
       relayBuffer_(new char[kRelayBufferSize]) {}
 
 void Relay::start(const ProxyRequest& request) {
@@ -48,17 +52,13 @@ void Relay::start(const ProxyRequest& request) {
   framing_ = writer::BodyFraming::ContentLength;
   parser_.reset();
 
-  const auto& backend = *request_.backend;
+  const auto& primary = *request_.backend;
   const auto now = Clock::now();
-  totalDeadline_ = now + backend.config->timeouts.total;
+  totalDeadline_ = now + primary.config->timeouts.total;
   monitorAt_ = now + kMonitorDelay;
-  endpoint_ = &backend.endpoints[session_.worker().nextRoundRobin(request_.route->backend_index) %
-                                 backend.endpoints.size()];
 
   record_ = &session_.record();
   record_->upstreamStart = now;
-  record_->endpoint = static_cast<std::uint32_t>(endpoint_->id + 1);
-  session_.worker().shard().inFlight.add(record_->backend, 1);
   sseTap_.reset();
   jsonBody_.clear();
   captureJson_ = false;
@@ -70,33 +70,246 @@ void Relay::start(const ProxyRequest& request) {
   const auto& message = *request_.message;
   const auto& body = message.body();
   const auto& facts = *request_.facts;
-  std::optional<std::size_t> contentLength;
   spliceCount_ = 0;
   renamedModel_.clear();
-  if (backend.config->inject_stream_usage && facts.isJson && facts.stream && !facts.hasStreamOptions)
+  if (primary.config->inject_stream_usage && facts.isJson && facts.stream && !facts.hasStreamOptions)
     splices_[spliceCount_++] = {facts.objectStart + 1, 0, kIncludeUsage};
   if (!request_.route->rename_model.empty() && facts.hasModel) {
     renamedModel_.append("\"").append(request_.route->rename_model).append("\"");
     splices_[spliceCount_++] = {facts.modelTokenOffset, facts.modelTokenLength, renamedModel_};
   }
+  contentLength_.reset();
   if (spliceCount_ > 0 || !body.empty() || message.method() == http::verb::post ||
       message.method() == http::verb::put || message.method() == http::verb::patch) {
     std::size_t length = body.size();
     for (std::size_t i = 0; i < spliceCount_; ++i) length += splices_[i].text.size() - splices_[i].removed;
-    contentLength = length;
+    contentLength_ = length;
   }
+
+  attempt_ = 0;
+  backendCursor_ = 0;
+  backendSlot_ = -1;
+  lastCause_ = FailureCause::None;
+  tried_.assign(session_.worker().runtime().endpointCount, 0);
+  nextAttempt();
+}
+
+const config::BackendConfig& Relay::backendConfig() const {
+  return *session_.worker().runtime().backends[backendIndex_].config;
+}
+
+std::size_t Relay::backendAt(std::size_t cursor) const {
+  return cursor == 0 ? request_.route->backend_index : request_.route->fallback_indexes[cursor - 1];
+}
+
+// max_in_flight: a slot on a backend is held for as long as the request uses it.
+bool Relay::holdBackendSlot(std::size_t backend) {
+  if (backendSlot_ == static_cast<std::int64_t>(backend)) return true;
+  releaseBackendSlot();
+  auto& state = session_.worker().cluster().backend(backend);
+  const auto max = session_.worker().runtime().backends[backend].config->limits.max_in_flight;
+  auto current = state.inFlight.load(std::memory_order_relaxed);
+  do {
+    if (max != 0 && current >= static_cast<std::int64_t>(max)) return false;
+  } while (!state.inFlight.compare_exchange_weak(current, current + 1, std::memory_order_relaxed));
+  backendSlot_ = static_cast<std::int64_t>(backend);
+  return true;
+}
+
+void Relay::releaseBackendSlot() {
+  if (backendSlot_ < 0) return;
+  session_.worker().cluster().backend(static_cast<std::size_t>(backendSlot_)).inFlight.fetch_sub(1, std::memory_order_relaxed);
+  backendSlot_ = -1;
+}
+
+// Picks where the next attempt goes: an endpoint not tried yet whose breaker
+// admits it, on the route's backend and then its fallbacks in order.
+void Relay::nextAttempt() {
+  auto& picker = session_.worker().picker();
+  const std::size_t backends = 1 + request_.route->fallback_indexes.size();
+  bool overloaded = false;
+  for (; backendCursor_ < backends; ++backendCursor_) {
+    const auto b = backendAt(backendCursor_);
+    if (!holdBackendSlot(b)) {
+      overloaded = true;
+      continue;
+    }
+    auto pick = picker.pick(b, tried_);
+    if (pick.endpoint == nullptr && attempt_ > 0 && backendCursor_ + 1 == backends) {
+      // Nothing new anywhere: a retry may go back to an endpoint already tried.
+      std::fill(tried_.begin(), tried_.end(), 0);
+      pick = picker.pick(b, tried_);
+    }
+    if (pick.endpoint != nullptr) return startAttempt(b, pick);
+  }
+  releaseBackendSlot();
+  if (attempt_ > 0) return finish(lastCause_, false);
+  if (overloaded && request_.backend->config->limits.max_pending > 0 && waitForSlot()) return;
+  if (overloaded) {
+    session_.worker().cluster().backend(request_.route->backend_index).overflow.fetch_add(1, std::memory_order_relaxed);
+    return finish(FailureCause::Overloaded, false);
+  }
+  finish(FailureCause::CircuitOpen, false);
+}
+
+// max_pending: wait (polling every few ms) for a slot, up to queue_timeout.
+bool Relay::waitForSlot() {
+  auto& state = session_.worker().cluster().backend(request_.route->backend_index);
+  const auto& limits = request_.backend->config->limits;
+  if (!queued_) {
+    if (state.pending.fetch_add(1, std::memory_order_relaxed) >= static_cast<std::int64_t>(limits.max_pending)) {
+      state.pending.fetch_sub(1, std::memory_order_relaxed);
+      return false;
+    }
+    queued_ = true;
+    queueDeadline_ = Clock::now() + limits.queue_timeout;
+  }
+  if (Clock::now() >= queueDeadline_) {
+    state.pending.fetch_sub(1, std::memory_order_relaxed);
+    queued_ = false;
+    return false;
+  }
+  waitThen(std::chrono::milliseconds(5), [this] {
+    backendCursor_ = 0;
+    if (queued_ && Clock::now() < queueDeadline_ && !holdBackendSlot(request_.route->backend_index)) {
+      if (!waitForSlot()) {
+        session_.worker().cluster().backend(request_.route->backend_index).overflow.fetch_add(1, std::memory_order_relaxed);
+        finish(FailureCause::Overloaded, false);
+      }
+      return;
+    }
+    leaveQueue();
+    nextAttempt();
+  });
+  return true;
+}
+
+void Relay::leaveQueue() {
+  if (!queued_) return;
+  session_.worker().cluster().backend(request_.route->backend_index).pending.fetch_sub(1, std::memory_order_relaxed);
+  queued_ = false;
+}
+
+void Relay::waitThen(std::chrono::milliseconds delay, std::function<void()> next) {
+  pending_ = Pending::Timer;
+  waitNext_ = std::move(next);
+  backoffTimer_.expires_after(delay);
+  backoffTimer_.async_wait([this, self = session_.shared_from_this(), epoch = epoch_](error_code ec) {
+    if (epoch != epoch_) return;
+    pending_ = Pending::None;
+    if (failure_ == FailureCause::ClientDisconnect) return finish(failure_, true);
+    if (ec) return;
+    auto next = std::move(waitNext_);
+    next();
+  });
+}
+
+void Relay::startAttempt(std::size_t backend, const Pick& pick) {
+  backendIndex_ = backend;
+  endpoint_ = pick.endpoint;
+  admission_ = pick.admission;
+  admissionOpen_ = true;
+  tried_[endpoint_->id] = 1;
+  headerReady_ = responseBytesSeen_ = retriedStale_ = eventStream_ = false;
+  relayUsed_ = 0;
+  parser_.reset();
+  session_.worker().cluster().endpoint(endpoint_->id).inFlight.fetch_add(1, std::memory_order_relaxed);
+  if (attempt_ > 0) session_.worker().cluster().backend(backend).retriesInFlight.fetch_add(1, std::memory_order_relaxed);
+  auto& shard = session_.worker().shard();
+  if (record_->backend != metrics::LabelSpace::backendIndex(backend) || attempt_ == 0) {
+    if (attempt_ > 0) shard.inFlight.add(record_->backend, -1);
+    record_->backend = metrics::LabelSpace::backendIndex(backend);
+    shard.inFlight.add(record_->backend, 1);
+  }
+  record_->endpoint = static_cast<std::uint32_t>(endpoint_->id + 1);
+  record_->firstByte = {};
+
   writer::UpstreamRequestHead extra;
   extra.authority = endpoint_->authority;
   extra.requestId = request_.requestId;
   extra.clientAddress = request_.clientAddress;
-  extra.injected = &backend.config->headers;
-  extra.contentLength = contentLength;
-  writer::requestHead(upstreamHead_, message.base(), extra);
+  extra.injected = &backendConfig().headers;
+  extra.contentLength = contentLength_;
+  writer::requestHead(upstreamHead_, request_.message->base(), extra);
   acquireConnection();
 }
 
+// Reports the attempt's verdict to the endpoint's breaker, once.
+void Relay::endAttempt(Verdict verdict) {
+  if (!admissionOpen_) return;
+  admissionOpen_ = false;
+  auto& endpoint = session_.worker().cluster().endpoint(endpoint_->id);
+  endpoint.inFlight.fetch_sub(1, std::memory_order_relaxed);
+  if (attempt_ > 0) session_.worker().cluster().backend(backendIndex_).retriesInFlight.fetch_sub(1, std::memory_order_relaxed);
+  switch (verdict) {
+    case Verdict::Success: endpoint.breaker.onSuccess(admission_); break;
+    case Verdict::Failure: endpoint.breaker.onFailure(admission_); break;
+    case Verdict::Neutral: endpoint.breaker.onNeutral(admission_); break;
+  }
+}
+
+Relay::Verdict Relay::verdictFor(FailureCause cause) const {
+  switch (cause) {
+    case FailureCause::None: break;
+    case FailureCause::ClientDisconnect:
+    case FailureCause::UpstreamTotalTimeout:  // the client's budget, not the endpoint's health
+      return Verdict::Neutral;
+    default:
+      return Verdict::Failure;
+  }
+  const unsigned status = parser_ && parser_->is_header_done() ? parser_->get().result_int() : 0;
+  const auto& cb = backendConfig().circuit_breaker;
+  for (auto s : cb.failure_statuses)
+    if (s == status) return Verdict::Failure;
+  // A first token slower than the SLO counts against the endpoint.
+  if (cb.slow_first_token.count() > 0 && RequestRecord::set(record_->requestSent)) {
+    const auto first = RequestRecord::set(record_->firstToken) ? record_->firstToken : record_->firstByte;
+    if (RequestRecord::set(first) && first - record_->requestSent > cb.slow_first_token) return Verdict::Failure;
+  }
+  return Verdict::Success;
+}
+
+bool Relay::retryable(FailureCause cause) {
+  switch (cause) {
+    case FailureCause::UpstreamConnectError:
+    case FailureCause::UpstreamConnectTimeout:
+    case FailureCause::UpstreamFirstTokenTimeout:
+    case FailureCause::UpstreamReset:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Whether another attempt is allowed: attempts left, and the retry budget
+// (retries in flight within a share of requests in flight) not spent.
+bool Relay::canRetry() const {
+  const auto& retry = request_.backend->config->retry;
+  if (attempt_ + 1 >= retry.max_attempts) return false;
+  const auto& state = session_.worker().cluster().backend(backendIndex_);
+  const double allowed = std::max<double>(retry.min_retries_in_flight,
+                                          retry.budget * static_cast<double>(state.inFlight.load(std::memory_order_relaxed)));
+  return static_cast<double>(state.retriesInFlight.load(std::memory_order_relaxed)) < allowed;
+}
+
+void Relay::retryAfterFailure(FailureCause reason, std::chrono::milliseconds retryAfter) {
+  lastCause_ = reason;
+  closeUpstream();
+  dropConnection();
+  const auto& retry = request_.backend->config->retry;
+  session_.worker().countRetry(record_->route, record_->backend, reason);
+  ++attempt_;
+  // Jittered exponential backoff: base x 2^(n-1) x [0.5, 1.5), capped; at least Retry-After.
+  const auto exp = retry.backoff_base * (1LL << std::min<unsigned>(attempt_ - 1, 16));
+  auto delay = std::min<std::chrono::milliseconds>(exp, retry.backoff_max);
+  delay = std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(delay.count()) *
+                                                              (0.5 + static_cast<double>(session_.worker().random() % 1000) / 1000.0)));
+  delay = std::max(delay, retryAfter);
+  waitThen(delay, [this] { nextAttempt(); });
+}
+
 void Relay::acquireConnection() {
-  const auto& pool = request_.backend->config->pool;
+  const auto& pool = backendConfig().pool;
   auto pooled = session_.worker().pool().acquire(*endpoint_, pool);
   if (pooled) {
     takeConnection(std::move(pooled));
@@ -137,7 +350,7 @@ void Relay::dropConnection() {
 void Relay::connect() {
   reusedConnection_ = false;
   takeConnection(std::make_unique<UpstreamConnection>(session_.socket().get_executor(), endpoint_->id));
-  setPhaseDeadline(request_.backend->config->timeouts.connect, FailureCause::UpstreamConnectTimeout);
+  setPhaseDeadline(backendConfig().timeouts.connect, FailureCause::UpstreamConnectTimeout);
   pending_ = Pending::Upstream;
   conn_->socket.async_connect(endpoint_->address,
                               [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec) {
@@ -160,7 +373,7 @@ void Relay::onConnected(unsigned epoch, error_code ec) {
 void Relay::sendRequest() {
   // The first-token clock starts when the request leaves: it covers the model's
   // queueing and prefill, which is what the timeout is meant to bound.
-  setPhaseDeadline(request_.backend->config->timeouts.first_token, FailureCause::UpstreamFirstTokenTimeout);
+  setPhaseDeadline(backendConfig().timeouts.first_token, FailureCause::UpstreamFirstTokenTimeout);
   const auto& body = request_.message->body();
   auto& buffers = writeBuffers_;  // a member: async_write keeps only a view of the array
   std::size_t count = 0;
@@ -231,7 +444,7 @@ void Relay::onUpstreamRead(unsigned epoch, error_code ec, std::size_t bytes) {
     if (!responseBytesSeen_ && retryOnFreshConnection()) return;
     return fail(FailureCause::UpstreamReset);
   }
-  if (headerSent_) setPhaseDeadline(request_.backend->config->timeouts.idle, FailureCause::UpstreamIdleTimeout);
+  if (headerSent_) setPhaseDeadline(backendConfig().timeouts.idle, FailureCause::UpstreamIdleTimeout);
   parseUpstream();
 }
 
@@ -245,7 +458,10 @@ void Relay::parseUpstream() {
     const auto used = parser_->put(conn_->buffer.data(), ec);
     conn_->buffer.consume(used);
     relayUsed_ = static_cast<std::size_t>(static_cast<char*>(body.data) - relayBuffer_.get());
-    if (parser_->is_header_done() && !headerReady_ && parser_->get().result_int() / 100 != 1) onResponseHeader();
+    if (parser_->is_header_done() && !headerReady_ && parser_->get().result_int() / 100 != 1) {
+      if (retryOnStatus()) return;
+      onResponseHeader();
+    }
     if (relayUsed_ > before) observeBody(before, relayUsed_);
     if (parser_->is_done() && !RequestRecord::set(record_->lastByte)) record_->lastByte = readAt_;
     if (ec == http::error::need_buffer || ec == http::error::need_more) break;
@@ -262,13 +478,49 @@ void Relay::parseUpstream() {
     if (used == 0) break;
   }
   if (!parser_->is_header_done()) return readUpstream();
-  if (!headerReady_) onResponseHeader();
+  if (!headerReady_) {
+    if (retryOnStatus()) return;
+    onResponseHeader();
+  }
   if (parser_->is_done() && !RequestRecord::set(record_->lastByte)) record_->lastByte = readAt_;
   if (relayUsed_ > 0 || parser_->is_done()) {
     lastWrite_ = parser_->is_done();
     return writeDownstream();
   }
   readUpstream();
+}
+
+// A configured status (429, 502, 503, 504 by default) before anything reached
+// the client is retried elsewhere, honouring Retry-After; the response is dropped
+// with its connection. Without a retry left, the response is relayed as is.
+bool Relay::retryOnStatus() {
+  const auto& response = parser_->get();
+  const unsigned status = response.result_int();
+  const auto& retry = request_.backend->config->retry;
+  if (std::find(retry.statuses.begin(), retry.statuses.end(), status) == retry.statuses.end()) return false;
+  if (!canRetry() || !hasAlternative()) return false;
+  std::chrono::milliseconds retryAfter{0};
+  if (auto value = response[http::field::retry_after]; !value.empty()) {
+    unsigned seconds = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec != std::errc{}) return false;  // an HTTP date: not worth parsing for a retry
+    retryAfter = std::chrono::seconds(seconds);
+    if (retryAfter > retry.max_retry_after) return false;
+  }
+  endAttempt(verdictFor(FailureCause::None));
+  retryAfterFailure(FailureCause::Upstream5xx, retryAfter);
+  return true;
+}
+
+// Whether some endpoint could take another attempt (checks, takes nothing).
+bool Relay::hasAlternative() const {
+  const auto& runtime = session_.worker().runtime();
+  auto& cluster = session_.worker().cluster();
+  const std::size_t backends = 1 + request_.route->fallback_indexes.size();
+  for (std::size_t c = backendCursor_; c < backends; ++c)
+    for (const auto& e : runtime.backends[backendAt(c)].endpoints)
+      if (cluster.endpoint(e.id).breaker.admissible()) return true;
+  return false;
 }
 
 void Relay::onResponseHeader() {
@@ -373,7 +625,7 @@ void Relay::onDownstreamWritten(unsigned epoch, error_code ec) {
   if (ec) return finish(failure_, true);  // aborted by a deadline while the client was not reading
   if (failure_ != FailureCause::None) return fail(failure_);
   if (lastWrite_) return finish(FailureCause::None, false);
-  setPhaseDeadline(request_.backend->config->timeouts.idle, FailureCause::UpstreamIdleTimeout);
+  setPhaseDeadline(backendConfig().timeouts.idle, FailureCause::UpstreamIdleTimeout);
   parseUpstream();
 }
 
@@ -395,6 +647,12 @@ void Relay::onDeadline() {
   }
   failure_ = cause;
   closeUpstream();  // the pending upstream operation completes and routes to fail()
+  if (pending_ == Pending::Timer) {
+    backoffTimer_.cancel();
+    pending_ = Pending::None;
+    ++epoch_;  // the cancelled wait must not resume
+    return finish(cause, false);
+  }
   if (pending_ == Pending::Downstream) {
     error_code ignored;
     session_.socket().cancel(ignored);  // a client that stopped reading past the total deadline
@@ -407,6 +665,10 @@ void Relay::abortClientGone() {
   if (!active_) return;
   failure_ = FailureCause::ClientDisconnect;
   closeUpstream();
+  if (pending_ == Pending::Timer) {
+    backoffTimer_.cancel();  // its handler sees the disconnect and finishes
+    return;
+  }
   if (pending_ == Pending::Downstream) {
     error_code ignored;
     session_.socket().cancel(ignored);
@@ -430,6 +692,11 @@ bool Relay::retryOnFreshConnection() {
 void Relay::fail(FailureCause cause) {
   closeUpstream();
   if (cause == FailureCause::ClientDisconnect) return finish(cause, true);
+  if (!headerSent_ && retryable(cause) && failure_ != FailureCause::UpstreamTotalTimeout && canRetry()) {
+    endAttempt(Verdict::Failure);
+    failure_ = FailureCause::None;  // a timeout that fired belongs to the attempt, not the request
+    return retryAfterFailure(cause, std::chrono::milliseconds(0));
+  }
   if (!headerSent_) return finish(cause, false);  // the session answers with a 502/504
   if (eventStream_ && framing_ == writer::BodyFraming::Chunked) return writeStreamError(cause);
   finish(cause, true);  // a cut body cannot be repaired: closing tells the client
@@ -459,6 +726,19 @@ void Relay::writeStreamError(FailureCause cause) {
 
 void Relay::cancelTimer() { deadline_.cancel(); }
 
+// Seconds until the first endpoint of the route's backends leaves OPEN.
+unsigned Relay::circuitRetryAfterSeconds() const {
+  const auto& runtime = session_.worker().runtime();
+  auto& cluster = session_.worker().cluster();
+  const auto now = ClusterState::steadyNowNs();
+  std::int64_t soonest = std::numeric_limits<std::int64_t>::max();
+  for (std::size_t c = 0; c < 1 + request_.route->fallback_indexes.size(); ++c)
+    for (const auto& e : runtime.backends[backendAt(c)].endpoints)
+      soonest = std::min(soonest, cluster.endpoint(e.id).breaker.openUntilNs() - now);
+  if (soonest == std::numeric_limits<std::int64_t>::max() || soonest <= 0) return 1;
+  return static_cast<unsigned>((soonest + 999'999'999) / 1'000'000'000);
+}
+
 void Relay::closeUpstream() {
   if (!conn_) return;
   error_code ignored;
@@ -470,13 +750,16 @@ void Relay::finish(FailureCause cause, bool closeDownstream) {
   // free; the session cancels it when the connection closes.
   deadline_.clear();
   active_ = false;
+  if (admissionOpen_) endAttempt(verdictFor(cause));
+  releaseBackendSlot();
+  leaveQueue();
   if (conn_) {
     const bool reusable = cause == FailureCause::None && parser_ && parser_->is_done() && parser_->keep_alive() &&
                           conn_->buffer.size() == 0 && conn_->socket.is_open();
     if (reusable) {
       ++conn_->requestsServed;
       session_.worker().shard().activeConnections.add(conn_->endpointId + 1, -1);
-      session_.worker().pool().release(std::move(conn_), request_.backend->config->pool);
+      session_.worker().pool().release(std::move(conn_), backendConfig().pool);
     }
     dropConnection();  // not reusable: closing it tells the model server to stop
   }
@@ -500,6 +783,8 @@ void Relay::finish(FailureCause cause, bool closeDownstream) {
   outcome.responseStarted = headerSent_;
   outcome.closeDownstream = closeDownstream || (headerSent_ && framing_ == writer::BodyFraming::CloseDelimited);
   outcome.status = parser_ && parser_->is_header_done() ? parser_->get().result_int() : 0;
+  if (cause == FailureCause::CircuitOpen) outcome.retryAfterSeconds = circuitRetryAfterSeconds();
+  else if (cause == FailureCause::Overloaded) outcome.retryAfterSeconds = 1;
   session_.onRelayFinished(outcome);
 }
 

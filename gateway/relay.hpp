@@ -10,10 +10,14 @@
 #include <array>
 #include <boost/asio/buffer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <vector>
+#include <boost/asio/steady_timer.hpp>
 #include <optional>
 #include <string>
 
+#include "gateway/endpoint_picker.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/lazy_deadline.hpp"
 #include "gateway/message_writer.hpp"
@@ -41,6 +45,7 @@ struct ProxyRequest {
 };
 
 struct RelayOutcome {
+  unsigned retryAfterSeconds = 0;   // for 503 circuit_open / overloaded
   FailureCause cause = FailureCause::None;
   bool responseStarted = false;   // response bytes reached the client
   bool closeDownstream = false;   // the client connection cannot carry another request
@@ -60,7 +65,26 @@ class Relay {
   void cancelTimer();
 
  private:
-  enum class Pending { None, Upstream, Downstream };
+  enum class Pending { None, Upstream, Downstream, Timer };
+  enum class Verdict { Success, Failure, Neutral };
+
+  void nextAttempt();
+  void startAttempt(std::size_t backend, const Pick& pick);
+  void endAttempt(Verdict verdict);
+  Verdict verdictFor(FailureCause cause) const;
+  static bool retryable(FailureCause cause);
+  bool canRetry() const;
+  bool hasAlternative() const;
+  bool retryOnStatus();
+  void retryAfterFailure(FailureCause reason, std::chrono::milliseconds retryAfter);
+  bool holdBackendSlot(std::size_t backend);
+  void releaseBackendSlot();
+  bool waitForSlot();
+  void leaveQueue();
+  void waitThen(std::chrono::milliseconds delay, std::function<void()> next);
+  const config::BackendConfig& backendConfig() const;
+  std::size_t backendAt(std::size_t cursor) const;
+  unsigned circuitRetryAfterSeconds() const;
 
   void acquireConnection();
   void connect();
@@ -135,6 +159,21 @@ class Relay {
   bool responseBytesSeen_ = false;
   bool active_ = false;
   unsigned epoch_ = 0;
+
+  // Attempts: endpoints tried, the backend in use (route backend, then fallbacks).
+  std::size_t backendIndex_ = 0;
+  std::size_t backendCursor_ = 0;
+  std::int64_t backendSlot_ = -1;   // backend whose max_in_flight slot this request holds
+  unsigned attempt_ = 0;
+  std::vector<char> tried_;         // by endpoint id
+  CircuitBreaker::Admission admission_;
+  bool admissionOpen_ = false;
+  FailureCause lastCause_ = FailureCause::None;
+  std::optional<std::size_t> contentLength_;
+  bool queued_ = false;
+  Clock::time_point queueDeadline_{};
+  boost::asio::steady_timer backoffTimer_;
+  std::function<void()> waitNext_;
 };
 
 }  // namespace infergate

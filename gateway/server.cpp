@@ -33,6 +33,7 @@ void Server::start() {
   const auto& cfg = runtime_->config;
   unsigned count = cfg.server.workers;
   if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  cluster_ = std::make_unique<ClusterState>(*runtime_);
   metrics_ = std::make_unique<metrics::Registry>(cfg, count);
   if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, metrics_->labels(), count);
   admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), metrics_.get());
@@ -43,7 +44,7 @@ void Server::start() {
   });
   auto listen = toEndpoint(cfg.server.listen);
   for (unsigned i = 0; i < count; ++i) {
-    auto worker = std::make_unique<Worker>(i, runtime_, metrics_->shard(i), accessLog_.get());
+    auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, metrics_->shard(i), accessLog_.get());
     worker->listen(listen);
     // With port 0 the first bind picks a port; the others share it.
     if (i == 0) listen = worker->localEndpoint();

@@ -10,6 +10,7 @@
 
 #include "gateway/access_log.hpp"
 #include "gateway/admin_server.hpp"
+#include "gateway/cluster_state.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/worker.hpp"
 #include "metrics/registry.hpp"
@@ -39,6 +40,7 @@ class Server {
   boost::asio::steady_timer drainTimer_;
   std::chrono::steady_clock::time_point drainDeadline_{};
   // Declared before the workers, which record into them until they are gone.
+  std::unique_ptr<ClusterState> cluster_;
   std::unique_ptr<metrics::Registry> metrics_;
   std::unique_ptr<AccessLog> accessLog_;
   std::unique_ptr<AdminServer> admin_;

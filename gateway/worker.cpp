@@ -22,11 +22,15 @@ std::uint64_t seedFor(unsigned index) {
 }
 }  // namespace
 
-Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, metrics::Shard& shard, AccessLog* accessLog)
+Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, metrics::Shard& shard,
+               AccessLog* accessLog)
     : index_(index),
       runtime_(std::move(runtime)),
+      cluster_(cluster),
       shard_(shard),
       accessLog_(accessLog),
+      picker_(*runtime_, cluster, seedFor(index)),
+      rng_(seedFor(index + 1000) | 1),
       metricsEnabled_(runtime_->config.metrics.enabled),
       acceptor_(io_),
       pool_(io_, runtime_, &shard.idleConnections),
@@ -86,6 +90,19 @@ void Worker::drain() {
 }
 
 void Worker::stop() { io_.stop(); }
+
+std::uint64_t Worker::random() {
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  return rng_;
+}
+
+void Worker::countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason) {
+  if (!metricsEnabled_) return;
+  const auto pair = shard_.labels.pairIndex(route, backend);
+  shard_.retries.add(pair * metrics::causeCount() + static_cast<std::uint32_t>(reason));
+}
 
 void Worker::complete(const RequestRecord& record) {
   if (metricsEnabled_) metrics::recordRequest(record, shard_);

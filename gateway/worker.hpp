@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "gateway/access_log.hpp"
+#include "gateway/cluster_state.hpp"
+#include "gateway/endpoint_picker.hpp"
 #include "gateway/header_rules.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/upstream_pool.hpp"
@@ -25,7 +27,8 @@ class DownstreamSession;
 class Worker {
  public:
   // `shard` and `accessLog` (may be null) outlive the worker.
-  Worker(unsigned index, std::shared_ptr<const Runtime> runtime, metrics::Shard& shard, AccessLog* accessLog);
+  Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, metrics::Shard& shard,
+         AccessLog* accessLog);
   ~Worker();
 
   // Binds the shared listening port. Throws boost::system::system_error.
@@ -46,6 +49,10 @@ class Worker {
   std::size_t nextRoundRobin(std::size_t backend) { return roundRobin_[backend]++; }
   bool draining() const { return draining_; }
   unsigned index() const { return index_; }
+  ClusterState& cluster() { return cluster_; }
+  EndpointPicker& picker() { return picker_; }
+  std::uint64_t random();
+  void countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason);
   metrics::Shard& shard() { return shard_; }
   // Records a finished request: metrics (when enabled) and the access log.
   void complete(const RequestRecord& record);
@@ -58,8 +65,11 @@ class Worker {
 
   unsigned index_;
   std::shared_ptr<const Runtime> runtime_;
+  ClusterState& cluster_;
   metrics::Shard& shard_;
   AccessLog* accessLog_;
+  EndpointPicker picker_;
+  std::uint64_t rng_;
   bool metricsEnabled_;
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.
   std::list<DownstreamSession*> sessions_;

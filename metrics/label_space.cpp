@@ -40,9 +40,14 @@ LabelSpace::LabelSpace(const config::Config& config) {
   pairs_.push_back({kNone, kNone});
   for (std::size_t r = 0; r < config.routes.size(); ++r) {
     const auto route = routeIndex(r);
-    const auto backend = backendIndex(config.routes[r].backend_index);
-    pairOf_[route][backend] = static_cast<std::uint32_t>(pairs_.size());
-    pairs_.push_back({route, backend});
+    std::vector<std::size_t> backends{config.routes[r].backend_index};
+    backends.insert(backends.end(), config.routes[r].fallback_indexes.begin(), config.routes[r].fallback_indexes.end());
+    for (auto b : backends) {
+      const auto backend = backendIndex(b);
+      if (pairOf_[route][backend] != 0) continue;
+      pairOf_[route][backend] = static_cast<std::uint32_t>(pairs_.size());
+      pairs_.push_back({route, backend});
+    }
   }
 }
 

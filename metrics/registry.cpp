@@ -92,6 +92,20 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
     }
   out.push_back(std::move(failures));
 
+  MetricFamily retries{"infergate_retries_total", "Retried attempts, by route, backend tried and the reason for the retry.",
+                       MetricType::Counter, {}};
+  for (std::uint32_t p = 0; p < L.pairCount(); ++p)
+    for (std::uint32_t c = 1; c < causeCount(); ++c) {
+      const auto series = p * causeCount() + c;
+      const auto v = sumOver(shards_, [&](const Shard& s) { return s.retries.get(series); });
+      if (v == 0) continue;
+      auto metric = counter(static_cast<double>(v));
+      metric.label = {label("route", L.route(L.pair(p).route)), label("backend", L.backend(L.pair(p).backend)),
+                      label("reason", causeName(static_cast<FailureCause>(c)))};
+      retries.metric.push_back(std::move(metric));
+    }
+  out.push_back(std::move(retries));
+
   MetricFamily tokens{"infergate_tokens_total", "Tokens reported in response usage, by backend, model and kind.",
                       MetricType::Counter, {}};
   MetricFamily noUsage{"infergate_streams_without_usage_total",

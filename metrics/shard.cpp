@@ -43,6 +43,7 @@ Shard::Shard(const LabelSpace& l, const HistogramBounds& b)
       codes(LabelSpace::codeCount()),
       requests(static_cast<std::size_t>(l.pairCount()) * models * codes),
       failures(static_cast<std::size_t>(l.pairCount()) * causeCount()),
+      retries(static_cast<std::size_t>(l.pairCount()) * causeCount()),
       tokens(static_cast<std::size_t>(l.backendCount()) * models * 2),
       streamsWithoutUsage(static_cast<std::size_t>(l.backendCount()) * models),
       requestBytes(l.pairCount()),

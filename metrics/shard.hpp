@@ -81,6 +81,8 @@ struct Shard {
   CounterArray requests;
   // index = pair * causes + cause
   CounterArray failures;
+  // index = pair * causes + reason (the failure that caused the retry)
+  CounterArray retries;
   // index = (backend * models + model) * 2 + kind (0 prompt, 1 completion)
   CounterArray tokens;
   // index = backend * models + model

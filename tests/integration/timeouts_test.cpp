@@ -24,6 +24,7 @@ ConfigKnobs fastTimeouts() {
   k.headerRead = "300ms";
   k.bodyRead = "300ms";
   k.keepaliveIdle = "300ms";
+  k.backendExtra = "    retry: {max_attempts: 1}\n";  // one attempt: these tests are about each timeout
   return k;
 }
 
