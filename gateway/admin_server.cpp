@@ -95,6 +95,7 @@ AdminResponse AdminServer::handle(std::string_view method, std::string_view path
   if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
   if (path == "/metrics" && metrics_ != nullptr)
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_->scrape()};
+  if (path == "/admin/backends" && backendsReport_) return {200, "application/json", backendsReport_()};
   if (path == "/readyz") {
     if (ready()) return {200, "text/plain; charset=utf-8", "ready\n"};
     return {503, "text/plain; charset=utf-8", "draining\n"};

@@ -31,6 +31,7 @@ class AdminServer {
   void setReady(bool ready) { ready_.store(ready); }
   bool ready() const { return ready_.load(); }
   AdminResponse handle(std::string_view method, std::string_view path) const;
+  void setBackendsReport(std::function<std::string()> report) { backendsReport_ = std::move(report); }
 
  private:
   void accept();
@@ -38,6 +39,7 @@ class AdminServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> ready_{false};
   const metrics::Registry* metrics_;
+  std::function<std::string()> backendsReport_;
 };
 
 }  // namespace infergate

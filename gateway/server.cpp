@@ -1,5 +1,7 @@
 #include "gateway/server.hpp"
 
+#include "gateway/cluster_report.hpp"
+
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -37,6 +39,10 @@ void Server::start() {
   metrics_ = std::make_unique<metrics::Registry>(cfg, count);
   if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, metrics_->labels(), count);
   admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), metrics_.get());
+  metrics_->setExtraCollector([this](std::vector<prometheus::MetricFamily>& out) {
+    appendClusterMetrics(*runtime_, *cluster_, out);
+  });
+  admin_->setBackendsReport([this] { return backendsReport(*runtime_, *cluster_); });
   metrics_->setDownstreamConnections([this] {
     double open = 0;
     for (auto& w : workers_) open += w->sessionCount();
@@ -53,6 +59,8 @@ void Server::start() {
   proxyEndpoint_ = listen;
   for (auto& w : workers_) w->start();
   admin_->start();
+  health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
+  health_->start();
   admin_->setReady(true);
 }
 
@@ -103,6 +111,7 @@ void Server::stopAll() {
   for (auto& w : workers_) w->join();
   if (accessLog_) accessLog_->stop();
   if (admin_) admin_->stop();
+  if (health_) health_->stop();
   signals_.cancel();
   drainTimer_.cancel();
   control_.stop();

@@ -44,6 +44,7 @@ std::vector<MetricFamily> Registry::Collect() const {
   collectCounters(out);
   collectGauges(out);
   collectHistograms(out);
+  if (extra_) extra_(out);
   appendProcessMetrics(out);
   return out;
 }

@@ -25,6 +25,10 @@ class Registry : public prometheus::Collectable {
   bool enabled() const { return enabled_; }
   // Sources of values that live elsewhere (read at scrape time, thread-safe).
   void setDownstreamConnections(std::function<double()> source) { downstream_ = std::move(source); }
+  // Families kept outside the shards (shared breaker state), appended at scrape.
+  void setExtraCollector(std::function<void(std::vector<prometheus::MetricFamily>&)> extra) {
+    extra_ = std::move(extra);
+  }
 
   std::vector<prometheus::MetricFamily> Collect() const override;
   // The text exposition format served on /metrics.
@@ -40,6 +44,7 @@ class Registry : public prometheus::Collectable {
   HistogramBounds bounds_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::function<double()> downstream_;
+  std::function<void(std::vector<prometheus::MetricFamily>&)> extra_;
 };
 
 }  // namespace infergate::metrics
