@@ -5,8 +5,9 @@
 namespace infergate {
 
 bool EjectionBudget::tryEject() {
-  // At least one endpoint may always be ejected when there are two or more.
-  const unsigned allowed = std::max(endpoints_ > 1 ? 1u : 0u, endpoints_ * maxPercent_ / 100);
+  // As in Envoy, one endpoint may always be ejected, whatever the percentage:
+  // a single-endpoint backend still trips, and then fails fast with 503.
+  const unsigned allowed = std::max(1u, endpoints_ * maxPercent_ / 100);
   unsigned current = ejected_.load(std::memory_order_relaxed);
   while (current < allowed)
     if (ejected_.compare_exchange_weak(current, current + 1, std::memory_order_relaxed)) return true;

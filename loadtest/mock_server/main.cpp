@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
     }
   }
   if (threads == 0) threads = 1;
+  context.initial = context.defaults;
 
   std::vector<std::unique_ptr<asio::io_context>> ios;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;

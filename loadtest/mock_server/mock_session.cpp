@@ -63,7 +63,8 @@ void Session::handle() {
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
   keepAlive_ = req.keep_alive();
-  if (path.rfind("/debug/", 0) != 0) {
+  // Model traffic only: the tests' /debug calls and health probes are not counted.
+  if (path.rfind("/debug/", 0) != 0 && path != "/health") {
     context_.stats.onRequest(path);
     if (!counted_) {  // connections that carried model traffic (not the tests' own /debug calls)
       counted_ = true;
@@ -75,13 +76,21 @@ void Session::handle() {
       context_.stats.recordLast(std::string(req.method_string()) + " " + target + "\n" + head, req.body());
     }
   }
-  if (path == "/health") return respond(200, "text/plain", "ok\n");
+  if (path == "/health") {
+    unsigned status;
+    {
+      std::lock_guard lock(context_.mutex);
+      status = context_.healthStatus;
+    }
+    return respond(status, "text/plain", status == 200 ? "ok\n" : "unhealthy\n");
+  }
+  if (path == "/debug/set") return respond(200, "application/json", applySettings(target));
   if (path == "/debug/stats") return respond(200, "application/json", context_.stats.json());
   if (path == "/debug/reset") {
     context_.stats.reset();
     return respond(200, "application/json", "{}");
   }
-  behaviour_ = behaviourFor(context_.defaults, req);
+  behaviour_ = behaviourFor(context_.currentDefaults(), req);
   if (behaviour_.hang) {
     watchForClose();  // the answer never comes; only the client's close ends this
     return;
@@ -114,6 +123,35 @@ void Session::handle() {
   }
   if (behaviour_.latencyMs == 0) return sendWhole();
   delayed(behaviour_.latencyMs, &Session::sendWhole);
+}
+
+// /debug/set?status=500&hang=1&latency-ms=..&first-token-ms=..&health=503; no
+// parameters restores the defaults the server started with.
+std::string Session::applySettings(const std::string& target) {
+  std::lock_guard lock(context_.mutex);
+  auto query = target.find('?');
+  if (query == std::string::npos) {
+    context_.defaults = context_.initial;
+    context_.healthStatus = 200;
+    return "{\"reset\":true}";
+  }
+  std::string rest = target.substr(query + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string pair = rest.substr(0, amp);
+    rest = amp == std::string::npos ? "" : rest.substr(amp + 1);
+    auto eq = pair.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = pair.substr(0, eq);
+    const unsigned value = static_cast<unsigned>(std::strtoul(pair.c_str() + eq + 1, nullptr, 10));
+    if (key == "status") context_.defaults.status = value;
+    else if (key == "hang") context_.defaults.hang = value != 0;
+    else if (key == "latency-ms") context_.defaults.latencyMs = value;
+    else if (key == "first-token-ms") context_.defaults.firstTokenMs = value;
+    else if (key == "inter-token-ms") context_.defaults.interTokenMs = value;
+    else if (key == "health") context_.healthStatus = value;
+  }
+  return "{\"set\":true}";
 }
 
 void Session::delayed(unsigned ms, void (Session::*next)()) {

@@ -9,6 +9,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
 #include <optional>
+#include <mutex>
 #include <string>
 
 #include "mock_behaviour.hpp"
@@ -18,7 +19,16 @@
 namespace mock {
 
 struct ServerContext {
+  // Defaults, changeable at run time through POST /debug/set (tests make one
+  // endpoint of several fail, hang or turn unhealthy).
   Behaviour defaults;
+  Behaviour initial;             // what the flags set, for resets
+  unsigned healthStatus = 200;
+  std::mutex mutex;
+  Behaviour currentDefaults() {
+    std::lock_guard lock(mutex);
+    return defaults;
+  }
   Stats stats;
   bool record = false;  // keep the last request's head and body for /debug/stats
   bool deterministic = false;  // ids from the body hash, fixed `created`
@@ -33,6 +43,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void readRequest();
   void onRequest(boost::system::error_code ec);
   void handle();
+  std::string applySettings(const std::string& target);
   void respond(unsigned status, std::string_view contentType, std::string body);
   void afterWrite(boost::system::error_code ec, bool keepAlive);
   void delayed(unsigned ms, void (Session::*next)());

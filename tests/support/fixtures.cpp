@@ -65,7 +65,7 @@ std::string standardConfig(std::uint16_t mockPort, const ConfigKnobs& k) {
        "\n      idle: " + k.idle + "\n      total: " + k.total + "\n";
   y += "    pool:\n      max_idle: 16\n      idle_ttl: 30s\n";
   if (!k.routes.empty()) {
-    y += k.routes;
+    y += k.routes;  // may start with further backend list items, then "routes:"
   } else {
     y += "routes:\n";
     y += "  - name: chat\n    path_prefix: /v1/\n    models: [\"mock-*\"]\n    backend: mock\n";

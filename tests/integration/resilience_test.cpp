@@ -1,0 +1,297 @@
+// Circuit breaking, retries, fallbacks, concurrency caps and health checks,
+// through a real gateway in front of real mock servers with injected faults.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json/parse.hpp>
+#include <thread>
+
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+
+namespace {
+
+void setMock(MockServer& mock, const std::string& query) {
+  auto r = request(mock.port(), jsonPost("/debug/set" + (query.empty() ? "" : "?" + query), "{}"));
+  ASSERT_EQ(r.status, 200);
+}
+
+std::uint64_t mockRequests(MockServer& mock) { return mock.stats().at("requests").to_number<std::uint64_t>(); }
+
+boost::json::object endpointState(Gateway& gateway, const std::string& backend, std::uint16_t port) {
+  auto r = request(gateway.adminPort(), simpleGet("/admin/backends"));
+  auto json = boost::json::parse(r.body);
+  for (const auto& b : json.at("backends").as_array()) {
+    if (b.at("name").as_string() != backend) continue;
+    for (const auto& e : b.at("endpoints").as_array())
+      if (e.at("endpoint").as_string() == "127.0.0.1:" + std::to_string(port)) return e.as_object();
+  }
+  return {};
+}
+
+std::string state(Gateway& gateway, std::uint16_t port, const std::string& backend = "mock") {
+  return std::string(endpointState(gateway, backend, port).at("state").as_string());
+}
+
+Response chat(Gateway& gateway, const std::vector<std::string>& headers = {}, bool stream = false) {
+  return request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model", stream), headers));
+}
+
+std::string errorCode(const Response& r) {
+  return std::string(boost::json::parse(r.body).at("error").at("code").as_string());
+}
+
+}  // namespace
+
+TEST(Resilience, KillingOneOfTwoEndpointsUnderLoadLosesNoRequestAndTrafficReturns) {
+  auto a = std::make_unique<MockServer>();
+  MockServer b;
+  const auto portA = a->port();
+  ConfigKnobs k;
+  k.extraEndpointPorts = {b.port()};
+  k.connect = "200ms";
+  k.backendExtra =
+      "    circuit_breaker: {consecutive_failures: 2, base_ejection: 1s, max_ejection: 5s}\n"
+      "    retry: {max_attempts: 3, backoff_base: 1ms}\n";
+  Gateway gateway(standardConfig(portA, k));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, bad{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&] {
+      while (!stop) {
+        try {
+          Connection c(gateway.port());
+          for (int i = 0; i < 50 && !stop; ++i) {
+            c.send(jsonPost("/v1/chat/completions", chatBody("mock-model")));
+            (c.read().status == 200 ? ok : bad)++;
+          }
+        } catch (const std::exception&) {
+          bad++;
+        }
+      }
+    });
+  usleep(300'000);
+  a.reset();  // kill endpoint A under load
+  usleep(400'000);
+  EXPECT_EQ(state(gateway, portA), "open");
+  MockServer restarted({}, portA);  // it comes back on the same port
+  usleep(1'600'000);                // past the ejection: a probe closes the breaker
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(ok.load(), 100);
+  EXPECT_EQ(state(gateway, portA), "closed");
+  EXPECT_GT(mockRequests(restarted), 0u);  // traffic returned to A
+  const auto text = scrape(gateway.adminPort());
+  const auto labels = "backend=\"mock\",endpoint=\"127.0.0.1:" + std::to_string(portA) + "\"";
+  EXPECT_GE(seriesValue(text, "infergate_circuit_transitions_total{" + labels + ",to=\"open\"}"), 1);
+  EXPECT_GE(seriesValue(text, "infergate_circuit_transitions_total{" + labels + ",to=\"closed\"}"), 1);
+  EXPECT_EQ(seriesValue(text, "infergate_circuit_state{" + labels + "}"), 0);
+  EXPECT_GT(seriesValue(text, R"(infergate_retries_total{route="chat",backend="mock",reason="upstream_connect_error"})"), 0);
+}
+
+TEST(Resilience, BurstOf500sOpensAfterExactlyTheConfiguredCountThenFailsFast) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.backendExtra =
+      "    circuit_breaker: {consecutive_failures: 4, base_ejection: 300ms, max_ejection: 10s, half_open_probes: 1}\n"
+      "    retry: {max_attempts: 1}\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  setMock(mock, "status=500");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(chat(gateway).status, 500);
+  EXPECT_EQ(state(gateway, mock.port()), "closed");
+  EXPECT_EQ(chat(gateway).status, 500);
+  EXPECT_EQ(state(gateway, mock.port()), "open");
+  const auto seen = mockRequests(mock);
+  auto refused = chat(gateway);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(errorCode(refused), "circuit_open");
+  EXPECT_EQ(refused.header("retry-after"), "1");
+  EXPECT_EQ(mockRequests(mock), seen);  // no connection attempt while open
+
+  // Past the ejection, the half-open probe fails: the ejection doubles.
+  usleep(350'000);
+  EXPECT_EQ(chat(gateway).status, 500);
+  auto e = endpointState(gateway, "mock", mock.port());
+  EXPECT_EQ(e.at("state").as_string(), "open");
+  EXPECT_EQ(e.at("ejections").to_number<int>(), 2);
+  const double left = e.at("ejected_seconds_left").as_double();
+  EXPECT_GT(left, 0.45);
+  EXPECT_LE(left, 0.66);
+
+  // Half-open admits one probe: a second request meanwhile is refused.
+  setMock(mock, "status=200&latency-ms=400");
+  usleep(700'000);
+  std::thread probe([&] { EXPECT_EQ(chat(gateway).status, 200); });
+  usleep(100'000);
+  EXPECT_EQ(state(gateway, mock.port()), "half_open");
+  auto second = chat(gateway);
+  EXPECT_EQ(second.status, 503);
+  probe.join();
+  EXPECT_EQ(state(gateway, mock.port()), "closed");
+  EXPECT_EQ(chat(gateway).status, 200);
+}
+
+TEST(Resilience, HangingEndpointIsRetriedElsewhereAndCountedAsBreakerFailure) {
+  MockServer a, b;
+  ConfigKnobs k;
+  k.extraEndpointPorts = {b.port()};
+  k.firstToken = "300ms";
+  k.backendExtra = "    circuit_breaker: {consecutive_failures: 1, base_ejection: 10s}\n";
+  Gateway gateway(standardConfig(a.port(), k));
+  setMock(a, "hang=1");
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(chat(gateway).status, 200);
+  EXPECT_EQ(state(gateway, a.port()), "open");
+  EXPECT_EQ(mockRequests(b), 4u);
+  EXPECT_EQ(seriesValue(scrape(gateway.adminPort()),
+                        R"(infergate_retries_total{route="chat",backend="mock",reason="upstream_first_token_timeout"})"),
+            1);
+}
+
+TEST(Resilience, HangingSingleEndpointGives504) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.firstToken = "200ms";
+  k.backendExtra = "    retry: {max_attempts: 2, backoff_base: 1ms}\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  setMock(mock, "hang=1");
+  auto r = chat(gateway);
+  EXPECT_EQ(r.status, 504);
+  EXPECT_EQ(errorCode(r), "upstream_first_token_timeout");
+  EXPECT_EQ(mockRequests(mock), 2u);  // the first try and one retry
+}
+
+TEST(Resilience, SlowFirstTokenTripsTheBreakerOnlyWhenConfigured) {
+  MockServer mock;
+  ConfigKnobs slo;
+  slo.backendExtra = "    circuit_breaker: {consecutive_failures: 2, slow_first_token: 100ms, base_ejection: 10s}\n";
+  Gateway withSlo(standardConfig(mock.port(), slo));
+  ConfigKnobs plain;
+  plain.backendExtra = "    circuit_breaker: {consecutive_failures: 2, base_ejection: 10s}\n";
+  Gateway without(standardConfig(mock.port(), plain));
+  setMock(mock, "first-token-ms=200");
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(chat(withSlo, {}, true).status, 200);  // the clients still get their answers
+    EXPECT_EQ(chat(without, {}, true).status, 200);
+  }
+  EXPECT_EQ(state(withSlo, mock.port()), "open");
+  EXPECT_EQ(state(without, mock.port()), "closed");
+}
+
+TEST(Resilience, StreamFailingAfterItsFirstEventIsNotRetried) {
+  MockServer a, b;
+  ConfigKnobs k;
+  k.extraEndpointPorts = {b.port()};
+  Gateway gateway(standardConfig(a.port(), k));
+  auto r = chat(gateway, {"x-mock-reset-after: 2", "x-mock-tokens: 10"}, true);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.complete);
+  int events = 0;
+  for (auto p = r.body.find("\"content\":"); p != std::string::npos; p = r.body.find("\"content\":", p + 1)) ++events;
+  EXPECT_EQ(events, 2);  // every byte sent before the failure...
+  EXPECT_NE(r.body.find("event: error"), std::string::npos);  // ...then the error event
+  EXPECT_EQ(mockRequests(a) + mockRequests(b), 1u);          // and no second attempt
+}
+
+TEST(Resilience, ConcurrencyCapAnswers503WithRetryAfterAndCapturesNoMore) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.backendExtra = "    limits: {max_in_flight: 2}\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  setMock(mock, "latency-ms=400");
+  std::vector<Response> results(5);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.emplace_back([&, i] { results[i] = chat(gateway); });
+    usleep(20'000);
+  }
+  for (auto& t : clients) t.join();
+  int ok = 0, overloaded = 0;
+  for (const auto& r : results) {
+    if (r.status == 200) ++ok;
+    if (r.status == 503 && errorCode(r) == "overloaded" && r.header("retry-after") == "1") ++overloaded;
+  }
+  EXPECT_EQ(ok, 2);
+  EXPECT_EQ(overloaded, 3);
+  const auto text = scrape(gateway.adminPort());
+  EXPECT_EQ(seriesValue(text, R"(infergate_overflow_total{backend="mock"})"), 3);
+  EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="overloaded"})"), 3);
+}
+
+TEST(Resilience, PendingQueueLetsRequestsWaitForASlot) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.backendExtra = "    limits: {max_in_flight: 1, max_pending: 3, queue_timeout: 2s}\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  setMock(mock, "latency-ms=150");
+  std::vector<Response> results(4);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 4; ++i) clients.emplace_back([&, i] { results[i] = chat(gateway); });
+  for (auto& t : clients) t.join();
+  for (const auto& r : results) EXPECT_EQ(r.status, 200);
+}
+
+TEST(Resilience, FallbackBackendServesWhenThePrimaryIsOpen) {
+  std::uint16_t deadPort;
+  {
+    MockServer gone;
+    deadPort = gone.port();
+  }
+  MockServer fallback;
+  ConfigKnobs k;
+  k.backendExtra = "    circuit_breaker: {consecutive_failures: 1, base_ejection: 30s}\n";
+  k.routes = "  - name: spare\n    endpoints:\n      - url: http://127.0.0.1:" + std::to_string(fallback.port()) +
+             "\n"
+             "routes:\n"
+             "  - name: chat\n    path_prefix: /v1/\n    models: [\"mock-*\"]\n    backend: mock\n    fallbacks: [spare]\n";
+  Gateway gateway(standardConfig(deadPort, k));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(chat(gateway).status, 200);
+  EXPECT_EQ(state(gateway, deadPort), "open");
+  EXPECT_EQ(mockRequests(fallback), 5u);
+  const auto text = scrape(gateway.adminPort());
+  EXPECT_EQ(seriesValue(text, R"(infergate_requests_total{route="chat",backend="spare",model="other",code="200"})"), 5);
+}
+
+TEST(Resilience, HealthChecksEjectAndRestoreEndpoints) {
+  MockServer a, b;
+  ConfigKnobs k;
+  k.extraEndpointPorts = {b.port()};
+  k.backendExtra =
+      "    health_check: {path: /health, interval: 100ms, timeout: 200ms, healthy_threshold: 2, unhealthy_threshold: 2}\n";
+  Gateway gateway(standardConfig(a.port(), k));
+  setMock(a, "health=503");
+  usleep(500'000);
+  EXPECT_FALSE(endpointState(gateway, "mock", a.port()).at("healthy").as_bool());
+  a.reset();
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(chat(gateway).status, 200);
+  EXPECT_EQ(mockRequests(a), 0u);
+  setMock(a, "");
+  usleep(500'000);
+  EXPECT_TRUE(endpointState(gateway, "mock", a.port()).at("healthy").as_bool());
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(chat(gateway).status, 200);
+  EXPECT_EQ(mockRequests(a), 3u);
+  EXPECT_GT(seriesValue(scrape(gateway.adminPort()), "infergate_health_checks_total{backend=\"mock\",endpoint=\"127.0.0.1:" +
+                                                          std::to_string(a.port()) + "\",result=\"failure\"}"),
+            1);
+}
+
+TEST(Resilience, StatusRetryHonoursRetryAfterAndMovesToAnotherEndpoint) {
+  MockServer a, b;
+  ConfigKnobs k;
+  k.extraEndpointPorts = {b.port()};
+  k.backendExtra = "    load_balancing: least_request\n";
+  Gateway gateway(standardConfig(a.port(), k));
+  setMock(a, "status=503");
+  setMock(b, "status=503");
+  // Both answer 503: after the attempts are spent, the last 503 is relayed.
+  auto r = chat(gateway);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(mockRequests(a) + mockRequests(b), 3u);
+  setMock(b, "");
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(chat(gateway).status, 200);
+}
