@@ -215,12 +215,10 @@ TEST(ProxyPool, StalePooledConnectionIsReplacedTransparently) {
 }
 
 TEST(ProxyUpstream, RefusedConnectionIs502) {
-  std::uint16_t deadPort;
-  {
-    MockServer gone;
-    deadPort = gone.port();
-  }
-  Gateway gateway(standardConfig(deadPort));
+  ClosedPort dead;
+  ConfigKnobs k;
+  k.backendExtra = "    retry: {max_attempts: 1}\n";
+  Gateway gateway(standardConfig(dead.port(), k));
   auto r = request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model")));
   EXPECT_EQ(r.status, 502);
   auto json = boost::json::parse(r.body).as_object();

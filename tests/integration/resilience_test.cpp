@@ -237,11 +237,8 @@ TEST(Resilience, PendingQueueLetsRequestsWaitForASlot) {
 }
 
 TEST(Resilience, FallbackBackendServesWhenThePrimaryIsOpen) {
-  std::uint16_t deadPort;
-  {
-    MockServer gone;
-    deadPort = gone.port();
-  }
+  ClosedPort dead;
+  const auto deadPort = dead.port();
   MockServer fallback;
   ConfigKnobs k;
   k.backendExtra = "    circuit_breaker: {consecutive_failures: 1, base_ejection: 30s}\n";

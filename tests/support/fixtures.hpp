@@ -68,6 +68,19 @@ std::string scrape(std::uint16_t adminPort);
 // The value of one series, written exactly as exposed ("name{a=\"x\"}"), or -1 if absent.
 double seriesValue(const std::string& exposition, const std::string& series);
 
+// A loopback port held by a bound, non-listening socket: connecting to it is
+// refused, and no other process can take it while this object lives.
+class ClosedPort {
+ public:
+  ClosedPort();
+  ~ClosedPort();
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
 std::string writeTempFile(const std::string& text, const std::string& suffix = ".yaml");
 std::string gatewayBinary();
 std::string mockBinary();
