@@ -45,7 +45,7 @@ TEST(Metrics, CountersAndHistogramCountsAreExact) {
     ASSERT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("unrouted"))).status, 404);
   ASSERT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", "{bad")).status, 400);
 
-  const auto text = scrape(gateway.adminPort());
+  const auto text = scrapeAfter(gateway.adminPort(), 13);
   EXPECT_EQ(seriesValue(text, "infergate_requests_total{" + kChat + ",code=\"200\"}"), 10) << text;
   EXPECT_EQ(seriesValue(text, R"(infergate_requests_total{route="none",backend="none",model="other",code="404"})"), 2);
   EXPECT_EQ(seriesValue(text, R"(infergate_requests_total{route="none",backend="none",model="none",code="400"})"), 1);
@@ -85,7 +85,7 @@ TEST(Metrics, TimeToFirstTokenAgreesWithTheBackendsDelay) {
                                                {"x-mock-first-token-ms: 150", "x-mock-tokens: 3"}))
                   .status,
               200);
-  const auto text = scrape(gateway.adminPort());
+  const auto text = scrapeAfter(gateway.adminPort(), kStreams);
   const double count = seriesValue(text, "infergate_time_to_first_token_seconds_count{" + kBm + "}");
   const double sum = seriesValue(text, "infergate_time_to_first_token_seconds_sum{" + kBm + "}");
   ASSERT_EQ(count, kStreams);
@@ -108,7 +108,7 @@ TEST(Metrics, ClientsCannotCreateSeries) {
     c.send(jsonPost("/v1/chat/completions", chatBody(model), {"x-mock-tokens: 1"}));
     ASSERT_EQ(c.read().status, 200);
   }
-  const auto text = scrape(gateway.adminPort());
+  const auto text = scrapeAfter(gateway.adminPort(), 1000);
   std::set<std::string> models;
   std::regex re(R"RE(model="([^"]*)")RE");
   for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it) models.insert((*it)[1]);
@@ -138,8 +138,7 @@ TEST(Metrics, FailureCausesAndStreamsWithoutUsage) {
     usleep(100'000);
     gone.close();
   }
-  usleep(100'000);
-  const auto text = scrape(gateway.adminPort());
+  const auto text = scrapeAfter(gateway.adminPort(), 6);
   EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_first_token_timeout"})"), 1);
   EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_reset"})"), 1);
   EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="client_disconnect"})"), 1);
@@ -162,7 +161,7 @@ TEST(Metrics, InjectedStreamUsageIsCounted) {
   EXPECT_NE(r.body.find("\"usage\":{"), std::string::npos);
   EXPECT_NE(std::string(mock.stats().at("last_request_body").as_string()).find(R"("stream_options":{"include_usage":true})"),
             std::string::npos);
-  const auto text = scrape(gateway.adminPort());
+  const auto text = scrapeAfter(gateway.adminPort(), 1);
   EXPECT_EQ(seriesValue(text, "infergate_tokens_total{" + kBm + ",kind=\"completion\"}"), 6);
   EXPECT_EQ(seriesValue(text, "infergate_streams_without_usage_total{" + kBm + "}"), -1);
 }

@@ -211,6 +211,7 @@ TEST(Resilience, ConcurrencyCapAnswers503WithRetryAfterAndCapturesNoMore) {
     usleep(20'000);
   }
   for (auto& t : clients) t.join();
+  scrapeAfter(gateway.adminPort(), 5);
   int ok = 0, overloaded = 0;
   for (const auto& r : results) {
     if (r.status == 200) ++ok;
@@ -250,7 +251,7 @@ TEST(Resilience, FallbackBackendServesWhenThePrimaryIsOpen) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(chat(gateway).status, 200);
   EXPECT_EQ(state(gateway, deadPort), "open");
   EXPECT_EQ(mockRequests(fallback), 5u);
-  const auto text = scrape(gateway.adminPort());
+  const auto text = scrapeAfter(gateway.adminPort(), 5);
   EXPECT_EQ(seriesValue(text, R"(infergate_requests_total{route="chat",backend="spare",model="other",code="200"})"), 5);
 }
 

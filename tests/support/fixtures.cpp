@@ -96,6 +96,23 @@ std::string scrape(std::uint16_t adminPort) {
   return r.body;
 }
 
+std::string scrapeAfter(std::uint16_t adminPort, double requests) {
+  std::string text;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    text = scrape(adminPort);
+    double total = 0;
+    for (std::size_t pos = text.find("\ninfergate_requests_total{"); pos != std::string::npos;
+         pos = text.find("\ninfergate_requests_total{", pos + 1)) {
+      const auto end = text.find('\n', pos + 1);
+      const auto space = text.rfind(' ', end);
+      total += std::stod(text.substr(space + 1, end - space - 1));
+    }
+    if (total >= requests) return text;
+    usleep(10'000);
+  }
+  return text;
+}
+
 double seriesValue(const std::string& exposition, const std::string& series) {
   const std::string needle = series + " ";
   for (std::size_t pos = exposition.find(needle); pos != std::string::npos; pos = exposition.find(needle, pos + 1)) {

@@ -65,6 +65,10 @@ class Gateway {
 
 // GET /metrics from the admin listener.
 std::string scrape(std::uint16_t adminPort);
+// A scrape taken once the gateway has recorded at least `requests` requests in
+// total: a request is recorded just after its last byte leaves, so a client can
+// read its answer a moment before (polls for up to 5 s).
+std::string scrapeAfter(std::uint16_t adminPort, double requests);
 // The value of one series, written exactly as exposed ("name{a=\"x\"}"), or -1 if absent.
 double seriesValue(const std::string& exposition, const std::string& series);
 
