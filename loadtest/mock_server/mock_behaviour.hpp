@@ -17,7 +17,8 @@ struct Behaviour {
   bool hang = false;             // never send a byte (until the client goes away)
   int resetAfterEvents = -1;     // streaming: reset the connection after N content events
   unsigned status = 0;           // force this status (0 = normal)
-  bool headersFirst = true;      // streaming: send headers before the first token (like vLLM)
+  bool headersFirst = true;
+  unsigned retryAfterSeconds = 0; // Retry-After on injected errors (0 = none)      // streaming: send headers before the first token (like vLLM)
 };
 
 // Copies `defaults` and applies x-mock-latency-ms, x-mock-first-token-ms,

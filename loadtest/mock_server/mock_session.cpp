@@ -150,6 +150,7 @@ std::string Session::applySettings(const std::string& target) {
     else if (key == "first-token-ms") context_.defaults.firstTokenMs = value;
     else if (key == "inter-token-ms") context_.defaults.interTokenMs = value;
     else if (key == "health") context_.healthStatus = value;
+    else if (key == "retry-after") context_.defaults.retryAfterSeconds = value;
   }
   return "{\"set\":true}";
 }
@@ -163,7 +164,12 @@ void Session::delayed(unsigned ms, void (Session::*next)()) {
   });
 }
 
-void Session::sendWhole() { respond(pendingStatus_, "application/json", std::move(pendingBody_)); }
+void Session::sendWhole() {
+  extraHeaders_.clear();
+  if (pendingStatus_ != 200 && behaviour_.retryAfterSeconds > 0)
+    extraHeaders_ = "Retry-After: " + std::to_string(behaviour_.retryAfterSeconds) + "\r\n";
+  respond(pendingStatus_, "application/json", std::move(pendingBody_));
+}
 
 void Session::respond(unsigned status, std::string_view contentType, std::string body) {
   out_.clear();
@@ -171,6 +177,8 @@ void Session::respond(unsigned status, std::string_view contentType, std::string
   out_.append("Content-Type: ").append(contentType).append("\r\n");
   out_.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   if (!keepAlive_) out_.append("Connection: close\r\n");
+  out_.append(extraHeaders_);
+  extraHeaders_.clear();
   out_.append("\r\n").append(body);
   asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](error_code ec, std::size_t) {
     self->afterWrite(ec, self->keepAlive_);

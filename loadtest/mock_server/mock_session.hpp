@@ -63,6 +63,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::steady_timer timer_;
   std::string out_;
   std::string pendingBody_;
+  std::string extraHeaders_;
   unsigned pendingStatus_ = 200;
   Behaviour behaviour_;
   RequestInfo info_;

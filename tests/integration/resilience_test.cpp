@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <boost/json/parse.hpp>
+#include <regex>
 #include <thread>
 
 #include "support/fixtures.hpp"
@@ -292,4 +293,37 @@ TEST(Resilience, StatusRetryHonoursRetryAfterAndMovesToAnotherEndpoint) {
   EXPECT_EQ(mockRequests(a) + mockRequests(b), 3u);
   setMock(b, "");
   for (int i = 0; i < 4; ++i) EXPECT_EQ(chat(gateway).status, 200);
+}
+
+TEST(Resilience, RetryAfterIsHonoured) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.backendExtra = "    retry: {max_attempts: 2, backoff_base: 1ms}\n    circuit_breaker: {consecutive_failures: 10}\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  setMock(mock, "status=503&retry-after=1");
+  const auto started = std::chrono::steady_clock::now();
+  auto r = chat(gateway);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(r.status, 503);  // the last attempt's answer, relayed
+  EXPECT_EQ(mockRequests(mock), 2u);
+  EXPECT_GE(elapsed, std::chrono::milliseconds(1000));  // waited for Retry-After, not 1 ms
+  // A Retry-After beyond retry.max_retry_after is not waited for: no retry.
+  setMock(mock, "status=503&retry-after=60");
+  mock.reset();
+  EXPECT_EQ(chat(gateway).status, 503);
+  EXPECT_EQ(mockRequests(mock), 1u);
+}
+
+TEST(Resilience, WeightedBalancingFollowsWeights) {
+  MockServer heavy, light;
+  auto y = standardConfig(heavy.port());
+  // weights 3:1, policy weighted
+  y = std::regex_replace(y, std::regex("      - url: http://127.0.0.1:" + std::to_string(heavy.port()) + "\n"),
+                         "      - url: http://127.0.0.1:" + std::to_string(heavy.port()) +
+                             "\n        weight: 3\n      - url: http://127.0.0.1:" + std::to_string(light.port()) +
+                             "\n        weight: 1\n    load_balancing: weighted\n");
+  Gateway gateway(y);
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(chat(gateway).status, 200);
+  EXPECT_EQ(mockRequests(heavy), 30u);
+  EXPECT_EQ(mockRequests(light), 10u);
 }
