@@ -191,6 +191,10 @@ void Relay::leaveQueue() {
 }
 
 void Relay::waitThen(std::chrono::milliseconds delay, std::function<void()> next) {
+  // While waiting, only the request's total deadline runs: the phase deadline
+  // of a failed attempt must not fire into the backoff.
+  phaseDeadline_ = Clock::time_point::max();
+  deadline_.set(nextDeadline());
   pending_ = Pending::Timer;
   waitNext_ = std::move(next);
   backoffTimer_.expires_after(delay);
