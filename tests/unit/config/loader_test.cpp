@@ -226,3 +226,55 @@ TEST(ConfigLoader, MetricsErrors) {
             "'none')\n");
   EXPECT_EQ(errorsOf("access_log:\n  path: ''\n" + minimal()), "test.yaml:2:3: access_log.path must not be empty\n");
 }
+
+TEST(ConfigLoader, ResilienceSettings) {
+  auto r = loadString(
+      "backends:\n  - name: a\n    load_balancing: weighted\n"
+      "    endpoints:\n      - {url: 'http://127.0.0.1:1', weight: 3}\n      - url: http://127.0.0.1:2\n"
+      "    circuit_breaker: {consecutive_failures: 7, failure_rate: 0.25, window: 1m, min_requests: 50,\n"
+      "                      base_ejection: 5s, max_ejection: 2m, half_open_probes: 3, max_ejected_percent: 30,\n"
+      "                      failure_statuses: [500, 503], slow_first_token: 4s}\n"
+      "    retry: {max_attempts: 4, statuses: [429], budget: 0.1, backoff_base: 10ms, backoff_max: 500ms}\n"
+      "    limits: {max_in_flight: 64, max_pending: 16, queue_timeout: 2s}\n"
+      "    health_check: {path: /ready, interval: 2s, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 4}\n"
+      "  - name: b\n    endpoints: [{url: 'http://127.0.0.1:3'}]\n"
+      "routes:\n  - name: r\n    backend: a\n    fallbacks: [b]\n",
+      "t.yaml", env());
+  ASSERT_TRUE(r.ok()) << r.errors.front();
+  const auto& a = r.config.backends[0];
+  EXPECT_EQ(a.load_balancing, LoadBalancing::Weighted);
+  EXPECT_EQ(a.endpoints[0].weight, 3u);
+  EXPECT_EQ(a.endpoints[1].weight, 1u);
+  EXPECT_EQ(a.circuit_breaker.consecutive_failures, 7u);
+  EXPECT_DOUBLE_EQ(a.circuit_breaker.failure_rate, 0.25);
+  EXPECT_EQ(a.circuit_breaker.window.count(), 60000);
+  EXPECT_EQ(a.circuit_breaker.half_open_probes, 3u);
+  EXPECT_EQ(a.circuit_breaker.failure_statuses, (std::vector<unsigned>{500, 503}));
+  EXPECT_EQ(a.circuit_breaker.slow_first_token.count(), 4000);
+  EXPECT_EQ(a.retry.max_attempts, 4u);
+  EXPECT_EQ(a.retry.statuses, (std::vector<unsigned>{429}));
+  EXPECT_EQ(a.retry.backoff_max.count(), 500);
+  EXPECT_EQ(a.limits.max_in_flight, 64u);
+  EXPECT_EQ(a.limits.queue_timeout.count(), 2000);
+  EXPECT_TRUE(a.health_check.enabled);
+  EXPECT_EQ(a.health_check.path, "/ready");
+  EXPECT_EQ(a.health_check.unhealthy_threshold, 4u);
+  EXPECT_FALSE(r.config.backends[1].health_check.enabled);
+  EXPECT_EQ(r.config.routes[0].fallback_indexes, (std::vector<std::size_t>{1}));
+}
+
+TEST(ConfigLoader, ResilienceErrors) {
+  EXPECT_EQ(errorsOf(minimal("    load_balancing: random\n")),
+            "test.yaml:5:21: load_balancing must be round_robin, least_request or weighted, got 'random'\n");
+  EXPECT_EQ(errorsOf(minimal("    circuit_breaker: {failure_rate: 1.5}\n")),
+            "test.yaml:5:37: failure_rate must be a number between 0 and 1, got '1.5'\n");
+  EXPECT_EQ(errorsOf(minimal("    circuit_breaker: {failure_statuses: [500, 99]}\n")),
+            "test.yaml:5:41: failure_statuses: '99' is not an HTTP status code\n");
+  EXPECT_EQ(errorsOf(minimal("    circuit_breaker: {base_ejection: 1m, max_ejection: 10s}\n")),
+            "test.yaml:5:22: circuit_breaker.max_ejection must be >= base_ejection\n");
+  EXPECT_EQ(errorsOf(minimal("    retry: {max_attempts: 0}\n")),
+            "test.yaml:5:12: retry.max_attempts must be at least 1 (1 = no retries)\n");
+  EXPECT_EQ(errorsOf(minimal("", "    fallbacks: [nope]\n")), "test.yaml:8:16: route 'r' names unknown fallback backend 'nope'\n");
+  EXPECT_EQ(errorsOf(minimal("", "    fallbacks: [a]\n")), "test.yaml:8:16: route 'r': fallback 'a' is its own backend\n");
+  EXPECT_EQ(errorsOf(minimal("    health_check: {path: health}\n")), "test.yaml:5:19: health_check.path must start with '/'\n");
+}
