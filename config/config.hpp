@@ -121,12 +121,23 @@ struct BackendConfig {
   HealthCheckConfig health_check;
 };
 
+// Input validation per route.
+struct ValidationConfig {
+  enum class Mode { Enforce, Observe };
+  Mode mode = Mode::Enforce;         // enforce: 400 naming the param; observe: forward, count only
+  std::uint64_t max_prompt_chars = 0;  // 0 = no limit
+  unsigned max_messages = 0;
+  std::uint64_t max_tokens_cap = 0;
+  bool clamp_max_tokens = false;     // over the cap: clamp to it instead of rejecting
+};
+
 struct RouteConfig {
   std::string name;
   std::string path_prefix = "/";
   std::vector<std::string> models;   // exact names or '*' globs; empty = any request
   std::string backend;               // name in Config::backends
   std::vector<std::string> fallbacks;  // backends tried in order when `backend` cannot serve
+  ValidationConfig validation;
   std::string rename_model;          // empty = keep the client's model
   std::size_t backend_index = 0;     // resolved at load
   std::vector<std::size_t> fallback_indexes;

@@ -373,7 +373,26 @@ class Loader {
 
   void route(const YAML::Node& n) {
     RouteConfig r;
-    if (!reader_.checkMap(n, "route", {"name", "path_prefix", "models", "backend", "fallbacks", "rename_model"})) return;
+    if (!reader_.checkMap(n, "route", {"name", "path_prefix", "models", "backend", "fallbacks", "rename_model", "validation"}))
+      return;
+    if (auto v = n["validation"]; v && reader_.checkMap(v, "route.validation",
+                                                       {"mode", "max_prompt_chars", "max_messages", "max_tokens_cap",
+                                                        "max_tokens_action"})) {
+      std::string mode = "enforce", action = "reject";
+      reader_.readString(v, "mode", mode);
+      if (mode == "observe") r.validation.mode = ValidationConfig::Mode::Observe;
+      else if (mode != "enforce") reader_.error(v["mode"], "validation.mode must be enforce or observe, got '" + mode + "'");
+      unsigned chars = 0, cap = 0;
+      reader_.readUnsigned(v, "max_prompt_chars", chars, 100'000'000);
+      reader_.readUnsigned(v, "max_messages", r.validation.max_messages, 1'000'000);
+      reader_.readUnsigned(v, "max_tokens_cap", cap, 100'000'000);
+      r.validation.max_prompt_chars = chars;
+      r.validation.max_tokens_cap = cap;
+      reader_.readString(v, "max_tokens_action", action);
+      if (action == "clamp") r.validation.clamp_max_tokens = true;
+      else if (action != "reject")
+        reader_.error(v["max_tokens_action"], "validation.max_tokens_action must be reject or clamp, got '" + action + "'");
+    }
     reader_.readStringList(n, "fallbacks", r.fallbacks);
     reader_.readString(n, "name", r.name);
     if (r.name.empty()) reader_.error(n, "route needs a non-empty 'name'");

@@ -7,6 +7,7 @@
 #include "gateway/header_rules.hpp"
 #include "gateway/http_framing.hpp"
 #include "gateway/message_writer.hpp"
+#include "gateway/input_limits.hpp"
 #include "gateway/worker.hpp"
 #include "metrics/label_space.hpp"
 
@@ -214,11 +215,13 @@ void DownstreamSession::dispatch() {
 
   const std::string* model = nullptr;
   facts_.reset();
-  if (request.method() == http::verb::post && isJsonApiPath(path)) {
-    extractRequestFacts(worker_.jsonParser(), request.body(), facts_);
+  const bool jsonApi = request.method() == http::verb::post && isJsonApiPath(path);
+  if (jsonApi) {
+    extractRequestFacts(worker_.jsonParser(), request.body(), facts_, apiKindOf(path));
     if (!facts_.isJson) {
+      // Unparseable: nothing to route on, whatever the route's mode.
+      worker_.countRejected(0, facts_.violation);
       auto reply = errorFor(FailureCause::ClientInvalidRequest, facts_.error);
-      reply.param = facts_.errorParam;
       replyError(std::move(reply), !keepAlive_);
       return;
     }
@@ -228,15 +231,36 @@ void DownstreamSession::dispatch() {
     }
   }
   const auto* route = worker_.runtime().router->match(path, model);
+  if (route == nullptr && facts_.violation != InputViolation::None) {
+    // Unroutable because malformed (no usable model): say what is wrong, not 404.
+    worker_.countRejected(0, facts_.violation);
+    auto reply = errorFor(FailureCause::ClientInvalidRequest, facts_.error);
+    reply.param = facts_.errorParam;
+    replyError(std::move(reply), !keepAlive_);
+    return;
+  }
   if (route == nullptr) {
     auto reply = errorFor(FailureCause::NoRoute);
     if (model != nullptr) reply.param = "model";
     replyError(std::move(reply), !keepAlive_);
     return;
   }
-  state_ = State::Proxying;
   const auto routeIndex = static_cast<std::size_t>(route - worker_.runtime().config.routes.data());
   record_.route = metrics::LabelSpace::routeIndex(routeIndex);
+  std::optional<std::uint64_t> clampTo;
+  if (jsonApi) {
+    applyRouteLimits(route->validation, facts_, clampTo);
+    if (facts_.violation != InputViolation::None) {
+      worker_.countRejected(record_.route, facts_.violation);
+      if (route->validation.mode == config::ValidationConfig::Mode::Enforce) {
+        auto reply = errorFor(FailureCause::ClientInvalidRequest, facts_.error);
+        reply.param = facts_.errorParam;
+        replyError(std::move(reply), !keepAlive_);
+        return;
+      }
+    }
+  }
+  state_ = State::Proxying;
   record_.backend = metrics::LabelSpace::backendIndex(route->backend_index);
   record_.routed = true;
   ProxyRequest proxy;
@@ -249,6 +273,7 @@ void DownstreamSession::dispatch() {
   proxy.isHead = request.method() == http::verb::head;
   proxy.clientHttp10 = request.version() == 10;
   proxy.keepAlive = keepAlive_;
+  proxy.clampMaxTokens = clampTo;
   relay_.start(proxy);
 }
 

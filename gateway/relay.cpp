@@ -3,6 +3,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -78,6 +79,12 @@ void Relay::start(const ProxyRequest& request) {
     renamedModel_.append("\"").append(request_.route->rename_model).append("\"");
     splices_[spliceCount_++] = {facts.modelTokenOffset, facts.modelTokenLength, renamedModel_};
   }
+  if (request_.clampMaxTokens && facts.hasMaxTokens) {
+    clampedMaxTokens_ = std::to_string(*request_.clampMaxTokens);
+    splices_[spliceCount_++] = {facts.maxTokensTokenOffset, facts.maxTokensTokenLength, clampedMaxTokens_};
+  }
+  std::sort(splices_.begin(), splices_.begin() + static_cast<std::ptrdiff_t>(spliceCount_),
+            [](const Splice& a, const Splice& b) { return a.offset < b.offset; });
   contentLength_.reset();
   if (spliceCount_ > 0 || !body.empty() || message.method() == http::verb::post ||
       message.method() == http::verb::put || message.method() == http::verb::patch) {

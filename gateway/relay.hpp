@@ -42,6 +42,7 @@ struct ProxyRequest {
   bool isHead = false;
   bool clientHttp10 = false;
   bool keepAlive = true;  // the client allows keep-alive and the gateway is not draining
+  std::optional<std::uint64_t> clampMaxTokens;  // rewrite max_tokens to this (validation: clamp)
 };
 
 struct RelayOutcome {
@@ -128,7 +129,8 @@ class Relay {
     std::size_t removed;
     std::string_view text;
   };
-  std::array<Splice, 2> splices_{};
+  std::array<Splice, 3> splices_{};
+  std::string clampedMaxTokens_;
   std::size_t spliceCount_ = 0;
   RequestRecord* record_ = nullptr;
   SseTap sseTap_;
@@ -143,7 +145,7 @@ class Relay {
   std::unique_ptr<char[]> relayBuffer_;
   std::size_t relayUsed_ = 0;
   char chunkPrefix_[24];
-  std::array<boost::asio::const_buffer, 8> writeBuffers_;  // gathered writes, one in flight at a time
+  std::array<boost::asio::const_buffer, 10> writeBuffers_;  // gathered writes, one in flight at a time
 
   LazyDeadline::Clock::time_point totalDeadline_{};
   LazyDeadline::Clock::time_point phaseDeadline_{};

@@ -1,84 +1,332 @@
 #include "gateway/request_facts.hpp"
 
+#include <array>
+
 namespace infergate {
+
+namespace ondemand = simdjson::ondemand;
+
+std::string_view violationName(InputViolation v) {
+  static constexpr std::array<std::string_view, static_cast<std::size_t>(InputViolation::Count)> kNames = {
+      "none",           "invalid_json",       "invalid_utf8",  "missing_model",      "invalid_model",
+      "invalid_messages", "invalid_role",     "invalid_content", "invalid_max_tokens", "invalid_temperature",
+      "invalid_top_p",  "invalid_n",          "invalid_stream", "invalid_stop",       "invalid_tools",
+      "invalid_response_format", "prompt_too_long", "too_many_messages", "max_tokens_too_large"};
+  return kNames[static_cast<std::size_t>(v)];
+}
 
 bool isJsonApiPath(std::string_view path) {
   return path == "/v1/chat/completions" || path == "/v1/completions" || path == "/v1/embeddings";
 }
 
+ApiKind apiKindOf(std::string_view path) {
+  if (path == "/v1/completions") return ApiKind::Completion;
+  if (path == "/v1/embeddings") return ApiKind::Embedding;
+  return ApiKind::Chat;
+}
+
+void RequestFacts::reset() {
+  isJson = hasModel = stream = hasStreamOptions = hasMaxTokens = false;
+  model.clear();
+  modelTokenOffset = modelTokenLength = objectStart = 0;
+  messages = 0;
+  promptChars = maxTokens = 0;
+  maxTokensTokenOffset = maxTokensTokenLength = 0;
+  violation = InputViolation::None;
+  errorParam = {};
+  error.clear();
+}
+
+void RequestFacts::violate(InputViolation v, std::string_view param, std::string message) {
+  if (violation != InputViolation::None) return;  // the first one is reported
+  violation = v;
+  errorParam = param;
+  error = std::move(message);
+}
+
 namespace {
 
-// End of a JSON string token starting at `quote` (the opening quote), or npos.
-std::size_t stringTokenEnd(std::string_view json, std::size_t quote) {
-  for (std::size_t i = quote + 1; i < json.size(); ++i) {
-    if (json[i] == '\\') ++i;
-    else if (json[i] == '"') return i + 1;
+// Code points in valid UTF-8 (simdjson validated the document): non-continuation bytes.
+std::uint64_t codePoints(std::string_view text) {
+  std::uint64_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// End of a JSON token starting at `start`: a string's closing quote, else the
+// first delimiter.
+std::size_t tokenEnd(std::string_view json, std::size_t start) {
+  if (start < json.size() && json[start] == '"') {
+    for (std::size_t i = start + 1; i < json.size(); ++i) {
+      if (json[i] == '\\') ++i;
+      else if (json[i] == '"') return i + 1;
+    }
+    return std::string_view::npos;
   }
-  return std::string_view::npos;
+  std::size_t i = start;
+  while (i < json.size() && json[i] != ',' && json[i] != '}' && json[i] != ']' && json[i] != ' ' && json[i] != '\n' &&
+         json[i] != '\r' && json[i] != '\t')
+    ++i;
+  return i;
+}
+
+// On-Demand skips values it is not asked about without checking their depth:
+// a body nested deeper than any OpenAI request could be is refused before
+// parsing (a model server's parser may recurse on it). One pass, strings skipped.
+constexpr unsigned kMaxDepth = 128;
+
+bool withinDepth(std::string_view json) {
+  unsigned depth = 0;
+  bool inString = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (inString) {
+      if (c == '\\') ++i;
+      else if (c == '"') inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxDepth) return false;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
+bool knownRole(std::string_view role) {
+  return role == "system" || role == "user" || role == "assistant" || role == "tool" || role == "developer" ||
+         role == "function";
+}
+
+// "content": a string, an array of parts, or null where allowed (assistant).
+bool readContent(ondemand::value value, std::string_view role, RequestFacts& facts) {
+  ondemand::json_type type;
+  if (value.type().get(type)) return false;
+  switch (type) {
+    case ondemand::json_type::string: {
+      std::string_view text;
+      if (value.get_string().get(text)) return false;
+      facts.promptChars += codePoints(text);
+      return true;
+    }
+    case ondemand::json_type::null:
+      return role == "assistant" || role == "function" || role == "tool";
+    case ondemand::json_type::array: {
+      ondemand::array parts;
+      if (value.get_array().get(parts)) return false;
+      for (auto partValue : parts) {
+        ondemand::object part;
+        if (partValue.get_object().get(part)) return false;
+        bool typed = false;
+        for (auto field : part) {
+          std::string_view key;
+          if (field.unescaped_key().get(key)) return false;
+          if (key == "type") {
+            std::string_view t;
+            if (field.value().get_string().get(t)) return false;
+            typed = true;
+          } else if (key == "text") {
+            std::string_view text;
+            if (field.value().get_string().get(text)) return false;
+            facts.promptChars += codePoints(text);
+          }
+        }
+        if (!typed) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+void readMessages(ondemand::value value, RequestFacts& facts) {
+  ondemand::array messages;
+  if (value.get_array().get(messages)) {
+    facts.violate(InputViolation::InvalidMessages, "messages", "'messages' must be an array of message objects.");
+    return;
+  }
+  for (auto item : messages) {
+    ondemand::object message;
+    if (item.get_object().get(message)) {
+      facts.violate(InputViolation::InvalidMessages, "messages", "Each message must be an object.");
+      return;
+    }
+    ++facts.messages;
+    std::string_view role;
+    bool hasRole = false, contentOk = true, hasContent = false;
+    for (auto field : message) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return facts.violate(InputViolation::InvalidJson, {}, "Malformed JSON.");
+      if (key == "role") {
+        // Copy: the string view is only valid until the next string is read.
+        std::string_view r;
+        if (field.value().get_string().get(r) || !knownRole(r)) {
+          facts.violate(InputViolation::InvalidRole, "messages",
+                        "Each message needs a 'role' of system, developer, user, assistant or tool.");
+          return;
+        }
+        role = r == "assistant" ? "assistant" : r == "tool" ? "tool" : r == "function" ? "function" : "user";
+        hasRole = true;
+      } else if (key == "content") {
+        hasContent = true;
+        ondemand::value content;
+        if (field.value().get(content) || !readContent(content, role, facts)) contentOk = false;
+      }
+    }
+    if (!hasRole) {
+      facts.violate(InputViolation::InvalidRole, "messages", "Each message needs a 'role'.");
+      return;
+    }
+    if (!contentOk || (!hasContent && role != "assistant")) {
+      facts.violate(InputViolation::InvalidContent, "messages",
+                    "A message 'content' must be a string, an array of content parts, or null for assistant messages.");
+      return;
+    }
+  }
+  if (facts.messages == 0)
+    facts.violate(InputViolation::InvalidMessages, "messages", "'messages' must not be empty.");
+}
+
+void readNumberInRange(ondemand::value value, double low, double high, InputViolation v, std::string_view param,
+                       RequestFacts& facts) {
+  double x = 0;
+  ondemand::json_type type;
+  if (value.type().get(type) || type == ondemand::json_type::null) return;  // null means default
+  if (value.get_double().get(x) || x < low || x > high)
+    facts.violate(v, param,
+                  "'" + std::string(param) + "' must be a number between " + std::to_string(low).substr(0, 3) +
+                      " and " + std::to_string(high).substr(0, 3) + ".");
 }
 
 }  // namespace
 
-void extractRequestFacts(simdjson::ondemand::parser& parser, std::string& body, RequestFacts& facts) {
+void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFacts& facts, ApiKind api) {
   facts.reset();
   if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  if (!withinDepth(body)) {
+    facts.violate(InputViolation::InvalidJson, {}, "The JSON body is nested too deeply.");
+    return;
+  }
   simdjson::padded_string_view input(body.data(), body.size(), body.capacity());
-  simdjson::ondemand::document doc;
-  if (parser.iterate(input).get(doc) != simdjson::SUCCESS) {
-    facts.error = "We could not parse the JSON body of your request.";
+  ondemand::document doc;
+  if (auto error = parser.iterate(input).get(doc)) {
+    if (error == simdjson::UTF8_ERROR) facts.violate(InputViolation::InvalidUtf8, {}, "The request body is not valid UTF-8.");
+    else facts.violate(InputViolation::InvalidJson, {}, "We could not parse the JSON body of your request.");
     return;
   }
-  simdjson::ondemand::object object;
-  if (doc.get_object().get(object) != simdjson::SUCCESS) {
-    facts.error = "The request body must be a JSON object.";
+  ondemand::object object;
+  if (auto error = doc.get_object().get(object)) {
+    if (error == simdjson::UTF8_ERROR) facts.violate(InputViolation::InvalidUtf8, {}, "The request body is not valid UTF-8.");
+    else facts.violate(InputViolation::InvalidJson, {}, "The request body must be a JSON object.");
     return;
   }
+  bool hasMessages = false;
   for (auto field : object) {
     std::string_view key;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS) {
-      facts.error = "We could not parse the JSON body of your request.";
-      return;
-    }
-    simdjson::ondemand::value value;
-    if (field.value().get(value) != simdjson::SUCCESS) {
-      facts.error = "We could not parse the JSON body of your request.";
+    ondemand::value value;
+    if (field.unescaped_key().get(key) || field.value().get(value)) {
+      facts.violation = InputViolation::None;
+      facts.violate(InputViolation::InvalidJson, {}, "We could not parse the JSON body of your request.");
       return;
     }
     if (key == "model") {
       std::string_view raw = value.raw_json_token();
       std::string_view model;
-      if (value.get_string().get(model) != simdjson::SUCCESS) {
-        facts.error = "'model' must be a string.";
-        facts.errorParam = "model";
-        return;
+      if (value.get_string().get(model) || model.empty()) {
+        facts.violate(InputViolation::InvalidModel, "model", "'model' must be a non-empty string.");
+        continue;
       }
       facts.hasModel = true;
       facts.model.assign(model);
       facts.modelTokenOffset = static_cast<std::size_t>(raw.data() - body.data());
-      auto end = stringTokenEnd(body, facts.modelTokenOffset);
-      if (end == std::string_view::npos) {
-        facts.error = "We could not parse the JSON body of your request.";
-        return;
-      }
+      const auto end = tokenEnd(body, facts.modelTokenOffset);
+      if (end == std::string_view::npos) return facts.violate(InputViolation::InvalidJson, {}, "Malformed JSON.");
       facts.modelTokenLength = end - facts.modelTokenOffset;
-    } else if (key == "stream_options") {
-      facts.hasStreamOptions = true;
     } else if (key == "stream") {
       bool stream = false;
-      if (value.get_bool().get(stream) != simdjson::SUCCESS) {
-        facts.error = "'stream' must be a boolean.";
-        facts.errorParam = "stream";
-        return;
-      }
+      if (value.get_bool().get(stream)) facts.violate(InputViolation::InvalidStream, "stream", "'stream' must be a boolean.");
       facts.stream = stream;
+    } else if (key == "stream_options") {
+      facts.hasStreamOptions = true;
+    } else if (key == "messages" && api == ApiKind::Chat) {
+      hasMessages = true;
+      readMessages(value, facts);
+    } else if (key == "prompt" && api == ApiKind::Completion) {
+      std::string_view text;
+      if (!value.get_string().get(text)) facts.promptChars += codePoints(text);
+    } else if (key == "max_tokens" || key == "max_completion_tokens") {
+      ondemand::json_type type;
+      if (!value.type().get(type) && type == ondemand::json_type::null) continue;
+      std::string_view raw = value.raw_json_token();
+      std::int64_t n = 0;
+      if (value.get_int64().get(n) || n <= 0) {
+        facts.violate(InputViolation::InvalidMaxTokens, key == "max_tokens" ? "max_tokens" : "max_completion_tokens",
+                      "'" + std::string(key) + "' must be a positive integer.");
+        continue;
+      }
+      facts.hasMaxTokens = true;
+      facts.maxTokens = static_cast<std::uint64_t>(n);
+      facts.maxTokensTokenOffset = static_cast<std::size_t>(raw.data() - body.data());
+      facts.maxTokensTokenLength = tokenEnd(body, facts.maxTokensTokenOffset) - facts.maxTokensTokenOffset;
+    } else if (key == "temperature") {
+      readNumberInRange(value, 0, 2, InputViolation::InvalidTemperature, "temperature", facts);
+    } else if (key == "top_p") {
+      readNumberInRange(value, 0, 1, InputViolation::InvalidTopP, "top_p", facts);
+    } else if (key == "n") {
+      std::int64_t n = 0;
+      ondemand::json_type type;
+      if (!value.type().get(type) && type == ondemand::json_type::null) continue;
+      if (value.get_int64().get(n) || n < 1) facts.violate(InputViolation::InvalidN, "n", "'n' must be an integer >= 1.");
+    } else if (key == "stop") {
+      ondemand::json_type type;
+      if (value.type().get(type)) return facts.violate(InputViolation::InvalidJson, {}, "Malformed JSON.");
+      if (type == ondemand::json_type::null || type == ondemand::json_type::string) continue;
+      bool ok = type == ondemand::json_type::array;
+      std::size_t count = 0;
+      if (ok) {
+        ondemand::array stops;
+        if (value.get_array().get(stops)) ok = false;
+        else
+          for (auto s : stops) {
+            std::string_view text;
+            if (s.get_string().get(text)) ok = false;
+            ++count;
+          }
+      }
+      if (!ok || count > 4) facts.violate(InputViolation::InvalidStop, "stop", "'stop' must be a string or up to 4 strings.");
+    } else if (key == "tools") {
+      ondemand::json_type type;
+      if (value.type().get(type) || type != ondemand::json_type::array)
+        facts.violate(InputViolation::InvalidTools, "tools", "'tools' must be an array.");
+    } else if (key == "response_format") {
+      ondemand::object format;
+      std::string_view type;
+      bool known = false;
+      if (!value.get_object().get(format)) {
+        for (auto f : format) {
+          std::string_view k;
+          if (f.unescaped_key().get(k)) break;
+          if (k == "type" && !f.value().get_string().get(type))
+            known = type == "text" || type == "json_object" || type == "json_schema";
+        }
+      }
+      if (!known)
+        facts.violate(InputViolation::InvalidResponseFormat, "response_format",
+                      "'response_format.type' must be text, json_object or json_schema.");
     }
-    // Other values are skipped by the iterator; validation (a later filter) reads them.
   }
-  // On-Demand only checks what it visits: insist the document ends after the object.
+  // On-Demand checks what it visits: insist the document ends after the object.
   if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    facts.error = "We could not parse the JSON body of your request.";
+    facts.violation = InputViolation::None;
+    facts.violate(InputViolation::InvalidJson, {}, "We could not parse the JSON body of your request.");
     return;
   }
+  if (!facts.hasModel && facts.violation == InputViolation::None)
+    facts.violate(InputViolation::MissingModel, "model", "'model' is required.");
+  if (api == ApiKind::Chat && !hasMessages)
+    facts.violate(InputViolation::InvalidMessages, "messages", "'messages' is required.");
   facts.objectStart = body.find('{');
   facts.isJson = true;
 }

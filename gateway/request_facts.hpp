@@ -1,17 +1,48 @@
 #pragma once
 // What the gateway reads from a request body, parsed once with simdjson
-// On-Demand and shared by routing (and, in later stages, validation, profiling
-// and sampling).
+// On-Demand (one parser per worker, the body padded at read time and never
+// copied) and shared by routing, validation and, later, profiling and sampling.
+// Parsing records the first rule the body breaks; whether that rejects the
+// request is the route's validation mode's call.
 #include <simdjson.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace infergate {
 
+// Why a request body breaks the OpenAI request rules: a fixed set (metric labels).
+enum class InputViolation : std::uint8_t {
+  None,
+  InvalidJson,
+  InvalidUtf8,
+  MissingModel,
+  InvalidModel,
+  InvalidMessages,
+  InvalidRole,
+  InvalidContent,
+  InvalidMaxTokens,
+  InvalidTemperature,
+  InvalidTopP,
+  InvalidN,
+  InvalidStream,
+  InvalidStop,
+  InvalidTools,
+  InvalidResponseFormat,
+  PromptTooLong,
+  TooManyMessages,
+  MaxTokensTooLarge,
+  Count,
+};
+
+std::string_view violationName(InputViolation v);
+
+enum class ApiKind : std::uint8_t { Chat, Completion, Embedding };
+
 struct RequestFacts {
-  bool isJson = false;            // the body is a JSON object
+  bool isJson = false;            // a JSON object: routable; violations may still apply
   bool hasModel = false;
   std::string model;              // unescaped; capacity reused across requests
   std::size_t modelTokenOffset = 0;  // byte range of the "model" value in the body, quotes included
@@ -19,24 +50,30 @@ struct RequestFacts {
   bool stream = false;
   bool hasStreamOptions = false;
   std::size_t objectStart = 0;       // offset of the body's opening '{'
-  std::string error;              // why the body is not acceptable JSON, for a 400
-  std::string_view errorParam;
 
-  void reset() {
-    isJson = hasModel = stream = hasStreamOptions = false;
-    objectStart = 0;
-    model.clear();
-    modelTokenOffset = modelTokenLength = 0;
-    error.clear();
-    errorParam = {};
-  }
+  // Request shape, for validation limits (and profiling later).
+  std::uint32_t messages = 0;
+  std::uint64_t promptChars = 0;     // Unicode code points of all prompt text
+  bool hasMaxTokens = false;
+  std::uint64_t maxTokens = 0;       // max_tokens or max_completion_tokens
+  std::size_t maxTokensTokenOffset = 0;  // byte range of its value, for clamping
+  std::size_t maxTokensTokenLength = 0;
+
+  InputViolation violation = InputViolation::None;  // the first rule broken
+  std::string_view errorParam;       // the offending parameter, for the error body
+  std::string error;                 // message for the client
+
+  void reset();
+  void violate(InputViolation v, std::string_view param, std::string message);
 };
 
 // Paths whose bodies are OpenAI JSON requests.
 bool isJsonApiPath(std::string_view path);
+ApiKind apiKindOf(std::string_view path);
 
 // Parses `body` in place. The string's capacity must leave SIMDJSON_PADDING bytes
 // beyond its size (callers reserve it when reading), else it is grown once.
-void extractRequestFacts(simdjson::ondemand::parser& parser, std::string& body, RequestFacts& facts);
+void extractRequestFacts(simdjson::ondemand::parser& parser, std::string& body, RequestFacts& facts,
+                         ApiKind api = ApiKind::Chat);
 
 }  // namespace infergate

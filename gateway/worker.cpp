@@ -104,6 +104,11 @@ void Worker::countRetry(std::uint32_t route, std::uint32_t backend, FailureCause
   shard_.retries.add(pair * metrics::causeCount() + static_cast<std::uint32_t>(reason));
 }
 
+void Worker::countRejected(std::uint32_t route, InputViolation reason) {
+  if (!metricsEnabled_) return;
+  shard_.inputRejected.add(route * metrics::violationCount() + static_cast<std::uint32_t>(reason));
+}
+
 void Worker::complete(const RequestRecord& record) {
   if (metricsEnabled_) metrics::recordRequest(record, shard_);
   if (accessLog_ && !accessLog_->push(index_, record, metrics::deriveTimings(record))) shard_.accessLogDropped.add(0);

@@ -16,6 +16,7 @@
 #include "gateway/cluster_state.hpp"
 #include "gateway/endpoint_picker.hpp"
 #include "gateway/header_rules.hpp"
+#include "gateway/request_facts.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/upstream_pool.hpp"
 #include "metrics/shard.hpp"
@@ -53,6 +54,7 @@ class Worker {
   EndpointPicker& picker() { return picker_; }
   std::uint64_t random();
   void countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason);
+  void countRejected(std::uint32_t route, InputViolation reason);
   metrics::Shard& shard() { return shard_; }
   // Records a finished request: metrics (when enabled) and the access log.
   void complete(const RequestRecord& record);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "gateway/errors.hpp"
+#include "gateway/request_facts.hpp"
 #include "metrics/process_metrics.hpp"
 
 namespace infergate::metrics {
@@ -92,6 +93,21 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
       failures.metric.push_back(std::move(metric));
     }
   out.push_back(std::move(failures));
+
+  MetricFamily rejected{"infergate_input_rejected_total",
+                        "Requests breaking the input rules, by route and reason (rejected in enforce mode, "
+                        "counted and forwarded in observe mode).",
+                        MetricType::Counter, {}};
+  for (std::uint32_t r = 0; r < L.routeCount(); ++r)
+    for (std::uint32_t v = 1; v < violationCount(); ++v) {
+      const auto series = r * violationCount() + v;
+      const auto value = sumOver(shards_, [&](const Shard& s) { return s.inputRejected.get(series); });
+      if (value == 0) continue;
+      auto metric = counter(static_cast<double>(value));
+      metric.label = {label("route", L.route(r)), label("reason", violationName(static_cast<InputViolation>(v)))};
+      rejected.metric.push_back(std::move(metric));
+    }
+  out.push_back(std::move(rejected));
 
   MetricFamily retries{"infergate_retries_total", "Retried attempts, by route, backend tried and the reason for the retry.",
                        MetricType::Counter, {}};

@@ -3,8 +3,11 @@
 #include <algorithm>
 
 #include "gateway/errors.hpp"
+#include "gateway/request_facts.hpp"
 
 namespace infergate::metrics {
+
+std::uint32_t violationCount() { return static_cast<std::uint32_t>(InputViolation::Count); }
 
 std::uint32_t causeCount() { return static_cast<std::uint32_t>(FailureCause::Draining) + 1; }
 
@@ -43,6 +46,7 @@ Shard::Shard(const LabelSpace& l, const HistogramBounds& b)
       codes(LabelSpace::codeCount()),
       requests(static_cast<std::size_t>(l.pairCount()) * models * codes),
       failures(static_cast<std::size_t>(l.pairCount()) * causeCount()),
+      inputRejected(static_cast<std::size_t>(l.routeCount()) * violationCount()),
       retries(static_cast<std::size_t>(l.pairCount()) * causeCount()),
       tokens(static_cast<std::size_t>(l.backendCount()) * models * 2),
       streamsWithoutUsage(static_cast<std::size_t>(l.backendCount()) * models),

@@ -81,6 +81,8 @@ struct Shard {
   CounterArray requests;
   // index = pair * causes + cause
   CounterArray failures;
+  // index = route * violations + violation
+  CounterArray inputRejected;
   // index = pair * causes + reason (the failure that caused the retry)
   CounterArray retries;
   // index = (backend * models + model) * 2 + kind (0 prompt, 1 completion)
@@ -115,5 +117,6 @@ struct Shard {
 };
 
 std::uint32_t causeCount();
+std::uint32_t violationCount();
 
 }  // namespace infergate::metrics

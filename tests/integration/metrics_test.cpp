@@ -36,7 +36,8 @@ TEST(Metrics, CountersAndHistogramCountsAreExact) {
   MockServer mock;
   Gateway gateway(standardConfig(mock.port(), metricsKnobs()));
   const auto plain = chatBody("mock-model");
-  const auto streamUsage = R"({"model":"mock-model","stream":true,"stream_options":{"include_usage":true}})";
+  const auto streamUsage =
+      R"({"model":"mock-model","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}})";
   for (int i = 0; i < 7; ++i)
     ASSERT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", plain, {"x-mock-tokens: 5"})).status, 200);
   for (int i = 0; i < 3; ++i)

@@ -2,15 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include "gateway/input_limits.hpp"
+
 using namespace infergate;
 
 namespace {
-RequestFacts parse(std::string body) {
+RequestFacts parse(std::string body, ApiKind api = ApiKind::Chat) {
   simdjson::ondemand::parser parser;
   RequestFacts facts;
-  extractRequestFacts(parser, body, facts);
+  extractRequestFacts(parser, body, facts, api);
   return facts;
 }
+const std::string kMsgs = R"("messages":[{"role":"user","content":"hi"}])";
 }  // namespace
 
 TEST(RequestFacts, FindsModelStreamAndModelPosition) {
@@ -19,30 +22,130 @@ TEST(RequestFacts, FindsModelStreamAndModelPosition) {
   RequestFacts f;
   extractRequestFacts(parser, body, f);
   ASSERT_TRUE(f.isJson) << f.error;
-  EXPECT_TRUE(f.hasModel);
+  EXPECT_EQ(f.violation, InputViolation::None) << f.error;
   EXPECT_EQ(f.model, "gpt-\"4\"");
   EXPECT_TRUE(f.stream);
   EXPECT_EQ(body.substr(f.modelTokenOffset, f.modelTokenLength), R"("gpt-\"4\"")");
 }
 
-TEST(RequestFacts, ModelIsOptional) {
-  auto f = parse(R"({"input":"x"})");
-  EXPECT_TRUE(f.isJson);
-  EXPECT_FALSE(f.hasModel);
-  EXPECT_FALSE(f.stream);
+TEST(RequestFacts, CountsPromptShape) {
+  std::string body = R"({"model":"m","max_tokens":512,"messages":[{"role":"system","content":"héllo"},)"
+                     R"({"role":"user","content":[{"type":"text","text":"日本"},{"type":"image_url","image_url":{"url":"x"}}]},)"
+                     R"({"role":"assistant","content":null,"tool_calls":[]}]})";
+  simdjson::ondemand::parser parser;
+  RequestFacts f;
+  extractRequestFacts(parser, body, f);
+  EXPECT_EQ(f.violation, InputViolation::None) << f.error;
+  EXPECT_EQ(f.messages, 3u);
+  EXPECT_EQ(f.promptChars, 7u);  // code points, not bytes
+  EXPECT_TRUE(f.hasMaxTokens);
+  EXPECT_EQ(f.maxTokens, 512u);
+  EXPECT_EQ(body.substr(f.maxTokensTokenOffset, f.maxTokensTokenLength), "512");
 }
 
-TEST(RequestFacts, RejectsMalformedBodies) {
-  EXPECT_FALSE(parse(R"({"model":)").isJson);
-  EXPECT_FALSE(parse("").isJson);
-  EXPECT_FALSE(parse("[1,2]").isJson);
-  EXPECT_FALSE(parse(R"({"model":"a"} trailing)").isJson);
-  auto f = parse(R"({"model":5})");
-  EXPECT_FALSE(f.isJson);
-  EXPECT_EQ(f.errorParam, "model");
-  auto s = parse(R"({"model":"a","stream":"yes"})");
-  EXPECT_FALSE(s.isJson);
-  EXPECT_EQ(s.errorParam, "stream");
+// Every rule: the body, the violation it must record, and the parameter named.
+struct RuleCase {
+  const char* name;
+  std::string body;
+  InputViolation violation;
+  const char* param;
+};
+
+class ValidationRules : public ::testing::TestWithParam<RuleCase> {};
+
+TEST_P(ValidationRules, RecordTheRuleAndParam) {
+  const auto& c = GetParam();
+  auto f = parse(c.body);
+  EXPECT_EQ(violationName(f.violation), violationName(c.violation)) << c.body << " -> " << f.error;
+  EXPECT_EQ(f.errorParam, std::string_view(c.param));
+  if (c.violation != InputViolation::None) EXPECT_FALSE(f.error.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    OpenAiRules, ValidationRules,
+    ::testing::Values(
+        RuleCase{"valid", R"({"model":"m",)" + kMsgs + "}", InputViolation::None, ""},
+        RuleCase{"all_optional_valid",
+                 R"({"model":"m",)" + kMsgs +
+                     R"(,"temperature":2,"top_p":0,"n":2,"stream":false,"stop":["a","b"],"tools":[],"response_format":{"type":"json_object"},"max_completion_tokens":5})",
+                 InputViolation::None, ""},
+        RuleCase{"nulls_mean_defaults", R"({"model":"m",)" + kMsgs + R"(,"temperature":null,"max_tokens":null,"stop":null})",
+                 InputViolation::None, ""},
+        RuleCase{"missing_model", "{" + kMsgs + "}", InputViolation::MissingModel, "model"},
+        RuleCase{"model_number", R"({"model":5,)" + kMsgs + "}", InputViolation::InvalidModel, "model"},
+        RuleCase{"model_empty", R"({"model":"",)" + kMsgs + "}", InputViolation::InvalidModel, "model"},
+        RuleCase{"messages_missing", R"({"model":"m"})", InputViolation::InvalidMessages, "messages"},
+        RuleCase{"messages_empty", R"({"model":"m","messages":[]})", InputViolation::InvalidMessages, "messages"},
+        RuleCase{"messages_object", R"({"model":"m","messages":{}})", InputViolation::InvalidMessages, "messages"},
+        RuleCase{"message_not_object", R"({"model":"m","messages":["hi"]})", InputViolation::InvalidMessages, "messages"},
+        RuleCase{"role_unknown", R"({"model":"m","messages":[{"role":"robot","content":"x"}]})", InputViolation::InvalidRole, "messages"},
+        RuleCase{"role_missing", R"({"model":"m","messages":[{"content":"x"}]})", InputViolation::InvalidRole, "messages"},
+        RuleCase{"content_number", R"({"model":"m","messages":[{"role":"user","content":5}]})", InputViolation::InvalidContent, "messages"},
+        RuleCase{"content_null_for_user", R"({"model":"m","messages":[{"role":"user","content":null}]})", InputViolation::InvalidContent, "messages"},
+        RuleCase{"content_part_untyped", R"({"model":"m","messages":[{"role":"user","content":[{"text":"x"}]}]})", InputViolation::InvalidContent, "messages"},
+        RuleCase{"max_tokens_zero", R"({"model":"m",)" + kMsgs + R"(,"max_tokens":0})", InputViolation::InvalidMaxTokens, "max_tokens"},
+        RuleCase{"max_tokens_fraction", R"({"model":"m",)" + kMsgs + R"(,"max_tokens":1.5})", InputViolation::InvalidMaxTokens, "max_tokens"},
+        RuleCase{"max_tokens_huge", R"({"model":"m",)" + kMsgs + R"(,"max_tokens":123456789012345678901234567890})", InputViolation::InvalidMaxTokens, "max_tokens"},
+        RuleCase{"max_completion_tokens_string", R"({"model":"m",)" + kMsgs + R"(,"max_completion_tokens":"5"})", InputViolation::InvalidMaxTokens, "max_completion_tokens"},
+        RuleCase{"temperature_high", R"({"model":"m",)" + kMsgs + R"(,"temperature":2.5})", InputViolation::InvalidTemperature, "temperature"},
+        RuleCase{"temperature_negative", R"({"model":"m",)" + kMsgs + R"(,"temperature":-0.1})", InputViolation::InvalidTemperature, "temperature"},
+        RuleCase{"top_p_high", R"({"model":"m",)" + kMsgs + R"(,"top_p":1.01})", InputViolation::InvalidTopP, "top_p"},
+        RuleCase{"n_zero", R"({"model":"m",)" + kMsgs + R"(,"n":0})", InputViolation::InvalidN, "n"},
+        RuleCase{"stream_string", R"({"model":"m",)" + kMsgs + R"(,"stream":"yes"})", InputViolation::InvalidStream, "stream"},
+        RuleCase{"stop_five", R"({"model":"m",)" + kMsgs + R"(,"stop":["a","b","c","d","e"]})", InputViolation::InvalidStop, "stop"},
+        RuleCase{"stop_number", R"({"model":"m",)" + kMsgs + R"(,"stop":[1]})", InputViolation::InvalidStop, "stop"},
+        RuleCase{"tools_object", R"({"model":"m",)" + kMsgs + R"(,"tools":{}})", InputViolation::InvalidTools, "tools"},
+        RuleCase{"response_format_unknown", R"({"model":"m",)" + kMsgs + R"(,"response_format":{"type":"xml"}})", InputViolation::InvalidResponseFormat, "response_format"}),
+    [](const ::testing::TestParamInfo<RuleCase>& info) { return std::string(info.param.name); });
+
+TEST(RequestFacts, MalformedBodiesAreUnparseableNotCrashes) {
+  struct Bad {
+    std::string body;
+    InputViolation violation;
+  };
+  std::string deep(10000, '[');
+  deep = R"({"model":"m","x":)" + deep + std::string(10000, ']') + "}";
+  for (const auto& [body, violation] : {
+           Bad{R"({"model":)", InputViolation::InvalidJson},
+           Bad{R"({"model":"m", "messages":[{"role":"user","content":"x"}])", InputViolation::InvalidJson},
+           Bad{"", InputViolation::InvalidJson},
+           Bad{"[1,2]", InputViolation::InvalidJson},
+           Bad{R"({"model":"a"} trailing)", InputViolation::InvalidJson},
+           Bad{"{\"model\":\"\xff\xfe\"}", InputViolation::InvalidUtf8},
+           Bad{"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\xc3\x28\"}]}", InputViolation::InvalidUtf8},
+           Bad{deep, InputViolation::InvalidJson},
+       }) {
+    auto f = parse(body);
+    EXPECT_FALSE(f.isJson) << body.substr(0, 60);
+    EXPECT_EQ(violationName(f.violation), violationName(violation)) << body.substr(0, 60);
+  }
+}
+
+TEST(RouteLimits, PromptMessagesAndMaxTokensCap) {
+  config::ValidationConfig limits;
+  limits.max_prompt_chars = 5;
+  auto f = parse(R"({"model":"m","messages":[{"role":"user","content":"123456"}]})");
+  std::optional<std::uint64_t> clamp;
+  applyRouteLimits(limits, f, clamp);
+  EXPECT_EQ(f.violation, InputViolation::PromptTooLong);
+
+  limits = {};
+  limits.max_messages = 1;
+  f = parse(R"({"model":"m","messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]})");
+  applyRouteLimits(limits, f, clamp);
+  EXPECT_EQ(f.violation, InputViolation::TooManyMessages);
+
+  limits = {};
+  limits.max_tokens_cap = 100;
+  f = parse(R"({"model":"m",)" + kMsgs + R"(,"max_tokens":101})");
+  applyRouteLimits(limits, f, clamp);
+  EXPECT_EQ(f.violation, InputViolation::MaxTokensTooLarge);
+  EXPECT_EQ(f.errorParam, "max_tokens");
+  limits.clamp_max_tokens = true;
+  f = parse(R"({"model":"m",)" + kMsgs + R"(,"max_tokens":101})");
+  applyRouteLimits(limits, f, clamp);
+  EXPECT_EQ(f.violation, InputViolation::None);
+  EXPECT_EQ(clamp, 100u);
 }
 
 TEST(RequestFacts, KnowsTheJsonApiPaths) {
@@ -50,4 +153,6 @@ TEST(RequestFacts, KnowsTheJsonApiPaths) {
   EXPECT_TRUE(isJsonApiPath("/v1/completions"));
   EXPECT_TRUE(isJsonApiPath("/v1/embeddings"));
   EXPECT_FALSE(isJsonApiPath("/v1/models"));
+  EXPECT_EQ(parse(R"({"model":"m","input":"x"})", ApiKind::Embedding).violation, InputViolation::None);
+  EXPECT_EQ(parse(R"({"model":"m","prompt":"x"})", ApiKind::Completion).violation, InputViolation::None);
 }

@@ -1,0 +1,88 @@
+// Input validation through a real gateway: enforce rejects with an OpenAI-style
+// 400 naming the parameter (nothing reaches the backend), observe forwards and
+// counts, clamping rewrites max_tokens; malformed bodies never crash anything.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+
+namespace {
+
+ConfigKnobs validationKnobs(const std::string& validation) {
+  ConfigKnobs k;
+  k.routes = "routes:\n  - name: chat\n    path_prefix: /v1/\n    models: [\"mock-*\"]\n    backend: mock\n"
+             "    validation: " + validation + "\n";
+  return k;
+}
+
+std::uint64_t backendRequests(MockServer& mock) { return mock.stats().at("requests").to_number<std::uint64_t>(); }
+
+}  // namespace
+
+TEST(Validation, EnforceRejectsWithTheOffendingParamAndNothingReachesTheBackend) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port(), validationKnobs("{mode: enforce, max_messages: 2, max_tokens_cap: 100}")));
+  struct Case {
+    std::string body;
+    std::string param;
+    std::string reason;
+  };
+  for (const auto& c : {
+           Case{R"({"model":"mock-model","messages":[{"role":"user","content":"x"}],"temperature":3})", "temperature",
+                "invalid_temperature"},
+           Case{R"({"model":"mock-model","messages":[{"role":"robot","content":"x"}]})", "messages", "invalid_role"},
+           Case{R"({"model":"mock-model","messages":[{"role":"user","content":"x"}],"max_tokens":500})", "max_tokens",
+                "max_tokens_too_large"},
+           Case{R"({"model":"mock-model","messages":[{"role":"user","content":"a"},{"role":"user","content":"b"},{"role":"user","content":"c"}]})",
+                "messages", "too_many_messages"},
+       }) {
+    auto r = request(gateway.port(), jsonPost("/v1/chat/completions", c.body));
+    ASSERT_EQ(r.status, 400) << c.body;
+    auto error = boost::json::parse(r.body).at("error");
+    EXPECT_EQ(error.at("param").as_string(), c.param);
+    EXPECT_EQ(error.at("type").as_string(), "invalid_request_error");
+    const auto text = scrapeAfter(gateway.adminPort(), 0);
+    EXPECT_GE(seriesValue(text, "infergate_input_rejected_total{route=\"chat\",reason=\"" + c.reason + "\"}"), 1)
+        << c.reason;
+  }
+  EXPECT_EQ(backendRequests(mock), 0u);
+}
+
+TEST(Validation, ObserveForwardsAndCounts) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port(), validationKnobs("{mode: observe, max_tokens_cap: 100}")));
+  auto r = request(gateway.port(), jsonPost("/v1/chat/completions",
+                                            R"({"model":"mock-model","messages":[{"role":"user","content":"x"}],"max_tokens":500,"top_p":7})"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(backendRequests(mock), 1u);
+  const auto text = scrapeAfter(gateway.adminPort(), 1);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_rejected_total{route="chat",reason="invalid_top_p"})"), 1);
+}
+
+TEST(Validation, MaxTokensCanBeClamped) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port(), validationKnobs("{max_tokens_cap: 64, max_tokens_action: clamp}")));
+  auto r = request(gateway.port(), jsonPost("/v1/chat/completions",
+                                            R"({"model":"mock-model","max_tokens": 4096,"messages":[{"role":"user","content":"x"}]})"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(std::string(mock.stats().at("last_request_body").as_string()),
+            R"({"model":"mock-model","max_tokens": 64,"messages":[{"role":"user","content":"x"}]})");
+}
+
+TEST(Validation, MalformedBodiesGet400AndTheGatewayKeepsServing) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port()));
+  std::string deep = R"({"model":"mock-model","x":)" + std::string(10000, '[') + std::string(10000, ']') + "}";
+  for (const std::string& body : {std::string(R"({"model":"mock-model","messages":[)"), std::string("{\"model\":\"\xff\"}"),
+                                  std::string(R"({"model":["mock-model"]})"), deep,
+                                  std::string(R"({"model":"mock-model","messages":[{"role":"user","content":"x"}],"n":1e999})")}) {
+    auto r = request(gateway.port(), jsonPost("/v1/chat/completions", body));
+    EXPECT_EQ(r.status, 400) << body.substr(0, 60);
+  }
+  EXPECT_EQ(backendRequests(mock), 0u);
+  EXPECT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
+}
