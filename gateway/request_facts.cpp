@@ -2,6 +2,10 @@
 
 #include <array>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace infergate {
 
 namespace ondemand = simdjson::ondemand;
@@ -46,10 +50,36 @@ void RequestFacts::violate(InputViolation v, std::string_view param, std::string
 
 namespace {
 
-// Code points in valid UTF-8 (simdjson validated the document): non-continuation bytes.
+// Code points in valid UTF-8 (simdjson validated the document): bytes that
+// are not continuation bytes (0x80-0xBF). 16 bytes a step where SSE2 exists:
+// prompts of hundreds of kilobytes are scanned at memory speed.
 std::uint64_t codePoints(std::string_view text) {
-  std::uint64_t n = 0;
-  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  std::size_t i = 0;
+  std::uint64_t continuation = 0;
+#if defined(__SSE2__)
+  const __m128i limit = _mm_set1_epi8(static_cast<char>(0xC0));  // as signed: -64
+  for (; i + 16 <= text.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    // 0x80..0xBF are -128..-65 as signed bytes: exactly those below -64.
+    continuation += static_cast<unsigned>(__builtin_popcount(_mm_movemask_epi8(_mm_cmplt_epi8(v, limit))));
+  }
+#endif
+  for (; i < text.size(); ++i) continuation += (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;
+  return text.size() - continuation;
+}
+
+// Number of '{' and '[' bytes (inside strings too: an upper bound on depth).
+std::size_t openingBrackets(std::string_view json) {
+  std::size_t i = 0, n = 0;
+#if defined(__SSE2__)
+  const __m128i brace = _mm_set1_epi8('{'), bracket = _mm_set1_epi8('[');
+  for (; i + 16 <= json.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(json.data() + i));
+    const __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(v, brace), _mm_cmpeq_epi8(v, bracket));
+    n += static_cast<unsigned>(__builtin_popcount(_mm_movemask_epi8(hits)));
+  }
+#endif
+  for (; i < json.size(); ++i) n += (json[i] == '{') | (json[i] == '[');
   return n;
 }
 
@@ -76,6 +106,9 @@ std::size_t tokenEnd(std::string_view json, std::size_t start) {
 constexpr unsigned kMaxDepth = 128;
 
 bool withinDepth(std::string_view json) {
+  // Depth over the limit needs more opening brackets than the limit: counting
+  // them is a vectorised pass, so typical bodies never need the careful scan.
+  if (openingBrackets(json) <= kMaxDepth) return true;
   unsigned depth = 0;
   bool inString = false;
   for (std::size_t i = 0; i < json.size(); ++i) {

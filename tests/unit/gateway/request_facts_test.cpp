@@ -156,3 +156,13 @@ TEST(RequestFacts, KnowsTheJsonApiPaths) {
   EXPECT_EQ(parse(R"({"model":"m","input":"x"})", ApiKind::Embedding).violation, InputViolation::None);
   EXPECT_EQ(parse(R"({"model":"m","prompt":"x"})", ApiKind::Completion).violation, InputViolation::None);
 }
+
+TEST(RequestFacts, CountsCodePointsOfLongMultibyteText) {
+  // Long enough for the 16-byte SIMD steps, with characters of 1, 2, 3 and 4 bytes
+  // straddling the step boundaries.
+  std::string text;
+  for (int i = 0; i < 97; ++i) text += "aé日😀";
+  auto f = parse(R"({"model":"m","messages":[{"role":"user","content":")" + text + R"("}]})");
+  EXPECT_EQ(f.violation, InputViolation::None);
+  EXPECT_EQ(f.promptChars, 97u * 4);
+}
