@@ -1,5 +1,6 @@
 #include "gateway/request_facts.hpp"
 
+#include <algorithm>
 #include <array>
 
 #if defined(__SSE2__)
@@ -30,6 +31,15 @@ ApiKind apiKindOf(std::string_view path) {
 }
 
 void RequestFacts::reset() {
+  bodyBytes = 0;
+  systemChars = lastUserChars = 0;
+  rolesSeen = 0;
+  hasTemperature = hasTopP = false;
+  temperature = topP = 0;
+  n = 1;
+  tools = 0;
+  responseFormat = 0;
+  sampledCodePoints = sampledNonAscii = scriptLatin = scriptCjk = scriptCyrillic = scriptArabic = 0;
   isJson = hasModel = stream = hasStreamOptions = hasMaxTokens = false;
   model.clear();
   modelTokenOffset = modelTokenLength = objectStart = 0;
@@ -66,6 +76,43 @@ std::uint64_t codePoints(std::string_view text) {
 #endif
   for (; i < text.size(); ++i) continuation += (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;
   return text.size() - continuation;
+}
+
+// Samples the start of a text for the profile: non-ASCII share and the
+// letters of each script. Bounded so that huge prompts cost no more than this.
+constexpr std::size_t kScriptSampleBytes = 2048;
+
+void sampleScript(std::string_view text, RequestFacts& facts) {
+  text = text.substr(0, kScriptSampleBytes);
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::uint32_t cp;
+    std::size_t len;
+    if (c < 0x80) cp = c, len = 1;
+    else if ((c >> 5) == 0x6) cp = c & 0x1F, len = 2;
+    else if ((c >> 4) == 0xE) cp = c & 0x0F, len = 3;
+    else cp = c & 0x07, len = 4;
+    if (i + len > text.size()) break;  // a character cut by the sample bound
+    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    i += len;
+    ++facts.sampledCodePoints;
+    if (cp >= 0x80) ++facts.sampledNonAscii;
+    if ((cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') || (cp >= 0xC0 && cp <= 0x24F)) ++facts.scriptLatin;
+    else if ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
+             (cp >= 0xAC00 && cp <= 0xD7AF))
+      ++facts.scriptCjk;
+    else if (cp >= 0x400 && cp <= 0x4FF) ++facts.scriptCyrillic;
+    else if (cp >= 0x600 && cp <= 0x6FF) ++facts.scriptArabic;
+  }
+}
+
+// Prompt text: counted, and sampled for the profile.
+std::uint64_t promptText(std::string_view text, RequestFacts& facts) {
+  const auto chars = codePoints(text);
+  facts.promptChars += chars;
+  sampleScript(text, facts);
+  return chars;
 }
 
 // Number of '{' and '[' bytes (inside strings too: an upper bound on depth).
@@ -133,14 +180,14 @@ bool knownRole(std::string_view role) {
 }
 
 // "content": a string, an array of parts, or null where allowed (assistant).
-bool readContent(ondemand::value value, std::string_view role, RequestFacts& facts) {
+bool readContent(ondemand::value value, std::string_view role, RequestFacts& facts, std::uint64_t& chars) {
   ondemand::json_type type;
   if (value.type().get(type)) return false;
   switch (type) {
     case ondemand::json_type::string: {
       std::string_view text;
       if (value.get_string().get(text)) return false;
-      facts.promptChars += codePoints(text);
+      chars += promptText(text, facts);
       return true;
     }
     case ondemand::json_type::null:
@@ -162,7 +209,7 @@ bool readContent(ondemand::value value, std::string_view role, RequestFacts& fac
           } else if (key == "text") {
             std::string_view text;
             if (field.value().get_string().get(text)) return false;
-            facts.promptChars += codePoints(text);
+            chars += promptText(text, facts);
           }
         }
         if (!typed) return false;
@@ -189,6 +236,8 @@ void readMessages(ondemand::value value, RequestFacts& facts) {
     ++facts.messages;
     std::string_view role;
     bool hasRole = false, contentOk = true, hasContent = false;
+    std::uint64_t chars = 0;
+    std::uint8_t roleBit = 0;
     for (auto field : message) {
       std::string_view key;
       if (field.unescaped_key().get(key)) return facts.violate(InputViolation::InvalidJson, {}, "Malformed JSON.");
@@ -201,17 +250,21 @@ void readMessages(ondemand::value value, RequestFacts& facts) {
           return;
         }
         role = r == "assistant" ? "assistant" : r == "tool" ? "tool" : r == "function" ? "function" : "user";
+        roleBit = (r == "system" || r == "developer") ? 1 : r == "user" ? 2 : r == "assistant" ? 4 : 8;
         hasRole = true;
       } else if (key == "content") {
         hasContent = true;
         ondemand::value content;
-        if (field.value().get(content) || !readContent(content, role, facts)) contentOk = false;
+        if (field.value().get(content) || !readContent(content, role, facts, chars)) contentOk = false;
       }
     }
     if (!hasRole) {
       facts.violate(InputViolation::InvalidRole, "messages", "Each message needs a 'role'.");
       return;
     }
+    facts.rolesSeen |= roleBit;
+    if (roleBit == 1) facts.systemChars += chars;
+    if (roleBit == 2) facts.lastUserChars = chars;
     if (!contentOk || (!hasContent && role != "assistant")) {
       facts.violate(InputViolation::InvalidContent, "messages",
                     "A message 'content' must be a string, an array of content parts, or null for assistant messages.");
@@ -222,15 +275,18 @@ void readMessages(ondemand::value value, RequestFacts& facts) {
     facts.violate(InputViolation::InvalidMessages, "messages", "'messages' must not be empty.");
 }
 
-void readNumberInRange(ondemand::value value, double low, double high, InputViolation v, std::string_view param,
-                       RequestFacts& facts) {
-  double x = 0;
+// Returns whether a number was present (null or absent: the default applies).
+bool readNumberInRange(ondemand::value value, double low, double high, InputViolation v, std::string_view param,
+                       RequestFacts& facts, double& x) {
   ondemand::json_type type;
-  if (value.type().get(type) || type == ondemand::json_type::null) return;  // null means default
-  if (value.get_double().get(x) || x < low || x > high)
+  if (value.type().get(type) || type == ondemand::json_type::null) return false;  // null means default
+  if (value.get_double().get(x) || x < low || x > high) {
     facts.violate(v, param,
                   "'" + std::string(param) + "' must be a number between " + std::to_string(low).substr(0, 3) +
                       " and " + std::to_string(high).substr(0, 3) + ".");
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -288,7 +344,7 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
       readMessages(value, facts);
     } else if (key == "prompt" && api == ApiKind::Completion) {
       std::string_view text;
-      if (!value.get_string().get(text)) facts.promptChars += codePoints(text);
+      if (!value.get_string().get(text)) facts.lastUserChars = promptText(text, facts);
     } else if (key == "max_tokens" || key == "max_completion_tokens") {
       ondemand::json_type type;
       if (!value.type().get(type) && type == ondemand::json_type::null) continue;
@@ -304,14 +360,16 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
       facts.maxTokensTokenOffset = static_cast<std::size_t>(raw.data() - body.data());
       facts.maxTokensTokenLength = tokenEnd(body, facts.maxTokensTokenOffset) - facts.maxTokensTokenOffset;
     } else if (key == "temperature") {
-      readNumberInRange(value, 0, 2, InputViolation::InvalidTemperature, "temperature", facts);
+      facts.hasTemperature =
+          readNumberInRange(value, 0, 2, InputViolation::InvalidTemperature, "temperature", facts, facts.temperature);
     } else if (key == "top_p") {
-      readNumberInRange(value, 0, 1, InputViolation::InvalidTopP, "top_p", facts);
+      facts.hasTopP = readNumberInRange(value, 0, 1, InputViolation::InvalidTopP, "top_p", facts, facts.topP);
     } else if (key == "n") {
       std::int64_t n = 0;
       ondemand::json_type type;
       if (!value.type().get(type) && type == ondemand::json_type::null) continue;
       if (value.get_int64().get(n) || n < 1) facts.violate(InputViolation::InvalidN, "n", "'n' must be an integer >= 1.");
+      else facts.n = static_cast<std::uint32_t>(std::min<std::int64_t>(n, 1 << 20));
     } else if (key == "stop") {
       ondemand::json_type type;
       if (value.type().get(type)) return facts.violate(InputViolation::InvalidJson, {}, "Malformed JSON.");
@@ -330,9 +388,13 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
       }
       if (!ok || count > 4) facts.violate(InputViolation::InvalidStop, "stop", "'stop' must be a string or up to 4 strings.");
     } else if (key == "tools") {
-      ondemand::json_type type;
-      if (value.type().get(type) || type != ondemand::json_type::array)
-        facts.violate(InputViolation::InvalidTools, "tools", "'tools' must be an array.");
+      ondemand::array tools;
+      if (value.get_array().get(tools)) facts.violate(InputViolation::InvalidTools, "tools", "'tools' must be an array.");
+      else
+        for (auto tool : tools) {
+          (void)tool;
+          ++facts.tools;
+        }
     } else if (key == "response_format") {
       ondemand::object format;
       std::string_view type;
@@ -341,8 +403,10 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
         for (auto f : format) {
           std::string_view k;
           if (f.unescaped_key().get(k)) break;
-          if (k == "type" && !f.value().get_string().get(type))
+          if (k == "type" && !f.value().get_string().get(type)) {
             known = type == "text" || type == "json_object" || type == "json_schema";
+            facts.responseFormat = type == "text" ? 1 : type == "json_object" ? 2 : type == "json_schema" ? 3 : 0;
+          }
         }
       }
       if (!known)
@@ -361,6 +425,7 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
   if (api == ApiKind::Chat && !hasMessages)
     facts.violate(InputViolation::InvalidMessages, "messages", "'messages' is required.");
   facts.objectStart = body.find('{');
+  facts.bodyBytes = body.size();
   facts.isJson = true;
 }
 

@@ -59,6 +59,23 @@ struct RequestFacts {
   std::size_t maxTokensTokenOffset = 0;  // byte range of its value, for clamping
   std::size_t maxTokensTokenLength = 0;
 
+  // Profile inputs (see filters/profile/features.hpp).
+  std::size_t bodyBytes = 0;
+  std::uint64_t systemChars = 0;     // code points of system/developer messages
+  std::uint64_t lastUserChars = 0;   // code points of the last user message
+  std::uint8_t rolesSeen = 0;        // bit per role: 1 system, 2 user, 4 assistant, 8 tool
+  bool hasTemperature = false;
+  double temperature = 0;
+  bool hasTopP = false;
+  double topP = 0;
+  std::uint32_t n = 1;
+  std::uint32_t tools = 0;
+  std::uint8_t responseFormat = 0;   // 0 absent, 1 text, 2 json_object, 3 json_schema
+  // A bounded sample of prompt text (the first kScriptSampleBytes of each part).
+  std::uint32_t sampledCodePoints = 0;
+  std::uint32_t sampledNonAscii = 0;
+  std::uint32_t scriptLatin = 0, scriptCjk = 0, scriptCyrillic = 0, scriptArabic = 0;
+
   InputViolation violation = InputViolation::None;  // the first rule broken
   std::string_view errorParam;       // the offending parameter, for the error body
   std::string error;                 // message for the client

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "gateway/downstream_session.hpp"
+#include "filters/profile/features.hpp"
 #include "metrics/recorder.hpp"
 
 namespace infergate {
@@ -107,6 +108,14 @@ void Worker::countRetry(std::uint32_t route, std::uint32_t backend, FailureCause
 void Worker::countRejected(std::uint32_t route, InputViolation reason) {
   if (!metricsEnabled_) return;
   shard_.inputRejected.add(route * metrics::violationCount() + static_cast<std::uint32_t>(reason));
+}
+
+void Worker::profile(const RequestFacts& facts, std::uint32_t model) {
+  if (!metricsEnabled_) return;
+  const auto bins = profile::binsOf(facts);
+  const std::size_t models = shard_.models;
+  for (std::size_t f = 0; f < profile::kFeatureCount; ++f)
+    shard_.featureBins.add((f * models + model) * profile::kMaxBins + bins[f]);
 }
 
 void Worker::complete(const RequestRecord& record) {

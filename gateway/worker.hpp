@@ -55,6 +55,8 @@ class Worker {
   std::uint64_t random();
   void countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason);
   void countRejected(std::uint32_t route, InputViolation reason);
+  // Counts the request's input feature bins (requests forwarded to a model).
+  void profile(const RequestFacts& facts, std::uint32_t model);
   metrics::Shard& shard() { return shard_; }
   // Records a finished request: metrics (when enabled) and the access log.
   void complete(const RequestRecord& record);

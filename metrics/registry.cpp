@@ -6,6 +6,7 @@
 
 #include "gateway/errors.hpp"
 #include "gateway/request_facts.hpp"
+#include "filters/profile/features.hpp"
 #include "metrics/process_metrics.hpp"
 
 namespace infergate::metrics {
@@ -108,6 +109,24 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
       rejected.metric.push_back(std::move(metric));
     }
   out.push_back(std::move(rejected));
+
+  MetricFamily bins{"infergate_input_feature_bin_total",
+                    "Requests by input feature bin and model, for fleet-wide distribution and drift analysis.",
+                    MetricType::Counter, {}};
+  for (std::size_t f = 0; f < profile::kFeatureCount; ++f) {
+    const auto feature = static_cast<profile::Feature>(f);
+    for (std::uint32_t m = 0; m < L.modelCount(); ++m)
+      for (std::size_t b = 0; b < profile::binCount(feature); ++b) {
+        const auto series = (f * L.modelCount() + m) * profile::kMaxBins + b;
+        const auto value = sumOver(shards_, [&](const Shard& s) { return s.featureBins.get(series); });
+        if (value == 0) continue;
+        auto metric = counter(static_cast<double>(value));
+        metric.label = {label("feature", profile::featureName(feature)), label("model", L.model(m)),
+                        label("bin", profile::binLabel(feature, b))};
+        bins.metric.push_back(std::move(metric));
+      }
+  }
+  out.push_back(std::move(bins));
 
   MetricFamily retries{"infergate_retries_total", "Retried attempts, by route, backend tried and the reason for the retry.",
                        MetricType::Counter, {}};

@@ -4,6 +4,7 @@
 
 #include "gateway/errors.hpp"
 #include "gateway/request_facts.hpp"
+#include "filters/profile/features.hpp"
 
 namespace infergate::metrics {
 
@@ -47,6 +48,7 @@ Shard::Shard(const LabelSpace& l, const HistogramBounds& b)
       requests(static_cast<std::size_t>(l.pairCount()) * models * codes),
       failures(static_cast<std::size_t>(l.pairCount()) * causeCount()),
       inputRejected(static_cast<std::size_t>(l.routeCount()) * violationCount()),
+      featureBins(profile::kFeatureCount * models * profile::kMaxBins),
       retries(static_cast<std::size_t>(l.pairCount()) * causeCount()),
       tokens(static_cast<std::size_t>(l.backendCount()) * models * 2),
       streamsWithoutUsage(static_cast<std::size_t>(l.backendCount()) * models),

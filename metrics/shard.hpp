@@ -83,6 +83,8 @@ struct Shard {
   CounterArray failures;
   // index = route * violations + violation
   CounterArray inputRejected;
+  // index = (feature * models + model) * kMaxBins + bin
+  CounterArray featureBins;
   // index = pair * causes + reason (the failure that caused the retry)
   CounterArray retries;
   // index = (backend * models + model) * 2 + kind (0 prompt, 1 completion)

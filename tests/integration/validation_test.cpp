@@ -86,3 +86,36 @@ TEST(Validation, MalformedBodiesGet400AndTheGatewayKeepsServing) {
   EXPECT_EQ(backendRequests(mock), 0u);
   EXPECT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
 }
+
+TEST(InputProfile, FeatureBinCountsAreExportedExactly) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = "metrics:\n  model_labels: [mock-model]\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  for (int i = 0; i < 6; ++i)
+    ASSERT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions",
+                                               R"({"model":"mock-model","messages":[{"role":"user","content":"Hello there"}],"max_tokens":100})"))
+                  .status,
+              200);
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions",
+                                               R"({"model":"mock-model","stream":true,"messages":[{"role":"user","content":"今日は良い天気ですね"}]})"))
+                  .status,
+              200);
+  // Rejected requests are not profiled: they never reach a model.
+  ASSERT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", R"({"model":"mock-model","messages":[],"top_p":5})")).status, 400);
+  const auto text = scrapeAfter(gateway.adminPort(), 11);
+  auto bin = [&](const std::string& feature, const std::string& value) {
+    return seriesValue(text, R"(infergate_input_feature_bin_total{feature=")" + feature + R"(",model="mock-model",bin=")" +
+                                 value + "\"}");
+  };
+  EXPECT_EQ(bin("stream", "false"), 6);
+  EXPECT_EQ(bin("stream", "true"), 4);
+  EXPECT_EQ(bin("script", "latin"), 6);
+  EXPECT_EQ(bin("script", "cjk"), 4);
+  EXPECT_EQ(bin("max_tokens", "64"), 6);
+  EXPECT_EQ(bin("max_tokens", "absent"), 4);
+  EXPECT_EQ(bin("prompt_chars", "8"), 10);  // 11 and 10 code points
+  EXPECT_EQ(bin("messages", "1"), 10);
+  EXPECT_EQ(bin("roles", "user"), 10);
+}

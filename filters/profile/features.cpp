@@ -1,0 +1,137 @@
+#include "filters/profile/features.hpp"
+
+#include <bit>
+
+namespace infergate::profile {
+
+namespace {
+
+// log2 bins: "0", "1", "2", "4", ... "131072", ">=262144": 20 labels.
+constexpr std::array<std::string_view, kMaxBins> kLog2Labels = {
+    "0",    "1",    "2",     "4",     "8",     "16",    "32",     "64",     "128",    "256",
+    "512",  "1024", "2048",  "4096",  "8192",  "16384", "32768",  "65536",  "131072", ">=262144"};
+constexpr std::array<std::string_view, kMaxBins> kMaxTokensLabels = {
+    "absent", "1",    "2",    "4",     "8",     "16",    "32",    "64",     "128",    "256",
+    "512",    "1024", "2048", "4096",  "8192",  "16384", "32768", "65536",  ">=131072", ""};
+constexpr std::array<std::string_view, 10> kTemperatureLabels = {
+    "absent", "0", "0-0.25", "0.25-0.5", "0.5-0.75", "0.75-1", "1-1.25", "1.25-1.5", "1.5-1.75", "1.75-2"};
+constexpr std::array<std::string_view, 12> kTopPLabels = {"absent", "0-0.1",   "0.1-0.2", "0.2-0.3", "0.3-0.4", "0.4-0.5",
+                                                          "0.5-0.6", "0.6-0.7", "0.7-0.8", "0.8-0.9", "0.9-1",  "1"};
+constexpr std::array<std::string_view, 5> kNLabels = {"1", "2", "3-4", "5-8", ">8"};
+constexpr std::array<std::string_view, 5> kToolsLabels = {"0", "1", "2-4", "5-16", ">16"};
+constexpr std::array<std::string_view, 4> kFormatLabels = {"absent", "text", "json_object", "json_schema"};
+constexpr std::array<std::string_view, 2> kStreamLabels = {"false", "true"};
+constexpr std::array<std::string_view, 11> kShareLabels = {"0",       "0-0.1",   "0.1-0.2", "0.2-0.3", "0.3-0.4", "0.4-0.5",
+                                                           "0.5-0.6", "0.6-0.7", "0.7-0.8", "0.8-0.9", "0.9-1"};
+constexpr std::array<std::string_view, 6> kScriptLabels = {"none", "latin", "cjk", "cyrillic", "arabic", "other"};
+constexpr std::array<std::string_view, 7> kRolesLabels = {"user",           "system_user", "user_assistant",
+                                                          "system_user_assistant", "with_tool", "no_user", "none"};
+
+constexpr std::array<std::string_view, kFeatureCount> kNames = {
+    "prompt_chars", "last_user_chars", "system_chars", "body_bytes", "messages",        "roles",    "max_tokens",
+    "temperature",  "top_p",           "n",            "tools",      "response_format", "stream",   "non_ascii_share",
+    "script"};
+
+std::size_t tenth(double share) {
+  if (share <= 0) return 0;
+  return std::min<std::size_t>(10, 1 + static_cast<std::size_t>(share * 10 - 1e-9));
+}
+
+std::size_t rolesBin(std::uint8_t roles) {
+  const bool system = roles & 1, user = roles & 2, assistant = roles & 4, tool = roles & 8;
+  if (roles == 0) return 6;
+  if (tool) return 4;
+  if (!user) return 5;
+  if (system && assistant) return 3;
+  if (assistant) return 2;
+  if (system) return 1;
+  return 0;
+}
+
+std::size_t scriptBin(const RequestFacts& f) {
+  const std::uint32_t counts[4] = {f.scriptLatin, f.scriptCjk, f.scriptCyrillic, f.scriptArabic};
+  std::uint32_t best = 0;
+  std::size_t bin = 0;
+  for (std::size_t i = 0; i < 4; ++i)
+    if (counts[i] > best) best = counts[i], bin = i + 1;
+  if (best == 0) return f.sampledCodePoints == 0 ? 0 : 5;
+  return bin;
+}
+
+}  // namespace
+
+std::size_t log2Bin(std::uint64_t value) {
+  if (value == 0) return 0;
+  return std::min<std::size_t>(kMaxBins - 1, static_cast<std::size_t>(std::bit_width(value)));
+}
+
+std::string_view featureName(Feature f) { return kNames[static_cast<std::size_t>(f)]; }
+
+std::size_t binCount(Feature f) {
+  switch (f) {
+    case Feature::MaxTokens: return kMaxBins - 1;
+    case Feature::Temperature: return kTemperatureLabels.size();
+    case Feature::TopP: return kTopPLabels.size();
+    case Feature::N: return kNLabels.size();
+    case Feature::Tools: return kToolsLabels.size();
+    case Feature::ResponseFormat: return kFormatLabels.size();
+    case Feature::Stream: return kStreamLabels.size();
+    case Feature::NonAsciiShare: return kShareLabels.size();
+    case Feature::Script: return kScriptLabels.size();
+    case Feature::Roles: return kRolesLabels.size();
+    default: return kMaxBins;
+  }
+}
+
+std::string_view binLabel(Feature f, std::size_t b) {
+  switch (f) {
+    case Feature::MaxTokens: return kMaxTokensLabels[b];
+    case Feature::Temperature: return kTemperatureLabels[b];
+    case Feature::TopP: return kTopPLabels[b];
+    case Feature::N: return kNLabels[b];
+    case Feature::Tools: return kToolsLabels[b];
+    case Feature::ResponseFormat: return kFormatLabels[b];
+    case Feature::Stream: return kStreamLabels[b];
+    case Feature::NonAsciiShare: return kShareLabels[b];
+    case Feature::Script: return kScriptLabels[b];
+    case Feature::Roles: return kRolesLabels[b];
+    default: return kLog2Labels[b];
+  }
+}
+
+bool ordered(Feature f) {
+  switch (f) {
+    case Feature::Roles:
+    case Feature::ResponseFormat:
+    case Feature::Stream:
+    case Feature::Script:
+      return false;
+    default:
+      return true;
+  }
+}
+
+FeatureBins binsOf(const RequestFacts& f) {
+  FeatureBins bins{};
+  auto set = [&bins](Feature feature, std::size_t bin) { bins[static_cast<std::size_t>(feature)] = static_cast<std::uint8_t>(bin); };
+  set(Feature::PromptChars, log2Bin(f.promptChars));
+  set(Feature::LastUserChars, log2Bin(f.lastUserChars));
+  set(Feature::SystemChars, log2Bin(f.systemChars));
+  set(Feature::BodyBytes, log2Bin(f.bodyBytes));
+  set(Feature::Messages, log2Bin(f.messages));
+  set(Feature::Roles, rolesBin(f.rolesSeen));
+  set(Feature::MaxTokens, f.hasMaxTokens ? std::min<std::size_t>(kMaxBins - 2, log2Bin(f.maxTokens)) : 0);
+  set(Feature::Temperature,
+      !f.hasTemperature ? 0 : f.temperature <= 0 ? 1 : std::min<std::size_t>(9, 2 + static_cast<std::size_t>((f.temperature - 1e-9) / 0.25)));
+  set(Feature::TopP, !f.hasTopP ? 0 : f.topP >= 1 ? 11 : 1 + std::min<std::size_t>(9, static_cast<std::size_t>(f.topP * 10)));
+  set(Feature::N, f.n <= 1 ? 0 : f.n == 2 ? 1 : f.n <= 4 ? 2 : f.n <= 8 ? 3 : 4);
+  set(Feature::Tools, f.tools == 0 ? 0 : f.tools == 1 ? 1 : f.tools <= 4 ? 2 : f.tools <= 16 ? 3 : 4);
+  set(Feature::ResponseFormat, f.responseFormat);
+  set(Feature::Stream, f.stream ? 1 : 0);
+  set(Feature::NonAsciiShare,
+      f.sampledCodePoints == 0 ? 0 : tenth(static_cast<double>(f.sampledNonAscii) / f.sampledCodePoints));
+  set(Feature::Script, scriptBin(f));
+  return bins;
+}
+
+}  // namespace infergate::profile

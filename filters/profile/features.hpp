@@ -1,0 +1,50 @@
+#pragma once
+// The input features infergate profiles, and their fixed bins, defined in one
+// place. Every bin is a label value known at compile time (at most kMaxBins per
+// feature), so profiling can never create series, and per-worker counters are
+// plain arrays indexed by (feature, model, bin).
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "gateway/request_facts.hpp"
+
+namespace infergate::profile {
+
+enum class Feature : std::uint8_t {
+  PromptChars,       // log2 bins of prompt code points
+  LastUserChars,     // log2 bins
+  SystemChars,       // log2 bins
+  BodyBytes,         // log2 bins
+  Messages,          // log2 bins
+  Roles,             // which roles appear
+  MaxTokens,         // "absent" + log2 bins
+  Temperature,       // "absent" + steps of 0.25
+  TopP,              // "absent" + tenths
+  N,                 // 1, 2, 3-4, 5-8, >8
+  Tools,             // 0, 1, 2-4, 5-16, >16
+  ResponseFormat,    // absent, text, json_object, json_schema
+  Stream,            // true, false
+  NonAsciiShare,     // tenths of the sampled text
+  Script,            // dominant script of the sampled text
+  Count,
+};
+
+constexpr std::size_t kFeatureCount = static_cast<std::size_t>(Feature::Count);
+constexpr std::size_t kMaxBins = 20;
+
+std::string_view featureName(Feature f);
+// Number of bins of `f` and the label of bin `b`.
+std::size_t binCount(Feature f);
+std::string_view binLabel(Feature f, std::size_t b);
+// Ordered features have a meaningful bin order (KS applies); the others are categorical.
+bool ordered(Feature f);
+
+// Bin of every feature for one request.
+using FeatureBins = std::array<std::uint8_t, kFeatureCount>;
+FeatureBins binsOf(const RequestFacts& facts);
+
+// Log2 bin for sizes: 0 -> "0", 1 -> "1", 2-3 -> "2", 4-7 -> "4", ... capped.
+std::size_t log2Bin(std::uint64_t value);
+
+}  // namespace infergate::profile
