@@ -166,6 +166,18 @@ struct MetricsConfig {
   HistogramBuckets buckets;
 };
 
+struct DriftConfig {
+  bool enabled = true;
+  std::string baseline_file;          // load at start if present; written when a baseline freezes
+  unsigned learn_requests = 1000;     // per model: the first N requests become the baseline
+  Duration window{600'000};           // the current window's span
+  Duration evaluation_interval{10'000};
+  unsigned min_window_requests = 1000;  // fewer: no statistics (PSI on small windows is noise)
+  double psi_warn = 0.1;
+  double psi_alert = 0.25;
+  double ks_alert = 0.1;
+};
+
 struct AccessLogConfig {
   bool enabled = false;
   std::string path = "stdout";       // "stdout", "stderr" or a file (appended)
@@ -176,6 +188,7 @@ struct Config {
   ServerConfig server;
   AdminConfig admin;
   MetricsConfig metrics;
+  DriftConfig drift;
   AccessLogConfig access_log;
   std::vector<BackendConfig> backends;
   std::vector<RouteConfig> routes;   // matched in order, first match wins

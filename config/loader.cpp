@@ -84,7 +84,9 @@ class Loader {
       reader_.error(root, "config is empty");
       return;
     }
-    if (!reader_.checkMap(root, "config", {"server", "admin", "metrics", "access_log", "backends", "routes"})) return;
+    if (!reader_.checkMap(root, "config", {"server", "admin", "metrics", "drift", "access_log", "backends", "routes"}))
+      return;
+    if (auto n = root["drift"]) drift(n);
     if (auto n = root["server"]) server(n);
     if (auto n = root["admin"]) admin(n);
     if (auto n = root["metrics"]) metrics(n);
@@ -148,6 +150,26 @@ class Loader {
     reader_.readBounds(b, "inter_token_latency", m.buckets.inter_token_latency);
     reader_.readBounds(b, "time_per_output_token", m.buckets.time_per_output_token);
     reader_.readBounds(b, "gateway_overhead", m.buckets.gateway_overhead);
+  }
+
+  void drift(const YAML::Node& n) {
+    auto& d = result_.config.drift;
+    if (!reader_.checkMap(n, "drift",
+                          {"enabled", "baseline_file", "learn_requests", "window", "evaluation_interval",
+                           "min_window_requests", "psi_warn", "psi_alert", "ks_alert"}))
+      return;
+    reader_.readBool(n, "enabled", d.enabled);
+    reader_.readString(n, "baseline_file", d.baseline_file);
+    reader_.readUnsigned(n, "learn_requests", d.learn_requests, 100'000'000);
+    reader_.readDuration(n, "window", d.window);
+    reader_.readDuration(n, "evaluation_interval", d.evaluation_interval);
+    reader_.readUnsigned(n, "min_window_requests", d.min_window_requests, 100'000'000);
+    readFraction(n, "psi_warn", d.psi_warn);
+    readFraction(n, "psi_alert", d.psi_alert);
+    readFraction(n, "ks_alert", d.ks_alert);
+    positive(n, "drift.evaluation_interval", d.evaluation_interval);
+    if (d.window < d.evaluation_interval) reader_.error(n, "drift.window must be at least drift.evaluation_interval");
+    if (d.learn_requests == 0) reader_.error(n, "drift.learn_requests must be at least 1");
   }
 
   void accessLog(const YAML::Node& n) {

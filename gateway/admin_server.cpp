@@ -88,6 +88,7 @@ void AdminServer::accept() {
 }
 
 AdminResponse AdminServer::handle(std::string_view method, std::string_view path) const {
+  if (method == "POST" && path == "/admin/drift/baseline" && driftFreeze_) return {200, "application/json", driftFreeze_()};
   if (method != "GET" && method != "HEAD") {
     ErrorReply reply{405, "invalid_request_error", "method_not_allowed", "Use GET on the admin endpoints.", {}, {}};
     return {405, "application/json", openaiErrorBody(reply)};
@@ -96,6 +97,7 @@ AdminResponse AdminServer::handle(std::string_view method, std::string_view path
   if (path == "/metrics" && metrics_ != nullptr)
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_->scrape()};
   if (path == "/admin/backends" && backendsReport_) return {200, "application/json", backendsReport_()};
+  if (path == "/admin/drift" && driftReport_) return {200, "application/json", driftReport_()};
   if (path == "/readyz") {
     if (ready()) return {200, "text/plain; charset=utf-8", "ready\n"};
     return {503, "text/plain; charset=utf-8", "draining\n"};

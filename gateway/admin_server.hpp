@@ -32,6 +32,10 @@ class AdminServer {
   bool ready() const { return ready_.load(); }
   AdminResponse handle(std::string_view method, std::string_view path) const;
   void setBackendsReport(std::function<std::string()> report) { backendsReport_ = std::move(report); }
+  void setDrift(std::function<std::string()> report, std::function<std::string()> freeze) {
+    driftReport_ = std::move(report);
+    driftFreeze_ = std::move(freeze);
+  }
 
  private:
   void accept();
@@ -40,6 +44,8 @@ class AdminServer {
   std::atomic<bool> ready_{false};
   const metrics::Registry* metrics_;
   std::function<std::string()> backendsReport_;
+  std::function<std::string()> driftReport_;
+  std::function<std::string()> driftFreeze_;
 };
 
 }  // namespace infergate

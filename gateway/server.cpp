@@ -39,8 +39,13 @@ void Server::start() {
   metrics_ = std::make_unique<metrics::Registry>(cfg, count);
   if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, metrics_->labels(), count);
   admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), metrics_.get());
+  if (cfg.drift.enabled && cfg.metrics.enabled) {
+    drift_ = std::make_unique<DriftMonitor>(control_, cfg.drift, *metrics_);
+    admin_->setDrift([this] { return drift_->report(); }, [this] { return drift_->freezeWindowAsBaseline(); });
+  }
   metrics_->setExtraCollector([this](std::vector<prometheus::MetricFamily>& out) {
     appendClusterMetrics(*runtime_, *cluster_, out);
+    if (drift_) drift_->appendMetrics(out);
   });
   admin_->setBackendsReport([this] { return backendsReport(*runtime_, *cluster_); });
   metrics_->setDownstreamConnections([this] {
@@ -61,6 +66,7 @@ void Server::start() {
   admin_->start();
   health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
   health_->start();
+  if (drift_) drift_->start();
   admin_->setReady(true);
 }
 
@@ -112,6 +118,7 @@ void Server::stopAll() {
   if (accessLog_) accessLog_->stop();
   if (admin_) admin_->stop();
   if (health_) health_->stop();
+  if (drift_) drift_->stop();
   signals_.cancel();
   drainTimer_.cancel();
   control_.stop();

@@ -11,6 +11,7 @@
 #include "gateway/access_log.hpp"
 #include "gateway/admin_server.hpp"
 #include "gateway/cluster_state.hpp"
+#include "gateway/drift_monitor.hpp"
 #include "gateway/health_checker.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/worker.hpp"
@@ -46,6 +47,7 @@ class Server {
   std::unique_ptr<AccessLog> accessLog_;
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<HealthChecker> health_;
+  std::unique_ptr<DriftMonitor> drift_;
   std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::ip::tcp::endpoint proxyEndpoint_;
   bool draining_ = false;

@@ -21,6 +21,8 @@ class Registry : public prometheus::Collectable {
   Registry(const config::Config& config, unsigned workers);
 
   Shard& shard(unsigned worker) { return *shards_[worker]; }
+  const Shard& shard(unsigned worker) const { return *shards_[worker]; }
+  unsigned shardCount() const { return static_cast<unsigned>(shards_.size()); }
   const LabelSpace& labels() const { return labels_; }
   bool enabled() const { return enabled_; }
   // Sources of values that live elsewhere (read at scrape time, thread-safe).

@@ -1,0 +1,91 @@
+// Input drift end to end: a baseline mix is learnt and frozen, the window moves
+// on, a shifted mix arrives, and exactly the shifted features cross the alert
+// threshold while the others stay quiet.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+
+namespace {
+
+boost::json::object drift(Gateway& gateway) {
+  auto r = request(gateway.adminPort(), simpleGet("/admin/drift"));
+  return boost::json::parse(r.body).as_object();
+}
+
+void send(Gateway& gateway, const std::string& content, int maxTokens, int count) {
+  Connection c(gateway.port());
+  const auto body = R"({"model":"mock-model","max_tokens":)" + std::to_string(maxTokens) +
+                    R"(,"messages":[{"role":"user","content":")" + content + R"("}]})";
+  for (int i = 0; i < count; ++i) {
+    c.send(jsonPost("/v1/chat/completions", body, {"x-mock-tokens: 1"}));
+    ASSERT_EQ(c.read().status, 200);
+  }
+}
+
+}  // namespace
+
+TEST(Drift, ShiftedFeaturesAlertAndUnshiftedStayQuiet) {
+  MockServer mock;
+  const auto baselineFile = writeTempFile("", ".json");
+  unlink(baselineFile.c_str());
+  ConfigKnobs k;
+  k.topLevel = "metrics:\n  model_labels: [mock-model]\n"
+               "drift:\n  learn_requests: 100\n  min_window_requests: 100\n  window: 1500ms\n"
+               "  evaluation_interval: 100ms\n  baseline_file: " + baselineFile + "\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+
+  send(gateway, "Please summarise this short note.", 100, 100);
+  for (int i = 0; i < 50 && !drift(gateway).at("models").as_object().contains("mock-model"); ++i) usleep(50'000);
+  for (int i = 0; i < 50; ++i) {
+    auto m = drift(gateway).at("models").as_object();
+    if (m.contains("mock-model") && m.at("mock-model").at("has_baseline").as_bool()) break;
+    usleep(50'000);
+  }
+  ASSERT_TRUE(drift(gateway).at("models").at("mock-model").at("baseline_learnt").as_bool());
+  usleep(1'800'000);  // the baseline traffic leaves the window
+
+  std::string longCjk;
+  for (int i = 0; i < 300; ++i) longCjk += "今日は良い天気ですね";
+  send(gateway, longCjk, 4000, 150);
+  usleep(300'000);
+  auto model = drift(gateway).at("models").at("mock-model").as_object();
+  ASSERT_TRUE(model.at("evaluated").as_bool()) << boost::json::serialize(model);
+  const auto& features = model.at("features").as_object();
+  auto alert = [&](const char* f) { return features.at(f).at("alert").to_number<int>(); };
+  for (const char* shifted : {"prompt_chars", "last_user_chars", "body_bytes", "max_tokens", "script", "non_ascii_share"})
+    EXPECT_EQ(alert(shifted), 2) << shifted << ": " << boost::json::serialize(features.at(shifted));
+  for (const char* quiet : {"messages", "roles", "system_chars", "temperature", "top_p", "n", "tools", "response_format",
+                            "stream"})
+    EXPECT_EQ(alert(quiet), 0) << quiet << ": " << boost::json::serialize(features.at(quiet));
+  EXPECT_GT(features.at("script").at("psi").as_double(), 5.0);
+  EXPECT_LT(features.at("script").at("p_value").as_double(), 1e-6);
+  EXPECT_NEAR(features.at("max_tokens").at("ks").as_double(), 1.0, 1e-9);
+
+  const auto text = scrape(gateway.adminPort());
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_drift_alert{feature="script",model="mock-model"})"), 2);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_baseline_share{feature="script",model="mock-model",bin="latin"})"), 1);
+
+  // The learnt baseline was written, versioned.
+  std::ifstream in(baselineFile);
+  std::stringstream saved;
+  saved << in.rdbuf();
+  auto file = boost::json::parse(saved.str());
+  EXPECT_EQ(file.at("version").to_number<int>(), 1);
+  EXPECT_EQ(file.at("models").at("mock-model").at("max_tokens").at("64").to_number<int>(), 100);
+
+  // Freezing the current window makes it the baseline: the drift is gone.
+  auto frozen = request(gateway.adminPort(), jsonPost("/admin/drift/baseline", "{}"));
+  EXPECT_EQ(frozen.status, 200);
+  usleep(200'000);
+  EXPECT_EQ(drift(gateway).at("models").at("mock-model").at("features").at("script").at("alert").to_number<int>(), 0);
+  unlink(baselineFile.c_str());
+}
