@@ -260,7 +260,7 @@ void DownstreamSession::dispatch() {
       }
     }
   }
-  if (jsonApi) worker_.profile(facts_, record_.model);
+  if (jsonApi) record_.anomaly = worker_.profile(facts_, record_.model);
   state_ = State::Proxying;
   record_.backend = metrics::LabelSpace::backendIndex(route->backend_index);
   record_.routed = true;

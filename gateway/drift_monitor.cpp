@@ -13,11 +13,25 @@ using profile::Feature;
 using profile::kFeatureCount;
 using profile::kMaxBins;
 
-DriftMonitor::DriftMonitor(boost::asio::io_context& io, const config::DriftConfig& config, metrics::Registry& registry)
-    : io_(io), config_(config), registry_(registry), timer_(io) {
+DriftMonitor::DriftMonitor(boost::asio::io_context& io, const config::DriftConfig& config, metrics::Registry& registry,
+                           profile::BaselineView& view)
+    : io_(io), config_(config), registry_(registry), view_(view), timer_(io) {
   models_.resize(registry_.labels().modelCount());
   for (auto& m : models_) m.results.resize(kFeatureCount);
   loadBaseline();
+  for (std::uint32_t m = 0; m < models_.size(); ++m) publish(m);
+}
+
+// Tells the workers which bins the model's baseline has seen.
+void DriftMonitor::publish(std::uint32_t model) {
+  const auto& state = models_[model];
+  if (!state.hasBaseline) return;
+  for (std::size_t f = 0; f < kFeatureCount; ++f) {
+    std::uint32_t mask = 0;
+    for (std::size_t b = 0; b < kMaxBins; ++b)
+      if (state.baseline[f * kMaxBins + b] > 0) mask |= 1u << b;
+    view_.publish(model, f, mask);
+  }
 }
 
 void DriftMonitor::start() {
@@ -77,6 +91,7 @@ void DriftMonitor::evaluateNow() {
     if (!state.hasBaseline && modelTotal(current, m) >= config_.learn_requests) {
       extract(current, m, state.baseline);  // everything seen so far: the first N (or a little more)
       state.hasBaseline = state.learnt = learnt = true;
+      publish(m);
     }
     Counts windowAll(current.size());
     for (std::size_t i = 0; i < current.size(); ++i) windowAll[i] = current[i] - start[i];
@@ -113,6 +128,7 @@ std::string DriftMonitor::freezeWindowAsBaseline() {
     state.learnt = false;
     ++frozen;
   }
+  for (std::uint32_t m = 0; m < models_.size(); ++m) publish(m);
   writeBaseline();
   evaluateNow();
   return "{\"frozen_models\":" + std::to_string(frozen) + "}";

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "filters/profile/baseline_view.hpp"
 #include "filters/profile/features.hpp"
 #include "metrics/registry.hpp"
 
@@ -24,7 +25,8 @@ namespace infergate {
 
 class DriftMonitor {
  public:
-  DriftMonitor(boost::asio::io_context& io, const config::DriftConfig& config, metrics::Registry& registry);
+  DriftMonitor(boost::asio::io_context& io, const config::DriftConfig& config, metrics::Registry& registry,
+               profile::BaselineView& view);
   void start();
   void stop();
   void evaluateNow();  // one evaluation (also run by the timer)
@@ -56,10 +58,12 @@ class DriftMonitor {
   void schedule();
   void loadBaseline();
   void writeBaseline() const;
+  void publish(std::uint32_t model);
 
   boost::asio::io_context& io_;
   config::DriftConfig config_;
   metrics::Registry& registry_;
+  profile::BaselineView& view_;
   boost::asio::steady_timer timer_;
   std::deque<std::pair<std::chrono::steady_clock::time_point, Counts>> ring_;
   std::vector<ModelState> models_;

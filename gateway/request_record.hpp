@@ -48,6 +48,7 @@ struct RequestRecord {
   std::uint64_t promptTokens = 0;
   std::uint64_t completionTokens = 0;
   std::uint32_t contentEvents = 0;
+  bool anomaly = false;           // input outside its model's baseline (always sampled, later)
 
   static bool set(Time t) { return t != Time{}; }
 

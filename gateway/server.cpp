@@ -39,8 +39,9 @@ void Server::start() {
   metrics_ = std::make_unique<metrics::Registry>(cfg, count);
   if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, metrics_->labels(), count);
   admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), metrics_.get());
+  baselineView_ = std::make_unique<profile::BaselineView>(metrics_->labels().modelCount());
   if (cfg.drift.enabled && cfg.metrics.enabled) {
-    drift_ = std::make_unique<DriftMonitor>(control_, cfg.drift, *metrics_);
+    drift_ = std::make_unique<DriftMonitor>(control_, cfg.drift, *metrics_, *baselineView_);
     admin_->setDrift([this] { return drift_->report(); }, [this] { return drift_->freezeWindowAsBaseline(); });
   }
   metrics_->setExtraCollector([this](std::vector<prometheus::MetricFamily>& out) {
@@ -56,6 +57,7 @@ void Server::start() {
   auto listen = toEndpoint(cfg.server.listen);
   for (unsigned i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, metrics_->shard(i), accessLog_.get());
+    worker->setBaselineView(baselineView_.get());
     worker->listen(listen);
     // With port 0 the first bind picks a port; the others share it.
     if (i == 0) listen = worker->localEndpoint();

@@ -48,6 +48,7 @@ class Server {
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<HealthChecker> health_;
   std::unique_ptr<DriftMonitor> drift_;
+  std::unique_ptr<profile::BaselineView> baselineView_;
   std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::ip::tcp::endpoint proxyEndpoint_;
   bool draining_ = false;

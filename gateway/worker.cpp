@@ -110,12 +110,17 @@ void Worker::countRejected(std::uint32_t route, InputViolation reason) {
   shard_.inputRejected.add(route * metrics::violationCount() + static_cast<std::uint32_t>(reason));
 }
 
-void Worker::profile(const RequestFacts& facts, std::uint32_t model) {
-  if (!metricsEnabled_) return;
+bool Worker::profile(const RequestFacts& facts, std::uint32_t model) {
+  if (!metricsEnabled_) return false;
   const auto bins = profile::binsOf(facts);
   const std::size_t models = shard_.models;
   for (std::size_t f = 0; f < profile::kFeatureCount; ++f)
     shard_.featureBins.add((f * models + model) * profile::kMaxBins + bins[f]);
+  if (baselineView_ == nullptr) return false;
+  const auto unseen = baselineView_->unseenFeature(model, bins);
+  if (unseen == profile::kFeatureCount) return false;
+  shard_.inputAnomalies.add(model * profile::kFeatureCount + unseen);
+  return true;
 }
 
 void Worker::complete(const RequestRecord& record) {

@@ -16,6 +16,7 @@
 #include "gateway/cluster_state.hpp"
 #include "gateway/endpoint_picker.hpp"
 #include "gateway/header_rules.hpp"
+#include "filters/profile/baseline_view.hpp"
 #include "gateway/request_facts.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/upstream_pool.hpp"
@@ -56,7 +57,9 @@ class Worker {
   void countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason);
   void countRejected(std::uint32_t route, InputViolation reason);
   // Counts the request's input feature bins (requests forwarded to a model).
-  void profile(const RequestFacts& facts, std::uint32_t model);
+  // Returns true when the request is an anomaly against its model's baseline.
+  bool profile(const RequestFacts& facts, std::uint32_t model);
+  void setBaselineView(const profile::BaselineView* view) { baselineView_ = view; }
   metrics::Shard& shard() { return shard_; }
   // Records a finished request: metrics (when enabled) and the access log.
   void complete(const RequestRecord& record);
@@ -73,6 +76,7 @@ class Worker {
   metrics::Shard& shard_;
   AccessLog* accessLog_;
   EndpointPicker picker_;
+  const profile::BaselineView* baselineView_ = nullptr;
   std::uint64_t rng_;
   bool metricsEnabled_;
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.

@@ -128,6 +128,20 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
   }
   out.push_back(std::move(bins));
 
+  MetricFamily anomalies{"infergate_input_anomalies_total",
+                         "Requests with a feature bin their model's baseline never saw, by the first such feature.",
+                         MetricType::Counter, {}};
+  for (std::uint32_t m = 0; m < L.modelCount(); ++m)
+    for (std::size_t f = 0; f < profile::kFeatureCount; ++f) {
+      const auto series = m * profile::kFeatureCount + f;
+      const auto value = sumOver(shards_, [&](const Shard& s) { return s.inputAnomalies.get(series); });
+      if (value == 0) continue;
+      auto metric = counter(static_cast<double>(value));
+      metric.label = {label("model", L.model(m)), label("feature", profile::featureName(static_cast<profile::Feature>(f)))};
+      anomalies.metric.push_back(std::move(metric));
+    }
+  out.push_back(std::move(anomalies));
+
   MetricFamily retries{"infergate_retries_total", "Retried attempts, by route, backend tried and the reason for the retry.",
                        MetricType::Counter, {}};
   for (std::uint32_t p = 0; p < L.pairCount(); ++p)

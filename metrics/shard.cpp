@@ -49,6 +49,7 @@ Shard::Shard(const LabelSpace& l, const HistogramBounds& b)
       failures(static_cast<std::size_t>(l.pairCount()) * causeCount()),
       inputRejected(static_cast<std::size_t>(l.routeCount()) * violationCount()),
       featureBins(profile::kFeatureCount * models * profile::kMaxBins),
+      inputAnomalies(static_cast<std::size_t>(models) * profile::kFeatureCount),
       retries(static_cast<std::size_t>(l.pairCount()) * causeCount()),
       tokens(static_cast<std::size_t>(l.backendCount()) * models * 2),
       streamsWithoutUsage(static_cast<std::size_t>(l.backendCount()) * models),

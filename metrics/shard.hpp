@@ -85,6 +85,8 @@ struct Shard {
   CounterArray inputRejected;
   // index = (feature * models + model) * kMaxBins + bin
   CounterArray featureBins;
+  // index = model * features + feature (the first feature outside the baseline)
+  CounterArray inputAnomalies;
   // index = pair * causes + reason (the failure that caused the retry)
   CounterArray retries;
   // index = (backend * models + model) * 2 + kind (0 prompt, 1 completion)

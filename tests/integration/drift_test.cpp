@@ -72,6 +72,8 @@ TEST(Drift, ShiftedFeaturesAlertAndUnshiftedStayQuiet) {
 
   const auto text = scrape(gateway.adminPort());
   EXPECT_EQ(seriesValue(text, R"(infergate_input_drift_alert{feature="script",model="mock-model"})"), 2);
+  // Every shifted request had bins the baseline never saw (the first such feature is counted).
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_anomalies_total{model="mock-model",feature="prompt_chars"})"), 150);
   EXPECT_EQ(seriesValue(text, R"(infergate_input_baseline_share{feature="script",model="mock-model",bin="latin"})"), 1);
 
   // The learnt baseline was written, versioned.
