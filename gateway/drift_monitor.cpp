@@ -245,6 +245,8 @@ void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) con
   MetricFamily alert{"infergate_input_drift_alert", "0 no drift, 1 warn, 2 alert (this replica).", MetricType::Gauge, {}};
   MetricFamily share{"infergate_input_baseline_share", "The frozen baseline's share of each feature bin.",
                      MetricType::Gauge, {}};
+  MetricFamily cdf{"infergate_input_baseline_cdf", "The frozen baseline's cumulative share up to each bin (ordered features).",
+                   MetricType::Gauge, {}};
   const auto& labels = registry_.labels();
   for (std::uint32_t m = 0; m < models_.size(); ++m) {
     const auto& state = models_[m];
@@ -271,6 +273,15 @@ void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) con
         Counts b(state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
                  state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins + bins));
         const auto bs = profile::shares(b);
+        double cumulative = 0;
+        for (std::size_t i = 0; i < bins && profile::ordered(feature); ++i) {
+          cumulative += bs[i];
+          ClientMetric c;
+          c.label = l;
+          c.label.push_back({"le", std::string(profile::binLabel(feature, i))});
+          c.gauge.value = std::min(1.0, cumulative);
+          cdf.metric.push_back(std::move(c));
+        }
         for (std::size_t i = 0; i < bins; ++i) {
           if (bs[i] == 0) continue;
           ClientMetric s;
@@ -286,6 +297,7 @@ void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) con
   out.push_back(std::move(ks));
   out.push_back(std::move(alert));
   out.push_back(std::move(share));
+  out.push_back(std::move(cdf));
 }
 
 }  // namespace infergate

@@ -128,6 +128,36 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
   }
   out.push_back(std::move(bins));
 
+  // Cumulative counts of ordered features (bins up to and including `le`),
+  // computed here at scrape time from the same counters, so that Prometheus can
+  // compute KS distances fleet-wide (PromQL cannot accumulate over bin labels).
+  MetricFamily cdf{"infergate_input_feature_cdf_total",
+                   "Requests with an ordered input feature at or below each bin (cumulative), by model.",
+                   MetricType::Counter, {}};
+  for (std::size_t f = 0; f < profile::kFeatureCount; ++f) {
+    const auto feature = static_cast<profile::Feature>(f);
+    if (!profile::ordered(feature)) continue;
+    for (std::uint32_t m = 0; m < L.modelCount(); ++m) {
+      std::vector<std::uint64_t> counts(profile::binCount(feature));
+      std::uint64_t total = 0;
+      for (std::size_t b = 0; b < counts.size(); ++b) {
+        const auto series = (f * L.modelCount() + m) * profile::kMaxBins + b;
+        counts[b] = sumOver(shards_, [&](const Shard& s) { return s.featureBins.get(series); });
+        total += counts[b];
+      }
+      if (total == 0) continue;
+      std::uint64_t cumulative = 0;
+      for (std::size_t b = 0; b < counts.size(); ++b) {
+        cumulative += counts[b];
+        auto metric = counter(static_cast<double>(cumulative));
+        metric.label = {label("feature", profile::featureName(feature)), label("model", L.model(m)),
+                        label("le", profile::binLabel(feature, b))};
+        cdf.metric.push_back(std::move(metric));
+      }
+    }
+  }
+  out.push_back(std::move(cdf));
+
   MetricFamily anomalies{"infergate_input_anomalies_total",
                          "Requests with a feature bin their model's baseline never saw, by the first such feature.",
                          MetricType::Counter, {}};

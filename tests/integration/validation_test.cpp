@@ -118,4 +118,8 @@ TEST(InputProfile, FeatureBinCountsAreExportedExactly) {
   EXPECT_EQ(bin("prompt_chars", "8"), 10);  // 11 and 10 code points
   EXPECT_EQ(bin("messages", "1"), 10);
   EXPECT_EQ(bin("roles", "user"), 10);
+  // Cumulative counts of ordered features: "absent" (4) then "64" (6).
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_feature_cdf_total{feature="max_tokens",model="mock-model",le="absent"})"), 4);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_feature_cdf_total{feature="max_tokens",model="mock-model",le="64"})"), 10);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_feature_cdf_total{feature="max_tokens",model="mock-model",le=">=131072"})"), 10);
 }
