@@ -278,7 +278,7 @@ void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) con
           cumulative += bs[i];
           ClientMetric c;
           c.label = l;
-          c.label.push_back({"le", std::string(profile::binLabel(feature, i))});
+          c.label.push_back({"upto", std::string(profile::binLabel(feature, i))});
           c.gauge.value = std::min(1.0, cumulative);
           cdf.metric.push_back(std::move(c));
         }

@@ -151,7 +151,7 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
         cumulative += counts[b];
         auto metric = counter(static_cast<double>(cumulative));
         metric.label = {label("feature", profile::featureName(feature)), label("model", L.model(m)),
-                        label("le", profile::binLabel(feature, b))};
+                        label("upto", profile::binLabel(feature, b))};
         cdf.metric.push_back(std::move(metric));
       }
     }

@@ -75,8 +75,8 @@ TEST(Drift, ShiftedFeaturesAlertAndUnshiftedStayQuiet) {
   // Every shifted request had bins the baseline never saw (the first such feature is counted).
   EXPECT_EQ(seriesValue(text, R"(infergate_input_anomalies_total{model="mock-model",feature="prompt_chars"})"), 150);
   EXPECT_EQ(seriesValue(text, R"(infergate_input_baseline_share{feature="script",model="mock-model",bin="latin"})"), 1);
-  EXPECT_EQ(seriesValue(text, R"(infergate_input_baseline_cdf{feature="max_tokens",model="mock-model",le="32"})"), 0);
-  EXPECT_EQ(seriesValue(text, R"(infergate_input_baseline_cdf{feature="max_tokens",model="mock-model",le="64"})"), 1);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_baseline_cdf{feature="max_tokens",model="mock-model",upto="32"})"), 0);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_baseline_cdf{feature="max_tokens",model="mock-model",upto="64"})"), 1);
 
   // The learnt baseline was written, versioned.
   std::ifstream in(baselineFile);

@@ -119,7 +119,7 @@ TEST(InputProfile, FeatureBinCountsAreExportedExactly) {
   EXPECT_EQ(bin("messages", "1"), 10);
   EXPECT_EQ(bin("roles", "user"), 10);
   // Cumulative counts of ordered features: "absent" (4) then "64" (6).
-  EXPECT_EQ(seriesValue(text, R"(infergate_input_feature_cdf_total{feature="max_tokens",model="mock-model",le="absent"})"), 4);
-  EXPECT_EQ(seriesValue(text, R"(infergate_input_feature_cdf_total{feature="max_tokens",model="mock-model",le="64"})"), 10);
-  EXPECT_EQ(seriesValue(text, R"(infergate_input_feature_cdf_total{feature="max_tokens",model="mock-model",le=">=131072"})"), 10);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_feature_cdf_total{feature="max_tokens",model="mock-model",upto="absent"})"), 4);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_feature_cdf_total{feature="max_tokens",model="mock-model",upto="64"})"), 10);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_feature_cdf_total{feature="max_tokens",model="mock-model",upto=">=131072"})"), 10);
 }
