@@ -278,3 +278,37 @@ TEST(ConfigLoader, ResilienceErrors) {
   EXPECT_EQ(errorsOf(minimal("", "    fallbacks: [a]\n")), "test.yaml:8:16: route 'r': fallback 'a' is its own backend\n");
   EXPECT_EQ(errorsOf(minimal("    health_check: {path: health}\n")), "test.yaml:5:19: health_check.path must start with '/'\n");
 }
+
+TEST(ConfigLoader, DriftAndValidationSettings) {
+  auto r = loadString(
+      "drift:\n  baseline_file: /var/lib/infergate/baseline.json\n  learn_requests: 5000\n  window: 30m\n"
+      "  evaluation_interval: 30s\n  min_window_requests: 2000\n  psi_warn: 0.05\n  psi_alert: 0.2\n  ks_alert: 0.15\n" +
+          minimal("", "    validation: {mode: observe, max_prompt_chars: 100000, max_messages: 64, max_tokens_cap: 4096, "
+                      "max_tokens_action: clamp}\n"),
+      "t.yaml", env());
+  ASSERT_TRUE(r.ok()) << r.errors.front();
+  const auto& d = r.config.drift;
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.baseline_file, "/var/lib/infergate/baseline.json");
+  EXPECT_EQ(d.learn_requests, 5000u);
+  EXPECT_EQ(d.window.count(), 1'800'000);
+  EXPECT_EQ(d.evaluation_interval.count(), 30'000);
+  EXPECT_EQ(d.min_window_requests, 2000u);
+  EXPECT_DOUBLE_EQ(d.psi_alert, 0.2);
+  const auto& v = r.config.routes[0].validation;
+  EXPECT_EQ(v.mode, ValidationConfig::Mode::Observe);
+  EXPECT_EQ(v.max_prompt_chars, 100000u);
+  EXPECT_EQ(v.max_messages, 64u);
+  EXPECT_EQ(v.max_tokens_cap, 4096u);
+  EXPECT_TRUE(v.clamp_max_tokens);
+}
+
+TEST(ConfigLoader, DriftAndValidationErrors) {
+  EXPECT_EQ(errorsOf("drift:\n  window: 1s\n  evaluation_interval: 10s\n" + minimal()),
+            "test.yaml:2:3: drift.window must be at least drift.evaluation_interval\n");
+  EXPECT_EQ(errorsOf("drift:\n  psi_alert: 3\n" + minimal()), "test.yaml:2:14: psi_alert must be a number between 0 and 1, got '3'\n");
+  EXPECT_EQ(errorsOf(minimal("", "    validation: {mode: strict}\n")),
+            "test.yaml:8:24: validation.mode must be enforce or observe, got 'strict'\n");
+  EXPECT_EQ(errorsOf(minimal("", "    validation: {max_tokens_action: drop}\n")),
+            "test.yaml:8:37: validation.max_tokens_action must be reject or clamp, got 'drop'\n");
+}
