@@ -166,6 +166,12 @@ struct MetricsConfig {
   HistogramBuckets buckets;
 };
 
+// Custom bin upper bounds for size features (prompt_chars, last_user_chars,
+// system_chars, body_bytes, messages, max_tokens); absent = log2 bins.
+struct ProfileConfig {
+  std::map<std::string, std::vector<std::uint64_t>> bins;
+};
+
 struct DriftConfig {
   bool enabled = true;
   std::string baseline_file;          // load at start if present; written when a baseline freezes
@@ -189,6 +195,7 @@ struct Config {
   AdminConfig admin;
   MetricsConfig metrics;
   DriftConfig drift;
+  ProfileConfig profile;
   AccessLogConfig access_log;
   std::vector<BackendConfig> backends;
   std::vector<RouteConfig> routes;   // matched in order, first match wins

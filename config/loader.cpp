@@ -84,8 +84,10 @@ class Loader {
       reader_.error(root, "config is empty");
       return;
     }
-    if (!reader_.checkMap(root, "config", {"server", "admin", "metrics", "drift", "access_log", "backends", "routes"}))
+    if (!reader_.checkMap(root, "config",
+                          {"server", "admin", "metrics", "drift", "profile", "access_log", "backends", "routes"}))
       return;
+    if (auto n = root["profile"]) profileBins(n);
     if (auto n = root["drift"]) drift(n);
     if (auto n = root["server"]) server(n);
     if (auto n = root["admin"]) admin(n);
@@ -150,6 +152,39 @@ class Loader {
     reader_.readBounds(b, "inter_token_latency", m.buckets.inter_token_latency);
     reader_.readBounds(b, "time_per_output_token", m.buckets.time_per_output_token);
     reader_.readBounds(b, "gateway_overhead", m.buckets.gateway_overhead);
+  }
+
+  void profileBins(const YAML::Node& n) {
+    if (!reader_.checkMap(n, "profile", {"bins"})) return;
+    auto bins = n["bins"];
+    if (!bins) return;
+    if (!reader_.checkMap(bins, "profile.bins",
+                          {"prompt_chars", "last_user_chars", "system_chars", "body_bytes", "messages", "max_tokens"}))
+      return;
+    for (const auto& kv : bins) {
+      const std::string feature = kv.first.Scalar();
+      std::vector<std::string> texts;
+      reader_.readStringList(bins, feature.c_str(), texts);
+      std::vector<std::uint64_t> bounds;
+      for (const auto& t : texts) {
+        std::uint64_t v = 0;
+        auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        if (ec != std::errc{} || p != t.data() + t.size() || (!bounds.empty() && v <= bounds.back())) {
+          reader_.error(kv.second, "profile.bins." + feature + ": bounds must be strictly increasing integers");
+          bounds.clear();
+          break;
+        }
+        bounds.push_back(v);
+      }
+      const std::size_t maxBounds = feature == "max_tokens" ? 18 : 19;  // 20 bins with "absent"/overflow
+      if (bounds.empty() || bounds.size() > maxBounds) {
+        if (!texts.empty() && bounds.size() > maxBounds)
+          reader_.error(kv.second, "profile.bins." + feature + ": at most " + std::to_string(maxBounds) + " bounds");
+        if (texts.empty()) reader_.error(kv.second, "profile.bins." + feature + ": give at least one bound");
+        continue;
+      }
+      result_.config.profile.bins[feature] = std::move(bounds);
+    }
   }
 
   void drift(const YAML::Node& n) {

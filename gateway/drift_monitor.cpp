@@ -100,7 +100,7 @@ void DriftMonitor::evaluateNow() {
     state.evaluated = state.hasBaseline && state.windowRequests >= config_.min_window_requests;
     if (!state.evaluated) continue;
     for (std::size_t f = 0; f < kFeatureCount; ++f) {
-      const auto bins = profile::binCount(static_cast<Feature>(f));
+      const auto bins = registry_.bins().binCount(static_cast<Feature>(f));
       Counts b(state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
                state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins + bins));
       Counts w(state.window.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
@@ -146,8 +146,8 @@ void DriftMonitor::writeBaseline() const {
     for (std::size_t f = 0; f < kFeatureCount; ++f) {
       boost::json::object bins;
       const auto feature = static_cast<Feature>(f);
-      for (std::size_t b = 0; b < profile::binCount(feature); ++b)
-        bins[profile::binLabel(feature, b)] = models_[m].baseline[f * kMaxBins + b];
+      for (std::size_t b = 0; b < registry_.bins().binCount(feature); ++b)
+        bins[registry_.bins().binLabel(feature, b)] = models_[m].baseline[f * kMaxBins + b];
       features[profile::featureName(feature)] = std::move(bins);
     }
     models[labels.model(m)] = std::move(features);
@@ -181,8 +181,8 @@ void DriftMonitor::loadBaseline() {
       const auto feature = static_cast<Feature>(f);
       const auto* bins = features.as_object().if_contains(profile::featureName(feature));
       if (bins == nullptr) continue;
-      for (std::size_t b = 0; b < profile::binCount(feature); ++b)
-        if (const auto* v = bins->as_object().if_contains(profile::binLabel(feature, b)))
+      for (std::size_t b = 0; b < registry_.bins().binCount(feature); ++b)
+        if (const auto* v = bins->as_object().if_contains(registry_.bins().binLabel(feature, b)))
           state.baseline[f * kMaxBins + b] = v->to_number<std::uint64_t>();
     }
     state.hasBaseline = true;
@@ -198,7 +198,7 @@ std::string DriftMonitor::report() const {
     boost::json::object features;
     for (std::size_t f = 0; f < kFeatureCount; ++f) {
       const auto feature = static_cast<Feature>(f);
-      const auto bins = profile::binCount(feature);
+      const auto bins = registry_.bins().binCount(feature);
       Counts b(state.baseline.empty() ? bins : 0), w;
       if (!state.baseline.empty())
         b.assign(state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
@@ -211,8 +211,8 @@ std::string DriftMonitor::report() const {
       const auto bs = profile::shares(b), ws = profile::shares(w);
       boost::json::object baselineShares, currentShares;
       for (std::size_t i = 0; i < bins; ++i) {
-        baselineShares[profile::binLabel(feature, i)] = bs[i];
-        currentShares[profile::binLabel(feature, i)] = ws[i];
+        baselineShares[registry_.bins().binLabel(feature, i)] = bs[i];
+        currentShares[registry_.bins().binLabel(feature, i)] = ws[i];
       }
       boost::json::object entry{{"baseline", std::move(baselineShares)}, {"current", std::move(currentShares)}};
       if (state.evaluated) {
@@ -269,7 +269,7 @@ void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) con
         }
       }
       if (state.hasBaseline) {
-        const auto bins = profile::binCount(feature);
+        const auto bins = registry_.bins().binCount(feature);
         Counts b(state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
                  state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins + bins));
         const auto bs = profile::shares(b);
@@ -278,7 +278,7 @@ void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) con
           cumulative += bs[i];
           ClientMetric c;
           c.label = l;
-          c.label.push_back({"upto", std::string(profile::binLabel(feature, i))});
+          c.label.push_back({"upto", std::string(registry_.bins().binLabel(feature, i))});
           c.gauge.value = std::min(1.0, cumulative);
           cdf.metric.push_back(std::move(c));
         }
@@ -286,7 +286,7 @@ void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) con
           if (bs[i] == 0) continue;
           ClientMetric s;
           s.label = l;
-          s.label.push_back({"bin", std::string(profile::binLabel(feature, i))});
+          s.label.push_back({"bin", std::string(registry_.bins().binLabel(feature, i))});
           s.gauge.value = bs[i];
           share.metric.push_back(std::move(s));
         }

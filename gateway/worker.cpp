@@ -112,7 +112,7 @@ void Worker::countRejected(std::uint32_t route, InputViolation reason) {
 
 bool Worker::profile(const RequestFacts& facts, std::uint32_t model) {
   if (!metricsEnabled_) return false;
-  const auto bins = profile::binsOf(facts);
+  const auto bins = profile::binsOf(facts, shard_.bins);
   const std::size_t models = shard_.models;
   for (std::size_t f = 0; f < profile::kFeatureCount; ++f)
     shard_.featureBins.add((f * models + model) * profile::kMaxBins + bins[f]);

@@ -31,8 +31,8 @@ std::uint64_t sumOver(const std::vector<std::unique_ptr<Shard>>& shards, Get get
 }  // namespace
 
 Registry::Registry(const config::Config& config, unsigned workers)
-    : enabled_(config.metrics.enabled), labels_(config), bounds_(config.metrics.buckets) {
-  for (unsigned i = 0; i < workers; ++i) shards_.push_back(std::make_unique<Shard>(labels_, bounds_));
+    : enabled_(config.metrics.enabled), labels_(config), bounds_(config.metrics.buckets), bins_(config.profile) {
+  for (unsigned i = 0; i < workers; ++i) shards_.push_back(std::make_unique<Shard>(labels_, bounds_, bins_));
 }
 
 std::vector<MetricFamily> Registry::Collect() const {
@@ -116,13 +116,13 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
   for (std::size_t f = 0; f < profile::kFeatureCount; ++f) {
     const auto feature = static_cast<profile::Feature>(f);
     for (std::uint32_t m = 0; m < L.modelCount(); ++m)
-      for (std::size_t b = 0; b < profile::binCount(feature); ++b) {
+      for (std::size_t b = 0; b < bins_.binCount(feature); ++b) {
         const auto series = (f * L.modelCount() + m) * profile::kMaxBins + b;
         const auto value = sumOver(shards_, [&](const Shard& s) { return s.featureBins.get(series); });
         if (value == 0) continue;
         auto metric = counter(static_cast<double>(value));
         metric.label = {label("feature", profile::featureName(feature)), label("model", L.model(m)),
-                        label("bin", profile::binLabel(feature, b))};
+                        label("bin", bins_.binLabel(feature, b))};
         bins.metric.push_back(std::move(metric));
       }
   }
@@ -138,7 +138,7 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
     const auto feature = static_cast<profile::Feature>(f);
     if (!profile::ordered(feature)) continue;
     for (std::uint32_t m = 0; m < L.modelCount(); ++m) {
-      std::vector<std::uint64_t> counts(profile::binCount(feature));
+      std::vector<std::uint64_t> counts(bins_.binCount(feature));
       std::uint64_t total = 0;
       for (std::size_t b = 0; b < counts.size(); ++b) {
         const auto series = (f * L.modelCount() + m) * profile::kMaxBins + b;
@@ -151,7 +151,7 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
         cumulative += counts[b];
         auto metric = counter(static_cast<double>(cumulative));
         metric.label = {label("feature", profile::featureName(feature)), label("model", L.model(m)),
-                        label("upto", profile::binLabel(feature, b))};
+                        label("upto", bins_.binLabel(feature, b))};
         cdf.metric.push_back(std::move(metric));
       }
     }

@@ -24,6 +24,7 @@ class Registry : public prometheus::Collectable {
   const Shard& shard(unsigned worker) const { return *shards_[worker]; }
   unsigned shardCount() const { return static_cast<unsigned>(shards_.size()); }
   const LabelSpace& labels() const { return labels_; }
+  const profile::BinSpec& bins() const { return bins_; }
   bool enabled() const { return enabled_; }
   // Sources of values that live elsewhere (read at scrape time, thread-safe).
   void setDownstreamConnections(std::function<double()> source) { downstream_ = std::move(source); }
@@ -44,6 +45,7 @@ class Registry : public prometheus::Collectable {
   bool enabled_;
   LabelSpace labels_;
   HistogramBounds bounds_;
+  profile::BinSpec bins_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::function<double()> downstream_;
   std::function<void(std::vector<prometheus::MetricFamily>&)> extra_;

@@ -41,8 +41,9 @@ HistogramBounds::HistogramBounds(const config::HistogramBuckets& b)
       timePerOutputToken(std::make_shared<const std::vector<double>>(b.time_per_output_token)),
       gatewayOverhead(std::make_shared<const std::vector<double>>(b.gateway_overhead)) {}
 
-Shard::Shard(const LabelSpace& l, const HistogramBounds& b)
+Shard::Shard(const LabelSpace& l, const HistogramBounds& b, const profile::BinSpec& bins)
     : labels(l),
+      bins(bins),
       models(l.modelCount()),
       codes(LabelSpace::codeCount()),
       requests(static_cast<std::size_t>(l.pairCount()) * models * codes),

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "filters/profile/features.hpp"
 #include "metrics/label_space.hpp"
 
 namespace infergate::metrics {
@@ -72,9 +73,10 @@ struct HistogramBounds {
 
 // Series layout of every family, in one place.
 struct Shard {
-  Shard(const LabelSpace& labels, const HistogramBounds& bounds);
+  Shard(const LabelSpace& labels, const HistogramBounds& bounds, const profile::BinSpec& bins);
 
   const LabelSpace& labels;
+  const profile::BinSpec& bins;   // input feature bins (from config)
   std::uint32_t models, codes;
 
   // index = (pair * models + model) * codes + code

@@ -1,5 +1,6 @@
 #include "filters/profile/features.hpp"
 
+#include <algorithm>
 #include <bit>
 
 namespace infergate::profile {
@@ -67,7 +68,35 @@ std::size_t log2Bin(std::uint64_t value) {
 
 std::string_view featureName(Feature f) { return kNames[static_cast<std::size_t>(f)]; }
 
-std::size_t binCount(Feature f) {
+const BinSpec& defaultBins() {
+  static const BinSpec spec;
+  return spec;
+}
+
+std::size_t binCount(Feature f) { return defaultBins().binCount(f); }
+std::string_view binLabel(Feature f, std::size_t b) { return defaultBins().binLabel(f, b); }
+
+BinSpec::BinSpec(const config::ProfileConfig& config) {
+  for (const auto& [name, bounds] : config.bins) {
+    for (std::size_t f = 0; f < kFeatureCount; ++f) {
+      if (featureName(static_cast<Feature>(f)) != name) continue;
+      bounds_[f] = bounds;
+      auto& labels = labels_[f];
+      if (static_cast<Feature>(f) == Feature::MaxTokens) labels.push_back("absent");
+      for (auto b : bounds) labels.push_back("<=" + std::to_string(b));
+      labels.push_back(">" + std::to_string(bounds.back()));
+    }
+  }
+}
+
+std::size_t BinSpec::sizeBin(Feature f, std::uint64_t value) const {
+  const auto& bounds = bounds_[static_cast<std::size_t>(f)];
+  if (bounds.empty()) return log2Bin(value);
+  return static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin());
+}
+
+std::size_t BinSpec::binCount(Feature f) const {
+  if (!labels_[static_cast<std::size_t>(f)].empty()) return labels_[static_cast<std::size_t>(f)].size();
   switch (f) {
     case Feature::MaxTokens: return kMaxBins - 1;
     case Feature::Temperature: return kTemperatureLabels.size();
@@ -83,7 +112,8 @@ std::size_t binCount(Feature f) {
   }
 }
 
-std::string_view binLabel(Feature f, std::size_t b) {
+std::string_view BinSpec::binLabel(Feature f, std::size_t b) const {
+  if (!labels_[static_cast<std::size_t>(f)].empty()) return labels_[static_cast<std::size_t>(f)][b];
   switch (f) {
     case Feature::MaxTokens: return kMaxTokensLabels[b];
     case Feature::Temperature: return kTemperatureLabels[b];
@@ -111,16 +141,19 @@ bool ordered(Feature f) {
   }
 }
 
-FeatureBins binsOf(const RequestFacts& f) {
+FeatureBins binsOf(const RequestFacts& f, const BinSpec& spec) {
   FeatureBins bins{};
   auto set = [&bins](Feature feature, std::size_t bin) { bins[static_cast<std::size_t>(feature)] = static_cast<std::uint8_t>(bin); };
-  set(Feature::PromptChars, log2Bin(f.promptChars));
-  set(Feature::LastUserChars, log2Bin(f.lastUserChars));
-  set(Feature::SystemChars, log2Bin(f.systemChars));
-  set(Feature::BodyBytes, log2Bin(f.bodyBytes));
-  set(Feature::Messages, log2Bin(f.messages));
+  set(Feature::PromptChars, spec.sizeBin(Feature::PromptChars, f.promptChars));
+  set(Feature::LastUserChars, spec.sizeBin(Feature::LastUserChars, f.lastUserChars));
+  set(Feature::SystemChars, spec.sizeBin(Feature::SystemChars, f.systemChars));
+  set(Feature::BodyBytes, spec.sizeBin(Feature::BodyBytes, f.bodyBytes));
+  set(Feature::Messages, spec.sizeBin(Feature::Messages, f.messages));
   set(Feature::Roles, rolesBin(f.rolesSeen));
-  set(Feature::MaxTokens, f.hasMaxTokens ? std::min<std::size_t>(kMaxBins - 2, log2Bin(f.maxTokens)) : 0);
+  set(Feature::MaxTokens, !f.hasMaxTokens ? 0
+                          : spec.custom(Feature::MaxTokens)
+                              ? 1 + spec.sizeBin(Feature::MaxTokens, f.maxTokens)
+                              : std::min<std::size_t>(kMaxBins - 2, log2Bin(f.maxTokens)));
   set(Feature::Temperature,
       !f.hasTemperature ? 0 : f.temperature <= 0 ? 1 : std::min<std::size_t>(9, 2 + static_cast<std::size_t>((f.temperature - 1e-9) / 0.25)));
   set(Feature::TopP, !f.hasTopP ? 0 : f.topP >= 1 ? 11 : 1 + std::min<std::size_t>(9, static_cast<std::size_t>(f.topP * 10)));

@@ -5,7 +5,11 @@
 // plain arrays indexed by (feature, model, bin).
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
 
 #include "gateway/request_facts.hpp"
 
@@ -34,7 +38,26 @@ constexpr std::size_t kFeatureCount = static_cast<std::size_t>(Feature::Count);
 constexpr std::size_t kMaxBins = 20;
 
 std::string_view featureName(Feature f);
-// Number of bins of `f` and the label of bin `b`.
+
+// The bins of every feature: fixed, except size features with custom bounds
+// from config. Built once at config load; read-only afterwards.
+class BinSpec {
+ public:
+  BinSpec() = default;  // log2 bins everywhere
+  explicit BinSpec(const config::ProfileConfig& config);
+  std::size_t binCount(Feature f) const;
+  std::string_view binLabel(Feature f, std::size_t b) const;
+  // Bin of a size feature's value (custom bounds: "<=b" bins then ">last").
+  std::size_t sizeBin(Feature f, std::uint64_t value) const;
+  bool custom(Feature f) const { return !bounds_[static_cast<std::size_t>(f)].empty(); }
+
+ private:
+  std::array<std::vector<std::uint64_t>, static_cast<std::size_t>(Feature::Count)> bounds_;
+  std::array<std::vector<std::string>, static_cast<std::size_t>(Feature::Count)> labels_;
+};
+
+const BinSpec& defaultBins();
+// Number of bins of `f` and the label of bin `b`, with the default bins.
 std::size_t binCount(Feature f);
 std::string_view binLabel(Feature f, std::size_t b);
 // Ordered features have a meaningful bin order (KS applies); the others are categorical.
@@ -42,7 +65,7 @@ bool ordered(Feature f);
 
 // Bin of every feature for one request.
 using FeatureBins = std::array<std::uint8_t, kFeatureCount>;
-FeatureBins binsOf(const RequestFacts& facts);
+FeatureBins binsOf(const RequestFacts& facts, const BinSpec& spec = defaultBins());
 
 // Log2 bin for sizes: 0 -> "0", 1 -> "1", 2-3 -> "2", 4-7 -> "4", ... capped.
 std::size_t log2Bin(std::uint64_t value);

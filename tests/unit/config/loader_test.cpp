@@ -312,3 +312,12 @@ TEST(ConfigLoader, DriftAndValidationErrors) {
   EXPECT_EQ(errorsOf(minimal("", "    validation: {max_tokens_action: drop}\n")),
             "test.yaml:8:37: validation.max_tokens_action must be reject or clamp, got 'drop'\n");
 }
+
+TEST(ConfigLoader, ProfileBins) {
+  auto r = loadString("profile:\n  bins:\n    prompt_chars: [100, 1000, 10000]\n" + minimal(), "t.yaml", env());
+  ASSERT_TRUE(r.ok()) << r.errors.front();
+  EXPECT_EQ(r.config.profile.bins.at("prompt_chars"), (std::vector<std::uint64_t>{100, 1000, 10000}));
+  EXPECT_EQ(errorsOf("profile:\n  bins:\n    prompt_chars: [100, 50]\n" + minimal()),
+            "test.yaml:3:19: profile.bins.prompt_chars: bounds must be strictly increasing integers\n");
+  EXPECT_EQ(errorsOf("profile:\n  bins:\n    script: [1]\n" + minimal()).rfind("test.yaml:3:5: unknown key 'script'", 0), 0u);
+}

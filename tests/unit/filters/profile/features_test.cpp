@@ -70,3 +70,25 @@ TEST(ProfileFeatures, AbsentParametersAndScripts) {
   auto digits = binsOf(facts(R"({"model":"m","messages":[{"role":"user","content":"12345"}]})"));
   EXPECT_EQ(bin(digits, Feature::Script), "other");
 }
+
+TEST(ProfileFeatures, CustomBoundsFromConfigReplaceLog2Bins) {
+  config::ProfileConfig config;
+  config.bins["prompt_chars"] = {100, 1000, 10000};
+  config.bins["max_tokens"] = {256, 1024};
+  BinSpec spec(config);
+  EXPECT_TRUE(spec.custom(Feature::PromptChars));
+  EXPECT_FALSE(spec.custom(Feature::Messages));
+  EXPECT_EQ(spec.binCount(Feature::PromptChars), 4u);
+  EXPECT_EQ(spec.binLabel(Feature::PromptChars, 0), "<=100");
+  EXPECT_EQ(spec.binLabel(Feature::PromptChars, 3), ">10000");
+  EXPECT_EQ(spec.binCount(Feature::MaxTokens), 4u);  // absent, <=256, <=1024, >1024
+  auto f = facts(R"({"model":"m","max_tokens":300,"messages":[{"role":"user","content":"Hello there, how are you?"}]})");
+  auto bins = binsOf(f, spec);
+  EXPECT_EQ(spec.binLabel(Feature::PromptChars, bins[static_cast<std::size_t>(Feature::PromptChars)]), "<=100");
+  EXPECT_EQ(spec.binLabel(Feature::MaxTokens, bins[static_cast<std::size_t>(Feature::MaxTokens)]), "<=1024");
+  EXPECT_EQ(spec.binLabel(Feature::Messages, bins[static_cast<std::size_t>(Feature::Messages)]), "1");  // default log2
+  f.promptChars = 100;
+  EXPECT_EQ(binsOf(f, spec)[0], 0u);  // bounds are inclusive
+  f.promptChars = 50000;
+  EXPECT_EQ(binsOf(f, spec)[0], 3u);
+}
