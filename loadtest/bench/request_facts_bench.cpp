@@ -1,10 +1,12 @@
 // Cost of reading a request body: one simdjson On-Demand pass that extracts the
-// facts routing and validation need and checks the OpenAI request rules.
+// facts routing, validation and profiling need, checks the OpenAI request
+// rules, and bins the input features.
 //   build/loadtest/request_facts_bench
 #include <benchmark/benchmark.h>
 
 #include <string>
 
+#include "filters/profile/features.hpp"
 #include "gateway/request_facts.hpp"
 
 namespace {
@@ -26,7 +28,8 @@ void parseAndValidate(benchmark::State& state, std::size_t promptBytes) {
   infergate::RequestFacts facts;
   for (auto _ : state) {
     infergate::extractRequestFacts(parser, body, facts);
-    benchmark::DoNotOptimize(facts.promptChars);
+    auto bins = infergate::profile::binsOf(facts);  // profiling: the bins counted per request
+    benchmark::DoNotOptimize(bins);
   }
   if (facts.violation != infergate::InputViolation::None) state.SkipWithError(facts.error.c_str());
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
