@@ -574,9 +574,15 @@ void Relay::buildServerTiming() {
   if (r.newConnection) upstream += ms(r.upstreamConnected - r.upstreamStart);
   const double gateway = ms(r.upstreamStart - r.bodyRead) + ms(r.requestSent - r.upstreamConnected) +
                          ms(now - r.firstByte);
+  // std::to_chars, not snprintf: this runs on every response.
   char buf[96];
-  std::snprintf(buf, sizeof buf, "upstream;dur=%.3f, gateway;dur=%.3f", upstream, std::max(0.0, gateway));
-  serverTiming_.assign(buf);
+  char* p = buf;
+  auto append = [&p](std::string_view text) { p = std::copy(text.begin(), text.end(), p); };
+  append("upstream;dur=");
+  p = std::to_chars(p, buf + 40, upstream, std::chars_format::fixed, 3).ptr;
+  append(", gateway;dur=");
+  p = std::to_chars(p, buf + sizeof buf, std::max(0.0, gateway), std::chars_format::fixed, 3).ptr;
+  serverTiming_.assign(buf, static_cast<std::size_t>(p - buf));
 }
 
 // Looks at body bytes as they pass: SSE events are timed and read for usage;
