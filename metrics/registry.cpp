@@ -81,19 +81,23 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
       }
   out.push_back(std::move(requests));
 
-  MetricFamily failures{"infergate_failures_total", "Failed requests, by route, backend and cause.",
-                        MetricType::Counter, {}};
-  for (std::uint32_t p = 0; p < L.pairCount(); ++p)
-    for (std::uint32_t c = 1; c < causeCount(); ++c) {
-      const auto series = p * causeCount() + c;
-      const auto v = sumOver(shards_, [&](const Shard& s) { return s.failures.get(series); });
-      if (v == 0) continue;
-      auto metric = counter(static_cast<double>(v));
-      metric.label = {label("route", L.route(L.pair(p).route)), label("backend", L.backend(L.pair(p).backend)),
-                      label("cause", causeName(static_cast<FailureCause>(c)))};
-      failures.metric.push_back(std::move(metric));
-    }
-  out.push_back(std::move(failures));
+  // Counters by (route, backend) pair and failure cause: failures, and retries by the cause that led to them.
+  auto byPairAndCause = [&](const char* name, const char* help, CounterArray Shard::*family, const char* causeLabel) {
+    MetricFamily out{name, help, MetricType::Counter, {}};
+    for (std::uint32_t p = 0; p < L.pairCount(); ++p)
+      for (std::uint32_t c = 1; c < causeCount(); ++c) {
+        const auto series = p * causeCount() + c;
+        const auto v = sumOver(shards_, [&](const Shard& s) { return (s.*family).get(series); });
+        if (v == 0) continue;
+        auto metric = counter(static_cast<double>(v));
+        metric.label = {label("route", L.route(L.pair(p).route)), label("backend", L.backend(L.pair(p).backend)),
+                        label(causeLabel, causeName(static_cast<FailureCause>(c)))};
+        out.metric.push_back(std::move(metric));
+      }
+    return out;
+  };
+  out.push_back(byPairAndCause("infergate_failures_total", "Failed requests, by route, backend and cause.",
+                               &Shard::failures, "cause"));
 
   MetricFamily rejected{"infergate_input_rejected_total",
                         "Requests breaking the input rules, by route and reason (rejected in enforce mode, "
@@ -172,19 +176,9 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
     }
   out.push_back(std::move(anomalies));
 
-  MetricFamily retries{"infergate_retries_total", "Retried attempts, by route, backend tried and the reason for the retry.",
-                       MetricType::Counter, {}};
-  for (std::uint32_t p = 0; p < L.pairCount(); ++p)
-    for (std::uint32_t c = 1; c < causeCount(); ++c) {
-      const auto series = p * causeCount() + c;
-      const auto v = sumOver(shards_, [&](const Shard& s) { return s.retries.get(series); });
-      if (v == 0) continue;
-      auto metric = counter(static_cast<double>(v));
-      metric.label = {label("route", L.route(L.pair(p).route)), label("backend", L.backend(L.pair(p).backend)),
-                      label("reason", causeName(static_cast<FailureCause>(c)))};
-      retries.metric.push_back(std::move(metric));
-    }
-  out.push_back(std::move(retries));
+  out.push_back(byPairAndCause("infergate_retries_total",
+                               "Retried attempts, by route, backend tried and the reason for the retry.",
+                               &Shard::retries, "reason"));
 
   MetricFamily tokens{"infergate_tokens_total", "Tokens reported in response usage, by backend, model and kind.",
                       MetricType::Counter, {}};
