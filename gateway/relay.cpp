@@ -509,7 +509,7 @@ bool Relay::retryOnStatus() {
   const unsigned status = response.result_int();
   const auto& retry = request_.backend->config->retry;
   if (std::find(retry.statuses.begin(), retry.statuses.end(), status) == retry.statuses.end()) return false;
-  if (!canRetry() || !hasAlternative()) return false;
+  if (!canRetry()) return false;
   std::chrono::milliseconds retryAfter{0};
   if (auto value = response[http::field::retry_after]; !value.empty()) {
     unsigned seconds = 0;
@@ -518,7 +518,10 @@ bool Relay::retryOnStatus() {
     retryAfter = std::chrono::seconds(seconds);
     if (retryAfter > retry.max_retry_after) return false;
   }
+  // The verdict may open this endpoint's breaker: look for somewhere to retry
+  // only after it. With nowhere left, the answer in hand is relayed as is.
   endAttempt(verdictFor(FailureCause::None));
+  if (!hasAlternative()) return false;
   retryAfterFailure(FailureCause::Upstream5xx, retryAfter);
   return true;
 }

@@ -132,7 +132,8 @@ TEST(Metrics, FailureCausesAndStreamsWithoutUsage) {
   EXPECT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-status: 503"})).status,
             503);
   EXPECT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-status: 429"})).status,
-            429);
+            429)
+      << gateway.process().stderrText();
   {
     Connection gone(gateway.port());
     gone.send(jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-latency-ms: 2000"}));

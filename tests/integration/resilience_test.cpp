@@ -327,3 +327,16 @@ TEST(Resilience, WeightedBalancingFollowsWeights) {
   EXPECT_EQ(mockRequests(heavy), 30u);
   EXPECT_EQ(mockRequests(light), 10u);
 }
+
+TEST(Resilience, StatusRetryThatOpensTheBreakerRelaysTheRealAnswer) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.backendExtra = "    circuit_breaker: {consecutive_failures: 2, base_ejection: 10s}\n    retry: {backoff_base: 1ms}\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  setMock(mock, "status=503");
+  auto r = chat(gateway);
+  EXPECT_EQ(r.status, 503);            // the model server's own answer, not a gateway 502
+  EXPECT_NE(r.body.find("injected failure"), std::string::npos);
+  EXPECT_EQ(mockRequests(mock), 2u);   // the second 503 opened the breaker: no third attempt
+  EXPECT_EQ(state(gateway, mock.port()), "open");
+}
