@@ -54,7 +54,7 @@ LabelSpace::LabelSpace(const config::Config& config) {
 std::uint32_t LabelSpace::codeCount() { return static_cast<std::uint32_t>(kCodes.size()); }
 
 std::uint32_t LabelSpace::modelIndex(std::string_view model) const {
-  if (auto it = modelLookup_.find(std::string(model)); it != modelLookup_.end()) return it->second;
+  if (auto it = modelLookup_.find(model); it != modelLookup_.end()) return it->second;
   return kOtherModel;
 }
 

@@ -56,7 +56,12 @@ class LabelSpace {
   std::vector<std::string> endpoints_;
   std::vector<std::uint32_t> endpointBackend_;
   std::vector<std::string> models_;
-  std::unordered_map<std::string, std::uint32_t> modelLookup_;
+  // Transparent hashing: the request path looks a string_view up without building a string.
+  struct ViewHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view v) const noexcept { return std::hash<std::string_view>{}(v); }
+  };
+  std::unordered_map<std::string, std::uint32_t, ViewHash, std::equal_to<>> modelLookup_;
   std::vector<Pair> pairs_;
   std::vector<std::vector<std::uint32_t>> pairOf_;  // [route][backend] -> pair, for the few pairs that exist
 };
