@@ -25,7 +25,7 @@ void appendTime(std::string& out, std::int64_t wallMs) {
   std::time_t seconds = static_cast<std::time_t>(wallMs / 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(wallMs % 1000));
   out += buf;

@@ -24,7 +24,7 @@ std::string_view causeName(FailureCause cause) {
     case FailureCause::Upstream5xx: return "upstream_5xx";
     case FailureCause::CircuitOpen: return "circuit_open";
     case FailureCause::Overloaded: return "overloaded";
-    case FailureCause::Draining: return "draining";
+    case FailureCause::Count: break;
   }
   return "unknown";
 }
@@ -79,9 +79,6 @@ ErrorReply errorFor(FailureCause cause, std::string message) {
     case FailureCause::UpstreamProtocolError:
       set(502, "upstream_error", "upstream_protocol_error", "The model server sent an invalid HTTP response.");
       break;
-    case FailureCause::Draining:
-      set(503, "server_error", "draining", "The gateway is shutting down.");
-      break;
     case FailureCause::Upstream5xx:
       set(502, "upstream_error", "upstream_5xx", "The model server failed.");
       break;
@@ -93,6 +90,7 @@ ErrorReply errorFor(FailureCause cause, std::string message) {
       break;
     case FailureCause::ClientDisconnect:
     case FailureCause::None:
+    case FailureCause::Count:
       set(500, "server_error", "internal_error", "Internal gateway error.");
       break;
   }

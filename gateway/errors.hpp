@@ -25,7 +25,7 @@ enum class FailureCause {
   Upstream5xx,        // the model server answered 5xx (relayed as is)
   CircuitOpen,        // every endpoint that could serve is ejected
   Overloaded,         // the backend's concurrency cap is reached
-  Draining,
+  Count,              // not a cause: the number of them
 };
 
 std::string_view causeName(FailureCause cause);

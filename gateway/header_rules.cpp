@@ -1,7 +1,6 @@
 #include "gateway/header_rules.hpp"
 
 #include <boost/beast/core/string.hpp>
-#include <vector>
 
 namespace infergate::headers {
 
@@ -13,29 +12,6 @@ bool isHopByHop(std::string_view name) {
                              "upgrade", "proxy-authenticate", "proxy-authorization"})
     if (iequals(name, h)) return true;
   return false;
-}
-
-void stripHopByHop(http::fields& fields) {
-  // Collect Connection-named fields first: erasing while iterating would invalidate.
-  std::vector<std::string> named;
-  for (auto it = fields.find(http::field::connection); it != fields.end() && it->name() == http::field::connection;
-       ++it) {
-    std::string_view value = it->value();
-    while (!value.empty()) {
-      auto comma = value.find(',');
-      std::string_view token = value.substr(0, comma);
-      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-      if (!token.empty()) named.emplace_back(token);
-      if (comma == std::string_view::npos) break;
-      value.remove_prefix(comma + 1);
-    }
-  }
-  for (const auto& name : named) fields.erase(name);
-  for (auto it = fields.begin(); it != fields.end();) {
-    if (isHopByHop(it->name_string())) it = fields.erase(it);
-    else ++it;
-  }
 }
 
 bool acceptableRequestId(std::string_view id) {

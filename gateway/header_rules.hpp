@@ -1,6 +1,7 @@
 #pragma once
-// Header rules applied when a message crosses the gateway: hop-by-hop headers
-// are dropped both ways, request ids are accepted or minted, X-Forwarded-For is
+// Header rules applied when a message crosses the gateway: which headers are
+// hop-by-hop (the writers in message_writer.cpp drop them, and those named in
+// Connection, both ways), request ids are accepted or minted, X-Forwarded-For is
 // appended.
 #include <boost/beast/http/fields.hpp>
 #include <cstdint>
@@ -11,9 +12,6 @@ namespace infergate::headers {
 
 // Hop-by-hop per RFC 9110 §7.6.1, plus the legacy ones proxies see in practice.
 bool isHopByHop(std::string_view name);
-
-// Removes hop-by-hop fields and every field named in a Connection header.
-void stripHopByHop(boost::beast::http::fields& fields);
 
 // A client-supplied x-request-id is kept only if it is short and made of safe
 // characters (it ends up in logs and response headers).

@@ -39,8 +39,8 @@ Relay::Relay(DownstreamSession& session)
       deadline_(
           session.socket().get_executor(), [&session] { return std::shared_ptr<void>(session.shared_from_this()); },
           [this] { onDeadline(); }),
-      backoffTimer_(session.socket().get_executor()),
-      relayBuffer_(new char[kRelayBufferSize]) {}
+      relayBuffer_(new char[kRelayBufferSize]),
+      backoffTimer_(session.socket().get_executor()) {}
 
 void Relay::start(const ProxyRequest& request) {
   request_ = request;

@@ -35,8 +35,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterSt
       metricsEnabled_(runtime_->config.metrics.enabled),
       acceptor_(io_),
       pool_(io_, runtime_, &shard.idleConnections),
-      requestIds_(seedFor(index)),
-      roundRobin_(runtime_->backends.size(), 0) {}
+      requestIds_(seedFor(index)) {}
 
 Worker::~Worker() {
   stop();

@@ -48,7 +48,6 @@ class Worker {
   UpstreamPool& pool() { return pool_; }
   headers::RequestIdGenerator& requestIds() { return requestIds_; }
   simdjson::ondemand::parser& jsonParser() { return jsonParser_; }
-  std::size_t nextRoundRobin(std::size_t backend) { return roundRobin_[backend]++; }
   bool draining() const { return draining_; }
   unsigned index() const { return index_; }
   ClusterState& cluster() { return cluster_; }
@@ -90,7 +89,6 @@ class Worker {
   UpstreamPool pool_;
   headers::RequestIdGenerator requestIds_;
   simdjson::ondemand::parser jsonParser_;
-  std::vector<std::size_t> roundRobin_;
   bool draining_ = false;
   std::thread thread_;
 };

@@ -10,7 +10,7 @@ namespace infergate::metrics {
 
 std::uint32_t violationCount() { return static_cast<std::uint32_t>(InputViolation::Count); }
 
-std::uint32_t causeCount() { return static_cast<std::uint32_t>(FailureCause::Draining) + 1; }
+std::uint32_t causeCount() { return static_cast<std::uint32_t>(FailureCause::Count); }
 
 HistogramArray::HistogramArray(std::size_t series, std::shared_ptr<const std::vector<double>> bounds)
     : bounds_(std::move(bounds)),

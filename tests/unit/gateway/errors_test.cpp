@@ -14,7 +14,8 @@ TEST(Errors, OpenAiShapeWithStatusPerCause) {
   for (auto [cause, status] : {Case{FailureCause::ClientInvalidRequest, 400}, Case{FailureCause::NoRoute, 404},
                                Case{FailureCause::HeaderTimeout, 408}, Case{FailureCause::RequestTooLarge, 413},
                                Case{FailureCause::HeaderTooLarge, 431}, Case{FailureCause::UpstreamConnectError, 502},
-                               Case{FailureCause::UpstreamReset, 502}, Case{FailureCause::Draining, 503},
+                               Case{FailureCause::UpstreamReset, 502}, Case{FailureCause::CircuitOpen, 503},
+                               Case{FailureCause::Overloaded, 503},
                                Case{FailureCause::UpstreamFirstTokenTimeout, 504},
                                Case{FailureCause::UpstreamIdleTimeout, 504}}) {
     auto reply = errorFor(cause);
