@@ -25,7 +25,7 @@ constexpr std::size_t kMaxPipelinedBytes = 256 * 1024;
 constexpr std::chrono::milliseconds kLingerTime{1000};
 }  // namespace
 
-DownstreamSession::DownstreamSession(Worker& worker, asio::ip::tcp::socket socket)
+DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket)
     : worker_(worker),
       socket_(std::move(socket)),
       deadline_(

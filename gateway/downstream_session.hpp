@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/worker_io.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/lazy_deadline.hpp"
 #include "gateway/relay.hpp"
@@ -25,7 +26,7 @@ class Worker;
 
 class DownstreamSession : public std::enable_shared_from_this<DownstreamSession> {
  public:
-  DownstreamSession(Worker& worker, boost::asio::ip::tcp::socket socket);
+  DownstreamSession(Worker& worker, WorkerSocket socket);
   ~DownstreamSession();
   DownstreamSession(const DownstreamSession&) = delete;
   DownstreamSession& operator=(const DownstreamSession&) = delete;
@@ -34,7 +35,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   void onDrain();
 
   // For the Relay.
-  boost::asio::ip::tcp::socket& socket() { return socket_; }
+  WorkerSocket& socket() { return socket_; }
   Worker& worker() { return worker_; }
   void onRelayFinished(const RelayOutcome& outcome);
   RequestRecord& record() { return record_; }
@@ -66,7 +67,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   std::string_view bufferView() const;
 
   Worker& worker_;
-  boost::asio::ip::tcp::socket socket_;
+  WorkerSocket socket_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   LazyDeadline deadline_;

@@ -2,7 +2,7 @@
 
 namespace infergate {
 
-LazyDeadline::LazyDeadline(boost::asio::any_io_executor ex, std::function<std::shared_ptr<void>()> anchor,
+LazyDeadline::LazyDeadline(WorkerExecutor ex, std::function<std::shared_ptr<void>()> anchor,
                            std::function<void()> onExpire)
     : timer_(std::move(ex)), anchor_(std::move(anchor)), onExpire_(std::move(onExpire)) {}
 

@@ -2,11 +2,11 @@
 // A deadline that can be moved on every I/O event for free. Re-arming a Beast or
 // Asio timer on each SSE piece costs a cancel and a new wait; here moving the
 // deadline later is only a store, and the pending wait re-checks when it fires.
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
+
+#include "gateway/worker_io.hpp"
 
 namespace infergate {
 
@@ -16,7 +16,7 @@ class LazyDeadline {
 
   // `anchor` returns the owner's shared_ptr, kept by a pending wait so the owner
   // outlives it; `onExpire` runs on the owner's executor when the deadline passes.
-  LazyDeadline(boost::asio::any_io_executor ex, std::function<std::shared_ptr<void>()> anchor,
+  LazyDeadline(WorkerExecutor ex, std::function<std::shared_ptr<void>()> anchor,
                std::function<void()> onExpire);
 
   void set(Clock::time_point at);
@@ -30,7 +30,7 @@ class LazyDeadline {
   void wait(Clock::time_point until);
   void onWait(unsigned generation, boost::system::error_code ec);
 
-  boost::asio::steady_timer timer_;
+  WorkerTimer timer_;
   std::function<std::shared_ptr<void>()> anchor_;
   std::function<void()> onExpire_;
   Clock::time_point at_{};

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/worker_io.hpp"
 #include "gateway/endpoint_picker.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/lazy_deadline.hpp"
@@ -174,7 +175,7 @@ class Relay {
   std::optional<std::size_t> contentLength_;
   bool queued_ = false;
   Clock::time_point queueDeadline_{};
-  boost::asio::steady_timer backoffTimer_;
+  WorkerTimer backoffTimer_;
   std::function<void()> waitNext_;
 };
 

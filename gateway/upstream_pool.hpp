@@ -9,15 +9,16 @@
 #include <memory>
 #include <vector>
 
+#include "gateway/worker_io.hpp"
 #include "gateway/runtime.hpp"
 #include "metrics/shard.hpp"
 
 namespace infergate {
 
 struct UpstreamConnection {
-  explicit UpstreamConnection(boost::asio::any_io_executor ex, std::size_t endpoint)
+  explicit UpstreamConnection(WorkerExecutor ex, std::size_t endpoint)
       : socket(std::move(ex)), endpointId(endpoint) {}
-  boost::asio::ip::tcp::socket socket;
+  WorkerSocket socket;
   boost::beast::flat_buffer buffer;      // bytes read but not yet parsed
   std::size_t endpointId;
   std::chrono::steady_clock::time_point idleSince{};
@@ -46,7 +47,7 @@ class UpstreamPool {
   std::shared_ptr<const Runtime> runtime_;
   std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;  // by endpoint id
   std::vector<const config::PoolConfig*> poolOf_;                        // by endpoint id
-  boost::asio::steady_timer sweepTimer_;
+  WorkerTimer sweepTimer_;
   std::chrono::milliseconds sweepInterval_;
   bool closed_ = false;
   metrics::GaugeArray* idleGauge_;

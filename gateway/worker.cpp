@@ -1,6 +1,5 @@
 #include "gateway/worker.hpp"
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <chrono>
 #include <cstdio>
@@ -56,11 +55,12 @@ void Worker::listen(const tcp::endpoint& endpoint) {
 
 void Worker::start() {
   accept();
+  wakeup_.listen([this](unsigned bits) { onWakeup(bits); });
   thread_ = std::thread([this] { io_.run(); });
 }
 
 void Worker::accept() {
-  acceptor_.async_accept(io_, [this](boost::system::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept([this](boost::system::error_code ec, WorkerSocket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
       std::make_shared<DownstreamSession>(*this, std::move(socket))->start();
@@ -68,7 +68,7 @@ void Worker::accept() {
       // Out of fds: back off briefly instead of spinning on accept.
       std::fprintf(stderr, "infergate: level=warn worker=%u msg=\"accept failed: %s\"\n", index_,
                    ec.message().c_str());
-      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+      auto timer = std::make_shared<WorkerTimer>(io_, std::chrono::milliseconds(50));
       timer->async_wait([this, timer](boost::system::error_code) { accept(); });
       return;
     }
@@ -76,20 +76,34 @@ void Worker::accept() {
   });
 }
 
-void Worker::drain() {
-  asio::post(io_, [this] {
-    draining_ = true;
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    pool_.closeAll();
-    // Copy: onDrain may close a session, which unregisters it.
-    std::vector<std::shared_ptr<DownstreamSession>> live;
-    for (auto* s : sessions_) live.push_back(s->shared_from_this());
-    for (auto& s : live) s->onDrain();
-  });
+void Worker::drain() { wakeup_.raise(WorkerWakeup::kDrain); }
+
+void Worker::stop() {
+  if (thread_.joinable()) {
+    wakeup_.raise(WorkerWakeup::kStop);
+  } else {
+    io_.stop();  // never started: no other thread runs io_
+  }
 }
 
-void Worker::stop() { io_.stop(); }
+void Worker::onWakeup(unsigned bits) {
+  if (bits & WorkerWakeup::kStop) {
+    io_.stop();
+    return;
+  }
+  if ((bits & WorkerWakeup::kDrain) && !draining_) drainNow();
+}
+
+void Worker::drainNow() {
+  draining_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  pool_.closeAll();
+  // Copy: onDrain may close a session, which unregisters it.
+  std::vector<std::shared_ptr<DownstreamSession>> live;
+  for (auto* s : sessions_) live.push_back(s->shared_from_this());
+  for (auto& s : live) s->onDrain();
+}
 
 std::uint64_t Worker::random() {
   rng_ ^= rng_ << 13;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/worker_io.hpp"
 #include "gateway/access_log.hpp"
 #include "gateway/cluster_state.hpp"
 #include "gateway/endpoint_picker.hpp"
@@ -20,6 +21,7 @@
 #include "gateway/request_facts.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/upstream_pool.hpp"
+#include "gateway/worker_wakeup.hpp"
 #include "metrics/shard.hpp"
 
 namespace infergate {
@@ -68,6 +70,8 @@ class Worker {
 
  private:
   void accept();
+  void onWakeup(unsigned bits);
+  void drainNow();
 
   unsigned index_;
   std::shared_ptr<const Runtime> runtime_;
@@ -81,11 +85,12 @@ class Worker {
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.
   std::list<DownstreamSession*> sessions_;
   std::atomic<int> sessionCount_{0};
-  // Only this worker's thread performs I/O on io_; other threads only post()
-  // and stop(), which keep their locking. So the reactor's per-socket mutexes,
-  // taken on every operation, can go.
-  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
-  boost::asio::ip::tcp::acceptor acceptor_;
+  // Only this worker's thread ever touches io_ (other threads go through
+  // wakeup_), so Asio's scheduler and reactor mutexes, taken on every
+  // operation and completion, can go.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+  WorkerWakeup wakeup_{io_};
+  WorkerAcceptor acceptor_;
   UpstreamPool pool_;
   headers::RequestIdGenerator requestIds_;
   simdjson::ondemand::parser jsonParser_;
