@@ -1,0 +1,128 @@
+#include "filters/quality/repetition.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace infergate::quality {
+
+namespace {
+
+bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+std::uint64_t hashOf(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+std::uint64_t combine(std::uint64_t a, std::uint64_t b) {
+  return a ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+void lineStats(std::string_view text, RepetitionStats& out) {
+  std::unordered_set<std::string_view> seen;
+  std::size_t duplicates = 0, duplicateChars = 0, chars = 0;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    const auto line = trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (line.empty()) continue;
+    ++out.lines;
+    chars += line.size();
+    if (!seen.insert(line).second) {
+      ++duplicates;
+      duplicateChars += line.size();
+    }
+  }
+  if (out.lines > 0) out.duplicateLineFraction = static_cast<double>(duplicates) / out.lines;
+  if (chars > 0) out.duplicateLineCharFraction = static_cast<double>(duplicateChars) / chars;
+}
+
+}  // namespace
+
+RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
+  RepetitionStats out;
+  lineStats(text, out);
+
+  std::vector<std::uint64_t> hashes;
+  std::vector<std::size_t> lengths;
+  std::size_t i = 0;
+  while (i < text.size() && hashes.size() < maxWords) {
+    while (i < text.size() && isSpace(text[i])) ++i;
+    const std::size_t start = i;
+    while (i < text.size() && !isSpace(text[i])) ++i;
+    if (i > start) {
+      hashes.push_back(hashOf(text.substr(start, i - start)));
+      lengths.push_back(i - start);
+    }
+  }
+  out.words = hashes.size();
+  std::size_t totalChars = 0;
+  for (auto l : lengths) totalChars += l;
+  if (totalChars == 0) return out;
+
+  std::unordered_map<std::uint64_t, std::size_t> counts;
+  for (std::size_t n = 2; n <= 10; ++n) {
+    if (hashes.size() < n) break;
+    const std::size_t grams = hashes.size() - n + 1;
+    std::vector<std::uint64_t> gram(grams);
+    std::vector<std::size_t> gramChars(grams);
+    counts.clear();
+    for (std::size_t k = 0; k < grams; ++k) {
+      std::uint64_t h = n;
+      std::size_t c = 0;
+      for (std::size_t j = 0; j < n; ++j) {
+        h = combine(h, hashes[k + j]);
+        c += lengths[k + j];
+      }
+      gram[k] = h;
+      gramChars[k] = c;
+      ++counts[h];
+    }
+    if (n <= 4) {
+      // The most frequent n-gram, as Gopher computes it: its count times its characters.
+      std::size_t best = 0;
+      for (std::size_t k = 0; k < grams; ++k) {
+        const auto c = counts[gram[k]];
+        if (c > 1) best = std::max(best, c * gramChars[k]);
+      }
+      out.topNgramCharFraction[n - 2] = std::min(1.0, static_cast<double>(best) / totalChars);
+    } else {
+      // Mark every word covered by a repeated n-gram; count each word once.
+      std::vector<bool> covered(hashes.size(), false);
+      for (std::size_t k = 0; k < grams; ++k)
+        if (counts[gram[k]] > 1)
+          for (std::size_t j = 0; j < n; ++j) covered[k + j] = true;
+      std::size_t chars = 0;
+      for (std::size_t w = 0; w < covered.size(); ++w)
+        if (covered[w]) chars += lengths[w];
+      out.duplicateNgramCharFraction[n - 5] = static_cast<double>(chars) / totalChars;
+    }
+  }
+  return out;
+}
+
+double worstRepetitionRatio(const RepetitionStats& s, const RepetitionLimits& limits) {
+  double worst = 0;
+  if (s.lines >= 4) {  // a short answer repeating a fence or a heading is not a loop
+    worst = std::max(worst, s.duplicateLineFraction / limits.duplicateLineFraction);
+    worst = std::max(worst, s.duplicateLineCharFraction / limits.duplicateLineCharFraction);
+  }
+  if (s.words >= limits.minWords) {
+    for (std::size_t k = 0; k < 3; ++k) worst = std::max(worst, s.topNgramCharFraction[k] / limits.topNgramCharFraction[k]);
+    for (std::size_t k = 0; k < 6; ++k)
+      worst = std::max(worst, s.duplicateNgramCharFraction[k] / limits.duplicateNgramCharFraction[k]);
+  }
+  return worst;
+}
+
+}  // namespace infergate::quality

@@ -1,0 +1,102 @@
+#include "filters/quality/scorers.hpp"
+
+#include <simdjson.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace infergate::quality {
+
+namespace {
+
+bool blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
+}
+
+// A measured value against its limit: 1 at zero, 0.5 at the limit, 0 at twice it.
+double gradedScore(double ratio) { return std::clamp(1.0 - ratio / 2.0, 0.0, 1.0); }
+
+}  // namespace
+
+double compressionRatio(std::string_view text) {
+  if (text.empty()) return 0;
+  // One deflate pass at the default level; the output bound is zlib's own.
+  uLongf size = compressBound(static_cast<uLong>(text.size()));
+  std::vector<Bytef> out(size);
+  if (compress2(out.data(), &size, reinterpret_cast<const Bytef*>(text.data()), static_cast<uLong>(text.size()),
+                Z_DEFAULT_COMPRESSION) != Z_OK ||
+      size == 0)
+    return 0;
+  return static_cast<double>(text.size()) / static_cast<double>(size);
+}
+
+bool isValidJson(std::string_view text) {
+  // Models in JSON mode sometimes wrap the object in whitespace; that is valid JSON.
+  // A fenced ```json block is not: a client parsing the answer would fail.
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded(text);
+  simdjson::dom::element root;
+  return !parser.parse(padded).get(root);
+}
+
+QualityReport scoreOutput(const ScorerInput& in, const ScorerSettings& settings) {
+  QualityReport r;
+  r.scores.fill(1.0);
+  auto raise = [&r](OutputFlag f, double score) {
+    r.scores[static_cast<std::size_t>(f)] = std::min(score, 0.5);
+    r.flags |= flagBit(f);
+  };
+  auto grade = [&r, &raise](OutputFlag f, double ratio) {
+    if (ratio > 1.0) raise(f, gradedScore(ratio));
+    else r.scores[static_cast<std::size_t>(f)] = gradedScore(ratio);
+  };
+
+  const bool empty = blank(in.text) && blank(in.toolCalls);
+  if (empty) raise(OutputFlag::Empty, 0);
+
+  if (in.finishReason == "length" || (in.streamed && !in.streamFinished && in.finishReason.empty()))
+    raise(OutputFlag::Truncated, 0.25);
+  if (in.finishReason == "content_filter") raise(OutputFlag::ContentFiltered, 0);
+
+  if (!in.text.empty()) {
+    if (isRefusal(in.text, settings.refusalPhrases, settings.refusalWindowBytes)) raise(OutputFlag::Refusal, 0.1);
+
+    const auto repetition = repetitionStats(in.text);
+    r.repetitionRatio = worstRepetitionRatio(repetition, settings.repetition);
+    grade(OutputFlag::Repetition, r.repetitionRatio);
+
+    if (in.text.size() >= settings.minCompressionBytes) {
+      r.compressionRatio = compressionRatio(in.text);
+      grade(OutputFlag::Compressible, r.compressionRatio / settings.maxCompressionRatio);
+    }
+
+    const auto stats = textStats(in.text);
+    r.garbledChars = stats.garbled();
+    r.answerScript = stats.dominant();
+    if (stats.codePoints > 0) {
+      const double fraction = static_cast<double>(stats.garbled()) / stats.codePoints;
+      const double ratio = std::max(fraction / settings.maxGarbledFraction,
+                                    static_cast<double>(stats.garbled()) / (settings.maxGarbledCount + 0.5));
+      grade(OutputFlag::Garbled, ratio);
+    }
+
+    if (in.promptScript != Script::None && in.promptScript != Script::Other && !in.captureCut &&
+        stats.letters() >= settings.minScriptLetters && r.answerScript != in.promptScript &&
+        stats.share(in.promptScript) < settings.minPromptScriptShare)
+      raise(OutputFlag::ScriptMismatch, 0.3);
+  }
+
+  // A cut capture is not JSON, but the client got all of it: do not blame the model.
+  if (in.jsonRequested && !empty && !in.captureCut && !isValidJson(in.text)) raise(OutputFlag::InvalidJson, 0);
+
+  if (in.maxTokens && in.completionTokens && *in.maxTokens > 0) {
+    const double used = static_cast<double>(*in.completionTokens) / static_cast<double>(*in.maxTokens);
+    if (used >= 1.0) raise(OutputFlag::Length, 0.4);
+  }
+
+  r.score = *std::min_element(r.scores.begin(), r.scores.end());
+  return r;
+}
+
+}  // namespace infergate::quality
