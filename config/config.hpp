@@ -139,6 +139,7 @@ struct RouteConfig {
   std::vector<std::string> fallbacks;  // backends tried in order when `backend` cannot serve
   ValidationConfig validation;
   std::string rename_model;          // empty = keep the client's model
+  double sample_rate = -1;           // output sampling rate; negative = sampling.rate
   std::size_t backend_index = 0;     // resolved at load
   std::vector<std::size_t> fallback_indexes;
 };
@@ -184,6 +185,45 @@ struct DriftConfig {
   double ks_alert = 0.1;
 };
 
+// LLM-as-judge for a share of the samples (filters/quality, gateway/judge_client).
+struct JudgeConfig {
+  bool enabled = false;
+  std::string backend;               // a name in Config::backends (its endpoints, headers, breaker)
+  std::size_t backend_index = 0;     // resolved at load
+  std::string model;                 // the judge model
+  double fraction = 0.1;             // share of samples judged (by request id hash)
+  std::string rubric =
+      "You grade answers of an AI assistant. Read the user's prompt and the assistant's answer. Reply with one "
+      "digit only: 1 (useless, wrong or harmful), 2 (poor), 3 (acceptable), 4 (good) or 5 (excellent).";
+  unsigned max_concurrency = 2;      // judge requests in flight; more are dropped and counted
+  unsigned max_tokens = 4;
+  Duration timeout{30'000};
+  unsigned bad_below = 3;            // a score below this is the judge's "bad" verdict
+};
+
+struct SamplingConfig {
+  bool enabled = true;
+  double rate = 0.01;                // share of requests sampled (routes may override)
+  bool always_errors = true;         // 4xx/5xx answers and gateway failures
+  bool always_anomalies = true;      // inputs outside their model's baseline
+  Duration slow_first_token{0};      // first token slower than this: sampled (0 = off)
+  unsigned max_per_minute = 600;     // all reasons together
+  std::size_t capture_bytes = 64 * 1024;  // answer text kept per sample
+  unsigned queue = 1024;             // samples waiting for scoring; beyond, dropped and counted
+  unsigned memory = 200;             // recent samples served by /admin/samples
+  unsigned remember = 10'000;        // recent sampled request ids that accept feedback
+  unsigned feedback_window = 1000;   // labelled samples behind precision/recall
+  std::vector<std::string> refusal_phrases;  // empty = built-in English and Chinese defaults
+  double max_compression_ratio = 4.0;
+  enum class PromptPolicy { None, Truncated, Hashed } prompt = PromptPolicy::Truncated;
+  std::size_t prompt_chars = 2000;   // kept of the prompt with `truncated`
+  std::vector<std::string> redact_patterns;  // ECMAScript regexes, replaced by [REDACTED]
+  std::string sink_path;             // JSONL file; empty = no file
+  std::size_t sink_max_bytes = 64 * 1024 * 1024;
+  unsigned sink_keep = 3;            // rotated files kept (path.1 .. path.N)
+  JudgeConfig judge;
+};
+
 struct AccessLogConfig {
   bool enabled = false;
   std::string path = "stdout";       // "stdout", "stderr" or a file (appended)
@@ -197,6 +237,7 @@ struct Config {
   DriftConfig drift;
   ProfileConfig profile;
   AccessLogConfig access_log;
+  SamplingConfig sampling;
   std::vector<BackendConfig> backends;
   std::vector<RouteConfig> routes;   // matched in order, first match wins
 };

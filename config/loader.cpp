@@ -4,6 +4,7 @@
 #include <charconv>
 #include <algorithm>
 #include <cctype>
+#include <regex>
 #include <set>
 
 #include "config/yaml_reader.hpp"
@@ -85,7 +86,7 @@ class Loader {
       return;
     }
     if (!reader_.checkMap(root, "config",
-                          {"server", "admin", "metrics", "drift", "profile", "access_log", "backends", "routes"}))
+                          {"server", "admin", "metrics", "drift", "profile", "access_log", "sampling", "backends", "routes"}))
       return;
     if (auto n = root["profile"]) profileBins(n);
     if (auto n = root["drift"]) drift(n);
@@ -93,6 +94,7 @@ class Loader {
     if (auto n = root["admin"]) admin(n);
     if (auto n = root["metrics"]) metrics(n);
     if (auto n = root["access_log"]) accessLog(n);
+    if (auto n = root["sampling"]) sampling(n);
     if (auto n = root["backends"]) backends(n);
     else reader_.error(root, "config needs a 'backends' list");
     if (auto n = root["routes"]) routes(n);
@@ -213,6 +215,99 @@ class Loader {
     reader_.readBool(n, "enabled", a.enabled);
     reader_.readString(n, "path", a.path);
     if (a.path.empty()) reader_.error(n, "access_log.path must not be empty");
+  }
+
+  void sampling(const YAML::Node& n) {
+    auto& s = result_.config.sampling;
+    if (!reader_.checkMap(n, "sampling",
+                          {"enabled", "rate", "always", "max_per_minute", "capture_bytes", "queue", "memory",
+                           "feedback", "scorers", "redact", "sink", "judge"}))
+      return;
+    reader_.readBool(n, "enabled", s.enabled);
+    readFraction(n, "rate", s.rate);
+    reader_.readUnsigned(n, "max_per_minute", s.max_per_minute, 100'000'000);
+    reader_.readSize(n, "capture_bytes", s.capture_bytes);
+    reader_.readUnsigned(n, "queue", s.queue, 1'000'000);
+    reader_.readUnsigned(n, "memory", s.memory, 100'000);
+    if (s.capture_bytes < 256 || s.capture_bytes > 16 * 1024 * 1024)
+      reader_.error(n["capture_bytes"] ? n["capture_bytes"] : n, "sampling.capture_bytes must be between 256B and 16MiB");
+    if (s.queue == 0) reader_.error(n["queue"], "sampling.queue must be at least 1");
+    if (auto a = n["always"]; a && reader_.checkMap(a, "sampling.always", {"errors", "anomalies", "slow_first_token"})) {
+      reader_.readBool(a, "errors", s.always_errors);
+      reader_.readBool(a, "anomalies", s.always_anomalies);
+      reader_.readDuration(a, "slow_first_token", s.slow_first_token);
+    }
+    if (auto f = n["feedback"]; f && reader_.checkMap(f, "sampling.feedback", {"remember", "window"})) {
+      reader_.readUnsigned(f, "remember", s.remember, 10'000'000);
+      reader_.readUnsigned(f, "window", s.feedback_window, 10'000'000);
+      if (s.feedback_window == 0) reader_.error(f, "sampling.feedback.window must be at least 1");
+    }
+    if (auto c = n["scorers"];
+        c && reader_.checkMap(c, "sampling.scorers", {"refusal_phrases", "max_compression_ratio"})) {
+      reader_.readStringList(c, "refusal_phrases", s.refusal_phrases);
+      if (auto r = c["max_compression_ratio"]) {
+        std::string text;
+        if (reader_.scalar(r, "max_compression_ratio", text)) {
+          char* end = nullptr;
+          s.max_compression_ratio = std::strtod(text.c_str(), &end);
+          if (text.empty() || end != text.c_str() + text.size() || !(s.max_compression_ratio > 1))
+            reader_.error(r, "max_compression_ratio must be a number above 1, got '" + text + "'");
+        }
+      }
+    }
+    if (auto r = n["redact"]; r && reader_.checkMap(r, "sampling.redact", {"prompt", "prompt_chars", "patterns"})) {
+      if (auto p = r["prompt"]) {
+        std::string text;
+        if (reader_.scalar(p, "prompt", text)) {
+          if (text == "none") s.prompt = SamplingConfig::PromptPolicy::None;
+          else if (text == "truncated") s.prompt = SamplingConfig::PromptPolicy::Truncated;
+          else if (text == "hashed") s.prompt = SamplingConfig::PromptPolicy::Hashed;
+          else reader_.error(p, "sampling.redact.prompt must be none, truncated or hashed, got '" + text + "'");
+        }
+      }
+      reader_.readSize(r, "prompt_chars", s.prompt_chars);
+      reader_.readStringList(r, "patterns", s.redact_patterns);
+      for (std::size_t i = 0; i < s.redact_patterns.size(); ++i) {
+        try {
+          std::regex check(s.redact_patterns[i], std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+          reader_.error(r["patterns"][i], "invalid redaction pattern '" + s.redact_patterns[i] + "': " + e.what());
+        }
+      }
+    }
+    if (auto k = n["sink"]; k && reader_.checkMap(k, "sampling.sink", {"path", "max_bytes", "keep"})) {
+      reader_.readString(k, "path", s.sink_path);
+      reader_.readSize(k, "max_bytes", s.sink_max_bytes);
+      reader_.readUnsigned(k, "keep", s.sink_keep, 100);
+      if (s.sink_max_bytes < 4096) reader_.error(k, "sampling.sink.max_bytes must be at least 4KiB");
+    }
+    if (auto j = n["judge"]) judge(j);
+  }
+
+  void judge(const YAML::Node& n) {
+    auto& j = result_.config.sampling.judge;
+    if (!reader_.checkMap(n, "sampling.judge",
+                          {"enabled", "backend", "model", "fraction", "rubric", "max_concurrency", "max_tokens",
+                           "timeout", "bad_below"}))
+      return;
+    j.enabled = true;
+    reader_.readBool(n, "enabled", j.enabled);
+    reader_.readString(n, "backend", j.backend);
+    reader_.readString(n, "model", j.model);
+    readFraction(n, "fraction", j.fraction);
+    reader_.readString(n, "rubric", j.rubric);
+    reader_.readUnsigned(n, "max_concurrency", j.max_concurrency, 10'000);
+    reader_.readUnsigned(n, "max_tokens", j.max_tokens, 100'000);
+    reader_.readDuration(n, "timeout", j.timeout);
+    reader_.readUnsigned(n, "bad_below", j.bad_below, 6);
+    if (j.enabled) {
+      if (j.backend.empty()) reader_.error(n, "sampling.judge needs a 'backend'");
+      if (j.model.empty()) reader_.error(n, "sampling.judge needs a 'model'");
+      if (j.max_concurrency == 0) reader_.error(n, "sampling.judge.max_concurrency must be at least 1");
+      if (j.max_tokens == 0) reader_.error(n, "sampling.judge.max_tokens must be at least 1");
+      positive(n, "sampling.judge.timeout", j.timeout);
+      judgeNode_ = n;
+    }
   }
 
   void positive(const YAML::Node& at, const std::string& what, Duration d) {
@@ -430,7 +525,8 @@ class Loader {
 
   void route(const YAML::Node& n) {
     RouteConfig r;
-    if (!reader_.checkMap(n, "route", {"name", "path_prefix", "models", "backend", "fallbacks", "rename_model", "validation"}))
+    if (!reader_.checkMap(n, "route", {"name", "path_prefix", "models", "backend", "fallbacks", "rename_model", "validation",
+                                        "sample_rate"}))
       return;
     if (auto v = n["validation"]; v && reader_.checkMap(v, "route.validation",
                                                        {"mode", "max_prompt_chars", "max_messages", "max_tokens_cap",
@@ -468,6 +564,7 @@ class Loader {
                std::any_of(r.rename_model.begin(), r.rename_model.end(), [](unsigned char c) { return c < 0x20; }))
         reader_.error(rm, "route '" + r.name + "': rename_model must not contain quotes, backslashes or control characters");
     }
+    if (n["sample_rate"]) readFraction(n, "sample_rate", r.sample_rate);
     routeNodes_.push_back(n);
     result_.config.routes.push_back(std::move(r));
   }
@@ -502,6 +599,15 @@ class Loader {
         else if (f == r.backend) reader_.error(routeNodes_[i]["fallbacks"], "route '" + r.name + "': fallback '" + f + "' is its own backend");
       }
     }
+    if (auto& j = c.sampling.judge; j.enabled && !j.backend.empty()) {
+      bool known = false;
+      for (std::size_t b = 0; b < c.backends.size(); ++b)
+        if (c.backends[b].name == j.backend) {
+          j.backend_index = b;
+          known = true;
+        }
+      if (!known) reader_.error(judgeNode_["backend"], "sampling.judge names unknown backend '" + j.backend + "'");
+    }
     if (c.server.listen.host == c.admin.listen.host && c.server.listen.port == c.admin.listen.port &&
         c.server.listen.port != 0)
       reader_.error(root["admin"] ? root["admin"] : root, "admin.listen must differ from server.listen");
@@ -511,6 +617,7 @@ class Loader {
   YamlReader reader_;
   unsigned e_weight_ = 1;  // the weight read for the endpoint being parsed
   std::vector<YAML::Node> routeNodes_;
+  YAML::Node judgeNode_;
 };
 
 }  // namespace

@@ -9,14 +9,41 @@ void SseTap::reset() {
   data_.clear();
   skipping_ = false;
   observation_ = SseObservation{};
+  capture_ = nullptr;
 }
 
 namespace {
 
+// A streamed tool call delta: the name arrives once, the arguments in pieces.
+void captureToolCall(simdjson::ondemand::value call, quality::CapturedOutput& capture) {
+  simdjson::ondemand::object object;
+  if (call.get_object().get(object)) return;
+  simdjson::ondemand::object function;
+  if (object.find_field_unordered("function").get_object().get(function)) return;
+  for (auto f : function) {
+    std::string_view key, text;
+    if (f.unescaped_key().get(key)) return;
+    if (f.value().get_string().get(text)) continue;
+    if (key == "name") {
+      if (!capture.toolCalls.empty()) capture.appendToolCall("\n");
+      capture.appendToolCall(text);
+      capture.appendToolCall(": ");
+    } else if (key == "arguments") {
+      capture.appendToolCall(text);
+    }
+  }
+}
+
 // One choice of a chat or text completion chunk: content is non-empty text,
-// reasoning text, or a tool call.
-bool readChoice(simdjson::ondemand::object choice, SseObservation& out) {
+// reasoning text, or a tool call. `capture` (may be null) receives the answer.
+bool readChoice(simdjson::ondemand::object choice, SseObservation& out, quality::CapturedOutput* capture) {
   bool content = false;
+  if (capture != nullptr) {
+    // Only the first choice (index 0) is the answer a sample keeps.
+    std::uint64_t index = 0;
+    if (!choice.find_field_unordered("index").get_uint64().get(index) && index != 0) capture = nullptr;
+    choice.reset();
+  }
   for (auto field : choice) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return content;
@@ -28,22 +55,32 @@ bool readChoice(simdjson::ondemand::object choice, SseObservation& out) {
         if (d.unescaped_key().get(dk)) break;
         if (dk == "content" || dk == "reasoning_content") {
           std::string_view text;
-          if (!d.value().get_string().get(text) && !text.empty()) content = true;
+          if (!d.value().get_string().get(text) && !text.empty()) {
+            content = true;
+            if (capture != nullptr && dk == "content") capture->appendText(text);
+          }
         } else if (dk == "tool_calls") {
           simdjson::ondemand::array calls;
           if (!d.value().get_array().get(calls))
             for (auto call : calls) {
-              (void)call;
               content = true;
+              simdjson::ondemand::value v;
+              if (capture != nullptr && !call.get(v)) captureToolCall(v, *capture);
             }
         }
       }
     } else if (key == "text") {
       std::string_view text;
-      if (!field.value().get_string().get(text) && !text.empty()) content = true;
+      if (!field.value().get_string().get(text) && !text.empty()) {
+        content = true;
+        if (capture != nullptr) capture->appendText(text);
+      }
     } else if (key == "finish_reason") {
       std::string_view reason;
-      if (!field.value().get_string().get(reason)) out.finishReason.assign(reason);
+      if (!field.value().get_string().get(reason)) {
+        out.finishReason.assign(reason);
+        if (capture != nullptr) capture->finishReason.assign(reason);
+      }
     }
   }
   return content;
@@ -72,7 +109,7 @@ bool SseTap::inspectEvent(std::string_view data) {
       for (auto c : choices) {
         simdjson::ondemand::object choice;
         if (c.get_object().get(choice)) continue;
-        if (readChoice(choice, observation_)) content = true;
+        if (readChoice(choice, observation_, capture_)) content = true;
       }
     } else if (key == "usage") {
       simdjson::ondemand::object usage;

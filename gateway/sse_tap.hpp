@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "filters/quality/captured_output.hpp"
+
 namespace infergate {
 
 struct SseObservation {
@@ -26,6 +28,9 @@ class SseTap {
   void feed(std::string_view piece, OnContent&& onContent);
   void reset();
   const SseObservation& observation() const { return observation_; }
+  // While set, the first choice's delta.content / text and tool calls are
+  // appended to `capture` (sampled requests only: null costs nothing).
+  void setCapture(quality::CapturedOutput* capture) { capture_ = capture; }
 
  private:
   // Returns true when the event's data carries generated content.
@@ -37,6 +42,7 @@ class SseTap {
   bool skipping_ = false;  // the current line is too long: ignore it
   simdjson::ondemand::parser parser_;
   SseObservation observation_;
+  quality::CapturedOutput* capture_ = nullptr;
 };
 
 template <class OnContent>
