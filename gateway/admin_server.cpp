@@ -35,7 +35,9 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
 
   void respond() {
     const auto target = request_.target();
-    auto answer = server_.handle(request_.method_string(), target.substr(0, target.find('?')));
+    const auto q = target.find('?');
+    auto answer = server_.handle(request_.method_string(), target.substr(0, q),
+                                 q == std::string_view::npos ? std::string_view{} : std::string_view(target.substr(q + 1)));
     response_ = {};
     response_.result(answer.status);
     response_.version(11);
@@ -87,7 +89,7 @@ void AdminServer::accept() {
   });
 }
 
-AdminResponse AdminServer::handle(std::string_view method, std::string_view path) const {
+AdminResponse AdminServer::handle(std::string_view method, std::string_view path, std::string_view query) const {
   if (method == "POST" && path == "/admin/drift/baseline" && driftFreeze_) return {200, "application/json", driftFreeze_()};
   if (method != "GET" && method != "HEAD") {
     ErrorReply reply{405, "invalid_request_error", "method_not_allowed", "Use GET on the admin endpoints.", {}, {}};
@@ -98,6 +100,7 @@ AdminResponse AdminServer::handle(std::string_view method, std::string_view path
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_->scrape()};
   if (path == "/admin/backends" && backendsReport_) return {200, "application/json", backendsReport_()};
   if (path == "/admin/drift" && driftReport_) return {200, "application/json", driftReport_()};
+  if (path == "/admin/samples" && samples_) return samples_(query);
   if (path == "/readyz") {
     if (ready()) return {200, "text/plain; charset=utf-8", "ready\n"};
     return {503, "text/plain; charset=utf-8", "draining\n"};

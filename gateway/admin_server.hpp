@@ -30,8 +30,10 @@ class AdminServer {
   boost::asio::ip::tcp::endpoint localEndpoint() const { return acceptor_.local_endpoint(); }
   void setReady(bool ready) { ready_.store(ready); }
   bool ready() const { return ready_.load(); }
-  AdminResponse handle(std::string_view method, std::string_view path) const;
+  AdminResponse handle(std::string_view method, std::string_view path, std::string_view query = {}) const;
   void setBackendsReport(std::function<std::string()> report) { backendsReport_ = std::move(report); }
+  // GET /admin/samples?limit=N&flag=X: `samples` gets the raw query string.
+  void setSamples(std::function<AdminResponse(std::string_view query)> samples) { samples_ = std::move(samples); }
   void setDrift(std::function<std::string()> report, std::function<std::string()> freeze) {
     driftReport_ = std::move(report);
     driftFreeze_ = std::move(freeze);
@@ -46,6 +48,7 @@ class AdminServer {
   std::function<std::string()> backendsReport_;
   std::function<std::string()> driftReport_;
   std::function<std::string()> driftFreeze_;
+  std::function<AdminResponse(std::string_view)> samples_;
 };
 
 }  // namespace infergate

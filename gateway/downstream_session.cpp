@@ -8,6 +8,7 @@
 #include "gateway/http_framing.hpp"
 #include "gateway/message_writer.hpp"
 #include "gateway/input_limits.hpp"
+#include "gateway/quality_pipeline.hpp"
 #include "gateway/worker.hpp"
 #include "metrics/label_space.hpp"
 
@@ -215,6 +216,11 @@ void DownstreamSession::dispatch() {
 
   const std::string* model = nullptr;
   facts_.reset();
+  sampleReason_ = 0;
+  if (path == "/v1/feedback" && request.method() == http::verb::post && worker_.quality() != nullptr) {
+    handleFeedback();
+    return;
+  }
   const bool jsonApi = request.method() == http::verb::post && isJsonApiPath(path);
   if (jsonApi) {
     extractRequestFacts(worker_.jsonParser(), request.body(), facts_, apiKindOf(path));
@@ -275,6 +281,21 @@ void DownstreamSession::dispatch() {
   proxy.clientHttp10 = request.version() == 10;
   proxy.keepAlive = keepAlive_;
   proxy.clampMaxTokens = clampTo;
+  if (auto* quality = worker_.quality(); quality != nullptr && jsonApi) {
+    const auto& sampling = quality->config();
+    if (requestId_.empty()) {
+      worker_.requestIds().next(requestId_);
+      record_.requestId.assign(requestId_);
+    }
+    if (quality::sampledAt(quality::requestHash(requestId_), quality->routeThreshold(routeIndex)))
+      sampleReason_ = static_cast<std::uint8_t>(quality::SampleReason::Rate) + 1;
+    else if (record_.anomaly && sampling.always_anomalies)
+      sampleReason_ = static_cast<std::uint8_t>(quality::SampleReason::Anomaly) + 1;
+    proxy.sample = sampleReason_ != 0;
+    proxy.slowFirstToken = sampling.slow_first_token;
+    proxy.captureBytes = sampling.capture_bytes;
+    proxy.requestId = requestId_;
+  }
   relay_.start(proxy);
 }
 
@@ -351,6 +372,21 @@ void DownstreamSession::replyError(ErrorReply reply, bool close, unsigned retryA
   if (!recordOpen_) beginRecord();
   record_.status = reply.status;
   record_.cause = reply.cause;
+  writeReply(close);
+}
+
+void DownstreamSession::replyLocal(unsigned status, std::string body, bool close) {
+  if (requestId_.empty()) {
+    worker_.requestIds().next(requestId_);
+    record_.requestId.assign(requestId_);
+  }
+  writer::localReply(reply_, status, requestId_, "application/json", body, close, 0);
+  if (!recordOpen_) beginRecord();
+  record_.status = status;
+  writeReply(close);
+}
+
+void DownstreamSession::writeReply(bool close) {
   record_.bytesOut += reply_.size();
   if (state_ != State::Proxying) deadline_.clear();
   state_ = State::WritingReply;
@@ -386,6 +422,7 @@ void DownstreamSession::finishRecord() {
   recordOpen_ = false;
   record_.done = RequestRecord::Clock::now();
   worker_.complete(record_);
+  if (worker_.quality() != nullptr && record_.routed && facts_.isJson) offerSample();
 }
 
 void DownstreamSession::endRequest(bool close) {

@@ -64,6 +64,10 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   void logFailure(const ErrorReply& reply);
   void beginRecord();
   void finishRecord();
+  void offerSample();
+  void handleFeedback();
+  void replyLocal(unsigned status, std::string body, bool close);
+  void writeReply(bool close);  // reply_ is ready: send it, then end the request
   std::string_view bufferView() const;
 
   Worker& worker_;
@@ -82,6 +86,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   std::string requestId_;
   std::string reply_;
   RequestFacts facts_;
+  // Why this request's answer is sampled, decided at dispatch (0 = not yet; else SampleReason + 1).
+  std::uint8_t sampleReason_ = 0;
   RequestRecord record_;     // the request in progress; reused
   bool recordOpen_ = false;
   Relay relay_;

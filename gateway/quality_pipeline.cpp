@@ -288,7 +288,11 @@ void QualityPipeline::appendMetrics(std::vector<prometheus::MetricFamily>& out) 
                        MetricType::Histogram, {}};
   MetricFamily feedback{"infergate_feedback_total", "Human labels received through POST /v1/feedback.",
                         MetricType::Counter, {}};
+  // Per-model series appear once they have a value, as in the request families.
   for (std::uint32_t m = 0; m < labels_.modelCount(); ++m) {
+    if (samples_[m].load(std::memory_order_relaxed) == 0 && feedback_[m * 2].load(std::memory_order_relaxed) == 0 &&
+        feedback_[m * 2 + 1].load(std::memory_order_relaxed) == 0)
+      continue;
     const std::string& model = labels_.model(m);
     counter(samples, {{"model", model}}, samples_[m].load(std::memory_order_relaxed));
     for (std::size_t f = 0; f < quality::kFlagCount; ++f)
@@ -347,7 +351,8 @@ void QualityPipeline::appendMetrics(std::vector<prometheus::MetricFamily>& out) 
       counter(requests, {{"result", std::string(judgeResultName(r))}},
               judgeResults_[static_cast<std::size_t>(r)].load(std::memory_order_relaxed));
     MetricFamily scores{"infergate_judge_score", "Scores (1 to 5) the LLM judge gave.", MetricType::Histogram, {}};
-    for (std::uint32_t m = 0; m < labels_.modelCount(); ++m) histogram(scores, {{"model", labels_.model(m)}}, judgeScores_, m);
+    for (std::uint32_t m = 0; m < labels_.modelCount(); ++m)
+      if (judgeScores_.count(m) > 0) histogram(scores, {{"model", labels_.model(m)}}, judgeScores_, m);
     out.push_back(std::move(requests));
     out.push_back(std::move(scores));
   }

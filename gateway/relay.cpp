@@ -63,9 +63,10 @@ void Relay::start(const ProxyRequest& request) {
   sseTap_.reset();
   jsonBody_.clear();
   captureJson_ = false;
+  captureStream_ = slowSampled_ = false;
   // Bodies are read (SSE timing, usage) only when something will use what is found.
   const auto& cfg = session_.worker().runtime().config;
-  observe_ = cfg.metrics.enabled || cfg.access_log.enabled;
+  observe_ = cfg.metrics.enabled || cfg.access_log.enabled || cfg.sampling.enabled;
   bytesWritten_ = 0;
 
   const auto& message = *request_.message;
@@ -563,6 +564,14 @@ void Relay::onResponseHeader() {
   writer::responseHead(downstreamHead_, response.base(), head);
   headerReady_ = true;
   record_->stream = eventStream_;
+  captureStream_ = false;
+  sseTap_.setCapture(nullptr);
+  if (eventStream_ && (request_.sample || request_.slowFirstToken.count() > 0)) {
+    capture_.clear();
+    capture_.capBytes = request_.captureBytes;
+    sseTap_.setCapture(&capture_);
+    captureStream_ = true;
+  }
   captureJson_ = observe_ && !eventStream_ && hasBody &&
                  response[http::field::content_type].starts_with("application/json");
 }
@@ -596,7 +605,18 @@ void Relay::observeBody(std::size_t from, std::size_t to) {
   if (eventStream_) {
     sseTap_.feed(piece, [this] {
       auto& r = *record_;
-      if (!RequestRecord::set(r.firstToken)) r.firstToken = readAt_;
+      if (!RequestRecord::set(r.firstToken)) {
+        r.firstToken = readAt_;
+        if (captureStream_ && !request_.sample) {
+          // Captured only in case the first token was slow: now we know.
+          if (request_.slowFirstToken.count() > 0 && readAt_ - r.bodyRead >= request_.slowFirstToken) {
+            slowSampled_ = true;
+          } else {
+            sseTap_.setCapture(nullptr);
+            captureStream_ = false;
+          }
+        }
+      }
       r.lastToken = readAt_;
       r.tokenTimes.push_back(readAt_);
     });

@@ -44,6 +44,9 @@ struct ProxyRequest {
   bool clientHttp10 = false;
   bool keepAlive = true;  // the client allows keep-alive and the gateway is not draining
   std::optional<std::uint64_t> clampMaxTokens;  // rewrite max_tokens to this (validation: clamp)
+  bool sample = false;                 // output sampled: reassemble a streamed answer
+  std::chrono::milliseconds slowFirstToken{0};  // > 0: capture streams until the first token decides
+  std::size_t captureBytes = 0;
 };
 
 struct RelayOutcome {
@@ -65,6 +68,14 @@ class Relay {
   bool active() const { return active_; }
   // Drops the pending timer wait (which holds the session alive); on close.
   void cancelTimer();
+
+  // After finish, for output sampling (valid until the next start).
+  bool streamed() const { return eventStream_; }
+  // The reassembled stream, when it was captured (sampled, or slow first token).
+  quality::CapturedOutput* streamCapture() { return captureStream_ ? &capture_ : nullptr; }
+  bool streamFinished() const { return sseTap_.observation().done || !sseTap_.observation().finishReason.empty(); }
+  bool slowFirstTokenSampled() const { return slowSampled_; }
+  const std::string& jsonBody() const { return jsonBody_; }
 
  private:
   enum class Pending { None, Upstream, Downstream, Timer };
@@ -137,6 +148,9 @@ class Relay {
   SseTap sseTap_;
   std::string jsonBody_;          // a non-streaming JSON body, kept (up to a cap) to read its usage
   bool captureJson_ = false;
+  quality::CapturedOutput capture_;  // a sampled stream's answer
+  bool captureStream_ = false;
+  bool slowSampled_ = false;
   bool observe_ = true;           // metrics or the access log want body observations
   std::string serverTiming_;
   Clock::time_point readAt_{};    // when the bytes being parsed arrived

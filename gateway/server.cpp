@@ -1,6 +1,7 @@
 #include "gateway/server.hpp"
 
 #include "gateway/cluster_report.hpp"
+#include "gateway/samples_report.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -44,9 +45,14 @@ void Server::start() {
     drift_ = std::make_unique<DriftMonitor>(control_, cfg.drift, *metrics_, *baselineView_);
     admin_->setDrift([this] { return drift_->report(); }, [this] { return drift_->freezeWindowAsBaseline(); });
   }
+  if (cfg.sampling.enabled) {
+    quality_ = std::make_unique<QualityPipeline>(*runtime_, metrics_->labels());
+    admin_->setSamples([this](std::string_view query) { return samplesResponse(*quality_, query); });
+  }
   metrics_->setExtraCollector([this](std::vector<prometheus::MetricFamily>& out) {
     appendClusterMetrics(*runtime_, *cluster_, out);
     if (drift_) drift_->appendMetrics(out);
+    if (quality_) quality_->appendMetrics(out);
   });
   admin_->setBackendsReport([this] { return backendsReport(*runtime_, *cluster_); });
   metrics_->setDownstreamConnections([this] {
@@ -58,12 +64,14 @@ void Server::start() {
   for (unsigned i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, metrics_->shard(i), accessLog_.get());
     worker->setBaselineView(baselineView_.get());
+    worker->setQualityPipeline(quality_.get());
     worker->listen(listen);
     // With port 0 the first bind picks a port; the others share it.
     if (i == 0) listen = worker->localEndpoint();
     workers_.push_back(std::move(worker));
   }
   proxyEndpoint_ = listen;
+  if (quality_) quality_->start();
   for (auto& w : workers_) w->start();
   admin_->start();
   health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
@@ -121,6 +129,7 @@ void Server::stopAll() {
   if (admin_) admin_->stop();
   if (health_) health_->stop();
   if (drift_) drift_->stop();
+  if (quality_) quality_->stop();
   signals_.cancel();
   drainTimer_.cancel();
   control_.stop();

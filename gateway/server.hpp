@@ -12,6 +12,7 @@
 #include "gateway/admin_server.hpp"
 #include "gateway/cluster_state.hpp"
 #include "gateway/drift_monitor.hpp"
+#include "gateway/quality_pipeline.hpp"
 #include "gateway/health_checker.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/worker.hpp"
@@ -49,6 +50,7 @@ class Server {
   std::unique_ptr<HealthChecker> health_;
   std::unique_ptr<DriftMonitor> drift_;
   std::unique_ptr<profile::BaselineView> baselineView_;
+  std::unique_ptr<QualityPipeline> quality_;  // workers hand samples to it until they are gone
   std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::ip::tcp::endpoint proxyEndpoint_;
   bool draining_ = false;

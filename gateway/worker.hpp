@@ -27,6 +27,7 @@
 namespace infergate {
 
 class DownstreamSession;
+class QualityPipeline;
 
 class Worker {
  public:
@@ -61,6 +62,9 @@ class Worker {
   // Returns true when the request is an anomaly against its model's baseline.
   bool profile(const RequestFacts& facts, std::uint32_t model);
   void setBaselineView(const profile::BaselineView* view) { baselineView_ = view; }
+  // Output sampling (null when off); outlives the worker.
+  void setQualityPipeline(QualityPipeline* pipeline) { quality_ = pipeline; }
+  QualityPipeline* quality() const { return quality_; }
   metrics::Shard& shard() { return shard_; }
   // Records a finished request: metrics (when enabled) and the access log.
   void complete(const RequestRecord& record);
@@ -80,6 +84,7 @@ class Worker {
   AccessLog* accessLog_;
   EndpointPicker picker_;
   const profile::BaselineView* baselineView_ = nullptr;
+  QualityPipeline* quality_ = nullptr;
   std::uint64_t rng_;
   bool metricsEnabled_;
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.
