@@ -1,6 +1,5 @@
 #include "gateway/samples_report.hpp"
 
-#include <boost/url/parse_query.hpp>
 #include <charconv>
 
 #include "gateway/errors.hpp"
@@ -17,19 +16,23 @@ AdminResponse badRequest(std::string message, std::string_view param) {
 AdminResponse samplesResponse(const QualityPipeline& pipeline, std::string_view query) {
   std::size_t limit = 20;
   std::string flag;
-  if (!query.empty()) {
-    auto params = boost::urls::parse_query(query);
-    if (!params) return badRequest("malformed query string", "");
-    for (const auto& p : *params) {
-      if (p.key == "limit") {
-        std::size_t v = 0;
-        const auto r = std::from_chars(p.value.data(), p.value.data() + p.value.size(), v);
-        if (r.ec != std::errc() || r.ptr != p.value.data() + p.value.size() || v == 0 || v > 100'000)
-          return badRequest("limit must be a positive integer", "limit");
-        limit = v;
-      } else if (p.key == "flag") {
-        flag = p.value;
-      }
+  // key=value pairs joined by '&'. Both parameters take plain ASCII values
+  // (a number, a flag name), so no percent-decoding is needed.
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const auto eq = pair.find('=');
+    const auto key = pair.substr(0, eq);
+    const auto value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    if (key == "limit") {
+      std::size_t v = 0;
+      const auto r = std::from_chars(value.data(), value.data() + value.size(), v);
+      if (r.ec != std::errc() || r.ptr != value.data() + value.size() || v == 0 || v > 100'000)
+        return badRequest("limit must be a positive integer", "limit");
+      limit = v;
+    } else if (key == "flag") {
+      flag = value;
     }
   }
   AdminResponse response{200, "application/json", {}};

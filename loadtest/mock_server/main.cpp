@@ -20,9 +20,9 @@ namespace {
 constexpr const char* kUsage =
     "usage: infergate-mock [--listen HOST:PORT] [--threads N] [--latency-ms N] [--first-token-ms N]\n"
     "                      [--inter-token-ms N] [--tokens N] [--error-rate R] [--error-status S] [--record]\n"
-    "                      [--deterministic]\n"
+    "                      [--deterministic] [--output normal|refusal|loop|truncate|badjson|judge4|garbage]\n"
     "Per-request headers override: x-mock-latency-ms, x-mock-first-token-ms, x-mock-inter-token-ms,\n"
-    "x-mock-tokens, x-mock-error-rate, x-mock-status, x-mock-hang, x-mock-reset-after, x-mock-headers-first.\n"
+    "x-mock-tokens, x-mock-output, x-mock-error-rate, x-mock-status, x-mock-hang, x-mock-reset-after, x-mock-headers-first.\n"
     "GET /debug/stats reports what the server saw; POST /debug/reset clears it.\n";
 
 void acceptLoop(tcp::acceptor& acceptor, mock::ServerContext& context) {
@@ -59,6 +59,13 @@ int main(int argc, char** argv) {
     else if (a == "--first-token-ms") context.defaults.firstTokenMs = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--inter-token-ms") context.defaults.interTokenMs = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--tokens") context.defaults.tokens = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--output") {
+      const std::string name = next();
+      if (!mock::parseOutput(name, context.defaults.output)) {
+        std::fprintf(stderr, "infergate-mock: unknown --output %s\n", name.c_str());
+        return 2;
+      }
+    }
     else if (a == "--error-rate") context.defaults.errorRate = std::stod(next());
     else if (a == "--error-status") context.defaults.errorStatus = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--record") context.record = true;

@@ -17,8 +17,21 @@ void readNumber(const boost::beast::http::fields& h, std::string_view name, T& o
 }
 }  // namespace
 
+bool parseOutput(std::string_view name, Output& out) {
+  if (name == "normal") out = Output::Normal;
+  else if (name == "refusal") out = Output::Refusal;
+  else if (name == "loop") out = Output::Loop;
+  else if (name == "truncate") out = Output::Truncate;
+  else if (name == "badjson") out = Output::BadJson;
+  else if (name == "judge4") out = Output::Judge4;
+  else if (name == "garbage") out = Output::Garbage;
+  else return false;
+  return true;
+}
+
 Behaviour behaviourFor(const Behaviour& defaults, const boost::beast::http::fields& h) {
   Behaviour b = defaults;
+  if (auto it = h.find("x-mock-output"); it != h.end()) parseOutput(it->value(), b.output);
   readNumber(h, "x-mock-latency-ms", b.latencyMs);
   readNumber(h, "x-mock-first-token-ms", b.firstTokenMs);
   readNumber(h, "x-mock-inter-token-ms", b.interTokenMs);

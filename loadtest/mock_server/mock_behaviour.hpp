@@ -4,10 +4,18 @@
 #include <boost/beast/http/fields.hpp>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace mock {
 
+// What the generated text looks like, for quality-scoring tests (x-mock-output
+// or --output): normal words, a refusal, a loop, a truncated answer
+// (finish_reason "length"), broken JSON, or a judge's reply ("4" or prose).
+enum class Output { Normal, Refusal, Loop, Truncate, BadJson, Judge4, Garbage };
+bool parseOutput(std::string_view name, Output& out);
+
 struct Behaviour {
+  Output output = Output::Normal;
   unsigned latencyMs = 0;        // non-streaming: delay before the response
   unsigned firstTokenMs = 0;     // streaming: delay before the first content event
   unsigned interTokenMs = 0;     // streaming: delay between content events

@@ -50,6 +50,27 @@ std::uint64_t bodyHash(std::string_view body) {
 
 std::string_view tokenText(unsigned index) { return kWords[index % kWords.size()]; }
 
+std::string_view outputToken(Output output, unsigned index) {
+  static constexpr std::array<std::string_view, 10> kRefusal = {"I'm ", "sorry, ", "but ", "I ", "can't ",
+                                                                "help ", "with ", "that ", "request.", ""};
+  static constexpr std::array<std::string_view, 3> kLoop = {"I ", "think ", "so. "};
+  static constexpr std::array<std::string_view, 3> kBadJson = {"{\"answer\": ", "\"Paris\", ", "\"population\": "};
+  static constexpr std::array<std::string_view, 4> kGarbage = {"The ", "answer ", "looks ", "fine."};
+  auto fixed = [index](const auto& pieces) { return index < pieces.size() ? pieces[index] : std::string_view{}; };
+  switch (output) {
+    case Output::Normal:
+    case Output::Truncate: return tokenText(index);
+    case Output::Refusal: return fixed(kRefusal);
+    case Output::Loop: return kLoop[index % kLoop.size()];
+    case Output::BadJson: return fixed(kBadJson);
+    case Output::Judge4: return index == 0 ? std::string_view("4") : std::string_view{};
+    case Output::Garbage: return fixed(kGarbage);
+  }
+  return {};
+}
+
+std::string_view finishReasonFor(Output output) { return output == Output::Truncate ? "length" : "stop"; }
+
 RequestInfo inspectRequest(std::string& body, Api api) {
   RequestInfo info;
   info.api = api;
@@ -86,9 +107,9 @@ RequestInfo inspectRequest(std::string& body, Api api) {
   return info;
 }
 
-std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64_t id) {
+std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64_t id, Output output) {
   std::string text;
-  for (unsigned i = 0; i < tokens; ++i) text.append(tokenText(i));
+  for (unsigned i = 0; i < tokens; ++i) appendEscaped(text, outputToken(output, i));
   std::string out;
   out.reserve(320 + text.size());
   const bool chat = info.api == Api::Chat;
@@ -99,8 +120,8 @@ std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64
   if (chat) out.append(R"(","choices":[{"index":0,"message":{"role":"assistant","content":")");
   else out.append(R"(","choices":[{"index":0,"text":")");
   out.append(text);
-  out.append(chat ? R"("},"finish_reason":"stop"}],"usage":{"prompt_tokens":)"
-                  : R"(","finish_reason":"stop"}],"usage":{"prompt_tokens":)");
+  out.append(chat ? R"("},"finish_reason":")" : R"(","finish_reason":")");
+  out.append(finishReasonFor(output)).append(R"("}],"usage":{"prompt_tokens":)");
   out.append(std::to_string(info.promptTokens)).append(R"(,"completion_tokens":)").append(std::to_string(tokens));
   out.append(R"(,"total_tokens":)").append(std::to_string(info.promptTokens + tokens)).append("}}");
   return out;

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "mock_behaviour.hpp"
+
 namespace mock {
 
 enum class Api { Chat, Completion };
@@ -27,7 +29,10 @@ std::uint64_t bodyHash(std::string_view body);
 
 std::string_view tokenText(unsigned index);  // the index-th generated word, with a trailing space
 
-std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64_t id);
+// The index-th piece of text in an output mode (empty past the end of a fixed answer).
+std::string_view outputToken(Output output, unsigned index);
+std::string_view finishReasonFor(Output output);
+std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64_t id, Output output = Output::Normal);
 std::string streamChunk(const RequestInfo& info, std::uint64_t id, std::string_view content, bool first);
 std::string streamFinalChunk(const RequestInfo& info, std::uint64_t id, std::string_view finishReason);
 std::string streamUsageChunk(const RequestInfo& info, std::uint64_t id, unsigned tokens);

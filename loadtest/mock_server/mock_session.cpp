@@ -119,7 +119,7 @@ void Session::handle() {
     context_.stats.streams.fetch_add(1, std::memory_order_relaxed);
     return startStream();
   } else {
-    pendingBody_ = completionBody(info_, behaviour_.tokens, id_);
+    pendingBody_ = completionBody(info_, behaviour_.tokens, id_, behaviour_.output);
   }
   if (behaviour_.latencyMs == 0) return sendWhole();
   delayed(behaviour_.latencyMs, &Session::sendWhole);
@@ -224,10 +224,10 @@ void Session::streamNext() {
     return;
   }
   if (sentTokens_ < behaviour_.tokens) {
-    writeEvent(streamChunk(info_, id_, tokenText(sentTokens_), sentTokens_ == 0), false);
+    writeEvent(streamChunk(info_, id_, outputToken(behaviour_.output, sentTokens_), sentTokens_ == 0), false);
     return;
   }
-  std::string tail = streamFinalChunk(info_, id_, "stop");
+  std::string tail = streamFinalChunk(info_, id_, finishReasonFor(behaviour_.output));
   if (info_.includeUsage) tail += streamUsageChunk(info_, id_, behaviour_.tokens);
   tail += "data: [DONE]\n\n";
   writeEvent(std::move(tail), true);

@@ -1,0 +1,309 @@
+// Output sampling end to end: a real gateway in front of the mock model server,
+// told to refuse, loop, truncate or emit broken JSON; the right flags appear in
+// the metrics, the JSONL sink and /admin/samples; the judge is a second mock;
+// feedback turns into precision and recall.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "filters/quality/sampling.hpp"
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+
+namespace {
+
+// Model series are labelled only for configured names (others are "other").
+const std::string kModelLabels = "metrics:\n  model_labels: [mock-model]\n";
+
+std::string samplingSection(const std::string& extra) { return kModelLabels + "sampling:\n  rate: 1\n" + extra; }
+
+// Waits until `series` reaches `value` (scoring is asynchronous); returns the last scrape.
+std::string scrapeUntil(std::uint16_t adminPort, const std::string& series, double value) {
+  std::string text;
+  for (int i = 0; i < 250; ++i) {
+    text = scrape(adminPort);
+    if (seriesValue(text, series) >= value) return text;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return text;
+}
+
+Response chat(std::uint16_t port, const std::string& id, const std::string& output, bool stream,
+              const std::string& extraBody = "", const std::string& prompt = "What is the capital of France?",
+              std::vector<std::string> headers = {}) {
+  const std::string body = R"({"model":"mock-model","stream":)" + std::string(stream ? "true" : "false") + extraBody +
+                           R"(,"messages":[{"role":"user","content":")" + prompt + R"("}]})";
+  headers.push_back("x-request-id: " + id);
+  if (!output.empty()) headers.push_back("x-mock-output: " + output);
+  return request(port, jsonPost("/v1/chat/completions", body, headers));
+}
+
+std::map<std::string, boost::json::object> readSink(const std::string& path) {
+  std::map<std::string, boost::json::object> byId;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto o = boost::json::parse(line).as_object();
+    byId[std::string(o["request_id"].as_string())] = o;
+  }
+  return byId;
+}
+
+std::set<std::string> flagsOf(const boost::json::object& sample) {
+  std::set<std::string> out;
+  for (const auto& f : sample.at("flags").as_array()) out.insert(std::string(f.as_string()));
+  return out;
+}
+
+const std::string kFlag = "infergate_output_flags_total{model=\"mock-model\",flag=\"";
+
+}  // namespace
+
+TEST(OutputQuality, RefusalLoopTruncationAndBrokenJsonAreFlagged) {
+  MockServer mock;
+  const auto sink = writeTempFile("", ".jsonl");
+  unlink(sink.c_str());
+  ConfigKnobs k;
+  k.topLevel = samplingSection("  sink:\n    path: " + sink + "\n");
+  Gateway gw(standardConfig(mock.port(), k));
+
+  const std::string json = R"(,"response_format":{"type":"json_object"})";
+  for (bool stream : {false, true}) {
+    const std::string s = stream ? "-s" : "-j";
+    ASSERT_EQ(chat(gw.port(), "q-normal" + s, "", stream).status, 200);
+    ASSERT_EQ(chat(gw.port(), "q-refusal" + s, "refusal", stream).status, 200);
+    ASSERT_EQ(request(gw.port(), jsonPost("/v1/chat/completions",
+                                          std::string(R"({"model":"mock-model","stream":)") + (stream ? "true" : "false") +
+                                              R"(,"messages":[{"role":"user","content":"Say it again"}]})",
+                                          {"x-request-id: q-loop" + s, "x-mock-output: loop", "x-mock-tokens: 120"}))
+                  .status,
+              200);
+    ASSERT_EQ(chat(gw.port(), "q-truncate" + s, "truncate", stream).status, 200);
+    ASSERT_EQ(chat(gw.port(), "q-badjson" + s, "badjson", stream, json).status, 200);
+    ASSERT_EQ(chat(gw.port(), "q-goodjson" + s, "", stream, "", "Reply in plain words").status, 200);
+  }
+  const auto text = scrapeUntil(gw.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", 12);
+  EXPECT_EQ(seriesValue(text, "infergate_output_samples_total{model=\"mock-model\"}"), 12);
+  EXPECT_EQ(seriesValue(text, kFlag + "refusal\"}"), 2);
+  EXPECT_EQ(seriesValue(text, kFlag + "repetition\"}"), 2);
+  EXPECT_EQ(seriesValue(text, kFlag + "compressible\"}"), 2);
+  EXPECT_EQ(seriesValue(text, kFlag + "truncated\"}"), 2);
+  EXPECT_EQ(seriesValue(text, kFlag + "invalid_json\"}"), 2);
+  EXPECT_EQ(seriesValue(text, kFlag + "empty\"}"), 0);
+  EXPECT_EQ(seriesValue(text, kFlag + "garbled\"}"), 0);
+  EXPECT_EQ(seriesValue(text, "infergate_output_quality_score_count{model=\"mock-model\"}"), 12);
+  EXPECT_EQ(seriesValue(text, "infergate_output_samples_dropped_total{reason=\"queue_full\"}"), 0);
+
+  // The sink has one line per sample, with the same verdicts and the reassembled stream.
+  std::map<std::string, boost::json::object> lines;
+  for (int i = 0; i < 100 && lines.size() < 12; ++i) {
+    lines = readSink(sink);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(lines.size(), 12u);
+  for (std::string s : {"-j", "-s"}) {
+    EXPECT_EQ(flagsOf(lines["q-normal" + s]), std::set<std::string>{}) << s;
+    EXPECT_EQ(flagsOf(lines["q-refusal" + s]), std::set<std::string>{"refusal"}) << s;
+    EXPECT_EQ(flagsOf(lines["q-loop" + s]), (std::set<std::string>{"repetition", "compressible"})) << s;
+    EXPECT_EQ(flagsOf(lines["q-truncate" + s]), std::set<std::string>{"truncated"}) << s;
+    EXPECT_EQ(flagsOf(lines["q-badjson" + s]), std::set<std::string>{"invalid_json"}) << s;
+    EXPECT_EQ(lines["q-refusal" + s]["answer"].as_string(), "I'm sorry, but I can't help with that request.");
+    EXPECT_EQ(lines["q-truncate" + s]["finish_reason"].as_string(), "length");
+    EXPECT_EQ(lines["q-normal" + s]["prompt"].as_string(), "user: What is the capital of France?");
+    EXPECT_EQ(lines["q-normal" + s]["route"].as_string(), "chat");
+    EXPECT_EQ(lines["q-normal" + s]["reason"].as_string(), "rate");
+  }
+  EXPECT_TRUE(lines["q-normal-s"]["stream"].as_bool());
+  EXPECT_EQ(lines["q-normal-s"]["answer"].as_string(), lines["q-normal-j"]["answer"].as_string());
+
+  // /admin/samples: newest first, filtered by flag; an unknown flag is a 400.
+  auto r = request(gw.adminPort(), simpleGet("/admin/samples?limit=50&flag=refusal"));
+  ASSERT_EQ(r.status, 200);
+  auto report = boost::json::parse(r.body).as_object();
+  ASSERT_EQ(report["samples"].as_array().size(), 2u);
+  EXPECT_EQ(report["samples"].as_array()[0].as_object().at("request_id").as_string(), "q-refusal-s");
+  EXPECT_EQ(request(gw.adminPort(), simpleGet("/admin/samples?flag=nonsense")).status, 400);
+  EXPECT_EQ(request(gw.adminPort(), simpleGet("/admin/samples?limit=zero")).status, 400);
+  r = request(gw.adminPort(), simpleGet("/admin/samples?limit=3"));
+  EXPECT_EQ(boost::json::parse(r.body).as_object()["samples"].as_array().size(), 3u);
+}
+
+TEST(OutputQuality, SecretsAndPersonalDataNeverReachTheSink) {
+  MockServer mock;
+  const auto sink = writeTempFile("", ".jsonl");
+  unlink(sink.c_str());
+  ConfigKnobs k;
+  k.topLevel = samplingSection("  sink:\n    path: " + sink + "\n  redact:\n    patterns: ['ticket-[0-9]+']\n");
+  Gateway gw(standardConfig(mock.port(), k));
+  const std::string prompt =
+      "my key is sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX, mail jane@example.com, card 4111 1111 1111 1111, ticket-991";
+  ASSERT_EQ(chat(gw.port(), "q-secret", "", false, "", prompt, {"Authorization: Bearer sk-live-SECRETSECRETSECRET1"})
+                .status,
+            200);
+  scrapeUntil(gw.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", 1);
+  std::string content;
+  for (int i = 0; i < 100 && content.empty(); ++i) {
+    std::ifstream in(sink);
+    content.assign(std::istreambuf_iterator<char>(in), {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(content.empty());
+  for (std::string secret : {"sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX", "jane@example.com", "4111 1111 1111 1111",
+                             "ticket-991", "SECRETSECRET"})
+    EXPECT_EQ(content.find(secret), std::string::npos) << secret;
+  for (std::string mark : {"[REDACTED_KEY]", "[REDACTED_EMAIL]", "[REDACTED_CARD]", "[REDACTED]"})
+    EXPECT_NE(content.find(mark), std::string::npos) << mark;
+  const auto admin = request(gw.adminPort(), simpleGet("/admin/samples")).body;
+  EXPECT_EQ(admin.find("sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX"), std::string::npos);
+}
+
+TEST(OutputQuality, SamplingIsDeterministicAndCapped) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = kModelLabels + "sampling:\n  rate: 0.3\n  max_per_minute: 1000\n";
+  Gateway gw(standardConfig(mock.port(), k));
+  std::set<std::string> expected;
+  const auto threshold = infergate::quality::rateThreshold(0.3);
+  for (int i = 0; i < 60; ++i) {
+    const auto id = "det-" + std::to_string(i);
+    if (infergate::quality::sampledAt(infergate::quality::requestHash(id), threshold)) expected.insert(id);
+    ASSERT_EQ(chat(gw.port(), id, "", i % 2 == 0).status, 200);
+  }
+  ASSERT_GT(expected.size(), 5u);
+  scrapeUntil(gw.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", expected.size());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto body = request(gw.adminPort(), simpleGet("/admin/samples?limit=100")).body;
+  const auto report = boost::json::parse(body);
+  ASSERT_TRUE(report.is_object() && report.as_object().contains("samples")) << body;
+  std::set<std::string> sampled;
+  for (const auto& s : report.at("samples").as_array()) sampled.insert(std::string(s.at("request_id").as_string()));
+  EXPECT_EQ(sampled, expected);
+
+  // The per-minute cap: 5 taken, the rest dropped and counted.
+  ConfigKnobs capped;
+  capped.topLevel = kModelLabels + "sampling:\n  rate: 1\n  max_per_minute: 5\n";
+  Gateway gw2(standardConfig(mock.port(), capped));
+  for (int i = 0; i < 12; ++i) ASSERT_EQ(chat(gw2.port(), "cap-" + std::to_string(i), "", false).status, 200);
+  const auto text = scrapeUntil(gw2.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", 5);
+  EXPECT_EQ(seriesValue(text, "infergate_output_samples_total{model=\"mock-model\"}"), 5);
+  EXPECT_EQ(seriesValue(text, "infergate_output_samples_dropped_total{reason=\"budget\"}"), 7);
+}
+
+TEST(OutputQuality, ErrorsAreAlwaysSampledButNotScored) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = kModelLabels + "sampling:\n  rate: 0\n";
+  Gateway gw(standardConfig(mock.port(), k));
+  ASSERT_EQ(chat(gw.port(), "ok-1", "", false).status, 200);
+  ASSERT_EQ(chat(gw.port(), "err-1", "", false, "", "hi", {"x-mock-status: 500"}).status, 500);
+  const auto text = scrapeUntil(gw.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto report = boost::json::parse(request(gw.adminPort(), simpleGet("/admin/samples")).body);
+  const auto& samples = report.at("samples").as_array();
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].at("request_id").as_string(), "err-1");
+  EXPECT_EQ(samples[0].at("reason").as_string(), "error");
+  EXPECT_TRUE(samples[0].at("quality_score").is_null());
+  // The sample is counted; nothing was scored.
+  EXPECT_EQ(seriesValue(scrape(gw.adminPort()), "infergate_output_samples_total{model=\"mock-model\"}"), 1);
+  EXPECT_EQ(seriesValue(scrape(gw.adminPort()), "infergate_output_quality_score_count{model=\"mock-model\"}"), 0);
+}
+
+namespace {
+std::string judgeConfig(std::uint16_t judgePort, const std::string& timeout) {
+  return "  judge:\n    backend: judge\n    model: judge-model\n    fraction: 1\n    timeout: " + timeout +
+         "\n    max_concurrency: 8\n";
+}
+std::string judgeBackend(std::uint16_t judgePort) {
+  return "  - name: judge\n    endpoints:\n      - url: http://127.0.0.1:" + std::to_string(judgePort) + "\n";
+}
+}  // namespace
+
+TEST(OutputQuality, JudgeScoresParseFailuresAndTimeouts) {
+  MockServer mock;
+  MockServer judgeGood({"--output", "judge4"});
+  MockServer judgeGarbage({"--output", "garbage"});
+  MockServer judgeHang;
+  ASSERT_EQ(request(judgeHang.port(), "POST /debug/set?hang=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").status, 200);
+  struct Case {
+    MockServer* judge;
+    std::string result;
+  };
+  for (const auto& c : {Case{&judgeGood, "ok"}, Case{&judgeGarbage, "parse_error"}, Case{&judgeHang, "timeout"}}) {
+    ConfigKnobs k;
+    k.topLevel = samplingSection(judgeConfig(c.judge->port(), "300ms"));
+    k.backendExtra = judgeBackend(c.judge->port());
+    Gateway gw(standardConfig(mock.port(), k));
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(chat(gw.port(), "j-" + std::to_string(i), "", i == 1).status, 200);
+    const auto text = scrapeUntil(gw.adminPort(), "infergate_judge_requests_total{result=\"" + c.result + "\"}", 3);
+    EXPECT_EQ(seriesValue(text, "infergate_judge_requests_total{result=\"" + c.result + "\"}"), 3) << c.result;
+    if (c.result == "ok") {
+      EXPECT_EQ(seriesValue(text, "infergate_judge_score_count{model=\"mock-model\"}"), 3);
+      EXPECT_EQ(seriesValue(text, "infergate_judge_score_sum{model=\"mock-model\"}"), 12);
+      // The judge saw the rubric, temperature 0 and the pair.
+      const auto stats = c.judge->stats();
+      EXPECT_GE(stats.at("requests").as_int64(), 3);
+      const auto samples = boost::json::parse(request(gw.adminPort(), simpleGet("/admin/samples")).body);
+      EXPECT_EQ(samples.at("samples").as_array()[0].at("judge").at("score").as_int64(), 4);
+    } else {
+      EXPECT_EQ(seriesValue(text, "infergate_judge_score_count{model=\"mock-model\"}"), -1);
+    }
+    // The gateway kept serving throughout.
+    EXPECT_EQ(chat(gw.port(), "after", "", false).status, 200);
+  }
+}
+
+TEST(OutputQuality, FeedbackGivesPrecisionAndRecall) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = samplingSection("");
+  Gateway gw(standardConfig(mock.port(), k));
+  // 4 refusals, 6 normal answers; humans call 3 refusals and 1 normal answer bad.
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(chat(gw.port(), "ref-" + std::to_string(i), "refusal", i % 2).status, 200);
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(chat(gw.port(), "nor-" + std::to_string(i), "", i % 2).status, 200);
+  scrapeUntil(gw.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", 10);
+  auto label = [&gw](const std::string& body) {
+    return request(gw.port(), jsonPost("/v1/feedback", body));
+  };
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(label(R"({"request_id":"ref-)" + std::to_string(i) + R"(","label":")" + (i < 3 ? "bad" : "good") + "\"}")
+                  .status,
+              200);
+  ASSERT_EQ(label(R"({"request_id":"nor-0","score":0.1})").status, 200);  // bad
+  for (int i = 1; i < 6; ++i) ASSERT_EQ(label(R"({"request_id":"nor-)" + std::to_string(i) + R"(","label":"good"})").status, 200);
+
+  const auto text = scrape(gw.adminPort());
+  EXPECT_EQ(seriesValue(text, "infergate_feedback_total{model=\"mock-model\",label=\"bad\"}"), 4);
+  EXPECT_EQ(seriesValue(text, "infergate_feedback_total{model=\"mock-model\",label=\"good\"}"), 6);
+  EXPECT_DOUBLE_EQ(seriesValue(text, "infergate_output_scorer_precision{scorer=\"refusal\"}"), 0.75);
+  EXPECT_DOUBLE_EQ(seriesValue(text, "infergate_output_scorer_recall{scorer=\"refusal\"}"), 0.75);
+  EXPECT_DOUBLE_EQ(seriesValue(text, "infergate_output_scorer_f1{scorer=\"refusal\"}"), 0.75);
+  // The truncation scorer never said bad: precision undefined (absent), recall 0.
+  EXPECT_EQ(seriesValue(text, "infergate_output_scorer_precision{scorer=\"truncated\"}"), -1);
+  EXPECT_EQ(seriesValue(text, "infergate_output_scorer_recall{scorer=\"truncated\"}"), 0);
+  const auto report = boost::json::parse(request(gw.adminPort(), simpleGet("/admin/samples")).body);
+  EXPECT_EQ(report.at("labelled").as_int64(), 10);
+  EXPECT_EQ(report.at("scorers").at("refusal").at("true_positive").as_int64(), 3);
+
+  // Unknown ids get 404, malformed bodies 400, each with an OpenAI-style error.
+  auto r = label(R"({"request_id":"never-sampled","label":"bad"})");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("unknown_request_id"), std::string::npos);
+  for (std::string bad : {R"({"request_id":"ref-0","label":"meh"})", R"({"request_id":"ref-0"})",
+                          R"({"label":"bad"})", R"({"request_id":"ref-0","score":7})", R"([1,2])", "{not json",
+                          R"({"request_id":42,"label":"bad"})"}) {
+    r = label(bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_NE(r.body.find("\"error\""), std::string::npos) << bad;
+  }
+  EXPECT_EQ(chat(gw.port(), "still-fine", "", false).status, 200);
+}
