@@ -47,3 +47,62 @@ TEST(SseTap, TextCompletionsAndMultiLineDataAndGarbage) {
   tap.reset();
   EXPECT_EQ(tap.observation().contentEvents, 0u);
 }
+
+namespace {
+
+// A stream of many deltas (escapes, UTF-8, a tool call in pieces, a second
+// choice that must not leak into the answer) and the answer they spell.
+std::string reassemblyStream(std::string& expectedText, std::string& expectedTools) {
+  const std::vector<std::string> deltas = {"The ", "caf\\u00e9 ", "\\\"quote\\\" ", "東京 ", "line\\nbreak", "."};
+  expectedText = "The café \"quote\" 東京 line\nbreak.";
+  std::string s;
+  for (const auto& d : deltas) {
+    s += "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + d + "\"}}]}\n\n";
+    s += "data: {\"choices\":[{\"index\":1,\"delta\":{\"content\":\"OTHER\"}}]}\n\n";
+  }
+  s += "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"get_weather\","
+       "\"arguments\":\"\"}}]}}]}\n\n";
+  s += "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+       "\"{\\\"city\\\":\"}}]}}]}\n\n";
+  s += "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+       "\"\\\"Paris\\\"}\"}}]}}]}\n\n";
+  s += "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n";
+  s += "data: [DONE]\n\n";
+  expectedTools = "get_weather: {\"city\":\"Paris\"}";
+  return s;
+}
+
+}  // namespace
+
+TEST(SseTap, ReassemblesTheAnswerAcrossAnyPieceBoundaries) {
+  std::string text, tools;
+  const auto stream = reassemblyStream(text, tools);
+  // One byte at a time (an event split over many reads), odd sizes, and all at once (many events per read).
+  for (std::size_t piece : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{61}, stream.size()}) {
+    SseTap tap;
+    quality::CapturedOutput capture;
+    tap.setCapture(&capture);
+    feedInPieces(tap, stream, piece);
+    EXPECT_EQ(capture.text, text) << piece;
+    EXPECT_EQ(capture.toolCalls, tools) << piece;
+    EXPECT_EQ(capture.finishReason, "tool_calls") << piece;
+    EXPECT_FALSE(capture.cut);
+    EXPECT_TRUE(tap.observation().done);
+  }
+}
+
+TEST(SseTap, CaptureStopsAtItsCapAndCostsNothingWhenUnset) {
+  std::string text, tools;
+  const auto stream = reassemblyStream(text, tools);
+  SseTap tap;
+  quality::CapturedOutput capture;
+  capture.capBytes = 10;
+  tap.setCapture(&capture);
+  feedInPieces(tap, stream, 5);
+  EXPECT_EQ(capture.text, text.substr(0, 10));
+  EXPECT_TRUE(capture.cut);
+  EXPECT_TRUE(capture.toolCalls.empty());
+
+  SseTap plain;  // no capture: still counts content
+  EXPECT_GT(feedInPieces(plain, stream, 5), 0);
+}
