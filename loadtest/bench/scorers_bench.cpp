@@ -1,0 +1,64 @@
+// Cost of the heuristic output scorers (all of them, as the quality pipeline
+// runs them) on a 1 KB answer, and of redaction. Off the request path, but it
+// bounds how many samples a pipeline thread can score per second.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "filters/quality/redaction.hpp"
+#include "filters/quality/scorers.hpp"
+
+namespace {
+
+std::string answerOf(std::size_t bytes) {
+  const std::string sentences[] = {
+      "The capital of France is Paris, a city on the river Seine. ",
+      "It has been the seat of government for most of the last thousand years. ",
+      "Visitors come for its museums, its cafes and its long boulevards. ",
+      "About two million people live within the city limits today.\n",
+  };
+  std::string out;
+  for (std::size_t i = 0; out.size() < bytes; ++i) out += sentences[i % 4] + std::to_string(i) + " ";
+  out.resize(bytes);
+  return out;
+}
+
+void BM_ScoreAll_1KB(benchmark::State& state) {
+  const auto text = answerOf(1024);
+  infergate::quality::ScorerSettings settings;
+  infergate::quality::ScorerInput in;
+  in.text = text;
+  in.finishReason = "stop";
+  in.promptScript = infergate::quality::Script::Latin;
+  in.maxTokens = 512;
+  in.completionTokens = 256;
+  for (auto _ : state) benchmark::DoNotOptimize(infergate::quality::scoreOutput(in, settings));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_ScoreAll_1KB);
+
+void BM_ScoreAll_JsonMode_1KB(benchmark::State& state) {
+  std::string json = "{\"items\":[";
+  while (json.size() < 1000) json += "{\"name\":\"item\",\"value\":42},";
+  json += "{}]}";
+  infergate::quality::ScorerSettings settings;
+  infergate::quality::ScorerInput in;
+  in.text = json;
+  in.finishReason = "stop";
+  in.jsonRequested = true;
+  for (auto _ : state) benchmark::DoNotOptimize(infergate::quality::scoreOutput(in, settings));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * json.size()));
+}
+BENCHMARK(BM_ScoreAll_JsonMode_1KB);
+
+void BM_Redact_1KB(benchmark::State& state) {
+  const auto text = answerOf(1024) + " mail jane@example.com key sk-proj-ABCDEFGHIJKLMNOPQRST";
+  infergate::quality::Redactor redactor;
+  for (auto _ : state) benchmark::DoNotOptimize(redactor.redact(text));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_Redact_1KB);
+
+}  // namespace
+
+BENCHMARK_MAIN();
