@@ -175,17 +175,17 @@ void QualityPipeline::process(std::unique_ptr<OutputSample> in) {
   s->answer = redactor_.redact(output.text);
   s->toolCalls = redactor_.redact(output.toolCalls);
 
+  const bool judged = judge_ && s->scored && quality::sampledAt(quality::requestHash(s->requestId, kJudgeSeed),
+                                                                 judgeThreshold_);
+  if (judged) s->judge = JudgeResult::Pending;
+  store_.stored(s);
+  // Counted once stored: whoever sees the count can read the sample.
   samples_[s->model].fetch_add(1, std::memory_order_relaxed);
   if (s->scored) {
     for (std::size_t f = 0; f < quality::kFlagCount; ++f)
       if (s->report.flags & (1u << f)) flags_[s->model * quality::kFlagCount + f].fetch_add(1, std::memory_order_relaxed);
     quality_.observe(s->model, s->report.score);
   }
-
-  const bool judged = judge_ && s->scored && quality::sampledAt(quality::requestHash(s->requestId, kJudgeSeed),
-                                                                 judgeThreshold_);
-  if (judged) s->judge = JudgeResult::Pending;
-  store_.stored(s);
   if (!judged) {
     finishSample(s);
     return;
