@@ -292,6 +292,7 @@ void DownstreamSession::dispatch() {
     else if (record_.anomaly && sampling.always_anomalies)
       sampleReason_ = static_cast<std::uint8_t>(quality::SampleReason::Anomaly) + 1;
     proxy.sample = sampleReason_ != 0;
+    proxy.sampleErrors = sampling.always_errors;
     proxy.slowFirstToken = sampling.slow_first_token;
     proxy.captureBytes = sampling.capture_bytes;
     proxy.requestId = requestId_;

@@ -87,9 +87,10 @@ void QualityPipeline::offer(std::unique_ptr<OutputSample> sample) {
     return;
   }
   store_.reserve(sample->requestId, sample->model);
-  boost::asio::post(io_, [this, s = std::shared_ptr<OutputSample>(std::move(sample))]() mutable {
+  // Asio handlers must be copyable: the sample travels as a shared_ptr.
+  boost::asio::post(io_, [this, s = std::shared_ptr<OutputSample>(std::move(sample))] {
     queued_.fetch_sub(1, std::memory_order_relaxed);
-    process(std::make_unique<OutputSample>(std::move(*s)));
+    process(*s);
   });
 }
 
@@ -114,42 +115,42 @@ std::string QualityPipeline::promptForSample(const std::string& prompt) const {
   return redactor_.redact(firstChars(prompt, config_.prompt_chars));
 }
 
-void QualityPipeline::process(std::unique_ptr<OutputSample> in) {
+void QualityPipeline::process(OutputSample& in) {
   auto s = std::make_shared<StoredSample>();
-  s->requestId = std::move(in->requestId);
-  s->wallStartMs = in->wallStartMs;
-  s->route = in->route;
-  s->backend = in->backend;
-  s->model = in->model;
-  s->reason = in->reason;
-  s->status = in->status;
-  s->cause = in->cause;
-  s->stream = in->stream;
-  s->totalSeconds = in->totalSeconds;
-  s->firstTokenSeconds = in->firstTokenSeconds;
-  s->maxTokens = in->maxTokens;
-  s->promptTokens = in->promptTokens;
-  s->completionTokens = in->completionTokens;
+  s->requestId = std::move(in.requestId);
+  s->wallStartMs = in.wallStartMs;
+  s->route = in.route;
+  s->backend = in.backend;
+  s->model = in.model;
+  s->reason = in.reason;
+  s->status = in.status;
+  s->cause = in.cause;
+  s->stream = in.stream;
+  s->totalSeconds = in.totalSeconds;
+  s->firstTokenSeconds = in.firstTokenSeconds;
+  s->maxTokens = in.maxTokens;
+  s->promptTokens = in.promptTokens;
+  s->completionTokens = in.completionTokens;
 
   // The answer: reassembled on the worker for streams, extracted here for JSON bodies.
   quality::CapturedOutput output;
   output.capBytes = config_.capture_bytes;
   bool streamFinished = true;
-  if (in->stream) {
-    output = std::move(in->streamOutput);
-    streamFinished = in->streamFinished || !output.finishReason.empty();
-  } else if (!in->responseBody.empty()) {
+  if (in.stream) {
+    output = std::move(in.streamOutput);
+    streamFinished = in.streamFinished || !output.finishReason.empty();
+  } else if (!in.responseBody.empty()) {
     quality::AnswerUsage usage;
-    if (!quality::extractAnswer(parser_, in->responseBody, output, usage)) {
+    if (!quality::extractAnswer(parser_, in.responseBody, output, usage)) {
       // Not an OpenAI answer (an error body, say): keep its text as the answer.
       output.clear();
-      output.appendText(in->responseBody);
+      output.appendText(in.responseBody);
     } else if (usage.found && !s->completionTokens) {
       s->promptTokens = usage.promptTokens;
       s->completionTokens = usage.completionTokens;
     }
   }
-  const std::string prompt = quality::extractPrompt(parser_, in->requestBody, config_.capture_bytes);
+  const std::string prompt = quality::extractPrompt(parser_, in.requestBody, config_.capture_bytes);
   s->prompt = promptForSample(prompt);
   s->promptHashed = config_.prompt == config::SamplingConfig::PromptPolicy::Hashed;
   s->finishReason = output.finishReason;
@@ -163,12 +164,12 @@ void QualityPipeline::process(std::unique_ptr<OutputSample> in) {
     si.text = output.text;
     si.toolCalls = output.toolCalls;
     si.finishReason = output.finishReason;
-    si.streamed = in->stream;
+    si.streamed = in.stream;
     si.streamFinished = streamFinished;
     si.captureCut = output.cut;
-    si.jsonRequested = in->jsonRequested;
-    si.promptScript = in->promptScript;
-    si.maxTokens = in->maxTokens;
+    si.jsonRequested = in.jsonRequested;
+    si.promptScript = in.promptScript;
+    si.maxTokens = in.maxTokens;
     si.completionTokens = s->completionTokens;
     s->report = quality::scoreOutput(si, scorers_);
   }

@@ -56,7 +56,7 @@ class QualityPipeline {
   void appendMetrics(std::vector<prometheus::MetricFamily>& out) const;
 
  private:
-  void process(std::unique_ptr<OutputSample> sample);
+  void process(OutputSample& sample);
   void finishSample(const std::shared_ptr<StoredSample>& sample);
   std::string promptForSample(const std::string& prompt) const;
 

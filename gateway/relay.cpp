@@ -63,10 +63,10 @@ void Relay::start(const ProxyRequest& request) {
   sseTap_.reset();
   jsonBody_.clear();
   captureJson_ = false;
-  captureStream_ = slowSampled_ = false;
+  captureStream_ = slowSampled_ = observeBody_ = false;
   // Bodies are read (SSE timing, usage) only when something will use what is found.
   const auto& cfg = session_.worker().runtime().config;
-  observe_ = cfg.metrics.enabled || cfg.access_log.enabled || cfg.sampling.enabled;
+  observe_ = cfg.metrics.enabled || cfg.access_log.enabled;
   bytesWritten_ = 0;
 
   const auto& message = *request_.message;
@@ -572,7 +572,10 @@ void Relay::onResponseHeader() {
     sseTap_.setCapture(&capture_);
     captureStream_ = true;
   }
-  captureJson_ = observe_ && !eventStream_ && hasBody &&
+  // Output sampling needs the body only of sampled answers and, for the
+  // always-sample-errors rule, of error replies; metrics need every one.
+  observeBody_ = observe_ || captureStream_ || request_.sample || (request_.sampleErrors && status >= 400);
+  captureJson_ = observeBody_ && !eventStream_ && hasBody &&
                  response[http::field::content_type].starts_with("application/json");
 }
 
@@ -600,7 +603,7 @@ void Relay::buildServerTiming() {
 // Looks at body bytes as they pass: SSE events are timed and read for usage;
 // a JSON body is kept (up to a cap) to read its usage at the end.
 void Relay::observeBody(std::size_t from, std::size_t to) {
-  if (!observe_) return;
+  if (!observeBody_) return;
   const auto piece = pieceOf(relayBuffer_.get(), from, to);
   if (eventStream_) {
     sseTap_.feed(piece, [this] {

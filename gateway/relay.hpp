@@ -45,6 +45,7 @@ struct ProxyRequest {
   bool keepAlive = true;  // the client allows keep-alive and the gateway is not draining
   std::optional<std::uint64_t> clampMaxTokens;  // rewrite max_tokens to this (validation: clamp)
   bool sample = false;                 // output sampled: reassemble a streamed answer
+  bool sampleErrors = false;           // error replies are sampled: keep their bodies
   std::chrono::milliseconds slowFirstToken{0};  // > 0: capture streams until the first token decides
   std::size_t captureBytes = 0;
 };
@@ -152,6 +153,7 @@ class Relay {
   bool captureStream_ = false;
   bool slowSampled_ = false;
   bool observe_ = true;           // metrics or the access log want body observations
+  bool observeBody_ = false;      // this response's body is read (observe_, or output sampling)
   std::string serverTiming_;
   Clock::time_point readAt_{};    // when the bytes being parsed arrived
   std::uint64_t bytesWritten_ = 0;

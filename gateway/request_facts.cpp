@@ -1,5 +1,7 @@
 #include "gateway/request_facts.hpp"
 
+#include "filters/text_script.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -98,12 +100,13 @@ void sampleScript(std::string_view text, RequestFacts& facts) {
     i += len;
     ++facts.sampledCodePoints;
     if (cp >= 0x80) ++facts.sampledNonAscii;
-    if ((cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') || (cp >= 0xC0 && cp <= 0x24F)) ++facts.scriptLatin;
-    else if ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
-             (cp >= 0xAC00 && cp <= 0xD7AF))
-      ++facts.scriptCjk;
-    else if (cp >= 0x400 && cp <= 0x4FF) ++facts.scriptCyrillic;
-    else if (cp >= 0x600 && cp <= 0x6FF) ++facts.scriptArabic;
+    switch (scriptOf(cp)) {
+      case Script::Latin: ++facts.scriptLatin; break;
+      case Script::Cjk: ++facts.scriptCjk; break;
+      case Script::Cyrillic: ++facts.scriptCyrillic; break;
+      case Script::Arabic: ++facts.scriptArabic; break;
+      default: break;
+    }
   }
 }
 

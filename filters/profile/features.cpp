@@ -1,5 +1,7 @@
 #include "filters/profile/features.hpp"
 
+#include "filters/text_script.hpp"
+
 #include <algorithm>
 #include <bit>
 
@@ -49,14 +51,11 @@ std::size_t rolesBin(std::uint8_t roles) {
   return 0;
 }
 
+// Bins follow kScriptLabels, which is Script's order.
 std::size_t scriptBin(const RequestFacts& f) {
-  const std::uint32_t counts[4] = {f.scriptLatin, f.scriptCjk, f.scriptCyrillic, f.scriptArabic};
-  std::uint32_t best = 0;
-  std::size_t bin = 0;
-  for (std::size_t i = 0; i < 4; ++i)
-    if (counts[i] > best) best = counts[i], bin = i + 1;
-  if (best == 0) return f.sampledCodePoints == 0 ? 0 : 5;
-  return bin;
+  const Script s = dominantScript(f.scriptLatin, f.scriptCjk, f.scriptCyrillic, f.scriptArabic);
+  if (s == Script::None) return f.sampledCodePoints == 0 ? 0 : static_cast<std::size_t>(Script::Other);
+  return static_cast<std::size_t>(s);
 }
 
 }  // namespace

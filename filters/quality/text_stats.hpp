@@ -6,9 +6,11 @@
 #include <string>
 #include <string_view>
 
+#include "filters/text_script.hpp"
+
 namespace infergate::quality {
 
-enum class Script : std::uint8_t { None, Latin, Cjk, Cyrillic, Arabic, Other };
+using infergate::Script;
 std::string_view scriptName(Script s);
 
 struct TextStats {
@@ -28,12 +30,9 @@ struct TextStats {
 // Scans at most `maxBytes` of `text`.
 TextStats textStats(std::string_view text, std::size_t maxBytes = static_cast<std::size_t>(-1));
 
-// The dominant script of counts collected elsewhere (the request's prompt sample).
-Script dominantScript(std::uint32_t latin, std::uint32_t cjk, std::uint32_t cyrillic, std::uint32_t arabic);
-
-}  // namespace infergate::quality
-
-namespace infergate::quality {
-// `text` with every invalid UTF-8 sequence replaced by U+FFFD (for JSON output).
+// `text` with every invalid UTF-8 byte replaced by U+FFFD (for JSON output).
 std::string validUtf8(std::string_view text);
+
+using infergate::dominantScript;
+
 }  // namespace infergate::quality

@@ -253,7 +253,7 @@ TEST(OutputQuality, JudgeScoresParseFailuresAndTimeouts) {
     if (c.result == "ok") {
       EXPECT_EQ(seriesValue(text, "infergate_judge_score_count{model=\"mock-model\"}"), 3);
       EXPECT_EQ(seriesValue(text, "infergate_judge_score_sum{model=\"mock-model\"}"), 12);
-      // The judge saw the rubric, temperature 0 and the pair.
+      // Each sample reached the judge (what it is sent: tests/unit/gateway/judge_client_test.cpp).
       const auto stats = c.judge->stats();
       EXPECT_GE(stats.at("requests").as_int64(), 3);
       const auto samples = boost::json::parse(request(gw.adminPort(), simpleGet("/admin/samples")).body);

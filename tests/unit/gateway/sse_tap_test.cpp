@@ -91,7 +91,7 @@ TEST(SseTap, ReassemblesTheAnswerAcrossAnyPieceBoundaries) {
   }
 }
 
-TEST(SseTap, CaptureStopsAtItsCapAndCostsNothingWhenUnset) {
+TEST(SseTap, CaptureStopsAtItsCapAndContentIsCountedWithoutOne) {
   std::string text, tools;
   const auto stream = reassemblyStream(text, tools);
   SseTap tap;

@@ -43,7 +43,9 @@ TEST(Sampling, HigherRateSamplesASuperset) {
   const auto low = rateThreshold(0.01), high = rateThreshold(0.1);
   for (int i = 0; i < 20'000; ++i) {
     const auto h = requestHash("r" + std::to_string(i));
-    if (sampledAt(h, low)) EXPECT_TRUE(sampledAt(h, high));
+    if (sampledAt(h, low)) {
+      EXPECT_TRUE(sampledAt(h, high));
+    }
   }
 }
 
