@@ -20,6 +20,9 @@ using boost::system::error_code;
 
 namespace {
 constexpr std::size_t kReadChunk = 16 * 1024;
+// A request body's memory is kept for the next request on the connection up to
+// this capacity; a rare large body is given back rather than held per client.
+constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
 // Pipelined bytes the session buffers while a request is in flight; past this it
 // stops reading and TCP flow control pushes back on the client.
 constexpr std::size_t kMaxPipelinedBytes = 256 * 1024;
@@ -121,6 +124,7 @@ void DownstreamSession::parseHead(std::size_t headLength) {
     return;
   }
   parser_.emplace();
+  parser_->get().body().swap(spareBody_);
   parser_->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
   parser_->body_limit(limits.max_body_bytes);
   parser_->eager(false);
@@ -427,6 +431,13 @@ void DownstreamSession::finishRecord() {
 }
 
 void DownstreamSession::endRequest(bool close) {
+  if (parser_) {
+    auto& body = parser_->get().body();
+    if (body.capacity() <= kKeptBodyCapacity) {
+      body.clear();
+      spareBody_.swap(body);
+    }
+  }
   parser_.reset();
   if (close || worker_.draining()) {
     closeGracefully();

@@ -73,7 +73,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   Worker& worker_;
   WorkerSocket socket_;
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::optional<ProxyRequestParser> parser_;
+  std::string spareBody_;  // the last request body's memory, reused by the next one
   LazyDeadline deadline_;
   TimerKind timerKind_ = TimerKind::KeepAliveIdle;
   State state_ = State::ReadingHead;

@@ -23,7 +23,7 @@ bool hasObsFold(std::string_view head) {
   return false;
 }
 
-std::string checkRequestHeader(const http::request_header<>& header) {
+std::string checkRequestHeader(const ProxyRequestHead& header) {
   const unsigned version = header.version();
   if (version != 10 && version != 11) return "Only HTTP/1.0 and HTTP/1.1 are supported.";
 

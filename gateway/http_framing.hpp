@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/http_messages.hpp"
+
 namespace infergate::framing {
 
 // Offset just past the "\r\n\r\n" ending a request head in `data`, or 0 if the
@@ -19,6 +21,6 @@ bool hasObsFold(std::string_view head);
 
 // Checks a parsed request header. Returns an empty string when acceptable, else
 // the reason to reject it (safe to show to the client).
-std::string checkRequestHeader(const boost::beast::http::request_header<>& header);
+std::string checkRequestHeader(const ProxyRequestHead& header);
 
 }  // namespace infergate::framing

@@ -55,7 +55,7 @@ void appendNumber(std::string& out, std::uint64_t value) {
 
 }  // namespace
 
-void requestHead(std::string& out, const http::request_header<>& request, const UpstreamRequestHead& extra) {
+void requestHead(std::string& out, const ProxyRequestHead& request, const UpstreamRequestHead& extra) {
   out.clear();
   out.append(request.method_string()).push_back(' ');
   out.append(request.target()).append(" HTTP/1.1\r\n");
@@ -104,7 +104,7 @@ void requestHead(std::string& out, const http::request_header<>& request, const 
   out.append("\r\n");
 }
 
-void responseHead(std::string& out, const http::response_header<>& response, const DownstreamResponseHead& extra) {
+void responseHead(std::string& out, const ProxyResponseHead& response, const DownstreamResponseHead& extra) {
   out.clear();
   out.append("HTTP/1.1 ");
   appendNumber(out, response.result_int());

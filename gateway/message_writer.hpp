@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "gateway/http_messages.hpp"
 
 namespace infergate::writer {
 
@@ -22,7 +23,7 @@ struct UpstreamRequestHead {
   std::optional<std::size_t> contentLength;
 };
 
-void requestHead(std::string& out, const boost::beast::http::request_header<>& request,
+void requestHead(std::string& out, const ProxyRequestHead& request,
                  const UpstreamRequestHead& extra);
 
 enum class BodyFraming { None, ContentLength, Chunked, CloseDelimited };
@@ -35,7 +36,7 @@ struct DownstreamResponseHead {
   std::string_view serverTiming;                // Server-Timing value, empty = none
 };
 
-void responseHead(std::string& out, const boost::beast::http::response_header<>& response,
+void responseHead(std::string& out, const ProxyResponseHead& response,
                   const DownstreamResponseHead& extra);
 
 // A complete local reply (errors, admin): status line, JSON content type, body.

@@ -399,10 +399,10 @@ void Relay::sendRequest() {
   }
   if (position < body.size()) buffers[count++] = asio::buffer(body.data() + position, body.size() - position);
   pending_ = Pending::Upstream;
-  asio::async_write(conn_->socket, std::span<const asio::const_buffer>(buffers.data(), count),
-                    [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec, std::size_t) {
-                      onRequestSent(epoch, ec);
-                    });
+  gatheredWrite_.start(conn_->socket, std::span<const asio::const_buffer>(buffers.data(), count),
+                       [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec, std::size_t) {
+                         onRequestSent(epoch, ec);
+                       });
 }
 
 void Relay::onRequestSent(unsigned epoch, error_code ec) {
@@ -652,10 +652,10 @@ void Relay::writeDownstream() {
   phaseDeadline_ = Clock::time_point::max();
   deadline_.set(nextDeadline());
   pending_ = Pending::Downstream;
-  asio::async_write(session_.socket(), std::span<const asio::const_buffer>(buffers.data(), count),
-                    [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec, std::size_t) {
-                      onDownstreamWritten(epoch, ec);
-                    });
+  gatheredWrite_.start(session_.socket(), std::span<const asio::const_buffer>(buffers.data(), count),
+                       [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec, std::size_t) {
+                         onDownstreamWritten(epoch, ec);
+                       });
 }
 
 void Relay::onDownstreamWritten(unsigned epoch, error_code ec) {

@@ -18,6 +18,8 @@
 #include <string>
 
 #include "gateway/worker_io.hpp"
+#include "gateway/gathered_write.hpp"
+#include "gateway/http_messages.hpp"
 #include "gateway/endpoint_picker.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/lazy_deadline.hpp"
@@ -34,7 +36,7 @@ class DownstreamSession;
 
 // Everything the relay needs about the request; valid until the relay finishes.
 struct ProxyRequest {
-  boost::beast::http::request<boost::beast::http::string_body>* message = nullptr;
+  ProxyRequestMessage* message = nullptr;
   const config::RouteConfig* route = nullptr;
   const BackendRuntime* backend = nullptr;
   const RequestFacts* facts = nullptr;
@@ -131,7 +133,7 @@ class Relay {
   std::unique_ptr<UpstreamConnection> conn_;
   bool reusedConnection_ = false;
   bool retriedStale_ = false;
-  std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
+  std::optional<ProxyResponseParser> parser_;
 
   std::string upstreamHead_;
   std::string downstreamHead_;
@@ -163,6 +165,7 @@ class Relay {
   std::size_t relayUsed_ = 0;
   char chunkPrefix_[24];
   std::array<boost::asio::const_buffer, 10> writeBuffers_;  // gathered writes, one in flight at a time
+  GatheredWrite gatheredWrite_;
 
   LazyDeadline::Clock::time_point totalDeadline_{};
   LazyDeadline::Clock::time_point phaseDeadline_{};

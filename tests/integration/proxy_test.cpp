@@ -91,6 +91,28 @@ TEST_F(ProxyTest, KeepAliveReusesOneUpstreamConnection) {
   EXPECT_EQ(stats.at("connections").to_number<std::uint64_t>(), 1u);
 }
 
+// A connection reuses its request body's memory and its header blocks from one
+// request to the next: a short request after a long one must carry exactly its
+// own body and headers, nothing left over from the one before.
+TEST_F(ProxyTest, KeepAliveRequestsCarryOnlyTheirOwnBodyAndHeaders) {
+  Connection c(gateway.port());
+  std::string longPrompt(70 * 1024, 'x');  // above what a connection keeps, then below it
+  const std::vector<std::string> prompts = {std::string(2000, 'a'), "b", longPrompt, "cc", std::string(500, 'd'), ""};
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    const std::string body =
+        R"({"model":"mock-model","messages":[{"role":"user","content":")" + prompts[i] + R"("}]})";
+    std::vector<std::string> headers = {"x-request-id: keep-" + std::to_string(i)};
+    if (i % 2 == 0) headers.push_back("X-Only-Even: " + std::string(100 + i, 'h'));
+    c.send(jsonPost("/v1/chat/completions", body, headers));
+    auto r = c.read();
+    ASSERT_EQ(r.status, 200) << i;
+    EXPECT_EQ(r.header("x-request-id"), "keep-" + std::to_string(i));
+    EXPECT_EQ(lastBody(), body) << i;
+    const auto head = lastHead();
+    EXPECT_EQ(head.find("X-Only-Even") != std::string::npos, i % 2 == 0) << head;
+  }
+}
+
 TEST_F(ProxyTest, PipelinedRequestsAreAnsweredInOrder) {
   Connection c(gateway.port());
   std::string batch;

@@ -11,7 +11,7 @@ namespace http = boost::beast::http;
 namespace {
 // Parses a request head with Beast, as the session does, and runs the checks.
 std::string verdict(const std::string& head) {
-  http::request_parser<http::empty_body> parser;
+  http::request_parser<http::empty_body, infergate::CachedAllocator<char>> parser;
   parser.eager(false);
   boost::system::error_code ec;
   parser.put(boost::asio::buffer(head), ec);

@@ -9,14 +9,14 @@ using namespace infergate;
 namespace http = boost::beast::http;
 
 namespace {
-http::request_header<> parseRequest(const std::string& head) {
-  http::request_parser<http::empty_body> p;
+ProxyRequestHead parseRequest(const std::string& head) {
+  http::request_parser<http::empty_body, CachedAllocator<char>> p;
   boost::system::error_code ec;
   p.put(boost::asio::buffer(head), ec);
   return p.release().base();
 }
-http::response_header<> parseResponse(const std::string& head) {
-  http::response_parser<http::empty_body> p;
+ProxyResponseHead parseResponse(const std::string& head) {
+  http::response_parser<http::empty_body, CachedAllocator<char>> p;
   p.skip(true);
   boost::system::error_code ec;
   p.put(boost::asio::buffer(head), ec);
