@@ -1,3 +1,4 @@
+#include "gateway/coarse_clock.hpp"
 #include "gateway/downstream_session.hpp"
 
 #include <boost/asio/write.hpp>
@@ -416,9 +417,7 @@ void DownstreamSession::onReplyWritten(error_code ec, bool close) {
 void DownstreamSession::beginRecord() {
   record_.reset();
   record_.accepted = RequestRecord::Clock::now();
-  record_.wallStartMs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  record_.wallStartMs = coarseWallMilliseconds();  // a log timestamp: one tick is enough
   recordOpen_ = true;
 }
 

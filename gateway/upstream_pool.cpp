@@ -15,7 +15,7 @@ namespace {
 // retries once on a fresh connection, since no response byte was seen.
 constexpr auto kPeekAfter = std::chrono::seconds(1);
 
-bool stillUsable(UpstreamConnection& conn, std::chrono::steady_clock::time_point now) {
+bool stillUsable(UpstreamConnection& conn, CoarseSteadyClock::time_point now) {
   if (!conn.socket.is_open() || conn.buffer.size() != 0) return false;
   if (now - conn.idleSince < kPeekAfter) return true;
   char byte;
@@ -42,7 +42,7 @@ UpstreamPool::UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Ru
 std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(const EndpointRuntime& endpoint,
                                                           const config::PoolConfig& pool) {
   auto& list = idle_[endpoint.id];
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = CoarseSteadyClock::now();
   while (!list.empty()) {
     // Most recently used first: it is the least likely to have been closed.
     auto conn = std::move(list.back());
@@ -59,7 +59,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(const EndpointRuntime&
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn, const config::PoolConfig& pool) {
   auto& list = idle_[conn->endpointId];
   if (closed_ || list.size() >= pool.max_idle_per_endpoint) return;  // destructor closes it
-  conn->idleSince = std::chrono::steady_clock::now();
+  conn->idleSince = CoarseSteadyClock::now();
   const auto id = conn->endpointId;
   list.push_back(std::move(conn));
   publish(id);
@@ -88,7 +88,7 @@ void UpstreamPool::scheduleSweep() {
 }
 
 void UpstreamPool::sweep() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = CoarseSteadyClock::now();
   for (std::size_t id = 0; id < idle_.size(); ++id) {
     auto& list = idle_[id];
     const auto ttl = poolOf_[id]->idle_ttl;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "gateway/coarse_clock.hpp"
 #include "gateway/worker_io.hpp"
 #include "gateway/runtime.hpp"
 #include "metrics/shard.hpp"
@@ -21,7 +22,7 @@ struct UpstreamConnection {
   WorkerSocket socket;
   boost::beast::flat_buffer buffer;      // bytes read but not yet parsed
   std::size_t endpointId;
-  std::chrono::steady_clock::time_point idleSince{};
+  CoarseSteadyClock::time_point idleSince{};  // idle ages are seconds: a tick is precise enough
   unsigned requestsServed = 0;
 };
 
