@@ -6,6 +6,17 @@
 #
 #   loadtest/compare.sh                     # defaults below
 #   DURATION=20s CONNECTIONS=64 loadtest/compare.sh
+#   ROUNDS=5 loadtest/compare.sh            # interleaved rounds, medians
+#
+# ROUNDS > 1 runs every peer once per round, in turn, and reports each peer's
+# median (with its min and max): a shared host drifts by more than the 1-3%
+# differences worth deciding on, and interleaving spreads that drift over all
+# peers instead of charging it to whichever ran last.
+#
+# Peer haproxy-headers is haproxy told to add what infergate adds by default
+# (x-request-id on the request and the response, X-Forwarded-For,
+# Server-Timing): the same bytes on the wire, to tell proxy cost from the cost
+# of those headers to the mock and wrk that share the other core.
 #
 # Bounded: each run lasts DURATION; every process it starts is stopped on exit.
 set -euo pipefail
@@ -38,6 +49,8 @@ IG_BARE_PORT=18083
 IG_BARE_ADMIN_PORT=18091
 NGINX_PORT=18081
 HAPROXY_PORT=18082
+HAPROXY_HEADERS_PORT=18084
+ROUNDS=${ROUNDS:-1}
 
 bash scripts/build.sh >/dev/null
 WORK=$(mktemp -d /tmp/infergate-compare.XXXXXX)
@@ -150,6 +163,20 @@ if [[ " $PEERS " == *" haproxy "* ]]; then
   wait_port "$HAPROXY_PORT"
 fi
 
+# A 32-hex-digit request id (two 16-digit halves), as infergate generates, and a Server-Timing value
+# of the length infergate writes.
+sed -e "s/bind 127.0.0.1:$HAPROXY_PORT/bind 127.0.0.1:$HAPROXY_HEADERS_PORT\n  option forwardfor\n\
+  http-request set-var(txn.rid) rand,hex\n\
+  http-request set-header x-request-id %[var(txn.rid)]%[var(txn.rid)]\n\
+  http-response set-header x-request-id %[var(txn.rid)]%[var(txn.rid)]\n\
+  http-response set-header Server-Timing \"upstream;dur=0.457, gateway;dur=0.162\"/" \
+  "$WORK/haproxy.cfg" >"$WORK/haproxy-headers.cfg"
+if [[ " $PEERS " == *" haproxy-headers "* ]]; then
+  $PROXY_CPU haproxy -db -f "$WORK/haproxy-headers.cfg" >/dev/null 2>&1 &
+  PIDS+=($!)
+  wait_port "$HAPROXY_HEADERS_PORT"
+fi
+
 port_of() {
   case $1 in
     direct) echo "$MOCK_PORT" ;;
@@ -157,6 +184,7 @@ port_of() {
     infergate-nometrics) echo "$IG_BARE_PORT" ;;
     nginx) echo "$NGINX_PORT" ;;
     haproxy) echo "$HAPROXY_PORT" ;;
+    haproxy-headers) echo "$HAPROXY_HEADERS_PORT" ;;
   esac
 }
 
@@ -169,26 +197,54 @@ to_ms() {
     else print v }'
 }
 
-echo "infergate compare: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $WORKERS worker(s) per proxy, $(nproc) cores"
+echo "infergate compare: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $WORKERS worker(s) per proxy, $(nproc) cores, $ROUNDS round(s)"
 echo "pinning: ${PROXY_CPU:-none} for the proxy, ${LOADGEN_CPU:-none} for wrk and the mock (--threads $MOCK_THREADS)"
 echo "versions: nginx $(nginx -v 2>&1 | sed 's/.*\///'); haproxy $(haproxy -v | head -1 | awk '{print $3}')"
+
+# One wrk run against a peer; appends "rps p50 p99 non2xx" to $WORK/<scenario>.<peer>.
+measure() {
+  local scenario=$1 peer=$2 port out
+  port=$(port_of "$peer")
+  # A short warm-up fills connection pools.
+  $LOADGEN_CPU wrk -t1 -c"$CONNECTIONS" -d1s -s "loadtest/wrk/$scenario.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
+  out=$($LOADGEN_CPU wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "loadtest/wrk/$scenario.lua" \
+    "http://127.0.0.1:$port/v1/chat/completions")
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  echo "$rps $p50 $p99 ${non2xx:-0}" >>"$WORK/$scenario.$peer"
+}
+
+# The run with the median requests/s of a peer (its p50 and p99 come with it),
+# then the lowest and highest requests/s.
+summary() {
+  sort -n -k1,1 "$1" | awk '{ row[NR] = $0; r[NR] = $1 } END {
+    split(row[int((NR + 1) / 2)], m, " ")
+    printf "%s %s %s %s %s %s\n", m[1], m[2], m[3], m[4], r[1], r[NR] }'
+}
+
 for scenario in $SCENARIOS; do
+  for round in $(seq 1 "$ROUNDS"); do
+    for peer in $PEERS; do measure "$scenario" "$peer"; done
+  done
   echo
   echo "scenario: $scenario"
-  printf "%-20s %12s %10s %10s %8s %9s\n" peer "req/s" "p50 ms" "p99 ms" non2xx "vs direct"
-  direct_rps=""
+  if [[ $ROUNDS == 1 ]]; then
+    printf "%-20s %12s %10s %10s %8s %9s\n" peer "req/s" "p50 ms" "p99 ms" non2xx "vs first"
+  else
+    printf "%-20s %12s %10s %10s %8s %9s %21s\n" peer "median req/s" "p50 ms" "p99 ms" non2xx "vs first" "min..max req/s"
+  fi
+  first_rps=""
   for peer in $PEERS; do
-    port=$(port_of "$peer")
-    # A short warm-up fills connection pools.
-    $LOADGEN_CPU wrk -t1 -c"$CONNECTIONS" -d1s -s "loadtest/wrk/$scenario.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
-    out=$($LOADGEN_CPU wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "loadtest/wrk/$scenario.lua" \
-      "http://127.0.0.1:$port/v1/chat/completions")
-    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
-    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
-    non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-    [[ -z $direct_rps ]] && direct_rps=$rps
-    ratio=$(awk -v a="$rps" -v b="$direct_rps" 'BEGIN { printf "%.2f", a / b }')
-    printf "%-20s %12s %10s %10s %8s %9s\n" "$peer" "$rps" "$p50" "$p99" "${non2xx:-0}" "$ratio"
+    read -r rps p50 p99 non2xx lo hi < <(summary "$WORK/$scenario.$peer")
+    [[ -z $first_rps ]] && first_rps=$rps
+    ratio=$(awk -v a="$rps" -v b="$first_rps" 'BEGIN { printf "%.2f", a / b }')
+    if [[ $ROUNDS == 1 ]]; then
+      printf "%-20s %12s %10s %10s %8s %9s\n" "$peer" "$rps" "$p50" "$p99" "$non2xx" "$ratio"
+    else
+      printf "%-20s %12s %10s %10s %8s %9s %21s\n" "$peer" "$rps" "$p50" "$p99" "$non2xx" "$ratio" "$lo..$hi"
+    fi
   done
 done
