@@ -25,7 +25,7 @@ void* BlockCache::take(std::size_t bytes) {
 
 void BlockCache::give(void* block, std::size_t bytes) noexcept {
   if (block == nullptr) return;
-  if (bytes > kLargest) return ::operator delete(block);
+  if (bytes > kLargest || !alive_) return ::operator delete(block);
   const auto c = classOf(bytes);
   if (count_[c] == kKeep) return ::operator delete(block);
   auto* node = static_cast<FreeBlock*>(block);
@@ -35,7 +35,8 @@ void BlockCache::give(void* block, std::size_t bytes) noexcept {
 }
 
 BlockCache::~BlockCache() {
-  for (auto* head : free_) {
+  alive_ = false;
+  for (auto*& head : free_) {
     while (head != nullptr) {
       auto* next = head->next;
       ::operator delete(head);

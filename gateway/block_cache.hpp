@@ -45,6 +45,9 @@ class BlockCache {
   };
   FreeBlock* free_[kClasses] = {};
   std::size_t count_[kClasses] = {};
+  // False once this thread's cache is destroyed at thread exit: a block freed
+  // later in that exit (by another thread_local's destructor) goes to the heap.
+  bool alive_ = true;
 };
 
 // Allocator for containers that live and die on one worker thread.
