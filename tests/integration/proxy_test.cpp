@@ -1,6 +1,9 @@
 // Proxying through a real infergate to a real mock model server on loopback.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <boost/json/parse.hpp>
 
 #include "support/fixtures.hpp"
@@ -234,6 +237,25 @@ TEST(ProxyPool, StalePooledConnectionIsReplacedTransparently) {
   auto r = c.read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(second.stats().at("requests").to_number<std::uint64_t>(), 1u);
+}
+
+// Pooled connections idle longer than idle_ttl are not reused (the pool reads
+// idle ages from the coarse clock), and ones within it are.
+TEST(ProxyPool, ConnectionIdleLongerThanItsTtlIsNotReused) {
+  MockServer mock{{"--deterministic"}};
+  ConfigKnobs k;
+  k.poolIdleTtl = "300ms";
+  Gateway gateway{standardConfig(mock.port(), k)};
+  const auto send = [&] {
+    auto r = request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model")));
+    ASSERT_EQ(r.status, 200);
+  };
+  send();
+  send();  // at once: the pooled connection is reused
+  EXPECT_EQ(mock.stats().at("connections").to_number<std::uint64_t>(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  send();  // the idle connection has outlived its ttl: a new one
+  EXPECT_EQ(mock.stats().at("connections").to_number<std::uint64_t>(), 2u);
 }
 
 TEST(ProxyUpstream, RefusedConnectionIs502) {

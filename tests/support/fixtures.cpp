@@ -66,7 +66,7 @@ std::string standardConfig(std::uint16_t mockPort, const ConfigKnobs& k) {
   y += k.backendExtra;
   y += "    timeouts:\n      connect: " + k.connect + "\n      first_token: " + k.firstToken +
        "\n      idle: " + k.idle + "\n      total: " + k.total + "\n";
-  y += "    pool:\n      max_idle: 16\n      idle_ttl: 30s\n";
+  y += "    pool:\n      max_idle: 16\n      idle_ttl: " + k.poolIdleTtl + "\n";
   if (!k.routes.empty()) {
     y += k.routes;  // may start with further backend list items, then "routes:"
   } else {

@@ -35,6 +35,7 @@ struct ConfigKnobs {
   std::string firstToken = "2s";
   std::string idle = "2s";
   std::string total = "10s";
+  std::string poolIdleTtl = "30s";
   std::string drain = "5s";
   std::vector<std::uint16_t> extraEndpointPorts;  // more endpoints of the same backend
   std::string backendHeaders;                     // YAML lines under "headers:", indented 6
