@@ -1,10 +1,10 @@
-#include "gateway/coarse_clock.hpp"
 #include "gateway/downstream_session.hpp"
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cstdio>
 
+#include "gateway/coarse_clock.hpp"
 #include "gateway/header_rules.hpp"
 #include "gateway/http_framing.hpp"
 #include "gateway/message_writer.hpp"
