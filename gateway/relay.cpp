@@ -645,6 +645,10 @@ void Relay::writeDownstream() {
     }
   }
   if (lastWrite_ && framing_ == writer::BodyFraming::Chunked) buffers[count++] = asio::buffer(kLastChunk);
+  // The upstream's answer is complete, so its verdict is final: the breaker
+  // learns it before the client has the last byte. A client that reads this
+  // response and then looks at /admin sees the state the response caused.
+  if (lastWrite_) endAttempt(verdictFor(FailureCause::None));
   headerSent_ = true;
   pendingWriteBytes_ = asio::buffer_size(std::span<const asio::const_buffer>(buffers.data(), count));
   // Time spent waiting on a slow client is not upstream idleness: only the total
