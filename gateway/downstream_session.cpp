@@ -438,6 +438,7 @@ void DownstreamSession::endRequest(bool close) {
     }
   }
   parser_.reset();
+  relay_.releaseBuffers();
   if (close || worker_.draining()) {
     closeGracefully();
     return;

@@ -71,6 +71,9 @@ class Relay {
   bool active() const { return active_; }
   // Drops the pending timer wait (which holds the session alive); on close.
   void cancelTimer();
+  // Between requests: gives the relay buffer back to the worker thread's shelf.
+  // A no-op while the relay is active or has an operation pending.
+  void releaseBuffers();
 
   // After finish, for output sampling (valid until the next start).
   bool streamed() const { return eventStream_; }
