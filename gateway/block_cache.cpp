@@ -27,7 +27,7 @@ void BlockCache::give(void* block, std::size_t bytes) noexcept {
   if (block == nullptr) return;
   if (bytes > kLargest || !alive_) return ::operator delete(block);
   const auto c = classOf(bytes);
-  if (count_[c] == kKeep) return ::operator delete(block);
+  if (count_[c] == keptBlocks(kSmallest << c)) return ::operator delete(block);
   auto* node = static_cast<FreeBlock*>(block);
   node->next = free_[c];
   free_[c] = node;

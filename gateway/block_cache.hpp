@@ -1,12 +1,14 @@
 #pragma once
-// A per-thread cache of small memory blocks, and a stateless allocator over it.
+// A per-thread cache of memory blocks, and a stateless allocator over it.
 //
 // Why: Beast's basic_fields allocates one node per header field, plus the
 // target and reason strings, for every message it parses, and frees them when
 // the parser goes: about eight malloc/free pairs per proxied request, 2% of a
 // worker's time under load (perf, chat_small). Workers parse on one thread, so
 // a free list per thread and size class gives those blocks back without
-// touching malloc or any lock.
+// touching malloc or any lock. The relay's 32 KiB body buffers come from here
+// too, held only while a response is relayed: an idle connection holds none,
+// and the few buffers in rotation stay in cache.
 //
 // A block freed on another thread than the one it came from simply joins that
 // thread's list: blocks are plain operator-new memory, and the size class is
@@ -20,11 +22,12 @@ namespace infergate {
 class BlockCache {
  public:
   static constexpr std::size_t kSmallest = 64;
-  static constexpr std::size_t kClasses = 6;  // 64, 128, ... 2048 bytes
+  static constexpr std::size_t kClasses = 10;  // 64, 128, ... 32768 bytes
   static constexpr std::size_t kLargest = kSmallest << (kClasses - 1);
-  // Per class and thread: bounds what a burst can leave cached (at most
-  // kKeep x 4 KiB summed over the classes, about 1 MiB per thread).
-  static constexpr std::size_t kKeep = 256;
+  // Bytes kept per class and thread: bounds what a burst can leave cached
+  // (2.5 MiB per thread over all classes): 4096 blocks of 64 bytes, 8 of 32 KiB.
+  static constexpr std::size_t kKeepBytes = 256 * 1024;
+  static constexpr std::size_t keptBlocks(std::size_t classBytes) { return kKeepBytes / classBytes; }
 
   static BlockCache& local() {
     thread_local BlockCache cache;
@@ -48,6 +51,13 @@ class BlockCache {
   // False once this thread's cache is destroyed at thread exit: a block freed
   // later in that exit (by another thread_local's destructor) goes to the heap.
   bool alive_ = true;
+};
+
+// Owns a block of `Bytes` taken from a BlockCache; gives it back to the cache of
+// the thread that releases it.
+template <std::size_t Bytes>
+struct CachedBlockDeleter {
+  void operator()(char* block) const noexcept { BlockCache::local().give(block, Bytes); }
 };
 
 // Allocator for containers that live and die on one worker thread.

@@ -11,6 +11,7 @@ namespace infergate {
 
 using profile::Feature;
 using profile::kFeatureCount;
+using profile::featureBinSlot;
 using profile::kMaxBins;
 
 DriftMonitor::DriftMonitor(boost::asio::io_context& io, const config::DriftConfig& config, metrics::Registry& registry,
@@ -66,8 +67,8 @@ DriftMonitor::Counts DriftMonitor::snapshot() const {
 // Requests of a model: every request lands in exactly one bin of each feature.
 std::uint64_t DriftMonitor::modelTotal(const Counts& counts, std::uint32_t model) const {
   std::uint64_t total = 0;
-  const std::size_t base = static_cast<std::size_t>(model) * kMaxBins;  // feature 0
-  for (std::size_t b = 0; b < kMaxBins; ++b) total += counts[base + b];
+  const std::size_t models = registry_.labels().modelCount();
+  for (std::size_t b = 0; b < kMaxBins; ++b) total += counts[featureBinSlot(0, model, b, models)];
   return total;
 }
 
@@ -75,7 +76,7 @@ void DriftMonitor::extract(const Counts& counts, std::uint32_t model, Counts& ou
   const std::size_t models = registry_.labels().modelCount();
   out.assign(kFeatureCount * kMaxBins, 0);
   for (std::size_t f = 0; f < kFeatureCount; ++f)
-    for (std::size_t b = 0; b < kMaxBins; ++b) out[f * kMaxBins + b] = counts[(f * models + model) * kMaxBins + b];
+    for (std::size_t b = 0; b < kMaxBins; ++b) out[f * kMaxBins + b] = counts[featureBinSlot(f, model, b, models)];
 }
 
 void DriftMonitor::evaluateNow() {

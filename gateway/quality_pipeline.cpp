@@ -140,7 +140,7 @@ void QualityPipeline::process(OutputSample& in) {
     output = std::move(in.streamOutput);
     streamFinished = in.streamFinished || !output.finishReason.empty();
   } else if (!in.responseBody.empty()) {
-    quality::AnswerUsage usage;
+    ResponseUsage usage;
     if (!quality::extractAnswer(parser_, in.responseBody, output, usage)) {
       // Not an OpenAI answer (an error body, say): keep its text as the answer.
       output.clear();

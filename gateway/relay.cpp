@@ -20,7 +20,6 @@ using boost::system::error_code;
 using Clock = LazyDeadline::Clock;
 
 namespace {
-constexpr std::size_t kRelayBufferSize = 32 * 1024;
 constexpr std::size_t kUpstreamReadSize = 32 * 1024;
 constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
 // The client-side read that notices a client leaving costs a syscall that
@@ -32,32 +31,6 @@ constexpr std::size_t kUsageCaptureLimit = 4 * 1024 * 1024;
 constexpr std::string_view kIncludeUsage = R"("stream_options":{"include_usage":true},)";
 
 std::string_view pieceOf(const char* base, std::size_t from, std::size_t to) { return {base + from, to - from}; }
-
-// Relay buffers are held only while a response is relayed, then shelved for the
-// next response on this worker thread. An idle keep-alive connection holds none
-// (32 KiB less per idle client), and the few buffers in rotation stay in cache
-// instead of one per connection going cold between its requests.
-class RelayBufferShelf {
- public:
-  static constexpr std::size_t kKeep = 64;  // about what a burst leaves: 2 MiB per worker at most
-
-  static RelayBufferShelf& local() {
-    thread_local RelayBufferShelf shelf;
-    return shelf;
-  }
-  std::unique_ptr<char[]> take() {
-    if (free_.empty()) return std::unique_ptr<char[]>(new char[kRelayBufferSize]);
-    auto buffer = std::move(free_.back());
-    free_.pop_back();
-    return buffer;
-  }
-  void give(std::unique_ptr<char[]> buffer) {
-    if (free_.size() < kKeep) free_.push_back(std::move(buffer));
-  }
-
- private:
-  std::vector<std::unique_ptr<char[]>> free_;
-};
 }  // namespace
 
 Relay::Relay(DownstreamSession& session)
@@ -486,11 +459,11 @@ void Relay::onUpstreamRead(unsigned epoch, error_code ec, std::size_t bytes) {
 }
 
 void Relay::parseUpstream() {
-  if (!relayBuffer_) relayBuffer_ = RelayBufferShelf::local().take();
-  while (conn_->buffer.size() > 0 && !parser_->is_done() && relayUsed_ < kRelayBufferSize) {
+  if (!relayBuffer_) relayBuffer_.reset(static_cast<char*>(BlockCache::local().take(kBufferSize)));
+  while (conn_->buffer.size() > 0 && !parser_->is_done() && relayUsed_ < kBufferSize) {
     auto& body = parser_->get().body();
     body.data = relayBuffer_.get() + relayUsed_;
-    body.size = kRelayBufferSize - relayUsed_;
+    body.size = kBufferSize - relayUsed_;
     error_code ec;
     const auto before = relayUsed_;
     const auto used = parser_->put(conn_->buffer.data(), ec);
@@ -800,7 +773,7 @@ void Relay::writeStreamError(FailureCause cause) {
 void Relay::releaseBuffers() {
   if (active_ || pending_ != Pending::None || !relayBuffer_) return;  // still in use
   relayUsed_ = 0;
-  RelayBufferShelf::local().give(std::move(relayBuffer_));
+  relayBuffer_.reset();  // back to this thread's BlockCache
 }
 
 void Relay::cancelTimer() { deadline_.cancel(); }

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "gateway/worker_io.hpp"
+#include "gateway/block_cache.hpp"
 #include "gateway/gathered_write.hpp"
 #include "gateway/http_messages.hpp"
 #include "gateway/endpoint_picker.hpp"
@@ -63,6 +64,7 @@ struct RelayOutcome {
 class Relay {
  public:
   using Clock = LazyDeadline::Clock;
+  static constexpr std::size_t kBufferSize = 32 * 1024;  // response body bytes relayed per write
 
   explicit Relay(DownstreamSession& session);
   void start(const ProxyRequest& request);
@@ -164,7 +166,8 @@ class Relay {
   std::uint64_t bytesWritten_ = 0;
   std::uint64_t pendingWriteBytes_ = 0;
   std::string streamError_;
-  std::unique_ptr<char[]> relayBuffer_;
+  // Held while a response is relayed; back to the thread's BlockCache between requests.
+  std::unique_ptr<char[], CachedBlockDeleter<kBufferSize>> relayBuffer_;
   std::size_t relayUsed_ = 0;
   char chunkPrefix_[24];
   std::array<boost::asio::const_buffer, 10> writeBuffers_;  // gathered writes, one in flight at a time

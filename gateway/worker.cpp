@@ -128,7 +128,7 @@ bool Worker::profile(const RequestFacts& facts, std::uint32_t model) {
   const auto bins = profile::binsOf(facts, shard_.bins);
   const std::size_t models = shard_.models;
   for (std::size_t f = 0; f < profile::kFeatureCount; ++f)
-    shard_.featureBins.add((f * models + model) * profile::kMaxBins + bins[f]);
+    shard_.featureBins.add(profile::featureBinSlot(f, model, bins[f], models));
   if (baselineView_ == nullptr) return false;
   const auto unseen = baselineView_->unseenFeature(model, bins);
   if (unseen == profile::kFeatureCount) return false;

@@ -121,7 +121,7 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
     const auto feature = static_cast<profile::Feature>(f);
     for (std::uint32_t m = 0; m < L.modelCount(); ++m)
       for (std::size_t b = 0; b < bins_.binCount(feature); ++b) {
-        const auto series = (f * L.modelCount() + m) * profile::kMaxBins + b;
+        const auto series = profile::featureBinSlot(f, m, b, L.modelCount());
         const auto value = sumOver(shards_, [&](const Shard& s) { return s.featureBins.get(series); });
         if (value == 0) continue;
         auto metric = counter(static_cast<double>(value));
@@ -145,7 +145,7 @@ void Registry::collectCounters(std::vector<MetricFamily>& out) const {
       std::vector<std::uint64_t> counts(bins_.binCount(feature));
       std::uint64_t total = 0;
       for (std::size_t b = 0; b < counts.size(); ++b) {
-        const auto series = (f * L.modelCount() + m) * profile::kMaxBins + b;
+        const auto series = profile::featureBinSlot(f, m, b, L.modelCount());
         counts[b] = sumOver(shards_, [&](const Shard& s) { return s.featureBins.get(series); });
         total += counts[b];
       }

@@ -37,6 +37,13 @@ enum class Feature : std::uint8_t {
 constexpr std::size_t kFeatureCount = static_cast<std::size_t>(Feature::Count);
 constexpr std::size_t kMaxBins = 20;
 
+// The slot of a (feature, model, bin) count in the per-worker counter array:
+// feature-major, then model, then bin. The worker writes it; the registry and
+// the drift monitor read it, so the layout lives here only.
+constexpr std::size_t featureBinSlot(std::size_t feature, std::size_t model, std::size_t bin, std::size_t models) {
+  return (feature * models + model) * kMaxBins + bin;
+}
+
 std::string_view featureName(Feature f);
 
 // The bins of every feature: fixed, except size features with custom bounds

@@ -7,10 +7,12 @@ namespace sj = simdjson::ondemand;
 namespace {
 
 // A content value: a string, or an array of parts whose "text" fields count.
-void appendContent(sj::value value, std::string& out, std::size_t maxBytes) {
+// Each piece of text goes to `sink`, which applies its own bound.
+template <class Sink>
+void forEachContentText(sj::value value, Sink&& sink) {
   std::string_view text;
   if (!value.get_string().get(text)) {
-    out.append(text.substr(0, maxBytes > out.size() ? maxBytes - out.size() : 0));
+    sink(text);
     return;
   }
   sj::array parts;
@@ -19,8 +21,7 @@ void appendContent(sj::value value, std::string& out, std::size_t maxBytes) {
     sj::object object;
     if (part.get_object().get(object)) continue;
     std::string_view partText;
-    if (!object.find_field_unordered("text").get_string().get(partText))
-      out.append(partText.substr(0, maxBytes > out.size() ? maxBytes - out.size() : 0));
+    if (!object.find_field_unordered("text").get_string().get(partText)) sink(partText);
   }
 }
 
@@ -50,7 +51,7 @@ void appendToolCalls(sj::array calls, CapturedOutput& out) {
 
 }  // namespace
 
-bool extractAnswer(sj::parser& parser, std::string_view body, CapturedOutput& out, AnswerUsage& usage) {
+bool extractAnswer(sj::parser& parser, std::string_view body, CapturedOutput& out, ResponseUsage& usage) {
   simdjson::padded_string padded(body);
   sj::document doc;
   if (parser.iterate(padded).get(doc)) return false;
@@ -79,9 +80,8 @@ bool extractAnswer(sj::parser& parser, std::string_view body, CapturedOutput& ou
               sj::value v;
               if (mf.value().get(v)) continue;
               if (mk == "content") {
-                std::string text;
-                appendContent(v, text, out.capBytes);
-                out.appendText(text);
+                // CapturedOutput applies the cap and records that it cut.
+                forEachContentText(v, [&](std::string_view piece) { out.appendText(piece); });
               } else if (mk == "tool_calls") {
                 sj::array calls;
                 if (!v.get_array().get(calls)) appendToolCalls(calls, out);
@@ -99,15 +99,7 @@ bool extractAnswer(sj::parser& parser, std::string_view body, CapturedOutput& ou
       }
     } else if (key == "usage") {
       sj::object u;
-      if (field.value().get_object().get(u)) continue;
-      for (auto uf : u) {
-        std::string_view uk;
-        if (uf.unescaped_key().get(uk)) break;
-        std::uint64_t n;
-        if (uk == "prompt_tokens" && !uf.value().get_uint64().get(n)) usage.promptTokens = n, usage.found = true;
-        else if (uk == "completion_tokens" && !uf.value().get_uint64().get(n))
-          usage.completionTokens = n, usage.found = true;
-      }
+      if (!field.value().get_object().get(u)) readUsageObject(u, usage);
     }
   }
   return sawChoices;
@@ -115,6 +107,12 @@ bool extractAnswer(sj::parser& parser, std::string_view body, CapturedOutput& ou
 
 std::string extractPrompt(sj::parser& parser, std::string_view body, std::size_t maxBytes) {
   std::string out;
+  // Appends to a string up to maxBytes (the prompt is cut at the end anyway).
+  const auto bounded = [maxBytes](std::string& to) {
+    return [&to, maxBytes](std::string_view piece) {
+      to.append(piece.substr(0, maxBytes > to.size() ? maxBytes - to.size() : 0));
+    };
+  };
   simdjson::padded_string padded(body);
   sj::document doc;
   if (parser.iterate(padded).get(doc)) return out;
@@ -139,7 +137,7 @@ std::string extractPrompt(sj::parser& parser, std::string_view body, std::size_t
           }
           else if (mk == "content") {
             sj::value v;
-            if (!mf.value().get(v)) appendContent(v, content, maxBytes);
+            if (!mf.value().get(v)) forEachContentText(v, bounded(content));
           }
         }
         if (!out.empty()) out.push_back('\n');
@@ -148,7 +146,7 @@ std::string extractPrompt(sj::parser& parser, std::string_view body, std::size_t
       }
     } else if (key == "prompt" || key == "input") {
       sj::value v;
-      if (!field.value().get(v)) appendContent(v, out, maxBytes);
+      if (!field.value().get(v)) forEachContentText(v, bounded(out));
     }
     if (out.size() >= maxBytes) break;
   }

@@ -8,19 +8,14 @@
 #include <string_view>
 
 #include "filters/quality/captured_output.hpp"
+#include "gateway/response_usage.hpp"
 
 namespace infergate::quality {
-
-struct AnswerUsage {
-  bool found = false;
-  std::uint64_t promptTokens = 0;
-  std::uint64_t completionTokens = 0;
-};
 
 // choices[0]: message.content (string or text parts), text (completions),
 // message.tool_calls, finish_reason; and usage. False when `body` is not a
 // JSON object (an error page, a cut capture).
-bool extractAnswer(simdjson::ondemand::parser& parser, std::string_view body, CapturedOutput& out, AnswerUsage& usage);
+bool extractAnswer(simdjson::ondemand::parser& parser, std::string_view body, CapturedOutput& out, ResponseUsage& usage);
 
 // The prompt as text: each message as "role: content" on its own lines (chat),
 // or the prompt / input string (completions, embeddings). At most `maxBytes`.

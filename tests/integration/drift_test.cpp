@@ -35,8 +35,7 @@ void send(Gateway& gateway, const std::string& content, int maxTokens, int count
 
 TEST(Drift, ShiftedFeaturesAlertAndUnshiftedStayQuiet) {
   MockServer mock;
-  const auto baselineFile = writeTempFile("", ".json");
-  unlink(baselineFile.c_str());
+  const auto baselineFile = unusedTempPath(".json");
   ConfigKnobs k;
   k.topLevel = "metrics:\n  model_labels: [mock-model]\n"
                "drift:\n  learn_requests: 100\n  min_window_requests: 100\n  window: 1500ms\n"

@@ -70,8 +70,7 @@ const std::string kFlag = "infergate_output_flags_total{model=\"mock-model\",fla
 
 TEST(OutputQuality, RefusalLoopTruncationAndBrokenJsonAreFlagged) {
   MockServer mock;
-  const auto sink = writeTempFile("", ".jsonl");
-  unlink(sink.c_str());
+  const auto sink = unusedTempPath(".jsonl");
   ConfigKnobs k;
   k.topLevel = samplingSection("  sink:\n    path: " + sink + "\n");
   Gateway gw(standardConfig(mock.port(), k));
@@ -139,8 +138,7 @@ TEST(OutputQuality, RefusalLoopTruncationAndBrokenJsonAreFlagged) {
 
 TEST(OutputQuality, SecretsAndPersonalDataNeverReachTheSink) {
   MockServer mock;
-  const auto sink = writeTempFile("", ".jsonl");
-  unlink(sink.c_str());
+  const auto sink = unusedTempPath(".jsonl");
   ConfigKnobs k;
   k.topLevel = samplingSection("  sink:\n    path: " + sink + "\n  redact:\n    patterns: ['ticket-[0-9]+']\n");
   Gateway gw(standardConfig(mock.port(), k));

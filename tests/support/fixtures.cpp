@@ -28,6 +28,12 @@ std::string writeTempFile(const std::string& text, const std::string& suffix) {
   return buf.data();
 }
 
+std::string unusedTempPath(const std::string& suffix) {
+  auto path = writeTempFile("", suffix);  // reserves a unique name...
+  unlink(path.c_str());                    // ...that the gateway then creates
+  return path;
+}
+
 MockServer::MockServer(std::vector<std::string> args, std::uint16_t port) {
   std::vector<std::string> argv{mockBinary(), "--listen", "127.0.0.1:" + std::to_string(port), "--record"};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -87,6 +87,8 @@ class ClosedPort {
 };
 
 std::string writeTempFile(const std::string& text, const std::string& suffix = ".yaml");
+// A fresh /tmp path where no file exists yet, for a file the gateway must create.
+std::string unusedTempPath(const std::string& suffix);
 std::string gatewayBinary();
 std::string mockBinary();
 

@@ -43,16 +43,20 @@ TEST(BlockCache, LargeBlocksBypassTheCache) {
   cache.give(small, BlockCache::kLargest);
 }
 
-TEST(BlockCache, KeepsAtMostKKeepBlocksPerClass) {
+TEST(BlockCache, KeepsAtMostItsByteBudgetPerClass) {
   BlockCache cache;
+  const std::size_t keep = BlockCache::keptBlocks(256);  // 200 bytes: the 256-byte class
+  ASSERT_EQ(keep, BlockCache::kKeepBytes / 256);
   std::vector<void*> blocks;
-  for (std::size_t i = 0; i < BlockCache::kKeep + 10; ++i) blocks.push_back(cache.take(200));
+  for (std::size_t i = 0; i < keep + 10; ++i) blocks.push_back(cache.take(200));
   for (void* b : blocks) cache.give(b, 200);
-  // The first kKeep returned are cached; the last ten went back to the heap.
+  // The first `keep` returned are cached; the last ten went back to the heap.
   std::set<void*> again;
-  for (std::size_t i = 0; i < BlockCache::kKeep; ++i) again.insert(cache.take(200));
-  EXPECT_EQ(again, std::set<void*>(blocks.begin(), blocks.begin() + BlockCache::kKeep));
+  for (std::size_t i = 0; i < keep; ++i) again.insert(cache.take(200));
+  EXPECT_EQ(again, std::set<void*>(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(keep)));
   for (void* b : again) cache.give(b, 200);
+  // The largest class (relay buffers) keeps far fewer blocks of its size.
+  EXPECT_EQ(BlockCache::keptBlocks(BlockCache::kLargest), 8u);
 }
 
 TEST(BlockCache, BlocksMayBeFreedOnAnotherThread) {
