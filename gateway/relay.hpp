@@ -73,7 +73,7 @@ class Relay {
   bool active() const { return active_; }
   // Drops the pending timer wait (which holds the session alive); on close.
   void cancelTimer();
-  // Between requests: gives the relay buffer back to the worker thread's shelf.
+  // Between requests: gives the relay buffer back to the thread's BlockCache.
   // A no-op while the relay is active or has an operation pending.
   void releaseBuffers();
 
