@@ -10,6 +10,7 @@
 #include "gateway/message_writer.hpp"
 #include "gateway/input_limits.hpp"
 #include "gateway/quality_pipeline.hpp"
+#include "gateway/socket_read.hpp"
 #include "gateway/worker.hpp"
 #include "metrics/label_space.hpp"
 
@@ -96,8 +97,10 @@ void DownstreamSession::readHead() {
     headStarted_ = true;
     armTimer(TimerKind::Header, timeouts.header_read);
   }
-  socket_.async_read_some(buffer_.prepare(kReadChunk),
-                          [self = shared_from_this()](error_code ec, std::size_t n) { self->onHeadRead(ec, n); });
+  auto onRead = [self = shared_from_this()](error_code ec, std::size_t n) { self->onHeadRead(ec, n); };
+  // Between requests the socket is usually drained: wait without a recv().
+  if (data.empty()) readNextMessage(socket_, buffer_.prepare(kReadChunk), std::move(onRead));
+  else readMore(socket_, buffer_.prepare(kReadChunk), std::move(onRead));
 }
 
 void DownstreamSession::onHeadRead(error_code ec, std::size_t bytes) {
@@ -190,8 +193,8 @@ void DownstreamSession::readBody() {
       }
     }
     if (!deadline_.enabled()) armTimer(TimerKind::Body, worker_.runtime().config.server.timeouts.body_read);
-    socket_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = shared_from_this()](error_code ec, std::size_t n) { self->onBodyRead(ec, n); });
+    readMore(socket_, buffer_.prepare(kReadChunk),
+             [self = shared_from_this()](error_code ec, std::size_t n) { self->onBodyRead(ec, n); });
     return;
   }
   deadline_.clear();
@@ -329,8 +332,8 @@ void DownstreamSession::onRelayFinished(const RelayOutcome& outcome) {
 void DownstreamSession::startMonitor() {
   if (monitorActive_ || buffer_.size() >= kMaxPipelinedBytes) return;
   monitorActive_ = true;
-  socket_.async_read_some(buffer_.prepare(kReadChunk),
-                          [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); });
+  readMore(socket_, buffer_.prepare(kReadChunk),
+           [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); });
 }
 
 void DownstreamSession::onMonitorRead(error_code ec, std::size_t bytes) {
@@ -499,7 +502,7 @@ void DownstreamSession::closeGracefully() {
 
 void DownstreamSession::lingerRead() {
   buffer_.clear();
-  socket_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t) {
+  readMore(socket_, buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t) {
     if (ec || self->state_ != State::Closing) {
       self->closeNow();
       return;

@@ -9,6 +9,7 @@
 
 #include "gateway/downstream_session.hpp"
 #include "gateway/response_usage.hpp"
+#include "gateway/socket_read.hpp"
 #include "metrics/label_space.hpp"
 #include "gateway/worker.hpp"
 
@@ -424,11 +425,12 @@ void Relay::onRequestSent(unsigned epoch, error_code ec) {
 
 void Relay::readUpstream() {
   pending_ = Pending::Upstream;
-  conn_->socket.async_read_some(
-      conn_->buffer.prepare(kUpstreamReadSize),
-      [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec, std::size_t n) {
-        onUpstreamRead(epoch, ec, n);
-      });
+  auto onRead = [this, self = session_.shared_from_this(), epoch = epoch_](error_code ec, std::size_t n) {
+    onUpstreamRead(epoch, ec, n);
+  };
+  // The answer's first bytes: the connection is usually drained, wait without a recv().
+  if (!responseBytesSeen_) readNextMessage(conn_->socket, conn_->buffer.prepare(kUpstreamReadSize), std::move(onRead));
+  else readMore(conn_->socket, conn_->buffer.prepare(kUpstreamReadSize), std::move(onRead));
 }
 
 void Relay::onUpstreamRead(unsigned epoch, error_code ec, std::size_t bytes) {
