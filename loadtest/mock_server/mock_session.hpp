@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "gateway/gathered_write.hpp"
 #include "mock_behaviour.hpp"
 #include "mock_responses.hpp"
 #include "mock_stats.hpp"
@@ -41,7 +42,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void readRequest();
-  void onRequest(boost::system::error_code ec);
+  void parseRequest();
   void handle();
   std::string applySettings(const std::string& target);
   void respond(unsigned status, std::string_view contentType, std::string body);
@@ -62,6 +63,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   boost::asio::steady_timer timer_;
   std::string out_;
+  infergate::GatheredWrite writer_;  // responses leave at once, completing inline
   std::string pendingBody_;
   std::string extraHeaders_;
   unsigned pendingStatus_ = 200;

@@ -58,7 +58,9 @@ TEST_P(ValidationRules, RecordTheRuleAndParam) {
   auto f = parse(c.body);
   EXPECT_EQ(violationName(f.violation), violationName(c.violation)) << c.body << " -> " << f.error;
   EXPECT_EQ(f.errorParam, std::string_view(c.param));
-  if (c.violation != InputViolation::None) EXPECT_FALSE(f.error.empty());
+  if (c.violation != InputViolation::None) {
+    EXPECT_FALSE(f.error.empty());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
