@@ -35,6 +35,7 @@ struct ServerConfig {
   Address listen{"0.0.0.0", 8080};
   unsigned workers = 0;              // 0 = one per core
   Duration drain_timeout{30'000};    // graceful shutdown bound
+  unsigned busy_poll_us = 50;        // a loaded worker polls this long before sleeping (0 = never)
   ServerLimits limits;
   ServerTimeouts timeouts;
 };

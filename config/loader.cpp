@@ -105,10 +105,11 @@ class Loader {
  private:
   void server(const YAML::Node& n) {
     auto& s = result_.config.server;
-    if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_timeout", "limits", "timeouts"})) return;
+    if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_timeout", "busy_poll_us", "limits", "timeouts"})) return;
     reader_.readAddress(n, "listen", s.listen);
     reader_.readUnsigned(n, "workers", s.workers, 1024);
     reader_.readDuration(n, "drain_timeout", s.drain_timeout);
+    reader_.readUnsigned(n, "busy_poll_us", s.busy_poll_us, 1000);
     if (auto l = n["limits"]; l && reader_.checkMap(l, "server.limits", {"max_body", "max_header"})) {
       reader_.readSize(l, "max_body", s.limits.max_body_bytes);
       reader_.readSize(l, "max_header", s.limits.max_header_bytes);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <random>
 
+#include "gateway/busy_poll.hpp"
 #include "gateway/downstream_session.hpp"
 #include "filters/profile/features.hpp"
 #include "metrics/recorder.hpp"
@@ -56,7 +57,7 @@ void Worker::listen(const tcp::endpoint& endpoint) {
 void Worker::start() {
   accept();
   wakeup_.listen([this](unsigned bits) { onWakeup(bits); });
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] { runLoop(); });
 }
 
 void Worker::accept() {
@@ -74,6 +75,29 @@ void Worker::accept() {
     }
     accept();
   });
+}
+
+// io_context::run(), except that a loaded worker polls for a while before it
+// sleeps (gateway/busy_poll.hpp says when and why).
+void Worker::runLoop() {
+  using Clock = std::chrono::steady_clock;
+  BusyPollPolicy policy(std::chrono::microseconds(runtime_->config.server.busy_poll_us));
+  if (policy.budget().count() == 0) {
+    io_.run();
+    return;
+  }
+  while (!io_.stopped()) {
+    if (io_.poll() > 0) continue;
+    if (policy.pollBeforeSleep()) {
+      bool ran = false;
+      for (const auto until = Clock::now() + policy.budget(); !ran && Clock::now() < until && !io_.stopped();)
+        ran = io_.poll() > 0;
+      if (ran) continue;
+    }
+    const auto sleptAt = Clock::now();
+    io_.run_one();
+    policy.slept(Clock::now() - sleptAt);
+  }
 }
 
 void Worker::drain() { wakeup_.raise(WorkerWakeup::kDrain); }

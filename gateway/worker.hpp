@@ -74,6 +74,7 @@ class Worker {
 
  private:
   void accept();
+  void runLoop();
   void onWakeup(unsigned bits);
   void drainNow();
 

@@ -3,6 +3,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
 
@@ -89,4 +94,53 @@ TEST(Lifecycle, DrainTimeoutCutsStreamsThatRunTooLong) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500));
   auto r = stream.read(std::chrono::seconds(1));
   EXPECT_FALSE(r.complete);
+}
+
+namespace {
+// User plus system CPU time of a process, in clock ticks.
+long cpuTicks(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // from field 3 on
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+}  // namespace
+
+// Workers poll before sleeping while loaded (server.busy_poll_us, here the
+// maximum): they must serve every request, go back to sleeping once traffic
+// stops (a loop that never blocked would burn both workers' cores), and still
+// stop on a drain.
+TEST(Lifecycle, BusyPollingWorkersSleepWhenTrafficStops) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.workers = 2;
+  k.serverExtra = "  busy_poll_us: 1000\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&] {
+      Connection c(gateway.port());
+      for (int i = 0; i < 300; ++i) {
+        c.send(jsonPost("/v1/chat/completions", chatBody("mock-model")));
+        if (c.read().status == 200) ++ok;
+      }
+    });
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(ok.load(), 1200);
+
+  usleep(300'000);
+  const long before = cpuTicks(gateway.process().pid());
+  usleep(1'000'000);
+  const long idle = cpuTicks(gateway.process().pid()) - before;
+  EXPECT_LT(idle, sysconf(_SC_CLK_TCK) / 10) << "ticks of CPU in 1 s without traffic";
+
+  gateway.process().signal(SIGTERM);
+  EXPECT_EQ(gateway.process().wait(std::chrono::seconds(5)), 0) << gateway.process().stderrText();
 }

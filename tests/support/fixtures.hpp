@@ -42,6 +42,7 @@ struct ConfigKnobs {
   std::string routes;                             // replaces the default routes when set
   std::string backendExtra;                       // YAML lines for the backend, indented 4
   std::string topLevel;                           // extra top-level sections (metrics:, access_log:)
+  std::string serverExtra;                        // YAML lines under "server:", indented 2
 };
 
 // A complete config: backend "mock" at the given port, route "chat" for

@@ -20,6 +20,7 @@ const char* kValid = R"(server:
   listen: 0.0.0.0:8081
   workers: 3
   drain_timeout: 5s
+  busy_poll_us: 20
   limits:
     max_body: 2MiB
     max_header: 32KiB
@@ -69,6 +70,7 @@ TEST(ConfigLoader, LoadsEverySetting) {
   EXPECT_EQ(c.server.listen.port, 8081);
   EXPECT_EQ(c.server.workers, 3u);
   EXPECT_EQ(c.server.drain_timeout.count(), 5000);
+  EXPECT_EQ(c.server.busy_poll_us, 20u);
   EXPECT_EQ(c.server.limits.max_body_bytes, 2u * 1024 * 1024);
   EXPECT_EQ(c.server.limits.max_header_bytes, 32u * 1024);
   EXPECT_EQ(c.server.timeouts.header_read.count(), 3000);
@@ -98,6 +100,7 @@ TEST(ConfigLoader, AppliesDocumentedDefaults) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.config.server.listen.port, 8080);
   EXPECT_EQ(r.config.server.workers, 0u);
+  EXPECT_EQ(r.config.server.busy_poll_us, 50u);
   EXPECT_EQ(r.config.server.limits.max_body_bytes, 8u * 1024 * 1024);
   EXPECT_EQ(r.config.admin.listen.host, "127.0.0.1");
   EXPECT_EQ(r.config.routes[0].path_prefix, "/");
@@ -107,13 +110,15 @@ TEST(ConfigLoader, AppliesDocumentedDefaults) {
 TEST(ConfigLoader, UnknownKeyReportsPosition) {
   EXPECT_EQ(errorsOf("server:\n  listen: 0.0.0.0:1\n  wrokers: 2\n" + minimal()),
             "test.yaml:3:3: unknown key 'wrokers' in server (expected one of: listen, workers, drain_timeout, "
-            "limits, timeouts)\n");
+            "busy_poll_us, limits, timeouts)\n");
 }
 
 TEST(ConfigLoader, WrongTypesReportPosition) {
   EXPECT_EQ(errorsOf("server:\n  workers: many\n" + minimal()),
             "test.yaml:2:12: workers must be an integer between 0 and 1024, got 'many'\n");
   EXPECT_EQ(errorsOf("server: [1, 2]\n" + minimal()), "test.yaml:1:9: server must be a mapping\n");
+  EXPECT_EQ(errorsOf("server:\n  busy_poll_us: 5000\n" + minimal()),
+            "test.yaml:2:17: busy_poll_us must be an integer between 0 and 1000, got '5000'\n");
   EXPECT_EQ(errorsOf("server:\n  drain_timeout: 10\n" + minimal()),
             "test.yaml:2:18: drain_timeout must be a duration such as 250ms, 30s, 5m or 1h, got '10'\n");
   EXPECT_EQ(errorsOf("server:\n  limits:\n    max_body: lots\n" + minimal()),
