@@ -9,9 +9,11 @@
 #   ROUNDS=5 loadtest/compare.sh            # interleaved rounds, medians
 #
 # ROUNDS > 1 runs every peer once per round, in turn, and reports each peer's
-# median (with its min and max): a shared host drifts by more than the 1-3%
-# differences worth deciding on, and interleaving spreads that drift over all
-# peers instead of charging it to whichever ran last.
+# median (with its min and max) and its "paired" ratio: the median over rounds
+# of its requests/s over the first peer's in the same round. A shared host
+# drifts by more than the 1-3% differences worth deciding on; short runs in
+# many rounds (ROUNDS=30 DURATION=1s) with paired ratios see through that
+# drift best, since both sides of each ratio ran seconds apart.
 #
 # Peer haproxy-headers is haproxy told to add what infergate adds by default
 # (x-request-id on the request and the response, X-Forwarded-For,
@@ -203,10 +205,12 @@ echo "versions: nginx $(nginx -v 2>&1 | sed 's/.*\///'); haproxy $(haproxy -v | 
 
 # One wrk run against a peer; appends "rps p50 p99 non2xx" to $WORK/<scenario>.<peer>.
 measure() {
-  local scenario=$1 peer=$2 port out
+  local scenario=$1 peer=$2 round=$3 port out
   port=$(port_of "$peer")
-  # A short warm-up fills connection pools.
-  $LOADGEN_CPU wrk -t1 -c"$CONNECTIONS" -d1s -s "loadtest/wrk/$scenario.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
+  # A short warm-up fills connection pools (they stay filled for later rounds).
+  if [[ $round == 1 ]]; then
+    $LOADGEN_CPU wrk -t1 -c"$CONNECTIONS" -d1s -s "loadtest/wrk/$scenario.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
+  fi
   out=$($LOADGEN_CPU wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "loadtest/wrk/$scenario.lua" \
     "http://127.0.0.1:$port/v1/chat/completions")
   local rps p50 p99 non2xx
@@ -215,6 +219,14 @@ measure() {
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
   echo "$rps $p50 $p99 ${non2xx:-0}" >>"$WORK/$scenario.$peer"
+}
+
+# Median over rounds of a peer's requests/s divided by the first peer's in the
+# same round. Rounds follow each other within seconds, so a host that drifts
+# between minutes moves both sides of each ratio together.
+paired() {
+  paste -d' ' "$1" "$2" | awk '{ print $1 / $5 }' | sort -g | awk '{ r[NR] = $1 } END {
+    printf "%.3f", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }'
 }
 
 # The run with the median requests/s of a peer (its p50 and p99 come with it),
@@ -227,16 +239,17 @@ summary() {
 
 for scenario in $SCENARIOS; do
   for round in $(seq 1 "$ROUNDS"); do
-    for peer in $PEERS; do measure "$scenario" "$peer"; done
+    for peer in $PEERS; do measure "$scenario" "$peer" "$round"; done
   done
   echo
   echo "scenario: $scenario"
   if [[ $ROUNDS == 1 ]]; then
     printf "%-20s %12s %10s %10s %8s %9s\n" peer "req/s" "p50 ms" "p99 ms" non2xx "vs first"
   else
-    printf "%-20s %12s %10s %10s %8s %9s %21s\n" peer "median req/s" "p50 ms" "p99 ms" non2xx "vs first" "min..max req/s"
+    printf "%-20s %12s %10s %10s %8s %9s %21s %8s\n" peer "median req/s" "p50 ms" "p99 ms" non2xx "vs first" "min..max req/s" paired
   fi
   first_rps=""
+  first_peer=${PEERS%% *}
   for peer in $PEERS; do
     read -r rps p50 p99 non2xx lo hi < <(summary "$WORK/$scenario.$peer")
     [[ -z $first_rps ]] && first_rps=$rps
@@ -244,7 +257,8 @@ for scenario in $SCENARIOS; do
     if [[ $ROUNDS == 1 ]]; then
       printf "%-20s %12s %10s %10s %8s %9s\n" "$peer" "$rps" "$p50" "$p99" "$non2xx" "$ratio"
     else
-      printf "%-20s %12s %10s %10s %8s %9s %21s\n" "$peer" "$rps" "$p50" "$p99" "$non2xx" "$ratio" "$lo..$hi"
+      printf "%-20s %12s %10s %10s %8s %9s %21s %8s\n" "$peer" "$rps" "$p50" "$p99" "$non2xx" "$ratio" "$lo..$hi" \
+        "$(paired "$WORK/$scenario.$peer" "$WORK/$scenario.$first_peer")"
     fi
   done
 done
