@@ -62,7 +62,7 @@ void Session::parseRequest() {
     error_code ec;
     const auto used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
-    if (ec == http::error::need_more) break;
+    if (ec == http::error::need_more || (!ec && used == 0)) break;
     if (ec) return close();
   }
   if (parser_->is_done()) {
