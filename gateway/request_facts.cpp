@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -284,9 +285,10 @@ bool readNumberInRange(ondemand::value value, double low, double high, InputViol
   ondemand::json_type type;
   if (value.type().get(type) || type == ondemand::json_type::null) return false;  // null means default
   if (value.get_double().get(x) || x < low || x > high) {
-    facts.violate(v, param,
-                  "'" + std::string(param) + "' must be a number between " + std::to_string(low).substr(0, 3) +
-                      " and " + std::to_string(high).substr(0, 3) + ".");
+    char message[128];
+    std::snprintf(message, sizeof message, "'%.*s' must be a number between %.1f and %.1f.",
+                  static_cast<int>(param.size()), param.data(), low, high);
+    facts.violate(v, param, message);
     return false;
   }
   return true;
