@@ -208,7 +208,8 @@ struct SamplingConfig {
   bool always_errors = true;         // 4xx/5xx answers and gateway failures
   bool always_anomalies = true;      // inputs outside their model's baseline
   Duration slow_first_token{0};      // first token slower than this: sampled (0 = off)
-  unsigned max_per_minute = 600;     // all reasons together
+  unsigned max_per_minute = 600;     // all reasons together, spread evenly over the minute
+  unsigned burst = 0;                // samples that may be taken back to back; 0 = max_per_minute / 12
   std::size_t capture_bytes = 64 * 1024;  // answer text kept per sample
   unsigned queue = 1024;             // samples waiting for scoring; beyond, dropped and counted
   unsigned memory = 200;             // recent samples served by /admin/samples

@@ -221,18 +221,20 @@ class Loader {
   void sampling(const YAML::Node& n) {
     auto& s = result_.config.sampling;
     if (!reader_.checkMap(n, "sampling",
-                          {"enabled", "rate", "always", "max_per_minute", "capture_bytes", "queue", "memory",
+                          {"enabled", "rate", "always", "max_per_minute", "burst", "capture_bytes", "queue", "memory",
                            "feedback", "scorers", "redact", "sink", "judge"}))
       return;
     reader_.readBool(n, "enabled", s.enabled);
     readFraction(n, "rate", s.rate);
     reader_.readUnsigned(n, "max_per_minute", s.max_per_minute, 100'000'000);
+    reader_.readUnsigned(n, "burst", s.burst, 100'000'000);
     reader_.readSize(n, "capture_bytes", s.capture_bytes);
     reader_.readUnsigned(n, "queue", s.queue, 1'000'000);
     reader_.readUnsigned(n, "memory", s.memory, 100'000);
     if (s.capture_bytes < 256 || s.capture_bytes > 16 * 1024 * 1024)
       reader_.error(n["capture_bytes"] ? n["capture_bytes"] : n, "sampling.capture_bytes must be between 256B and 16MiB");
     if (s.queue == 0) reader_.error(n["queue"], "sampling.queue must be at least 1");
+    if (s.burst > s.max_per_minute) reader_.error(n["burst"], "sampling.burst must not exceed sampling.max_per_minute");
     if (auto a = n["always"]; a && reader_.checkMap(a, "sampling.always", {"errors", "anomalies", "slow_first_token"})) {
       reader_.readBool(a, "errors", s.always_errors);
       reader_.readBool(a, "anomalies", s.always_anomalies);

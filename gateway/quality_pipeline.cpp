@@ -11,8 +11,9 @@ namespace infergate {
 
 namespace {
 
-std::int64_t minuteNow() {
-  return std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now().time_since_epoch()).count();
+std::int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 // At most `maxChars` code points of `text`, cut on a character boundary.
@@ -34,7 +35,7 @@ QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpa
     : runtime_(runtime),
       labels_(labels),
       config_(runtime.config.sampling),
-      budget_(config_.max_per_minute),
+      budget_(config_.max_per_minute, config_.burst),
       redactor_(config_.redact_patterns),
       store_(config_.memory, config_.remember, config_.feedback_window),
       work_(io_.get_executor()),
@@ -75,7 +76,7 @@ void QualityPipeline::stop() {
 }
 
 bool QualityPipeline::admit() {
-  if (budget_.take(minuteNow())) return true;
+  if (budget_.take(nowNs())) return true;
   droppedBudget_.fetch_add(1, std::memory_order_relaxed);
   return false;
 }

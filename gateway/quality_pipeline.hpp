@@ -43,7 +43,7 @@ class QualityPipeline {
   const config::SamplingConfig& config() const { return config_; }
   // hash < threshold: sampled by rate (per route, config order).
   std::uint64_t routeThreshold(std::size_t route) const { return routeThresholds_[route]; }
-  // Takes one sample from this minute's budget; counts a drop when it is spent.
+  // Takes one sample from the budget (max_per_minute, spread evenly); counts a drop when it is empty.
   bool admit();
   // Queues a sample for scoring; drops and counts it when the queue is full.
   void offer(std::unique_ptr<OutputSample> sample);
@@ -65,7 +65,7 @@ class QualityPipeline {
   config::SamplingConfig config_;
   std::vector<std::uint64_t> routeThresholds_;
   std::uint64_t judgeThreshold_ = 0;
-  quality::MinuteBudget budget_;
+  quality::SampleBudget budget_;
   quality::ScorerSettings scorers_;
   quality::Redactor redactor_;
   SampleStore store_;

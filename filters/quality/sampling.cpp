@@ -1,7 +1,9 @@
 #include "filters/quality/sampling.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 
 namespace infergate::quality {
 
@@ -25,18 +27,23 @@ std::string_view sampleReasonName(SampleReason r) {
   return kNames[static_cast<std::size_t>(r)];
 }
 
-bool MinuteBudget::take(std::int64_t minute) {
-  const auto stamp = static_cast<std::uint64_t>(static_cast<std::uint32_t>(minute)) << 32;
-  auto current = state_.load(std::memory_order_relaxed);
+SampleBudget::SampleBudget(std::uint32_t perMinute, std::uint32_t burst)
+    : intervalNs_(perMinute == 0 ? 0 : 60'000'000'000 / perMinute),
+      toleranceNs_(0),
+      open_(perMinute > 0),
+      // Far enough in the past that the bucket starts full, far from overflow.
+      arrival_(std::numeric_limits<std::int64_t>::min() / 2) {
+  if (burst == 0) burst = std::max<std::uint32_t>(1, perMinute / 12);
+  toleranceNs_ = intervalNs_ * static_cast<std::int64_t>(burst - 1);
+}
+
+bool SampleBudget::take(std::int64_t nowNs) {
+  if (!open_) return false;
+  auto arrival = arrival_.load(std::memory_order_relaxed);
   for (;;) {
-    std::uint64_t next;
-    if ((current & 0xFFFFFFFF00000000ull) != stamp) {
-      next = stamp | 1u;  // a new minute
-    } else {
-      if ((current & 0xFFFFFFFFull) >= perMinute_) return false;
-      next = current + 1;
-    }
-    if (state_.compare_exchange_weak(current, next, std::memory_order_relaxed)) return true;
+    const auto start = std::max(arrival, nowNs);
+    if (start - nowNs > toleranceNs_) return false;
+    if (arrival_.compare_exchange_weak(arrival, start + intervalNs_, std::memory_order_relaxed)) return true;
   }
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Which requests have their answers sampled. The rate decision depends only on
 // the request id, so every replica (and a replay) samples the same requests:
-// hash(request_id) < rate × 2^64. A per-minute cap bounds the cost of the
+// hash(request_id) < rate × 2^64. A per-minute budget bounds the cost of the
 // always-sample rules during an incident.
 #include <atomic>
 #include <cstdint>
@@ -22,18 +22,25 @@ inline bool sampledAt(std::uint64_t hash, std::uint64_t threshold) {
 enum class SampleReason : std::uint8_t { Rate, Anomaly, Error, SlowFirstToken };
 std::string_view sampleReasonName(SampleReason r);
 
-// At most `perMinute` samples per wall-clock minute, across threads. One atomic
-// read-modify-write per sampled request; nothing for the others.
-class MinuteBudget {
+// At most `perMinute` samples a minute, spread evenly: a token bucket refilled
+// continuously (one token every 60 s / perMinute) that holds at most `burst`.
+// A fixed per-minute counter took a whole minute's samples in its first second
+// under load: every sample came from the same second of the minute, and the
+// scoring thread ran flat out then and idled for the rest.
+// The bucket is kept as one atomic "theoretical arrival time" (GCRA): one
+// compare-and-swap per sampled request, nothing for the others.
+class SampleBudget {
  public:
-  explicit MinuteBudget(std::uint32_t perMinute) : perMinute_(perMinute) {}
-  // `minute`: minutes since an epoch (monotonic). False when the minute's budget is spent.
-  bool take(std::int64_t minute);
+  // perMinute 0 takes nothing; burst 0 means max(1, perMinute / 12) (5 s of tokens).
+  SampleBudget(std::uint32_t perMinute, std::uint32_t burst);
+  // `nowNs`: a monotonic clock. False when the bucket is empty.
+  bool take(std::int64_t nowNs);
 
  private:
-  std::uint32_t perMinute_;
-  // High 32 bits: the minute (mod 2^32); low 32 bits: samples taken in it.
-  std::atomic<std::uint64_t> state_{0};
+  std::int64_t intervalNs_;   // time to earn one token
+  std::int64_t toleranceNs_;  // how far ahead of now the arrival time may run: burst - 1 tokens
+  bool open_;
+  std::atomic<std::int64_t> arrival_;
 };
 
 }  // namespace infergate::quality

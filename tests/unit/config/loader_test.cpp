@@ -318,6 +318,33 @@ TEST(ConfigLoader, DriftAndValidationErrors) {
             "test.yaml:8:37: validation.max_tokens_action must be reject or clamp, got 'drop'\n");
 }
 
+TEST(ConfigLoader, SamplingSettings) {
+  auto r = loadString("sampling:\n  rate: 0.05\n  max_per_minute: 1200\n  burst: 30\n  capture_bytes: 8KiB\n"
+                      "  queue: 64\n  always: {errors: false, slow_first_token: 2s}\n" + minimal(),
+                      "t.yaml", env());
+  ASSERT_TRUE(r.ok()) << r.errors.front();
+  const auto& s = r.config.sampling;
+  EXPECT_DOUBLE_EQ(s.rate, 0.05);
+  EXPECT_EQ(s.max_per_minute, 1200u);
+  EXPECT_EQ(s.burst, 30u);
+  EXPECT_EQ(s.capture_bytes, 8u * 1024);
+  EXPECT_EQ(s.queue, 64u);
+  EXPECT_FALSE(s.always_errors);
+  EXPECT_TRUE(s.always_anomalies);
+  EXPECT_EQ(s.slow_first_token.count(), 2000);
+  auto defaults = loadString(minimal(), "t.yaml", env());
+  EXPECT_EQ(defaults.config.sampling.max_per_minute, 600u);
+  EXPECT_EQ(defaults.config.sampling.burst, 0u);  // max_per_minute / 12
+}
+
+TEST(ConfigLoader, SamplingErrors) {
+  EXPECT_EQ(errorsOf("sampling:\n  max_per_minute: 60\n  burst: 61\n" + minimal()),
+            "test.yaml:3:10: sampling.burst must not exceed sampling.max_per_minute\n");
+  EXPECT_EQ(errorsOf("sampling:\n  queue: 0\n" + minimal()), "test.yaml:2:10: sampling.queue must be at least 1\n");
+  EXPECT_EQ(errorsOf("sampling:\n  capture_bytes: 100\n" + minimal()),
+            "test.yaml:2:18: sampling.capture_bytes must be between 256B and 16MiB\n");
+}
+
 TEST(ConfigLoader, ProfileBins) {
   auto r = loadString("profile:\n  bins:\n    prompt_chars: [100, 1000, 10000]\n" + minimal(), "t.yaml", env());
   ASSERT_TRUE(r.ok()) << r.errors.front();

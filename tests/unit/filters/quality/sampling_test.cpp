@@ -49,21 +49,56 @@ TEST(Sampling, HigherRateSamplesASuperset) {
   }
 }
 
-TEST(Sampling, MinuteBudgetCapsAcrossThreads) {
-  MinuteBudget budget(1000);
+constexpr std::int64_t kSecond = 1'000'000'000;
+
+TEST(Sampling, BudgetTakesTheBurstThenOneTokenPerInterval) {
+  SampleBudget budget(60, 5);  // one token a second, five back to back
+  const std::int64_t t0 = 1000 * kSecond;
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(budget.take(t0)) << i;
+  EXPECT_FALSE(budget.take(t0));
+  EXPECT_FALSE(budget.take(t0 + kSecond - 1));
+  EXPECT_TRUE(budget.take(t0 + kSecond));
+  EXPECT_FALSE(budget.take(t0 + kSecond));
+  // Idle time refills the bucket, but never beyond the burst.
+  int taken = 0;
+  while (budget.take(t0 + 3600 * kSecond)) ++taken;
+  EXPECT_EQ(taken, 5);
+}
+
+TEST(Sampling, BudgetSpreadsTheMinuteEvenly) {
+  // Offered 100 candidates a second for three minutes, a 600/min budget takes
+  // 10 a second in every second after the first (which also has the burst of
+  // 50), not the whole minute's worth at its start.
+  SampleBudget budget(600, 0);  // default burst: 600 / 12 = 50
+  std::vector<int> perSecond(180);
+  for (int ms = 0; ms < 180'000; ms += 10)
+    perSecond[ms / 1000] += budget.take(7 * kSecond + std::int64_t{ms} * 1'000'000);
+  EXPECT_GE(perSecond[0], 50);
+  EXPECT_LE(perSecond[0], 50 + 10);
+  for (int s = 1; s < 180; ++s) EXPECT_EQ(perSecond[s], 10) << "second " << s;
+  int total = 0;
+  for (int n : perSecond) total += n;
+  EXPECT_LE(total, 3 * 600 + 50);
+}
+
+TEST(Sampling, BudgetCapsAcrossThreads) {
+  SampleBudget budget(6000, 1000);
   std::atomic<int> taken{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&] {
-      for (int i = 0; i < 1000; ++i) taken += budget.take(7);
+      for (int i = 0; i < 1000; ++i) taken += budget.take(7 * kSecond);
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(taken.load(), 1000);
-  EXPECT_FALSE(budget.take(7));
-  EXPECT_TRUE(budget.take(8));  // a new minute
-  int more = 1;
-  while (budget.take(8)) ++more;
-  EXPECT_EQ(more, 1000);
+  EXPECT_FALSE(budget.take(7 * kSecond));
+  EXPECT_TRUE(budget.take(7 * kSecond + kSecond / 100));  // 10 ms earns one
+}
+
+TEST(Sampling, ZeroBudgetTakesNothing) {
+  SampleBudget budget(0, 5);
+  EXPECT_FALSE(budget.take(0));
+  EXPECT_FALSE(budget.take(3600 * kSecond));
 }
 
 TEST(Agreement, PrecisionRecallF1OnAKnownSet) {
