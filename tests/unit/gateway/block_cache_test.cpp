@@ -55,8 +55,24 @@ TEST(BlockCache, KeepsAtMostItsByteBudgetPerClass) {
   for (std::size_t i = 0; i < keep; ++i) again.insert(cache.take(200));
   EXPECT_EQ(again, std::set<void*>(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(keep)));
   for (void* b : again) cache.give(b, 200);
-  // The largest class (relay buffers) keeps far fewer blocks of its size.
-  EXPECT_EQ(BlockCache::keptBlocks(BlockCache::kLargest), 8u);
+  // The largest class (relay buffers, one per request awaiting its upstream)
+  // keeps enough for 128 such requests per worker.
+  EXPECT_EQ(BlockCache::keptBlocks(BlockCache::kLargest), 128u);
+}
+
+TEST(BlockCache, RelayBuffersOfManyRequestsInFlightComeBackFromTheCache) {
+  // 64 requests await their upstreams at once, then finish, twice over: the
+  // second wave is served entirely from the blocks the first gave back.
+  BlockCache cache;
+  std::vector<void*> first;
+  for (int i = 0; i < 64; ++i) first.push_back(cache.take(BlockCache::kLargest));
+  for (void* b : first) cache.give(b, BlockCache::kLargest);
+  EXPECT_EQ(cache.cached(BlockCache::kLargest), 64u);
+  std::set<void*> second;
+  for (int i = 0; i < 64; ++i) second.insert(cache.take(BlockCache::kLargest));
+  EXPECT_EQ(second, std::set<void*>(first.begin(), first.end()));
+  EXPECT_EQ(cache.cached(BlockCache::kLargest), 0u);
+  for (void* b : second) cache.give(b, BlockCache::kLargest);
 }
 
 TEST(BlockCache, BlocksMayBeFreedOnAnotherThread) {
