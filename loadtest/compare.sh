@@ -8,9 +8,10 @@
 #   DURATION=20s CONNECTIONS=64 loadtest/compare.sh
 #   ROUNDS=5 loadtest/compare.sh            # interleaved rounds, medians
 #
-# ROUNDS > 1 runs every peer once per round, in turn, and reports each peer's
-# median (with its min and max) and its "paired" ratio: the median over rounds
-# of its requests/s over the first peer's in the same round. A shared host
+# ROUNDS > 1 runs every peer once per round, in an order shuffled each round
+# (SHUFFLE=0 keeps PEERS' order; SEED picks the permutations), and reports each
+# peer's median (with its min and max) and its "paired" ratio: the median over
+# rounds of its requests/s over the first peer's (in PEERS) in the same round. A shared host
 # drifts by more than the 1-3% differences worth deciding on; short runs in
 # many rounds (ROUNDS=30 DURATION=1s) with paired ratios see through that
 # drift best, since both sides of each ratio ran seconds apart.
@@ -53,6 +54,8 @@ NGINX_PORT=18081
 HAPROXY_PORT=18082
 HAPROXY_HEADERS_PORT=18084
 ROUNDS=${ROUNDS:-1}
+SHUFFLE=${SHUFFLE:-1}
+SEED=${SEED:-1}
 
 bash scripts/build.sh >/dev/null
 WORK=$(mktemp -d /tmp/infergate-compare.XXXXXX)
@@ -199,7 +202,7 @@ to_ms() {
     else print v }'
 }
 
-echo "infergate compare: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $WORKERS worker(s) per proxy, $(nproc) cores, $ROUNDS round(s)"
+echo "infergate compare: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $WORKERS worker(s) per proxy, $(nproc) cores, $ROUNDS round(s)$([[ $ROUNDS != 1 && $SHUFFLE == 1 ]] && echo ", peer order shuffled per round (SEED=$SEED)")"
 echo "pinning: ${PROXY_CPU:-none} for the proxy, ${LOADGEN_CPU:-none} for wrk and the mock (--threads $MOCK_THREADS)"
 echo "versions: nginx $(nginx -v 2>&1 | sed 's/.*\///'); haproxy $(haproxy -v | head -1 | awk '{print $3}')"
 
@@ -237,9 +240,23 @@ summary() {
     printf "%s %s %s %s %s %s\n", m[1], m[2], m[3], m[4], r[1], r[NR] }'
 }
 
+# The order peers run in within a round: PEERS as given, or (SHUFFLE=1, the
+# default with rounds) a fresh permutation each round, seeded by SEED and the
+# round. This host has shown slot effects: one position of a fixed rotation
+# penalised 5-20% for many rounds, whichever peer held it (a neighbour's
+# period aliasing with the rotation). Shuffling spreads that over all peers.
+round_order() {
+  if [[ $ROUNDS == 1 || $SHUFFLE != 1 ]]; then
+    echo "$PEERS"
+  else
+    printf '%s\n' $PEERS | awk -v seed="$((SEED * 1000 + $1))" 'BEGIN { srand(seed) } { print rand(), $0 }' |
+      sort -g -k1,1 | cut -d' ' -f2 | tr '\n' ' '
+  fi
+}
+
 for scenario in $SCENARIOS; do
   for round in $(seq 1 "$ROUNDS"); do
-    for peer in $PEERS; do measure "$scenario" "$peer" "$round"; done
+    for peer in $(round_order "$round"); do measure "$scenario" "$peer" "$round"; done
   done
   echo
   echo "scenario: $scenario"
