@@ -461,7 +461,11 @@ void Relay::onUpstreamRead(unsigned epoch, error_code ec, std::size_t bytes) {
 }
 
 void Relay::parseUpstream() {
-  if (!relayBuffer_) relayBuffer_.reset(static_cast<char*>(BlockCache::local().take(kBufferSize)));
+  // Taken when the answer's first bytes are here, not when the request is
+  // sent: a request waiting on its upstream (for seconds, with a model) holds
+  // no relay buffer.
+  if (!relayBuffer_ && conn_->buffer.size() > 0)
+    relayBuffer_.reset(static_cast<char*>(BlockCache::local().take(kBufferSize)));
   while (conn_->buffer.size() > 0 && !parser_->is_done() && relayUsed_ < kBufferSize) {
     auto& body = parser_->get().body();
     body.data = relayBuffer_.get() + relayUsed_;
