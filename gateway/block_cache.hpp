@@ -26,10 +26,10 @@ class BlockCache {
   static constexpr std::size_t kLargest = kSmallest << (kClasses - 1);
   // Blocks kept per class and thread: 256 KiB worth, and never fewer than 128.
   // The floor is for the large classes: a worker holds a 32 KiB relay buffer
-  // for every request waiting on its upstream, so with 32 clients it swings
-  // between a few and 32 of them; a keep of 8 sent the rest through malloc,
-  // which trimmed and regrew its heap (madvise, then page faults) 0.3 times
-  // per request. Bound: 9 MiB per thread over all classes, kept only after a
+  // for every answer it is relaying (every stream), and the count swings with
+  // traffic; a keep of 8 sent the rest through malloc, which trimmed and
+  // regrew its heap (madvise, then page faults) 0.3 times per request at 32
+  // clients. Bound: 9 MiB per thread over all classes, kept only after a
   // burst that used it.
   static constexpr std::size_t kKeepBytes = 256 * 1024;
   static constexpr std::size_t kMinKeptBlocks = 128;

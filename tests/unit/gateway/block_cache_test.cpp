@@ -55,14 +55,14 @@ TEST(BlockCache, KeepsAtMostItsByteBudgetPerClass) {
   for (std::size_t i = 0; i < keep; ++i) again.insert(cache.take(200));
   EXPECT_EQ(again, std::set<void*>(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(keep)));
   for (void* b : again) cache.give(b, 200);
-  // The largest class (relay buffers, one per request awaiting its upstream)
-  // keeps enough for 128 such requests per worker.
+  // The largest class (relay buffers, one per answer being relayed) keeps
+  // enough for 128 such answers per worker.
   EXPECT_EQ(BlockCache::keptBlocks(BlockCache::kLargest), 128u);
 }
 
 TEST(BlockCache, RelayBuffersOfManyRequestsInFlightComeBackFromTheCache) {
-  // 64 requests await their upstreams at once, then finish, twice over: the
-  // second wave is served entirely from the blocks the first gave back.
+  // 64 answers are relayed at once, then finish, twice over: the second wave
+  // is served entirely from the blocks the first gave back.
   BlockCache cache;
   std::vector<void*> first;
   for (int i = 0; i < 64; ++i) first.push_back(cache.take(BlockCache::kLargest));
