@@ -22,8 +22,9 @@ inline bool sampledAt(std::uint64_t hash, std::uint64_t threshold) {
 enum class SampleReason : std::uint8_t { Rate, Anomaly, Error, SlowFirstToken };
 std::string_view sampleReasonName(SampleReason r);
 
-// At most `perMinute` samples a minute, spread evenly: a token bucket refilled
-// continuously (one token every 60 s / perMinute) that holds at most `burst`.
+// `perMinute` samples a minute, spread evenly: a token bucket refilled
+// continuously (one token every 60 s / perMinute) that holds at most `burst`,
+// so any 60 s takes at most perMinute + burst.
 // A fixed per-minute counter took a whole minute's samples in its first second
 // under load: every sample came from the same second of the minute, and the
 // scoring thread ran flat out then and idled for the rest.
