@@ -79,6 +79,13 @@ TEST(Sampling, BudgetSpreadsTheMinuteEvenly) {
   int total = 0;
   for (int n : perSecond) total += n;
   EXPECT_LE(total, 3 * 600 + 50);
+  // What the budget promises for any minute: max_per_minute + burst at most.
+  for (int start = 0; start + 60 <= 180; ++start) {
+    int window = 0;
+    for (int s = start; s < start + 60; ++s) window += perSecond[s];
+    EXPECT_LE(window, 600 + 50) << "minute starting at second " << start;
+    EXPECT_GE(window, 600) << "minute starting at second " << start;
+  }
 }
 
 TEST(Sampling, BudgetCapsAcrossThreads) {
