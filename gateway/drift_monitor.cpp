@@ -2,9 +2,9 @@
 
 #include <boost/json.hpp>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <stdexcept>
 
+#include "filters/profile/baseline_file.hpp"
 #include "filters/profile/drift_stats.hpp"
 
 namespace infergate {
@@ -135,58 +135,33 @@ std::string DriftMonitor::freezeWindowAsBaseline() {
   return "{\"frozen_models\":" + std::to_string(frozen) + "}";
 }
 
-// File format, version 1:
-// {"version":1,"models":{"<model label>":{"<feature>":{"<bin label>":count,...},...},...}}
+// The file format (version 1) lives in filters/profile/baseline_file.hpp.
 void DriftMonitor::writeBaseline() const {
   if (config_.baseline_file.empty()) return;
-  boost::json::object models;
-  const auto& labels = registry_.labels();
-  for (std::uint32_t m = 0; m < models_.size(); ++m) {
-    if (!models_[m].hasBaseline) continue;
-    boost::json::object features;
-    for (std::size_t f = 0; f < kFeatureCount; ++f) {
-      boost::json::object bins;
-      const auto feature = static_cast<Feature>(f);
-      for (std::size_t b = 0; b < registry_.bins().binCount(feature); ++b)
-        bins[registry_.bins().binLabel(feature, b)] = models_[m].baseline[f * kMaxBins + b];
-      features[profile::featureName(feature)] = std::move(bins);
-    }
-    models[labels.model(m)] = std::move(features);
-  }
-  const auto tmp = config_.baseline_file + ".tmp";
-  std::ofstream(tmp) << boost::json::serialize(boost::json::object{{"version", 1}, {"models", std::move(models)}});
-  std::rename(tmp.c_str(), config_.baseline_file.c_str());  // atomic replace
+  std::vector<profile::ModelBaseline> models;
+  for (std::uint32_t m = 0; m < models_.size(); ++m)
+    if (models_[m].hasBaseline) models.push_back({registry_.labels().model(m), models_[m].baseline});
+  const auto error = profile::writeBaselineFile(config_.baseline_file, models, registry_.bins());
+  // The baseline stays in force in memory; only the copy for the next start is lost.
+  if (!error.empty()) std::fprintf(stderr, "infergate: level=warn msg=\"drift baseline not saved: %s\"\n", error.c_str());
 }
 
+// A file that cannot be used stops the start (the error names the entry):
+// learning anew would overwrite the operator's baseline with another one.
 void DriftMonitor::loadBaseline() {
   if (config_.baseline_file.empty()) return;
-  std::ifstream in(config_.baseline_file);
-  if (!in) return;  // no file yet: learn from traffic
-  std::stringstream text;
-  text << in.rdbuf();
-  boost::system::error_code ec;
-  auto json = boost::json::parse(text.str(), ec);
-  if (ec || !json.is_object() || json.as_object().if_contains("version") == nullptr ||
-      json.at("version").to_number<int>() != 1) {
-    std::fprintf(stderr, "infergate: level=warn msg=\"drift baseline %s: unreadable or not version 1; learning anew\"\n",
-                 config_.baseline_file.c_str());
-    return;
-  }
+  auto file = profile::readBaselineFile(config_.baseline_file, registry_.bins());
+  if (!file.ok()) throw std::runtime_error("drift baseline " + config_.baseline_file + ": " + file.error);
   const auto& labels = registry_.labels();
-  for (const auto& [model, features] : json.at("models").as_object()) {
-    const auto m = labels.modelIndex(std::string(model));
-    if (labels.model(m) != model) continue;  // a model label no longer configured
-    auto& state = models_[m];
-    state.baseline.assign(kFeatureCount * kMaxBins, 0);
-    for (std::size_t f = 0; f < kFeatureCount; ++f) {
-      const auto feature = static_cast<Feature>(f);
-      const auto* bins = features.as_object().if_contains(profile::featureName(feature));
-      if (bins == nullptr) continue;
-      for (std::size_t b = 0; b < registry_.bins().binCount(feature); ++b)
-        if (const auto* v = bins->as_object().if_contains(registry_.bins().binLabel(feature, b)))
-          state.baseline[f * kMaxBins + b] = v->to_number<std::uint64_t>();
+  for (auto& model : file.models) {
+    const auto m = labels.modelIndex(model.model);
+    if (labels.model(m) != model.model) {
+      std::fprintf(stderr, "infergate: level=warn msg=\"drift baseline %s: model %s is not a configured model label; ignored\"\n",
+                   config_.baseline_file.c_str(), model.model.c_str());
+      continue;
     }
-    state.hasBaseline = true;
+    models_[m].baseline = std::move(model.counts);
+    models_[m].hasBaseline = true;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "config/loader.hpp"
+#include "filters/profile/baseline_file.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/server.hpp"
 
@@ -62,6 +63,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (check) {
+    // The drift baseline file is read at start; a file the gateway would refuse fails the check too.
+    const auto& drift = runtime->config.drift;
+    if (drift.enabled && !drift.baseline_file.empty()) {
+      const auto file =
+          infergate::profile::readBaselineFile(drift.baseline_file, infergate::profile::BinSpec(runtime->config.profile));
+      if (!file.ok()) {
+        std::fprintf(stderr, "%s: drift baseline %s: %s\n", configPath.c_str(), drift.baseline_file.c_str(),
+                     file.error.c_str());
+        return 1;
+      }
+    }
     std::printf("%s: configuration is valid (%zu backends, %zu routes)\n", configPath.c_str(),
                 runtime->config.backends.size(), runtime->config.routes.size());
     return 0;

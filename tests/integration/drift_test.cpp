@@ -92,3 +92,82 @@ TEST(Drift, ShiftedFeaturesAlertAndUnshiftedStayQuiet) {
   EXPECT_EQ(drift(gateway).at("models").at("mock-model").at("features").at("script").at("alert").to_number<int>(), 0);
   unlink(baselineFile.c_str());
 }
+
+namespace {
+
+std::string driftKnobs(const std::string& baselineFile) {
+  return "metrics:\n  model_labels: [mock-model]\n"
+         "drift:\n  learn_requests: 20\n  min_window_requests: 20\n  window: 10s\n"
+         "  evaluation_interval: 100ms\n  baseline_file: " + baselineFile + "\n";
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+// A restarted gateway judges traffic against the baseline its predecessor
+// learnt and wrote, from its first request, and neither relearns nor rewrites it.
+TEST(Drift, BaselineFileIsLoadedAtStartAndJudgesTheFirstRequest) {
+  MockServer mock;
+  const auto baselineFile = unusedTempPath(".json");
+  ConfigKnobs k;
+  k.topLevel = driftKnobs(baselineFile);
+  {
+    Gateway first(standardConfig(mock.port(), k));
+    send(first, "Please summarise this short note.", 100, 20);
+    for (int i = 0; i < 50 && readFile(baselineFile).empty(); ++i) usleep(50'000);
+  }
+  const auto written = readFile(baselineFile);
+  ASSERT_NE(written.find("\"mock-model\""), std::string::npos) << written;
+
+  Gateway second(standardConfig(mock.port(), k));
+  auto model = drift(second).at("models").at("mock-model").as_object();
+  EXPECT_TRUE(model.at("has_baseline").as_bool());
+  EXPECT_FALSE(model.at("baseline_learnt").as_bool());
+  EXPECT_EQ(model.at("features").at("script").at("baseline").at("latin").as_double(), 1.0);
+
+  send(second, "Please summarise this short note.", 100, 1);
+  send(second, "Пожалуйста, кратко изложите эту заметку.", 100, 1);  // Cyrillic: a script never seen
+  auto text = scrapeAfter(second.adminPort(), 2);
+  // One anomaly in all (counted under the first feature the baseline never saw): the Cyrillic request.
+  double anomalies = 0;
+  for (const char* f : {"prompt_chars", "last_user_chars", "system_chars", "body_bytes", "messages", "roles",
+                        "max_tokens", "temperature", "top_p", "n", "tools", "response_format", "stream",
+                        "non_ascii_share", "script"})
+    anomalies += std::max(0.0, seriesValue(text, std::string(R"(infergate_input_anomalies_total{model="mock-model",feature=")") + f + "\"}"));
+  EXPECT_EQ(anomalies, 1) << text;
+
+  send(second, "Please summarise this short note.", 100, 25);  // more than learn_requests: still no relearning
+  usleep(300'000);
+  EXPECT_FALSE(drift(second).at("models").at("mock-model").at("baseline_learnt").as_bool());
+  EXPECT_EQ(readFile(baselineFile), written);
+  unlink(baselineFile.c_str());
+}
+
+// A baseline file the gateway cannot use stops it from starting, and --check
+// says why, naming the file and the entry; the file is left as it was.
+TEST(Drift, AnUnusableBaselineFileStopsTheStartAndFailsTheCheck) {
+  const std::string bad = R"({"version":1,"models":{"mock-model":{"script":{"klingon":3}}}})";
+  const auto baselineFile = writeTempFile(bad, ".json");
+  ConfigKnobs k;
+  k.topLevel = driftKnobs(baselineFile);
+  const auto config = writeTempFile(standardConfig(8000, k));
+  const auto expected = "drift baseline " + baselineFile + ": models.mock-model.script.klingon: not a bin of this feature";
+
+  Process start({gatewayBinary(), "--config", config});
+  EXPECT_EQ(start.wait(std::chrono::seconds(5)), 1);
+  EXPECT_NE(start.stderrText().find("infergate: cannot start: " + expected), std::string::npos) << start.stderrText();
+
+  Process check({gatewayBinary(), "--config", config, "--check"});
+  EXPECT_EQ(check.wait(std::chrono::seconds(5)), 1);
+  EXPECT_NE(check.stderrText().find(config + ": " + expected), std::string::npos) << check.stderrText();
+
+  EXPECT_EQ(readFile(baselineFile), bad);
+  unlink(baselineFile.c_str());
+  unlink(config.c_str());
+}
