@@ -174,6 +174,15 @@ struct ProfileConfig {
   std::map<std::string, std::vector<std::uint64_t>> bins;
 };
 
+// Which requests count as input anomalies: those with at least `min_features`
+// of the checked features in a bin their model's baseline (almost) never saw.
+struct AnomalyConfig {
+  std::vector<std::string> features;  // checked features (config/profile_features.hpp names); empty = all
+  std::uint32_t feature_mask = ~0u;   // resolved at load: bit f set = feature f checked
+  double rare_share = 0;              // a bin with at most this share of the baseline is outside it (0 = never seen)
+  unsigned min_features = 1;
+};
+
 struct DriftConfig {
   bool enabled = true;
   std::string baseline_file;          // load at start if present; written when a baseline freezes
@@ -184,6 +193,7 @@ struct DriftConfig {
   double psi_warn = 0.1;
   double psi_alert = 0.25;
   double ks_alert = 0.1;
+  AnomalyConfig anomaly;
 };
 
 // LLM-as-judge for a share of the samples (filters/quality, gateway/judge_client).

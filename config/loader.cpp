@@ -1,12 +1,14 @@
 #include "config/loader.hpp"
 
 #include <boost/url/parse.hpp>
-#include <charconv>
 #include <algorithm>
+#include <bit>
 #include <cctype>
+#include <charconv>
 #include <regex>
 #include <set>
 
+#include "config/profile_features.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace infergate::config {
@@ -194,7 +196,7 @@ class Loader {
     auto& d = result_.config.drift;
     if (!reader_.checkMap(n, "drift",
                           {"enabled", "baseline_file", "learn_requests", "window", "evaluation_interval",
-                           "min_window_requests", "psi_warn", "psi_alert", "ks_alert"}))
+                           "min_window_requests", "psi_warn", "psi_alert", "ks_alert", "anomaly"}))
       return;
     reader_.readBool(n, "enabled", d.enabled);
     reader_.readString(n, "baseline_file", d.baseline_file);
@@ -208,6 +210,33 @@ class Loader {
     positive(n, "drift.evaluation_interval", d.evaluation_interval);
     if (d.window < d.evaluation_interval) reader_.error(n, "drift.window must be at least drift.evaluation_interval");
     if (d.learn_requests == 0) reader_.error(n, "drift.learn_requests must be at least 1");
+    if (auto a = n["anomaly"]) anomaly(a);
+  }
+
+  void anomaly(const YAML::Node& n) {
+    auto& a = result_.config.drift.anomaly;
+    if (!reader_.checkMap(n, "drift.anomaly", {"features", "rare_share", "min_features"})) return;
+    reader_.readStringList(n, "features", a.features);
+    readFraction(n, "rare_share", a.rare_share);
+    reader_.readUnsigned(n, "min_features", a.min_features, static_cast<unsigned>(kProfileFeatureNames.size()));
+    std::size_t checked = kProfileFeatureNames.size();
+    if (!a.features.empty()) {
+      a.feature_mask = 0;
+      for (const auto& name : a.features) {
+        const auto* at = std::find(kProfileFeatureNames.begin(), kProfileFeatureNames.end(), name);
+        if (at == kProfileFeatureNames.end())
+          reader_.error(n["features"], "drift.anomaly.features: unknown feature '" + name + "'");
+        else
+          a.feature_mask |= 1u << (at - kProfileFeatureNames.begin());
+      }
+      checked = static_cast<std::size_t>(std::popcount(a.feature_mask));
+    }
+    // Every bin of a feature below the share would leave nothing "seen"; 20 bins at most hold 5% each.
+    if (a.rare_share >= 0.05) reader_.error(n["rare_share"], "drift.anomaly.rare_share must be below 0.05");
+    if (a.min_features == 0 || a.min_features > std::max<std::size_t>(checked, 1))
+      reader_.error(n["min_features"] ? n["min_features"] : n,
+                    "drift.anomaly.min_features must be between 1 and the number of checked features (" +
+                        std::to_string(checked) + ")");
   }
 
   void accessLog(const YAML::Node& n) {

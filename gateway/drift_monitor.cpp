@@ -23,15 +23,15 @@ DriftMonitor::DriftMonitor(boost::asio::io_context& io, const config::DriftConfi
   for (std::uint32_t m = 0; m < models_.size(); ++m) publish(m);
 }
 
-// Tells the workers which bins the model's baseline has seen.
+// Tells the workers which bins of the model's baseline are usual (drift.anomaly).
 void DriftMonitor::publish(std::uint32_t model) {
   const auto& state = models_[model];
   if (!state.hasBaseline) return;
+  const auto& anomaly = config_.anomaly;
   for (std::size_t f = 0; f < kFeatureCount; ++f) {
-    std::uint32_t mask = 0;
-    for (std::size_t b = 0; b < kMaxBins; ++b)
-      if (state.baseline[f * kMaxBins + b] > 0) mask |= 1u << b;
-    view_.publish(model, f, mask);
+    const bool checked = (anomaly.feature_mask & (1u << f)) != 0;
+    view_.publish(model, f,
+                  checked ? profile::usualBins(&state.baseline[f * kMaxBins], kMaxBins, anomaly.rare_share) : 0);
   }
 }
 

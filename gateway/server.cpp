@@ -40,7 +40,8 @@ void Server::start() {
   metrics_ = std::make_unique<metrics::Registry>(cfg, count);
   if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, metrics_->labels(), count);
   admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), metrics_.get());
-  baselineView_ = std::make_unique<profile::BaselineView>(metrics_->labels().modelCount());
+  baselineView_ =
+      std::make_unique<profile::BaselineView>(metrics_->labels().modelCount(), cfg.drift.anomaly.min_features);
   if (cfg.drift.enabled && cfg.metrics.enabled) {
     drift_ = std::make_unique<DriftMonitor>(control_, cfg.drift, *metrics_, *baselineView_);
     admin_->setDrift([this] { return drift_->report(); }, [this] { return drift_->freezeWindowAsBaseline(); });

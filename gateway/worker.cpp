@@ -154,9 +154,9 @@ bool Worker::profile(const RequestFacts& facts, std::uint32_t model) {
   for (std::size_t f = 0; f < profile::kFeatureCount; ++f)
     shard_.featureBins.add(profile::featureBinSlot(f, model, bins[f], models));
   if (baselineView_ == nullptr) return false;
-  const auto unseen = baselineView_->unseenFeature(model, bins);
-  if (unseen == profile::kFeatureCount) return false;
-  shard_.inputAnomalies.add(model * profile::kFeatureCount + unseen);
+  const auto feature = baselineView_->anomalyFeature(model, bins);
+  if (feature == profile::kFeatureCount) return false;
+  shard_.inputAnomalies.add(model * profile::kFeatureCount + feature);
   return true;
 }
 

@@ -1,5 +1,6 @@
 #include "filters/profile/features.hpp"
 
+#include "config/profile_features.hpp"
 #include "filters/text_script.hpp"
 
 #include <algorithm>
@@ -30,10 +31,7 @@ constexpr std::array<std::string_view, 6> kScriptLabels = {"none", "latin", "cjk
 constexpr std::array<std::string_view, 7> kRolesLabels = {"user",           "system_user", "user_assistant",
                                                           "system_user_assistant", "with_tool", "no_user", "none"};
 
-constexpr std::array<std::string_view, kFeatureCount> kNames = {
-    "prompt_chars", "last_user_chars", "system_chars", "body_bytes", "messages",        "roles",    "max_tokens",
-    "temperature",  "top_p",           "n",            "tools",      "response_format", "stream",   "non_ascii_share",
-    "script"};
+static_assert(config::kProfileFeatureNames.size() == kFeatureCount, "a feature without a name, or a name without one");
 
 std::size_t tenth(double share) {
   if (share <= 0) return 0;
@@ -65,7 +63,7 @@ std::size_t log2Bin(std::uint64_t value) {
   return std::min<std::size_t>(kMaxBins - 1, static_cast<std::size_t>(std::bit_width(value)));
 }
 
-std::string_view featureName(Feature f) { return kNames[static_cast<std::size_t>(f)]; }
+std::string_view featureName(Feature f) { return config::kProfileFeatureNames[static_cast<std::size_t>(f)]; }
 
 const BinSpec& defaultBins() {
   static const BinSpec spec;

@@ -101,6 +101,16 @@ std::string driftKnobs(const std::string& baselineFile) {
          "  evaluation_interval: 100ms\n  baseline_file: " + baselineFile + "\n";
 }
 
+// Anomalies of mock-model over every feature (counters never incremented are not exported).
+double anomalies(const std::string& exposition) {
+  double total = 0;
+  for (const char* f : {"prompt_chars", "last_user_chars", "system_chars", "body_bytes", "messages", "roles",
+                        "max_tokens", "temperature", "top_p", "n", "tools", "response_format", "stream",
+                        "non_ascii_share", "script"})
+    total += std::max(0.0, seriesValue(exposition, std::string(R"(infergate_input_anomalies_total{model="mock-model",feature=")") + f + "\"}"));
+  return total;
+}
+
 std::string readFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -135,12 +145,7 @@ TEST(Drift, BaselineFileIsLoadedAtStartAndJudgesTheFirstRequest) {
   send(second, "Пожалуйста, кратко изложите эту заметку.", 100, 1);  // Cyrillic: a script never seen
   auto text = scrapeAfter(second.adminPort(), 2);
   // One anomaly in all (counted under the first feature the baseline never saw): the Cyrillic request.
-  double anomalies = 0;
-  for (const char* f : {"prompt_chars", "last_user_chars", "system_chars", "body_bytes", "messages", "roles",
-                        "max_tokens", "temperature", "top_p", "n", "tools", "response_format", "stream",
-                        "non_ascii_share", "script"})
-    anomalies += std::max(0.0, seriesValue(text, std::string(R"(infergate_input_anomalies_total{model="mock-model",feature=")") + f + "\"}"));
-  EXPECT_EQ(anomalies, 1) << text;
+  EXPECT_EQ(anomalies(text), 1) << text;
 
   send(second, "Please summarise this short note.", 100, 25);  // more than learn_requests: still no relearning
   usleep(300'000);
@@ -170,4 +175,48 @@ TEST(Drift, AnUnusableBaselineFileStopsTheStartAndFailsTheCheck) {
   EXPECT_EQ(readFile(baselineFile), bad);
   unlink(baselineFile.c_str());
   unlink(config.c_str());
+}
+
+// drift.anomaly decides which requests are anomalies, and every anomaly is
+// sampled even at a sampling rate of zero: here two checked features must both
+// be outside the baseline, so a request that shifts only one is neither.
+TEST(Drift, TheConfiguredAnomalyRuleDecidesWhatIsCountedAndSampled) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = "metrics:\n  model_labels: [mock-model]\n"
+               "drift:\n  learn_requests: 20\n  evaluation_interval: 100ms\n"
+               "  anomaly:\n    features: [max_tokens, script]\n    min_features: 2\n"
+               "sampling:\n  rate: 0\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  send(gateway, "Please summarise this short note.", 100, 20);
+  for (int i = 0; i < 50; ++i) {
+    auto m = drift(gateway).at("models").as_object();
+    if (m.contains("mock-model") && m.at("mock-model").at("has_baseline").as_bool()) break;
+    usleep(50'000);
+  }
+  ASSERT_TRUE(drift(gateway).at("models").at("mock-model").at("has_baseline").as_bool());
+
+  auto chat = [&](const std::string& id, const std::string& content, int maxTokens) {
+    const auto body = R"({"model":"mock-model","max_tokens":)" + std::to_string(maxTokens) +
+                      R"(,"messages":[{"role":"user","content":")" + content + R"("}]})";
+    EXPECT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", body, {"x-request-id: " + id})).status, 200);
+  };
+  chat("only-script", "今日は良い天気ですね、短いメモを要約してください。", 100);
+  chat("only-max-tokens", "Please summarise this short note.", 4000);
+  chat("both", "今日は良い天気ですね、短いメモを要約してください。", 4000);
+  chat("neither", "Please summarise this short note.", 100);
+
+  const auto text = scrapeAfter(gateway.adminPort(), 24);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_anomalies_total{model="mock-model",feature="max_tokens"})"), 1) << text;
+  EXPECT_EQ(anomalies(text), 1);
+  boost::json::array samples;
+  for (int i = 0; i < 100 && samples.empty(); ++i) {
+    samples = boost::json::parse(request(gateway.adminPort(), simpleGet("/admin/samples")).body).at("samples").as_array();
+    if (samples.empty()) usleep(20'000);
+  }
+  usleep(200'000);  // time for any other sample to arrive
+  samples = boost::json::parse(request(gateway.adminPort(), simpleGet("/admin/samples")).body).at("samples").as_array();
+  ASSERT_EQ(samples.size(), 1u) << boost::json::serialize(samples);
+  EXPECT_EQ(samples[0].at("request_id").as_string(), "both");
+  EXPECT_EQ(samples[0].at("reason").as_string(), "anomaly");
 }

@@ -300,12 +300,33 @@ TEST(ConfigLoader, DriftAndValidationSettings) {
   EXPECT_EQ(d.evaluation_interval.count(), 30'000);
   EXPECT_EQ(d.min_window_requests, 2000u);
   EXPECT_DOUBLE_EQ(d.psi_alert, 0.2);
+  EXPECT_EQ(d.anomaly.feature_mask, ~0u);  // every feature checked by default
+  EXPECT_EQ(d.anomaly.rare_share, 0);
+  EXPECT_EQ(d.anomaly.min_features, 1u);
   const auto& v = r.config.routes[0].validation;
   EXPECT_EQ(v.mode, ValidationConfig::Mode::Observe);
   EXPECT_EQ(v.max_prompt_chars, 100000u);
   EXPECT_EQ(v.max_messages, 64u);
   EXPECT_EQ(v.max_tokens_cap, 4096u);
   EXPECT_TRUE(v.clamp_max_tokens);
+}
+
+TEST(ConfigLoader, AnomalyRule) {
+  auto r = loadString("drift:\n  anomaly:\n    features: [max_tokens, script]\n    rare_share: 0.001\n"
+                      "    min_features: 2\n" + minimal(), "t.yaml", env());
+  ASSERT_TRUE(r.ok()) << r.errors.front();
+  const auto& a = r.config.drift.anomaly;
+  EXPECT_EQ(a.feature_mask, (1u << 6) | (1u << 14));  // config/profile_features.hpp order
+  EXPECT_DOUBLE_EQ(a.rare_share, 0.001);
+  EXPECT_EQ(a.min_features, 2u);
+  EXPECT_EQ(errorsOf("drift:\n  anomaly:\n    features: [max_tokens, colour]\n" + minimal()),
+            "test.yaml:3:15: drift.anomaly.features: unknown feature 'colour'\n");
+  EXPECT_EQ(errorsOf("drift:\n  anomaly:\n    rare_share: 0.2\n" + minimal()),
+            "test.yaml:3:17: drift.anomaly.rare_share must be below 0.05\n");
+  EXPECT_EQ(errorsOf("drift:\n  anomaly:\n    features: [script]\n    min_features: 2\n" + minimal()),
+            "test.yaml:4:19: drift.anomaly.min_features must be between 1 and the number of checked features (1)\n");
+  EXPECT_EQ(errorsOf("drift:\n  anomaly:\n    min_features: 0\n" + minimal()),
+            "test.yaml:3:19: drift.anomaly.min_features must be between 1 and the number of checked features (15)\n");
 }
 
 TEST(ConfigLoader, DriftAndValidationErrors) {
