@@ -577,9 +577,15 @@ void Relay::onResponseHeader() {
     sseTap_.setCapture(&capture_);
     captureStream_ = true;
   }
+  // Not streaming: the first token is the answer's first byte (as for the
+  // breaker's slow_first_token), so whether it was slow is known now.
+  if (!eventStream_ && !request_.sample && request_.slowFirstToken.count() > 0 &&
+      record_->firstByte - record_->bodyRead >= request_.slowFirstToken)
+    slowSampled_ = true;
   // Output sampling needs the body only of sampled answers and, for the
   // always-sample-errors rule, of error replies; metrics need every one.
-  observeBody_ = observe_ || captureStream_ || request_.sample || (request_.sampleErrors && status >= 400);
+  observeBody_ = observe_ || captureStream_ || request_.sample || slowSampled_ ||
+                 (request_.sampleErrors && status >= 400);
   captureJson_ = observeBody_ && !eventStream_ && hasBody &&
                  response[http::field::content_type].starts_with("application/json");
 }

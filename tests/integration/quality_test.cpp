@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -305,4 +306,36 @@ TEST(OutputQuality, FeedbackGivesPrecisionAndRecall) {
     EXPECT_NE(r.body.find("\"error\""), std::string::npos) << bad;
   }
   EXPECT_EQ(chat(gw.port(), "still-fine", "", false).status, 200);
+}
+
+// A first token slower than sampling.always.slow_first_token is sampled at a
+// rate of zero, and its stream is reassembled although the capture started
+// only when the slowness was known (at the first token); a fast one is not sampled.
+TEST(OutputQuality, SlowFirstTokensAreAlwaysSampled) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = kModelLabels + "sampling:\n  rate: 0\n  always: {slow_first_token: 150ms}\n";
+  Gateway gw(standardConfig(mock.port(), k));
+  ASSERT_EQ(chat(gw.port(), "fast-stream", "", true, "", "hi", {"x-mock-tokens: 5"}).status, 200);
+  ASSERT_EQ(chat(gw.port(), "slow-stream", "", true, "", "hi", {"x-mock-tokens: 5", "x-mock-first-token-ms: 300"}).status,
+            200);
+  ASSERT_EQ(chat(gw.port(), "slow-json", "", false, "", "hi", {"x-mock-tokens: 5", "x-mock-latency-ms: 300"}).status,
+            200);
+  scrapeUntil(gw.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto report = boost::json::parse(request(gw.adminPort(), simpleGet("/admin/samples")).body);
+  std::map<std::string, boost::json::object> byId;
+  for (const auto& s : report.at("samples").as_array()) byId[std::string(s.at("request_id").as_string())] = s.as_object();
+  ASSERT_EQ(byId.size(), 2u) << boost::json::serialize(report);
+  for (const char* id : {"slow-stream", "slow-json"}) {
+    ASSERT_TRUE(byId.count(id)) << id;
+    const auto& s = byId[id];
+    EXPECT_EQ(s.at("reason").as_string(), "slow_first_token") << id;
+    // Not streaming, the first token is the first byte; samples give first_token_seconds for streams only.
+    const auto& timings = s.at("timings").as_object();
+    EXPECT_GE(timings.at(s.at("stream").as_bool() ? "first_token_seconds" : "total_seconds").as_double(), 0.29) << id;
+    EXPECT_FALSE(s.at("answer").as_string().empty()) << id;
+    EXPECT_EQ(s.at("finish_reason").as_string(), "stop") << id;
+  }
+  EXPECT_EQ(byId["slow-stream"].at("answer").as_string(), byId["slow-json"].at("answer").as_string());
 }
