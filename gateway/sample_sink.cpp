@@ -18,10 +18,16 @@ SampleSink::~SampleSink() {
 void SampleSink::open() {
   file_ = std::fopen(path_.c_str(), "a");
   if (file_ == nullptr) {
-    std::fprintf(stderr, "infergate: level=error msg=\"sample sink %s: %s\"\n", path_.c_str(), std::strerror(errno));
+    // Logged once per outage: every sample retries, and infergate_output_sink_errors_total counts them.
+    if (!failing_)
+      std::fprintf(stderr, "infergate: level=error msg=\"sample sink %s: %s; samples are not written until it opens\"\n",
+                   path_.c_str(), std::strerror(errno));
+    failing_ = true;
     size_ = 0;
     return;
   }
+  if (failing_) std::fprintf(stderr, "infergate: level=info msg=\"sample sink %s: open again\"\n", path_.c_str());
+  failing_ = false;
   std::error_code ec;
   const auto existing = std::filesystem::file_size(path_, ec);
   size_ = ec ? 0 : static_cast<std::size_t>(existing);

@@ -28,6 +28,7 @@ class SampleSink {
   unsigned keep_;
   std::FILE* file_ = nullptr;
   std::size_t size_ = 0;
+  bool failing_ = false;  // the last open failed (logged once)
 };
 
 }  // namespace infergate

@@ -51,6 +51,9 @@ struct RuleCase {
   const char* param;
 };
 
+// Test names and failure messages show the case's body, not its bytes.
+void PrintTo(const RuleCase& c, std::ostream* os) { *os << c.body; }
+
 class ValidationRules : public ::testing::TestWithParam<RuleCase> {};
 
 TEST_P(ValidationRules, RecordTheRuleAndParam) {
