@@ -219,9 +219,9 @@ TEST(OutputQuality, ErrorsAreAlwaysSampledButNotScored) {
 }
 
 namespace {
-std::string judgeConfig(std::uint16_t judgePort, const std::string& timeout) {
+std::string judgeConfig(std::uint16_t judgePort, const std::string& timeout, unsigned maxConcurrency = 8) {
   return "  judge:\n    backend: judge\n    model: judge-model\n    fraction: 1\n    timeout: " + timeout +
-         "\n    max_concurrency: 8\n";
+         "\n    max_concurrency: " + std::to_string(maxConcurrency) + "\n";
 }
 std::string judgeBackend(std::uint16_t judgePort) {
   return "  - name: judge\n    endpoints:\n      - url: http://127.0.0.1:" + std::to_string(judgePort) + "\n";
@@ -259,6 +259,53 @@ TEST(OutputQuality, JudgeScoresParseFailuresAndTimeouts) {
     }
     // The gateway kept serving throughout.
     EXPECT_EQ(chat(gw.port(), "after", "", false).status, 200);
+  }
+}
+
+// The judge is held to its own limits: a judge backend that fails opens the
+// judge's breaker (its config's circuit_breaker) and later samples are not sent;
+// past max_concurrency judge calls in flight, samples go unjudged. Both counted.
+TEST(OutputQuality, JudgeHasItsOwnBreakerAndConcurrencyCap) {
+  MockServer mock;
+  {
+    MockServer failing;
+    ASSERT_EQ(request(failing.port(), "POST /debug/set?status=500 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").status,
+              200);
+    ConfigKnobs k;
+    k.topLevel = samplingSection(judgeConfig(failing.port(), "2s"));
+    k.backendExtra = judgeBackend(failing.port()) + "    circuit_breaker: {consecutive_failures: 2, base_ejection: 30s}\n";
+    Gateway gw(standardConfig(mock.port(), k));
+    std::string text;
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_EQ(chat(gw.port(), "b-" + std::to_string(i), "", false).status, 200);
+      // One sample judged (or refused) at a time, so the breaker sees each failure in turn.
+      text = scrapeUntil(gw.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", i + 1);
+      for (int w = 0; w < 100; ++w) {
+        double judged = 0;
+        for (const char* r : {"error", "circuit_open"})
+          judged += std::max(0.0, seriesValue(text, std::string("infergate_judge_requests_total{result=\"") + r + "\"}"));
+        if (judged >= i + 1) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        text = scrape(gw.adminPort());
+      }
+    }
+    EXPECT_EQ(seriesValue(text, "infergate_judge_requests_total{result=\"error\"}"), 2) << text;
+    EXPECT_EQ(seriesValue(text, "infergate_judge_requests_total{result=\"circuit_open\"}"), 3);
+    EXPECT_EQ(failing.stats().at("requests").as_int64(), 2);  // nothing more reached the failing judge
+  }
+  {
+    MockServer hanging;
+    ASSERT_EQ(request(hanging.port(), "POST /debug/set?hang=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").status, 200);
+    ConfigKnobs k;
+    k.topLevel = samplingSection(judgeConfig(hanging.port(), "1500ms", 1));
+    k.backendExtra = judgeBackend(hanging.port());
+    Gateway gw(standardConfig(mock.port(), k));
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(chat(gw.port(), "c-" + std::to_string(i), "", false).status, 200);
+    auto text = scrapeUntil(gw.adminPort(), "infergate_judge_requests_total{result=\"dropped\"}", 2);
+    EXPECT_EQ(seriesValue(text, "infergate_judge_requests_total{result=\"dropped\"}"), 2) << text;
+    text = scrapeUntil(gw.adminPort(), "infergate_judge_requests_total{result=\"timeout\"}", 1);
+    EXPECT_EQ(seriesValue(text, "infergate_judge_requests_total{result=\"timeout\"}"), 1);
+    EXPECT_EQ(chat(gw.port(), "after", "", false).status, 200);  // requests never waited for the judge
   }
 }
 
