@@ -2,12 +2,13 @@
 
 #include <chrono>
 
+#include "gateway/coarse_clock.hpp"
+
 namespace infergate {
 
-std::int64_t ClusterState::steadyNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+// Coarse: breakers count seconds (ejections, failure windows), and every
+// request's admission reads this clock.
+std::int64_t ClusterState::steadyNowNs() { return CoarseSteadyClock::now().time_since_epoch().count(); }
 
 ClusterState::ClusterState(const Runtime& runtime, CircuitBreaker::NowNs now) {
   endpoints_.resize(runtime.endpointCount);

@@ -141,7 +141,6 @@ void DownstreamSession::parseHead(std::size_t headLength) {
     return;
   }
   buffer_.consume(used);
-  record_.headersRead = RequestRecord::Clock::now();
   record_.bytesIn = headLength;
   auto& request = parser_->get();
   if (auto why = framing::checkRequestHeader(request.base()); !why.empty()) {

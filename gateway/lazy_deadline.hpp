@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "gateway/coarse_clock.hpp"
 #include "gateway/worker_io.hpp"
 
 namespace infergate {
@@ -20,7 +21,7 @@ class LazyDeadline {
                std::function<void()> onExpire);
 
   void set(Clock::time_point at);
-  void setAfter(Clock::duration d) { set(Clock::now() + d); }
+  void setAfter(Clock::duration d) { set(deadlineNow() + d); }  // never early, at most a tick late
   void clear() { enabled_ = false; }      // a pending wait stays and finds nothing to do
   void cancel();                          // also drops the pending wait (and the owner's anchor)
   bool enabled() const { return enabled_; }

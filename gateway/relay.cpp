@@ -334,7 +334,7 @@ void Relay::acquireConnection() {
 }
 
 void Relay::setPhaseDeadline(std::chrono::milliseconds d, FailureCause cause) {
-  phaseDeadline_ = Clock::now() + d;
+  phaseDeadline_ = deadlineNow() + d;
   phaseCause_ = cause;
   deadline_.set(nextDeadline());
 }

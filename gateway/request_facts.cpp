@@ -89,11 +89,20 @@ void sampleScript(std::string_view text, RequestFacts& facts) {
   text = text.substr(0, kScriptSampleBytes);
   std::size_t i = 0;
   while (i < text.size()) {
+    // A run of ASCII, most of most prompts: its letters are Latin, and no
+    // other ASCII character belongs to a script (as scriptOf says).
+    std::size_t run = i;
+    std::uint32_t letters = 0;
+    for (; run < text.size() && static_cast<unsigned char>(text[run]) < 0x80; ++run)
+      letters += static_cast<unsigned char>((text[run] | 0x20) - 'a') < 26;
+    facts.sampledCodePoints += static_cast<std::uint32_t>(run - i);
+    facts.scriptLatin += letters;
+    i = run;
+    if (i == text.size()) break;
     const auto c = static_cast<unsigned char>(text[i]);
     std::uint32_t cp;
     std::size_t len;
-    if (c < 0x80) cp = c, len = 1;
-    else if ((c >> 5) == 0x6) cp = c & 0x1F, len = 2;
+    if ((c >> 5) == 0x6) cp = c & 0x1F, len = 2;
     else if ((c >> 4) == 0xE) cp = c & 0x0F, len = 3;
     else cp = c & 0x07, len = 4;
     if (i + len > text.size()) break;  // a character cut by the sample bound

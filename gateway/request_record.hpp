@@ -26,7 +26,6 @@ struct RequestRecord {
   std::int64_t wallStartMs = 0;   // Unix time of `accepted`, for logs
 
   Time accepted{};                // first byte of the request seen
-  Time headersRead{};
   Time bodyRead{};
   Time upstreamStart{};           // routed; picking a connection
   Time upstreamConnected{};       // connection ready (pooled or new)

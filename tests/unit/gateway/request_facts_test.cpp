@@ -171,3 +171,27 @@ TEST(RequestFacts, CountsCodePointsOfLongMultibyteText) {
   EXPECT_EQ(f.violation, InputViolation::None);
   EXPECT_EQ(f.promptChars, 97u * 4);
 }
+
+// The profile's script sample: every code point of the first 2 KiB, letters by
+// script as scriptOf classifies them, ASCII runs and multibyte characters mixed.
+TEST(RequestFacts, SamplesScriptsOfMixedText) {
+  const std::string text = "Hello, мир! 日本語 and مرحبا 123 Ωmega ÀÉ";
+  auto f = parse(R"({"model":"m","messages":[{"role":"user","content":")" + text + R"("}]})");
+  ASSERT_EQ(f.violation, InputViolation::None) << f.error;
+  // Hello(5) and(3) mega(4) ÀÉ(2) | мир(3) | 日本語(3) | مرحبا(5) | Ω is Greek: another script.
+  EXPECT_EQ(f.scriptLatin, 14u);
+  EXPECT_EQ(f.scriptCyrillic, 3u);
+  EXPECT_EQ(f.scriptCjk, 3u);
+  EXPECT_EQ(f.scriptArabic, 5u);
+  EXPECT_EQ(f.sampledCodePoints, f.promptChars);
+  EXPECT_EQ(f.sampledNonAscii, 3u + 3 + 5 + 1 + 2);
+
+  // Only the first 2 KiB are sampled; a character cut by the bound is left out.
+  std::string longText(2047, 'a');
+  longText += "日";  // bytes 2047-2049: cut
+  auto g = parse(R"({"model":"m","messages":[{"role":"user","content":")" + longText + R"("}]})");
+  EXPECT_EQ(g.sampledCodePoints, 2047u);
+  EXPECT_EQ(g.scriptLatin, 2047u);
+  EXPECT_EQ(g.scriptCjk, 0u);
+  EXPECT_EQ(g.promptChars, 2048u);
+}

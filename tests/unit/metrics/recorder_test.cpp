@@ -19,7 +19,6 @@ RequestRecord streamRecord() {
   r.model = 2;
   r.routed = true;
   r.accepted = t0;
-  r.headersRead = t0 + milliseconds(1);
   r.bodyRead = t0 + milliseconds(2);
   r.upstreamStart = t0 + milliseconds(3);
   r.upstreamConnected = t0 + milliseconds(5);
