@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -75,6 +76,12 @@ struct RequestFacts {
   std::uint32_t sampledCodePoints = 0;
   std::uint32_t sampledNonAscii = 0;
   std::uint32_t scriptLatin = 0, scriptCjk = 0, scriptCyrillic = 0, scriptArabic = 0;
+
+  // Long prompt strings as they stand in the body, in document order (the
+  // first few): the nesting check need not scan them, as a string holds no
+  // structure. Valid while the body is.
+  std::array<std::string_view, 8> stringRegions{};
+  std::uint8_t stringRegionCount = 0;
 
   InputViolation violation = InputViolation::None;  // the first rule broken
   std::string_view errorParam;       // the offending parameter, for the error body

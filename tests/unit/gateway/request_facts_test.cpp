@@ -195,3 +195,31 @@ TEST(RequestFacts, SamplesScriptsOfMixedText) {
   EXPECT_EQ(g.scriptCjk, 0u);
   EXPECT_EQ(g.promptChars, 2048u);
 }
+
+// Nesting is checked once parsed, outside the long prompt strings read (they
+// hold no structure, whatever brackets their text has): real nesting before,
+// between or after them is found; brackets inside them never count.
+TEST(RequestFacts, NestingIsCheckedOutsideTheLongPromptStrings) {
+  const std::string brackets(300, '[');  // text, not structure
+  auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  auto chat = [&](const std::string& before, const std::string& after) {
+    return R"({"model":"m",)" + before + R"("messages":[{"role":"user","content":")" + brackets +
+           R"("},{"role":"user","content":[{"type":"text","text":")" + brackets + R"("}]}])" + after + "}";
+  };
+  EXPECT_EQ(parse(chat("", "")).violation, InputViolation::None);
+  EXPECT_EQ(parse(chat("", R"(,"x":)" + nested(120))).violation, InputViolation::None);
+  for (const auto& body : {chat(R"("x":)" + nested(130) + ",", ""), chat("", R"(,"x":)" + nested(130))}) {
+    const auto f = parse(body);
+    EXPECT_EQ(f.violation, InputViolation::InvalidJson);
+    EXPECT_EQ(f.error, "The JSON body is nested too deeply.");
+  }
+  // Nesting inside messages is what is reported, not the element's shape.
+  const auto inMessages = parse(R"({"model":"m","messages":[{"role":"user","content":")" + brackets + R"("},)" +
+                                nested(200) + "]}");
+  EXPECT_EQ(inMessages.error, "The JSON body is nested too deeply.");
+  // A completions prompt is a long string too.
+  const auto completion = parse(R"({"model":"m","prompt":")" + brackets + R"(","x":)" + nested(130) + "}",
+                                ApiKind::Completion);
+  EXPECT_EQ(completion.error, "The JSON body is nested too deeply.");
+  EXPECT_EQ(parse(R"({"model":"m","prompt":")" + brackets + R"("})", ApiKind::Completion).violation, InputViolation::None);
+}
