@@ -26,6 +26,7 @@ struct OutputSample {
   double firstTokenSeconds = -1;        // streams: time to first token; -1 = none
   std::string requestBody;              // raw: the prompt is extracted (and redacted) off the worker
   std::string responseBody;             // raw JSON body of a non-streaming answer (or error)
+  bool responseCut = false;             // the body was longer than the gateway keeps (4 MiB)
   quality::CapturedOutput streamOutput; // a stream's reassembled answer
   bool streamFinished = false;          // saw finish_reason or [DONE]
   std::optional<std::uint64_t> promptTokens, completionTokens, maxTokens;

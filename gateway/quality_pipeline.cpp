@@ -140,6 +140,9 @@ void QualityPipeline::process(OutputSample& in) {
   if (in.stream) {
     output = std::move(in.streamOutput);
     streamFinished = in.streamFinished || !output.finishReason.empty();
+  } else if (in.responseCut) {
+    // Only the start of an answer too long to keep: no text to score (below).
+    output.cut = true;
   } else if (!in.responseBody.empty()) {
     ResponseUsage usage;
     if (!quality::extractAnswer(parser_, in.responseBody, output, usage)) {
@@ -158,8 +161,9 @@ void QualityPipeline::process(OutputSample& in) {
   s->answerCut = output.cut;
 
   // Error replies are kept (and counted) but not scored: they are failures,
-  // already measured as such, not answers of poor quality.
-  s->scored = s->status >= 200 && s->status < 300;
+  // already measured as such, not answers of poor quality. Nor is an answer
+  // longer than the gateway keeps: its start is not an answer to judge.
+  s->scored = s->status >= 200 && s->status < 300 && !in.responseCut;
   if (s->scored) {
     quality::ScorerInput si;
     si.text = output.text;

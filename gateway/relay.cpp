@@ -61,7 +61,7 @@ void Relay::start(const ProxyRequest& request) {
   record_->upstreamStart = now;
   sseTap_.reset();
   jsonBody_.clear();
-  captureJson_ = false;
+  captureJson_ = jsonCut_ = false;
   captureStream_ = slowSampled_ = observeBody_ = false;
   // Bodies are read (SSE timing, usage) only when something will use what is found.
   const auto& cfg = session_.worker().runtime().config;
@@ -635,8 +635,12 @@ void Relay::observeBody(std::size_t from, std::size_t to) {
       r.tokenTimes.push_back(readAt_);
     });
   } else if (captureJson_) {
-    if (jsonBody_.size() + piece.size() <= kUsageCaptureLimit) jsonBody_.append(piece);
-    else captureJson_ = false;
+    if (jsonBody_.size() + piece.size() <= kUsageCaptureLimit) {
+      jsonBody_.append(piece);
+    } else {
+      captureJson_ = false;
+      jsonCut_ = true;
+    }
   }
 }
 

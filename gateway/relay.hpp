@@ -84,6 +84,7 @@ class Relay {
   bool streamFinished() const { return sseTap_.observation().done || !sseTap_.observation().finishReason.empty(); }
   bool slowFirstTokenSampled() const { return slowSampled_; }
   const std::string& jsonBody() const { return jsonBody_; }
+  bool jsonBodyCut() const { return jsonCut_; }  // longer than the capture limit: jsonBody() is its start
 
  private:
   enum class Pending { None, Upstream, Downstream, Timer };
@@ -155,6 +156,7 @@ class Relay {
   RequestRecord* record_ = nullptr;
   SseTap sseTap_;
   std::string jsonBody_;          // a non-streaming JSON body, kept (up to a cap) to read its usage
+  bool jsonCut_ = false;
   bool captureJson_ = false;
   quality::CapturedOutput capture_;  // a sampled stream's answer
   bool captureStream_ = false;

@@ -49,6 +49,7 @@ void DownstreamSession::offerSample() {
     s->streamFinished = relay_.streamFinished();
   } else {
     s->responseBody = relay_.jsonBody();
+    s->responseCut = relay_.jsonBodyCut();
   }
   if (r.hasUsage) {
     s->promptTokens = r.promptTokens;

@@ -386,3 +386,31 @@ TEST(OutputQuality, SlowFirstTokensAreAlwaysSampled) {
   }
   EXPECT_EQ(byId["slow-stream"].at("answer").as_string(), byId["slow-json"].at("answer").as_string());
 }
+
+// A sampled JSON answer longer than the gateway keeps (4 MiB) reaches the
+// client whole; its sample says the answer was cut and is not scored, rather
+// than scoring the start of its raw JSON as if it were the answer.
+TEST(OutputQuality, AnAnswerTooLongToKeepIsSampledButNotScored) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = samplingSection("");
+  Gateway gw(standardConfig(mock.port(), k));
+  const auto big = chat(gw.port(), "huge-1", "", false, "", "Write a lot.", {"x-mock-tokens: 800000"});
+  ASSERT_EQ(big.status, 200);
+  ASSERT_GT(big.body.size(), 4u * 1024 * 1024);
+  EXPECT_EQ(boost::json::parse(big.body).at("usage").at("completion_tokens").as_int64(), 800000);
+  ASSERT_EQ(chat(gw.port(), "small-1", "", false).status, 200);
+  scrapeUntil(gw.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto report = boost::json::parse(request(gw.adminPort(), simpleGet("/admin/samples")).body);
+  std::map<std::string, boost::json::object> byId;
+  for (const auto& s : report.at("samples").as_array()) byId[std::string(s.at("request_id").as_string())] = s.as_object();
+  ASSERT_TRUE(byId.count("huge-1")) << boost::json::serialize(report);
+  EXPECT_TRUE(byId["huge-1"].at("answer_cut").as_bool());
+  EXPECT_EQ(byId["huge-1"].at("answer").as_string(), "");
+  EXPECT_TRUE(byId["huge-1"].at("quality_score").is_null());
+  EXPECT_TRUE(byId["huge-1"].at("flags").as_array().empty());
+  // The ordinary answer next to it is scored as usual.
+  EXPECT_FALSE(byId.at("small-1").at("quality_score").is_null());
+  EXPECT_EQ(seriesValue(scrape(gw.adminPort()), "infergate_output_quality_score_count{model=\"mock-model\"}"), 1);
+}
