@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -40,6 +41,21 @@ void collectExprs(const boost::json::value& v, std::vector<std::string>& out) {
   }
 }
 
+std::string urlEncode(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
 std::uint16_t freePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -61,7 +77,11 @@ TEST(DeployAssets, DashboardQueriesOnlyMetricsThatExist) {
   ASSERT_GE(exprs.size(), 10u);
 
   MockServer mock;
-  Gateway gateway(standardConfig(mock.port()));
+  // With a judge configured (the mock plays it), so the judge's series exist too.
+  ConfigKnobs k;
+  k.topLevel = "sampling:\n  judge:\n    backend: judge\n    model: judge-model\n";
+  k.backendExtra = "  - name: judge\n    endpoints:\n      - url: http://127.0.0.1:" + std::to_string(mock.port()) + "\n";
+  Gateway gateway(standardConfig(mock.port(), k));
   request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model", true)));
   const auto text = scrape(gateway.adminPort());
   std::set<std::string> families;
@@ -125,6 +145,17 @@ TEST(DeployAssets, RealPrometheusScrapesTheGatewayWithTheShippedConfig) {
   auto rules = request(port, simpleGet("/api/v1/rules"));
   EXPECT_NE(rules.body.find("infergate-recording"), std::string::npos);
   EXPECT_NE(rules.body.find("InfergateHighErrorRatio"), std::string::npos);
+  // Every dashboard query is valid PromQL to this server, with Grafana's
+  // variables filled in as Grafana would.
+  std::vector<std::string> exprs;
+  collectExprs(boost::json::parse(readFile(fs::path(SOURCE_DIR) / "deploy/grafana/infergate-dashboard.json")), exprs);
+  for (auto e : exprs) {
+    e = std::regex_replace(e, std::regex(R"(\$job)"), ".*");
+    e = std::regex_replace(e, std::regex(R"(\$__rate_interval)"), "1m");
+    auto r = request(port, simpleGet("/api/v1/query?query=" + urlEncode(e)));
+    EXPECT_EQ(r.status, 200) << e << "\n" << r.body;
+    EXPECT_NE(r.body.find(R"("status":"success")"), std::string::npos) << e << "\n" << r.body;
+  }
   prometheus.signal(SIGTERM);
   prometheus.wait(std::chrono::seconds(10));
   fs::remove_all(dir);
