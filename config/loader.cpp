@@ -223,11 +223,11 @@ class Loader {
     if (!a.features.empty()) {
       a.feature_mask = 0;
       for (const auto& name : a.features) {
-        const auto* at = std::find(kProfileFeatureNames.begin(), kProfileFeatureNames.end(), name);
-        if (at == kProfileFeatureNames.end())
+        const auto f = profileFeatureIndex(name);
+        if (f == kProfileFeatureNames.size())
           reader_.error(n["features"], "drift.anomaly.features: unknown feature '" + name + "'");
         else
-          a.feature_mask |= 1u << (at - kProfileFeatureNames.begin());
+          a.feature_mask |= 1u << f;
       }
       checked = static_cast<std::size_t>(std::popcount(a.feature_mask));
     }

@@ -4,6 +4,7 @@
 // config loader can check feature names with their position in the file; the
 // profiler takes its names from this list.
 #include <array>
+#include <cstddef>
 #include <string_view>
 
 namespace infergate::config {
@@ -12,5 +13,13 @@ inline constexpr std::array<std::string_view, 15> kProfileFeatureNames = {
     "prompt_chars", "last_user_chars", "system_chars", "body_bytes", "messages",        "roles",  "max_tokens",
     "temperature",  "top_p",           "n",            "tools",      "response_format", "stream", "non_ascii_share",
     "script"};
+
+// Index of the feature named `name` (its profile::Feature value), or
+// kProfileFeatureNames.size() for no feature.
+constexpr std::size_t profileFeatureIndex(std::string_view name) {
+  std::size_t f = 0;
+  while (f < kProfileFeatureNames.size() && kProfileFeatureNames[f] != name) ++f;
+  return f;
+}
 
 }  // namespace infergate::config

@@ -579,9 +579,7 @@ void Relay::onResponseHeader() {
   }
   // Not streaming: the first token is the answer's first byte (as for the
   // breaker's slow_first_token), so whether it was slow is known now.
-  if (!eventStream_ && !request_.sample && request_.slowFirstToken.count() > 0 &&
-      record_->firstByte - record_->bodyRead >= request_.slowFirstToken)
-    slowSampled_ = true;
+  if (!eventStream_ && !request_.sample && slowForSampling(record_->firstByte)) slowSampled_ = true;
   // Output sampling needs the body only of sampled answers and, for the
   // always-sample-errors rule, of error replies; metrics need every one.
   observeBody_ = observe_ || captureStream_ || request_.sample || slowSampled_ ||
@@ -611,6 +609,12 @@ void Relay::buildServerTiming() {
   serverTiming_.assign(buf, static_cast<std::size_t>(p - buf));
 }
 
+// sampling.always.slow_first_token: a first token (first byte when not
+// streaming) at `firstToken` came later than the threshold after the request.
+bool Relay::slowForSampling(Clock::time_point firstToken) const {
+  return request_.slowFirstToken.count() > 0 && firstToken - record_->bodyRead >= request_.slowFirstToken;
+}
+
 // Looks at body bytes as they pass: SSE events are timed and read for usage;
 // a JSON body is kept (up to a cap) to read its usage at the end.
 void Relay::observeBody(std::size_t from, std::size_t to) {
@@ -623,7 +627,7 @@ void Relay::observeBody(std::size_t from, std::size_t to) {
         r.firstToken = readAt_;
         if (captureStream_ && !request_.sample) {
           // Captured only in case the first token was slow: now we know.
-          if (request_.slowFirstToken.count() > 0 && readAt_ - r.bodyRead >= request_.slowFirstToken) {
+          if (slowForSampling(readAt_)) {
             slowSampled_ = true;
           } else {
             sseTap_.setCapture(nullptr);

@@ -88,6 +88,7 @@ class Relay {
 
  private:
   enum class Pending { None, Upstream, Downstream, Timer };
+  bool slowForSampling(Clock::time_point firstToken) const;
   enum class Verdict { Success, Failure, Neutral };
 
   void nextAttempt();

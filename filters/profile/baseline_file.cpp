@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/profile_features.hpp"
 #include "gateway/errors.hpp"
 
 namespace infergate::profile {
@@ -15,13 +16,6 @@ namespace infergate::profile {
 namespace {
 
 constexpr std::uint64_t kVersion = 1;
-
-// Index of the feature named `name`, or kFeatureCount.
-std::size_t featureIndex(std::string_view name) {
-  for (std::size_t f = 0; f < kFeatureCount; ++f)
-    if (featureName(static_cast<Feature>(f)) == name) return f;
-  return kFeatureCount;
-}
 
 std::size_t binIndex(const BinSpec& bins, Feature feature, std::string_view label) {
   const auto count = bins.binCount(feature);
@@ -45,7 +39,7 @@ std::string parseModel(simdjson::dom::object features, const std::string& path, 
   out.assign(kFeatureCount * kMaxBins, 0);
   std::uint32_t present = 0;
   for (auto [featureKey, binsValue] : features) {
-    const auto f = featureIndex(featureKey);
+    const auto f = config::profileFeatureIndex(featureKey);  // kFeatureCount: none
     const auto featurePath = path + "." + std::string(featureKey);
     if (f == kFeatureCount) return featurePath + ": not a feature infergate profiles";
     if (present & (1u << f)) return featurePath + ": appears twice";
