@@ -130,6 +130,9 @@ struct ValidationConfig {
   unsigned max_messages = 0;
   std::uint64_t max_tokens_cap = 0;
   bool clamp_max_tokens = false;     // over the cap: clamp to it instead of rejecting
+  // No max_tokens/max_completion_tokens in the body: add "max_tokens": cap
+  // (insert, the default) or forward it as is (allow).
+  bool insert_max_tokens_when_absent = true;
 };
 
 struct RouteConfig {

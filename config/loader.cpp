@@ -562,7 +562,7 @@ class Loader {
       return;
     if (auto v = n["validation"]; v && reader_.checkMap(v, "route.validation",
                                                        {"mode", "max_prompt_chars", "max_messages", "max_tokens_cap",
-                                                        "max_tokens_action"})) {
+                                                        "max_tokens_action", "max_tokens_when_absent"})) {
       std::string mode = "enforce", action = "reject";
       reader_.readString(v, "mode", mode);
       if (mode == "observe") r.validation.mode = ValidationConfig::Mode::Observe;
@@ -577,6 +577,12 @@ class Loader {
       if (action == "clamp") r.validation.clamp_max_tokens = true;
       else if (action != "reject")
         reader_.error(v["max_tokens_action"], "validation.max_tokens_action must be reject or clamp, got '" + action + "'");
+      std::string absent = "insert";
+      reader_.readString(v, "max_tokens_when_absent", absent);
+      if (absent == "allow") r.validation.insert_max_tokens_when_absent = false;
+      else if (absent != "insert")
+        reader_.error(v["max_tokens_when_absent"],
+                      "validation.max_tokens_when_absent must be insert or allow, got '" + absent + "'");
     }
     reader_.readStringList(n, "fallbacks", r.fallbacks);
     reader_.readString(n, "name", r.name);

@@ -235,6 +235,7 @@ void DownstreamSession::dispatch() {
       // Unparseable: nothing to route on, whatever the route's mode.
       worker_.countRejected(0, facts_.violation);
       auto reply = errorFor(FailureCause::ClientInvalidRequest, facts_.error);
+      reply.param = facts_.errorParam;
       replyError(std::move(reply), !keepAlive_);
       return;
     }
@@ -260,9 +261,9 @@ void DownstreamSession::dispatch() {
   }
   const auto routeIndex = static_cast<std::size_t>(route - worker_.runtime().config.routes.data());
   record_.route = metrics::LabelSpace::routeIndex(routeIndex);
-  std::optional<std::uint64_t> clampTo;
+  TokenLimitRewrite tokenLimits;
   if (jsonApi) {
-    applyRouteLimits(route->validation, facts_, clampTo);
+    applyRouteLimits(route->validation, apiKindOf(path), facts_, tokenLimits);
     if (facts_.violation != InputViolation::None) {
       worker_.countRejected(record_.route, facts_.violation);
       if (route->validation.mode == config::ValidationConfig::Mode::Enforce) {
@@ -287,7 +288,7 @@ void DownstreamSession::dispatch() {
   proxy.isHead = request.method() == http::verb::head;
   proxy.clientHttp10 = request.version() == 10;
   proxy.keepAlive = keepAlive_;
-  proxy.clampMaxTokens = clampTo;
+  proxy.tokenLimits = tokenLimits;
   if (auto* quality = worker_.quality(); quality != nullptr && jsonApi) {
     const auto& sampling = quality->config();
     if (requestId_.empty()) {

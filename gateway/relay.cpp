@@ -79,11 +79,16 @@ void Relay::start(const ProxyRequest& request) {
     renamedModel_.append("\"").append(request_.route->rename_model).append("\"");
     splices_[spliceCount_++] = {facts.modelTokenOffset, facts.modelTokenLength, renamedModel_};
   }
-  if (request_.clampMaxTokens && facts.hasMaxTokens) {
-    clampedMaxTokens_ = std::to_string(*request_.clampMaxTokens);
-    splices_[spliceCount_++] = {facts.maxTokensTokenOffset, facts.maxTokensTokenLength, clampedMaxTokens_};
+  if (const auto& limits = request_.tokenLimits; limits.insert) {
+    clampedMaxTokens_.assign("\"max_tokens\":").append(std::to_string(limits.cap)).append(",");
+    splices_[spliceCount_++] = {facts.objectStart + 1, 0, clampedMaxTokens_};
+  } else if (limits.any()) {
+    clampedMaxTokens_ = std::to_string(limits.cap);
+    for (std::size_t k = 0; k < facts.tokenLimits.size(); ++k)
+      if (limits.clamp[k])
+        splices_[spliceCount_++] = {facts.tokenLimits[k].tokenOffset, facts.tokenLimits[k].tokenLength, clampedMaxTokens_};
   }
-  std::sort(splices_.begin(), splices_.begin() + static_cast<std::ptrdiff_t>(spliceCount_),
+  std::stable_sort(splices_.begin(), splices_.begin() + static_cast<std::ptrdiff_t>(spliceCount_),
             [](const Splice& a, const Splice& b) { return a.offset < b.offset; });
   contentLength_.reset();
   if (spliceCount_ > 0 || !body.empty() || message.method() == http::verb::post ||

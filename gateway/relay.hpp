@@ -21,6 +21,7 @@
 #include "gateway/block_cache.hpp"
 #include "gateway/gathered_write.hpp"
 #include "gateway/http_messages.hpp"
+#include "gateway/input_limits.hpp"
 #include "gateway/endpoint_picker.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/lazy_deadline.hpp"
@@ -46,7 +47,7 @@ struct ProxyRequest {
   bool isHead = false;
   bool clientHttp10 = false;
   bool keepAlive = true;  // the client allows keep-alive and the gateway is not draining
-  std::optional<std::uint64_t> clampMaxTokens;  // rewrite max_tokens to this (validation: clamp)
+  TokenLimitRewrite tokenLimits;       // clamp or insert max_tokens (the route's cap)
   bool sample = false;                 // output sampled: reassemble a streamed answer
   bool sampleErrors = false;           // error replies are sampled: keep their bodies
   std::chrono::milliseconds slowFirstToken{0};  // > 0: capture streams until the first token decides
@@ -151,8 +152,10 @@ class Relay {
     std::size_t removed;
     std::string_view text;
   };
-  std::array<Splice, 3> splices_{};
-  std::string clampedMaxTokens_;
+  // At most: usage injection, model rename, and a clamp of both token limits
+  // or one inserted limit. writeBuffers_ holds the head, two per splice, the tail.
+  std::array<Splice, 4> splices_{};
+  std::string clampedMaxTokens_;  // the cap's digits, or "max_tokens":cap, to insert
   std::size_t spliceCount_ = 0;
   RequestRecord* record_ = nullptr;
   SseTap sseTap_;

@@ -1,10 +1,13 @@
 #include "gateway/request_facts.hpp"
 
 #include "filters/text_script.hpp"
+#include "gateway/strict_json.hpp"
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdio>
+#include <span>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -19,7 +22,7 @@ namespace ondemand = simdjson::ondemand;
 
 std::string_view violationName(InputViolation v) {
   static constexpr std::array<std::string_view, static_cast<std::size_t>(InputViolation::Count)> kNames = {
-      "none",           "invalid_json",       "invalid_utf8",  "missing_model",      "invalid_model",
+      "none",           "invalid_json",       "invalid_utf8",  "duplicate_key", "missing_model",      "invalid_model",
       "invalid_messages", "invalid_role",     "invalid_content", "invalid_max_tokens", "invalid_temperature",
       "invalid_top_p",  "invalid_n",          "invalid_stream", "invalid_stop",       "invalid_tools",
       "invalid_response_format", "prompt_too_long", "too_many_messages", "max_tokens_too_large"};
@@ -52,10 +55,19 @@ void RequestFacts::reset() {
   modelTokenOffset = modelTokenLength = objectStart = 0;
   messages = 0;
   promptChars = maxTokens = 0;
-  maxTokensTokenOffset = maxTokensTokenLength = 0;
+  tokenLimits = {};
+  members = 0;
   violation = InputViolation::None;
+  refused = false;
   errorParam = {};
   error.clear();
+}
+
+void RequestFacts::refuse(InputViolation v, std::string_view param, std::string message) {
+  if (refused) return;
+  refused = true;
+  violation = InputViolation::None;
+  violate(v, param, std::move(message));
 }
 
 void RequestFacts::violate(InputViolation v, std::string_view param, std::string message) {
@@ -68,10 +80,10 @@ void RequestFacts::violate(InputViolation v, std::string_view param, std::string
 namespace {
 
 #if defined(__x86_64__)
-// The body scans below, 32 bytes a step, on CPUs that have AVX2 (chosen at
+// The code-point scan below, 32 bytes a step, on CPUs that have AVX2 (chosen at
 // run time: the build targets baseline x86-64). Matches are summed as bytes
 // (a match compares to -1, subtracted) and folded into 64-bit sums with SAD
-// every 255 steps, before a byte can overflow. Each scan advances `i` over the
+// every 255 steps, before a byte can overflow. The scan advances `i` over the
 // whole 32-byte steps and returns its count.
 bool hasAvx2() {
   static const bool yes = __builtin_cpu_supports("avx2");
@@ -104,12 +116,6 @@ __attribute__((target("avx2"))) std::uint64_t continuationBytesAvx2(std::string_
   return countAvx2(text, i, [limit](__m256i v) __attribute__((target("avx2"))) { return _mm256_cmpgt_epi8(limit, v); });
 }
 
-__attribute__((target("avx2"))) std::uint64_t openingBracketsAvx2(std::string_view json, std::size_t& i) {
-  const __m256i brace = _mm256_set1_epi8('{'), bracket = _mm256_set1_epi8('[');
-  return countAvx2(json, i, [brace, bracket](__m256i v) __attribute__((target("avx2"))) {
-    return _mm256_or_si256(_mm256_cmpeq_epi8(v, brace), _mm256_cmpeq_epi8(v, bracket));
-  });
-}
 #endif
 
 // Code points in valid UTF-8 (simdjson validated the document): bytes that
@@ -194,24 +200,6 @@ bool readPromptString(ondemand::value value, RequestFacts& facts, std::uint64_t&
   return true;
 }
 
-// Number of '{' and '[' bytes (inside strings too: an upper bound on depth).
-std::size_t openingBrackets(std::string_view json) {
-  std::size_t i = 0, n = 0;
-#if defined(__x86_64__)
-  if (hasAvx2()) n += openingBracketsAvx2(json, i);
-#endif
-#if defined(__SSE2__)
-  const __m128i brace = _mm_set1_epi8('{'), bracket = _mm_set1_epi8('[');
-  for (; i + 16 <= json.size(); i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(json.data() + i));
-    const __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(v, brace), _mm_cmpeq_epi8(v, bracket));
-    n += static_cast<unsigned>(__builtin_popcount(_mm_movemask_epi8(hits)));
-  }
-#endif
-  for (; i < json.size(); ++i) n += (json[i] == '{') | (json[i] == '[');
-  return n;
-}
-
 // End of a JSON token starting at `start`: a string's closing quote, else the
 // first delimiter.
 std::size_t tokenEnd(std::string_view json, std::size_t start) {
@@ -227,45 +215,6 @@ std::size_t tokenEnd(std::string_view json, std::size_t start) {
          json[i] != '\r' && json[i] != '\t')
     ++i;
   return i;
-}
-
-// On-Demand skips values it is not asked about without checking their depth
-// (iteratively: skipping is safe at any depth). A body nested deeper than any
-// OpenAI request could be is refused once parsed, never forwarded: a model
-// server's parser may recurse on it.
-constexpr unsigned kMaxDepth = 128;
-
-bool withinDepth(std::string_view json, const RequestFacts& facts) {
-  // Depth over the limit needs more opening brackets than the limit: counting
-  // them is a vectorised pass, so typical bodies never need the careful scan.
-  // The long prompt strings read while parsing hold none and are not counted.
-  std::size_t brackets = 0;
-  const char* cursor = json.data();
-  const char* const end = json.data() + json.size();
-  for (std::uint8_t r = 0; r < facts.stringRegionCount; ++r) {
-    const auto region = facts.stringRegions[r];
-    if (region.data() < cursor || region.data() + region.size() > end) break;  // not expected: count the rest
-    brackets += openingBrackets(std::string_view(cursor, static_cast<std::size_t>(region.data() - cursor)));
-    cursor = region.data() + region.size();
-  }
-  brackets += openingBrackets(std::string_view(cursor, static_cast<std::size_t>(end - cursor)));
-  if (brackets <= kMaxDepth) return true;
-  unsigned depth = 0;
-  bool inString = false;
-  for (std::size_t i = 0; i < json.size(); ++i) {
-    const char c = json[i];
-    if (inString) {
-      if (c == '\\') ++i;
-      else if (c == '"') inString = false;
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxDepth) return false;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
 }
 
 bool knownRole(std::string_view role) {
@@ -288,15 +237,20 @@ bool readContent(ondemand::value value, std::string_view role, RequestFacts& fac
       for (auto partValue : parts) {
         ondemand::object part;
         if (partValue.get_object().get(part)) return false;
-        bool typed = false;
+        bool typed = false, hasText = false;
         for (auto field : part) {
           std::string_view key;
           if (field.unescaped_key().get(key)) return false;
+          if ((key == "type" && typed) || (key == "text" && hasText)) {
+            facts.refuse(InputViolation::DuplicateKey, "messages", "A content part repeats the key '" + std::string(key) + "'.");
+            return true;  // reported as what it is, not as bad content
+          }
           if (key == "type") {
             std::string_view t;
             if (field.value().get_string().get(t)) return false;
             typed = true;
           } else if (key == "text") {
+            hasText = true;
             ondemand::value text;
             if (field.value().get(text) || !readPromptString(text, facts, chars)) return false;
           }
@@ -330,6 +284,9 @@ void readMessages(ondemand::value value, RequestFacts& facts) {
     for (auto field : message) {
       std::string_view key;
       if (field.unescaped_key().get(key)) return facts.violate(InputViolation::InvalidJson, {}, "Malformed JSON.");
+      if ((key == "role" && hasRole) || (key == "content" && hasContent))
+        return facts.refuse(InputViolation::DuplicateKey, "messages",
+                            "A message repeats the key '" + std::string(key) + "'; send it once.");
       if (key == "role") {
         // Copy: the string view is only valid until the next string is read.
         std::string_view r;
@@ -368,7 +325,13 @@ void readMessages(ondemand::value value, RequestFacts& facts) {
 bool readNumberInRange(ondemand::value value, double low, double high, InputViolation v, std::string_view param,
                        RequestFacts& facts, double& x) {
   ondemand::json_type type;
-  if (value.type().get(type) || type == ondemand::json_type::null) return false;  // null means default
+  if (value.type().get(type)) {  // NaN, Infinity: not JSON
+    std::string message = "'";  // appended: GCC 12 at -O3 warns falsely (-Wrestrict) on operator+
+    message.append(param).append("' is not a JSON value.");
+    facts.violate(InputViolation::InvalidJson, param, std::move(message));
+    return false;
+  }
+  if (type == ondemand::json_type::null) return false;  // null means the default
   if (value.get_double().get(x) || x < low || x > high) {
     char message[128];
     std::snprintf(message, sizeof message, "'%.*s' must be a number between %.1f and %.1f.",
@@ -377,6 +340,51 @@ bool readNumberInRange(ondemand::value value, double low, double high, InputViol
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+namespace {
+
+// Top-level keys the gateway routes, validates, profiles or rewrites on: a body
+// that repeats one is refused, since the gateway and the model server could
+// each read a different copy (JSON leaves the choice to the parser).
+constexpr std::array<std::string_view, 13> kReadKeys = {
+    "model", "stream", "stream_options", "messages", "prompt", "max_tokens", "max_completion_tokens",
+    "temperature", "top_p", "n", "stop", "tools", "response_format"};
+
+// Bit of a read key, 0 for any other.
+std::uint32_t readKeyBit(std::string_view key) {
+  for (std::size_t i = 0; i < kReadKeys.size(); ++i)
+    if (kReadKeys[i] == key) return 1u << i;
+  return 0;
+}
+
+void readTokenLimit(ondemand::value value, std::size_t which, const std::string& body, RequestFacts& facts) {
+  const std::string_view name = kTokenLimitKeyNames[which];
+  auto& limit = facts.tokenLimits[which];
+  std::string_view raw = value.raw_json_token();
+  ondemand::json_type type;
+  if (!value.type().get(type) && type == ondemand::json_type::null) {  // the default
+    limit.null = true;
+    limit.tokenOffset = static_cast<std::size_t>(raw.data() - body.data());
+    limit.tokenLength = tokenEnd(body, limit.tokenOffset) - limit.tokenOffset;
+    return;
+  }
+  std::int64_t n = 0;
+  if (value.get_int64().get(n) || n <= 0) {
+    // Appended, not operator+: GCC 12 at -O3 warns falsely (-Wrestrict) on the chain.
+    std::string message = "'";
+    message.append(name).append("' must be a positive integer.");
+    facts.violate(InputViolation::InvalidMaxTokens, name, std::move(message));
+    return;
+  }
+  limit.present = true;
+  limit.value = static_cast<std::uint64_t>(n);
+  limit.tokenOffset = static_cast<std::size_t>(raw.data() - body.data());
+  limit.tokenLength = tokenEnd(body, limit.tokenOffset) - limit.tokenOffset;
+  facts.hasMaxTokens = true;
+  facts.maxTokens = std::max(facts.maxTokens, limit.value);
 }
 
 }  // namespace
@@ -398,13 +406,20 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
     return;
   }
   bool hasMessages = false;
+  std::uint32_t keysSeen = 0;
   for (auto field : object) {
     std::string_view key;
     ondemand::value value;
-    if (field.unescaped_key().get(key) || field.value().get(value)) {
-      facts.violation = InputViolation::None;
-      facts.violate(InputViolation::InvalidJson, {}, "We could not parse the JSON body of your request.");
-      return;
+    if (field.unescaped_key().get(key) || field.value().get(value)) break;  // the strict check says what
+    ++facts.members;
+    if (const auto bit = readKeyBit(key); bit != 0) {
+      if (keysSeen & bit) {
+        const auto name = kReadKeys[static_cast<std::size_t>(std::countr_zero(bit))];
+        facts.refuse(InputViolation::DuplicateKey, name,
+                     "The request repeats the key '" + std::string(name) + "'; send each parameter once.");
+        continue;
+      }
+      keysSeen |= bit;
     }
     if (key == "model") {
       std::string_view raw = value.raw_json_token();
@@ -417,7 +432,7 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
       facts.model.assign(model);
       facts.modelTokenOffset = static_cast<std::size_t>(raw.data() - body.data());
       const auto end = tokenEnd(body, facts.modelTokenOffset);
-      if (end == std::string_view::npos) return facts.violate(InputViolation::InvalidJson, {}, "Malformed JSON.");
+      if (end == std::string_view::npos) break;
       facts.modelTokenLength = end - facts.modelTokenOffset;
     } else if (key == "stream") {
       bool stream = false;
@@ -431,23 +446,10 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
     } else if (key == "prompt" && api == ApiKind::Completion) {
       std::uint64_t chars = 0;
       if (readPromptString(value, facts, chars)) facts.lastUserChars = chars;
-    } else if (key == "max_tokens" || key == "max_completion_tokens") {
-      ondemand::json_type type;
-      if (!value.type().get(type) && type == ondemand::json_type::null) continue;
-      std::string_view raw = value.raw_json_token();
-      std::int64_t n = 0;
-      if (value.get_int64().get(n) || n <= 0) {
-        // Appended, not operator+: GCC 12 at -O3 warns falsely (-Wrestrict) on the chain.
-        std::string message = "'";
-        message.append(key).append("' must be a positive integer.");
-        facts.violate(InputViolation::InvalidMaxTokens, key == "max_tokens" ? "max_tokens" : "max_completion_tokens",
-                      std::move(message));
-        continue;
-      }
-      facts.hasMaxTokens = true;
-      facts.maxTokens = static_cast<std::uint64_t>(n);
-      facts.maxTokensTokenOffset = static_cast<std::size_t>(raw.data() - body.data());
-      facts.maxTokensTokenLength = tokenEnd(body, facts.maxTokensTokenOffset) - facts.maxTokensTokenOffset;
+    } else if (key == "max_tokens") {
+      readTokenLimit(value, kMaxTokensKey, body, facts);
+    } else if (key == "max_completion_tokens") {
+      readTokenLimit(value, kMaxCompletionTokensKey, body, facts);
     } else if (key == "temperature") {
       facts.hasTemperature =
           readNumberInRange(value, 0, 2, InputViolation::InvalidTemperature, "temperature", facts, facts.temperature);
@@ -503,17 +505,17 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
                       "'response_format.type' must be text, json_object or json_schema.");
     }
   }
-  // On-Demand checks what it visits: insist the document ends after the object.
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    facts.violation = InputViolation::None;
-    facts.violate(InputViolation::InvalidJson, {}, "We could not parse the JSON body of your request.");
+  // On-Demand checked only what was read: now every byte, and the nesting.
+  const auto strict = checkStrictJson(
+      doc, std::span<const std::string_view>(facts.stringRegions.data(), facts.stringRegionCount));
+  if (strict != StrictJson::Valid) {
+    facts.refused = false;  // whatever else is wrong, this is what to say
+    facts.refuse(InputViolation::InvalidJson, {},
+                 strict == StrictJson::TooDeep ? "The JSON body is nested too deeply."
+                                               : "We could not parse the JSON body of your request.");
     return;
   }
-  if (!withinDepth(body, facts)) {
-    facts.violation = InputViolation::None;  // whatever else is wrong, this is what to say
-    facts.violate(InputViolation::InvalidJson, {}, "The JSON body is nested too deeply.");
-    return;
-  }
+  if (facts.refused) return;  // a repeated key: not one reading
   if (!facts.hasModel && facts.violation == InputViolation::None)
     facts.violate(InputViolation::MissingModel, "model", "'model' is required.");
   if (api == ApiKind::Chat && !hasMessages)

@@ -19,6 +19,7 @@ enum class InputViolation : std::uint8_t {
   None,
   InvalidJson,
   InvalidUtf8,
+  DuplicateKey,
   MissingModel,
   InvalidModel,
   InvalidMessages,
@@ -40,6 +41,9 @@ enum class InputViolation : std::uint8_t {
 
 std::string_view violationName(InputViolation v);
 
+constexpr std::size_t kMaxTokensKey = 0, kMaxCompletionTokensKey = 1;
+constexpr std::string_view kTokenLimitKeyNames[2] = {"max_tokens", "max_completion_tokens"};
+
 enum class ApiKind : std::uint8_t { Chat, Completion, Embedding };
 
 struct RequestFacts {
@@ -55,10 +59,19 @@ struct RequestFacts {
   // Request shape, for validation limits (and profiling later).
   std::uint32_t messages = 0;
   std::uint64_t promptChars = 0;     // Unicode code points of all prompt text
-  bool hasMaxTokens = false;
-  std::uint64_t maxTokens = 0;       // max_tokens or max_completion_tokens
-  std::size_t maxTokensTokenOffset = 0;  // byte range of its value, for clamping
-  std::size_t maxTokensTokenLength = 0;
+  // The token limits a client may send. Servers differ in which they read when
+  // both are present, so caps apply to each and the profile takes the larger.
+  struct TokenLimitKey {
+    bool present = false;            // a positive integer
+    bool null = false;               // null: the server's default, as if absent
+    std::uint64_t value = 0;
+    std::size_t tokenOffset = 0;     // byte range of its value (or null), for rewriting
+    std::size_t tokenLength = 0;
+  };
+  std::array<TokenLimitKey, 2> tokenLimits{};  // [kMaxTokensKey], [kMaxCompletionTokensKey]
+  bool hasMaxTokens = false;         // either is present
+  std::uint64_t maxTokens = 0;       // the larger of those present
+  std::uint32_t members = 0;         // top-level members of the body object
 
   // Profile inputs (see filters/profile/features.hpp).
   std::size_t bodyBytes = 0;
@@ -78,8 +91,8 @@ struct RequestFacts {
   std::uint32_t scriptLatin = 0, scriptCjk = 0, scriptCyrillic = 0, scriptArabic = 0;
 
   // Long prompt strings as they stand in the body, in document order (the
-  // first few): the nesting check need not scan them, as a string holds no
-  // structure. Valid while the body is.
+  // first few): already unescaped, so the strict check need not read them
+  // again. Valid while the body is.
   std::array<std::string_view, 8> stringRegions{};
   std::uint8_t stringRegionCount = 0;
 
@@ -87,16 +100,25 @@ struct RequestFacts {
   std::string_view errorParam;       // the offending parameter, for the error body
   std::string error;                 // message for the client
 
+  // Set when the body cannot be read one way only (repeated keys, not strict
+  // JSON): refused whatever the route's validation mode.
+  bool refused = false;
+
   void reset();
   void violate(InputViolation v, std::string_view param, std::string message);
+  // Like violate, but replaces an earlier violation and marks the body refused.
+  void refuse(InputViolation v, std::string_view param, std::string message);
 };
 
 // Paths whose bodies are OpenAI JSON requests.
 bool isJsonApiPath(std::string_view path);
 ApiKind apiKindOf(std::string_view path);
 
-// Parses `body` in place. The string's capacity must leave SIMDJSON_PADDING bytes
-// beyond its size (callers reserve it when reading), else it is grown once.
+// Parses `body` in place and checks all of it (strict_json.hpp): a body that is
+// not RFC 8259 JSON in every byte, nests deeper than kMaxJsonDepth or repeats a
+// key the gateway reads is not JSON to the gateway (isJson false). The string's
+// capacity must leave SIMDJSON_PADDING bytes beyond its size (callers reserve
+// it when reading), else it is grown once.
 void extractRequestFacts(simdjson::ondemand::parser& parser, std::string& body, RequestFacts& facts,
                          ApiKind api = ApiKind::Chat);
 

@@ -87,6 +87,68 @@ TEST(Validation, MalformedBodiesGet400AndTheGatewayKeepsServing) {
   EXPECT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
 }
 
+// One reading of every body: what is not JSON in every byte, or repeats a key
+// the gateway reads, is refused in both modes (the gateway and the model server
+// would read different requests), and never reaches the backend.
+TEST(Validation, BodiesWithTwoReadingsAreRefusedInEveryMode) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port(), validationKnobs("{mode: observe, max_tokens_cap: 100}")));
+  const std::string msgs = R"("messages":[{"role":"user","content":"x"}])";
+  struct Case {
+    std::string body;
+    std::string reason;
+    std::string param;
+  };
+  for (const auto& c : {
+           Case{R"({"model":"mock-model",)" + msgs + R"(,"temperature":NaN})", "invalid_json", ""},
+           Case{R"({"model":"mock-model",)" + msgs + R"(,"x":[1 2]})", "invalid_json", ""},
+           Case{R"({"model":"mock-model",)" + msgs + R"(,"x":"\q"})", "invalid_json", ""},
+           Case{R"({"model":"mock-model",)" + msgs + R"(,"max_completion_tokens":100000,"max_tokens":5,"max_tokens":6})",
+                "duplicate_key", "max_tokens"},
+           Case{R"({"model":"mock-model","model":"other",)" + msgs + "}", "duplicate_key", "model"},
+       }) {
+    auto r = request(gateway.port(), jsonPost("/v1/chat/completions", c.body));
+    ASSERT_EQ(r.status, 400) << c.body;
+    auto error = boost::json::parse(r.body).at("error");
+    EXPECT_EQ(error.at("type").as_string(), "invalid_request_error");
+    if (c.param.empty()) EXPECT_TRUE(error.at("param").is_null()) << r.body;
+    else EXPECT_EQ(error.at("param").as_string(), c.param) << r.body;
+  }
+  const auto text = scrapeAfter(gateway.adminPort(), 5);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_rejected_total{route="none",reason="invalid_json"})"), 3);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_rejected_total{route="none",reason="duplicate_key"})"), 2);
+  EXPECT_EQ(backendRequests(mock), 0u);
+}
+
+// The cap holds for every token limit the body carries (a server may read
+// either), and a body without one gets the cap added.
+TEST(Validation, CapClampsEveryTokenLimitAndIsAddedWhenAbsent) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port(), validationKnobs("{max_tokens_cap: 64, max_tokens_action: clamp}")));
+  auto forwarded = [&](const std::string& body) {
+    EXPECT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", body)).status, 200) << body;
+    return std::string(mock.stats().at("last_request_body").as_string());
+  };
+  EXPECT_EQ(forwarded(R"({"model":"mock-model","max_completion_tokens":100000,"max_tokens":4096,"messages":[{"role":"user","content":"x"}]})"),
+            R"({"model":"mock-model","max_completion_tokens":64,"max_tokens":64,"messages":[{"role":"user","content":"x"}]})");
+  EXPECT_EQ(forwarded(R"({"model":"mock-model","max_completion_tokens":100000,"max_tokens":5,"messages":[{"role":"user","content":"x"}]})"),
+            R"({"model":"mock-model","max_completion_tokens":64,"max_tokens":5,"messages":[{"role":"user","content":"x"}]})");
+  EXPECT_EQ(forwarded(R"({"model":"mock-model","messages":[{"role":"user","content":"x"}]})"),
+            R"({"max_tokens":64,"model":"mock-model","messages":[{"role":"user","content":"x"}]})");
+  EXPECT_EQ(forwarded(R"({"model":"mock-model","max_tokens":null,"messages":[{"role":"user","content":"x"}]})"),
+            R"({"model":"mock-model","max_tokens":64,"messages":[{"role":"user","content":"x"}]})");
+}
+
+TEST(Validation, RejectModeRefusesAnyTokenLimitOverTheCap) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port(), validationKnobs("{max_tokens_cap: 64}")));
+  auto r = request(gateway.port(), jsonPost("/v1/chat/completions",
+                                            R"({"model":"mock-model","max_completion_tokens":100000,"max_tokens":5,"messages":[{"role":"user","content":"x"}]})"));
+  ASSERT_EQ(r.status, 400);
+  EXPECT_EQ(boost::json::parse(r.body).at("error").at("param").as_string(), "max_completion_tokens");
+  EXPECT_EQ(backendRequests(mock), 0u);
+}
+
 TEST(InputProfile, FeatureBinCountsAreExportedExactly) {
   MockServer mock;
   ConfigKnobs k;

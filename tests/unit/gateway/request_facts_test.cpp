@@ -40,7 +40,9 @@ TEST(RequestFacts, CountsPromptShape) {
   EXPECT_EQ(f.promptChars, 7u);  // code points, not bytes
   EXPECT_TRUE(f.hasMaxTokens);
   EXPECT_EQ(f.maxTokens, 512u);
-  EXPECT_EQ(body.substr(f.maxTokensTokenOffset, f.maxTokensTokenLength), "512");
+  const auto& limit = f.tokenLimits[kMaxTokensKey];
+  EXPECT_EQ(body.substr(limit.tokenOffset, limit.tokenLength), "512");
+  EXPECT_FALSE(f.tokenLimits[kMaxCompletionTokensKey].present);
 }
 
 // Every rule: the body, the violation it must record, and the parameter named.
@@ -130,27 +132,141 @@ TEST(RouteLimits, PromptMessagesAndMaxTokensCap) {
   config::ValidationConfig limits;
   limits.max_prompt_chars = 5;
   auto f = parse(R"({"model":"m","messages":[{"role":"user","content":"123456"}]})");
-  std::optional<std::uint64_t> clamp;
-  applyRouteLimits(limits, f, clamp);
+  TokenLimitRewrite rewrite;
+  applyRouteLimits(limits, ApiKind::Chat, f, rewrite);
   EXPECT_EQ(f.violation, InputViolation::PromptTooLong);
 
   limits = {};
   limits.max_messages = 1;
   f = parse(R"({"model":"m","messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]})");
-  applyRouteLimits(limits, f, clamp);
+  applyRouteLimits(limits, ApiKind::Chat, f, rewrite);
   EXPECT_EQ(f.violation, InputViolation::TooManyMessages);
 
   limits = {};
   limits.max_tokens_cap = 100;
   f = parse(R"({"model":"m",)" + kMsgs + R"(,"max_tokens":101})");
-  applyRouteLimits(limits, f, clamp);
+  applyRouteLimits(limits, ApiKind::Chat, f, rewrite);
   EXPECT_EQ(f.violation, InputViolation::MaxTokensTooLarge);
   EXPECT_EQ(f.errorParam, "max_tokens");
   limits.clamp_max_tokens = true;
   f = parse(R"({"model":"m",)" + kMsgs + R"(,"max_tokens":101})");
-  applyRouteLimits(limits, f, clamp);
+  applyRouteLimits(limits, ApiKind::Chat, f, rewrite);
   EXPECT_EQ(f.violation, InputViolation::None);
-  EXPECT_EQ(clamp, 100u);
+  EXPECT_EQ(rewrite.cap, 100u);
+  EXPECT_TRUE(rewrite.clamp[kMaxTokensKey]);
+  EXPECT_FALSE(rewrite.clamp[kMaxCompletionTokensKey]);
+  EXPECT_FALSE(rewrite.insert);
+}
+
+// Servers differ in which limit they read when both are sent: the cap holds
+// for each, in both modes, whichever is the larger.
+TEST(RouteLimits, CapAppliesToEveryTokenLimitKey) {
+  config::ValidationConfig limits;
+  limits.max_tokens_cap = 100;
+  const std::string both = R"({"model":"m",)" + kMsgs + R"(,"max_completion_tokens":100000,"max_tokens":5})";
+  auto f = parse(both);
+  EXPECT_EQ(f.maxTokens, 100000u);  // the profile sees the larger
+  TokenLimitRewrite rewrite;
+  applyRouteLimits(limits, ApiKind::Chat, f, rewrite);
+  EXPECT_EQ(f.violation, InputViolation::MaxTokensTooLarge);
+  EXPECT_EQ(f.errorParam, "max_completion_tokens");
+
+  limits.clamp_max_tokens = true;
+  f = parse(both);
+  applyRouteLimits(limits, ApiKind::Chat, f, rewrite);
+  EXPECT_EQ(f.violation, InputViolation::None);
+  EXPECT_TRUE(rewrite.clamp[kMaxCompletionTokensKey]);
+  EXPECT_FALSE(rewrite.clamp[kMaxTokensKey]);  // 5 is within the cap
+  EXPECT_EQ(both.substr(f.tokenLimits[kMaxCompletionTokensKey].tokenOffset,
+                        f.tokenLimits[kMaxCompletionTokensKey].tokenLength),
+            "100000");
+}
+
+TEST(RouteLimits, AbsentLimitGetsTheCapUnlessAllowed) {
+  config::ValidationConfig limits;
+  limits.max_tokens_cap = 100;
+  auto f = parse(R"({"model":"m",)" + kMsgs + "}");
+  TokenLimitRewrite rewrite;
+  applyRouteLimits(limits, ApiKind::Chat, f, rewrite);
+  EXPECT_TRUE(rewrite.insert);
+  EXPECT_EQ(rewrite.cap, 100u);
+  // null is the server's default: it becomes the cap in place, not a second key.
+  f = parse(R"({"model":"m",)" + kMsgs + R"(,"max_tokens":null})");
+  applyRouteLimits(limits, ApiKind::Chat, f, rewrite);
+  EXPECT_FALSE(rewrite.insert);
+  EXPECT_TRUE(rewrite.clamp[kMaxTokensKey]);
+  // Embeddings generate no tokens.
+  f = parse(R"({"model":"m","input":"x"})", ApiKind::Embedding);
+  applyRouteLimits(limits, ApiKind::Embedding, f, rewrite);
+  EXPECT_FALSE(rewrite.any());
+  limits.insert_max_tokens_when_absent = false;
+  f = parse(R"({"model":"m",)" + kMsgs + "}");
+  applyRouteLimits(limits, ApiKind::Chat, f, rewrite);
+  EXPECT_FALSE(rewrite.any());
+}
+
+// A body must be RFC 8259 JSON in every byte, including values the gateway
+// never reads: each of these reached the backend before.
+TEST(RequestFacts, NonJsonAnywhereIsRefused) {
+  for (const std::string tail : {R"("temperature":NaN)", R"("temperature":Infinity)", R"("top_p":NaN)",
+                                 R"("temperature":-Infinity)", R"("x":tru)", R"("x":{"a":nul})", R"("x":01)",
+                                 R"("x":[1 2])", R"("x":{"a" "b"})", R"("x":"\q")", R"("x":1.)", R"("x":-)",
+                                 R"("x":.5)", R"("x":+1)", R"("x":"\ud800")", R"("x":[1,])", R"("x":{"a":1,})",
+                                 R"("x":'a')", R"("x":truex)", R"("x":nulll)", R"("x":0x10)", R"("x":1e400)",
+                                 R"("x\q":1)", "\"x\":\"a\tb\"", R"("x":[[1],[2 3]])", R"("x":{"a":{"b":[nul]}})"}) {
+    const std::string body = R"({"model":"m",)" + kMsgs + "," + tail + "}";
+    const auto f = parse(body);
+    EXPECT_FALSE(f.isJson) << body;
+    EXPECT_EQ(violationName(f.violation), "invalid_json") << body;
+  }
+  // The same places with valid values pass.
+  for (const std::string tail : {R"("temperature":1.5e0)", R"("x":true)", R"("x":{"a":null})", R"("x":0)",
+                                 R"("x":[1,2])", R"("x":{"a":"b"})", R"("x":"\n\u00e9\ud83d\ude00")", R"("x":-0.5E-3)",
+                                 R"("x":[])", R"("x":{})", R"("x\n":1)"}) {
+    const std::string body = R"({"model":"m",)" + kMsgs + "," + tail + "}";
+    const auto f = parse(body);
+    EXPECT_TRUE(f.isJson) << body;
+    EXPECT_EQ(f.violation, InputViolation::None) << body << " -> " << f.error;
+  }
+  // Inside the parts the gateway reads too: message fields, content parts, tools.
+  for (const std::string body : {
+           R"({"model":"m","messages":[{"role":"user","content":"x","name":nul}]})",
+           R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"x","extra":01}]}]})",
+           R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","x":[1 2]}]})",
+           R"({"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"text","x":tru}})",
+           R"({"model":"m","messages":[{"role":"user","content":"x"}],"stream_options":{"include_usage":NaN}})",
+       }) {
+    EXPECT_FALSE(parse(body).isJson) << body;
+  }
+}
+
+// Keys the gateway routes, validates or rewrites on must appear once: the
+// gateway keeps one copy and a server may read the other.
+TEST(RequestFacts, RepeatedKeysTheGatewayReadsAreRefused) {
+  struct Case {
+    std::string body;
+    const char* param;
+  };
+  for (const auto& c : {
+           Case{R"({"model":"m",)" + kMsgs + R"(,"max_tokens":5,"max_tokens":null})", "max_tokens"},
+           Case{R"({"model":"a","model":"b",)" + kMsgs + "}", "model"},
+           Case{R"({"model":"m",)" + kMsgs + R"(,"stream":false,"stream":true})", "stream"},
+           Case{R"({"model":"m",)" + kMsgs + "," + kMsgs + "}", "messages"},
+           Case{R"({"model":"m",)" + kMsgs + R"(,"temperature":1,"temperature":9})", "temperature"},
+           Case{R"({"model":"m","messages":[{"role":"user","role":"system","content":"x"}]})", "messages"},
+           Case{R"({"model":"m","messages":[{"role":"user","content":"x","content":"y"}]})", "messages"},
+           Case{R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a","text":"b"}]}]})", "messages"},
+           // An escaped key is the same key to every parser.
+           Case{R"({"model":"m",)" + kMsgs + R"(,"max_tokens":5,"max_\u0074okens":9})", "max_tokens"},
+       }) {
+    const auto f = parse(c.body);
+    EXPECT_FALSE(f.isJson) << c.body;
+    EXPECT_EQ(violationName(f.violation), "duplicate_key") << c.body;
+    EXPECT_EQ(f.errorParam, std::string_view(c.param)) << c.body;
+    EXPECT_NE(f.error.find("repeats the key"), std::string::npos) << f.error;
+  }
+  // Keys the gateway does not read may repeat (the server's business).
+  EXPECT_TRUE(parse(R"({"model":"m",)" + kMsgs + R"(,"user":"a","user":"b"})").isJson);
 }
 
 TEST(RequestFacts, KnowsTheJsonApiPaths) {
