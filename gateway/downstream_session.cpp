@@ -29,6 +29,19 @@ constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
 // stops reading and TCP flow control pushes back on the client.
 constexpr std::size_t kMaxPipelinedBytes = 256 * 1024;
 constexpr std::chrono::milliseconds kLingerTime{1000};
+
+// The methods the OpenAI paths take (their Allow header); empty for paths the
+// gateway proxies whatever the method.
+std::string_view allowedMethods(std::string_view path, bool feedback) {
+  if (isJsonApiPath(path) || feedback) return "POST";
+  if (path == "/v1/models") return "GET, HEAD";  // not /v1/models/{id}: hosted APIs DELETE those
+  return {};
+}
+
+bool methodAllowed(http::verb method, std::string_view allow) {
+  if (allow == "POST") return method == http::verb::post;
+  return method == http::verb::get || method == http::verb::head;
+}
 }  // namespace
 
 DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket)
@@ -68,13 +81,24 @@ std::string_view DownstreamSession::bufferView() const {
 
 void DownstreamSession::readHead() {
   state_ = State::ReadingHead;
-  // RFC 9112 §2.2: ignore empty lines before a request line.
-  while (buffer_.size() >= 2 && bufferView().substr(0, 2) == "\r\n") buffer_.consume(2);
+  // RFC 9112 §2.2: ignore empty lines before a request line. They are part of
+  // the head for its clock: sending them cannot hold a connection open.
+  bool skippedEmptyLines = false;
+  while (buffer_.size() >= 2 && bufferView().substr(0, 2) == "\r\n") {
+    buffer_.consume(2);
+    skippedEmptyLines = true;
+  }
   auto data = bufferView();
   if (!data.empty() && !recordOpen_) beginRecord();
   if (auto end = framing::findHeadEnd(data, scanned_)) {
     scanned_ = 0;
     parseHead(end);
+    return;
+  }
+  if (auto why = framing::incompleteHeadProblem(data, scanned_); !why.empty()) {
+    // Bytes that cannot become an HTTP/1.1 head (a TLS hello, garbage, bare LF
+    // line ends) are answered now, not after the header timeout.
+    replyError(errorFor(FailureCause::ClientInvalidRequest, std::string(why)), true);
     return;
   }
   scanned_ = data.size();
@@ -84,7 +108,7 @@ void DownstreamSession::readHead() {
     return;
   }
   const auto& timeouts = worker_.runtime().config.server.timeouts;
-  if (data.empty()) {
+  if (data.empty() && !headStarted_ && !skippedEmptyLines) {
     if (worker_.draining()) {
       closeNow();
       return;
@@ -224,11 +248,21 @@ void DownstreamSession::dispatch() {
   const std::string* model = nullptr;
   facts_.reset();
   sampleReason_ = 0;
-  if (path == "/v1/feedback" && request.method() == http::verb::post && worker_.quality() != nullptr) {
+  const bool feedback = path == "/v1/feedback" && worker_.quality() != nullptr;
+  if (auto allow = allowedMethods(path, feedback); !allow.empty() && !methodAllowed(request.method(), allow)) {
+    auto reply = errorFor(FailureCause::ClientInvalidRequest,
+                          "Method " + std::string(request.method_string()) + " is not allowed on this path.");
+    reply.status = 405;
+    reply.code = "method_not_allowed";
+    reply.allow = allow;
+    replyError(std::move(reply), !keepAlive_);
+    return;
+  }
+  if (feedback) {
     handleFeedback();
     return;
   }
-  const bool jsonApi = request.method() == http::verb::post && isJsonApiPath(path);
+  const bool jsonApi = isJsonApiPath(path);
   if (jsonApi) {
     extractRequestFacts(worker_.jsonParser(), request.body(), facts_, apiKindOf(path));
     if (!facts_.isJson) {
@@ -377,7 +411,7 @@ void DownstreamSession::replyError(ErrorReply reply, bool close, unsigned retryA
     record_.requestId.assign(requestId_);
   }
   writer::localReply(reply_, reply.status, requestId_, "application/json", openaiErrorBody(reply), close,
-                     retryAfterSeconds);
+                     retryAfterSeconds, reply.allow);
   if (!recordOpen_) beginRecord();
   record_.status = reply.status;
   record_.cause = reply.cause;

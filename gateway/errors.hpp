@@ -37,6 +37,7 @@ struct ErrorReply {
   std::string_view code;     // machine-readable, stable
   std::string message;       // human-readable; never contains secrets or request content
   std::string_view param;    // offending request parameter, empty = null
+  std::string_view allow;    // 405: the methods the path takes (the Allow header)
   FailureCause cause = FailureCause::None;
 };
 

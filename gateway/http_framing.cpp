@@ -13,6 +13,53 @@ std::size_t findHeadEnd(std::string_view data, std::size_t from) {
   return pos == std::string_view::npos ? 0 : pos + 4;
 }
 
+namespace {
+
+// RFC 9110 §5.6.2 token characters.
+bool isTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+constexpr std::size_t kMaxMethodLength = 32;
+
+// The request line as far as it has arrived: whether it can still be valid.
+bool plausibleRequestLine(std::string_view data) {
+  const auto lineEnd = data.find("\r\n");
+  std::string_view line = data.substr(0, lineEnd);
+  if (lineEnd == std::string_view::npos && line.ends_with('\r')) line.remove_suffix(1);  // its LF is on the way
+  std::size_t i = 0;
+  while (i < line.size() && isTokenChar(line[i])) ++i;
+  if (i == line.size()) return i <= kMaxMethodLength && lineEnd == std::string_view::npos;
+  if (i == 0 || i > kMaxMethodLength || line[i] != ' ') return false;
+  ++i;
+  const std::size_t targetStart = i;
+  while (i < line.size() && static_cast<unsigned char>(line[i]) > 0x20 && line[i] != 0x7f) ++i;
+  if (i == line.size()) return lineEnd == std::string_view::npos;
+  if (i == targetStart || line[i] != ' ') return false;
+  constexpr std::string_view kVersion = "HTTP/1.1";  // the minor digit checked apart
+  const std::string_view version = line.substr(i + 1);
+  if (version.size() > kVersion.size()) return false;
+  for (std::size_t k = 0; k < version.size(); ++k) {
+    const char c = version[k];
+    const bool ok = k == 7 ? (c >= '0' && c <= '9') : c == kVersion[k];
+    if (!ok) return false;
+  }
+  return lineEnd == std::string_view::npos || version.size() == kVersion.size();
+}
+
+}  // namespace
+
+std::string_view incompleteHeadProblem(std::string_view data, std::size_t from) {
+  // A bare LF anywhere in the head: this gateway frames by CRLF only.
+  for (auto lf = data.find('\n', from); lf != std::string_view::npos; lf = data.find('\n', lf + 1))
+    if (lf == 0 || data[lf - 1] != '\r') return "Lines of a request head must end with CRLF.";
+  // The request line is judged until it is complete (later lines are Beast's).
+  if (from == 0 || data.substr(0, from).find("\r\n") == std::string_view::npos)
+    if (!plausibleRequestLine(data)) return "The request line is not HTTP/1.x.";
+  return {};
+}
+
 bool hasObsFold(std::string_view head) {
   auto first = head.find("\r\n");
   if (first == std::string_view::npos) return false;

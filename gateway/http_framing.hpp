@@ -16,6 +16,12 @@ namespace infergate::framing {
 // head is not complete yet. `from` lets a caller resume a scan after more bytes.
 std::size_t findHeadEnd(std::string_view data, std::size_t from = 0);
 
+// Why the bytes of a request head not yet complete can never become a valid
+// one, or empty while they still may: a request line that is not `token SP
+// target SP HTTP/d.d`, or a line ended by a bare LF. `from` is where the last
+// call stopped (bytes before it were checked then).
+std::string_view incompleteHeadProblem(std::string_view data, std::size_t from = 0);
+
 // True when a header line continues on the next line (obs-fold, RFC 9112 §5.2).
 bool hasObsFold(std::string_view head);
 

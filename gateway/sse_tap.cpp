@@ -4,10 +4,31 @@
 
 namespace infergate {
 
+void SseTap::appendData(std::string_view line) {
+  if (eventTooLarge_) return;
+  // Every data line after the first adds a separator: counted like the text.
+  const std::size_t separator = data_.empty() ? 0 : 1;
+  if (data_.size() + separator + line.size() > kMaxEventBytes) {
+    eventTooLarge_ = true;
+    data_.clear();
+    return;
+  }
+  if (separator) data_.push_back('\n');
+  data_.append(line);
+}
+
+void SseTap::endEvent() {
+  data_.clear();
+  eventTooLarge_ = false;
+  if (data_.capacity() > kRetainedBytes) std::string().swap(data_);
+  if (line_.capacity() > kRetainedBytes) std::string().swap(line_);
+  if (parser_.capacity() > kRetainedBytes) parser_ = simdjson::ondemand::parser{};
+}
+
 void SseTap::reset() {
   line_.clear();
   data_.clear();
-  skipping_ = false;
+  skipping_ = eventTooLarge_ = false;
   observation_ = SseObservation{};
   capture_ = nullptr;
 }

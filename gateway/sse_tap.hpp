@@ -35,11 +35,22 @@ class SseTap {
  private:
   // Returns true when the event's data carries generated content.
   bool inspectEvent(std::string_view data);
+  void appendData(std::string_view line);
+  void endEvent();  // a blank line: the event is complete
 
-  static constexpr std::size_t kMaxEventBytes = 1 << 20;  // larger events are skipped, not buffered
+ public:
+  // An event larger than this (its data lines and their separators) is skipped,
+  // not buffered: what a tap holds is bounded whatever the upstream sends.
+  static constexpr std::size_t kMaxEventBytes = 1 << 20;
+  // Memory kept between events: a rare large event's buffers are given back.
+  static constexpr std::size_t kRetainedBytes = 64 * 1024;
+  std::size_t retainedBytes() const { return line_.capacity() + data_.capacity() + parser_.capacity(); }
+
+ private:
   std::string line_;       // the current, incomplete line
   std::string data_;       // data: lines of the current event, joined by '\n'
   bool skipping_ = false;  // the current line is too long: ignore it
+  bool eventTooLarge_ = false;  // the current event passed kMaxEventBytes: ignore it
   simdjson::ondemand::parser parser_;
   SseObservation observation_;
   quality::CapturedOutput* capture_ = nullptr;
@@ -65,14 +76,14 @@ void SseTap::feed(std::string_view piece, OnContent&& onContent) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (skipping_) {
       skipping_ = false;
+      eventTooLarge_ = true;  // a line of the event was lost: the event is not whole
     } else if (line.empty()) {
-      if (!data_.empty() && inspectEvent(data_)) onContent();
-      data_.clear();
+      if (!eventTooLarge_ && !data_.empty() && inspectEvent(data_)) onContent();
+      endEvent();
     } else if (line.starts_with("data:")) {
       line.remove_prefix(5);
       if (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-      if (!data_.empty()) data_.push_back('\n');
-      if (data_.size() + line.size() <= kMaxEventBytes) data_.append(line);
+      appendData(line);
     }
     line_.clear();
   }

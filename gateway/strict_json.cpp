@@ -10,6 +10,17 @@ namespace {
 // with escapes are unescaped again, which costs less than looking them up.
 constexpr std::size_t kCheckedStringMinBytes = 256;
 
+// `-?[1-9][0-9]*` as a raw token (trailing whitespace allowed).
+bool isBigInteger(std::string_view raw) {
+  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
+    raw.remove_suffix(1);
+  if (raw.starts_with('-')) raw.remove_prefix(1);
+  if (raw.empty() || raw.front() == '0') return false;
+  for (char c : raw)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 class StrictWalker {
  public:
   explicit StrictWalker(std::span<const std::string_view> checked) : checked_(checked) {}
@@ -23,7 +34,10 @@ class StrictWalker {
       case ondemand::json_type::string: return string(value);
       case ondemand::json_type::number: {
         ondemand::number n;  // leading zeros, bare signs, overflow to infinity: errors
-        return value.get_number().get(n) ? StrictJson::Invalid : StrictJson::Valid;
+        if (!value.get_number().get(n)) return StrictJson::Valid;
+        // An integer beyond 64 bits is JSON (a server's own range check says
+        // no, as the gateway's does for the parameters it reads).
+        return isBigInteger(value.raw_json_token()) ? StrictJson::Valid : StrictJson::Invalid;
       }
       case ondemand::json_type::boolean: {
         bool b;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <thread>
 
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
@@ -119,4 +120,76 @@ TEST_F(FramingTest, ChunkedRequestWithinLimitsIsProxied) {
   auto r = c.read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(std::string(mock.stats().at("last_request_body").as_string()), kBody);
+}
+
+// Bytes that can never become an HTTP/1.x head are answered at once (well
+// before the 2 s header timeout), with 400 and a close: garbage, a TLS hello on
+// the plain port, a request line in pieces that goes wrong, bare LF line ends.
+TEST_F(FramingTest, BytesThatCannotBeHttpAreRefusedAtOnce) {
+  const std::string tlsHello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+  for (const std::string& raw : {std::string("\x01\x02garbage"), tlsHello, std::string("GET /v1/models HTTP/2.0"),
+                                 std::string("POST /a b"), std::string("GE\tT / HTTP/1.1"), std::string("GET /x\n"),
+                                 std::string("GET /v1/models HTTP/1.1\nHost: x\n"), std::string("GET  /x HTTP/1.1"),
+                                 std::string("GET /v1/models HTTP/1.1\r\nHost: x\n")}) {
+    mock.reset();
+    Connection c(gateway.port());
+    c.send(raw);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = c.read(std::chrono::milliseconds(1500));
+    const auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(r.status, 400u) << raw;
+    EXPECT_LT(waited, std::chrono::milliseconds(1500)) << raw;  // not the header timeout's 408
+    EXPECT_EQ(r.header("connection"), "close") << raw;
+    EXPECT_TRUE(c.waitClosed(std::chrono::seconds(2))) << raw;
+  }
+  EXPECT_EQ(mock.stats().at("requests").to_number<std::uint64_t>(), 0u);
+  // A request line arriving in pieces that stays valid is waited for.
+  Connection c(gateway.port());
+  c.send("GET /v1/mo");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  c.send("dels HT");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  c.send("TP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(c.read(std::chrono::seconds(3)).status, 200u);
+}
+
+// Empty lines before a request are ignored, but they start the header clock:
+// a client sending CRLF now and then cannot hold a connection open.
+TEST_F(FramingTest, EmptyLinesBeforeARequestDoNotRestartTheHeaderClock) {
+  Connection c(gateway.port());
+  const auto start = std::chrono::steady_clock::now();
+  Response r;
+  for (int i = 0; i < 40 && r.status == 0; ++i) {  // up to 4 s of CRLFs; the header timeout is 2 s
+    c.send("\r\n");
+    r = c.read(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(r.status, 408u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(3000));
+  // And they are still allowed before a real request.
+  Connection ok(gateway.port());
+  ok.send("\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(ok.read(std::chrono::seconds(3)).status, 200u);
+}
+
+// Each OpenAI path takes its methods: others get 405 with Allow, and are not
+// forwarded.
+TEST_F(FramingTest, MethodsAPathDoesNotTakeGet405WithAllow) {
+  struct Case {
+    std::string raw;
+    std::string allow;
+  };
+  for (const auto& c : {Case{"GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n", "POST"},
+                        Case{"DELETE /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n", "POST"},
+                        Case{"PUT /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "POST"},
+                        Case{"GET /v1/completions?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", "POST"},
+                        Case{"POST /v1/models HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "GET, HEAD"}}) {
+    mock.reset();
+    auto r = request(gateway.port(), c.raw, std::chrono::seconds(3));
+    EXPECT_EQ(r.status, 405u) << c.raw;
+    EXPECT_EQ(r.header("allow"), c.allow) << c.raw;
+    auto json = boost::json::parse(r.body);
+    EXPECT_EQ(json.at("error").at("code").as_string(), "method_not_allowed");
+    EXPECT_EQ(mock.stats().at("requests").to_number<std::uint64_t>(), 0u) << c.raw;
+  }
+  EXPECT_EQ(request(gateway.port(), "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n").status, 200u);
 }

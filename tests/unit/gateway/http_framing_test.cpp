@@ -63,3 +63,26 @@ TEST(RequestHeaderChecks, RejectsBadHostAndVersion) {
   EXPECT_NE(verdict("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), "");
   EXPECT_NE(verdict("GET / HTTP/0.9\r\nHost: a\r\n\r\n"), "");
 }
+
+// Every prefix of a valid head may still become one; the first impossible
+// byte is caught whichever read it arrives in.
+TEST(IncompleteHead, PrefixesOfValidHeadsPass) {
+  const std::string head = "POST /v1/chat/completions?a=b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n";
+  for (std::size_t n = 0; n <= head.size(); ++n)
+    EXPECT_EQ(incompleteHeadProblem(head.substr(0, n)), "") << head.substr(0, n);
+  EXPECT_EQ(incompleteHeadProblem("M-SEARCH * HTTP/1.0\r\n"), "");
+}
+
+TEST(IncompleteHead, ImpossibleBytesAreFound) {
+  for (const std::string& bad : {std::string("\x16\x03\x01", 3), std::string(" GET"), std::string("GET\t/"),
+                                std::string("GET /x HTTP/1.1\n"), std::string("GET /x HTTP/1.1\r\nHost: a\nX"),
+                                std::string("GET /x HTTPS"), std::string("GET /x HTTP/a"), std::string("GET /x HTTP/1.10"),
+                                std::string("GET /x HTTP/1.1 \r\n"), std::string("GET  /x"), std::string(40, 'A'),
+                                std::string("GET /\x01")}) {
+    EXPECT_NE(incompleteHeadProblem(bad), "") << bad;
+  }
+  // Resumed scans: a bare LF in the new bytes is found; old bytes are not re-judged.
+  const std::string head = "GET /x HTTP/1.1\r\nHost: a\r\n";
+  EXPECT_EQ(incompleteHeadProblem(head, 10), "");
+  EXPECT_NE(incompleteHeadProblem(head + "X: y\n", head.size()), "");
+}

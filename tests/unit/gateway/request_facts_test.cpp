@@ -222,7 +222,8 @@ TEST(RequestFacts, NonJsonAnywhereIsRefused) {
   // The same places with valid values pass.
   for (const std::string tail : {R"("temperature":1.5e0)", R"("x":true)", R"("x":{"a":null})", R"("x":0)",
                                  R"("x":[1,2])", R"("x":{"a":"b"})", R"("x":"\n\u00e9\ud83d\ude00")", R"("x":-0.5E-3)",
-                                 R"("x":[])", R"("x":{})", R"("x\n":1)"}) {
+                                 R"("x":[])", R"("x":{})", R"("x\n":1)", R"("x":123456789012345678901234567890)",
+                                 R"("x":-123456789012345678901234567890 )"}) {
     const std::string body = R"({"model":"m",)" + kMsgs + "," + tail + "}";
     const auto f = parse(body);
     EXPECT_TRUE(f.isJson) << body;

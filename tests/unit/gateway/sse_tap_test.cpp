@@ -106,3 +106,34 @@ TEST(SseTap, CaptureStopsAtItsCapAndContentIsCountedWithoutOne) {
   SseTap plain;  // no capture: still counts content
   EXPECT_GT(feedInPieces(plain, stream, 5), 0);
 }
+
+// An event grows by its data lines and the newlines between them: empty data
+// lines cannot grow it past the cap (they once added 4 MiB of newlines per
+// 24 MiB of input, all parsed at the end). After a large event the tap gives
+// its memory back, and the next event is read as usual.
+TEST(SseTap, EventSizeIsBoundedCountingSeparatorsAndMemoryIsGivenBack) {
+  SseTap tap;
+  int content = 0;
+  auto onContent = [&] { ++content; };
+  tap.feed("data: x\n", onContent);
+  std::string emptyLines;
+  for (int i = 0; i < 64 * 1024; ++i) emptyLines += "data:\n";
+  std::size_t peak = 0;
+  for (int round = 0; round < 64; ++round) {  // 24 MiB of input, 4 M data lines
+    tap.feed(emptyLines, onContent);
+    peak = std::max(peak, tap.retainedBytes());
+  }
+  EXPECT_LE(peak, 2 * SseTap::kMaxEventBytes + 4096);
+  tap.feed("\n", onContent);  // the event ends: too large, skipped
+  EXPECT_EQ(content, 0);
+  EXPECT_LE(tap.retainedBytes(), 3 * SseTap::kRetainedBytes);
+
+  // A large but allowed event is parsed, then its buffers and parser memory go.
+  std::string big = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + std::string(900 * 1024, 'a') + "\"}}]}\n\n";
+  tap.feed(big, onContent);
+  EXPECT_EQ(content, 1);
+  EXPECT_LE(tap.retainedBytes(), 3 * SseTap::kRetainedBytes);
+  tap.feed(kStream, onContent);
+  EXPECT_EQ(content, 4);
+  EXPECT_TRUE(tap.observation().done);
+}
