@@ -232,7 +232,7 @@ struct SamplingConfig {
   double max_compression_ratio = 4.0;
   enum class PromptPolicy { None, Truncated, Hashed } prompt = PromptPolicy::Truncated;
   std::size_t prompt_chars = 2000;   // kept of the prompt with `truncated`
-  std::vector<std::string> redact_patterns;  // ECMAScript regexes, replaced by [REDACTED]
+  std::vector<std::string> redact_patterns;  // RE2 regexes (linear time), replaced by [REDACTED]
   std::string sink_path;             // JSONL file; empty = no file
   std::size_t sink_max_bytes = 64 * 1024 * 1024;
   unsigned sink_keep = 3;            // rotated files kept (path.1 .. path.N)

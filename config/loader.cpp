@@ -5,7 +5,7 @@
 #include <bit>
 #include <cctype>
 #include <charconv>
-#include <regex>
+#include <re2/re2.h>
 #include <set>
 
 #include "config/profile_features.hpp"
@@ -300,11 +300,11 @@ class Loader {
       reader_.readSize(r, "prompt_chars", s.prompt_chars);
       reader_.readStringList(r, "patterns", s.redact_patterns);
       for (std::size_t i = 0; i < s.redact_patterns.size(); ++i) {
-        try {
-          std::regex check(s.redact_patterns[i], std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-          reader_.error(r["patterns"][i], "invalid redaction pattern '" + s.redact_patterns[i] + "': " + e.what());
-        }
+        // RE2 syntax, as the sampler compiles them (filters/quality/redaction.cpp).
+        re2::RE2::Options options;
+        options.set_log_errors(false);
+        if (re2::RE2 check(s.redact_patterns[i], options); !check.ok())
+          reader_.error(r["patterns"][i], "invalid redaction pattern '" + s.redact_patterns[i] + "': " + check.error());
       }
     }
     if (auto k = n["sink"]; k && reader_.checkMap(k, "sampling.sink", {"path", "max_bytes", "keep"})) {

@@ -1,5 +1,7 @@
 #include "gateway/header_rules.hpp"
 
+#include "filters/quality/redaction.hpp"
+
 #include <boost/beast/core/string.hpp>
 
 namespace infergate::headers {
@@ -21,7 +23,7 @@ bool acceptableRequestId(std::string_view id) {
               c == '.' || c == ':';
     if (!ok) return false;
   }
-  return true;
+  return !quality::hasSecretShape(id);
 }
 
 RequestIdGenerator::RequestIdGenerator(std::uint64_t seed) : state_(seed ^ 0x9E3779B97F4A7C15ull) {}

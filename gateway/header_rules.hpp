@@ -13,8 +13,9 @@ namespace infergate::headers {
 // Hop-by-hop per RFC 9110 §7.6.1, plus the legacy ones proxies see in practice.
 bool isHopByHop(std::string_view name);
 
-// A client-supplied x-request-id is kept only if it is short and made of safe
-// characters (it ends up in logs and response headers).
+// A client-supplied x-request-id is kept only if it is short, made of safe
+// characters and not shaped like a credential (it ends up in logs, samples and
+// response headers; a client pasting a key there must not see it logged).
 bool acceptableRequestId(std::string_view id);
 
 // Fast per-worker request id source: 32 hex characters, unique per process.

@@ -230,7 +230,13 @@ TEST(Metrics, AccessLogHasOneLinePerRequestAndNoSecrets) {
                                                 "x-request-id: log-" + std::to_string(i)}))
                   .status,
               200);
-  ASSERT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("nope"))).status, 404);
+  // A request id shaped like a key is replaced, never echoed or logged (the
+  // failure's log line on stderr included).
+  const std::string keyShapedId = "sk-proj-canary0123456789abcdefXYZ";
+  auto refused = request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("nope"), {"x-request-id: " + keyShapedId}));
+  ASSERT_EQ(refused.status, 404);
+  EXPECT_EQ(refused.header("x-request-id").size(), 32u);
+  EXPECT_EQ(refused.body.find("canary"), std::string::npos);
   std::string text;
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::ifstream in(logPath);
@@ -256,7 +262,10 @@ TEST(Metrics, AccessLogHasOneLinePerRequestAndNoSecrets) {
   std::getline(lines, line);
   EXPECT_EQ(boost::json::parse(line).at("cause").as_string(), "no_route");
   EXPECT_EQ(text.find("secret"), std::string::npos);
+  EXPECT_EQ(text.find("canary"), std::string::npos);
   EXPECT_EQ(text.find(prompt), std::string::npos);
+  EXPECT_EQ(gateway.process().stderrText().find("canary"), std::string::npos);
+  EXPECT_NE(gateway.process().stderrText().find("cause=no_route"), std::string::npos);
   unlink(logPath.c_str());
 }
 

@@ -21,6 +21,12 @@ TEST(RequestId, AcceptsOnlySafeShortIds) {
   EXPECT_FALSE(acceptableRequestId("a b"));
   EXPECT_FALSE(acceptableRequestId("a\"b"));
   EXPECT_FALSE(acceptableRequestId("a\nb"));
+  // Credential-shaped ids would put a key in logs and samples.
+  EXPECT_FALSE(acceptableRequestId("sk-proj-0123456789abcdefghijklmn"));
+  EXPECT_FALSE(acceptableRequestId("ghp_0123456789abcdefghijklmnop"));
+  EXPECT_FALSE(acceptableRequestId("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefgh"));
+  EXPECT_FALSE(acceptableRequestId("4111111111111111"));
+  EXPECT_TRUE(acceptableRequestId("0af7651916cd43dd8448eb211c80319c"));
 }
 
 TEST(RequestId, GeneratedIdsAreUniqueHex) {

@@ -37,12 +37,32 @@ TEST(Redaction, CardNumbersWithLuhn) {
 TEST(Redaction, ConfiguredPatterns) {
   Redactor r({"SSN:? ?\\d{3}-\\d{2}-\\d{4}", "project-[a-z]+"});
   EXPECT_EQ(r.redact("SSN 123-45-6789 for project-apollo"), "[REDACTED] for [REDACTED]");
-  // Long input: segments keep the regex engine's recursion bounded.
   std::string big(200'000, 'a');
   big += " project-zeus";
   const auto out = r.redact(big);
   EXPECT_NE(out.find("[REDACTED]"), std::string::npos);
   EXPECT_EQ(out.find("project-zeus"), std::string::npos);
+}
+
+// RE2 reads the whole text in linear time: a match longer than the 4 KiB
+// segments the backtracking engine needed is found, and a pattern that
+// backtracks exponentially elsewhere ((\w+\s?)+@corp took 33 s on 1 MB) runs
+// over a megabyte like any other (its cost is in scorers_bench).
+TEST(Redaction, ConfiguredPatternsSeeTheWholeTextWithoutBacktracking) {
+  Redactor r({"BEGIN[a-z]+END", "(\\w+\\s?)+@corp"});
+  const std::string longMatch = "x BEGIN" + std::string(10'000, 'q') + "END y";
+  EXPECT_EQ(r.redact(longMatch), "x [REDACTED] y");
+  std::string words;
+  while (words.size() < 1'000'000) words += "word ";
+  EXPECT_EQ(r.redact(words + "!"), words + "!");  // no match: every start tried, linearly
+  EXPECT_EQ(r.redact("to alice@corp now"), "[REDACTED] now");  // (\\w+\\s?)+ takes "to alice" too
+}
+
+TEST(Redaction, InvalidPatternsAreReportedNotThrownLater) {
+  EXPECT_EQ(patternError("ticket-[0-9]+"), "");
+  EXPECT_NE(patternError("(unclosed"), "");
+  EXPECT_NE(patternError("(a)\\1"), "");  // backreferences: not linear, not RE2
+  EXPECT_THROW(Redactor({"(unclosed"}), std::invalid_argument);
 }
 
 }  // namespace
