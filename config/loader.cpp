@@ -87,6 +87,7 @@ class Loader {
       reader_.error(root, "config is empty");
       return;
     }
+    reader_.checkDuplicateKeys(root);
     if (!reader_.checkMap(root, "config",
                           {"server", "admin", "metrics", "drift", "profile", "access_log", "sampling", "backends", "routes"}))
       return;
@@ -115,8 +116,8 @@ class Loader {
     if (auto l = n["limits"]; l && reader_.checkMap(l, "server.limits", {"max_body", "max_header"})) {
       reader_.readSize(l, "max_body", s.limits.max_body_bytes);
       reader_.readSize(l, "max_header", s.limits.max_header_bytes);
-      if (s.limits.max_header_bytes < 1024) reader_.error(l, "server.limits.max_header must be at least 1KiB");
-      if (s.limits.max_body_bytes == 0) reader_.error(l, "server.limits.max_body must be positive");
+      if (s.limits.max_header_bytes < 1024) reader_.error(reader_.keyOr(l, "max_header"), "server.limits.max_header must be at least 1KiB");
+      if (s.limits.max_body_bytes == 0) reader_.error(reader_.keyOr(l, "max_body"), "server.limits.max_body must be positive");
     }
     if (auto t = n["timeouts"];
         t && reader_.checkMap(t, "server.timeouts", {"header_read", "body_read", "keepalive_idle"})) {
@@ -208,8 +209,8 @@ class Loader {
     readFraction(n, "psi_alert", d.psi_alert);
     readFraction(n, "ks_alert", d.ks_alert);
     positive(n, "drift.evaluation_interval", d.evaluation_interval);
-    if (d.window < d.evaluation_interval) reader_.error(n, "drift.window must be at least drift.evaluation_interval");
-    if (d.learn_requests == 0) reader_.error(n, "drift.learn_requests must be at least 1");
+    if (d.window < d.evaluation_interval) reader_.error(reader_.keyOr(n, "window"), "drift.window must be at least drift.evaluation_interval");
+    if (d.learn_requests == 0) reader_.error(reader_.keyOr(n, "learn_requests"), "drift.learn_requests must be at least 1");
     if (auto a = n["anomaly"]) anomaly(a);
   }
 
@@ -244,7 +245,7 @@ class Loader {
     if (!reader_.checkMap(n, "access_log", {"enabled", "path"})) return;
     reader_.readBool(n, "enabled", a.enabled);
     reader_.readString(n, "path", a.path);
-    if (a.path.empty()) reader_.error(n, "access_log.path must not be empty");
+    if (a.path.empty()) reader_.error(reader_.keyOr(n, "path"), "access_log.path must not be empty");
   }
 
   void sampling(const YAML::Node& n) {
@@ -272,7 +273,7 @@ class Loader {
     if (auto f = n["feedback"]; f && reader_.checkMap(f, "sampling.feedback", {"remember", "window"})) {
       reader_.readUnsigned(f, "remember", s.remember, 10'000'000);
       reader_.readUnsigned(f, "window", s.feedback_window, 10'000'000);
-      if (s.feedback_window == 0) reader_.error(f, "sampling.feedback.window must be at least 1");
+      if (s.feedback_window == 0) reader_.error(reader_.keyOr(f, "window"), "sampling.feedback.window must be at least 1");
     }
     if (auto c = n["scorers"];
         c && reader_.checkMap(c, "sampling.scorers", {"refusal_phrases", "max_compression_ratio"})) {
@@ -311,7 +312,7 @@ class Loader {
       reader_.readString(k, "path", s.sink_path);
       reader_.readSize(k, "max_bytes", s.sink_max_bytes);
       reader_.readUnsigned(k, "keep", s.sink_keep, 100);
-      if (s.sink_max_bytes < 4096) reader_.error(k, "sampling.sink.max_bytes must be at least 4KiB");
+      if (s.sink_max_bytes < 4096) reader_.error(reader_.keyOr(k, "max_bytes"), "sampling.sink.max_bytes must be at least 4KiB");
     }
     if (auto j = n["judge"]) judge(j);
   }
@@ -335,8 +336,8 @@ class Loader {
     if (j.enabled) {
       if (j.backend.empty()) reader_.error(n, "sampling.judge needs a 'backend'");
       if (j.model.empty()) reader_.error(n, "sampling.judge needs a 'model'");
-      if (j.max_concurrency == 0) reader_.error(n, "sampling.judge.max_concurrency must be at least 1");
-      if (j.max_tokens == 0) reader_.error(n, "sampling.judge.max_tokens must be at least 1");
+      if (j.max_concurrency == 0) reader_.error(reader_.keyOr(n, "max_concurrency"), "sampling.judge.max_concurrency must be at least 1");
+      if (j.max_tokens == 0) reader_.error(reader_.keyOr(n, "max_tokens"), "sampling.judge.max_tokens must be at least 1");
       positive(n, "sampling.judge.timeout", j.timeout);
       judgeNode_ = n;
     }
@@ -381,15 +382,16 @@ class Loader {
       hc.enabled = true;
       reader_.readBool(h, "enabled", hc.enabled);
       reader_.readString(h, "path", hc.path);
-      if (hc.path.empty() || hc.path.front() != '/') reader_.error(h, "health_check.path must start with '/'");
+      if (hc.path.empty() || hc.path.front() != '/') reader_.error(reader_.keyOr(h, "path"), "health_check.path must start with '/'");
       reader_.readDuration(h, "interval", hc.interval);
       reader_.readDuration(h, "timeout", hc.timeout);
       reader_.readUnsigned(h, "healthy_threshold", hc.healthy_threshold, 100);
       reader_.readUnsigned(h, "unhealthy_threshold", hc.unhealthy_threshold, 100);
       positive(h, "health_check.interval", hc.interval);
       positive(h, "health_check.timeout", hc.timeout);
-      if (hc.healthy_threshold == 0 || hc.unhealthy_threshold == 0)
-        reader_.error(h, "health_check thresholds must be at least 1");
+      if (hc.healthy_threshold == 0) reader_.error(reader_.keyOr(h, "healthy_threshold"), "health_check.healthy_threshold must be at least 1");
+      if (hc.unhealthy_threshold == 0)
+        reader_.error(reader_.keyOr(h, "unhealthy_threshold"), "health_check.unhealthy_threshold must be at least 1");
     }
     reader_.readString(n, "name", b.name);
     reader_.readBool(n, "inject_stream_usage", b.inject_stream_usage);
@@ -437,8 +439,8 @@ class Loader {
     reader_.readUnsigned(n, "max_ejected_percent", c.max_ejected_percent, 100);
     readStatuses(n, "failure_statuses", c.failure_statuses);
     reader_.readDuration(n, "slow_first_token", c.slow_first_token);
-    if (c.half_open_probes == 0) reader_.error(n, "circuit_breaker.half_open_probes must be at least 1");
-    if (c.max_ejection < c.base_ejection) reader_.error(n, "circuit_breaker.max_ejection must be >= base_ejection");
+    if (c.half_open_probes == 0) reader_.error(reader_.keyOr(n, "half_open_probes"), "circuit_breaker.half_open_probes must be at least 1");
+    if (c.max_ejection < c.base_ejection) reader_.error(reader_.keyOr(n, "max_ejection"), "circuit_breaker.max_ejection must be >= base_ejection");
   }
 
   void retry(const YAML::Node& n, RetryConfig& r) {
@@ -447,7 +449,7 @@ class Loader {
                            "max_retry_after"}))
       return;
     reader_.readUnsigned(n, "max_attempts", r.max_attempts, 10);
-    if (r.max_attempts == 0) reader_.error(n, "retry.max_attempts must be at least 1 (1 = no retries)");
+    if (r.max_attempts == 0) reader_.error(reader_.keyOr(n, "max_attempts"), "retry.max_attempts must be at least 1 (1 = no retries)");
     readStatuses(n, "statuses", r.statuses);
     readFraction(n, "budget", r.budget);
     reader_.readUnsigned(n, "min_retries_in_flight", r.min_retries_in_flight, 100000);
@@ -516,7 +518,7 @@ class Loader {
     EndpointConfig e;
     e.weight = e_weight_;
     e_weight_ = 1;
-    if (e.weight == 0) reader_.error(n, "endpoint weight must be at least 1");
+    if (e.weight == 0) reader_.error(reader_.keyOr(n, "weight"), "endpoint weight must be at least 1");
     std::string host(parsed->encoded_host());
     if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
     e.address = Address{host, parsed->port_number()};

@@ -8,13 +8,62 @@
 
 namespace infergate::config {
 
-void YamlReader::error(const YAML::Mark& at, const std::string& message) {
+void YamlReader::error(const YAML::Mark& at, const std::string& rawMessage) {
+  const std::string message = masked(rawMessage);
   if (at.is_null()) {
     errors_.push_back(source_ + ": " + message);
     return;
   }
   errors_.push_back(source_ + ":" + std::to_string(at.line + 1) + ":" + std::to_string(at.column + 1) + ": " +
                     message);
+}
+
+void YamlReader::rememberInterpolated(const std::string& raw, const std::string& value) {
+  if (value.empty() || value == raw) return;
+  for (const auto& [v, r] : interpolated_)
+    if (v == value) return;
+  interpolated_.emplace_back(value, raw);
+}
+
+// Messages quote values as 'value': those are replaced whatever their length;
+// a long value (a key) is replaced wherever it appears.
+std::string YamlReader::masked(std::string message) const {
+  constexpr std::size_t kSecretLength = 8;
+  auto replaceAll = [&message](const std::string& from, const std::string& to) {
+    for (auto at = message.find(from); at != std::string::npos; at = message.find(from, at + to.size()))
+      message.replace(at, from.size(), to);
+  };
+  for (const auto& [value, raw] : interpolated_) {
+    replaceAll("'" + value + "'", "'" + raw + "'");
+    if (value.size() >= kSecretLength) replaceAll(value, raw);
+  }
+  return message;
+}
+
+YAML::Node YamlReader::keyOr(const YAML::Node& map, const char* key) {
+  if (map.IsMap())
+    if (auto node = map[key]; node) return node;
+  return map;
+}
+
+void YamlReader::checkDuplicateKeys(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    for (const auto& item : node) checkDuplicateKeys(item);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  for (const auto& kv : node) {
+    if (kv.first.IsScalar()) {
+      const std::string& key = kv.first.Scalar();
+      for (const auto& [name, mark] : seen)
+        if (name == key)
+          error(kv.first, "duplicate key '" + key + "' (first at line " + std::to_string(mark.line + 1) + ", column " +
+                              std::to_string(mark.column + 1) + ")");
+      seen.emplace_back(key, kv.first.Mark());
+    }
+    checkDuplicateKeys(kv.second);
+  }
 }
 
 void YamlReader::error(const YAML::Node& at, const std::string& message) { error(at.Mark(), message); }
@@ -57,6 +106,7 @@ bool YamlReader::scalar(const YAML::Node& node, const std::string& what, std::st
     error(node, what + ": " + result.error);
     return false;
   }
+  if (node.Scalar().find('$') != std::string::npos) rememberInterpolated(node.Scalar(), result.value);
   out = std::move(result.value);
   return true;
 }

@@ -21,6 +21,14 @@ class YamlReader {
   void error(const YAML::Node& at, const std::string& message);
   void error(const YAML::Mark& at, const std::string& message);
 
+  // The value of `key` in `map` when present (so that an error about it points
+  // at its own line), else the map itself.
+  static YAML::Node keyOr(const YAML::Node& map, const char* key);
+
+  // Reports every mapping in the document that repeats a key, with both
+  // positions (yaml-cpp keeps one silently).
+  void checkDuplicateKeys(const YAML::Node& node);
+
   // True when `node` is a map; reports every key not in `allowed`.
   bool checkMap(const YAML::Node& node, const std::string& what, std::initializer_list<const char*> allowed);
   bool checkSequence(const YAML::Node& node, const std::string& what);
@@ -40,9 +48,15 @@ class YamlReader {
   bool scalar(const YAML::Node& node, const std::string& what, std::string& out);
 
  private:
+  // Values that came from the environment (possibly secrets), each with the
+  // text the file has in their place: no message ever shows the value itself.
+  void rememberInterpolated(const std::string& raw, const std::string& value);
+  std::string masked(std::string message) const;
+
   std::string source_;
   const EnvLookup& env_;
   std::vector<std::string>& errors_;
+  std::vector<std::pair<std::string, std::string>> interpolated_;  // (value, raw text)
 };
 
 }  // namespace infergate::config

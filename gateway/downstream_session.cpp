@@ -1,5 +1,7 @@
 #include "gateway/downstream_session.hpp"
 
+#include "gateway/log_line.hpp"
+
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cstdio>
@@ -398,10 +400,11 @@ void DownstreamSession::onMonitorRead(error_code ec, std::size_t bytes) {
 
 void DownstreamSession::logFailure(const ErrorReply& reply) {
   // One line per failed request; never headers or bodies (they may carry secrets).
-  std::fprintf(stderr,
-               "infergate: level=warn request_id=%s client=%s status=%u cause=%.*s msg=\"%s\"\n",
-               requestId_.empty() ? "-" : requestId_.c_str(), clientAddress_.c_str(), reply.status,
-               static_cast<int>(causeName(reply.cause).size()), causeName(reply.cause).data(), reply.message.c_str());
+  char fields[256];
+  std::snprintf(fields, sizeof fields, "request_id=%s client=%s status=%u cause=%.*s",
+                requestId_.empty() ? "-" : requestId_.c_str(), clientAddress_.c_str(), reply.status,
+                static_cast<int>(causeName(reply.cause).size()), causeName(reply.cause).data());
+  log::line("warn", fields, reply.message);
 }
 
 void DownstreamSession::replyError(ErrorReply reply, bool close, unsigned retryAfterSeconds) {

@@ -1,5 +1,7 @@
 #include "gateway/drift_monitor.hpp"
 
+#include "gateway/log_line.hpp"
+
 #include <boost/json.hpp>
 #include <cstdio>
 #include <stdexcept>
@@ -143,7 +145,7 @@ void DriftMonitor::writeBaseline() const {
     if (models_[m].hasBaseline) models.push_back({registry_.labels().model(m), models_[m].baseline});
   const auto error = profile::writeBaselineFile(config_.baseline_file, models, registry_.bins());
   // The baseline stays in force in memory; only the copy for the next start is lost.
-  if (!error.empty()) std::fprintf(stderr, "infergate: level=warn msg=\"drift baseline not saved: %s\"\n", error.c_str());
+  if (!error.empty()) log::line("warn", {}, "drift baseline not saved: " + error);
 }
 
 // A file that cannot be used stops the start (the error names the entry):
@@ -156,8 +158,8 @@ void DriftMonitor::loadBaseline() {
   for (auto& model : file.models) {
     const auto m = labels.modelIndex(model.model);
     if (labels.model(m) != model.model) {
-      std::fprintf(stderr, "infergate: level=warn msg=\"drift baseline %s: model %s is not a configured model label; ignored\"\n",
-                   config_.baseline_file.c_str(), model.model.c_str());
+      log::line("warn", {}, "drift baseline " + config_.baseline_file + ": model " + model.model +
+                                " is not a configured model label; ignored");
       continue;
     }
     models_[m].baseline = std::move(model.counts);

@@ -1,5 +1,7 @@
 #include "gateway/health_checker.hpp"
 
+#include "gateway/log_line.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -63,15 +65,13 @@ class HealthChecker::Probe : public std::enable_shared_from_this<Probe> {
       failures_ = 0;
       if (++successes_ >= config_.healthy_threshold && !state_.breaker.healthy()) {
         state_.breaker.setHealthy(true);
-        std::fprintf(stderr, "infergate: level=info msg=\"health check: %s %s is healthy again\"\n", backend_.c_str(),
-                     endpoint_.authority.c_str());
+        log::linef("info", {}, "health check: %s %s is healthy again", backend_.c_str(), endpoint_.authority.c_str());
       }
     } else {
       successes_ = 0;
       if (++failures_ >= config_.unhealthy_threshold && state_.breaker.healthy()) {
         state_.breaker.setHealthy(false);
-        std::fprintf(stderr, "infergate: level=warn msg=\"health check: %s %s is unhealthy\"\n", backend_.c_str(),
-                     endpoint_.authority.c_str());
+        log::linef("warn", {}, "health check: %s %s is unhealthy", backend_.c_str(), endpoint_.authority.c_str());
       }
     }
     schedule(config_.interval);

@@ -1,5 +1,7 @@
 #include "gateway/sample_sink.hpp"
 
+#include "gateway/log_line.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -20,13 +22,13 @@ void SampleSink::open() {
   if (file_ == nullptr) {
     // Logged once per outage: every sample retries, and infergate_output_sink_errors_total counts them.
     if (!failing_)
-      std::fprintf(stderr, "infergate: level=error msg=\"sample sink %s: %s; samples are not written until it opens\"\n",
-                   path_.c_str(), std::strerror(errno));
+      log::linef("error", {}, "sample sink %s: %s; samples are not written until it opens", path_.c_str(),
+                 std::strerror(errno));
     failing_ = true;
     size_ = 0;
     return;
   }
-  if (failing_) std::fprintf(stderr, "infergate: level=info msg=\"sample sink %s: open again\"\n", path_.c_str());
+  if (failing_) log::linef("info", {}, "sample sink %s: open again", path_.c_str());
   failing_ = false;
   std::error_code ec;
   const auto existing = std::filesystem::file_size(path_, ec);

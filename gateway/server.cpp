@@ -1,5 +1,7 @@
 #include "gateway/server.hpp"
 
+#include "gateway/log_line.hpp"
+
 #include "gateway/cluster_report.hpp"
 #include "gateway/samples_report.hpp"
 
@@ -84,8 +86,8 @@ void Server::start() {
 int Server::run() {
   signals_.async_wait([this](boost::system::error_code ec, int signal) {
     if (ec) return;
-    std::fprintf(stderr, "infergate: level=info msg=\"signal %d: draining (up to %lld ms)\"\n", signal,
-                 static_cast<long long>(runtime_->config.server.drain_timeout.count()));
+    log::linef("info", {}, "signal %d: draining (up to %lld ms)", signal,
+               static_cast<long long>(runtime_->config.server.drain_timeout.count()));
     beginDrain();
     // A second signal stops at once.
     signals_.async_wait([this](boost::system::error_code ec2, int) {
@@ -111,9 +113,9 @@ void Server::checkDrained() {
   for (auto& w : workers_) open += w->sessionCount();
   if (open == 0 || std::chrono::steady_clock::now() >= drainDeadline_) {
     if (open > 0)
-      std::fprintf(stderr, "infergate: level=warn msg=\"drain timeout: closing %d connections\"\n", open);
+      log::linef("warn", {}, "drain timeout: closing %d connections", open);
     else
-      std::fprintf(stderr, "infergate: level=info msg=\"drained\"\n");
+      log::line("info", {}, "drained");
     stopAll();
     return;
   }

@@ -1,5 +1,7 @@
 #include "gateway/worker.hpp"
 
+#include "gateway/log_line.hpp"
+
 #include <boost/asio/socket_base.hpp>
 #include <chrono>
 #include <cstdio>
@@ -67,8 +69,7 @@ void Worker::accept() {
       std::make_shared<DownstreamSession>(*this, std::move(socket))->start();
     } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
       // Out of fds: back off briefly instead of spinning on accept.
-      std::fprintf(stderr, "infergate: level=warn worker=%u msg=\"accept failed: %s\"\n", index_,
-                   ec.message().c_str());
+      log::line("warn", "worker=" + std::to_string(index_), "accept failed: " + ec.message());
       auto timer = std::make_shared<WorkerTimer>(io_, std::chrono::milliseconds(50));
       timer->async_wait([this, timer](boost::system::error_code) { accept(); });
       return;

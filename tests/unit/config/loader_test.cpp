@@ -153,7 +153,7 @@ TEST(ConfigLoader, SemanticErrors) {
   EXPECT_EQ(errorsOf(minimal("    headers:\n      Bad Name: x\n")), "test.yaml:6:7: invalid header name 'Bad Name'\n");
   EXPECT_EQ(errorsOf(minimal("", "    path_prefix: v1\n")), "test.yaml:8:18: route 'r': path_prefix must start with '/'\n");
   EXPECT_EQ(errorsOf("server:\n  limits:\n    max_header: 100\n" + minimal()),
-            "test.yaml:3:5: server.limits.max_header must be at least 1KiB\n");
+            "test.yaml:3:17: server.limits.max_header must be at least 1KiB\n");
   EXPECT_EQ(errorsOf("server:\n  timeouts:\n    header_read: 0s\n" + minimal()),
             "test.yaml:3:5: server.timeouts.header_read must be greater than 0\n");
   EXPECT_EQ(errorsOf("server:\n  listen: 127.0.0.1:9090\n" + minimal()),
@@ -163,6 +163,38 @@ TEST(ConfigLoader, SemanticErrors) {
 TEST(ConfigLoader, MissingEnvironmentVariableIsAnErrorAndNeverLeaksOtherValues) {
   auto errors = errorsOf(minimal("    headers:\n      Authorization: Bearer ${NOPE_KEY}\n"));
   EXPECT_EQ(errors, "test.yaml:6:22: header Authorization: environment variable NOPE_KEY is not set\n");
+}
+
+// A value from the environment may be a secret: an error about it shows the
+// file's ${VAR}, never the value, wherever the message would have quoted it.
+TEST(ConfigLoader, ErrorsNeverShowValuesFromTheEnvironment) {
+  const std::map<std::string, std::string> vars = {{"UPSTREAM_KEY", "sk-live-0123456789abcdef"}, {"SHORT", "abc"}};
+  auto errors = errorsOf("server:\n  workers: ${UPSTREAM_KEY}\n  drain_timeout: ${SHORT}\n" + minimal(), vars);
+  EXPECT_EQ(errors,
+            "test.yaml:2:12: workers must be an integer between 0 and 1024, got '${UPSTREAM_KEY}'\n"
+            "test.yaml:3:18: drain_timeout must be a duration such as 250ms, 30s, 5m or 1h, got '${SHORT}'\n");
+  // Inside a longer value, and in messages that name it without quotes.
+  errors = errorsOf(minimal("    load_balancing: x${UPSTREAM_KEY}\n", "    rename_model: \"${UPSTREAM_KEY}\\\"\"\n"), vars);
+  EXPECT_EQ(errors.find("0123456789abcdef"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("${UPSTREAM_KEY}"), std::string::npos) << errors;
+}
+
+// yaml-cpp keeps one of two equal keys silently; the loader names both.
+TEST(ConfigLoader, DuplicateKeysAreRefusedWithBothPositions) {
+  EXPECT_EQ(errorsOf("server:\n  workers: 1\n  workers: 2\n" + minimal()),
+            "test.yaml:3:3: duplicate key 'workers' (first at line 2, column 3)\n");
+  auto nested = errorsOf(minimal("    headers:\n      X-A: a\n      X-A: b\n"));
+  EXPECT_EQ(nested, "test.yaml:7:7: duplicate key 'X-A' (first at line 6, column 7)\n");
+  EXPECT_NE(errorsOf(minimal() + "routes: []\n").find("duplicate key 'routes' (first at line 5, column 1)"),
+            std::string::npos);
+}
+
+// Each error points at the key it is about, not at its section's first key.
+TEST(ConfigLoader, ErrorsPointAtTheirOwnKey) {
+  EXPECT_EQ(errorsOf("server:\n  limits:\n    max_body: 1MiB\n    max_header: 0\n" + minimal()),
+            "test.yaml:4:17: server.limits.max_header must be at least 1KiB\n");
+  EXPECT_EQ(errorsOf(minimal("    retry: {backoff_base: 10ms, max_attempts: 0}\n")),
+            "test.yaml:5:47: retry.max_attempts must be at least 1 (1 = no retries)\n");
 }
 
 TEST(ConfigLoader, HeaderValueWithLineBreakIsRejectedWithoutEchoingIt) {
@@ -229,7 +261,7 @@ TEST(ConfigLoader, MetricsErrors) {
   EXPECT_EQ(errorsOf("metrics:\n  model_labels: ['gpt-*']\n" + minimal()),
             "test.yaml:2:17: metrics.model_labels: 'gpt-*' is not a valid label (no globs, not empty, not 'other' or "
             "'none')\n");
-  EXPECT_EQ(errorsOf("access_log:\n  path: ''\n" + minimal()), "test.yaml:2:3: access_log.path must not be empty\n");
+  EXPECT_EQ(errorsOf("access_log:\n  path: ''\n" + minimal()), "test.yaml:2:9: access_log.path must not be empty\n");
 }
 
 TEST(ConfigLoader, ResilienceSettings) {
@@ -276,12 +308,12 @@ TEST(ConfigLoader, ResilienceErrors) {
   EXPECT_EQ(errorsOf(minimal("    circuit_breaker: {failure_statuses: [500, 99]}\n")),
             "test.yaml:5:41: failure_statuses: '99' is not an HTTP status code\n");
   EXPECT_EQ(errorsOf(minimal("    circuit_breaker: {base_ejection: 1m, max_ejection: 10s}\n")),
-            "test.yaml:5:22: circuit_breaker.max_ejection must be >= base_ejection\n");
+            "test.yaml:5:56: circuit_breaker.max_ejection must be >= base_ejection\n");
   EXPECT_EQ(errorsOf(minimal("    retry: {max_attempts: 0}\n")),
-            "test.yaml:5:12: retry.max_attempts must be at least 1 (1 = no retries)\n");
+            "test.yaml:5:27: retry.max_attempts must be at least 1 (1 = no retries)\n");
   EXPECT_EQ(errorsOf(minimal("", "    fallbacks: [nope]\n")), "test.yaml:8:16: route 'r' names unknown fallback backend 'nope'\n");
   EXPECT_EQ(errorsOf(minimal("", "    fallbacks: [a]\n")), "test.yaml:8:16: route 'r': fallback 'a' is its own backend\n");
-  EXPECT_EQ(errorsOf(minimal("    health_check: {path: health}\n")), "test.yaml:5:19: health_check.path must start with '/'\n");
+  EXPECT_EQ(errorsOf(minimal("    health_check: {path: health}\n")), "test.yaml:5:26: health_check.path must start with '/'\n");
 }
 
 TEST(ConfigLoader, DriftAndValidationSettings) {
@@ -331,7 +363,7 @@ TEST(ConfigLoader, AnomalyRule) {
 
 TEST(ConfigLoader, DriftAndValidationErrors) {
   EXPECT_EQ(errorsOf("drift:\n  window: 1s\n  evaluation_interval: 10s\n" + minimal()),
-            "test.yaml:2:3: drift.window must be at least drift.evaluation_interval\n");
+            "test.yaml:2:11: drift.window must be at least drift.evaluation_interval\n");
   EXPECT_EQ(errorsOf("drift:\n  psi_alert: 3\n" + minimal()), "test.yaml:2:14: psi_alert must be a number between 0 and 1, got '3'\n");
   EXPECT_EQ(errorsOf(minimal("", "    validation: {mode: strict}\n")),
             "test.yaml:8:24: validation.mode must be enforce or observe, got 'strict'\n");
