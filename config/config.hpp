@@ -34,6 +34,9 @@ struct ServerTimeouts {
 struct ServerConfig {
   Address listen{"0.0.0.0", 8080};
   unsigned workers = 0;              // 0 = one per core
+  // Join an address another process already listens on (SO_REUSEPORT splits
+  // its connections between both): only when asked, e.g. for a hand-over.
+  bool share_listen_address = false;
   Duration drain_timeout{30'000};    // graceful shutdown bound
   unsigned busy_poll_us = 50;        // a loaded worker polls this long before sleeping (0 = never)
   ServerLimits limits;

@@ -108,8 +108,11 @@ class Loader {
  private:
   void server(const YAML::Node& n) {
     auto& s = result_.config.server;
-    if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_timeout", "busy_poll_us", "limits", "timeouts"})) return;
+    if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_timeout", "busy_poll_us", "limits", "timeouts",
+                                        "share_listen_address"}))
+      return;
     reader_.readAddress(n, "listen", s.listen);
+    reader_.readBool(n, "share_listen_address", s.share_listen_address);
     reader_.readUnsigned(n, "workers", s.workers, 1024);
     reader_.readDuration(n, "drain_timeout", s.drain_timeout);
     reader_.readUnsigned(n, "busy_poll_us", s.busy_poll_us, 1000);

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <stdexcept>
 #include <thread>
 
 namespace infergate {
@@ -26,6 +27,23 @@ tcp::endpoint toEndpoint(const config::Address& address) {
     return results.begin()->endpoint();
   }
   return {ip, address.port};
+}
+
+// Workers bind with SO_REUSEPORT, which would silently join another process
+// listening on the same address and take part of its traffic. A socket bound
+// without it is refused while any other listens there: probe with one first.
+void refuseAddressInUse(const tcp::endpoint& endpoint) {
+  if (endpoint.port() == 0) return;  // a fresh port: nobody else's
+  asio::io_context io;
+  tcp::acceptor probe(io);
+  probe.open(endpoint.protocol());
+  probe.set_option(asio::socket_base::reuse_address(true));  // TIME_WAIT leftovers are not listeners
+  boost::system::error_code ec;
+  probe.bind(endpoint, ec);
+  if (ec == asio::error::address_in_use)
+    throw std::runtime_error("listen address " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) +
+                             " is already served by another process; stop it, choose another server.listen, or set "
+                             "server.share_listen_address: true to share its connections with it");
 }
 }  // namespace
 
@@ -64,6 +82,7 @@ void Server::start() {
     return open;
   });
   auto listen = toEndpoint(cfg.server.listen);
+  if (!cfg.server.share_listen_address) refuseAddressInUse(listen);
   for (unsigned i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, metrics_->shard(i), accessLog_.get());
     worker->setBaselineView(baselineView_.get());

@@ -144,3 +144,25 @@ TEST(Lifecycle, BusyPollingWorkersSleepWhenTrafficStops) {
   gateway.process().signal(SIGTERM);
   EXPECT_EQ(gateway.process().wait(std::chrono::seconds(5)), 0) << gateway.process().stderrText();
 }
+
+// A second gateway on the address of a running one is refused (SO_REUSEPORT
+// would have split the first one's traffic silently), unless asked to share.
+TEST(Lifecycle, ASecondGatewayOnTheSameAddressIsRefusedUnlessAskedToShare) {
+  MockServer mock;
+  Gateway first(standardConfig(mock.port()));
+  auto yaml = standardConfig(mock.port());
+  const std::string ephemeral = "listen: 127.0.0.1:0\n  workers";
+  yaml.replace(yaml.find(ephemeral), ephemeral.size(), "listen: 127.0.0.1:" + std::to_string(first.port()) + "\n  workers");
+  auto path = writeTempFile(yaml);
+  Process second({gatewayBinary(), "--config", path});
+  EXPECT_EQ(second.wait(std::chrono::seconds(5)), 1);
+  EXPECT_NE(second.stderrText().find("is already served by another process"), std::string::npos) << second.stderrText();
+  EXPECT_NE(second.stderrText().find("share_listen_address"), std::string::npos);
+  EXPECT_EQ(request(first.port(), simpleGet("/v1/models")).status, 200u);  // the first one is untouched
+
+  auto shared = yaml;
+  shared.replace(shared.find("  drain_timeout"), 0, "  share_listen_address: true\n");
+  Gateway joined(shared);
+  EXPECT_EQ(joined.port(), first.port());
+  unlink(path.c_str());
+}
