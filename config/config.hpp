@@ -87,6 +87,9 @@ struct RetryConfig {
   Duration backoff_base{25};               // jittered exponential backoff between attempts
   Duration backoff_max{1'000};
   Duration max_retry_after{5'000};         // a longer Retry-After is not waited for: no retry
+  // A first-token timeout is retried only when asked: for a non-streaming
+  // request the first byte is the whole answer, so a retry repeats the work.
+  bool on_first_token_timeout = false;
 };
 
 struct LimitsConfig {

@@ -449,7 +449,7 @@ class Loader {
   void retry(const YAML::Node& n, RetryConfig& r) {
     if (!reader_.checkMap(n, "backend.retry",
                           {"max_attempts", "statuses", "budget", "min_retries_in_flight", "backoff_base", "backoff_max",
-                           "max_retry_after"}))
+                           "max_retry_after", "on_first_token_timeout"}))
       return;
     reader_.readUnsigned(n, "max_attempts", r.max_attempts, 10);
     if (r.max_attempts == 0) reader_.error(reader_.keyOr(n, "max_attempts"), "retry.max_attempts must be at least 1 (1 = no retries)");
@@ -459,6 +459,7 @@ class Loader {
     reader_.readDuration(n, "backoff_base", r.backoff_base);
     reader_.readDuration(n, "backoff_max", r.backoff_max);
     reader_.readDuration(n, "max_retry_after", r.max_retry_after);
+    reader_.readBool(n, "on_first_token_timeout", r.on_first_token_timeout);
   }
 
   void readFraction(const YAML::Node& map, const char* key, double& out) {

@@ -31,6 +31,10 @@ void appendClusterMetrics(const Runtime& runtime, const ClusterState& cluster, s
                        MetricType::Gauge, {}};
   MetricFamily overflow{"infergate_overflow_total", "Requests refused because a backend's concurrency cap was reached.",
                         MetricType::Counter, {}};
+  MetricFamily requestCaused{"infergate_request_caused_failures_total",
+                             "Endpoint failures judged the request's doing (the same failure on two endpoints), kept out "
+                             "of the circuit breakers.",
+                             MetricType::Counter, {}};
   for (std::size_t b = 0; b < runtime.backends.size(); ++b) {
     const auto& backend = runtime.backends[b];
     for (const auto& e : backend.endpoints) {
@@ -65,12 +69,17 @@ void appendClusterMetrics(const Runtime& runtime, const ClusterState& cluster, s
     o.label = {{"backend", backend.config->name}};
     o.counter.value = static_cast<double>(cluster.backend(b).overflow.load());
     overflow.metric.push_back(std::move(o));
+    ClientMetric rc;
+    rc.label = {{"backend", backend.config->name}};
+    rc.counter.value = static_cast<double>(cluster.backend(b).requestCausedFailures.load());
+    requestCaused.metric.push_back(std::move(rc));
   }
   out.push_back(std::move(state));
   out.push_back(std::move(transitions));
   out.push_back(std::move(health));
   out.push_back(std::move(healthy));
   out.push_back(std::move(overflow));
+  out.push_back(std::move(requestCaused));
 }
 
 std::string backendsReport(const Runtime& runtime, const ClusterState& cluster) {
@@ -104,6 +113,7 @@ std::string backendsReport(const Runtime& runtime, const ClusterState& cluster) 
         {"max_in_flight", backend.config->limits.max_in_flight},
         {"pending", state.pending.load()},
         {"overflow", state.overflow.load()},
+        {"request_caused_failures", state.requestCausedFailures.load()},
         {"ejected_endpoints", state.ejections.ejected()},
         {"endpoints", std::move(endpoints)},
     });

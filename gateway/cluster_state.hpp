@@ -28,6 +28,9 @@ struct BackendState {
   std::atomic<std::int64_t> retriesInFlight{0};  // attempts after the first, for the retry budget
   std::atomic<std::uint64_t> overflow{0};
   std::atomic<std::int64_t> pending{0};          // requests waiting for a max_in_flight slot
+  // Endpoint failures found to be the request's doing (the same failure on two
+  // endpoints): kept out of the breakers.
+  std::atomic<std::uint64_t> requestCausedFailures{0};
 };
 
 class ClusterState {

@@ -99,6 +99,7 @@ void Relay::start(const ProxyRequest& request) {
   }
 
   attempt_ = 0;
+  heldCount_ = 0;
   backendCursor_ = 0;
   backendSlot_ = -1;
   lastCause_ = FailureCause::None;
@@ -250,18 +251,69 @@ void Relay::startAttempt(std::size_t backend, const Pick& pick) {
   acquireConnection();
 }
 
-// Reports the attempt's verdict to the endpoint's breaker, once.
-void Relay::endAttempt(Verdict verdict) {
+namespace {
+// Failures an endpoint shows in answer to a request, which a request can cause
+// (an oversized head reset by the server, a prompt it cannot serve in time).
+// Connect errors and timeouts happen before the request is seen: local-origin,
+// always the endpoint's. Statuses (5xx) are the server's own verdict and count
+// at once, as the retry on a status relies on.
+bool mayBeTheRequests(FailureCause cause) {
+  switch (cause) {
+    case FailureCause::UpstreamReset:
+    case FailureCause::UpstreamProtocolError:
+    case FailureCause::UpstreamFirstTokenTimeout:
+    case FailureCause::UpstreamIdleTimeout:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+// Ends the attempt on its endpoint; reports its verdict to the breaker once,
+// now or (a failure that may be the request's) when the request ends.
+void Relay::endAttempt(Verdict verdict, FailureCause cause) {
   if (!admissionOpen_) return;
   admissionOpen_ = false;
   auto& endpoint = session_.worker().cluster().endpoint(endpoint_->id);
   endpoint.inFlight.fetch_sub(1, std::memory_order_relaxed);
   if (attempt_ > 0) session_.worker().cluster().backend(backendIndex_).retriesInFlight.fetch_sub(1, std::memory_order_relaxed);
+  if (verdict == Verdict::Failure && mayBeTheRequests(cause) && heldCount_ < held_.size()) {
+    held_[heldCount_++] = {endpoint_->id, backendIndex_, admission_, cause};
+    return;
+  }
   switch (verdict) {
     case Verdict::Success: endpoint.breaker.onSuccess(admission_); break;
     case Verdict::Failure: endpoint.breaker.onFailure(admission_); break;
     case Verdict::Neutral: endpoint.breaker.onNeutral(admission_); break;
   }
+}
+
+// Whether this request already failed with `cause` on another endpoint than
+// the current one: then it is the request's doing, and not worth a retry.
+bool Relay::sameFailureElsewhere(FailureCause cause) const {
+  for (std::size_t i = 0; i < heldCount_; ++i)
+    if (held_[i].cause == cause && held_[i].endpointId != endpoint_->id) return true;
+  return false;
+}
+
+// The request is over: a held failure seen on another endpoint too is the
+// request's (neutral for the breaker), any other is its endpoint's.
+void Relay::settleHeldVerdicts() {
+  auto& cluster = session_.worker().cluster();
+  for (std::size_t i = 0; i < heldCount_; ++i) {
+    bool elsewhere = false;
+    for (std::size_t j = 0; j < heldCount_; ++j)
+      elsewhere |= j != i && held_[j].cause == held_[i].cause && held_[j].endpointId != held_[i].endpointId;
+    auto& breaker = cluster.endpoint(held_[i].endpointId).breaker;
+    if (elsewhere) {
+      breaker.onNeutral(held_[i].admission);
+      cluster.backend(held_[i].backend).requestCausedFailures.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      breaker.onFailure(held_[i].admission);
+    }
+  }
+  heldCount_ = 0;
 }
 
 Relay::Verdict Relay::verdictFor(FailureCause cause) const {
@@ -285,13 +337,14 @@ Relay::Verdict Relay::verdictFor(FailureCause cause) const {
   return Verdict::Success;
 }
 
-bool Relay::retryable(FailureCause cause) {
+bool Relay::retryable(FailureCause cause) const {
   switch (cause) {
     case FailureCause::UpstreamConnectError:
     case FailureCause::UpstreamConnectTimeout:
-    case FailureCause::UpstreamFirstTokenTimeout:
     case FailureCause::UpstreamReset:
       return true;
+    case FailureCause::UpstreamFirstTokenTimeout:
+      return request_.backend->config->retry.on_first_token_timeout;
     default:
       return false;
   }
@@ -763,8 +816,9 @@ bool Relay::retryOnFreshConnection() {
 void Relay::fail(FailureCause cause) {
   closeUpstream();
   if (cause == FailureCause::ClientDisconnect) return finish(cause, true);
-  if (!headerSent_ && retryable(cause) && failure_ != FailureCause::UpstreamTotalTimeout && canRetry()) {
-    endAttempt(Verdict::Failure);
+  if (!headerSent_ && retryable(cause) && failure_ != FailureCause::UpstreamTotalTimeout && !sameFailureElsewhere(cause) &&
+      canRetry()) {
+    endAttempt(Verdict::Failure, cause);
     failure_ = FailureCause::None;  // a timeout that fired belongs to the attempt, not the request
     return retryAfterFailure(cause, std::chrono::milliseconds(0));
   }
@@ -827,7 +881,8 @@ void Relay::finish(FailureCause cause, bool closeDownstream) {
   // free; the session cancels it when the connection closes.
   deadline_.clear();
   active_ = false;
-  if (admissionOpen_) endAttempt(verdictFor(cause));
+  if (admissionOpen_) endAttempt(verdictFor(cause), cause);
+  settleHeldVerdicts();
   releaseBackendSlot();
   leaveQueue();
   if (conn_) {

@@ -94,9 +94,11 @@ class Relay {
 
   void nextAttempt();
   void startAttempt(std::size_t backend, const Pick& pick);
-  void endAttempt(Verdict verdict);
+  void endAttempt(Verdict verdict, FailureCause cause = FailureCause::None);
   Verdict verdictFor(FailureCause cause) const;
-  static bool retryable(FailureCause cause);
+  bool retryable(FailureCause cause) const;
+  bool sameFailureElsewhere(FailureCause cause) const;
+  void settleHeldVerdicts();
   bool canRetry() const;
   bool hasAlternative() const;
   bool retryOnStatus();
@@ -203,6 +205,18 @@ class Relay {
   CircuitBreaker::Admission admission_;
   bool admissionOpen_ = false;
   FailureCause lastCause_ = FailureCause::None;
+  // Failures that may be the request's doing (a reset, a 5xx, a first-token
+  // timeout) are judged when the request ends: the same failure on two
+  // endpoints is the request's, and counts against neither (Envoy keeps such
+  // upstream-origin failures apart from local-origin ones, e.g. connect errors).
+  struct HeldVerdict {
+    std::size_t endpointId;
+    std::size_t backend;
+    CircuitBreaker::Admission admission;
+    FailureCause cause;
+  };
+  std::array<HeldVerdict, 4> held_{};
+  std::size_t heldCount_ = 0;
   std::optional<std::size_t> contentLength_;
   bool queued_ = false;
   Clock::time_point queueDeadline_{};

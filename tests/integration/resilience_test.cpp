@@ -143,7 +143,8 @@ TEST(Resilience, HangingEndpointIsRetriedElsewhereAndCountedAsBreakerFailure) {
   ConfigKnobs k;
   k.extraEndpointPorts = {b.port()};
   k.firstToken = "300ms";
-  k.backendExtra = "    circuit_breaker: {consecutive_failures: 1, base_ejection: 10s}\n";
+  k.backendExtra = "    circuit_breaker: {consecutive_failures: 1, base_ejection: 10s}\n"
+                   "    retry: {on_first_token_timeout: true}\n";
   Gateway gateway(standardConfig(a.port(), k));
   setMock(a, "hang=1");
   for (int i = 0; i < 4; ++i) EXPECT_EQ(chat(gateway).status, 200);
@@ -152,19 +153,55 @@ TEST(Resilience, HangingEndpointIsRetriedElsewhereAndCountedAsBreakerFailure) {
   EXPECT_EQ(seriesValue(scrape(gateway.adminPort()),
                         R"(infergate_retries_total{route="chat",backend="mock",reason="upstream_first_token_timeout"})"),
             1);
+  // A failure on one endpoint only, the request served by another: the
+  // endpoint's fault, not the request's.
+  EXPECT_EQ(seriesValue(scrape(gateway.adminPort()), R"(infergate_request_caused_failures_total{backend="mock"})"), 0);
 }
 
-TEST(Resilience, HangingSingleEndpointGives504) {
-  MockServer mock;
+// A first-token timeout is not retried unless the backend asks: for a
+// non-streaming request the model would do the whole work again.
+TEST(Resilience, HangingSingleEndpointGives504AndIsRetriedOnlyWhenAsked) {
+  for (const bool retryAsked : {false, true}) {
+    MockServer mock;
+    ConfigKnobs k;
+    k.firstToken = "200ms";
+    k.backendExtra = std::string("    retry: {max_attempts: 2, backoff_base: 1ms, on_first_token_timeout: ") +
+                     (retryAsked ? "true" : "false") + "}\n";
+    Gateway gateway(standardConfig(mock.port(), k));
+    setMock(mock, "hang=1");
+    auto r = chat(gateway);
+    EXPECT_EQ(r.status, 504);
+    EXPECT_EQ(errorCode(r), "upstream_first_token_timeout");
+    EXPECT_EQ(mockRequests(mock), retryAsked ? 2u : 1u);  // the first try, and one retry when asked
+  }
+}
+
+// Breaker poisoning: a request whose head is larger than the model servers
+// take (the mock resets heads over 8 KiB; the gateway allows 16 KiB) fails the
+// same way on each endpoint. That is the request's fault: it is not retried a
+// third time, counts against no endpoint, and other clients are not harmed
+// (before, two such requests ejected the backend for everyone for 10 s).
+TEST(Resilience, RequestsThatFailTheSameWayOnTwoEndpointsDoNotEjectThem) {
+  MockServer a, b;
   ConfigKnobs k;
-  k.firstToken = "200ms";
-  k.backendExtra = "    retry: {max_attempts: 2, backoff_base: 1ms}\n";
-  Gateway gateway(standardConfig(mock.port(), k));
-  setMock(mock, "hang=1");
-  auto r = chat(gateway);
-  EXPECT_EQ(r.status, 504);
-  EXPECT_EQ(errorCode(r), "upstream_first_token_timeout");
-  EXPECT_EQ(mockRequests(mock), 2u);  // the first try and one retry
+  k.extraEndpointPorts = {b.port()};
+  k.maxHeader = "16KiB";
+  k.backendExtra = "    circuit_breaker: {consecutive_failures: 2, base_ejection: 10s}\n"
+                   "    retry: {max_attempts: 3, backoff_base: 1ms}\n";
+  Gateway gateway(standardConfig(a.port(), k));
+  const std::string bigHeader = "X-Filler: " + std::string(12 * 1024, 'f');
+  for (int i = 0; i < 5; ++i) {
+    auto r = chat(gateway, {bigHeader});
+    EXPECT_EQ(r.status, 502) << r.body;
+    EXPECT_EQ(errorCode(r), "upstream_reset");
+  }
+  EXPECT_EQ(state(gateway, a.port()), "closed");
+  EXPECT_EQ(state(gateway, b.port()), "closed");
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(chat(gateway).status, 200);
+  const auto text = scrape(gateway.adminPort());
+  // Two attempts each (one per endpoint), both judged the request's.
+  EXPECT_EQ(seriesValue(text, R"(infergate_request_caused_failures_total{backend="mock"})"), 10);
+  EXPECT_EQ(seriesValue(text, R"(infergate_retries_total{route="chat",backend="mock",reason="upstream_reset"})"), 5);
 }
 
 TEST(Resilience, SlowFirstTokenTripsTheBreakerOnlyWhenConfigured) {
