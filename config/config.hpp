@@ -23,6 +23,11 @@ struct Address {
 struct ServerLimits {
   std::size_t max_body_bytes = 8 * 1024 * 1024;    // 413 above this
   std::size_t max_header_bytes = 16 * 1024;        // 431 above this (request line + fields)
+  unsigned max_connections = 10'000;               // client connections across workers (0 = no cap)
+  unsigned max_connections_per_client = 0;         // per client IP address (0 = no cap: clients behind one NAT)
+  // Request bodies held at once across all connections (declared lengths of
+  // bodies being read, and chunked bodies as they grow): 503 over it.
+  std::size_t max_buffered_body_bytes = 256 * 1024 * 1024;
 };
 
 struct ServerTimeouts {

@@ -116,9 +116,16 @@ class Loader {
     reader_.readUnsigned(n, "workers", s.workers, 1024);
     reader_.readDuration(n, "drain_timeout", s.drain_timeout);
     reader_.readUnsigned(n, "busy_poll_us", s.busy_poll_us, 1000);
-    if (auto l = n["limits"]; l && reader_.checkMap(l, "server.limits", {"max_body", "max_header"})) {
+    if (auto l = n["limits"]; l && reader_.checkMap(l, "server.limits",
+                                                    {"max_body", "max_header", "max_connections",
+                                                     "max_connections_per_client", "max_buffered_body"})) {
       reader_.readSize(l, "max_body", s.limits.max_body_bytes);
       reader_.readSize(l, "max_header", s.limits.max_header_bytes);
+      reader_.readUnsigned(l, "max_connections", s.limits.max_connections, 10'000'000);
+      reader_.readUnsigned(l, "max_connections_per_client", s.limits.max_connections_per_client, 10'000'000);
+      reader_.readSize(l, "max_buffered_body", s.limits.max_buffered_body_bytes);
+      if (s.limits.max_buffered_body_bytes < s.limits.max_body_bytes)
+        reader_.error(reader_.keyOr(l, "max_buffered_body"), "server.limits.max_buffered_body must be at least max_body");
       if (s.limits.max_header_bytes < 1024) reader_.error(reader_.keyOr(l, "max_header"), "server.limits.max_header must be at least 1KiB");
       if (s.limits.max_body_bytes == 0) reader_.error(reader_.keyOr(l, "max_body"), "server.limits.max_body must be positive");
     }

@@ -40,22 +40,42 @@ std::string_view allowedMethods(std::string_view path, bool feedback) {
   return {};
 }
 
+ErrorReply bodyBudgetExceeded() {
+  return errorFor(FailureCause::Overloaded, "The gateway holds too many request bodies right now; retry shortly.");
+}
+
 bool methodAllowed(http::verb method, std::string_view allow) {
   if (allow == "POST") return method == http::verb::post;
   return method == http::verb::get || method == http::verb::head;
 }
 }  // namespace
 
-DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket)
+DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost::asio::ip::address client)
     : worker_(worker),
       socket_(std::move(socket)),
       deadline_(
           socket_.get_executor(), [this] { return std::shared_ptr<void>(shared_from_this()); },
           [this] { onDeadline(); }),
+      clientIp_(client),
       relay_(*this) {}
 
 DownstreamSession::~DownstreamSession() {
+  releaseBody();
+  worker_.connectionLimits().release(clientIp_);
   if (registered_) worker_.unregisterSession(registration_);
+}
+
+bool DownstreamSession::chargeBody(std::size_t total) {
+  if (total <= bodyCharged_) return true;
+  if (!worker_.connectionLimits().chargeBody(total - bodyCharged_)) return false;
+  bodyCharged_ = total;
+  return true;
+}
+
+void DownstreamSession::releaseBody() {
+  if (bodyCharged_ == 0) return;
+  worker_.connectionLimits().releaseBody(bodyCharged_);
+  bodyCharged_ = 0;
 }
 
 void DownstreamSession::start() {
@@ -63,8 +83,7 @@ void DownstreamSession::start() {
   registered_ = true;
   error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  auto remote = socket_.remote_endpoint(ec);
-  clientAddress_ = ec ? "unknown" : remote.address().to_string();
+  clientAddress_ = clientIp_.is_unspecified() ? "unknown" : clientIp_.to_string();
   readHead();
 }
 
@@ -182,6 +201,12 @@ void DownstreamSession::parseHead(std::size_t headLength) {
       replyError(errorFor(FailureCause::RequestTooLarge), true);
       return;
     }
+    // The declared length is what the body will hold: counted before a byte of
+    // it is read, so slow uploads cannot pile up past the budget.
+    if (!chargeBody(static_cast<std::size_t>(*length))) {
+      replyError(bodyBudgetExceeded(), true, 1);
+      return;
+    }
     // Room for simdjson's padding now, so the body is never copied to parse it.
     request.body().reserve(static_cast<std::size_t>(*length) + simdjson::SIMDJSON_PADDING);
   }
@@ -207,6 +232,11 @@ void DownstreamSession::readBody() {
       error_code ec;
       auto used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
+      // A chunked body is counted as it grows (a declared length was counted whole).
+      if (!chargeBody(parser_->get().body().size())) {
+        replyError(bodyBudgetExceeded(), true, 1);
+        return;
+      }
       if (!ec) continue;
       if (ec == http::error::body_limit) {
         replyError(errorFor(FailureCause::RequestTooLarge), true);
@@ -470,6 +500,7 @@ void DownstreamSession::finishRecord() {
 }
 
 void DownstreamSession::endRequest(bool close) {
+  releaseBody();
   if (parser_) {
     auto& body = parser_->get().body();
     if (body.capacity() <= kKeptBodyCapacity) {

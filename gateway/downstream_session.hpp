@@ -26,7 +26,8 @@ class Worker;
 
 class DownstreamSession : public std::enable_shared_from_this<DownstreamSession> {
  public:
-  DownstreamSession(Worker& worker, WorkerSocket socket);
+  // `client` was admitted by the worker's ConnectionLimits; released on destruction.
+  DownstreamSession(Worker& worker, WorkerSocket socket, boost::asio::ip::address client);
   ~DownstreamSession();
   DownstreamSession(const DownstreamSession&) = delete;
   DownstreamSession& operator=(const DownstreamSession&) = delete;
@@ -69,6 +70,8 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   void replyLocal(unsigned status, std::string body, bool close);
   void writeReply(bool close);  // reply_ is ready: send it, then end the request
   std::string_view bufferView() const;
+  bool chargeBody(std::size_t total);  // the body's memory against the shared budget
+  void releaseBody();
 
   Worker& worker_;
   WorkerSocket socket_;
@@ -83,7 +86,9 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   bool monitorActive_ = false;
   bool keepAlive_ = true;
   bool requestClose_ = false;
+  boost::asio::ip::address clientIp_;
   std::string clientAddress_;
+  std::size_t bodyCharged_ = 0;  // bytes of this request's body counted in ConnectionLimits
   std::string requestId_;
   std::string reply_;
   RequestFacts facts_;

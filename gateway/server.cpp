@@ -57,6 +57,7 @@ void Server::start() {
   unsigned count = cfg.server.workers;
   if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
   cluster_ = std::make_unique<ClusterState>(*runtime_);
+  connectionLimits_ = std::make_unique<ConnectionLimits>(cfg.server.limits);
   metrics_ = std::make_unique<metrics::Registry>(cfg, count);
   if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, metrics_->labels(), count);
   admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), metrics_.get());
@@ -72,6 +73,7 @@ void Server::start() {
   }
   metrics_->setExtraCollector([this](std::vector<prometheus::MetricFamily>& out) {
     appendClusterMetrics(*runtime_, *cluster_, out);
+    connectionLimits_->appendMetrics(out);
     if (drift_) drift_->appendMetrics(out);
     if (quality_) quality_->appendMetrics(out);
   });
@@ -87,6 +89,7 @@ void Server::start() {
     auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, metrics_->shard(i), accessLog_.get());
     worker->setBaselineView(baselineView_.get());
     worker->setQualityPipeline(quality_.get());
+    worker->setConnectionLimits(connectionLimits_.get());
     worker->listen(listen);
     // With port 0 the first bind picks a port; the others share it.
     if (i == 0) listen = worker->localEndpoint();

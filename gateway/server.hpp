@@ -11,6 +11,7 @@
 #include "gateway/access_log.hpp"
 #include "gateway/admin_server.hpp"
 #include "gateway/cluster_state.hpp"
+#include "gateway/connection_limits.hpp"
 #include "gateway/drift_monitor.hpp"
 #include "gateway/quality_pipeline.hpp"
 #include "gateway/health_checker.hpp"
@@ -44,6 +45,7 @@ class Server {
   std::chrono::steady_clock::time_point drainDeadline_{};
   // Declared before the workers, which record into them until they are gone.
   std::unique_ptr<ClusterState> cluster_;
+  std::unique_ptr<ConnectionLimits> connectionLimits_;
   std::unique_ptr<metrics::Registry> metrics_;
   std::unique_ptr<AccessLog> accessLog_;
   std::unique_ptr<AdminServer> admin_;

@@ -1,5 +1,7 @@
 #include "gateway/worker.hpp"
 
+#include "gateway/message_writer.hpp"
+
 #include "gateway/log_line.hpp"
 
 #include <boost/asio/socket_base.hpp>
@@ -9,6 +11,8 @@
 
 #include "gateway/busy_poll.hpp"
 #include "gateway/downstream_session.hpp"
+#include "gateway/log_line.hpp"
+#include "gateway/message_writer.hpp"
 #include "filters/profile/features.hpp"
 #include "metrics/recorder.hpp"
 
@@ -66,7 +70,12 @@ void Worker::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, WorkerSocket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
-      std::make_shared<DownstreamSession>(*this, std::move(socket))->start();
+      boost::system::error_code peerError;
+      const auto client = socket.remote_endpoint(peerError).address();
+      if (const auto why = connectionLimits_->admit(client); why != ConnectionLimits::Refusal::None)
+        refuseConnection(socket, why);
+      else
+        std::make_shared<DownstreamSession>(*this, std::move(socket), client)->start();
     } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
       // Out of fds: back off briefly instead of spinning on accept.
       log::line("warn", "worker=" + std::to_string(index_), "accept failed: " + ec.message());
@@ -76,6 +85,19 @@ void Worker::accept() {
     }
     accept();
   });
+}
+
+void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why) {
+  auto reply = errorFor(FailureCause::Overloaded, "The gateway has too many connections (" +
+                                                      std::string(ConnectionLimits::reasonName(why)) + "); retry later.");
+  std::string out;
+  writer::localReply(out, reply.status, {}, "application/json", openaiErrorBody(reply), true, 1);
+  // A fresh socket's send buffer is empty: the reply fits without waiting.
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.send(asio::buffer(out), 0, ignored);
+  socket.shutdown(asio::socket_base::shutdown_both, ignored);
+  socket.close(ignored);
 }
 
 // io_context::run(), except that a loaded worker polls for a while before it

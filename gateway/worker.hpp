@@ -15,6 +15,7 @@
 #include "gateway/worker_io.hpp"
 #include "gateway/access_log.hpp"
 #include "gateway/cluster_state.hpp"
+#include "gateway/connection_limits.hpp"
 #include "gateway/endpoint_picker.hpp"
 #include "gateway/header_rules.hpp"
 #include "filters/profile/baseline_view.hpp"
@@ -58,12 +59,17 @@ class Worker {
   std::uint64_t random();
   void countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason);
   void countRejected(std::uint32_t route, InputViolation reason);
+  // A connection a shared cap refuses: a 503 written at once, then closed.
+  static void refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why);
   // Counts the request's input feature bins (requests forwarded to a model).
   // Returns true when the request is an anomaly against its model's baseline.
   bool profile(const RequestFacts& facts, std::uint32_t model);
   void setBaselineView(const profile::BaselineView* view) { baselineView_ = view; }
   // Output sampling (null when off); outlives the worker.
   void setQualityPipeline(QualityPipeline* pipeline) { quality_ = pipeline; }
+  // Shared caps (outlive the worker); required before start().
+  void setConnectionLimits(ConnectionLimits* limits) { connectionLimits_ = limits; }
+  ConnectionLimits& connectionLimits() { return *connectionLimits_; }
   QualityPipeline* quality() const { return quality_; }
   metrics::Shard& shard() { return shard_; }
   // Records a finished request: metrics (when enabled) and the access log.
@@ -86,6 +92,7 @@ class Worker {
   EndpointPicker picker_;
   const profile::BaselineView* baselineView_ = nullptr;
   QualityPipeline* quality_ = nullptr;
+  ConnectionLimits* connectionLimits_ = nullptr;
   std::uint64_t rng_;
   bool metricsEnabled_;
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.

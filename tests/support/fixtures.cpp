@@ -62,7 +62,7 @@ std::string standardConfig(std::uint16_t mockPort, const ConfigKnobs& k) {
   y += "server:\n  listen: 127.0.0.1:0\n  workers: " + std::to_string(k.workers) + "\n";
   y += "  drain_timeout: " + k.drain + "\n";
   y += k.serverExtra;
-  y += "  limits:\n    max_body: " + k.maxBody + "\n    max_header: " + k.maxHeader + "\n";
+  y += "  limits:\n    max_body: " + k.maxBody + "\n    max_header: " + k.maxHeader + "\n" + k.limitsExtra;
   y += "  timeouts:\n    header_read: " + k.headerRead + "\n    body_read: " + k.bodyRead +
        "\n    keepalive_idle: " + k.keepaliveIdle + "\n";
   y += "admin:\n  listen: 127.0.0.1:0\n";

@@ -43,6 +43,7 @@ struct ConfigKnobs {
   std::string backendExtra;                       // YAML lines for the backend, indented 4
   std::string topLevel;                           // extra top-level sections (metrics:, access_log:)
   std::string serverExtra;                        // YAML lines under "server:", indented 2
+  std::string limitsExtra;                        // YAML lines under "server.limits:", indented 4
 };
 
 // A complete config: backend "mock" at the given port, route "chat" for
