@@ -29,7 +29,6 @@ constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
 constexpr std::chrono::milliseconds kMonitorDelay{50};
 // Non-streaming JSON bodies up to this size are kept to read their usage.
 constexpr std::size_t kUsageCaptureLimit = 4 * 1024 * 1024;
-constexpr std::string_view kIncludeUsage = R"("stream_options":{"include_usage":true},)";
 
 std::string_view pieceOf(const char* base, std::size_t from, std::size_t to) { return {base + from, to - from}; }
 }  // namespace
@@ -71,32 +70,11 @@ void Relay::start(const ProxyRequest& request) {
   const auto& message = *request_.message;
   const auto& body = message.body();
   const auto& facts = *request_.facts;
-  spliceCount_ = 0;
-  renamedModel_.clear();
-  if (primary.config->inject_stream_usage && facts.isJson && facts.stream && !facts.hasStreamOptions)
-    splices_[spliceCount_++] = {facts.objectStart + 1, 0, kIncludeUsage};
-  if (!request_.route->rename_model.empty() && facts.hasModel) {
-    renamedModel_.append("\"").append(request_.route->rename_model).append("\"");
-    splices_[spliceCount_++] = {facts.modelTokenOffset, facts.modelTokenLength, renamedModel_};
-  }
-  if (const auto& limits = request_.tokenLimits; limits.insert) {
-    clampedMaxTokens_.assign("\"max_tokens\":").append(std::to_string(limits.cap)).append(",");
-    splices_[spliceCount_++] = {facts.objectStart + 1, 0, clampedMaxTokens_};
-  } else if (limits.any()) {
-    clampedMaxTokens_ = std::to_string(limits.cap);
-    for (std::size_t k = 0; k < facts.tokenLimits.size(); ++k)
-      if (limits.clamp[k])
-        splices_[spliceCount_++] = {facts.tokenLimits[k].tokenOffset, facts.tokenLimits[k].tokenLength, clampedMaxTokens_};
-  }
-  std::stable_sort(splices_.begin(), splices_.begin() + static_cast<std::ptrdiff_t>(spliceCount_),
-            [](const Splice& a, const Splice& b) { return a.offset < b.offset; });
+  edits_.plan(facts, primary.config->inject_stream_usage, request_.route->rename_model, request_.tokenLimits);
   contentLength_.reset();
-  if (spliceCount_ > 0 || !body.empty() || message.method() == http::verb::post ||
-      message.method() == http::verb::put || message.method() == http::verb::patch) {
-    std::size_t length = body.size();
-    for (std::size_t i = 0; i < spliceCount_; ++i) length += splices_[i].text.size() - splices_[i].removed;
-    contentLength_ = length;
-  }
+  if (!edits_.empty() || !body.empty() || message.method() == http::verb::post ||
+      message.method() == http::verb::put || message.method() == http::verb::patch)
+    contentLength_ = edits_.editedSize(body.size());
 
   attempt_ = 0;
   heldCount_ = 0;
@@ -448,8 +426,7 @@ void Relay::sendRequest() {
   std::size_t count = 0;
   buffers[count++] = asio::buffer(upstreamHead_);
   std::size_t position = 0;
-  for (std::size_t i = 0; i < spliceCount_; ++i) {
-    const auto& splice = splices_[i];
+  for (const auto& splice : edits_.splices()) {
     buffers[count++] = asio::buffer(body.data() + position, splice.offset - position);
     buffers[count++] = asio::buffer(splice.text.data(), splice.text.size());
     position = splice.offset + splice.removed;

@@ -19,6 +19,7 @@
 
 #include "gateway/worker_io.hpp"
 #include "gateway/block_cache.hpp"
+#include "gateway/body_edits.hpp"
 #include "gateway/gathered_write.hpp"
 #include "gateway/http_messages.hpp"
 #include "gateway/input_limits.hpp"
@@ -147,18 +148,8 @@ class Relay {
 
   std::string upstreamHead_;
   std::string downstreamHead_;
-  std::string renamedModel_;
-  // Edits to the request body, in offset order: model rename, usage injection.
-  struct Splice {
-    std::size_t offset;
-    std::size_t removed;
-    std::string_view text;
-  };
-  // At most: usage injection, model rename, and a clamp of both token limits
-  // or one inserted limit. writeBuffers_ holds the head, two per splice, the tail.
-  std::array<Splice, 4> splices_{};
-  std::string clampedMaxTokens_;  // the cap's digits, or "max_tokens":cap, to insert
-  std::size_t spliceCount_ = 0;
+  BodyEdits edits_;  // usage injection, model rename, token cap
+  std::array<boost::asio::const_buffer, 2 + 2 * BodyEdits::kMaxSplices> writeBuffers_;  // head, body pieces and edits
   RequestRecord* record_ = nullptr;
   SseTap sseTap_;
   std::string jsonBody_;          // a non-streaming JSON body, kept (up to a cap) to read its usage
@@ -178,7 +169,6 @@ class Relay {
   std::unique_ptr<char[], CachedBlockDeleter<kBufferSize>> relayBuffer_;
   std::size_t relayUsed_ = 0;
   char chunkPrefix_[24];
-  std::array<boost::asio::const_buffer, 10> writeBuffers_;  // gathered writes, one in flight at a time
   GatheredWrite gatheredWrite_;
 
   LazyDeadline::Clock::time_point totalDeadline_{};
