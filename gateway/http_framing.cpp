@@ -21,8 +21,6 @@ bool isTokenChar(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-constexpr std::size_t kMaxMethodLength = 32;
-
 // The request line as far as it has arrived: whether it can still be valid.
 bool plausibleRequestLine(std::string_view data) {
   const auto lineEnd = data.find("\r\n");
@@ -30,8 +28,9 @@ bool plausibleRequestLine(std::string_view data) {
   if (lineEnd == std::string_view::npos && line.ends_with('\r')) line.remove_suffix(1);  // its LF is on the way
   std::size_t i = 0;
   while (i < line.size() && isTokenChar(line[i])) ++i;
-  if (i == line.size()) return i <= kMaxMethodLength && lineEnd == std::string_view::npos;
-  if (i == 0 || i > kMaxMethodLength || line[i] != ' ') return false;
+  // A method may be any length Beast takes: the header limit bounds it.
+  if (i == line.size()) return lineEnd == std::string_view::npos;
+  if (i == 0 || line[i] != ' ') return false;
   ++i;
   const std::size_t targetStart = i;
   while (i < line.size() && static_cast<unsigned char>(line[i]) > 0x20 && line[i] != 0x7f) ++i;

@@ -19,6 +19,9 @@ void applyRouteLimits(const config::ValidationConfig& limits, ApiKind api, Reque
   rewrite.cap = limits.max_tokens_cap;
   for (std::size_t k = 0; k < facts.tokenLimits.size(); ++k) {
     const auto& limit = facts.tokenLimits[k];
+    // A value the gateway cannot read (a violation: refused unless the route
+    // only observes) is forwarded as the cap, never as the server would read it.
+    if (limit.unreadable) rewrite.clamp[k] = true;
     if (!limit.present || limit.value <= limits.max_tokens_cap) continue;
     if (limits.clamp_max_tokens) {
       rewrite.clamp[k] = true;

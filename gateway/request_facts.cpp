@@ -200,9 +200,28 @@ bool readPromptString(ondemand::value value, RequestFacts& facts, std::uint64_t&
   return true;
 }
 
-// End of a JSON token starting at `start`: a string's closing quote, else the
-// first delimiter.
+// End of a JSON value starting at `start`: a string's closing quote, an
+// array's or object's matching bracket, else the first delimiter. (The strict
+// check refuses bodies where this reading could be wrong.)
 std::size_t tokenEnd(std::string_view json, std::size_t start) {
+  if (start < json.size() && (json[start] == '[' || json[start] == '{')) {
+    std::size_t depth = 0;
+    bool inString = false;
+    for (std::size_t i = start; i < json.size(); ++i) {
+      const char c = json[i];
+      if (inString) {
+        if (c == '\\') ++i;
+        else if (c == '"') inString = false;
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '[' || c == '{') {
+        ++depth;
+      } else if ((c == ']' || c == '}') && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return json.size();
+  }
   if (start < json.size() && json[start] == '"') {
     for (std::size_t i = start + 1; i < json.size(); ++i) {
       if (json[i] == '\\') ++i;
@@ -373,6 +392,9 @@ void readTokenLimit(ondemand::value value, std::size_t which, const std::string&
   }
   std::int64_t n = 0;
   if (value.get_int64().get(n) || n <= 0) {
+    limit.unreadable = true;
+    limit.tokenOffset = static_cast<std::size_t>(raw.data() - body.data());
+    limit.tokenLength = tokenEnd(body, limit.tokenOffset) - limit.tokenOffset;
     // Appended, not operator+: GCC 12 at -O3 warns falsely (-Wrestrict) on the chain.
     std::string message = "'";
     message.append(name).append("' must be a positive integer.");
@@ -507,7 +529,7 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
   }
   // On-Demand checked only what was read: now every byte, and the nesting.
   const auto strict = checkStrictJson(
-      doc, std::span<const std::string_view>(facts.stringRegions.data(), facts.stringRegionCount));
+      doc, body, std::span<const std::string_view>(facts.stringRegions.data(), facts.stringRegionCount));
   if (strict != StrictJson::Valid) {
     facts.refused = false;  // whatever else is wrong, this is what to say
     facts.refuse(InputViolation::InvalidJson, {},

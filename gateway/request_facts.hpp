@@ -64,6 +64,7 @@ struct RequestFacts {
   struct TokenLimitKey {
     bool present = false;            // a positive integer
     bool null = false;               // null: the server's default, as if absent
+    bool unreadable = false;         // present but not a positive integer (a violation)
     std::uint64_t value = 0;
     std::size_t tokenOffset = 0;     // byte range of its value (or null), for rewriting
     std::size_t tokenLength = 0;

@@ -21,91 +21,138 @@ bool isBigInteger(std::string_view raw) {
   return true;
 }
 
+// On-Demand stops a member or element loop without an error when a value is
+// followed by neither a comma nor the closing bracket (`{"a":"b":]}` walks as
+// `{"a":"b"}`). So the walker checks every separator itself, from where each
+// value ends: each function returns the position of the token after its value
+// (stage 1 leaves only JSON whitespace between tokens), or null when the value
+// is not JSON.
 class StrictWalker {
  public:
-  explicit StrictWalker(std::span<const std::string_view> checked) : checked_(checked) {}
+  StrictWalker(std::span<const std::string_view> checked, const char* end) : checked_(checked), end_(end) {}
+  bool tooDeep() const { return tooDeep_; }
 
-  StrictJson value(ondemand::value value, unsigned depth) {
+  const char* value(ondemand::value value, unsigned depth) {
     ondemand::json_type type;
-    if (value.type().get(type)) return StrictJson::Invalid;  // NaN, Infinity, garbage
+    if (value.type().get(type)) return nullptr;  // NaN, Infinity, garbage
+    const std::string_view raw = value.raw_json_token();
+    // A scalar's token runs to the next token, its trailing whitespace included.
+    const char* after = raw.data() + raw.size();
     switch (type) {
-      case ondemand::json_type::object: return object(value, depth);
-      case ondemand::json_type::array: return array(value, depth);
-      case ondemand::json_type::string: return string(value);
+      case ondemand::json_type::object: return object(value, raw.data(), depth);
+      case ondemand::json_type::array: return array(value, raw.data(), depth);
+      case ondemand::json_type::string: return string(value, raw) ? after : nullptr;
       case ondemand::json_type::number: {
         ondemand::number n;  // leading zeros, bare signs, overflow to infinity: errors
-        if (!value.get_number().get(n)) return StrictJson::Valid;
+        if (!value.get_number().get(n)) return after;
         // An integer beyond 64 bits is JSON (a server's own range check says
         // no, as the gateway's does for the parameters it reads).
-        return isBigInteger(value.raw_json_token()) ? StrictJson::Valid : StrictJson::Invalid;
+        return isBigInteger(raw) ? after : nullptr;
       }
       case ondemand::json_type::boolean: {
         bool b;
-        return value.get_bool().get(b) ? StrictJson::Invalid : StrictJson::Valid;
+        return value.get_bool().get(b) ? nullptr : after;
       }
       case ondemand::json_type::null: {
         bool isNull = false;  // the type looks at the first letter only: `nul` is not null
-        return value.is_null().get(isNull) || !isNull ? StrictJson::Invalid : StrictJson::Valid;
+        return value.is_null().get(isNull) || !isNull ? nullptr : after;
       }
     }
-    return StrictJson::Invalid;
+    return nullptr;
   }
 
-  StrictJson members(ondemand::object object, unsigned depth) {
+  // The members of an object whose '{' is at `open`.
+  const char* members(ondemand::object object, const char* open, unsigned depth) {
+    const char* next = skipSpace(open + 1);
+    bool any = false;
     for (auto field : object) {
       std::string_view key;
       ondemand::value child;
-      if (field.unescaped_key().get(key) || field.value().get(child)) return StrictJson::Invalid;
-      if (auto r = value(child, depth + 1); r != StrictJson::Valid) return r;
+      if (field.unescaped_key().get(key) || field.value().get(child)) return nullptr;
+      if (any && *next != ',') return nullptr;  // the previous member ended without a comma
+      any = true;
+      next = value(child, depth + 1);
+      if (next == nullptr) return nullptr;
     }
-    return StrictJson::Valid;
+    return closed(next, '}');
   }
 
  private:
-  StrictJson object(ondemand::value value, unsigned depth) {
-    if (depth > kMaxJsonDepth) return StrictJson::TooDeep;
+  const char* object(ondemand::value value, const char* open, unsigned depth) {
+    if (depth > kMaxJsonDepth) {
+      tooDeep_ = true;
+      return nullptr;
+    }
     ondemand::object object;
-    if (value.get_object().get(object)) return StrictJson::Invalid;
-    return members(object, depth);
+    if (value.get_object().get(object)) return nullptr;
+    return members(object, open, depth);
   }
 
-  StrictJson array(ondemand::value value, unsigned depth) {
-    if (depth > kMaxJsonDepth) return StrictJson::TooDeep;
+  const char* array(ondemand::value value, const char* open, unsigned depth) {
+    if (depth > kMaxJsonDepth) {
+      tooDeep_ = true;
+      return nullptr;
+    }
     ondemand::array array;
-    if (value.get_array().get(array)) return StrictJson::Invalid;
+    if (value.get_array().get(array)) return nullptr;
+    const char* next = skipSpace(open + 1);
+    bool any = false;
     for (auto element : array) {
       ondemand::value child;
-      if (element.get(child)) return StrictJson::Invalid;
-      if (auto r = this->value(child, depth + 1); r != StrictJson::Valid) return r;
+      if (element.get(child)) return nullptr;
+      if (any && *next != ',') return nullptr;
+      any = true;
+      next = this->value(child, depth + 1);
+      if (next == nullptr) return nullptr;
     }
-    return StrictJson::Valid;
+    return closed(next, ']');
   }
 
-  StrictJson string(ondemand::value value) {
+  // The last value (or the opening bracket's inside) must be followed by the
+  // closing bracket; the token after it is returned.
+  const char* closed(const char* next, char bracket) const {
+    if (next >= end_ || *next != bracket) return nullptr;
+    return skipSpace(next + 1);
+  }
+
+  const char* skipSpace(const char* p) const {
+    while (p < end_ && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+    return p;
+  }
+
+  bool string(ondemand::value value, std::string_view raw) {
     // Stage 1 checked the UTF-8 and the control characters of every string:
     // only escapes are left, and a string without a backslash has none.
-    const std::string_view raw = value.raw_json_token();
-    if (raw.find('\\') == std::string_view::npos) return StrictJson::Valid;
+    if (raw.find('\\') == std::string_view::npos) return true;
     if (raw.size() >= kCheckedStringMinBytes)
       for (const auto& seen : checked_)
-        if (seen.data() == raw.data()) return StrictJson::Valid;
+        if (seen.data() == raw.data()) return true;
     std::string_view text;
-    return value.get_string().get(text) ? StrictJson::Invalid : StrictJson::Valid;
+    return !value.get_string().get(text);
   }
 
   std::span<const std::string_view> checked_;
+  const char* end_;
+  bool tooDeep_ = false;
 };
 
 }  // namespace
 
-StrictJson checkStrictJson(ondemand::document& doc, std::span<const std::string_view> checkedStrings) {
+StrictJson checkStrictJson(ondemand::document& doc, std::string_view json,
+                           std::span<const std::string_view> checkedStrings) {
+  // A document the facts pass found broken beyond recovery is given up by
+  // simdjson (and cannot be rewound): it is not JSON.
+  if (!doc.is_alive()) return StrictJson::Invalid;
   doc.rewind();
-  StrictWalker walker(checkedStrings);
+  const char* end = json.data() + json.size();
+  StrictWalker walker(checkedStrings, end);
   ondemand::object root;
   if (doc.get_object().get(root)) return StrictJson::Invalid;
-  if (auto r = walker.members(root, 1); r != StrictJson::Valid) return r;
-  // Nothing may follow the root value.
-  return doc.current_location().error() == simdjson::OUT_OF_BOUNDS ? StrictJson::Valid : StrictJson::Invalid;
+  const char* open = json.data();
+  while (open < end && *open != '{') ++open;  // after leading whitespace (stage 1 allows nothing else)
+  const char* next = walker.members(root, open, 1);
+  if (next == nullptr) return walker.tooDeep() ? StrictJson::TooDeep : StrictJson::Invalid;
+  return next == end ? StrictJson::Valid : StrictJson::Invalid;  // nothing may follow the root value
 }
 
 }  // namespace infergate

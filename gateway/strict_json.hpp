@@ -21,8 +21,10 @@ constexpr unsigned kMaxJsonDepth = 128;
 // Walks the whole document from its start (it is rewound first) and checks
 // every value: strings and keys unescaped (escapes and surrogates checked),
 // numbers parsed, literals spelt out, separators in place, nothing after the
-// root, nesting within kMaxJsonDepth. `checkedStrings` are string tokens (as
-// raw_json_token gave them) the caller already unescaped: not checked twice.
-StrictJson checkStrictJson(simdjson::ondemand::document& doc, std::span<const std::string_view> checkedStrings);
+// root, nesting within kMaxJsonDepth. `json` is the document's text, whose
+// root is an object. `checkedStrings` are string tokens (as raw_json_token
+// gave them) the caller already unescaped: not checked twice.
+StrictJson checkStrictJson(simdjson::ondemand::document& doc, std::string_view json,
+                           std::span<const std::string_view> checkedStrings);
 
 }  // namespace infergate

@@ -11,3 +11,9 @@ fi
 BUILD_DIR=${BUILD_DIR:-build}
 # Two parallel jobs match the CI machine; every test bounds its own time.
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 180 "$@"
+# Every libFuzzer target briefly (ASan + UBSan), so each change is fuzzed;
+# FUZZ_SECONDS=0 skips it, bash scripts/fuzz.sh 600 fuzzes longer.
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+if ((FUZZ_SECONDS > 0)); then
+  bash scripts/fuzz.sh "$FUZZ_SECONDS"
+fi

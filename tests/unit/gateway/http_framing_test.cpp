@@ -77,7 +77,7 @@ TEST(IncompleteHead, ImpossibleBytesAreFound) {
   for (const std::string& bad : {std::string("\x16\x03\x01", 3), std::string(" GET"), std::string("GET\t/"),
                                 std::string("GET /x HTTP/1.1\n"), std::string("GET /x HTTP/1.1\r\nHost: a\nX"),
                                 std::string("GET /x HTTPS"), std::string("GET /x HTTP/a"), std::string("GET /x HTTP/1.10"),
-                                std::string("GET /x HTTP/1.1 \r\n"), std::string("GET  /x"), std::string(40, 'A'),
+                                std::string("GET /x HTTP/1.1 \r\n"), std::string("GET  /x"),
                                 std::string("GET /\x01")}) {
     EXPECT_NE(incompleteHeadProblem(bad), "") << bad;
   }

@@ -182,6 +182,20 @@ TEST(RouteLimits, CapAppliesToEveryTokenLimitKey) {
             "100000");
 }
 
+// Observe mode forwards a body with an unreadable limit: it goes out as the
+// cap, never as each server would read "5.5" or "9".
+TEST(RouteLimits, UnreadableLimitsAreForwardedAsTheCap) {
+  config::ValidationConfig limits;
+  limits.max_tokens_cap = 100;
+  auto f = parse(R"({"model":"m",)" + kMsgs + R"(,"max_tokens":5.5,"max_completion_tokens":"9"})");
+  EXPECT_EQ(f.violation, InputViolation::InvalidMaxTokens);
+  TokenLimitRewrite rewrite;
+  applyRouteLimits(limits, ApiKind::Chat, f, rewrite);
+  EXPECT_TRUE(rewrite.clamp[kMaxTokensKey]);
+  EXPECT_TRUE(rewrite.clamp[kMaxCompletionTokensKey]);
+  EXPECT_FALSE(rewrite.insert);
+}
+
 TEST(RouteLimits, AbsentLimitGetsTheCapUnlessAllowed) {
   config::ValidationConfig limits;
   limits.max_tokens_cap = 100;
@@ -213,7 +227,11 @@ TEST(RequestFacts, NonJsonAnywhereIsRefused) {
                                  R"("x":[1 2])", R"("x":{"a" "b"})", R"("x":"\q")", R"("x":1.)", R"("x":-)",
                                  R"("x":.5)", R"("x":+1)", R"("x":"\ud800")", R"("x":[1,])", R"("x":{"a":1,})",
                                  R"("x":'a')", R"("x":truex)", R"("x":nulll)", R"("x":0x10)", R"("x":1e400)",
-                                 R"("x\q":1)", "\"x\":\"a\tb\"", R"("x":[[1],[2 3]])", R"("x":{"a":{"b":[nul]}})"}) {
+                                 R"("x\q":1)", "\"x\":\"a\tb\"", R"("x":[[1],[2 3]])", R"("x":{"a":{"b":[nul]}})",
+                                 // A value followed by neither a comma nor its closing bracket: simdjson's
+                                 // loops end there without an error (found by fuzz_request_facts).
+                                 R"("x":{"a":"b":]})", R"("":"":])", R"("x":{"a":"b":]},"y":1)",
+                                 R"("x":[1:])", R"("x":{"a":[1,2]:3})", R"("x":{"a":1}])"}) {
     const std::string body = R"({"model":"m",)" + kMsgs + "," + tail + "}";
     const auto f = parse(body);
     EXPECT_FALSE(f.isJson) << body;
