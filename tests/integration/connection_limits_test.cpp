@@ -6,6 +6,7 @@
 
 #include <boost/json/parse.hpp>
 #include <memory>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -108,4 +109,27 @@ TEST(ConnectionLimits, BodiesHeldAtOnceStayWithinTheBudget) {
   fourth->send(std::string(declared - 9, ' '));  // completes the body: `{"model":` then spaces is not JSON
   EXPECT_EQ(fourth->read(std::chrono::seconds(3)).status, 400u);
   EXPECT_EQ(seriesValue(scrape(gateway.adminPort()), R"(infergate_downstream_refused_total{reason="max_buffered_body"})"), 1);
+}
+
+// A chunked body declares no length: it is counted as it grows, and refused
+// when its growth would pass the budget.
+TEST(ConnectionLimits, ChunkedBodiesAreCountedAsTheyGrow) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.maxBody = "1MiB";
+  k.limitsExtra = "    max_buffered_body: 1MiB\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  Connection held(gateway.port());
+  held.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 921600\r\n\r\n{");
+  for (int i = 0; i < 200 && seriesValue(scrape(gateway.adminPort()), "infergate_buffered_request_body_bytes") < 921600; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  Connection chunked(gateway.port());
+  const std::string chunk(200 * 1024, ' ');
+  std::ostringstream size;
+  size << std::hex << chunk.size();
+  chunked.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + size.str() +
+               "\r\n" + chunk + "\r\n");
+  expectOverloaded(chunked.read(std::chrono::seconds(3)));
+  EXPECT_EQ(seriesValue(scrape(gateway.adminPort()), R"(infergate_downstream_refused_total{reason="max_buffered_body"})"), 1);
+  EXPECT_EQ(mock.stats().at("requests").to_number<std::uint64_t>(), 0u);
 }

@@ -176,6 +176,25 @@ TEST(Resilience, HangingSingleEndpointGives504AndIsRetriedOnlyWhenAsked) {
   }
 }
 
+// Retries share the request's total deadline: however many attempts are
+// allowed, the client has its answer when the deadline passes.
+TEST(Resilience, RetriesNeverRunPastTheTotalDeadline) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.firstToken = "300ms";
+  k.total = "1s";
+  k.backendExtra = "    retry: {max_attempts: 10, backoff_base: 1ms, on_first_token_timeout: true}\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  setMock(mock, "hang=1");
+  const auto start = std::chrono::steady_clock::now();
+  auto r = chat(gateway);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 504);
+  EXPECT_EQ(errorCode(r), "upstream_total_timeout");
+  EXPECT_LT(waited, std::chrono::milliseconds(1500));
+  EXPECT_LE(mockRequests(mock), 4u);  // 300 ms each within 1 s, not 10
+}
+
 // Breaker poisoning: a request whose head is larger than the model servers
 // take (the mock resets heads over 8 KiB; the gateway allows 16 KiB) fails the
 // same way on each endpoint. That is the request's fault: it is not retried a
