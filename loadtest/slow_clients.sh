@@ -23,6 +23,9 @@ BUILD_DIR=${BUILD_DIR:-build}
 MOCK_PORT=${MOCK_PORT:-18200}
 IG_PORT=${IG_PORT:-18280}
 IG_ADMIN_PORT=${IG_ADMIN_PORT:-18290}
+# 0 by default here: a busy-polling worker burns its core whatever the load,
+# which would hide the CPU each request costs (printed per round).
+BUSY_POLL_US=${BUSY_POLL_US:-0}
 
 bash scripts/build.sh >/dev/null
 command -v slowhttptest >/dev/null || { echo "slowhttptest is missing (apt-get install slowhttptest)" >&2; exit 1; }
@@ -44,6 +47,7 @@ cat >"$WORK/infergate.yaml" <<YAML
 server:
   listen: 127.0.0.1:$IG_PORT
   workers: 1
+  busy_poll_us: $BUSY_POLL_US
 admin:
   listen: 127.0.0.1:$IG_ADMIN_PORT
 backends:
@@ -57,15 +61,24 @@ routes:
     backend: mock
 YAML
 taskset -c 1 "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate.yaml" >/dev/null 2>"$WORK/infergate.log" &
-PIDS+=($!)
+GATEWAY_PID=$!
+PIDS+=($GATEWAY_PID)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$IG_ADMIN_PORT/readyz" >/dev/null && break; sleep 0.05; done
 
 connections() {
   curl -s "http://127.0.0.1:$IG_ADMIN_PORT/metrics" | awk '/^infergate_downstream_connections /{print int($2)}'
 }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$GATEWAY_PID/stat"; }
+# Prints "requests/s gateway-CPU-µs-per-request": the second tells the
+# gateway's own cost apart from the load generator's core being shared.
 rps() {
-  taskset -c 0 wrk -t1 -c16 -d "$DURATION" -s loadtest/wrk/chat_small.lua "http://127.0.0.1:$IG_PORT/v1/chat/completions" |
-    awk '/Requests\/sec/{print $2}'
+  local before after out
+  before=$(cpu_ticks)
+  out=$(taskset -c 0 wrk -t1 -c16 -d "$DURATION" -s loadtest/wrk/chat_small.lua "http://127.0.0.1:$IG_PORT/v1/chat/completions")
+  after=$(cpu_ticks)
+  awk -v b="$before" -v a="$after" -v hz="$(getconf CLK_TCK)" '
+    / requests in /{n=$1} /Requests\/sec/{r=$2}
+    END{printf "%s %.1f\n", r, (a-b)/hz*1e6/n}' <<<"$out"
 }
 attack() {  # $1: -H or -B
   local extra=()
@@ -88,17 +101,20 @@ rps >/dev/null  # warm-up
 for mode in -H -B; do
   ratios=()
   echo "slowhttptest $mode, $SLOW connections, wrk -t1 -c16 -d$DURATION, $ROUNDS rounds"
+  cpus=()
   for r in $(seq "$ROUNDS"); do
-    alone=$(rps)
+    read -r alone aloneCpu <<<"$(rps)"
     attack "$mode"
     held=$(connections)
-    attacked=$(rps)
+    read -r attacked attackedCpu <<<"$(rps)"
     held_after=$(connections)
     stop_attack
     ratio=$(awk -v a="$attacked" -v b="$alone" 'BEGIN{printf "%.3f", a/b}')
     ratios+=("$ratio")
-    printf '  round %d: alone %s req/s, attacked %s req/s (slow connections %s..%s), ratio %s\n' \
-      "$r" "$alone" "$attacked" "$held" "$held_after" "$ratio"
+    cpus+=("$(awk -v a="$attackedCpu" -v b="$aloneCpu" 'BEGIN{printf "%.3f", a/b}')")
+    printf '  round %d: alone %s req/s (%s us CPU/req), attacked %s req/s (%s us CPU/req; slow connections %s..%s), ratio %s\n' \
+      "$r" "$alone" "$aloneCpu" "$attacked" "$attackedCpu" "$held" "$held_after" "$ratio"
   done
-  printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END{printf "  paired ratio: median %.3f, min %.3f, max %.3f\n", a[int((NR+1)/2)], a[1], a[NR]}'
+  printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END{printf "  paired req/s ratio: median %.3f, min %.3f, max %.3f\n", a[int((NR+1)/2)], a[1], a[NR]}'
+  printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END{printf "  paired gateway CPU per request ratio: median %.3f, min %.3f, max %.3f\n", a[int((NR+1)/2)], a[1], a[NR]}'
 done
