@@ -121,12 +121,14 @@ class StrictWalker {
   }
 
   bool string(ondemand::value value, std::string_view raw) {
-    // Stage 1 checked the UTF-8 and the control characters of every string:
-    // only escapes are left, and a string without a backslash has none.
-    if (raw.find('\\') == std::string_view::npos) return true;
+    // A long prompt string the facts pass unescaped is not read again (not
+    // even scanned: a 200 KB prompt would cost microseconds).
     if (raw.size() >= kCheckedStringMinBytes)
       for (const auto& seen : checked_)
         if (seen.data() == raw.data()) return true;
+    // Stage 1 checked the UTF-8 and the control characters of every string:
+    // only escapes are left, and a string without a backslash has none.
+    if (raw.find('\\') == std::string_view::npos) return true;
     std::string_view text;
     return !value.get_string().get(text);
   }
