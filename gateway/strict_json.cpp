@@ -66,9 +66,9 @@ class StrictWalker {
     const char* next = skipSpace(open + 1);
     bool any = false;
     for (auto field : object) {
-      std::string_view key;
+      ondemand::raw_json_string rawKey;
       ondemand::value child;
-      if (field.unescaped_key().get(key) || field.value().get(child)) return nullptr;
+      if (field.key().get(rawKey) || !keyValid(field, rawKey) || field.value().get(child)) return nullptr;
       if (any && *next != ',') return nullptr;  // the previous member ended without a comma
       any = true;
       next = value(child, depth + 1);
@@ -118,6 +118,17 @@ class StrictWalker {
   const char* skipSpace(const char* p) const {
     while (p < end_ && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
     return p;
+  }
+
+  // A key without a backslash has nothing left to check (stage 1 checked its
+  // bytes); one with escapes is unescaped, which checks them.
+  static bool keyValid(simdjson::simdjson_result<ondemand::field>& field, ondemand::raw_json_string raw) {
+    for (const char* p = raw.raw(); *p != '"'; ++p)
+      if (*p == '\\') {
+        std::string_view key;
+        return !field.unescaped_key().get(key);
+      }
+    return true;
   }
 
   bool string(ondemand::value value, std::string_view raw) {
