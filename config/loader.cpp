@@ -353,8 +353,12 @@ class Loader {
     }
   }
 
-  void positive(const YAML::Node& at, const std::string& what, Duration d) {
-    if (d.count() <= 0) reader_.error(at, what + " must be greater than 0");
+  // `what` ends with the key in `map` ("server.timeouts.header_read"): the
+  // error points at that key.
+  void positive(const YAML::Node& map, const std::string& what, Duration d) {
+    if (d.count() > 0) return;
+    const std::string key = what.substr(what.rfind('.') + 1);
+    reader_.error(reader_.keyOr(map, key.c_str()), what + " must be greater than 0");
   }
 
   void backends(const YAML::Node& n) {

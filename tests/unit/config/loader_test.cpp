@@ -155,7 +155,7 @@ TEST(ConfigLoader, SemanticErrors) {
   EXPECT_EQ(errorsOf("server:\n  limits:\n    max_header: 100\n" + minimal()),
             "test.yaml:3:17: server.limits.max_header must be at least 1KiB\n");
   EXPECT_EQ(errorsOf("server:\n  timeouts:\n    header_read: 0s\n" + minimal()),
-            "test.yaml:3:5: server.timeouts.header_read must be greater than 0\n");
+            "test.yaml:3:18: server.timeouts.header_read must be greater than 0\n");
   EXPECT_EQ(errorsOf("server:\n  listen: 127.0.0.1:9090\n" + minimal()),
             "test.yaml:1:1: admin.listen must differ from server.listen\n");
 }
@@ -195,6 +195,8 @@ TEST(ConfigLoader, ErrorsPointAtTheirOwnKey) {
             "test.yaml:4:17: server.limits.max_header must be at least 1KiB\n");
   EXPECT_EQ(errorsOf(minimal("    retry: {backoff_base: 10ms, max_attempts: 0}\n")),
             "test.yaml:5:47: retry.max_attempts must be at least 1 (1 = no retries)\n");
+  EXPECT_EQ(errorsOf("server:\n  timeouts:\n    header_read: 1s\n    body_read: 0s\n" + minimal()),
+            "test.yaml:4:16: server.timeouts.body_read must be greater than 0\n");
 }
 
 TEST(ConfigLoader, HeaderValueWithLineBreakIsRejectedWithoutEchoingIt) {
