@@ -10,6 +10,7 @@
 #include <random>
 
 #include "gateway/busy_poll.hpp"
+#include "gateway/coarse_clock.hpp"
 #include "gateway/downstream_session.hpp"
 #include "gateway/log_line.hpp"
 #include "gateway/message_writer.hpp"
@@ -98,6 +99,14 @@ void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal wh
   socket.send(asio::buffer(out), 0, ignored);
   socket.shutdown(asio::socket_base::shutdown_both, ignored);
   socket.close(ignored);
+  ++refusalsUnlogged_;
+  if (const auto now = coarseWallMilliseconds(); now - refusalsLoggedAtMs_ >= 1000) {
+    log::linef("warn", ("worker=" + std::to_string(index_)).c_str(),
+               "refused %u connection(s) with 503 overloaded; the last by %.*s", refusalsUnlogged_,
+               static_cast<int>(ConnectionLimits::reasonName(why).size()), ConnectionLimits::reasonName(why).data());
+    refusalsLoggedAtMs_ = now;
+    refusalsUnlogged_ = 0;
+  }
 }
 
 // io_context::run(), except that a loaded worker polls for a while before it

@@ -59,8 +59,9 @@ class Worker {
   std::uint64_t random();
   void countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason);
   void countRejected(std::uint32_t route, InputViolation reason);
-  // A connection a shared cap refuses: a 503 written at once, then closed.
-  static void refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why);
+  // A connection a shared cap refuses: a 503 written at once, then closed;
+  // logged at most once a second per worker (a flood must not flood the log).
+  void refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why);
   // Counts the request's input feature bins (requests forwarded to a model).
   // Returns true when the request is an anomaly against its model's baseline.
   bool profile(const RequestFacts& facts, std::uint32_t model);
@@ -93,6 +94,8 @@ class Worker {
   const profile::BaselineView* baselineView_ = nullptr;
   QualityPipeline* quality_ = nullptr;
   ConnectionLimits* connectionLimits_ = nullptr;
+  std::int64_t refusalsLoggedAtMs_ = 0;
+  unsigned refusalsUnlogged_ = 0;
   std::uint64_t rng_;
   bool metricsEnabled_;
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.
