@@ -703,6 +703,10 @@ void Relay::writeDownstream() {
   // learns it before the client has the last byte. A client that reads this
   // response and then looks at /admin sees the state the response caused.
   if (lastWrite_) endAttempt(verdictFor(FailureCause::None));
+  // Once the answer starts there is no further attempt: the earlier attempts'
+  // held failures are judged now, not when a long stream ends (a half-open
+  // breaker waits for its probe's verdict).
+  if (!headerSent_) settleHeldVerdicts();
   headerSent_ = true;
   pendingWriteBytes_ = asio::buffer_size(std::span<const asio::const_buffer>(buffers.data(), count));
   // Time spent waiting on a slow client is not upstream idleness: only the total

@@ -176,6 +176,39 @@ TEST(Resilience, HangingSingleEndpointGives504AndIsRetriedOnlyWhenAsked) {
   }
 }
 
+// A failure held for judgement is judged when the answer starts, not when a
+// long stream served elsewhere ends: the failing endpoint is open while the
+// stream still runs.
+TEST(Resilience, HeldFailuresAreJudgedWhenTheAnswerStarts) {
+  MockServer a, b;
+  ConfigKnobs k;
+  k.extraEndpointPorts = {b.port()};
+  k.firstToken = "300ms";
+  k.backendExtra = "    circuit_breaker: {consecutive_failures: 1, base_ejection: 10s}\n"
+                   "    retry: {on_first_token_timeout: true, backoff_base: 1ms}\n"
+                   "    load_balancing: round_robin\n";
+  Gateway gateway(standardConfig(a.port(), k));
+  setMock(a, "hang=1");
+  setMock(b, "inter-token-ms=150");  // 16 tokens: a stream of about 2.4 s
+  Response streamed;
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    streamed = chat(gateway, {}, true);
+    done = true;
+  });
+  std::string during;
+  for (int i = 0; i < 100 && during != "open"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    during = state(gateway, a.port());
+  }
+  const bool streamStillRunning = !done;
+  client.join();
+  EXPECT_EQ(during, "open");
+  EXPECT_TRUE(streamStillRunning);
+  EXPECT_EQ(streamed.status, 200);
+  EXPECT_TRUE(streamed.complete);
+}
+
 // Retries share the request's total deadline: however many attempts are
 // allowed, the client has its answer when the deadline passes.
 TEST(Resilience, RetriesNeverRunPastTheTotalDeadline) {
