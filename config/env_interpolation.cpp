@@ -59,6 +59,7 @@ InterpolationResult interpolate(std::string_view text, const EnvLookup& lookup) 
     auto value = lookup(std::string(name));
     if (value && !value->empty()) {
       out.value += *value;
+      out.substituted.emplace_back(std::string(name), *value);
     } else if (fallback) {
       out.value += *fallback;
     } else if (value) {

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace infergate::config {
 
@@ -15,6 +17,9 @@ EnvLookup processEnvironment();
 struct InterpolationResult {
   std::string value;
   std::string error;  // empty on success
+  // (variable name, its value) for each value taken from the environment:
+  // possibly secrets, which messages must never show.
+  std::vector<std::pair<std::string, std::string>> substituted;
 };
 
 // "$$" escapes a literal '$'. An unset variable without a default is an error.

@@ -1,5 +1,6 @@
 #include "config/yaml_reader.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -23,10 +24,15 @@ void YamlReader::rememberInterpolated(const std::string& raw, const std::string&
   for (const auto& [v, r] : interpolated_)
     if (v == value) return;
   interpolated_.emplace_back(value, raw);
+  // Longest first: a shorter value replaced inside a longer one would leave
+  // the longer one unrecognisable, and the secret in it shown.
+  std::stable_sort(interpolated_.begin(), interpolated_.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
 }
 
 // Messages quote values as 'value': those are replaced whatever their length;
-// a long value (a key) is replaced wherever it appears.
+// a long value is replaced wherever it appears. Then every long value a
+// variable gave is replaced by the variable's ${NAME}, wherever it is left.
 std::string YamlReader::masked(std::string message) const {
   constexpr std::size_t kSecretLength = 8;
   auto replaceAll = [&message](const std::string& from, const std::string& to) {
@@ -37,6 +43,8 @@ std::string YamlReader::masked(std::string message) const {
     replaceAll("'" + value + "'", "'" + raw + "'");
     if (value.size() >= kSecretLength) replaceAll(value, raw);
   }
+  for (const auto& [name, value] : variables_)
+    if (value.size() >= kSecretLength) replaceAll(value, "${" + name + "}");
   return message;
 }
 
@@ -107,6 +115,8 @@ bool YamlReader::scalar(const YAML::Node& node, const std::string& what, std::st
     return false;
   }
   if (node.Scalar().find('$') != std::string::npos) rememberInterpolated(node.Scalar(), result.value);
+  for (auto& variable : result.substituted)
+    if (std::find(variables_.begin(), variables_.end(), variable) == variables_.end()) variables_.push_back(variable);
   out = std::move(result.value);
   return true;
 }

@@ -56,7 +56,8 @@ class YamlReader {
   std::string source_;
   const EnvLookup& env_;
   std::vector<std::string>& errors_;
-  std::vector<std::pair<std::string, std::string>> interpolated_;  // (value, raw text)
+  std::vector<std::pair<std::string, std::string>> interpolated_;  // (value, raw text), longest value first
+  std::vector<std::pair<std::string, std::string>> variables_;     // (name, value) read from the environment
 };
 
 }  // namespace infergate::config

@@ -177,6 +177,11 @@ TEST(ConfigLoader, ErrorsNeverShowValuesFromTheEnvironment) {
   errors = errorsOf(minimal("    load_balancing: x${UPSTREAM_KEY}\n", "    rename_model: \"${UPSTREAM_KEY}\\\"\"\n"), vars);
   EXPECT_EQ(errors.find("0123456789abcdef"), std::string::npos) << errors;
   EXPECT_NE(errors.find("${UPSTREAM_KEY}"), std::string::npos) << errors;
+  // A value read earlier inside a longer one read later (found by fuzz_config):
+  // the key is still masked.
+  errors = errorsOf("server:\n  listen: 127.0.0.1:${PORT}\n  workers: '${UPSTREAM_KEY} at 127.0.0.1:${PORT}'\n" + minimal(),
+                    {{"UPSTREAM_KEY", "sk-live-0123456789abcdef"}, {"PORT", "8000"}});
+  EXPECT_EQ(errors.find("0123456789abcdef"), std::string::npos) << errors;
 }
 
 // yaml-cpp keeps one of two equal keys silently; the loader names both.
