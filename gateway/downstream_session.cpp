@@ -32,21 +32,27 @@ constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
 constexpr std::size_t kMaxPipelinedBytes = 256 * 1024;
 constexpr std::chrono::milliseconds kLingerTime{1000};
 
-// The methods the OpenAI paths take (their Allow header); empty for paths the
-// gateway proxies whatever the method.
-std::string_view allowedMethods(std::string_view path, bool feedback) {
-  if (isJsonApiPath(path) || feedback) return "POST";
-  if (path == "/v1/models") return "GET, HEAD";  // not /v1/models/{id}: hosted APIs DELETE those
+// The methods an OpenAI path takes. Others get 405 with this as Allow.
+enum class PathMethods : std::uint8_t { Any, PostOnly, GetOrHead };
+
+PathMethods methodsOf(std::string_view path, bool jsonApi, bool feedback) {
+  if (jsonApi || feedback) return PathMethods::PostOnly;
+  if (path == "/v1/models") return PathMethods::GetOrHead;  // not /v1/models/{id}: hosted APIs DELETE those
+  return PathMethods::Any;
+}
+
+// The Allow header when `method` is not one `methods` takes, else empty.
+std::string_view refusedMethodAllow(PathMethods methods, http::verb method) {
+  switch (methods) {
+    case PathMethods::PostOnly: return method == http::verb::post ? "" : "POST";
+    case PathMethods::GetOrHead: return method == http::verb::get || method == http::verb::head ? "" : "GET, HEAD";
+    case PathMethods::Any: break;
+  }
   return {};
 }
 
 ErrorReply bodyBudgetExceeded() {
   return errorFor(FailureCause::Overloaded, "The gateway holds too many request bodies right now; retry shortly.");
-}
-
-bool methodAllowed(http::verb method, std::string_view allow) {
-  if (allow == "POST") return method == http::verb::post;
-  return method == http::verb::get || method == http::verb::head;
 }
 }  // namespace
 
@@ -281,7 +287,8 @@ void DownstreamSession::dispatch() {
   facts_.reset();
   sampleReason_ = 0;
   const bool feedback = path == "/v1/feedback" && worker_.quality() != nullptr;
-  if (auto allow = allowedMethods(path, feedback); !allow.empty() && !methodAllowed(request.method(), allow)) {
+  const bool jsonApi = isJsonApiPath(path);
+  if (auto allow = refusedMethodAllow(methodsOf(path, jsonApi, feedback), request.method()); !allow.empty()) {
     auto reply = errorFor(FailureCause::ClientInvalidRequest,
                           "Method " + std::string(request.method_string()) + " is not allowed on this path.");
     reply.status = 405;
@@ -294,7 +301,6 @@ void DownstreamSession::dispatch() {
     handleFeedback();
     return;
   }
-  const bool jsonApi = isJsonApiPath(path);
   if (jsonApi) {
     extractRequestFacts(worker_.jsonParser(), request.body(), facts_, apiKindOf(path));
     if (!facts_.isJson) {

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstdio>
 #include <span>
 
@@ -367,34 +366,110 @@ namespace {
 
 // Top-level keys the gateway routes, validates, profiles or rewrites on: a body
 // that repeats one is refused, since the gateway and the model server could
-// each read a different copy (JSON leaves the choice to the parser).
-constexpr std::array<std::string_view, 13> kReadKeys = {
+// each read a different copy (JSON leaves the choice to the parser). One
+// lookup per key names it for both the repeat check and the reading.
+enum class ReadKey : std::uint8_t {
+  Model, Stream, StreamOptions, Messages, Prompt, MaxTokens, MaxCompletionTokens,
+  Temperature, TopP, N, Stop, Tools, ResponseFormat, Other,
+};
+constexpr std::array<std::string_view, static_cast<std::size_t>(ReadKey::Other)> kReadKeys = {
     "model", "stream", "stream_options", "messages", "prompt", "max_tokens", "max_completion_tokens",
     "temperature", "top_p", "n", "stop", "tools", "response_format"};
 
-// Bit of a read key, 0 for any other.
-std::uint32_t readKeyBit(std::string_view key) {
+ReadKey readKeyOf(std::string_view key) {
   for (std::size_t i = 0; i < kReadKeys.size(); ++i)
-    if (kReadKeys[i] == key) return 1u << i;
-  return 0;
+    if (kReadKeys[i] == key) return static_cast<ReadKey>(i);
+  return ReadKey::Other;
+}
+
+void readModel(ondemand::value value, const std::string& body, RequestFacts& facts) {
+  std::string_view raw = value.raw_json_token();
+  std::string_view model;
+  if (value.get_string().get(model) || model.empty()) {
+    facts.violate(InputViolation::InvalidModel, "model", "'model' must be a non-empty string.");
+    return;
+  }
+  const auto offset = static_cast<std::size_t>(raw.data() - body.data());
+  const auto end = tokenEnd(body, offset);
+  if (end == std::string_view::npos) return;  // unterminated: the strict check refuses the body
+  facts.hasModel = true;
+  facts.model.assign(model);
+  facts.modelTokenOffset = offset;
+  facts.modelTokenLength = end - offset;
+}
+
+void readN(ondemand::value value, RequestFacts& facts) {
+  std::int64_t n = 0;
+  ondemand::json_type type;
+  if (!value.type().get(type) && type == ondemand::json_type::null) return;
+  if (value.get_int64().get(n) || n < 1) facts.violate(InputViolation::InvalidN, "n", "'n' must be an integer >= 1.");
+  else facts.n = static_cast<std::uint32_t>(std::min<std::int64_t>(n, 1 << 20));
+}
+
+void readStop(ondemand::value value, RequestFacts& facts) {
+  ondemand::json_type type;
+  if (value.type().get(type)) return;  // not JSON: the strict check refuses the body
+  if (type == ondemand::json_type::null || type == ondemand::json_type::string) return;
+  bool ok = type == ondemand::json_type::array;
+  std::size_t count = 0;
+  if (ok) {
+    ondemand::array stops;
+    if (value.get_array().get(stops)) ok = false;
+    else
+      for (auto s : stops) {
+        std::string_view text;
+        if (s.get_string().get(text)) ok = false;
+        ++count;
+      }
+  }
+  if (!ok || count > 4) facts.violate(InputViolation::InvalidStop, "stop", "'stop' must be a string or up to 4 strings.");
+}
+
+void readTools(ondemand::value value, RequestFacts& facts) {
+  ondemand::array tools;
+  if (value.get_array().get(tools)) {
+    facts.violate(InputViolation::InvalidTools, "tools", "'tools' must be an array.");
+    return;
+  }
+  for (auto tool : tools) {
+    (void)tool;
+    ++facts.tools;
+  }
+}
+
+void readResponseFormat(ondemand::value value, RequestFacts& facts) {
+  ondemand::object format;
+  std::string_view type;
+  bool known = false;
+  if (!value.get_object().get(format)) {
+    for (auto f : format) {
+      std::string_view k;
+      if (f.unescaped_key().get(k)) break;
+      if (k == "type" && !f.value().get_string().get(type)) {
+        known = type == "text" || type == "json_object" || type == "json_schema";
+        facts.responseFormat = type == "text" ? 1 : type == "json_object" ? 2 : type == "json_schema" ? 3 : 0;
+      }
+    }
+  }
+  if (!known)
+    facts.violate(InputViolation::InvalidResponseFormat, "response_format",
+                  "'response_format.type' must be text, json_object or json_schema.");
 }
 
 void readTokenLimit(ondemand::value value, std::size_t which, const std::string& body, RequestFacts& facts) {
   const std::string_view name = kTokenLimitKeyNames[which];
   auto& limit = facts.tokenLimits[which];
-  std::string_view raw = value.raw_json_token();
+  // Where the value stands, whatever it is: rewriting replaces all of it.
+  limit.tokenOffset = static_cast<std::size_t>(value.raw_json_token().data() - body.data());
+  limit.tokenLength = tokenEnd(body, limit.tokenOffset) - limit.tokenOffset;
   ondemand::json_type type;
   if (!value.type().get(type) && type == ondemand::json_type::null) {  // the default
     limit.null = true;
-    limit.tokenOffset = static_cast<std::size_t>(raw.data() - body.data());
-    limit.tokenLength = tokenEnd(body, limit.tokenOffset) - limit.tokenOffset;
     return;
   }
   std::int64_t n = 0;
   if (value.get_int64().get(n) || n <= 0) {
     limit.unreadable = true;
-    limit.tokenOffset = static_cast<std::size_t>(raw.data() - body.data());
-    limit.tokenLength = tokenEnd(body, limit.tokenOffset) - limit.tokenOffset;
     // Appended, not operator+: GCC 12 at -O3 warns falsely (-Wrestrict) on the chain.
     std::string message = "'";
     message.append(name).append("' must be a positive integer.");
@@ -403,8 +478,6 @@ void readTokenLimit(ondemand::value value, std::size_t which, const std::string&
   }
   limit.present = true;
   limit.value = static_cast<std::uint64_t>(n);
-  limit.tokenOffset = static_cast<std::size_t>(raw.data() - body.data());
-  limit.tokenLength = tokenEnd(body, limit.tokenOffset) - limit.tokenOffset;
   facts.hasMaxTokens = true;
   facts.maxTokens = std::max(facts.maxTokens, limit.value);
 }
@@ -434,97 +507,51 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
     ondemand::value value;
     if (field.unescaped_key().get(key) || field.value().get(value)) break;  // the strict check says what
     ++facts.members;
-    if (const auto bit = readKeyBit(key); bit != 0) {
+    const ReadKey which = readKeyOf(key);
+    if (which != ReadKey::Other) {
+      const std::uint32_t bit = 1u << static_cast<unsigned>(which);
       if (keysSeen & bit) {
-        const auto name = kReadKeys[static_cast<std::size_t>(std::countr_zero(bit))];
+        const auto name = kReadKeys[static_cast<std::size_t>(which)];
         facts.refuse(InputViolation::DuplicateKey, name,
                      "The request repeats the key '" + std::string(name) + "'; send each parameter once.");
         continue;
       }
       keysSeen |= bit;
     }
-    if (key == "model") {
-      std::string_view raw = value.raw_json_token();
-      std::string_view model;
-      if (value.get_string().get(model) || model.empty()) {
-        facts.violate(InputViolation::InvalidModel, "model", "'model' must be a non-empty string.");
-        continue;
+    switch (which) {
+      case ReadKey::Model: readModel(value, body, facts); break;
+      case ReadKey::Stream: {
+        bool stream = false;
+        if (value.get_bool().get(stream)) facts.violate(InputViolation::InvalidStream, "stream", "'stream' must be a boolean.");
+        facts.stream = stream;
+        break;
       }
-      facts.hasModel = true;
-      facts.model.assign(model);
-      facts.modelTokenOffset = static_cast<std::size_t>(raw.data() - body.data());
-      const auto end = tokenEnd(body, facts.modelTokenOffset);
-      if (end == std::string_view::npos) break;
-      facts.modelTokenLength = end - facts.modelTokenOffset;
-    } else if (key == "stream") {
-      bool stream = false;
-      if (value.get_bool().get(stream)) facts.violate(InputViolation::InvalidStream, "stream", "'stream' must be a boolean.");
-      facts.stream = stream;
-    } else if (key == "stream_options") {
-      facts.hasStreamOptions = true;
-    } else if (key == "messages" && api == ApiKind::Chat) {
-      hasMessages = true;
-      readMessages(value, facts);
-    } else if (key == "prompt" && api == ApiKind::Completion) {
-      std::uint64_t chars = 0;
-      if (readPromptString(value, facts, chars)) facts.lastUserChars = chars;
-    } else if (key == "max_tokens") {
-      readTokenLimit(value, kMaxTokensKey, body, facts);
-    } else if (key == "max_completion_tokens") {
-      readTokenLimit(value, kMaxCompletionTokensKey, body, facts);
-    } else if (key == "temperature") {
-      facts.hasTemperature =
-          readNumberInRange(value, 0, 2, InputViolation::InvalidTemperature, "temperature", facts, facts.temperature);
-    } else if (key == "top_p") {
-      facts.hasTopP = readNumberInRange(value, 0, 1, InputViolation::InvalidTopP, "top_p", facts, facts.topP);
-    } else if (key == "n") {
-      std::int64_t n = 0;
-      ondemand::json_type type;
-      if (!value.type().get(type) && type == ondemand::json_type::null) continue;
-      if (value.get_int64().get(n) || n < 1) facts.violate(InputViolation::InvalidN, "n", "'n' must be an integer >= 1.");
-      else facts.n = static_cast<std::uint32_t>(std::min<std::int64_t>(n, 1 << 20));
-    } else if (key == "stop") {
-      ondemand::json_type type;
-      if (value.type().get(type)) return facts.violate(InputViolation::InvalidJson, {}, "Malformed JSON.");
-      if (type == ondemand::json_type::null || type == ondemand::json_type::string) continue;
-      bool ok = type == ondemand::json_type::array;
-      std::size_t count = 0;
-      if (ok) {
-        ondemand::array stops;
-        if (value.get_array().get(stops)) ok = false;
-        else
-          for (auto s : stops) {
-            std::string_view text;
-            if (s.get_string().get(text)) ok = false;
-            ++count;
-          }
+      case ReadKey::StreamOptions: facts.hasStreamOptions = true; break;
+      case ReadKey::Messages:
+        if (api != ApiKind::Chat) break;
+        hasMessages = true;
+        readMessages(value, facts);
+        break;
+      case ReadKey::Prompt: {
+        if (api != ApiKind::Completion) break;
+        std::uint64_t chars = 0;
+        if (readPromptString(value, facts, chars)) facts.lastUserChars = chars;
+        break;
       }
-      if (!ok || count > 4) facts.violate(InputViolation::InvalidStop, "stop", "'stop' must be a string or up to 4 strings.");
-    } else if (key == "tools") {
-      ondemand::array tools;
-      if (value.get_array().get(tools)) facts.violate(InputViolation::InvalidTools, "tools", "'tools' must be an array.");
-      else
-        for (auto tool : tools) {
-          (void)tool;
-          ++facts.tools;
-        }
-    } else if (key == "response_format") {
-      ondemand::object format;
-      std::string_view type;
-      bool known = false;
-      if (!value.get_object().get(format)) {
-        for (auto f : format) {
-          std::string_view k;
-          if (f.unescaped_key().get(k)) break;
-          if (k == "type" && !f.value().get_string().get(type)) {
-            known = type == "text" || type == "json_object" || type == "json_schema";
-            facts.responseFormat = type == "text" ? 1 : type == "json_object" ? 2 : type == "json_schema" ? 3 : 0;
-          }
-        }
-      }
-      if (!known)
-        facts.violate(InputViolation::InvalidResponseFormat, "response_format",
-                      "'response_format.type' must be text, json_object or json_schema.");
+      case ReadKey::MaxTokens: readTokenLimit(value, kMaxTokensKey, body, facts); break;
+      case ReadKey::MaxCompletionTokens: readTokenLimit(value, kMaxCompletionTokensKey, body, facts); break;
+      case ReadKey::Temperature:
+        facts.hasTemperature =
+            readNumberInRange(value, 0, 2, InputViolation::InvalidTemperature, "temperature", facts, facts.temperature);
+        break;
+      case ReadKey::TopP:
+        facts.hasTopP = readNumberInRange(value, 0, 1, InputViolation::InvalidTopP, "top_p", facts, facts.topP);
+        break;
+      case ReadKey::N: readN(value, facts); break;
+      case ReadKey::Stop: readStop(value, facts); break;
+      case ReadKey::Tools: readTools(value, facts); break;
+      case ReadKey::ResponseFormat: readResponseFormat(value, facts); break;
+      case ReadKey::Other: break;
     }
   }
   // On-Demand checked only what was read: now every byte, and the nesting.

@@ -10,10 +10,11 @@ namespace {
 // with escapes are unescaped again, which costs less than looking them up.
 constexpr std::size_t kCheckedStringMinBytes = 256;
 
+bool isJsonSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
 // `-?[1-9][0-9]*` as a raw token (trailing whitespace allowed).
 bool isBigInteger(std::string_view raw) {
-  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
-    raw.remove_suffix(1);
+  while (!raw.empty() && isJsonSpace(raw.back())) raw.remove_suffix(1);
   if (raw.starts_with('-')) raw.remove_prefix(1);
   if (raw.empty() || raw.front() == '0') return false;
   for (char c : raw)
@@ -78,21 +79,21 @@ class StrictWalker {
   }
 
  private:
+  // A container at `depth` past the limit: noted, so that the answer says why.
+  bool tooDeepAt(unsigned depth) {
+    if (depth > kMaxJsonDepth) tooDeep_ = true;
+    return tooDeep_;
+  }
+
   const char* object(ondemand::value value, const char* open, unsigned depth) {
-    if (depth > kMaxJsonDepth) {
-      tooDeep_ = true;
-      return nullptr;
-    }
+    if (tooDeepAt(depth)) return nullptr;
     ondemand::object object;
     if (value.get_object().get(object)) return nullptr;
     return members(object, open, depth);
   }
 
   const char* array(ondemand::value value, const char* open, unsigned depth) {
-    if (depth > kMaxJsonDepth) {
-      tooDeep_ = true;
-      return nullptr;
-    }
+    if (tooDeepAt(depth)) return nullptr;
     ondemand::array array;
     if (value.get_array().get(array)) return nullptr;
     const char* next = skipSpace(open + 1);
@@ -116,7 +117,7 @@ class StrictWalker {
   }
 
   const char* skipSpace(const char* p) const {
-    while (p < end_ && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+    while (p < end_ && isJsonSpace(*p)) ++p;
     return p;
   }
 
