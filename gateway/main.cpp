@@ -6,8 +6,8 @@
 
 #include "config/loader.hpp"
 #include "filters/profile/baseline_file.hpp"
-#include "gateway/runtime.hpp"
-#include "gateway/server.hpp"
+#include "gateway/server/runtime.hpp"
+#include "gateway/server/server.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "config/profile_features.hpp"
-#include "gateway/errors.hpp"
+#include "filters/core/errors.hpp"
 
 namespace infergate::profile {
 

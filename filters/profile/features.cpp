@@ -1,7 +1,7 @@
 #include "filters/profile/features.hpp"
 
 #include "config/profile_features.hpp"
-#include "filters/text_script.hpp"
+#include "filters/core/text_script.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -11,7 +11,7 @@
 
 #include "config/config.hpp"
 
-#include "gateway/request_facts.hpp"
+#include "filters/core/request_facts.hpp"
 
 namespace infergate::profile {
 

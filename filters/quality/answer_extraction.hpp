@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "filters/quality/captured_output.hpp"
-#include "gateway/response_usage.hpp"
+#include "filters/core/captured_output.hpp"
+#include "filters/core/response_usage.hpp"
 
 namespace infergate::quality {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "filters/text_script.hpp"
+#include "filters/core/text_script.hpp"
 
 namespace infergate::quality {
 

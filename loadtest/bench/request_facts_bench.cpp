@@ -7,7 +7,7 @@
 #include <string>
 
 #include "filters/profile/features.hpp"
-#include "gateway/request_facts.hpp"
+#include "filters/core/request_facts.hpp"
 
 namespace {
 

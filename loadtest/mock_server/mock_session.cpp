@@ -3,7 +3,7 @@
 #include <boost/asio/write.hpp>
 #include <random>
 
-#include "gateway/socket_read.hpp"
+#include "gateway/net/socket_read.hpp"
 
 namespace mock {
 
@@ -54,7 +54,7 @@ void Session::readRequest() {
 }
 
 // Feeds buffered bytes to the parser and reads more until the request is whole.
-// The same reads as the gateway (gateway/socket_read.hpp): on the benchmark
+// The same reads as the gateway (gateway/net/socket_read.hpp): on the benchmark
 // the mock shares a core with wrk, and an EAGAIN recv() per request there
 // would be charged to every proxy compared.
 void Session::parseRequest() {

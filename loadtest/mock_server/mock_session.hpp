@@ -12,7 +12,7 @@
 #include <mutex>
 #include <string>
 
-#include "gateway/gathered_write.hpp"
+#include "gateway/net/gathered_write.hpp"
 #include "mock_behaviour.hpp"
 #include "mock_responses.hpp"
 #include "mock_stats.hpp"

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "gateway/http_framing.hpp"
+#include "gateway/http/http_framing.hpp"
 
 using namespace infergate;
 namespace http = boost::beast::http;

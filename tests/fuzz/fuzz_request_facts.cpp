@@ -8,9 +8,9 @@
 #include <string>
 
 #include "fuzz_check.hpp"
-#include "gateway/body_edits.hpp"
-#include "gateway/input_limits.hpp"
-#include "gateway/request_facts.hpp"
+#include "gateway/upstream/body_edits.hpp"
+#include "filters/validation/input_limits.hpp"
+#include "filters/core/request_facts.hpp"
 
 using namespace infergate;
 

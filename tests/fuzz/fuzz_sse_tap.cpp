@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "gateway/sse_tap.hpp"
+#include "filters/core/sse_tap.hpp"
 
 using namespace infergate;
 

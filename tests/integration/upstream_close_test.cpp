@@ -1,6 +1,6 @@
 // An upstream whose last bytes and FIN arrive together. The gateway waits for
 // the next message on a drained socket without trying it first
-// (gateway/socket_read.hpp); these are the cases where an end-of-file could
+// (gateway/net/socket_read.hpp); these are the cases where an end-of-file could
 // hide behind that, checked against a raw upstream that writes its answer and
 // closes at once.
 #include <gtest/gtest.h>

@@ -1,0 +1,65 @@
+#pragma once
+// Everything known about one request, accumulated as it happens and read once
+// when it completes (metrics, access log; later breakers and samplers). Nobody
+// re-measures: durations are derived from these timestamps.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "filters/core/errors.hpp"
+
+namespace infergate {
+
+struct RequestRecord {
+  using Clock = std::chrono::steady_clock;
+  using Time = Clock::time_point;
+
+  // Resolved label indexes (see metrics/label_space.hpp); "none" until known.
+  std::uint32_t route = 0;
+  std::uint32_t backend = 0;
+  std::uint32_t endpoint = 0;     // global endpoint id + 1; 0 = none
+  std::uint32_t model = 0;
+  bool routed = false;
+
+  std::string requestId;
+  std::int64_t wallStartMs = 0;   // Unix time of `accepted`, for logs
+
+  Time accepted{};                // first byte of the request seen
+  Time bodyRead{};
+  Time upstreamStart{};           // routed; picking a connection
+  Time upstreamConnected{};       // connection ready (pooled or new)
+  bool newConnection = false;
+  Time requestSent{};
+  Time firstByte{};               // first upstream response byte
+  Time firstToken{};              // first SSE event carrying content
+  Time lastToken{};
+  Time lastByte{};                // upstream response complete
+  Time done{};                    // last byte written to the client
+  std::vector<Time> tokenTimes;   // arrival of each content event (capacity reused)
+
+  std::uint64_t bytesIn = 0;      // request head + body from the client
+  std::uint64_t bytesOut = 0;     // response bytes written to the client
+  unsigned status = 0;            // status sent to the client (0 = none)
+  FailureCause cause = FailureCause::None;
+  bool stream = false;            // an SSE response
+  bool hasUsage = false;
+  std::uint64_t promptTokens = 0;
+  std::uint64_t completionTokens = 0;
+  std::uint32_t contentEvents = 0;
+  bool anomaly = false;           // input outside its model's baseline (always sampled, later)
+
+  static bool set(Time t) { return t != Time{}; }
+
+  void reset() {
+    auto keep = std::move(tokenTimes);
+    keep.clear();
+    auto id = std::move(requestId);
+    id.clear();
+    *this = RequestRecord{};
+    tokenTimes = std::move(keep);
+    requestId = std::move(id);
+  }
+};
+
+}  // namespace infergate

@@ -1,0 +1,70 @@
+#include "filters/request_metrics/recorder.hpp"
+
+namespace infergate::metrics {
+
+namespace {
+double seconds(RequestRecord::Time from, RequestRecord::Time to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+}  // namespace
+
+DerivedTimings deriveTimings(const RequestRecord& r) {
+  using R = RequestRecord;
+  DerivedTimings t;
+  if (R::set(r.accepted) && R::set(r.done)) t.total = seconds(r.accepted, r.done);
+  if (r.newConnection && R::set(r.upstreamStart) && R::set(r.upstreamConnected))
+    t.upstreamConnect = seconds(r.upstreamStart, r.upstreamConnected);
+  if (R::set(r.requestSent) && R::set(r.firstByte)) t.upstreamFirstByte = seconds(r.requestSent, r.firstByte);
+  // Time to first token is what a client waits once its request is in: from
+  // the end of its body to the first content event leaving the model server.
+  if (R::set(r.bodyRead) && R::set(r.firstToken)) t.timeToFirstToken = seconds(r.bodyRead, r.firstToken);
+  if (R::set(r.firstToken) && R::set(r.lastToken)) {
+    const std::uint64_t tokens = r.hasUsage ? r.completionTokens : r.contentEvents;
+    if (tokens > 1) t.timePerOutputToken = seconds(r.firstToken, r.lastToken) / static_cast<double>(tokens - 1);
+  }
+  // Gateway overhead: the request's total time minus the time spent waiting on
+  // the client (its upload) and on the upstream (connecting, and from sending
+  // the request to its last byte).
+  if (t.total >= 0 && R::set(r.upstreamStart)) {
+    double waiting = R::set(r.bodyRead) ? seconds(r.accepted, r.bodyRead) : 0;
+    if (R::set(r.upstreamConnected)) waiting += seconds(r.upstreamStart, r.upstreamConnected);
+    if (R::set(r.requestSent)) {
+      const auto end = R::set(r.lastByte) ? r.lastByte : r.done;
+      t.upstreamTotal = seconds(r.requestSent, end);
+      waiting += t.upstreamTotal;
+    }
+    t.gatewayOverhead = std::max(0.0, t.total - waiting);
+  }
+  return t;
+}
+
+void recordRequest(const RequestRecord& r, Shard& shard) {
+  const auto& labels = shard.labels;
+  const auto pair = labels.pairIndex(r.route, r.backend);
+  const auto code = LabelSpace::codeIndex(r.status);
+  shard.requests.add(shard.requestSeries(pair, r.model, code));
+  if (r.cause != FailureCause::None) shard.failures.add(pair * causeCount() + static_cast<std::uint32_t>(r.cause));
+  shard.requestBytes.add(pair, r.bytesIn);
+  shard.responseBytes.add(pair, r.bytesOut);
+
+  const auto t = deriveTimings(r);
+  if (t.total >= 0) shard.requestDuration.observe(shard.pairModel(pair, r.model), t.total);
+  if (t.gatewayOverhead >= 0) shard.gatewayOverhead.observe(r.route, t.gatewayOverhead);
+  if (!r.routed) return;
+
+  const auto bm = shard.backendModel(r.backend, r.model);
+  if (t.upstreamConnect >= 0 && r.endpoint != LabelSpace::kNone) shard.upstreamConnect.observe(r.endpoint, t.upstreamConnect);
+  if (t.upstreamFirstByte >= 0) shard.upstreamFirstByte.observe(bm, t.upstreamFirstByte);
+  if (t.timeToFirstToken >= 0) shard.timeToFirstToken.observe(bm, t.timeToFirstToken);
+  for (std::size_t i = 1; i < r.tokenTimes.size(); ++i)
+    shard.interTokenLatency.observe(bm, std::chrono::duration<double>(r.tokenTimes[i] - r.tokenTimes[i - 1]).count());
+  if (t.timePerOutputToken >= 0) shard.timePerOutputToken.observe(bm, t.timePerOutputToken);
+  if (r.hasUsage) {
+    shard.tokens.add(bm * 2, r.promptTokens);
+    shard.tokens.add(bm * 2 + 1, r.completionTokens);
+  } else if (r.stream && r.status == 200) {
+    shard.streamsWithoutUsage.add(bm);
+  }
+}
+
+}  // namespace infergate::metrics

@@ -1,0 +1,25 @@
+#pragma once
+// Turns a completed RequestRecord into metric updates on the worker's shard.
+// Runs on the worker thread at the end of each request: no lock, no lookup by
+// name, no allocation.
+#include "filters/core/request_record.hpp"
+#include "filters/request_metrics/request_stats.hpp"
+
+namespace infergate::metrics {
+
+// Durations derived from a record, in seconds; negative when not applicable.
+struct DerivedTimings {
+  double total = -1;
+  double upstreamConnect = -1;   // new connections only
+  double upstreamFirstByte = -1;
+  double timeToFirstToken = -1;
+  double timePerOutputToken = -1;
+  double gatewayOverhead = -1;
+  double upstreamTotal = -1;
+};
+
+DerivedTimings deriveTimings(const RequestRecord& r);
+
+void recordRequest(const RequestRecord& record, Shard& shard);
+
+}  // namespace infergate::metrics

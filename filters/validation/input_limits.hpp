@@ -1,0 +1,28 @@
+#pragma once
+// A route's input limits (prompt size, message count, max_tokens cap) applied
+// to the facts parsed from a request body.
+#include <array>
+#include <cstdint>
+
+#include "config/config.hpp"
+#include "filters/core/request_facts.hpp"
+
+namespace infergate {
+
+// How the body's token limits are rewritten on the way out (validation:
+// clamp, or a cap with no limit in the body).
+struct TokenLimitRewrite {
+  std::uint64_t cap = 0;
+  std::array<bool, 2> clamp{};  // by key (kMaxTokensKey, kMaxCompletionTokensKey): value (or null) set to cap
+  bool insert = false;          // no limit in the body: "max_tokens":cap is added
+  bool any() const { return clamp[0] || clamp[1] || insert; }
+};
+
+// Records a violation in `facts` when a limit is exceeded. The token cap
+// applies to every limit key present (servers differ in which they read);
+// with clamping on, an excessive one is rewritten to the cap instead. With no
+// limit key, a cap is inserted unless the route says `max_tokens_when_absent: allow`.
+void applyRouteLimits(const config::ValidationConfig& limits, ApiKind api, RequestFacts& facts,
+                      TokenLimitRewrite& rewrite);
+
+}  // namespace infergate

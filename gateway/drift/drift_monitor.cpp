@@ -1,0 +1,281 @@
+#include "gateway/drift/drift_monitor.hpp"
+
+#include "filters/core/log_line.hpp"
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <stdexcept>
+
+#include "filters/profile/baseline_file.hpp"
+#include "filters/profile/drift_stats.hpp"
+
+namespace infergate {
+
+using profile::Feature;
+using profile::kFeatureCount;
+using profile::featureBinSlot;
+using profile::kMaxBins;
+
+DriftMonitor::DriftMonitor(boost::asio::io_context& io, const config::DriftConfig& config, metrics::Registry& registry,
+                           profile::BaselineView& view)
+    : io_(io), config_(config), registry_(registry), view_(view), timer_(io) {
+  models_.resize(registry_.labels().modelCount());
+  for (auto& m : models_) m.results.resize(kFeatureCount);
+  loadBaseline();
+  for (std::uint32_t m = 0; m < models_.size(); ++m) publish(m);
+}
+
+// Tells the workers which bins of the model's baseline are usual (drift.anomaly).
+void DriftMonitor::publish(std::uint32_t model) {
+  const auto& state = models_[model];
+  if (!state.hasBaseline) return;
+  const auto& anomaly = config_.anomaly;
+  for (std::size_t f = 0; f < kFeatureCount; ++f) {
+    const bool checked = (anomaly.feature_mask & (1u << f)) != 0;
+    view_.publish(model, f,
+                  checked ? profile::usualBins(&state.baseline[f * kMaxBins], kMaxBins, anomaly.rare_share) : 0);
+  }
+}
+
+void DriftMonitor::start() {
+  ring_.emplace_back(std::chrono::steady_clock::now(), snapshot());
+  schedule();
+}
+
+void DriftMonitor::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void DriftMonitor::schedule() {
+  timer_.expires_after(config_.evaluation_interval);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    evaluateNow();
+    schedule();
+  });
+}
+
+DriftMonitor::Counts DriftMonitor::snapshot() const {
+  const std::size_t n = kFeatureCount * registry_.labels().modelCount() * kMaxBins;
+  Counts counts(n, 0);
+  for (unsigned w = 0; w < registry_.shardCount(); ++w) {
+    const auto& shard = registry_.shard(w);
+    for (std::size_t i = 0; i < n; ++i) counts[i] += shard.featureBins.get(i);
+  }
+  return counts;
+}
+
+// Requests of a model: every request lands in exactly one bin of each feature.
+std::uint64_t DriftMonitor::modelTotal(const Counts& counts, std::uint32_t model) const {
+  std::uint64_t total = 0;
+  const std::size_t models = registry_.labels().modelCount();
+  for (std::size_t b = 0; b < kMaxBins; ++b) total += counts[featureBinSlot(0, model, b, models)];
+  return total;
+}
+
+void DriftMonitor::extract(const Counts& counts, std::uint32_t model, Counts& out) const {
+  const std::size_t models = registry_.labels().modelCount();
+  out.assign(kFeatureCount * kMaxBins, 0);
+  for (std::size_t f = 0; f < kFeatureCount; ++f)
+    for (std::size_t b = 0; b < kMaxBins; ++b) out[f * kMaxBins + b] = counts[featureBinSlot(f, model, b, models)];
+}
+
+void DriftMonitor::evaluateNow() {
+  const auto now = std::chrono::steady_clock::now();
+  auto current = snapshot();
+  ring_.emplace_back(now, current);
+  // The window starts at the newest snapshot at least one window old.
+  while (ring_.size() > 2 && now - ring_[1].first >= config_.window) ring_.pop_front();
+  const auto& start = ring_.front().second;
+  bool learnt = false;
+  for (std::uint32_t m = 0; m < models_.size(); ++m) {
+    auto& state = models_[m];
+    if (!state.hasBaseline && modelTotal(current, m) >= config_.learn_requests) {
+      extract(current, m, state.baseline);  // everything seen so far: the first N (or a little more)
+      state.hasBaseline = state.learnt = learnt = true;
+      publish(m);
+    }
+    Counts windowAll(current.size());
+    for (std::size_t i = 0; i < current.size(); ++i) windowAll[i] = current[i] - start[i];
+    extract(windowAll, m, state.window);
+    state.windowRequests = modelTotal(windowAll, m);
+    state.evaluated = state.hasBaseline && state.windowRequests >= config_.min_window_requests;
+    if (!state.evaluated) continue;
+    for (std::size_t f = 0; f < kFeatureCount; ++f) {
+      const auto bins = registry_.bins().binCount(static_cast<Feature>(f));
+      Counts b(state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
+               state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins + bins));
+      Counts w(state.window.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
+               state.window.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins + bins));
+      const auto bs = profile::shares(b), ws = profile::shares(w);
+      auto& r = state.results[f];
+      r.psi = profile::psi(bs, ws);
+      r.ks = profile::ordered(static_cast<Feature>(f)) ? profile::ksDistance(bs, ws) : 0;
+      const auto chi = profile::chiSquare(bs, w);
+      r.chiSquare = chi.statistic;
+      r.pValue = chi.pValue;
+      r.alert = (r.psi >= config_.psi_alert || r.ks >= config_.ks_alert) ? 2 : r.psi >= config_.psi_warn ? 1 : 0;
+    }
+  }
+  if (learnt) writeBaseline();
+}
+
+std::string DriftMonitor::freezeWindowAsBaseline() {
+  evaluateNow();
+  unsigned frozen = 0;
+  for (auto& state : models_) {
+    if (state.windowRequests == 0) continue;
+    state.baseline = state.window;
+    state.hasBaseline = true;
+    state.learnt = false;
+    ++frozen;
+  }
+  for (std::uint32_t m = 0; m < models_.size(); ++m) publish(m);
+  writeBaseline();
+  evaluateNow();
+  return "{\"frozen_models\":" + std::to_string(frozen) + "}";
+}
+
+// The file format (version 1) lives in filters/profile/baseline_file.hpp.
+void DriftMonitor::writeBaseline() const {
+  if (config_.baseline_file.empty()) return;
+  std::vector<profile::ModelBaseline> models;
+  for (std::uint32_t m = 0; m < models_.size(); ++m)
+    if (models_[m].hasBaseline) models.push_back({registry_.labels().model(m), models_[m].baseline});
+  const auto error = profile::writeBaselineFile(config_.baseline_file, models, registry_.bins());
+  // The baseline stays in force in memory; only the copy for the next start is lost.
+  if (!error.empty()) log::line("warn", {}, "drift baseline not saved: " + error);
+}
+
+// A file that cannot be used stops the start (the error names the entry):
+// learning anew would overwrite the operator's baseline with another one.
+void DriftMonitor::loadBaseline() {
+  if (config_.baseline_file.empty()) return;
+  auto file = profile::readBaselineFile(config_.baseline_file, registry_.bins());
+  if (!file.ok()) throw std::runtime_error("drift baseline " + config_.baseline_file + ": " + file.error);
+  const auto& labels = registry_.labels();
+  for (auto& model : file.models) {
+    const auto m = labels.modelIndex(model.model);
+    if (labels.model(m) != model.model) {
+      log::line("warn", {}, "drift baseline " + config_.baseline_file + ": model " + model.model +
+                                " is not a configured model label; ignored");
+      continue;
+    }
+    models_[m].baseline = std::move(model.counts);
+    models_[m].hasBaseline = true;
+  }
+}
+
+std::string DriftMonitor::report() const {
+  boost::json::object models;
+  const auto& labels = registry_.labels();
+  for (std::uint32_t m = 0; m < models_.size(); ++m) {
+    const auto& state = models_[m];
+    if (!state.hasBaseline && state.windowRequests == 0) continue;
+    boost::json::object features;
+    for (std::size_t f = 0; f < kFeatureCount; ++f) {
+      const auto feature = static_cast<Feature>(f);
+      const auto bins = registry_.bins().binCount(feature);
+      Counts b(state.baseline.empty() ? bins : 0), w;
+      if (!state.baseline.empty())
+        b.assign(state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
+                 state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins + bins));
+      if (!state.window.empty())
+        w.assign(state.window.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
+                 state.window.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins + bins));
+      else
+        w.assign(bins, 0);
+      const auto bs = profile::shares(b), ws = profile::shares(w);
+      boost::json::object baselineShares, currentShares;
+      for (std::size_t i = 0; i < bins; ++i) {
+        baselineShares[registry_.bins().binLabel(feature, i)] = bs[i];
+        currentShares[registry_.bins().binLabel(feature, i)] = ws[i];
+      }
+      boost::json::object entry{{"baseline", std::move(baselineShares)}, {"current", std::move(currentShares)}};
+      if (state.evaluated) {
+        const auto& r = state.results[f];
+        entry["psi"] = r.psi;
+        if (profile::ordered(feature)) entry["ks"] = r.ks;
+        entry["chi_square"] = r.chiSquare;
+        entry["p_value"] = r.pValue;
+        entry["alert"] = r.alert;
+      }
+      features[profile::featureName(feature)] = std::move(entry);
+    }
+    models[labels.model(m)] = boost::json::object{{"has_baseline", state.hasBaseline},
+                                                  {"baseline_learnt", state.learnt},
+                                                  {"window_requests", state.windowRequests},
+                                                  {"evaluated", state.evaluated},
+                                                  {"features", std::move(features)}};
+  }
+  return boost::json::serialize(boost::json::object{{"models", std::move(models)}});
+}
+
+void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) const {
+  using prometheus::ClientMetric;
+  using prometheus::MetricFamily;
+  using prometheus::MetricType;
+  MetricFamily psi{"infergate_input_drift_psi", "PSI of the current window against the baseline (this replica).",
+                   MetricType::Gauge, {}};
+  MetricFamily ks{"infergate_input_drift_ks", "Kolmogorov-Smirnov D for ordered features (this replica).",
+                  MetricType::Gauge, {}};
+  MetricFamily alert{"infergate_input_drift_alert", "0 no drift, 1 warn, 2 alert (this replica).", MetricType::Gauge, {}};
+  MetricFamily share{"infergate_input_baseline_share", "The frozen baseline's share of each feature bin.",
+                     MetricType::Gauge, {}};
+  MetricFamily cdf{"infergate_input_baseline_cdf", "The frozen baseline's cumulative share up to each bin (ordered features).",
+                   MetricType::Gauge, {}};
+  const auto& labels = registry_.labels();
+  for (std::uint32_t m = 0; m < models_.size(); ++m) {
+    const auto& state = models_[m];
+    for (std::size_t f = 0; f < kFeatureCount; ++f) {
+      const auto feature = static_cast<Feature>(f);
+      const std::vector<ClientMetric::Label> l{{"feature", std::string(profile::featureName(feature))},
+                                               {"model", labels.model(m)}};
+      if (state.evaluated) {
+        ClientMetric p, a;
+        p.label = a.label = l;
+        p.gauge.value = state.results[f].psi;
+        a.gauge.value = state.results[f].alert;
+        psi.metric.push_back(p);
+        alert.metric.push_back(a);
+        if (profile::ordered(feature)) {
+          ClientMetric k;
+          k.label = l;
+          k.gauge.value = state.results[f].ks;
+          ks.metric.push_back(k);
+        }
+      }
+      if (state.hasBaseline) {
+        const auto bins = registry_.bins().binCount(feature);
+        Counts b(state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
+                 state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins + bins));
+        const auto bs = profile::shares(b);
+        double cumulative = 0;
+        for (std::size_t i = 0; i < bins && profile::ordered(feature); ++i) {
+          cumulative += bs[i];
+          ClientMetric c;
+          c.label = l;
+          c.label.push_back({"upto", std::string(registry_.bins().binLabel(feature, i))});
+          c.gauge.value = std::min(1.0, cumulative);
+          cdf.metric.push_back(std::move(c));
+        }
+        for (std::size_t i = 0; i < bins; ++i) {
+          if (bs[i] == 0) continue;
+          ClientMetric s;
+          s.label = l;
+          s.label.push_back({"bin", std::string(registry_.bins().binLabel(feature, i))});
+          s.gauge.value = bs[i];
+          share.metric.push_back(std::move(s));
+        }
+      }
+    }
+  }
+  out.push_back(std::move(psi));
+  out.push_back(std::move(ks));
+  out.push_back(std::move(alert));
+  out.push_back(std::move(share));
+  out.push_back(std::move(cdf));
+}
+
+}  // namespace infergate

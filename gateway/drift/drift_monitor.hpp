@@ -1,0 +1,73 @@
+#pragma once
+// Input drift, evaluated off the request path on the control thread. Workers
+// only count feature bins (filters/request_metrics/request_stats.hpp); every evaluation interval this
+// monitor snapshots the merged cumulative counts, so the current window is the
+// difference between now and the snapshot one window ago: a ring of snapshots,
+// no per-request work. Per model, the baseline is learnt from its first
+// `learn_requests` requests (or loaded from the baseline file) and then frozen;
+// PSI, KS D (ordered features) and chi-square (categorical ones) compare the
+// window with it once the window holds `min_window_requests`.
+#include <prometheus/metric_family.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "filters/profile/baseline_view.hpp"
+#include "filters/profile/features.hpp"
+#include "filters/request_metrics/registry.hpp"
+
+namespace infergate {
+
+class DriftMonitor {
+ public:
+  DriftMonitor(boost::asio::io_context& io, const config::DriftConfig& config, metrics::Registry& registry,
+               profile::BaselineView& view);
+  void start();
+  void stop();
+  void evaluateNow();  // one evaluation (also run by the timer)
+
+  // Freezes the current window as every model's baseline (POST /admin/drift/baseline).
+  std::string freezeWindowAsBaseline();
+  std::string report() const;  // GET /admin/drift
+  void appendMetrics(std::vector<prometheus::MetricFamily>& out) const;
+
+ private:
+  using Counts = std::vector<std::uint64_t>;  // (feature * models + model) * kMaxBins + bin
+  struct FeatureResult {
+    double psi = 0, ks = 0, chiSquare = 0, pValue = 1;
+    int alert = 0;
+  };
+  struct ModelState {
+    bool hasBaseline = false;
+    bool learnt = false;          // from traffic (vs loaded)
+    Counts baseline;              // this model's bins only: feature * kMaxBins + bin
+    std::uint64_t windowRequests = 0;
+    bool evaluated = false;
+    std::vector<FeatureResult> results;  // by feature
+    Counts window;
+  };
+
+  Counts snapshot() const;
+  std::uint64_t modelTotal(const Counts& counts, std::uint32_t model) const;
+  void extract(const Counts& counts, std::uint32_t model, Counts& out) const;
+  void schedule();
+  void loadBaseline();
+  void writeBaseline() const;
+  void publish(std::uint32_t model);
+
+  boost::asio::io_context& io_;
+  config::DriftConfig config_;
+  metrics::Registry& registry_;
+  profile::BaselineView& view_;
+  boost::asio::steady_timer timer_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, Counts>> ring_;
+  std::vector<ModelState> models_;
+  bool stopped_ = false;
+};
+
+}  // namespace infergate

@@ -1,0 +1,604 @@
+#include "gateway/http/downstream_session.hpp"
+
+#include "filters/core/log_line.hpp"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <cstdio>
+
+#include "gateway/net/coarse_clock.hpp"
+#include "gateway/http/header_rules.hpp"
+#include "gateway/http/http_framing.hpp"
+#include "gateway/http/message_writer.hpp"
+#include "filters/validation/input_limits.hpp"
+#include "gateway/sampling/quality_pipeline.hpp"
+#include "gateway/net/socket_read.hpp"
+#include "gateway/server/worker.hpp"
+#include "metrics/label_space.hpp"
+
+namespace infergate {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+
+namespace {
+constexpr std::size_t kReadChunk = 16 * 1024;
+// A request body's memory is kept for the next request on the connection up to
+// this capacity; a rare large body is given back rather than held per client.
+constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
+// Pipelined bytes the session buffers while a request is in flight; past this it
+// stops reading and TCP flow control pushes back on the client.
+constexpr std::size_t kMaxPipelinedBytes = 256 * 1024;
+constexpr std::chrono::milliseconds kLingerTime{1000};
+
+// The methods an OpenAI path takes. Others get 405 with this as Allow.
+enum class PathMethods : std::uint8_t { Any, PostOnly, GetOrHead };
+
+PathMethods methodsOf(std::string_view path, bool jsonApi, bool feedback) {
+  if (jsonApi || feedback) return PathMethods::PostOnly;
+  if (path == "/v1/models") return PathMethods::GetOrHead;  // not /v1/models/{id}: hosted APIs DELETE those
+  return PathMethods::Any;
+}
+
+// The Allow header when `method` is not one `methods` takes, else empty.
+std::string_view refusedMethodAllow(PathMethods methods, http::verb method) {
+  switch (methods) {
+    case PathMethods::PostOnly: return method == http::verb::post ? "" : "POST";
+    case PathMethods::GetOrHead: return method == http::verb::get || method == http::verb::head ? "" : "GET, HEAD";
+    case PathMethods::Any: break;
+  }
+  return {};
+}
+
+ErrorReply bodyBudgetExceeded() {
+  return errorFor(FailureCause::Overloaded, "The gateway holds too many request bodies right now; retry shortly.");
+}
+}  // namespace
+
+DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost::asio::ip::address client)
+    : worker_(worker),
+      socket_(std::move(socket)),
+      deadline_(
+          socket_.get_executor(), [this] { return std::shared_ptr<void>(shared_from_this()); },
+          [this] { onDeadline(); }),
+      clientIp_(client),
+      relay_(*this) {}
+
+DownstreamSession::~DownstreamSession() {
+  releaseBody();
+  worker_.connectionLimits().release(clientIp_);
+  if (registered_) worker_.unregisterSession(registration_);
+}
+
+bool DownstreamSession::chargeBody(std::size_t total) {
+  if (total <= bodyCharged_) return true;
+  if (!worker_.connectionLimits().chargeBody(total - bodyCharged_)) return false;
+  bodyCharged_ = total;
+  return true;
+}
+
+void DownstreamSession::releaseBody() {
+  if (bodyCharged_ == 0) return;
+  worker_.connectionLimits().releaseBody(bodyCharged_);
+  bodyCharged_ = 0;
+}
+
+void DownstreamSession::start() {
+  registration_ = worker_.registerSession(this);
+  registered_ = true;
+  error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  clientAddress_ = clientIp_.is_unspecified() ? "unknown" : clientIp_.to_string();
+  readHead();
+}
+
+void DownstreamSession::onDrain() {
+  // An idle keep-alive connection is closed now; one with a request under way
+  // finishes it and closes afterwards (endRequest checks draining()).
+  if ((state_ == State::ReadingHead || state_ == State::AwaitingMonitor) && buffer_.size() == 0) closeNow();
+}
+
+std::string_view DownstreamSession::bufferView() const {
+  auto data = buffer_.data();
+  return {static_cast<const char*>(data.data()), data.size()};
+}
+
+// ---- request head -----------------------------------------------------------
+
+void DownstreamSession::readHead() {
+  state_ = State::ReadingHead;
+  // RFC 9112 §2.2: ignore empty lines before a request line. They are part of
+  // the head for its clock: sending them cannot hold a connection open.
+  bool skippedEmptyLines = false;
+  while (buffer_.size() >= 2 && bufferView().substr(0, 2) == "\r\n") {
+    buffer_.consume(2);
+    skippedEmptyLines = true;
+  }
+  auto data = bufferView();
+  if (!data.empty() && !recordOpen_) beginRecord();
+  if (auto end = framing::findHeadEnd(data, scanned_)) {
+    scanned_ = 0;
+    parseHead(end);
+    return;
+  }
+  if (auto why = framing::incompleteHeadProblem(data, scanned_); !why.empty()) {
+    // Bytes that cannot become an HTTP/1.1 head (a TLS hello, garbage, bare LF
+    // line ends) are answered now, not after the header timeout.
+    replyError(errorFor(FailureCause::ClientInvalidRequest, std::string(why)), true);
+    return;
+  }
+  scanned_ = data.size();
+  const auto& limits = worker_.runtime().config.server.limits;
+  if (data.size() > limits.max_header_bytes) {
+    replyError(errorFor(FailureCause::HeaderTooLarge), true);
+    return;
+  }
+  const auto& timeouts = worker_.runtime().config.server.timeouts;
+  if (data.empty() && !headStarted_ && !skippedEmptyLines) {
+    if (worker_.draining()) {
+      closeNow();
+      return;
+    }
+    headStarted_ = false;
+    armTimer(TimerKind::KeepAliveIdle, timeouts.keepalive_idle);
+  } else if (!headStarted_) {
+    // The header clock starts at the request's first byte and is not extended by
+    // later bytes, so a client trickling a header cannot hold the connection.
+    headStarted_ = true;
+    armTimer(TimerKind::Header, timeouts.header_read);
+  }
+  auto onRead = [self = shared_from_this()](error_code ec, std::size_t n) { self->onHeadRead(ec, n); };
+  // Between requests the socket is usually drained: wait without a recv().
+  if (data.empty()) readNextMessage(socket_, buffer_.prepare(kReadChunk), std::move(onRead));
+  else readMore(socket_, buffer_.prepare(kReadChunk), std::move(onRead));
+}
+
+void DownstreamSession::onHeadRead(error_code ec, std::size_t bytes) {
+  if (state_ != State::ReadingHead) return;  // timed out or closed meanwhile
+  buffer_.commit(bytes);
+  if (ec) {
+    closeNow();
+    return;
+  }
+  readHead();
+}
+
+void DownstreamSession::parseHead(std::size_t headLength) {
+  headStarted_ = false;
+  deadline_.clear();
+  requestId_.clear();
+  auto head = bufferView().substr(0, headLength);
+  const auto& limits = worker_.runtime().config.server.limits;
+  if (headLength > limits.max_header_bytes) {
+    replyError(errorFor(FailureCause::HeaderTooLarge), true);
+    return;
+  }
+  if (framing::hasObsFold(head)) {
+    replyError(errorFor(FailureCause::ClientInvalidRequest, "Folded header lines are not allowed."), true);
+    return;
+  }
+  parser_.emplace();
+  parser_->get().body().swap(spareBody_);
+  parser_->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  parser_->body_limit(limits.max_body_bytes);
+  parser_->eager(false);
+  error_code ec;
+  auto used = parser_->put(asio::buffer(head.data(), head.size()), ec);
+  if (ec || !parser_->is_header_done()) {
+    if (ec == http::error::header_limit) replyError(errorFor(FailureCause::HeaderTooLarge), true);
+    else if (ec == http::error::body_limit) replyError(errorFor(FailureCause::RequestTooLarge), true);
+    else replyError(errorFor(FailureCause::ClientInvalidRequest, "Malformed HTTP request."), true);
+    return;
+  }
+  buffer_.consume(used);
+  record_.bytesIn = headLength;
+  auto& request = parser_->get();
+  if (auto why = framing::checkRequestHeader(request.base()); !why.empty()) {
+    replyError(errorFor(FailureCause::ClientInvalidRequest, std::move(why)), true);
+    return;
+  }
+  if (auto id = request["x-request-id"]; headers::acceptableRequestId(id)) requestId_.assign(id);
+  else worker_.requestIds().next(requestId_);
+  record_.requestId.assign(requestId_);
+
+  if (auto length = parser_->content_length()) {
+    if (*length > limits.max_body_bytes) {
+      replyError(errorFor(FailureCause::RequestTooLarge), true);
+      return;
+    }
+    // The declared length is what the body will hold: counted before a byte of
+    // it is read, so slow uploads cannot pile up past the budget.
+    if (!chargeBody(static_cast<std::size_t>(*length))) {
+      replyError(bodyBudgetExceeded(), true, 1);
+      return;
+    }
+    // Room for simdjson's padding now, so the body is never copied to parse it.
+    request.body().reserve(static_cast<std::size_t>(*length) + simdjson::SIMDJSON_PADDING);
+  }
+  if (boost::beast::iequals(request[http::field::expect], "100-continue") && !parser_->is_done()) {
+    state_ = State::WritingReply;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(socket_, asio::buffer(kContinue), [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec) self->closeNow();
+      else self->readBody();
+    });
+    return;
+  }
+  readBody();
+}
+
+// ---- request body -----------------------------------------------------------
+
+void DownstreamSession::readBody() {
+  state_ = State::ReadingBody;
+  parser_->eager(true);
+  while (!parser_->is_done()) {
+    if (buffer_.size() > 0) {
+      error_code ec;
+      auto used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      // A chunked body is counted as it grows (a declared length was counted whole).
+      if (!chargeBody(parser_->get().body().size())) {
+        replyError(bodyBudgetExceeded(), true, 1);
+        return;
+      }
+      if (!ec) continue;
+      if (ec == http::error::body_limit) {
+        replyError(errorFor(FailureCause::RequestTooLarge), true);
+        return;
+      }
+      if (ec != http::error::need_more) {
+        replyError(errorFor(FailureCause::ClientInvalidRequest, "Malformed request body framing."), true);
+        return;
+      }
+    }
+    if (!deadline_.enabled()) armTimer(TimerKind::Body, worker_.runtime().config.server.timeouts.body_read);
+    readMore(socket_, buffer_.prepare(kReadChunk),
+             [self = shared_from_this()](error_code ec, std::size_t n) { self->onBodyRead(ec, n); });
+    return;
+  }
+  deadline_.clear();
+  dispatch();
+}
+
+void DownstreamSession::onBodyRead(error_code ec, std::size_t bytes) {
+  if (state_ != State::ReadingBody) return;
+  buffer_.commit(bytes);
+  if (ec) {
+    closeNow();
+    return;
+  }
+  readBody();
+}
+
+// ---- routing and proxying ----------------------------------------------------
+
+void DownstreamSession::dispatch() {
+  auto& request = parser_->get();
+  record_.bodyRead = RequestRecord::Clock::now();
+  record_.bytesIn += request.body().size();
+  const bool draining = worker_.draining();
+  keepAlive_ = request.keep_alive() && !draining;
+  const auto target = request.target();
+  const auto path = target.substr(0, target.find('?'));
+
+  const std::string* model = nullptr;
+  facts_.reset();
+  sampleReason_ = 0;
+  const bool feedback = path == "/v1/feedback" && worker_.quality() != nullptr;
+  const bool jsonApi = isJsonApiPath(path);
+  if (auto allow = refusedMethodAllow(methodsOf(path, jsonApi, feedback), request.method()); !allow.empty()) {
+    auto reply = errorFor(FailureCause::ClientInvalidRequest,
+                          "Method " + std::string(request.method_string()) + " is not allowed on this path.");
+    reply.status = 405;
+    reply.code = "method_not_allowed";
+    reply.allow = allow;
+    replyError(std::move(reply), !keepAlive_);
+    return;
+  }
+  if (feedback) {
+    handleFeedback();
+    return;
+  }
+  if (jsonApi) {
+    extractRequestFacts(worker_.jsonParser(), request.body(), facts_, apiKindOf(path));
+    if (!facts_.isJson) {
+      // Unparseable: nothing to route on, whatever the route's mode.
+      worker_.countRejected(0, facts_.violation);
+      auto reply = errorFor(FailureCause::ClientInvalidRequest, facts_.error);
+      reply.param = facts_.errorParam;
+      replyError(std::move(reply), !keepAlive_);
+      return;
+    }
+    if (facts_.hasModel) {
+      model = &facts_.model;
+      record_.model = worker_.shard().labels.modelIndex(facts_.model);
+    }
+  }
+  const auto* route = worker_.runtime().router->match(path, model);
+  if (route == nullptr && facts_.violation != InputViolation::None) {
+    // Unroutable because malformed (no usable model): say what is wrong, not 404.
+    worker_.countRejected(0, facts_.violation);
+    auto reply = errorFor(FailureCause::ClientInvalidRequest, facts_.error);
+    reply.param = facts_.errorParam;
+    replyError(std::move(reply), !keepAlive_);
+    return;
+  }
+  if (route == nullptr) {
+    auto reply = errorFor(FailureCause::NoRoute);
+    if (model != nullptr) reply.param = "model";
+    replyError(std::move(reply), !keepAlive_);
+    return;
+  }
+  const auto routeIndex = static_cast<std::size_t>(route - worker_.runtime().config.routes.data());
+  record_.route = metrics::LabelSpace::routeIndex(routeIndex);
+  TokenLimitRewrite tokenLimits;
+  if (jsonApi) {
+    applyRouteLimits(route->validation, apiKindOf(path), facts_, tokenLimits);
+    if (facts_.violation != InputViolation::None) {
+      worker_.countRejected(record_.route, facts_.violation);
+      if (route->validation.mode == config::ValidationConfig::Mode::Enforce) {
+        auto reply = errorFor(FailureCause::ClientInvalidRequest, facts_.error);
+        reply.param = facts_.errorParam;
+        replyError(std::move(reply), !keepAlive_);
+        return;
+      }
+    }
+  }
+  if (jsonApi) record_.anomaly = worker_.profile(facts_, record_.model);
+  state_ = State::Proxying;
+  record_.backend = metrics::LabelSpace::backendIndex(route->backend_index);
+  record_.routed = true;
+  ProxyRequest proxy;
+  proxy.message = &request;
+  proxy.route = route;
+  proxy.backend = &worker_.runtime().backends[route->backend_index];
+  proxy.facts = &facts_;
+  proxy.requestId = requestId_;
+  proxy.clientAddress = clientAddress_;
+  proxy.isHead = request.method() == http::verb::head;
+  proxy.clientHttp10 = request.version() == 10;
+  proxy.keepAlive = keepAlive_;
+  proxy.tokenLimits = tokenLimits;
+  if (auto* quality = worker_.quality(); quality != nullptr && jsonApi) {
+    const auto& sampling = quality->config();
+    if (requestId_.empty()) {
+      worker_.requestIds().next(requestId_);
+      record_.requestId.assign(requestId_);
+    }
+    if (quality::sampledAt(quality::requestHash(requestId_), quality->routeThreshold(routeIndex)))
+      sampleReason_ = static_cast<std::uint8_t>(quality::SampleReason::Rate) + 1;
+    else if (record_.anomaly && sampling.always_anomalies)
+      sampleReason_ = static_cast<std::uint8_t>(quality::SampleReason::Anomaly) + 1;
+    proxy.sample = sampleReason_ != 0;
+    proxy.sampleErrors = sampling.always_errors;
+    proxy.slowFirstToken = sampling.slow_first_token;
+    proxy.captureBytes = sampling.capture_bytes;
+    proxy.requestId = requestId_;
+  }
+  relay_.start(proxy);
+}
+
+void DownstreamSession::onRelayFinished(const RelayOutcome& outcome) {
+  if (outcome.responseStarted) record_.status = outcome.status;
+  if (outcome.cause == FailureCause::ClientDisconnect) {
+    record_.cause = outcome.cause;
+    closeNow();
+    return;
+  }
+  if (!outcome.responseStarted && outcome.cause != FailureCause::None) {
+    replyError(errorFor(outcome.cause), !keepAlive_, outcome.retryAfterSeconds);
+    return;
+  }
+  record_.cause = outcome.cause;
+  if (outcome.cause != FailureCause::None) logFailure(errorFor(outcome.cause));
+  // A 5xx from the model server is relayed as is, and counted as its failure.
+  else if (outcome.status >= 500) record_.cause = FailureCause::Upstream5xx;
+  finishRecord();
+  endRequest(outcome.closeDownstream || !keepAlive_);
+}
+
+// The client-side read kept open while a request is in flight: EOF or an error
+// means the client is gone; bytes are pipelined requests, kept for later.
+void DownstreamSession::startMonitor() {
+  if (monitorActive_ || buffer_.size() >= kMaxPipelinedBytes) return;
+  monitorActive_ = true;
+  readMore(socket_, buffer_.prepare(kReadChunk),
+           [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); });
+}
+
+void DownstreamSession::onMonitorRead(error_code ec, std::size_t bytes) {
+  monitorActive_ = false;
+  buffer_.commit(bytes);
+  if (state_ == State::Closed) return;
+  if (state_ == State::Closing) {
+    if (ec) closeNow();
+    else lingerRead();
+    return;
+  }
+  if (state_ == State::AwaitingMonitor) {
+    // The request finished and the read was cancelled to hand the socket back.
+    if (ec && ec != asio::error::operation_aborted) closeNow();
+    else readHead();
+    return;
+  }
+  if (ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (relay_.active()) relay_.abortClientGone();
+    else closeNow();  // a local reply was being written
+    return;
+  }
+  startMonitor();
+}
+
+// ---- local replies and connection end ----------------------------------------
+
+void DownstreamSession::logFailure(const ErrorReply& reply) {
+  // One line per failed request; never headers or bodies (they may carry secrets).
+  char fields[256];
+  std::snprintf(fields, sizeof fields, "request_id=%s client=%s status=%u cause=%.*s",
+                requestId_.empty() ? "-" : requestId_.c_str(), clientAddress_.c_str(), reply.status,
+                static_cast<int>(causeName(reply.cause).size()), causeName(reply.cause).data());
+  log::line("warn", fields, reply.message);
+}
+
+void DownstreamSession::replyError(ErrorReply reply, bool close, unsigned retryAfterSeconds) {
+  logFailure(reply);
+  if (requestId_.empty()) {
+    worker_.requestIds().next(requestId_);
+    record_.requestId.assign(requestId_);
+  }
+  writer::localReply(reply_, reply.status, requestId_, "application/json", openaiErrorBody(reply), close,
+                     retryAfterSeconds, reply.allow);
+  if (!recordOpen_) beginRecord();
+  record_.status = reply.status;
+  record_.cause = reply.cause;
+  writeReply(close);
+}
+
+void DownstreamSession::replyLocal(unsigned status, std::string body, bool close) {
+  if (requestId_.empty()) {
+    worker_.requestIds().next(requestId_);
+    record_.requestId.assign(requestId_);
+  }
+  writer::localReply(reply_, status, requestId_, "application/json", body, close, 0);
+  if (!recordOpen_) beginRecord();
+  record_.status = status;
+  writeReply(close);
+}
+
+void DownstreamSession::writeReply(bool close) {
+  record_.bytesOut += reply_.size();
+  if (state_ != State::Proxying) deadline_.clear();
+  state_ = State::WritingReply;
+  // A reply must not wait forever on a client that does not read.
+  armTimer(TimerKind::Body, worker_.runtime().config.server.timeouts.body_read);
+  asio::async_write(socket_, asio::buffer(reply_), [self = shared_from_this(), close](error_code ec, std::size_t) {
+    self->onReplyWritten(ec, close);
+  });
+}
+
+void DownstreamSession::onReplyWritten(error_code ec, bool close) {
+  if (state_ != State::WritingReply) return;
+  deadline_.clear();
+  if (ec) {
+    closeNow();
+    return;
+  }
+  finishRecord();
+  endRequest(close);
+}
+
+void DownstreamSession::beginRecord() {
+  record_.reset();
+  record_.accepted = RequestRecord::Clock::now();
+  record_.wallStartMs = coarseWallMilliseconds();  // a log timestamp: one tick is enough
+  recordOpen_ = true;
+}
+
+void DownstreamSession::finishRecord() {
+  if (!recordOpen_) return;
+  recordOpen_ = false;
+  record_.done = RequestRecord::Clock::now();
+  worker_.complete(record_);
+  if (worker_.quality() != nullptr && record_.routed && facts_.isJson) offerSample();
+}
+
+void DownstreamSession::endRequest(bool close) {
+  releaseBody();
+  if (parser_) {
+    auto& body = parser_->get().body();
+    if (body.capacity() <= kKeptBodyCapacity) {
+      body.clear();
+      spareBody_.swap(body);
+    }
+  }
+  parser_.reset();
+  relay_.releaseBuffers();
+  if (close || worker_.draining()) {
+    closeGracefully();
+    return;
+  }
+  if (monitorActive_) {
+    state_ = State::AwaitingMonitor;
+    if (buffer_.size() > 0) {
+      // A pipelined request is already here: take the read back and parse it.
+      error_code ignored;
+      socket_.cancel(ignored);
+    } else {
+      // The pending monitor read doubles as the wait for the next request.
+      armTimer(TimerKind::KeepAliveIdle, worker_.runtime().config.server.timeouts.keepalive_idle);
+    }
+    return;
+  }
+  readHead();
+}
+
+void DownstreamSession::armTimer(TimerKind kind, std::chrono::milliseconds after) {
+  timerKind_ = kind;
+  deadline_.setAfter(after);
+}
+
+void DownstreamSession::onDeadline() {
+  switch (timerKind_) {
+    case TimerKind::KeepAliveIdle:
+    case TimerKind::Linger:
+      closeNow();
+      return;
+    case TimerKind::Header:
+      if (state_ == State::ReadingHead) {
+        socket_.cancel();
+        replyError(errorFor(FailureCause::HeaderTimeout), true);
+      }
+      return;
+    case TimerKind::Body:
+      if (state_ == State::ReadingBody) {
+        socket_.cancel();
+        replyError(errorFor(FailureCause::BodyTimeout), true);
+      } else {
+        closeNow();  // a reply the client would not read
+      }
+      return;
+  }
+}
+
+// Half-close and drain what the client still sends, so that closing does not
+// reset the connection and destroy the reply in flight (lingering close).
+void DownstreamSession::closeGracefully() {
+  if (state_ == State::Closed || state_ == State::Closing) return;
+  state_ = State::Closing;
+  error_code ignored;
+  socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+  armTimer(TimerKind::Linger, kLingerTime);
+  if (!monitorActive_) lingerRead();  // else the monitor read turns into the linger read
+}
+
+void DownstreamSession::lingerRead() {
+  buffer_.clear();
+  readMore(socket_, buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t) {
+    if (ec || self->state_ != State::Closing) {
+      self->closeNow();
+      return;
+    }
+    self->lingerRead();
+  });
+}
+
+void DownstreamSession::closeNow() {
+  if (state_ == State::Closed) return;
+  if (recordOpen_) {
+    // The connection ends with a request under way: the client left, or its
+    // reply could not be written.
+    if (record_.cause == FailureCause::None) record_.cause = FailureCause::ClientDisconnect;
+    finishRecord();
+  }
+  state_ = State::Closed;
+  deadline_.cancel();
+  relay_.cancelTimer();
+  error_code ignored;
+  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace infergate

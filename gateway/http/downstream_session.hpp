@@ -1,0 +1,104 @@
+#pragma once
+// One client connection: reads requests (keep-alive, pipelined requests answered
+// in order), enforces limits, timeouts and framing rules, answers locally when it
+// must, and hands routed requests to its Relay. While a request is in flight it
+// keeps a read pending on the client socket, so a client that goes away is seen
+// at once and its upstream connection is closed.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/net/worker_io.hpp"
+#include "filters/core/errors.hpp"
+#include "gateway/net/lazy_deadline.hpp"
+#include "gateway/upstream/relay.hpp"
+#include "filters/core/request_facts.hpp"
+#include "filters/core/request_record.hpp"
+
+namespace infergate {
+
+class Worker;
+
+class DownstreamSession : public std::enable_shared_from_this<DownstreamSession> {
+ public:
+  // `client` was admitted by the worker's ConnectionLimits; released on destruction.
+  DownstreamSession(Worker& worker, WorkerSocket socket, boost::asio::ip::address client);
+  ~DownstreamSession();
+  DownstreamSession(const DownstreamSession&) = delete;
+  DownstreamSession& operator=(const DownstreamSession&) = delete;
+
+  void start();
+  void onDrain();
+
+  // For the Relay.
+  WorkerSocket& socket() { return socket_; }
+  Worker& worker() { return worker_; }
+  void onRelayFinished(const RelayOutcome& outcome);
+  RequestRecord& record() { return record_; }
+  // Starts watching the client socket for a close while a request is in flight.
+  void startMonitor();
+
+ private:
+  enum class State { ReadingHead, ReadingBody, Proxying, WritingReply, AwaitingMonitor, Closing, Closed };
+  enum class TimerKind { KeepAliveIdle, Header, Body, Linger };
+
+  void readHead();
+  void onHeadRead(boost::system::error_code ec, std::size_t bytes);
+  void parseHead(std::size_t headLength);
+  void readBody();
+  void onBodyRead(boost::system::error_code ec, std::size_t bytes);
+  void dispatch();
+  void replyError(ErrorReply reply, bool close, unsigned retryAfterSeconds = 0);
+  void onReplyWritten(boost::system::error_code ec, bool close);
+  void endRequest(bool close);
+  void onMonitorRead(boost::system::error_code ec, std::size_t bytes);
+  void onDeadline();
+  void armTimer(TimerKind kind, std::chrono::milliseconds after);
+  void closeGracefully();
+  void lingerRead();
+  void closeNow();
+  void logFailure(const ErrorReply& reply);
+  void beginRecord();
+  void finishRecord();
+  void offerSample();
+  void handleFeedback();
+  void replyLocal(unsigned status, std::string body, bool close);
+  void writeReply(bool close);  // reply_ is ready: send it, then end the request
+  std::string_view bufferView() const;
+  bool chargeBody(std::size_t total);  // the body's memory against the shared budget
+  void releaseBody();
+
+  Worker& worker_;
+  WorkerSocket socket_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<ProxyRequestParser> parser_;
+  std::string spareBody_;  // the last request body's memory, reused by the next one
+  LazyDeadline deadline_;
+  TimerKind timerKind_ = TimerKind::KeepAliveIdle;
+  State state_ = State::ReadingHead;
+  std::size_t scanned_ = 0;
+  bool headStarted_ = false;
+  bool monitorActive_ = false;
+  bool keepAlive_ = true;
+  bool requestClose_ = false;
+  boost::asio::ip::address clientIp_;
+  std::string clientAddress_;
+  std::size_t bodyCharged_ = 0;  // bytes of this request's body counted in ConnectionLimits
+  std::string requestId_;
+  std::string reply_;
+  RequestFacts facts_;
+  // Why this request's answer is sampled, decided at dispatch (0 = not yet; else SampleReason + 1).
+  std::uint8_t sampleReason_ = 0;
+  RequestRecord record_;     // the request in progress; reused
+  bool recordOpen_ = false;
+  Relay relay_;
+  std::list<DownstreamSession*>::iterator registration_;
+  bool registered_ = false;
+};
+
+}  // namespace infergate

@@ -1,0 +1,55 @@
+#include "gateway/http/header_rules.hpp"
+
+#include "filters/quality/redaction.hpp"
+
+#include <boost/beast/core/string.hpp>
+
+namespace infergate::headers {
+
+namespace http = boost::beast::http;
+
+bool isHopByHop(std::string_view name) {
+  using boost::beast::iequals;
+  for (std::string_view h : {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
+                             "upgrade", "proxy-authenticate", "proxy-authorization"})
+    if (iequals(name, h)) return true;
+  return false;
+}
+
+bool acceptableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (unsigned char c : id) {
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
+              c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return !quality::hasSecretShape(id);
+}
+
+RequestIdGenerator::RequestIdGenerator(std::uint64_t seed) : state_(seed ^ 0x9E3779B97F4A7C15ull) {}
+
+void RequestIdGenerator::next(std::string& out) {
+  // splitmix64 over (seed, counter): unique within a worker, unpredictable enough
+  // across processes. Not a security token.
+  auto mix = [](std::uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  std::uint64_t hi = mix(state_);
+  std::uint64_t lo = mix(state_ + (++counter_) * 0x9E3779B97F4A7C15ull);
+  static constexpr char hex[] = "0123456789abcdef";
+  out.resize(32);
+  for (int i = 0; i < 16; ++i) out[i] = hex[(hi >> (60 - 4 * i)) & 0xF];
+  for (int i = 0; i < 16; ++i) out[16 + i] = hex[(lo >> (60 - 4 * i)) & 0xF];
+}
+
+std::string appendForwardedFor(std::string_view existing, std::string_view clientAddress) {
+  if (existing.empty()) return std::string(clientAddress);
+  std::string out;
+  out.reserve(existing.size() + 2 + clientAddress.size());
+  out.append(existing).append(", ").append(clientAddress);
+  return out;
+}
+
+}  // namespace infergate::headers

@@ -1,0 +1,171 @@
+#include "gateway/http/message_writer.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <array>
+#include <charconv>
+
+#include "filters/core/errors.hpp"
+#include "gateway/http/header_rules.hpp"
+
+namespace infergate::writer {
+
+namespace http = boost::beast::http;
+using boost::beast::iequals;
+
+namespace {
+
+// Field names listed in Connection headers: hop-by-hop for this message only.
+struct ConnectionTokens {
+  std::array<std::string_view, 16> names{};
+  std::size_t count = 0;
+  bool closeRequested = false;
+
+  template <class Fields>
+  explicit ConnectionTokens(const Fields& fields) {
+    for (auto it = fields.find(http::field::connection); it != fields.end() && it->name() == http::field::connection;
+         ++it) {
+      std::string_view value = it->value();
+      while (!value.empty()) {
+        auto comma = value.find(',');
+        std::string_view token = value.substr(0, comma);
+        while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+        while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+        if (!token.empty() && count < names.size()) names[count++] = token;
+        if (comma == std::string_view::npos) break;
+        value.remove_prefix(comma + 1);
+      }
+    }
+  }
+  bool contains(std::string_view name) const {
+    for (std::size_t i = 0; i < count; ++i)
+      if (iequals(names[i], name)) return true;
+    return false;
+  }
+};
+
+void appendField(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+void appendNumber(std::string& out, std::uint64_t value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, end);
+}
+
+}  // namespace
+
+void requestHead(std::string& out, const ProxyRequestHead& request, const UpstreamRequestHead& extra) {
+  out.clear();
+  out.append(request.method_string()).push_back(' ');
+  out.append(request.target()).append(" HTTP/1.1\r\n");
+  appendField(out, "Host", extra.authority);
+  ConnectionTokens named(request);
+  // X-Forwarded-For lines are folded into one, with the client appended.
+  std::string_view firstForwardedFor;
+  std::string moreForwardedFor;
+  for (const auto& field : request) {
+    const auto name = field.name();
+    const auto nameText = field.name_string();
+    switch (name) {
+      case http::field::host:
+      case http::field::content_length:
+      case http::field::expect:           // 100-continue was answered by the gateway
+      case http::field::accept_encoding:  // the gateway reads bodies (SSE): keep them identity-encoded
+        continue;
+      default:
+        break;
+    }
+    if (iequals(nameText, "x-forwarded-for")) {
+      if (firstForwardedFor.empty()) firstForwardedFor = field.value();
+      else moreForwardedFor.append(", ").append(field.value());
+      continue;
+    }
+    if (iequals(nameText, "x-request-id") || headers::isHopByHop(nameText) || named.contains(nameText)) continue;
+    if (extra.injected != nullptr) {
+      bool overridden = false;
+      for (const auto& h : *extra.injected)
+        if (iequals(h.name, nameText)) overridden = true;
+      if (overridden) continue;
+    }
+    appendField(out, nameText, field.value());
+  }
+  out.append("X-Forwarded-For: ");
+  if (!firstForwardedFor.empty()) out.append(firstForwardedFor).append(moreForwardedFor).append(", ");
+  out.append(extra.clientAddress).append("\r\n");
+  appendField(out, "x-request-id", extra.requestId);
+  if (extra.injected != nullptr)
+    for (const auto& h : *extra.injected) appendField(out, h.name, h.value);
+  if (extra.contentLength) {
+    out.append("Content-Length: ");
+    appendNumber(out, *extra.contentLength);
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+}
+
+void responseHead(std::string& out, const ProxyResponseHead& response, const DownstreamResponseHead& extra) {
+  out.clear();
+  out.append("HTTP/1.1 ");
+  appendNumber(out, response.result_int());
+  out.push_back(' ');
+  auto reason = response.reason();
+  if (reason.empty()) out.append(reasonPhrase(response.result_int()));
+  else out.append(reason.data(), reason.size());
+  out.append("\r\n");
+  ConnectionTokens named(response);
+  for (const auto& field : response) {
+    const auto name = field.name();
+    if (name == http::field::content_length) continue;
+    const auto nameText = field.name_string();
+    if (iequals(nameText, "x-request-id") || headers::isHopByHop(nameText) || named.contains(nameText)) continue;
+    appendField(out, nameText, field.value());
+  }
+  appendField(out, "x-request-id", extra.requestId);
+  if (!extra.serverTiming.empty()) appendField(out, "Server-Timing", extra.serverTiming);
+  switch (extra.framing) {
+    case BodyFraming::ContentLength:
+    case BodyFraming::None:
+      if (extra.contentLength) {
+        out.append("Content-Length: ");
+        appendNumber(out, *extra.contentLength);
+        out.append("\r\n");
+      }
+      break;
+    case BodyFraming::Chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
+    case BodyFraming::CloseDelimited: break;
+  }
+  if (extra.close) out.append("Connection: close\r\n");
+  out.append("\r\n");
+}
+
+void localReply(std::string& out, unsigned status, std::string_view requestId, std::string_view contentType,
+                std::string_view body, bool close, unsigned retryAfterSeconds, std::string_view allow) {
+  out.clear();
+  out.append("HTTP/1.1 ");
+  appendNumber(out, status);
+  out.push_back(' ');
+  out.append(reasonPhrase(status)).append("\r\n");
+  appendField(out, "Content-Type", contentType);
+  out.append("Content-Length: ");
+  appendNumber(out, body.size());
+  out.append("\r\n");
+  if (!requestId.empty()) appendField(out, "x-request-id", requestId);
+  if (retryAfterSeconds > 0) {
+    out.append("Retry-After: ");
+    appendNumber(out, retryAfterSeconds);
+    out.append("\r\n");
+  }
+  if (!allow.empty()) appendField(out, "Allow", allow);
+  if (close) out.append("Connection: close\r\n");
+  out.append("\r\n").append(body);
+}
+
+std::size_t chunkPrefix(char* out, std::size_t size) {
+  auto [end, ec] = std::to_chars(out, out + 18, size, 16);
+  end[0] = '\r';
+  end[1] = '\n';
+  return static_cast<std::size_t>(end + 2 - out);
+}
+
+}  // namespace infergate::writer

@@ -1,0 +1,49 @@
+#pragma once
+// Serializes the heads the gateway sends: the upstream request head and the
+// downstream response head. Written by hand (not Beast's serializer) so the head
+// and the first body piece go out in one gathered write, and so that filtering
+// hop-by-hop fields costs one pass.
+#include <boost/beast/http/message.hpp>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "filters/core/http_messages.hpp"
+
+namespace infergate::writer {
+
+struct UpstreamRequestHead {
+  std::string_view authority;         // Host
+  std::string_view requestId;
+  std::string_view clientAddress;     // appended to X-Forwarded-For
+  const std::vector<config::HeaderValue>* injected = nullptr;  // override the client's
+  std::optional<std::size_t> contentLength;
+};
+
+void requestHead(std::string& out, const ProxyRequestHead& request,
+                 const UpstreamRequestHead& extra);
+
+enum class BodyFraming { None, ContentLength, Chunked, CloseDelimited };
+
+struct DownstreamResponseHead {
+  std::string_view requestId;
+  BodyFraming framing = BodyFraming::ContentLength;
+  std::optional<std::uint64_t> contentLength;  // with ContentLength, or kept for HEAD
+  bool close = false;                           // Connection: close
+  std::string_view serverTiming;                // Server-Timing value, empty = none
+};
+
+void responseHead(std::string& out, const ProxyResponseHead& response,
+                  const DownstreamResponseHead& extra);
+
+// A complete local reply (errors, admin): status line, JSON content type, body.
+void localReply(std::string& out, unsigned status, std::string_view requestId, std::string_view contentType,
+                std::string_view body, bool close, unsigned retryAfterSeconds = 0, std::string_view allow = {});
+
+// "1a2b\r\n" for a chunk of `size` bytes; returns the length written into `out` (≥ 20 bytes).
+std::size_t chunkPrefix(char* out, std::size_t size);
+
+}  // namespace infergate::writer

@@ -1,0 +1,367 @@
+#include "gateway/sampling/quality_pipeline.hpp"
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <cstdio>
+
+#include "filters/quality/answer_extraction.hpp"
+#include "gateway/sampling/sample_json.hpp"
+
+namespace infergate {
+
+namespace {
+
+std::int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// At most `maxChars` code points of `text`, cut on a character boundary.
+std::string firstChars(const std::string& text, std::size_t maxChars) {
+  std::size_t i = 0, chars = 0;
+  while (i < text.size() && chars < maxChars) {
+    ++i;
+    while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++i;
+    ++chars;
+  }
+  return text.substr(0, i);
+}
+
+constexpr std::uint64_t kJudgeSeed = 0x6a75646765ull;  // "judge": independent of the sampling hash
+
+}  // namespace
+
+QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels)
+    : runtime_(runtime),
+      labels_(labels),
+      config_(runtime.config.sampling),
+      budget_(config_.max_per_minute, config_.burst),
+      redactor_(config_.redact_patterns),
+      store_(config_.memory, config_.remember, config_.feedback_window),
+      work_(io_.get_executor()),
+      samples_(labels.modelCount()),
+      flags_(labels.modelCount() * quality::kFlagCount),
+      feedback_(labels.modelCount() * 2),
+      judgeResults_(8),
+      quality_(labels.modelCount(),
+               std::make_shared<const std::vector<double>>(std::vector<double>{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
+                                                                               0.9, 1.0})),
+      judgeScores_(labels.modelCount(),
+                   std::make_shared<const std::vector<double>>(std::vector<double>{1, 2, 3, 4, 5})) {
+  for (const auto& route : runtime.config.routes)
+    routeThresholds_.push_back(quality::rateThreshold(route.sample_rate >= 0 ? route.sample_rate : config_.rate));
+  if (!config_.refusal_phrases.empty()) {
+    scorers_.refusalPhrases.clear();
+    for (const auto& p : config_.refusal_phrases) scorers_.refusalPhrases.push_back(quality::foldForMatch(p));
+  }
+  scorers_.maxCompressionRatio = config_.max_compression_ratio;
+  if (!config_.sink_path.empty())
+    sink_ = std::make_unique<SampleSink>(config_.sink_path, config_.sink_max_bytes, config_.sink_keep);
+  if (config_.judge.enabled) {
+    judgeThreshold_ = quality::rateThreshold(config_.judge.fraction);
+    judge_ = std::make_unique<JudgeClient>(io_, config_.judge, runtime.backends[config_.judge.backend_index]);
+  }
+}
+
+QualityPipeline::~QualityPipeline() { stop(); }
+
+void QualityPipeline::start() {
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void QualityPipeline::stop() {
+  work_.reset();
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool QualityPipeline::admit() {
+  if (budget_.take(nowNs())) return true;
+  droppedBudget_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+void QualityPipeline::offer(std::unique_ptr<OutputSample> sample) {
+  if (queued_.fetch_add(1, std::memory_order_relaxed) >= config_.queue) {
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+    droppedQueue_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  store_.reserve(sample->requestId, sample->model);
+  // Asio handlers must be copyable: the sample travels as a shared_ptr.
+  boost::asio::post(io_, [this, s = std::shared_ptr<OutputSample>(std::move(sample))] {
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+    process(*s);
+  });
+}
+
+std::optional<std::uint32_t> QualityPipeline::feedback(std::string_view requestId, bool bad) {
+  auto model = store_.feedback(requestId, bad);
+  if (model) feedback_[*model * 2 + (bad ? 1 : 0)].fetch_add(1, std::memory_order_relaxed);
+  return model;
+}
+
+std::string QualityPipeline::promptForSample(const std::string& prompt) const {
+  using Policy = config::SamplingConfig::PromptPolicy;
+  switch (config_.prompt) {
+    case Policy::None: return {};
+    case Policy::Hashed: {
+      char hex[40];
+      std::snprintf(hex, sizeof hex, "fnv1a64:%016llx",
+                    static_cast<unsigned long long>(quality::requestHash(prompt)));
+      return hex;
+    }
+    case Policy::Truncated: break;
+  }
+  return redactor_.redact(firstChars(prompt, config_.prompt_chars));
+}
+
+void QualityPipeline::process(OutputSample& in) {
+  auto s = std::make_shared<StoredSample>();
+  s->requestId = std::move(in.requestId);
+  s->wallStartMs = in.wallStartMs;
+  s->route = in.route;
+  s->backend = in.backend;
+  s->model = in.model;
+  s->reason = in.reason;
+  s->status = in.status;
+  s->cause = in.cause;
+  s->stream = in.stream;
+  s->totalSeconds = in.totalSeconds;
+  s->firstTokenSeconds = in.firstTokenSeconds;
+  s->maxTokens = in.maxTokens;
+  s->promptTokens = in.promptTokens;
+  s->completionTokens = in.completionTokens;
+
+  // The answer: reassembled on the worker for streams, extracted here for JSON bodies.
+  quality::CapturedOutput output;
+  output.capBytes = config_.capture_bytes;
+  bool streamFinished = true;
+  if (in.stream) {
+    output = std::move(in.streamOutput);
+    streamFinished = in.streamFinished || !output.finishReason.empty();
+  } else if (in.responseCut) {
+    // Only the start of an answer too long to keep: no text to score (below).
+    output.cut = true;
+  } else if (!in.responseBody.empty()) {
+    ResponseUsage usage;
+    if (!quality::extractAnswer(parser_, in.responseBody, output, usage)) {
+      // Not an OpenAI answer (an error body, say): keep its text as the answer.
+      output.clear();
+      output.appendText(in.responseBody);
+    } else if (usage.found && !s->completionTokens) {
+      s->promptTokens = usage.promptTokens;
+      s->completionTokens = usage.completionTokens;
+    }
+  }
+  const std::string prompt = quality::extractPrompt(parser_, in.requestBody, config_.capture_bytes);
+  s->prompt = promptForSample(prompt);
+  s->promptHashed = config_.prompt == config::SamplingConfig::PromptPolicy::Hashed;
+  s->finishReason = output.finishReason;
+  s->answerCut = output.cut;
+
+  // Error replies are kept (and counted) but not scored: they are failures,
+  // already measured as such, not answers of poor quality. Nor is an answer
+  // longer than the gateway keeps: its start is not an answer to judge.
+  s->scored = s->status >= 200 && s->status < 300 && !in.responseCut;
+  if (s->scored) {
+    quality::ScorerInput si;
+    si.text = output.text;
+    si.toolCalls = output.toolCalls;
+    si.finishReason = output.finishReason;
+    si.streamed = in.stream;
+    si.streamFinished = streamFinished;
+    si.captureCut = output.cut;
+    si.jsonRequested = in.jsonRequested;
+    si.promptScript = in.promptScript;
+    si.maxTokens = in.maxTokens;
+    si.completionTokens = s->completionTokens;
+    s->report = quality::scoreOutput(si, scorers_);
+  }
+  s->answer = redactor_.redact(output.text);
+  s->toolCalls = redactor_.redact(output.toolCalls);
+
+  const bool judged = judge_ && s->scored && quality::sampledAt(quality::requestHash(s->requestId, kJudgeSeed),
+                                                                 judgeThreshold_);
+  if (judged) s->judge = JudgeResult::Pending;
+  store_.stored(s);
+  // Counted once stored: whoever sees the count can read the sample.
+  samples_[s->model].fetch_add(1, std::memory_order_relaxed);
+  if (s->scored) {
+    for (std::size_t f = 0; f < quality::kFlagCount; ++f)
+      if (s->report.flags & (1u << f)) flags_[s->model * quality::kFlagCount + f].fetch_add(1, std::memory_order_relaxed);
+    quality_.observe(s->model, s->report.score);
+  }
+  if (!judged) {
+    finishSample(s);
+    return;
+  }
+  judge_->ask(redactor_.redact(prompt), s->answer + (s->toolCalls.empty() ? "" : "\n" + s->toolCalls),
+              [this, s](JudgeResult result, int score) {
+                judgeResults_[static_cast<std::size_t>(result)].fetch_add(1, std::memory_order_relaxed);
+                if (result == JudgeResult::Ok) judgeScores_.observe(s->model, score);
+                store_.judged(s->requestId, result, score,
+                              result == JudgeResult::Ok && score < static_cast<int>(config_.judge.bad_below));
+                finishSample(s);
+              });
+}
+
+void QualityPipeline::finishSample(const std::shared_ptr<StoredSample>& sample) {
+  if (!sink_) return;
+  std::string line;
+  line.reserve(512 + sample->answer.size() + sample->prompt.size());
+  // Feedback may be changing the sample on another thread: serialise a copy.
+  appendSampleJson(line, store_.copyOf(*sample), labels_);
+  if (!sink_->write(line)) sinkErrors_.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool QualityPipeline::samplesReport(std::size_t limit, std::string_view flag, std::string& out) const {
+  std::optional<quality::OutputFlag> filter;
+  if (!flag.empty()) {
+    for (std::size_t f = 0; f < quality::kFlagCount; ++f)
+      if (quality::kFlagNames[f] == flag) filter = static_cast<quality::OutputFlag>(f);
+    if (!filter) return false;
+  }
+  const auto samples = store_.recent(limit, filter);
+  out = "{\"samples\":[";
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    appendSampleJson(out, samples[i], labels_);
+  }
+  out += "],\"labelled\":" + std::to_string(store_.labelled()) + ",\"scorers\":{";
+  bool first = true;
+  for (const auto& d : store_.agreement()) {
+    if (!first) out.push_back(',');
+    first = false;
+    appendJsonString(out, d.name);
+    const auto& a = d.agreement;
+    auto num = [&out](std::optional<double> v) {
+      if (!v) {
+        out += "null";
+        return;
+      }
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6g", *v);
+      out += buf;
+    };
+    out += ":{\"labelled\":" + std::to_string(a.labelled()) + ",\"true_positive\":" + std::to_string(a.truePositive) +
+           ",\"false_positive\":" + std::to_string(a.falsePositive) +
+           ",\"false_negative\":" + std::to_string(a.falseNegative) + ",\"precision\":";
+    num(a.precision());
+    out += ",\"recall\":";
+    num(a.recall());
+    out += ",\"f1\":";
+    num(a.f1());
+    out.push_back('}');
+  }
+  out += "}}";
+  return true;
+}
+
+void QualityPipeline::appendMetrics(std::vector<prometheus::MetricFamily>& out) const {
+  using prometheus::ClientMetric;
+  using prometheus::MetricFamily;
+  using prometheus::MetricType;
+  auto counter = [](MetricFamily& family, std::vector<ClientMetric::Label> labels, std::uint64_t value) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    m.counter.value = static_cast<double>(value);
+    family.metric.push_back(std::move(m));
+  };
+  auto histogram = [](MetricFamily& family, std::vector<ClientMetric::Label> labels, const metrics::HistogramArray& h,
+                      std::size_t series) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    std::uint64_t cumulative = 0;
+    const auto& bounds = h.bounds();
+    for (std::size_t b = 0; b <= bounds.size(); ++b) {
+      cumulative += h.bucket(series, b);
+      m.histogram.bucket.push_back(
+          {cumulative, b < bounds.size() ? bounds[b] : std::numeric_limits<double>::infinity()});
+    }
+    m.histogram.sample_count = cumulative;
+    m.histogram.sample_sum = h.sum(series);
+    family.metric.push_back(std::move(m));
+  };
+
+  MetricFamily samples{"infergate_output_samples_total", "Answers sampled and processed (scored when 2xx).",
+                       MetricType::Counter, {}};
+  MetricFamily dropped{"infergate_output_samples_dropped_total",
+                       "Samples not taken: per-minute budget spent, or the scoring queue full.", MetricType::Counter, {}};
+  MetricFamily flags{"infergate_output_flags_total", "Scored answers that raised each quality flag.",
+                     MetricType::Counter, {}};
+  MetricFamily quality{"infergate_output_quality_score", "Quality score of scored answers (lowest scorer, 0 to 1).",
+                       MetricType::Histogram, {}};
+  MetricFamily feedback{"infergate_feedback_total", "Human labels received through POST /v1/feedback.",
+                        MetricType::Counter, {}};
+  // Per-model series appear once they have a value, as in the request families.
+  for (std::uint32_t m = 0; m < labels_.modelCount(); ++m) {
+    if (samples_[m].load(std::memory_order_relaxed) == 0 && feedback_[m * 2].load(std::memory_order_relaxed) == 0 &&
+        feedback_[m * 2 + 1].load(std::memory_order_relaxed) == 0)
+      continue;
+    const std::string& model = labels_.model(m);
+    counter(samples, {{"model", model}}, samples_[m].load(std::memory_order_relaxed));
+    for (std::size_t f = 0; f < quality::kFlagCount; ++f)
+      counter(flags, {{"model", model}, {"flag", std::string(quality::kFlagNames[f])}},
+              flags_[m * quality::kFlagCount + f].load(std::memory_order_relaxed));
+    histogram(quality, {{"model", model}}, quality_, m);
+    counter(feedback, {{"model", model}, {"label", "good"}}, feedback_[m * 2].load(std::memory_order_relaxed));
+    counter(feedback, {{"model", model}, {"label", "bad"}}, feedback_[m * 2 + 1].load(std::memory_order_relaxed));
+  }
+  counter(dropped, {{"reason", "budget"}}, droppedBudget_.load(std::memory_order_relaxed));
+  counter(dropped, {{"reason", "queue_full"}}, droppedQueue_.load(std::memory_order_relaxed));
+  MetricFamily sinkErrors{"infergate_output_sink_errors_total", "Sample lines the JSONL sink failed to write.",
+                          MetricType::Counter, {}};
+  counter(sinkErrors, {}, sinkErrors_.load(std::memory_order_relaxed));
+  MetricFamily queue{"infergate_output_queue_depth", "Samples waiting to be scored.", MetricType::Gauge, {}};
+  {
+    ClientMetric m;
+    m.gauge.value = queued_.load(std::memory_order_relaxed);
+    queue.metric.push_back(m);
+  }
+
+  MetricFamily precision{"infergate_output_scorer_precision",
+                         "Share of a scorer's (or the judge's) bad verdicts that humans labelled bad.",
+                         MetricType::Gauge, {}};
+  MetricFamily recall{"infergate_output_scorer_recall", "Share of human bad labels the scorer (or judge) flagged.",
+                      MetricType::Gauge, {}};
+  MetricFamily f1{"infergate_output_scorer_f1", "F1 of a scorer's (or the judge's) bad verdict against human labels.",
+                  MetricType::Gauge, {}};
+  for (const auto& d : store_.agreement()) {
+    auto gauge = [&d](MetricFamily& family, std::optional<double> v) {
+      if (!v) return;  // undefined until there are verdicts and labels
+      ClientMetric m;
+      m.label = {{"scorer", d.name}};
+      m.gauge.value = *v;
+      family.metric.push_back(std::move(m));
+    };
+    gauge(precision, d.agreement.precision());
+    gauge(recall, d.agreement.recall());
+    gauge(f1, d.agreement.f1());
+  }
+  out.push_back(std::move(samples));
+  out.push_back(std::move(dropped));
+  out.push_back(std::move(flags));
+  out.push_back(std::move(quality));
+  out.push_back(std::move(feedback));
+  out.push_back(std::move(sinkErrors));
+  out.push_back(std::move(queue));
+  out.push_back(std::move(precision));
+  out.push_back(std::move(recall));
+  out.push_back(std::move(f1));
+
+  if (judge_) {
+    MetricFamily requests{"infergate_judge_requests_total", "LLM judge requests by result.", MetricType::Counter, {}};
+    for (auto r : {JudgeResult::Ok, JudgeResult::ParseError, JudgeResult::Timeout, JudgeResult::Error,
+                   JudgeResult::CircuitOpen, JudgeResult::Dropped})
+      counter(requests, {{"result", std::string(judgeResultName(r))}},
+              judgeResults_[static_cast<std::size_t>(r)].load(std::memory_order_relaxed));
+    MetricFamily scores{"infergate_judge_score", "Scores (1 to 5) the LLM judge gave.", MetricType::Histogram, {}};
+    for (std::uint32_t m = 0; m < labels_.modelCount(); ++m)
+      if (judgeScores_.count(m) > 0) histogram(scores, {{"model", labels_.model(m)}}, judgeScores_, m);
+    out.push_back(std::move(requests));
+    out.push_back(std::move(scores));
+  }
+}
+
+}  // namespace infergate

@@ -1,0 +1,92 @@
+#pragma once
+// Output sampling off the request path. Workers decide which requests are
+// sampled (quality::sampledAt on the request id, always-sample rules, the
+// per-minute budget) and hand the captured exchange over; this pipeline's own
+// thread extracts, redacts and scores it, records metrics, asks the judge for
+// a share of them, writes the sink and keeps recent samples for /admin/samples
+// and feedback. The hand-over queue is bounded: when full, samples are dropped
+// and counted, never waited for.
+#include <prometheus/metric_family.h>
+#include <simdjson.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+#include "filters/quality/redaction.hpp"
+#include "filters/quality/sampling.hpp"
+#include "filters/quality/scorers.hpp"
+#include "gateway/sampling/judge_client.hpp"
+#include "filters/quality/output_sample.hpp"
+#include "gateway/server/runtime.hpp"
+#include "gateway/sampling/sample_sink.hpp"
+#include "gateway/sampling/sample_store.hpp"
+#include "metrics/label_space.hpp"
+#include "filters/request_metrics/request_stats.hpp"
+
+namespace infergate {
+
+class QualityPipeline {
+ public:
+  QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels);
+  ~QualityPipeline();
+  void start();
+  void stop();
+
+  // ---- any worker thread ----
+  const config::SamplingConfig& config() const { return config_; }
+  // hash < threshold: sampled by rate (per route, config order).
+  std::uint64_t routeThreshold(std::size_t route) const { return routeThresholds_[route]; }
+  // Takes one sample from the budget (max_per_minute, spread evenly); counts a drop when it is empty.
+  bool admit();
+  // Queues a sample for scoring; drops and counts it when the queue is full.
+  void offer(std::unique_ptr<OutputSample> sample);
+  // A human label for a sampled request; the model's label index, or nothing for an unknown id.
+  std::optional<std::uint32_t> feedback(std::string_view requestId, bool bad);
+
+  // ---- admin / scrape threads ----
+  // GET /admin/samples: false when `flag` names no flag.
+  bool samplesReport(std::size_t limit, std::string_view flag, std::string& out) const;
+  void appendMetrics(std::vector<prometheus::MetricFamily>& out) const;
+
+ private:
+  void process(OutputSample& sample);
+  void finishSample(const std::shared_ptr<StoredSample>& sample);
+  std::string promptForSample(const std::string& prompt) const;
+
+  const Runtime& runtime_;
+  const metrics::LabelSpace& labels_;
+  config::SamplingConfig config_;
+  std::vector<std::uint64_t> routeThresholds_;
+  std::uint64_t judgeThreshold_ = 0;
+  quality::SampleBudget budget_;
+  quality::ScorerSettings scorers_;
+  quality::Redactor redactor_;
+  SampleStore store_;
+  std::unique_ptr<SampleSink> sink_;
+
+  boost::asio::io_context io_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::unique_ptr<JudgeClient> judge_;
+  simdjson::ondemand::parser parser_;  // pipeline thread only
+  std::atomic<unsigned> queued_{0};
+
+  // Metrics. Counters may be bumped from several threads (drops, feedback):
+  // atomic increments, off the request path. Histograms: pipeline thread only.
+  std::vector<std::atomic<std::uint64_t>> samples_;     // by model
+  std::atomic<std::uint64_t> droppedBudget_{0}, droppedQueue_{0}, sinkErrors_{0};
+  std::vector<std::atomic<std::uint64_t>> flags_;       // model * kFlagCount + flag
+  std::vector<std::atomic<std::uint64_t>> feedback_;    // model * 2 + bad
+  std::vector<std::atomic<std::uint64_t>> judgeResults_;  // by JudgeResult
+  metrics::HistogramArray quality_;                     // by model
+  metrics::HistogramArray judgeScores_;                 // by model
+};
+
+}  // namespace infergate

@@ -1,0 +1,36 @@
+#include "gateway/server/runtime.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+namespace infergate {
+
+std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& error) {
+  auto runtime = std::make_shared<Runtime>();
+  runtime->config = std::move(config);
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::resolver resolver(io);
+  for (const auto& backend : runtime->config.backends) {
+    BackendRuntime b;
+    b.config = &backend;
+    for (const auto& endpoint : backend.endpoints) {
+      boost::system::error_code ec;
+      auto results = resolver.resolve(endpoint.address.host, std::to_string(endpoint.address.port),
+                                      boost::asio::ip::resolver_base::numeric_service, ec);
+      if (ec || results.empty()) {
+        error = "backend '" + backend.name + "': cannot resolve " + endpoint.address.authority() + ": " +
+                (ec ? ec.message() : "no addresses");
+        return nullptr;
+      }
+      EndpointRuntime e;
+      e.id = runtime->endpointCount++;
+      e.authority = endpoint.address.authority();
+      e.address = results.begin()->endpoint();
+      b.endpoints.push_back(std::move(e));
+    }
+    runtime->backends.push_back(std::move(b));
+  }
+  runtime->router = std::make_unique<Router>(runtime->config.routes);
+  return runtime;
+}
+
+}  // namespace infergate

@@ -1,0 +1,36 @@
+#pragma once
+// The immutable, resolved form of a Config that workers share read-only:
+// endpoint addresses resolved, routes compiled. Built once at startup.
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "gateway/routing/router.hpp"
+
+namespace infergate {
+
+struct EndpointRuntime {
+  std::size_t id = 0;                    // index into every worker's pool table
+  std::string authority;                 // Host header value
+  boost::asio::ip::tcp::endpoint address;
+};
+
+struct BackendRuntime {
+  const config::BackendConfig* config = nullptr;
+  std::vector<EndpointRuntime> endpoints;
+};
+
+struct Runtime {
+  config::Config config;
+  std::vector<BackendRuntime> backends;  // same order as config.backends
+  std::size_t endpointCount = 0;
+  std::unique_ptr<Router> router;
+};
+
+// Resolves host names (blocking, at startup). Returns null and fills `error`
+// when an endpoint cannot be resolved.
+std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& error);
+
+}  // namespace infergate

@@ -1,0 +1,163 @@
+#include "gateway/server/server.hpp"
+
+#include "filters/core/log_line.hpp"
+
+#include "gateway/admin/cluster_report.hpp"
+#include "gateway/admin/samples_report.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+
+namespace infergate {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+tcp::endpoint toEndpoint(const config::Address& address) {
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(address.host, ec);
+  if (ec) {
+    // Listen addresses may be host names ("localhost"): resolve once at startup.
+    asio::io_context io;
+    tcp::resolver resolver(io);
+    auto results = resolver.resolve(address.host, std::to_string(address.port));
+    return results.begin()->endpoint();
+  }
+  return {ip, address.port};
+}
+
+// Workers bind with SO_REUSEPORT, which would silently join another process
+// listening on the same address and take part of its traffic. A socket bound
+// without it is refused while any other listens there: probe with one first.
+void refuseAddressInUse(const tcp::endpoint& endpoint) {
+  if (endpoint.port() == 0) return;  // a fresh port: nobody else's
+  asio::io_context io;
+  tcp::acceptor probe(io);
+  probe.open(endpoint.protocol());
+  probe.set_option(asio::socket_base::reuse_address(true));  // TIME_WAIT leftovers are not listeners
+  boost::system::error_code ec;
+  probe.bind(endpoint, ec);
+  if (ec == asio::error::address_in_use)
+    throw std::runtime_error("listen address " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) +
+                             " is already served by another process; stop it, choose another server.listen, or set "
+                             "server.share_listen_address: true to share its connections with it");
+}
+}  // namespace
+
+Server::Server(std::shared_ptr<const Runtime> runtime)
+    : runtime_(std::move(runtime)), signals_(control_, SIGINT, SIGTERM), drainTimer_(control_) {}
+
+Server::~Server() { stopAll(); }
+
+void Server::start() {
+  const auto& cfg = runtime_->config;
+  unsigned count = cfg.server.workers;
+  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  cluster_ = std::make_unique<ClusterState>(*runtime_);
+  connectionLimits_ = std::make_unique<ConnectionLimits>(cfg.server.limits);
+  metrics_ = std::make_unique<metrics::Registry>(cfg, count);
+  if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, metrics_->labels(), count);
+  admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), metrics_.get());
+  baselineView_ =
+      std::make_unique<profile::BaselineView>(metrics_->labels().modelCount(), cfg.drift.anomaly.min_features);
+  if (cfg.drift.enabled && cfg.metrics.enabled) {
+    drift_ = std::make_unique<DriftMonitor>(control_, cfg.drift, *metrics_, *baselineView_);
+    admin_->setDrift([this] { return drift_->report(); }, [this] { return drift_->freezeWindowAsBaseline(); });
+  }
+  if (cfg.sampling.enabled) {
+    quality_ = std::make_unique<QualityPipeline>(*runtime_, metrics_->labels());
+    admin_->setSamples([this](std::string_view query) { return samplesResponse(*quality_, query); });
+  }
+  metrics_->setExtraCollector([this](std::vector<prometheus::MetricFamily>& out) {
+    appendClusterMetrics(*runtime_, *cluster_, out);
+    connectionLimits_->appendMetrics(out);
+    if (drift_) drift_->appendMetrics(out);
+    if (quality_) quality_->appendMetrics(out);
+  });
+  admin_->setBackendsReport([this] { return backendsReport(*runtime_, *cluster_); });
+  metrics_->setDownstreamConnections([this] {
+    double open = 0;
+    for (auto& w : workers_) open += w->sessionCount();
+    return open;
+  });
+  auto listen = toEndpoint(cfg.server.listen);
+  if (!cfg.server.share_listen_address) refuseAddressInUse(listen);
+  for (unsigned i = 0; i < count; ++i) {
+    auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, metrics_->shard(i), accessLog_.get());
+    worker->setBaselineView(baselineView_.get());
+    worker->setQualityPipeline(quality_.get());
+    worker->setConnectionLimits(connectionLimits_.get());
+    worker->listen(listen);
+    // With port 0 the first bind picks a port; the others share it.
+    if (i == 0) listen = worker->localEndpoint();
+    workers_.push_back(std::move(worker));
+  }
+  proxyEndpoint_ = listen;
+  if (quality_) quality_->start();
+  for (auto& w : workers_) w->start();
+  admin_->start();
+  health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
+  health_->start();
+  if (drift_) drift_->start();
+  admin_->setReady(true);
+}
+
+int Server::run() {
+  signals_.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    log::linef("info", {}, "signal %d: draining (up to %lld ms)", signal,
+               static_cast<long long>(runtime_->config.server.drain_timeout.count()));
+    beginDrain();
+    // A second signal stops at once.
+    signals_.async_wait([this](boost::system::error_code ec2, int) {
+      if (!ec2) stopAll();
+    });
+  });
+  control_.run();
+  stopAll();
+  return 0;
+}
+
+void Server::beginDrain() {
+  if (draining_) return;
+  draining_ = true;
+  admin_->setReady(false);
+  for (auto& w : workers_) w->drain();
+  drainDeadline_ = std::chrono::steady_clock::now() + runtime_->config.server.drain_timeout;
+  checkDrained();
+}
+
+void Server::checkDrained() {
+  int open = 0;
+  for (auto& w : workers_) open += w->sessionCount();
+  if (open == 0 || std::chrono::steady_clock::now() >= drainDeadline_) {
+    if (open > 0)
+      log::linef("warn", {}, "drain timeout: closing %d connections", open);
+    else
+      log::line("info", {}, "drained");
+    stopAll();
+    return;
+  }
+  drainTimer_.expires_after(std::chrono::milliseconds(20));
+  drainTimer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) checkDrained();
+  });
+}
+
+void Server::stopAll() {
+  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) w->join();
+  if (accessLog_) accessLog_->stop();
+  if (admin_) admin_->stop();
+  if (health_) health_->stop();
+  if (drift_) drift_->stop();
+  if (quality_) quality_->stop();
+  signals_.cancel();
+  drainTimer_.cancel();
+  control_.stop();
+}
+
+}  // namespace infergate

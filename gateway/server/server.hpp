@@ -1,0 +1,61 @@
+#pragma once
+// Owns the workers and the admin listener, and the process lifecycle: start,
+// serve, and on SIGTERM/SIGINT drain (stop accepting, /readyz 503, let in-flight
+// requests and streams finish up to server.drain_timeout), then return.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <vector>
+
+#include "filters/access_log/access_log.hpp"
+#include "gateway/admin/admin_server.hpp"
+#include "gateway/upstream/cluster_state.hpp"
+#include "gateway/net/connection_limits.hpp"
+#include "gateway/drift/drift_monitor.hpp"
+#include "gateway/sampling/quality_pipeline.hpp"
+#include "gateway/upstream/health_checker.hpp"
+#include "gateway/server/runtime.hpp"
+#include "gateway/server/worker.hpp"
+#include "filters/request_metrics/registry.hpp"
+
+namespace infergate {
+
+class Server {
+ public:
+  explicit Server(std::shared_ptr<const Runtime> runtime);
+  ~Server();
+  // Binds every listener (throws on failure) and starts the worker threads.
+  void start();
+  // Serves until a signal has drained the server; returns the exit code.
+  int run();
+  void beginDrain();
+  boost::asio::ip::tcp::endpoint proxyEndpoint() const { return proxyEndpoint_; }
+  boost::asio::ip::tcp::endpoint adminEndpoint() const { return admin_->localEndpoint(); }
+  unsigned workerCount() const { return static_cast<unsigned>(workers_.size()); }
+
+ private:
+  void checkDrained();
+  void stopAll();
+
+  std::shared_ptr<const Runtime> runtime_;
+  boost::asio::io_context control_{1};
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer drainTimer_;
+  std::chrono::steady_clock::time_point drainDeadline_{};
+  // Declared before the workers, which record into them until they are gone.
+  std::unique_ptr<ClusterState> cluster_;
+  std::unique_ptr<ConnectionLimits> connectionLimits_;
+  std::unique_ptr<metrics::Registry> metrics_;
+  std::unique_ptr<AccessLog> accessLog_;
+  std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<HealthChecker> health_;
+  std::unique_ptr<DriftMonitor> drift_;
+  std::unique_ptr<profile::BaselineView> baselineView_;
+  std::unique_ptr<QualityPipeline> quality_;  // workers hand samples to it until they are gone
+  std::vector<std::unique_ptr<Worker>> workers_;
+  boost::asio::ip::tcp::endpoint proxyEndpoint_;
+  bool draining_ = false;
+};
+
+}  // namespace infergate

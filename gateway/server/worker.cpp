@@ -1,0 +1,214 @@
+#include "gateway/server/worker.hpp"
+
+#include "gateway/http/message_writer.hpp"
+
+#include "filters/core/log_line.hpp"
+
+#include <boost/asio/socket_base.hpp>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "gateway/net/busy_poll.hpp"
+#include "gateway/net/coarse_clock.hpp"
+#include "gateway/http/downstream_session.hpp"
+#include "filters/core/log_line.hpp"
+#include "gateway/http/message_writer.hpp"
+#include "filters/profile/features.hpp"
+#include "filters/request_metrics/recorder.hpp"
+
+namespace infergate {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+std::uint64_t seedFor(unsigned index) {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+         static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ index;
+}
+}  // namespace
+
+Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, metrics::Shard& shard,
+               AccessLog* accessLog)
+    : index_(index),
+      runtime_(std::move(runtime)),
+      cluster_(cluster),
+      shard_(shard),
+      accessLog_(accessLog),
+      picker_(*runtime_, cluster, seedFor(index)),
+      rng_(seedFor(index + 1000) | 1),
+      metricsEnabled_(runtime_->config.metrics.enabled),
+      acceptor_(io_),
+      pool_(io_, runtime_, &shard.idleConnections),
+      requestIds_(seedFor(index)) {}
+
+Worker::~Worker() {
+  stop();
+  join();
+}
+
+void Worker::listen(const tcp::endpoint& endpoint) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  int one = 1;
+  // SO_REUSEPORT: every worker has its own accept queue; the kernel spreads
+  // connections across them, so no worker contends on a shared acceptor.
+  if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    throw boost::system::system_error(errno, boost::system::system_category(), "SO_REUSEPORT");
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+void Worker::start() {
+  accept();
+  wakeup_.listen([this](unsigned bits) { onWakeup(bits); });
+  thread_ = std::thread([this] { runLoop(); });
+}
+
+void Worker::accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, WorkerSocket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      boost::system::error_code peerError;
+      const auto client = socket.remote_endpoint(peerError).address();
+      if (const auto why = connectionLimits_->admit(client); why != ConnectionLimits::Refusal::None)
+        refuseConnection(socket, why);
+      else
+        std::make_shared<DownstreamSession>(*this, std::move(socket), client)->start();
+    } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+      // Out of fds: back off briefly instead of spinning on accept.
+      log::line("warn", "worker=" + std::to_string(index_), "accept failed: " + ec.message());
+      auto timer = std::make_shared<WorkerTimer>(io_, std::chrono::milliseconds(50));
+      timer->async_wait([this, timer](boost::system::error_code) { accept(); });
+      return;
+    }
+    accept();
+  });
+}
+
+void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why) {
+  auto reply = errorFor(FailureCause::Overloaded, "The gateway has too many connections (" +
+                                                      std::string(ConnectionLimits::reasonName(why)) + "); retry later.");
+  std::string out;
+  writer::localReply(out, reply.status, {}, "application/json", openaiErrorBody(reply), true, 1);
+  // A fresh socket's send buffer is empty: the reply fits without waiting.
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.send(asio::buffer(out), 0, ignored);
+  socket.shutdown(asio::socket_base::shutdown_both, ignored);
+  socket.close(ignored);
+  ++refusalsUnlogged_;
+  if (const auto now = coarseWallMilliseconds(); now - refusalsLoggedAtMs_ >= 1000) {
+    log::linef("warn", ("worker=" + std::to_string(index_)).c_str(),
+               "refused %u connection(s) with 503 overloaded; the last by %.*s", refusalsUnlogged_,
+               static_cast<int>(ConnectionLimits::reasonName(why).size()), ConnectionLimits::reasonName(why).data());
+    refusalsLoggedAtMs_ = now;
+    refusalsUnlogged_ = 0;
+  }
+}
+
+// io_context::run(), except that a loaded worker polls for a while before it
+// sleeps (gateway/net/busy_poll.hpp says when and why).
+void Worker::runLoop() {
+  using Clock = std::chrono::steady_clock;
+  BusyPollPolicy policy(std::chrono::microseconds(runtime_->config.server.busy_poll_us));
+  if (policy.budget().count() == 0) {
+    io_.run();
+    return;
+  }
+  while (!io_.stopped()) {
+    if (io_.poll() > 0) continue;
+    if (policy.pollBeforeSleep()) {
+      bool ran = false;
+      for (const auto until = Clock::now() + policy.budget(); !ran && Clock::now() < until && !io_.stopped();)
+        ran = io_.poll() > 0;
+      if (ran) continue;
+    }
+    const auto sleptAt = Clock::now();
+    io_.run_one();
+    policy.slept(Clock::now() - sleptAt);
+  }
+}
+
+void Worker::drain() { wakeup_.raise(WorkerWakeup::kDrain); }
+
+void Worker::stop() {
+  if (thread_.joinable()) {
+    wakeup_.raise(WorkerWakeup::kStop);
+  } else {
+    io_.stop();  // never started: no other thread runs io_
+  }
+}
+
+void Worker::onWakeup(unsigned bits) {
+  if (bits & WorkerWakeup::kStop) {
+    io_.stop();
+    return;
+  }
+  if ((bits & WorkerWakeup::kDrain) && !draining_) drainNow();
+}
+
+void Worker::drainNow() {
+  draining_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  pool_.closeAll();
+  // Copy: onDrain may close a session, which unregisters it.
+  std::vector<std::shared_ptr<DownstreamSession>> live;
+  for (auto* s : sessions_) live.push_back(s->shared_from_this());
+  for (auto& s : live) s->onDrain();
+}
+
+std::uint64_t Worker::random() {
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  return rng_;
+}
+
+void Worker::countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason) {
+  if (!metricsEnabled_) return;
+  const auto pair = shard_.labels.pairIndex(route, backend);
+  shard_.retries.add(pair * metrics::causeCount() + static_cast<std::uint32_t>(reason));
+}
+
+void Worker::countRejected(std::uint32_t route, InputViolation reason) {
+  if (!metricsEnabled_) return;
+  shard_.inputRejected.add(route * metrics::violationCount() + static_cast<std::uint32_t>(reason));
+}
+
+bool Worker::profile(const RequestFacts& facts, std::uint32_t model) {
+  if (!metricsEnabled_) return false;
+  const auto bins = profile::binsOf(facts, shard_.bins);
+  const std::size_t models = shard_.models;
+  for (std::size_t f = 0; f < profile::kFeatureCount; ++f)
+    shard_.featureBins.add(profile::featureBinSlot(f, model, bins[f], models));
+  if (baselineView_ == nullptr) return false;
+  const auto feature = baselineView_->anomalyFeature(model, bins);
+  if (feature == profile::kFeatureCount) return false;
+  shard_.inputAnomalies.add(model * profile::kFeatureCount + feature);
+  return true;
+}
+
+void Worker::complete(const RequestRecord& record) {
+  if (metricsEnabled_) metrics::recordRequest(record, shard_);
+  if (accessLog_ && !accessLog_->push(index_, record, metrics::deriveTimings(record))) shard_.accessLogDropped.add(0);
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+std::list<DownstreamSession*>::iterator Worker::registerSession(DownstreamSession* session) {
+  sessionCount_.fetch_add(1, std::memory_order_relaxed);
+  return sessions_.insert(sessions_.end(), session);
+}
+
+void Worker::unregisterSession(std::list<DownstreamSession*>::iterator it) {
+  sessions_.erase(it);
+  sessionCount_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace infergate

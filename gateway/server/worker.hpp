@@ -1,0 +1,117 @@
+#pragma once
+// One worker: an io_context run by one thread, its own SO_REUSEPORT acceptor,
+// its sessions, upstream pools and JSON parser. Nothing here is shared with
+// other workers, so the request path takes no lock.
+#include <simdjson.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <list>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "gateway/net/worker_io.hpp"
+#include "filters/access_log/access_log.hpp"
+#include "gateway/upstream/cluster_state.hpp"
+#include "gateway/net/connection_limits.hpp"
+#include "gateway/upstream/endpoint_picker.hpp"
+#include "gateway/http/header_rules.hpp"
+#include "filters/profile/baseline_view.hpp"
+#include "filters/core/request_facts.hpp"
+#include "gateway/server/runtime.hpp"
+#include "gateway/upstream/upstream_pool.hpp"
+#include "gateway/net/worker_wakeup.hpp"
+#include "filters/request_metrics/request_stats.hpp"
+
+namespace infergate {
+
+class DownstreamSession;
+class QualityPipeline;
+
+class Worker {
+ public:
+  // `shard` and `accessLog` (may be null) outlive the worker.
+  Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, metrics::Shard& shard,
+         AccessLog* accessLog);
+  ~Worker();
+
+  // Binds the shared listening port. Throws boost::system::system_error.
+  void listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  boost::asio::ip::tcp::endpoint localEndpoint() const { return acceptor_.local_endpoint(); }
+  void start();      // spawns the thread
+  void drain();      // thread-safe: stop accepting, close idle connections
+  void stop();       // thread-safe: abandon everything
+  void join();
+  int sessionCount() const { return sessionCount_.load(std::memory_order_relaxed); }
+
+  // Worker-thread-only state used by sessions.
+  boost::asio::io_context& io() { return io_; }
+  const Runtime& runtime() const { return *runtime_; }
+  UpstreamPool& pool() { return pool_; }
+  headers::RequestIdGenerator& requestIds() { return requestIds_; }
+  simdjson::ondemand::parser& jsonParser() { return jsonParser_; }
+  bool draining() const { return draining_; }
+  unsigned index() const { return index_; }
+  ClusterState& cluster() { return cluster_; }
+  EndpointPicker& picker() { return picker_; }
+  std::uint64_t random();
+  void countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason);
+  void countRejected(std::uint32_t route, InputViolation reason);
+  // A connection a shared cap refuses: a 503 written at once, then closed;
+  // logged at most once a second per worker (a flood must not flood the log).
+  void refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why);
+  // Counts the request's input feature bins (requests forwarded to a model).
+  // Returns true when the request is an anomaly against its model's baseline.
+  bool profile(const RequestFacts& facts, std::uint32_t model);
+  void setBaselineView(const profile::BaselineView* view) { baselineView_ = view; }
+  // Output sampling (null when off); outlives the worker.
+  void setQualityPipeline(QualityPipeline* pipeline) { quality_ = pipeline; }
+  // Shared caps (outlive the worker); required before start().
+  void setConnectionLimits(ConnectionLimits* limits) { connectionLimits_ = limits; }
+  ConnectionLimits& connectionLimits() { return *connectionLimits_; }
+  QualityPipeline* quality() const { return quality_; }
+  metrics::Shard& shard() { return shard_; }
+  // Records a finished request: metrics (when enabled) and the access log.
+  void complete(const RequestRecord& record);
+
+  std::list<DownstreamSession*>::iterator registerSession(DownstreamSession* session);
+  void unregisterSession(std::list<DownstreamSession*>::iterator it);
+
+ private:
+  void accept();
+  void runLoop();
+  void onWakeup(unsigned bits);
+  void drainNow();
+
+  unsigned index_;
+  std::shared_ptr<const Runtime> runtime_;
+  ClusterState& cluster_;
+  metrics::Shard& shard_;
+  AccessLog* accessLog_;
+  EndpointPicker picker_;
+  const profile::BaselineView* baselineView_ = nullptr;
+  QualityPipeline* quality_ = nullptr;
+  ConnectionLimits* connectionLimits_ = nullptr;
+  std::int64_t refusalsLoggedAtMs_ = 0;
+  unsigned refusalsUnlogged_ = 0;
+  std::uint64_t rng_;
+  bool metricsEnabled_;
+  // Declared before io_: handlers destroyed with io_ may still unregister sessions.
+  std::list<DownstreamSession*> sessions_;
+  std::atomic<int> sessionCount_{0};
+  // Only this worker's thread ever touches io_ (other threads go through
+  // wakeup_), so Asio's scheduler and reactor mutexes, taken on every
+  // operation and completion, can go.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+  WorkerWakeup wakeup_{io_};
+  WorkerAcceptor acceptor_;
+  UpstreamPool pool_;
+  headers::RequestIdGenerator requestIds_;
+  simdjson::ondemand::parser jsonParser_;
+  bool draining_ = false;
+  std::thread thread_;
+};
+
+}  // namespace infergate

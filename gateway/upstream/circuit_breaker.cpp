@@ -1,0 +1,167 @@
+#include "gateway/upstream/circuit_breaker.hpp"
+
+#include <algorithm>
+
+namespace infergate {
+
+bool EjectionBudget::tryEject() {
+  // As in Envoy, one endpoint may always be ejected, whatever the percentage:
+  // a single-endpoint backend still trips, and then fails fast with 503.
+  const unsigned allowed = std::max(1u, endpoints_ * maxPercent_ / 100);
+  unsigned current = ejected_.load(std::memory_order_relaxed);
+  while (current < allowed)
+    if (ejected_.compare_exchange_weak(current, current + 1, std::memory_order_relaxed)) return true;
+  return false;
+}
+
+CircuitBreaker::CircuitBreaker(const config::CircuitBreakerConfig& config, NowNs now, EjectionBudget* budget,
+                               std::uint64_t seed)
+    : config_(config), now_(std::move(now)), budget_(budget), rng_(seed | 1) {
+  const std::int64_t windowNs = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.window).count();
+  slotNs_ = std::max<std::int64_t>(1'000'000'000, windowNs / static_cast<std::int64_t>(kSlots));
+}
+
+bool CircuitBreaker::admissible() const {
+  if (!healthy()) return false;
+  switch (state()) {
+    case State::Closed: return true;
+    case State::Open: return now_() >= openUntil_.load(std::memory_order_relaxed);
+    case State::HalfOpen: return probes_.load(std::memory_order_relaxed) < config_.half_open_probes;
+  }
+  return false;
+}
+
+CircuitBreaker::Admission CircuitBreaker::admit() {
+  if (!healthy()) return {};
+  auto s = state();
+  if (s == State::Closed) return {true, false};
+  if (s == State::Open) {
+    if (now_() < openUntil_.load(std::memory_order_relaxed)) return {};
+    std::lock_guard lock(transition_);
+    if (state() == State::Open) {
+      probes_.store(0, std::memory_order_relaxed);
+      setState(State::HalfOpen);
+    }
+    s = state();
+    if (s == State::Closed) return {true, false};
+  }
+  // Half-open: a bounded number of concurrent trial requests.
+  unsigned probes = probes_.load(std::memory_order_relaxed);
+  while (probes < config_.half_open_probes)
+    if (probes_.compare_exchange_weak(probes, probes + 1, std::memory_order_relaxed)) return {true, true};
+  return {};
+}
+
+void CircuitBreaker::onSuccess(const Admission& a) {
+  count(false);
+  consecutive_.store(0, std::memory_order_relaxed);
+  if (!a.probe) return;
+  std::lock_guard lock(transition_);
+  probes_.fetch_sub(1, std::memory_order_relaxed);
+  if (state() == State::HalfOpen) close(now_());
+}
+
+void CircuitBreaker::onFailure(const Admission& a) {
+  count(true);
+  const auto now = now_();
+  if (a.probe) {
+    std::lock_guard lock(transition_);
+    probes_.fetch_sub(1, std::memory_order_relaxed);
+    if (state() == State::HalfOpen) open(now);
+    return;
+  }
+  const unsigned failures = consecutive_.fetch_add(1, std::memory_order_relaxed) + 1;
+  bool trip = config_.consecutive_failures > 0 && failures >= config_.consecutive_failures;
+  if (!trip && config_.failure_rate > 0) {
+    std::uint64_t ok = 0, failed = 0;
+    windowTotals(ok, failed);
+    const auto total = ok + failed;
+    trip = total >= config_.min_requests && total > 0 &&
+           static_cast<double>(failed) / static_cast<double>(total) > config_.failure_rate;
+  }
+  if (!trip || state() != State::Closed) return;
+  std::lock_guard lock(transition_);
+  if (state() != State::Closed) return;
+  if (budget_ != nullptr && !budget_->tryEject()) {
+    // Too much of the backend is out already: keep this one in service.
+    consecutive_.store(0, std::memory_order_relaxed);
+    return;
+  }
+  open(now);
+}
+
+void CircuitBreaker::onNeutral(const Admission& a) {
+  if (!a.probe) return;
+  probes_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void CircuitBreaker::open(std::int64_t now) {
+  // n decays while the endpoint stays healthy: one step per max_ejection closed.
+  const std::int64_t maxNs = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.max_ejection).count();
+  unsigned n = ejections_.load(std::memory_order_relaxed);
+  if (state() == State::Closed && n > 0 && maxNs > 0) {
+    const auto decay = static_cast<unsigned>(std::min<std::int64_t>((now - lastClosedNs_) / maxNs, n));
+    n -= decay;
+  }
+  n += 1;
+  ejections_.store(n, std::memory_order_relaxed);
+  const std::int64_t baseNs = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.base_ejection).count();
+  std::int64_t ejectNs = std::min<std::int64_t>(baseNs * n, maxNs > 0 ? maxNs : baseNs * n);
+  // ±10% jitter so that endpoints ejected together do not return together.
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  const double jitter = 0.9 + 0.2 * static_cast<double>(rng_ % 10001) / 10000.0;
+  ejectNs = static_cast<std::int64_t>(static_cast<double>(ejectNs) * jitter);
+  openUntil_.store(now + ejectNs, std::memory_order_relaxed);
+  consecutive_.store(0, std::memory_order_relaxed);
+  setState(State::Open);
+}
+
+void CircuitBreaker::close(std::int64_t now) {
+  lastClosedNs_ = now;
+  consecutive_.store(0, std::memory_order_relaxed);
+  for (auto& slot : slots_) slot.second.store(-1, std::memory_order_relaxed);  // a fresh window
+  if (budget_ != nullptr) budget_->release();
+  setState(State::Closed);
+}
+
+void CircuitBreaker::setState(State s) {
+  state_.store(s, std::memory_order_relaxed);
+  transitions_[static_cast<int>(s)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void CircuitBreaker::count(bool failed) {
+  const std::int64_t second = now_() / slotNs_;
+  auto& slot = slots_[static_cast<std::size_t>(second) % kSlots];
+  if (slot.second.load(std::memory_order_relaxed) != second) {
+    // A new slot: the writer that swaps it in resets its counts. A racing
+    // writer may lose one count; the window is an estimate.
+    auto old = slot.second.load(std::memory_order_relaxed);
+    if (old != second && slot.second.compare_exchange_strong(old, second, std::memory_order_relaxed)) {
+      slot.ok.store(0, std::memory_order_relaxed);
+      slot.failed.store(0, std::memory_order_relaxed);
+    }
+  }
+  (failed ? slot.failed : slot.ok).fetch_add(1, std::memory_order_relaxed);
+}
+
+void CircuitBreaker::windowTotals(std::uint64_t& ok, std::uint64_t& failed) const {
+  const std::int64_t current = now_() / slotNs_;
+  const std::int64_t windowSlots =
+      std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::nanoseconds>(config_.window).count() / slotNs_);
+  for (const auto& slot : slots_) {
+    const auto second = slot.second.load(std::memory_order_relaxed);
+    if (second < 0 || current - second >= windowSlots) continue;
+    ok += slot.ok.load(std::memory_order_relaxed);
+    failed += slot.failed.load(std::memory_order_relaxed);
+  }
+}
+
+double CircuitBreaker::recentFailureRate() const {
+  std::uint64_t ok = 0, failed = 0;
+  windowTotals(ok, failed);
+  return ok + failed == 0 ? 0.0 : static_cast<double>(failed) / static_cast<double>(ok + failed);
+}
+
+}  // namespace infergate

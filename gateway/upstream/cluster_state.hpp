@@ -1,0 +1,50 @@
+#pragma once
+// State about backends and endpoints that every worker shares: circuit
+// breakers, ejection budgets, and in-flight counts (for least_request and
+// concurrency caps). All of it is atomics; only breaker transitions lock.
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "gateway/upstream/circuit_breaker.hpp"
+#include "gateway/server/runtime.hpp"
+
+namespace infergate {
+
+struct EndpointState {
+  EndpointState(const config::CircuitBreakerConfig& c, CircuitBreaker::NowNs now, EjectionBudget* budget,
+                std::uint64_t seed)
+      : breaker(c, std::move(now), budget, seed) {}
+  CircuitBreaker breaker;
+  std::atomic<std::int64_t> inFlight{0};
+  std::atomic<std::uint64_t> healthChecksOk{0};
+  std::atomic<std::uint64_t> healthChecksFailed{0};
+};
+
+struct BackendState {
+  BackendState(unsigned endpoints, unsigned maxEjectedPercent) : ejections(endpoints, maxEjectedPercent) {}
+  EjectionBudget ejections;
+  std::atomic<std::int64_t> inFlight{0};         // requests admitted under max_in_flight
+  std::atomic<std::int64_t> retriesInFlight{0};  // attempts after the first, for the retry budget
+  std::atomic<std::uint64_t> overflow{0};
+  std::atomic<std::int64_t> pending{0};          // requests waiting for a max_in_flight slot
+  // Endpoint failures found to be the request's doing (the same failure on two
+  // endpoints): kept out of the breakers.
+  std::atomic<std::uint64_t> requestCausedFailures{0};
+};
+
+class ClusterState {
+ public:
+  explicit ClusterState(const Runtime& runtime, CircuitBreaker::NowNs now = steadyNowNs);
+  EndpointState& endpoint(std::size_t id) { return *endpoints_[id]; }
+  BackendState& backend(std::size_t index) { return *backends_[index]; }
+  const EndpointState& endpoint(std::size_t id) const { return *endpoints_[id]; }
+  const BackendState& backend(std::size_t index) const { return *backends_[index]; }
+  static std::int64_t steadyNowNs();
+
+ private:
+  std::vector<std::unique_ptr<BackendState>> backends_;
+  std::vector<std::unique_ptr<EndpointState>> endpoints_;
+};
+
+}  // namespace infergate

@@ -1,0 +1,27 @@
+#pragma once
+// Active health checks: for backends that enable them, every endpoint is probed
+// with GET <path> on the control thread (never on a worker). An endpoint that
+// fails `unhealthy_threshold` checks in a row stops receiving requests; one that
+// then passes `healthy_threshold` in a row gets them again.
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <vector>
+
+#include "gateway/upstream/cluster_state.hpp"
+#include "gateway/server/runtime.hpp"
+
+namespace infergate {
+
+class HealthChecker {
+ public:
+  HealthChecker(boost::asio::io_context& io, const Runtime& runtime, ClusterState& cluster);
+  ~HealthChecker();
+  void start();
+  void stop();
+
+ private:
+  class Probe;
+  std::vector<std::shared_ptr<Probe>> probes_;
+};
+
+}  // namespace infergate

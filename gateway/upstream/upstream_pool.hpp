@@ -1,0 +1,57 @@
+#pragma once
+// Per-worker keep-alive connections to upstream endpoints. Owned by one worker
+// thread, so no locking. A connection comes back only after a response that
+// completed cleanly; idle connections expire after the backend's idle TTL.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "gateway/net/coarse_clock.hpp"
+#include "gateway/net/worker_io.hpp"
+#include "gateway/server/runtime.hpp"
+#include "filters/request_metrics/request_stats.hpp"
+
+namespace infergate {
+
+struct UpstreamConnection {
+  explicit UpstreamConnection(WorkerExecutor ex, std::size_t endpoint)
+      : socket(std::move(ex)), endpointId(endpoint) {}
+  WorkerSocket socket;
+  boost::beast::flat_buffer buffer;      // bytes read but not yet parsed
+  std::size_t endpointId;
+  CoarseSteadyClock::time_point idleSince{};  // idle ages are seconds: a tick is precise enough
+  unsigned requestsServed = 0;
+};
+
+class UpstreamPool {
+ public:
+  // `idleGauge` (by endpoint label index, may be null) tracks idle connections.
+  UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime, metrics::GaugeArray* idleGauge);
+
+  // An idle, live connection to `endpoint`, or null (the caller connects).
+  std::unique_ptr<UpstreamConnection> acquire(const EndpointRuntime& endpoint, const config::PoolConfig& pool);
+  // Keep `conn` for reuse. Callers only release connections whose last response
+  // was read completely and allowed keep-alive.
+  void release(std::unique_ptr<UpstreamConnection> conn, const config::PoolConfig& pool);
+  std::size_t idleCount(std::size_t endpointId) const { return idle_[endpointId].size(); }
+  void closeAll();
+
+ private:
+  void scheduleSweep();
+  void publish(std::size_t endpointId);
+  void sweep();
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<const Runtime> runtime_;
+  std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;  // by endpoint id
+  std::vector<const config::PoolConfig*> poolOf_;                        // by endpoint id
+  WorkerTimer sweepTimer_;
+  std::chrono::milliseconds sweepInterval_;
+  bool closed_ = false;
+  metrics::GaugeArray* idleGauge_;
+};
+
+}  // namespace infergate

@@ -1,0 +1,139 @@
+#include "filters/core/sse_tap.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace infergate;
+
+namespace {
+const std::string kStream =
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n"
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"}}]}\r\n\r\n"
+    ": a comment\n\n"
+    "event: ping\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0}]}}]}\n\n"
+    "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+    "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":3,\"total_tokens\":15}}\n\n"
+    "data: [DONE]\n\n";
+
+int feedInPieces(SseTap& tap, const std::string& stream, std::size_t pieceSize) {
+  int content = 0;
+  for (std::size_t i = 0; i < stream.size(); i += pieceSize)
+    tap.feed(std::string_view(stream).substr(i, pieceSize), [&] { ++content; });
+  return content;
+}
+}  // namespace
+
+TEST(SseTap, FindsContentUsageFinishAndDoneWhateverThePieceBoundaries) {
+  for (std::size_t piece : {1u, 2u, 7u, 64u, 4096u}) {
+    SseTap tap;
+    EXPECT_EQ(feedInPieces(tap, kStream, piece), 3) << piece;  // the empty first delta is not content
+    const auto& seen = tap.observation();
+    EXPECT_EQ(seen.contentEvents, 3u);
+    EXPECT_TRUE(seen.done);
+    EXPECT_TRUE(seen.hasUsage);
+    EXPECT_EQ(seen.promptTokens, 12u);
+    EXPECT_EQ(seen.completionTokens, 3u);
+    EXPECT_EQ(seen.finishReason, "stop");
+  }
+}
+
+TEST(SseTap, TextCompletionsAndMultiLineDataAndGarbage) {
+  SseTap tap;
+  int content = 0;
+  tap.feed("data: {\"choices\":[{\"text\":\"hi\"}]}\n\ndata: not json\n\ndata: {\"choices\":\ndata: [{\"text\":\"x\"}]}\n\n",
+           [&] { ++content; });
+  EXPECT_EQ(content, 2);
+  EXPECT_FALSE(tap.observation().done);
+  tap.reset();
+  EXPECT_EQ(tap.observation().contentEvents, 0u);
+}
+
+namespace {
+
+// A stream of many deltas (escapes, UTF-8, a tool call in pieces, a second
+// choice that must not leak into the answer) and the answer they spell.
+std::string reassemblyStream(std::string& expectedText, std::string& expectedTools) {
+  const std::vector<std::string> deltas = {"The ", "caf\\u00e9 ", "\\\"quote\\\" ", "東京 ", "line\\nbreak", "."};
+  expectedText = "The café \"quote\" 東京 line\nbreak.";
+  std::string s;
+  for (const auto& d : deltas) {
+    s += "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + d + "\"}}]}\n\n";
+    s += "data: {\"choices\":[{\"index\":1,\"delta\":{\"content\":\"OTHER\"}}]}\n\n";
+  }
+  s += "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"get_weather\","
+       "\"arguments\":\"\"}}]}}]}\n\n";
+  s += "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+       "\"{\\\"city\\\":\"}}]}}]}\n\n";
+  s += "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+       "\"\\\"Paris\\\"}\"}}]}}]}\n\n";
+  s += "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n";
+  s += "data: [DONE]\n\n";
+  expectedTools = "get_weather: {\"city\":\"Paris\"}";
+  return s;
+}
+
+}  // namespace
+
+TEST(SseTap, ReassemblesTheAnswerAcrossAnyPieceBoundaries) {
+  std::string text, tools;
+  const auto stream = reassemblyStream(text, tools);
+  // One byte at a time (an event split over many reads), odd sizes, and all at once (many events per read).
+  for (std::size_t piece : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{61}, stream.size()}) {
+    SseTap tap;
+    quality::CapturedOutput capture;
+    tap.setCapture(&capture);
+    feedInPieces(tap, stream, piece);
+    EXPECT_EQ(capture.text, text) << piece;
+    EXPECT_EQ(capture.toolCalls, tools) << piece;
+    EXPECT_EQ(capture.finishReason, "tool_calls") << piece;
+    EXPECT_FALSE(capture.cut);
+    EXPECT_TRUE(tap.observation().done);
+  }
+}
+
+TEST(SseTap, CaptureStopsAtItsCapAndContentIsCountedWithoutOne) {
+  std::string text, tools;
+  const auto stream = reassemblyStream(text, tools);
+  SseTap tap;
+  quality::CapturedOutput capture;
+  capture.capBytes = 10;
+  tap.setCapture(&capture);
+  feedInPieces(tap, stream, 5);
+  EXPECT_EQ(capture.text, text.substr(0, 10));
+  EXPECT_TRUE(capture.cut);
+  EXPECT_TRUE(capture.toolCalls.empty());
+
+  SseTap plain;  // no capture: still counts content
+  EXPECT_GT(feedInPieces(plain, stream, 5), 0);
+}
+
+// An event grows by its data lines and the newlines between them: empty data
+// lines cannot grow it past the cap (they once added 4 MiB of newlines per
+// 24 MiB of input, all parsed at the end). After a large event the tap gives
+// its memory back, and the next event is read as usual.
+TEST(SseTap, EventSizeIsBoundedCountingSeparatorsAndMemoryIsGivenBack) {
+  SseTap tap;
+  int content = 0;
+  auto onContent = [&] { ++content; };
+  tap.feed("data: x\n", onContent);
+  std::string emptyLines;
+  for (int i = 0; i < 64 * 1024; ++i) emptyLines += "data:\n";
+  std::size_t peak = 0;
+  for (int round = 0; round < 64; ++round) {  // 24 MiB of input, 4 M data lines
+    tap.feed(emptyLines, onContent);
+    peak = std::max(peak, tap.retainedBytes());
+  }
+  EXPECT_LE(peak, 2 * SseTap::kMaxEventBytes + 4096);
+  tap.feed("\n", onContent);  // the event ends: too large, skipped
+  EXPECT_EQ(content, 0);
+  EXPECT_LE(tap.retainedBytes(), 3 * SseTap::kRetainedBytes);
+
+  // A large but allowed event is parsed, then its buffers and parser memory go.
+  std::string big = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + std::string(900 * 1024, 'a') + "\"}}]}\n\n";
+  tap.feed(big, onContent);
+  EXPECT_EQ(content, 1);
+  EXPECT_LE(tap.retainedBytes(), 3 * SseTap::kRetainedBytes);
+  tap.feed(kStream, onContent);
+  EXPECT_EQ(content, 4);
+  EXPECT_TRUE(tap.observation().done);
+}

@@ -1,0 +1,88 @@
+#include "filters/request_metrics/recorder.hpp"
+
+#include <gtest/gtest.h>
+
+#include "config/loader.hpp"
+#include "filters/request_metrics/registry.hpp"
+
+using namespace infergate;
+using namespace infergate::metrics;
+using std::chrono::milliseconds;
+
+namespace {
+RequestRecord streamRecord() {
+  RequestRecord r;
+  const auto t0 = RequestRecord::Clock::now();
+  r.route = 1;
+  r.backend = 1;
+  r.endpoint = 1;
+  r.model = 2;
+  r.routed = true;
+  r.accepted = t0;
+  r.bodyRead = t0 + milliseconds(2);
+  r.upstreamStart = t0 + milliseconds(3);
+  r.upstreamConnected = t0 + milliseconds(5);
+  r.newConnection = true;
+  r.requestSent = t0 + milliseconds(6);
+  r.firstByte = t0 + milliseconds(10);
+  r.firstToken = t0 + milliseconds(102);
+  r.tokenTimes = {t0 + milliseconds(102), t0 + milliseconds(122), t0 + milliseconds(152)};
+  r.lastToken = t0 + milliseconds(152);
+  r.lastByte = t0 + milliseconds(153);
+  r.done = t0 + milliseconds(154);
+  r.status = 200;
+  r.stream = true;
+  r.hasUsage = true;
+  r.promptTokens = 11;
+  r.completionTokens = 3;
+  return r;
+}
+}  // namespace
+
+TEST(DeriveTimings, FromRecordTimestamps) {
+  auto t = deriveTimings(streamRecord());
+  EXPECT_NEAR(t.total, 0.154, 1e-9);
+  EXPECT_NEAR(t.upstreamConnect, 0.002, 1e-9);
+  EXPECT_NEAR(t.upstreamFirstByte, 0.004, 1e-9);
+  EXPECT_NEAR(t.timeToFirstToken, 0.100, 1e-9);
+  EXPECT_NEAR(t.timePerOutputToken, 0.025, 1e-9);  // 50 ms over 2 tokens after the first
+  // 154 total - 2 upload - 2 connect - 147 upstream (sent at 6 to last byte at 153) = 3 ms
+  EXPECT_NEAR(t.gatewayOverhead, 0.003, 1e-9);
+}
+
+TEST(DeriveTimings, LocalRepliesHaveNoUpstreamTimings) {
+  RequestRecord r;
+  r.accepted = RequestRecord::Clock::now();
+  r.done = r.accepted + milliseconds(1);
+  auto t = deriveTimings(r);
+  EXPECT_NEAR(t.total, 0.001, 1e-9);
+  EXPECT_LT(t.upstreamFirstByte, 0);
+  EXPECT_LT(t.timeToFirstToken, 0);
+  EXPECT_LT(t.gatewayOverhead, 0);
+}
+
+TEST(RecordRequest, UpdatesEveryFamily) {
+  auto loaded = config::loadString(
+      "backends:\n  - name: m\n    endpoints: [{url: 'http://127.0.0.1:1'}]\n"
+      "routes:\n  - name: chat\n    models: [mock-model]\n    backend: m\n",
+      "t.yaml");
+  ASSERT_TRUE(loaded.ok());
+  Registry registry(loaded.config, 1);
+  auto& shard = registry.shard(0);
+  auto record = streamRecord();
+  record.cause = FailureCause::UpstreamIdleTimeout;
+  recordRequest(record, shard);
+  const auto pair = registry.labels().pairIndex(1, 1);
+  EXPECT_EQ(shard.requests.get(shard.requestSeries(pair, 2, LabelSpace::codeIndex(200))), 1u);
+  EXPECT_EQ(shard.failures.get(pair * causeCount() + static_cast<unsigned>(FailureCause::UpstreamIdleTimeout)), 1u);
+  EXPECT_EQ(shard.tokens.get(shard.backendModel(1, 2) * 2), 11u);
+  EXPECT_EQ(shard.tokens.get(shard.backendModel(1, 2) * 2 + 1), 3u);
+  EXPECT_EQ(shard.interTokenLatency.count(shard.backendModel(1, 2)), 2u);
+  EXPECT_NEAR(shard.interTokenLatency.sum(shard.backendModel(1, 2)), 0.050, 1e-9);
+  EXPECT_EQ(shard.timeToFirstToken.count(shard.backendModel(1, 2)), 1u);
+  EXPECT_EQ(shard.upstreamConnect.count(1), 1u);
+  EXPECT_EQ(shard.streamsWithoutUsage.get(shard.backendModel(1, 2)), 0u);
+  record.hasUsage = false;
+  recordRequest(record, shard);
+  EXPECT_EQ(shard.streamsWithoutUsage.get(shard.backendModel(1, 2)), 1u);
+}

@@ -1,0 +1,75 @@
+#include "gateway/http/message_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
+using namespace infergate;
+namespace http = boost::beast::http;
+
+namespace {
+ProxyRequestHead parseRequest(const std::string& head) {
+  http::request_parser<http::empty_body, CachedAllocator<char>> p;
+  boost::system::error_code ec;
+  p.put(boost::asio::buffer(head), ec);
+  return p.release().base();
+}
+ProxyResponseHead parseResponse(const std::string& head) {
+  http::response_parser<http::empty_body, CachedAllocator<char>> p;
+  p.skip(true);
+  boost::system::error_code ec;
+  p.put(boost::asio::buffer(head), ec);
+  return p.release().base();
+}
+}  // namespace
+
+TEST(RequestHead, RewritesHopByHopHostAndIdentityHeaders) {
+  auto req = parseRequest(
+      "POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: client.example\r\nConnection: keep-alive, X-Hop\r\n"
+      "X-Hop: secret\r\nKeep-Alive: 5\r\nTE: trailers\r\nProxy-Authorization: Basic abc\r\n"
+      "Authorization: Bearer client-key\r\nX-Forwarded-For: 1.1.1.1\r\nx-request-id: old\r\n"
+      "Accept-Encoding: gzip\r\nExpect: 100-continue\r\nContent-Length: 2\r\nX-Keep: yes\r\n\r\n");
+  std::vector<config::HeaderValue> injected{{"authorization", "Bearer upstream-key"}};
+  writer::UpstreamRequestHead extra{"10.0.0.5:8000", "rid-1", "127.0.0.1", &injected, 42};
+  std::string out;
+  writer::requestHead(out, req, extra);
+  EXPECT_EQ(out,
+            "POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: 10.0.0.5:8000\r\nX-Keep: yes\r\n"
+            "X-Forwarded-For: 1.1.1.1, 127.0.0.1\r\nx-request-id: rid-1\r\nauthorization: Bearer upstream-key\r\n"
+            "Content-Length: 42\r\n\r\n");
+}
+
+TEST(RequestHead, FoldsSeveralForwardedForLines) {
+  auto req = parseRequest("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\n\r\n");
+  std::string out;
+  writer::requestHead(out, req, {"b:1", "r", "3.3.3.3", nullptr, std::nullopt});
+  EXPECT_EQ(out, "GET / HTTP/1.1\r\nHost: b:1\r\nX-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3\r\nx-request-id: r\r\n\r\n");
+}
+
+TEST(ResponseHead, StripsHopByHopAndSetsFraming) {
+  auto res = parseResponse(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
+      "Transfer-Encoding: chunked\r\nx-request-id: upstream-id\r\nX-Model: m\r\n\r\n");
+  std::string out;
+  writer::DownstreamResponseHead extra;
+  extra.requestId = "rid";
+  extra.framing = writer::BodyFraming::Chunked;
+  writer::responseHead(out, res, extra);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Model: m\r\nx-request-id: rid\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n");
+
+  auto fixed = parseResponse("HTTP/1.1 404 Not Found\r\nContent-Length: 7\r\n\r\n");
+  extra.framing = writer::BodyFraming::ContentLength;
+  extra.contentLength = 7;
+  extra.close = true;
+  writer::responseHead(out, fixed, extra);
+  EXPECT_EQ(out, "HTTP/1.1 404 Not Found\r\nx-request-id: rid\r\nContent-Length: 7\r\nConnection: close\r\n\r\n");
+}
+
+TEST(ChunkPrefix, IsHex) {
+  char buf[24];
+  EXPECT_EQ(std::string(buf, writer::chunkPrefix(buf, 255)), "ff\r\n");
+  EXPECT_EQ(std::string(buf, writer::chunkPrefix(buf, 1)), "1\r\n");
+}
