@@ -7,6 +7,7 @@
 #include "config/loader.hpp"
 #include "filters/profile/baseline_file.hpp"
 #include "gateway/server/runtime.hpp"
+#include "filters/builtin_filters.hpp"
 #include "gateway/server/server.hpp"
 
 namespace {
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    infergate::Server server(runtime);
+    infergate::Server server(runtime, infergate::builtinFilters());
     server.start();
     auto proxy = server.proxyEndpoint();
     auto admin = server.adminEndpoint();

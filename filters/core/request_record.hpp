@@ -47,6 +47,7 @@ struct RequestRecord {
   std::uint64_t promptTokens = 0;
   std::uint64_t completionTokens = 0;
   std::uint32_t contentEvents = 0;
+  bool streamFinished = false;    // the stream said it ended (finish_reason or [DONE])
   bool anomaly = false;           // input outside its model's baseline (always sampled, later)
 
   static bool set(Time t) { return t != Time{}; }

@@ -5,18 +5,10 @@
 #include <cstdint>
 
 #include "config/config.hpp"
+#include "filters/core/body_rewrite.hpp"
 #include "filters/core/request_facts.hpp"
 
 namespace infergate {
-
-// How the body's token limits are rewritten on the way out (validation:
-// clamp, or a cap with no limit in the body).
-struct TokenLimitRewrite {
-  std::uint64_t cap = 0;
-  std::array<bool, 2> clamp{};  // by key (kMaxTokensKey, kMaxCompletionTokensKey): value (or null) set to cap
-  bool insert = false;          // no limit in the body: "max_tokens":cap is added
-  bool any() const { return clamp[0] || clamp[1] || insert; }
-};
 
 // Records a violation in `facts` when a limit is exceeded. The token cap
 // applies to every limit key present (servers differ in which they read);

@@ -109,9 +109,9 @@ std::string backendsReport(const Runtime& runtime, const ClusterState& cluster) 
     backends.push_back(boost::json::object{
         {"name", backend.config->name},
         {"load_balancing", lb},
-        {"in_flight", state.inFlight.load()},
+        {"in_flight", state.slots.inFlight()},
         {"max_in_flight", backend.config->limits.max_in_flight},
-        {"pending", state.pending.load()},
+        {"pending", state.slots.waiting()},
         {"overflow", state.overflow.load()},
         {"request_caused_failures", state.requestCausedFailures.load()},
         {"ejected_endpoints", state.ejections.ejected()},

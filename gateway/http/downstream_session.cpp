@@ -10,8 +10,6 @@
 #include "gateway/http/header_rules.hpp"
 #include "gateway/http/http_framing.hpp"
 #include "gateway/http/message_writer.hpp"
-#include "filters/validation/input_limits.hpp"
-#include "gateway/sampling/quality_pipeline.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/server/worker.hpp"
 #include "metrics/label_space.hpp"
@@ -35,8 +33,8 @@ constexpr std::chrono::milliseconds kLingerTime{1000};
 // The methods an OpenAI path takes. Others get 405 with this as Allow.
 enum class PathMethods : std::uint8_t { Any, PostOnly, GetOrHead };
 
-PathMethods methodsOf(std::string_view path, bool jsonApi, bool feedback) {
-  if (jsonApi || feedback) return PathMethods::PostOnly;
+PathMethods methodsOf(std::string_view path, bool jsonApi) {
+  if (jsonApi) return PathMethods::PostOnly;
   if (path == "/v1/models") return PathMethods::GetOrHead;  // not /v1/models/{id}: hosted APIs DELETE those
   return PathMethods::Any;
 }
@@ -63,7 +61,15 @@ DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost:
           socket_.get_executor(), [this] { return std::shared_ptr<void>(shared_from_this()); },
           [this] { onDeadline(); }),
       clientIp_(client),
-      relay_(*this) {}
+      filterStates_(worker.filters().newStates()),
+      exchange_(*this, worker.upstream()) {
+  ctx_.facts = &facts_;
+  ctx_.record = &record_;
+  ctx_.worker = worker.index();
+  ctx_.stats = &worker.shard();
+  ctx_.json = &worker.jsonParser();
+  ctx_.states = filterStates_->data();
+}
 
 DownstreamSession::~DownstreamSession() {
   releaseBody();
@@ -278,17 +284,11 @@ void DownstreamSession::dispatch() {
   auto& request = parser_->get();
   record_.bodyRead = RequestRecord::Clock::now();
   record_.bytesIn += request.body().size();
-  const bool draining = worker_.draining();
-  keepAlive_ = request.keep_alive() && !draining;
+  keepAlive_ = request.keep_alive() && !worker_.draining();
   const auto target = request.target();
   const auto path = target.substr(0, target.find('?'));
-
-  const std::string* model = nullptr;
-  facts_.reset();
-  sampleReason_ = 0;
-  const bool feedback = path == "/v1/feedback" && worker_.quality() != nullptr;
   const bool jsonApi = isJsonApiPath(path);
-  if (auto allow = refusedMethodAllow(methodsOf(path, jsonApi, feedback), request.method()); !allow.empty()) {
+  if (auto allow = refusedMethodAllow(methodsOf(path, jsonApi), request.method()); !allow.empty()) {
     auto reply = errorFor(FailureCause::ClientInvalidRequest,
                           "Method " + std::string(request.method_string()) + " is not allowed on this path.");
     reply.status = 405;
@@ -297,90 +297,73 @@ void DownstreamSession::dispatch() {
     replyError(std::move(reply), !keepAlive_);
     return;
   }
-  if (feedback) {
-    handleFeedback();
-    return;
-  }
-  if (jsonApi) {
-    extractRequestFacts(worker_.jsonParser(), request.body(), facts_, apiKindOf(path));
-    if (!facts_.isJson) {
-      // Unparseable: nothing to route on, whatever the route's mode.
-      worker_.countRejected(0, facts_.violation);
-      auto reply = errorFor(FailureCause::ClientInvalidRequest, facts_.error);
-      reply.param = facts_.errorParam;
-      replyError(std::move(reply), !keepAlive_);
-      return;
-    }
-    if (facts_.hasModel) {
-      model = &facts_.model;
-      record_.model = worker_.shard().labels.modelIndex(facts_.model);
-    }
-  }
-  const auto* route = worker_.runtime().router->match(path, model);
-  if (route == nullptr && facts_.violation != InputViolation::None) {
-    // Unroutable because malformed (no usable model): say what is wrong, not 404.
-    worker_.countRejected(0, facts_.violation);
-    auto reply = errorFor(FailureCause::ClientInvalidRequest, facts_.error);
-    reply.param = facts_.errorParam;
-    replyError(std::move(reply), !keepAlive_);
-    return;
-  }
-  if (route == nullptr) {
+  beginContext(path, jsonApi);
+  if (worker_.filters().beforeRouting().onRequest(ctx_) == FilterStatus::LocalReply) return replyFiltered(!keepAlive_);
+  const auto* matched = route(path, jsonApi);
+  if (chain_->onRequest(ctx_) == FilterStatus::LocalReply) return replyFiltered(!keepAlive_);
+  if (matched == nullptr) {
     auto reply = errorFor(FailureCause::NoRoute);
-    if (model != nullptr) reply.param = "model";
+    if (facts_.hasModel) reply.param = "model";
     replyError(std::move(reply), !keepAlive_);
     return;
   }
-  const auto routeIndex = static_cast<std::size_t>(route - worker_.runtime().config.routes.data());
-  record_.route = metrics::LabelSpace::routeIndex(routeIndex);
-  TokenLimitRewrite tokenLimits;
-  if (jsonApi) {
-    applyRouteLimits(route->validation, apiKindOf(path), facts_, tokenLimits);
-    if (facts_.violation != InputViolation::None) {
-      worker_.countRejected(record_.route, facts_.violation);
-      if (route->validation.mode == config::ValidationConfig::Mode::Enforce) {
-        auto reply = errorFor(FailureCause::ClientInvalidRequest, facts_.error);
-        reply.param = facts_.errorParam;
-        replyError(std::move(reply), !keepAlive_);
-        return;
-      }
-    }
+  forward(*matched);
+}
+
+// The filters' view of this request; the body is parsed once, here, for every
+// filter and the router (RequestFacts).
+void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
+  auto& request = parser_->get();
+  facts_.reset();
+  ctx_.message = &request;
+  ctx_.path = path;
+  ctx_.requestId = requestId_;
+  ctx_.jsonApi = jsonApi;
+  ctx_.api = jsonApi ? apiKindOf(path) : ApiKind::Chat;
+  ctx_.tokenLimits = {};
+  ctx_.response = {};
+  if (!jsonApi) return;
+  extractRequestFacts(worker_.jsonParser(), request.body(), facts_, ctx_.api);
+  if (facts_.isJson && facts_.hasModel) record_.model = worker_.labels().modelIndex(facts_.model);
+}
+
+// Chooses the route (by path and model) and with it the chain the request
+// runs. A JSON body that cannot be read has no route: it is refused by the
+// chain of unrouted requests.
+const config::RouteConfig* DownstreamSession::route(std::string_view path, bool jsonApi) {
+  const auto& filters = worker_.filters();
+  const config::RouteConfig* matched = nullptr;
+  if (!jsonApi || facts_.isJson)
+    matched = worker_.runtime().router->match(path, facts_.hasModel ? &facts_.model : nullptr);
+  if (matched == nullptr) {
+    chain_ = &filters.unrouted();
+  } else {
+    const auto index = static_cast<std::size_t>(matched - worker_.runtime().config.routes.data());
+    record_.route = metrics::LabelSpace::routeIndex(index);
+    chain_ = &filters.route(index);
   }
-  if (jsonApi) record_.anomaly = worker_.profile(facts_, record_.model);
+  chain_->begin(ctx_);
+  return matched;
+}
+
+void DownstreamSession::forward(const config::RouteConfig& route) {
+  auto& request = parser_->get();
   state_ = State::Proxying;
-  record_.backend = metrics::LabelSpace::backendIndex(route->backend_index);
+  record_.backend = metrics::LabelSpace::backendIndex(route.backend_index);
   record_.routed = true;
   ProxyRequest proxy;
   proxy.message = &request;
-  proxy.route = route;
-  proxy.backend = &worker_.runtime().backends[route->backend_index];
-  proxy.facts = &facts_;
-  proxy.requestId = requestId_;
+  proxy.route = &route;
+  proxy.context = &ctx_;
+  proxy.chain = chain_;
   proxy.clientAddress = clientAddress_;
   proxy.isHead = request.method() == http::verb::head;
   proxy.clientHttp10 = request.version() == 10;
   proxy.keepAlive = keepAlive_;
-  proxy.tokenLimits = tokenLimits;
-  if (auto* quality = worker_.quality(); quality != nullptr && jsonApi) {
-    const auto& sampling = quality->config();
-    if (requestId_.empty()) {
-      worker_.requestIds().next(requestId_);
-      record_.requestId.assign(requestId_);
-    }
-    if (quality::sampledAt(quality::requestHash(requestId_), quality->routeThreshold(routeIndex)))
-      sampleReason_ = static_cast<std::uint8_t>(quality::SampleReason::Rate) + 1;
-    else if (record_.anomaly && sampling.always_anomalies)
-      sampleReason_ = static_cast<std::uint8_t>(quality::SampleReason::Anomaly) + 1;
-    proxy.sample = sampleReason_ != 0;
-    proxy.sampleErrors = sampling.always_errors;
-    proxy.slowFirstToken = sampling.slow_first_token;
-    proxy.captureBytes = sampling.capture_bytes;
-    proxy.requestId = requestId_;
-  }
-  relay_.start(proxy);
+  exchange_.start(proxy);
 }
 
-void DownstreamSession::onRelayFinished(const RelayOutcome& outcome) {
+void DownstreamSession::onExchangeFinished(const ExchangeOutcome& outcome) {
   if (outcome.responseStarted) record_.status = outcome.status;
   if (outcome.cause == FailureCause::ClientDisconnect) {
     record_.cause = outcome.cause;
@@ -401,7 +384,7 @@ void DownstreamSession::onRelayFinished(const RelayOutcome& outcome) {
 
 // The client-side read kept open while a request is in flight: EOF or an error
 // means the client is gone; bytes are pipelined requests, kept for later.
-void DownstreamSession::startMonitor() {
+void DownstreamSession::watchClient() {
   if (monitorActive_ || buffer_.size() >= kMaxPipelinedBytes) return;
   monitorActive_ = true;
   readMore(socket_, buffer_.prepare(kReadChunk),
@@ -425,11 +408,11 @@ void DownstreamSession::onMonitorRead(error_code ec, std::size_t bytes) {
   }
   if (ec) {
     if (ec == asio::error::operation_aborted) return;
-    if (relay_.active()) relay_.abortClientGone();
+    if (exchange_.active()) exchange_.abortClientGone();
     else closeNow();  // a local reply was being written
     return;
   }
-  startMonitor();
+  watchClient();
 }
 
 // ---- local replies and connection end ----------------------------------------
@@ -455,6 +438,12 @@ void DownstreamSession::replyError(ErrorReply reply, bool close, unsigned retryA
   record_.status = reply.status;
   record_.cause = reply.cause;
   writeReply(close);
+}
+
+void DownstreamSession::replyFiltered(bool close) {
+  auto& reply = ctx_.reply;
+  if (reply.body.empty()) return replyError(std::move(reply.error), close);
+  replyLocal(reply.error.status, std::move(reply.body), close);
 }
 
 void DownstreamSession::replyLocal(unsigned status, std::string body, bool close) {
@@ -495,14 +484,21 @@ void DownstreamSession::beginRecord() {
   record_.accepted = RequestRecord::Clock::now();
   record_.wallStartMs = coarseWallMilliseconds();  // a log timestamp: one tick is enough
   recordOpen_ = true;
+  // Until it is routed, a request belongs to the chain of unrouted requests
+  // (whose completion observers count framing errors too).
+  ctx_.message = nullptr;
+  ctx_.jsonApi = false;
+  facts_.reset();
+  chain_ = &worker_.filters().unrouted();
+  chain_->begin(ctx_);
 }
 
 void DownstreamSession::finishRecord() {
   if (!recordOpen_) return;
   recordOpen_ = false;
   record_.done = RequestRecord::Clock::now();
-  worker_.complete(record_);
-  if (worker_.quality() != nullptr && record_.routed && facts_.isJson) offerSample();
+  ctx_.requestId = requestId_;
+  chain_->onComplete(ctx_);
 }
 
 void DownstreamSession::endRequest(bool close) {
@@ -515,7 +511,7 @@ void DownstreamSession::endRequest(bool close) {
     }
   }
   parser_.reset();
-  relay_.releaseBuffers();
+  exchange_.releaseBuffers();
   if (close || worker_.draining()) {
     closeGracefully();
     return;
@@ -595,7 +591,7 @@ void DownstreamSession::closeNow() {
   }
   state_ = State::Closed;
   deadline_.cancel();
-  relay_.cancelTimer();
+  exchange_.cancelTimer();
   error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);

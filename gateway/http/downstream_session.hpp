@@ -1,7 +1,8 @@
 #pragma once
 // One client connection: reads requests (keep-alive, pipelined requests answered
-// in order), enforces limits, timeouts and framing rules, answers locally when it
-// must, and hands routed requests to its Relay. While a request is in flight it
+// in order), enforces limits, timeouts and framing rules, runs each request
+// through its route's filter chain, answers locally when it must, and hands
+// routed requests to its UpstreamExchange. While a request is in flight it
 // keeps a read pending on the client socket, so a client that goes away is seen
 // at once and its upstream connection is closed.
 #include <boost/asio/ip/tcp.hpp>
@@ -13,18 +14,19 @@
 #include <optional>
 #include <string>
 
-#include "gateway/net/worker_io.hpp"
 #include "filters/core/errors.hpp"
-#include "gateway/net/lazy_deadline.hpp"
-#include "gateway/upstream/relay.hpp"
 #include "filters/core/request_facts.hpp"
 #include "filters/core/request_record.hpp"
+#include "filters/filter_chain.hpp"
+#include "gateway/net/lazy_deadline.hpp"
+#include "gateway/net/worker_io.hpp"
+#include "gateway/upstream/exchange.hpp"
 
 namespace infergate {
 
 class Worker;
 
-class DownstreamSession : public std::enable_shared_from_this<DownstreamSession> {
+class DownstreamSession final : public std::enable_shared_from_this<DownstreamSession>, public DownstreamPort {
  public:
   // `client` was admitted by the worker's ConnectionLimits; released on destruction.
   DownstreamSession(Worker& worker, WorkerSocket socket, boost::asio::ip::address client);
@@ -35,13 +37,11 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   void start();
   void onDrain();
 
-  // For the Relay.
-  WorkerSocket& socket() { return socket_; }
-  Worker& worker() { return worker_; }
-  void onRelayFinished(const RelayOutcome& outcome);
-  RequestRecord& record() { return record_; }
-  // Starts watching the client socket for a close while a request is in flight.
-  void startMonitor();
+  // DownstreamPort: for the exchange.
+  WorkerSocket& clientSocket() override { return socket_; }
+  std::shared_ptr<void> keepAlive() override { return shared_from_this(); }
+  void watchClient() override;
+  void onExchangeFinished(const ExchangeOutcome& outcome) override;
 
  private:
   enum class State { ReadingHead, ReadingBody, Proxying, WritingReply, AwaitingMonitor, Closing, Closed };
@@ -53,6 +53,10 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   void readBody();
   void onBodyRead(boost::system::error_code ec, std::size_t bytes);
   void dispatch();
+  void beginContext(std::string_view path, bool jsonApi);
+  const config::RouteConfig* route(std::string_view path, bool jsonApi);
+  void forward(const config::RouteConfig& route);
+  void replyFiltered(bool close);  // a filter answered: ctx_.reply
   void replyError(ErrorReply reply, bool close, unsigned retryAfterSeconds = 0);
   void onReplyWritten(boost::system::error_code ec, bool close);
   void endRequest(bool close);
@@ -65,8 +69,6 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   void logFailure(const ErrorReply& reply);
   void beginRecord();
   void finishRecord();
-  void offerSample();
-  void handleFeedback();
   void replyLocal(unsigned status, std::string body, bool close);
   void writeReply(bool close);  // reply_ is ready: send it, then end the request
   std::string_view bufferView() const;
@@ -92,11 +94,12 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   std::string requestId_;
   std::string reply_;
   RequestFacts facts_;
-  // Why this request's answer is sampled, decided at dispatch (0 = not yet; else SampleReason + 1).
-  std::uint8_t sampleReason_ = 0;
   RequestRecord record_;     // the request in progress; reused
   bool recordOpen_ = false;
-  Relay relay_;
+  RequestContext ctx_;       // the filters' view of the request in progress; reused
+  std::unique_ptr<FilterStates> filterStates_;
+  const FilterChain* chain_ = nullptr;  // the chain the request ran (its completion observers)
+  UpstreamExchange exchange_;
   std::list<DownstreamSession*>::iterator registration_;
   bool registered_ = false;
 };

@@ -122,7 +122,7 @@ void responseHead(std::string& out, const ProxyResponseHead& response, const Dow
     appendField(out, nameText, field.value());
   }
   appendField(out, "x-request-id", extra.requestId);
-  if (!extra.serverTiming.empty()) appendField(out, "Server-Timing", extra.serverTiming);
+  out.append(extra.filterHeaders);
   switch (extra.framing) {
     case BodyFraming::ContentLength:
     case BodyFraming::None:

@@ -33,7 +33,7 @@ struct DownstreamResponseHead {
   BodyFraming framing = BodyFraming::ContentLength;
   std::optional<std::uint64_t> contentLength;  // with ContentLength, or kept for HEAD
   bool close = false;                           // Connection: close
-  std::string_view serverTiming;                // Server-Timing value, empty = none
+  std::string_view filterHeaders;               // whole "Name: value\r\n" lines the filters added
 };
 
 void responseHead(std::string& out, const ProxyResponseHead& response,

@@ -20,6 +20,7 @@
 
 #include "config/config.hpp"
 #include "filters/quality/redaction.hpp"
+#include "filters/quality/sample_handoff.hpp"
 #include "filters/quality/sampling.hpp"
 #include "filters/quality/scorers.hpp"
 #include "gateway/sampling/judge_client.hpp"
@@ -32,7 +33,7 @@
 
 namespace infergate {
 
-class QualityPipeline {
+class QualityPipeline final : public SampleHandoff {
  public:
   QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels);
   ~QualityPipeline();
@@ -40,15 +41,15 @@ class QualityPipeline {
   void stop();
 
   // ---- any worker thread ----
-  const config::SamplingConfig& config() const { return config_; }
+  const config::SamplingConfig& config() const override { return config_; }
   // hash < threshold: sampled by rate (per route, config order).
-  std::uint64_t routeThreshold(std::size_t route) const { return routeThresholds_[route]; }
+  std::uint64_t routeThreshold(std::size_t route) const override { return routeThresholds_[route]; }
   // Takes one sample from the budget (max_per_minute, spread evenly); counts a drop when it is empty.
-  bool admit();
+  bool admit() override;
   // Queues a sample for scoring; drops and counts it when the queue is full.
-  void offer(std::unique_ptr<OutputSample> sample);
+  void offer(std::unique_ptr<OutputSample> sample) override;
   // A human label for a sampled request; the model's label index, or nothing for an unknown id.
-  std::optional<std::uint32_t> feedback(std::string_view requestId, bool bad);
+  std::optional<std::uint32_t> feedback(std::string_view requestId, bool bad) override;
 
   // ---- admin / scrape threads ----
   // GET /admin/samples: false when `flag` names no flag.

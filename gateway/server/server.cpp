@@ -47,8 +47,11 @@ void refuseAddressInUse(const tcp::endpoint& endpoint) {
 }
 }  // namespace
 
-Server::Server(std::shared_ptr<const Runtime> runtime)
-    : runtime_(std::move(runtime)), signals_(control_, SIGINT, SIGTERM), drainTimer_(control_) {}
+Server::Server(std::shared_ptr<const Runtime> runtime, std::vector<FilterRegistration> filters)
+    : runtime_(std::move(runtime)),
+      registrations_(std::move(filters)),
+      signals_(control_, SIGINT, SIGTERM),
+      drainTimer_(control_) {}
 
 Server::~Server() { stopAll(); }
 
@@ -78,6 +81,8 @@ void Server::start() {
     if (quality_) quality_->appendMetrics(out);
   });
   admin_->setBackendsReport([this] { return backendsReport(*runtime_, *cluster_); });
+  FilterDependencies deps{cfg, metrics_->bins(), baselineView_.get(), quality_.get(), accessLog_.get()};
+  filters_ = std::make_unique<FilterSet>(deps, registrations_);
   metrics_->setDownstreamConnections([this] {
     double open = 0;
     for (auto& w : workers_) open += w->sessionCount();
@@ -86,9 +91,7 @@ void Server::start() {
   auto listen = toEndpoint(cfg.server.listen);
   if (!cfg.server.share_listen_address) refuseAddressInUse(listen);
   for (unsigned i = 0; i < count; ++i) {
-    auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, metrics_->shard(i), accessLog_.get());
-    worker->setBaselineView(baselineView_.get());
-    worker->setQualityPipeline(quality_.get());
+    auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, metrics_->shard(i), *filters_);
     worker->setConnectionLimits(connectionLimits_.get());
     worker->listen(listen);
     // With port 0 the first bind picks a port; the others share it.

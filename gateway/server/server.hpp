@@ -10,6 +10,7 @@
 
 #include "filters/access_log/access_log.hpp"
 #include "gateway/admin/admin_server.hpp"
+#include "filters/filter_set.hpp"
 #include "gateway/upstream/cluster_state.hpp"
 #include "gateway/net/connection_limits.hpp"
 #include "gateway/drift/drift_monitor.hpp"
@@ -23,7 +24,8 @@ namespace infergate {
 
 class Server {
  public:
-  explicit Server(std::shared_ptr<const Runtime> runtime);
+  // `filters`: the filters every route's chain is built from (builtinFilters()).
+  Server(std::shared_ptr<const Runtime> runtime, std::vector<FilterRegistration> filters);
   ~Server();
   // Binds every listener (throws on failure) and starts the worker threads.
   void start();
@@ -39,6 +41,7 @@ class Server {
   void stopAll();
 
   std::shared_ptr<const Runtime> runtime_;
+  std::vector<FilterRegistration> registrations_;
   boost::asio::io_context control_{1};
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drainTimer_;
@@ -53,6 +56,7 @@ class Server {
   std::unique_ptr<DriftMonitor> drift_;
   std::unique_ptr<profile::BaselineView> baselineView_;
   std::unique_ptr<QualityPipeline> quality_;  // workers hand samples to it until they are gone
+  std::unique_ptr<FilterSet> filters_;        // shared by the workers' sessions
   std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::ip::tcp::endpoint proxyEndpoint_;
   bool draining_ = false;

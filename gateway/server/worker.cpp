@@ -1,21 +1,14 @@
 #include "gateway/server/worker.hpp"
 
-#include "gateway/http/message_writer.hpp"
-
-#include "filters/core/log_line.hpp"
-
 #include <boost/asio/socket_base.hpp>
 #include <chrono>
-#include <cstdio>
 #include <random>
 
+#include "filters/core/log_line.hpp"
+#include "gateway/http/downstream_session.hpp"
+#include "gateway/http/message_writer.hpp"
 #include "gateway/net/busy_poll.hpp"
 #include "gateway/net/coarse_clock.hpp"
-#include "gateway/http/downstream_session.hpp"
-#include "filters/core/log_line.hpp"
-#include "gateway/http/message_writer.hpp"
-#include "filters/profile/features.hpp"
-#include "filters/request_metrics/recorder.hpp"
 
 namespace infergate {
 
@@ -31,17 +24,17 @@ std::uint64_t seedFor(unsigned index) {
 }  // namespace
 
 Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, metrics::Shard& shard,
-               AccessLog* accessLog)
+               const FilterSet& filters)
     : index_(index),
       runtime_(std::move(runtime)),
       cluster_(cluster),
       shard_(shard),
-      accessLog_(accessLog),
+      filters_(filters),
       picker_(*runtime_, cluster, seedFor(index)),
-      rng_(seedFor(index + 1000) | 1),
-      metricsEnabled_(runtime_->config.metrics.enabled),
       acceptor_(io_),
       pool_(io_, runtime_, &shard.idleConnections),
+      slotWaits_(index, wakeup_),
+      upstream_(*runtime_, cluster, picker_, pool_, slotWaits_, shard, seedFor(index + 1000)),
       requestIds_(seedFor(index)) {}
 
 Worker::~Worker() {
@@ -147,6 +140,7 @@ void Worker::onWakeup(unsigned bits) {
     io_.stop();
     return;
   }
+  if (bits & WorkerWakeup::kSlotGranted) slotWaits_.resumeGranted();
   if ((bits & WorkerWakeup::kDrain) && !draining_) drainNow();
 }
 
@@ -159,42 +153,6 @@ void Worker::drainNow() {
   std::vector<std::shared_ptr<DownstreamSession>> live;
   for (auto* s : sessions_) live.push_back(s->shared_from_this());
   for (auto& s : live) s->onDrain();
-}
-
-std::uint64_t Worker::random() {
-  rng_ ^= rng_ << 13;
-  rng_ ^= rng_ >> 7;
-  rng_ ^= rng_ << 17;
-  return rng_;
-}
-
-void Worker::countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason) {
-  if (!metricsEnabled_) return;
-  const auto pair = shard_.labels.pairIndex(route, backend);
-  shard_.retries.add(pair * metrics::causeCount() + static_cast<std::uint32_t>(reason));
-}
-
-void Worker::countRejected(std::uint32_t route, InputViolation reason) {
-  if (!metricsEnabled_) return;
-  shard_.inputRejected.add(route * metrics::violationCount() + static_cast<std::uint32_t>(reason));
-}
-
-bool Worker::profile(const RequestFacts& facts, std::uint32_t model) {
-  if (!metricsEnabled_) return false;
-  const auto bins = profile::binsOf(facts, shard_.bins);
-  const std::size_t models = shard_.models;
-  for (std::size_t f = 0; f < profile::kFeatureCount; ++f)
-    shard_.featureBins.add(profile::featureBinSlot(f, model, bins[f], models));
-  if (baselineView_ == nullptr) return false;
-  const auto feature = baselineView_->anomalyFeature(model, bins);
-  if (feature == profile::kFeatureCount) return false;
-  shard_.inputAnomalies.add(model * profile::kFeatureCount + feature);
-  return true;
-}
-
-void Worker::complete(const RequestRecord& record) {
-  if (metricsEnabled_) metrics::recordRequest(record, shard_);
-  if (accessLog_ && !accessLog_->push(index_, record, metrics::deriveTimings(record))) shard_.accessLogDropped.add(0);
 }
 
 void Worker::join() {

@@ -12,29 +12,28 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/net/worker_io.hpp"
-#include "filters/access_log/access_log.hpp"
-#include "gateway/upstream/cluster_state.hpp"
-#include "gateway/net/connection_limits.hpp"
-#include "gateway/upstream/endpoint_picker.hpp"
-#include "gateway/http/header_rules.hpp"
-#include "filters/profile/baseline_view.hpp"
-#include "filters/core/request_facts.hpp"
-#include "gateway/server/runtime.hpp"
-#include "gateway/upstream/upstream_pool.hpp"
-#include "gateway/net/worker_wakeup.hpp"
+#include "filters/filter_set.hpp"
 #include "filters/request_metrics/request_stats.hpp"
+#include "gateway/http/header_rules.hpp"
+#include "gateway/net/connection_limits.hpp"
+#include "gateway/net/worker_io.hpp"
+#include "gateway/net/worker_wakeup.hpp"
+#include "gateway/server/runtime.hpp"
+#include "gateway/upstream/cluster_state.hpp"
+#include "gateway/upstream/endpoint_picker.hpp"
+#include "gateway/upstream/slot_waits.hpp"
+#include "gateway/upstream/upstream_pool.hpp"
+#include "gateway/upstream/worker_upstream.hpp"
 
 namespace infergate {
 
 class DownstreamSession;
-class QualityPipeline;
 
 class Worker {
  public:
-  // `shard` and `accessLog` (may be null) outlive the worker.
+  // `shard` and `filters` outlive the worker.
   Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, metrics::Shard& shard,
-         AccessLog* accessLog);
+         const FilterSet& filters);
   ~Worker();
 
   // Binds the shared listening port. Throws boost::system::system_error.
@@ -54,27 +53,16 @@ class Worker {
   simdjson::ondemand::parser& jsonParser() { return jsonParser_; }
   bool draining() const { return draining_; }
   unsigned index() const { return index_; }
-  ClusterState& cluster() { return cluster_; }
-  EndpointPicker& picker() { return picker_; }
-  std::uint64_t random();
-  void countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason);
-  void countRejected(std::uint32_t route, InputViolation reason);
+  const FilterSet& filters() const { return filters_; }
+  WorkerUpstream& upstream() { return upstream_; }
+  const metrics::LabelSpace& labels() const { return shard_.labels; }
   // A connection a shared cap refuses: a 503 written at once, then closed;
   // logged at most once a second per worker (a flood must not flood the log).
   void refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why);
-  // Counts the request's input feature bins (requests forwarded to a model).
-  // Returns true when the request is an anomaly against its model's baseline.
-  bool profile(const RequestFacts& facts, std::uint32_t model);
-  void setBaselineView(const profile::BaselineView* view) { baselineView_ = view; }
-  // Output sampling (null when off); outlives the worker.
-  void setQualityPipeline(QualityPipeline* pipeline) { quality_ = pipeline; }
   // Shared caps (outlive the worker); required before start().
   void setConnectionLimits(ConnectionLimits* limits) { connectionLimits_ = limits; }
   ConnectionLimits& connectionLimits() { return *connectionLimits_; }
-  QualityPipeline* quality() const { return quality_; }
   metrics::Shard& shard() { return shard_; }
-  // Records a finished request: metrics (when enabled) and the access log.
-  void complete(const RequestRecord& record);
 
   std::list<DownstreamSession*>::iterator registerSession(DownstreamSession* session);
   void unregisterSession(std::list<DownstreamSession*>::iterator it);
@@ -89,15 +77,11 @@ class Worker {
   std::shared_ptr<const Runtime> runtime_;
   ClusterState& cluster_;
   metrics::Shard& shard_;
-  AccessLog* accessLog_;
+  const FilterSet& filters_;
   EndpointPicker picker_;
-  const profile::BaselineView* baselineView_ = nullptr;
-  QualityPipeline* quality_ = nullptr;
   ConnectionLimits* connectionLimits_ = nullptr;
   std::int64_t refusalsLoggedAtMs_ = 0;
   unsigned refusalsUnlogged_ = 0;
-  std::uint64_t rng_;
-  bool metricsEnabled_;
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.
   std::list<DownstreamSession*> sessions_;
   std::atomic<int> sessionCount_{0};
@@ -108,6 +92,8 @@ class Worker {
   WorkerWakeup wakeup_{io_};
   WorkerAcceptor acceptor_;
   UpstreamPool pool_;
+  SlotWaits slotWaits_;
+  WorkerUpstream upstream_;
   headers::RequestIdGenerator requestIds_;
   simdjson::ondemand::parser jsonParser_;
   bool draining_ = false;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "gateway/upstream/backend_slots.hpp"
 #include "gateway/upstream/circuit_breaker.hpp"
 #include "gateway/server/runtime.hpp"
 
@@ -22,12 +23,12 @@ struct EndpointState {
 };
 
 struct BackendState {
-  BackendState(unsigned endpoints, unsigned maxEjectedPercent) : ejections(endpoints, maxEjectedPercent) {}
+  BackendState(unsigned endpoints, unsigned maxEjectedPercent, const config::LimitsConfig& limits)
+      : ejections(endpoints, maxEjectedPercent), slots(limits.max_in_flight, limits.max_pending) {}
   EjectionBudget ejections;
-  std::atomic<std::int64_t> inFlight{0};         // requests admitted under max_in_flight
+  BackendSlots slots;                            // max_in_flight and its wait list (max_pending)
   std::atomic<std::int64_t> retriesInFlight{0};  // attempts after the first, for the retry budget
   std::atomic<std::uint64_t> overflow{0};
-  std::atomic<std::int64_t> pending{0};          // requests waiting for a max_in_flight slot
   // Endpoint failures found to be the request's doing (the same failure on two
   // endpoints): kept out of the breakers.
   std::atomic<std::uint64_t> requestCausedFailures{0};

@@ -1,0 +1,149 @@
+#pragma once
+// The request path's extension point. Every feature that looks at or changes a
+// request or its answer is a Filter; the session and the upstream exchange know
+// only the chain, never a particular filter (see docs/architecture.md).
+//
+// Phases, in the spirit of Envoy's HTTP filters and Pingora's ProxyHttp:
+//   onRequest          whole request read and parsed once (RequestFacts); in
+//                      chain order; a filter may answer locally and stop it
+//   onResponseHeaders  the upstream answer's head; reverse order; a filter may
+//                      add header lines and asks for the body pieces it needs
+//   onResponseData     each piece as it is relayed to the client (never the
+//                      whole body); reverse order; only filters that asked
+//   onResponseEnd      the answer is over, whole or cut; reverse order
+//   onComplete         the request is done and its RequestRecord final; in
+//                      chain order (completion observers: metrics, access log)
+// Filters are built once per route when the config is resolved, shared by all
+// workers and immutable: per-request state lives in the request's context
+// (see StatefulFilter), per-worker statistics in the worker's stats.
+#include <simdjson.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <string>
+#include <string_view>
+
+#include "filters/core/body_rewrite.hpp"
+#include "filters/core/errors.hpp"
+#include "filters/core/http_messages.hpp"
+#include "filters/core/request_facts.hpp"
+#include "filters/core/request_record.hpp"
+
+namespace infergate {
+
+namespace metrics {
+struct Shard;
+}
+
+enum class FilterStatus : std::uint8_t { Continue, LocalReply };
+
+// A reply a filter gives instead of forwarding: an OpenAI-style error, or
+// (`body` set) a JSON answer of the gateway's own with `error.status`.
+struct LocalReply {
+  ErrorReply error;
+  std::string body;
+};
+
+// The answer's head as the filters see it.
+struct ResponseHead {
+  unsigned status = 0;
+  bool eventStream = false;  // text/event-stream
+  bool json = false;         // application/json
+  bool hasBody = false;      // not HEAD, 204 or 304
+  bool complete = false;     // at onResponseEnd: the whole answer arrived
+};
+
+// Everything a filter sees of one request, from its head to its completion.
+// Owned by the connection's session and reused request after request.
+struct RequestContext {
+  using Clock = RequestRecord::Clock;
+
+  // ---- the request (valid until onComplete returns) ----
+  const ProxyRequestMessage* message = nullptr;  // head and whole body
+  std::string_view path;                          // target without the query
+  std::string_view requestId;
+  bool jsonApi = false;                           // an OpenAI JSON endpoint: facts were parsed
+  ApiKind api = ApiKind::Chat;
+  RequestFacts* facts = nullptr;
+  RequestRecord* record = nullptr;
+  TokenLimitRewrite tokenLimits;                  // body rewrite the exchange carries out
+
+  // ---- the worker running the request ----
+  unsigned worker = 0;
+  metrics::Shard* stats = nullptr;                 // the worker's request statistics
+  simdjson::ondemand::parser* json = nullptr;     // the worker's JSON parser
+
+  // ---- set by a filter that answers locally ----
+  LocalReply reply;
+
+  // ---- the response ----
+  ResponseHead response;
+  std::string responseHeaders;  // "Name: value\r\n" lines filters add to the client's head
+  Clock::time_point pieceArrived{};  // when the bytes being relayed arrived
+
+  // ---- owned by the chain ----
+  std::byte* states = nullptr;  // per-request filter state (FilterStates)
+  std::uint64_t wantsData = 0;  // filters (by chain position) that asked for body pieces
+
+  // Fills `reply` with an error and returns LocalReply, for `return ctx.fail(...)`.
+  FilterStatus fail(ErrorReply error) {
+    reply.error = std::move(error);
+    reply.body.clear();
+    return FilterStatus::LocalReply;
+  }
+  FilterStatus answer(unsigned status, std::string body) {
+    reply.error = ErrorReply{};
+    reply.error.status = status;
+    reply.body = std::move(body);
+    return FilterStatus::LocalReply;
+  }
+};
+
+// How a filter's per-request state is laid out in a connection's FilterStates:
+// constructed once per connection, reset at the start of every request,
+// destroyed with the connection (no allocation per request or per filter).
+struct StateLayout {
+  std::size_t size = 0;
+  std::size_t align = 1;
+  void (*construct)(void*) = nullptr;
+  void (*reset)(void*) = nullptr;
+  void (*destroy)(void*) = nullptr;
+};
+
+class Filter {
+ public:
+  virtual ~Filter() = default;
+  virtual std::string_view name() const = 0;
+
+  virtual FilterStatus onRequest(RequestContext& ctx) { return FilterStatus::Continue; }
+  // Returns true to receive this answer's body pieces.
+  virtual bool onResponseHeaders(RequestContext& ctx) { return false; }
+  virtual void onResponseData(RequestContext& ctx, std::string_view piece) {}
+  virtual void onResponseEnd(RequestContext& ctx) {}
+  virtual void onComplete(RequestContext& ctx) {}
+
+  virtual StateLayout stateLayout() const { return {}; }
+  // Set by FilterSet: where this filter's state sits in a FilterStates block.
+  void setStateOffset(std::size_t offset) { stateOffset_ = offset; }
+  std::size_t stateOffset() const { return stateOffset_; }
+
+ private:
+  std::size_t stateOffset_ = 0;
+};
+
+// A filter with per-request state `State` (default-constructible, with reset()).
+template <class State>
+class StatefulFilter : public Filter {
+ public:
+  StateLayout stateLayout() const final {
+    return {sizeof(State), alignof(State), [](void* p) { new (p) State(); },
+            [](void* p) { static_cast<State*>(p)->reset(); }, [](void* p) { static_cast<State*>(p)->~State(); }};
+  }
+
+ protected:
+  State& state(RequestContext& ctx) const { return *std::launder(reinterpret_cast<State*>(ctx.states + stateOffset())); }
+};
+
+}  // namespace infergate

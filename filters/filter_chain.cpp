@@ -1,0 +1,54 @@
+#include "filters/filter_chain.hpp"
+
+#include <stdexcept>
+
+namespace infergate {
+
+void FilterChain::add(Filter* filter) {
+  if (filters_.size() == kMaxFilters) throw std::length_error("a filter chain holds at most 64 filters");
+  filters_.push_back(filter);
+  if (const auto layout = filter->stateLayout(); layout.reset != nullptr)
+    resets_.push_back({layout.reset, filter->stateOffset()});
+}
+
+void FilterChain::begin(RequestContext& ctx) const {
+  ctx.wantsData = 0;
+  for (const auto& r : resets_) r.fn(ctx.states + r.offset);
+}
+
+FilterStatus FilterChain::onRequest(RequestContext& ctx) const {
+  for (auto* f : filters_)
+    if (f->onRequest(ctx) == FilterStatus::LocalReply) return FilterStatus::LocalReply;
+  return FilterStatus::Continue;
+}
+
+bool FilterChain::onResponseHeaders(RequestContext& ctx) const {
+  ctx.wantsData = 0;
+  for (std::size_t i = filters_.size(); i-- > 0;)
+    if (filters_[i]->onResponseHeaders(ctx)) ctx.wantsData |= std::uint64_t{1} << i;
+  return ctx.wantsData != 0;
+}
+
+void FilterChain::onResponseData(RequestContext& ctx, std::string_view piece) const {
+  for (std::size_t i = filters_.size(); i-- > 0;)
+    if (ctx.wantsData & (std::uint64_t{1} << i)) filters_[i]->onResponseData(ctx, piece);
+}
+
+void FilterChain::onResponseEnd(RequestContext& ctx) const {
+  for (std::size_t i = filters_.size(); i-- > 0;) filters_[i]->onResponseEnd(ctx);
+}
+
+void FilterChain::onComplete(RequestContext& ctx) const {
+  for (auto* f : filters_) f->onComplete(ctx);
+}
+
+FilterStates::FilterStates(const std::vector<Slot>& slots, std::size_t size)
+    : slots_(slots), block_(size == 0 ? nullptr : new std::byte[size]) {
+  for (const auto& s : slots_) s.layout.construct(block_.get() + s.offset);
+}
+
+FilterStates::~FilterStates() {
+  for (const auto& s : slots_) s.layout.destroy(block_.get() + s.offset);
+}
+
+}  // namespace infergate

@@ -1,0 +1,62 @@
+#pragma once
+// An ordered list of filters, built per route when the config is resolved, and
+// the per-connection block that holds every filter's per-request state.
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "filters/filter.hpp"
+
+namespace infergate {
+
+class FilterChain {
+ public:
+  static constexpr std::size_t kMaxFilters = 64;  // wantsData is a 64-bit mask
+
+  // Appends `filter` (owned by the FilterSet, its state offset already set);
+  // request order is append order.
+  void add(Filter* filter);
+  std::size_t size() const { return filters_.size(); }
+  const Filter& at(std::size_t i) const { return *filters_[i]; }
+
+  // Resets the chain's per-request state; before anything else of a request.
+  void begin(RequestContext& ctx) const;
+  // In order; stops at the first filter answering locally (ctx.reply).
+  FilterStatus onRequest(RequestContext& ctx) const;
+  // Reverse order; records which filters want the body. Returns whether any does.
+  bool onResponseHeaders(RequestContext& ctx) const;
+  void onResponseData(RequestContext& ctx, std::string_view piece) const;
+  void onResponseEnd(RequestContext& ctx) const;
+  // In order: the record is final.
+  void onComplete(RequestContext& ctx) const;
+
+ private:
+  struct Reset {
+    void (*fn)(void*);
+    std::size_t offset;
+  };
+  std::vector<Filter*> filters_;
+  std::vector<Reset> resets_;  // of the filters with state, resolved when added
+};
+
+// One connection's per-request filter state: a single block laid out by the
+// FilterSet, whose parts are constructed once and reset per request.
+class FilterStates {
+ public:
+  struct Slot {
+    std::size_t offset;
+    StateLayout layout;
+  };
+  FilterStates(const std::vector<Slot>& slots, std::size_t size);
+  ~FilterStates();
+  FilterStates(const FilterStates&) = delete;
+  FilterStates& operator=(const FilterStates&) = delete;
+  std::byte* data() { return block_.get(); }
+
+ private:
+  const std::vector<Slot>& slots_;
+  std::unique_ptr<std::byte[]> block_;
+};
+
+}  // namespace infergate

@@ -1,0 +1,41 @@
+#include "filters/filter_set.hpp"
+
+#include <cstddef>
+#include <stdexcept>
+
+namespace infergate {
+
+FilterSet::FilterSet(const FilterDependencies& deps, const std::vector<FilterRegistration>& registrations)
+    : routes_(deps.config.routes.size()) {
+  for (const auto& r : registrations) {
+    if (r.stage == FilterRegistration::Stage::BeforeRouting) {
+      build(deps, r, {}, beforeRouting_);
+      continue;
+    }
+    for (std::size_t i = 0; i < routes_.size(); ++i) build(deps, r, {&deps.config.routes[i], i}, routes_[i]);
+    build(deps, r, {}, unrouted_);
+  }
+}
+
+void FilterSet::build(const FilterDependencies& deps, const FilterRegistration& registration,
+                      const RouteScope& scope, FilterChain& chain) {
+  auto filter = registration.build(deps, scope);
+  if (!filter) return;
+  const auto layout = filter->stateLayout();
+  if (layout.size > 0) {
+    if (layout.align > alignof(std::max_align_t))
+      throw std::invalid_argument("filter state is over-aligned: " + std::string(registration.name));
+    stateSize_ = (stateSize_ + layout.align - 1) / layout.align * layout.align;
+    filter->setStateOffset(stateSize_);
+    slots_.push_back({stateSize_, layout});
+    stateSize_ += layout.size;
+  }
+  chain.add(filter.get());
+  filters_.push_back(std::move(filter));
+}
+
+std::unique_ptr<FilterStates> FilterSet::newStates() const {
+  return std::make_unique<FilterStates>(slots_, stateSize_);
+}
+
+}  // namespace infergate

@@ -1,0 +1,69 @@
+#pragma once
+// Every filter instance of a resolved config and the chains that run them:
+// one before routing (the gateway's own endpoints), one per route, and one for
+// requests no route takes. Built once at start from a list of registrations;
+// shared read-only by all workers.
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "filters/filter_chain.hpp"
+#include "filters/profile/baseline_view.hpp"
+#include "filters/profile/features.hpp"
+
+namespace infergate {
+
+class AccessLog;
+class SampleHandoff;
+
+// What filters are built from: the config, and the shared services some use.
+struct FilterDependencies {
+  const config::Config& config;
+  const profile::BinSpec& bins;                   // input feature bins
+  const profile::BaselineView* baseline = nullptr;  // drift baselines (anomalies)
+  SampleHandoff* samples = nullptr;                 // output sampling, when on
+  AccessLog* accessLog = nullptr;                   // when on
+};
+
+// Where a filter is built for: a route (config order), or no route (`route` null).
+struct RouteScope {
+  const config::RouteConfig* route = nullptr;
+  std::size_t index = 0;
+};
+
+struct FilterRegistration {
+  enum class Stage : std::uint8_t {
+    BeforeRouting,  // every request, before its route is chosen; onRequest only
+    Route,          // per route, and for requests no route takes
+  };
+  std::string_view name;
+  Stage stage = Stage::Route;
+  // The filter for this scope, or null when its feature is off there.
+  std::function<std::unique_ptr<Filter>(const FilterDependencies&, const RouteScope&)> build;
+};
+
+class FilterSet {
+ public:
+  FilterSet(const FilterDependencies& deps, const std::vector<FilterRegistration>& registrations);
+
+  const FilterChain& beforeRouting() const { return beforeRouting_; }
+  const FilterChain& route(std::size_t index) const { return routes_[index]; }
+  const FilterChain& unrouted() const { return unrouted_; }
+  // A connection's block of per-request filter state.
+  std::unique_ptr<FilterStates> newStates() const;
+
+ private:
+  void build(const FilterDependencies& deps, const FilterRegistration& registration, const RouteScope& scope,
+             FilterChain& chain);
+
+  std::vector<std::unique_ptr<Filter>> filters_;
+  std::vector<FilterStates::Slot> slots_;
+  std::size_t stateSize_ = 0;
+  FilterChain beforeRouting_;
+  std::vector<FilterChain> routes_;
+  FilterChain unrouted_;
+};
+
+}  // namespace infergate

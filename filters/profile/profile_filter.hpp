@@ -1,0 +1,25 @@
+#pragma once
+// Input profiling: counts each forwarded request's feature bins per model (the
+// distributions behind drift detection) and marks a request whose features
+// fall outside its model's baseline as an anomaly (RequestRecord::anomaly),
+// which the sampling filter after it may always sample.
+#include "filters/filter.hpp"
+#include "filters/profile/baseline_view.hpp"
+#include "filters/profile/features.hpp"
+
+namespace infergate::profile {
+
+class ProfileFilter final : public Filter {
+ public:
+  // `baseline` may be null (no drift monitoring); bins are counted when `countBins`.
+  ProfileFilter(const BinSpec& bins, const BaselineView* baseline, bool countBins);
+  std::string_view name() const override { return "profile"; }
+  FilterStatus onRequest(RequestContext& ctx) override;
+
+ private:
+  const BinSpec& bins_;
+  const BaselineView* baseline_;
+  bool countBins_;
+};
+
+}  // namespace infergate::profile

@@ -1,0 +1,138 @@
+#include "filters/quality/sampling_filter.hpp"
+
+#include "filters/quality/sampling.hpp"
+#include "filters/quality/text_stats.hpp"
+
+namespace infergate::quality {
+
+namespace {
+constexpr std::uint8_t encode(SampleReason r) { return static_cast<std::uint8_t>(r) + 1; }
+
+double secondsBetween(RequestRecord::Time from, RequestRecord::Time to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+}  // namespace
+
+void SamplingState::reset() {
+  reason = 0;
+  captureStream = slowSampled = firstTokenSeen = captureJson = jsonCut = false;
+  tap.reset();
+  tap.setCapture(nullptr);
+  capture.clear();
+  json.clear();
+  if (json.capacity() > 64 * 1024) std::string().swap(json);
+}
+
+SamplingFilter::SamplingFilter(SampleHandoff& pipeline, std::size_t route)
+    : pipeline_(pipeline), config_(pipeline.config()), threshold_(pipeline.routeThreshold(route)) {}
+
+FilterStatus SamplingFilter::onRequest(RequestContext& ctx) {
+  if (!ctx.jsonApi) return FilterStatus::Continue;
+  auto& s = state(ctx);
+  if (sampledAt(requestHash(ctx.requestId), threshold_)) s.reason = encode(SampleReason::Rate);
+  else if (ctx.record->anomaly && config_.always_anomalies) s.reason = encode(SampleReason::Anomaly);
+  return FilterStatus::Continue;
+}
+
+// sampling.always.slow_first_token: a first token (first byte when not
+// streaming) at `firstToken` came later than the threshold after the request.
+bool SamplingFilter::slow(const RequestContext& ctx, RequestRecord::Time firstToken) const {
+  return config_.slow_first_token.count() > 0 && firstToken - ctx.record->bodyRead >= config_.slow_first_token;
+}
+
+bool SamplingFilter::onResponseHeaders(RequestContext& ctx) {
+  if (!ctx.jsonApi) return false;
+  auto& s = state(ctx);
+  const auto& response = ctx.response;
+  const bool sampled = s.reason != 0;
+  if (response.eventStream && (sampled || config_.slow_first_token.count() > 0)) {
+    // Captured whole when sampled; otherwise only until the first token says
+    // whether it was slow.
+    s.capture.capBytes = config_.capture_bytes;
+    s.tap.setCapture(&s.capture);
+    s.captureStream = true;
+  }
+  // Not streaming: the first token is the answer's first byte (as for the
+  // breaker's slow_first_token), so whether it was slow is known now.
+  if (!response.eventStream && !sampled && slow(ctx, ctx.record->firstByte)) s.slowSampled = true;
+  s.captureJson = !response.eventStream && response.hasBody && response.json &&
+                  (sampled || s.slowSampled || (config_.always_errors && response.status >= 400));
+  return s.captureStream || s.captureJson;
+}
+
+void SamplingFilter::onResponseData(RequestContext& ctx, std::string_view piece) {
+  auto& s = state(ctx);
+  if (s.captureStream) {
+    s.tap.feed(piece, [&] {
+      if (s.reason != 0 || s.slowSampled || s.firstTokenSeen) return;
+      s.firstTokenSeen = true;
+      // The first token: captured only in case it was slow, now we know.
+      if (slow(ctx, ctx.pieceArrived)) {
+        s.slowSampled = true;
+      } else {
+        s.tap.setCapture(nullptr);
+        s.captureStream = false;
+      }
+    });
+  } else if (s.captureJson) {
+    if (s.json.size() + piece.size() <= kJsonLimit) {
+      s.json.append(piece);
+    } else {
+      s.captureJson = false;
+      s.jsonCut = true;
+    }
+  }
+}
+
+std::uint8_t SamplingFilter::reasonAtCompletion(RequestContext& ctx) const {
+  auto& s = state(ctx);
+  const auto& r = *ctx.record;
+  const bool failed = r.status >= 400 || (r.cause != FailureCause::None && r.cause != FailureCause::ClientDisconnect);
+  if (s.reason != 0) return s.reason;
+  if (config_.always_errors && failed) return encode(SampleReason::Error);
+  if (s.slowSampled) return encode(SampleReason::SlowFirstToken);
+  return 0;
+}
+
+void SamplingFilter::onComplete(RequestContext& ctx) {
+  const auto& r = *ctx.record;
+  if (!ctx.jsonApi || !r.routed || !ctx.facts->isJson) return;
+  const auto reason = reasonAtCompletion(ctx);
+  if (reason == 0 || !pipeline_.admit()) return;
+
+  // Everything below runs for sampled requests only (1% by default).
+  auto& s = state(ctx);
+  const auto& facts = *ctx.facts;
+  auto sample = std::make_unique<OutputSample>();
+  sample->requestId = ctx.requestId;
+  sample->wallStartMs = r.wallStartMs;
+  sample->route = r.route;
+  sample->backend = r.backend;
+  sample->model = r.model;
+  sample->reason = static_cast<SampleReason>(reason - 1);
+  sample->status = r.status;
+  sample->cause = r.cause;
+  sample->stream = r.stream;
+  sample->totalSeconds = secondsBetween(r.accepted, r.done);
+  if (RequestRecord::set(r.firstToken) && RequestRecord::set(r.bodyRead))
+    sample->firstTokenSeconds = secondsBetween(r.bodyRead, r.firstToken);
+  sample->requestBody = ctx.message->body();
+  if (sample->stream) {
+    if (s.captureStream) sample->streamOutput = std::move(s.capture);
+    const auto& seen = s.tap.observation();
+    sample->streamFinished = r.streamFinished || seen.done || !seen.finishReason.empty();
+  } else {
+    sample->responseBody = s.json;
+    sample->responseCut = s.jsonCut;
+  }
+  if (r.hasUsage) {
+    sample->promptTokens = r.promptTokens;
+    sample->completionTokens = r.completionTokens;
+  }
+  if (facts.hasMaxTokens) sample->maxTokens = facts.maxTokens;
+  sample->jsonRequested = facts.responseFormat >= 2;
+  sample->promptScript = dominantScript(facts.scriptLatin, facts.scriptCjk, facts.scriptCyrillic, facts.scriptArabic);
+  pipeline_.offer(std::move(sample));
+}
+
+}  // namespace infergate::quality

@@ -1,0 +1,50 @@
+#pragma once
+// Output sampling, decision and capture in one place: a request is sampled by
+// rate (hash of its id) or because it is an anomaly; its answer is captured as
+// it passes (a stream reassembled, a JSON body kept); at completion a sampled
+// request, a failed one (always.errors) or one whose first token was slow
+// (always.slow_first_token) is handed to the quality pipeline.
+#include <cstdint>
+#include <string>
+
+#include "filters/core/captured_output.hpp"
+#include "filters/core/sse_tap.hpp"
+#include "filters/filter.hpp"
+#include "filters/quality/sample_handoff.hpp"
+
+namespace infergate::quality {
+
+struct SamplingState {
+  std::uint8_t reason = 0;      // 0: not sampled at request time; else SampleReason + 1
+  bool captureStream = false;   // the tap reassembles the answer into `capture`
+  bool slowSampled = false;     // sampled because its first token was slow
+  bool firstTokenSeen = false;
+  bool captureJson = false;
+  bool jsonCut = false;         // longer than the capture limit: `json` is its start
+  SseTap tap;
+  CapturedOutput capture;
+  std::string json;
+  void reset();
+};
+
+class SamplingFilter final : public StatefulFilter<SamplingState> {
+ public:
+  static constexpr std::size_t kJsonLimit = 4 * 1024 * 1024;
+
+  SamplingFilter(SampleHandoff& pipeline, std::size_t route);
+  std::string_view name() const override { return "sampling"; }
+  FilterStatus onRequest(RequestContext& ctx) override;
+  bool onResponseHeaders(RequestContext& ctx) override;
+  void onResponseData(RequestContext& ctx, std::string_view piece) override;
+  void onComplete(RequestContext& ctx) override;
+
+ private:
+  bool slow(const RequestContext& ctx, RequestRecord::Time firstToken) const;
+  std::uint8_t reasonAtCompletion(RequestContext& ctx) const;
+
+  SampleHandoff& pipeline_;
+  const config::SamplingConfig& config_;
+  std::uint64_t threshold_;
+};
+
+}  // namespace infergate::quality

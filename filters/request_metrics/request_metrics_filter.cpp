@@ -1,0 +1,9 @@
+#include "filters/request_metrics/request_metrics_filter.hpp"
+
+#include "filters/request_metrics/recorder.hpp"
+
+namespace infergate::metrics {
+
+void RequestMetricsFilter::onComplete(RequestContext& ctx) { recordRequest(*ctx.record, *ctx.stats); }
+
+}  // namespace infergate::metrics

@@ -1,0 +1,50 @@
+#include "filters/usage/usage_filter.hpp"
+
+#include "filters/core/response_usage.hpp"
+
+namespace infergate {
+
+bool UsageFilter::onResponseHeaders(RequestContext& ctx) {
+  auto& s = state(ctx);
+  s.captureJson = !ctx.response.eventStream && ctx.response.hasBody && ctx.response.json;
+  return ctx.response.eventStream || s.captureJson;
+}
+
+void UsageFilter::onResponseData(RequestContext& ctx, std::string_view piece) {
+  auto& s = state(ctx);
+  if (ctx.response.eventStream) {
+    s.tap.feed(piece, [&ctx] {
+      auto& r = *ctx.record;
+      if (!RequestRecord::set(r.firstToken)) r.firstToken = ctx.pieceArrived;
+      r.lastToken = ctx.pieceArrived;
+      r.tokenTimes.push_back(ctx.pieceArrived);
+    });
+  } else if (s.captureJson) {
+    if (s.json.size() + piece.size() <= kJsonLimit) {
+      s.json.append(piece);
+    } else {
+      s.captureJson = false;  // too long to read its usage
+      s.json.clear();
+    }
+  }
+}
+
+void UsageFilter::onResponseEnd(RequestContext& ctx) {
+  auto& s = state(ctx);
+  auto& r = *ctx.record;
+  if (ctx.response.eventStream) {
+    const auto& seen = s.tap.observation();
+    r.hasUsage = seen.hasUsage;
+    r.promptTokens = seen.promptTokens;
+    r.completionTokens = seen.completionTokens;
+    r.contentEvents = seen.contentEvents;
+    r.streamFinished = seen.done || !seen.finishReason.empty();
+  } else if (s.captureJson && ctx.response.complete && !s.json.empty()) {
+    const auto usage = readResponseUsage(*ctx.json, s.json);
+    r.hasUsage = usage.found;
+    r.promptTokens = usage.promptTokens;
+    r.completionTokens = usage.completionTokens;
+  }
+}
+
+}  // namespace infergate

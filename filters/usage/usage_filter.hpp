@@ -1,0 +1,36 @@
+#pragma once
+// Token accounting from the answer as it passes: SSE events are timed (first
+// token, every content event for inter-token latency) and read for `usage`;
+// a JSON answer is kept (up to a cap) and its usage read at the end. The
+// results go into the RequestRecord that metrics and the access log read.
+#include <string>
+
+#include "filters/core/sse_tap.hpp"
+#include "filters/filter.hpp"
+
+namespace infergate {
+
+struct UsageState {
+  SseTap tap;
+  std::string json;       // a non-streaming JSON answer, up to kJsonLimit
+  bool captureJson = false;
+  void reset() {
+    tap.reset();
+    json.clear();
+    if (json.capacity() > 64 * 1024) std::string().swap(json);  // a rare large answer is not kept per connection
+    captureJson = false;
+  }
+};
+
+class UsageFilter final : public StatefulFilter<UsageState> {
+ public:
+  // Non-streaming JSON answers up to this size are kept to read their usage.
+  static constexpr std::size_t kJsonLimit = 4 * 1024 * 1024;
+
+  std::string_view name() const override { return "usage"; }
+  bool onResponseHeaders(RequestContext& ctx) override;
+  void onResponseData(RequestContext& ctx, std::string_view piece) override;
+  void onResponseEnd(RequestContext& ctx) override;
+};
+
+}  // namespace infergate

@@ -1,0 +1,69 @@
+#include "gateway/upstream/backend_slots.hpp"
+
+#include <algorithm>
+
+namespace infergate {
+
+bool BackendSlots::tryAcquire() {
+  if (waiting_.load(std::memory_order_relaxed) > 0) return false;
+  auto current = inFlight_.load(std::memory_order_relaxed);
+  do {
+    if (max_ != 0 && current >= static_cast<std::int64_t>(max_)) return false;
+  } while (!inFlight_.compare_exchange_weak(current, current + 1, std::memory_order_seq_cst));
+  return true;
+}
+
+// The store of waiting_ here and the load of it in release(), each after the
+// other side's change to inFlight_, are sequentially consistent: either the
+// waiter sees the released slot or the releaser sees the waiter (no waiter
+// is left in the list beside a free slot).
+bool BackendSlots::wait(SlotMailbox& mailbox, std::uint64_t ticket) {
+  std::lock_guard lock(mutex_);
+  if (waiters_.size() >= maxPending_) return false;
+  waiters_.push_back({&mailbox, ticket});
+  waiting_.store(static_cast<std::int64_t>(waiters_.size()), std::memory_order_seq_cst);
+  admitWaitersLocked();  // a slot freed since the caller's tryAcquire
+  return true;
+}
+
+bool BackendSlots::cancel(std::uint64_t ticket) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(waiters_.begin(), waiters_.end(), [ticket](const Waiter& w) { return w.ticket == ticket; });
+  if (it == waiters_.end()) return false;
+  waiters_.erase(it);
+  waiting_.store(static_cast<std::int64_t>(waiters_.size()), std::memory_order_seq_cst);
+  return true;
+}
+
+void BackendSlots::release() {
+  if (waiting_.load(std::memory_order_seq_cst) > 0) {
+    std::lock_guard lock(mutex_);
+    if (!waiters_.empty()) {
+      // The slot passes to the first waiter: in-flight stays the same.
+      popFirstLocked();
+      return;
+    }
+  }
+  inFlight_.fetch_sub(1, std::memory_order_seq_cst);
+  if (waiting_.load(std::memory_order_seq_cst) > 0) {
+    std::lock_guard lock(mutex_);
+    admitWaitersLocked();
+  }
+}
+
+void BackendSlots::admitWaitersLocked() {
+  while (!waiters_.empty()) {
+    auto current = inFlight_.load(std::memory_order_seq_cst);
+    if (max_ != 0 && current >= static_cast<std::int64_t>(max_)) return;
+    if (inFlight_.compare_exchange_weak(current, current + 1, std::memory_order_seq_cst)) popFirstLocked();
+  }
+}
+
+void BackendSlots::popFirstLocked() {
+  const auto first = waiters_.front();
+  waiters_.pop_front();
+  waiting_.store(static_cast<std::int64_t>(waiters_.size()), std::memory_order_seq_cst);
+  first.mailbox->deliver(first.ticket);
+}
+
+}  // namespace infergate

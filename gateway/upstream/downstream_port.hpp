@@ -1,0 +1,31 @@
+#pragma once
+// What an UpstreamExchange needs of the client side, and all it may touch: the
+// socket it relays the answer to, the owner's lifetime for pending
+// operations, the watch for a client leaving, and the report of how it ended.
+#include <memory>
+
+#include "filters/core/errors.hpp"
+#include "gateway/net/worker_io.hpp"
+
+namespace infergate {
+
+struct ExchangeOutcome {
+  unsigned retryAfterSeconds = 0;  // for 503 circuit_open / overloaded
+  FailureCause cause = FailureCause::None;
+  bool responseStarted = false;    // response bytes reached the client
+  bool closeDownstream = false;    // the client connection cannot carry another request
+  unsigned status = 0;             // upstream status, if a response head arrived
+};
+
+class DownstreamPort {
+ public:
+  virtual ~DownstreamPort() = default;
+  virtual WorkerSocket& clientSocket() = 0;
+  // Kept by each pending operation so that the owner outlives it.
+  virtual std::shared_ptr<void> keepAlive() = 0;
+  // Starts noticing a client that closes its connection while the answer is awaited.
+  virtual void watchClient() = 0;
+  virtual void onExchangeFinished(const ExchangeOutcome& outcome) = 0;
+};
+
+}  // namespace infergate

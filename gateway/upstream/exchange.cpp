@@ -1,0 +1,365 @@
+#include "gateway/upstream/exchange.hpp"
+
+#include <boost/asio/write.hpp>
+#include <algorithm>
+#include <charconv>
+
+#include "metrics/label_space.hpp"
+
+namespace infergate {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+using Verdict = AttemptPlanner::Verdict;
+
+namespace {
+// The client-side read that notices a client leaving costs a syscall that
+// nearly always finds nothing; requests that finish sooner than this never
+// start it. Disconnects are still seen within 100 ms of happening.
+constexpr std::chrono::milliseconds kMonitorDelay{50};
+}  // namespace
+
+UpstreamExchange::UpstreamExchange(DownstreamPort& port, WorkerUpstream& upstream)
+    : port_(port),
+      up_(upstream),
+      planner_(upstream),
+      deadline_(
+          port.clientSocket().get_executor(), [&port] { return port.keepAlive(); }, [this] { onDeadline(); }),
+      backoffTimer_(port.clientSocket().get_executor()) {}
+
+void UpstreamExchange::start(const ProxyRequest& request) {
+  request_ = request;
+  record_ = request.context->record;
+  ++epoch_;
+  state_ = State::Backoff;  // until the first attempt's operation starts
+  answer_ = Answer::Awaiting;
+  failure_ = FailureCause::None;
+  slotTicket_ = 0;
+  queueDeadline_ = {};
+  relayUsed_ = 0;
+  bytesWritten_ = 0;
+  framing_ = writer::BodyFraming::ContentLength;
+  parser_.reset();
+  planner_.begin(*request.route);
+
+  const auto& primary = planner_.primaryConfig();
+  const auto now = Clock::now();
+  totalDeadline_ = now + primary.timeouts.total;
+  phaseDeadline_ = Clock::time_point::max();
+  monitorAt_ = now + kMonitorDelay;
+  record_->upstreamStart = now;
+
+  const auto& message = *request_.message;
+  const auto& body = message.body();
+  edits_.plan(*request_.context->facts, primary.inject_stream_usage, request_.route->rename_model,
+              request_.context->tokenLimits);
+  contentLength_.reset();
+  if (!edits_.empty() || !body.empty() || message.method() == http::verb::post ||
+      message.method() == http::verb::put || message.method() == http::verb::patch)
+    contentLength_ = edits_.editedSize(body.size());
+  nextAttempt();
+}
+
+// ---- attempts ------------------------------------------------------------------
+
+void UpstreamExchange::nextAttempt() {
+  switch (planner_.next()) {
+    case AttemptPlanner::Next::Picked:
+      return startAttempt();
+    case AttemptPlanner::Next::Exhausted:
+      return finish(planner_.lastCause(), false);
+    case AttemptPlanner::Next::CircuitOpen:
+      return finish(FailureCause::CircuitOpen, false);
+    case AttemptPlanner::Next::Overloaded:
+      // Once per request: a request that waited and still finds no room is refused.
+      if (planner_.primaryConfig().limits.max_pending > 0 && queueDeadline_ == Clock::time_point{})
+        return waitForSlot();
+      planner_.countOverflow();
+      return finish(FailureCause::Overloaded, false);
+  }
+}
+
+void UpstreamExchange::startAttempt() {
+  const auto label = metrics::LabelSpace::backendIndex(planner_.backend());
+  const auto& endpoint = planner_.endpoint();
+  relayUsed_ = 0;
+  parser_.reset();
+  // The in-flight gauge follows the backend the request is on.
+  auto& stats = up_.stats;
+  if (record_->endpoint == 0 || record_->backend != label) {
+    if (record_->endpoint != 0) stats.inFlight.add(record_->backend, -1);
+    record_->backend = label;
+    stats.inFlight.add(label, 1);
+  }
+  record_->endpoint = static_cast<std::uint32_t>(endpoint.id + 1);
+  record_->firstByte = {};
+
+  writer::UpstreamRequestHead extra;
+  extra.authority = endpoint.authority;
+  extra.requestId = request_.context->requestId;
+  extra.clientAddress = request_.clientAddress;
+  extra.injected = &planner_.backendConfig().headers;
+  extra.contentLength = contentLength_;
+  writer::requestHead(upstreamHead_, request_.message->base(), extra);
+  acquireConnection();
+}
+
+// max_pending: wait in the primary backend's FIFO list until a slot is handed
+// over, up to queue_timeout.
+void UpstreamExchange::waitForSlot() {
+  const auto& limits = planner_.primaryConfig().limits;
+  slotTicket_ = up_.waits.enter([this, self = port_.keepAlive(), epoch = epoch_] {
+    if (epoch == epoch_) onSlotGranted();
+  });
+  if (!planner_.primarySlots().wait(up_.waits, slotTicket_)) {
+    up_.waits.forget(slotTicket_);
+    slotTicket_ = 0;
+    planner_.countOverflow();
+    return finish(FailureCause::Overloaded, false);
+  }
+  state_ = State::WaitingSlot;
+  queueDeadline_ = Clock::now() + limits.queue_timeout;
+  setPhaseDeadline(limits.queue_timeout, FailureCause::Overloaded);
+}
+
+void UpstreamExchange::onSlotGranted() {
+  slotTicket_ = 0;
+  planner_.adoptPrimarySlot();
+  onlyTotalDeadline();
+  nextAttempt();
+}
+
+// Leaves the wait list; a slot handed over meanwhile is passed on.
+void UpstreamExchange::giveUpSlot() {
+  if (slotTicket_ == 0) return;
+  up_.waits.forget(slotTicket_);
+  if (!planner_.primarySlots().cancel(slotTicket_)) planner_.primarySlots().release();
+  slotTicket_ = 0;
+}
+
+void UpstreamExchange::retryLater(FailureCause reason, std::chrono::milliseconds retryAfter) {
+  closeUpstream();
+  dropConnection();
+  up_.countRetry(record_->route, record_->backend, reason);
+  const auto delay = planner_.retryDelay(reason, retryAfter);
+  // While waiting only the request's total deadline runs: the phase deadline
+  // of the failed attempt must not fire into the backoff.
+  onlyTotalDeadline();
+  state_ = State::Backoff;
+  backoffTimer_.expires_after(delay);
+  backoffTimer_.async_wait(
+      [this, self = port_.keepAlive(), epoch = epoch_](error_code ec) { onBackoffDone(epoch, ec); });
+}
+
+void UpstreamExchange::onBackoffDone(unsigned epoch, error_code ec) {
+  if (epoch != epoch_) return;
+  if (failure_ == FailureCause::ClientDisconnect) return finish(failure_, true);
+  if (ec) return;
+  nextAttempt();
+}
+
+// A configured status (429, 502, 503, 504 by default) before anything reached
+// the client is retried elsewhere, honouring Retry-After; the response is dropped
+// with its connection. Without a retry left, the response is relayed as is.
+bool UpstreamExchange::retryOnStatus() {
+  const auto& response = parser_->get();
+  const unsigned status = response.result_int();
+  const auto& retry = planner_.primaryConfig().retry;
+  if (std::find(retry.statuses.begin(), retry.statuses.end(), status) == retry.statuses.end()) return false;
+  if (!planner_.canRetry()) return false;
+  std::chrono::milliseconds retryAfter{0};
+  if (auto value = response[http::field::retry_after]; !value.empty()) {
+    unsigned seconds = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec != std::errc{}) return false;  // an HTTP date: not worth parsing for a retry
+    retryAfter = std::chrono::seconds(seconds);
+    if (retryAfter > retry.max_retry_after) return false;
+  }
+  // The verdict may open this endpoint's breaker: look for somewhere to retry
+  // only after it. With nowhere left, the answer in hand is relayed as is.
+  planner_.endAttempt(planner_.verdictFor(FailureCause::None, status, *record_));
+  if (!planner_.hasAlternative()) return false;
+  retryLater(FailureCause::Upstream5xx, retryAfter);
+  return true;
+}
+
+// A pooled connection the server closed while we picked it: the request never
+// reached the model, so one retry on a new connection is safe.
+bool UpstreamExchange::retryOnFreshConnection() {
+  if (connection_ != Connection::Pooled || RequestRecord::set(record_->firstByte) || failure_ != FailureCause::None)
+    return false;
+  closeUpstream();
+  parser_.reset();
+  connect();
+  connection_ = Connection::PooledRetried;
+  return true;
+}
+
+// ---- deadlines and failures ------------------------------------------------------
+
+void UpstreamExchange::setPhaseDeadline(std::chrono::milliseconds d, FailureCause cause) {
+  phaseDeadline_ = deadlineNow() + d;
+  phaseCause_ = cause;
+  deadline_.set(nextDeadline());
+}
+
+void UpstreamExchange::onlyTotalDeadline() {
+  phaseDeadline_ = Clock::time_point::max();
+  deadline_.set(nextDeadline());
+}
+
+UpstreamExchange::Clock::time_point UpstreamExchange::nextDeadline() const {
+  return std::min({phaseDeadline_, totalDeadline_, monitorAt_});
+}
+
+void UpstreamExchange::onDeadline() {
+  if (!active() || failure_ != FailureCause::None) return;
+  const auto now = Clock::now();
+  if (now >= monitorAt_) {
+    monitorAt_ = Clock::time_point::max();
+    port_.watchClient();
+  }
+  FailureCause cause;
+  if (now >= totalDeadline_) cause = FailureCause::UpstreamTotalTimeout;
+  else if (now >= phaseDeadline_) cause = phaseCause_;
+  else {
+    deadline_.set(nextDeadline());
+    return;
+  }
+  switch (state_) {
+    case State::WaitingSlot:
+      giveUpSlot();
+      if (cause == FailureCause::Overloaded) planner_.countOverflow();
+      return finish(cause, false);
+    case State::Backoff:
+      backoffTimer_.cancel();
+      ++epoch_;  // the cancelled wait must not resume
+      return finish(cause, false);
+    case State::Writing:
+    case State::WritingError: {
+      failure_ = cause;
+      closeUpstream();
+      error_code ignored;
+      port_.clientSocket().cancel(ignored);  // a client that stopped reading past the total deadline
+      return;
+    }
+    default:
+      failure_ = cause;
+      closeUpstream();  // the pending upstream operation completes and routes to fail()
+      return;
+  }
+}
+
+void UpstreamExchange::abortClientGone() {
+  if (!active()) return;
+  failure_ = FailureCause::ClientDisconnect;
+  closeUpstream();
+  error_code ignored;
+  switch (state_) {
+    case State::WaitingSlot:
+      giveUpSlot();
+      return finish(FailureCause::ClientDisconnect, true);
+    case State::Backoff:
+      backoffTimer_.cancel();  // its handler sees the disconnect and finishes
+      return;
+    case State::Writing:
+    case State::WritingError:
+      port_.clientSocket().cancel(ignored);
+      return;
+    default:
+      return;  // the pending upstream operation completes and routes to fail()
+  }
+}
+
+void UpstreamExchange::fail(FailureCause cause) {
+  closeUpstream();
+  if (cause == FailureCause::ClientDisconnect) return finish(cause, true);
+  const bool started = answer_ == Answer::Started;
+  if (!started && planner_.retryable(cause) && failure_ != FailureCause::UpstreamTotalTimeout &&
+      !planner_.sameFailureElsewhere(cause) && planner_.canRetry()) {
+    planner_.endAttempt(Verdict::Failure, cause);
+    failure_ = FailureCause::None;  // a timeout that fired belongs to the attempt, not the request
+    return retryLater(cause, std::chrono::milliseconds(0));
+  }
+  if (!started) return finish(cause, false);  // the session answers with a 502/504
+  if (request_.context->response.eventStream && framing_ == writer::BodyFraming::Chunked)
+    return writeStreamError(cause);
+  finish(cause, true);  // a cut body cannot be repaired: closing tells the client
+}
+
+// After streaming started, a failure is reported in-band: an SSE error event
+// with an OpenAI-style payload, then the end of the chunked body.
+void UpstreamExchange::writeStreamError(FailureCause cause) {
+  const auto reply = errorFor(cause);
+  streamError_.assign("event: error\ndata: ").append(openaiErrorBody(reply)).append("\n\n");
+  static constexpr std::string_view kTail = "\r\n0\r\n\r\n";
+  std::array<asio::const_buffer, 3> buffers{
+      asio::buffer(chunkPrefix_, writer::chunkPrefix(chunkPrefix_, streamError_.size())), asio::buffer(streamError_),
+      asio::buffer(kTail)};
+  monitorAt_ = Clock::time_point::max();
+  totalDeadline_ += std::chrono::seconds(5);  // room to deliver the error event
+  deadline_.set(totalDeadline_);
+  state_ = State::WritingError;
+  asio::async_write(port_.clientSocket(), buffers,
+                    [this, self = port_.keepAlive(), epoch = epoch_, cause](error_code ec, std::size_t) {
+                      if (epoch != epoch_) return;
+                      if (!ec) bytesWritten_ += streamError_.size() + 16;
+                      finish(ec ? FailureCause::ClientDisconnect : cause, static_cast<bool>(ec));
+                    });
+}
+
+unsigned UpstreamExchange::upstreamStatus() const {
+  return parser_ && parser_->is_header_done() ? parser_->get().result_int() : 0;
+}
+
+void UpstreamExchange::finish(FailureCause cause, bool closeDownstream) {
+  // clear(), not cancel(): the pending wait is reused by the next request for
+  // free; the session cancels it when the connection closes.
+  deadline_.clear();
+  giveUpSlot();
+  planner_.finish(cause, upstreamStatus(), *record_);
+  returnConnection(cause);
+  auto& r = *record_;
+  if (r.endpoint != 0) up_.stats.inFlight.add(r.backend, -1);
+  r.bytesOut += bytesWritten_;
+  if (answer_ != Answer::Awaiting) {
+    auto& ctx = *request_.context;
+    ctx.response.complete = cause == FailureCause::None && parser_ && parser_->is_done();
+    request_.chain->onResponseEnd(ctx);
+  }
+  ExchangeOutcome outcome;
+  outcome.cause = cause;
+  outcome.responseStarted = answer_ == Answer::Started;
+  outcome.closeDownstream =
+      closeDownstream || (outcome.responseStarted && framing_ == writer::BodyFraming::CloseDelimited);
+  outcome.status = upstreamStatus();
+  if (cause == FailureCause::CircuitOpen) outcome.retryAfterSeconds = planner_.circuitRetryAfterSeconds();
+  else if (cause == FailureCause::Overloaded) outcome.retryAfterSeconds = 1;
+  state_ = State::Idle;
+  port_.onExchangeFinished(outcome);
+}
+
+// A connection whose answer was read whole goes back to the pool; any other
+// is closed, which tells the model server to stop.
+void UpstreamExchange::returnConnection(FailureCause cause) {
+  if (!conn_) return;
+  const bool reusable = cause == FailureCause::None && parser_ && parser_->is_done() && parser_->keep_alive() &&
+                        conn_->buffer.size() == 0 && conn_->socket.is_open();
+  if (reusable) {
+    ++conn_->requestsServed;
+    up_.stats.activeConnections.add(conn_->endpointId + 1, -1);
+    up_.pool.release(std::move(conn_), planner_.backendConfig().pool);
+  }
+  dropConnection();
+}
+
+void UpstreamExchange::releaseBuffers() {
+  if (active() || !relayBuffer_) return;  // still in use
+  relayUsed_ = 0;
+  relayBuffer_.reset();  // back to this thread's BlockCache
+}
+
+void UpstreamExchange::cancelTimer() { deadline_.cancel(); }
+
+}  // namespace infergate

@@ -1,0 +1,154 @@
+#pragma once
+// One request's exchange with the upstream: the attempts an AttemptPlanner
+// decides (waiting in a backend's wait list or a backoff between them), each
+// attempt's I/O (connect or take a pooled connection, send the request with its
+// body rewrites, read the answer), and the answer relayed to the client piece
+// by piece as it arrives, never buffered whole. The filters see the answer's
+// head and pieces through their chain. It talks to the client side through a
+// DownstreamPort only. Owned by a session and reused for each of its requests,
+// so its buffers keep their capacity and a steady request allocates nothing here.
+#include <boost/asio/buffer.hpp>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "filters/filter_chain.hpp"
+#include "gateway/http/message_writer.hpp"
+#include "gateway/net/gathered_write.hpp"
+#include "gateway/net/lazy_deadline.hpp"
+#include "gateway/net/worker_io.hpp"
+#include "gateway/upstream/attempt_planner.hpp"
+#include "gateway/upstream/body_edits.hpp"
+#include "gateway/upstream/downstream_port.hpp"
+
+namespace infergate {
+
+// Everything the exchange needs about the request; valid until it finishes.
+struct ProxyRequest {
+  ProxyRequestMessage* message = nullptr;
+  const config::RouteConfig* route = nullptr;
+  RequestContext* context = nullptr;  // the filters' view: record, request id, body rewrites
+  const FilterChain* chain = nullptr;
+  std::string_view clientAddress;
+  bool isHead = false;
+  bool clientHttp10 = false;
+  bool keepAlive = true;  // the client allows keep-alive and the gateway is not draining
+};
+
+class UpstreamExchange {
+ public:
+  using Clock = LazyDeadline::Clock;
+  static constexpr std::size_t kBufferSize = 32 * 1024;  // response body bytes relayed per write
+
+  UpstreamExchange(DownstreamPort& port, WorkerUpstream& upstream);
+  void start(const ProxyRequest& request);
+  // The client went away: stop reading upstream and close that connection now.
+  void abortClientGone();
+  bool active() const { return state_ != State::Idle; }
+  // Drops the pending timer wait (which holds the session alive); on close.
+  void cancelTimer();
+  // Between requests: gives the relay buffer back to the thread's BlockCache.
+  void releaseBuffers();
+
+ private:
+  // What the exchange is waiting for; one operation at most is pending.
+  enum class State : std::uint8_t {
+    Idle,          // no request
+    WaitingSlot,   // in the primary backend's wait list (max_pending)
+    Backoff,       // before a retry
+    Connecting,    // TCP connect to the endpoint
+    Sending,       // request head and body going upstream
+    Receiving,     // reading the upstream's answer
+    Writing,       // relaying answer bytes to the client
+    WritingError,  // writing the in-band SSE error event of a failed stream
+  };
+  // How far the answer got.
+  enum class Answer : std::uint8_t {
+    Awaiting,  // no final head yet
+    HeadRead,  // the final head is parsed and the filters saw it
+    Started,   // the head went to the client: no other attempt can follow
+  };
+  // The connection of the current attempt.
+  enum class Connection : std::uint8_t { Fresh, Pooled, PooledRetried };
+
+  // ---- attempts (exchange.cpp) ----
+  void nextAttempt();
+  void startAttempt();
+  void waitForSlot();
+  void onSlotGranted();
+  void giveUpSlot();
+  void retryLater(FailureCause reason, std::chrono::milliseconds retryAfter);
+  bool retryOnStatus();
+  bool retryOnFreshConnection();
+  void onBackoffDone(unsigned epoch, boost::system::error_code ec);
+  void onDeadline();
+  void fail(FailureCause cause);
+  void writeStreamError(FailureCause cause);
+  void finish(FailureCause cause, bool closeDownstream);
+  void returnConnection(FailureCause cause);
+  void setPhaseDeadline(std::chrono::milliseconds d, FailureCause cause);
+  void onlyTotalDeadline();
+  Clock::time_point nextDeadline() const;
+  unsigned upstreamStatus() const;
+
+  // ---- upstream and client I/O (exchange_io.cpp) ----
+  void acquireConnection();
+  void connect();
+  void onConnected(unsigned epoch, boost::system::error_code ec);
+  void sendRequest();
+  void onRequestSent(unsigned epoch, boost::system::error_code ec);
+  void newParser();
+  void readUpstream();
+  void onUpstreamRead(unsigned epoch, boost::system::error_code ec, std::size_t bytes);
+  void parseUpstream();
+  void onResponseHead();
+  void writeDownstream(bool last);
+  void onDownstreamWritten(unsigned epoch, bool last, boost::system::error_code ec);
+  void relayPiece(std::size_t from, std::size_t to);
+  void takeConnection(std::unique_ptr<UpstreamConnection> conn);
+  void dropConnection();
+  void closeUpstream();
+
+  DownstreamPort& port_;
+  WorkerUpstream& up_;
+  AttemptPlanner planner_;
+  LazyDeadline deadline_;
+  WorkerTimer backoffTimer_;
+  ProxyRequest request_;
+  RequestRecord* record_ = nullptr;
+  State state_ = State::Idle;
+  Answer answer_ = Answer::Awaiting;
+  Connection connection_ = Connection::Fresh;
+  FailureCause failure_ = FailureCause::None;  // set when aborting; the pending handler routes it to fail()
+  unsigned epoch_ = 0;                          // completions of an earlier request or wait are ignored
+  std::uint64_t slotTicket_ = 0;                // in a wait list (0: not waiting)
+  Clock::time_point queueDeadline_{};           // set once the request waited for a slot
+
+  std::unique_ptr<UpstreamConnection> conn_;
+  std::optional<ProxyResponseParser> parser_;
+  std::optional<std::size_t> contentLength_;
+  std::string upstreamHead_;
+  std::string downstreamHead_;
+  BodyEdits edits_;  // usage injection, model rename, token cap
+  std::array<boost::asio::const_buffer, 2 + 2 * BodyEdits::kMaxSplices> writeBuffers_;
+  GatheredWrite gatheredWrite_;
+  writer::BodyFraming framing_ = writer::BodyFraming::ContentLength;
+  // Held while a response is relayed; back to the thread's BlockCache between requests.
+  std::unique_ptr<char[], CachedBlockDeleter<kBufferSize>> relayBuffer_;
+  std::size_t relayUsed_ = 0;
+  char chunkPrefix_[24];
+  std::string streamError_;
+  Clock::time_point readAt_{};  // when the bytes being parsed arrived
+  std::uint64_t bytesWritten_ = 0;
+  std::uint64_t pendingWriteBytes_ = 0;
+
+  Clock::time_point totalDeadline_{};
+  Clock::time_point phaseDeadline_{};
+  Clock::time_point monitorAt_{};  // when to start watching the client
+  FailureCause phaseCause_ = FailureCause::None;
+};
+
+}  // namespace infergate

@@ -1,0 +1,285 @@
+// The exchange's I/O: the upstream connection (pooled or new), the request
+// sent with its body rewrites, the answer parsed as it arrives, and each piece
+// written to the client with the head the filters completed.
+#include <boost/asio/connect.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include "gateway/net/socket_read.hpp"
+#include "gateway/upstream/exchange.hpp"
+
+namespace infergate {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+using Verdict = AttemptPlanner::Verdict;
+
+namespace {
+constexpr std::size_t kUpstreamReadSize = 32 * 1024;
+constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
+}  // namespace
+
+// ---- connect and send --------------------------------------------------------
+
+void UpstreamExchange::acquireConnection() {
+  if (auto pooled = up_.pool.acquire(planner_.endpoint(), planner_.backendConfig().pool)) {
+    takeConnection(std::move(pooled));
+    connection_ = Connection::Pooled;
+    record_->upstreamConnected = Clock::now();
+    record_->newConnection = false;
+    sendRequest();
+  } else {
+    connect();
+  }
+}
+
+// The active-connection gauge follows ownership: +1 while the exchange holds one.
+void UpstreamExchange::takeConnection(std::unique_ptr<UpstreamConnection> conn) {
+  dropConnection();
+  conn_ = std::move(conn);
+  up_.stats.activeConnections.add(conn_->endpointId + 1, 1);
+}
+
+void UpstreamExchange::dropConnection() {
+  if (!conn_) return;
+  up_.stats.activeConnections.add(conn_->endpointId + 1, -1);
+  conn_.reset();
+}
+
+void UpstreamExchange::closeUpstream() {
+  if (!conn_) return;
+  error_code ignored;
+  conn_->socket.close(ignored);
+}
+
+void UpstreamExchange::connect() {
+  const auto& endpoint = planner_.endpoint();
+  connection_ = Connection::Fresh;
+  takeConnection(std::make_unique<UpstreamConnection>(port_.clientSocket().get_executor(), endpoint.id));
+  setPhaseDeadline(planner_.backendConfig().timeouts.connect, FailureCause::UpstreamConnectTimeout);
+  state_ = State::Connecting;
+  conn_->socket.async_connect(endpoint.address, [this, self = port_.keepAlive(), epoch = epoch_](error_code ec) {
+    onConnected(epoch, ec);
+  });
+}
+
+void UpstreamExchange::onConnected(unsigned epoch, error_code ec) {
+  if (epoch != epoch_) return;
+  if (failure_ != FailureCause::None) return fail(failure_);
+  if (ec) return fail(FailureCause::UpstreamConnectError);
+  record_->upstreamConnected = Clock::now();
+  record_->newConnection = true;
+  error_code ignored;
+  conn_->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  sendRequest();
+}
+
+void UpstreamExchange::sendRequest() {
+  // The first-token clock starts when the request leaves: it covers the model's
+  // queueing and prefill, which is what the timeout is meant to bound.
+  setPhaseDeadline(planner_.backendConfig().timeouts.first_token, FailureCause::UpstreamFirstTokenTimeout);
+  const auto& body = request_.message->body();
+  auto& buffers = writeBuffers_;  // a member: the write keeps only a view of the array
+  std::size_t count = 0;
+  buffers[count++] = asio::buffer(upstreamHead_);
+  std::size_t position = 0;
+  for (const auto& splice : edits_.splices()) {
+    buffers[count++] = asio::buffer(body.data() + position, splice.offset - position);
+    buffers[count++] = asio::buffer(splice.text.data(), splice.text.size());
+    position = splice.offset + splice.removed;
+  }
+  if (position < body.size()) buffers[count++] = asio::buffer(body.data() + position, body.size() - position);
+  state_ = State::Sending;
+  gatheredWrite_.start(conn_->socket, std::span<const asio::const_buffer>(buffers.data(), count),
+                       [this, self = port_.keepAlive(), epoch = epoch_](error_code ec, std::size_t) {
+                         onRequestSent(epoch, ec);
+                       });
+}
+
+void UpstreamExchange::onRequestSent(unsigned epoch, error_code ec) {
+  if (epoch != epoch_) return;
+  if (failure_ != FailureCause::None) return fail(failure_);
+  if (ec) {
+    if (retryOnFreshConnection()) return;
+    return fail(FailureCause::UpstreamReset);
+  }
+  record_->requestSent = Clock::now();
+  newParser();
+  parseUpstream();
+}
+
+void UpstreamExchange::newParser() {
+  parser_.emplace();
+  parser_->header_limit(kUpstreamHeaderLimit);
+  parser_->body_limit(boost::none);  // bodies are relayed, not stored: no size limit applies
+  parser_->eager(true);
+  if (request_.isHead) parser_->skip(true);
+}
+
+// ---- response ------------------------------------------------------------------
+
+void UpstreamExchange::readUpstream() {
+  state_ = State::Receiving;
+  auto onRead = [this, self = port_.keepAlive(), epoch = epoch_](error_code ec, std::size_t n) {
+    onUpstreamRead(epoch, ec, n);
+  };
+  // The answer's first bytes: the connection is usually drained, wait without a recv().
+  if (!RequestRecord::set(record_->firstByte))
+    readNextMessage(conn_->socket, conn_->buffer.prepare(kUpstreamReadSize), std::move(onRead));
+  else
+    readMore(conn_->socket, conn_->buffer.prepare(kUpstreamReadSize), std::move(onRead));
+}
+
+void UpstreamExchange::onUpstreamRead(unsigned epoch, error_code ec, std::size_t bytes) {
+  if (epoch != epoch_) return;
+  if (failure_ != FailureCause::None) return fail(failure_);
+  conn_->buffer.commit(bytes);
+  readAt_ = Clock::now();
+  if (bytes > 0 && !RequestRecord::set(record_->firstByte)) record_->firstByte = readAt_;
+  if (ec) {
+    if (ec == asio::error::eof && parser_->is_header_done()) {
+      // A close-delimited body ends here; any other message is cut short.
+      error_code eofError;
+      parser_->put_eof(eofError);
+      if (!eofError) return parseUpstream();
+    }
+    if (!RequestRecord::set(record_->firstByte) && retryOnFreshConnection()) return;
+    return fail(FailureCause::UpstreamReset);
+  }
+  if (answer_ == Answer::Started)
+    setPhaseDeadline(planner_.backendConfig().timeouts.idle, FailureCause::UpstreamIdleTimeout);
+  parseUpstream();
+}
+
+void UpstreamExchange::parseUpstream() {
+  // Taken when the answer's first bytes are here, not when the request is
+  // sent: a request waiting on its upstream (for seconds, with a model) holds
+  // no relay buffer.
+  if (!relayBuffer_ && conn_->buffer.size() > 0)
+    relayBuffer_.reset(static_cast<char*>(BlockCache::local().take(kBufferSize)));
+  while (conn_->buffer.size() > 0 && !parser_->is_done() && relayUsed_ < kBufferSize) {
+    auto& body = parser_->get().body();
+    body.data = relayBuffer_.get() + relayUsed_;
+    body.size = kBufferSize - relayUsed_;
+    error_code ec;
+    const auto before = relayUsed_;
+    const auto used = parser_->put(conn_->buffer.data(), ec);
+    conn_->buffer.consume(used);
+    relayUsed_ = static_cast<std::size_t>(static_cast<char*>(body.data) - relayBuffer_.get());
+    const bool interim = parser_->is_header_done() && parser_->get().result_int() / 100 == 1;
+    if (parser_->is_header_done() && answer_ == Answer::Awaiting && !interim) {
+      if (retryOnStatus()) return;
+      onResponseHead();
+    }
+    if (relayUsed_ > before) relayPiece(before, relayUsed_);
+    if (parser_->is_done() && !RequestRecord::set(record_->lastByte)) record_->lastByte = readAt_;
+    if (ec == http::error::need_buffer || ec == http::error::need_more) break;
+    if (ec) return fail(FailureCause::UpstreamProtocolError);
+    if (interim) {
+      newParser();  // 103 Early Hints, a stray 100: not relayed; the final head follows
+      continue;
+    }
+    if (used == 0) break;
+  }
+  if (!parser_->is_header_done()) return readUpstream();
+  if (answer_ == Answer::Awaiting) {
+    if (retryOnStatus()) return;
+    onResponseHead();
+  }
+  if (parser_->is_done() && !RequestRecord::set(record_->lastByte)) record_->lastByte = readAt_;
+  if (relayUsed_ > 0 || parser_->is_done()) return writeDownstream(parser_->is_done());
+  readUpstream();
+}
+
+// The final head: the filters see it (and may add header lines); the client's
+// head is written with the framing the answer needs.
+void UpstreamExchange::onResponseHead() {
+  const auto& response = parser_->get();
+  const unsigned status = response.result_int();
+  auto& ctx = *request_.context;
+  const auto contentType = response[http::field::content_type];
+  ctx.response.status = status;
+  ctx.response.eventStream = contentType.starts_with("text/event-stream");
+  ctx.response.json = contentType.starts_with("application/json");
+  ctx.response.hasBody = !(request_.isHead || status == 204 || status == 304);
+  record_->stream = ctx.response.eventStream;
+
+  writer::DownstreamResponseHead head;
+  head.requestId = ctx.requestId;
+  if (!ctx.response.hasBody) {
+    framing_ = writer::BodyFraming::None;
+    if (auto length = parser_->content_length()) head.contentLength = *length;
+  } else if (!parser_->chunked() && parser_->content_length()) {
+    framing_ = writer::BodyFraming::ContentLength;
+    head.contentLength = *parser_->content_length();
+  } else {
+    // Chunked or close-delimited upstream: re-chunk for HTTP/1.1 clients.
+    framing_ = request_.clientHttp10 ? writer::BodyFraming::CloseDelimited : writer::BodyFraming::Chunked;
+  }
+  head.framing = framing_;
+  head.close = !request_.keepAlive || framing_ == writer::BodyFraming::CloseDelimited;
+  ctx.responseHeaders.clear();
+  request_.chain->onResponseHeaders(ctx);
+  head.filterHeaders = ctx.responseHeaders;
+  writer::responseHead(downstreamHead_, response.base(), head);
+  answer_ = Answer::HeadRead;
+}
+
+// The filters that asked see each piece of the body as it passes.
+void UpstreamExchange::relayPiece(std::size_t from, std::size_t to) {
+  auto& ctx = *request_.context;
+  if (ctx.wantsData == 0) return;
+  ctx.pieceArrived = readAt_;
+  request_.chain->onResponseData(ctx, std::string_view(relayBuffer_.get() + from, to - from));
+}
+
+void UpstreamExchange::writeDownstream(bool last) {
+  static constexpr std::string_view kCrlf = "\r\n";
+  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+  auto& buffers = writeBuffers_;  // a member: the write keeps only a view of the array
+  std::size_t count = 0;
+  if (answer_ != Answer::Started) buffers[count++] = asio::buffer(downstreamHead_);
+  if (relayUsed_ > 0) {
+    if (framing_ == writer::BodyFraming::Chunked) {
+      buffers[count++] = asio::buffer(chunkPrefix_, writer::chunkPrefix(chunkPrefix_, relayUsed_));
+      buffers[count++] = asio::buffer(relayBuffer_.get(), relayUsed_);
+      buffers[count++] = asio::buffer(kCrlf);
+    } else {
+      buffers[count++] = asio::buffer(relayBuffer_.get(), relayUsed_);
+    }
+  }
+  if (last && framing_ == writer::BodyFraming::Chunked) buffers[count++] = asio::buffer(kLastChunk);
+  // The upstream's answer is complete, so its verdict is final: the breaker
+  // learns it before the client has the last byte. A client that reads this
+  // response and then looks at /admin sees the state the response caused.
+  if (last) planner_.endAttempt(planner_.verdictFor(FailureCause::None, upstreamStatus(), *record_));
+  // Once the answer starts there is no further attempt: the earlier attempts'
+  // held failures are judged now, not when a long stream ends (a half-open
+  // breaker waits for its probe's verdict).
+  if (answer_ != Answer::Started) planner_.settleHeldVerdicts();
+  answer_ = Answer::Started;
+  pendingWriteBytes_ = asio::buffer_size(std::span<const asio::const_buffer>(buffers.data(), count));
+  // Time spent waiting on a slow client is not upstream idleness: only the total
+  // deadline runs while writing.
+  onlyTotalDeadline();
+  state_ = State::Writing;
+  gatheredWrite_.start(port_.clientSocket(), std::span<const asio::const_buffer>(buffers.data(), count),
+                       [this, self = port_.keepAlive(), epoch = epoch_, last](error_code ec, std::size_t) {
+                         onDownstreamWritten(epoch, last, ec);
+                       });
+}
+
+void UpstreamExchange::onDownstreamWritten(unsigned epoch, bool last, error_code ec) {
+  if (epoch != epoch_) return;
+  relayUsed_ = 0;
+  if (!ec) bytesWritten_ += pendingWriteBytes_;
+  if (failure_ == FailureCause::ClientDisconnect || (ec && failure_ == FailureCause::None))
+    return finish(FailureCause::ClientDisconnect, true);
+  if (ec) return finish(failure_, true);  // aborted by a deadline while the client was not reading
+  if (failure_ != FailureCause::None) return fail(failure_);
+  if (last) return finish(FailureCause::None, false);
+  setPhaseDeadline(planner_.backendConfig().timeouts.idle, FailureCause::UpstreamIdleTimeout);
+  parseUpstream();
+}
+
+}  // namespace infergate

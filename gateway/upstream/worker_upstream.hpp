@@ -1,0 +1,47 @@
+#pragma once
+// One worker's handles on the upstream side, shared by the exchanges of its
+// sessions: the resolved config, the shared cluster state, the worker's
+// endpoint picker, connection pool, wait-list mailbox and statistics.
+#include <cstdint>
+
+#include "filters/request_metrics/request_stats.hpp"
+#include "gateway/server/runtime.hpp"
+#include "gateway/upstream/slot_waits.hpp"
+#include "gateway/upstream/cluster_state.hpp"
+#include "gateway/upstream/endpoint_picker.hpp"
+#include "gateway/upstream/upstream_pool.hpp"
+
+namespace infergate {
+
+class WorkerUpstream {
+ public:
+  WorkerUpstream(const Runtime& runtime, ClusterState& cluster, EndpointPicker& picker, UpstreamPool& pool,
+                 SlotWaits& waits, metrics::Shard& stats, std::uint64_t seed)
+      : runtime(runtime), cluster(cluster), picker(picker), pool(pool), waits(waits), stats(stats),
+        countMetrics(runtime.config.metrics.enabled), rng_(seed | 1) {}
+
+  const Runtime& runtime;
+  ClusterState& cluster;
+  EndpointPicker& picker;
+  UpstreamPool& pool;
+  SlotWaits& waits;
+  metrics::Shard& stats;
+  const bool countMetrics;
+
+  // xorshift64: jitter only.
+  std::uint64_t random() {
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    return rng_;
+  }
+  void countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason) {
+    if (!countMetrics) return;
+    stats.retries.add(stats.labels.pairIndex(route, backend) * metrics::causeCount() + static_cast<std::uint32_t>(reason));
+  }
+
+ private:
+  std::uint64_t rng_;
+};
+
+}  // namespace infergate
