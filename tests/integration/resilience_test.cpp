@@ -312,6 +312,8 @@ TEST(Resilience, ConcurrencyCapAnswers503WithRetryAfterAndCapturesNoMore) {
   const auto text = scrape(gateway.adminPort());
   EXPECT_EQ(seriesValue(text, R"(infergate_overflow_total{backend="mock"})"), 3);
   EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="overloaded"})"), 3);
+  // Refused requests never started an attempt: the gauge is not decremented for them.
+  EXPECT_EQ(seriesValue(text, R"(infergate_in_flight_requests{backend="mock"})"), 0);
 }
 
 TEST(Resilience, PendingQueueLetsRequestsWaitForASlot) {
@@ -325,6 +327,63 @@ TEST(Resilience, PendingQueueLetsRequestsWaitForASlot) {
   for (int i = 0; i < 4; ++i) clients.emplace_back([&, i] { results[i] = chat(gateway); });
   for (auto& t : clients) t.join();
   for (const auto& r : results) EXPECT_EQ(r.status, 200);
+}
+
+// The wait list is first come, first served: a released slot goes to the
+// request that has waited longest (it is handed over, not raced for).
+TEST(Resilience, WaitListServesWaitersInArrivalOrder) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.backendExtra = "    limits: {max_in_flight: 1, max_pending: 6, queue_timeout: 5s}\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  setMock(mock, "latency-ms=80");
+  constexpr int kClients = 7;
+  std::vector<Response> results(kClients);
+  std::vector<std::int64_t> doneAt(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      results[i] = chat(gateway);
+      doneAt[i] = monotonicNowNs();
+    });
+    usleep(15'000);  // arrivals 15 ms apart, all within the first answer's 80 ms
+  }
+  for (auto& t : clients) t.join();
+  for (int i = 0; i < kClients; ++i) EXPECT_EQ(results[i].status, 200) << i;
+  for (int i = 1; i < kClients; ++i) EXPECT_LT(doneAt[i - 1], doneAt[i]) << "client " << i << " overtook";
+  auto backends = boost::json::parse(request(gateway.adminPort(), simpleGet("/admin/backends")).body);
+  const auto& mockState = backends.at("backends").as_array()[0].as_object();
+  EXPECT_EQ(mockState.at("pending").to_number<int>(), 0);
+  EXPECT_EQ(mockState.at("in_flight").to_number<int>(), 0);
+}
+
+// A waiter whose client leaves gives its place up; one that times out is
+// refused with 503 overloaded; neither keeps a slot.
+TEST(Resilience, WaitersThatLeaveOrTimeOutHoldNoSlot) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.backendExtra = "    limits: {max_in_flight: 1, max_pending: 2, queue_timeout: 250ms}\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  setMock(mock, "latency-ms=400");
+  std::thread first([&] { EXPECT_EQ(chat(gateway).status, 200); });
+  usleep(50'000);
+  Connection leaving(gateway.port());
+  leaving.send(jsonPost("/v1/chat/completions", chatBody("mock-model")));
+  usleep(50'000);
+  leaving.close();  // gone while waiting
+  const auto timedOut = chat(gateway);  // waits 250 ms behind the 400 ms answer
+  EXPECT_EQ(timedOut.status, 503);
+  EXPECT_EQ(errorCode(timedOut), "overloaded");
+  first.join();
+  setMock(mock, "latency-ms=0");
+  EXPECT_EQ(chat(gateway).status, 200);
+  auto backends = boost::json::parse(request(gateway.adminPort(), simpleGet("/admin/backends")).body);
+  const auto& mockState = backends.at("backends").as_array()[0].as_object();
+  EXPECT_EQ(mockState.at("pending").to_number<int>(), 0);
+  EXPECT_EQ(mockState.at("in_flight").to_number<int>(), 0);
+  const auto text = scrapeAfter(gateway.adminPort(), 3);
+  EXPECT_EQ(seriesValue(text, R"(infergate_overflow_total{backend="mock"})"), 1);
+  EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="client_disconnect"})"), 1);
 }
 
 TEST(Resilience, FallbackBackendServesWhenThePrimaryIsOpen) {
