@@ -21,6 +21,10 @@
 # Server-Timing): the same bytes on the wire, to tell proxy cost from the cost
 # of those headers to the mock and wrk that share the other core.
 #
+# Peer infergate-before is the same gateway and config built from another
+# commit (BEFORE_BUILD_DIR, e.g. a `git worktree` of the commit before a
+# change, built with scripts/build.sh): before/after in one interleaved run.
+#
 # Bounded: each run lasts DURATION; every process it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +54,9 @@ IG_PORT=18080
 IG_ADMIN_PORT=18090
 IG_BARE_PORT=18083
 IG_BARE_ADMIN_PORT=18091
+IG_BEFORE_PORT=18085
+IG_BEFORE_ADMIN_PORT=18092
+BEFORE_BUILD_DIR=${BEFORE_BUILD_DIR:-}
 NGINX_PORT=18081
 HAPROXY_PORT=18082
 HAPROXY_HEADERS_PORT=18084
@@ -108,6 +115,16 @@ if [[ " $PEERS " == *" infergate-nometrics "* ]]; then
   $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-bare.yaml" >/dev/null 2>"$WORK/infergate-bare.log" &
   PIDS+=($!)
   wait_port "$IG_BARE_PORT"
+fi
+
+# The same config served by a build of another commit.
+if [[ " $PEERS " == *" infergate-before "* ]]; then
+  [[ -x "$BEFORE_BUILD_DIR/gateway/infergate" ]] || { echo "infergate-before needs BEFORE_BUILD_DIR" >&2; exit 1; }
+  sed -e "s/$IG_PORT/$IG_BEFORE_PORT/; s/$IG_ADMIN_PORT/$IG_BEFORE_ADMIN_PORT/" "$WORK/infergate.yaml" >"$WORK/infergate-before.yaml"
+  $PROXY_CPU "$BEFORE_BUILD_DIR/gateway/infergate" --config "$WORK/infergate-before.yaml" >/dev/null \
+    2>"$WORK/infergate-before.log" &
+  PIDS+=($!)
+  wait_port "$IG_BEFORE_PORT"
 fi
 
 mkdir -p "$WORK/nginx"
@@ -187,6 +204,7 @@ port_of() {
     direct) echo "$MOCK_PORT" ;;
     infergate) echo "$IG_PORT" ;;
     infergate-nometrics) echo "$IG_BARE_PORT" ;;
+    infergate-before) echo "$IG_BEFORE_PORT" ;;
     nginx) echo "$NGINX_PORT" ;;
     haproxy) echo "$HAPROXY_PORT" ;;
     haproxy-headers) echo "$HAPROXY_HEADERS_PORT" ;;

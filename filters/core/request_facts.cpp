@@ -1,6 +1,6 @@
 #include "filters/core/request_facts.hpp"
 
-#include "filters/core/text_script.hpp"
+#include "filters/core/prompt_text.hpp"
 #include "filters/core/strict_json.hpp"
 
 #include <algorithm>
@@ -8,12 +8,6 @@
 #include <cstdio>
 #include <span>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 namespace infergate {
 
@@ -77,113 +71,6 @@ void RequestFacts::violate(InputViolation v, std::string_view param, std::string
 }
 
 namespace {
-
-#if defined(__x86_64__)
-// The code-point scan below, 32 bytes a step, on CPUs that have AVX2 (chosen at
-// run time: the build targets baseline x86-64). Matches are summed as bytes
-// (a match compares to -1, subtracted) and folded into 64-bit sums with SAD
-// every 255 steps, before a byte can overflow. The scan advances `i` over the
-// whole 32-byte steps and returns its count.
-bool hasAvx2() {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
-}
-
-template <typename Matches>
-__attribute__((target("avx2"), always_inline)) inline std::uint64_t countAvx2(std::string_view text, std::size_t& i,
-                                                                              Matches matches) {
-  const __m256i zero = _mm256_setzero_si256();
-  const char* data = text.data();
-  const std::size_t end = text.size() < 32 ? 0 : text.size() - 31;  // steps start below this
-  std::size_t at = i;  // a local: through the reference, every step would store it
-  std::uint64_t n = 0;
-  while (at < end) {
-    __m256i bytes = zero;
-    for (unsigned step = 0; step < 255 && at < end; ++step, at += 32)
-      bytes = _mm256_sub_epi8(bytes, matches(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + at))));
-    const __m256i sums = _mm256_sad_epu8(bytes, zero);
-    n += static_cast<std::uint64_t>(_mm256_extract_epi64(sums, 0) + _mm256_extract_epi64(sums, 1) +
-                                    _mm256_extract_epi64(sums, 2) + _mm256_extract_epi64(sums, 3));
-  }
-  i = at;
-  return n;
-}
-
-__attribute__((target("avx2"))) std::uint64_t continuationBytesAvx2(std::string_view text, std::size_t& i) {
-  const __m256i limit = _mm256_set1_epi8(static_cast<char>(0xC0));  // as signed: -64
-  // 0x80..0xBF are -128..-65 as signed bytes: exactly those below -64.
-  return countAvx2(text, i, [limit](__m256i v) __attribute__((target("avx2"))) { return _mm256_cmpgt_epi8(limit, v); });
-}
-
-#endif
-
-// Code points in valid UTF-8 (simdjson validated the document): bytes that
-// are not continuation bytes (0x80-0xBF). 32 or 16 bytes a step: prompts of
-// hundreds of kilobytes are scanned at memory speed.
-std::uint64_t codePoints(std::string_view text) {
-  std::size_t i = 0;
-  std::uint64_t continuation = 0;
-#if defined(__x86_64__)
-  if (hasAvx2()) continuation += continuationBytesAvx2(text, i);
-#endif
-#if defined(__SSE2__)
-  const __m128i limit = _mm_set1_epi8(static_cast<char>(0xC0));  // as signed: -64
-  for (; i + 16 <= text.size(); i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
-    // 0x80..0xBF are -128..-65 as signed bytes: exactly those below -64.
-    continuation += static_cast<unsigned>(__builtin_popcount(_mm_movemask_epi8(_mm_cmplt_epi8(v, limit))));
-  }
-#endif
-  for (; i < text.size(); ++i) continuation += (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;
-  return text.size() - continuation;
-}
-
-// Samples the start of a text for the profile: non-ASCII share and the
-// letters of each script. Bounded so that huge prompts cost no more than this.
-constexpr std::size_t kScriptSampleBytes = 2048;
-
-void sampleScript(std::string_view text, RequestFacts& facts) {
-  text = text.substr(0, kScriptSampleBytes);
-  std::size_t i = 0;
-  while (i < text.size()) {
-    // A run of ASCII, most of most prompts: its letters are Latin, and no
-    // other ASCII character belongs to a script (as scriptOf says).
-    std::size_t run = i;
-    std::uint32_t letters = 0;
-    for (; run < text.size() && static_cast<unsigned char>(text[run]) < 0x80; ++run)
-      letters += static_cast<unsigned char>((text[run] | 0x20) - 'a') < 26;
-    facts.sampledCodePoints += static_cast<std::uint32_t>(run - i);
-    facts.scriptLatin += letters;
-    i = run;
-    if (i == text.size()) break;
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::uint32_t cp;
-    std::size_t len;
-    if ((c >> 5) == 0x6) cp = c & 0x1F, len = 2;
-    else if ((c >> 4) == 0xE) cp = c & 0x0F, len = 3;
-    else cp = c & 0x07, len = 4;
-    if (i + len > text.size()) break;  // a character cut by the sample bound
-    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    i += len;
-    ++facts.sampledCodePoints;
-    if (cp >= 0x80) ++facts.sampledNonAscii;
-    switch (scriptOf(cp)) {
-      case Script::Latin: ++facts.scriptLatin; break;
-      case Script::Cjk: ++facts.scriptCjk; break;
-      case Script::Cyrillic: ++facts.scriptCyrillic; break;
-      case Script::Arabic: ++facts.scriptArabic; break;
-      default: break;
-    }
-  }
-}
-
-// Prompt text: counted, and sampled for the profile.
-std::uint64_t promptText(std::string_view text, RequestFacts& facts) {
-  const auto chars = codePoints(text);
-  facts.promptChars += chars;
-  sampleScript(text, facts);
-  return chars;
-}
 
 // A prompt string value: its text counted and sampled. A long one's place in
 // the body is noted for the nesting check.
@@ -482,6 +369,46 @@ void readTokenLimit(ondemand::value value, std::size_t which, const std::string&
   facts.maxTokens = std::max(facts.maxTokens, limit.value);
 }
 
+// One top-level field the gateway reads, into `facts`.
+void readField(ReadKey which, ondemand::value value, const std::string& body, ApiKind api, RequestFacts& facts,
+               bool& hasMessages) {
+  switch (which) {
+    case ReadKey::Model: readModel(value, body, facts); break;
+    case ReadKey::Stream: {
+      bool stream = false;
+      if (value.get_bool().get(stream)) facts.violate(InputViolation::InvalidStream, "stream", "'stream' must be a boolean.");
+      facts.stream = stream;
+      break;
+    }
+    case ReadKey::StreamOptions: facts.hasStreamOptions = true; break;
+    case ReadKey::Messages:
+      if (api != ApiKind::Chat) break;
+      hasMessages = true;
+      readMessages(value, facts);
+      break;
+    case ReadKey::Prompt: {
+      if (api != ApiKind::Completion) break;
+      std::uint64_t chars = 0;
+      if (readPromptString(value, facts, chars)) facts.lastUserChars = chars;
+      break;
+    }
+    case ReadKey::MaxTokens: readTokenLimit(value, kMaxTokensKey, body, facts); break;
+    case ReadKey::MaxCompletionTokens: readTokenLimit(value, kMaxCompletionTokensKey, body, facts); break;
+    case ReadKey::Temperature:
+      facts.hasTemperature =
+          readNumberInRange(value, 0, 2, InputViolation::InvalidTemperature, "temperature", facts, facts.temperature);
+      break;
+    case ReadKey::TopP:
+      facts.hasTopP = readNumberInRange(value, 0, 1, InputViolation::InvalidTopP, "top_p", facts, facts.topP);
+      break;
+    case ReadKey::N: readN(value, facts); break;
+    case ReadKey::Stop: readStop(value, facts); break;
+    case ReadKey::Tools: readTools(value, facts); break;
+    case ReadKey::ResponseFormat: readResponseFormat(value, facts); break;
+    case ReadKey::Other: break;
+  }
+}
+
 }  // namespace
 
 void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFacts& facts, ApiKind api) {
@@ -518,41 +445,7 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
       }
       keysSeen |= bit;
     }
-    switch (which) {
-      case ReadKey::Model: readModel(value, body, facts); break;
-      case ReadKey::Stream: {
-        bool stream = false;
-        if (value.get_bool().get(stream)) facts.violate(InputViolation::InvalidStream, "stream", "'stream' must be a boolean.");
-        facts.stream = stream;
-        break;
-      }
-      case ReadKey::StreamOptions: facts.hasStreamOptions = true; break;
-      case ReadKey::Messages:
-        if (api != ApiKind::Chat) break;
-        hasMessages = true;
-        readMessages(value, facts);
-        break;
-      case ReadKey::Prompt: {
-        if (api != ApiKind::Completion) break;
-        std::uint64_t chars = 0;
-        if (readPromptString(value, facts, chars)) facts.lastUserChars = chars;
-        break;
-      }
-      case ReadKey::MaxTokens: readTokenLimit(value, kMaxTokensKey, body, facts); break;
-      case ReadKey::MaxCompletionTokens: readTokenLimit(value, kMaxCompletionTokensKey, body, facts); break;
-      case ReadKey::Temperature:
-        facts.hasTemperature =
-            readNumberInRange(value, 0, 2, InputViolation::InvalidTemperature, "temperature", facts, facts.temperature);
-        break;
-      case ReadKey::TopP:
-        facts.hasTopP = readNumberInRange(value, 0, 1, InputViolation::InvalidTopP, "top_p", facts, facts.topP);
-        break;
-      case ReadKey::N: readN(value, facts); break;
-      case ReadKey::Stop: readStop(value, facts); break;
-      case ReadKey::Tools: readTools(value, facts); break;
-      case ReadKey::ResponseFormat: readResponseFormat(value, facts); break;
-      case ReadKey::Other: break;
-    }
+    readField(which, value, body, api, facts, hasMessages);
   }
   // On-Demand checked only what was read: now every byte, and the nesting.
   const auto strict = checkStrictJson(

@@ -44,6 +44,15 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   void onExchangeFinished(const ExchangeOutcome& outcome) override;
 
  private:
+  static constexpr std::size_t kReadChunk = 16 * 1024;
+  // A request body's memory is kept for the next request on the connection up to
+  // this capacity; a rare large body is given back rather than held per client.
+  static constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
+  // Pipelined bytes the session buffers while a request is in flight; past this it
+  // stops reading and TCP flow control pushes back on the client.
+  static constexpr std::size_t kMaxPipelinedBytes = 256 * 1024;
+  static constexpr std::chrono::milliseconds kLingerTime{1000};
+
   enum class State { ReadingHead, ReadingBody, Proxying, WritingReply, AwaitingMonitor, Closing, Closed };
   enum class TimerKind { KeepAliveIdle, Header, Body, Linger };
 

@@ -1,0 +1,134 @@
+// The session's local replies (errors and the filters' own answers), the
+// request's record from its first byte to its completion observers, and the
+// end of a request: keep-alive for the next one or a graceful close.
+#include <boost/asio/write.hpp>
+
+#include "filters/core/log_line.hpp"
+#include "gateway/http/downstream_session.hpp"
+#include "gateway/http/message_writer.hpp"
+#include "gateway/net/coarse_clock.hpp"
+#include "gateway/server/worker.hpp"
+
+namespace infergate {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+
+// ---- local replies and connection end ----------------------------------------
+
+void DownstreamSession::logFailure(const ErrorReply& reply) {
+  // One line per failed request; never headers or bodies (they may carry secrets).
+  char fields[256];
+  std::snprintf(fields, sizeof fields, "request_id=%s client=%s status=%u cause=%.*s",
+                requestId_.empty() ? "-" : requestId_.c_str(), clientAddress_.c_str(), reply.status,
+                static_cast<int>(causeName(reply.cause).size()), causeName(reply.cause).data());
+  log::line("warn", fields, reply.message);
+}
+
+void DownstreamSession::replyError(ErrorReply reply, bool close, unsigned retryAfterSeconds) {
+  logFailure(reply);
+  if (requestId_.empty()) {
+    worker_.requestIds().next(requestId_);
+    record_.requestId.assign(requestId_);
+  }
+  writer::localReply(reply_, reply.status, requestId_, "application/json", openaiErrorBody(reply), close,
+                     retryAfterSeconds, reply.allow);
+  if (!recordOpen_) beginRecord();
+  record_.status = reply.status;
+  record_.cause = reply.cause;
+  writeReply(close);
+}
+
+void DownstreamSession::replyFiltered(bool close) {
+  auto& reply = ctx_.reply;
+  if (reply.body.empty()) return replyError(std::move(reply.error), close);
+  replyLocal(reply.error.status, std::move(reply.body), close);
+}
+
+void DownstreamSession::replyLocal(unsigned status, std::string body, bool close) {
+  if (requestId_.empty()) {
+    worker_.requestIds().next(requestId_);
+    record_.requestId.assign(requestId_);
+  }
+  writer::localReply(reply_, status, requestId_, "application/json", body, close, 0);
+  if (!recordOpen_) beginRecord();
+  record_.status = status;
+  writeReply(close);
+}
+
+void DownstreamSession::writeReply(bool close) {
+  record_.bytesOut += reply_.size();
+  if (state_ != State::Proxying) deadline_.clear();
+  state_ = State::WritingReply;
+  // A reply must not wait forever on a client that does not read.
+  armTimer(TimerKind::Body, worker_.runtime().config.server.timeouts.body_read);
+  asio::async_write(socket_, asio::buffer(reply_), [self = shared_from_this(), close](error_code ec, std::size_t) {
+    self->onReplyWritten(ec, close);
+  });
+}
+
+void DownstreamSession::onReplyWritten(error_code ec, bool close) {
+  if (state_ != State::WritingReply) return;
+  deadline_.clear();
+  if (ec) {
+    closeNow();
+    return;
+  }
+  finishRecord();
+  endRequest(close);
+}
+
+void DownstreamSession::beginRecord() {
+  record_.reset();
+  record_.accepted = RequestRecord::Clock::now();
+  record_.wallStartMs = coarseWallMilliseconds();  // a log timestamp: one tick is enough
+  recordOpen_ = true;
+  // Until it is routed, a request belongs to the chain of unrouted requests
+  // (whose completion observers count framing errors too).
+  ctx_.message = nullptr;
+  ctx_.jsonApi = false;
+  facts_.reset();
+  chain_ = &worker_.filters().unrouted();
+  chain_->begin(ctx_);
+}
+
+void DownstreamSession::finishRecord() {
+  if (!recordOpen_) return;
+  recordOpen_ = false;
+  record_.done = RequestRecord::Clock::now();
+  ctx_.requestId = requestId_;
+  chain_->onComplete(ctx_);
+}
+
+void DownstreamSession::endRequest(bool close) {
+  releaseBody();
+  if (parser_) {
+    auto& body = parser_->get().body();
+    if (body.capacity() <= kKeptBodyCapacity) {
+      body.clear();
+      spareBody_.swap(body);
+    }
+  }
+  parser_.reset();
+  exchange_.releaseBuffers();
+  if (close || worker_.draining()) {
+    closeGracefully();
+    return;
+  }
+  if (monitorActive_) {
+    state_ = State::AwaitingMonitor;
+    if (buffer_.size() > 0) {
+      // A pipelined request is already here: take the read back and parse it.
+      error_code ignored;
+      socket_.cancel(ignored);
+    } else {
+      // The pending monitor read doubles as the wait for the next request.
+      armTimer(TimerKind::KeepAliveIdle, worker_.runtime().config.server.timeouts.keepalive_idle);
+    }
+    return;
+  }
+  readHead();
+}
+
+}  // namespace infergate

@@ -1,0 +1,177 @@
+// The session's side of a request's journey once its body is read: the
+// method check, the one parse of the body, the chain before routing, the
+// route and its chain, the hand-over to the upstream exchange and what comes
+// back, and the watch for a client leaving meanwhile.
+#include <boost/beast/http/verb.hpp>
+
+#include "gateway/http/downstream_session.hpp"
+#include "gateway/net/socket_read.hpp"
+#include "gateway/server/worker.hpp"
+#include "metrics/label_space.hpp"
+
+namespace infergate {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+
+namespace {
+// The methods an OpenAI path takes. Others get 405 with this as Allow.
+enum class PathMethods : std::uint8_t { Any, PostOnly, GetOrHead };
+
+PathMethods methodsOf(std::string_view path, bool jsonApi) {
+  if (jsonApi) return PathMethods::PostOnly;
+  if (path == "/v1/models") return PathMethods::GetOrHead;  // not /v1/models/{id}: hosted APIs DELETE those
+  return PathMethods::Any;
+}
+
+// The Allow header when `method` is not one `methods` takes, else empty.
+std::string_view refusedMethodAllow(PathMethods methods, http::verb method) {
+  switch (methods) {
+    case PathMethods::PostOnly: return method == http::verb::post ? "" : "POST";
+    case PathMethods::GetOrHead: return method == http::verb::get || method == http::verb::head ? "" : "GET, HEAD";
+    case PathMethods::Any: break;
+  }
+  return {};
+}
+
+}  // namespace
+
+// ---- routing and proxying ----------------------------------------------------
+
+void DownstreamSession::dispatch() {
+  auto& request = parser_->get();
+  record_.bodyRead = RequestRecord::Clock::now();
+  record_.bytesIn += request.body().size();
+  keepAlive_ = request.keep_alive() && !worker_.draining();
+  const auto target = request.target();
+  const auto path = target.substr(0, target.find('?'));
+  const bool jsonApi = isJsonApiPath(path);
+  if (auto allow = refusedMethodAllow(methodsOf(path, jsonApi), request.method()); !allow.empty()) {
+    auto reply = errorFor(FailureCause::ClientInvalidRequest,
+                          "Method " + std::string(request.method_string()) + " is not allowed on this path.");
+    reply.status = 405;
+    reply.code = "method_not_allowed";
+    reply.allow = allow;
+    replyError(std::move(reply), !keepAlive_);
+    return;
+  }
+  beginContext(path, jsonApi);
+  if (worker_.filters().beforeRouting().onRequest(ctx_) == FilterStatus::LocalReply) return replyFiltered(!keepAlive_);
+  const auto* matched = route(path, jsonApi);
+  if (chain_->onRequest(ctx_) == FilterStatus::LocalReply) return replyFiltered(!keepAlive_);
+  if (matched == nullptr) {
+    auto reply = errorFor(FailureCause::NoRoute);
+    if (facts_.hasModel) reply.param = "model";
+    replyError(std::move(reply), !keepAlive_);
+    return;
+  }
+  forward(*matched);
+}
+
+// The filters' view of this request; the body is parsed once, here, for every
+// filter and the router (RequestFacts).
+void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
+  auto& request = parser_->get();
+  facts_.reset();
+  ctx_.message = &request;
+  ctx_.path = path;
+  ctx_.requestId = requestId_;
+  ctx_.jsonApi = jsonApi;
+  ctx_.api = jsonApi ? apiKindOf(path) : ApiKind::Chat;
+  ctx_.tokenLimits = {};
+  ctx_.response = {};
+  if (!jsonApi) return;
+  extractRequestFacts(worker_.jsonParser(), request.body(), facts_, ctx_.api);
+  if (facts_.isJson && facts_.hasModel) record_.model = worker_.labels().modelIndex(facts_.model);
+}
+
+// Chooses the route (by path and model) and with it the chain the request
+// runs. A JSON body that cannot be read has no route: it is refused by the
+// chain of unrouted requests.
+const config::RouteConfig* DownstreamSession::route(std::string_view path, bool jsonApi) {
+  const auto& filters = worker_.filters();
+  const config::RouteConfig* matched = nullptr;
+  if (!jsonApi || facts_.isJson)
+    matched = worker_.runtime().router->match(path, facts_.hasModel ? &facts_.model : nullptr);
+  if (matched == nullptr) {
+    chain_ = &filters.unrouted();
+  } else {
+    const auto index = static_cast<std::size_t>(matched - worker_.runtime().config.routes.data());
+    record_.route = metrics::LabelSpace::routeIndex(index);
+    chain_ = &filters.route(index);
+  }
+  chain_->begin(ctx_);
+  return matched;
+}
+
+void DownstreamSession::forward(const config::RouteConfig& route) {
+  auto& request = parser_->get();
+  state_ = State::Proxying;
+  record_.backend = metrics::LabelSpace::backendIndex(route.backend_index);
+  record_.routed = true;
+  ProxyRequest proxy;
+  proxy.message = &request;
+  proxy.route = &route;
+  proxy.context = &ctx_;
+  proxy.chain = chain_;
+  proxy.clientAddress = clientAddress_;
+  proxy.isHead = request.method() == http::verb::head;
+  proxy.clientHttp10 = request.version() == 10;
+  proxy.keepAlive = keepAlive_;
+  exchange_.start(proxy);
+}
+
+void DownstreamSession::onExchangeFinished(const ExchangeOutcome& outcome) {
+  if (outcome.responseStarted) record_.status = outcome.status;
+  if (outcome.cause == FailureCause::ClientDisconnect) {
+    record_.cause = outcome.cause;
+    closeNow();
+    return;
+  }
+  if (!outcome.responseStarted && outcome.cause != FailureCause::None) {
+    replyError(errorFor(outcome.cause), !keepAlive_, outcome.retryAfterSeconds);
+    return;
+  }
+  record_.cause = outcome.cause;
+  if (outcome.cause != FailureCause::None) logFailure(errorFor(outcome.cause));
+  // A 5xx from the model server is relayed as is, and counted as its failure.
+  else if (outcome.status >= 500) record_.cause = FailureCause::Upstream5xx;
+  finishRecord();
+  endRequest(outcome.closeDownstream || !keepAlive_);
+}
+
+// The client-side read kept open while a request is in flight: EOF or an error
+// means the client is gone; bytes are pipelined requests, kept for later.
+void DownstreamSession::watchClient() {
+  if (monitorActive_ || buffer_.size() >= kMaxPipelinedBytes) return;
+  monitorActive_ = true;
+  readMore(socket_, buffer_.prepare(kReadChunk),
+           [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); });
+}
+
+void DownstreamSession::onMonitorRead(error_code ec, std::size_t bytes) {
+  monitorActive_ = false;
+  buffer_.commit(bytes);
+  if (state_ == State::Closed) return;
+  if (state_ == State::Closing) {
+    if (ec) closeNow();
+    else lingerRead();
+    return;
+  }
+  if (state_ == State::AwaitingMonitor) {
+    // The request finished and the read was cancelled to hand the socket back.
+    if (ec && ec != asio::error::operation_aborted) closeNow();
+    else readHead();
+    return;
+  }
+  if (ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (exchange_.active()) exchange_.abortClientGone();
+    else closeNow();  // a local reply was being written
+    return;
+  }
+  watchClient();
+}
+
+}  // namespace infergate
