@@ -15,20 +15,48 @@ namespace infergate {
 namespace {
 using Stage = FilterRegistration::Stage;
 using Built = std::unique_ptr<Filter>;
+using Factory = std::function<Built(const FilterDependencies&, const RouteScope&)>;
+
+// A feature's families are declared once, by the first of its filters built,
+// and shared by the filters of every route.
+template <class Stats, class Make>
+Factory withStats(Make make) {
+  struct Declared {
+    const metrics::StatsRegistry* registry = nullptr;
+    std::shared_ptr<Stats> stats;
+  };
+  auto declared = std::make_shared<Declared>();
+  return [declared, make](const FilterDependencies& d, const RouteScope& s) -> Built {
+    if (declared->registry != &d.stats) *declared = {&d.stats, std::make_shared<Stats>(d)};
+    return make(d, s, declared->stats);
+  };
+}
+
+struct DeclaredValidationStats : ValidationStats {
+  explicit DeclaredValidationStats(const FilterDependencies& d) : ValidationStats(d.stats, d.labels) {}
+};
+struct DeclaredRequestStats : metrics::RequestStats {
+  explicit DeclaredRequestStats(const FilterDependencies& d)
+      : RequestStats(d.stats, d.labels, d.config.metrics.buckets) {}
+};
+struct DeclaredAccessLogStats : AccessLogStats {
+  explicit DeclaredAccessLogStats(const FilterDependencies& d) : AccessLogStats(d.stats) {}
+};
 
 Built feedback(const FilterDependencies& d, const RouteScope&) {
   if (d.samples == nullptr) return nullptr;
   return std::make_unique<quality::FeedbackFilter>(*d.samples);
 }
 
-Built validation(const FilterDependencies& d, const RouteScope& s) {
+Built validation(const FilterDependencies& d, const RouteScope& s, std::shared_ptr<DeclaredValidationStats> stats) {
   const auto label = s.route ? metrics::LabelSpace::routeIndex(s.index) : metrics::LabelSpace::kNone;
-  return std::make_unique<ValidationFilter>(s.route, label, d.config.metrics.enabled);
+  return std::make_unique<ValidationFilter>(s.route, label, d.config.metrics.enabled ? stats : nullptr);
 }
 
 Built profiling(const FilterDependencies& d, const RouteScope& s) {
   if (s.route == nullptr) return nullptr;
-  return std::make_unique<profile::ProfileFilter>(d.bins, d.baseline, d.config.metrics.enabled);
+  return std::make_unique<profile::ProfileFilter>(d.bins, d.baseline,
+                                                  d.config.metrics.enabled ? &d.profileStats : nullptr);
 }
 
 Built sampling(const FilterDependencies& d, const RouteScope& s) {
@@ -47,27 +75,27 @@ Built usage(const FilterDependencies& d, const RouteScope& s) {
   return std::make_unique<UsageFilter>();
 }
 
-Built requestMetrics(const FilterDependencies& d, const RouteScope&) {
+Built requestMetrics(const FilterDependencies& d, const RouteScope&, std::shared_ptr<DeclaredRequestStats> stats) {
   if (!d.config.metrics.enabled) return nullptr;
-  return std::make_unique<metrics::RequestMetricsFilter>();
+  return std::make_unique<metrics::RequestMetricsFilter>(std::move(stats), d.labels);
 }
 
-Built accessLog(const FilterDependencies& d, const RouteScope&) {
+Built accessLog(const FilterDependencies& d, const RouteScope&, std::shared_ptr<DeclaredAccessLogStats> stats) {
   if (d.accessLog == nullptr) return nullptr;
-  return std::make_unique<AccessLogFilter>(*d.accessLog);
+  return std::make_unique<AccessLogFilter>(*d.accessLog, std::move(stats));
 }
 }  // namespace
 
 std::vector<FilterRegistration> builtinFilters() {
   return {
       {"feedback", Stage::BeforeRouting, feedback},
-      {"validation", Stage::Route, validation},
+      {"validation", Stage::Route, withStats<DeclaredValidationStats>(validation)},
       {"profile", Stage::Route, profiling},
       {"sampling", Stage::Route, sampling},
       {"server_timing", Stage::Route, serverTiming},
       {"usage", Stage::Route, usage},
-      {"request_metrics", Stage::Route, requestMetrics},
-      {"access_log", Stage::Route, accessLog},
+      {"request_metrics", Stage::Route, withStats<DeclaredRequestStats>(requestMetrics)},
+      {"access_log", Stage::Route, withStats<DeclaredAccessLogStats>(accessLog)},
   };
 }
 

@@ -15,7 +15,8 @@
 //                      chain order (completion observers: metrics, access log)
 // Filters are built once per route when the config is resolved, shared by all
 // workers and immutable: per-request state lives in the request's context
-// (see StatefulFilter), per-worker statistics in the worker's stats.
+// (see StatefulFilter), statistics in the worker's shard of each filter's
+// typed families (metrics/stats.hpp, recorded with ctx.worker).
 #include <simdjson.h>
 
 #include <chrono>
@@ -32,10 +33,6 @@
 #include "filters/core/request_record.hpp"
 
 namespace infergate {
-
-namespace metrics {
-struct Shard;
-}
 
 enum class FilterStatus : std::uint8_t { Continue, LocalReply };
 
@@ -71,8 +68,7 @@ struct RequestContext {
   TokenLimitRewrite tokenLimits;                  // body rewrite the exchange carries out
 
   // ---- the worker running the request ----
-  unsigned worker = 0;
-  metrics::Shard* stats = nullptr;                 // the worker's request statistics
+  unsigned worker = 0;                            // its index: the shard filters record their stats in
   simdjson::ondemand::parser* json = nullptr;     // the worker's JSON parser
 
   // ---- set by a filter that answers locally ----

@@ -12,16 +12,23 @@
 #include "filters/filter_chain.hpp"
 #include "filters/profile/baseline_view.hpp"
 #include "filters/profile/features.hpp"
+#include "filters/profile/profile_stats.hpp"
+#include "metrics/label_space.hpp"
+#include "metrics/stats.hpp"
 
 namespace infergate {
 
 class AccessLog;
 class SampleHandoff;
 
-// What filters are built from: the config, and the shared services some use.
+// What filters are built from: the config, where they declare their
+// statistics, and the shared services some use.
 struct FilterDependencies {
   const config::Config& config;
-  const profile::BinSpec& bins;                   // input feature bins
+  metrics::StatsRegistry& stats;
+  const metrics::LabelSpace& labels;
+  const profile::BinSpec& bins;                     // input feature bins
+  const profile::ProfileStats& profileStats;        // shared with the drift monitor
   const profile::BaselineView* baseline = nullptr;  // drift baselines (anomalies)
   SampleHandoff* samples = nullptr;                 // output sampling, when on
   AccessLog* accessLog = nullptr;                   // when on

@@ -74,4 +74,22 @@ std::uint32_t LabelSpace::pairIndex(std::uint32_t route, std::uint32_t backend) 
   return pairOf_[route][backend];
 }
 
+Dimension LabelSpace::codeDimension() {
+  std::vector<std::string> codes;
+  for (std::uint32_t c = 0; c < codeCount(); ++c) codes.emplace_back(code(c));
+  return Dimension::of("code", std::move(codes));
+}
+
+Dimension LabelSpace::pairDimension() const {
+  std::vector<std::vector<std::string>> values;
+  for (const auto& p : pairs_) values.push_back({routes_[p.route], backends_[p.backend]});
+  return Dimension::tuple({"route", "backend"}, std::move(values));
+}
+
+Dimension LabelSpace::endpointDimension() const {
+  std::vector<std::vector<std::string>> values;
+  for (std::size_t e = 0; e < endpoints_.size(); ++e) values.push_back({backends_[endpointBackend_[e]], endpoints_[e]});
+  return Dimension::tuple({"backend", "endpoint"}, std::move(values), 1);
+}
+
 }  // namespace infergate::metrics

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "metrics/stats.hpp"
 
 namespace infergate::metrics {
 
@@ -42,6 +43,14 @@ class LabelSpace {
     std::uint32_t backend;
   };
   const Pair& pair(std::uint32_t index) const { return pairs_[index]; }
+
+  // Dimensions for typed families (metrics/stats.hpp), in label-index order.
+  Dimension routeDimension() const { return Dimension::of("route", routes_); }
+  Dimension backendDimension(std::size_t first = 0) const { return Dimension::of("backend", backends_, first); }
+  Dimension modelDimension() const { return Dimension::of("model", models_); }
+  static Dimension codeDimension();
+  Dimension pairDimension() const;      // route and backend
+  Dimension endpointDimension() const;  // backend and endpoint; "none" left out
 
   const std::string& route(std::uint32_t i) const { return routes_[i]; }
   const std::string& backend(std::uint32_t i) const { return backends_[i]; }

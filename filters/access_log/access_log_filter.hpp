@@ -2,18 +2,20 @@
 // Writes one access-log line per finished request (through the worker's ring
 // of the AccessLog writer): a completion observer.
 #include "filters/access_log/access_log.hpp"
+#include "filters/access_log/access_log_stats.hpp"
 #include "filters/filter.hpp"
 
 namespace infergate {
 
 class AccessLogFilter final : public Filter {
  public:
-  explicit AccessLogFilter(AccessLog& log) : log_(log) {}
+  AccessLogFilter(AccessLog& log, std::shared_ptr<const AccessLogStats> stats) : log_(log), stats_(std::move(stats)) {}
   std::string_view name() const override { return "access_log"; }
   void onComplete(RequestContext& ctx) override;
 
  private:
   AccessLog& log_;
+  std::shared_ptr<const AccessLogStats> stats_;
 };
 
 }  // namespace infergate

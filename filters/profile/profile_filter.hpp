@@ -6,20 +6,21 @@
 #include "filters/filter.hpp"
 #include "filters/profile/baseline_view.hpp"
 #include "filters/profile/features.hpp"
+#include "filters/profile/profile_stats.hpp"
 
 namespace infergate::profile {
 
 class ProfileFilter final : public Filter {
  public:
-  // `baseline` may be null (no drift monitoring); bins are counted when `countBins`.
-  ProfileFilter(const BinSpec& bins, const BaselineView* baseline, bool countBins);
+  // `baseline` may be null (no drift monitoring); `stats` null when metrics are off.
+  ProfileFilter(const BinSpec& bins, const BaselineView* baseline, const ProfileStats* stats);
   std::string_view name() const override { return "profile"; }
   FilterStatus onRequest(RequestContext& ctx) override;
 
  private:
   const BinSpec& bins_;
   const BaselineView* baseline_;
-  bool countBins_;
+  const ProfileStats* stats_;
 };
 
 }  // namespace infergate::profile

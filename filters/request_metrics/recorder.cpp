@@ -38,32 +38,30 @@ DerivedTimings deriveTimings(const RequestRecord& r) {
   return t;
 }
 
-void recordRequest(const RequestRecord& r, Shard& shard) {
-  const auto& labels = shard.labels;
+void recordRequest(const RequestRecord& r, const RequestStats& stats, unsigned w, const LabelSpace& labels) {
   const auto pair = labels.pairIndex(r.route, r.backend);
-  const auto code = LabelSpace::codeIndex(r.status);
-  shard.requests.add(shard.requestSeries(pair, r.model, code));
-  if (r.cause != FailureCause::None) shard.failures.add(pair * causeCount() + static_cast<std::uint32_t>(r.cause));
-  shard.requestBytes.add(pair, r.bytesIn);
-  shard.responseBytes.add(pair, r.bytesOut);
+  stats.requests.add(w, {pair, r.model, LabelSpace::codeIndex(r.status)});
+  if (r.cause != FailureCause::None) stats.failures.add(w, {pair, static_cast<std::uint32_t>(r.cause)});
+  stats.requestBytes.add(w, {pair}, r.bytesIn);
+  stats.responseBytes.add(w, {pair}, r.bytesOut);
 
   const auto t = deriveTimings(r);
-  if (t.total >= 0) shard.requestDuration.observe(shard.pairModel(pair, r.model), t.total);
-  if (t.gatewayOverhead >= 0) shard.gatewayOverhead.observe(r.route, t.gatewayOverhead);
+  if (t.total >= 0) stats.requestDuration.observe(w, {pair, r.model}, t.total);
+  if (t.gatewayOverhead >= 0) stats.gatewayOverhead.observe(w, {r.route}, t.gatewayOverhead);
   if (!r.routed) return;
 
-  const auto bm = shard.backendModel(r.backend, r.model);
-  if (t.upstreamConnect >= 0 && r.endpoint != LabelSpace::kNone) shard.upstreamConnect.observe(r.endpoint, t.upstreamConnect);
-  if (t.upstreamFirstByte >= 0) shard.upstreamFirstByte.observe(bm, t.upstreamFirstByte);
-  if (t.timeToFirstToken >= 0) shard.timeToFirstToken.observe(bm, t.timeToFirstToken);
+  const std::array<std::uint32_t, 2> bm{r.backend, r.model};
+  if (t.upstreamConnect >= 0 && r.endpoint != LabelSpace::kNone) stats.upstreamConnect.observe(w, {r.endpoint}, t.upstreamConnect);
+  if (t.upstreamFirstByte >= 0) stats.upstreamFirstByte.observe(w, bm, t.upstreamFirstByte);
+  if (t.timeToFirstToken >= 0) stats.timeToFirstToken.observe(w, bm, t.timeToFirstToken);
   for (std::size_t i = 1; i < r.tokenTimes.size(); ++i)
-    shard.interTokenLatency.observe(bm, std::chrono::duration<double>(r.tokenTimes[i] - r.tokenTimes[i - 1]).count());
-  if (t.timePerOutputToken >= 0) shard.timePerOutputToken.observe(bm, t.timePerOutputToken);
+    stats.interTokenLatency.observe(w, bm, std::chrono::duration<double>(r.tokenTimes[i] - r.tokenTimes[i - 1]).count());
+  if (t.timePerOutputToken >= 0) stats.timePerOutputToken.observe(w, bm, t.timePerOutputToken);
   if (r.hasUsage) {
-    shard.tokens.add(bm * 2, r.promptTokens);
-    shard.tokens.add(bm * 2 + 1, r.completionTokens);
+    stats.tokens.add(w, {r.backend, r.model, 0}, r.promptTokens);
+    stats.tokens.add(w, {r.backend, r.model, 1}, r.completionTokens);
   } else if (r.stream && r.status == 200) {
-    shard.streamsWithoutUsage.add(bm);
+    stats.streamsWithoutUsage.add(w, bm);
   }
 }
 

@@ -20,6 +20,7 @@ struct DerivedTimings {
 
 DerivedTimings deriveTimings(const RequestRecord& r);
 
-void recordRequest(const RequestRecord& record, Shard& shard);
+// Worker `worker`'s thread: the finished request into its shard of `stats`.
+void recordRequest(const RequestRecord& record, const RequestStats& stats, unsigned worker, const LabelSpace& labels);
 
 }  // namespace infergate::metrics

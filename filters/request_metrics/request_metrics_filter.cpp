@@ -4,6 +4,6 @@
 
 namespace infergate::metrics {
 
-void RequestMetricsFilter::onComplete(RequestContext& ctx) { recordRequest(*ctx.record, *ctx.stats); }
+void RequestMetricsFilter::onComplete(RequestContext& ctx) { recordRequest(*ctx.record, *stats_, ctx.worker, labels_); }
 
 }  // namespace infergate::metrics

@@ -1,51 +1,70 @@
 #include "filters/request_metrics/request_stats.hpp"
 
-#include <algorithm>
-
-#include "filters/core/errors.hpp"
-#include "filters/core/request_facts.hpp"
-#include "filters/profile/features.hpp"
-
 namespace infergate::metrics {
 
-std::uint32_t violationCount() { return static_cast<std::uint32_t>(InputViolation::Count); }
+namespace {
+std::shared_ptr<const std::vector<double>> bounds(const std::vector<double>& b) {
+  return std::make_shared<const std::vector<double>>(b);
+}
+}  // namespace
 
-std::uint32_t causeCount() { return static_cast<std::uint32_t>(FailureCause::Count); }
+Dimension causeDimension(const char* name) {
+  std::vector<std::string> causes;
+  for (std::uint32_t c = 0; c < static_cast<std::uint32_t>(FailureCause::Count); ++c)
+    causes.emplace_back(causeName(static_cast<FailureCause>(c)));
+  return Dimension::of(name, std::move(causes), 1);
+}
 
-HistogramBounds::HistogramBounds(const config::HistogramBuckets& b)
-    : requestDuration(std::make_shared<const std::vector<double>>(b.request_duration)),
-      upstreamConnect(std::make_shared<const std::vector<double>>(b.upstream_connect)),
-      upstreamFirstByte(std::make_shared<const std::vector<double>>(b.upstream_first_byte)),
-      timeToFirstToken(std::make_shared<const std::vector<double>>(b.time_to_first_token)),
-      interTokenLatency(std::make_shared<const std::vector<double>>(b.inter_token_latency)),
-      timePerOutputToken(std::make_shared<const std::vector<double>>(b.time_per_output_token)),
-      gatewayOverhead(std::make_shared<const std::vector<double>>(b.gateway_overhead)) {}
-
-Shard::Shard(const LabelSpace& l, const HistogramBounds& b, const profile::BinSpec& bins)
-    : labels(l),
-      bins(bins),
-      models(l.modelCount()),
-      codes(LabelSpace::codeCount()),
-      requests(static_cast<std::size_t>(l.pairCount()) * models * codes),
-      failures(static_cast<std::size_t>(l.pairCount()) * causeCount()),
-      inputRejected(static_cast<std::size_t>(l.routeCount()) * violationCount()),
-      featureBins(profile::kFeatureCount * models * profile::kMaxBins),
-      inputAnomalies(static_cast<std::size_t>(models) * profile::kFeatureCount),
-      retries(static_cast<std::size_t>(l.pairCount()) * causeCount()),
-      tokens(static_cast<std::size_t>(l.backendCount()) * models * 2),
-      streamsWithoutUsage(static_cast<std::size_t>(l.backendCount()) * models),
-      requestBytes(l.pairCount()),
-      responseBytes(l.pairCount()),
-      accessLogDropped(1),
-      inFlight(l.backendCount()),
-      activeConnections(l.endpointCount()),
-      idleConnections(l.endpointCount()),
-      requestDuration(static_cast<std::size_t>(l.pairCount()) * models, b.requestDuration),
-      upstreamConnect(l.endpointCount(), b.upstreamConnect),
-      upstreamFirstByte(static_cast<std::size_t>(l.backendCount()) * models, b.upstreamFirstByte),
-      timeToFirstToken(static_cast<std::size_t>(l.backendCount()) * models, b.timeToFirstToken),
-      interTokenLatency(static_cast<std::size_t>(l.backendCount()) * models, b.interTokenLatency),
-      timePerOutputToken(static_cast<std::size_t>(l.backendCount()) * models, b.timePerOutputToken),
-      gatewayOverhead(l.routeCount(), b.gatewayOverhead) {}
+RequestStats::RequestStats(StatsRegistry& r, const LabelSpace& l, const config::HistogramBuckets& b) {
+  using Zeros = FamilySpec::Zeros;
+  requests = r.counter<3>({"infergate_requests_total", "Requests answered, by route, backend, model and status code.",
+                           {l.pairDimension(), l.modelDimension(), LabelSpace::codeDimension()}});
+  failures = r.counter<2>({"infergate_failures_total", "Failed requests, by route, backend and cause.",
+                           {l.pairDimension(), causeDimension("cause")}});
+  tokens = r.counter<3>({"infergate_tokens_total", "Tokens reported in response usage, by backend, model and kind.",
+                         {l.backendDimension(1), l.modelDimension(), Dimension::of("kind", {"prompt", "completion"})}});
+  streamsWithoutUsage = r.counter<2>({"infergate_streams_without_usage_total",
+                                      "Successful streams that ended without a usage report, by backend and model.",
+                                      {l.backendDimension(1), l.modelDimension()}});
+  // A pair's byte counters appear together, once either has a value.
+  auto eitherBytes = [this](std::span<const std::uint32_t> at) {
+    return requestBytes.total({at[0]}) != 0 || responseBytes.total({at[0]}) != 0;
+  };
+  requestBytes = r.counter<1>(
+      {"infergate_request_bytes_total", "Request bytes received from clients.", {l.pairDimension()}, Zeros::Skip,
+       eitherBytes});
+  responseBytes = r.counter<1>(
+      {"infergate_response_bytes_total", "Response bytes sent to clients.", {l.pairDimension()}, Zeros::Skip,
+       eitherBytes});
+  requestDuration =
+      r.histogram<2>({"infergate_request_duration_seconds",
+                      "Time from a request's first byte to the last byte of its response.",
+                      {l.pairDimension(), l.modelDimension()}},
+                     bounds(b.request_duration));
+  upstreamConnect = r.histogram<1>(
+      {"infergate_upstream_connect_duration_seconds", "Time to open a new upstream connection.", {l.endpointDimension()}},
+      bounds(b.upstream_connect));
+  auto backendModel = [&l](const char* name, const char* help) {
+    return FamilySpec{name, help, {l.backendDimension(1), l.modelDimension()}};
+  };
+  upstreamFirstByte = r.histogram<2>(backendModel("infergate_upstream_first_byte_seconds",
+                                                  "Time from sending a request upstream to the first response byte."),
+                                     bounds(b.upstream_first_byte));
+  timeToFirstToken = r.histogram<2>(
+      backendModel("infergate_time_to_first_token_seconds",
+                   "Time from the end of a request to the first streamed event carrying content."),
+      bounds(b.time_to_first_token));
+  interTokenLatency = r.histogram<2>(
+      backendModel("infergate_inter_token_latency_seconds", "Gap between consecutive streamed events carrying content."),
+      bounds(b.inter_token_latency));
+  timePerOutputToken = r.histogram<2>(
+      backendModel("infergate_time_per_output_token_seconds", "Streaming time per output token after the first."),
+      bounds(b.time_per_output_token));
+  gatewayOverhead = r.histogram<1>(
+      {"infergate_gateway_overhead_seconds",
+       "Time a request spent in the gateway itself: not waiting on the client or the upstream.",
+       {l.routeDimension()}},
+      bounds(b.gateway_overhead));
+}
 
 }  // namespace infergate::metrics

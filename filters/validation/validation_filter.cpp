@@ -1,17 +1,15 @@
 #include "filters/validation/validation_filter.hpp"
 
-#include "filters/request_metrics/request_stats.hpp"
 #include "filters/validation/input_limits.hpp"
 
 namespace infergate {
 
-ValidationFilter::ValidationFilter(const config::RouteConfig* route, std::uint32_t routeLabel, bool countRejections)
-    : route_(route), routeLabel_(routeLabel), countRejections_(countRejections) {}
+ValidationFilter::ValidationFilter(const config::RouteConfig* route, std::uint32_t routeLabel,
+                                   std::shared_ptr<const ValidationStats> stats)
+    : route_(route), routeLabel_(routeLabel), stats_(std::move(stats)) {}
 
 void ValidationFilter::count(RequestContext& ctx, std::uint32_t routeLabel) const {
-  if (countRejections_)
-    ctx.stats->inputRejected.add(routeLabel * metrics::violationCount() +
-                                 static_cast<std::uint32_t>(ctx.facts->violation));
+  if (stats_) stats_->rejected.add(ctx.worker, {routeLabel, static_cast<std::uint32_t>(ctx.facts->violation)});
 }
 
 FilterStatus ValidationFilter::reject(RequestContext& ctx, std::uint32_t routeLabel) const {

@@ -4,16 +4,18 @@
 // counted by reason and, in enforce mode, answered 400 with the OpenAI error
 // shape; a token cap becomes a body rewrite for the exchange.
 #include <cstdint>
+#include <memory>
 
 #include "config/config.hpp"
 #include "filters/filter.hpp"
+#include "filters/validation/validation_stats.hpp"
 
 namespace infergate {
 
 class ValidationFilter final : public Filter {
  public:
-  // `route` is null for the chain of requests no route matched.
-  ValidationFilter(const config::RouteConfig* route, std::uint32_t routeLabel, bool countRejections);
+  // `route` is null for the chain of requests no route matched; `stats` null when metrics are off.
+  ValidationFilter(const config::RouteConfig* route, std::uint32_t routeLabel, std::shared_ptr<const ValidationStats> stats);
   std::string_view name() const override { return "validation"; }
   FilterStatus onRequest(RequestContext& ctx) override;
 
@@ -23,7 +25,7 @@ class ValidationFilter final : public Filter {
 
   const config::RouteConfig* route_;
   std::uint32_t routeLabel_;
-  bool countRejections_;
+  std::shared_ptr<const ValidationStats> stats_;
 };
 
 }  // namespace infergate

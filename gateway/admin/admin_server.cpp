@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "filters/core/errors.hpp"
-#include "filters/request_metrics/registry.hpp"
+#include "metrics/stats.hpp"
 
 namespace infergate {
 
@@ -66,7 +66,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
 
 }  // namespace
 
-AdminServer::AdminServer(asio::io_context& io, const tcp::endpoint& listen, const metrics::Registry* metrics)
+AdminServer::AdminServer(asio::io_context& io, const tcp::endpoint& listen, const metrics::StatsRegistry* metrics)
     : io_(io), acceptor_(io), metrics_(metrics) {
   acceptor_.open(listen.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));

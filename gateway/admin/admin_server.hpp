@@ -11,7 +11,7 @@
 
 namespace infergate {
 namespace metrics {
-class Registry;
+class StatsRegistry;
 }
 
 struct AdminResponse {
@@ -24,7 +24,7 @@ class AdminServer {
  public:
   // `metrics` (may be null) is served on /metrics and must outlive the server.
   AdminServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& listen,
-              const metrics::Registry* metrics);
+              const metrics::StatsRegistry* metrics);
   void start();
   void stop();
   boost::asio::ip::tcp::endpoint localEndpoint() const { return acceptor_.local_endpoint(); }
@@ -44,7 +44,7 @@ class AdminServer {
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> ready_{false};
-  const metrics::Registry* metrics_;
+  const metrics::StatsRegistry* metrics_;
   std::function<std::string()> backendsReport_;
   std::function<std::string()> driftReport_;
   std::function<std::string()> driftFreeze_;

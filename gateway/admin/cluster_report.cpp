@@ -5,9 +5,6 @@
 
 namespace infergate {
 
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-using prometheus::MetricType;
 using State = CircuitBreaker::State;
 
 namespace {
@@ -21,65 +18,44 @@ const char* stateName(State s) {
 }
 }  // namespace
 
-void appendClusterMetrics(const Runtime& runtime, const ClusterState& cluster, std::vector<MetricFamily>& out) {
-  MetricFamily state{"infergate_circuit_state", "Circuit breaker state per endpoint: 0 closed, 1 open, 2 half-open.",
-                     MetricType::Gauge, {}};
-  MetricFamily transitions{"infergate_circuit_transitions_total", "Circuit breaker transitions, by the state entered.",
-                           MetricType::Counter, {}};
-  MetricFamily health{"infergate_health_checks_total", "Active health check results.", MetricType::Counter, {}};
-  MetricFamily healthy{"infergate_endpoint_healthy", "1 when the endpoint passes its health checks (or has none).",
-                       MetricType::Gauge, {}};
-  MetricFamily overflow{"infergate_overflow_total", "Requests refused because a backend's concurrency cap was reached.",
-                        MetricType::Counter, {}};
-  MetricFamily requestCaused{"infergate_request_caused_failures_total",
-                             "Endpoint failures judged the request's doing (the same failure on two endpoints), kept out "
-                             "of the circuit breakers.",
-                             MetricType::Counter, {}};
-  for (std::size_t b = 0; b < runtime.backends.size(); ++b) {
-    const auto& backend = runtime.backends[b];
-    for (const auto& e : backend.endpoints) {
-      const auto& endpoint = cluster.endpoint(e.id);
-      const std::vector<ClientMetric::Label> labels{{"backend", backend.config->name}, {"endpoint", e.authority}};
-      ClientMetric s;
-      s.label = labels;
-      s.gauge.value = static_cast<double>(static_cast<int>(endpoint.breaker.state()));
-      state.metric.push_back(std::move(s));
-      for (auto to : {State::Closed, State::Open, State::HalfOpen}) {
-        ClientMetric t;
-        t.label = labels;
-        t.label.push_back({"to", stateName(to)});
-        t.counter.value = static_cast<double>(endpoint.breaker.transitionsTo(to));
-        transitions.metric.push_back(std::move(t));
-      }
-      if (backend.config->health_check.enabled) {
-        for (int ok = 0; ok < 2; ++ok) {
-          ClientMetric h;
-          h.label = labels;
-          h.label.push_back({"result", ok ? "success" : "failure"});
-          h.counter.value = static_cast<double>(ok ? endpoint.healthChecksOk.load() : endpoint.healthChecksFailed.load());
-          health.metric.push_back(std::move(h));
-        }
-      }
-      ClientMetric up;
-      up.label = labels;
-      up.gauge.value = endpoint.breaker.healthy() ? 1 : 0;
-      healthy.metric.push_back(std::move(up));
-    }
-    ClientMetric o;
-    o.label = {{"backend", backend.config->name}};
-    o.counter.value = static_cast<double>(cluster.backend(b).overflow.load());
-    overflow.metric.push_back(std::move(o));
-    ClientMetric rc;
-    rc.label = {{"backend", backend.config->name}};
-    rc.counter.value = static_cast<double>(cluster.backend(b).requestCausedFailures.load());
-    requestCaused.metric.push_back(std::move(rc));
-  }
-  out.push_back(std::move(state));
-  out.push_back(std::move(transitions));
-  out.push_back(std::move(health));
-  out.push_back(std::move(healthy));
-  out.push_back(std::move(overflow));
-  out.push_back(std::move(requestCaused));
+void declareClusterStats(metrics::StatsRegistry& registry, const metrics::LabelSpace& labels, const Runtime& runtime,
+                         const ClusterState& cluster) {
+  using Zeros = metrics::FamilySpec::Zeros;
+  using At = std::span<const std::uint32_t>;
+  // Endpoint label e is endpoint id e - 1; backend label b is config backend b - 1.
+  auto endpoint = [&cluster](At at) -> const EndpointState& { return cluster.endpoint(at[0] - 1); };
+  auto backend = [&cluster](At at) -> const BackendState& { return cluster.backend(at[0] - 1); };
+  registry.gaugeFrom({"infergate_circuit_state", "Circuit breaker state per endpoint: 0 closed, 1 open, 2 half-open.",
+                      {labels.endpointDimension()}, Zeros::Export},
+                     [endpoint](At at) { return static_cast<double>(static_cast<int>(endpoint(at).breaker.state())); });
+  registry.counterFrom({"infergate_circuit_transitions_total", "Circuit breaker transitions, by the state entered.",
+                        {labels.endpointDimension(), metrics::Dimension::of("to", {"closed", "open", "half_open"})},
+                        Zeros::Export},
+                       [endpoint](At at) {
+                         return static_cast<double>(endpoint(at).breaker.transitionsTo(static_cast<State>(at[1])));
+                       });
+  // Only endpoints whose backend runs health checks have results.
+  std::vector<char> checked(labels.endpointCount(), 0);
+  for (const auto& b : runtime.backends)
+    for (const auto& e : b.endpoints) checked[metrics::LabelSpace::endpointIndex(e.id)] = b.config->health_check.enabled;
+  registry.counterFrom({"infergate_health_checks_total", "Active health check results.",
+                        {labels.endpointDimension(), metrics::Dimension::of("result", {"failure", "success"})},
+                        Zeros::Skip, [checked](At at) { return checked[at[0]] != 0; }},
+                       [endpoint](At at) {
+                         const auto& e = endpoint(at);
+                         return static_cast<double>(at[1] ? e.healthChecksOk.load() : e.healthChecksFailed.load());
+                       });
+  registry.gaugeFrom({"infergate_endpoint_healthy", "1 when the endpoint passes its health checks (or has none).",
+                      {labels.endpointDimension()}, Zeros::Export},
+                     [endpoint](At at) { return endpoint(at).breaker.healthy() ? 1.0 : 0.0; });
+  registry.counterFrom({"infergate_overflow_total", "Requests refused because a backend's concurrency cap was reached.",
+                        {labels.backendDimension(1)}, Zeros::Export},
+                       [backend](At at) { return static_cast<double>(backend(at).overflow.load()); });
+  registry.counterFrom({"infergate_request_caused_failures_total",
+                        "Endpoint failures judged the request's doing (the same failure on two endpoints), kept out "
+                        "of the circuit breakers.",
+                        {labels.backendDimension(1)}, Zeros::Export},
+                       [backend](At at) { return static_cast<double>(backend(at).requestCausedFailures.load()); });
 }
 
 std::string backendsReport(const Runtime& runtime, const ClusterState& cluster) {

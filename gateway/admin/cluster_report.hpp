@@ -1,5 +1,5 @@
 #pragma once
-// Read-only views of the shared cluster state, for the admin thread: Prometheus
+// Read-only views of the shared cluster state, for the admin thread: metric
 // families (breaker states and transitions, overflow, health checks) and the
 // /admin/backends JSON document.
 #include <prometheus/metric_family.h>
@@ -9,11 +9,14 @@
 
 #include "gateway/upstream/cluster_state.hpp"
 #include "gateway/server/runtime.hpp"
+#include "metrics/label_space.hpp"
+#include "metrics/stats.hpp"
 
 namespace infergate {
 
-void appendClusterMetrics(const Runtime& runtime, const ClusterState& cluster,
-                          std::vector<prometheus::MetricFamily>& out);
+// Declares the breaker, health-check and overflow families, read from `cluster` at scrape.
+void declareClusterStats(metrics::StatsRegistry& registry, const metrics::LabelSpace& labels, const Runtime& runtime,
+                         const ClusterState& cluster);
 
 std::string backendsReport(const Runtime& runtime, const ClusterState& cluster);
 

@@ -16,10 +16,11 @@ using profile::kFeatureCount;
 using profile::featureBinSlot;
 using profile::kMaxBins;
 
-DriftMonitor::DriftMonitor(boost::asio::io_context& io, const config::DriftConfig& config, metrics::Registry& registry,
-                           profile::BaselineView& view)
-    : io_(io), config_(config), registry_(registry), view_(view), timer_(io) {
-  models_.resize(registry_.labels().modelCount());
+DriftMonitor::DriftMonitor(boost::asio::io_context& io, const config::DriftConfig& config,
+                           const metrics::LabelSpace& labels, const profile::BinSpec& bins,
+                           const profile::ProfileStats& stats, profile::BaselineView& view)
+    : io_(io), config_(config), labels_(labels), bins_(bins), stats_(stats), view_(view), timer_(io) {
+  models_.resize(labels_.modelCount());
   for (auto& m : models_) m.results.resize(kFeatureCount);
   loadBaseline();
   for (std::uint32_t m = 0; m < models_.size(); ++m) publish(m);
@@ -57,25 +58,25 @@ void DriftMonitor::schedule() {
 }
 
 DriftMonitor::Counts DriftMonitor::snapshot() const {
-  const std::size_t n = kFeatureCount * registry_.labels().modelCount() * kMaxBins;
-  Counts counts(n, 0);
-  for (unsigned w = 0; w < registry_.shardCount(); ++w) {
-    const auto& shard = registry_.shard(w);
-    for (std::size_t i = 0; i < n; ++i) counts[i] += shard.featureBins.get(i);
-  }
+  const std::uint32_t models = labels_.modelCount();
+  Counts counts(kFeatureCount * models * kMaxBins, 0);
+  for (std::uint32_t f = 0; f < kFeatureCount; ++f)
+    for (std::uint32_t m = 0; m < models; ++m)
+      for (std::uint32_t b = 0; b < kMaxBins; ++b)
+        counts[featureBinSlot(f, m, b, models)] = stats_.featureBins.total({f, m, b});
   return counts;
 }
 
 // Requests of a model: every request lands in exactly one bin of each feature.
 std::uint64_t DriftMonitor::modelTotal(const Counts& counts, std::uint32_t model) const {
   std::uint64_t total = 0;
-  const std::size_t models = registry_.labels().modelCount();
+  const std::size_t models = labels_.modelCount();
   for (std::size_t b = 0; b < kMaxBins; ++b) total += counts[featureBinSlot(0, model, b, models)];
   return total;
 }
 
 void DriftMonitor::extract(const Counts& counts, std::uint32_t model, Counts& out) const {
-  const std::size_t models = registry_.labels().modelCount();
+  const std::size_t models = labels_.modelCount();
   out.assign(kFeatureCount * kMaxBins, 0);
   for (std::size_t f = 0; f < kFeatureCount; ++f)
     for (std::size_t b = 0; b < kMaxBins; ++b) out[f * kMaxBins + b] = counts[featureBinSlot(f, model, b, models)];
@@ -103,7 +104,7 @@ void DriftMonitor::evaluateNow() {
     state.evaluated = state.hasBaseline && state.windowRequests >= config_.min_window_requests;
     if (!state.evaluated) continue;
     for (std::size_t f = 0; f < kFeatureCount; ++f) {
-      const auto bins = registry_.bins().binCount(static_cast<Feature>(f));
+      const auto bins = bins_.binCount(static_cast<Feature>(f));
       Counts b(state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
                state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins + bins));
       Counts w(state.window.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
@@ -142,8 +143,8 @@ void DriftMonitor::writeBaseline() const {
   if (config_.baseline_file.empty()) return;
   std::vector<profile::ModelBaseline> models;
   for (std::uint32_t m = 0; m < models_.size(); ++m)
-    if (models_[m].hasBaseline) models.push_back({registry_.labels().model(m), models_[m].baseline});
-  const auto error = profile::writeBaselineFile(config_.baseline_file, models, registry_.bins());
+    if (models_[m].hasBaseline) models.push_back({labels_.model(m), models_[m].baseline});
+  const auto error = profile::writeBaselineFile(config_.baseline_file, models, bins_);
   // The baseline stays in force in memory; only the copy for the next start is lost.
   if (!error.empty()) log::line("warn", {}, "drift baseline not saved: " + error);
 }
@@ -152,9 +153,9 @@ void DriftMonitor::writeBaseline() const {
 // learning anew would overwrite the operator's baseline with another one.
 void DriftMonitor::loadBaseline() {
   if (config_.baseline_file.empty()) return;
-  auto file = profile::readBaselineFile(config_.baseline_file, registry_.bins());
+  auto file = profile::readBaselineFile(config_.baseline_file, bins_);
   if (!file.ok()) throw std::runtime_error("drift baseline " + config_.baseline_file + ": " + file.error);
-  const auto& labels = registry_.labels();
+  const auto& labels = labels_;
   for (auto& model : file.models) {
     const auto m = labels.modelIndex(model.model);
     if (labels.model(m) != model.model) {
@@ -169,14 +170,14 @@ void DriftMonitor::loadBaseline() {
 
 std::string DriftMonitor::report() const {
   boost::json::object models;
-  const auto& labels = registry_.labels();
+  const auto& labels = labels_;
   for (std::uint32_t m = 0; m < models_.size(); ++m) {
     const auto& state = models_[m];
     if (!state.hasBaseline && state.windowRequests == 0) continue;
     boost::json::object features;
     for (std::size_t f = 0; f < kFeatureCount; ++f) {
       const auto feature = static_cast<Feature>(f);
-      const auto bins = registry_.bins().binCount(feature);
+      const auto bins = bins_.binCount(feature);
       Counts b(state.baseline.empty() ? bins : 0), w;
       if (!state.baseline.empty())
         b.assign(state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
@@ -189,8 +190,8 @@ std::string DriftMonitor::report() const {
       const auto bs = profile::shares(b), ws = profile::shares(w);
       boost::json::object baselineShares, currentShares;
       for (std::size_t i = 0; i < bins; ++i) {
-        baselineShares[registry_.bins().binLabel(feature, i)] = bs[i];
-        currentShares[registry_.bins().binLabel(feature, i)] = ws[i];
+        baselineShares[bins_.binLabel(feature, i)] = bs[i];
+        currentShares[bins_.binLabel(feature, i)] = ws[i];
       }
       boost::json::object entry{{"baseline", std::move(baselineShares)}, {"current", std::move(currentShares)}};
       if (state.evaluated) {
@@ -225,7 +226,7 @@ void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) con
                      MetricType::Gauge, {}};
   MetricFamily cdf{"infergate_input_baseline_cdf", "The frozen baseline's cumulative share up to each bin (ordered features).",
                    MetricType::Gauge, {}};
-  const auto& labels = registry_.labels();
+  const auto& labels = labels_;
   for (std::uint32_t m = 0; m < models_.size(); ++m) {
     const auto& state = models_[m];
     for (std::size_t f = 0; f < kFeatureCount; ++f) {
@@ -247,7 +248,7 @@ void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) con
         }
       }
       if (state.hasBaseline) {
-        const auto bins = registry_.bins().binCount(feature);
+        const auto bins = bins_.binCount(feature);
         Counts b(state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins),
                  state.baseline.begin() + static_cast<std::ptrdiff_t>(f * kMaxBins + bins));
         const auto bs = profile::shares(b);
@@ -256,7 +257,7 @@ void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) con
           cumulative += bs[i];
           ClientMetric c;
           c.label = l;
-          c.label.push_back({"upto", std::string(registry_.bins().binLabel(feature, i))});
+          c.label.push_back({"upto", std::string(bins_.binLabel(feature, i))});
           c.gauge.value = std::min(1.0, cumulative);
           cdf.metric.push_back(std::move(c));
         }
@@ -264,7 +265,7 @@ void DriftMonitor::appendMetrics(std::vector<prometheus::MetricFamily>& out) con
           if (bs[i] == 0) continue;
           ClientMetric s;
           s.label = l;
-          s.label.push_back({"bin", std::string(registry_.bins().binLabel(feature, i))});
+          s.label.push_back({"bin", std::string(bins_.binLabel(feature, i))});
           s.gauge.value = bs[i];
           share.metric.push_back(std::move(s));
         }

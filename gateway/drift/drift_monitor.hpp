@@ -19,14 +19,15 @@
 #include "config/config.hpp"
 #include "filters/profile/baseline_view.hpp"
 #include "filters/profile/features.hpp"
-#include "filters/request_metrics/registry.hpp"
+#include "filters/profile/profile_stats.hpp"
+#include "metrics/label_space.hpp"
 
 namespace infergate {
 
 class DriftMonitor {
  public:
-  DriftMonitor(boost::asio::io_context& io, const config::DriftConfig& config, metrics::Registry& registry,
-               profile::BaselineView& view);
+  DriftMonitor(boost::asio::io_context& io, const config::DriftConfig& config, const metrics::LabelSpace& labels,
+               const profile::BinSpec& bins, const profile::ProfileStats& stats, profile::BaselineView& view);
   void start();
   void stop();
   void evaluateNow();  // one evaluation (also run by the timer)
@@ -62,7 +63,9 @@ class DriftMonitor {
 
   boost::asio::io_context& io_;
   config::DriftConfig config_;
-  metrics::Registry& registry_;
+  const metrics::LabelSpace& labels_;
+  const profile::BinSpec& bins_;
+  const profile::ProfileStats& stats_;
   profile::BaselineView& view_;
   boost::asio::steady_timer timer_;
   std::deque<std::pair<std::chrono::steady_clock::time_point, Counts>> ring_;

@@ -38,7 +38,6 @@ DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost:
   ctx_.facts = &facts_;
   ctx_.record = &record_;
   ctx_.worker = worker.index();
-  ctx_.stats = &worker.shard();
   ctx_.json = &worker.jsonParser();
   ctx_.states = filterStates_->data();
 }

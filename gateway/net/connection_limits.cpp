@@ -73,26 +73,23 @@ bool ConnectionLimits::chargeBody(std::size_t bytes) {
   return false;
 }
 
-void ConnectionLimits::appendMetrics(std::vector<prometheus::MetricFamily>& out) const {
-  prometheus::MetricFamily refusedFamily{"infergate_downstream_refused_total",
-                                         "Client connections or requests refused by a shared cap, by the cap.",
-                                         prometheus::MetricType::Counter,
-                                         {}};
-  for (auto r : {Refusal::MaxConnections, Refusal::MaxConnectionsPerClient, Refusal::BodyBudget}) {
-    prometheus::ClientMetric m;
-    m.label = {{"reason", std::string(reasonName(r))}};
-    m.counter.value = static_cast<double>(refused(r));
-    refusedFamily.metric.push_back(std::move(m));
-  }
-  out.push_back(std::move(refusedFamily));
-  prometheus::MetricFamily body{"infergate_buffered_request_body_bytes",
-                                "Request body bytes held across all connections (counted against max_buffered_body).",
-                                prometheus::MetricType::Gauge,
-                                {}};
-  prometheus::ClientMetric b;
-  b.gauge.value = static_cast<double>(bufferedBodyBytes());
-  body.metric.push_back(std::move(b));
-  out.push_back(std::move(body));
+void ConnectionLimits::declareStats(metrics::StatsRegistry& registry) const {
+  using Zeros = metrics::FamilySpec::Zeros;
+  std::vector<std::string> reasons;
+  for (std::size_t r = 0; r < static_cast<std::size_t>(Refusal::Count); ++r)
+    reasons.emplace_back(reasonName(static_cast<Refusal>(r)));
+  registry.counterFrom({"infergate_downstream_refused_total",
+                        "Client connections or requests refused by a shared cap, by the cap.",
+                        {metrics::Dimension::of("reason", std::move(reasons), 1)},
+                        Zeros::Export},
+                       [this](std::span<const std::uint32_t> at) {
+                         return static_cast<double>(refused(static_cast<Refusal>(at[0])));
+                       });
+  registry.gaugeFrom({"infergate_buffered_request_body_bytes",
+                      "Request body bytes held across all connections (counted against max_buffered_body).",
+                      {},
+                      Zeros::Export},
+                     [this](std::span<const std::uint32_t>) { return static_cast<double>(bufferedBodyBytes()); });
 }
 
 }  // namespace infergate

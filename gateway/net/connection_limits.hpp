@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "metrics/stats.hpp"
 
 namespace infergate {
 
@@ -37,9 +38,9 @@ class ConnectionLimits {
   std::int64_t open() const { return open_.load(std::memory_order_relaxed); }
   std::size_t bufferedBodyBytes() const { return bufferedBody_.load(std::memory_order_relaxed); }
   std::uint64_t refused(Refusal r) const { return refused_[static_cast<std::size_t>(r)].load(std::memory_order_relaxed); }
-  // infergate_downstream_refused_total{reason} (every reason, from zero) and
-  // infergate_buffered_request_body_bytes.
-  void appendMetrics(std::vector<prometheus::MetricFamily>& out) const;
+  // Declares infergate_downstream_refused_total{reason} (every reason, from
+  // zero) and infergate_buffered_request_body_bytes, read from this object.
+  void declareStats(metrics::StatsRegistry& registry) const;
 
  private:
   using Key = std::array<unsigned char, 16>;  // IPv6 bytes, IPv4 mapped

@@ -29,7 +29,7 @@
 #include "gateway/sampling/sample_sink.hpp"
 #include "gateway/sampling/sample_store.hpp"
 #include "metrics/label_space.hpp"
-#include "filters/request_metrics/request_stats.hpp"
+#include "metrics/series.hpp"
 
 namespace infergate {
 

@@ -61,37 +61,64 @@ void Server::start() {
   if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
   cluster_ = std::make_unique<ClusterState>(*runtime_);
   connectionLimits_ = std::make_unique<ConnectionLimits>(cfg.server.limits);
-  metrics_ = std::make_unique<metrics::Registry>(cfg, count);
-  if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, metrics_->labels(), count);
-  admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), metrics_.get());
-  baselineView_ =
-      std::make_unique<profile::BaselineView>(metrics_->labels().modelCount(), cfg.drift.anomaly.min_features);
+  declareStats(count);
+  if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, *labels_, count);
+  admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), stats_.get());
+  admin_->setBackendsReport([this] { return backendsReport(*runtime_, *cluster_); });
+  startBackgroundServices();
+  FilterDependencies deps{cfg,           *stats_,        *labels_,       *bins_, *profileStats_,
+                          baselineView_.get(), quality_.get(), accessLog_.get()};
+  filters_ = std::make_unique<FilterSet>(deps, registrations_);
+  startWorkers(count);
+  admin_->start();
+  health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
+  health_->start();
+  if (drift_) drift_->start();
+  admin_->setReady(true);
+}
+
+// The families of the parts the server owns; the filters declare their own.
+void Server::declareStats(unsigned workers) {
+  const auto& cfg = runtime_->config;
+  labels_ = std::make_unique<metrics::LabelSpace>(cfg);
+  bins_ = std::make_unique<profile::BinSpec>(cfg.profile);
+  stats_ = std::make_unique<metrics::StatsRegistry>(workers);
+  upstreamStats_ = std::make_unique<UpstreamStats>(*stats_, *labels_);
+  stats_->gaugeFrom({"infergate_downstream_connections", "Open client connections.", {},
+                     metrics::FamilySpec::Zeros::Export},
+                    [this](std::span<const std::uint32_t>) {
+                      double open = 0;
+                      for (auto& w : workers_) open += w->sessionCount();
+                      return open;
+                    });
+  profileStats_ = std::make_unique<profile::ProfileStats>(*stats_, *labels_, *bins_);
+  declareClusterStats(*stats_, *labels_, *runtime_, *cluster_);
+  connectionLimits_->declareStats(*stats_);
+}
+
+// Drift evaluation and output scoring, off the request path.
+void Server::startBackgroundServices() {
+  const auto& cfg = runtime_->config;
+  baselineView_ = std::make_unique<profile::BaselineView>(labels_->modelCount(), cfg.drift.anomaly.min_features);
   if (cfg.drift.enabled && cfg.metrics.enabled) {
-    drift_ = std::make_unique<DriftMonitor>(control_, cfg.drift, *metrics_, *baselineView_);
+    drift_ = std::make_unique<DriftMonitor>(control_, cfg.drift, *labels_, *bins_, *profileStats_, *baselineView_);
     admin_->setDrift([this] { return drift_->report(); }, [this] { return drift_->freezeWindowAsBaseline(); });
+    stats_->collector([this](std::vector<prometheus::MetricFamily>& out) { drift_->appendMetrics(out); });
   }
   if (cfg.sampling.enabled) {
-    quality_ = std::make_unique<QualityPipeline>(*runtime_, metrics_->labels());
+    quality_ = std::make_unique<QualityPipeline>(*runtime_, *labels_);
     admin_->setSamples([this](std::string_view query) { return samplesResponse(*quality_, query); });
+    stats_->collector([this](std::vector<prometheus::MetricFamily>& out) { quality_->appendMetrics(out); });
+    quality_->start();
   }
-  metrics_->setExtraCollector([this](std::vector<prometheus::MetricFamily>& out) {
-    appendClusterMetrics(*runtime_, *cluster_, out);
-    connectionLimits_->appendMetrics(out);
-    if (drift_) drift_->appendMetrics(out);
-    if (quality_) quality_->appendMetrics(out);
-  });
-  admin_->setBackendsReport([this] { return backendsReport(*runtime_, *cluster_); });
-  FilterDependencies deps{cfg, metrics_->bins(), baselineView_.get(), quality_.get(), accessLog_.get()};
-  filters_ = std::make_unique<FilterSet>(deps, registrations_);
-  metrics_->setDownstreamConnections([this] {
-    double open = 0;
-    for (auto& w : workers_) open += w->sessionCount();
-    return open;
-  });
+}
+
+void Server::startWorkers(unsigned count) {
+  const auto& cfg = runtime_->config;
   auto listen = toEndpoint(cfg.server.listen);
   if (!cfg.server.share_listen_address) refuseAddressInUse(listen);
   for (unsigned i = 0; i < count; ++i) {
-    auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, metrics_->shard(i), *filters_);
+    auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, *filters_, *upstreamStats_, *labels_);
     worker->setConnectionLimits(connectionLimits_.get());
     worker->listen(listen);
     // With port 0 the first bind picks a port; the others share it.
@@ -99,13 +126,7 @@ void Server::start() {
     workers_.push_back(std::move(worker));
   }
   proxyEndpoint_ = listen;
-  if (quality_) quality_->start();
   for (auto& w : workers_) w->start();
-  admin_->start();
-  health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
-  health_->start();
-  if (drift_) drift_->start();
-  admin_->setReady(true);
 }
 
 int Server::run() {

@@ -18,7 +18,10 @@
 #include "gateway/upstream/health_checker.hpp"
 #include "gateway/server/runtime.hpp"
 #include "gateway/server/worker.hpp"
-#include "filters/request_metrics/registry.hpp"
+#include "filters/profile/profile_stats.hpp"
+#include "gateway/upstream/upstream_stats.hpp"
+#include "metrics/label_space.hpp"
+#include "metrics/stats.hpp"
 
 namespace infergate {
 
@@ -37,6 +40,9 @@ class Server {
   unsigned workerCount() const { return static_cast<unsigned>(workers_.size()); }
 
  private:
+  void declareStats(unsigned workers);
+  void startBackgroundServices();
+  void startWorkers(unsigned count);
   void checkDrained();
   void stopAll();
 
@@ -49,7 +55,11 @@ class Server {
   // Declared before the workers, which record into them until they are gone.
   std::unique_ptr<ClusterState> cluster_;
   std::unique_ptr<ConnectionLimits> connectionLimits_;
-  std::unique_ptr<metrics::Registry> metrics_;
+  std::unique_ptr<metrics::LabelSpace> labels_;
+  std::unique_ptr<profile::BinSpec> bins_;
+  std::unique_ptr<metrics::StatsRegistry> stats_;
+  std::unique_ptr<UpstreamStats> upstreamStats_;
+  std::unique_ptr<profile::ProfileStats> profileStats_;
   std::unique_ptr<AccessLog> accessLog_;
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<HealthChecker> health_;

@@ -23,18 +23,18 @@ std::uint64_t seedFor(unsigned index) {
 }
 }  // namespace
 
-Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, metrics::Shard& shard,
-               const FilterSet& filters)
+Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, const FilterSet& filters,
+               const UpstreamStats& stats, const metrics::LabelSpace& labels)
     : index_(index),
       runtime_(std::move(runtime)),
       cluster_(cluster),
-      shard_(shard),
       filters_(filters),
+      labels_(labels),
       picker_(*runtime_, cluster, seedFor(index)),
       acceptor_(io_),
-      pool_(io_, runtime_, &shard.idleConnections),
+      pool_(io_, runtime_, &stats, index),
       slotWaits_(index, wakeup_),
-      upstream_(*runtime_, cluster, picker_, pool_, slotWaits_, shard, seedFor(index + 1000)),
+      upstream_(index, *runtime_, cluster, picker_, pool_, slotWaits_, stats, labels, seedFor(index + 1000)),
       requestIds_(seedFor(index)) {}
 
 Worker::~Worker() {

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "filters/filter_set.hpp"
-#include "filters/request_metrics/request_stats.hpp"
 #include "gateway/http/header_rules.hpp"
 #include "gateway/net/connection_limits.hpp"
 #include "gateway/net/worker_io.hpp"
@@ -31,9 +30,9 @@ class DownstreamSession;
 
 class Worker {
  public:
-  // `shard` and `filters` outlive the worker.
-  Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, metrics::Shard& shard,
-         const FilterSet& filters);
+  // `filters`, `stats` and `labels` outlive the worker.
+  Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, const FilterSet& filters,
+         const UpstreamStats& stats, const metrics::LabelSpace& labels);
   ~Worker();
 
   // Binds the shared listening port. Throws boost::system::system_error.
@@ -55,14 +54,13 @@ class Worker {
   unsigned index() const { return index_; }
   const FilterSet& filters() const { return filters_; }
   WorkerUpstream& upstream() { return upstream_; }
-  const metrics::LabelSpace& labels() const { return shard_.labels; }
+  const metrics::LabelSpace& labels() const { return labels_; }
   // A connection a shared cap refuses: a 503 written at once, then closed;
   // logged at most once a second per worker (a flood must not flood the log).
   void refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why);
   // Shared caps (outlive the worker); required before start().
   void setConnectionLimits(ConnectionLimits* limits) { connectionLimits_ = limits; }
   ConnectionLimits& connectionLimits() { return *connectionLimits_; }
-  metrics::Shard& shard() { return shard_; }
 
   std::list<DownstreamSession*>::iterator registerSession(DownstreamSession* session);
   void unregisterSession(std::list<DownstreamSession*>::iterator it);
@@ -76,8 +74,8 @@ class Worker {
   unsigned index_;
   std::shared_ptr<const Runtime> runtime_;
   ClusterState& cluster_;
-  metrics::Shard& shard_;
   const FilterSet& filters_;
+  const metrics::LabelSpace& labels_;
   EndpointPicker picker_;
   ConnectionLimits* connectionLimits_ = nullptr;
   std::int64_t refusalsLoggedAtMs_ = 0;

@@ -86,11 +86,11 @@ void UpstreamExchange::startAttempt() {
   relayUsed_ = 0;
   parser_.reset();
   // The in-flight gauge follows the backend the request is on.
-  auto& stats = up_.stats;
+  const auto& inFlight = up_.stats.inFlight;
   if (record_->endpoint == 0 || record_->backend != label) {
-    if (record_->endpoint != 0) stats.inFlight.add(record_->backend, -1);
+    if (record_->endpoint != 0) inFlight.add(up_.worker, {record_->backend}, -1);
     record_->backend = label;
-    stats.inFlight.add(label, 1);
+    inFlight.add(up_.worker, {label}, 1);
   }
   record_->endpoint = static_cast<std::uint32_t>(endpoint.id + 1);
   record_->firstByte = {};
@@ -321,7 +321,7 @@ void UpstreamExchange::finish(FailureCause cause, bool closeDownstream) {
   planner_.finish(cause, upstreamStatus(), *record_);
   returnConnection(cause);
   auto& r = *record_;
-  if (r.endpoint != 0) up_.stats.inFlight.add(r.backend, -1);
+  if (r.endpoint != 0) up_.stats.inFlight.add(up_.worker, {r.backend}, -1);
   r.bytesOut += bytesWritten_;
   if (answer_ != Answer::Awaiting) {
     auto& ctx = *request_.context;
@@ -348,7 +348,7 @@ void UpstreamExchange::returnConnection(FailureCause cause) {
                         conn_->buffer.size() == 0 && conn_->socket.is_open();
   if (reusable) {
     ++conn_->requestsServed;
-    up_.stats.activeConnections.add(conn_->endpointId + 1, -1);
+    up_.stats.connections.add(up_.worker, {connectionLabel(*conn_), UpstreamStats::kActive}, -1);
     up_.pool.release(std::move(conn_), planner_.backendConfig().pool);
   }
   dropConnection();

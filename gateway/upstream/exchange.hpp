@@ -27,6 +27,9 @@
 namespace infergate {
 
 // Everything the exchange needs about the request; valid until it finishes.
+// A connection's endpoint as a label index.
+inline std::uint32_t connectionLabel(const UpstreamConnection& c) { return static_cast<std::uint32_t>(c.endpointId + 1); }
+
 struct ProxyRequest {
   ProxyRequestMessage* message = nullptr;
   const config::RouteConfig* route = nullptr;

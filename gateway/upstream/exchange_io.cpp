@@ -37,12 +37,12 @@ void UpstreamExchange::acquireConnection() {
 void UpstreamExchange::takeConnection(std::unique_ptr<UpstreamConnection> conn) {
   dropConnection();
   conn_ = std::move(conn);
-  up_.stats.activeConnections.add(conn_->endpointId + 1, 1);
+  up_.stats.connections.add(up_.worker, {connectionLabel(*conn_), UpstreamStats::kActive}, 1);
 }
 
 void UpstreamExchange::dropConnection() {
   if (!conn_) return;
-  up_.stats.activeConnections.add(conn_->endpointId + 1, -1);
+  up_.stats.connections.add(up_.worker, {connectionLabel(*conn_), UpstreamStats::kActive}, -1);
   conn_.reset();
 }
 

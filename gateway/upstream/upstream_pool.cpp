@@ -26,8 +26,8 @@ bool stillUsable(UpstreamConnection& conn, CoarseSteadyClock::time_point now) {
 }  // namespace
 
 UpstreamPool::UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime,
-                           metrics::GaugeArray* idleGauge)
-    : io_(io), runtime_(std::move(runtime)), sweepTimer_(io), idleGauge_(idleGauge) {
+                           const UpstreamStats* stats, unsigned worker)
+    : io_(io), runtime_(std::move(runtime)), sweepTimer_(io), stats_(stats), worker_(worker) {
   idle_.resize(runtime_->endpointCount);
   poolOf_.resize(runtime_->endpointCount, nullptr);
   std::chrono::milliseconds shortest{60'000};
@@ -66,7 +66,9 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn, const confi
 }
 
 void UpstreamPool::publish(std::size_t endpointId) {
-  if (idleGauge_) idleGauge_->set(endpointId + 1, static_cast<std::int64_t>(idle_[endpointId].size()));
+  if (stats_)
+    stats_->connections.set(worker_, {static_cast<std::uint32_t>(endpointId + 1), UpstreamStats::kIdle},
+                            static_cast<std::int64_t>(idle_[endpointId].size()));
 }
 
 void UpstreamPool::closeAll() {

@@ -12,7 +12,7 @@
 #include "gateway/net/coarse_clock.hpp"
 #include "gateway/net/worker_io.hpp"
 #include "gateway/server/runtime.hpp"
-#include "filters/request_metrics/request_stats.hpp"
+#include "gateway/upstream/upstream_stats.hpp"
 
 namespace infergate {
 
@@ -28,8 +28,9 @@ struct UpstreamConnection {
 
 class UpstreamPool {
  public:
-  // `idleGauge` (by endpoint label index, may be null) tracks idle connections.
-  UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime, metrics::GaugeArray* idleGauge);
+  // `stats` (may be null) counts idle connections in worker `worker`'s shard.
+  UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime, const UpstreamStats* stats,
+               unsigned worker);
 
   // An idle, live connection to `endpoint`, or null (the caller connects).
   std::unique_ptr<UpstreamConnection> acquire(const EndpointRuntime& endpoint, const config::PoolConfig& pool);
@@ -51,7 +52,8 @@ class UpstreamPool {
   WorkerTimer sweepTimer_;
   std::chrono::milliseconds sweepInterval_;
   bool closed_ = false;
-  metrics::GaugeArray* idleGauge_;
+  const UpstreamStats* stats_;
+  unsigned worker_;
 };
 
 }  // namespace infergate

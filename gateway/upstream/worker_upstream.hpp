@@ -4,28 +4,32 @@
 // endpoint picker, connection pool, wait-list mailbox and statistics.
 #include <cstdint>
 
-#include "filters/request_metrics/request_stats.hpp"
 #include "gateway/server/runtime.hpp"
 #include "gateway/upstream/slot_waits.hpp"
 #include "gateway/upstream/cluster_state.hpp"
 #include "gateway/upstream/endpoint_picker.hpp"
 #include "gateway/upstream/upstream_pool.hpp"
+#include "gateway/upstream/upstream_stats.hpp"
 
 namespace infergate {
 
 class WorkerUpstream {
  public:
-  WorkerUpstream(const Runtime& runtime, ClusterState& cluster, EndpointPicker& picker, UpstreamPool& pool,
-                 SlotWaits& waits, metrics::Shard& stats, std::uint64_t seed)
-      : runtime(runtime), cluster(cluster), picker(picker), pool(pool), waits(waits), stats(stats),
-        countMetrics(runtime.config.metrics.enabled), rng_(seed | 1) {}
+  WorkerUpstream(unsigned worker, const Runtime& runtime, ClusterState& cluster, EndpointPicker& picker,
+                 UpstreamPool& pool, SlotWaits& waits, const UpstreamStats& stats, const metrics::LabelSpace& labels,
+                 std::uint64_t seed)
+      : worker(worker), runtime(runtime), cluster(cluster), picker(picker), pool(pool), waits(waits), stats(stats),
+        labels(labels), countMetrics(runtime.config.metrics.enabled), rng_(seed | 1) {}
+
+  const unsigned worker;  // its index: the shard it records in
 
   const Runtime& runtime;
   ClusterState& cluster;
   EndpointPicker& picker;
   UpstreamPool& pool;
   SlotWaits& waits;
-  metrics::Shard& stats;
+  const UpstreamStats& stats;
+  const metrics::LabelSpace& labels;
   const bool countMetrics;
 
   // xorshift64: jitter only.
@@ -37,7 +41,7 @@ class WorkerUpstream {
   }
   void countRetry(std::uint32_t route, std::uint32_t backend, FailureCause reason) {
     if (!countMetrics) return;
-    stats.retries.add(stats.labels.pairIndex(route, backend) * metrics::causeCount() + static_cast<std::uint32_t>(reason));
+    stats.retries.add(worker, {labels.pairIndex(route, backend), static_cast<std::uint32_t>(reason)});
   }
 
  private:

@@ -11,7 +11,9 @@
 
 #include "config/loader.hpp"
 #include "filters/filter_set.hpp"
-#include "filters/request_metrics/registry.hpp"
+#include "filters/profile/profile_stats.hpp"
+#include "metrics/label_space.hpp"
+#include "metrics/stats.hpp"
 
 namespace infergate::testing {
 
@@ -29,17 +31,19 @@ class FilterFixture {
     auto loaded = config::loadString(yaml, "filters.yaml");
     EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0]);
     config = std::move(loaded.config);
-    registry = std::make_unique<metrics::Registry>(config, 1);
+    labels = std::make_unique<metrics::LabelSpace>(config);
+    bins = std::make_unique<profile::BinSpec>(config.profile);
+    stats = std::make_unique<metrics::StatsRegistry>(1);
+    profileStats = std::make_unique<profile::ProfileStats>(*stats, *labels, *bins);
     ctx.facts = &facts;
     ctx.record = &record;
-    ctx.stats = &registry->shard(0);
     ctx.json = &parser;
   }
 
   // Builds the FilterSet of `registrations` (with `deps` services) and the state block.
   void build(std::vector<FilterRegistration> registrations, SampleHandoff* samples = nullptr,
              const profile::BaselineView* baseline = nullptr) {
-    FilterDependencies deps{config, registry->bins(), baseline, samples, nullptr};
+    FilterDependencies deps{config, *stats, *labels, *bins, *profileStats, baseline, samples, nullptr};
     set = std::make_unique<FilterSet>(deps, registrations);
     states = set->newStates();
     ctx.states = states->data();
@@ -65,20 +69,18 @@ class FilterFixture {
     ctx.response = {};
     ctx.responseHeaders.clear();
     if (ctx.jsonApi) extractRequestFacts(parser, message.body(), facts, ctx.api);
-    if (facts.hasModel) record.model = registry->labels().modelIndex(facts.model);
+    if (facts.hasModel) record.model = labels->modelIndex(facts.model);
     const auto& chain = route < 0 ? set->unrouted() : set->route(static_cast<std::size_t>(route));
     if (route >= 0) record.route = metrics::LabelSpace::routeIndex(static_cast<std::size_t>(route));
     chain.begin(ctx);
     return chain;
   }
 
-  std::uint64_t rejected(std::uint32_t routeLabel, InputViolation why) const {
-    return registry->shard(0).inputRejected.get(routeLabel * metrics::violationCount() +
-                                                 static_cast<std::uint32_t>(why));
-  }
-
   config::Config config;
-  std::unique_ptr<metrics::Registry> registry;
+  std::unique_ptr<metrics::LabelSpace> labels;
+  std::unique_ptr<profile::BinSpec> bins;
+  std::unique_ptr<metrics::StatsRegistry> stats;
+  std::unique_ptr<profile::ProfileStats> profileStats;
   std::unique_ptr<FilterSet> set;
   std::unique_ptr<FilterStates> states;
   simdjson::ondemand::parser parser;

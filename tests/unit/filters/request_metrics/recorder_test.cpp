@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/loader.hpp"
-#include "filters/request_metrics/registry.hpp"
+#include "metrics/stats.hpp"
 
 using namespace infergate;
 using namespace infergate::metrics;
@@ -67,22 +67,24 @@ TEST(RecordRequest, UpdatesEveryFamily) {
       "routes:\n  - name: chat\n    models: [mock-model]\n    backend: m\n",
       "t.yaml");
   ASSERT_TRUE(loaded.ok());
-  Registry registry(loaded.config, 1);
-  auto& shard = registry.shard(0);
+  LabelSpace labels(loaded.config);
+  StatsRegistry registry(1);
+  RequestStats stats(registry, labels, loaded.config.metrics.buckets);
   auto record = streamRecord();
   record.cause = FailureCause::UpstreamIdleTimeout;
-  recordRequest(record, shard);
-  const auto pair = registry.labels().pairIndex(1, 1);
-  EXPECT_EQ(shard.requests.get(shard.requestSeries(pair, 2, LabelSpace::codeIndex(200))), 1u);
-  EXPECT_EQ(shard.failures.get(pair * causeCount() + static_cast<unsigned>(FailureCause::UpstreamIdleTimeout)), 1u);
-  EXPECT_EQ(shard.tokens.get(shard.backendModel(1, 2) * 2), 11u);
-  EXPECT_EQ(shard.tokens.get(shard.backendModel(1, 2) * 2 + 1), 3u);
-  EXPECT_EQ(shard.interTokenLatency.count(shard.backendModel(1, 2)), 2u);
-  EXPECT_NEAR(shard.interTokenLatency.sum(shard.backendModel(1, 2)), 0.050, 1e-9);
-  EXPECT_EQ(shard.timeToFirstToken.count(shard.backendModel(1, 2)), 1u);
-  EXPECT_EQ(shard.upstreamConnect.count(1), 1u);
-  EXPECT_EQ(shard.streamsWithoutUsage.get(shard.backendModel(1, 2)), 0u);
+  recordRequest(record, stats, 0, labels);
+  const auto pair = labels.pairIndex(1, 1);
+  EXPECT_EQ(stats.requests.total({pair, 2, LabelSpace::codeIndex(200)}), 1u);
+  EXPECT_EQ(stats.failures.total({pair, static_cast<unsigned>(FailureCause::UpstreamIdleTimeout)}), 1u);
+  EXPECT_EQ(stats.tokens.total({1, 2, 0}), 11u);
+  EXPECT_EQ(stats.tokens.total({1, 2, 1}), 3u);
+  EXPECT_EQ(stats.interTokenLatency.count({1, 2}), 2u);
+  EXPECT_EQ(stats.timeToFirstToken.count({1, 2}), 1u);
+  EXPECT_EQ(stats.upstreamConnect.count({1}), 1u);
+  EXPECT_EQ(stats.streamsWithoutUsage.total({1, 2}), 0u);
   record.hasUsage = false;
-  recordRequest(record, shard);
-  EXPECT_EQ(shard.streamsWithoutUsage.get(shard.backendModel(1, 2)), 1u);
+  recordRequest(record, stats, 0, labels);
+  EXPECT_EQ(stats.streamsWithoutUsage.total({1, 2}), 1u);
+  EXPECT_NE(registry.scrape().find("infergate_inter_token_latency_seconds_count{backend=\"m\",model=\"mock-model\"} 4"),
+            std::string::npos);
 }

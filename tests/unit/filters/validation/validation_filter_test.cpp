@@ -9,46 +9,56 @@ namespace {
 
 using testing::FilterFixture;
 
-FilterRegistration validation(bool count = true) {
-  return testing::only("validation", [count](const FilterDependencies&, const RouteScope& s) {
-    const auto label = s.route ? metrics::LabelSpace::routeIndex(s.index) : 0u;
-    return std::make_unique<ValidationFilter>(s.route, label, count);
-  });
-}
+// The filter of every route, its family declared on the fixture's registry
+// (`counted` false: metrics off, nothing counted).
+struct Validation {
+  explicit Validation(FilterFixture& fx, bool counted = true)
+      : stats(std::make_shared<ValidationStats>(*fx.stats, *fx.labels)) {
+    auto shared = counted ? stats : nullptr;
+    fx.build({testing::only("validation", [shared](const FilterDependencies&, const RouteScope& s) {
+      const auto label = s.route ? metrics::LabelSpace::routeIndex(s.index) : 0u;
+      return std::make_unique<ValidationFilter>(s.route, label, shared);
+    })});
+  }
+  std::uint64_t rejected(std::uint32_t routeLabel, InputViolation why) const {
+    return stats->rejected.total({routeLabel, static_cast<std::uint32_t>(why)});
+  }
+  std::shared_ptr<ValidationStats> stats;
+};
 
 TEST(ValidationFilter, EnforceModeAnswers400NamingTheParam) {
   FilterFixture fx;
-  fx.build({validation()});
+  Validation v(fx);
   const auto& chain = fx.request("/v1/chat/completions", testing::chat("m-1", 3));
   ASSERT_EQ(chain.onRequest(fx.ctx), FilterStatus::LocalReply);
   EXPECT_EQ(fx.ctx.reply.error.status, 400u);
   EXPECT_EQ(fx.ctx.reply.error.param, "messages");
   EXPECT_TRUE(fx.ctx.reply.body.empty());
-  EXPECT_EQ(fx.rejected(1, InputViolation::TooManyMessages), 1u);
+  EXPECT_EQ(v.rejected(1, InputViolation::TooManyMessages), 1u);
 }
 
 TEST(ValidationFilter, ObserveModeCountsAndForwards) {
   FilterFixture fx;
-  fx.build({validation()});
+  Validation v(fx);
   const auto& chain = fx.request("/v1/chat/completions", testing::chat("o-1", 3), 1);
   EXPECT_EQ(chain.onRequest(fx.ctx), FilterStatus::Continue);
-  EXPECT_EQ(fx.rejected(2, InputViolation::TooManyMessages), 1u);
+  EXPECT_EQ(v.rejected(2, InputViolation::TooManyMessages), 1u);
 }
 
 TEST(ValidationFilter, UnreadableBodiesAreRefusedUnderNoRoute) {
   FilterFixture fx;
-  fx.build({validation()});
+  Validation v(fx);
   for (int route : {0, -1}) {
     const auto& chain = fx.request("/v1/chat/completions", "{\"model\":", route);
     ASSERT_EQ(chain.onRequest(fx.ctx), FilterStatus::LocalReply);
     EXPECT_EQ(fx.ctx.reply.error.status, 400u);
   }
-  EXPECT_EQ(fx.rejected(0, InputViolation::InvalidJson), 2u);
+  EXPECT_EQ(v.rejected(0, InputViolation::InvalidJson), 2u);
 }
 
 TEST(ValidationFilter, UnroutedRequestWithAFieldErrorSaysWhatIsWrong) {
   FilterFixture fx;
-  fx.build({validation()});
+  Validation v(fx);
   const auto& chain = fx.request("/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}]})", -1);
   ASSERT_EQ(chain.onRequest(fx.ctx), FilterStatus::LocalReply);
   EXPECT_EQ(fx.ctx.reply.error.param, "model");
@@ -59,7 +69,7 @@ TEST(ValidationFilter, UnroutedRequestWithAFieldErrorSaysWhatIsWrong) {
 
 TEST(ValidationFilter, TokenCapBecomesABodyRewrite) {
   FilterFixture fx;
-  fx.build({validation()});
+  Validation v(fx);
   const auto& chain = fx.request("/v1/chat/completions", testing::chat("m-1"));
   EXPECT_EQ(chain.onRequest(fx.ctx), FilterStatus::Continue);
   EXPECT_TRUE(fx.ctx.tokenLimits.insert);  // no max_tokens in the body: the cap is added
@@ -68,15 +78,15 @@ TEST(ValidationFilter, TokenCapBecomesABodyRewrite) {
 
 TEST(ValidationFilter, CountsNothingWhenMetricsAreOff) {
   FilterFixture fx;
-  fx.build({validation(false)});
+  Validation v(fx, false);
   fx.request("/v1/chat/completions", testing::chat("m-1", 3)).onRequest(fx.ctx);
-  EXPECT_EQ(fx.rejected(1, InputViolation::TooManyMessages), 0u);
+  EXPECT_EQ(v.rejected(1, InputViolation::TooManyMessages), 0u);
   EXPECT_EQ(fx.ctx.reply.error.status, 400u);
 }
 
 TEST(ValidationFilter, IgnoresPathsThatAreNotJsonApis) {
   FilterFixture fx;
-  fx.build({validation()});
+  Validation v(fx);
   const auto& chain = fx.request("/v1/models", "not json");
   EXPECT_EQ(chain.onRequest(fx.ctx), FilterStatus::Continue);
 }

@@ -7,7 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "config/loader.hpp"
-#include "filters/request_metrics/registry.hpp"
+#include "metrics/label_space.hpp"
+#include "metrics/stats.hpp"
 
 namespace infergate {
 namespace {
@@ -29,14 +30,15 @@ class PlannerTest : public ::testing::Test {
   PlannerTest() {
     auto loaded = config::loadString(kConfig, "planner.yaml");
     EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0]);
-    registry = std::make_unique<metrics::Registry>(loaded.config, 1);
+    labels = std::make_unique<metrics::LabelSpace>(loaded.config);
+    stats = std::make_unique<UpstreamStats>(registry, *labels);
     std::string error;
     runtime = buildRuntime(std::move(loaded.config), error);
     EXPECT_TRUE(runtime) << error;
     cluster = std::make_unique<ClusterState>(*runtime, [this] { return nowNs; });
     picker = std::make_unique<EndpointPicker>(*runtime, *cluster, 1);
-    pool = std::make_unique<UpstreamPool>(io, runtime, nullptr);
-    upstream = std::make_unique<WorkerUpstream>(*runtime, *cluster, *picker, *pool, waits, registry->shard(0), 7);
+    pool = std::make_unique<UpstreamPool>(io, runtime, nullptr, 0);
+    upstream = std::make_unique<WorkerUpstream>(0, *runtime, *cluster, *picker, *pool, waits, *stats, *labels, 7);
     planner = std::make_unique<AttemptPlanner>(*upstream);
     planner->begin(runtime->config.routes[0]);
   }
@@ -52,7 +54,9 @@ class PlannerTest : public ::testing::Test {
   boost::asio::io_context io;
   WorkerWakeup wakeup{io};
   SlotWaits waits{0, wakeup};
-  std::unique_ptr<metrics::Registry> registry;
+  metrics::StatsRegistry registry{1};
+  std::unique_ptr<metrics::LabelSpace> labels;
+  std::unique_ptr<UpstreamStats> stats;
   std::shared_ptr<const Runtime> runtime;
   std::unique_ptr<ClusterState> cluster;
   std::unique_ptr<EndpointPicker> picker;

@@ -1,0 +1,219 @@
+#pragma once
+// Typed statistics: the one mechanism every metric family goes through.
+//
+// A feature declares its families next to its code, once, when the config is
+// resolved: a name, a help text and its label dimensions (whose values all come
+// from config, so clients cannot create series). Declaring returns a typed
+// handle (Counter<N>, Gauge<N>, Histogram<N>, N = the number of dimensions)
+// that owns the label-index arithmetic: the request path records with
+// `handle.add(worker, {i, j})`, an array index and a relaxed atomic store in
+// that worker's own shard, no lookup by name, no lock. At scrape time the
+// registry merges the workers' shards and names every series.
+//
+// Values kept elsewhere (shared atomics, a pipeline's own counters) join the
+// same exposition with counterFrom/gaugeFrom: the same dimensions and labels,
+// a value read at scrape.
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "metrics/series.hpp"
+
+namespace infergate::metrics {
+
+using Labels = std::vector<prometheus::ClientMetric::Label>;
+
+// One label dimension: how many index values it takes and the labels an index
+// sets. A dimension that sets no label for a series' index (returns false)
+// leaves that series out (the "none" cause, a bin a feature does not have).
+class Dimension {
+ public:
+  // `value` is this dimension's index; `at` the whole series index, for
+  // labels that depend on another dimension.
+  using Labeler = std::function<bool(std::uint32_t value, std::span<const std::uint32_t> at, Labels& out)>;
+
+  Dimension(std::size_t size, Labeler labeler) : size_(size), labeler_(std::move(labeler)) {}
+  // One label; indexes below `first` are not exported.
+  static Dimension of(std::string name, std::vector<std::string> values, std::size_t first = 0);
+  // Several labels set together per index (a route and backend pair, an endpoint and its backend).
+  static Dimension tuple(std::vector<std::string> names, std::vector<std::vector<std::string>> values,
+                         std::size_t first = 0);
+
+  std::size_t size() const { return size_; }
+  bool label(std::uint32_t value, std::span<const std::uint32_t> at, Labels& out) const {
+    return labeler_(value, at, out);
+  }
+
+ private:
+  std::size_t size_;
+  Labeler labeler_;
+};
+
+struct FamilySpec {
+  std::string name;
+  std::string help;
+  std::vector<Dimension> dims;
+  // Skip: a series appears once it has a value. Export: every series, zeros included.
+  enum class Zeros : std::uint8_t { Skip, Export } zeros = Zeros::Skip;
+  // When set, decides instead of `zeros` whether a series is exported (series
+  // that appear together across families, e.g. request and response bytes).
+  std::function<bool(std::span<const std::uint32_t> at)> exportIf;
+};
+
+// Row-major series index over N dimensions.
+template <std::size_t N>
+class Layout {
+ public:
+  Layout() = default;
+  explicit Layout(const std::vector<Dimension>& dims) {
+    std::size_t stride = 1;
+    for (std::size_t i = N; i-- > 0;) {
+      strides_[i] = stride;
+      stride *= dims[i].size();
+    }
+    size_ = stride;
+  }
+  std::size_t index(const std::array<std::uint32_t, N>& at) const {
+    std::size_t i = 0;
+    for (std::size_t d = 0; d < N; ++d) i += at[d] * strides_[d];
+    return i;
+  }
+  std::size_t size() const { return size_; }
+
+ private:
+  std::array<std::size_t, N> strides_{};
+  std::size_t size_ = 1;
+};
+
+template <std::size_t N>
+class Counter {
+ public:
+  using At = std::array<std::uint32_t, N>;
+  Counter() = default;
+  Counter(std::vector<CounterArray>* shards, Layout<N> layout) : shards_(shards), layout_(layout) {}
+  // Worker `worker`'s thread only.
+  void add(unsigned worker, const At& at, std::uint64_t n = 1) const {
+    (*shards_)[worker].add(layout_.index(at), n);
+  }
+  std::uint64_t get(unsigned worker, const At& at) const { return (*shards_)[worker].get(layout_.index(at)); }
+  // Any thread: the sum over workers.
+  std::uint64_t total(const At& at) const {
+    std::uint64_t sum = 0;
+    for (const auto& s : *shards_) sum += s.get(layout_.index(at));
+    return sum;
+  }
+
+ private:
+  std::vector<CounterArray>* shards_ = nullptr;
+  Layout<N> layout_;
+};
+
+template <std::size_t N>
+class Gauge {
+ public:
+  using At = std::array<std::uint32_t, N>;
+  Gauge() = default;
+  Gauge(std::vector<GaugeArray>* shards, Layout<N> layout) : shards_(shards), layout_(layout) {}
+  void add(unsigned worker, const At& at, std::int64_t n) const {
+    (*shards_)[worker].add(layout_.index(at), n);
+  }
+  void set(unsigned worker, const At& at, std::int64_t v) const { (*shards_)[worker].set(layout_.index(at), v); }
+  std::int64_t total(const At& at) const {
+    std::int64_t sum = 0;
+    for (const auto& s : *shards_) sum += s.get(layout_.index(at));
+    return sum;
+  }
+
+ private:
+  std::vector<GaugeArray>* shards_ = nullptr;
+  Layout<N> layout_;
+};
+
+template <std::size_t N>
+class Histogram {
+ public:
+  using At = std::array<std::uint32_t, N>;
+  Histogram() = default;
+  Histogram(std::vector<HistogramArray>* shards, Layout<N> layout) : shards_(shards), layout_(layout) {}
+  void observe(unsigned worker, const At& at, double value) const {
+    (*shards_)[worker].observe(layout_.index(at), value);
+  }
+  std::uint64_t count(const At& at) const {
+    std::uint64_t n = 0;
+    for (const auto& s : *shards_) n += s.count(layout_.index(at));
+    return n;
+  }
+
+ private:
+  std::vector<HistogramArray>* shards_ = nullptr;
+  Layout<N> layout_;
+};
+
+class StatsRegistry : public prometheus::Collectable {
+ public:
+  explicit StatsRegistry(unsigned workers);
+  ~StatsRegistry() override;
+  unsigned workers() const { return workers_; }
+
+  // ---- declaring (config time, before workers start) ----
+  template <std::size_t N>
+  Counter<N> counter(FamilySpec spec) {
+    auto& f = declare(std::move(spec), Kind::Counter, N);
+    f.counters.reserve(workers_);
+    for (unsigned w = 0; w < workers_; ++w) f.counters.emplace_back(f.size);
+    return Counter<N>(&f.counters, Layout<N>(f.spec.dims));
+  }
+  template <std::size_t N>
+  Gauge<N> gauge(FamilySpec spec) {
+    auto& f = declare(std::move(spec), Kind::Gauge, N);
+    f.gauges.reserve(workers_);
+    for (unsigned w = 0; w < workers_; ++w) f.gauges.emplace_back(f.size);
+    return Gauge<N>(&f.gauges, Layout<N>(f.spec.dims));
+  }
+  template <std::size_t N>
+  Histogram<N> histogram(FamilySpec spec, std::shared_ptr<const std::vector<double>> bounds) {
+    auto& f = declare(std::move(spec), Kind::Histogram, N);
+    f.histograms.reserve(workers_);
+    for (unsigned w = 0; w < workers_; ++w) f.histograms.emplace_back(f.size, bounds);
+    return Histogram<N>(&f.histograms, Layout<N>(f.spec.dims));
+  }
+  // A family whose values live elsewhere (thread-safe to read), read at scrape.
+  using ValueAt = std::function<double(std::span<const std::uint32_t> at)>;
+  void counterFrom(FamilySpec spec, ValueAt value);
+  void gaugeFrom(FamilySpec spec, ValueAt value);
+  // Families computed at scrape from others (cumulative shares, optional families).
+  void collector(std::function<void(std::vector<prometheus::MetricFamily>&)> collect);
+
+  // ---- exposition (the admin thread) ----
+  std::vector<prometheus::MetricFamily> Collect() const override;
+  std::string scrape() const;  // the text format served on /metrics
+
+ private:
+  enum class Kind : std::uint8_t { Counter, Gauge, Histogram };
+  struct Family {
+    FamilySpec spec;
+    Kind kind;
+    std::size_t size = 1;
+    std::vector<CounterArray> counters;      // per worker
+    std::vector<GaugeArray> gauges;          // per worker
+    std::vector<HistogramArray> histograms;  // per worker
+    ValueAt value;                           // kept elsewhere: read at scrape
+  };
+  Family& declare(FamilySpec spec, Kind kind, std::size_t dims);
+  void collectFamily(const Family& f, std::vector<prometheus::MetricFamily>& out) const;
+  void fillValue(const Family& f, std::size_t index, std::span<const std::uint32_t> at,
+                 prometheus::ClientMetric& m, bool& nonZero) const;
+
+  unsigned workers_;
+  std::vector<std::unique_ptr<Family>> families_;  // in declaration order; addresses stay put
+  std::vector<std::function<void(std::vector<prometheus::MetricFamily>&)>> collectors_;
+};
+
+}  // namespace infergate::metrics

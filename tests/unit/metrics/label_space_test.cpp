@@ -1,0 +1,47 @@
+#include "metrics/label_space.hpp"
+
+#include <gtest/gtest.h>
+
+#include "config/loader.hpp"
+
+using namespace infergate;
+using namespace infergate::metrics;
+
+namespace {
+config::Config twoRouteConfig() {
+  auto r = config::loadString(
+      "metrics:\n  model_labels: [extra]\n"
+      "backends:\n  - name: a\n    endpoints: [{url: 'http://127.0.0.1:1'}, {url: 'http://127.0.0.1:2'}]\n"
+      "  - name: b\n    endpoints: [{url: 'http://127.0.0.1:3'}]\n"
+      "routes:\n  - name: r1\n    models: [gpt-4o, 'llama-*']\n    backend: a\n"
+      "  - name: r2\n    models: [gpt-4o, mistral]\n    backend: b\n",
+      "t.yaml");
+  EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
+  return r.config;
+}
+}  // namespace
+
+TEST(LabelSpace, ModelsAreConfiguredNamesOrOther) {
+  auto config = twoRouteConfig();
+  LabelSpace labels(config);
+  EXPECT_EQ(labels.model(labels.modelIndex("gpt-4o")), "gpt-4o");
+  EXPECT_EQ(labels.model(labels.modelIndex("mistral")), "mistral");
+  EXPECT_EQ(labels.model(labels.modelIndex("extra")), "extra");
+  EXPECT_EQ(labels.modelIndex("llama-3"), LabelSpace::kOtherModel);  // globs are not labels
+  EXPECT_EQ(labels.modelIndex("llama-*"), LabelSpace::kOtherModel);
+  EXPECT_EQ(labels.modelCount(), 5u);  // none, other, gpt-4o, mistral, extra
+  EXPECT_EQ(labels.endpoint(3), "127.0.0.1:3");
+  EXPECT_EQ(labels.backend(labels.endpointBackend(3)), "b");
+  EXPECT_EQ(labels.pairCount(), 3u);
+  EXPECT_EQ(labels.pair(labels.pairIndex(2, 2)).route, 2u);
+}
+
+TEST(LabelSpace, StatusCodesAreBounded) {
+  EXPECT_EQ(LabelSpace::code(LabelSpace::codeIndex(200)), "200");
+  EXPECT_EQ(LabelSpace::code(LabelSpace::codeIndex(429)), "429");
+  EXPECT_EQ(LabelSpace::code(LabelSpace::codeIndex(418)), "4xx");
+  EXPECT_EQ(LabelSpace::code(LabelSpace::codeIndex(599)), "5xx");
+  EXPECT_EQ(LabelSpace::code(LabelSpace::codeIndex(0)), "none");
+  EXPECT_EQ(LabelSpace::code(LabelSpace::codeIndex(999)), "none");
+}
+
