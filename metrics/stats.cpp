@@ -42,11 +42,8 @@ StatsRegistry::Family& StatsRegistry::declare(FamilySpec spec, Kind kind, std::s
   if (spec.dims.size() != dims)
     throw std::logic_error("family " + spec.name + " declared with " + std::to_string(spec.dims.size()) +
                            " dimensions for a handle of " + std::to_string(dims));
-  auto f = std::make_unique<Family>();
-  f->size = 1;
-  for (const auto& d : spec.dims) f->size *= d.size();
-  f->spec = std::move(spec);
-  f->kind = kind;
+  auto f = std::make_unique<Family>(std::move(spec), kind);
+  for (const auto& d : f->spec.dims) f->size *= d.size();
   families_.push_back(std::move(f));
   return *families_.back();
 }
@@ -59,10 +56,6 @@ void StatsRegistry::counterFrom(FamilySpec spec, ValueAt value) {
 void StatsRegistry::gaugeFrom(FamilySpec spec, ValueAt value) {
   const auto dims = spec.dims.size();
   declare(std::move(spec), Kind::Gauge, dims).value = std::move(value);
-}
-
-void StatsRegistry::collector(std::function<void(std::vector<MetricFamily>&)> collect) {
-  collectors_.push_back(std::move(collect));
 }
 
 // One series' value, merged over the workers' shards (or read where it lives).
@@ -131,6 +124,7 @@ void StatsRegistry::collectFamily(const Family& f, std::vector<MetricFamily>& ou
 }
 
 std::vector<MetricFamily> StatsRegistry::Collect() const {
+  for (const auto& s : snapshots_) s();
   std::vector<MetricFamily> out;
   MetricFamily build{"infergate_build_info", "infergate version; always 1.", MetricType::Gauge, {}};
   ClientMetric b;
@@ -139,7 +133,6 @@ std::vector<MetricFamily> StatsRegistry::Collect() const {
   build.metric.push_back(std::move(b));
   out.push_back(std::move(build));
   for (const auto& f : families_) collectFamily(*f, out);
-  for (const auto& c : collectors_) c(out);
   appendProcessMetrics(out);
   return out;
 }

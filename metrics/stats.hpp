@@ -57,14 +57,22 @@ class Dimension {
 };
 
 struct FamilySpec {
+  // Skip: a series appears once it has a value. Export: every series, zeros included.
+  enum class Zeros : std::uint8_t { Skip, Export };
+  using ExportIf = std::function<bool(std::span<const std::uint32_t> at)>;
+
+  FamilySpec(std::string name, std::string help, std::vector<Dimension> dims, Zeros zeros = Zeros::Skip,
+             ExportIf exportIf = {})
+      : name(std::move(name)), help(std::move(help)), dims(std::move(dims)), zeros(zeros),
+        exportIf(std::move(exportIf)) {}
+
   std::string name;
   std::string help;
   std::vector<Dimension> dims;
-  // Skip: a series appears once it has a value. Export: every series, zeros included.
-  enum class Zeros : std::uint8_t { Skip, Export } zeros = Zeros::Skip;
+  Zeros zeros;
   // When set, decides instead of `zeros` whether a series is exported (series
   // that appear together across families, e.g. request and response bytes).
-  std::function<bool(std::span<const std::uint32_t> at)> exportIf;
+  ExportIf exportIf;
 };
 
 // Row-major series index over N dimensions.
@@ -163,33 +171,32 @@ class StatsRegistry : public prometheus::Collectable {
   unsigned workers() const { return workers_; }
 
   // ---- declaring (config time, before workers start) ----
+  // One shard per writer thread: the workers by default; a family recorded by
+  // a single background thread (the quality pipeline) has `writers` = 1.
   template <std::size_t N>
-  Counter<N> counter(FamilySpec spec) {
+  Counter<N> counter(FamilySpec spec, unsigned writers = 0) {
     auto& f = declare(std::move(spec), Kind::Counter, N);
-    f.counters.reserve(workers_);
-    for (unsigned w = 0; w < workers_; ++w) f.counters.emplace_back(f.size);
+    for (unsigned w = 0, n = writers ? writers : workers_; w < n; ++w) f.counters.emplace_back(f.size);
     return Counter<N>(&f.counters, Layout<N>(f.spec.dims));
   }
   template <std::size_t N>
-  Gauge<N> gauge(FamilySpec spec) {
+  Gauge<N> gauge(FamilySpec spec, unsigned writers = 0) {
     auto& f = declare(std::move(spec), Kind::Gauge, N);
-    f.gauges.reserve(workers_);
-    for (unsigned w = 0; w < workers_; ++w) f.gauges.emplace_back(f.size);
+    for (unsigned w = 0, n = writers ? writers : workers_; w < n; ++w) f.gauges.emplace_back(f.size);
     return Gauge<N>(&f.gauges, Layout<N>(f.spec.dims));
   }
   template <std::size_t N>
-  Histogram<N> histogram(FamilySpec spec, std::shared_ptr<const std::vector<double>> bounds) {
+  Histogram<N> histogram(FamilySpec spec, std::shared_ptr<const std::vector<double>> bounds, unsigned writers = 0) {
     auto& f = declare(std::move(spec), Kind::Histogram, N);
-    f.histograms.reserve(workers_);
-    for (unsigned w = 0; w < workers_; ++w) f.histograms.emplace_back(f.size, bounds);
+    for (unsigned w = 0, n = writers ? writers : workers_; w < n; ++w) f.histograms.emplace_back(f.size, bounds);
     return Histogram<N>(&f.histograms, Layout<N>(f.spec.dims));
   }
   // A family whose values live elsewhere (thread-safe to read), read at scrape.
   using ValueAt = std::function<double(std::span<const std::uint32_t> at)>;
   void counterFrom(FamilySpec spec, ValueAt value);
   void gaugeFrom(FamilySpec spec, ValueAt value);
-  // Families computed at scrape from others (cumulative shares, optional families).
-  void collector(std::function<void(std::vector<prometheus::MetricFamily>&)> collect);
+  // Runs at the start of each scrape: a snapshot the value functions then read.
+  void beforeScrape(std::function<void()> snapshot) { snapshots_.push_back(std::move(snapshot)); }
 
   // ---- exposition (the admin thread) ----
   std::vector<prometheus::MetricFamily> Collect() const override;
@@ -198,6 +205,7 @@ class StatsRegistry : public prometheus::Collectable {
  private:
   enum class Kind : std::uint8_t { Counter, Gauge, Histogram };
   struct Family {
+    Family(FamilySpec s, Kind k) : spec(std::move(s)), kind(k) {}
     FamilySpec spec;
     Kind kind;
     std::size_t size = 1;
@@ -213,7 +221,7 @@ class StatsRegistry : public prometheus::Collectable {
 
   unsigned workers_;
   std::vector<std::unique_ptr<Family>> families_;  // in declaration order; addresses stay put
-  std::vector<std::function<void(std::vector<prometheus::MetricFamily>&)>> collectors_;
+  std::vector<std::function<void()>> snapshots_;
 };
 
 }  // namespace infergate::metrics

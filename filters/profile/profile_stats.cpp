@@ -10,11 +10,12 @@ metrics::Dimension featureDimension() {
 }
 
 // A bin's label depends on its feature (at[0]); bins a feature does not have are left out.
-metrics::Dimension binDimension(const BinSpec& bins) {
-  return metrics::Dimension(kMaxBins, [&bins](std::uint32_t b, std::span<const std::uint32_t> at, metrics::Labels& out) {
+metrics::Dimension binDimension(const BinSpec& bins, const char* name) {
+  return metrics::Dimension(kMaxBins, [&bins, name](std::uint32_t b, std::span<const std::uint32_t> at,
+                                                    metrics::Labels& out) {
     const auto feature = static_cast<Feature>(at[0]);
     if (b >= bins.binCount(feature)) return false;
-    out.push_back({"bin", std::string(bins.binLabel(feature, b))});
+    out.push_back({name, std::string(bins.binLabel(feature, b))});
     return true;
   });
 }
@@ -24,35 +25,26 @@ ProfileStats::ProfileStats(metrics::StatsRegistry& registry, const metrics::Labe
   featureBins = registry.counter<3>(
       {"infergate_input_feature_bin_total",
        "Requests by input feature bin and model, for fleet-wide distribution and drift analysis.",
-       {featureDimension(), labels.modelDimension(), binDimension(bins)}});
+       {featureDimension(), labels.modelDimension(), binDimension(bins, "bin")}});
   // Cumulative counts of ordered features (bins up to and including `upto`),
   // computed at scrape time from the same counters, so that Prometheus can
   // compute KS distances fleet-wide (PromQL cannot accumulate over bin labels).
-  registry.collector([this, &labels, &bins](std::vector<prometheus::MetricFamily>& out) {
-    prometheus::MetricFamily cdf{"infergate_input_feature_cdf_total",
-                                 "Requests with an ordered input feature at or below each bin (cumulative), by model.",
-                                 prometheus::MetricType::Counter, {}};
-    for (std::uint32_t f = 0; f < kFeatureCount; ++f) {
-      const auto feature = static_cast<Feature>(f);
-      if (!ordered(feature)) continue;
-      for (std::uint32_t m = 0; m < labels.modelCount(); ++m) {
-        std::vector<std::uint64_t> counts(bins.binCount(feature));
-        std::uint64_t total = 0;
-        for (std::uint32_t b = 0; b < counts.size(); ++b) total += counts[b] = featureBins.total({f, m, b});
-        if (total == 0) continue;
-        std::uint64_t cumulative = 0;
-        for (std::size_t b = 0; b < counts.size(); ++b) {
-          cumulative += counts[b];
-          prometheus::ClientMetric metric;
-          metric.counter.value = static_cast<double>(cumulative);
-          metric.label = {{"feature", std::string(featureName(feature))}, {"model", labels.model(m)},
-                          {"upto", std::string(bins.binLabel(feature, b))}};
-          cdf.metric.push_back(std::move(metric));
-        }
-      }
-    }
-    out.push_back(std::move(cdf));
-  });
+  // at = (feature, model, bin).
+  auto upTo = [this](std::span<const std::uint32_t> at, std::uint32_t last) {
+    std::uint64_t sum = 0;
+    for (std::uint32_t b = 0; b <= last; ++b) sum += featureBins.total({at[0], at[1], b});
+    return sum;
+  };
+  registry.counterFrom(
+      {"infergate_input_feature_cdf_total",
+       "Requests with an ordered input feature at or below each bin (cumulative), by model.",
+       {featureDimension(), labels.modelDimension(), binDimension(bins, "upto")},
+       metrics::FamilySpec::Zeros::Skip,
+       [upTo, &bins](std::span<const std::uint32_t> at) {
+         const auto feature = static_cast<Feature>(at[0]);
+         return ordered(feature) && upTo(at, static_cast<std::uint32_t>(bins.binCount(feature) - 1)) != 0;
+       }},
+      [upTo](std::span<const std::uint32_t> at) { return static_cast<double>(upTo(at, at[2])); });
   anomalies = registry.counter<2>(
       {"infergate_input_anomalies_total",
        "Requests with a feature bin their model's baseline never saw, by the first such feature.",

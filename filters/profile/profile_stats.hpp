@@ -11,7 +11,7 @@ namespace infergate::profile {
 
 struct ProfileStats {
   ProfileStats(metrics::StatsRegistry& registry, const metrics::LabelSpace& labels, const BinSpec& bins);
-  ProfileStats(const ProfileStats&) = delete;  // its collector refers to this object
+  ProfileStats(const ProfileStats&) = delete;  // its cumulative family refers to this object
   ProfileStats& operator=(const ProfileStats&) = delete;
 
   metrics::Counter<3> featureBins;  // feature, model, bin

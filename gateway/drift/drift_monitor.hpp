@@ -21,6 +21,8 @@
 #include "filters/profile/features.hpp"
 #include "filters/profile/profile_stats.hpp"
 #include "metrics/label_space.hpp"
+#include "metrics/stats.hpp"
+#include <span>
 
 namespace infergate {
 
@@ -35,7 +37,9 @@ class DriftMonitor {
   // Freezes the current window as every model's baseline (POST /admin/drift/baseline).
   std::string freezeWindowAsBaseline();
   std::string report() const;  // GET /admin/drift
-  void appendMetrics(std::vector<prometheus::MetricFamily>& out) const;
+  // Declares the drift gauges and baseline shares (drift_metrics.cpp), read
+  // from this monitor at scrape (the control thread, which also evaluates).
+  void declareStats(metrics::StatsRegistry& stats);
 
  private:
   using Counts = std::vector<std::uint64_t>;  // (feature * models + model) * kMaxBins + bin
@@ -60,6 +64,8 @@ class DriftMonitor {
   void loadBaseline();
   void writeBaseline() const;
   void publish(std::uint32_t model);
+  void snapshotShares();
+  double baselineShare(std::span<const std::uint32_t> at, bool cumulative) const;
 
   boost::asio::io_context& io_;
   config::DriftConfig config_;
@@ -68,6 +74,7 @@ class DriftMonitor {
   const profile::ProfileStats& stats_;
   profile::BaselineView& view_;
   boost::asio::steady_timer timer_;
+  std::vector<double> shares_;  // the baselines' shares by (model * features + feature) * kMaxBins + bin, per scrape
   std::deque<std::pair<std::chrono::steady_clock::time_point, Counts>> ring_;
   std::vector<ModelState> models_;
   bool stopped_ = false;

@@ -31,7 +31,8 @@ constexpr std::uint64_t kJudgeSeed = 0x6a75646765ull;  // "judge": independent o
 
 }  // namespace
 
-QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels)
+QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels,
+                                 metrics::StatsRegistry& stats)
     : runtime_(runtime),
       labels_(labels),
       config_(runtime.config.sampling),
@@ -42,12 +43,7 @@ QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpa
       samples_(labels.modelCount()),
       flags_(labels.modelCount() * quality::kFlagCount),
       feedback_(labels.modelCount() * 2),
-      judgeResults_(8),
-      quality_(labels.modelCount(),
-               std::make_shared<const std::vector<double>>(std::vector<double>{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
-                                                                               0.9, 1.0})),
-      judgeScores_(labels.modelCount(),
-                   std::make_shared<const std::vector<double>>(std::vector<double>{1, 2, 3, 4, 5})) {
+      judgeResults_(8) {
   for (const auto& route : runtime.config.routes)
     routeThresholds_.push_back(quality::rateThreshold(route.sample_rate >= 0 ? route.sample_rate : config_.rate));
   if (!config_.refusal_phrases.empty()) {
@@ -61,6 +57,7 @@ QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpa
     judgeThreshold_ = quality::rateThreshold(config_.judge.fraction);
     judge_ = std::make_unique<JudgeClient>(io_, config_.judge, runtime.backends[config_.judge.backend_index]);
   }
+  declareStats(stats);
 }
 
 QualityPipeline::~QualityPipeline() { stop(); }
@@ -190,7 +187,7 @@ void QualityPipeline::process(OutputSample& in) {
   if (s->scored) {
     for (std::size_t f = 0; f < quality::kFlagCount; ++f)
       if (s->report.flags & (1u << f)) flags_[s->model * quality::kFlagCount + f].fetch_add(1, std::memory_order_relaxed);
-    quality_.observe(s->model, s->report.score);
+    quality_.observe(0, {s->model}, s->report.score);
   }
   if (!judged) {
     finishSample(s);
@@ -199,7 +196,7 @@ void QualityPipeline::process(OutputSample& in) {
   judge_->ask(redactor_.redact(prompt), s->answer + (s->toolCalls.empty() ? "" : "\n" + s->toolCalls),
               [this, s](JudgeResult result, int score) {
                 judgeResults_[static_cast<std::size_t>(result)].fetch_add(1, std::memory_order_relaxed);
-                if (result == JudgeResult::Ok) judgeScores_.observe(s->model, score);
+                if (result == JudgeResult::Ok) judgeScores_.observe(0, {s->model}, score);
                 store_.judged(s->requestId, result, score,
                               result == JudgeResult::Ok && score < static_cast<int>(config_.judge.bad_below));
                 finishSample(s);
@@ -256,112 +253,6 @@ bool QualityPipeline::samplesReport(std::size_t limit, std::string_view flag, st
   }
   out += "}}";
   return true;
-}
-
-void QualityPipeline::appendMetrics(std::vector<prometheus::MetricFamily>& out) const {
-  using prometheus::ClientMetric;
-  using prometheus::MetricFamily;
-  using prometheus::MetricType;
-  auto counter = [](MetricFamily& family, std::vector<ClientMetric::Label> labels, std::uint64_t value) {
-    ClientMetric m;
-    m.label = std::move(labels);
-    m.counter.value = static_cast<double>(value);
-    family.metric.push_back(std::move(m));
-  };
-  auto histogram = [](MetricFamily& family, std::vector<ClientMetric::Label> labels, const metrics::HistogramArray& h,
-                      std::size_t series) {
-    ClientMetric m;
-    m.label = std::move(labels);
-    std::uint64_t cumulative = 0;
-    const auto& bounds = h.bounds();
-    for (std::size_t b = 0; b <= bounds.size(); ++b) {
-      cumulative += h.bucket(series, b);
-      m.histogram.bucket.push_back(
-          {cumulative, b < bounds.size() ? bounds[b] : std::numeric_limits<double>::infinity()});
-    }
-    m.histogram.sample_count = cumulative;
-    m.histogram.sample_sum = h.sum(series);
-    family.metric.push_back(std::move(m));
-  };
-
-  MetricFamily samples{"infergate_output_samples_total", "Answers sampled and processed (scored when 2xx).",
-                       MetricType::Counter, {}};
-  MetricFamily dropped{"infergate_output_samples_dropped_total",
-                       "Samples not taken: per-minute budget spent, or the scoring queue full.", MetricType::Counter, {}};
-  MetricFamily flags{"infergate_output_flags_total", "Scored answers that raised each quality flag.",
-                     MetricType::Counter, {}};
-  MetricFamily quality{"infergate_output_quality_score", "Quality score of scored answers (lowest scorer, 0 to 1).",
-                       MetricType::Histogram, {}};
-  MetricFamily feedback{"infergate_feedback_total", "Human labels received through POST /v1/feedback.",
-                        MetricType::Counter, {}};
-  // Per-model series appear once they have a value, as in the request families.
-  for (std::uint32_t m = 0; m < labels_.modelCount(); ++m) {
-    if (samples_[m].load(std::memory_order_relaxed) == 0 && feedback_[m * 2].load(std::memory_order_relaxed) == 0 &&
-        feedback_[m * 2 + 1].load(std::memory_order_relaxed) == 0)
-      continue;
-    const std::string& model = labels_.model(m);
-    counter(samples, {{"model", model}}, samples_[m].load(std::memory_order_relaxed));
-    for (std::size_t f = 0; f < quality::kFlagCount; ++f)
-      counter(flags, {{"model", model}, {"flag", std::string(quality::kFlagNames[f])}},
-              flags_[m * quality::kFlagCount + f].load(std::memory_order_relaxed));
-    histogram(quality, {{"model", model}}, quality_, m);
-    counter(feedback, {{"model", model}, {"label", "good"}}, feedback_[m * 2].load(std::memory_order_relaxed));
-    counter(feedback, {{"model", model}, {"label", "bad"}}, feedback_[m * 2 + 1].load(std::memory_order_relaxed));
-  }
-  counter(dropped, {{"reason", "budget"}}, droppedBudget_.load(std::memory_order_relaxed));
-  counter(dropped, {{"reason", "queue_full"}}, droppedQueue_.load(std::memory_order_relaxed));
-  MetricFamily sinkErrors{"infergate_output_sink_errors_total", "Sample lines the JSONL sink failed to write.",
-                          MetricType::Counter, {}};
-  counter(sinkErrors, {}, sinkErrors_.load(std::memory_order_relaxed));
-  MetricFamily queue{"infergate_output_queue_depth", "Samples waiting to be scored.", MetricType::Gauge, {}};
-  {
-    ClientMetric m;
-    m.gauge.value = queued_.load(std::memory_order_relaxed);
-    queue.metric.push_back(m);
-  }
-
-  MetricFamily precision{"infergate_output_scorer_precision",
-                         "Share of a scorer's (or the judge's) bad verdicts that humans labelled bad.",
-                         MetricType::Gauge, {}};
-  MetricFamily recall{"infergate_output_scorer_recall", "Share of human bad labels the scorer (or judge) flagged.",
-                      MetricType::Gauge, {}};
-  MetricFamily f1{"infergate_output_scorer_f1", "F1 of a scorer's (or the judge's) bad verdict against human labels.",
-                  MetricType::Gauge, {}};
-  for (const auto& d : store_.agreement()) {
-    auto gauge = [&d](MetricFamily& family, std::optional<double> v) {
-      if (!v) return;  // undefined until there are verdicts and labels
-      ClientMetric m;
-      m.label = {{"scorer", d.name}};
-      m.gauge.value = *v;
-      family.metric.push_back(std::move(m));
-    };
-    gauge(precision, d.agreement.precision());
-    gauge(recall, d.agreement.recall());
-    gauge(f1, d.agreement.f1());
-  }
-  out.push_back(std::move(samples));
-  out.push_back(std::move(dropped));
-  out.push_back(std::move(flags));
-  out.push_back(std::move(quality));
-  out.push_back(std::move(feedback));
-  out.push_back(std::move(sinkErrors));
-  out.push_back(std::move(queue));
-  out.push_back(std::move(precision));
-  out.push_back(std::move(recall));
-  out.push_back(std::move(f1));
-
-  if (judge_) {
-    MetricFamily requests{"infergate_judge_requests_total", "LLM judge requests by result.", MetricType::Counter, {}};
-    for (auto r : {JudgeResult::Ok, JudgeResult::ParseError, JudgeResult::Timeout, JudgeResult::Error,
-                   JudgeResult::CircuitOpen, JudgeResult::Dropped})
-      counter(requests, {{"result", std::string(judgeResultName(r))}},
-              judgeResults_[static_cast<std::size_t>(r)].load(std::memory_order_relaxed));
-    MetricFamily scores{"infergate_judge_score", "Scores (1 to 5) the LLM judge gave.", MetricType::Histogram, {}};
-    for (std::uint32_t m = 0; m < labels_.modelCount(); ++m)
-      if (judgeScores_.count(m) > 0) histogram(scores, {{"model", labels_.model(m)}}, judgeScores_, m);
-    out.push_back(std::move(requests));
-    out.push_back(std::move(scores));
-  }
 }
 
 }  // namespace infergate

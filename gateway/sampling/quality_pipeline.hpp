@@ -29,13 +29,14 @@
 #include "gateway/sampling/sample_sink.hpp"
 #include "gateway/sampling/sample_store.hpp"
 #include "metrics/label_space.hpp"
-#include "metrics/series.hpp"
+#include "metrics/stats.hpp"
 
 namespace infergate {
 
 class QualityPipeline final : public SampleHandoff {
  public:
-  QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels);
+  // Declares its families on `stats` (read at scrape; histograms written by its own thread).
+  QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels, metrics::StatsRegistry& stats);
   ~QualityPipeline();
   void start();
   void stop();
@@ -54,9 +55,11 @@ class QualityPipeline final : public SampleHandoff {
   // ---- admin / scrape threads ----
   // GET /admin/samples: false when `flag` names no flag.
   bool samplesReport(std::size_t limit, std::string_view flag, std::string& out) const;
-  void appendMetrics(std::vector<prometheus::MetricFamily>& out) const;
 
  private:
+  void declareStats(metrics::StatsRegistry& stats);  // quality_stats.cpp
+  void declareAgreementStats(metrics::StatsRegistry& stats);
+  bool modelSeen(std::uint32_t model) const;        // its per-model series are exported
   void process(OutputSample& sample);
   void finishSample(const std::shared_ptr<StoredSample>& sample);
   std::string promptForSample(const std::string& prompt) const;
@@ -86,8 +89,9 @@ class QualityPipeline final : public SampleHandoff {
   std::vector<std::atomic<std::uint64_t>> flags_;       // model * kFlagCount + flag
   std::vector<std::atomic<std::uint64_t>> feedback_;    // model * 2 + bad
   std::vector<std::atomic<std::uint64_t>> judgeResults_;  // by JudgeResult
-  metrics::HistogramArray quality_;                     // by model
-  metrics::HistogramArray judgeScores_;                 // by model
+  std::vector<SampleStore::Detector> agreementSnapshot_;  // scrape thread only
+  metrics::Histogram<1> quality_;                       // by model; the pipeline thread is its one writer
+  metrics::Histogram<1> judgeScores_;                   // by model; same
 };
 
 }  // namespace infergate

@@ -103,12 +103,11 @@ void Server::startBackgroundServices() {
   if (cfg.drift.enabled && cfg.metrics.enabled) {
     drift_ = std::make_unique<DriftMonitor>(control_, cfg.drift, *labels_, *bins_, *profileStats_, *baselineView_);
     admin_->setDrift([this] { return drift_->report(); }, [this] { return drift_->freezeWindowAsBaseline(); });
-    stats_->collector([this](std::vector<prometheus::MetricFamily>& out) { drift_->appendMetrics(out); });
+    drift_->declareStats(*stats_);
   }
   if (cfg.sampling.enabled) {
-    quality_ = std::make_unique<QualityPipeline>(*runtime_, *labels_);
+    quality_ = std::make_unique<QualityPipeline>(*runtime_, *labels_, *stats_);
     admin_->setSamples([this](std::string_view query) { return samplesResponse(*quality_, query); });
-    stats_->collector([this](std::vector<prometheus::MetricFamily>& out) { quality_->appendMetrics(out); });
     quality_->start();
   }
 }

@@ -13,10 +13,9 @@
 namespace infergate {
 namespace {
 
-double metricValue(const QualityPipeline& pipeline, const std::string& family, const std::string& labelValue) {
-  std::vector<prometheus::MetricFamily> families;
-  pipeline.appendMetrics(families);
-  for (const auto& f : families) {
+// A series' value from the registry's exposition; -1 when absent.
+double metricValue(const metrics::StatsRegistry& registry, const std::string& family, const std::string& labelValue) {
+  for (const auto& f : registry.Collect()) {
     if (f.name != family) continue;
     for (const auto& m : f.metric) {
       if (!labelValue.empty() && (m.label.empty() || m.label[0].value != labelValue)) continue;
@@ -49,17 +48,18 @@ TEST(QualityPipeline, AFullQueueDropsAndCountsAndNeverBlocks) {
   metrics::LabelSpace labels(runtime->config);
   const auto model = labels.modelIndex("m");
   ASSERT_EQ(labels.model(model), "m");
-  QualityPipeline pipeline(*runtime, labels);
+  metrics::StatsRegistry registry(1);
+  QualityPipeline pipeline(*runtime, labels, registry);
 
   for (int i = 0; i < 10; ++i) pipeline.offer(sample(i, model));  // the scoring thread has not started
-  EXPECT_EQ(metricValue(pipeline, "infergate_output_samples_dropped_total", "queue_full"), 7);
-  EXPECT_EQ(metricValue(pipeline, "infergate_output_queue_depth", ""), 3);
+  EXPECT_EQ(metricValue(registry, "infergate_output_samples_dropped_total", "queue_full"), 7);
+  EXPECT_EQ(metricValue(registry, "infergate_output_queue_depth", ""), 3);
 
   pipeline.start();
-  for (int i = 0; i < 250 && metricValue(pipeline, "infergate_output_samples_total", "m") < 3; ++i)
+  for (int i = 0; i < 250 && metricValue(registry, "infergate_output_samples_total", "m") < 3; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(metricValue(pipeline, "infergate_output_samples_total", "m"), 3);
-  EXPECT_EQ(metricValue(pipeline, "infergate_output_queue_depth", ""), 0);
+  EXPECT_EQ(metricValue(registry, "infergate_output_samples_total", "m"), 3);
+  EXPECT_EQ(metricValue(registry, "infergate_output_queue_depth", ""), 0);
   std::string report;
   ASSERT_TRUE(pipeline.samplesReport(10, "", report));
   EXPECT_NE(report.find("\"req-0\""), std::string::npos) << report;
