@@ -255,8 +255,15 @@ struct AccessLogConfig {
   std::string path = "stdout";       // "stdout", "stderr" or a file (appended)
 };
 
+// The gateway's own log (stderr, logfmt): lines below `level` are dropped.
+struct LogConfig {
+  enum class Level { Debug, Info, Warn, Error };
+  Level level = Level::Info;
+};
+
 struct Config {
   std::string source;                // file the config was read from
+  LogConfig log;
   ServerConfig server;
   AdminConfig admin;
   MetricsConfig metrics;

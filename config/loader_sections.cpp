@@ -19,7 +19,8 @@ void SectionLoader::load(const YAML::Node& root) {
   }
   reader_.checkDuplicateKeys(root);
   if (!reader_.checkMap(root, "config",
-                        {"server", "admin", "metrics", "drift", "profile", "access_log", "sampling", "backends", "routes"}))
+                        {"server", "admin", "metrics", "drift", "profile", "access_log", "log", "sampling", "backends",
+                           "routes"}))
     return;
   if (auto n = root["profile"]) profileBins(n);
   if (auto n = root["drift"]) drift(n);
@@ -27,6 +28,7 @@ void SectionLoader::load(const YAML::Node& root) {
   if (auto n = root["admin"]) admin(n);
   if (auto n = root["metrics"]) metrics(n);
   if (auto n = root["access_log"]) accessLog(n);
+  if (auto n = root["log"]) logging(n);
   if (auto n = root["sampling"]) sampling(n);
   if (auto n = root["backends"]) backends(n);
   else reader_.error(root, "config needs a 'backends' list");
@@ -177,6 +179,22 @@ void SectionLoader::anomaly(const YAML::Node& n) {
     reader_.error(n["min_features"] ? n["min_features"] : n,
                   "drift.anomaly.min_features must be between 1 and the number of checked features (" +
                       std::to_string(checked) + ")");
+}
+
+void SectionLoader::logging(const YAML::Node& n) {
+  if (!reader_.checkMap(n, "log", {"level"})) return;
+  std::string level;
+  reader_.readString(n, "level", level);
+  if (level.empty()) return;
+  static constexpr std::pair<std::string_view, LogConfig::Level> kLevels[] = {
+      {"debug", LogConfig::Level::Debug}, {"info", LogConfig::Level::Info},
+      {"warn", LogConfig::Level::Warn},   {"error", LogConfig::Level::Error}};
+  for (const auto& [name, value] : kLevels)
+    if (level == name) {
+      result_.config.log.level = value;
+      return;
+    }
+  reader_.error(n["level"], "log.level must be debug, info, warn or error, not '" + level + "'");
 }
 
 void SectionLoader::accessLog(const YAML::Node& n) {

@@ -26,6 +26,7 @@ class SectionLoader {
   void drift(const YAML::Node& n);
   void anomaly(const YAML::Node& n);
   void accessLog(const YAML::Node& n);
+  void logging(const YAML::Node& n);
   void sampling(const YAML::Node& n);
   void judge(const YAML::Node& n);
   void positive(const YAML::Node& map, const std::string& what, Duration d);

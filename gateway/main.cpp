@@ -8,6 +8,7 @@
 #include "filters/profile/baseline_file.hpp"
 #include "gateway/server/runtime.hpp"
 #include "filters/builtin_filters.hpp"
+#include "filters/core/log_line.hpp"
 #include "gateway/server/server.hpp"
 
 namespace {
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "infergate: %zu configuration error(s); not starting\n", loaded.errors.size());
     return 1;
   }
+  infergate::log::setThreshold(static_cast<infergate::log::Level>(loaded.config.log.level));
   std::string error;
   auto runtime = infergate::buildRuntime(std::move(loaded.config), error);
   if (!runtime) {

@@ -146,7 +146,7 @@ void DriftMonitor::writeBaseline() const {
     if (models_[m].hasBaseline) models.push_back({labels_.model(m), models_[m].baseline});
   const auto error = profile::writeBaselineFile(config_.baseline_file, models, bins_);
   // The baseline stays in force in memory; only the copy for the next start is lost.
-  if (!error.empty()) log::line("warn", {}, "drift baseline not saved: " + error);
+  if (!error.empty()) log::write(log::Level::Warn, {}, "drift baseline not saved: " + error);
 }
 
 // A file that cannot be used stops the start (the error names the entry):
@@ -159,7 +159,7 @@ void DriftMonitor::loadBaseline() {
   for (auto& model : file.models) {
     const auto m = labels.modelIndex(model.model);
     if (labels.model(m) != model.model) {
-      log::line("warn", {}, "drift baseline " + config_.baseline_file + ": model " + model.model +
+      log::write(log::Level::Warn, {}, "drift baseline " + config_.baseline_file + ": model " + model.model +
                                 " is not a configured model label; ignored");
       continue;
     }

@@ -19,11 +19,10 @@ using boost::system::error_code;
 
 void DownstreamSession::logFailure(const ErrorReply& reply) {
   // One line per failed request; never headers or bodies (they may carry secrets).
-  char fields[256];
-  std::snprintf(fields, sizeof fields, "request_id=%s client=%s status=%u cause=%.*s",
-                requestId_.empty() ? "-" : requestId_.c_str(), clientAddress_.c_str(), reply.status,
-                static_cast<int>(causeName(reply.cause).size()), causeName(reply.cause).data());
-  log::line("warn", fields, reply.message);
+  if (!log::enabled(log::Level::Warn)) return;
+  auto fields = log::Fields::request(requestId_);
+  fields.add("client", clientAddress_).add("status", reply.status).add("cause", causeName(reply.cause));
+  log::write(log::Level::Warn, fields, reply.message);
 }
 
 void DownstreamSession::replyError(ErrorReply reply, bool close, unsigned retryAfterSeconds) {

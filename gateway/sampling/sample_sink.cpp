@@ -22,13 +22,13 @@ void SampleSink::open() {
   if (file_ == nullptr) {
     // Logged once per outage: every sample retries, and infergate_output_sink_errors_total counts them.
     if (!failing_)
-      log::linef("error", {}, "sample sink %s: %s; samples are not written until it opens", path_.c_str(),
+      log::writef(log::Level::Error, {}, "sample sink %s: %s; samples are not written until it opens", path_.c_str(),
                  std::strerror(errno));
     failing_ = true;
     size_ = 0;
     return;
   }
-  if (failing_) log::linef("info", {}, "sample sink %s: open again", path_.c_str());
+  if (failing_) log::writef(log::Level::Info, {}, "sample sink %s: open again", path_.c_str());
   failing_ = false;
   std::error_code ec;
   const auto existing = std::filesystem::file_size(path_, ec);

@@ -131,7 +131,7 @@ void Server::startWorkers(unsigned count) {
 int Server::run() {
   signals_.async_wait([this](boost::system::error_code ec, int signal) {
     if (ec) return;
-    log::linef("info", {}, "signal %d: draining (up to %lld ms)", signal,
+    log::writef(log::Level::Info, {}, "signal %d: draining (up to %lld ms)", signal,
                static_cast<long long>(runtime_->config.server.drain_timeout.count()));
     beginDrain();
     // A second signal stops at once.
@@ -158,9 +158,9 @@ void Server::checkDrained() {
   for (auto& w : workers_) open += w->sessionCount();
   if (open == 0 || std::chrono::steady_clock::now() >= drainDeadline_) {
     if (open > 0)
-      log::linef("warn", {}, "drain timeout: closing %d connections", open);
+      log::writef(log::Level::Warn, {}, "drain timeout: closing %d connections", open);
     else
-      log::line("info", {}, "drained");
+      log::write(log::Level::Info, {}, "drained");
     stopAll();
     return;
   }

@@ -72,7 +72,7 @@ void Worker::accept() {
         std::make_shared<DownstreamSession>(*this, std::move(socket), client)->start();
     } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
       // Out of fds: back off briefly instead of spinning on accept.
-      log::line("warn", "worker=" + std::to_string(index_), "accept failed: " + ec.message());
+      log::write(log::Level::Warn, log::Fields().add("worker", index_), "accept failed: " + ec.message());
       auto timer = std::make_shared<WorkerTimer>(io_, std::chrono::milliseconds(50));
       timer->async_wait([this, timer](boost::system::error_code) { accept(); });
       return;
@@ -94,7 +94,7 @@ void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal wh
   socket.close(ignored);
   ++refusalsUnlogged_;
   if (const auto now = coarseWallMilliseconds(); now - refusalsLoggedAtMs_ >= 1000) {
-    log::linef("warn", ("worker=" + std::to_string(index_)).c_str(),
+    log::writef(log::Level::Warn, log::Fields().add("worker", index_),
                "refused %u connection(s) with 503 overloaded; the last by %.*s", refusalsUnlogged_,
                static_cast<int>(ConnectionLimits::reasonName(why).size()), ConnectionLimits::reasonName(why).data());
     refusalsLoggedAtMs_ = now;

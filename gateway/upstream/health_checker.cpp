@@ -65,13 +65,13 @@ class HealthChecker::Probe : public std::enable_shared_from_this<Probe> {
       failures_ = 0;
       if (++successes_ >= config_.healthy_threshold && !state_.breaker.healthy()) {
         state_.breaker.setHealthy(true);
-        log::linef("info", {}, "health check: %s %s is healthy again", backend_.c_str(), endpoint_.authority.c_str());
+        log::writef(log::Level::Info, {}, "health check: %s %s is healthy again", backend_.c_str(), endpoint_.authority.c_str());
       }
     } else {
       successes_ = 0;
       if (++failures_ >= config_.unhealthy_threshold && state_.breaker.healthy()) {
         state_.breaker.setHealthy(false);
-        log::linef("warn", {}, "health check: %s %s is unhealthy", backend_.c_str(), endpoint_.authority.c_str());
+        log::writef(log::Level::Warn, {}, "health check: %s %s is unhealthy", backend_.c_str(), endpoint_.authority.c_str());
       }
     }
     schedule(config_.interval);

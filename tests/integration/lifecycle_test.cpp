@@ -166,3 +166,21 @@ TEST(Lifecycle, ASecondGatewayOnTheSameAddressIsRefusedUnlessAskedToShare) {
   EXPECT_EQ(joined.port(), first.port());
   unlink(path.c_str());
 }
+
+// log.level drops the gateway's lines below it; a failed request's line names its request id.
+TEST(Lifecycle, LogLevelDropsLinesBelowIt) {
+  MockServer mock;
+  for (const std::string level : {"warn", "error"}) {
+    ConfigKnobs k;
+    k.topLevel = "log:\n  level: " + level + "\n";
+    Gateway gateway(standardConfig(mock.port(), k));
+    auto r = request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("unknown-model"),
+                                              {"x-request-id: log-test-1"}));
+    EXPECT_EQ(r.status, 404);
+    usleep(100'000);
+    const auto err = gateway.process().stderrText();
+    const bool logged = err.find("level=warn request_id=log-test-1 client=127.0.0.1 status=404 cause=no_route") !=
+                        std::string::npos;
+    EXPECT_EQ(logged, level == "warn") << level << ": " << err;
+  }
+}

@@ -269,6 +269,8 @@ TEST(ConfigLoader, MetricsErrors) {
             "test.yaml:2:17: metrics.model_labels: 'gpt-*' is not a valid label (no globs, not empty, not 'other' or "
             "'none')\n");
   EXPECT_EQ(errorsOf("access_log:\n  path: ''\n" + minimal()), "test.yaml:2:9: access_log.path must not be empty\n");
+  EXPECT_EQ(errorsOf("log:\n  level: loud\n" + minimal()),
+            "test.yaml:2:10: log.level must be debug, info, warn or error, not 'loud'\n");
 }
 
 TEST(ConfigLoader, ResilienceSettings) {

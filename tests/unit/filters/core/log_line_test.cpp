@@ -41,3 +41,24 @@ TEST(LogLine, MessagesAreQuotedAndEscapedAsLogfmt) {
   for (const std::string& text : {std::string("plain"), std::string("\"\"\\\"x"), std::string("tab\there\x7f"), std::string()})
     EXPECT_EQ(unquoted(logQuoted(text)), text);
 }
+
+TEST(LogFields, ValuesAreBareOrQuotedAndTheRequestIdComesFirst) {
+  using infergate::log::Fields;
+  auto f = Fields::request("req-1");
+  f.add("client", "::1").add("status", 503).add("note", "two words").add("empty", "");
+  EXPECT_EQ(f.text(), R"(request_id=req-1 client=::1 status=503 note="two words" empty="")");
+  EXPECT_EQ(Fields::request("").text(), "request_id=-");
+  EXPECT_EQ(Fields().add("k", "a=b").text(), R"(k="a=b")");
+}
+
+TEST(LogLevels, LinesBelowTheThresholdAreDropped) {
+  using infergate::log::Level;
+  infergate::log::setThreshold(Level::Warn);
+  EXPECT_FALSE(infergate::log::enabled(Level::Info));
+  EXPECT_TRUE(infergate::log::enabled(Level::Warn));
+  EXPECT_TRUE(infergate::log::enabled(Level::Error));
+  infergate::log::setThreshold(Level::Info);
+  EXPECT_TRUE(infergate::log::enabled(Level::Info));
+  EXPECT_FALSE(infergate::log::enabled(Level::Debug));
+  EXPECT_EQ(infergate::log::levelName(Level::Error), "error");
+}
