@@ -32,7 +32,7 @@ constexpr std::uint64_t kJudgeSeed = 0x6a75646765ull;  // "judge": independent o
 }  // namespace
 
 QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels,
-                                 metrics::StatsRegistry& stats)
+                                 metrics::StatsRegistry& stats, ClusterState& cluster)
     : runtime_(runtime),
       labels_(labels),
       config_(runtime.config.sampling),
@@ -55,7 +55,8 @@ QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpa
     sink_ = std::make_unique<SampleSink>(config_.sink_path, config_.sink_max_bytes, config_.sink_keep);
   if (config_.judge.enabled) {
     judgeThreshold_ = quality::rateThreshold(config_.judge.fraction);
-    judge_ = std::make_unique<JudgeClient>(io_, config_.judge, runtime.backends[config_.judge.backend_index]);
+    upstream_ = std::make_unique<UpstreamClient>(io_, runtime, cluster);
+    judge_ = std::make_unique<JudgeClient>(config_.judge, *upstream_);
   }
   declareStats(stats);
 }

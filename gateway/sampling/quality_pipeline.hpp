@@ -36,7 +36,9 @@ namespace infergate {
 class QualityPipeline final : public SampleHandoff {
  public:
   // Declares its families on `stats` (read at scrape; histograms written by its own thread).
-  QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels, metrics::StatsRegistry& stats);
+  // The judge, when configured, reaches its backend through `cluster`'s breakers.
+  QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels, metrics::StatsRegistry& stats,
+                  ClusterState& cluster);
   ~QualityPipeline();
   void start();
   void stop();
@@ -78,6 +80,7 @@ class QualityPipeline final : public SampleHandoff {
   boost::asio::io_context io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
+  std::unique_ptr<UpstreamClient> upstream_;  // the judge's; on this pipeline's thread
   std::unique_ptr<JudgeClient> judge_;
   simdjson::ondemand::parser parser_;  // pipeline thread only
   std::atomic<unsigned> queued_{0};

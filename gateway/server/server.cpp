@@ -106,7 +106,7 @@ void Server::startBackgroundServices() {
     drift_->declareStats(*stats_);
   }
   if (cfg.sampling.enabled) {
-    quality_ = std::make_unique<QualityPipeline>(*runtime_, *labels_, *stats_);
+    quality_ = std::make_unique<QualityPipeline>(*runtime_, *labels_, *stats_, *cluster_);
     admin_->setSamples([this](std::string_view query) { return samplesResponse(*quality_, query); });
     quality_->start();
   }

@@ -32,7 +32,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterSt
       labels_(labels),
       picker_(*runtime_, cluster, seedFor(index)),
       acceptor_(io_),
-      pool_(io_, runtime_, &stats, index),
+      pool_(io_, *runtime_, &stats, index),
       slotWaits_(index, wakeup_),
       upstream_(index, *runtime_, cluster, picker_, pool_, slotWaits_, stats, labels, seedFor(index + 1000)),
       requestIds_(seedFor(index)) {}

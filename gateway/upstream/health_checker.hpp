@@ -1,6 +1,7 @@
 #pragma once
 // Active health checks: for backends that enable them, every endpoint is probed
-// with GET <path> on the control thread (never on a worker). An endpoint that
+// with GET <path> on the control thread (never on a worker), through the
+// control thread's UpstreamClient (pooled connections). An endpoint that
 // fails `unhealthy_threshold` checks in a row stops receiving requests; one that
 // then passes `healthy_threshold` in a row gets them again.
 #include <boost/asio/io_context.hpp>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "gateway/upstream/cluster_state.hpp"
+#include "gateway/upstream/upstream_client.hpp"
 #include "gateway/server/runtime.hpp"
 
 namespace infergate {
@@ -21,6 +23,7 @@ class HealthChecker {
 
  private:
   class Probe;
+  UpstreamClient client_;
   std::vector<std::shared_ptr<Probe>> probes_;
 };
 

@@ -25,13 +25,13 @@ bool stillUsable(UpstreamConnection& conn, CoarseSteadyClock::time_point now) {
 
 }  // namespace
 
-UpstreamPool::UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime,
-                           const UpstreamStats* stats, unsigned worker)
-    : io_(io), runtime_(std::move(runtime)), sweepTimer_(io), stats_(stats), worker_(worker) {
-  idle_.resize(runtime_->endpointCount);
-  poolOf_.resize(runtime_->endpointCount, nullptr);
+UpstreamPool::UpstreamPool(boost::asio::io_context& io, const Runtime& runtime, const UpstreamStats* stats,
+                           unsigned worker)
+    : io_(io), runtime_(runtime), sweepTimer_(io), stats_(stats), worker_(worker) {
+  idle_.resize(runtime_.endpointCount);
+  poolOf_.resize(runtime_.endpointCount, nullptr);
   std::chrono::milliseconds shortest{60'000};
-  for (const auto& backend : runtime_->backends) {
+  for (const auto& backend : runtime_.backends) {
     for (const auto& endpoint : backend.endpoints) poolOf_[endpoint.id] = &backend.config->pool;
     shortest = std::min(shortest, backend.config->pool.idle_ttl);
   }

@@ -29,8 +29,8 @@ struct UpstreamConnection {
 class UpstreamPool {
  public:
   // `stats` (may be null) counts idle connections in worker `worker`'s shard.
-  UpstreamPool(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime, const UpstreamStats* stats,
-               unsigned worker);
+  // `runtime` outlives the pool.
+  UpstreamPool(boost::asio::io_context& io, const Runtime& runtime, const UpstreamStats* stats, unsigned worker);
 
   // An idle, live connection to `endpoint`, or null (the caller connects).
   std::unique_ptr<UpstreamConnection> acquire(const EndpointRuntime& endpoint, const config::PoolConfig& pool);
@@ -46,7 +46,7 @@ class UpstreamPool {
   void sweep();
 
   boost::asio::io_context& io_;
-  std::shared_ptr<const Runtime> runtime_;
+  const Runtime& runtime_;
   std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;  // by endpoint id
   std::vector<const config::PoolConfig*> poolOf_;                        // by endpoint id
   WorkerTimer sweepTimer_;

@@ -9,16 +9,11 @@
 using namespace infergate;
 
 TEST(JudgeClient, RequestCarriesRubricTemperatureZeroAndThePair) {
-  boost::asio::io_context io;
-  config::BackendConfig backendConfig;
-  BackendRuntime backend;
-  backend.config = &backendConfig;
   config::JudgeConfig judge;
   judge.model = "judge-model";
   judge.rubric = "Grade it \"strictly\" from 1 to 5.";
   judge.max_tokens = 4;
-  JudgeClient client(io, judge, backend);
-  const auto body = boost::json::parse(client.requestBody("What is 2+2?", "It is \"4\".\nDone")).as_object();
+  const auto body = boost::json::parse(JudgeClient::requestBody(judge, "What is 2+2?", "It is \"4\".\nDone")).as_object();
   EXPECT_EQ(body.at("model").as_string(), "judge-model");
   EXPECT_EQ(body.at("temperature").as_int64(), 0);
   EXPECT_EQ(body.at("max_tokens").as_int64(), 4);

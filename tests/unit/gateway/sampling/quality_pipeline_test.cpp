@@ -49,7 +49,8 @@ TEST(QualityPipeline, AFullQueueDropsAndCountsAndNeverBlocks) {
   const auto model = labels.modelIndex("m");
   ASSERT_EQ(labels.model(model), "m");
   metrics::StatsRegistry registry(1);
-  QualityPipeline pipeline(*runtime, labels, registry);
+  ClusterState cluster(*runtime);
+  QualityPipeline pipeline(*runtime, labels, registry, cluster);
 
   for (int i = 0; i < 10; ++i) pipeline.offer(sample(i, model));  // the scoring thread has not started
   EXPECT_EQ(metricValue(registry, "infergate_output_samples_dropped_total", "queue_full"), 7);

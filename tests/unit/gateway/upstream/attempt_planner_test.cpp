@@ -37,7 +37,7 @@ class PlannerTest : public ::testing::Test {
     EXPECT_TRUE(runtime) << error;
     cluster = std::make_unique<ClusterState>(*runtime, [this] { return nowNs; });
     picker = std::make_unique<EndpointPicker>(*runtime, *cluster, 1);
-    pool = std::make_unique<UpstreamPool>(io, runtime, nullptr, 0);
+    pool = std::make_unique<UpstreamPool>(io, *runtime, nullptr, 0);
     upstream = std::make_unique<WorkerUpstream>(0, *runtime, *cluster, *picker, *pool, waits, *stats, *labels, 7);
     planner = std::make_unique<AttemptPlanner>(*upstream);
     planner->begin(runtime->config.routes[0]);
