@@ -108,10 +108,20 @@ struct StateLayout {
   void (*destroy)(void*) = nullptr;
 };
 
+// The phases a filter takes part in: the chain calls a filter only in these.
+enum Phase : std::uint8_t {
+  kOnRequest = 1,
+  kOnResponseHeaders = 2,  // and onResponseData, when it asks for the body
+  kOnResponseEnd = 4,
+  kOnComplete = 8,
+};
+
 class Filter {
  public:
   virtual ~Filter() = default;
   virtual std::string_view name() const = 0;
+  // A mask of Phase: which of the methods below this filter overrides.
+  virtual std::uint8_t phases() const = 0;
 
   virtual FilterStatus onRequest(RequestContext& ctx) { return FilterStatus::Continue; }
   // Returns true to receive this answer's body pieces.

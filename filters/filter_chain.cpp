@@ -6,7 +6,13 @@ namespace infergate {
 
 void FilterChain::add(Filter* filter) {
   if (filters_.size() == kMaxFilters) throw std::length_error("a filter chain holds at most 64 filters");
+  const auto position = static_cast<std::uint8_t>(filters_.size());
   filters_.push_back(filter);
+  const auto phases = filter->phases();
+  if (phases & kOnRequest) onRequest_.push_back(position);
+  if (phases & kOnResponseHeaders) onResponseHeaders_.push_back(position);
+  if (phases & kOnResponseEnd) onResponseEnd_.push_back(position);
+  if (phases & kOnComplete) onComplete_.push_back(position);
   if (const auto layout = filter->stateLayout(); layout.reset != nullptr)
     resets_.push_back({layout.reset, filter->stateOffset()});
 }
@@ -17,15 +23,15 @@ void FilterChain::begin(RequestContext& ctx) const {
 }
 
 FilterStatus FilterChain::onRequest(RequestContext& ctx) const {
-  for (auto* f : filters_)
-    if (f->onRequest(ctx) == FilterStatus::LocalReply) return FilterStatus::LocalReply;
+  for (const auto i : onRequest_)
+    if (filters_[i]->onRequest(ctx) == FilterStatus::LocalReply) return FilterStatus::LocalReply;
   return FilterStatus::Continue;
 }
 
 bool FilterChain::onResponseHeaders(RequestContext& ctx) const {
   ctx.wantsData = 0;
-  for (std::size_t i = filters_.size(); i-- > 0;)
-    if (filters_[i]->onResponseHeaders(ctx)) ctx.wantsData |= std::uint64_t{1} << i;
+  for (auto it = onResponseHeaders_.rbegin(); it != onResponseHeaders_.rend(); ++it)
+    if (filters_[*it]->onResponseHeaders(ctx)) ctx.wantsData |= std::uint64_t{1} << *it;
   return ctx.wantsData != 0;
 }
 
@@ -35,11 +41,11 @@ void FilterChain::onResponseData(RequestContext& ctx, std::string_view piece) co
 }
 
 void FilterChain::onResponseEnd(RequestContext& ctx) const {
-  for (std::size_t i = filters_.size(); i-- > 0;) filters_[i]->onResponseEnd(ctx);
+  for (auto it = onResponseEnd_.rbegin(); it != onResponseEnd_.rend(); ++it) filters_[*it]->onResponseEnd(ctx);
 }
 
 void FilterChain::onComplete(RequestContext& ctx) const {
-  for (auto* f : filters_) f->onComplete(ctx);
+  for (const auto i : onComplete_) filters_[i]->onComplete(ctx);
 }
 
 FilterStates::FilterStates(const std::vector<Slot>& slots, std::size_t size)

@@ -38,6 +38,8 @@ class FilterChain {
   };
   std::vector<Filter*> filters_;
   std::vector<Reset> resets_;  // of the filters with state, resolved when added
+  // Per phase, the positions (in filters_) of the filters taking part, in request order.
+  std::vector<std::uint8_t> onRequest_, onResponseHeaders_, onResponseEnd_, onComplete_;
 };
 
 // One connection's per-request filter state: a single block laid out by the

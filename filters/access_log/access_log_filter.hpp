@@ -11,6 +11,7 @@ class AccessLogFilter final : public Filter {
  public:
   AccessLogFilter(AccessLog& log, std::shared_ptr<const AccessLogStats> stats) : log_(log), stats_(std::move(stats)) {}
   std::string_view name() const override { return "access_log"; }
+  std::uint8_t phases() const override { return kOnComplete; }
   void onComplete(RequestContext& ctx) override;
 
  private:

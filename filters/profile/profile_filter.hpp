@@ -15,6 +15,7 @@ class ProfileFilter final : public Filter {
   // `baseline` may be null (no drift monitoring); `stats` null when metrics are off.
   ProfileFilter(const BinSpec& bins, const BaselineView* baseline, const ProfileStats* stats);
   std::string_view name() const override { return "profile"; }
+  std::uint8_t phases() const override { return kOnRequest; }
   FilterStatus onRequest(RequestContext& ctx) override;
 
  private:

@@ -13,6 +13,7 @@ class FeedbackFilter final : public Filter {
 
   explicit FeedbackFilter(SampleHandoff& pipeline) : pipeline_(pipeline) {}
   std::string_view name() const override { return "feedback"; }
+  std::uint8_t phases() const override { return kOnRequest; }
   FilterStatus onRequest(RequestContext& ctx) override;
 
  private:

@@ -13,14 +13,12 @@ double secondsBetween(RequestRecord::Time from, RequestRecord::Time to) {
 }
 }  // namespace
 
+// Per request: the flags. The tap, capture and JSON copy are reset when an
+// answer starts using them (a small share of requests).
 void SamplingState::reset() {
   reason = 0;
   captureStream = slowSampled = firstTokenSeen = captureJson = jsonCut = false;
-  tap.reset();
-  tap.setCapture(nullptr);
-  capture.clear();
-  json.clear();
-  if (json.capacity() > 64 * 1024) std::string().swap(json);
+  streamSeen = false;
 }
 
 SamplingFilter::SamplingFilter(SampleHandoff& pipeline, std::size_t route)
@@ -48,6 +46,9 @@ bool SamplingFilter::onResponseHeaders(RequestContext& ctx) {
   if (response.eventStream && (sampled || config_.slow_first_token.count() > 0)) {
     // Captured whole when sampled; otherwise only until the first token says
     // whether it was slow.
+    s.tap.reset();
+    s.capture.clear();
+    s.streamSeen = true;
     s.capture.capBytes = config_.capture_bytes;
     s.tap.setCapture(&s.capture);
     s.captureStream = true;
@@ -57,6 +58,10 @@ bool SamplingFilter::onResponseHeaders(RequestContext& ctx) {
   if (!response.eventStream && !sampled && slow(ctx, ctx.record->firstByte)) s.slowSampled = true;
   s.captureJson = !response.eventStream && response.hasBody && response.json &&
                   (sampled || s.slowSampled || (config_.always_errors && response.status >= 400));
+  if (s.captureJson) {
+    s.json.clear();
+    if (s.json.capacity() > 64 * 1024) std::string().swap(s.json);
+  }
   return s.captureStream || s.captureJson;
 }
 
@@ -120,8 +125,8 @@ void SamplingFilter::onComplete(RequestContext& ctx) {
   if (sample->stream) {
     if (s.captureStream) sample->streamOutput = std::move(s.capture);
     const auto& seen = s.tap.observation();
-    sample->streamFinished = r.streamFinished || seen.done || !seen.finishReason.empty();
-  } else {
+    sample->streamFinished = r.streamFinished || (s.streamSeen && (seen.done || !seen.finishReason.empty()));
+  } else if (s.captureJson || s.jsonCut) {
     sample->responseBody = s.json;
     sample->responseCut = s.jsonCut;
   }

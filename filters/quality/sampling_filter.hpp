@@ -19,6 +19,7 @@ struct SamplingState {
   bool captureStream = false;   // the tap reassembles the answer into `capture`
   bool slowSampled = false;     // sampled because its first token was slow
   bool firstTokenSeen = false;
+  bool streamSeen = false;      // the tap read this request's stream
   bool captureJson = false;
   bool jsonCut = false;         // longer than the capture limit: `json` is its start
   SseTap tap;
@@ -33,6 +34,7 @@ class SamplingFilter final : public StatefulFilter<SamplingState> {
 
   SamplingFilter(SampleHandoff& pipeline, std::size_t route);
   std::string_view name() const override { return "sampling"; }
+  std::uint8_t phases() const override { return kOnRequest | kOnResponseHeaders | kOnComplete; }
   FilterStatus onRequest(RequestContext& ctx) override;
   bool onResponseHeaders(RequestContext& ctx) override;
   void onResponseData(RequestContext& ctx, std::string_view piece) override;

@@ -11,6 +11,7 @@ class RequestMetricsFilter final : public Filter {
   RequestMetricsFilter(std::shared_ptr<const RequestStats> stats, const LabelSpace& labels)
       : stats_(std::move(stats)), labels_(labels) {}
   std::string_view name() const override { return "request_metrics"; }
+  std::uint8_t phases() const override { return kOnComplete; }
   void onComplete(RequestContext& ctx) override;
 
  private:

@@ -9,6 +9,7 @@ namespace infergate {
 class ServerTimingFilter final : public Filter {
  public:
   std::string_view name() const override { return "server_timing"; }
+  std::uint8_t phases() const override { return kOnResponseHeaders; }
   bool onResponseHeaders(RequestContext& ctx) override;
 };
 

@@ -7,6 +7,11 @@ namespace infergate {
 bool UsageFilter::onResponseHeaders(RequestContext& ctx) {
   auto& s = state(ctx);
   s.captureJson = !ctx.response.eventStream && ctx.response.hasBody && ctx.response.json;
+  if (ctx.response.eventStream) s.tap.reset();
+  if (s.captureJson) {
+    s.json.clear();
+    if (s.json.capacity() > 64 * 1024) std::string().swap(s.json);  // a rare large answer is not kept per connection
+  }
   return ctx.response.eventStream || s.captureJson;
 }
 

@@ -14,12 +14,9 @@ struct UsageState {
   SseTap tap;
   std::string json;       // a non-streaming JSON answer, up to kJsonLimit
   bool captureJson = false;
-  void reset() {
-    tap.reset();
-    json.clear();
-    if (json.capacity() > 64 * 1024) std::string().swap(json);  // a rare large answer is not kept per connection
-    captureJson = false;
-  }
+  // Per request: only what every request touches. The tap and the JSON copy
+  // are reset when an answer starts using them (most answers use one).
+  void reset() { captureJson = false; }
 };
 
 class UsageFilter final : public StatefulFilter<UsageState> {
@@ -28,6 +25,7 @@ class UsageFilter final : public StatefulFilter<UsageState> {
   static constexpr std::size_t kJsonLimit = 4 * 1024 * 1024;
 
   std::string_view name() const override { return "usage"; }
+  std::uint8_t phases() const override { return kOnResponseHeaders | kOnResponseEnd; }
   bool onResponseHeaders(RequestContext& ctx) override;
   void onResponseData(RequestContext& ctx, std::string_view piece) override;
   void onResponseEnd(RequestContext& ctx) override;

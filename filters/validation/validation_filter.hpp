@@ -17,6 +17,7 @@ class ValidationFilter final : public Filter {
   // `route` is null for the chain of requests no route matched; `stats` null when metrics are off.
   ValidationFilter(const config::RouteConfig* route, std::uint32_t routeLabel, std::shared_ptr<const ValidationStats> stats);
   std::string_view name() const override { return "validation"; }
+  std::uint8_t phases() const override { return kOnRequest; }
   FilterStatus onRequest(RequestContext& ctx) override;
 
  private:

@@ -86,8 +86,7 @@ void DownstreamSession::beginRecord() {
   // Until it is routed, a request belongs to the chain of unrouted requests
   // (whose completion observers count framing errors too).
   ctx_.message = nullptr;
-  ctx_.jsonApi = false;
-  facts_.reset();
+  ctx_.jsonApi = false;  // the facts are read (and reset) only for a JSON API request
   chain_ = &worker_.filters().unrouted();
   chain_->begin(ctx_);
 }

@@ -21,6 +21,7 @@ class TestHeaderFilter final : public infergate::Filter {
  public:
   explicit TestHeaderFilter(std::string route) : line_("x-test-filter: " + route + "\r\n") {}
   std::string_view name() const override { return "test_header"; }
+  std::uint8_t phases() const override { return infergate::kOnRequest | infergate::kOnResponseHeaders; }
   infergate::FilterStatus onRequest(infergate::RequestContext& ctx) override {
     if ((*ctx.message)["x-test-deny"].empty()) return infergate::FilterStatus::Continue;
     auto error = infergate::errorFor(infergate::FailureCause::ClientInvalidRequest, "denied by the test filter");

@@ -34,6 +34,8 @@ class TracingFilter final : public StatefulFilter<CountingState> {
   TracingFilter(std::string name, Trace& trace, bool reply, bool wantsBody)
       : name_(std::move(name)), trace_(trace), reply_(reply), wantsBody_(wantsBody) {}
   std::string_view name() const override { return name_; }
+  std::uint8_t phases() const override { return phases_; }
+  void setPhases(std::uint8_t p) { phases_ = p; }
   FilterStatus onRequest(RequestContext& ctx) override {
     trace_.calls.push_back(name_ + ".request");
     ++state(ctx).requests;
@@ -56,6 +58,7 @@ class TracingFilter final : public StatefulFilter<CountingState> {
   std::string name_;
   Trace& trace_;
   bool reply_, wantsBody_;
+  std::uint8_t phases_ = kOnRequest | kOnResponseHeaders | kOnResponseEnd | kOnComplete;
 };
 
 struct Built {
@@ -123,6 +126,25 @@ TEST(FilterChain, StateIsResetForEveryRequestAndKeptBetweenPhases) {
   EXPECT_EQ(filter.peek(fx.ctx).resets, 3);
 }
 
+TEST(FilterChain, CallsAFilterOnlyInThePhasesItDeclares) {
+  FilterFixture fx;
+  Trace trace;
+  Built built;
+  auto observer = only("observer", [&](const FilterDependencies&, const RouteScope&) {
+    auto f = std::make_unique<TracingFilter>("o", trace, true, true);
+    f->setPhases(kOnComplete);  // a completion observer: never asked to answer or to read the body
+    return f;
+  });
+  fx.build({observer, tracing("a", trace, built)});
+  const auto& chain = fx.request("/v1/chat/completions", testing::chat("m-1"));
+  EXPECT_EQ(chain.onRequest(fx.ctx), FilterStatus::Continue);
+  chain.onResponseHeaders(fx.ctx);
+  chain.onResponseData(fx.ctx, "piece");
+  chain.onResponseEnd(fx.ctx);
+  chain.onComplete(fx.ctx);
+  EXPECT_EQ(trace.calls, (std::vector<std::string>{"a.request", "a.headers", "a.end", "o.complete", "a.complete"}));
+}
+
 TEST(FilterSet, BuildsAChainPerRouteAndOneForUnroutedRequests) {
   FilterFixture fx;
   Trace trace;
@@ -147,6 +169,7 @@ struct alignas(64) OverAligned {
 class OverAlignedFilter final : public StatefulFilter<OverAligned> {
  public:
   std::string_view name() const override { return "over_aligned"; }
+  std::uint8_t phases() const override { return 0; }
 };
 
 TEST(FilterSet, RefusesStateItCannotAlign) {
