@@ -65,8 +65,10 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   void beginContext(std::string_view path, bool jsonApi);
   const config::RouteConfig* route(std::string_view path, bool jsonApi);
   void forward(const config::RouteConfig& route);
-  void replyFiltered(bool close);  // a filter answered: ctx_.reply
-  void replyError(ErrorReply reply, bool close, unsigned retryAfterSeconds = 0);
+  void sendLocalReply(const LocalReply& reply, bool close, unsigned retryAfterSeconds = 0);
+  void replyError(ErrorReply error, bool close, unsigned retryAfterSeconds = 0) {
+    sendLocalReply({std::move(error), {}}, close, retryAfterSeconds);
+  }
   void onReplyWritten(boost::system::error_code ec, bool close);
   void endRequest(bool close);
   void onMonitorRead(boost::system::error_code ec, std::size_t bytes);
@@ -78,7 +80,6 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   void logFailure(const ErrorReply& reply);
   void beginRecord();
   void finishRecord();
-  void replyLocal(unsigned status, std::string body, bool close);
   void writeReply(bool close);  // reply_ is ready: send it, then end the request
   std::string_view bufferView() const;
   bool chargeBody(std::size_t total);  // the body's memory against the shared budget

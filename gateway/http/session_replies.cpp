@@ -25,34 +25,21 @@ void DownstreamSession::logFailure(const ErrorReply& reply) {
   log::write(log::Level::Warn, fields, reply.message);
 }
 
-void DownstreamSession::replyError(ErrorReply reply, bool close, unsigned retryAfterSeconds) {
-  logFailure(reply);
+// Every reply the gateway gives itself goes out here: an OpenAI-style error
+// (logged with the request id; `reply.body` empty) or a filter's own answer.
+void DownstreamSession::sendLocalReply(const LocalReply& reply, bool close, unsigned retryAfterSeconds) {
+  const auto& error = reply.error;
+  const bool isError = reply.body.empty();
+  if (isError) logFailure(error);
   if (requestId_.empty()) {
     worker_.requestIds().next(requestId_);
     record_.requestId.assign(requestId_);
   }
-  writer::localReply(reply_, reply.status, requestId_, "application/json", openaiErrorBody(reply), close,
-                     retryAfterSeconds, reply.allow);
+  writer::localReply(reply_, error.status, requestId_, "application/json",
+                     isError ? openaiErrorBody(error) : reply.body, close, retryAfterSeconds, error.allow);
   if (!recordOpen_) beginRecord();
-  record_.status = reply.status;
-  record_.cause = reply.cause;
-  writeReply(close);
-}
-
-void DownstreamSession::replyFiltered(bool close) {
-  auto& reply = ctx_.reply;
-  if (reply.body.empty()) return replyError(std::move(reply.error), close);
-  replyLocal(reply.error.status, std::move(reply.body), close);
-}
-
-void DownstreamSession::replyLocal(unsigned status, std::string body, bool close) {
-  if (requestId_.empty()) {
-    worker_.requestIds().next(requestId_);
-    record_.requestId.assign(requestId_);
-  }
-  writer::localReply(reply_, status, requestId_, "application/json", body, close, 0);
-  if (!recordOpen_) beginRecord();
-  record_.status = status;
+  record_.status = error.status;
+  if (isError) record_.cause = error.cause;
   writeReply(close);
 }
 

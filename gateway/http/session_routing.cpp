@@ -57,9 +57,9 @@ void DownstreamSession::dispatch() {
     return;
   }
   beginContext(path, jsonApi);
-  if (worker_.filters().beforeRouting().onRequest(ctx_) == FilterStatus::LocalReply) return replyFiltered(!keepAlive_);
+  if (worker_.filters().beforeRouting().onRequest(ctx_) == FilterStatus::LocalReply) return sendLocalReply(ctx_.reply, !keepAlive_);
   const auto* matched = route(path, jsonApi);
-  if (chain_->onRequest(ctx_) == FilterStatus::LocalReply) return replyFiltered(!keepAlive_);
+  if (chain_->onRequest(ctx_) == FilterStatus::LocalReply) return sendLocalReply(ctx_.reply, !keepAlive_);
   if (matched == nullptr) {
     auto reply = errorFor(FailureCause::NoRoute);
     if (facts_.hasModel) reply.param = "model";
