@@ -57,7 +57,9 @@ void DownstreamSession::dispatch() {
     return;
   }
   beginContext(path, jsonApi);
-  if (worker_.filters().beforeRouting().onRequest(ctx_) == FilterStatus::LocalReply) return sendLocalReply(ctx_.reply, !keepAlive_);
+  const auto& beforeRouting = worker_.filters().beforeRouting();
+  beforeRouting.begin(ctx_);
+  if (beforeRouting.onRequest(ctx_) == FilterStatus::LocalReply) return sendLocalReply(ctx_.reply, !keepAlive_);
   const auto* matched = route(path, jsonApi);
   if (chain_->onRequest(ctx_) == FilterStatus::LocalReply) return sendLocalReply(ctx_.reply, !keepAlive_);
   if (matched == nullptr) {

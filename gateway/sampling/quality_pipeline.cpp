@@ -114,7 +114,9 @@ std::string QualityPipeline::promptForSample(const std::string& prompt) const {
   return redactor_.redact(firstChars(prompt, config_.prompt_chars));
 }
 
-void QualityPipeline::process(OutputSample& in) {
+namespace {
+// What the pipeline keeps of a sample's facts (the answer and prompt follow).
+std::shared_ptr<StoredSample> storedFrom(OutputSample& in) {
   auto s = std::make_shared<StoredSample>();
   s->requestId = std::move(in.requestId);
   s->wallStartMs = in.wallStartMs;
@@ -130,16 +132,21 @@ void QualityPipeline::process(OutputSample& in) {
   s->maxTokens = in.maxTokens;
   s->promptTokens = in.promptTokens;
   s->completionTokens = in.completionTokens;
+  return s;
+}
+}  // namespace
 
-  // The answer: reassembled on the worker for streams, extracted here for JSON bodies.
+// The answer: reassembled on the worker for streams, extracted here for JSON
+// bodies (whose usage fills in what the stream did not report).
+quality::CapturedOutput QualityPipeline::answerOf(OutputSample& in, StoredSample& s, bool& streamFinished) {
   quality::CapturedOutput output;
   output.capBytes = config_.capture_bytes;
-  bool streamFinished = true;
+  streamFinished = true;
   if (in.stream) {
     output = std::move(in.streamOutput);
     streamFinished = in.streamFinished || !output.finishReason.empty();
   } else if (in.responseCut) {
-    // Only the start of an answer too long to keep: no text to score (below).
+    // Only the start of an answer too long to keep: no text to score.
     output.cut = true;
   } else if (!in.responseBody.empty()) {
     ResponseUsage usage;
@@ -147,11 +154,18 @@ void QualityPipeline::process(OutputSample& in) {
       // Not an OpenAI answer (an error body, say): keep its text as the answer.
       output.clear();
       output.appendText(in.responseBody);
-    } else if (usage.found && !s->completionTokens) {
-      s->promptTokens = usage.promptTokens;
-      s->completionTokens = usage.completionTokens;
+    } else if (usage.found && !s.completionTokens) {
+      s.promptTokens = usage.promptTokens;
+      s.completionTokens = usage.completionTokens;
     }
   }
+  return output;
+}
+
+void QualityPipeline::process(OutputSample& in) {
+  auto s = storedFrom(in);
+  bool streamFinished = true;
+  const auto output = answerOf(in, *s, streamFinished);
   const std::string prompt = quality::extractPrompt(parser_, in.requestBody, config_.capture_bytes);
   s->prompt = promptForSample(prompt);
   s->promptHashed = config_.prompt == config::SamplingConfig::PromptPolicy::Hashed;

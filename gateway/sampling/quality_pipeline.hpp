@@ -63,6 +63,7 @@ class QualityPipeline final : public SampleHandoff {
   void declareAgreementStats(metrics::StatsRegistry& stats);
   bool modelSeen(std::uint32_t model) const;        // its per-model series are exported
   void process(OutputSample& sample);
+  quality::CapturedOutput answerOf(OutputSample& in, StoredSample& s, bool& streamFinished);
   void finishSample(const std::shared_ptr<StoredSample>& sample);
   std::string promptForSample(const std::string& prompt) const;
 
