@@ -220,31 +220,30 @@ void UpstreamExchange::onDeadline() {
     monitorAt_ = Clock::time_point::max();
     port_.watchClient();
   }
-  FailureCause cause;
-  if (now >= totalDeadline_) cause = FailureCause::UpstreamTotalTimeout;
-  else if (now >= phaseDeadline_) cause = phaseCause_;
-  else {
+  const auto expired = expiredDeadline(now, totalDeadline_, phaseDeadline_, phaseCause_);
+  if (!expired) {
     deadline_.set(nextDeadline());
     return;
   }
-  switch (state_) {
-    case State::WaitingSlot:
+  const auto cause = *expired;
+  error_code ignored;
+  switch (interruptFor(state_)) {
+    case Interrupt::Nothing:
+      return;
+    case Interrupt::LeaveWaitList:
       giveUpSlot();
       if (cause == FailureCause::Overloaded) planner_.countOverflow();
       return finish(cause, false);
-    case State::Backoff:
+    case Interrupt::CancelBackoff:
       backoffTimer_.cancel();
       ++epoch_;  // the cancelled wait must not resume
       return finish(cause, false);
-    case State::Writing:
-    case State::WritingError: {
+    case Interrupt::CancelClientWrite:
       failure_ = cause;
       closeUpstream();
-      error_code ignored;
       port_.clientSocket().cancel(ignored);  // a client that stopped reading past the total deadline
       return;
-    }
-    default:
+    case Interrupt::CloseUpstream:
       failure_ = cause;
       closeUpstream();  // the pending upstream operation completes and routes to fail()
       return;
@@ -256,18 +255,19 @@ void UpstreamExchange::abortClientGone() {
   failure_ = FailureCause::ClientDisconnect;
   closeUpstream();
   error_code ignored;
-  switch (state_) {
-    case State::WaitingSlot:
+  switch (interruptFor(state_)) {
+    case Interrupt::Nothing:
+      return;
+    case Interrupt::LeaveWaitList:
       giveUpSlot();
       return finish(FailureCause::ClientDisconnect, true);
-    case State::Backoff:
+    case Interrupt::CancelBackoff:
       backoffTimer_.cancel();  // its handler sees the disconnect and finishes
       return;
-    case State::Writing:
-    case State::WritingError:
+    case Interrupt::CancelClientWrite:
       port_.clientSocket().cancel(ignored);
       return;
-    default:
+    case Interrupt::CloseUpstream:
       return;  // the pending upstream operation completes and routes to fail()
   }
 }
@@ -275,17 +275,29 @@ void UpstreamExchange::abortClientGone() {
 void UpstreamExchange::fail(FailureCause cause) {
   closeUpstream();
   if (cause == FailureCause::ClientDisconnect) return finish(cause, true);
-  const bool started = answer_ == Answer::Started;
-  if (!started && planner_.retryable(cause) && failure_ != FailureCause::UpstreamTotalTimeout &&
-      !planner_.sameFailureElsewhere(cause) && planner_.canRetry()) {
-    planner_.endAttempt(Verdict::Failure, cause);
-    failure_ = FailureCause::None;  // a timeout that fired belongs to the attempt, not the request
-    return retryLater(cause, std::chrono::milliseconds(0));
+  FailureFacts facts;
+  facts.cause = cause;
+  facts.answer = answer_;
+  if (answer_ != Answer::Started) {
+    facts.retryable = planner_.retryable(cause);
+    facts.sameFailureElsewhere = planner_.sameFailureElsewhere(cause);
+    facts.canRetry = planner_.canRetry();
+    facts.totalDeadlinePassed = failure_ == FailureCause::UpstreamTotalTimeout;
   }
-  if (!started) return finish(cause, false);  // the session answers with a 502/504
-  if (request_.context->response.eventStream && framing_ == writer::BodyFraming::Chunked)
-    return writeStreamError(cause);
-  finish(cause, true);  // a cut body cannot be repaired: closing tells the client
+  facts.chunkedEventStream =
+      request_.context->response.eventStream && framing_ == writer::BodyFraming::Chunked;
+  switch (afterFailure(facts)) {
+    case AfterFailure::Retry:
+      planner_.endAttempt(Verdict::Failure, cause);
+      failure_ = FailureCause::None;  // a timeout that fired belongs to the attempt, not the request
+      return retryLater(cause, std::chrono::milliseconds(0));
+    case AfterFailure::LocalReply:
+      return finish(cause, false);  // the session answers with a 502/503/504
+    case AfterFailure::StreamError:
+      return writeStreamError(cause);
+    case AfterFailure::Close:
+      return finish(cause, true);  // a cut body cannot be repaired: closing tells the client
+  }
 }
 
 // After streaming started, a failure is reported in-band: an SSE error event

@@ -23,6 +23,7 @@
 #include "gateway/upstream/attempt_planner.hpp"
 #include "gateway/upstream/body_edits.hpp"
 #include "gateway/upstream/downstream_port.hpp"
+#include "gateway/upstream/exchange_states.hpp"
 
 namespace infergate {
 
@@ -57,23 +58,9 @@ class UpstreamExchange {
   void releaseBuffers();
 
  private:
-  // What the exchange is waiting for; one operation at most is pending.
-  enum class State : std::uint8_t {
-    Idle,          // no request
-    WaitingSlot,   // in the primary backend's wait list (max_pending)
-    Backoff,       // before a retry
-    Connecting,    // TCP connect to the endpoint
-    Sending,       // request head and body going upstream
-    Receiving,     // reading the upstream's answer
-    Writing,       // relaying answer bytes to the client
-    WritingError,  // writing the in-band SSE error event of a failed stream
-  };
-  // How far the answer got.
-  enum class Answer : std::uint8_t {
-    Awaiting,  // no final head yet
-    HeadRead,  // the final head is parsed and the filters saw it
-    Started,   // the head went to the client: no other attempt can follow
-  };
+  // The states and the decisions taken on them: exchange_states.hpp.
+  using State = ExchangeState;
+  using Answer = AnswerProgress;
   // The connection of the current attempt.
   enum class Connection : std::uint8_t { Fresh, Pooled, PooledRetried };
 
