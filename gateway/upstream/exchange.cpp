@@ -20,9 +20,11 @@ namespace {
 constexpr std::chrono::milliseconds kMonitorDelay{50};
 }  // namespace
 
-UpstreamExchange::UpstreamExchange(DownstreamPort& port, WorkerUpstream& upstream)
+UpstreamExchange::UpstreamExchange(DownstreamPort& port, WorkerUpstream& upstream, ExchangeTransport* transport)
     : port_(port),
       up_(upstream),
+      asioTransport_(*this, port),
+      io_(transport != nullptr ? *transport : asioTransport_),
       planner_(upstream),
       deadline_(
           port.clientSocket().get_executor(), [&port] { return port.keepAlive(); }, [this] { onDeadline(); }),
@@ -226,7 +228,6 @@ void UpstreamExchange::onDeadline() {
     return;
   }
   const auto cause = *expired;
-  error_code ignored;
   switch (interruptFor(state_)) {
     case Interrupt::Nothing:
       return;
@@ -241,7 +242,7 @@ void UpstreamExchange::onDeadline() {
     case Interrupt::CancelClientWrite:
       failure_ = cause;
       closeUpstream();
-      port_.clientSocket().cancel(ignored);  // a client that stopped reading past the total deadline
+      io_.cancelClient();  // a client that stopped reading past the total deadline
       return;
     case Interrupt::CloseUpstream:
       failure_ = cause;
@@ -254,7 +255,6 @@ void UpstreamExchange::abortClientGone() {
   if (!active()) return;
   failure_ = FailureCause::ClientDisconnect;
   closeUpstream();
-  error_code ignored;
   switch (interruptFor(state_)) {
     case Interrupt::Nothing:
       return;
@@ -265,7 +265,7 @@ void UpstreamExchange::abortClientGone() {
       backoffTimer_.cancel();  // its handler sees the disconnect and finishes
       return;
     case Interrupt::CancelClientWrite:
-      port_.clientSocket().cancel(ignored);
+      io_.cancelClient();
       return;
     case Interrupt::CloseUpstream:
       return;  // the pending upstream operation completes and routes to fail()
@@ -313,12 +313,13 @@ void UpstreamExchange::writeStreamError(FailureCause cause) {
   totalDeadline_ += std::chrono::seconds(5);  // room to deliver the error event
   deadline_.set(totalDeadline_);
   state_ = State::WritingError;
-  asio::async_write(port_.clientSocket(), buffers,
-                    [this, self = port_.keepAlive(), epoch = epoch_, cause](error_code ec, std::size_t) {
-                      if (epoch != epoch_) return;
-                      if (!ec) bytesWritten_ += streamError_.size() + 16;
-                      finish(ec ? FailureCause::ClientDisconnect : cause, static_cast<bool>(ec));
-                    });
+  io_.writeClientError(std::span<const asio::const_buffer>(buffers.data(), buffers.size()), cause, epoch_);
+}
+
+void UpstreamExchange::onStreamErrorWritten(unsigned epoch, FailureCause cause, error_code ec) {
+  if (epoch != epoch_) return;
+  if (!ec) bytesWritten_ += streamError_.size() + 16;
+  finish(ec ? FailureCause::ClientDisconnect : cause, static_cast<bool>(ec));
 }
 
 unsigned UpstreamExchange::upstreamStatus() const {

@@ -24,6 +24,7 @@
 #include "gateway/upstream/body_edits.hpp"
 #include "gateway/upstream/downstream_port.hpp"
 #include "gateway/upstream/exchange_states.hpp"
+#include "gateway/upstream/exchange_transport.hpp"
 
 namespace infergate {
 
@@ -42,12 +43,35 @@ struct ProxyRequest {
   bool keepAlive = true;  // the client allows keep-alive and the gateway is not draining
 };
 
+class UpstreamExchange;
+
+// The production transport: the worker's Asio sockets (exchange_io.cpp).
+class AsioExchangeTransport final : public ExchangeTransport {
+ public:
+  static constexpr std::size_t kReadSize = 32 * 1024;
+  AsioExchangeTransport(UpstreamExchange& exchange, DownstreamPort& port) : exchange_(exchange), port_(port) {}
+  void connect(UpstreamConnection& conn, const boost::asio::ip::tcp::endpoint& to, unsigned epoch) override;
+  void send(UpstreamConnection& conn, std::span<const boost::asio::const_buffer> parts, unsigned epoch) override;
+  void read(UpstreamConnection& conn, bool first, unsigned epoch) override;
+  void writeClient(std::span<const boost::asio::const_buffer> parts, bool last, unsigned epoch) override;
+  void writeClientError(std::span<const boost::asio::const_buffer> parts, FailureCause cause, unsigned epoch) override;
+  void cancelClient() override;
+  void close(UpstreamConnection& conn) override;
+
+ private:
+  UpstreamExchange& exchange_;
+  DownstreamPort& port_;
+  GatheredWrite write_;
+  std::vector<boost::asio::const_buffer> errorParts_;
+};
+
 class UpstreamExchange {
  public:
   using Clock = LazyDeadline::Clock;
   static constexpr std::size_t kBufferSize = 32 * 1024;  // response body bytes relayed per write
 
-  UpstreamExchange(DownstreamPort& port, WorkerUpstream& upstream);
+  // `transport` null: the worker's sockets (tests pass their own).
+  UpstreamExchange(DownstreamPort& port, WorkerUpstream& upstream, ExchangeTransport* transport = nullptr);
   void start(const ProxyRequest& request);
   // The client went away: stop reading upstream and close that connection now.
   void abortClientGone();
@@ -56,6 +80,13 @@ class UpstreamExchange {
   void cancelTimer();
   // Between requests: gives the relay buffer back to the thread's BlockCache.
   void releaseBuffers();
+
+  // ---- completions, called by the transport ----
+  void onConnected(unsigned epoch, boost::system::error_code ec);
+  void onRequestSent(unsigned epoch, boost::system::error_code ec);
+  void onUpstreamRead(unsigned epoch, boost::system::error_code ec, std::size_t bytes);
+  void onDownstreamWritten(unsigned epoch, bool last, boost::system::error_code ec);
+  void onStreamErrorWritten(unsigned epoch, FailureCause cause, boost::system::error_code ec);
 
  private:
   // The states and the decisions taken on them: exchange_states.hpp.
@@ -87,16 +118,12 @@ class UpstreamExchange {
   // ---- upstream and client I/O (exchange_io.cpp) ----
   void acquireConnection();
   void connect();
-  void onConnected(unsigned epoch, boost::system::error_code ec);
   void sendRequest();
-  void onRequestSent(unsigned epoch, boost::system::error_code ec);
   void newParser();
   void readUpstream();
-  void onUpstreamRead(unsigned epoch, boost::system::error_code ec, std::size_t bytes);
   void parseUpstream();
   void onResponseHead();
   void writeDownstream(bool last);
-  void onDownstreamWritten(unsigned epoch, bool last, boost::system::error_code ec);
   void relayPiece(std::size_t from, std::size_t to);
   void takeConnection(std::unique_ptr<UpstreamConnection> conn);
   void dropConnection();
@@ -104,6 +131,8 @@ class UpstreamExchange {
 
   DownstreamPort& port_;
   WorkerUpstream& up_;
+  AsioExchangeTransport asioTransport_;
+  ExchangeTransport& io_;  // asioTransport_, or a test's
   AttemptPlanner planner_;
   LazyDeadline deadline_;
   WorkerTimer backoffTimer_;
@@ -124,7 +153,6 @@ class UpstreamExchange {
   std::string downstreamHead_;
   BodyEdits edits_;  // usage injection, model rename, token cap
   std::array<boost::asio::const_buffer, 2 + 2 * BodyEdits::kMaxSplices> writeBuffers_;
-  GatheredWrite gatheredWrite_;
   writer::BodyFraming framing_ = writer::BodyFraming::ContentLength;
   // Held while a response is relayed; back to the thread's BlockCache between requests.
   std::unique_ptr<char[], CachedBlockDeleter<kBufferSize>> relayBuffer_;

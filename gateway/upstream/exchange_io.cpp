@@ -15,9 +15,62 @@ using boost::system::error_code;
 using Verdict = AttemptPlanner::Verdict;
 
 namespace {
-constexpr std::size_t kUpstreamReadSize = 32 * 1024;
 constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
 }  // namespace
+
+// ---- the production transport ------------------------------------------------
+
+void AsioExchangeTransport::connect(UpstreamConnection& conn, const asio::ip::tcp::endpoint& to, unsigned epoch) {
+  conn.socket.async_connect(to, [this, &conn, self = port_.keepAlive(), epoch](error_code ec) {
+    if (!ec) {
+      error_code ignored;
+      conn.socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
+    exchange_.onConnected(epoch, ec);
+  });
+}
+
+void AsioExchangeTransport::send(UpstreamConnection& conn, std::span<const asio::const_buffer> parts,
+                                 unsigned epoch) {
+  write_.start(conn.socket, parts, [this, self = port_.keepAlive(), epoch](error_code ec, std::size_t) {
+    exchange_.onRequestSent(epoch, ec);
+  });
+}
+
+void AsioExchangeTransport::read(UpstreamConnection& conn, bool first, unsigned epoch) {
+  auto onRead = [this, self = port_.keepAlive(), epoch](error_code ec, std::size_t n) {
+    exchange_.onUpstreamRead(epoch, ec, n);
+  };
+  // The answer's first bytes: the connection is usually drained, wait without a recv().
+  if (first) readNextMessage(conn.socket, conn.buffer.prepare(kReadSize), std::move(onRead));
+  else readMore(conn.socket, conn.buffer.prepare(kReadSize), std::move(onRead));
+}
+
+void AsioExchangeTransport::writeClient(std::span<const asio::const_buffer> parts, bool last, unsigned epoch) {
+  write_.start(port_.clientSocket(), parts, [this, self = port_.keepAlive(), epoch, last](error_code ec, std::size_t) {
+    exchange_.onDownstreamWritten(epoch, last, ec);
+  });
+}
+
+void AsioExchangeTransport::writeClientError(std::span<const asio::const_buffer> parts, FailureCause cause,
+                                             unsigned epoch) {
+  // async_write keeps a view of the buffer sequence: copy the descriptors.
+  errorParts_.assign(parts.begin(), parts.end());
+  asio::async_write(port_.clientSocket(), errorParts_,
+                    [this, self = port_.keepAlive(), epoch, cause](error_code ec, std::size_t) {
+                      exchange_.onStreamErrorWritten(epoch, cause, ec);
+                    });
+}
+
+void AsioExchangeTransport::cancelClient() {
+  error_code ignored;
+  port_.clientSocket().cancel(ignored);
+}
+
+void AsioExchangeTransport::close(UpstreamConnection& conn) {
+  error_code ignored;
+  conn.socket.close(ignored);
+}
 
 // ---- connect and send --------------------------------------------------------
 
@@ -47,9 +100,7 @@ void UpstreamExchange::dropConnection() {
 }
 
 void UpstreamExchange::closeUpstream() {
-  if (!conn_) return;
-  error_code ignored;
-  conn_->socket.close(ignored);
+  if (conn_) io_.close(*conn_);
 }
 
 void UpstreamExchange::connect() {
@@ -58,9 +109,7 @@ void UpstreamExchange::connect() {
   takeConnection(std::make_unique<UpstreamConnection>(port_.clientSocket().get_executor(), endpoint.id));
   setPhaseDeadline(planner_.backendConfig().timeouts.connect, FailureCause::UpstreamConnectTimeout);
   state_ = State::Connecting;
-  conn_->socket.async_connect(endpoint.address, [this, self = port_.keepAlive(), epoch = epoch_](error_code ec) {
-    onConnected(epoch, ec);
-  });
+  io_.connect(*conn_, endpoint.address, epoch_);
 }
 
 void UpstreamExchange::onConnected(unsigned epoch, error_code ec) {
@@ -69,8 +118,6 @@ void UpstreamExchange::onConnected(unsigned epoch, error_code ec) {
   if (ec) return fail(FailureCause::UpstreamConnectError);
   record_->upstreamConnected = Clock::now();
   record_->newConnection = true;
-  error_code ignored;
-  conn_->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   sendRequest();
 }
 
@@ -90,10 +137,7 @@ void UpstreamExchange::sendRequest() {
   }
   if (position < body.size()) buffers[count++] = asio::buffer(body.data() + position, body.size() - position);
   state_ = State::Sending;
-  gatheredWrite_.start(conn_->socket, std::span<const asio::const_buffer>(buffers.data(), count),
-                       [this, self = port_.keepAlive(), epoch = epoch_](error_code ec, std::size_t) {
-                         onRequestSent(epoch, ec);
-                       });
+  io_.send(*conn_, std::span<const asio::const_buffer>(buffers.data(), count), epoch_);
 }
 
 void UpstreamExchange::onRequestSent(unsigned epoch, error_code ec) {
@@ -120,14 +164,7 @@ void UpstreamExchange::newParser() {
 
 void UpstreamExchange::readUpstream() {
   state_ = State::Receiving;
-  auto onRead = [this, self = port_.keepAlive(), epoch = epoch_](error_code ec, std::size_t n) {
-    onUpstreamRead(epoch, ec, n);
-  };
-  // The answer's first bytes: the connection is usually drained, wait without a recv().
-  if (!RequestRecord::set(record_->firstByte))
-    readNextMessage(conn_->socket, conn_->buffer.prepare(kUpstreamReadSize), std::move(onRead));
-  else
-    readMore(conn_->socket, conn_->buffer.prepare(kUpstreamReadSize), std::move(onRead));
+  io_.read(*conn_, !RequestRecord::set(record_->firstByte), epoch_);
 }
 
 void UpstreamExchange::onUpstreamRead(unsigned epoch, error_code ec, std::size_t bytes) {
@@ -263,10 +300,7 @@ void UpstreamExchange::writeDownstream(bool last) {
   // deadline runs while writing.
   onlyTotalDeadline();
   state_ = State::Writing;
-  gatheredWrite_.start(port_.clientSocket(), std::span<const asio::const_buffer>(buffers.data(), count),
-                       [this, self = port_.keepAlive(), epoch = epoch_, last](error_code ec, std::size_t) {
-                         onDownstreamWritten(epoch, last, ec);
-                       });
+  io_.writeClient(std::span<const asio::const_buffer>(buffers.data(), count), last, epoch_);
 }
 
 void UpstreamExchange::onDownstreamWritten(unsigned epoch, bool last, error_code ec) {

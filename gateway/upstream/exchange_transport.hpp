@@ -1,0 +1,38 @@
+#pragma once
+// The upstream exchange's I/O, behind an interface so that the exchange can
+// be driven without sockets (tests give a transport that records what it is
+// asked and completes it by hand). Each operation completes by calling the
+// matching UpstreamExchange::on* method with the epoch it was started in.
+// The production transport, on the worker's Asio sockets, is
+// AsioExchangeTransport (exchange_io.cpp).
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <span>
+
+#include "filters/core/errors.hpp"
+#include "gateway/upstream/upstream_pool.hpp"
+
+namespace infergate {
+
+class ExchangeTransport {
+ public:
+  virtual ~ExchangeTransport() = default;
+  // → onConnected(epoch, ec)
+  virtual void connect(UpstreamConnection& conn, const boost::asio::ip::tcp::endpoint& to, unsigned epoch) = 0;
+  // → onRequestSent(epoch, ec); `parts` stay valid until then.
+  virtual void send(UpstreamConnection& conn, std::span<const boost::asio::const_buffer> parts, unsigned epoch) = 0;
+  // Reads into conn.buffer (prepare, then the completion commits) → onUpstreamRead(epoch, ec, bytes).
+  // `first`: the answer's first read, when the connection is usually drained.
+  virtual void read(UpstreamConnection& conn, bool first, unsigned epoch) = 0;
+  // → onDownstreamWritten(epoch, last, ec)
+  virtual void writeClient(std::span<const boost::asio::const_buffer> parts, bool last, unsigned epoch) = 0;
+  // The in-band SSE error event of a failed stream → onStreamErrorWritten(epoch, cause, ec).
+  virtual void writeClientError(std::span<const boost::asio::const_buffer> parts, FailureCause cause,
+                                unsigned epoch) = 0;
+  // Makes the pending client write complete with an error.
+  virtual void cancelClient() = 0;
+  // Closes the upstream connection: its pending operation completes with an error.
+  virtual void close(UpstreamConnection& conn) = 0;
+};
+
+}  // namespace infergate

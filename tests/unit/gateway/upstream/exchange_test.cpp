@@ -1,0 +1,291 @@
+// The upstream exchange driven without sockets, as Envoy's router tests do: a
+// fake transport records each operation the exchange asks for, and the test
+// completes it by hand (connected, refused, bytes read, a reset, a write done).
+// Everything else is real: the attempt planner, the breakers, the pool, the
+// parser, the deadlines (on an io_context with no socket in it).
+#include "gateway/upstream/exchange.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "config/loader.hpp"
+#include "metrics/label_space.hpp"
+
+namespace infergate {
+namespace {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using std::chrono::milliseconds;
+
+struct Op {
+  enum Kind { Connect, Send, Read, Write, WriteError };
+  Op(Kind k, UpstreamConnection* c = nullptr, asio::ip::tcp::endpoint t = {}, unsigned e = 0, std::string b = {},
+     bool l = false, FailureCause f = FailureCause::None)
+      : kind(k), conn(c), to(t), epoch(e), bytes(std::move(b)), last(l), cause(f) {}
+  Kind kind;
+  UpstreamConnection* conn = nullptr;
+  asio::ip::tcp::endpoint to;
+  unsigned epoch = 0;
+  std::string bytes;  // what a send or write carried
+  bool last = false;
+  FailureCause cause = FailureCause::None;
+};
+
+std::string flatten(std::span<const asio::const_buffer> parts) {
+  std::string out;
+  for (const auto& p : parts) out.append(static_cast<const char*>(p.data()), p.size());
+  return out;
+}
+
+class FakeTransport final : public ExchangeTransport {
+ public:
+  UpstreamExchange* exchange = nullptr;
+  std::deque<Op> pending;
+  int closes = 0, clientCancels = 0;
+
+  void connect(UpstreamConnection& conn, const asio::ip::tcp::endpoint& to, unsigned epoch) override {
+    pending.push_back({Op::Connect, &conn, to, epoch});
+  }
+  void send(UpstreamConnection& conn, std::span<const asio::const_buffer> parts, unsigned epoch) override {
+    pending.push_back({Op::Send, &conn, {}, epoch, flatten(parts)});
+  }
+  void read(UpstreamConnection& conn, bool, unsigned epoch) override { pending.push_back({Op::Read, &conn, {}, epoch}); }
+  void writeClient(std::span<const asio::const_buffer> parts, bool last, unsigned epoch) override {
+    pending.push_back({Op::Write, nullptr, {}, epoch, flatten(parts), last});
+  }
+  void writeClientError(std::span<const asio::const_buffer> parts, FailureCause cause, unsigned epoch) override {
+    pending.push_back({Op::WriteError, nullptr, {}, epoch, flatten(parts), true, cause});
+  }
+  void cancelClient() override { ++clientCancels; }
+  void close(UpstreamConnection&) override { ++closes; }
+
+  // Takes the oldest pending operation, which must be of `kind`.
+  Op take(Op::Kind kind) {
+    EXPECT_FALSE(pending.empty());
+    if (pending.empty()) return Op(kind);
+    auto op = pending.front();
+    pending.pop_front();
+    EXPECT_EQ(op.kind, kind);
+    return op;
+  }
+  void connected(error_code ec = {}) {
+    auto op = take(Op::Connect);
+    exchange->onConnected(op.epoch, ec);
+  }
+  std::string sent(error_code ec = {}) {
+    auto op = take(Op::Send);
+    exchange->onRequestSent(op.epoch, ec);
+    return op.bytes;
+  }
+  void readBytes(const std::string& bytes, error_code ec = {}) {
+    auto op = take(Op::Read);
+    auto into = op.conn->buffer.prepare(bytes.size());
+    std::memcpy(into.data(), bytes.data(), bytes.size());
+    exchange->onUpstreamRead(op.epoch, ec, bytes.size());
+  }
+  Op written(error_code ec = {}) {
+    auto op = take(Op::Write);
+    exchange->onDownstreamWritten(op.epoch, op.last, ec);
+    return op;
+  }
+};
+
+class FakePort final : public DownstreamPort {
+ public:
+  explicit FakePort(asio::io_context& io) : socket(io) {}
+  WorkerSocket& clientSocket() override { return socket; }
+  std::shared_ptr<void> keepAlive() override { return anchor; }
+  void watchClient() override { ++watches; }
+  void onExchangeFinished(const ExchangeOutcome& o) override { outcome = o; }
+
+  WorkerSocket socket;  // never opened: the transport does the I/O
+  std::shared_ptr<int> anchor = std::make_shared<int>(0);
+  int watches = 0;
+  std::optional<ExchangeOutcome> outcome;
+};
+
+constexpr const char* kConfig =
+    "backends:\n"
+    "  - name: b\n"
+    "    endpoints: [{url: 'http://127.0.0.1:1001'}, {url: 'http://127.0.0.1:1002'}]\n"
+    "    circuit_breaker: {consecutive_failures: 1, max_ejected_percent: 100}\n"
+    "    retry: {max_attempts: 2, backoff_base: 1ms, backoff_max: 2ms}\n"
+    "    timeouts: {first_token: 60ms, total: 5s}\n"
+    "routes:\n  - name: chat\n    path_prefix: /v1/\n    backend: b\n";
+
+class ExchangeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = config::loadString(kConfig, "exchange.yaml");
+    ASSERT_TRUE(loaded.ok()) << loaded.errors[0];
+    labels = std::make_unique<metrics::LabelSpace>(loaded.config);
+    stats = std::make_unique<UpstreamStats>(registry, *labels);
+    std::string error;
+    runtime = buildRuntime(std::move(loaded.config), error);
+    ASSERT_TRUE(runtime) << error;
+    cluster = std::make_unique<ClusterState>(*runtime);
+    picker = std::make_unique<EndpointPicker>(*runtime, *cluster, 1);
+    pool = std::make_unique<UpstreamPool>(io, *runtime, stats.get(), 0);
+    upstream = std::make_unique<WorkerUpstream>(0, *runtime, *cluster, *picker, *pool, waits, *stats, *labels, 3);
+    exchange = std::make_unique<UpstreamExchange>(port, *upstream, &transport);
+    transport.exchange = exchange.get();
+
+    message.method(boost::beast::http::verb::post);
+    message.target("/v1/chat/completions");
+    message.version(11);
+    message.body() = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
+    message.body().reserve(message.body().size() + simdjson::SIMDJSON_PADDING);
+    extractRequestFacts(parser, message.body(), facts, ApiKind::Chat);
+    record.route = 1;
+    record.backend = 1;
+    record.bodyRead = RequestRecord::Clock::now();
+    ctx.message = &message;
+    ctx.facts = &facts;
+    ctx.record = &record;
+    ctx.requestId = "req-7";
+    proxy.message = &message;
+    proxy.route = &runtime->config.routes[0];
+    proxy.context = &ctx;
+    proxy.chain = &chain;
+    proxy.clientAddress = "127.0.0.1";
+  }
+  // Runs timers (backoff, deadlines) until `done` or a second passes.
+  template <class Done>
+  void runUntil(Done done) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (!done() && std::chrono::steady_clock::now() < until) io.run_one_for(milliseconds(5));
+  }
+  CircuitBreaker::State breakerOf(const asio::ip::tcp::endpoint& e) {
+    for (const auto& ep : runtime->backends[0].endpoints)
+      if (ep.address == e) return cluster->endpoint(ep.id).breaker.state();
+    return CircuitBreaker::State::Closed;
+  }
+
+  asio::io_context io;
+  WorkerWakeup wakeup{io};
+  SlotWaits waits{0, wakeup};
+  metrics::StatsRegistry registry{1};
+  std::unique_ptr<metrics::LabelSpace> labels;
+  std::unique_ptr<UpstreamStats> stats;
+  std::shared_ptr<const Runtime> runtime;
+  std::unique_ptr<ClusterState> cluster;
+  std::unique_ptr<EndpointPicker> picker;
+  std::unique_ptr<UpstreamPool> pool;
+  std::unique_ptr<WorkerUpstream> upstream;
+  FakeTransport transport;
+  FakePort port{io};
+  std::unique_ptr<UpstreamExchange> exchange;
+  simdjson::ondemand::parser parser;
+  ProxyRequestMessage message;
+  RequestFacts facts;
+  RequestRecord record;
+  RequestContext ctx;
+  FilterChain chain;
+  ProxyRequest proxy;
+};
+
+const std::string kJsonAnswer =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
+
+TEST_F(ExchangeTest, ARefusedConnectionIsRetriedOnTheOtherEndpointAndTheAnswerRelayed) {
+  exchange->start(proxy);
+  ASSERT_EQ(transport.pending.size(), 1u);
+  const auto first = transport.pending.front().to;
+  transport.connected(asio::error::connection_refused);
+  EXPECT_EQ(breakerOf(first), CircuitBreaker::State::Open);  // a connect error is the endpoint's, at once
+  runUntil([&] { return !transport.pending.empty(); });      // the backoff
+  ASSERT_EQ(transport.pending.size(), 1u);
+  EXPECT_NE(transport.pending.front().to, first);
+  transport.connected();
+  const auto request = transport.sent();
+  EXPECT_EQ(request.rfind("POST /v1/chat/completions HTTP/1.1\r\n", 0), 0u) << request;
+  EXPECT_NE(request.find("x-request-id: req-7\r\n"), std::string::npos);
+  EXPECT_NE(request.find(R"("content":"hi")"), std::string::npos);
+  transport.readBytes(kJsonAnswer);
+  const auto reply = transport.written();
+  EXPECT_TRUE(reply.last);
+  EXPECT_EQ(reply.bytes.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << reply.bytes;
+  EXPECT_NE(reply.bytes.find("x-request-id: req-7\r\n"), std::string::npos);
+  EXPECT_EQ(reply.bytes.substr(reply.bytes.size() - 11), "{\"ok\":true}");
+  ASSERT_TRUE(port.outcome);
+  EXPECT_EQ(port.outcome->cause, FailureCause::None);
+  EXPECT_EQ(port.outcome->status, 200u);
+  EXPECT_TRUE(port.outcome->responseStarted);
+  EXPECT_FALSE(exchange->active());
+  EXPECT_EQ(stats->retries.total({labels->pairIndex(1, 1), static_cast<std::uint32_t>(FailureCause::UpstreamConnectError)}),
+            1u);
+  EXPECT_EQ(stats->inFlight.total({1}), 0);
+}
+
+TEST_F(ExchangeTest, ASilentModelHitsTheFirstTokenDeadlineAndIsNotRetried) {
+  exchange->start(proxy);
+  transport.connected();
+  transport.sent();
+  ASSERT_EQ(transport.pending.front().kind, Op::Read);
+  runUntil([&] { return transport.closes > 0; });  // the deadline closes the connection...
+  ASSERT_EQ(transport.closes, 1);
+  transport.readBytes("", asio::error::operation_aborted);  // ...which ends the pending read
+  ASSERT_TRUE(port.outcome);
+  EXPECT_EQ(port.outcome->cause, FailureCause::UpstreamFirstTokenTimeout);
+  EXPECT_FALSE(port.outcome->responseStarted);  // the session answers 504
+  EXPECT_TRUE(transport.pending.empty());       // retry.on_first_token_timeout is off
+}
+
+TEST_F(ExchangeTest, AStreamCutAfterItStartedEndsWithAnInBandErrorEvent) {
+  exchange->start(proxy);
+  transport.connected();
+  transport.sent();
+  transport.readBytes(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "13\r\ndata: {\"a\":\"tok\"}\n\n\r\n");
+  const auto head = transport.written();
+  EXPECT_FALSE(head.last);
+  EXPECT_NE(head.bytes.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << head.bytes;
+  EXPECT_NE(head.bytes.find("data: {\"a\":\"tok\"}"), std::string::npos);
+  transport.readBytes("", asio::error::connection_reset);  // the model server goes away mid-stream
+  auto error = transport.take(Op::WriteError);
+  EXPECT_NE(error.bytes.find("event: error\ndata: {\"error\":"), std::string::npos) << error.bytes;
+  EXPECT_NE(error.bytes.find("\r\n0\r\n\r\n"), std::string::npos);  // and the chunked body ends cleanly
+  exchange->onStreamErrorWritten(error.epoch, error.cause, {});
+  ASSERT_TRUE(port.outcome);
+  EXPECT_EQ(port.outcome->cause, FailureCause::UpstreamReset);
+  EXPECT_TRUE(port.outcome->responseStarted);
+  EXPECT_FALSE(port.outcome->closeDownstream);  // the client connection stays usable
+}
+
+TEST_F(ExchangeTest, AClientThatLeavesClosesTheUpstreamConnection) {
+  exchange->start(proxy);
+  transport.connected();
+  transport.sent();
+  exchange->abortClientGone();
+  EXPECT_EQ(transport.closes, 1);  // the model server sees the close and frees its slot
+  transport.readBytes("", asio::error::operation_aborted);
+  ASSERT_TRUE(port.outcome);
+  EXPECT_EQ(port.outcome->cause, FailureCause::ClientDisconnect);
+  EXPECT_TRUE(port.outcome->closeDownstream);
+  EXPECT_EQ(breakerOf(runtime->backends[0].endpoints[0].address), CircuitBreaker::State::Closed);
+  EXPECT_EQ(breakerOf(runtime->backends[0].endpoints[1].address), CircuitBreaker::State::Closed);
+}
+
+TEST_F(ExchangeTest, ARetryableStatusMovesToTheOtherEndpointAndAnEarlierRequestsCompletionIsIgnored) {
+  exchange->start(proxy);
+  transport.connected();
+  transport.sent();
+  const auto epoch = transport.pending.front().epoch;
+  transport.readBytes("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+  runUntil([&] { return !transport.pending.empty(); });
+  transport.connected();
+  transport.sent();
+  // A late completion of an earlier request on this exchange changes nothing.
+  exchange->onUpstreamRead(epoch - 1, asio::error::connection_reset, 0);
+  EXPECT_FALSE(port.outcome);
+  transport.readBytes(kJsonAnswer);
+  transport.written();
+  ASSERT_TRUE(port.outcome);
+  EXPECT_EQ(port.outcome->status, 200u);
+}
+
+}  // namespace
+}  // namespace infergate
