@@ -9,6 +9,7 @@
 #include "gateway/server/runtime.hpp"
 #include "filters/builtin_filters.hpp"
 #include "filters/core/log_line.hpp"
+#include "gateway/server/file_limits.hpp"
 #include "gateway/server/server.hpp"
 
 namespace {
@@ -83,6 +84,12 @@ int main(int argc, char** argv) {
   }
 
   try {
+    const auto openFiles = infergate::raiseOpenFilesLimit();
+    infergate::log::write(infergate::log::Level::Info,
+                          infergate::log::Fields()
+                              .add("open_files", openFiles)
+                              .add("streams", infergate::streamsAllowedBy(openFiles)),
+                          "open-files limit: each stream holds two descriptors (client and upstream)");
     infergate::Server server(runtime, infergate::builtinFilters());
     server.start();
     auto proxy = server.proxyEndpoint();

@@ -24,6 +24,7 @@ std::string_view causeName(FailureCause cause) {
     case FailureCause::Upstream5xx: return "upstream_5xx";
     case FailureCause::CircuitOpen: return "circuit_open";
     case FailureCause::Overloaded: return "overloaded";
+    case FailureCause::GatewayResources: return "gateway_resources_exhausted";
     case FailureCause::Count: break;
   }
   return "unknown";
@@ -87,6 +88,10 @@ ErrorReply errorFor(FailureCause cause, std::string message) {
       break;
     case FailureCause::Overloaded:
       set(503, "server_error", "overloaded", "The model servers for this route are at capacity.");
+      break;
+    case FailureCause::GatewayResources:
+      // The gateway's own overload: the same answer to the client as a full backend.
+      set(503, "server_error", "overloaded", "The gateway is at capacity; retry shortly.");
       break;
     case FailureCause::ClientDisconnect:
     case FailureCause::None:

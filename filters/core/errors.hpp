@@ -25,6 +25,7 @@ enum class FailureCause {
   Upstream5xx,        // the model server answered 5xx (relayed as is)
   CircuitOpen,        // every endpoint that could serve is ejected
   Overloaded,         // the backend's concurrency cap is reached
+  GatewayResources,   // the gateway itself ran out of descriptors, buffers or ports (not the endpoint's fault)
   Count,              // not a cause: the number of them
 };
 

@@ -9,6 +9,7 @@
 #include "gateway/http/message_writer.hpp"
 #include "gateway/net/busy_poll.hpp"
 #include "gateway/net/coarse_clock.hpp"
+#include "gateway/net/local_errors.hpp"
 
 namespace infergate {
 
@@ -70,9 +71,12 @@ void Worker::accept() {
         refuseConnection(socket, why);
       else
         std::make_shared<DownstreamSession>(*this, std::move(socket), client)->start();
-    } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
-      // Out of fds: back off briefly instead of spinning on accept.
-      log::write(log::Level::Warn, log::Fields().add("worker", index_), "accept failed: " + ec.message());
+    } else if (isLocalResourceError(ec)) {
+      // Out of fds: back off briefly instead of spinning on accept; say so once a second at most.
+      if (const auto now = coarseWallMilliseconds(); now - acceptFailureLoggedAtMs_ >= 1000) {
+        log::write(log::Level::Warn, log::Fields().add("worker", index_), "accept failed: " + ec.message());
+        acceptFailureLoggedAtMs_ = now;
+      }
       auto timer = std::make_shared<WorkerTimer>(io_, std::chrono::milliseconds(50));
       timer->async_wait([this, timer](boost::system::error_code) { accept(); });
       return;

@@ -79,6 +79,7 @@ class Worker {
   EndpointPicker picker_;
   ConnectionLimits* connectionLimits_ = nullptr;
   std::int64_t refusalsLoggedAtMs_ = 0;
+  std::int64_t acceptFailureLoggedAtMs_ = 0;
   unsigned refusalsUnlogged_ = 0;
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.
   std::list<DownstreamSession*> sessions_;

@@ -348,7 +348,7 @@ void UpstreamExchange::finish(FailureCause cause, bool closeDownstream) {
       closeDownstream || (outcome.responseStarted && framing_ == writer::BodyFraming::CloseDelimited);
   outcome.status = upstreamStatus();
   if (cause == FailureCause::CircuitOpen) outcome.retryAfterSeconds = planner_.circuitRetryAfterSeconds();
-  else if (cause == FailureCause::Overloaded) outcome.retryAfterSeconds = 1;
+  else if (cause == FailureCause::Overloaded || cause == FailureCause::GatewayResources) outcome.retryAfterSeconds = 1;
   state_ = State::Idle;
   port_.onExchangeFinished(outcome);
 }

@@ -4,6 +4,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include "gateway/net/local_errors.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/upstream/exchange.hpp"
 
@@ -115,6 +116,13 @@ void UpstreamExchange::connect() {
 void UpstreamExchange::onConnected(unsigned epoch, error_code ec) {
   if (epoch != epoch_) return;
   if (failure_ != FailureCause::None) return fail(failure_);
+  if (ec && isLocalResourceError(ec)) {
+    // This process ran out of descriptors or ports: not the endpoint's fault,
+    // and no other endpoint would do better. The gateway's own overload.
+    planner_.endAttempt(Verdict::Neutral);
+    closeUpstream();
+    return finish(FailureCause::GatewayResources, false);
+  }
   if (ec) return fail(FailureCause::UpstreamConnectError);
   record_->upstreamConnected = Clock::now();
   record_->newConnection = true;

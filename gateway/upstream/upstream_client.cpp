@@ -1,5 +1,7 @@
 #include "gateway/upstream/upstream_client.hpp"
 
+#include "gateway/net/local_errors.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -59,7 +61,7 @@ class UpstreamClient::Call : public std::enable_shared_from_this<Call> {
     pooled_ = false;
     conn_ = std::make_unique<UpstreamConnection>(client_.io_.get_executor(), endpoint_.id);
     conn_->socket.async_connect(endpoint_.address, [self = shared_from_this()](beast::error_code ec) {
-      if (ec) return self->fail();
+      if (ec) return self->fail(isLocalResourceError(ec));
       self->send();
     });
   }
@@ -87,10 +89,11 @@ class UpstreamClient::Call : public std::enable_shared_from_this<Call> {
     fail();
   }
 
-  void fail() {
+  // `local`: this process ran out of descriptors or ports; not the endpoint's failure.
+  void fail(bool local = false) {
     Response r;
     r.outcome = timedOut_ ? Outcome::Timeout : Outcome::Error;
-    finish(std::move(r), true);
+    finish(std::move(r), !local);
   }
 
   void succeed() {

@@ -130,9 +130,11 @@ double seriesValue(const std::string& exposition, const std::string& series) {
   return -1;
 }
 
-Gateway::Gateway(const std::string& yaml, std::vector<std::string> env) {
+Gateway::Gateway(const std::string& yaml, std::vector<std::string> env, std::vector<std::string> launcher) {
   configPath_ = writeTempFile(yaml);
-  process_ = std::make_unique<Process>(std::vector<std::string>{gatewayBinary(), "--config", configPath_}, env);
+  auto argv = std::move(launcher);
+  for (auto arg : {gatewayBinary(), std::string("--config"), configPath_}) argv.push_back(arg);
+  process_ = std::make_unique<Process>(std::move(argv), env);
   auto line = process_->waitForLine("listening on");
   if (!line) throw std::runtime_error("gateway did not start: " + process_->stderrText());
   std::smatch m;

@@ -52,7 +52,9 @@ std::string standardConfig(std::uint16_t mockPort, const ConfigKnobs& knobs = {}
 
 class Gateway {
  public:
-  explicit Gateway(const std::string& yaml, std::vector<std::string> env = {});
+  // `launcher`: a command the gateway runs under (e.g. {"prlimit", "--nofile=48:48", "--"}).
+  explicit Gateway(const std::string& yaml, std::vector<std::string> env = {},
+                   std::vector<std::string> launcher = {});
   ~Gateway();
   std::uint16_t port() const { return port_; }
   std::uint16_t adminPort() const { return adminPort_; }
