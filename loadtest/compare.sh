@@ -21,6 +21,11 @@
 # Server-Timing): the same bytes on the wire, to tell proxy cost from the cost
 # of those headers to the mock and wrk that share the other core.
 #
+# BACKEND=static puts nginx answering one fixed JSON body (and discarding each
+# upload without reading it into anything) behind every proxy instead of the
+# bundled mock: on the load generator's core it costs less than the mock, which
+# reads every 200 KB body, so the proxies' own cost decides the ratios.
+#
 # Peer infergate-before is the same gateway and config built from another
 # commit (BEFORE_BUILD_DIR, e.g. a `git worktree` of the commit before a
 # change, built with scripts/build.sh): before/after in one interleaved run.
@@ -37,6 +42,7 @@ SCENARIOS=${SCENARIOS:-"chat_small chat_200k"}
 PEERS=${PEERS:-"direct infergate infergate-nometrics nginx haproxy"}
 BUILD_DIR=${BUILD_DIR:-build}
 MOCK_PORT=${MOCK_PORT:-18000}
+BACKEND=${BACKEND:-mock}
 # PIN=1 (default on 2+ cores): the proxy under test owns CPU 1; wrk and the mock
 # share CPU 0. Without pinning, four busy threads on two cores make the
 # scheduler, not the proxy, decide the result (±10% run to run).
@@ -84,7 +90,36 @@ wait_port() {
 }
 
 # --- processes ---------------------------------------------------------------
-$LOADGEN_CPU "$BUILD_DIR/loadtest/infergate-mock" --listen "127.0.0.1:$MOCK_PORT" --threads "$MOCK_THREADS" >/dev/null &
+if [[ $BACKEND == static ]]; then
+  mkdir -p "$WORK/static"
+  cat >"$WORK/static.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $WORK/static.pid;
+error_log $WORK/static-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/static/body;
+  proxy_temp_path $WORK/static/proxy;
+  fastcgi_temp_path $WORK/static/fastcgi;
+  uwsgi_temp_path $WORK/static/uwsgi;
+  scgi_temp_path $WORK/static/scgi;
+  server {
+    listen 127.0.0.1:$MOCK_PORT;
+    keepalive_requests 1000000;
+    client_max_body_size 8m;
+    location / {
+      default_type application/json;
+      return 200 '{"id":"chatcmpl-static","object":"chat.completion","created":0,"model":"mock-model","choices":[{"index":0,"message":{"role":"assistant","content":"The static backend answers every request with the same short body."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":12,"total_tokens":24}}';
+    }
+  }
+}
+NGINX
+  $LOADGEN_CPU nginx -c "$WORK/static.conf" -e "$WORK/static-error.log" &
+else
+  $LOADGEN_CPU "$BUILD_DIR/loadtest/infergate-mock" --listen "127.0.0.1:$MOCK_PORT" --threads "$MOCK_THREADS" >/dev/null &
+fi
 PIDS+=($!)
 wait_port "$MOCK_PORT"
 
@@ -221,7 +256,7 @@ to_ms() {
 }
 
 echo "infergate compare: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $WORKERS worker(s) per proxy, $(nproc) cores, $ROUNDS round(s)$([[ $ROUNDS != 1 && $SHUFFLE == 1 ]] && echo ", peer order shuffled per round (SEED=$SEED)")"
-echo "pinning: ${PROXY_CPU:-none} for the proxy, ${LOADGEN_CPU:-none} for wrk and the mock (--threads $MOCK_THREADS)"
+echo "pinning: ${PROXY_CPU:-none} for the proxy, ${LOADGEN_CPU:-none} for wrk and the backend ($BACKEND)"
 echo "versions: nginx $(nginx -v 2>&1 | sed 's/.*\///'); haproxy $(haproxy -v | head -1 | awk '{print $3}')"
 
 # One wrk run against a peer; appends "rps p50 p99 non2xx" to $WORK/<scenario>.<peer>.
