@@ -105,21 +105,24 @@ class Counter {
  public:
   using At = std::array<std::uint32_t, N>;
   Counter() = default;
-  Counter(std::vector<CounterArray>* shards, Layout<N> layout) : shards_(shards), layout_(layout) {}
+  // `shards`: one per writer; the vector does not change size once the handle exists.
+  Counter(std::vector<CounterArray>* shards, Layout<N> layout)
+      : shards_(shards->data()), count_(shards->size()), layout_(layout) {}
   // Worker `worker`'s thread only.
   void add(unsigned worker, const At& at, std::uint64_t n = 1) const {
-    (*shards_)[worker].add(layout_.index(at), n);
+    shards_[worker].add(layout_.index(at), n);
   }
-  std::uint64_t get(unsigned worker, const At& at) const { return (*shards_)[worker].get(layout_.index(at)); }
+  std::uint64_t get(unsigned worker, const At& at) const { return shards_[worker].get(layout_.index(at)); }
   // Any thread: the sum over workers.
   std::uint64_t total(const At& at) const {
     std::uint64_t sum = 0;
-    for (const auto& s : *shards_) sum += s.get(layout_.index(at));
+    for (std::size_t w = 0; w < count_; ++w) sum += shards_[w].get(layout_.index(at));
     return sum;
   }
 
  private:
-  std::vector<CounterArray>* shards_ = nullptr;
+  CounterArray* shards_ = nullptr;  // the writers' shards, in one array: no vector to go through
+  std::size_t count_ = 0;
   Layout<N> layout_;
 };
 
@@ -128,19 +131,22 @@ class Gauge {
  public:
   using At = std::array<std::uint32_t, N>;
   Gauge() = default;
-  Gauge(std::vector<GaugeArray>* shards, Layout<N> layout) : shards_(shards), layout_(layout) {}
+  // `shards`: one per writer; the vector does not change size once the handle exists.
+  Gauge(std::vector<GaugeArray>* shards, Layout<N> layout)
+      : shards_(shards->data()), count_(shards->size()), layout_(layout) {}
   void add(unsigned worker, const At& at, std::int64_t n) const {
-    (*shards_)[worker].add(layout_.index(at), n);
+    shards_[worker].add(layout_.index(at), n);
   }
-  void set(unsigned worker, const At& at, std::int64_t v) const { (*shards_)[worker].set(layout_.index(at), v); }
+  void set(unsigned worker, const At& at, std::int64_t v) const { shards_[worker].set(layout_.index(at), v); }
   std::int64_t total(const At& at) const {
     std::int64_t sum = 0;
-    for (const auto& s : *shards_) sum += s.get(layout_.index(at));
+    for (std::size_t w = 0; w < count_; ++w) sum += shards_[w].get(layout_.index(at));
     return sum;
   }
 
  private:
-  std::vector<GaugeArray>* shards_ = nullptr;
+  GaugeArray* shards_ = nullptr;  // the writers' shards, in one array: no vector to go through
+  std::size_t count_ = 0;
   Layout<N> layout_;
 };
 
@@ -149,18 +155,21 @@ class Histogram {
  public:
   using At = std::array<std::uint32_t, N>;
   Histogram() = default;
-  Histogram(std::vector<HistogramArray>* shards, Layout<N> layout) : shards_(shards), layout_(layout) {}
+  // `shards`: one per writer; the vector does not change size once the handle exists.
+  Histogram(std::vector<HistogramArray>* shards, Layout<N> layout)
+      : shards_(shards->data()), count_(shards->size()), layout_(layout) {}
   void observe(unsigned worker, const At& at, double value) const {
-    (*shards_)[worker].observe(layout_.index(at), value);
+    shards_[worker].observe(layout_.index(at), value);
   }
   std::uint64_t count(const At& at) const {
     std::uint64_t n = 0;
-    for (const auto& s : *shards_) n += s.count(layout_.index(at));
+    for (std::size_t w = 0; w < count_; ++w) n += shards_[w].count(layout_.index(at));
     return n;
   }
 
  private:
-  std::vector<HistogramArray>* shards_ = nullptr;
+  HistogramArray* shards_ = nullptr;  // the writers' shards, in one array: no vector to go through
+  std::size_t count_ = 0;
   Layout<N> layout_;
 };
 
