@@ -63,10 +63,11 @@ class AttemptPlanner {
   void finish(FailureCause cause, unsigned status, const RequestRecord& record);
   // For a 503 circuit_open: seconds until the first endpoint leaves OPEN.
   unsigned circuitRetryAfterSeconds() const;
+  // Gives the backend's concurrency slot back (the answer is whole); also done by finish().
+  void releaseSlot();
 
  private:
   bool holdSlot(std::size_t backend);
-  void releaseSlot();
   std::size_t backendAt(std::size_t cursor) const;
   std::size_t backendCount() const { return 1 + route_->fallback_indexes.size(); }
   void start(std::size_t backend, const Pick& pick);

@@ -88,12 +88,12 @@ void UpstreamExchange::startAttempt() {
   relayUsed_ = 0;
   parser_.reset();
   // The in-flight gauge follows the backend the request is on.
-  const auto& inFlight = up_.stats.inFlight;
-  if (record_->endpoint == 0 || record_->backend != label) {
-    if (record_->endpoint != 0) inFlight.add(up_.worker, {record_->backend}, -1);
-    record_->backend = label;
-    inFlight.add(up_.worker, {label}, 1);
+  if (inFlightBackend_ != label) {
+    releaseInFlight();
+    up_.stats.inFlight.add(up_.worker, {label}, 1);
+    inFlightBackend_ = label;
   }
+  record_->backend = label;
   record_->endpoint = static_cast<std::uint32_t>(endpoint.id + 1);
   record_->firstByte = {};
 
@@ -334,7 +334,7 @@ void UpstreamExchange::finish(FailureCause cause, bool closeDownstream) {
   planner_.finish(cause, upstreamStatus(), *record_);
   returnConnection(cause);
   auto& r = *record_;
-  if (r.endpoint != 0) up_.stats.inFlight.add(up_.worker, {r.backend}, -1);
+  releaseInFlight();
   r.bytesOut += bytesWritten_;
   if (answer_ != Answer::Awaiting) {
     auto& ctx = *request_.context;
@@ -365,6 +365,13 @@ void UpstreamExchange::returnConnection(FailureCause cause) {
     up_.pool.release(std::move(conn_), planner_.backendConfig().pool);
   }
   dropConnection();
+}
+
+// Counted from the first attempt to the answer's last byte (or the end).
+void UpstreamExchange::releaseInFlight() {
+  if (inFlightBackend_ == 0) return;
+  up_.stats.inFlight.add(up_.worker, {inFlightBackend_}, -1);
+  inFlightBackend_ = 0;
 }
 
 void UpstreamExchange::releaseBuffers() {

@@ -114,6 +114,7 @@ class UpstreamExchange {
   void onlyTotalDeadline();
   Clock::time_point nextDeadline() const;
   unsigned upstreamStatus() const;
+  void releaseInFlight();
 
   // ---- upstream and client I/O (exchange_io.cpp) ----
   void acquireConnection();
@@ -144,6 +145,7 @@ class UpstreamExchange {
   FailureCause failure_ = FailureCause::None;  // set when aborting; the pending handler routes it to fail()
   unsigned epoch_ = 0;                          // completions of an earlier request or wait are ignored
   std::uint64_t slotTicket_ = 0;                // in a wait list (0: not waiting)
+  std::uint32_t inFlightBackend_ = 0;           // the backend label counted in the in-flight gauge (0: none)
   Clock::time_point queueDeadline_{};           // set once the request waited for a slot
 
   std::unique_ptr<UpstreamConnection> conn_;

@@ -297,7 +297,11 @@ void UpstreamExchange::writeDownstream(bool last) {
   // The upstream's answer is complete, so its verdict is final: the breaker
   // learns it before the client has the last byte. A client that reads this
   // response and then looks at /admin sees the state the response caused.
-  if (last) planner_.endAttempt(planner_.verdictFor(FailureCause::None, upstreamStatus(), *record_));
+  if (last) {
+    planner_.endAttempt(planner_.verdictFor(FailureCause::None, upstreamStatus(), *record_));
+    releaseInFlight();  // likewise: the answer is whole, the request no longer in flight
+    planner_.releaseSlot();  // and the backend's slot is free for the next (or a waiter)
+  }
   // Once the answer starts there is no further attempt: the earlier attempts'
   // held failures are judged now, not when a long stream ends (a half-open
   // breaker waits for its probe's verdict).
