@@ -233,6 +233,11 @@ void UpstreamExchange::parseUpstream() {
   }
   if (parser_->is_done() && !RequestRecord::set(record_->lastByte)) record_->lastByte = readAt_;
   if (relayUsed_ > 0 || parser_->is_done()) return writeDownstream(parser_->is_done());
+  // Nothing to relay until more bytes come, which in a stream may be seconds
+  // away: the relay buffer goes back to the thread's cache meanwhile (it is
+  // taken again when they arrive), so memory follows the bytes in flight, not
+  // the open streams.
+  relayBuffer_.reset();
   readUpstream();
 }
 

@@ -255,6 +255,27 @@ TEST_F(ExchangeTest, AStreamCutAfterItStartedEndsWithAnInBandErrorEvent) {
   EXPECT_FALSE(port.outcome->closeDownstream);  // the client connection stays usable
 }
 
+TEST_F(ExchangeTest, AStreamBetweenEventsHoldsNoRelayBuffer) {
+  exchange->start(proxy);
+  transport.connected();
+  transport.sent();
+  transport.readBytes(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "13\r\ndata: {\"a\":\"tok\"}\n\n\r\n");
+  // While the piece is being written the exchange holds a relay buffer...
+  const auto whileWriting = BlockCache::local().cached(UpstreamExchange::kBufferSize);
+  transport.written();
+  // ...and gives it back to the thread's cache once written, while it waits for the next event.
+  EXPECT_EQ(BlockCache::local().cached(UpstreamExchange::kBufferSize), whileWriting + 1);
+  ASSERT_EQ(transport.pending.front().kind, Op::Read);
+  transport.readBytes("13\r\ndata: {\"a\":\"two\"}\n\n\r\n0\r\n\r\n");
+  const auto rest = transport.written();  // a buffer again for the next piece, and the end
+  EXPECT_NE(rest.bytes.find("two"), std::string::npos);
+  EXPECT_TRUE(rest.last);
+  ASSERT_TRUE(port.outcome);
+  EXPECT_EQ(port.outcome->cause, FailureCause::None);
+}
+
 TEST_F(ExchangeTest, AClientThatLeavesClosesTheUpstreamConnection) {
   exchange->start(proxy);
   transport.connected();
