@@ -100,77 +100,76 @@ class Layout {
   std::size_t size_ = 1;
 };
 
-template <std::size_t N>
-class Counter {
+// What the three handles share: the writers' shards of one family (one array,
+// which does not change size once the handle exists) and its index layout.
+template <class Array, std::size_t N>
+class ShardedHandle {
  public:
   using At = std::array<std::uint32_t, N>;
-  Counter() = default;
-  // `shards`: one per writer; the vector does not change size once the handle exists.
-  Counter(std::vector<CounterArray>* shards, Layout<N> layout)
+  ShardedHandle() = default;
+  ShardedHandle(std::vector<Array>* shards, Layout<N> layout)
       : shards_(shards->data()), count_(shards->size()), layout_(layout) {}
-  // Worker `worker`'s thread only.
-  void add(unsigned worker, const At& at, std::uint64_t n = 1) const {
-    shards_[worker].add(layout_.index(at), n);
+
+ protected:
+  // Worker `worker`'s thread only: its shard and the series index of `at`.
+  Array& shard(unsigned worker) const { return shards_[worker]; }
+  std::size_t index(const At& at) const { return layout_.index(at); }
+  // Any thread: `read(shard, index)` summed over the writers.
+  template <class T, class Read>
+  T sum(const At& at, Read read) const {
+    T total{};
+    const auto i = layout_.index(at);
+    for (std::size_t w = 0; w < count_; ++w) total += read(shards_[w], i);
+    return total;
   }
-  std::uint64_t get(unsigned worker, const At& at) const { return shards_[worker].get(layout_.index(at)); }
-  // Any thread: the sum over workers.
+
+ private:
+  Array* shards_ = nullptr;
+  std::size_t count_ = 0;
+  Layout<N> layout_;
+};
+
+template <std::size_t N>
+class Counter : public ShardedHandle<CounterArray, N> {
+  using Base = ShardedHandle<CounterArray, N>;
+
+ public:
+  using typename Base::At;
+  using Base::Base;
+  void add(unsigned worker, const At& at, std::uint64_t n = 1) const { this->shard(worker).add(this->index(at), n); }
+  std::uint64_t get(unsigned worker, const At& at) const { return this->shard(worker).get(this->index(at)); }
   std::uint64_t total(const At& at) const {
-    std::uint64_t sum = 0;
-    for (std::size_t w = 0; w < count_; ++w) sum += shards_[w].get(layout_.index(at));
-    return sum;
+    return this->template sum<std::uint64_t>(at, [](const CounterArray& s, std::size_t i) { return s.get(i); });
   }
-
- private:
-  CounterArray* shards_ = nullptr;  // the writers' shards, in one array: no vector to go through
-  std::size_t count_ = 0;
-  Layout<N> layout_;
 };
 
 template <std::size_t N>
-class Gauge {
+class Gauge : public ShardedHandle<GaugeArray, N> {
+  using Base = ShardedHandle<GaugeArray, N>;
+
  public:
-  using At = std::array<std::uint32_t, N>;
-  Gauge() = default;
-  // `shards`: one per writer; the vector does not change size once the handle exists.
-  Gauge(std::vector<GaugeArray>* shards, Layout<N> layout)
-      : shards_(shards->data()), count_(shards->size()), layout_(layout) {}
-  void add(unsigned worker, const At& at, std::int64_t n) const {
-    shards_[worker].add(layout_.index(at), n);
-  }
-  void set(unsigned worker, const At& at, std::int64_t v) const { shards_[worker].set(layout_.index(at), v); }
+  using typename Base::At;
+  using Base::Base;
+  void add(unsigned worker, const At& at, std::int64_t n) const { this->shard(worker).add(this->index(at), n); }
+  void set(unsigned worker, const At& at, std::int64_t v) const { this->shard(worker).set(this->index(at), v); }
   std::int64_t total(const At& at) const {
-    std::int64_t sum = 0;
-    for (std::size_t w = 0; w < count_; ++w) sum += shards_[w].get(layout_.index(at));
-    return sum;
+    return this->template sum<std::int64_t>(at, [](const GaugeArray& s, std::size_t i) { return s.get(i); });
   }
-
- private:
-  GaugeArray* shards_ = nullptr;  // the writers' shards, in one array: no vector to go through
-  std::size_t count_ = 0;
-  Layout<N> layout_;
 };
 
 template <std::size_t N>
-class Histogram {
+class Histogram : public ShardedHandle<HistogramArray, N> {
+  using Base = ShardedHandle<HistogramArray, N>;
+
  public:
-  using At = std::array<std::uint32_t, N>;
-  Histogram() = default;
-  // `shards`: one per writer; the vector does not change size once the handle exists.
-  Histogram(std::vector<HistogramArray>* shards, Layout<N> layout)
-      : shards_(shards->data()), count_(shards->size()), layout_(layout) {}
+  using typename Base::At;
+  using Base::Base;
   void observe(unsigned worker, const At& at, double value) const {
-    shards_[worker].observe(layout_.index(at), value);
+    this->shard(worker).observe(this->index(at), value);
   }
   std::uint64_t count(const At& at) const {
-    std::uint64_t n = 0;
-    for (std::size_t w = 0; w < count_; ++w) n += shards_[w].count(layout_.index(at));
-    return n;
+    return this->template sum<std::uint64_t>(at, [](const HistogramArray& s, std::size_t i) { return s.count(i); });
   }
-
- private:
-  HistogramArray* shards_ = nullptr;  // the writers' shards, in one array: no vector to go through
-  std::size_t count_ = 0;
-  Layout<N> layout_;
 };
 
 class StatsRegistry : public prometheus::Collectable {

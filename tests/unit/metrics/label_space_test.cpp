@@ -2,24 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "config/loader.hpp"
+#include "tests/unit/metrics/two_route_config.hpp"
 
 using namespace infergate;
 using namespace infergate::metrics;
 
-namespace {
-config::Config twoRouteConfig() {
-  auto r = config::loadString(
-      "metrics:\n  model_labels: [extra]\n"
-      "backends:\n  - name: a\n    endpoints: [{url: 'http://127.0.0.1:1'}, {url: 'http://127.0.0.1:2'}]\n"
-      "  - name: b\n    endpoints: [{url: 'http://127.0.0.1:3'}]\n"
-      "routes:\n  - name: r1\n    models: [gpt-4o, 'llama-*']\n    backend: a\n"
-      "  - name: r2\n    models: [gpt-4o, mistral]\n    backend: b\n",
-      "t.yaml");
-  EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
-  return r.config;
-}
-}  // namespace
+using infergate::testing::twoRouteConfig;
 
 TEST(LabelSpace, ModelsAreConfiguredNamesOrOther) {
   auto config = twoRouteConfig();

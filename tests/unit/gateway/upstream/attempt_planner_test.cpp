@@ -6,9 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "config/loader.hpp"
-#include "metrics/label_space.hpp"
-#include "metrics/stats.hpp"
+#include "tests/unit/gateway/upstream/worker_upstream_fixture.hpp"
 
 namespace infergate {
 namespace {
@@ -25,43 +23,14 @@ constexpr const char* kConfig =
     "    circuit_breaker: {consecutive_failures: 1, max_ejected_percent: 100}\n"
     "routes:\n  - name: chat\n    backend: primary\n    fallbacks: [spare]\n";
 
-class PlannerTest : public ::testing::Test {
+class PlannerTest : public ::testing::Test, protected testing::WorkerUpstreamFixture {
  protected:
-  PlannerTest() {
-    auto loaded = config::loadString(kConfig, "planner.yaml");
-    EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0]);
-    labels = std::make_unique<metrics::LabelSpace>(loaded.config);
-    stats = std::make_unique<UpstreamStats>(registry, *labels);
-    std::string error;
-    runtime = buildRuntime(std::move(loaded.config), error);
-    EXPECT_TRUE(runtime) << error;
-    cluster = std::make_unique<ClusterState>(*runtime, [this] { return nowNs; });
-    picker = std::make_unique<EndpointPicker>(*runtime, *cluster, 1);
-    pool = std::make_unique<UpstreamPool>(io, *runtime, nullptr, 0);
-    upstream = std::make_unique<WorkerUpstream>(0, *runtime, *cluster, *picker, *pool, waits, *stats, *labels, 7);
+  PlannerTest() : WorkerUpstreamFixture(kConfig) {
     planner = std::make_unique<AttemptPlanner>(*upstream);
     planner->begin(runtime->config.routes[0]);
   }
   std::string authority() const { return planner->endpoint().authority; }
-  CircuitBreaker& breaker(const std::string& port) {
-    for (const auto& b : runtime->backends)
-      for (const auto& e : b.endpoints)
-        if (e.authority == "127.0.0.1:" + port) return cluster->endpoint(e.id).breaker;
-    throw std::runtime_error("no endpoint " + port);
-  }
 
-  std::int64_t nowNs = 1'000'000'000;
-  boost::asio::io_context io;
-  WorkerWakeup wakeup{io};
-  SlotWaits waits{0, wakeup};
-  metrics::StatsRegistry registry{1};
-  std::unique_ptr<metrics::LabelSpace> labels;
-  std::unique_ptr<UpstreamStats> stats;
-  std::shared_ptr<const Runtime> runtime;
-  std::unique_ptr<ClusterState> cluster;
-  std::unique_ptr<EndpointPicker> picker;
-  std::unique_ptr<UpstreamPool> pool;
-  std::unique_ptr<WorkerUpstream> upstream;
   std::unique_ptr<AttemptPlanner> planner;
   RequestRecord record;
 };

@@ -9,8 +9,7 @@
 
 #include <deque>
 
-#include "config/loader.hpp"
-#include "metrics/label_space.hpp"
+#include "tests/unit/gateway/upstream/worker_upstream_fixture.hpp"
 
 namespace infergate {
 namespace {
@@ -115,20 +114,10 @@ constexpr const char* kConfig =
     "    timeouts: {first_token: 60ms, total: 5s}\n"
     "routes:\n  - name: chat\n    path_prefix: /v1/\n    backend: b\n";
 
-class ExchangeTest : public ::testing::Test {
+class ExchangeTest : public ::testing::Test, protected testing::WorkerUpstreamFixture {
  protected:
+  ExchangeTest() : WorkerUpstreamFixture(kConfig) {}
   void SetUp() override {
-    auto loaded = config::loadString(kConfig, "exchange.yaml");
-    ASSERT_TRUE(loaded.ok()) << loaded.errors[0];
-    labels = std::make_unique<metrics::LabelSpace>(loaded.config);
-    stats = std::make_unique<UpstreamStats>(registry, *labels);
-    std::string error;
-    runtime = buildRuntime(std::move(loaded.config), error);
-    ASSERT_TRUE(runtime) << error;
-    cluster = std::make_unique<ClusterState>(*runtime);
-    picker = std::make_unique<EndpointPicker>(*runtime, *cluster, 1);
-    pool = std::make_unique<UpstreamPool>(io, *runtime, stats.get(), 0);
-    upstream = std::make_unique<WorkerUpstream>(0, *runtime, *cluster, *picker, *pool, waits, *stats, *labels, 3);
     exchange = std::make_unique<UpstreamExchange>(port, *upstream, &transport);
     transport.exchange = exchange.get();
 
@@ -163,17 +152,6 @@ class ExchangeTest : public ::testing::Test {
     return CircuitBreaker::State::Closed;
   }
 
-  asio::io_context io;
-  WorkerWakeup wakeup{io};
-  SlotWaits waits{0, wakeup};
-  metrics::StatsRegistry registry{1};
-  std::unique_ptr<metrics::LabelSpace> labels;
-  std::unique_ptr<UpstreamStats> stats;
-  std::shared_ptr<const Runtime> runtime;
-  std::unique_ptr<ClusterState> cluster;
-  std::unique_ptr<EndpointPicker> picker;
-  std::unique_ptr<UpstreamPool> pool;
-  std::unique_ptr<WorkerUpstream> upstream;
   FakeTransport transport;
   FakePort port{io};
   std::unique_ptr<UpstreamExchange> exchange;
