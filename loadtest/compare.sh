@@ -278,11 +278,13 @@ measure() {
 }
 
 # Median over rounds of a peer's requests/s divided by the first peer's in the
-# same round. Rounds follow each other within seconds, so a host that drifts
-# between minutes moves both sides of each ratio together.
+# same round, with the quartiles of those ratios (their spread). Rounds follow
+# each other within seconds, so a host that drifts between minutes moves both
+# sides of each ratio together.
 paired() {
   paste -d' ' "$1" "$2" | awk '{ print $1 / $5 }' | sort -g | awk '{ r[NR] = $1 } END {
-    printf "%.3f", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }'
+    q1 = r[int((NR + 3) / 4)]; q3 = r[int((3 * NR + 3) / 4)]
+    printf "%.3f [%.3f..%.3f]", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2, q1, q3 }'
 }
 
 # The run with the median requests/s of a peer (its p50 and p99 come with it),
@@ -316,7 +318,7 @@ for scenario in $SCENARIOS; do
   if [[ $ROUNDS == 1 ]]; then
     printf "%-20s %12s %10s %10s %8s %9s\n" peer "req/s" "p50 ms" "p99 ms" non2xx "vs first"
   else
-    printf "%-20s %12s %10s %10s %8s %9s %21s %8s\n" peer "median req/s" "p50 ms" "p99 ms" non2xx "vs first" "min..max req/s" paired
+    printf "%-20s %12s %10s %10s %8s %9s %21s %8s\n" peer "median req/s" "p50 ms" "p99 ms" non2xx "vs first" "min..max req/s" "paired [q1..q3]"
   fi
   first_rps=""
   first_peer=${PEERS%% *}

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "gateway/net/coarse_clock.hpp"
+#include "gateway/http/field_scan.hpp"
 #include "gateway/http/header_rules.hpp"
 #include "gateway/http/http_framing.hpp"
 #include "gateway/http/message_writer.hpp"
@@ -175,7 +176,7 @@ void DownstreamSession::parseHead(std::size_t headLength) {
     replyError(errorFor(FailureCause::ClientInvalidRequest, std::move(why)), true);
     return;
   }
-  if (auto id = request["x-request-id"]; headers::acceptableRequestId(id)) requestId_.assign(id);
+  if (auto id = headers::valueOfUnknown(request, "x-request-id"); headers::acceptableRequestId(id)) requestId_.assign(id);
   else worker_.requestIds().next(requestId_);
   record_.requestId.assign(requestId_);
 
@@ -193,7 +194,7 @@ void DownstreamSession::parseHead(std::size_t headLength) {
     // Room for simdjson's padding now, so the body is never copied to parse it.
     request.body().reserve(static_cast<std::size_t>(*length) + simdjson::SIMDJSON_PADDING);
   }
-  if (boost::beast::iequals(request[http::field::expect], "100-continue") && !parser_->is_done()) {
+  if (boost::beast::iequals(headers::valueOf(request, http::field::expect), "100-continue") && !parser_->is_done()) {
     state_ = State::WritingReply;
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     asio::async_write(socket_, asio::buffer(kContinue), [self = shared_from_this()](error_code ec, std::size_t) {

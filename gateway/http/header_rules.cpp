@@ -8,13 +8,25 @@ namespace infergate::headers {
 
 namespace http = boost::beast::http;
 
-bool isHopByHop(std::string_view name) {
-  using boost::beast::iequals;
-  for (std::string_view h : {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-                             "upgrade", "proxy-authenticate", "proxy-authorization"})
-    if (iequals(name, h)) return true;
-  return false;
+bool isHopByHop(http::field name) {
+  switch (name) {
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::proxy_connection:
+    case http::field::te:
+    case http::field::trailer:
+    case http::field::transfer_encoding:
+    case http::field::upgrade:
+    case http::field::proxy_authenticate:
+    case http::field::proxy_authorization:
+      return true;
+    default:
+      return false;
+  }
 }
+
+// Every hop-by-hop name is one Beast knows, so the text maps to its enum.
+bool isHopByHop(std::string_view name) { return isHopByHop(http::string_to_field(name)); }
 
 bool acceptableRequestId(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;

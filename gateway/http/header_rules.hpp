@@ -11,6 +11,8 @@
 namespace infergate::headers {
 
 // Hop-by-hop per RFC 9110 §7.6.1, plus the legacy ones proxies see in practice.
+// All of them are fields Beast parses to an enum: the writers test that.
+bool isHopByHop(boost::beast::http::field name);
 bool isHopByHop(std::string_view name);
 
 // A client-supplied x-request-id is kept only if it is short, made of safe

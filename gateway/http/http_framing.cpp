@@ -73,19 +73,29 @@ std::string checkRequestHeader(const ProxyRequestHead& header) {
   const unsigned version = header.version();
   if (version != 10 && version != 11) return "Only HTTP/1.0 and HTTP/1.1 are supported.";
 
-  const auto hosts = header.count(http::field::host);
+  // One pass over the fields, comparing Beast's enum (see field_scan.hpp).
+  std::size_t hosts = 0, encodings = 0, lengths = 0;
+  std::string_view encoding;
+  for (const auto& field : header) {
+    switch (field.name()) {
+      case http::field::host: ++hosts; break;
+      case http::field::content_length: ++lengths; break;
+      case http::field::transfer_encoding:
+        if (encodings++ == 0) encoding = field.value();
+        break;
+      default: break;
+    }
+  }
   if (version == 11 && hosts == 0) return "HTTP/1.1 requests must have a Host header.";
   if (hosts > 1) return "The request has more than one Host header.";
 
-  const auto encodings = header.count(http::field::transfer_encoding);
   if (encodings > 0) {
-    if (header.count(http::field::content_length) > 0)
-      return "The request has both Content-Length and Transfer-Encoding.";
+    if (lengths > 0) return "The request has both Content-Length and Transfer-Encoding.";
     if (version == 10) return "Transfer-Encoding is not allowed in HTTP/1.0.";
-    if (encodings > 1 || !boost::beast::iequals(header[http::field::transfer_encoding], "chunked"))
+    if (encodings > 1 || !boost::beast::iequals(encoding, "chunked"))
       return "Only 'Transfer-Encoding: chunked' is supported.";
   }
-  if (header.count(http::field::content_length) > 1) return "The request has more than one Content-Length header.";
+  if (lengths > 1) return "The request has more than one Content-Length header.";
   return {};
 }
 

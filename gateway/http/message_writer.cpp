@@ -22,9 +22,9 @@ struct ConnectionTokens {
 
   template <class Fields>
   explicit ConnectionTokens(const Fields& fields) {
-    for (auto it = fields.find(http::field::connection); it != fields.end() && it->name() == http::field::connection;
-         ++it) {
-      std::string_view value = it->value();
+    for (const auto& field : fields) {
+      if (field.name() != http::field::connection) continue;  // by enum: no tree walk (see field_scan.hpp)
+      std::string_view value = field.value();
       while (!value.empty()) {
         auto comma = value.find(',');
         std::string_view token = value.substr(0, comma);
@@ -37,6 +37,7 @@ struct ConnectionTokens {
     }
   }
   bool contains(std::string_view name) const {
+    if (count == 0) return false;
     for (std::size_t i = 0; i < count; ++i)
       if (iequals(names[i], name)) return true;
     return false;
@@ -76,12 +77,17 @@ void requestHead(std::string& out, const ProxyRequestHead& request, const Upstre
       default:
         break;
     }
-    if (iequals(nameText, "x-forwarded-for")) {
-      if (firstForwardedFor.empty()) firstForwardedFor = field.value();
-      else moreForwardedFor.append(", ").append(field.value());
-      continue;
+    if (headers::isHopByHop(name)) continue;
+    // Beast has no enum for these two: only unrecognised names are compared as text.
+    if (name == http::field::unknown) {
+      if (iequals(nameText, "x-forwarded-for")) {
+        if (firstForwardedFor.empty()) firstForwardedFor = field.value();
+        else moreForwardedFor.append(", ").append(field.value());
+        continue;
+      }
+      if (iequals(nameText, "x-request-id")) continue;
     }
-    if (iequals(nameText, "x-request-id") || headers::isHopByHop(nameText) || named.contains(nameText)) continue;
+    if (named.contains(nameText)) continue;
     if (extra.injected != nullptr) {
       bool overridden = false;
       for (const auto& h : *extra.injected)
@@ -117,8 +123,10 @@ void responseHead(std::string& out, const ProxyResponseHead& response, const Dow
   for (const auto& field : response) {
     const auto name = field.name();
     if (name == http::field::content_length) continue;
+    if (headers::isHopByHop(name)) continue;
     const auto nameText = field.name_string();
-    if (iequals(nameText, "x-request-id") || headers::isHopByHop(nameText) || named.contains(nameText)) continue;
+    if (name == http::field::unknown && iequals(nameText, "x-request-id")) continue;
+    if (named.contains(nameText)) continue;
     appendField(out, nameText, field.value());
   }
   appendField(out, "x-request-id", extra.requestId);

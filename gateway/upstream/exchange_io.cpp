@@ -4,6 +4,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include "gateway/http/field_scan.hpp"
 #include "gateway/net/local_errors.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/upstream/exchange.hpp"
@@ -247,7 +248,7 @@ void UpstreamExchange::onResponseHead() {
   const auto& response = parser_->get();
   const unsigned status = response.result_int();
   auto& ctx = *request_.context;
-  const auto contentType = response[http::field::content_type];
+  const auto contentType = headers::valueOf(response, http::field::content_type);
   ctx.response.status = status;
   ctx.response.eventStream = contentType.starts_with("text/event-stream");
   ctx.response.json = contentType.starts_with("application/json");
