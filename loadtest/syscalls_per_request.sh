@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # loadtest/syscalls_per_request.sh [BIN] [LABEL]: system calls per request of the gateway BIN
-# under wrk chat_small (-c32, 3 s, one worker pinned to CPU 1, wrk and the mock on CPU 0),
+# under wrk SCRIPT (default chat_small; -c32, 3 s, one worker pinned to CPU 1, wrk and the mock on CPU 0),
 # counted with strace -c on loopback. Bounded: every process it starts is stopped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+SCRIPT=${SCRIPT:-chat_small}
 BIN=$(realpath "${1:-build/gateway/infergate}"); LABEL=${2:-infergate}
 PORT=18180; ADMIN=18190; MOCK=18100
 W=$(mktemp -d)
@@ -26,10 +27,10 @@ routes:
 YAML
 taskset -c 1 $BIN --config $W/c.yaml >/dev/null 2>&1 & GP=$!
 sleep 0.5
-taskset -c 0 wrk -t1 -c32 -d1s -s loadtest/wrk/chat_small.lua http://127.0.0.1:$PORT/v1/chat/completions >/dev/null
+taskset -c 0 wrk -t1 -c32 -d1s -s loadtest/wrk/$SCRIPT.lua http://127.0.0.1:$PORT/v1/chat/completions >/dev/null
 strace -c -f -p $GP -o $W/strace.txt 2>/dev/null & SP=$!
 sleep 0.5
-OUT=$(taskset -c 0 wrk -t1 -c32 -d3s -s loadtest/wrk/chat_small.lua http://127.0.0.1:$PORT/v1/chat/completions)
+OUT=$(taskset -c 0 wrk -t1 -c32 -d3s -s loadtest/wrk/$SCRIPT.lua http://127.0.0.1:$PORT/v1/chat/completions)
 sleep 0.2
 kill -INT $SP; wait $SP 2>/dev/null
 REQ=$(echo "$OUT" | awk '/requests in/ {print $1}')

@@ -6,17 +6,18 @@
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include "filters/core/block_cache.hpp"
+#include "filters/core/request_body.hpp"
 
 namespace infergate {
 
 using ProxyFields = boost::beast::http::basic_fields<CachedAllocator<char>>;
 using ProxyRequestHead = boost::beast::http::request_header<ProxyFields>;
 using ProxyResponseHead = boost::beast::http::response_header<ProxyFields>;
-using ProxyRequestMessage = boost::beast::http::request<boost::beast::http::string_body, ProxyFields>;
-using ProxyRequestParser = boost::beast::http::request_parser<boost::beast::http::string_body, CachedAllocator<char>>;
+// The request body is BodyBytes (request_body.hpp): read into place, parsed in place.
+using ProxyRequestMessage = boost::beast::http::request<RequestBody, ProxyFields>;
+using ProxyRequestParser = boost::beast::http::request_parser<RequestBody, CachedAllocator<char>>;
 using ProxyResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body, CachedAllocator<char>>;
 
 }  // namespace infergate

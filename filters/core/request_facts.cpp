@@ -269,7 +269,7 @@ ReadKey readKeyOf(std::string_view key) {
   return ReadKey::Other;
 }
 
-void readModel(ondemand::value value, const std::string& body, RequestFacts& facts) {
+void readModel(ondemand::value value, std::string_view body, RequestFacts& facts) {
   std::string_view raw = value.raw_json_token();
   std::string_view model;
   if (value.get_string().get(model) || model.empty()) {
@@ -343,7 +343,7 @@ void readResponseFormat(ondemand::value value, RequestFacts& facts) {
                   "'response_format.type' must be text, json_object or json_schema.");
 }
 
-void readTokenLimit(ondemand::value value, std::size_t which, const std::string& body, RequestFacts& facts) {
+void readTokenLimit(ondemand::value value, std::size_t which, std::string_view body, RequestFacts& facts) {
   const std::string_view name = kTokenLimitKeyNames[which];
   auto& limit = facts.tokenLimits[which];
   // Where the value stands, whatever it is: rewriting replaces all of it.
@@ -370,7 +370,7 @@ void readTokenLimit(ondemand::value value, std::size_t which, const std::string&
 }
 
 // One top-level field the gateway reads, into `facts`.
-void readField(ReadKey which, ondemand::value value, const std::string& body, ApiKind api, RequestFacts& facts,
+void readField(ReadKey which, ondemand::value value, std::string_view body, ApiKind api, RequestFacts& facts,
                bool& hasMessages) {
   switch (which) {
     case ReadKey::Model: readModel(value, body, facts); break;
@@ -412,9 +412,14 @@ void readField(ReadKey which, ondemand::value value, const std::string& body, Ap
 }  // namespace
 
 void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFacts& facts, ApiKind api) {
-  facts.reset();
   if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  simdjson::padded_string_view input(body.data(), body.size(), body.capacity());
+  extractRequestFacts(parser, simdjson::padded_string_view(body.data(), body.size(), body.capacity()), facts, api);
+}
+
+void extractRequestFacts(ondemand::parser& parser, simdjson::padded_string_view input, RequestFacts& facts,
+                         ApiKind api) {
+  facts.reset();
+  const std::string_view body(input.data(), input.size());
   ondemand::document doc;
   if (auto error = parser.iterate(input).get(doc)) {
     if (error == simdjson::UTF8_ERROR) facts.violate(InputViolation::InvalidUtf8, {}, "The request body is not valid UTF-8.");

@@ -117,9 +117,12 @@ ApiKind apiKindOf(std::string_view path);
 
 // Parses `body` in place and checks all of it (strict_json.hpp): a body that is
 // not RFC 8259 JSON in every byte, nests deeper than kMaxJsonDepth or repeats a
-// key the gateway reads is not JSON to the gateway (isJson false). The string's
-// capacity must leave SIMDJSON_PADDING bytes beyond its size (callers reserve
-// it when reading), else it is grown once.
+// key the gateway reads is not JSON to the gateway (isJson false). The
+// session's bodies carry the padding (BodyBytes::padded).
+void extractRequestFacts(simdjson::ondemand::parser& parser, simdjson::padded_string_view body, RequestFacts& facts,
+                         ApiKind api = ApiKind::Chat);
+// The same for a string, whose capacity is grown once if it leaves less than
+// SIMDJSON_PADDING bytes beyond its size (tests, benchmarks, the fuzzer).
 void extractRequestFacts(simdjson::ondemand::parser& parser, std::string& body, RequestFacts& facts,
                          ApiKind api = ApiKind::Chat);
 

@@ -18,11 +18,11 @@ ErrorReply invalid(std::string message, std::string_view param) {
 }
 
 // Reads the body; an error reply when it is not a valid feedback object.
-std::optional<ErrorReply> readFeedback(simdjson::ondemand::parser& parser, const std::string& body, FeedbackBody& out) {
-  simdjson::padded_string padded(body);
+std::optional<ErrorReply> readFeedback(simdjson::ondemand::parser& parser, simdjson::padded_string_view body,
+                                       FeedbackBody& out) {
   simdjson::ondemand::document doc;
   simdjson::ondemand::object object;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(object))
+  if (parser.iterate(body).get(doc) || doc.get_object().get(object))
     return invalid("feedback body must be a JSON object", "");
   for (auto field : object) {
     std::string_view key;
@@ -64,7 +64,7 @@ FilterStatus FeedbackFilter::onRequest(RequestContext& ctx) {
     return ctx.fail(std::move(reply));
   }
   FeedbackBody feedback;
-  if (auto error = readFeedback(*ctx.json, ctx.message->body(), feedback)) return ctx.fail(std::move(*error));
+  if (auto error = readFeedback(*ctx.json, ctx.message->body().padded(), feedback)) return ctx.fail(std::move(*error));
   if (!pipeline_.feedback(feedback.requestId, *feedback.bad)) {
     ErrorReply reply;
     reply.status = 404;

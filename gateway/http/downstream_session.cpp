@@ -191,8 +191,9 @@ void DownstreamSession::parseHead(std::size_t headLength) {
       replyError(bodyBudgetExceeded(), true, 1);
       return;
     }
-    // Room for simdjson's padding now, so the body is never copied to parse it.
-    request.body().reserve(static_cast<std::size_t>(*length) + simdjson::SIMDJSON_PADDING);
+    // The whole body's room now (simdjson's padding comes with it): it is read
+    // into place and parsed there, never copied.
+    request.body().reserve(static_cast<std::size_t>(*length));
   }
   if (boost::beast::iequals(headers::valueOf(request, http::field::expect), "100-continue") && !parser_->is_done()) {
     state_ = State::WritingReply;
@@ -232,6 +233,17 @@ void DownstreamSession::readBody() {
       }
     }
     if (!deadline_.enabled()) armTimer(TimerKind::Body, worker_.runtime().config.server.timeouts.body_read);
+    // A declared length: the rest of the body is read straight into its place
+    // (request_body.hpp), never past it (pipelined bytes stay in the socket).
+    if (const auto length = parser_->content_length(); length && !parser_->chunked()) {
+      auto& body = parser_->get().body();
+      const auto rest = static_cast<std::size_t>(*length) - body.size();
+      if (rest > 0 && rest <= body.room()) {
+        readMore(socket_, asio::buffer(body.spare(), rest),
+                 [self = shared_from_this()](error_code ec, std::size_t n) { self->onBodyReadInPlace(ec, n); });
+        return;
+      }
+    }
     readMore(socket_, buffer_.prepare(kReadChunk),
              [self = shared_from_this()](error_code ec, std::size_t n) { self->onBodyRead(ec, n); });
     return;
@@ -245,6 +257,23 @@ void DownstreamSession::onBodyRead(error_code ec, std::size_t bytes) {
   buffer_.commit(bytes);
   if (ec) {
     closeNow();
+    return;
+  }
+  readBody();
+}
+
+// The bytes are in place after the body's last: the parser is handed those
+// same bytes (it keeps the framing's count; the body's reader only counts them).
+void DownstreamSession::onBodyReadInPlace(error_code ec, std::size_t bytes) {
+  if (state_ != State::ReadingBody) return;
+  if (ec) {
+    closeNow();
+    return;
+  }
+  error_code parseError;
+  parser_->put(asio::const_buffer(parser_->get().body().spare(), bytes), parseError);
+  if (parseError && parseError != http::error::need_more) {
+    replyError(errorFor(FailureCause::ClientInvalidRequest, "Malformed request body framing."), true);
     return;
   }
   readBody();

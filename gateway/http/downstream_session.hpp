@@ -61,6 +61,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   void parseHead(std::size_t headLength);
   void readBody();
   void onBodyRead(boost::system::error_code ec, std::size_t bytes);
+  void onBodyReadInPlace(boost::system::error_code ec, std::size_t bytes);
   void dispatch();
   void beginContext(std::string_view path, bool jsonApi);
   const config::RouteConfig* route(std::string_view path, bool jsonApi);
@@ -89,7 +90,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   WorkerSocket socket_;
   boost::beast::flat_buffer buffer_;
   std::optional<ProxyRequestParser> parser_;
-  std::string spareBody_;  // the last request body's memory, reused by the next one
+  BodyBytes spareBody_;  // the last request body's memory, reused by the next one
   LazyDeadline deadline_;
   TimerKind timerKind_ = TimerKind::KeepAliveIdle;
   State state_ = State::ReadingHead;

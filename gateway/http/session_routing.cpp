@@ -84,7 +84,7 @@ void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
   ctx_.tokenLimits = {};
   ctx_.response = {};
   if (!jsonApi) return;
-  extractRequestFacts(worker_.jsonParser(), request.body(), facts_, ctx_.api);
+  extractRequestFacts(worker_.jsonParser(), request.body().padded(), facts_, ctx_.api);
   if (facts_.isJson && facts_.hasModel) record_.model = worker_.labels().modelIndex(facts_.model);
 }
 

@@ -129,6 +129,30 @@ TEST_F(ProxyTest, PipelinedRequestsAreAnsweredInOrder) {
   }
 }
 
+// A body whose head arrives first is read straight into place: the read stops
+// at its declared length, so the next pipelined request (sent in the same
+// packet as the first body's end) keeps every byte, and both bodies reach the
+// model server whole.
+TEST_F(ProxyTest, BodiesReadIntoPlaceLeaveTheNextPipelinedRequestWhole) {
+  const std::string big = R"({"model":"mock-model","messages":[{"role":"user","content":")" +
+                          std::string(300000, 'p') + R"("}],"max_tokens":4})";
+  const std::string small = chatBody("mock-model");
+  const auto first = jsonPost("/v1/chat/completions", big, {"x-request-id: in-place-1"});
+  const auto second = jsonPost("/v1/chat/completions", small, {"x-request-id: in-place-2"});
+  Connection c(gateway.port());
+  const auto split = first.size() - big.size() + 1000;  // the head and 1,000 bytes of the body
+  c.send(first.substr(0, split));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  c.send(first.substr(split) + second);
+  auto r1 = c.read();
+  ASSERT_EQ(r1.status, 200) << r1.body;
+  EXPECT_EQ(r1.header("x-request-id"), "in-place-1");
+  auto r2 = c.read();
+  ASSERT_EQ(r2.status, 200) << r2.body;
+  EXPECT_EQ(r2.header("x-request-id"), "in-place-2");
+  EXPECT_EQ(std::string(mock.stats().at("last_request_body").as_string()), small);
+}
+
 TEST_F(ProxyTest, HopByHopHeadersAreStrippedAndIdentityHeadersSet) {
   auto r = request(gateway.port(),
                    jsonPost("/v1/chat/completions", chatBody("mock-model"),

@@ -68,7 +68,7 @@ class FilterFixture {
     ctx.tokenLimits = {};
     ctx.response = {};
     ctx.responseHeaders.clear();
-    if (ctx.jsonApi) extractRequestFacts(parser, message.body(), facts, ctx.api);
+    if (ctx.jsonApi) extractRequestFacts(parser, message.body().padded(), facts, ctx.api);
     if (facts.hasModel) record.model = labels->modelIndex(facts.model);
     const auto& chain = route < 0 ? set->unrouted() : set->route(static_cast<std::size_t>(route));
     if (route >= 0) record.route = metrics::LabelSpace::routeIndex(static_cast<std::size_t>(route));

@@ -125,8 +125,7 @@ class ExchangeTest : public ::testing::Test, protected testing::WorkerUpstreamFi
     message.target("/v1/chat/completions");
     message.version(11);
     message.body() = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
-    message.body().reserve(message.body().size() + simdjson::SIMDJSON_PADDING);
-    extractRequestFacts(parser, message.body(), facts, ApiKind::Chat);
+    extractRequestFacts(parser, message.body().padded(), facts, ApiKind::Chat);
     record.route = 1;
     record.backend = 1;
     record.bodyRead = RequestRecord::Clock::now();

@@ -1,0 +1,37 @@
+#include "filters/core/request_body.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace infergate {
+
+void BodyBytes::reserve(std::size_t n) {
+  if (n <= capacity_ && bytes_) return;
+  // Uninitialised on purpose (new char[] without ()): every byte up to size_
+  // is written before it is read, and the padding is never read as content.
+  std::unique_ptr<char[]> grown(new char[n + kPadding]);
+  if (size_ > 0) std::memcpy(grown.get(), bytes_.get(), size_);
+  bytes_ = std::move(grown);
+  capacity_ = n;
+}
+
+void BodyBytes::assign(std::string_view text) {
+  size_ = 0;
+  append(text);
+}
+
+void BodyBytes::append(std::string_view text) {
+  // Doubling for bodies that arrive without a declared length (chunked).
+  if (text.size() > room()) reserve(std::max(size_ + text.size(), 2 * capacity_));
+  if (!text.empty()) std::memcpy(spare(), text.data(), text.size());
+  size_ += text.size();
+}
+
+std::size_t RequestBody::reader::take(const char* bytes, std::size_t n) {
+  // The session read these bytes into place (BodyBytes::spare): only count them.
+  if (n <= body_.room() && bytes == body_.spare()) body_.grow(n);
+  else body_.append(std::string_view(bytes, n));
+  return n;
+}
+
+}  // namespace infergate
