@@ -10,6 +10,7 @@
 #include "filters/builtin_filters.hpp"
 #include "filters/core/log_line.hpp"
 #include "gateway/server/file_limits.hpp"
+#include "gateway/server/malloc_tuning.hpp"
 #include "gateway/server/server.hpp"
 
 namespace {
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    infergate::tuneMalloc();
     const auto openFiles = infergate::raiseOpenFilesLimit();
     infergate::log::write(infergate::log::Level::Info,
                           infergate::log::Fields()
