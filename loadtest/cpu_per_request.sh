@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# loadtest/cpu_per_request.sh BEFORE_BIN [BIN]: the proxy's CPU time and page
+# faults per request, two gateway builds interleaved (perf stat on each
+# process while wrk drives it), against the static nginx backend. CPU per
+# request moves less with this host's noise than requests/s.
+# SCRIPT (chat_small), ROUNDS (4), DURATION (2 s). Loopback only; everything it
+# starts is stopped.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BEFORE=$(realpath "$1"); AFTER=$(realpath "${2:-build/gateway/infergate}")
+SCRIPT=${SCRIPT:-chat_small}; ROUNDS=${ROUNDS:-4}; DURATION=${DURATION:-2}
+W=$(mktemp -d); BACKEND=18300
+mkdir -p $W/tmp
+cat > $W/static.conf <<NGINX
+worker_processes 1; daemon off; pid $W/nginx.pid; error_log $W/nginx.log warn;
+events { worker_connections 4096; }
+http { access_log off; client_body_temp_path $W/tmp; client_max_body_size 8m;
+  server { listen 127.0.0.1:$BACKEND; keepalive_requests 1000000;
+    location / { default_type application/json;
+      return 200 '{"id":"c","object":"chat.completion","created":0,"model":"mock-model","choices":[{"index":0,"message":{"role":"assistant","content":"Fixed."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}}'; } } }
+NGINX
+taskset -c 0 nginx -c $W/static.conf -e $W/nginx.log >/dev/null 2>&1 & NP=$!
+start() {  # name bin port
+  cat > $W/$1.yaml <<YAML
+server: {listen: 127.0.0.1:$3, workers: 1}
+admin: {listen: 127.0.0.1:$(($3 + 10))}
+backends: [{name: mock, endpoints: [{url: http://127.0.0.1:$BACKEND}], pool: {max_idle: 256}}]
+routes: [{name: all, path_prefix: /, backend: mock}]
+YAML
+  taskset -c 1 $2 --config $W/$1.yaml >/dev/null 2>$W/$1.log &
+}
+start before "$BEFORE" 18301; BP=$!
+start after "$AFTER" 18302; AP=$!
+sleep 1
+for round in $(seq 1 "$ROUNDS"); do
+  for peer in before:18301:$BP after:18302:$AP; do
+    IFS=: read -r name port pid <<<"$peer"
+    perf stat -e task-clock,page-faults -p "$pid" -o $W/stat -- sleep $((DURATION + 1)) & SP=$!
+    sleep 0.2
+    reqs=$(taskset -c 0 wrk -t1 -c32 -d${DURATION}s -s loadtest/wrk/$SCRIPT.lua http://127.0.0.1:$port/v1/chat/completions |
+      awk '/requests in/ {print $1}')
+    wait $SP
+    awk -v n="$name" -v r="$reqs" -v k="$round" '/task-clock/ {t = $1} /page-faults/ {f = $1}
+      END { gsub(",", "", t); gsub(",", "", f); printf "round %d %-6s %8d requests %8.1f us/request %6.2f faults/request\n", k, n, r, t * 1000 / r, f / r }' $W/stat
+  done
+done
+kill $BP $AP $NP 2>/dev/null; wait 2>/dev/null; rm -rf "$W"
