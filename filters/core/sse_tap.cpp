@@ -22,7 +22,6 @@ void SseTap::endEvent() {
   eventTooLarge_ = false;
   if (data_.capacity() > kRetainedBytes) std::string().swap(data_);
   if (line_.capacity() > kRetainedBytes) std::string().swap(line_);
-  if (parser_.capacity() > kRetainedBytes) parser_ = simdjson::ondemand::parser{};
 }
 
 void SseTap::reset() {
@@ -117,7 +116,7 @@ bool SseTap::inspectEvent(std::string_view data) {
   // simdjson needs padding: data_ is our own buffer, so reserve it in place.
   if (data_.capacity() < data_.size() + simdjson::SIMDJSON_PADDING) data_.reserve(data_.size() + simdjson::SIMDJSON_PADDING);
   simdjson::ondemand::document doc;
-  if (parser_.iterate(simdjson::padded_string_view(data_.data(), data_.size(), data_.capacity())).get(doc)) return false;
+  if (parser_->iterate(simdjson::padded_string_view(data_.data(), data_.size(), data_.capacity())).get(doc)) return false;
   simdjson::ondemand::object object;
   if (doc.get_object().get(object)) return false;
   bool content = false;

@@ -24,8 +24,10 @@ struct SseObservation {
 class SseTap {
  public:
   // Called for each content-bearing event, with the arrival time of its piece.
+  // `parser` (the worker's: a tap holds none of its own, 8 KiB a stream) reads
+  // each event's JSON.
   template <class OnContent>
-  void feed(std::string_view piece, OnContent&& onContent);
+  void feed(std::string_view piece, simdjson::ondemand::parser& parser, OnContent&& onContent);
   void reset();
   const SseObservation& observation() const { return observation_; }
   // While set, the first choice's delta.content / text and tool calls are
@@ -44,20 +46,21 @@ class SseTap {
   static constexpr std::size_t kMaxEventBytes = 1 << 20;
   // Memory kept between events: a rare large event's buffers are given back.
   static constexpr std::size_t kRetainedBytes = 64 * 1024;
-  std::size_t retainedBytes() const { return line_.capacity() + data_.capacity() + parser_.capacity(); }
+  std::size_t retainedBytes() const { return line_.capacity() + data_.capacity(); }
 
  private:
   std::string line_;       // the current, incomplete line
   std::string data_;       // data: lines of the current event, joined by '\n'
   bool skipping_ = false;  // the current line is too long: ignore it
   bool eventTooLarge_ = false;  // the current event passed kMaxEventBytes: ignore it
-  simdjson::ondemand::parser parser_;
+  simdjson::ondemand::parser* parser_ = nullptr;  // during feed()
   SseObservation observation_;
   quality::CapturedOutput* capture_ = nullptr;
 };
 
 template <class OnContent>
-void SseTap::feed(std::string_view piece, OnContent&& onContent) {
+void SseTap::feed(std::string_view piece, simdjson::ondemand::parser& parser, OnContent&& onContent) {
+  parser_ = &parser;
   while (!piece.empty()) {
     auto nl = piece.find('\n');
     std::string_view chunk = piece.substr(0, nl);

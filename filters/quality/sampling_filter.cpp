@@ -68,7 +68,7 @@ bool SamplingFilter::onResponseHeaders(RequestContext& ctx) {
 void SamplingFilter::onResponseData(RequestContext& ctx, std::string_view piece) {
   auto& s = state(ctx);
   if (s.captureStream) {
-    s.tap.feed(piece, [&] {
+    s.tap.feed(piece, *ctx.json, [&] {
       if (s.reason != 0 || s.slowSampled || s.firstTokenSeen) return;
       s.firstTokenSeen = true;
       // The first token: captured only in case it was slow, now we know.

@@ -18,7 +18,7 @@ bool UsageFilter::onResponseHeaders(RequestContext& ctx) {
 void UsageFilter::onResponseData(RequestContext& ctx, std::string_view piece) {
   auto& s = state(ctx);
   if (ctx.response.eventStream) {
-    s.tap.feed(piece, [&ctx] {
+    s.tap.feed(piece, *ctx.json, [&ctx] {
       auto& r = *ctx.record;
       if (!RequestRecord::set(r.firstToken)) r.firstToken = ctx.pieceArrived;
       r.lastToken = ctx.pieceArrived;

@@ -148,8 +148,13 @@ void DownstreamSession::onExchangeFinished(const ExchangeOutcome& outcome) {
 void DownstreamSession::watchClient() {
   if (monitorActive_ || buffer_.size() >= kMaxPipelinedBytes) return;
   monitorActive_ = true;
-  readMore(socket_, buffer_.prepare(kReadChunk),
-           [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); });
+  // The client usually sends nothing until its answer is over (a stream lasts
+  // seconds): its read buffer is given back meanwhile and taken only when
+  // bytes, an end-of-file or a reset are there.
+  releaseIdle(buffer_);
+  readWhenReady(
+      socket_, [this] { return buffer_.prepare(kReadChunk); },
+      [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); });
 }
 
 void DownstreamSession::onMonitorRead(error_code ec, std::size_t bytes) {

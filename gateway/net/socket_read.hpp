@@ -34,6 +34,7 @@
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/version.hpp>
 #include <cerrno>
 #include <utility>
@@ -47,9 +48,61 @@ struct DrainAwareBuffer : boost::asio::mutable_buffer {
   explicit DrainAwareBuffer(boost::asio::mutable_buffer buffer) : boost::asio::mutable_buffer(buffer) {}
 };
 
+// Gives back a read buffer's free room while the connection waits. What is
+// left unparsed is usually a few bytes (the CRLF that ends a chunk, parsed
+// with the next chunk's size): those move to an allocation of their own.
+inline void releaseIdle(boost::beast::flat_buffer& buffer) {
+  if (buffer.size() <= 1024 && buffer.capacity() > buffer.size()) buffer.shrink_to_fit();
+}
+
+// A read whose buffer is taken from `target` only when the recv() is made, so
+// a connection waiting (for a first token, for a stream's next event) holds
+// no read buffer; a recv() that would block gives it back. Drain-aware as
+// above. The mutable_buffer base only tells Asio the read is not empty: its
+// address is never used.
+struct ReadyBuffer : boost::asio::mutable_buffer {
+  ReadyBuffer(boost::beast::flat_buffer& buffer, std::size_t size)
+      : boost::asio::mutable_buffer(&buffer, size), target(&buffer), size(size) {}
+  boost::beast::flat_buffer* target;
+  std::size_t size;
+};
+
 }  // namespace infergate
 
 namespace boost::asio::detail {
+
+template <>
+class reactive_socket_recv_op_base<infergate::ReadyBuffer> : public reactor_op {
+ public:
+  reactive_socket_recv_op_base(const boost::system::error_code& success_ec, socket_type socket,
+                               socket_ops::state_type state, const infergate::ReadyBuffer& buffers,
+                               socket_base::message_flags flags, func_type complete_func)
+      : reactor_op(success_ec, &reactive_socket_recv_op_base::do_perform, complete_func),
+        socket_(socket),
+        state_(state),
+        ready_(buffers),
+        flags_(flags) {}
+
+  // On the worker's thread (one io_context per worker), as the whole op is.
+  static status do_perform(reactor_op* base) {
+    auto* o = static_cast<reactive_socket_recv_op_base*>(base);
+    auto& target = *o->ready_.target;
+    const auto buffer = target.prepare(o->ready_.size);
+    if (!socket_ops::non_blocking_recv1(o->socket_, buffer.data(), buffer.size(), o->flags_,
+                                        (o->state_ & socket_ops::stream_oriented) != 0, o->ec_,
+                                        o->bytes_transferred_)) {
+      infergate::releaseIdle(target);  // nothing to read yet: hold no read buffer
+      return not_done;
+    }
+    return o->bytes_transferred_ < buffer.size() ? done_and_exhausted : done;
+  }
+
+ private:
+  socket_type socket_;
+  socket_ops::state_type state_;
+  infergate::ReadyBuffer ready_;
+  socket_base::message_flags flags_;
+};
 
 template <>
 class reactive_socket_recv_op_base<infergate::DrainAwareBuffer> : public reactor_op {
@@ -106,6 +159,47 @@ void readMore(Socket& socket, boost::asio::mutable_buffer buffer, Handler&& hand
   boost::system::error_code ec;
   if (n < 0) ec.assign(errno, boost::asio::error::get_system_category());
   else if (n == 0 && buffer.size() > 0) ec = boost::asio::error::eof;
+  const std::size_t bytes = n > 0 ? static_cast<std::size_t>(n) : 0;
+  boost::asio::post(socket.get_executor(),
+                    [handler = std::forward<Handler>(handler), ec, bytes]() mutable { handler(ec, bytes); });
+}
+
+// A read whose wait may be long (the next event of a stream, a client that
+// may send nothing until its answer is over): `buffer()` is asked for only
+// once bytes (or an end-of-file) are there, so an idle connection holds no
+// read buffer. Costs an epoll_ctl per wait (Asio re-arms the descriptor for
+// async_wait), so the request path's short waits keep readNextMessage.
+template <class Socket, class GetBuffer, class Handler>
+void readWhenReady(Socket& socket, GetBuffer buffer, Handler&& handler) {
+  socket.async_wait(Socket::wait_read, [&socket, buffer = std::move(buffer),
+                                        handler = std::forward<Handler>(handler)](boost::system::error_code ec) mutable {
+    if (ec) return handler(ec, std::size_t{0});
+    readMore(socket, buffer(), std::move(handler));
+  });
+}
+
+// readNextMessage into `target`, whose memory is taken only when bytes are
+// there (ReadyBuffer): the completion's byte count is then committed as usual.
+template <class Socket, class Handler>
+void readNextMessageInto(Socket& socket, boost::beast::flat_buffer& target, std::size_t size, Handler&& handler) {
+  releaseIdle(target);
+  socket.async_read_some(ReadyBuffer(target, size), std::forward<Handler>(handler));
+}
+
+// readMore into `target` for a wait that may be long (a stream's next event):
+// tries the socket first (so an end-of-file that came with earlier data is
+// seen now), and if it is empty waits holding no buffer (ReadyBuffer).
+template <class Socket, class Handler>
+void readMoreInto(Socket& socket, boost::beast::flat_buffer& target, std::size_t size, Handler&& handler) {
+  const auto buffer = target.prepare(size);
+  ssize_t n;
+  do n = ::recv(socket.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return readNextMessageInto(socket, target, size, std::forward<Handler>(handler));
+  boost::system::error_code ec;
+  if (n < 0) ec.assign(errno, boost::asio::error::get_system_category());
+  else if (n == 0) ec = boost::asio::error::eof;
   const std::size_t bytes = n > 0 ? static_cast<std::size_t>(n) : 0;
   boost::asio::post(socket.get_executor(),
                     [handler = std::forward<Handler>(handler), ec, bytes]() mutable { handler(ec, bytes); });

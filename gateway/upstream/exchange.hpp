@@ -52,7 +52,7 @@ class AsioExchangeTransport final : public ExchangeTransport {
   AsioExchangeTransport(UpstreamExchange& exchange, DownstreamPort& port) : exchange_(exchange), port_(port) {}
   void connect(UpstreamConnection& conn, const boost::asio::ip::tcp::endpoint& to, unsigned epoch) override;
   void send(UpstreamConnection& conn, std::span<const boost::asio::const_buffer> parts, unsigned epoch) override;
-  void read(UpstreamConnection& conn, bool first, unsigned epoch) override;
+  void read(UpstreamConnection& conn, ReadWait wait, unsigned epoch) override;
   void writeClient(std::span<const boost::asio::const_buffer> parts, bool last, unsigned epoch) override;
   void writeClientError(std::span<const boost::asio::const_buffer> parts, FailureCause cause, unsigned epoch) override;
   void cancelClient() override;
@@ -121,7 +121,7 @@ class UpstreamExchange {
   void connect();
   void sendRequest();
   void newParser();
-  void readUpstream();
+  void readUpstream(bool idle = false);  // idle: nothing pending, the wait may be long
   void parseUpstream();
   void onResponseHead();
   void writeDownstream(bool last);

@@ -39,13 +39,20 @@ void AsioExchangeTransport::send(UpstreamConnection& conn, std::span<const asio:
   });
 }
 
-void AsioExchangeTransport::read(UpstreamConnection& conn, bool first, unsigned epoch) {
+void AsioExchangeTransport::read(UpstreamConnection& conn, ReadWait wait, unsigned epoch) {
   auto onRead = [this, self = port_.keepAlive(), epoch](error_code ec, std::size_t n) {
     exchange_.onUpstreamRead(epoch, ec, n);
   };
-  // The answer's first bytes: the connection is usually drained, wait without a recv().
-  if (first) readNextMessage(conn.socket, conn.buffer.prepare(kReadSize), std::move(onRead));
-  else readMore(conn.socket, conn.buffer.prepare(kReadSize), std::move(onRead));
+  // The first bytes of an answer (a model's first token, seconds away) and a
+  // stream's next event take the read buffer only when bytes are there, so an
+  // open stream holds no 32 KiB buffer while its model thinks. The first read
+  // waits without a recv() (the connection is usually drained); a stream's
+  // next read tries the socket first, to see an end-of-file at once.
+  switch (wait) {
+    case ReadWait::First: return readNextMessageInto(conn.socket, conn.buffer, kReadSize, std::move(onRead));
+    case ReadWait::More: return readMore(conn.socket, conn.buffer.prepare(kReadSize), std::move(onRead));
+    case ReadWait::Idle: return readMoreInto(conn.socket, conn.buffer, kReadSize, std::move(onRead));
+  }
 }
 
 void AsioExchangeTransport::writeClient(std::span<const asio::const_buffer> parts, bool last, unsigned epoch) {
@@ -171,9 +178,10 @@ void UpstreamExchange::newParser() {
 
 // ---- response ------------------------------------------------------------------
 
-void UpstreamExchange::readUpstream() {
+void UpstreamExchange::readUpstream(bool idle) {
   state_ = State::Receiving;
-  io_.read(*conn_, !RequestRecord::set(record_->firstByte), epoch_);
+  using Wait = ExchangeTransport::ReadWait;
+  io_.read(*conn_, !RequestRecord::set(record_->firstByte) ? Wait::First : idle ? Wait::Idle : Wait::More, epoch_);
 }
 
 void UpstreamExchange::onUpstreamRead(unsigned epoch, error_code ec, std::size_t bytes) {
@@ -239,7 +247,7 @@ void UpstreamExchange::parseUpstream() {
   // taken again when they arrive), so memory follows the bytes in flight, not
   // the open streams.
   relayBuffer_.reset();
-  readUpstream();
+  readUpstream(/*idle=*/true);
 }
 
 // The final head: the filters see it (and may add header lines); the client's

@@ -7,6 +7,7 @@
 // AsioExchangeTransport (exchange_io.cpp).
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
 #include <span>
 
 #include "filters/core/errors.hpp"
@@ -21,9 +22,15 @@ class ExchangeTransport {
   virtual void connect(UpstreamConnection& conn, const boost::asio::ip::tcp::endpoint& to, unsigned epoch) = 0;
   // → onRequestSent(epoch, ec); `parts` stay valid until then.
   virtual void send(UpstreamConnection& conn, std::span<const boost::asio::const_buffer> parts, unsigned epoch) = 0;
+  // How long a read is expected to wait.
+  enum class ReadWait : std::uint8_t {
+    First,  // the answer's first bytes: the connection is usually drained
+    More,   // the rest of a message whose bytes are coming
+    Idle,   // nothing pending (between a stream's events): may wait for seconds
+  };
   // Reads into conn.buffer (prepare, then the completion commits) → onUpstreamRead(epoch, ec, bytes).
-  // `first`: the answer's first read, when the connection is usually drained.
-  virtual void read(UpstreamConnection& conn, bool first, unsigned epoch) = 0;
+  // For an Idle wait the buffer is prepared only when bytes are there.
+  virtual void read(UpstreamConnection& conn, ReadWait wait, unsigned epoch) = 0;
   // → onDownstreamWritten(epoch, last, ec)
   virtual void writeClient(std::span<const boost::asio::const_buffer> parts, bool last, unsigned epoch) = 0;
   // The in-band SSE error event of a failed stream → onStreamErrorWritten(epoch, cause, ec).

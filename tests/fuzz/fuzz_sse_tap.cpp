@@ -11,6 +11,7 @@
 using namespace infergate;
 
 namespace {
+simdjson::ondemand::parser json;  // the worker's, borrowed by the tap
 struct Seen {
   int contentCallbacks = 0;
   SseObservation observation;
@@ -24,7 +25,7 @@ void run(std::string_view stream, Split&& nextPiece, Seen& seen) {
   tap.setCapture(&seen.capture);
   while (!stream.empty()) {
     const auto n = std::min(stream.size(), nextPiece());
-    tap.feed(stream.substr(0, n), [&] { ++seen.contentCallbacks; });
+    tap.feed(stream.substr(0, n), json, [&] { ++seen.contentCallbacks; });
     FUZZ_CHECK(tap.retainedBytes() <= 2 * SseTap::kMaxEventBytes + (1u << 22), "the tap holds %zu bytes",
                tap.retainedBytes());
     stream.remove_prefix(n);

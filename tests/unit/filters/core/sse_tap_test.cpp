@@ -5,6 +5,9 @@
 using namespace infergate;
 
 namespace {
+// The worker's parser, which taps borrow while they read an event.
+simdjson::ondemand::parser json;
+
 const std::string kStream =
     "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"
     "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n"
@@ -18,7 +21,7 @@ const std::string kStream =
 int feedInPieces(SseTap& tap, const std::string& stream, std::size_t pieceSize) {
   int content = 0;
   for (std::size_t i = 0; i < stream.size(); i += pieceSize)
-    tap.feed(std::string_view(stream).substr(i, pieceSize), [&] { ++content; });
+    tap.feed(std::string_view(stream).substr(i, pieceSize), json, [&] { ++content; });
   return content;
 }
 }  // namespace
@@ -41,7 +44,7 @@ TEST(SseTap, TextCompletionsAndMultiLineDataAndGarbage) {
   SseTap tap;
   int content = 0;
   tap.feed("data: {\"choices\":[{\"text\":\"hi\"}]}\n\ndata: not json\n\ndata: {\"choices\":\ndata: [{\"text\":\"x\"}]}\n\n",
-           [&] { ++content; });
+           json, [&] { ++content; });
   EXPECT_EQ(content, 2);
   EXPECT_FALSE(tap.observation().done);
   tap.reset();
@@ -115,25 +118,25 @@ TEST(SseTap, EventSizeIsBoundedCountingSeparatorsAndMemoryIsGivenBack) {
   SseTap tap;
   int content = 0;
   auto onContent = [&] { ++content; };
-  tap.feed("data: x\n", onContent);
+  tap.feed("data: x\n", json, onContent);
   std::string emptyLines;
   for (int i = 0; i < 64 * 1024; ++i) emptyLines += "data:\n";
   std::size_t peak = 0;
   for (int round = 0; round < 64; ++round) {  // 24 MiB of input, 4 M data lines
-    tap.feed(emptyLines, onContent);
+    tap.feed(emptyLines, json, onContent);
     peak = std::max(peak, tap.retainedBytes());
   }
   EXPECT_LE(peak, 2 * SseTap::kMaxEventBytes + 4096);
-  tap.feed("\n", onContent);  // the event ends: too large, skipped
+  tap.feed("\n", json, onContent);  // the event ends: too large, skipped
   EXPECT_EQ(content, 0);
   EXPECT_LE(tap.retainedBytes(), 3 * SseTap::kRetainedBytes);
 
   // A large but allowed event is parsed, then its buffers and parser memory go.
   std::string big = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + std::string(900 * 1024, 'a') + "\"}}]}\n\n";
-  tap.feed(big, onContent);
+  tap.feed(big, json, onContent);
   EXPECT_EQ(content, 1);
   EXPECT_LE(tap.retainedBytes(), 3 * SseTap::kRetainedBytes);
-  tap.feed(kStream, onContent);
+  tap.feed(kStream, json, onContent);
   EXPECT_EQ(content, 4);
   EXPECT_TRUE(tap.observation().done);
 }

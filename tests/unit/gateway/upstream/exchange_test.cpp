@@ -30,6 +30,7 @@ struct Op {
   std::string bytes;  // what a send or write carried
   bool last = false;
   FailureCause cause = FailureCause::None;
+  ExchangeTransport::ReadWait wait = ExchangeTransport::ReadWait::First;  // of a read
 };
 
 std::string flatten(std::span<const asio::const_buffer> parts) {
@@ -50,7 +51,10 @@ class FakeTransport final : public ExchangeTransport {
   void send(UpstreamConnection& conn, std::span<const asio::const_buffer> parts, unsigned epoch) override {
     pending.push_back({Op::Send, &conn, {}, epoch, flatten(parts)});
   }
-  void read(UpstreamConnection& conn, bool, unsigned epoch) override { pending.push_back({Op::Read, &conn, {}, epoch}); }
+  void read(UpstreamConnection& conn, ReadWait wait, unsigned epoch) override {
+    pending.push_back({Op::Read, &conn, {}, epoch});
+    pending.back().wait = wait;
+  }
   void writeClient(std::span<const asio::const_buffer> parts, bool last, unsigned epoch) override {
     pending.push_back({Op::Write, nullptr, {}, epoch, flatten(parts), last});
   }

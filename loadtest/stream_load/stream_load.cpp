@@ -1,0 +1,246 @@
+// stream_load: holds thousands of concurrent SSE chat streams open against one
+// address and reports time to first token and inter-token gaps as the client
+// sees them, plus errors. wrk measures whole responses; a streaming gateway is
+// judged on when each event arrives. One thread, loopback; bounded by
+// --timeout-s, after which every stream still open counts as an error.
+//
+//   stream_load --port 18080 --streams 8000 --tokens 20 --inter-token-ms 200
+//
+// Prints one line of key=value pairs (milliseconds), for scripts.
+#include <boost/asio.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  unsigned short port = 0;
+  unsigned streams = 1000;
+  unsigned tokens = 20;
+  unsigned interTokenMs = 200;
+  unsigned openPerBatch = 500;  // connections opened together, every batchGapMs
+  unsigned batchGapMs = 50;
+  unsigned timeoutS = 60;
+};
+
+struct Results {
+  std::vector<double> ttft;  // ms, one per stream that got a first event
+  std::vector<double> itl;   // ms, between consecutive events of a stream
+  unsigned ok = 0, errors = 0, open = 0, maxOpen = 0;
+};
+
+double msBetween(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// Finds "data: " across read boundaries and tells a token event from [DONE].
+class EventScanner {
+ public:
+  // Calls onEvent(done) for each event that starts in `bytes`.
+  template <class OnEvent>
+  void scan(std::string_view bytes, OnEvent&& onEvent) {
+    static constexpr std::string_view kMark = "data: ";
+    for (char c : bytes) {
+      if (matched_) {
+        matched_ = false;
+        onEvent(c == '[');
+      }
+      if (c == kMark[state_]) {
+        if (++state_ == kMark.size()) {
+          state_ = 0;
+          matched_ = true;
+        }
+      } else {
+        state_ = c == kMark[0] ? 1 : 0;
+      }
+    }
+  }
+
+ private:
+  std::size_t state_ = 0;
+  bool matched_ = false;
+};
+
+class Stream : public std::enable_shared_from_this<Stream> {
+ public:
+  Stream(asio::io_context& io, const Options& options, Results& results, const std::string& request)
+      : socket_(io), options_(options), results_(results), request_(request) {}
+
+  void start() {
+    socket_.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), options_.port),
+                          [self = shared_from_this()](boost::system::error_code ec) {
+                            if (ec) return self->fail();
+                            ++self->results_.open;
+                            self->results_.maxOpen = std::max(self->results_.maxOpen, self->results_.open);
+                            self->counted_ = true;
+                            self->send();
+                          });
+  }
+
+  void abandon() {
+    if (!finished_) fail();
+  }
+
+ private:
+  void send() {
+    sentAt_ = Clock::now();
+    asio::async_write(socket_, asio::buffer(request_), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (ec) return self->fail();
+      self->read();
+    });
+  }
+
+  void read() {
+    socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+      if (ec) return self->fail();
+      self->onBytes(std::string_view(self->buffer_.data(), n));
+    });
+  }
+
+  void onBytes(std::string_view bytes) {
+    const auto now = Clock::now();
+    if (!statusChecked_) {
+      statusChecked_ = true;
+      if (bytes.substr(0, 12) != "HTTP/1.1 200") return fail();
+    }
+    bool done = false;
+    scanner_.scan(bytes, [&](bool isDone) {
+      if (isDone) {
+        done = true;
+        return;
+      }
+      if (events_++ == 0) results_.ttft.push_back(msBetween(sentAt_, now));
+      else results_.itl.push_back(msBetween(lastEvent_, now));
+      lastEvent_ = now;
+    });
+    if (done) {
+      // The tokens, then a closing chunk (finish_reason, maybe usage): fewer is an error.
+      if (events_ < options_.tokens) return fail();
+      return finish(true);
+    }
+    read();
+  }
+
+  void fail() { finish(false); }
+
+  void finish(bool ok) {
+    if (finished_) return;
+    finished_ = true;
+    if (ok) ++results_.ok;
+    else ++results_.errors;
+    if (counted_) --results_.open;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  const Options& options_;
+  Results& results_;
+  const std::string& request_;
+  std::array<char, 4096> buffer_{};
+  EventScanner scanner_;
+  Clock::time_point sentAt_{}, lastEvent_{};
+  unsigned events_ = 0;
+  bool statusChecked_ = false, counted_ = false, finished_ = false;
+};
+
+double percentile(std::vector<double>& values, double p) {
+  if (values.empty()) return 0;
+  const auto k = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
+  return values[k];
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string_view key = argv[i];
+    const auto value = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
+    if (key == "--port") o.port = static_cast<unsigned short>(value);
+    else if (key == "--streams") o.streams = value;
+    else if (key == "--tokens") o.tokens = value;
+    else if (key == "--inter-token-ms") o.interTokenMs = value;
+    else if (key == "--open-per-batch") o.openPerBatch = std::max(1u, value);
+    else if (key == "--batch-gap-ms") o.batchGapMs = value;
+    else if (key == "--timeout-s") o.timeoutS = value;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", argv[i]);
+      std::exit(2);
+    }
+  }
+  if (o.port == 0) {
+    std::fprintf(stderr, "usage: stream_load --port P [--streams N --tokens T --inter-token-ms D]\n");
+    std::exit(2);
+  }
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  const std::string body = R"({"model":"mock-model","messages":[{"role":"user","content":"Tell me a story."}],"stream":true})";
+  const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                              "x-mock-tokens: " + std::to_string(options.tokens) +
+                              "\r\nx-mock-inter-token-ms: " + std::to_string(options.interTokenMs) +
+                              "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  asio::io_context io;
+  Results results;
+  results.ttft.reserve(options.streams);
+  results.itl.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
+  std::vector<std::shared_ptr<Stream>> streams;
+  streams.reserve(options.streams);
+
+  // Open in batches so the listen backlog is not the thing measured.
+  asio::steady_timer opener(io);
+  unsigned opened = 0;
+  std::function<void()> openBatch = [&] {
+    for (unsigned i = 0; i < options.openPerBatch && opened < options.streams; ++i, ++opened) {
+      streams.push_back(std::make_shared<Stream>(io, options, results, request));
+      streams.back()->start();
+    }
+    if (opened < options.streams) {
+      opener.expires_after(std::chrono::milliseconds(options.batchGapMs));
+      opener.async_wait([&](boost::system::error_code ec) {
+        if (!ec) openBatch();
+      });
+    }
+  };
+  openBatch();
+
+  asio::steady_timer deadline(io);
+  deadline.expires_after(std::chrono::seconds(options.timeoutS));
+  deadline.async_wait([&](boost::system::error_code ec) {
+    if (ec) return;
+    opener.cancel();
+    for (auto& s : streams) s->abandon();
+  });
+  const auto started = Clock::now();
+  // Runs until every stream has finished (or the deadline abandoned it).
+  while (results.ok + results.errors < options.streams && io.run_one()) {
+  }
+  deadline.cancel();
+  const double elapsed = msBetween(started, Clock::now());
+
+  std::printf(
+      "streams=%u ok=%u errors=%u max_open=%u elapsed_ms=%.0f ttft_p50_ms=%.3f ttft_p99_ms=%.3f ttft_max_ms=%.3f "
+      "itl_p50_ms=%.3f itl_p99_ms=%.3f itl_max_ms=%.3f\n",
+      options.streams, results.ok, results.errors, results.maxOpen, elapsed, percentile(results.ttft, 0.5),
+      percentile(results.ttft, 0.99), percentile(results.ttft, 1.0), percentile(results.itl, 0.5),
+      percentile(results.itl, 0.99), percentile(results.itl, 1.0));
+  return results.errors == 0 ? 0 : 1;
+}
