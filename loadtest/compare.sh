@@ -30,9 +30,20 @@
 # commit (BEFORE_BUILD_DIR, e.g. a `git worktree` of the commit before a
 # change, built with scripts/build.sh): before/after in one interleaved run.
 #
+# SCENARIOS=streams (alone or with others) runs loadtest/streams.sh: STREAMS
+# concurrent SSE streams through each proxy started fresh, its peak RSS and
+# the TTFT and inter-token gaps it adds over the direct path.
+#
 # Bounded: each run lasts DURATION; every process it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [[ " ${SCENARIOS:-} " == *" streams "* ]]; then
+  bash scripts/build.sh >/dev/null
+  bash loadtest/streams.sh
+  SCENARIOS=$(sed 's/\bstreams\b//g' <<<"$SCENARIOS" | xargs)
+  [[ -z $SCENARIOS ]] && exit 0
+fi
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
