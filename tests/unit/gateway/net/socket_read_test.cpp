@@ -171,3 +171,44 @@ TEST(SocketRead, ReadMoreReportsAResetPeer) {
   ASSERT_TRUE(result.done);
   EXPECT_EQ(result.ec, asio::error::connection_reset);
 }
+
+// A stream's wait (readMoreInto) and the first-token wait (readNextMessageInto)
+// hold no read buffer while the socket is empty; the buffer is taken when the
+// bytes are there, and the few unparsed bytes left from before are kept.
+TEST(SocketRead, WaitsIntoABufferHoldNoMemoryUntilBytesArrive) {
+  Pair p;
+  boost::beast::flat_buffer buffer;
+  buffer.commit(asio::buffer_copy(buffer.prepare(32 * 1024), asio::buffer(std::string("\r\n"))));
+  ASSERT_GE(buffer.capacity(), 32u * 1024);
+  ReadResult result;
+  infergate::readMoreInto(p.server, buffer, 32 * 1024, [&](boost::system::error_code ec, std::size_t n) {
+    result.done = true;
+    result.ec = ec;
+    buffer.commit(n);
+  });
+  p.poll();
+  EXPECT_FALSE(result.done);
+  EXPECT_EQ(buffer.size(), 2u);      // the unparsed CRLF is kept
+  EXPECT_LT(buffer.capacity(), 64u);  // the 32 KiB went back while the socket is empty
+  p.send("data: x\n\n");
+  p.io.restart();
+  p.io.run_one();
+  ASSERT_TRUE(result.done);
+  EXPECT_FALSE(result.ec);
+  EXPECT_EQ(std::string(static_cast<const char*>(buffer.data().data()), buffer.size()), "\r\ndata: x\n\n");
+
+  boost::beast::flat_buffer first;
+  ReadResult second;
+  infergate::readNextMessageInto(p.server, first, 32 * 1024, [&](boost::system::error_code ec, std::size_t n) {
+    second.done = true;
+    first.commit(n);
+  });
+  p.poll();
+  EXPECT_FALSE(second.done);
+  EXPECT_EQ(first.capacity(), 0u);
+  p.send("HTTP/1.1 200 OK\r\n");
+  p.io.restart();
+  p.io.run_one();
+  ASSERT_TRUE(second.done);
+  EXPECT_EQ(first.size(), 17u);
+}
