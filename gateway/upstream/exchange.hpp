@@ -49,6 +49,11 @@ class UpstreamExchange;
 class AsioExchangeTransport final : public ExchangeTransport {
  public:
   static constexpr std::size_t kReadSize = 32 * 1024;
+  // A read after a wait (the first bytes of an answer, a stream's next event)
+  // is sized for what usually comes then, a head or one event: many streams
+  // have one in hand at the same moment. The rest of a message is read
+  // kReadSize at a time.
+  static constexpr std::size_t kWaitReadSize = 4 * 1024;
   AsioExchangeTransport(UpstreamExchange& exchange, DownstreamPort& port) : exchange_(exchange), port_(port) {}
   void connect(UpstreamConnection& conn, const boost::asio::ip::tcp::endpoint& to, unsigned epoch) override;
   void send(UpstreamConnection& conn, std::span<const boost::asio::const_buffer> parts, unsigned epoch) override;

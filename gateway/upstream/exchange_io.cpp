@@ -49,9 +49,9 @@ void AsioExchangeTransport::read(UpstreamConnection& conn, ReadWait wait, unsign
   // waits without a recv() (the connection is usually drained); a stream's
   // next read tries the socket first, to see an end-of-file at once.
   switch (wait) {
-    case ReadWait::First: return readNextMessageInto(conn.socket, conn.buffer, kReadSize, std::move(onRead));
+    case ReadWait::First: return readNextMessageInto(conn.socket, conn.buffer, kWaitReadSize, std::move(onRead));
     case ReadWait::More: return readMore(conn.socket, conn.buffer.prepare(kReadSize), std::move(onRead));
-    case ReadWait::Idle: return readMoreInto(conn.socket, conn.buffer, kReadSize, std::move(onRead));
+    case ReadWait::Idle: return readMoreInto(conn.socket, conn.buffer, kWaitReadSize, std::move(onRead));
   }
 }
 
