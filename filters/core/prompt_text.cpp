@@ -2,6 +2,9 @@
 
 #include "filters/core/text_script.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -113,7 +116,124 @@ void sampleScript(std::string_view text, RequestFacts& facts) {
   }
 }
 
+bool hex4(std::string_view s, std::size_t at, std::uint32_t& value) {
+  if (at + 4 > s.size()) return false;
+  value = 0;
+  for (std::size_t k = at; k < at + 4; ++k) {
+    const char c = s[k];
+    std::uint32_t digit;
+    if (c >= '0' && c <= '9') digit = static_cast<std::uint32_t>(c - '0');
+    else if (c >= 'a' && c <= 'f') digit = static_cast<std::uint32_t>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') digit = static_cast<std::uint32_t>(c - 'A' + 10);
+    else return false;
+    value = value << 4 | digit;
+  }
+  return true;
+}
+
+// One escape at raw[i] (a backslash): its code point, and the raw bytes it
+// spans; false when JSON does not allow it (simdjson's rules: the eight
+// one-letter escapes, \u with four hex digits, a high surrogate only with a
+// low one after it, never a low one alone).
+bool readEscape(std::string_view raw, std::size_t i, std::uint32_t& codePoint, std::size_t& length) {
+  if (i + 1 >= raw.size()) return false;
+  switch (raw[i + 1]) {
+    case '"': codePoint = '"'; length = 2; return true;
+    case '\\': codePoint = '\\'; length = 2; return true;
+    case '/': codePoint = '/'; length = 2; return true;
+    case 'b': codePoint = '\b'; length = 2; return true;
+    case 'f': codePoint = '\f'; length = 2; return true;
+    case 'n': codePoint = '\n'; length = 2; return true;
+    case 'r': codePoint = '\r'; length = 2; return true;
+    case 't': codePoint = '\t'; length = 2; return true;
+    case 'u': break;
+    default: return false;
+  }
+  std::uint32_t unit;
+  if (!hex4(raw, i + 2, unit)) return false;
+  if (unit >= 0xDC00 && unit <= 0xDFFF) return false;
+  if (unit < 0xD800 || unit > 0xDBFF) {
+    codePoint = unit;
+    length = 6;
+    return true;
+  }
+  std::uint32_t low;
+  if (i + 12 > raw.size() || raw[i + 6] != '\\' || raw[i + 7] != 'u' || !hex4(raw, i + 8, low) || low < 0xDC00 ||
+      low > 0xDFFF)
+    return false;
+  codePoint = (((unit - 0xD800) << 10) | (low - 0xDC00)) + 0x10000;
+  length = 12;
+  return true;
+}
+
+std::size_t appendUtf8(std::uint32_t cp, char* out) {
+  if (cp < 0x80) {
+    out[0] = static_cast<char>(cp);
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = static_cast<char>(0xC0 | cp >> 6);
+    out[1] = static_cast<char>(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = static_cast<char>(0xE0 | cp >> 12);
+    out[1] = static_cast<char>(0x80 | (cp >> 6 & 0x3F));
+    out[2] = static_cast<char>(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = static_cast<char>(0xF0 | cp >> 18);
+  out[1] = static_cast<char>(0x80 | (cp >> 12 & 0x3F));
+  out[2] = static_cast<char>(0x80 | (cp >> 6 & 0x3F));
+  out[3] = static_cast<char>(0x80 | (cp & 0x3F));
+  return 4;
+}
+
 }  // namespace
+
+bool promptRawText(std::string_view raw, RequestFacts& facts, std::uint64_t& chars) {
+  // The sampled start, decoded: what sampleScript reads of an unescaped text.
+  char sample[kScriptSampleBytes];
+  std::size_t sampled = 0;
+  std::size_t copiedTo = 0;  // raw bytes before this are in the sample
+  bool sampling = true;
+  // Every escape checked; the code points it stands for counted.
+  std::uint64_t extra = 0;  // raw code points beyond the decoded ones
+  for (std::size_t i = raw.find('\\'); i != std::string_view::npos; i = raw.find('\\', i)) {
+    std::uint32_t codePoint;
+    std::size_t length;
+    if (!readEscape(raw, i, codePoint, length)) return false;
+    extra += length - 1;
+    if (sampling) {
+      // The text before the escape, then the escape's character if it fits
+      // whole (a character cut by the bound is not sampled, as before).
+      const std::size_t plain = std::min(i - copiedTo, sizeof sample - sampled);
+      std::memcpy(sample + sampled, raw.data() + copiedTo, plain);
+      sampled += plain;
+      char decoded[4];
+      const std::size_t bytes = appendUtf8(codePoint, decoded);
+      if (plain < i - copiedTo || sampled + bytes > sizeof sample) {
+        sampling = false;
+      } else {
+        std::memcpy(sample + sampled, decoded, bytes);
+        sampled += bytes;
+        copiedTo = i + length;
+      }
+    }
+    i += length;
+  }
+  if (sampling) {
+    const std::size_t plain = std::min(raw.size() - copiedTo, sizeof sample - sampled);
+    std::memcpy(sample + sampled, raw.data() + copiedTo, plain);
+    sampled += plain;
+  }
+  const auto count = codePoints(raw) - extra;
+  facts.promptChars += count;
+  chars += count;
+  // A sample cut inside a character is handled by sampleScript (it stops there).
+  sampleScript(std::string_view(sample, sampled), facts);
+  return true;
+}
 
 // Prompt text: counted, and sampled for the profile.
 std::uint64_t promptText(std::string_view text, RequestFacts& facts) {

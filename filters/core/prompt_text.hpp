@@ -13,4 +13,12 @@ namespace infergate {
 // returns the count.
 std::uint64_t promptText(std::string_view text, RequestFacts& facts);
 
+// The same for a JSON string still escaped (`raw`: between its quotes), without
+// unescaping all of it: code points are counted on the raw bytes less what
+// each escape adds, and only the sampled start is decoded. Returns false when
+// an escape is one JSON does not allow, exactly where simdjson's own string
+// parsing refuses it (unknown escape, bad hex, a surrogate without its pair).
+// For long prompts: unescaping 200 KB cost 9.5% of the proxy's CPU.
+bool promptRawText(std::string_view raw, RequestFacts& facts, std::uint64_t& chars);
+
 }  // namespace infergate

@@ -77,11 +77,19 @@ namespace {
 constexpr std::size_t kNotedStringBytes = 256;
 
 bool readPromptString(ondemand::value value, RequestFacts& facts, std::uint64_t& chars) {
-  const std::string_view raw = value.raw_json_token();  // before get_string consumes the value
+  std::string_view raw = value.raw_json_token();  // before get_string consumes the value
+  if (raw.size() >= kNotedStringBytes) {
+    // A long prompt is read escaped, never unescaped whole (prompt_text.hpp);
+    // its escapes are checked there, so the strict check skips it.
+    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
+      raw.remove_suffix(1);
+    if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return false;
+    if (!promptRawText(raw.substr(1, raw.size() - 2), facts, chars)) return false;
+    if (facts.stringRegionCount < facts.stringRegions.size()) facts.stringRegions[facts.stringRegionCount++] = raw;
+    return true;
+  }
   std::string_view text;
   if (value.get_string().get(text)) return false;
-  if (raw.size() >= kNotedStringBytes && facts.stringRegionCount < facts.stringRegions.size())
-    facts.stringRegions[facts.stringRegionCount++] = raw;
   chars += promptText(text, facts);
   return true;
 }
