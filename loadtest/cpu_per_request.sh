@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# loadtest/cpu_per_request.sh BEFORE_BIN [BIN]: the proxy's CPU time and page
-# faults per request, two gateway builds interleaved (perf stat on each
-# process while wrk drives it), against the static nginx backend. CPU per
-# request moves less with this host's noise than requests/s.
+# loadtest/cpu_per_request.sh BEFORE_BIN|haproxy [BIN]: the proxy's CPU time
+# and page faults per request, two gateway builds (or haproxy and a build)
+# interleaved (perf stat on each process while wrk drives it), against the
+# static nginx backend. CPU per request moves less with this host's noise than
+# requests/s, and stays comparable when the load generator's core is the one
+# that caps requests/s (200 KB uploads).
 # SCRIPT (chat_small), ROUNDS (4), DURATION (2 s). Loopback only; everything it
 # starts is stopped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-BEFORE=$(realpath "$1"); AFTER=$(realpath "${2:-build/gateway/infergate}")
+BEFORE=$1; [[ $BEFORE != haproxy ]] && BEFORE=$(realpath "$1")
+AFTER=$(realpath "${2:-build/gateway/infergate}")
 SCRIPT=${SCRIPT:-chat_small}; ROUNDS=${ROUNDS:-4}; DURATION=${DURATION:-2}
 W=$(mktemp -d); BACKEND=18300
 mkdir -p $W/tmp
@@ -29,7 +32,13 @@ routes: [{name: all, path_prefix: /, backend: mock}]
 YAML
   taskset -c 1 $2 --config $W/$1.yaml >/dev/null 2>$W/$1.log &
 }
-start before "$BEFORE" 18301; BP=$!
+if [[ $BEFORE == haproxy ]]; then
+  printf 'global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option http-keep-alive\n  http-reuse always\nfrontend fe\n  bind 127.0.0.1:18301\n  default_backend be\nbackend be\n  server s 127.0.0.1:%s\n' \
+    "$BACKEND" > $W/haproxy.cfg
+  taskset -c 1 haproxy -db -f $W/haproxy.cfg >/dev/null 2>&1 & BP=$!
+else
+  start before "$BEFORE" 18301; BP=$!
+fi
 start after "$AFTER" 18302; AP=$!
 sleep 1
 for round in $(seq 1 "$ROUNDS"); do
@@ -40,6 +49,7 @@ for round in $(seq 1 "$ROUNDS"); do
     reqs=$(taskset -c 0 wrk -t1 -c32 -d${DURATION}s -s loadtest/wrk/$SCRIPT.lua http://127.0.0.1:$port/v1/chat/completions |
       awk '/requests in/ {print $1}')
     wait $SP
+    [[ $name == before && $BEFORE == haproxy ]] && name=haproxy
     awk -v n="$name" -v r="$reqs" -v k="$round" '/task-clock/ {t = $1} /page-faults/ {f = $1}
       END { gsub(",", "", t); gsub(",", "", f); printf "round %d %-6s %8d requests %8.1f us/request %6.2f faults/request\n", k, n, r, t * 1000 / r, f / r }' $W/stat
   done
