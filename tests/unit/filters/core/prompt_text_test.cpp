@@ -73,3 +73,39 @@ TEST(PromptRawText, RefusesWhatSimdjsonRefuses) {
     EXPECT_FALSE(promptRawText(bad, facts, chars)) << bad;
   }
 }
+
+// Random strings built from every kind of piece (ASCII, 2- to 4-byte UTF-8,
+// each escape, surrogate pairs, broken escapes): promptRawText accepts exactly
+// what simdjson's unescaping accepts, and counts and samples the same.
+TEST(PromptRawText, AgreesWithSimdjsonOnRandomStrings) {
+  const char* pieces[] = {"a", "word ", "é", "ж", "中", "😀", "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u0041",
+                          "\\u00e9", "\\u4e2d", "\\ud83d\\ude00", "\\u0000", "\\x", "\\u12", "\\ud800", "\\udc00",
+                          "\\uD83D\\uDE00", "\\uABCD", "\\uabcg"};
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&state] {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return state;
+  };
+  int accepted = 0, refused = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string raw;
+    const bool allowBroken = round % 4 == 0;
+    while (raw.size() < 256 + next() % 3000) {
+      const auto k = next() % (sizeof pieces / sizeof *pieces);
+      if (!allowBroken && (k >= 16 && k <= 19 || k == 22)) continue;
+      raw += pieces[k];
+    }
+    const auto reference = unescaped(raw);
+    RequestFacts facts;
+    std::uint64_t chars = 0;
+    ASSERT_EQ(promptRawText(raw, facts, chars), reference.has_value()) << raw;
+    if (!reference) {
+      ++refused;
+      continue;
+    }
+    ++accepted;
+    expectSameFacts(raw);
+  }
+  EXPECT_GT(accepted, 1000);
+  EXPECT_GT(refused, 100);
+}
