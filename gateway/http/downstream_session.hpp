@@ -19,6 +19,7 @@
 #include "filters/core/request_record.hpp"
 #include "filters/filter_chain.hpp"
 #include "gateway/net/lazy_deadline.hpp"
+#include "gateway/net/socket_read.hpp"
 #include "gateway/net/worker_io.hpp"
 #include "gateway/upstream/exchange.hpp"
 
@@ -88,7 +89,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
 
   Worker& worker_;
   WorkerSocket socket_;
-  boost::beast::flat_buffer buffer_;
+  ReadBuffer buffer_;
   std::optional<ProxyRequestParser> parser_;
   BodyBytes spareBody_;  // the last request body's memory, reused by the next one
   LazyDeadline deadline_;

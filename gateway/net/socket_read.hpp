@@ -35,6 +35,8 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+
+#include "filters/core/block_cache.hpp"
 #include <boost/version.hpp>
 #include <cerrno>
 #include <utility>
@@ -48,10 +50,15 @@ struct DrainAwareBuffer : boost::asio::mutable_buffer {
   explicit DrainAwareBuffer(boost::asio::mutable_buffer buffer) : boost::asio::mutable_buffer(buffer) {}
 };
 
+// A connection's read buffer. Its memory comes from the worker's BlockCache:
+// a waiting connection gives it back (releaseIdle) and takes it again when
+// bytes arrive, once per request, which must cost a free-list pop, not malloc.
+using ReadBuffer = boost::beast::basic_flat_buffer<CachedAllocator<char>>;
+
 // Gives back a read buffer's free room while the connection waits. What is
 // left unparsed is usually a few bytes (the CRLF that ends a chunk, parsed
 // with the next chunk's size): those move to an allocation of their own.
-inline void releaseIdle(boost::beast::flat_buffer& buffer) {
+inline void releaseIdle(ReadBuffer& buffer) {
   if (buffer.size() <= 1024 && buffer.capacity() > buffer.size()) buffer.shrink_to_fit();
 }
 
@@ -61,9 +68,9 @@ inline void releaseIdle(boost::beast::flat_buffer& buffer) {
 // above. The mutable_buffer base only tells Asio the read is not empty: its
 // address is never used.
 struct ReadyBuffer : boost::asio::mutable_buffer {
-  ReadyBuffer(boost::beast::flat_buffer& buffer, std::size_t size)
+  ReadyBuffer(ReadBuffer& buffer, std::size_t size)
       : boost::asio::mutable_buffer(&buffer, size), target(&buffer), size(size) {}
-  boost::beast::flat_buffer* target;
+  ReadBuffer* target;
   std::size_t size;
 };
 
@@ -181,7 +188,7 @@ void readWhenReady(Socket& socket, GetBuffer buffer, Handler&& handler) {
 // readNextMessage into `target`, whose memory is taken only when bytes are
 // there (ReadyBuffer): the completion's byte count is then committed as usual.
 template <class Socket, class Handler>
-void readNextMessageInto(Socket& socket, boost::beast::flat_buffer& target, std::size_t size, Handler&& handler) {
+void readNextMessageInto(Socket& socket, ReadBuffer& target, std::size_t size, Handler&& handler) {
   releaseIdle(target);
   socket.async_read_some(ReadyBuffer(target, size), std::forward<Handler>(handler));
 }
@@ -190,7 +197,7 @@ void readNextMessageInto(Socket& socket, boost::beast::flat_buffer& target, std:
 // tries the socket first (so an end-of-file that came with earlier data is
 // seen now), and if it is empty waits holding no buffer (ReadyBuffer).
 template <class Socket, class Handler>
-void readMoreInto(Socket& socket, boost::beast::flat_buffer& target, std::size_t size, Handler&& handler) {
+void readMoreInto(Socket& socket, ReadBuffer& target, std::size_t size, Handler&& handler) {
   const auto buffer = target.prepare(size);
   ssize_t n;
   do n = ::recv(socket.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);

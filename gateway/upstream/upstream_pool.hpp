@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gateway/net/coarse_clock.hpp"
+#include "gateway/net/socket_read.hpp"
 #include "gateway/net/worker_io.hpp"
 #include "gateway/server/runtime.hpp"
 #include "gateway/upstream/upstream_stats.hpp"
@@ -20,7 +21,7 @@ struct UpstreamConnection {
   explicit UpstreamConnection(WorkerExecutor ex, std::size_t endpoint)
       : socket(std::move(ex)), endpointId(endpoint) {}
   WorkerSocket socket;
-  boost::beast::flat_buffer buffer;      // bytes read but not yet parsed
+  ReadBuffer buffer;  // bytes read but not yet parsed
   std::size_t endpointId;
   CoarseSteadyClock::time_point idleSince{};  // idle ages are seconds: a tick is precise enough
   unsigned requestsServed = 0;

@@ -177,7 +177,7 @@ TEST(SocketRead, ReadMoreReportsAResetPeer) {
 // bytes are there, and the few unparsed bytes left from before are kept.
 TEST(SocketRead, WaitsIntoABufferHoldNoMemoryUntilBytesArrive) {
   Pair p;
-  boost::beast::flat_buffer buffer;
+  infergate::ReadBuffer buffer;
   buffer.commit(asio::buffer_copy(buffer.prepare(32 * 1024), asio::buffer(std::string("\r\n"))));
   ASSERT_GE(buffer.capacity(), 32u * 1024);
   ReadResult result;
@@ -197,7 +197,7 @@ TEST(SocketRead, WaitsIntoABufferHoldNoMemoryUntilBytesArrive) {
   EXPECT_FALSE(result.ec);
   EXPECT_EQ(std::string(static_cast<const char*>(buffer.data().data()), buffer.size()), "\r\ndata: x\n\n");
 
-  boost::beast::flat_buffer first;
+  infergate::ReadBuffer first;
   ReadResult second;
   infergate::readNextMessageInto(p.server, first, 32 * 1024, [&](boost::system::error_code ec, std::size_t n) {
     second.done = true;
