@@ -151,10 +151,8 @@ void DownstreamSession::watchClient() {
   // The client usually sends nothing until its answer is over (a stream lasts
   // seconds): its read buffer is given back meanwhile and taken only when
   // bytes, an end-of-file or a reset are there.
-  releaseIdle(buffer_);
-  readWhenReady(
-      socket_, [this] { return buffer_.prepare(kReadChunk); },
-      [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); });
+  readMoreInto(socket_, buffer_, kReadChunk,
+               [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); });
 }
 
 void DownstreamSession::onMonitorRead(error_code ec, std::size_t bytes) {

@@ -153,36 +153,31 @@ void readNextMessage(Socket& socket, boost::asio::mutable_buffer buffer, Handler
   socket.async_read_some(DrainAwareBuffer(buffer), std::forward<Handler>(handler));
 }
 
+// One recv() on a socket that may be empty: false when it would block, else
+// the read's outcome as Asio reports it (end-of-file as an error).
+inline bool tryRecv(int fd, boost::asio::mutable_buffer buffer, boost::system::error_code& ec, std::size_t& bytes) {
+  ssize_t n;
+  do n = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+  ec = {};
+  if (n < 0) ec.assign(errno, boost::asio::error::get_system_category());
+  else if (n == 0 && buffer.size() > 0) ec = boost::asio::error::eof;
+  bytes = n > 0 ? static_cast<std::size_t>(n) : 0;
+  return true;
+}
+
 // A read in the middle of a message: tries the socket first whatever the
 // drain mark says, so an end-of-file that came with earlier data is seen now.
 // Completes through the io_context either way, as Asio's own reads do.
 template <class Socket, class Handler>
 void readMore(Socket& socket, boost::asio::mutable_buffer buffer, Handler&& handler) {
-  ssize_t n;
-  do n = ::recv(socket.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-    return readNextMessage(socket, buffer, std::forward<Handler>(handler));
   boost::system::error_code ec;
-  if (n < 0) ec.assign(errno, boost::asio::error::get_system_category());
-  else if (n == 0 && buffer.size() > 0) ec = boost::asio::error::eof;
-  const std::size_t bytes = n > 0 ? static_cast<std::size_t>(n) : 0;
+  std::size_t bytes = 0;
+  if (!tryRecv(socket.native_handle(), buffer, ec, bytes))
+    return readNextMessage(socket, buffer, std::forward<Handler>(handler));
   boost::asio::post(socket.get_executor(),
                     [handler = std::forward<Handler>(handler), ec, bytes]() mutable { handler(ec, bytes); });
-}
-
-// A read whose wait may be long (the next event of a stream, a client that
-// may send nothing until its answer is over): `buffer()` is asked for only
-// once bytes (or an end-of-file) are there, so an idle connection holds no
-// read buffer. Costs an epoll_ctl per wait (Asio re-arms the descriptor for
-// async_wait), so the request path's short waits keep readNextMessage.
-template <class Socket, class GetBuffer, class Handler>
-void readWhenReady(Socket& socket, GetBuffer buffer, Handler&& handler) {
-  socket.async_wait(Socket::wait_read, [&socket, buffer = std::move(buffer),
-                                        handler = std::forward<Handler>(handler)](boost::system::error_code ec) mutable {
-    if (ec) return handler(ec, std::size_t{0});
-    readMore(socket, buffer(), std::move(handler));
-  });
 }
 
 // readNextMessage into `target`, whose memory is taken only when bytes are
@@ -193,21 +188,16 @@ void readNextMessageInto(Socket& socket, ReadBuffer& target, std::size_t size, H
   socket.async_read_some(ReadyBuffer(target, size), std::forward<Handler>(handler));
 }
 
-// readMore into `target` for a wait that may be long (a stream's next event):
+// readMore into `target` for a wait that may be long (a stream's next event,
+// a client that sends nothing until its answer is over):
 // tries the socket first (so an end-of-file that came with earlier data is
 // seen now), and if it is empty waits holding no buffer (ReadyBuffer).
 template <class Socket, class Handler>
 void readMoreInto(Socket& socket, ReadBuffer& target, std::size_t size, Handler&& handler) {
-  const auto buffer = target.prepare(size);
-  ssize_t n;
-  do n = ::recv(socket.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-    return readNextMessageInto(socket, target, size, std::forward<Handler>(handler));
   boost::system::error_code ec;
-  if (n < 0) ec.assign(errno, boost::asio::error::get_system_category());
-  else if (n == 0) ec = boost::asio::error::eof;
-  const std::size_t bytes = n > 0 ? static_cast<std::size_t>(n) : 0;
+  std::size_t bytes = 0;
+  if (!tryRecv(socket.native_handle(), target.prepare(size), ec, bytes))
+    return readNextMessageInto(socket, target, size, std::forward<Handler>(handler));
   boost::asio::post(socket.get_executor(),
                     [handler = std::forward<Handler>(handler), ec, bytes]() mutable { handler(ec, bytes); });
 }

@@ -193,7 +193,10 @@ TEST(OutputQuality, SamplingIsDeterministicAndCapped) {
   capped.topLevel = kModelLabels + "sampling:\n  rate: 1\n  max_per_minute: 5\n  burst: 5\n";
   Gateway gw2(standardConfig(mock.port(), capped));
   for (int i = 0; i < 12; ++i) ASSERT_EQ(chat(gw2.port(), "cap-" + std::to_string(i), "", false).status, 200);
-  const auto text = scrapeUntil(gw2.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", 5);
+  // A request is counted when it completes, just after its last byte reaches
+  // the client: wait for the last drop too, not only the fifth sample.
+  scrapeUntil(gw2.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", 5);
+  const auto text = scrapeUntil(gw2.adminPort(), "infergate_output_samples_dropped_total{reason=\"budget\"}", 7);
   EXPECT_EQ(seriesValue(text, "infergate_output_samples_total{model=\"mock-model\"}"), 5);
   EXPECT_EQ(seriesValue(text, "infergate_output_samples_dropped_total{reason=\"budget\"}"), 7);
 }
