@@ -30,6 +30,11 @@
 # commit (BEFORE_BUILD_DIR, e.g. a `git worktree` of the commit before a
 # change, built with scripts/build.sh): before/after in one interleaved run.
 #
+# Each peer also gets its CPU time per request (user + system of its process
+# and children, read from /proc around each wrk run; the backend's for
+# direct), with the paired ratio of that: when the load generator's core caps
+# requests/s (200 KB uploads), CPU per request still tells the proxies apart.
+#
 # SCENARIOS=streams (alone or with others) runs loadtest/streams.sh: STREAMS
 # concurrent SSE streams through each proxy started fresh, its peak RSS and
 # the TTFT and inter-token gaps it adds over the direct path.
@@ -132,6 +137,7 @@ else
   $LOADGEN_CPU "$BUILD_DIR/loadtest/infergate-mock" --listen "127.0.0.1:$MOCK_PORT" --threads "$MOCK_THREADS" >/dev/null &
 fi
 PIDS+=($!)
+declare -A PEER_PID=([direct]=$!)  # whose CPU time a peer's rounds are charged (the backend for direct)
 wait_port "$MOCK_PORT"
 
 cat >"$WORK/infergate.yaml" <<YAML
@@ -152,6 +158,7 @@ routes:
 YAML
 $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate.yaml" >/dev/null 2>"$WORK/infergate.log" &
 PIDS+=($!)
+PEER_PID[infergate]=$!
 wait_port "$IG_PORT"
 
 # The same gateway with metrics off, to measure what recording costs.
@@ -160,6 +167,7 @@ printf 'metrics:\n  enabled: false\n  server_timing: false\n' >>"$WORK/infergate
 if [[ " $PEERS " == *" infergate-nometrics "* ]]; then
   $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-bare.yaml" >/dev/null 2>"$WORK/infergate-bare.log" &
   PIDS+=($!)
+  PEER_PID[infergate-nometrics]=$!
   wait_port "$IG_BARE_PORT"
 fi
 
@@ -170,6 +178,7 @@ if [[ " $PEERS " == *" infergate-before "* ]]; then
   $PROXY_CPU "$BEFORE_BUILD_DIR/gateway/infergate" --config "$WORK/infergate-before.yaml" >/dev/null \
     2>"$WORK/infergate-before.log" &
   PIDS+=($!)
+  PEER_PID[infergate-before]=$!
   wait_port "$IG_BEFORE_PORT"
 fi
 
@@ -205,6 +214,7 @@ NGINX
 if [[ " $PEERS " == *" nginx "* ]]; then
   $PROXY_CPU nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" &
   PIDS+=($!)
+  PEER_PID[nginx]=$!
   wait_port "$NGINX_PORT"
 fi
 
@@ -228,6 +238,7 @@ HAPROXY
 if [[ " $PEERS " == *" haproxy "* ]]; then
   $PROXY_CPU haproxy -db -f "$WORK/haproxy.cfg" >/dev/null 2>&1 &
   PIDS+=($!)
+  PEER_PID[haproxy]=$!
   wait_port "$HAPROXY_PORT"
 fi
 
@@ -242,6 +253,7 @@ sed -e "s/bind 127.0.0.1:$HAPROXY_PORT/bind 127.0.0.1:$HAPROXY_HEADERS_PORT\n  o
 if [[ " $PEERS " == *" haproxy-headers "* ]]; then
   $PROXY_CPU haproxy -db -f "$WORK/haproxy-headers.cfg" >/dev/null 2>&1 &
   PIDS+=($!)
+  PEER_PID[haproxy-headers]=$!
   wait_port "$HAPROXY_HEADERS_PORT"
 fi
 
@@ -278,14 +290,31 @@ measure() {
   if [[ $round == 1 ]]; then
     $LOADGEN_CPU wrk -t1 -c"$CONNECTIONS" -d1s -s "loadtest/wrk/$scenario.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
   fi
+  local ticks0 ticks1
+  ticks0=$(cpu_ticks "${PEER_PID[$peer]}")
   out=$($LOADGEN_CPU wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "loadtest/wrk/$scenario.lua" \
     "http://127.0.0.1:$port/v1/chat/completions")
-  local rps p50 p99 non2xx
+  ticks1=$(cpu_ticks "${PEER_PID[$peer]}")
+  local rps p50 p99 non2xx cpu
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  echo "$rps $p50 $p99 ${non2xx:-0}" >>"$WORK/$scenario.$peer"
+  cpu=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" \
+    'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+  echo "$rps $p50 $p99 ${non2xx:-0} $cpu" >>"$WORK/$scenario.$peer"
+}
+
+# CPU time (user + system, clock ticks) of a process and its children (nginx's
+# workers): a proxy's CPU per request is comparable even when the load
+# generator's core, not the proxy's, caps requests/s (200 KB uploads).
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() {
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1"); do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
 }
 
 # Median over rounds of a peer's requests/s divided by the first peer's in the
@@ -293,7 +322,8 @@ measure() {
 # each other within seconds, so a host that drifts between minutes moves both
 # sides of each ratio together.
 paired() {
-  paste -d' ' "$1" "$2" | awk '{ print $1 / $5 }' | sort -g | awk '{ r[NR] = $1 } END {
+  local column=${3:-1}
+  paste -d' ' "$1" "$2" | awk -v c="$column" '{ print $c / $(NF / 2 + c) }' | sort -g | awk '{ r[NR] = $1 } END {
     q1 = r[int((NR + 3) / 4)]; q3 = r[int((3 * NR + 3) / 4)]
     printf "%.3f [%.3f..%.3f]", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2, q1, q3 }'
 }
@@ -301,9 +331,11 @@ paired() {
 # The run with the median requests/s of a peer (its p50 and p99 come with it),
 # then the lowest and highest requests/s.
 summary() {
-  sort -n -k1,1 "$1" | awk '{ row[NR] = $0; r[NR] = $1 } END {
+  local cpu
+  cpu=$(awk '{ print $5 }' "$1" | sort -g | awk '{ c[NR] = $1 } END { print c[int((NR + 1) / 2)] }')
+  sort -n -k1,1 "$1" | awk -v cpu="$cpu" '{ row[NR] = $0; r[NR] = $1 } END {
     split(row[int((NR + 1) / 2)], m, " ")
-    printf "%s %s %s %s %s %s\n", m[1], m[2], m[3], m[4], r[1], r[NR] }'
+    printf "%s %s %s %s %s %s %s\n", m[1], m[2], m[3], m[4], r[1], r[NR], cpu }'
 }
 
 # The order peers run in within a round: PEERS as given, or (SHUFFLE=1, the
@@ -329,19 +361,21 @@ for scenario in $SCENARIOS; do
   if [[ $ROUNDS == 1 ]]; then
     printf "%-20s %12s %10s %10s %8s %9s\n" peer "req/s" "p50 ms" "p99 ms" non2xx "vs first"
   else
-    printf "%-20s %12s %10s %10s %8s %9s %21s %8s\n" peer "median req/s" "p50 ms" "p99 ms" non2xx "vs first" "min..max req/s" "paired [q1..q3]"
+    printf "%-20s %12s %10s %10s %8s %9s %21s %21s %10s %21s\n" peer "median req/s" "p50 ms" "p99 ms" non2xx "vs first" \
+      "min..max req/s" "paired [q1..q3]" "cpu us/req" "cpu paired [q1..q3]"
   fi
   first_rps=""
   first_peer=${PEERS%% *}
   for peer in $PEERS; do
-    read -r rps p50 p99 non2xx lo hi < <(summary "$WORK/$scenario.$peer")
+    read -r rps p50 p99 non2xx lo hi cpu < <(summary "$WORK/$scenario.$peer")
     [[ -z $first_rps ]] && first_rps=$rps
     ratio=$(awk -v a="$rps" -v b="$first_rps" 'BEGIN { printf "%.2f", a / b }')
     if [[ $ROUNDS == 1 ]]; then
       printf "%-20s %12s %10s %10s %8s %9s\n" "$peer" "$rps" "$p50" "$p99" "$non2xx" "$ratio"
     else
-      printf "%-20s %12s %10s %10s %8s %9s %21s %8s\n" "$peer" "$rps" "$p50" "$p99" "$non2xx" "$ratio" "$lo..$hi" \
-        "$(paired "$WORK/$scenario.$peer" "$WORK/$scenario.$first_peer")"
+      printf "%-20s %12s %10s %10s %8s %9s %21s %21s %10s %21s\n" "$peer" "$rps" "$p50" "$p99" "$non2xx" "$ratio" \
+        "$lo..$hi" "$(paired "$WORK/$scenario.$peer" "$WORK/$scenario.$first_peer")" "$cpu" \
+        "$(paired "$WORK/$scenario.$peer" "$WORK/$scenario.$first_peer" 5)"
     fi
   done
 done
