@@ -103,6 +103,13 @@ TEST(Validation, BodiesWithTwoReadingsAreRefusedInEveryMode) {
            Case{R"({"model":"mock-model",)" + msgs + R"(,"temperature":NaN})", "invalid_json", ""},
            Case{R"({"model":"mock-model",)" + msgs + R"(,"x":[1 2]})", "invalid_json", ""},
            Case{R"({"model":"mock-model",)" + msgs + R"(,"x":"\q"})", "invalid_json", ""},
+           // Long prompts are read escaped (prompt_text.hpp): their escapes are refused the same way.
+           Case{R"({"model":"mock-model","messages":[{"role":"user","content":")" + std::string(300, 'p') +
+                    R"(\q"}]})",
+                "invalid_json", ""},
+           Case{R"({"model":"mock-model","messages":[{"role":"user","content":")" + std::string(300, 'p') +
+                    R"(\ud800 alone"}]})",
+                "invalid_json", ""},
            Case{R"({"model":"mock-model",)" + msgs + R"(,"max_completion_tokens":100000,"max_tokens":5,"max_tokens":6})",
                 "duplicate_key", "max_tokens"},
            Case{R"({"model":"mock-model","model":"other",)" + msgs + "}", "duplicate_key", "model"},
@@ -114,8 +121,8 @@ TEST(Validation, BodiesWithTwoReadingsAreRefusedInEveryMode) {
     if (c.param.empty()) EXPECT_TRUE(error.at("param").is_null()) << r.body;
     else EXPECT_EQ(error.at("param").as_string(), c.param) << r.body;
   }
-  const auto text = scrapeAfter(gateway.adminPort(), 5);
-  EXPECT_EQ(seriesValue(text, R"(infergate_input_rejected_total{route="none",reason="invalid_json"})"), 3);
+  const auto text = scrapeAfter(gateway.adminPort(), 7);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_rejected_total{route="none",reason="invalid_json"})"), 5);
   EXPECT_EQ(seriesValue(text, R"(infergate_input_rejected_total{route="none",reason="duplicate_key"})"), 2);
   EXPECT_EQ(backendRequests(mock), 0u);
 }
