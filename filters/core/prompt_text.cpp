@@ -191,47 +191,129 @@ std::size_t appendUtf8(std::uint32_t cp, char* out) {
 
 }  // namespace
 
-bool promptRawText(std::string_view raw, RequestFacts& facts, std::uint64_t& chars) {
-  // The sampled start, decoded: what sampleScript reads of an unescaped text.
-  char sample[kScriptSampleBytes];
-  std::size_t sampled = 0;
-  std::size_t copiedTo = 0;  // raw bytes before this are in the sample
-  bool sampling = true;
-  // Every escape checked; the code points it stands for counted.
-  std::uint64_t extra = 0;  // raw code points beyond the decoded ones
-  for (std::size_t i = raw.find('\\'); i != std::string_view::npos; i = raw.find('\\', i)) {
+namespace {
+
+// What promptRawText learns from each escape, in order.
+class EscapeReader {
+ public:
+  explicit EscapeReader(std::string_view raw) : raw_(raw) {}
+
+  // A backslash at `at`; those inside an escape already read are skipped.
+  // False when the escape is not one JSON allows.
+  bool onBackslash(std::size_t at) {
+    if (at < next_) return true;
     std::uint32_t codePoint;
     std::size_t length;
-    if (!readEscape(raw, i, codePoint, length)) return false;
-    extra += length - 1;
-    if (sampling) {
-      // The text before the escape, then the escape's character if it fits
-      // whole (a character cut by the bound is not sampled, as before).
-      const std::size_t plain = std::min(i - copiedTo, sizeof sample - sampled);
-      std::memcpy(sample + sampled, raw.data() + copiedTo, plain);
-      sampled += plain;
-      char decoded[4];
-      const std::size_t bytes = appendUtf8(codePoint, decoded);
-      if (plain < i - copiedTo || sampled + bytes > sizeof sample) {
-        sampling = false;
-      } else {
-        std::memcpy(sample + sampled, decoded, bytes);
-        sampled += bytes;
-        copiedTo = i + length;
-      }
+    if (!readEscape(raw_, at, codePoint, length)) return false;
+    extra_ += length - 1;
+    next_ = at + length;
+    if (sampling_) sampleUpTo(at, codePoint, length);
+    return true;
+  }
+
+  // Raw code points beyond the decoded ones.
+  std::uint64_t extra() const { return extra_; }
+
+  // The sampled start, decoded: what sampleScript reads of an unescaped text.
+  std::string_view sample() {
+    if (sampling_) {
+      const std::size_t plain = std::min(raw_.size() - copiedTo_, sizeof sample_ - sampled_);
+      std::memcpy(sample_ + sampled_, raw_.data() + copiedTo_, plain);
+      sampled_ += plain;
+      sampling_ = false;
     }
-    i += length;
+    return {sample_, sampled_};
   }
-  if (sampling) {
-    const std::size_t plain = std::min(raw.size() - copiedTo, sizeof sample - sampled);
-    std::memcpy(sample + sampled, raw.data() + copiedTo, plain);
-    sampled += plain;
+
+ private:
+  // The text before the escape, then the escape's character if it fits whole
+  // (a character cut by the bound is not sampled, as sampleScript would not).
+  void sampleUpTo(std::size_t at, std::uint32_t codePoint, std::size_t length) {
+    const std::size_t plain = std::min(at - copiedTo_, sizeof sample_ - sampled_);
+    std::memcpy(sample_ + sampled_, raw_.data() + copiedTo_, plain);
+    sampled_ += plain;
+    char decoded[4];
+    const std::size_t bytes = appendUtf8(codePoint, decoded);
+    if (plain < at - copiedTo_ || sampled_ + bytes > sizeof sample_) {
+      sampling_ = false;
+      return;
+    }
+    std::memcpy(sample_ + sampled_, decoded, bytes);
+    sampled_ += bytes;
+    copiedTo_ = at + length;
   }
-  const auto count = codePoints(raw) - extra;
+
+  std::string_view raw_;
+  std::size_t next_ = 0;      // the first byte after the last escape read
+  std::uint64_t extra_ = 0;
+  char sample_[kScriptSampleBytes];
+  std::size_t sampled_ = 0;
+  std::size_t copiedTo_ = 0;  // raw bytes before this are in the sample
+  bool sampling_ = true;
+};
+
+#if defined(__x86_64__)
+// One pass over the raw text, 128 bytes a step: continuation bytes summed as
+// in countAvx2 (bytes, folded with SAD before one can overflow) and every
+// backslash handed to `reader` in order; a step without one costs a single
+// test. Returns false on a bad escape; `i` ends where the whole steps did.
+__attribute__((target("avx2"))) bool scanRawAvx2(std::string_view raw, std::size_t& i, std::uint64_t& continuation,
+                                                 EscapeReader& reader) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i limit = _mm256_set1_epi8(static_cast<char>(0xC0));
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  const char* data = raw.data();
+  std::size_t at = i;
+  while (at + 128 <= raw.size()) {
+    __m256i counts = zero;
+    // 63 steps add at most 4 x 63 = 252 to a byte lane.
+    for (unsigned step = 0; step < 63 && at + 128 <= raw.size(); ++step, at += 128) {
+      __m256i v[4];
+      __m256i any = zero;
+      for (int k = 0; k < 4; ++k) {
+        v[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + at + 32 * k));
+        counts = _mm256_sub_epi8(counts, _mm256_cmpgt_epi8(limit, v[k]));
+        any = _mm256_or_si256(any, _mm256_cmpeq_epi8(v[k], backslash));
+      }
+      if (_mm256_testz_si256(any, any)) continue;
+      for (int k = 0; k < 4; ++k)
+        for (auto found = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v[k], backslash)));
+             found != 0; found &= found - 1)
+          if (!reader.onBackslash(at + 32 * static_cast<std::size_t>(k) + static_cast<std::size_t>(__builtin_ctz(found))))
+            return false;
+    }
+    const __m256i sums = _mm256_sad_epu8(counts, zero);
+    continuation += static_cast<std::uint64_t>(_mm256_extract_epi64(sums, 0) + _mm256_extract_epi64(sums, 1) +
+                                               _mm256_extract_epi64(sums, 2) + _mm256_extract_epi64(sums, 3));
+  }
+  i = at;
+  return true;
+}
+#endif
+
+}  // namespace
+
+bool promptRawText(std::string_view raw, RequestFacts& facts, std::uint64_t& chars) {
+  EscapeReader reader(raw);
+  std::uint64_t count = 0;
+  std::size_t i = 0;
+#if defined(__x86_64__)
+  // Counting and finding escapes in one pass: a second pass for backslashes
+  // (memchr) cost 2.3% of the proxy's CPU at 200 KB.
+  if (hasAvx2()) {
+    std::uint64_t continuation = 0;
+    if (!scanRawAvx2(raw, i, continuation, reader)) return false;
+    count = i - continuation;
+  }
+#endif
+  const std::string_view rest = raw.substr(i);
+  for (std::size_t at = rest.find('\\'); at != std::string_view::npos; at = rest.find('\\', at + 1))
+    if (!reader.onBackslash(i + at)) return false;
+  count += codePoints(rest) - reader.extra();
   facts.promptChars += count;
   chars += count;
   // A sample cut inside a character is handled by sampleScript (it stops there).
-  sampleScript(std::string_view(sample, sampled), facts);
+  sampleScript(reader.sample(), facts);
   return true;
 }
 

@@ -62,6 +62,9 @@ TEST(PromptRawText, CountsAndSamplesAsTheUnescapedText) {
   expectSameFacts(repeat("x", 2045) + "\\u0430\\u0431" + repeat("y", 500));           // an escape at the bound
   expectSameFacts(repeat("x", 2047) + "\\ud83d\\ude00" + repeat("y", 10));            // a 4-byte one cut by it
   expectSameFacts(repeat("é", 1023) + "\\n" + repeat("z", 300));
+  // Past 63 steps of 128 bytes, where the vector scan folds its byte counts.
+  expectSameFacts(repeat("é\\n中 word \\u0430", 3000));
+  expectSameFacts(repeat("ж", 20000) + "\\t");
 }
 
 TEST(PromptRawText, RefusesWhatSimdjsonRefuses) {
