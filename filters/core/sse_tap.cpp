@@ -24,6 +24,12 @@ void SseTap::endEvent() {
   if (line_.capacity() > kRetainedBytes) std::string().swap(line_);
 }
 
+void SseTap::releaseBuffers() {
+  std::string().swap(line_);
+  std::string().swap(data_);
+  skipping_ = eventTooLarge_ = false;
+}
+
 void SseTap::reset() {
   line_.clear();
   data_.clear();

@@ -29,6 +29,9 @@ class SseTap {
   template <class OnContent>
   void feed(std::string_view piece, simdjson::ondemand::parser& parser, OnContent&& onContent);
   void reset();
+  // Gives back the line and event buffers (a tap that will not be fed again
+  // for this answer, such as the sampling tap after an unsampled first token).
+  void releaseBuffers();
   const SseObservation& observation() const { return observation_; }
   // While set, the first choice's delta.content / text and tool calls are
   // appended to `capture` (sampled requests only: null costs nothing).

@@ -79,6 +79,9 @@ void SamplingFilter::onResponseData(RequestContext& ctx, std::string_view piece)
         s.captureStream = false;
       }
     });
+    // Not sampled after all: the tap is not fed again, and a stream that lasts
+    // minutes keeps none of its buffers (after feed, which reads them).
+    if (!s.captureStream) s.tap.releaseBuffers();
   } else if (s.captureJson) {
     if (s.json.size() + piece.size() <= kJsonLimit) {
       s.json.append(piece);

@@ -140,3 +140,16 @@ TEST(SseTap, EventSizeIsBoundedCountingSeparatorsAndMemoryIsGivenBack) {
   EXPECT_EQ(content, 4);
   EXPECT_TRUE(tap.observation().done);
 }
+
+TEST(SseTap, ReleasedBuffersHoldNothingAndTheTapStillReads) {
+  SseTap tap;
+  int content = 0;
+  tap.feed("data: {\"choices\":[{\"delta\":{\"content\":\"" + std::string(300, 'a') + "\"}}]}\n\ndata: {\"cho", json,
+           [&] { ++content; });
+  EXPECT_EQ(content, 1);
+  EXPECT_GT(tap.retainedBytes(), 300u);
+  tap.releaseBuffers();
+  EXPECT_LE(tap.retainedBytes(), 2 * std::string().capacity());  // two empty strings: no heap
+  tap.reset();
+  EXPECT_EQ(feedInPieces(tap, kStream, 7), 3);
+}
