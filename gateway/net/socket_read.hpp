@@ -48,6 +48,10 @@ namespace infergate {
 // A single read buffer whose short reads mark the socket as drained.
 struct DrainAwareBuffer : boost::asio::mutable_buffer {
   explicit DrainAwareBuffer(boost::asio::mutable_buffer buffer) : boost::asio::mutable_buffer(buffer) {}
+  // For DrainAwareRecvOp: the memory to read into, and what to do while the
+  // socket is empty (nothing: the caller owns this buffer).
+  boost::asio::mutable_buffer take() const { return *this; }
+  void idle() const {}
 };
 
 // A connection's read buffer. Its memory comes from the worker's BlockCache:
@@ -70,8 +74,46 @@ inline void releaseIdle(ReadBuffer& buffer) {
 struct ReadyBuffer : boost::asio::mutable_buffer {
   ReadyBuffer(ReadBuffer& buffer, std::size_t size)
       : boost::asio::mutable_buffer(&buffer, size), target(&buffer), size(size) {}
+  boost::asio::mutable_buffer take() const { return target->prepare(size); }
+  void idle() const { releaseIdle(*target); }
   ReadBuffer* target;
   std::size_t size;
+};
+
+// The receive op both buffer kinds get in place of Asio's own (below): one
+// recv() into `Buffer::take()`; a short read marks the socket drained. Runs
+// on the worker's thread (one io_context per worker), as the whole op does.
+template <class Buffer>
+class DrainAwareRecvOp : public boost::asio::detail::reactor_op {
+ public:
+  DrainAwareRecvOp(const boost::system::error_code& success_ec, boost::asio::detail::socket_type socket,
+                   boost::asio::detail::socket_ops::state_type state, const Buffer& buffer,
+                   boost::asio::socket_base::message_flags flags, func_type complete_func)
+      : reactor_op(success_ec, &DrainAwareRecvOp::do_perform, complete_func),
+        socket_(socket),
+        state_(state),
+        buffer_(buffer),
+        flags_(flags) {}
+
+  static status do_perform(reactor_op* base) {
+    namespace ops = boost::asio::detail::socket_ops;
+    auto* o = static_cast<DrainAwareRecvOp*>(base);
+    const auto into = o->buffer_.take();
+    if (!ops::non_blocking_recv1(o->socket_, into.data(), into.size(), o->flags_,
+                                 (o->state_ & ops::stream_oriented) != 0, o->ec_, o->bytes_transferred_)) {
+      o->buffer_.idle();
+      return not_done;
+    }
+    // Short (end-of-file and errors included): the queue is empty now, and the
+    // next byte raises an event. A full buffer may have left more behind.
+    return o->bytes_transferred_ < into.size() ? done_and_exhausted : done;
+  }
+
+ private:
+  boost::asio::detail::socket_type socket_;
+  boost::asio::detail::socket_ops::state_type state_;
+  Buffer buffer_;
+  boost::asio::socket_base::message_flags flags_;
 };
 
 }  // namespace infergate
@@ -79,66 +121,14 @@ struct ReadyBuffer : boost::asio::mutable_buffer {
 namespace boost::asio::detail {
 
 template <>
-class reactive_socket_recv_op_base<infergate::ReadyBuffer> : public reactor_op {
- public:
-  reactive_socket_recv_op_base(const boost::system::error_code& success_ec, socket_type socket,
-                               socket_ops::state_type state, const infergate::ReadyBuffer& buffers,
-                               socket_base::message_flags flags, func_type complete_func)
-      : reactor_op(success_ec, &reactive_socket_recv_op_base::do_perform, complete_func),
-        socket_(socket),
-        state_(state),
-        ready_(buffers),
-        flags_(flags) {}
-
-  // On the worker's thread (one io_context per worker), as the whole op is.
-  static status do_perform(reactor_op* base) {
-    auto* o = static_cast<reactive_socket_recv_op_base*>(base);
-    auto& target = *o->ready_.target;
-    const auto buffer = target.prepare(o->ready_.size);
-    if (!socket_ops::non_blocking_recv1(o->socket_, buffer.data(), buffer.size(), o->flags_,
-                                        (o->state_ & socket_ops::stream_oriented) != 0, o->ec_,
-                                        o->bytes_transferred_)) {
-      infergate::releaseIdle(target);  // nothing to read yet: hold no read buffer
-      return not_done;
-    }
-    return o->bytes_transferred_ < buffer.size() ? done_and_exhausted : done;
-  }
-
- private:
-  socket_type socket_;
-  socket_ops::state_type state_;
-  infergate::ReadyBuffer ready_;
-  socket_base::message_flags flags_;
+class reactive_socket_recv_op_base<infergate::DrainAwareBuffer>
+    : public infergate::DrainAwareRecvOp<infergate::DrainAwareBuffer> {
+  using DrainAwareRecvOp::DrainAwareRecvOp;
 };
 
 template <>
-class reactive_socket_recv_op_base<infergate::DrainAwareBuffer> : public reactor_op {
- public:
-  reactive_socket_recv_op_base(const boost::system::error_code& success_ec, socket_type socket,
-                               socket_ops::state_type state, const infergate::DrainAwareBuffer& buffers,
-                               socket_base::message_flags flags, func_type complete_func)
-      : reactor_op(success_ec, &reactive_socket_recv_op_base::do_perform, complete_func),
-        socket_(socket),
-        state_(state),
-        buffer_(buffers),
-        flags_(flags) {}
-
-  static status do_perform(reactor_op* base) {
-    auto* o = static_cast<reactive_socket_recv_op_base*>(base);
-    if (!socket_ops::non_blocking_recv1(o->socket_, o->buffer_.data(), o->buffer_.size(), o->flags_,
-                                        (o->state_ & socket_ops::stream_oriented) != 0, o->ec_,
-                                        o->bytes_transferred_))
-      return not_done;
-    // Short (end-of-file and errors included): the queue is empty now, and the
-    // next byte raises an event. A full buffer may have left more behind.
-    return o->bytes_transferred_ < o->buffer_.size() ? done_and_exhausted : done;
-  }
-
- private:
-  socket_type socket_;
-  socket_ops::state_type state_;
-  boost::asio::mutable_buffer buffer_;
-  socket_base::message_flags flags_;
+class reactive_socket_recv_op_base<infergate::ReadyBuffer> : public infergate::DrainAwareRecvOp<infergate::ReadyBuffer> {
+  using DrainAwareRecvOp::DrainAwareRecvOp;
 };
 
 }  // namespace boost::asio::detail
