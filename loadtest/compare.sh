@@ -42,6 +42,7 @@
 # Bounded: each run lasts DURATION; every process it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source loadtest/lib.sh
 
 if [[ " ${SCENARIOS:-} " == *" streams "* ]]; then
   bash scripts/build.sh >/dev/null
@@ -96,43 +97,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_port() {
-  for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "port $1 did not open" >&2
-  exit 1
-}
-
 # --- processes ---------------------------------------------------------------
 if [[ $BACKEND == static ]]; then
-  mkdir -p "$WORK/static"
-  cat >"$WORK/static.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $WORK/static.pid;
-error_log $WORK/static-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/static/body;
-  proxy_temp_path $WORK/static/proxy;
-  fastcgi_temp_path $WORK/static/fastcgi;
-  uwsgi_temp_path $WORK/static/uwsgi;
-  scgi_temp_path $WORK/static/scgi;
-  server {
-    listen 127.0.0.1:$MOCK_PORT;
-    keepalive_requests 1000000;
-    client_max_body_size 8m;
-    location / {
-      default_type application/json;
-      return 200 '{"id":"chatcmpl-static","object":"chat.completion","created":0,"model":"mock-model","choices":[{"index":0,"message":{"role":"assistant","content":"The static backend answers every request with the same short body."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":12,"total_tokens":24}}';
-    }
-  }
-}
-NGINX
-  $LOADGEN_CPU nginx -c "$WORK/static.conf" -e "$WORK/static-error.log" &
+  static_backend_conf "$WORK/static" "$MOCK_PORT" >"$WORK/static.conf"
+  $LOADGEN_CPU nginx -c "$WORK/static.conf" -e "$WORK/static/error.log" &
 else
   $LOADGEN_CPU "$BUILD_DIR/loadtest/infergate-mock" --listen "127.0.0.1:$MOCK_PORT" --threads "$MOCK_THREADS" >/dev/null &
 fi
@@ -140,22 +108,7 @@ PIDS+=($!)
 declare -A PEER_PID=([direct]=$!)  # whose CPU time a peer's rounds are charged (the backend for direct)
 wait_port "$MOCK_PORT"
 
-cat >"$WORK/infergate.yaml" <<YAML
-server:
-  listen: 127.0.0.1:$IG_PORT
-  workers: $WORKERS
-admin:
-  listen: 127.0.0.1:$IG_ADMIN_PORT
-backends:
-  - name: mock
-    endpoints:
-      - url: http://127.0.0.1:$MOCK_PORT
-    pool: {max_idle: 256}
-routes:
-  - name: all
-    path_prefix: /
-    backend: mock
-YAML
+gateway_yaml "$IG_PORT" "$IG_ADMIN_PORT" "$MOCK_PORT" "$WORKERS" >"$WORK/infergate.yaml"
 $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate.yaml" >/dev/null 2>"$WORK/infergate.log" &
 PIDS+=($!)
 PEER_PID[infergate]=$!
@@ -182,20 +135,9 @@ if [[ " $PEERS " == *" infergate-before "* ]]; then
   wait_port "$IG_BEFORE_PORT"
 fi
 
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx.conf" <<NGINX
-worker_processes $WORKERS;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
+{
+  nginx_head "$WORK/nginx" "$WORKERS" 4096
+  cat <<NGINX
   upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 256; }
   server {
     listen 127.0.0.1:$NGINX_PORT;
@@ -211,30 +153,15 @@ http {
   }
 }
 NGINX
+} >"$WORK/nginx.conf"
 if [[ " $PEERS " == *" nginx "* ]]; then
-  $PROXY_CPU nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" &
+  $PROXY_CPU nginx -c "$WORK/nginx.conf" -e "$WORK/nginx/error.log" &
   PIDS+=($!)
   PEER_PID[nginx]=$!
   wait_port "$NGINX_PORT"
 fi
 
-cat >"$WORK/haproxy.cfg" <<HAPROXY
-global
-  nbthread $WORKERS
-  maxconn 4096
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:$HAPROXY_PORT
-  default_backend be
-backend be
-  server mock 127.0.0.1:$MOCK_PORT
-HAPROXY
+haproxy_cfg "$HAPROXY_PORT" "$MOCK_PORT" "$WORKERS" 4096 >"$WORK/haproxy.cfg"
 if [[ " $PEERS " == *" haproxy "* ]]; then
   $PROXY_CPU haproxy -db -f "$WORK/haproxy.cfg" >/dev/null 2>&1 &
   PIDS+=($!)
@@ -305,17 +232,9 @@ measure() {
   echo "$rps $p50 $p99 ${non2xx:-0} $cpu" >>"$WORK/$scenario.$peer"
 }
 
-# CPU time (user + system, clock ticks) of a process and its children (nginx's
-# workers): a proxy's CPU per request is comparable even when the load
+# CPU per request uses cpu_ticks (lib.sh): comparable even when the load
 # generator's core, not the proxy's, caps requests/s (200 KB uploads).
 CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() {
-  local total=0 p
-  for p in "$1" $(pgrep -P "$1"); do
-    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
 
 # Median over rounds of a peer's requests/s divided by the first peer's in the
 # same round, with the quartiles of those ratios (their spread). Rounds follow

@@ -9,38 +9,27 @@
 # starts is stopped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source loadtest/lib.sh
 BEFORE=$1; [[ $BEFORE != haproxy ]] && BEFORE=$(realpath "$1")
 AFTER=$(realpath "${2:-build/gateway/infergate}")
 SCRIPT=${SCRIPT:-chat_small}; ROUNDS=${ROUNDS:-4}; DURATION=${DURATION:-2}
 W=$(mktemp -d); BACKEND=18300
-mkdir -p $W/tmp
-cat > $W/static.conf <<NGINX
-worker_processes 1; daemon off; pid $W/nginx.pid; error_log $W/nginx.log warn;
-events { worker_connections 4096; }
-http { access_log off; client_body_temp_path $W/tmp; client_max_body_size 8m;
-  server { listen 127.0.0.1:$BACKEND; keepalive_requests 1000000;
-    location / { default_type application/json;
-      return 200 '{"id":"c","object":"chat.completion","created":0,"model":"mock-model","choices":[{"index":0,"message":{"role":"assistant","content":"Fixed."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}}'; } } }
-NGINX
-taskset -c 0 nginx -c $W/static.conf -e $W/nginx.log >/dev/null 2>&1 & NP=$!
+cleanup() { kill ${BP:-} ${AP:-} ${NP:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+static_backend_conf $W/static $BACKEND >$W/static.conf
+taskset -c 0 nginx -c $W/static.conf -e $W/static/error.log >/dev/null 2>&1 & NP=$!
 start() {  # name bin port
-  cat > $W/$1.yaml <<YAML
-server: {listen: 127.0.0.1:$3, workers: 1}
-admin: {listen: 127.0.0.1:$(($3 + 10))}
-backends: [{name: mock, endpoints: [{url: http://127.0.0.1:$BACKEND}], pool: {max_idle: 256}}]
-routes: [{name: all, path_prefix: /, backend: mock}]
-YAML
+  gateway_yaml $3 $(($3 + 10)) $BACKEND 1 >$W/$1.yaml
   taskset -c 1 $2 --config $W/$1.yaml >/dev/null 2>$W/$1.log &
 }
 if [[ $BEFORE == haproxy ]]; then
-  printf 'global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option http-keep-alive\n  http-reuse always\nfrontend fe\n  bind 127.0.0.1:18301\n  default_backend be\nbackend be\n  server s 127.0.0.1:%s\n' \
-    "$BACKEND" > $W/haproxy.cfg
+  haproxy_cfg 18301 $BACKEND 1 4096 >$W/haproxy.cfg
   taskset -c 1 haproxy -db -f $W/haproxy.cfg >/dev/null 2>&1 & BP=$!
 else
   start before "$BEFORE" 18301; BP=$!
 fi
 start after "$AFTER" 18302; AP=$!
-sleep 1
+wait_port 18301; wait_port 18302
 for round in $(seq 1 "$ROUNDS"); do
   for peer in before:18301:$BP after:18302:$AP; do
     IFS=: read -r name port pid <<<"$peer"
@@ -54,4 +43,3 @@ for round in $(seq 1 "$ROUNDS"); do
       END { gsub(",", "", t); gsub(",", "", f); printf "round %d %-6s %8d requests %8.1f us/request %6.2f faults/request\n", k, n, r, t * 1000 / r, f / r }' $W/stat
   done
 done
-kill $BP $AP $NP 2>/dev/null; wait 2>/dev/null; rm -rf "$W"

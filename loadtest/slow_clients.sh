@@ -14,6 +14,7 @@
 # seconds; every process started is stopped on exit. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source loadtest/lib.sh
 
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-3s}
@@ -43,23 +44,7 @@ trap cleanup EXIT
 
 taskset -c 0 "$BUILD_DIR/loadtest/infergate-mock" --listen "127.0.0.1:$MOCK_PORT" --threads 1 >/dev/null &
 PIDS+=($!)
-cat >"$WORK/infergate.yaml" <<YAML
-server:
-  listen: 127.0.0.1:$IG_PORT
-  workers: 1
-  busy_poll_us: $BUSY_POLL_US
-admin:
-  listen: 127.0.0.1:$IG_ADMIN_PORT
-backends:
-  - name: mock
-    endpoints:
-      - url: http://127.0.0.1:$MOCK_PORT
-    pool: {max_idle: 256}
-routes:
-  - name: all
-    path_prefix: /
-    backend: mock
-YAML
+gateway_yaml "$IG_PORT" "$IG_ADMIN_PORT" "$MOCK_PORT" 1 "  busy_poll_us: $BUSY_POLL_US" >"$WORK/infergate.yaml"
 taskset -c 1 "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate.yaml" >/dev/null 2>"$WORK/infergate.log" &
 GATEWAY_PID=$!
 PIDS+=($GATEWAY_PID)
@@ -68,14 +53,13 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$IG_ADMIN_PORT/readyz" >/dev/
 connections() {
   curl -s "http://127.0.0.1:$IG_ADMIN_PORT/metrics" | awk '/^infergate_downstream_connections /{print int($2)}'
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$GATEWAY_PID/stat"; }
 # Prints "requests/s gateway-CPU-µs-per-request": the second tells the
 # gateway's own cost apart from the load generator's core being shared.
 rps() {
   local before after out
-  before=$(cpu_ticks)
+  before=$(cpu_ticks "$GATEWAY_PID")
   out=$(taskset -c 0 wrk -t1 -c16 -d "$DURATION" -s loadtest/wrk/chat_small.lua "http://127.0.0.1:$IG_PORT/v1/chat/completions")
-  after=$(cpu_ticks)
+  after=$(cpu_ticks "$GATEWAY_PID")
   awk -v b="$before" -v a="$after" -v hz="$(getconf CLK_TCK)" '
     / requests in /{n=$1} /Requests\/sec/{r=$2}
     END{printf "%s %.1f\n", r, (a-b)/hz*1e6/n}' <<<"$out"

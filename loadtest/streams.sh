@@ -9,6 +9,7 @@
 # stream_load's timeout.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source loadtest/lib.sh
 STREAMS=${STREAMS:-8000}; TOKENS=${TOKENS:-20}; INTER_TOKEN_MS=${INTER_TOKEN_MS:-200}
 WORKERS=${WORKERS:-2}; PEERS=${PEERS:-direct infergate haproxy nginx}
 # Streams open in batches (OPEN_PER_BATCH every BATCH_GAP_MS): all are open at
@@ -25,85 +26,24 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 
-wait_port() {
-  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
-  echo "port $1 did not open" >&2; exit 1
-}
-# Peak resident memory in MB of a process and its children (nginx's workers).
-peak_mb() {
-  local total=0 p
-  for p in "$1" $(pgrep -P "$1"); do
-    total=$((total + $(awk '/VmHWM/ {print $2}' /proc/$p/status 2>/dev/null || echo 0)))
-  done
-  awk -v k=$total 'BEGIN { printf "%.1f", k / 1024 }'
-}
-rss_mb() {
-  local total=0 p
-  for p in "$1" $(pgrep -P "$1"); do
-    total=$((total + $(awk '/VmRSS/ {print $2}' /proc/$p/status 2>/dev/null || echo 0)))
-  done
-  awk -v k=$total 'BEGIN { printf "%.1f", k / 1024 }'
-}
-
 $LOADGEN_CPU "$BUILD_DIR/loadtest/infergate-mock" --listen 127.0.0.1:$MOCK --threads 1 >/dev/null 2>&1 &
 PIDS+=($!); wait_port $MOCK
 
 start_peer() {
   case $1 in
     infergate)
-      cat > $W/infergate.yaml <<YAML
-server:
-  listen: 127.0.0.1:$PORT
-  workers: $WORKERS
-  limits: {max_connections: $((STREAMS + 1000))}
-admin:
-  listen: 127.0.0.1:$ADMIN
-backends:
-  - name: mock
-    endpoints: [{url: "http://127.0.0.1:$MOCK"}]
-    pool: {max_idle: 256}
-routes:
-  - {name: all, path_prefix: /, backend: mock}
-YAML
+      gateway_yaml $PORT $ADMIN $MOCK "$WORKERS" "  limits: {max_connections: $((STREAMS + 1000))}" >$W/infergate.yaml
       $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config $W/infergate.yaml >/dev/null 2>$W/infergate.log & ;;
     haproxy)
-      cat > $W/haproxy.cfg <<CFG
-global
-  nbthread $WORKERS
-  maxconn $((STREAMS + 1000))
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
-  # Without it HAProxy sends partial messages with MSG_MORE and the kernel
-  # holds each event back (inter-token p99 of 415 ms for 200 ms tokens).
-  option http-no-delay
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:$PORT
-  default_backend be
-backend be
-  server mock 127.0.0.1:$MOCK
-CFG
+      # http-no-delay: without it HAProxy sends partial messages with MSG_MORE
+      # and the kernel holds each event back (inter-token p99 of 415 ms for
+      # 200 ms tokens).
+      haproxy_cfg $PORT $MOCK "$WORKERS" $((STREAMS + 1000)) "  option http-no-delay" >$W/haproxy.cfg
       $PROXY_CPU haproxy -db -f $W/haproxy.cfg >/dev/null 2>&1 & ;;
     nginx)
-      mkdir -p $W/nginx
-      cat > $W/nginx.conf <<CFG
-worker_processes $WORKERS;
-worker_rlimit_nofile $(ulimit -Hn);
-daemon off;
-pid $W/nginx.pid;
-error_log $W/nginx-error.log warn;
-events { worker_connections $((STREAMS + 1000)); }
-http {
-  access_log off;
-  client_body_temp_path $W/nginx/body;
-  proxy_temp_path $W/nginx/proxy;
-  fastcgi_temp_path $W/nginx/fastcgi;
-  uwsgi_temp_path $W/nginx/uwsgi;
-  scgi_temp_path $W/nginx/scgi;
+      {
+        nginx_head $W/nginx "$WORKERS" $((STREAMS + 1000))
+        cat <<CFG
   upstream mock { server 127.0.0.1:$MOCK; keepalive 256; }
   server {
     listen 127.0.0.1:$PORT;
@@ -111,7 +51,8 @@ http {
   }
 }
 CFG
-      $PROXY_CPU nginx -c $W/nginx.conf -e $W/nginx-error.log & ;;
+      } >$W/nginx.conf
+      $PROXY_CPU nginx -c $W/nginx.conf -e $W/nginx/error.log & ;;
   esac
   PEER_PID=$!
   wait_port $PORT
@@ -123,10 +64,10 @@ printf "%-10s %9s %9s %7s %7s %9s %9s %9s %9s %11s %11s\n" peer "idle MB" "peak 
 direct_ttft=""; direct_itl=""
 for peer in $PEERS; do
   port=$PORT; idle="-"; peak="-"; PEER_PID=""
-  if [[ $peer == direct ]]; then port=$MOCK; else start_peer "$peer"; sleep 0.3; idle=$(rss_mb $PEER_PID); fi
+  if [[ $peer == direct ]]; then port=$MOCK; else start_peer "$peer"; sleep 0.3; idle=$(memory_mb VmRSS $PEER_PID); fi
   out=$($LOADGEN_CPU "$BUILD_DIR/loadtest/stream_load" --port $port --streams "$STREAMS" --tokens "$TOKENS" \
     --inter-token-ms "$INTER_TOKEN_MS" --open-per-batch "$OPEN_PER_BATCH" --batch-gap-ms "$BATCH_GAP_MS" --timeout-s 120)
-  [[ -n $PEER_PID ]] && peak=$(peak_mb $PEER_PID)
+  [[ -n $PEER_PID ]] && peak=$(memory_mb VmHWM $PEER_PID)
   val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $out"; }
   ttft=$(val ttft_p99_ms); itl=$(val itl_p99_ms)
   if [[ $peer == direct ]]; then direct_ttft=$ttft; direct_itl=$itl; fi

@@ -4,29 +4,15 @@
 # counted with strace -c on loopback. Bounded: every process it starts is stopped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source loadtest/lib.sh
 SCRIPT=${SCRIPT:-chat_small}
 BIN=$(realpath "${1:-build/gateway/infergate}"); LABEL=${2:-infergate}
 PORT=18180; ADMIN=18190; MOCK=18100
 W=$(mktemp -d)
 build/loadtest/infergate-mock --listen 127.0.0.1:$MOCK --threads 1 >/dev/null 2>&1 & MP=$!
-cat > $W/c.yaml <<YAML
-server:
-  listen: 127.0.0.1:$PORT
-  workers: 1
-admin:
-  listen: 127.0.0.1:$ADMIN
-backends:
-  - name: mock
-    endpoints:
-      - url: http://127.0.0.1:$MOCK
-    pool: {max_idle: 256}
-routes:
-  - name: all
-    path_prefix: /
-    backend: mock
-YAML
+gateway_yaml $PORT $ADMIN $MOCK 1 >$W/c.yaml
 taskset -c 1 $BIN --config $W/c.yaml >/dev/null 2>&1 & GP=$!
-sleep 0.5
+wait_port $PORT
 taskset -c 0 wrk -t1 -c32 -d1s -s loadtest/wrk/$SCRIPT.lua http://127.0.0.1:$PORT/v1/chat/completions >/dev/null
 strace -c -f -p $GP -o $W/strace.txt 2>/dev/null & SP=$!
 sleep 0.5

@@ -1,0 +1,126 @@
+# Shared by the load scripts (sourced, not run): the peers' configs, waiting
+# for a port, and readings from /proc. Everything listens on loopback.
+
+# Waits until something listens on 127.0.0.1:PORT (5 s), else exits.
+wait_port() {
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "port $1 did not open" >&2
+  exit 1
+}
+
+# CPU time (user + system, clock ticks) of PID and its children (nginx's workers).
+cpu_ticks() {
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1"); do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+# A /proc/PID/status memory field (VmHWM, VmRSS) of PID and its children, in MB.
+memory_mb() {
+  local field=$1 total=0 p
+  for p in "$2" $(pgrep -P "$2"); do
+    total=$((total + $(awk -v f="$field:" '$1 == f {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+  done
+  awk -v k=$total 'BEGIN { printf "%.1f", k / 1024 }'
+}
+
+# gateway_yaml PORT ADMIN_PORT BACKEND_PORT WORKERS [SERVER_LINE...]: infergate
+# in front of one backend, one route, its defaults otherwise (every monitoring
+# feature on). Extra lines go under `server:` as given (indented by the caller).
+gateway_yaml() {
+  local port=$1 admin=$2 backend=$3 workers=$4
+  shift 4
+  echo "server:"
+  echo "  listen: 127.0.0.1:$port"
+  echo "  workers: $workers"
+  local line
+  for line in "$@"; do echo "$line"; done
+  cat <<YAML
+admin:
+  listen: 127.0.0.1:$admin
+backends:
+  - name: mock
+    endpoints:
+      - url: http://127.0.0.1:$backend
+    pool: {max_idle: 256}
+routes:
+  - name: all
+    path_prefix: /
+    backend: mock
+YAML
+}
+
+# haproxy_cfg PORT BACKEND_PORT THREADS MAXCONN [DEFAULTS_LINE...]: HAProxy as a
+# plain HTTP proxy with keep-alive to the backend.
+haproxy_cfg() {
+  local port=$1 backend=$2 threads=$3 maxconn=$4
+  shift 4
+  cat <<CFG
+global
+  nbthread $threads
+  maxconn $maxconn
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+CFG
+  local line
+  for line in "$@"; do echo "$line"; done
+  cat <<CFG
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$port
+  default_backend be
+backend be
+  server mock 127.0.0.1:$backend
+CFG
+}
+
+# nginx_head DIR WORKERS CONNECTIONS: the start of an nginx config, up to and
+# inside `http {` (its temporary files under DIR); the caller adds the server
+# and closes the block.
+nginx_head() {
+  local dir=$1 workers=$2 connections=$3
+  mkdir -p "$dir"
+  cat <<NGINX
+worker_processes $workers;
+worker_rlimit_nofile $(ulimit -Hn);
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections $connections; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+NGINX
+}
+
+# static_backend_conf DIR PORT: nginx answering every request with one fixed
+# chat completion, discarding the upload unread: a backend that costs the load
+# generator's core little, so the proxies' own cost decides their ratios.
+static_backend_conf() {
+  nginx_head "$1" 1 4096
+  cat <<NGINX
+  server {
+    listen 127.0.0.1:$2;
+    keepalive_requests 1000000;
+    client_max_body_size 8m;
+    location / {
+      default_type application/json;
+      return 200 '{"id":"chatcmpl-static","object":"chat.completion","created":0,"model":"mock-model","choices":[{"index":0,"message":{"role":"assistant","content":"The static backend answers every request with the same short body."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":12,"total_tokens":24}}';
+    }
+  }
+}
+NGINX
+}
