@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "gateway/http/field_scan.hpp"
 #include "metrics/label_space.hpp"
 
 namespace infergate {
@@ -171,7 +172,7 @@ bool UpstreamExchange::retryOnStatus() {
   if (std::find(retry.statuses.begin(), retry.statuses.end(), status) == retry.statuses.end()) return false;
   if (!planner_.canRetry()) return false;
   std::chrono::milliseconds retryAfter{0};
-  if (auto value = response[http::field::retry_after]; !value.empty()) {
+  if (auto value = headers::valueOf(response, http::field::retry_after); !value.empty()) {
     unsigned seconds = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     if (ec != std::errc{}) return false;  // an HTTP date: not worth parsing for a retry
