@@ -4,35 +4,75 @@
 
 namespace infergate {
 
-void SseTap::appendData(std::string_view line) {
+void SseTap::holdPartialLine(std::string_view chunk) {
+  if (skipping_) return;
+  if (line_.size() + chunk.size() > kMaxEventBytes) {
+    skipping_ = true;
+    line_.clear();
+    return;
+  }
+  line_.append(chunk);
+}
+
+void SseTap::appendData(std::string_view line, bool inPlace) {
   if (eventTooLarge_) return;
   // Every data line after the first adds a separator: counted like the text.
-  const std::size_t separator = data_.empty() ? 0 : 1;
-  if (data_.size() + separator + line.size() > kMaxEventBytes) {
+  const std::size_t held = dataIsInPlace_ ? dataInPlace_.size() : data_.size();
+  const std::size_t separator = dataLines_ == 0 ? 0 : 1;
+  if (held + separator + line.size() > kMaxEventBytes) {
     eventTooLarge_ = true;
+    dataIsInPlace_ = false;
     data_.clear();
     return;
   }
-  if (separator) data_.push_back('\n');
-  data_.append(line);
+  if (dataLines_ == 0 && inPlace) {
+    dataInPlace_ = line;
+    dataIsInPlace_ = true;
+  } else {
+    if (dataIsInPlace_) {
+      data_.assign(dataInPlace_);
+      dataIsInPlace_ = false;
+    }
+    if (separator) data_.push_back('\n');
+    data_.append(line);
+  }
+  ++dataLines_;
 }
 
 void SseTap::endEvent() {
   data_.clear();
+  dataIsInPlace_ = false;
+  dataLines_ = 0;
   eventTooLarge_ = false;
-  if (data_.capacity() > kRetainedBytes) std::string().swap(data_);
-  if (line_.capacity() > kRetainedBytes) std::string().swap(line_);
+}
+
+void SseTap::endPiece() {
+  parser_ = nullptr;
+  if (dataIsInPlace_) {  // the event goes on in the next piece: its data must outlive this one
+    data_.assign(dataInPlace_);
+    dataIsInPlace_ = false;
+  }
+  // Nothing is cut at this boundary: the buffers go (a stream waits between
+  // events holding none). A cut event keeps them, up to kRetainedBytes.
+  if (line_.empty() && dataLines_ == 0) {
+    if (line_.capacity() > std::string().capacity()) std::string().swap(line_);
+    if (data_.capacity() > std::string().capacity()) std::string().swap(data_);
+  }
 }
 
 void SseTap::releaseBuffers() {
   std::string().swap(line_);
   std::string().swap(data_);
+  dataIsInPlace_ = false;
+  dataLines_ = 0;
   skipping_ = eventTooLarge_ = false;
 }
 
 void SseTap::reset() {
   line_.clear();
   data_.clear();
+  dataIsInPlace_ = false;
+  dataLines_ = 0;
   skipping_ = eventTooLarge_ = false;
   observation_ = SseObservation{};
   capture_ = nullptr;
@@ -119,10 +159,29 @@ bool SseTap::inspectEvent(std::string_view data) {
     observation_.done = true;
     return false;
   }
-  // simdjson needs padding: data_ is our own buffer, so reserve it in place.
-  if (data_.capacity() < data_.size() + simdjson::SIMDJSON_PADDING) data_.reserve(data_.size() + simdjson::SIMDJSON_PADDING);
+  // simdjson reads past the end (padding): data in the piece is copied to the
+  // thread's scratch; data_ is our own buffer, so it is padded in place.
+  std::string* padded = &data_;
+  if (data.data() != data_.data()) {
+    padded = &threadScratch();
+    padded->assign(data);
+  }
+  if (padded->capacity() < padded->size() + simdjson::SIMDJSON_PADDING)
+    padded->reserve(padded->size() + simdjson::SIMDJSON_PADDING);
+  const bool content = inspectJson(simdjson::padded_string_view(padded->data(), padded->size(), padded->capacity()));
+  // A rare large event does not leave the thread's scratch large.
+  if (padded != &data_ && padded->capacity() > kRetainedBytes) std::string().swap(*padded);
+  return content;
+}
+
+std::string& SseTap::threadScratch() {
+  thread_local std::string scratch;
+  return scratch;
+}
+
+bool SseTap::inspectJson(simdjson::padded_string_view json) {
   simdjson::ondemand::document doc;
-  if (parser_->iterate(simdjson::padded_string_view(data_.data(), data_.size(), data_.capacity())).get(doc)) return false;
+  if (parser_->iterate(json).get(doc)) return false;
   simdjson::ondemand::object object;
   if (doc.get_object().get(object)) return false;
   bool content = false;

@@ -40,8 +40,16 @@ class SseTap {
  private:
   // Returns true when the event's data carries generated content.
   bool inspectEvent(std::string_view data);
-  void appendData(std::string_view line);
+  bool inspectJson(simdjson::padded_string_view json);
+  static std::string& threadScratch();  // padded copies of events read in place
+  // `line` is a complete line; `inPlace` when it lies in the piece being fed
+  // (valid until feed returns), false when it was assembled in line_.
+  template <class OnContent>
+  void onLine(std::string_view line, bool inPlace, OnContent& onContent);
+  void holdPartialLine(std::string_view chunk);
+  void appendData(std::string_view line, bool inPlace);
   void endEvent();  // a blank line: the event is complete
+  void endPiece();  // what still points into the piece is copied; idle buffers go
 
  public:
   // An event larger than this (its data lines and their separators) is skipped,
@@ -52,8 +60,15 @@ class SseTap {
   std::size_t retainedBytes() const { return line_.capacity() + data_.capacity(); }
 
  private:
+  // Lines and events that arrive whole in one piece (the usual case: a model
+  // server writes an event at a time) are read where they lie; only a line or
+  // an event cut by a piece boundary is copied here, and these buffers are
+  // given back once nothing is cut, so a stream between events holds none.
   std::string line_;       // the current, incomplete line
   std::string data_;       // data: lines of the current event, joined by '\n'
+  std::string_view dataInPlace_;  // the event's one data line, still in the piece
+  bool dataIsInPlace_ = false;
+  std::size_t dataLines_ = 0;     // data: lines of the current event
   bool skipping_ = false;  // the current line is too long: ignore it
   bool eventTooLarge_ = false;  // the current event passed kMaxEventBytes: ignore it
   simdjson::ondemand::parser* parser_ = nullptr;  // during feed()
@@ -65,33 +80,52 @@ template <class OnContent>
 void SseTap::feed(std::string_view piece, simdjson::ondemand::parser& parser, OnContent&& onContent) {
   parser_ = &parser;
   while (!piece.empty()) {
-    auto nl = piece.find('\n');
-    std::string_view chunk = piece.substr(0, nl);
-    if (!skipping_) {
-      if (line_.size() + chunk.size() > kMaxEventBytes) {
-        skipping_ = true;
-        line_.clear();
-      } else {
-        line_.append(chunk);
-      }
+    const auto nl = piece.find('\n');
+    if (nl == std::string_view::npos) {
+      holdPartialLine(piece);
+      break;
     }
-    if (nl == std::string_view::npos) return;
+    const std::string_view chunk = piece.substr(0, nl);
     piece.remove_prefix(nl + 1);
-    // A complete line.
-    std::string_view line = line_;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (skipping_) {
+      // The end of a line too long to keep: a line of the event was lost.
+      skipping_ = false;
+      eventTooLarge_ = true;
+      line_.clear();
+      continue;
+    }
+    if (line_.empty()) {
+      onLine(chunk, /*inPlace=*/true, onContent);
+      continue;
+    }
+    holdPartialLine(chunk);
     if (skipping_) {
       skipping_ = false;
-      eventTooLarge_ = true;  // a line of the event was lost: the event is not whole
-    } else if (line.empty()) {
-      if (!eventTooLarge_ && !data_.empty() && inspectEvent(data_)) onContent();
-      endEvent();
-    } else if (line.starts_with("data:")) {
-      line.remove_prefix(5);
-      if (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-      appendData(line);
+      eventTooLarge_ = true;
+      line_.clear();
+      continue;
     }
+    onLine(line_, /*inPlace=*/false, onContent);
     line_.clear();
+  }
+  endPiece();
+}
+
+template <class OnContent>
+void SseTap::onLine(std::string_view line, bool inPlace, OnContent& onContent) {
+  if (line.size() > kMaxEventBytes) {
+    eventTooLarge_ = true;
+    return;
+  }
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.empty()) {
+    const std::string_view data = dataIsInPlace_ ? dataInPlace_ : std::string_view(data_);
+    if (!eventTooLarge_ && !data.empty() && inspectEvent(data)) onContent();
+    endEvent();
+  } else if (line.starts_with("data:")) {
+    line.remove_prefix(5);
+    if (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    appendData(line, inPlace);
   }
 }
 

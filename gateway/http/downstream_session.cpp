@@ -127,9 +127,11 @@ void DownstreamSession::readHead() {
     armTimer(TimerKind::Header, timeouts.header_read);
   }
   auto onRead = [self = shared_from_this()](error_code ec, std::size_t n) { self->onHeadRead(ec, n); };
-  // Between requests the socket is usually drained: wait without a recv().
-  if (data.empty()) readNextMessage(socket_, buffer_.prepare(kReadChunk), std::move(onRead));
-  else readMore(socket_, buffer_.prepare(kReadChunk), std::move(onRead));
+  // Between requests the socket is usually drained: wait without a recv(),
+  // and without a read buffer: an idle keep-alive connection holds none (16
+  // KiB each otherwise), it is taken when the next request's bytes arrive.
+  if (data.empty()) readNextMessageInto(socket_, buffer_, kReadChunk, std::move(onRead));
+  else readMoreInto(socket_, buffer_, kReadChunk, std::move(onRead));
 }
 
 void DownstreamSession::onHeadRead(error_code ec, std::size_t bytes) {

@@ -42,42 +42,62 @@ class GatheredWrite {
 
   // Writes `parts` to `socket`. `handler(error_code, bytes)` runs inline when
   // the kernel takes everything at once, and from the io_context otherwise.
-  // The parts' memory must stay valid until `handler` runs; the copy, when
-  // made, lives in this object, which must outlive the write as well. At most
-  // kMaxPieces parts.
+  // The parts' memory must stay valid until `handler` runs; this object must
+  // outlive the write as well. At most kMaxPieces parts.
+  //
+  // The copy is made in the thread's scratch, not in this object: a write that
+  // completes at once (most do) leaves nothing behind, so a connection between
+  // writes (a stream waiting for its next token) holds no copy. Only bytes the
+  // socket did not take move to this write's own storage until they are sent.
   template <class Socket, class Handler>
   void start(Socket& socket, std::span<const boost::asio::const_buffer> parts, Handler&& handler) {
     namespace asio = boost::asio;
     const std::size_t total = asio::buffer_size(parts);
     const bool copy = parts.size() > 1 && total <= kCopyLimit;
     if (copy) {
-      // The scratch keeps its largest size: growing zero-fills once, never per write.
-      if (scratch_.size() < total) scratch_.resize(total);
+      // The scratch keeps its largest size (at most kCopyLimit): growing
+      // zero-fills once, never per write.
+      auto& scratch = threadScratch();
+      if (scratch.size() < total) scratch.resize(total);
       std::size_t at = 0;
       for (const auto& part : parts) {
-        std::memcpy(scratch_.data() + at, part.data(), part.size());
+        std::memcpy(scratch.data() + at, part.data(), part.size());
         at += part.size();
       }
+      single_ = asio::const_buffer(scratch.data(), total);
       parts = std::span<const asio::const_buffer>(&single_, 1);
-      single_ = asio::const_buffer(scratch_.data(), total);
     }
-    if (depth_ >= kMaxInlineDepth) return asio::async_write(socket, parts, std::forward<Handler>(handler));
-
-    boost::system::error_code ec;
-    const std::size_t sent = sendNow(socket.native_handle(), parts, ec);
-    if (sent == total || (ec && ec != asio::error::would_block)) {
-      ++depth_;
-      handler(ec, sent);
-      --depth_;
-      return;
+    std::size_t sent = 0;
+    if (depth_ < kMaxInlineDepth) {
+      boost::system::error_code ec;
+      sent = sendNow(socket.native_handle(), parts, ec);
+      if (sent == total || (ec && ec != asio::error::would_block)) {
+        ++depth_;
+        handler(ec, sent);
+        --depth_;
+        return;
+      }
     }
-    // The socket's buffer is full: Asio sends the rest when it drains.
-    const std::span<const asio::const_buffer> rest = remainder(parts, sent);
+    // The rest waits for the socket to drain (or, past the inline depth, for
+    // the io_context); Asio sends it then.
+    std::span<const asio::const_buffer> rest = remainder(parts, sent);
+    if (copy) {
+      // The scratch serves the thread's next write: what is unsent moves here.
+      const auto* from = static_cast<const char*>(rest[0].data());
+      pending_.assign(from, from + rest[0].size());
+      rest_[0] = asio::const_buffer(pending_.data(), pending_.size());
+      rest = std::span<const asio::const_buffer>(rest_.data(), 1);
+    }
     asio::async_write(socket, rest,
-                      [sent, handler = std::forward<Handler>(handler)](boost::system::error_code e, std::size_t n) mutable {
+                      [this, sent, handler = std::forward<Handler>(handler)](boost::system::error_code e,
+                                                                             std::size_t n) mutable {
+                        std::vector<char>().swap(pending_);
                         handler(e, sent + n);
                       });
   }
+
+  // Bytes this object holds between writes (a copy the socket has not taken).
+  std::size_t heldBytes() const { return pending_.capacity(); }
 
  private:
   // One non-blocking send()/sendmsg(); the bytes the kernel took.
@@ -121,7 +141,12 @@ class GatheredWrite {
     return {rest_.data(), count};
   }
 
-  std::vector<char> scratch_;
+  static std::vector<char>& threadScratch() {
+    thread_local std::vector<char> scratch;
+    return scratch;
+  }
+
+  std::vector<char> pending_;  // unsent bytes of a copied write, only while it waits
   boost::asio::const_buffer single_;
   std::array<boost::asio::const_buffer, kMaxPieces> rest_;
   unsigned depth_ = 0;

@@ -338,6 +338,13 @@ void UpstreamExchange::onDownstreamWritten(unsigned epoch, bool last, error_code
   if (ec) return finish(failure_, true);  // aborted by a deadline while the client was not reading
   if (failure_ != FailureCause::None) return fail(failure_);
   if (last) return finish(FailureCause::None, false);
+  // The answer goes on past its head (a stream, a large body): both heads are
+  // sent and no further attempt can follow, so their memory goes back now
+  // instead of staying with the stream for its whole life.
+  if (!downstreamHead_.empty()) {
+    std::string().swap(downstreamHead_);
+    std::string().swap(upstreamHead_);
+  }
   setPhaseDeadline(planner_.backendConfig().timeouts.idle, FailureCause::UpstreamIdleTimeout);
   parseUpstream();
 }

@@ -144,12 +144,52 @@ TEST(SseTap, EventSizeIsBoundedCountingSeparatorsAndMemoryIsGivenBack) {
 TEST(SseTap, ReleasedBuffersHoldNothingAndTheTapStillReads) {
   SseTap tap;
   int content = 0;
-  tap.feed("data: {\"choices\":[{\"delta\":{\"content\":\"" + std::string(300, 'a') + "\"}}]}\n\ndata: {\"cho", json,
-           [&] { ++content; });
+  tap.feed("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"" +
+               std::string(300, 'a'),
+           json, [&] { ++content; });
   EXPECT_EQ(content, 1);
-  EXPECT_GT(tap.retainedBytes(), 300u);
+  EXPECT_GT(tap.retainedBytes(), 300u);  // the cut event is held
   tap.releaseBuffers();
   EXPECT_LE(tap.retainedBytes(), 2 * std::string().capacity());  // two empty strings: no heap
   tap.reset();
   EXPECT_EQ(feedInPieces(tap, kStream, 7), 3);
+}
+
+// A model server writes an event at a time: such events are read where they
+// lie, and a stream waiting for its next event holds no buffer. Only an event
+// cut by a piece boundary is copied, and only until it completes.
+TEST(SseTap, WholeEventsAreReadInPlaceAndACutEventIsHeldOnlyUntilItEnds) {
+  SseTap tap;
+  int content = 0;
+  auto onContent = [&] { ++content; };
+  const std::string event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + std::string(200, 'w') + "\"}}]}\n\n";
+  for (int i = 0; i < 3; ++i) {
+    tap.feed(event, json, onContent);
+    EXPECT_LE(tap.retainedBytes(), 2 * std::string().capacity()) << i;
+  }
+  EXPECT_EQ(content, 3);
+
+  // Cut inside the data line, then inside the blank line that ends it.
+  tap.feed(std::string_view(event).substr(0, 100), json, onContent);
+  EXPECT_GE(tap.retainedBytes(), 100u);
+  tap.feed(std::string_view(event).substr(100, event.size() - 101), json, onContent);
+  EXPECT_EQ(content, 3);
+  EXPECT_GE(tap.retainedBytes(), event.size() - 8);  // the whole data line, waiting for its blank line
+  tap.feed("\n", json, onContent);
+  EXPECT_EQ(content, 4);
+  EXPECT_LE(tap.retainedBytes(), 2 * std::string().capacity());
+
+  // A data line whole in one piece, its event ended in the next: the line
+  // outlives the piece it came in (the piece's memory is reused at once).
+  std::string piece = event.substr(0, event.size() - 1);
+  tap.feed(piece, json, onContent);
+  std::fill(piece.begin(), piece.end(), 'z');
+  tap.feed("\n", json, onContent);
+  EXPECT_EQ(content, 5);
+  EXPECT_EQ(tap.observation().contentEvents, 5u);
+
+  // Two data lines of one event, both whole in one piece, are joined.
+  tap.feed("data: {\"choices\":\ndata: [{\"text\":\"x\"}]}\n\n", json, onContent);
+  EXPECT_EQ(content, 6);
+  EXPECT_LE(tap.retainedBytes(), 2 * std::string().capacity());
 }

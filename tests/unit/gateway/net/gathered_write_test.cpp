@@ -176,3 +176,60 @@ TEST(GatheredWrite, InlineCompletionsNestOnlyToABoundedDepth) {
   for (int i = 0; i < kWrites; ++i) expected += piece;
   EXPECT_EQ(received, expected);
 }
+
+// A copied write that the socket takes at once leaves nothing in the writer: a
+// connection between writes (a stream waiting for its next token) holds no copy.
+TEST(GatheredWrite, AWriteTakenAtOnceLeavesNoCopyBehind) {
+  Connected c;
+  infergate::GatheredWrite writer;
+  const std::string head = "HTTP/1.1 200 OK\r\n\r\n", body = "data: {}\n\n";
+  std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(body)};
+  bool written = false;
+  writer.start(c.client, std::span<const asio::const_buffer>(parts), [&](boost::system::error_code, std::size_t) {
+    written = true;
+  });
+  EXPECT_TRUE(written);
+  EXPECT_EQ(writer.heldBytes(), 0u);
+}
+
+// A copied write the socket cannot take keeps its own copy of the unsent
+// bytes, so the thread's scratch can serve other connections' writes (which
+// overwrite it) meanwhile; the copy goes once the bytes are sent.
+TEST(GatheredWrite, UnsentBytesOfACopiedWriteSurviveOtherWritesOnTheThread) {
+  Connected c;
+  const int small = 4096;
+  ::setsockopt(c.client.native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  // Fill the socket's send path until it would block.
+  std::string filler;
+  const std::string block(4096, 'f');
+  for (;;) {
+    const auto n = ::send(c.client.native_handle(), block.data(), block.size(), MSG_DONTWAIT);
+    if (n <= 0) break;
+    filler.append(block, 0, static_cast<std::size_t>(n));
+  }
+  infergate::GatheredWrite writer;
+  const std::string head(3000, 'h'), body(5000, 'b');
+  std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(body)};
+  bool written = false;
+  writer.start(c.client, std::span<const asio::const_buffer>(parts), [&](boost::system::error_code ec, std::size_t n) {
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(n, head.size() + body.size());
+    written = true;
+  });
+  ASSERT_FALSE(written);
+  EXPECT_GE(writer.heldBytes(), head.size() + body.size());
+
+  // Another connection's write on this thread reuses the scratch.
+  infergate::GatheredWrite other;
+  EXPECT_EQ(sendAndReceive(other, {std::string(6000, 'x'), std::string(2000, 'y')}),
+            std::string(6000, 'x') + std::string(2000, 'y'));
+
+  std::string received(filler.size() + head.size() + body.size(), '\0');
+  asio::async_read(c.server, asio::buffer(received), [](boost::system::error_code ec, std::size_t) {
+    EXPECT_FALSE(ec) << ec.message();
+  });
+  c.io.run();
+  EXPECT_TRUE(written);
+  EXPECT_TRUE(received == filler + head + body);
+  EXPECT_EQ(writer.heldBytes(), 0u);
+}
