@@ -119,6 +119,10 @@ void DownstreamSession::readHead() {
       return;
     }
     headStarted_ = false;
+    // A connection going idle keeps a small body's memory for its next
+    // request, not a large prompt's: that goes back to the heap, where the
+    // next large body on any connection takes it.
+    if (spareBody_.capacity() > kIdleBodyCapacity) BodyBytes().swap(spareBody_);
     armTimer(TimerKind::KeepAliveIdle, timeouts.keepalive_idle);
   } else if (!headStarted_) {
     // The header clock starts at the request's first byte and is not extended by

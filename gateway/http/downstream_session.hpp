@@ -49,6 +49,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   // A request body's memory is kept for the next request on the connection up to
   // this capacity; a rare large body is given back rather than held per client.
   static constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
+  static constexpr std::size_t kIdleBodyCapacity = 16 * 1024;  // kept while waiting for a request
   // Pipelined bytes the session buffers while a request is in flight; past this it
   // stops reading and TCP flow control pushes back on the client.
   static constexpr std::size_t kMaxPipelinedBytes = 256 * 1024;
