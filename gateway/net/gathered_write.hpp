@@ -85,19 +85,20 @@ class GatheredWrite {
       // The scratch serves the thread's next write: what is unsent moves here.
       const auto* from = static_cast<const char*>(rest[0].data());
       pending_.assign(from, from + rest[0].size());
-      rest_[0] = asio::const_buffer(pending_.data(), pending_.size());
+      rest_.assign(1, asio::const_buffer(pending_.data(), pending_.size()));
       rest = std::span<const asio::const_buffer>(rest_.data(), 1);
     }
     asio::async_write(socket, rest,
                       [this, sent, handler = std::forward<Handler>(handler)](boost::system::error_code e,
                                                                              std::size_t n) mutable {
                         std::vector<char>().swap(pending_);
+                        std::vector<boost::asio::const_buffer>().swap(rest_);
                         handler(e, sent + n);
                       });
   }
 
   // Bytes this object holds between writes (a copy the socket has not taken).
-  std::size_t heldBytes() const { return pending_.capacity(); }
+  std::size_t heldBytes() const { return pending_.capacity() + rest_.capacity() * sizeof(boost::asio::const_buffer); }
 
  private:
   // One non-blocking send()/sendmsg(); the bytes the kernel took.
@@ -126,19 +127,20 @@ class GatheredWrite {
     }
   }
 
-  // The parts after the first `sent` bytes, in this object's storage.
+  // The parts after the first `sent` bytes, in this object's storage (taken
+  // only for a write that waits, and given back when it completes).
   std::span<const boost::asio::const_buffer> remainder(std::span<const boost::asio::const_buffer> parts,
                                                        std::size_t sent) {
-    std::size_t count = 0;
+    rest_.clear();
     for (const auto& part : parts) {
       if (sent >= part.size()) {
         sent -= part.size();
         continue;
       }
-      rest_[count++] = part + sent;
+      rest_.push_back(part + sent);
       sent = 0;
     }
-    return {rest_.data(), count};
+    return {rest_.data(), rest_.size()};
   }
 
   static std::vector<char>& threadScratch() {
@@ -148,7 +150,7 @@ class GatheredWrite {
 
   std::vector<char> pending_;  // unsent bytes of a copied write, only while it waits
   boost::asio::const_buffer single_;
-  std::array<boost::asio::const_buffer, kMaxPieces> rest_;
+  std::vector<boost::asio::const_buffer> rest_;  // the unsent parts, only while a write waits
   unsigned depth_ = 0;
 };
 

@@ -281,6 +281,9 @@ void UpstreamExchange::onResponseHead() {
   request_.chain->onResponseHeaders(ctx);
   head.filterHeaders = ctx.responseHeaders;
   writer::responseHead(downstreamHead_, response.base(), head);
+  // The fields are read: a stream does not keep them for its life (the
+  // parser's framing state is its own; trailers, if any, are added anew).
+  parser_->get().clear();
   answer_ = Answer::HeadRead;
 }
 
