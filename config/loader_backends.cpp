@@ -313,6 +313,10 @@ void SectionLoader::crossChecks(const YAML::Node& root) {
     auto& r = c.routes[i];
     if (!r.name.empty() && !routeNames.insert(r.name).second)
       reader_.error(routeNodes_[i], "duplicate route name '" + r.name + "'");
+    if (r.name == "none" || r.name == "feedback")
+      reader_.error(routeNodes_[i]["name"], "route name '" + r.name +
+                                                "' is reserved (metrics label requests no route takes 'none' and "
+                                                "the gateway's own endpoints 'feedback')");
     bool found = false;
     for (std::size_t b = 0; b < c.backends.size(); ++b)
       if (c.backends[b].name == r.backend) {

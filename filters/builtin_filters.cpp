@@ -45,7 +45,7 @@ struct DeclaredAccessLogStats : AccessLogStats {
 
 Built feedback(const FilterDependencies& d, const RouteScope&) {
   if (d.samples == nullptr) return nullptr;
-  return std::make_unique<quality::FeedbackFilter>(*d.samples);
+  return std::make_unique<quality::FeedbackFilter>(*d.samples, d.labels.gatewayRoute());
 }
 
 Built validation(const FilterDependencies& d, const RouteScope& s, std::shared_ptr<DeclaredValidationStats> stats) {

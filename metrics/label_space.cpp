@@ -16,6 +16,7 @@ constexpr std::uint32_t kFirstClass = 22;
 LabelSpace::LabelSpace(const config::Config& config) {
   routes_.push_back("none");
   for (const auto& r : config.routes) routes_.push_back(r.name);
+  routes_.emplace_back(kGatewayRouteName);
   backends_.push_back("none");
   endpoints_.push_back("none");
   endpointBackend_.push_back(kNone);
@@ -49,6 +50,8 @@ LabelSpace::LabelSpace(const config::Config& config) {
       pairs_.push_back({route, backend});
     }
   }
+  pairOf_[gatewayRoute()][kNone] = static_cast<std::uint32_t>(pairs_.size());
+  pairs_.push_back({gatewayRoute(), kNone});
 }
 
 std::uint32_t LabelSpace::codeCount() { return static_cast<std::uint32_t>(kCodes.size()); }

@@ -27,6 +27,12 @@ class LabelSpace {
   std::uint32_t pairCount() const { return static_cast<std::uint32_t>(pairs_.size()); }
   static std::uint32_t codeCount();
 
+  // The route label of the gateway's own endpoints (POST /v1/feedback): after
+  // the config's routes, so that they are counted apart from proxied traffic
+  // and from requests no route takes. Its name is reserved in config.
+  static constexpr std::string_view kGatewayRouteName = "feedback";
+  std::uint32_t gatewayRoute() const { return routeCount() - 1; }
+
   // Config route i is label index i + 1; backend j is j + 1; endpoint id e is e + 1.
   static std::uint32_t routeIndex(std::size_t configRoute) { return static_cast<std::uint32_t>(configRoute + 1); }
   static std::uint32_t backendIndex(std::size_t configBackend) { return static_cast<std::uint32_t>(configBackend + 1); }

@@ -55,6 +55,7 @@ std::optional<ErrorReply> readFeedback(simdjson::ondemand::parser& parser, simdj
 
 FilterStatus FeedbackFilter::onRequest(RequestContext& ctx) {
   if (ctx.path != kPath) return FilterStatus::Continue;
+  ctx.record->route = routeLabel_;
   if (ctx.message->method() != boost::beast::http::verb::post) {
     auto reply = errorFor(FailureCause::ClientInvalidRequest,
                           "Method " + std::string(ctx.message->method_string()) + " is not allowed on this path.");

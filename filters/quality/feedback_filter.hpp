@@ -11,13 +11,16 @@ class FeedbackFilter final : public Filter {
  public:
   static constexpr std::string_view kPath = "/v1/feedback";
 
-  explicit FeedbackFilter(SampleHandoff& pipeline) : pipeline_(pipeline) {}
+  // `routeLabel`: the route label the gateway's own endpoints are counted
+  // under (LabelSpace::gatewayRoute), apart from proxied and unrouted traffic.
+  FeedbackFilter(SampleHandoff& pipeline, std::uint32_t routeLabel) : pipeline_(pipeline), routeLabel_(routeLabel) {}
   std::string_view name() const override { return "feedback"; }
   std::uint8_t phases() const override { return kOnRequest; }
   FilterStatus onRequest(RequestContext& ctx) override;
 
  private:
   SampleHandoff& pipeline_;
+  std::uint32_t routeLabel_;
 };
 
 }  // namespace infergate::quality

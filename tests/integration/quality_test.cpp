@@ -356,6 +356,15 @@ TEST(OutputQuality, FeedbackGivesPrecisionAndRecall) {
     EXPECT_NE(r.body.find("\"error\""), std::string::npos) << bad;
   }
   EXPECT_EQ(chat(gw.port(), "still-fine", "", false).status, 200);
+
+  // The gateway's own endpoint is counted under its own route label, apart
+  // from proxied traffic and from requests no route takes.
+  const auto counted = scrapeAfter(gw.adminPort(), 10 + 11 + 8 + 1);
+  EXPECT_EQ(seriesValue(counted, R"(infergate_requests_total{route="feedback",backend="none",model="none",code="200"})"), 10)
+      << counted;
+  EXPECT_EQ(seriesValue(counted, R"(infergate_requests_total{route="feedback",backend="none",model="none",code="400"})"), 7);
+  EXPECT_EQ(seriesValue(counted, R"(infergate_requests_total{route="feedback",backend="none",model="none",code="404"})"), 1);
+  EXPECT_EQ(counted.find(R"(infergate_requests_total{route="none")"), std::string::npos) << counted;
 }
 
 // A first token slower than sampling.always.slow_first_token is sampled at a

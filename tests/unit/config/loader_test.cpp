@@ -148,6 +148,9 @@ TEST(ConfigLoader, SemanticErrors) {
   EXPECT_EQ(errorsOf(minimal("", "").replace(minimal().find("backend: a"), 10, "backend: zz")),
             "test.yaml:7:14: route 'r' names unknown backend 'zz'\n");
   EXPECT_EQ(errorsOf(minimal("", "  - name: r\n    backend: a\n")), "test.yaml:8:5: duplicate route name 'r'\n");
+  EXPECT_EQ(errorsOf(minimal("", "  - name: feedback\n    backend: a\n")),
+            "test.yaml:8:11: route name 'feedback' is reserved (metrics label requests no route takes 'none' and the "
+            "gateway's own endpoints 'feedback')\n");
   EXPECT_EQ(errorsOf(minimal("    headers:\n      Content-Length: 5\n")),
             "test.yaml:6:7: header 'Content-Length' is managed by the gateway and cannot be injected\n");
   EXPECT_EQ(errorsOf(minimal("    headers:\n      Bad Name: x\n")), "test.yaml:6:7: invalid header name 'Bad Name'\n");

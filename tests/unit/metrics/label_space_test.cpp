@@ -20,8 +20,11 @@ TEST(LabelSpace, ModelsAreConfiguredNamesOrOther) {
   EXPECT_EQ(labels.modelCount(), 5u);  // none, other, gpt-4o, mistral, extra
   EXPECT_EQ(labels.endpoint(3), "127.0.0.1:3");
   EXPECT_EQ(labels.backend(labels.endpointBackend(3)), "b");
-  EXPECT_EQ(labels.pairCount(), 3u);
+  EXPECT_EQ(labels.pairCount(), 4u);  // none, the two routes' pairs, the gateway's own endpoints
   EXPECT_EQ(labels.pair(labels.pairIndex(2, 2)).route, 2u);
+  EXPECT_EQ(labels.route(labels.gatewayRoute()), "feedback");
+  EXPECT_EQ(labels.gatewayRoute(), 3u);  // after none and the two configured routes
+  EXPECT_EQ(labels.pair(labels.pairIndex(labels.gatewayRoute(), LabelSpace::kNone)).backend, LabelSpace::kNone);
 }
 
 TEST(LabelSpace, StatusCodesAreBounded) {

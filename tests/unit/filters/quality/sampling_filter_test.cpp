@@ -148,13 +148,14 @@ TEST(FeedbackFilter, RecordsALabelAndAnswersItself) {
   FilterFixture fx;
   FakeHandoff handoff(0.0);
   fx.build({testing::only("feedback", [&](const FilterDependencies&, const RouteScope&) {
-    return std::make_unique<quality::FeedbackFilter>(handoff);
+    return std::make_unique<quality::FeedbackFilter>(handoff, 7);
   })});
   auto& chain = fx.request("/v1/feedback", R"({"request_id":"known","label":"bad"})");
   ASSERT_EQ(chain.onRequest(fx.ctx), FilterStatus::LocalReply);
   EXPECT_EQ(fx.ctx.reply.error.status, 200u);
   EXPECT_EQ(fx.ctx.reply.body, R"({"request_id":"known","label":"bad","recorded":true})");
   EXPECT_EQ(handoff.labels, std::vector<bool>{true});
+  EXPECT_EQ(fx.record.route, 7u);  // counted under the gateway's own route label
 
   fx.request("/v1/feedback", R"({"request_id":"other","score":0.9})").onRequest(fx.ctx);
   EXPECT_EQ(fx.ctx.reply.error.status, 404u);
