@@ -54,7 +54,8 @@ struct StoredSample {
   std::string toolCalls;                // redacted
   std::string finishReason;
   bool answerCut = false;               // the capture cap cut the answer
-  bool scored = false;                  // answers (2xx) are scored; error replies only kept
+  bool abandoned = false;               // the client left before the answer ended
+  bool scored = false;                  // answers (2xx) are scored; error replies and abandoned answers only kept
   quality::QualityReport report;
   JudgeResult judge = JudgeResult::None;
   int judgeScore = 0;                   // 1..5 when judge == Ok

@@ -60,7 +60,9 @@ void recordRequest(const RequestRecord& r, const RequestStats& stats, unsigned w
   if (r.hasUsage) {
     stats.tokens.add(w, {r.backend, r.model, 0}, r.promptTokens);
     stats.tokens.add(w, {r.backend, r.model, 1}, r.completionTokens);
-  } else if (r.stream && r.status == 200) {
+  } else if (r.stream && r.status == 200 && r.cause == FailureCause::None) {
+    // Only a stream that ended normally: one cut by the upstream or left by
+    // its client had no chance to report usage, and is counted as a failure.
     stats.streamsWithoutUsage.add(w, bm);
   }
 }

@@ -24,7 +24,7 @@ RequestStats::RequestStats(StatsRegistry& r, const LabelSpace& l, const config::
   tokens = r.counter<3>({"infergate_tokens_total", "Tokens reported in response usage, by backend, model and kind.",
                          {l.backendDimension(1), l.modelDimension(), Dimension::of("kind", {"prompt", "completion"})}});
   streamsWithoutUsage = r.counter<2>({"infergate_streams_without_usage_total",
-                                      "Successful streams that ended without a usage report, by backend and model.",
+                                      "Streams that ended normally (status 200, no failure) without a usage report, by backend and model.",
                                       {l.backendDimension(1), l.modelDimension()}});
   // A pair's byte counters appear together, once either has a value.
   auto eitherBytes = [this](std::span<const std::uint32_t> at) {

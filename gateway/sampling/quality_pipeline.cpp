@@ -175,7 +175,10 @@ void QualityPipeline::process(OutputSample& in) {
   // Error replies are kept (and counted) but not scored: they are failures,
   // already measured as such, not answers of poor quality. Nor is an answer
   // longer than the gateway keeps: its start is not an answer to judge.
-  s->scored = s->status >= 200 && s->status < 300 && !in.responseCut;
+  // An answer its client left is not scored either: cut by the client, it
+  // says nothing of the model (as "truncated" it would inflate that alert).
+  s->abandoned = in.cause == FailureCause::ClientDisconnect;
+  s->scored = s->status >= 200 && s->status < 300 && !in.responseCut && !s->abandoned;
   if (s->scored) {
     quality::ScorerInput si;
     si.text = output.text;

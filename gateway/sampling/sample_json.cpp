@@ -58,6 +58,9 @@ void appendSampleJson(std::string& out, const StoredSample& s, const metrics::La
   key(out, "status");
   appendUnsigned(out, s.status);
   if (s.cause != FailureCause::None) text(out, "cause", causeName(s.cause));
+  // How the answer ended: "complete", "abandoned" (the client left: not
+  // scored) or "failed" (a failure cut it or replaced it).
+  text(out, "ended", s.abandoned ? "abandoned" : s.cause == FailureCause::None ? "complete" : "failed");
   key(out, "stream");
   out.append(s.stream ? "true" : "false");
   key(out, "timings");

@@ -155,17 +155,26 @@ TEST(Metrics, FailureCausesAndStreamsWithoutUsage) {
     usleep(100'000);
     gone.close();
   }
-  const auto text = scrapeAfter(gateway.adminPort(), 6);
+  {
+    // A stream its client leaves after the first tokens: not a stream "without usage".
+    Connection gone(gateway.port());
+    gone.send(jsonPost("/v1/chat/completions", chatBody("mock-model", true),
+                       {"x-mock-tokens: 50", "x-mock-inter-token-ms: 20"}));
+    usleep(150'000);
+    gone.close();
+  }
+  const auto text = scrapeAfter(gateway.adminPort(), 7);
   EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_first_token_timeout"})"), 1);
   EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_reset"})"), 1);
-  EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="client_disconnect"})"), 1);
+  EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="client_disconnect"})"), 2);
   EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_5xx"})"), 1);
   EXPECT_EQ(seriesValue(text, "infergate_requests_total{" + kChat + ",code=\"503\"}"), 1);
   EXPECT_EQ(seriesValue(text, "infergate_requests_total{" + kChat + ",code=\"429\"}"), 1);
   EXPECT_EQ(seriesValue(text, "infergate_requests_total{" + kChat + ",code=\"504\"}"), 1);
   EXPECT_EQ(seriesValue(text, "infergate_requests_total{" + kChat + ",code=\"none\"}"), 1);
-  // Two streams ended without usage (the reset one, and one that never asked for it).
-  EXPECT_EQ(seriesValue(text, "infergate_streams_without_usage_total{" + kBm + "}"), 2);
+  // Only the stream that ended normally without asking for usage; not the one
+  // the upstream reset, nor the one its client left.
+  EXPECT_EQ(seriesValue(text, "infergate_streams_without_usage_total{" + kBm + "}"), 1);
 }
 
 TEST(Metrics, InjectedStreamUsageIsCounted) {

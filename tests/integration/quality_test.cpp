@@ -221,6 +221,38 @@ TEST(OutputQuality, ErrorsAreAlwaysSampledButNotScored) {
   EXPECT_EQ(seriesValue(scrape(gw.adminPort()), "infergate_output_quality_score_count{model=\"mock-model\"}"), 0);
 }
 
+// A client that hangs up mid-stream cut the answer, not the model: the sample
+// says "abandoned", is not scored, and raises no truncation flag; a stream the
+// upstream cuts is a real truncation and is flagged as one.
+TEST(OutputQuality, AnAnswerItsClientLeftIsAbandonedNotTruncated) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = samplingSection("");
+  Gateway gw(standardConfig(mock.port(), k));
+  {
+    Connection gone(gw.port());
+    gone.send(jsonPost("/v1/chat/completions", chatBody("mock-model", true),
+                       {"x-request-id: left", "x-mock-tokens: 50", "x-mock-inter-token-ms: 20"}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    gone.close();
+  }
+  ASSERT_EQ(chat(gw.port(), "cut", "", true, "", "hi", {"x-mock-reset-after: 2"}).status, 200);
+  const auto text = scrapeUntil(gw.adminPort(), "infergate_output_samples_total{model=\"mock-model\"}", 2);
+  EXPECT_EQ(seriesValue(text, "infergate_output_samples_total{model=\"mock-model\"}"), 2) << text;
+  EXPECT_EQ(seriesValue(text, kFlag + "truncated\"}"), 1);
+  EXPECT_EQ(seriesValue(text, "infergate_output_quality_score_count{model=\"mock-model\"}"), 1);
+  std::map<std::string, boost::json::object> byId;
+  const auto report = boost::json::parse(request(gw.adminPort(), simpleGet("/admin/samples")).body);
+  for (const auto& s : report.at("samples").as_array()) byId[std::string(s.at("request_id").as_string())] = s.as_object();
+  ASSERT_EQ(byId.size(), 2u);
+  EXPECT_EQ(byId["left"].at("ended").as_string(), "abandoned");
+  EXPECT_EQ(byId["left"].at("cause").as_string(), "client_disconnect");
+  EXPECT_TRUE(byId["left"].at("quality_score").is_null());
+  EXPECT_EQ(flagsOf(byId["left"]), std::set<std::string>{});
+  EXPECT_EQ(byId["cut"].at("ended").as_string(), "failed");
+  EXPECT_EQ(flagsOf(byId["cut"]), std::set<std::string>{"truncated"});
+}
+
 namespace {
 std::string judgeConfig(std::uint16_t judgePort, const std::string& timeout, unsigned maxConcurrency = 8) {
   return "  judge:\n    backend: judge\n    model: judge-model\n    fraction: 1\n    timeout: " + timeout +
