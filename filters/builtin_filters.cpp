@@ -55,8 +55,9 @@ Built validation(const FilterDependencies& d, const RouteScope& s, std::shared_p
 
 Built profiling(const FilterDependencies& d, const RouteScope& s) {
   if (s.route == nullptr) return nullptr;
-  return std::make_unique<profile::ProfileFilter>(d.bins, d.baseline,
-                                                  d.config.metrics.enabled ? &d.profileStats : nullptr);
+  // The feature bins are the drift monitor's input as well as metrics.
+  const bool countBins = d.config.metrics.enabled || d.config.drift.enabled;
+  return std::make_unique<profile::ProfileFilter>(d.bins, d.baseline, countBins ? &d.profileStats : nullptr);
 }
 
 Built sampling(const FilterDependencies& d, const RouteScope& s) {
@@ -69,9 +70,11 @@ Built serverTiming(const FilterDependencies& d, const RouteScope& s) {
   return std::make_unique<ServerTimingFilter>();
 }
 
-// Bodies are read for usage only when something will use what is found.
+// Bodies are read for usage only when something will use what is found
+// (metrics, the access log, or scoring: the length flag needs the tokens).
 Built usage(const FilterDependencies& d, const RouteScope& s) {
-  if (s.route == nullptr || !(d.config.metrics.enabled || d.config.access_log.enabled)) return nullptr;
+  if (s.route == nullptr || !(d.config.metrics.enabled || d.config.access_log.enabled || d.samples != nullptr))
+    return nullptr;
   return std::make_unique<UsageFilter>();
 }
 

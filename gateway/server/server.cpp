@@ -100,7 +100,9 @@ void Server::declareStats(unsigned workers) {
 void Server::startBackgroundServices() {
   const auto& cfg = runtime_->config;
   baselineView_ = std::make_unique<profile::BaselineView>(labels_->modelCount(), cfg.drift.anomaly.min_features);
-  if (cfg.drift.enabled && cfg.metrics.enabled) {
+  // Drift and anomaly marking are monitoring of their own, not a view of the
+  // metrics: they run whether or not metrics are recorded and exported.
+  if (cfg.drift.enabled) {
     drift_ = std::make_unique<DriftMonitor>(control_, cfg.drift, *labels_, *bins_, *profileStats_, *baselineView_);
     admin_->setDrift([this] { return drift_->report(); }, [this] { return drift_->freezeWindowAsBaseline(); });
     drift_->declareStats(*stats_);

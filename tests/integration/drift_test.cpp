@@ -220,3 +220,43 @@ TEST(Drift, TheConfiguredAnomalyRuleDecidesWhatIsCountedAndSampled) {
   EXPECT_EQ(samples[0].at("request_id").as_string(), "both");
   EXPECT_EQ(samples[0].at("reason").as_string(), "anomaly");
 }
+
+// Drift, anomaly marking and output scoring are monitoring of their own: with
+// metrics off (nothing recorded or exported for Prometheus) a baseline is still
+// learnt, an anomalous request is still sampled as one, and a sampled answer
+// that reached max_tokens is still flagged `length` (its usage is still read).
+TEST(Drift, MonitoringDoesNotDependOnMetrics) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = "metrics:\n  enabled: false\n  model_labels: [mock-model]\n"
+               "access_log:\n  enabled: false\n"
+               "drift:\n  learn_requests: 20\n  evaluation_interval: 100ms\n"
+               "  anomaly:\n    features: [max_tokens]\n"
+               "sampling:\n  rate: 0\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  send(gateway, "Please summarise this short note.", 100, 20);
+  for (int i = 0; i < 50; ++i) {
+    auto m = drift(gateway).at("models").as_object();
+    if (m.contains("mock-model") && m.at("mock-model").at("has_baseline").as_bool()) break;
+    usleep(50'000);
+  }
+  ASSERT_TRUE(drift(gateway).at("models").at("mock-model").at("has_baseline").as_bool());
+
+  const auto body = R"({"model":"mock-model","max_tokens":4000,"messages":[{"role":"user","content":"hi"}]})";
+  ASSERT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", body,
+                                             {"x-request-id: unusual", "x-mock-tokens: 4000"}))
+                .status,
+            200);
+  boost::json::array samples;
+  for (int i = 0; i < 100 && samples.empty(); ++i) {
+    samples = boost::json::parse(request(gateway.adminPort(), simpleGet("/admin/samples")).body).at("samples").as_array();
+    if (samples.empty()) usleep(20'000);
+  }
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].at("request_id").as_string(), "unusual");
+  EXPECT_EQ(samples[0].at("reason").as_string(), "anomaly");
+  EXPECT_EQ(samples[0].at("completion_tokens").as_int64(), 4000);
+  bool length = false;
+  for (const auto& f : samples[0].at("flags").as_array()) length = length || f.as_string() == "length";
+  EXPECT_TRUE(length) << boost::json::serialize(samples[0]);
+}
