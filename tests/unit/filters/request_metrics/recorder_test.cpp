@@ -84,7 +84,13 @@ TEST(RecordRequest, UpdatesEveryFamily) {
   EXPECT_EQ(stats.streamsWithoutUsage.total({1, 2}), 0u);
   record.hasUsage = false;
   recordRequest(record, stats, 0, labels);
+  EXPECT_EQ(stats.streamsWithoutUsage.total({1, 2}), 0u);  // cut by a timeout: a failure, not a stream without usage
+  record.cause = FailureCause::ClientDisconnect;
+  recordRequest(record, stats, 0, labels);
+  EXPECT_EQ(stats.streamsWithoutUsage.total({1, 2}), 0u);  // left by its client
+  record.cause = FailureCause::None;
+  recordRequest(record, stats, 0, labels);
   EXPECT_EQ(stats.streamsWithoutUsage.total({1, 2}), 1u);
-  EXPECT_NE(registry.scrape().find("infergate_inter_token_latency_seconds_count{backend=\"m\",model=\"mock-model\"} 4"),
+  EXPECT_NE(registry.scrape().find("infergate_inter_token_latency_seconds_count{backend=\"m\",model=\"mock-model\"} 8"),
             std::string::npos);
 }
