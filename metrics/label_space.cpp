@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "config/model_pattern.hpp"
+
 namespace infergate::metrics {
 
 namespace {
@@ -52,6 +54,29 @@ LabelSpace::LabelSpace(const config::Config& config) {
   }
   pairOf_[gatewayRoute()][kNone] = static_cast<std::uint32_t>(pairs_.size());
   pairs_.push_back({gatewayRoute(), kNone});
+
+  routeModel_.assign(routes_.size(), std::vector<char>(models_.size(), 0));
+  for (std::size_t r = 0; r < config.routes.size(); ++r) {
+    auto& serves = routeModel_[routeIndex(r)];
+    const auto& patterns = config.routes[r].models;
+    if (patterns.empty()) {
+      std::fill(serves.begin(), serves.end(), 1);
+      continue;
+    }
+    for (std::uint32_t m = kOtherModel + 1; m < models_.size(); ++m)
+      for (const auto& p : patterns) serves[m] = serves[m] || globMatch(p, models_[m]);
+    for (const auto& p : patterns) serves[kOtherModel] = serves[kOtherModel] || p.find('*') != std::string::npos;
+  }
+  backendModel_.assign(backends_.size(), std::vector<char>(models_.size(), 0));
+  for (const auto& p : pairs_)
+    for (std::uint32_t m = 0; m < models_.size(); ++m)
+      backendModel_[p.backend][m] = backendModel_[p.backend][m] || routeModel_[p.route][m];
+}
+
+bool LabelSpace::modelServed(std::uint32_t model) const {
+  for (std::uint32_t r = 1; r < routes_.size(); ++r)
+    if (configuredRoute(r) && routeModel_[r][model]) return true;
+  return false;
 }
 
 std::uint32_t LabelSpace::codeCount() { return static_cast<std::uint32_t>(kCodes.size()); }

@@ -42,6 +42,18 @@ class LabelSpace {
   std::uint32_t modelIndex(std::string_view model) const;
   static std::uint32_t codeIndex(unsigned status);
 
+  // Which model labels a route's requests can carry, from its model patterns
+  // (a glob can match names that are not labels: "other"; a route without
+  // patterns takes any request). Families whose label sets follow from config
+  // export these series at zero from the start, so that increase() sees the
+  // first event and alerts comparing with zero can fire on it.
+  bool configuredRoute(std::uint32_t route) const { return route != kNone && route != gatewayRoute(); }
+  bool routeServesModel(std::uint32_t route, std::uint32_t model) const { return routeModel_[route][model] != 0; }
+  bool backendServesModel(std::uint32_t backend, std::uint32_t model) const {
+    return backendModel_[backend][model] != 0;
+  }
+  bool modelServed(std::uint32_t model) const;  // by some configured route
+
   // (route, backend) combinations that can occur, for families labelled by both.
   std::uint32_t pairIndex(std::uint32_t route, std::uint32_t backend) const;
   struct Pair {
@@ -78,6 +90,8 @@ class LabelSpace {
   };
   std::unordered_map<std::string, std::uint32_t, ViewHash, std::equal_to<>> modelLookup_;
   std::vector<Pair> pairs_;
+  std::vector<std::vector<char>> routeModel_;    // [route][model]
+  std::vector<std::vector<char>> backendModel_;  // [backend][model]: through any route it serves
   std::vector<std::vector<std::uint32_t>> pairOf_;  // [route][backend] -> pair, for the few pairs that exist
 };
 

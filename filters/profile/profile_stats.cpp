@@ -48,7 +48,13 @@ ProfileStats::ProfileStats(metrics::StatsRegistry& registry, const metrics::Labe
   anomalies = registry.counter<2>(
       {"infergate_input_anomalies_total",
        "Requests with a feature bin their model's baseline never saw, by the first such feature.",
-       {labels.modelDimension(), featureDimension()}});
+       {labels.modelDimension(), featureDimension()},
+       metrics::FamilySpec::Zeros::Skip,
+       // The models configured routes serve have their series from the start, at zero.
+       [this, &labels](std::span<const std::uint32_t> at) {
+         return anomalies.total({at[0], at[1]}) != 0 ||
+                (at[0] != metrics::LabelSpace::kNone && labels.modelServed(at[0]));
+       }});
 }
 
 }  // namespace infergate::profile

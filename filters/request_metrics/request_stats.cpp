@@ -17,15 +17,31 @@ Dimension causeDimension(const char* name) {
 
 RequestStats::RequestStats(StatsRegistry& r, const LabelSpace& l, const config::HistogramBuckets& b) {
   using Zeros = FamilySpec::Zeros;
+  // Series whose labels follow from config are exported at zero from the start
+  // (LabelSpace::routeServesModel): the failures of configured routes, and the
+  // tokens and usage-less streams of the models a backend can serve.
+  auto configuredPair = [this, &l](std::span<const std::uint32_t> at) {
+    return failures.total({at[0], at[1]}) != 0 || l.configuredRoute(l.pair(at[0]).route);
+  };
+  auto servedModel = [&l](std::span<const std::uint32_t> at) {
+    return at[1] != LabelSpace::kNone && l.backendServesModel(at[0], at[1]);
+  };
   requests = r.counter<3>({"infergate_requests_total", "Requests answered, by route, backend, model and status code.",
                            {l.pairDimension(), l.modelDimension(), LabelSpace::codeDimension()}});
   failures = r.counter<2>({"infergate_failures_total", "Failed requests, by route, backend and cause.",
-                           {l.pairDimension(), causeDimension("cause")}});
+                           {l.pairDimension(), causeDimension("cause")}, Zeros::Skip, configuredPair});
   tokens = r.counter<3>({"infergate_tokens_total", "Tokens reported in response usage, by backend, model and kind.",
-                         {l.backendDimension(1), l.modelDimension(), Dimension::of("kind", {"prompt", "completion"})}});
+                         {l.backendDimension(1), l.modelDimension(), Dimension::of("kind", {"prompt", "completion"})},
+                         Zeros::Skip,
+                         [this, servedModel](std::span<const std::uint32_t> at) {
+                           return tokens.total({at[0], at[1], at[2]}) != 0 || servedModel(at);
+                         }});
   streamsWithoutUsage = r.counter<2>({"infergate_streams_without_usage_total",
                                       "Streams that ended normally (status 200, no failure) without a usage report, by backend and model.",
-                                      {l.backendDimension(1), l.modelDimension()}});
+                                      {l.backendDimension(1), l.modelDimension()}, Zeros::Skip,
+                                      [this, servedModel](std::span<const std::uint32_t> at) {
+                                        return streamsWithoutUsage.total({at[0], at[1]}) != 0 || servedModel(at);
+                                      }});
   // A pair's byte counters appear together, once either has a value.
   auto eitherBytes = [this](std::span<const std::uint32_t> at) {
     return requestBytes.total({at[0]}) != 0 || responseBytes.total({at[0]}) != 0;

@@ -5,11 +5,9 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/model_pattern.hpp"
 
 namespace infergate {
-
-// '*' matches any run of characters (including none); everything else is literal.
-bool globMatch(std::string_view pattern, std::string_view text);
 
 class Router {
  public:

@@ -15,8 +15,10 @@ std::shared_ptr<const std::vector<double>> bounds(std::vector<double> b) {
 }
 }  // namespace
 
-// Per-model series appear once the model has a sample or a label.
+// Per-model series exist from the start (at zero) for the models configured
+// routes serve, and appear for any other once it has a sample or a label.
 bool QualityPipeline::modelSeen(std::uint32_t m) const {
+  if (m != metrics::LabelSpace::kNone && labels_.modelServed(m)) return true;
   return samples_[m].load(std::memory_order_relaxed) != 0 || feedback_[m * 2].load(std::memory_order_relaxed) != 0 ||
          feedback_[m * 2 + 1].load(std::memory_order_relaxed) != 0;
 }

@@ -69,7 +69,7 @@ TEST(Metrics, CountersAndHistogramCountsAreExact) {
   EXPECT_EQ(seriesValue(text, "infergate_upstream_connect_duration_seconds_count{backend=\"mock\",endpoint=\"127.0.0.1:" +
                                   std::to_string(mock.port()) + "\"}"),
             1);
-  EXPECT_EQ(seriesValue(text, R"(infergate_streams_without_usage_total{backend="mock",model="mock-model"})"), -1);
+  EXPECT_EQ(seriesValue(text, R"(infergate_streams_without_usage_total{backend="mock",model="mock-model"})"), 0);
   EXPECT_GT(seriesValue(text, R"(infergate_response_bytes_total{route="chat",backend="mock"})"), 0);
   EXPECT_EQ(seriesValue(text, "infergate_in_flight_requests{backend=\"mock\"}"), 0);
   EXPECT_EQ(seriesValue(text, "infergate_upstream_connections{backend=\"mock\",endpoint=\"127.0.0.1:" +
@@ -113,6 +113,38 @@ TEST(Metrics, TimeToFirstTokenAgreesWithTheBackendsDelay) {
   EXPECT_EQ(seriesValue(text, "infergate_time_to_first_token_seconds_bucket{" + kBm + ",le=\"0.2\"}"), kStreams);
 }
 
+// Counters whose label sets follow from config exist at zero before their
+// first event, so that increase() counts that event and alerts comparing with
+// zero can fire on it; then the first event moves them to one.
+TEST(Metrics, SeriesKnownFromConfigExistAtZeroFromTheStart) {
+  MockServer mock;
+  auto k = metricsKnobs();
+  k.topLevel += "sampling:\n  rate: 1\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  const auto text = scrape(gateway.adminPort());
+  for (const std::string series :
+       {"infergate_tokens_total{" + kBm + ",kind=\"prompt\"}", "infergate_tokens_total{" + kBm + ",kind=\"completion\"}",
+        "infergate_streams_without_usage_total{" + kBm + "}",
+        std::string(R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_5xx"})"),
+        std::string(R"(infergate_failures_total{route="chat",backend="mock",cause="circuit_open"})"),
+        std::string(R"(infergate_input_rejected_total{route="chat",reason="invalid_temperature"})"),
+        std::string(R"(infergate_output_flags_total{model="mock-model",flag="refusal"})"),
+        std::string(R"(infergate_output_samples_total{model="mock-model"})"),
+        std::string(R"(infergate_input_anomalies_total{model="mock-model",feature="prompt_chars"})")})
+    EXPECT_EQ(seriesValue(text, series), 0) << series << "\n" << text;
+  // Only configured routes: unrouted requests and the gateway's own endpoints
+  // have no failure series until they fail.
+  EXPECT_EQ(text.find(R"(infergate_failures_total{route="none")"), std::string::npos);
+  EXPECT_EQ(text.find(R"(infergate_failures_total{route="feedback")"), std::string::npos);
+  EXPECT_EQ(text.find("infergate_requests_total{"), std::string::npos) << "no request yet";
+
+  ASSERT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-status: 500"}))
+                .status,
+            500);
+  const auto after = scrapeAfter(gateway.adminPort(), 1);
+  EXPECT_EQ(seriesValue(after, R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_5xx"})"), 1);
+}
+
 TEST(Metrics, ClientsCannotCreateSeries) {
   MockServer mock;
   Gateway gateway(standardConfig(mock.port(), metricsKnobs()));
@@ -128,7 +160,9 @@ TEST(Metrics, ClientsCannotCreateSeries) {
   std::set<std::string> models;
   std::regex re(R"RE(model="([^"]*)")RE");
   for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it) models.insert((*it)[1]);
-  EXPECT_EQ(models, (std::set<std::string>{"other"})) << text;
+  // "other", and the configured label (series exported at zero from the start).
+  EXPECT_EQ(models, (std::set<std::string>{"mock-model", "other"})) << text;
+  EXPECT_EQ(text.find(R"(model="mock-model",code=)"), std::string::npos) << "no request carried it";
   EXPECT_EQ(seriesValue(text, R"(infergate_requests_total{route="chat",backend="mock",model="other",code="200"})"), 1000);
   // Every series is bounded by config: a few hundred lines at most.
   EXPECT_LT(std::count(text.begin(), text.end(), '\n'), 600);
@@ -189,7 +223,7 @@ TEST(Metrics, InjectedStreamUsageIsCounted) {
             std::string::npos);
   const auto text = scrapeAfter(gateway.adminPort(), 1);
   EXPECT_EQ(seriesValue(text, "infergate_tokens_total{" + kBm + ",kind=\"completion\"}"), 6);
-  EXPECT_EQ(seriesValue(text, "infergate_streams_without_usage_total{" + kBm + "}"), -1);
+  EXPECT_EQ(seriesValue(text, "infergate_streams_without_usage_total{" + kBm + "}"), 0);
 }
 
 TEST(Metrics, ServerTimingHeaderCanBeTurnedOff) {

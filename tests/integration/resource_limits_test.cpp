@@ -51,6 +51,6 @@ TEST(ResourceLimits, RunningOutOfDescriptorsIsTheGatewaysOverloadNotTheEndpoints
   const auto text = scrapeAfter(gateway.adminPort(), kClients + 1);
   EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="gateway_resources_exhausted"})"),
             overloaded);
-  EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_connect_error"})"), -1);
+  EXPECT_EQ(seriesValue(text, R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_connect_error"})"), 0);
   EXPECT_NE(gateway.process().stderrText().find("open_files=48"), std::string::npos);
 }

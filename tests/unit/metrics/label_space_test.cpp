@@ -36,3 +36,24 @@ TEST(LabelSpace, StatusCodesAreBounded) {
   EXPECT_EQ(LabelSpace::code(LabelSpace::codeIndex(999)), "none");
 }
 
+
+// The model labels a route can produce follow from its patterns: exact names,
+// labelled names a glob matches, and "other" only behind a glob.
+TEST(LabelSpace, RoutesServeTheModelsTheirPatternsAdmit) {
+  auto config = twoRouteConfig();  // r1: gpt-4o, llama-* on a; r2: gpt-4o, mistral on b; label "extra"
+  LabelSpace labels(config);
+  const auto gpt = labels.modelIndex("gpt-4o"), mistral = labels.modelIndex("mistral"), extra = labels.modelIndex("extra");
+  EXPECT_TRUE(labels.routeServesModel(1, gpt));
+  EXPECT_FALSE(labels.routeServesModel(1, mistral));
+  EXPECT_TRUE(labels.routeServesModel(1, LabelSpace::kOtherModel));  // behind 'llama-*'
+  EXPECT_FALSE(labels.routeServesModel(1, extra));
+  EXPECT_FALSE(labels.routeServesModel(2, LabelSpace::kOtherModel));  // exact names only
+  EXPECT_TRUE(labels.backendServesModel(2, mistral));
+  EXPECT_FALSE(labels.backendServesModel(1, mistral));
+  EXPECT_TRUE(labels.modelServed(LabelSpace::kOtherModel));
+  EXPECT_FALSE(labels.modelServed(extra));  // a label no route can produce
+  EXPECT_FALSE(labels.modelServed(LabelSpace::kNone));
+  EXPECT_FALSE(labels.configuredRoute(LabelSpace::kNone));
+  EXPECT_FALSE(labels.configuredRoute(labels.gatewayRoute()));
+  EXPECT_TRUE(labels.configuredRoute(2));
+}

@@ -38,8 +38,15 @@ TEST(RequestStats, MergesWorkersAtScrape) {
   EXPECT_NE(text.find("infergate_build_info{version=\""), std::string::npos);
   EXPECT_NE(text.find("process_resident_memory_bytes"), std::string::npos);
   EXPECT_NE(text.find("process_open_fds"), std::string::npos);
-  // Series that never saw a value are not exported.
-  EXPECT_EQ(text.find("model=\"mistral\""), std::string::npos);
+  // Series that never saw a value are not exported, unless config says they
+  // can occur (a configured route's failures, its models' tokens): those are
+  // there from the start, at zero.
+  EXPECT_EQ(text.find("infergate_requests_total{route=\"r1\",backend=\"a\",model=\"mistral\""), std::string::npos);
+  EXPECT_EQ(text.find("infergate_time_to_first_token_seconds_count{backend=\"a\",model=\"mistral\""), std::string::npos);
+  EXPECT_NE(text.find("infergate_failures_total{route=\"r1\",backend=\"a\",cause=\"upstream_connect_error\"} 0"),
+            std::string::npos);
+  EXPECT_EQ(text.find("infergate_failures_total{route=\"none\""), std::string::npos);
+  EXPECT_EQ(text.find("infergate_failures_total{route=\"feedback\""), std::string::npos);
 }
 
 TEST(RequestStats, CustomBucketsAreUsed) {
