@@ -85,6 +85,68 @@ ChiSquare chiSquare(const std::vector<double>& baseline, const std::vector<std::
   return result;
 }
 
+ChiSquare chiSquareHomogeneity(const std::vector<std::uint64_t>& baseline, const std::vector<std::uint64_t>& window) {
+  ChiSquare result;
+  double n = 0, m = 0;
+  for (auto b : baseline) n += static_cast<double>(b);
+  for (auto w : window) m += static_cast<double>(w);
+  if (n == 0 || m == 0) return result;
+  const double total = n + m;
+  // A group's column total c gives expected counts c*n/total and c*m/total:
+  // both reach kMinExpected once c >= kMinExpected * total / min(n, m).
+  const double minColumn = kMinExpected * total / std::min(n, m);
+  struct Group {
+    double b = 0, w = 0;
+  };
+  std::vector<Group> groups;
+  Group open;
+  for (std::size_t i = 0; i < baseline.size() && i < window.size(); ++i) {
+    open.b += static_cast<double>(baseline[i]);
+    open.w += static_cast<double>(window[i]);
+    if (open.b + open.w >= minColumn) {
+      groups.push_back(open);
+      open = {};
+    }
+  }
+  if (open.b + open.w > 0) {
+    if (groups.empty()) groups.push_back(open);
+    else {
+      groups.back().b += open.b;
+      groups.back().w += open.w;
+    }
+  }
+  if (groups.size() < 2) return result;
+  for (const auto& g : groups) {
+    const double column = g.b + g.w;
+    const double eb = column * n / total, ew = column * m / total;
+    result.statistic += (g.b - eb) * (g.b - eb) / eb + (g.w - ew) * (g.w - ew) / ew;
+  }
+  result.degreesOfFreedom = static_cast<unsigned>(groups.size() - 1);
+  result.pValue = chiSquareSurvival(result.statistic, result.degreesOfFreedom);
+  return result;
+}
+
+double chiSquareQuantileAbove(double p, unsigned dof) {
+  double lo = 0, hi = std::max(10.0, 10.0 * dof);
+  while (chiSquareSurvival(hi, dof) > p) hi *= 2;
+  for (int i = 0; i < 100; ++i) {
+    const double mid = (lo + hi) / 2;
+    (chiSquareSurvival(mid, dof) > p ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+double psiNull95(unsigned nonEmptyBins, std::uint64_t n, std::uint64_t m) {
+  if (nonEmptyBins < 2 || n == 0 || m == 0) return 0;
+  return chiSquareQuantileAbove(0.05, nonEmptyBins - 1) * (1.0 / static_cast<double>(n) + 1.0 / static_cast<double>(m));
+}
+
+double ksNull95(std::uint64_t n, std::uint64_t m) {
+  if (n == 0 || m == 0) return 1;
+  const double a = static_cast<double>(n), b = static_cast<double>(m);
+  return 1.358 * std::sqrt((a + b) / (a * b));
+}
+
 double chiSquareSurvival(double x, unsigned dof) {
   if (x <= 0) return 1;
   const double a = dof / 2.0, half = x / 2.0;

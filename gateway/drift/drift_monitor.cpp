@@ -113,9 +113,20 @@ void DriftMonitor::evaluateNow() {
       auto& r = state.results[f];
       r.psi = profile::psi(bs, ws);
       r.ks = profile::ordered(static_cast<Feature>(f)) ? profile::ksDistance(bs, ws) : 0;
-      const auto chi = profile::chiSquare(bs, w);
+      // Two samples (the baseline is one too): a test of homogeneity.
+      const auto chi = profile::chiSquareHomogeneity(b, w);
       r.chiSquare = chi.statistic;
+      r.chiSquareDof = chi.degreesOfFreedom;
       r.pValue = chi.pValue;
+      std::uint64_t n = 0, windowCount = 0;
+      unsigned seen = 0;
+      for (std::size_t i = 0; i < bins; ++i) {
+        n += b[i];
+        windowCount += w[i];
+        seen += (b[i] + w[i]) > 0;
+      }
+      r.psiNull95 = profile::psiNull95(seen, n, windowCount);
+      r.ksNull95 = profile::ksNull95(n, windowCount);
       r.alert = (r.psi >= config_.psi_alert || r.ks >= config_.ks_alert) ? 2 : r.psi >= config_.psi_warn ? 1 : 0;
     }
   }
@@ -197,8 +208,13 @@ std::string DriftMonitor::report() const {
       if (state.evaluated) {
         const auto& r = state.results[f];
         entry["psi"] = r.psi;
-        if (profile::ordered(feature)) entry["ks"] = r.ks;
+        entry["psi_null_p95"] = r.psiNull95;
+        if (profile::ordered(feature)) {
+          entry["ks"] = r.ks;
+          entry["ks_null_p95"] = r.ksNull95;
+        }
         entry["chi_square"] = r.chiSquare;
+        entry["chi_square_dof"] = r.chiSquareDof;
         entry["p_value"] = r.pValue;
         entry["alert"] = r.alert;
       }

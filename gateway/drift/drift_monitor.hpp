@@ -45,6 +45,8 @@ class DriftMonitor {
   using Counts = std::vector<std::uint64_t>;  // (feature * models + model) * kMaxBins + bin
   struct FeatureResult {
     double psi = 0, ks = 0, chiSquare = 0, pValue = 1;
+    unsigned chiSquareDof = 0;
+    double psiNull95 = 0, ksNull95 = 0;  // what unchanged traffic reads at these sample sizes
     int alert = 0;
   };
   struct ModelState {
