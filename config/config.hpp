@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "config/histogram_ladder.hpp"
+
 namespace infergate::config {
 
 using Duration = std::chrono::milliseconds;
@@ -160,19 +162,30 @@ struct RouteConfig {
 };
 
 // Histogram bucket upper bounds in seconds, per histogram family.
+// Defaults: geometric ladders of 8 bounds per doubling (config/histogram_ladder.hpp):
+// a quantile read through histogram_quantile is within 9.05% of the truth
+// inside each range. About 110 bounds each.
 struct HistogramBuckets {
-  std::vector<double> request_duration{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600};
-  std::vector<double> upstream_connect{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
-  std::vector<double> upstream_first_byte{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1,
-                                          1.5,   2,    3,     5,    10,  20,  30,  60};
-  std::vector<double> time_to_first_token{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1,
-                                          1.5,   2,    3,     5,    10,  20,  30,  60};
-  std::vector<double> inter_token_latency{0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1,
-                                          0.15,  0.2,    0.3,   0.5,  1,    2.5,  5,    10};
-  std::vector<double> time_per_output_token{0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1,
-                                            0.15,  0.2,    0.3,   0.5,  1,    2.5,  5,    10};
-  std::vector<double> gateway_overhead{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
-                                       0.0025,  0.005,    0.01,    0.025,  0.05,   0.1};
+  static constexpr double kRanges[7][2] = {
+      {0.01, 600},     // request_duration: 10 ms .. 10 min
+      {0.0001, 5},     // upstream_connect: 100 us .. 5 s
+      {0.01, 120},     // upstream_first_byte: 10 ms .. 2 min
+      {0.01, 120},     // time_to_first_token
+      {0.001, 10},     // inter_token_latency: 1 ms .. 10 s
+      {0.001, 10},     // time_per_output_token
+      {0.000005, 0.1}  // gateway_overhead: 5 us .. 100 ms
+  };
+  // Rebuilds every ladder with `perOctave` bounds per doubling.
+  void useLadders(unsigned perOctave);
+
+  unsigned per_octave = kDefaultBucketsPerOctave;
+  std::vector<double> request_duration = geometricBounds(kRanges[0][0], kRanges[0][1]);
+  std::vector<double> upstream_connect = geometricBounds(kRanges[1][0], kRanges[1][1]);
+  std::vector<double> upstream_first_byte = geometricBounds(kRanges[2][0], kRanges[2][1]);
+  std::vector<double> time_to_first_token = geometricBounds(kRanges[3][0], kRanges[3][1]);
+  std::vector<double> inter_token_latency = geometricBounds(kRanges[4][0], kRanges[4][1]);
+  std::vector<double> time_per_output_token = geometricBounds(kRanges[5][0], kRanges[5][1]);
+  std::vector<double> gateway_overhead = geometricBounds(kRanges[6][0], kRanges[6][1]);
 };
 
 struct MetricsConfig {

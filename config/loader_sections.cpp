@@ -89,9 +89,17 @@ void SectionLoader::metrics(const YAML::Node& n) {
   auto b = n["buckets"];
   if (!b) return;
   if (!reader_.checkMap(b, "metrics.buckets",
-                        {"request_duration", "upstream_connect", "upstream_first_byte", "time_to_first_token",
-                         "inter_token_latency", "time_per_output_token", "gateway_overhead"}))
+                        {"per_octave", "request_duration", "upstream_connect", "upstream_first_byte",
+                         "time_to_first_token", "inter_token_latency", "time_per_output_token", "gateway_overhead"}))
     return;
+  // First the ladders' density (fewer bounds, fewer series, a coarser read),
+  // then any histogram given explicit bounds.
+  if (b["per_octave"]) {
+    unsigned perOctave = 0;
+    reader_.readUnsigned(b, "per_octave", perOctave, 16);
+    if (perOctave == 0) reader_.error(b["per_octave"], "metrics.buckets.per_octave must be 1 to 16");
+    else m.buckets.useLadders(perOctave);
+  }
   reader_.readBounds(b, "request_duration", m.buckets.request_duration);
   reader_.readBounds(b, "upstream_connect", m.buckets.upstream_connect);
   reader_.readBounds(b, "upstream_first_byte", m.buckets.upstream_first_byte);

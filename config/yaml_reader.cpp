@@ -217,8 +217,8 @@ void YamlReader::readBounds(const YAML::Node& map, const char* key, std::vector<
     }
     bounds.push_back(v);
   }
-  if (bounds.empty() || bounds.size() > 40) {
-    error(node, std::string(key) + ": give between 1 and 40 bucket bounds");
+  if (bounds.empty() || bounds.size() > 250) {
+    error(node, std::string(key) + ": give between 1 and 250 bucket bounds");
     return;
   }
   out = std::move(bounds);

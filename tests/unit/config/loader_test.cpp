@@ -254,7 +254,16 @@ TEST(ConfigLoader, MetricsAndAccessLogSettings) {
   EXPECT_EQ(r.config.metrics.model_labels, (std::vector<std::string>{"gpt-4o", "llama3"}));
   EXPECT_EQ(r.config.metrics.buckets.time_to_first_token, (std::vector<double>{0.1, 0.5, 2}));
   EXPECT_EQ(r.config.metrics.buckets.inter_token_latency.front(), 0.001);  // default kept
-  EXPECT_EQ(r.config.metrics.buckets.request_duration.back(), 600);
+  EXPECT_GE(r.config.metrics.buckets.request_duration.back(), 600);  // a ladder up to 10 minutes
+  EXPECT_LT(r.config.metrics.buckets.request_duration.back(), 600 * 1.0905);
+  // A coarser ladder: half the bounds per doubling, explicit lists kept.
+  auto coarse = loadString("metrics:\n  buckets:\n    per_octave: 4\n    gateway_overhead: [0.001]\n" + minimal(), "t.yaml", env());
+  ASSERT_TRUE(coarse.ok()) << coarse.errors.front();
+  EXPECT_EQ(coarse.config.metrics.buckets.per_octave, 4u);
+  EXPECT_EQ(coarse.config.metrics.buckets.gateway_overhead, std::vector<double>{0.001});
+  const auto fine = HistogramBuckets{}.time_to_first_token.size();
+  EXPECT_NEAR(static_cast<double>(coarse.config.metrics.buckets.time_to_first_token.size()), fine / 2.0, 1.0);
+  EXPECT_FALSE(loadString("metrics:\n  buckets:\n    per_octave: 0\n" + minimal(), "t.yaml", env()).ok());
   EXPECT_TRUE(r.config.access_log.enabled);
   EXPECT_EQ(r.config.access_log.path, "/var/log/infergate.jsonl");
   EXPECT_TRUE(r.config.backends[0].inject_stream_usage);

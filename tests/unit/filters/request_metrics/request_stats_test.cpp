@@ -11,6 +11,7 @@ using infergate::testing::twoRouteConfig;
 
 TEST(RequestStats, MergesWorkersAtScrape) {
   auto config = twoRouteConfig();
+  config.metrics.buckets.time_to_first_token = {0.025, 0.3, 60};
   LabelSpace labels(config);
   StatsRegistry registry(2);
   RequestStats stats(registry, labels, config.metrics.buckets);
