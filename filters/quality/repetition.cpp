@@ -28,9 +28,23 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::size_t wordCount(std::string_view line) {
+  std::size_t words = 0;
+  for (std::size_t i = 0; i < line.size();) {
+    while (i < line.size() && isSpace(line[i])) ++i;
+    if (i < line.size()) ++words;
+    while (i < line.size() && !isSpace(line[i])) ++i;
+  }
+  return words;
+}
+
+// Duplicate lines, counted only where they repeat in place (see the header).
 void lineStats(std::string_view text, RepetitionStats& out) {
   std::unordered_set<std::string_view> seen;
+  std::unordered_set<std::uint64_t> seenAfter;  // (previous line, line) pairs
+  std::vector<std::size_t> lineWords;
   std::size_t duplicates = 0, duplicateChars = 0, chars = 0;
+  std::string_view previous;
   while (!text.empty()) {
     const auto nl = text.find('\n');
     const auto line = trim(text.substr(0, nl));
@@ -38,13 +52,22 @@ void lineStats(std::string_view text, RepetitionStats& out) {
     if (line.empty()) continue;
     ++out.lines;
     chars += line.size();
-    if (!seen.insert(line).second) {
+    const auto words = wordCount(line);
+    lineWords.push_back(words);
+    const bool seenBefore = !seen.insert(line).second;
+    const bool pairSeen = !seenAfter.insert(combine(hashOf(previous), hashOf(line))).second;
+    if (line == previous || (seenBefore && (pairSeen || words >= kLongLineWords))) {
       ++duplicates;
       duplicateChars += line.size();
     }
+    previous = line;
   }
   if (out.lines > 0) out.duplicateLineFraction = static_cast<double>(duplicates) / out.lines;
   if (chars > 0) out.duplicateLineCharFraction = static_cast<double>(duplicateChars) / chars;
+  if (out.lines >= kStructuredMinLines) {
+    std::nth_element(lineWords.begin(), lineWords.begin() + lineWords.size() / 2, lineWords.end());
+    out.structured = lineWords[lineWords.size() / 2] <= kStructuredLineWords;
+  }
 }
 
 }  // namespace
@@ -55,14 +78,17 @@ RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
 
   std::vector<std::uint64_t> hashes;
   std::vector<std::size_t> lengths;
+  std::vector<std::uint32_t> lineOf;  // the line each word is on
+  std::uint32_t line = 0;
   std::size_t i = 0;
   while (i < text.size() && hashes.size() < maxWords) {
-    while (i < text.size() && isSpace(text[i])) ++i;
+    while (i < text.size() && isSpace(text[i])) line += text[i++] == '\n';
     const std::size_t start = i;
     while (i < text.size() && !isSpace(text[i])) ++i;
     if (i > start) {
       hashes.push_back(hashOf(text.substr(start, i - start)));
       lengths.push_back(i - start);
+      lineOf.push_back(line);
     }
   }
   out.words = hashes.size();
@@ -98,14 +124,26 @@ RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
       out.topNgramCharFraction[n - 2] = std::min(1.0, static_cast<double>(best) / totalChars);
     } else {
       // Mark every word covered by a repeated n-gram; count each word once.
-      std::vector<bool> covered(hashes.size(), false);
-      for (std::size_t k = 0; k < grams; ++k)
-        if (counts[gram[k]] > 1)
-          for (std::size_t j = 0; j < n; ++j) covered[k + j] = true;
-      std::size_t chars = 0;
-      for (std::size_t w = 0; w < covered.size(); ++w)
-        if (covered[w]) chars += lengths[w];
-      out.duplicateNgramCharFraction[n - 5] = static_cast<double>(chars) / totalChars;
+      // For n = 9, 10 also with only the n-grams inside one line (structure).
+      const auto coveredFraction = [&](bool withinLines) {
+        std::unordered_map<std::uint64_t, std::size_t> lineCounts;
+        const auto inLine = [&](std::size_t k) { return lineOf[k] == lineOf[k + n - 1]; };
+        if (withinLines)
+          for (std::size_t k = 0; k < grams; ++k)
+            if (inLine(k)) ++lineCounts[gram[k]];
+        std::vector<bool> covered(hashes.size(), false);
+        for (std::size_t k = 0; k < grams; ++k) {
+          const bool repeated = withinLines ? inLine(k) && lineCounts[gram[k]] > 1 : counts[gram[k]] > 1;
+          if (repeated)
+            for (std::size_t j = 0; j < n; ++j) covered[k + j] = true;
+        }
+        std::size_t chars = 0;
+        for (std::size_t w = 0; w < covered.size(); ++w)
+          if (covered[w]) chars += lengths[w];
+        return static_cast<double>(chars) / totalChars;
+      };
+      out.duplicateNgramCharFraction[n - 5] = coveredFraction(false);
+      if (n >= 9 && out.structured) out.lineDuplicateNgramCharFraction[n - 9] = coveredFraction(true);
     }
   }
   return out;
@@ -117,11 +155,17 @@ double worstRepetitionRatio(const RepetitionStats& s, const RepetitionLimits& li
     worst = std::max(worst, s.duplicateLineFraction / limits.duplicateLineFraction);
     worst = std::max(worst, s.duplicateLineCharFraction / limits.duplicateLineCharFraction);
   }
-  if (s.words >= limits.minWords) {
-    for (std::size_t k = 0; k < 3; ++k) worst = std::max(worst, s.topNgramCharFraction[k] / limits.topNgramCharFraction[k]);
-    for (std::size_t k = 0; k < 6; ++k)
-      worst = std::max(worst, s.duplicateNgramCharFraction[k] / limits.duplicateNgramCharFraction[k]);
+  if (s.words < limits.minWords) return worst;
+  if (s.structured) {
+    // Lines built on a template repeat its fixed part; only a repeat of whole
+    // stretches (ten words) inside lines is a loop.
+    for (std::size_t k = 0; k < 2; ++k)
+      worst = std::max(worst, s.lineDuplicateNgramCharFraction[k] / limits.duplicateNgramCharFraction[k + 4]);
+    return worst;
   }
+  for (std::size_t k = 0; k < 3; ++k) worst = std::max(worst, s.topNgramCharFraction[k] / limits.topNgramCharFraction[k]);
+  for (std::size_t k = 0; k < 6; ++k)
+    worst = std::max(worst, s.duplicateNgramCharFraction[k] / limits.duplicateNgramCharFraction[k]);
   return worst;
 }
 

@@ -2,6 +2,20 @@
 // Repetition statistics from the Gopher quality rules (Rae et al. 2021,
 // "Scaling Language Models", appendix A, table A1): a text whose lines repeat,
 // or whose words repeat in the same n-grams, is a model stuck in a loop.
+//
+// Calibrated for answers, not web pages (tests/data/repetition): good answers
+// made of code or structured lines (stylesheets, tables, lists of similar
+// commands, records, configs) repeat short lines ("}") and line templates
+// ("sudo systemctl restart ...") by design, and tripped the published rules
+// on 6 of 10 such answers. So:
+//  - a line counts as a duplicate when it repeats in place: equal to the line
+//    before it, or following the same line as an earlier occurrence did (a
+//    block repeating), or when it is a long line (8 words or more) seen before.
+//    Scattered repeats of short lines are structure, not a loop;
+//  - a structured text (4 lines or more, a median of at most 12 words a line)
+//    is judged by the line rules and by duplicated 9- and 10-grams inside its
+//    lines: a template repeats its fixed part, a loop repeats everything;
+//  - prose gets the published n-gram rules from 20 words.
 #include <array>
 #include <cstddef>
 #include <string_view>
@@ -11,6 +25,7 @@ namespace infergate::quality {
 struct RepetitionStats {
   std::size_t words = 0;
   std::size_t lines = 0;
+  bool structured = false;               // 4+ lines, median words per line <= kStructuredLineWords
   double duplicateLineFraction = 0;      // duplicate lines / lines
   double duplicateLineCharFraction = 0;  // characters in duplicate lines / characters in lines
   // Index n-2 for n = 2, 3, 4: characters of the most frequent n-gram's occurrences
@@ -19,7 +34,13 @@ struct RepetitionStats {
   // Index n-5 for n = 5..10: word characters inside any n-gram that occurs more
   // than once (each character counted once) over all word characters.
   std::array<double, 6> duplicateNgramCharFraction{};
+  // The same for n = 9, 10 with n-grams that stay inside one line.
+  std::array<double, 2> lineDuplicateNgramCharFraction{};
 };
+
+inline constexpr std::size_t kStructuredMinLines = 4;
+inline constexpr std::size_t kStructuredLineWords = 12;
+inline constexpr std::size_t kLongLineWords = 8;
 
 // Thresholds as published for Gopher; each is "flag when above".
 struct RepetitionLimits {
