@@ -210,6 +210,13 @@ struct AnomalyConfig {
   unsigned min_features = 1;
 };
 
+// Multivariate input anomalies (filters/profile/half_space_forest.hpp): each
+// model's requests scored against its baseline's requests as a whole vector.
+struct MultivariateConfig {
+  bool enabled = true;
+  double threshold = 0.99;  // a score at or above it is counted (0.91% of unchanged traffic in tests)
+};
+
 struct DriftConfig {
   bool enabled = true;
   std::string baseline_file;          // load at start if present; written when a baseline freezes
@@ -221,6 +228,7 @@ struct DriftConfig {
   double psi_alert = 0.25;
   double ks_alert = 0.1;
   AnomalyConfig anomaly;
+  MultivariateConfig multivariate;
 };
 
 // LLM-as-judge for a share of the samples (filters/quality, gateway/judge_client).

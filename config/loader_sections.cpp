@@ -146,7 +146,7 @@ void SectionLoader::drift(const YAML::Node& n) {
   auto& d = result_.config.drift;
   if (!reader_.checkMap(n, "drift",
                         {"enabled", "baseline_file", "learn_requests", "window", "evaluation_interval",
-                         "min_window_requests", "psi_warn", "psi_alert", "ks_alert", "anomaly"}))
+                         "min_window_requests", "psi_warn", "psi_alert", "ks_alert", "anomaly", "multivariate"}))
     return;
   reader_.readBool(n, "enabled", d.enabled);
   reader_.readString(n, "baseline_file", d.baseline_file);
@@ -161,6 +161,14 @@ void SectionLoader::drift(const YAML::Node& n) {
   if (d.window < d.evaluation_interval) reader_.error(reader_.keyOr(n, "window"), "drift.window must be at least drift.evaluation_interval");
   if (d.learn_requests == 0) reader_.error(reader_.keyOr(n, "learn_requests"), "drift.learn_requests must be at least 1");
   if (auto a = n["anomaly"]) anomaly(a);
+  if (auto m = n["multivariate"]) {
+    if (reader_.checkMap(m, "drift.multivariate", {"enabled", "threshold"})) {
+      reader_.readBool(m, "enabled", d.multivariate.enabled);
+      readFraction(m, "threshold", d.multivariate.threshold);
+      if (d.multivariate.threshold <= 0.5)
+        reader_.error(m["threshold"], "drift.multivariate.threshold must be above 0.5 (a rank among the baseline)");
+    }
+  }
 }
 
 void SectionLoader::anomaly(const YAML::Node& n) {
