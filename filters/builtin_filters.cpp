@@ -57,7 +57,9 @@ Built profiling(const FilterDependencies& d, const RouteScope& s) {
   if (s.route == nullptr) return nullptr;
   // The feature bins are the drift monitor's input as well as metrics.
   const bool countBins = d.config.metrics.enabled || d.config.drift.enabled;
-  return std::make_unique<profile::ProfileFilter>(d.bins, d.baseline, countBins ? &d.profileStats : nullptr);
+  profile::ProfileFilter::Multivariate multivariate{d.forest, d.vectors, d.config.drift.multivariate.threshold};
+  return std::make_unique<profile::ProfileFilter>(d.bins, d.baseline, countBins ? &d.profileStats : nullptr,
+                                                  multivariate);
 }
 
 Built sampling(const FilterDependencies& d, const RouteScope& s) {

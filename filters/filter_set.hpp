@@ -13,6 +13,7 @@
 #include "filters/profile/baseline_view.hpp"
 #include "filters/profile/features.hpp"
 #include "filters/profile/profile_stats.hpp"
+#include "filters/profile/vector_queue.hpp"
 #include "metrics/label_space.hpp"
 #include "metrics/stats.hpp"
 
@@ -30,6 +31,8 @@ struct FilterDependencies {
   const profile::BinSpec& bins;                     // input feature bins
   const profile::ProfileStats& profileStats;        // shared with the drift monitor
   const profile::BaselineView* baseline = nullptr;  // drift baselines (anomalies)
+  const profile::HalfSpaceForest* forest = nullptr; // multivariate anomalies, when on
+  profile::VectorQueue* vectors = nullptr;          // request vectors for the forest's learning
   SampleHandoff* samples = nullptr;                 // output sampling, when on
   AccessLog* accessLog = nullptr;                   // when on
 };

@@ -7,13 +7,22 @@
 #include "filters/profile/baseline_view.hpp"
 #include "filters/profile/features.hpp"
 #include "filters/profile/profile_stats.hpp"
+#include "filters/profile/vector_queue.hpp"
 
 namespace infergate::profile {
 
 class ProfileFilter final : public Filter {
  public:
-  // `baseline` may be null (no drift monitoring); `stats` null when metrics are off.
-  ProfileFilter(const BinSpec& bins, const BaselineView* baseline, const ProfileStats* stats);
+  // Multivariate anomalies (drift.multivariate): the learnt forests, the queue
+  // that hands request vectors to the drift monitor, and the threshold.
+  struct Multivariate {
+    const HalfSpaceForest* forest = nullptr;
+    VectorQueue* vectors = nullptr;
+    double threshold = 1;
+  };
+  // `baseline` may be null (no drift monitoring); `stats` null when neither
+  // metrics nor drift are on; `multivariate.forest` null when that is off.
+  ProfileFilter(const BinSpec& bins, const BaselineView* baseline, const ProfileStats* stats, Multivariate multivariate);
   std::string_view name() const override { return "profile"; }
   std::uint8_t phases() const override { return kOnRequest; }
   FilterStatus onRequest(RequestContext& ctx) override;
@@ -22,6 +31,7 @@ class ProfileFilter final : public Filter {
   const BinSpec& bins_;
   const BaselineView* baseline_;
   const ProfileStats* stats_;
+  Multivariate multivariate_;
 };
 
 }  // namespace infergate::profile

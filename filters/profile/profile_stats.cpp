@@ -55,6 +55,25 @@ ProfileStats::ProfileStats(metrics::StatsRegistry& registry, const metrics::Labe
          return anomalies.total({at[0], at[1]}) != 0 ||
                 (at[0] != metrics::LabelSpace::kNone && labels.modelServed(at[0]));
        }});
+  const auto servedOrSeen = [&labels](std::span<const std::uint32_t> at) {
+    return at[0] != metrics::LabelSpace::kNone && labels.modelServed(at[0]);
+  };
+  // The score is a rank among the model's baseline requests: the top buckets
+  // are the ones alerts read.
+  anomalyScore = registry.histogram<1>(
+      {"infergate_input_anomaly_score",
+       "Multivariate input anomaly score of each request against its model's baseline (the share of baseline "
+       "requests that looked more usual, 0 to 1).",
+       {labels.modelDimension()}},
+      std::make_shared<const std::vector<double>>(
+          std::vector<double>{0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999}));
+  multivariateAnomalies = registry.counter<1>(
+      {"infergate_input_multivariate_anomalies_total",
+       "Requests whose multivariate anomaly score reached drift.multivariate.threshold, by model.",
+       {labels.modelDimension()}, metrics::FamilySpec::Zeros::Skip,
+       [this, servedOrSeen](std::span<const std::uint32_t> at) {
+         return multivariateAnomalies.total({at[0]}) != 0 || servedOrSeen(at);
+       }});
 }
 
 }  // namespace infergate::profile

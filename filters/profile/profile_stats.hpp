@@ -16,6 +16,10 @@ struct ProfileStats {
 
   metrics::Counter<3> featureBins;  // feature, model, bin
   metrics::Counter<2> anomalies;    // model, feature
+  // Multivariate (half-space forest): each scored request's score, and those
+  // at or above drift.multivariate.threshold.
+  metrics::Histogram<1> anomalyScore;          // model
+  metrics::Counter<1> multivariateAnomalies;   // model
 };
 
 }  // namespace infergate::profile

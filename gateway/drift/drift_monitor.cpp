@@ -82,7 +82,38 @@ void DriftMonitor::extract(const Counts& counts, std::uint32_t model, Counts& ou
     for (std::size_t b = 0; b < kMaxBins; ++b) out[f * kMaxBins + b] = counts[featureBinSlot(f, model, b, models)];
 }
 
+void DriftMonitor::attachForest(profile::HalfSpaceForest& forest, profile::VectorQueue& vectors) {
+  forest_ = &forest;
+  vectors_ = &vectors;
+  recentVectors_.assign(models_.size(), {});
+}
+
+// A model's forest learns from its first learnWindow() requests, like its
+// baseline; afterwards its latest requests are kept for a re-freeze.
+void DriftMonitor::collectVectors() {
+  if (forest_ == nullptr) return;
+  vectors_->drain([this](const profile::ModelVector& mv) {
+    auto& recent = recentVectors_[mv.model];
+    if (!forest_->ready(mv.model) && recent.size() >= learnWindow()) return;
+    recent.push_back(mv.vector);
+    if (recent.size() > learnWindow()) recent.pop_front();
+  });
+  for (std::uint32_t m = 0; m < recentVectors_.size(); ++m) {
+    const auto& recent = recentVectors_[m];
+    if (!forest_->ready(m) && recent.size() >= learnWindow())
+      forest_->learn(m, std::vector<profile::FeatureVector>(recent.begin(), recent.end()));
+  }
+}
+
+void DriftMonitor::relearnForests() {
+  if (forest_ == nullptr) return;
+  for (std::uint32_t m = 0; m < recentVectors_.size(); ++m)
+    if (!recentVectors_[m].empty())
+      forest_->learn(m, std::vector<profile::FeatureVector>(recentVectors_[m].begin(), recentVectors_[m].end()));
+}
+
 void DriftMonitor::evaluateNow() {
+  collectVectors();
   const auto now = std::chrono::steady_clock::now();
   auto current = snapshot();
   ring_.emplace_back(now, current);
@@ -145,6 +176,7 @@ std::string DriftMonitor::freezeWindowAsBaseline() {
   }
   for (std::uint32_t m = 0; m < models_.size(); ++m) publish(m);
   writeBaseline();
+  relearnForests();  // the multivariate reference follows the baseline
   evaluateNow();
   return "{\"frozen_models\":" + std::to_string(frozen) + "}";
 }
@@ -220,11 +252,16 @@ std::string DriftMonitor::report() const {
       }
       features[profile::featureName(feature)] = std::move(entry);
     }
-    models[labels.model(m)] = boost::json::object{{"has_baseline", state.hasBaseline},
-                                                  {"baseline_learnt", state.learnt},
-                                                  {"window_requests", state.windowRequests},
-                                                  {"evaluated", state.evaluated},
-                                                  {"features", std::move(features)}};
+    boost::json::object entry{{"has_baseline", state.hasBaseline},
+                              {"baseline_learnt", state.learnt},
+                              {"window_requests", state.windowRequests},
+                              {"evaluated", state.evaluated},
+                              {"features", std::move(features)}};
+    if (forest_ != nullptr)
+      entry["multivariate"] = boost::json::object{{"ready", forest_->ready(m)},
+                                                  {"reference_requests", recentVectors_[m].size()},
+                                                  {"threshold", config_.multivariate.threshold}};
+    models[labels.model(m)] = std::move(entry);
   }
   return boost::json::serialize(boost::json::object{{"models", std::move(models)}});
 }

@@ -20,6 +20,7 @@
 #include "filters/profile/baseline_view.hpp"
 #include "filters/profile/features.hpp"
 #include "filters/profile/profile_stats.hpp"
+#include "filters/profile/vector_queue.hpp"
 #include "metrics/label_space.hpp"
 #include "metrics/stats.hpp"
 #include <span>
@@ -37,6 +38,10 @@ class DriftMonitor {
   // Freezes the current window as every model's baseline (POST /admin/drift/baseline).
   std::string freezeWindowAsBaseline();
   std::string report() const;  // GET /admin/drift
+  // Multivariate anomalies: the monitor drains the workers' request vectors
+  // and learns each model's forest from its baseline requests (the first
+  // learn_requests it sees, or the window frozen by POST /admin/drift/baseline).
+  void attachForest(profile::HalfSpaceForest& forest, profile::VectorQueue& vectors);
   // Declares the drift gauges and baseline shares (drift_metrics.cpp), read
   // from this monitor at scrape (the control thread, which also evaluates).
   void declareStats(metrics::StatsRegistry& stats);
@@ -67,6 +72,8 @@ class DriftMonitor {
   void writeBaseline() const;
   void publish(std::uint32_t model);
   void snapshotShares();
+  void collectVectors();                  // drains the queue; learns forests that have their baseline
+  void relearnForests();                  // from each model's latest vectors
   double baselineShare(std::span<const std::uint32_t> at, bool cumulative) const;
 
   boost::asio::io_context& io_;
@@ -78,6 +85,12 @@ class DriftMonitor {
   boost::asio::steady_timer timer_;
   std::vector<double> shares_;  // the baselines' shares by (model * features + feature) * kMaxBins + bin, per scrape
   std::deque<std::pair<std::chrono::steady_clock::time_point, Counts>> ring_;
+  profile::HalfSpaceForest* forest_ = nullptr;
+  profile::VectorQueue* vectors_ = nullptr;
+  std::vector<std::deque<profile::FeatureVector>> recentVectors_;  // per model, at most learnWindow()
+  std::size_t learnWindow() const {
+    return std::min<std::size_t>(config_.learn_requests, profile::HalfSpaceForest::kMaxWindow);
+  }
   std::vector<ModelState> models_;
   bool stopped_ = false;
 };

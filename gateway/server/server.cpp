@@ -65,9 +65,9 @@ void Server::start() {
   if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, *labels_, count);
   admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), stats_.get());
   admin_->setBackendsReport([this] { return backendsReport(*runtime_, *cluster_); });
-  startBackgroundServices();
+  startBackgroundServices(count);
   FilterDependencies deps{cfg,           *stats_,        *labels_,       *bins_, *profileStats_,
-                          baselineView_.get(), quality_.get(), accessLog_.get()};
+                          baselineView_.get(), forest_.get(), vectors_.get(), quality_.get(), accessLog_.get()};
   filters_ = std::make_unique<FilterSet>(deps, registrations_);
   startWorkers(count);
   admin_->start();
@@ -97,13 +97,18 @@ void Server::declareStats(unsigned workers) {
 }
 
 // Drift evaluation and output scoring, off the request path.
-void Server::startBackgroundServices() {
+void Server::startBackgroundServices(unsigned workers) {
   const auto& cfg = runtime_->config;
   baselineView_ = std::make_unique<profile::BaselineView>(labels_->modelCount(), cfg.drift.anomaly.min_features);
   // Drift and anomaly marking are monitoring of their own, not a view of the
   // metrics: they run whether or not metrics are recorded and exported.
   if (cfg.drift.enabled) {
     drift_ = std::make_unique<DriftMonitor>(control_, cfg.drift, *labels_, *bins_, *profileStats_, *baselineView_);
+    if (cfg.drift.multivariate.enabled) {
+      forest_ = std::make_unique<profile::HalfSpaceForest>(labels_->modelCount());
+      vectors_ = std::make_unique<profile::VectorQueue>(workers);
+      drift_->attachForest(*forest_, *vectors_);
+    }
     admin_->setDrift([this] { return drift_->report(); }, [this] { return drift_->freezeWindowAsBaseline(); });
     drift_->declareStats(*stats_);
   }

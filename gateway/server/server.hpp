@@ -41,7 +41,7 @@ class Server {
 
  private:
   void declareStats(unsigned workers);
-  void startBackgroundServices();
+  void startBackgroundServices(unsigned workers);
   void startWorkers(unsigned count);
   void checkDrained();
   void stopAll();
@@ -65,6 +65,8 @@ class Server {
   std::unique_ptr<HealthChecker> health_;
   std::unique_ptr<DriftMonitor> drift_;
   std::unique_ptr<profile::BaselineView> baselineView_;
+  std::unique_ptr<profile::HalfSpaceForest> forest_;  // multivariate anomalies (drift.multivariate)
+  std::unique_ptr<profile::VectorQueue> vectors_;
   std::unique_ptr<QualityPipeline> quality_;  // workers hand samples to it until they are gone
   std::unique_ptr<FilterSet> filters_;        // shared by the workers' sessions
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "support/fixtures.hpp"
@@ -259,4 +260,52 @@ TEST(Drift, MonitoringDoesNotDependOnMetrics) {
   bool length = false;
   for (const auto& f : samples[0].at("flags").as_array()) length = length || f.as_string() == "length";
   EXPECT_TRUE(length) << boost::json::serialize(samples[0]);
+}
+
+// Multivariate anomalies end to end: the forest learns the model's first
+// requests (two kinds of clients), then a request that mixes the two kinds,
+// ordinary in every feature, is counted; ordinary requests are not.
+TEST(Drift, RequestsUnusualAsAWholeAreCountedAsMultivariateAnomalies) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = "metrics:\n  model_labels: [mock-model]\n"
+               "drift:\n  learn_requests: 300\n  evaluation_interval: 100ms\n"
+               "  multivariate: {threshold: 0.99}\n"
+               "sampling:\n  rate: 0\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  std::mt19937 rng(5);
+  auto question = [&] {
+    return R"({"model":"mock-model","messages":[{"role":"user","content":")" + std::string(20 + rng() % 150, 'q') +
+           R"("}]})";
+  };
+  auto agent = [&](bool withSettings) {
+    std::string body = R"({"model":"mock-model",)";
+    if (withSettings)
+      body += R"("max_tokens":)" + std::to_string(600 + rng() % 400) + R"(,"temperature":0.)" + std::to_string(1 + rng() % 3) + ",";
+    body += R"("messages":[{"role":"system","content":")" + std::string(2000 + rng() % 2000, 's') +
+            R"("},{"role":"user","content":")" + std::string(200 + rng() % 800, 'u') + R"("}]})";
+    return body;
+  };
+  Connection c(gateway.port());
+  auto send = [&](const std::string& body) {
+    c.send(jsonPost("/v1/chat/completions", body, {"x-mock-tokens: 1"}));
+    ASSERT_EQ(c.read().status, 200);
+  };
+  for (int i = 0; i < 300; ++i) send(i % 2 ? question() : agent(true));
+  bool ready = false;
+  for (int i = 0; i < 100 && !ready; ++i) {
+    auto m = drift(gateway).at("models").as_object();
+    ready = m.contains("mock-model") && m.at("mock-model").at("multivariate").at("ready").as_bool();
+    if (!ready) usleep(50'000);
+  }
+  ASSERT_TRUE(ready) << boost::json::serialize(drift(gateway));
+  for (int i = 0; i < 100; ++i) send(i % 2 ? question() : agent(true));
+  for (int i = 0; i < 10; ++i) send(agent(false));  // an agent's prompt without an agent's settings
+  const auto text = scrapeAfter(gateway.adminPort(), 410);
+  EXPECT_EQ(seriesValue(text, R"(infergate_input_anomaly_score_count{model="mock-model"})"), 110) << text;
+  const double flagged = seriesValue(text, R"(infergate_input_multivariate_anomalies_total{model="mock-model"})");
+  EXPECT_GE(flagged, 9) << "the mixed requests";
+  EXPECT_LE(flagged, 10 + 3) << "ordinary requests flagged too often";
+  // Each such request is ordinary in every single feature: the per-feature rule sees nothing.
+  EXPECT_EQ(anomalies(text), 0);
 }

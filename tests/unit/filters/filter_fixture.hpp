@@ -43,7 +43,7 @@ class FilterFixture {
   // Builds the FilterSet of `registrations` (with `deps` services) and the state block.
   void build(std::vector<FilterRegistration> registrations, SampleHandoff* samples = nullptr,
              const profile::BaselineView* baseline = nullptr) {
-    FilterDependencies deps{config, *stats, *labels, *bins, *profileStats, baseline, samples, nullptr};
+    FilterDependencies deps{config, *stats, *labels, *bins, *profileStats, baseline, nullptr, nullptr, samples, nullptr};
     set = std::make_unique<FilterSet>(deps, registrations);
     states = set->newStates();
     ctx.states = states->data();

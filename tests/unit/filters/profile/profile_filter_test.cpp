@@ -9,9 +9,10 @@ namespace {
 
 using testing::FilterFixture;
 
-FilterRegistration profiling(bool countBins) {
-  return testing::only("profile", [countBins](const FilterDependencies& d, const RouteScope&) {
-    return std::make_unique<profile::ProfileFilter>(d.bins, d.baseline, countBins ? &d.profileStats : nullptr);
+FilterRegistration profiling(bool countBins, profile::ProfileFilter::Multivariate multivariate = {}) {
+  return testing::only("profile", [countBins, multivariate](const FilterDependencies& d, const RouteScope&) {
+    return std::make_unique<profile::ProfileFilter>(d.bins, d.baseline, countBins ? &d.profileStats : nullptr,
+                                                    multivariate);
   });
 }
 
@@ -55,6 +56,36 @@ TEST(ProfileFilter, CountsTheAnomalyUnderItsFirstFeatureOutsideTheBaseline) {
   fx.request("/v1/chat/completions", testing::chat("m-1")).onRequest(fx.ctx);
   EXPECT_TRUE(fx.record.anomaly);
   EXPECT_EQ(fx.profileStats->anomalies.total({fx.record.model, 0}), 1u);
+}
+
+// The vector of every request goes to the drift monitor's queue; once the
+// model's forest has learnt, each request is scored and counted at or above
+// the threshold.
+TEST(ProfileFilter, ScoresRequestsAgainstTheModelsForestAndHandsVectorsOver) {
+  FilterFixture fx;
+  profile::HalfSpaceForest forest(fx.labels->modelCount());
+  profile::VectorQueue vectors(1);
+  fx.build({profiling(true, {&forest, &vectors, 0.99})});
+  const auto usual = R"({"model":"m-1","max_tokens":100,"temperature":0.7,"messages":[{"role":"user","content":"Summarise this note."}]})";
+  fx.request("/v1/chat/completions", usual).onRequest(fx.ctx);
+  const auto model = fx.record.model;
+  EXPECT_EQ(fx.profileStats->anomalyScore.count({model}), 0u);  // no forest yet: not scored
+  std::vector<profile::FeatureVector> queued;
+  vectors.drain([&](const profile::ModelVector& mv) {
+    EXPECT_EQ(mv.model, model);
+    queued.push_back(mv.vector);
+  });
+  ASSERT_EQ(queued.size(), 1u);
+
+  forest.learn(model, std::vector<profile::FeatureVector>(200, queued[0]));
+  fx.request("/v1/chat/completions", usual).onRequest(fx.ctx);
+  EXPECT_EQ(fx.profileStats->anomalyScore.count({model}), 1u);
+  EXPECT_EQ(fx.profileStats->multivariateAnomalies.total({model}), 0u);
+  const auto unusual = R"({"model":"m-1","max_tokens":1,"temperature":2,"tools":[{"type":"function","function":{"name":"f"}}],)"
+                       R"("messages":[{"role":"system","content":")" + std::string(3000, 's') + R"("},{"role":"user","content":"hi"}]})";
+  fx.request("/v1/chat/completions", unusual).onRequest(fx.ctx);
+  EXPECT_EQ(fx.profileStats->anomalyScore.count({model}), 2u);
+  EXPECT_EQ(fx.profileStats->multivariateAnomalies.total({model}), 1u);
 }
 
 }  // namespace
