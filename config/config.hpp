@@ -231,6 +231,14 @@ struct DriftConfig {
   MultivariateConfig multivariate;
 };
 
+// GET /admin/diagnosis (gateway/diagnosis): which stage is failing over the
+// last window.
+struct DiagnosisConfig {
+  bool enabled = true;
+  Duration window{300'000};     // the window judged against the counts before it
+  Duration interval{10'000};    // how often a snapshot is taken
+};
+
 // LLM-as-judge for a share of the samples (filters/quality, gateway/judge_client).
 struct JudgeConfig {
   bool enabled = false;
@@ -289,6 +297,7 @@ struct Config {
   AdminConfig admin;
   MetricsConfig metrics;
   DriftConfig drift;
+  DiagnosisConfig diagnosis;
   ProfileConfig profile;
   AccessLogConfig access_log;
   SamplingConfig sampling;

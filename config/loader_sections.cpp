@@ -19,11 +19,12 @@ void SectionLoader::load(const YAML::Node& root) {
   }
   reader_.checkDuplicateKeys(root);
   if (!reader_.checkMap(root, "config",
-                        {"server", "admin", "metrics", "drift", "profile", "access_log", "log", "sampling", "backends",
-                           "routes"}))
+                        {"server", "admin", "metrics", "drift", "diagnosis", "profile", "access_log", "log", "sampling",
+                         "backends", "routes"}))
     return;
   if (auto n = root["profile"]) profileBins(n);
   if (auto n = root["drift"]) drift(n);
+  if (auto n = root["diagnosis"]) diagnosis(n);
   if (auto n = root["server"]) server(n);
   if (auto n = root["admin"]) admin(n);
   if (auto n = root["metrics"]) metrics(n);
@@ -169,6 +170,16 @@ void SectionLoader::drift(const YAML::Node& n) {
         reader_.error(m["threshold"], "drift.multivariate.threshold must be above 0.5 (a rank among the baseline)");
     }
   }
+}
+
+void SectionLoader::diagnosis(const YAML::Node& n) {
+  auto& d = result_.config.diagnosis;
+  if (!reader_.checkMap(n, "diagnosis", {"enabled", "window", "interval"})) return;
+  reader_.readBool(n, "enabled", d.enabled);
+  reader_.readDuration(n, "window", d.window);
+  reader_.readDuration(n, "interval", d.interval);
+  positive(n, "diagnosis.interval", d.interval);
+  if (d.window < d.interval) reader_.error(reader_.keyOr(n, "window"), "diagnosis.window must be at least diagnosis.interval");
 }
 
 void SectionLoader::anomaly(const YAML::Node& n) {

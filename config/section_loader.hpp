@@ -24,6 +24,7 @@ class SectionLoader {
   void metrics(const YAML::Node& n);
   void profileBins(const YAML::Node& n);
   void drift(const YAML::Node& n);
+  void diagnosis(const YAML::Node& n);
   void anomaly(const YAML::Node& n);
   void accessLog(const YAML::Node& n);
   void logging(const YAML::Node& n);

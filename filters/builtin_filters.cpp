@@ -35,10 +35,6 @@ Factory withStats(Make make) {
 struct DeclaredValidationStats : ValidationStats {
   explicit DeclaredValidationStats(const FilterDependencies& d) : ValidationStats(d.stats, d.labels) {}
 };
-struct DeclaredRequestStats : metrics::RequestStats {
-  explicit DeclaredRequestStats(const FilterDependencies& d)
-      : RequestStats(d.stats, d.labels, d.config.metrics.buckets) {}
-};
 struct DeclaredAccessLogStats : AccessLogStats {
   explicit DeclaredAccessLogStats(const FilterDependencies& d) : AccessLogStats(d.stats) {}
 };
@@ -80,9 +76,10 @@ Built usage(const FilterDependencies& d, const RouteScope& s) {
   return std::make_unique<UsageFilter>();
 }
 
-Built requestMetrics(const FilterDependencies& d, const RouteScope&, std::shared_ptr<DeclaredRequestStats> stats) {
-  if (!d.config.metrics.enabled) return nullptr;
-  return std::make_unique<metrics::RequestMetricsFilter>(std::move(stats), d.labels);
+// The request families are the server's (the diagnosis reads them too).
+Built requestMetrics(const FilterDependencies& d, const RouteScope&) {
+  if (!d.config.metrics.enabled || d.requestStats == nullptr) return nullptr;
+  return std::make_unique<metrics::RequestMetricsFilter>(*d.requestStats, d.labels);
 }
 
 Built accessLog(const FilterDependencies& d, const RouteScope&, std::shared_ptr<DeclaredAccessLogStats> stats) {
@@ -99,7 +96,7 @@ std::vector<FilterRegistration> builtinFilters() {
       {"sampling", Stage::Route, sampling},
       {"server_timing", Stage::Route, serverTiming},
       {"usage", Stage::Route, usage},
-      {"request_metrics", Stage::Route, withStats<DeclaredRequestStats>(requestMetrics)},
+      {"request_metrics", Stage::Route, requestMetrics},
       {"access_log", Stage::Route, withStats<DeclaredAccessLogStats>(accessLog)},
   };
 }

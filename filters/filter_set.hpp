@@ -14,6 +14,7 @@
 #include "filters/profile/features.hpp"
 #include "filters/profile/profile_stats.hpp"
 #include "filters/profile/vector_queue.hpp"
+#include "filters/request_metrics/request_stats.hpp"
 #include "metrics/label_space.hpp"
 #include "metrics/stats.hpp"
 
@@ -35,6 +36,7 @@ struct FilterDependencies {
   profile::VectorQueue* vectors = nullptr;          // request vectors for the forest's learning
   SampleHandoff* samples = nullptr;                 // output sampling, when on
   AccessLog* accessLog = nullptr;                   // when on
+  const metrics::RequestStats* requestStats = nullptr;  // when metrics are on
 };
 
 // Where a filter is built for: a route (config order), or no route (`route` null).

@@ -170,6 +170,11 @@ class Histogram : public ShardedHandle<HistogramArray, N> {
   std::uint64_t count(const At& at) const {
     return this->template sum<std::uint64_t>(at, [](const HistogramArray& s, std::size_t i) { return s.count(i); });
   }
+  // Any thread: observations in bucket `b` (not cumulative; b = bounds().size() is +Inf).
+  std::uint64_t bucket(const At& at, std::size_t b) const {
+    return this->template sum<std::uint64_t>(at, [b](const HistogramArray& s, std::size_t i) { return s.bucket(i, b); });
+  }
+  const std::vector<double>& bounds() const { return this->shard(0).bounds(); }
 };
 
 class StatsRegistry : public prometheus::Collectable {

@@ -8,14 +8,13 @@ namespace infergate::metrics {
 
 class RequestMetricsFilter final : public Filter {
  public:
-  RequestMetricsFilter(std::shared_ptr<const RequestStats> stats, const LabelSpace& labels)
-      : stats_(std::move(stats)), labels_(labels) {}
+  RequestMetricsFilter(const RequestStats& stats, const LabelSpace& labels) : stats_(&stats), labels_(labels) {}
   std::string_view name() const override { return "request_metrics"; }
   std::uint8_t phases() const override { return kOnComplete; }
   void onComplete(RequestContext& ctx) override;
 
  private:
-  std::shared_ptr<const RequestStats> stats_;
+  const RequestStats* stats_;
   const LabelSpace& labels_;
 };
 

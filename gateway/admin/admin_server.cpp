@@ -100,6 +100,7 @@ AdminResponse AdminServer::handle(std::string_view method, std::string_view path
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_->scrape()};
   if (path == "/admin/backends" && backendsReport_) return {200, "application/json", backendsReport_()};
   if (path == "/admin/drift" && driftReport_) return {200, "application/json", driftReport_()};
+  if (path == "/admin/diagnosis" && diagnosisReport_) return {200, "application/json", diagnosisReport_()};
   if (path == "/admin/samples" && samples_) return samples_(query);
   if (path == "/readyz") {
     if (ready()) return {200, "text/plain; charset=utf-8", "ready\n"};

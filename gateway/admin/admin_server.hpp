@@ -34,6 +34,7 @@ class AdminServer {
   void setBackendsReport(std::function<std::string()> report) { backendsReport_ = std::move(report); }
   // GET /admin/samples?limit=N&flag=X: `samples` gets the raw query string.
   void setSamples(std::function<AdminResponse(std::string_view query)> samples) { samples_ = std::move(samples); }
+  void setDiagnosis(std::function<std::string()> report) { diagnosisReport_ = std::move(report); }
   void setDrift(std::function<std::string()> report, std::function<std::string()> freeze) {
     driftReport_ = std::move(report);
     driftFreeze_ = std::move(freeze);
@@ -47,6 +48,7 @@ class AdminServer {
   const metrics::StatsRegistry* metrics_;
   std::function<std::string()> backendsReport_;
   std::function<std::string()> driftReport_;
+  std::function<std::string()> diagnosisReport_;
   std::function<std::string()> driftFreeze_;
   std::function<AdminResponse(std::string_view)> samples_;
 };

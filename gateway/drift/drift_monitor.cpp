@@ -211,6 +211,21 @@ void DriftMonitor::loadBaseline() {
   }
 }
 
+DriftMonitor::WorstDrift DriftMonitor::worstDrift(std::uint32_t model) const {
+  WorstDrift worst;
+  const auto& state = models_[model];
+  if (!state.evaluated) return worst;
+  for (std::size_t f = 0; f < kFeatureCount; ++f) {
+    const auto& r = state.results[f];
+    if (worst.feature.empty() || r.alert > worst.alert || (r.alert == worst.alert && r.psi > worst.psi)) {
+      worst.alert = r.alert;
+      worst.psi = r.psi;
+      worst.feature = profile::featureName(static_cast<Feature>(f));
+    }
+  }
+  return worst;
+}
+
 std::string DriftMonitor::report() const {
   boost::json::object models;
   const auto& labels = labels_;

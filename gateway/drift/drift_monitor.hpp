@@ -38,6 +38,14 @@ class DriftMonitor {
   // Freezes the current window as every model's baseline (POST /admin/drift/baseline).
   std::string freezeWindowAsBaseline();
   std::string report() const;  // GET /admin/drift
+  // The control thread: the model's worst feature in the last evaluation
+  // (empty feature when it was not evaluated).
+  struct WorstDrift {
+    int alert = 0;
+    double psi = 0;
+    std::string_view feature;
+  };
+  WorstDrift worstDrift(std::uint32_t model) const;
   // Multivariate anomalies: the monitor drains the workers' request vectors
   // and learns each model's forest from its baseline requests (the first
   // learn_requests it sees, or the window frozen by POST /admin/drift/baseline).

@@ -55,6 +55,11 @@ class QualityPipeline final : public SampleHandoff {
   std::optional<std::uint32_t> feedback(std::string_view requestId, bool bad) override;
 
   // ---- admin / scrape threads ----
+  // Answers of `model` scored so far, and those that raised `flag` (the diagnosis).
+  std::uint64_t scored(std::uint32_t model) const { return quality_.count({model}); }
+  std::uint64_t flagged(std::uint32_t model, std::size_t flag) const {
+    return flags_[model * quality::kFlagCount + flag].load(std::memory_order_relaxed);
+  }
   // GET /admin/samples: false when `flag` names no flag.
   bool samplesReport(std::size_t limit, std::string_view flag, std::string& out) const;
 

@@ -67,13 +67,15 @@ void Server::start() {
   admin_->setBackendsReport([this] { return backendsReport(*runtime_, *cluster_); });
   startBackgroundServices(count);
   FilterDependencies deps{cfg,           *stats_,        *labels_,       *bins_, *profileStats_,
-                          baselineView_.get(), forest_.get(), vectors_.get(), quality_.get(), accessLog_.get()};
+                          baselineView_.get(), forest_.get(), vectors_.get(), quality_.get(), accessLog_.get(),
+                          requestStats_.get()};
   filters_ = std::make_unique<FilterSet>(deps, registrations_);
   startWorkers(count);
   admin_->start();
   health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
   health_->start();
   if (drift_) drift_->start();
+  if (diagnosis_) diagnosis_->start();
   admin_->setReady(true);
 }
 
@@ -92,6 +94,8 @@ void Server::declareStats(unsigned workers) {
                       return open;
                     });
   profileStats_ = std::make_unique<profile::ProfileStats>(*stats_, *labels_, *bins_);
+  if (cfg.metrics.enabled)
+    requestStats_ = std::make_unique<metrics::RequestStats>(*stats_, *labels_, cfg.metrics.buckets);
   declareClusterStats(*stats_, *labels_, *runtime_, *cluster_);
   connectionLimits_->declareStats(*stats_);
 }
@@ -116,6 +120,14 @@ void Server::startBackgroundServices(unsigned workers) {
     quality_ = std::make_unique<QualityPipeline>(*runtime_, *labels_, *stats_, *cluster_);
     admin_->setSamples([this](std::string_view query) { return samplesResponse(*quality_, query); });
     quality_->start();
+  }
+  // It reads the request metrics: with metrics off there is nothing to judge
+  // the deployment by, and the endpoint is not served.
+  if (cfg.diagnosis.enabled && requestStats_) {
+    diagnosis_ = std::make_unique<DiagnosisMonitor>(
+        control_, cfg,
+        DiagnosisMonitor::Sources{*requestStats_, *profileStats_, *labels_, *cluster_, quality_.get(), drift_.get()});
+    admin_->setDiagnosis([this] { return diagnosis_->report(); });
   }
 }
 
@@ -184,6 +196,7 @@ void Server::stopAll() {
   if (admin_) admin_->stop();
   if (health_) health_->stop();
   if (drift_) drift_->stop();
+  if (diagnosis_) diagnosis_->stop();
   if (quality_) quality_->stop();
   signals_.cancel();
   drainTimer_.cancel();

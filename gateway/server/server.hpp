@@ -13,6 +13,7 @@
 #include "filters/filter_set.hpp"
 #include "gateway/upstream/cluster_state.hpp"
 #include "gateway/net/connection_limits.hpp"
+#include "gateway/diagnosis/diagnosis_monitor.hpp"
 #include "gateway/drift/drift_monitor.hpp"
 #include "gateway/sampling/quality_pipeline.hpp"
 #include "gateway/upstream/health_checker.hpp"
@@ -67,6 +68,8 @@ class Server {
   std::unique_ptr<profile::BaselineView> baselineView_;
   std::unique_ptr<profile::HalfSpaceForest> forest_;  // multivariate anomalies (drift.multivariate)
   std::unique_ptr<profile::VectorQueue> vectors_;
+  std::unique_ptr<metrics::RequestStats> requestStats_;
+  std::unique_ptr<DiagnosisMonitor> diagnosis_;  // GET /admin/diagnosis  // when metrics are on (request_metrics filter, diagnosis)
   std::unique_ptr<QualityPipeline> quality_;  // workers hand samples to it until they are gone
   std::unique_ptr<FilterSet> filters_;        // shared by the workers' sessions
   std::vector<std::unique_ptr<Worker>> workers_;

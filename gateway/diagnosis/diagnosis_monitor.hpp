@@ -1,0 +1,52 @@
+#pragma once
+// GET /admin/diagnosis: takes cumulative snapshots of the counts the
+// diagnosis judges (diagnosis.hpp) every interval on the control thread, and
+// judges the latest window against the counts before it. No request-path
+// work: everything read here is already counted for metrics, drift and
+// sampling.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <string>
+
+#include "config/config.hpp"
+#include "filters/profile/profile_stats.hpp"
+#include "filters/request_metrics/request_stats.hpp"
+#include "gateway/diagnosis/diagnosis.hpp"
+#include "metrics/label_space.hpp"
+
+namespace infergate {
+
+class ClusterState;
+class DriftMonitor;
+class QualityPipeline;
+
+class DiagnosisMonitor {
+ public:
+  struct Sources {
+    const metrics::RequestStats& requests;
+    const profile::ProfileStats& profile;
+    const metrics::LabelSpace& labels;
+    const ClusterState& cluster;
+    const QualityPipeline* quality = nullptr;  // null when sampling is off
+    const DriftMonitor* drift = nullptr;       // null when drift is off
+  };
+  DiagnosisMonitor(boost::asio::io_context& io, const config::Config& config, Sources sources);
+  void start();
+  void stop();
+  std::string report();  // the control thread: judges the window up to now
+
+ private:
+  diagnosis::Snapshot snapshot() const;
+  void schedule();
+
+  boost::asio::io_context& io_;
+  config::DiagnosisConfig config_;
+  Sources sources_;
+  diagnosis::Settings settings_;
+  diagnosis::Names names_;
+  boost::asio::steady_timer timer_;
+  std::deque<diagnosis::Snapshot> ring_;  // oldest first, back to one window ago
+};
+
+}  // namespace infergate
