@@ -109,7 +109,7 @@ boost::json::object stageJson(const Stage& stage) {
 
 std::string diagnose(const Snapshot& before, const Snapshot& now, const std::vector<double>& ttftBounds,
                      const std::vector<ModelDrift>& drift, const std::vector<BackendBreakers>& breakers,
-                     const Names& names, const Settings& s) {
+                     const Names& names, const Settings& s, std::vector<Verdict>* verdicts) {
   const std::size_t models = names.models.size(), backends = names.backends.size();
   // The two stages judged per model, once.
   std::vector<Stage> input(models), model(models);
@@ -174,8 +174,13 @@ std::string diagnose(const Snapshot& before, const Snapshot& now, const std::vec
       }
 
       // The stage with the worst indicator at fault, if any.
-      const std::array<std::pair<const char*, const Stage*>, 3> stages = {
-          {{"input", &input[m]}, {"deployment", &deployment}, {"model", &model[m]}}};
+      const std::array<std::pair<const char*, const Stage*>, kStages> stages = {
+          {{kStageNames[0], &input[m]}, {kStageNames[1], &deployment}, {kStageNames[2], &model[m]}}};
+      if (verdicts != nullptr) {
+        Verdict v{static_cast<std::uint32_t>(backend), static_cast<std::uint32_t>(m), {}};
+        for (std::size_t k = 0; k < kStages; ++k) v.fault[k] = stages[k].second->severity() >= 1;
+        verdicts->push_back(v);
+      }
       const char* verdict = "none";
       double worst = 1;
       std::string evidence;

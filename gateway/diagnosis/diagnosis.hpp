@@ -61,10 +61,20 @@ struct Settings {
   std::uint64_t minStreams = 20;         // TTFT compared only with this many in window and baseline
 };
 
+inline constexpr std::size_t kStages = 3;  // input, deployment, model
+inline constexpr std::array<const char*, kStages> kStageNames = {"input", "deployment", "model"};
+
+// Which stages of one backend and model are at fault (for the gauge).
+struct Verdict {
+  std::uint32_t backend = 0, model = 0;
+  std::array<bool, kStages> fault{};
+};
+
 // `before`: the snapshot at the window's start (its counts are the baseline);
-// `now`: the latest. Returns the JSON of GET /admin/diagnosis.
+// `now`: the latest. Returns the JSON of GET /admin/diagnosis; `verdicts`,
+// when given, receives each judged backend and model's faults.
 std::string diagnose(const Snapshot& before, const Snapshot& now, const std::vector<double>& ttftBounds,
                      const std::vector<ModelDrift>& drift, const std::vector<BackendBreakers>& breakers,
-                     const Names& names, const Settings& settings);
+                     const Names& names, const Settings& settings, std::vector<Verdict>* verdicts = nullptr);
 
 }  // namespace infergate::diagnosis

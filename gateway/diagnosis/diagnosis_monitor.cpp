@@ -15,7 +15,11 @@ double steadySeconds() {
 }  // namespace
 
 DiagnosisMonitor::DiagnosisMonitor(boost::asio::io_context& io, const config::Config& config, Sources sources)
-    : io_(io), config_(config.diagnosis), sources_(sources), timer_(io) {
+    : io_(io),
+      config_(config.diagnosis),
+      sources_(sources),
+      timer_(io),
+      faults_(sources.labels.backendCount() * sources.labels.modelCount() * diagnosis::kStages) {
   settings_.psiAlert = config.drift.psi_alert;
   settings_.multivariateThreshold = config.drift.multivariate.threshold;
   const auto& labels = sources_.labels;
@@ -38,6 +42,13 @@ void DiagnosisMonitor::schedule() {
     // Keep the newest snapshot at least one window old, and everything after it.
     const double now = ring_.back().atSeconds, window = std::chrono::duration<double>(config_.window).count();
     while (ring_.size() > 2 && now - ring_[1].atSeconds >= window) ring_.pop_front();
+    std::vector<diagnosis::Verdict> verdicts;
+    judge(&verdicts);
+    for (auto& f : faults_) f.store(0, std::memory_order_relaxed);
+    const auto models = sources_.labels.modelCount();
+    for (const auto& v : verdicts)
+      for (std::size_t k = 0; k < diagnosis::kStages; ++k)
+        faults_[(v.backend * models + v.model) * diagnosis::kStages + k].store(v.fault[k], std::memory_order_relaxed);
     schedule();
   });
 }
@@ -83,7 +94,27 @@ diagnosis::Snapshot DiagnosisMonitor::snapshot() const {
   return s;
 }
 
-std::string DiagnosisMonitor::report() {
+void DiagnosisMonitor::declareStats(metrics::StatsRegistry& stats) {
+  const auto& labels = sources_.labels;
+  std::vector<std::string> stages(diagnosis::kStageNames.begin(), diagnosis::kStageNames.end());
+  stats.gaugeFrom(
+      {"infergate_diagnosis_stage_fault",
+       "1 while GET /admin/diagnosis finds this stage (input, deployment, model) of a backend and model at fault.",
+       {labels.backendDimension(1), labels.modelDimension(), metrics::Dimension::of("stage", std::move(stages))},
+       metrics::FamilySpec::Zeros::Skip,
+       [&labels](std::span<const std::uint32_t> at) {
+         return at[1] != metrics::LabelSpace::kNone && labels.backendServesModel(at[0], at[1]);
+       }},
+      [this](std::span<const std::uint32_t> at) {
+        const auto models = sources_.labels.modelCount();
+        return static_cast<double>(
+            faults_[(at[0] * models + at[1]) * diagnosis::kStages + at[2]].load(std::memory_order_relaxed));
+      });
+}
+
+std::string DiagnosisMonitor::report() { return judge(nullptr); }
+
+std::string DiagnosisMonitor::judge(std::vector<diagnosis::Verdict>* verdicts) {
   const auto now = snapshot();
   const auto& labels = sources_.labels;
   std::vector<diagnosis::ModelDrift> drift(labels.modelCount());
@@ -99,7 +130,7 @@ std::string DiagnosisMonitor::report() {
     if (sources_.cluster.endpoint(e - 1).breaker.state() == CircuitBreaker::State::Open) ++b.open;
   }
   return diagnosis::diagnose(ring_.front(), now, sources_.requests.timeToFirstToken.bounds(), drift, breakers, names_,
-                             settings_);
+                             settings_, verdicts);
 }
 
 }  // namespace infergate

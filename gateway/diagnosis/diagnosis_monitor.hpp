@@ -6,6 +6,7 @@
 // sampling.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <deque>
 #include <string>
 
@@ -35,10 +36,14 @@ class DiagnosisMonitor {
   void start();
   void stop();
   std::string report();  // the control thread: judges the window up to now
+  // infergate_diagnosis_stage_fault{backend,model,stage}: 1 while the last
+  // judgement (every interval) found that stage at fault.
+  void declareStats(metrics::StatsRegistry& stats);
 
  private:
   diagnosis::Snapshot snapshot() const;
   void schedule();
+  std::string judge(std::vector<diagnosis::Verdict>* verdicts);
 
   boost::asio::io_context& io_;
   config::DiagnosisConfig config_;
@@ -47,6 +52,7 @@ class DiagnosisMonitor {
   diagnosis::Names names_;
   boost::asio::steady_timer timer_;
   std::deque<diagnosis::Snapshot> ring_;  // oldest first, back to one window ago
+  std::vector<std::atomic<std::uint8_t>> faults_;  // [(backend * models + model) * stages + stage]
 };
 
 }  // namespace infergate

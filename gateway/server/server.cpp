@@ -128,6 +128,7 @@ void Server::startBackgroundServices(unsigned workers) {
         control_, cfg,
         DiagnosisMonitor::Sources{*requestStats_, *profileStats_, *labels_, *cluster_, quality_.get(), drift_.get()});
     admin_->setDiagnosis([this] { return diagnosis_->report(); });
+    diagnosis_->declareStats(*stats_);
   }
 }
 
