@@ -22,7 +22,12 @@ if [[ ! -f "$BUILD/build.ninja" ]]; then
   cmake -S . -B "$BUILD" -G Ninja -DINFERGATE_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$BUILD" -j"$(nproc)" >/dev/null
+# Quiet when it builds; the compiler's and linker's errors when it does not.
+if ! cmake --build "$BUILD" -j"$(nproc)" >"$BUILD/build.log" 2>&1; then
+  grep -E "error|FAILED|undefined" "$BUILD/build.log" | head -40 >&2
+  echo "fuzz: the fuzz targets do not build (full log: $BUILD/build.log)" >&2
+  exit 1
+fi
 
 SCRATCH=$(mktemp -d)
 trap 'rm -rf "$SCRATCH"' EXIT
