@@ -9,7 +9,7 @@
 namespace infergate::quality {
 
 enum class OutputFlag : std::uint8_t {
-  Empty,            // no text and no tool call
+  Empty,            // no text and no tool call (Unicode whitespace and format characters are no text)
   Truncated,        // finish_reason "length", or a stream that never finished
   ContentFiltered,  // finish_reason "content_filter"
   Refusal,          // a refusal phrase near the start
@@ -19,6 +19,8 @@ enum class OutputFlag : std::uint8_t {
   Garbled,          // U+FFFD, control characters or invalid UTF-8
   ScriptMismatch,   // answered in another script than the prompt's
   Length,           // completion tokens reached max_tokens
+  Mojibake,         // UTF-8 decoded with a single-byte code page and re-encoded
+  Uninformative,    // visible text with no word in it: an ellipsis, an emoji
   Count,
 };
 
@@ -26,7 +28,7 @@ inline constexpr std::size_t kFlagCount = static_cast<std::size_t>(OutputFlag::C
 
 inline constexpr std::array<std::string_view, kFlagCount> kFlagNames = {
     "empty",   "truncated", "content_filtered", "refusal",         "repetition",
-    "compressible", "invalid_json", "garbled", "script_mismatch", "length"};
+    "compressible", "invalid_json", "garbled", "script_mismatch", "length", "mojibake", "uninformative"};
 
 inline std::string_view flagName(OutputFlag f) { return kFlagNames[static_cast<std::size_t>(f)]; }
 inline constexpr std::uint32_t flagBit(OutputFlag f) { return 1u << static_cast<unsigned>(f); }

@@ -1,5 +1,7 @@
 #include "filters/quality/scorers.hpp"
 
+#include "filters/quality/visible_text.hpp"
+
 #include <simdjson.h>
 #include <zlib.h>
 
@@ -10,9 +12,6 @@ namespace infergate::quality {
 
 namespace {
 
-bool blank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
-}
 
 // A measured value against its limit: 1 at zero, 0.5 at the limit, 0 at twice it.
 double gradedScore(double ratio) { return std::clamp(1.0 - ratio / 2.0, 0.0, 1.0); }
@@ -65,8 +64,15 @@ QualityReport scoreOutput(const ScorerInput& in, const ScorerSettings& settings)
     else r.scores[static_cast<std::size_t>(f)] = gradedScore(ratio);
   };
 
-  const bool empty = blank(in.text) && blank(in.toolCalls);
+  const auto visible = visibleText(in.text);
+  const bool empty = visible.blank && visibleText(in.toolCalls).blank;
   if (empty) raise(OutputFlag::Empty, 0);
+  // Text a reader sees but no word in it, and no tool call to carry the answer.
+  if (!visible.blank && !visible.hasWords && visibleText(in.toolCalls).blank) raise(OutputFlag::Uninformative, 0.2);
+  if (!visible.blank) {
+    r.mojibake = mojibakeStats(in.text);
+    if (isMojibake(r.mojibake)) raise(OutputFlag::Mojibake, 0.2);
+  }
 
   if (in.finishReason == "length" || (in.streamed && !in.streamFinished && in.finishReason.empty()))
     raise(OutputFlag::Truncated, 0.25);

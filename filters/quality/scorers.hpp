@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "filters/quality/mojibake.hpp"
 #include "filters/quality/output_flags.hpp"
 #include "filters/quality/repetition.hpp"
 #include "filters/quality/text_stats.hpp"
@@ -52,6 +53,7 @@ struct QualityReport {
   double repetitionRatio = 0;         // worst Gopher statistic over its limit
   Script answerScript = Script::None;
   std::size_t garbledChars = 0;
+  MojibakeStats mojibake;
 
   bool has(OutputFlag f) const { return (flags & flagBit(f)) != 0; }
 };

@@ -1,0 +1,33 @@
+#pragma once
+// Mojibake: UTF-8 text that was decoded with a single-byte code page and
+// encoded to UTF-8 again ("café" -> "cafÃ©", "’" -> "â€™", "привет" ->
+// "РїСЂРёРІРµС‚"). The result is valid UTF-8, so the U+FFFD check never fires.
+//
+// Detection re-decodes: each code point is mapped back to the byte the code
+// page gave it (Latin-1, cp1252 or cp1251), and a run of such bytes that forms
+// a valid multi-byte UTF-8 sequence is one damaged character. Legitimate
+// text forms such runs only by accident (a Cyrillic capital before "ё"), so an
+// answer counts as mojibake when several runs cover a large share of its
+// non-ASCII characters. UTF-8 read as GBK (CJK in, CJK out) is not detected:
+// that needs the GBK tables.
+#include <cstddef>
+#include <string_view>
+
+namespace infergate::quality {
+
+struct MojibakeStats {
+  std::size_t nonAscii = 0;        // non-ASCII code points
+  std::size_t sequences = 0;       // damaged characters found (best code page)
+  std::size_t coveredCodePoints = 0;  // code points inside them
+  double share() const { return nonAscii ? static_cast<double>(coveredCodePoints) / nonAscii : 0; }
+};
+
+MojibakeStats mojibakeStats(std::string_view text);
+
+// The rule: at least `minSequences` damaged characters covering at least
+// `minShare` of the non-ASCII code points.
+inline bool isMojibake(const MojibakeStats& s, std::size_t minSequences = 3, double minShare = 0.3) {
+  return s.sequences >= minSequences && s.share() >= minShare;
+}
+
+}  // namespace infergate::quality
