@@ -268,7 +268,10 @@ struct SamplingConfig {
   unsigned memory = 200;             // recent samples served by /admin/samples
   unsigned remember = 10'000;        // recent sampled request ids that accept feedback
   unsigned feedback_window = 1000;   // labelled samples behind precision/recall
-  std::vector<std::string> refusal_phrases;  // empty = built-in English and Chinese defaults
+  std::vector<std::string> refusal_phrases;  // a list: replaces every language's defaults
+  // A map (language -> phrases): replaces or adds that language's set, the
+  // other languages keep their defaults (filters/quality/refusal.cpp).
+  std::vector<std::pair<std::string, std::vector<std::string>>> refusal_phrases_by_language;
   double max_compression_ratio = 4.0;
   enum class PromptPolicy { None, Truncated, Hashed } prompt = PromptPolicy::Truncated;
   std::size_t prompt_chars = 2000;   // kept of the prompt with `truncated`

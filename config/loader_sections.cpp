@@ -261,7 +261,16 @@ void SectionLoader::sampling(const YAML::Node& n) {
   }
   if (auto c = n["scorers"];
       c && reader_.checkMap(c, "sampling.scorers", {"refusal_phrases", "max_compression_ratio"})) {
-    reader_.readStringList(c, "refusal_phrases", s.refusal_phrases);
+    if (auto r = c["refusal_phrases"]; r && r.IsMap()) {
+      for (const auto& entry : r) {
+        const auto language = entry.first.as<std::string>();
+        std::vector<std::string> phrases;
+        reader_.readStringList(r, language.c_str(), phrases);
+        s.refusal_phrases_by_language.emplace_back(language, std::move(phrases));
+      }
+    } else {
+      reader_.readStringList(c, "refusal_phrases", s.refusal_phrases);
+    }
     if (auto r = c["max_compression_ratio"]) {
       std::string text;
       if (reader_.scalar(r, "max_compression_ratio", text)) {

@@ -41,7 +41,11 @@ struct ScorerSettings {
   double minPromptScriptShare = 0.1;     // the answer must have this share of the prompt's script
   RepetitionLimits repetition;
 
+  // Folded, every language's defaults together.
   static std::vector<std::string> defaultRefusalPhrases();
+  // As written, by language (en, zh, zh-hant, ja, ko, ru, es, de, fr, ar):
+  // config may replace one language's set (sampling.scorers.refusal_phrases).
+  static std::vector<std::pair<std::string, std::vector<std::string>>> defaultRefusalPhrasesByLanguage();
 };
 
 struct QualityReport {

@@ -1,5 +1,6 @@
 #include "gateway/sampling/quality_pipeline.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstdio>
@@ -49,6 +50,17 @@ QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpa
   if (!config_.refusal_phrases.empty()) {
     scorers_.refusalPhrases.clear();
     for (const auto& p : config_.refusal_phrases) scorers_.refusalPhrases.push_back(quality::foldForMatch(p));
+  } else if (!config_.refusal_phrases_by_language.empty()) {
+    // Per language: a configured set replaces (or adds) that language's.
+    auto sets = quality::ScorerSettings::defaultRefusalPhrasesByLanguage();
+    for (const auto& [language, phrases] : config_.refusal_phrases_by_language) {
+      auto it = std::find_if(sets.begin(), sets.end(), [&](const auto& s) { return s.first == language; });
+      if (it == sets.end()) sets.emplace_back(language, phrases);
+      else it->second = phrases;
+    }
+    scorers_.refusalPhrases.clear();
+    for (const auto& [language, phrases] : sets)
+      for (const auto& p : phrases) scorers_.refusalPhrases.push_back(quality::foldForMatch(p));
   }
   scorers_.maxCompressionRatio = config_.max_compression_ratio;
   if (!config_.sink_path.empty())

@@ -241,6 +241,22 @@ TEST(ConfigLoader, ShippedExamplesAreValid) {
   EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors.front());
 }
 
+// Refusal phrases: a list replaces every language's defaults; a map replaces
+// (or adds) one language's set.
+TEST(ConfigLoader, RefusalPhrasesAsAListOrPerLanguage) {
+  auto list = loadString("sampling:\n  scorers:\n    refusal_phrases: [computer says no]\n" + minimal(), "t.yaml", env());
+  ASSERT_TRUE(list.ok()) << list.errors.front();
+  EXPECT_EQ(list.config.sampling.refusal_phrases, std::vector<std::string>{"computer says no"});
+  auto map = loadString("sampling:\n  scorers:\n    refusal_phrases:\n      ja: [お断りします]\n      it: [\"mi dispiace, ma non posso\"]\n" +
+                            minimal(),
+                        "t.yaml", env());
+  ASSERT_TRUE(map.ok()) << map.errors.front();
+  ASSERT_EQ(map.config.sampling.refusal_phrases_by_language.size(), 2u);
+  EXPECT_EQ(map.config.sampling.refusal_phrases_by_language[0].first, "ja");
+  EXPECT_EQ(map.config.sampling.refusal_phrases_by_language[1].second,
+            std::vector<std::string>{"mi dispiace, ma non posso"});
+}
+
 TEST(ConfigLoader, MetricsAndAccessLogSettings) {
   auto r = loadString(
       "metrics:\n  enabled: false\n  server_timing: false\n  model_labels: [gpt-4o, llama3]\n"
