@@ -21,6 +21,7 @@ enum class OutputFlag : std::uint8_t {
   Length,           // completion tokens reached max_tokens
   Mojibake,         // UTF-8 decoded with a single-byte code page and re-encoded
   Uninformative,    // visible text with no word in it: an ellipsis, an emoji
+  WrongLanguage,    // answered in another language than asked (language identification)
   Count,
 };
 
@@ -28,7 +29,7 @@ inline constexpr std::size_t kFlagCount = static_cast<std::size_t>(OutputFlag::C
 
 inline constexpr std::array<std::string_view, kFlagCount> kFlagNames = {
     "empty",   "truncated", "content_filtered", "refusal",         "repetition",
-    "compressible", "invalid_json", "garbled", "script_mismatch", "length", "mojibake", "uninformative"};
+    "compressible", "invalid_json", "garbled", "script_mismatch", "length", "mojibake", "uninformative", "wrong_language"};
 
 inline std::string_view flagName(OutputFlag f) { return kFlagNames[static_cast<std::size_t>(f)]; }
 inline constexpr std::uint32_t flagBit(OutputFlag f) { return 1u << static_cast<unsigned>(f); }

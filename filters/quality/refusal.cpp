@@ -187,19 +187,31 @@ bool isRefusal(std::string_view text, const std::vector<std::string>& phrases, s
   // A decline this close to the end closes the answer (after a preamble).
   constexpr std::size_t kClosingBytes = 400;
   const auto folded = foldForMatch(text.substr(0, 16 * 1024));
+  const std::string_view all(folded);
   std::size_t start = 0;
-  while (start < folded.size() && (folded[start] == ' ' || folded[start] == '\n' || folded[start] == '\r' ||
-                                   folded[start] == '\t' || folded[start] == '*'))
+  while (start < all.size() && (all[start] == ' ' || all[start] == '\n' || all[start] == '\r' || all[start] == '\t' ||
+                                all[start] == '*'))
     ++start;
+  const bool courteous = courteousOpening(all.substr(start));
+  // Only two stretches can hold the model's decline: the opening window and,
+  // after a courteous opening, the closing bytes. Searching just those keeps
+  // the cost flat in the answer's length.
+  const auto declines = [&](std::size_t at, std::size_t length) {
+    const std::size_t after = all.size() - (at + length);
+    const bool nearStart = at - start < windowBytes;
+    const bool closing = courteous && after <= kClosingBytes;
+    return (nearStart || closing) && after <= kSubstantiveBytes && !quotedOrDrafted(all, at);
+  };
+  const auto searchIn = [&](std::size_t from, std::size_t to, const std::string& phrase) {
+    const auto stretch = all.substr(0, std::min(to, all.size()));
+    for (auto at = stretch.find(phrase, from); at != std::string_view::npos; at = stretch.find(phrase, at + 1))
+      if (declines(at, phrase.size())) return true;
+    return false;
+  };
+  const std::size_t closingFrom = all.size() > kClosingBytes + 256 ? all.size() - kClosingBytes - 256 : start;
   for (const auto& phrase : phrases) {
-    for (auto at = folded.find(phrase, start); at != std::string::npos; at = folded.find(phrase, at + 1)) {
-      const std::size_t after = folded.size() - (at + phrase.size());
-      const bool nearStart = at - start < windowBytes;
-      const bool closing = after <= kClosingBytes && courteousOpening(std::string_view(folded).substr(start));
-      if (!nearStart && !closing) continue;
-      if (after > kSubstantiveBytes || quotedOrDrafted(folded, at)) continue;
-      return true;
-    }
+    if (searchIn(start, start + windowBytes + phrase.size(), phrase)) return true;
+    if (courteous && searchIn(std::max(closingFrom, start), all.size(), phrase)) return true;
   }
   return false;
 }

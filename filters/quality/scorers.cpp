@@ -1,5 +1,6 @@
 #include "filters/quality/scorers.hpp"
 
+#include "filters/quality/language_id.hpp"
 #include "filters/quality/visible_text.hpp"
 
 #include <simdjson.h>
@@ -100,10 +101,24 @@ QualityReport scoreOutput(const ScorerInput& in, const ScorerSettings& settings)
       grade(OutputFlag::Garbled, ratio);
     }
 
-    if (in.promptScript != Script::None && in.promptScript != Script::Other && !in.captureCut &&
+    if (!in.promptAsksForLanguage && in.promptScript != Script::None && in.promptScript != Script::Other && !in.captureCut &&
         stats.letters() >= settings.minScriptLetters && r.answerScript != in.promptScript &&
         stats.share(in.promptScript) < settings.minPromptScriptShare)
       raise(OutputFlag::ScriptMismatch, 0.3);
+
+    // Same script, another language: only when CLD2 is sure of both sides,
+    // and the prompt asked for no particular language. Simplified and
+    // traditional Chinese are one language here.
+    if (!in.promptLanguage.empty() && !in.promptAsksForLanguage && !in.captureCut &&
+        in.text.size() >= settings.minLanguageBytes) {
+      const auto answer = identifyLanguage(in.text);
+      if (answer.reliable) {
+        r.answerLanguage = answer.code;
+        const auto family = [](std::string_view code) { return code.substr(0, code.find('-')); };
+        if (family(answer.code) != family(in.promptLanguage) && !r.has(OutputFlag::ScriptMismatch))
+          raise(OutputFlag::WrongLanguage, 0.3);
+      }
+    }
   }
 
   // A cut capture is not JSON, but the client got all of it: do not blame the model.

@@ -26,6 +26,10 @@ struct ScorerInput {
   bool captureCut = false;         // the capture cap cut the answer (not the model)
   bool jsonRequested = false;      // response_format json_object or json_schema
   Script promptScript = Script::None;
+  // The user's last message's language (CLD2 code, when it was reliable), and
+  // whether the prompt asks for a language (a translation): then any is fine.
+  std::string_view promptLanguage;
+  bool promptAsksForLanguage = false;
   std::optional<std::uint64_t> maxTokens;
   std::optional<std::uint64_t> completionTokens;
 };
@@ -39,6 +43,7 @@ struct ScorerSettings {
   std::size_t maxGarbledCount = 2;       // ... or more than this many at all
   std::uint32_t minScriptLetters = 20;   // both sides need this many letters to compare scripts
   double minPromptScriptShare = 0.1;     // the answer must have this share of the prompt's script
+  std::size_t minLanguageBytes = 60;     // shorter answers are not language-identified
   RepetitionLimits repetition;
 
   // Folded, every language's defaults together.
@@ -57,6 +62,7 @@ struct QualityReport {
   double repetitionRatio = 0;         // worst Gopher statistic over its limit
   Script answerScript = Script::None;
   std::size_t garbledChars = 0;
+  std::string answerLanguage;         // CLD2's reliable guess, when one was made
   MojibakeStats mojibake;
 
   bool has(OutputFlag f) const { return (flags & flagBit(f)) != 0; }

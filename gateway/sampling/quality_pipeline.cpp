@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "filters/quality/answer_extraction.hpp"
+#include "filters/quality/language_id.hpp"
 #include "gateway/sampling/sample_json.hpp"
 
 namespace infergate {
@@ -201,6 +202,10 @@ void QualityPipeline::process(OutputSample& in) {
     si.captureCut = output.cut;
     si.jsonRequested = in.jsonRequested;
     si.promptScript = in.promptScript;
+    // The question's language, from its last user message (CLD2, off the path).
+    const auto asked = quality::identifyLanguage(quality::lastUserMessage(prompt));
+    if (asked.reliable) si.promptLanguage = asked.code;
+    si.promptAsksForLanguage = quality::asksForALanguage(prompt);
     si.maxTokens = in.maxTokens;
     si.completionTokens = s->completionTokens;
     s->report = quality::scoreOutput(si, scorers_);

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "filters/quality/language_id.hpp"
+#include "filters/quality/mojibake.hpp"
 #include "filters/quality/redaction.hpp"
 #include "filters/quality/scorers.hpp"
 
@@ -30,12 +32,37 @@ void BM_ScoreAll_1KB(benchmark::State& state) {
   in.text = text;
   in.finishReason = "stop";
   in.promptScript = infergate::quality::Script::Latin;
+  in.promptLanguage = "en";  // the language check runs too
   in.maxTokens = 512;
   in.completionTokens = 256;
   for (auto _ : state) benchmark::DoNotOptimize(infergate::quality::scoreOutput(in, settings));
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
 }
 BENCHMARK(BM_ScoreAll_1KB);
+
+// Each of the scorers added for multilingual traffic, alone, per 1 KB.
+void BM_IdentifyLanguage_1KB(benchmark::State& state) {
+  const auto text = answerOf(1024);
+  for (auto _ : state) benchmark::DoNotOptimize(infergate::quality::identifyLanguage(text));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_IdentifyLanguage_1KB);
+
+void BM_Mojibake_1KB(benchmark::State& state) {
+  const auto text = answerOf(1024);
+  for (auto _ : state) benchmark::DoNotOptimize(infergate::quality::mojibakeStats(text));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_Mojibake_1KB);
+
+void BM_Refusal_1KB(benchmark::State& state) {
+  const auto text = answerOf(1024);
+  const infergate::quality::ScorerSettings settings;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(infergate::quality::isRefusal(text, settings.refusalPhrases, settings.refusalWindowBytes));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_Refusal_1KB);
 
 void BM_ScoreAll_JsonMode_1KB(benchmark::State& state) {
   std::string json = "{\"items\":[";

@@ -6,6 +6,7 @@
 
 #include "filters/quality/redaction.hpp"
 #include "filters/quality/scorers.hpp"
+#include "filters/quality/visible_text.hpp"
 #include "fuzz_check.hpp"
 
 using namespace infergate;
@@ -42,7 +43,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   input.streamed = data[1] % 3 == 0;
   input.maxTokens = data[0];
   input.completionTokens = data[1];
+  // Language identification (CLD2) sees the raw bytes too: any, valid or not.
+  input.promptLanguage = data[0] % 3 == 0 ? "en" : data[0] % 3 == 1 ? "ja" : "";
   const auto report = scoreOutput(input, settings);
+  (void)mojibakeStats(text);
+  (void)visibleText(text);
   FUZZ_CHECK(report.score >= 0 && report.score <= 1, "score %f out of range", report.score);
   for (double s : report.scores) FUZZ_CHECK(s >= 0 && s <= 1, "a scorer's score %f is out of range", s);
   return 0;
