@@ -41,10 +41,10 @@ std::size_t wordCount(std::string_view line) {
 // Duplicate lines, counted only where they repeat in place (see the header).
 void lineStats(std::string_view text, RepetitionStats& out) {
   std::unordered_set<std::string_view> seen;
-  std::unordered_set<std::uint64_t> seenAfter;  // (previous line, line) pairs
+  std::unordered_set<std::uint64_t> seenAfter;  // (two lines before, line before, line) triples
   std::vector<std::size_t> lineWords;
   std::size_t duplicates = 0, duplicateChars = 0, chars = 0;
-  std::string_view previous;
+  std::string_view previous, beforePrevious;
   while (!text.empty()) {
     const auto nl = text.find('\n');
     const auto line = trim(text.substr(0, nl));
@@ -55,11 +55,15 @@ void lineStats(std::string_view text, RepetitionStats& out) {
     const auto words = wordCount(line);
     lineWords.push_back(words);
     const bool seenBefore = !seen.insert(line).second;
-    const bool pairSeen = !seenAfter.insert(combine(hashOf(previous), hashOf(line))).second;
-    if (line == previous || (seenBefore && (pairSeen || words >= kLongLineWords))) {
+    // A block repeating: the line with the two before it was seen before (a
+    // stylesheet's blocks share their properties, not their selectors).
+    const bool blockSeen =
+        !seenAfter.insert(combine(combine(hashOf(beforePrevious), hashOf(previous)), hashOf(line))).second;
+    if (line == previous || (seenBefore && (blockSeen || words >= kLongLineWords))) {
       ++duplicates;
       duplicateChars += line.size();
     }
+    beforePrevious = previous;
     previous = line;
   }
   if (out.lines > 0) out.duplicateLineFraction = static_cast<double>(duplicates) / out.lines;
@@ -70,11 +74,24 @@ void lineStats(std::string_view text, RepetitionStats& out) {
   }
 }
 
+double periodicShare(std::string_view text) {
+  constexpr std::size_t kMaxPeriod = 48, kMinPeriods = 8, kMinBytes = 60;
+  if (text.size() < kMinBytes) return 0;
+  double best = 0;
+  for (std::size_t p = 1; p <= kMaxPeriod && p * kMinPeriods <= text.size(); ++p) {
+    std::size_t same = 0;
+    for (std::size_t i = 0; i + p < text.size(); ++i) same += text[i] == text[i + p];
+    best = std::max(best, static_cast<double>(same) / static_cast<double>(text.size() - p));
+  }
+  return best;
+}
+
 }  // namespace
 
 RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
   RepetitionStats out;
   lineStats(text, out);
+  out.periodicShare = periodicShare(text.substr(0, 4096));
 
   std::vector<std::uint64_t> hashes;
   std::vector<std::size_t> lengths;
@@ -150,7 +167,7 @@ RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
 }
 
 double worstRepetitionRatio(const RepetitionStats& s, const RepetitionLimits& limits) {
-  double worst = 0;
+  double worst = s.periodicShare / limits.periodicShare;
   if (s.lines >= 4) {  // a short answer repeating a fence or a heading is not a loop
     worst = std::max(worst, s.duplicateLineFraction / limits.duplicateLineFraction);
     worst = std::max(worst, s.duplicateLineCharFraction / limits.duplicateLineCharFraction);

@@ -14,6 +14,31 @@ namespace infergate::quality {
 namespace {
 
 
+// Code or data rather than prose: a fenced block, a JSON document, or most
+// lines carrying code punctuation or a "key: value" shape. Its letters say
+// nothing of the language the user wrote in (SQL for a Japanese question).
+bool looksLikeCode(std::string_view text) {
+  if (text.find("```") != std::string_view::npos) return true;
+  const auto first = text.find_first_not_of(" \n\r\t");
+  if (first != std::string_view::npos && (text[first] == '{' || text[first] == '[' || text[first] == '<')) return true;
+  std::size_t lines = 0, codeLines = 0;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    const auto start = line.find_first_not_of(" \t");
+    if (start == std::string_view::npos) continue;
+    line.remove_prefix(start);
+    ++lines;
+    const auto colon = line.find(": ");
+    const bool keyValue = colon != std::string_view::npos && colon < 32 &&
+                          line.substr(0, colon).find(' ') == std::string_view::npos;
+    const bool key = line.back() == ':' && line.find(' ') == std::string_view::npos;  // "services:"
+    if (keyValue || key || line.find_first_of(";{}=<>") != std::string_view::npos || line.starts_with("- ")) ++codeLines;
+  }
+  return lines >= 3 && codeLines * 10 >= lines * 6;
+}
+
 // A measured value against its limit: 1 at zero, 0.5 at the limit, 0 at twice it.
 double gradedScore(double ratio) { return std::clamp(1.0 - ratio / 2.0, 0.0, 1.0); }
 
@@ -101,7 +126,9 @@ QualityReport scoreOutput(const ScorerInput& in, const ScorerSettings& settings)
       grade(OutputFlag::Garbled, ratio);
     }
 
-    if (!in.promptAsksForLanguage && in.promptScript != Script::None && in.promptScript != Script::Other && !in.captureCut &&
+    const bool code = looksLikeCode(in.text);
+    if (!code && !in.promptAsksForLanguage && in.promptScript != Script::None && in.promptScript != Script::Other &&
+        !in.captureCut &&
         stats.letters() >= settings.minScriptLetters && r.answerScript != in.promptScript &&
         stats.share(in.promptScript) < settings.minPromptScriptShare)
       raise(OutputFlag::ScriptMismatch, 0.3);
@@ -109,7 +136,7 @@ QualityReport scoreOutput(const ScorerInput& in, const ScorerSettings& settings)
     // Same script, another language: only when CLD2 is sure of both sides,
     // and the prompt asked for no particular language. Simplified and
     // traditional Chinese are one language here.
-    if (!in.promptLanguage.empty() && !in.promptAsksForLanguage && !in.captureCut &&
+    if (!code && !in.promptLanguage.empty() && !in.promptAsksForLanguage && !in.captureCut &&
         in.text.size() >= settings.minLanguageBytes) {
       const auto answer = identifyLanguage(in.text);
       if (answer.reliable) {

@@ -1,0 +1,79 @@
+// Every scorer over a labelled set of prompt/answer pairs in the tree
+// (tests/data/quality/eval.jsonl: nine languages, good answers of every
+// shape and bad ones of every kind the scorers look for). The combined flag
+// (any flag raised) must keep its precision and recall; per-flag numbers are
+// in docs/quality.md.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <fstream>
+#include <string>
+
+#include "filters/quality/language_id.hpp"
+#include "filters/quality/scorers.hpp"
+
+using namespace infergate::quality;
+
+namespace {
+
+struct Labelled {
+  std::string lang, prompt, answer;
+  bool bad = false;
+};
+
+std::vector<Labelled> evaluationSet() {
+  std::vector<Labelled> out;
+  std::ifstream in(std::string(INFERGATE_SOURCE_DIR) + "/tests/data/quality/eval.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto o = boost::json::parse(line).as_object();
+    out.push_back({std::string(o.at("lang").as_string()), std::string(o.at("prompt").as_string()),
+                   std::string(o.at("answer").as_string()), o.at("bad").as_bool()});
+  }
+  return out;
+}
+
+// What the quality pipeline gives the scorers for this pair.
+QualityReport score(const Labelled& item) {
+  const std::string prompt = "user: " + item.prompt;
+  ScorerInput in;
+  in.text = item.answer;
+  in.finishReason = "stop";
+  const auto stats = textStats(item.prompt);
+  in.promptScript = stats.dominant();
+  const auto asked = identifyLanguage(lastUserMessage(prompt));
+  if (asked.reliable) in.promptLanguage = asked.code;
+  in.promptAsksForLanguage = asksForALanguage(prompt);
+  return scoreOutput(in, ScorerSettings{});
+}
+
+}  // namespace
+
+TEST(QualityEvaluation, TheCombinedFlagKeepsItsPrecisionAndRecall) {
+  const auto set = evaluationSet();
+  ASSERT_GE(set.size(), 50u);
+  int truePositives = 0, falsePositives = 0, falseNegatives = 0;
+  for (const auto& item : set) {
+    const auto report = score(item);
+    const bool flagged = report.flags != 0;
+    if (flagged && item.bad) ++truePositives;
+    if (flagged && !item.bad) {
+      ++falsePositives;
+      std::string flags;
+      for (std::size_t f = 0; f < kFlagCount; ++f)
+        if (report.flags & (1u << f)) flags += std::string(kFlagNames[f]) + " ";
+      std::cout << "good answer flagged (" << flags << ") [" << item.lang << "]: " << item.answer.substr(0, 80) << "\n";
+    }
+    if (!flagged && item.bad) {
+      ++falseNegatives;
+      std::cout << "missed bad answer [" << item.lang << "]: " << item.answer.substr(0, 80) << "\n";
+    }
+  }
+  const double precision = truePositives / double(truePositives + falsePositives);
+  const double recall = truePositives / double(truePositives + falseNegatives);
+  RecordProperty("precision", std::to_string(precision));
+  RecordProperty("recall", std::to_string(recall));
+  std::cout << "precision " << precision << " recall " << recall << " (" << set.size() << " answers)\n";
+  EXPECT_GE(precision, 0.9);
+  EXPECT_GE(recall, 0.8);
+}
