@@ -53,8 +53,14 @@ TEST(QualityEvaluation, TheCombinedFlagKeepsItsPrecisionAndRecall) {
   const auto set = evaluationSet();
   ASSERT_GE(set.size(), 50u);
   int truePositives = 0, falsePositives = 0, falseNegatives = 0;
+  std::array<int, kFlagCount> raised{}, raisedOnBad{};
   for (const auto& item : set) {
     const auto report = score(item);
+    for (std::size_t f = 0; f < kFlagCount; ++f)
+      if (report.flags & (1u << f)) {
+        ++raised[f];
+        raisedOnBad[f] += item.bad;
+      }
     const bool flagged = report.flags != 0;
     if (flagged && item.bad) ++truePositives;
     if (flagged && !item.bad) {
@@ -74,6 +80,8 @@ TEST(QualityEvaluation, TheCombinedFlagKeepsItsPrecisionAndRecall) {
   RecordProperty("precision", std::to_string(precision));
   RecordProperty("recall", std::to_string(recall));
   std::cout << "precision " << precision << " recall " << recall << " (" << set.size() << " answers)\n";
+  for (std::size_t f = 0; f < kFlagCount; ++f)
+    if (raised[f] > 0) std::cout << "flag " << kFlagNames[f] << ": raised " << raised[f] << ", on bad answers " << raisedOnBad[f] << "\n";
   EXPECT_GE(precision, 0.9);
   EXPECT_GE(recall, 0.8);
 }
