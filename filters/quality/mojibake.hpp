@@ -25,8 +25,9 @@ struct MojibakeStats {
 MojibakeStats mojibakeStats(std::string_view text);
 
 // The rule: at least `minSequences` damaged characters covering at least
-// `minShare` of the non-ASCII code points.
-inline bool isMojibake(const MojibakeStats& s, std::size_t minSequences = 3, double minShare = 0.3) {
+// `minShare` of the non-ASCII code points (a short Portuguese answer may have
+// only two accented letters, all of them damaged).
+inline bool isMojibake(const MojibakeStats& s, std::size_t minSequences = 2, double minShare = 0.3) {
   return s.sequences >= minSequences && s.share() >= minShare;
 }
 

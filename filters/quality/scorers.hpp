@@ -48,7 +48,7 @@ struct ScorerSettings {
 
   // Folded, every language's defaults together.
   static std::vector<std::string> defaultRefusalPhrases();
-  // As written, by language (en, zh, zh-hant, ja, ko, ru, es, de, fr, ar):
+  // As written, by language (en, zh, zh-hant, ja, ko, ru, es, pt, de, fr, ar):
   // config may replace one language's set (sampling.scorers.refusal_phrases).
   static std::vector<std::pair<std::string, std::vector<std::string>>> defaultRefusalPhrasesByLanguage();
 };
