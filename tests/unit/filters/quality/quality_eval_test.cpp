@@ -1,5 +1,5 @@
 // Every scorer over a labelled set of prompt/answer pairs in the tree
-// (tests/data/quality/eval.jsonl: nine languages, good answers of every
+// (tests/data/quality/eval.jsonl: eleven languages, good answers of every
 // shape and bad ones of every kind the scorers look for). The combined flag
 // (any flag raised) must keep its precision and recall; per-flag numbers are
 // in docs/quality.md.
