@@ -180,6 +180,9 @@ void SectionLoader::diagnosis(const YAML::Node& n) {
   reader_.readDuration(n, "interval", d.interval);
   positive(n, "diagnosis.interval", d.interval);
   if (d.window < d.interval) reader_.error(reader_.keyOr(n, "window"), "diagnosis.window must be at least diagnosis.interval");
+  // The monitor keeps a snapshot per interval over the window: bounded.
+  else if (d.interval.count() > 0 && d.window.count() / d.interval.count() > 600)
+    reader_.error(reader_.keyOr(n, "interval"), "diagnosis.window may span at most 600 intervals");
 }
 
 void SectionLoader::anomaly(const YAML::Node& n) {

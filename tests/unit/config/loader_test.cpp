@@ -241,6 +241,14 @@ TEST(ConfigLoader, ShippedExamplesAreValid) {
   EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors.front());
 }
 
+TEST(ConfigLoader, DiagnosisWindowAndInterval) {
+  auto ok = loadString("diagnosis:\n  window: 2m\n  interval: 1s\n" + minimal(), "t.yaml", env());
+  ASSERT_TRUE(ok.ok()) << ok.errors.front();
+  EXPECT_EQ(ok.config.diagnosis.window.count(), 120'000);
+  EXPECT_FALSE(loadString("diagnosis:\n  window: 1h\n  interval: 1s\n" + minimal(), "t.yaml", env()).ok());
+  EXPECT_FALSE(loadString("diagnosis:\n  window: 1s\n  interval: 2s\n" + minimal(), "t.yaml", env()).ok());
+}
+
 // Refusal phrases: a list replaces every language's defaults; a map replaces
 // (or adds) one language's set.
 TEST(ConfigLoader, RefusalPhrasesAsAListOrPerLanguage) {
