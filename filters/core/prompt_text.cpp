@@ -1,6 +1,7 @@
 #include "filters/core/prompt_text.hpp"
 
 #include "filters/core/text_script.hpp"
+#include "filters/core/utf8.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -166,28 +167,6 @@ bool readEscape(std::string_view raw, std::size_t i, std::uint32_t& codePoint, s
   return true;
 }
 
-std::size_t appendUtf8(std::uint32_t cp, char* out) {
-  if (cp < 0x80) {
-    out[0] = static_cast<char>(cp);
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = static_cast<char>(0xC0 | cp >> 6);
-    out[1] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = static_cast<char>(0xE0 | cp >> 12);
-    out[1] = static_cast<char>(0x80 | (cp >> 6 & 0x3F));
-    out[2] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  out[0] = static_cast<char>(0xF0 | cp >> 18);
-  out[1] = static_cast<char>(0x80 | (cp >> 12 & 0x3F));
-  out[2] = static_cast<char>(0x80 | (cp >> 6 & 0x3F));
-  out[3] = static_cast<char>(0x80 | (cp & 0x3F));
-  return 4;
-}
 
 }  // namespace
 
@@ -233,7 +212,7 @@ class EscapeReader {
     std::memcpy(sample_ + sampled_, raw_.data() + copiedTo_, plain);
     sampled_ += plain;
     char decoded[4];
-    const std::size_t bytes = appendUtf8(codePoint, decoded);
+    const std::size_t bytes = utf8::encode(codePoint, decoded);
     if (plain < at - copiedTo_ || sampled_ + bytes > sizeof sample_) {
       sampling_ = false;
       return;

@@ -50,6 +50,14 @@ std::string_view lastUserMessage(std::string_view prompt) {
   return prompt;
 }
 
+PromptLanguage promptLanguage(std::string_view prompt) {
+  PromptLanguage out;
+  auto asked = identifyLanguage(lastUserMessage(prompt));
+  if (asked.reliable) out.code = std::move(asked.code);
+  out.asksForLanguage = asksForALanguage(prompt);
+  return out;
+}
+
 bool asksForALanguage(std::string_view prompt) {
   static constexpr std::array<std::string_view, 24> kCues = {
       "translat", "in english", "in spanish", "in french", "in german", "in chinese", "in japanese", "in korean",

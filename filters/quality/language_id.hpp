@@ -28,4 +28,13 @@ std::string_view lastUserMessage(std::string_view prompt);
 // translation, "answer in English"): then a different language is expected.
 bool asksForALanguage(std::string_view prompt);
 
+// What the scorers are told of a prompt (ScorerInput::promptLanguage and
+// promptAsksForLanguage): its last user message's language when CLD2 is sure
+// of it, and whether it asks for a language.
+struct PromptLanguage {
+  std::string code;  // empty when unknown
+  bool asksForLanguage = false;
+};
+PromptLanguage promptLanguage(std::string_view prompt);
+
 }  // namespace infergate::quality

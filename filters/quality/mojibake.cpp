@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "filters/core/utf8.hpp"
+
 namespace infergate::quality {
 
 namespace {
@@ -46,21 +48,10 @@ std::vector<std::uint32_t> codePoints(std::string_view text) {
   std::vector<std::uint32_t> out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const int length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + length > text.size()) {
-      ++i;
-      continue;
-    }
-    std::uint32_t cp = length == 1 ? c : c & (0x7F >> length);
-    bool valid = true;
-    for (int k = 1; k < length; ++k) {
-      const auto d = static_cast<unsigned char>(text[i + k]);
-      valid = valid && (d & 0xC0) == 0x80;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    i += valid ? static_cast<std::size_t>(length) : 1;
-    if (valid) out.push_back(cp);
+    std::uint32_t cp;
+    const auto length = utf8::decode(text, i, cp);
+    if (length > 0) out.push_back(cp);
+    i += length > 0 ? length : 1;
   }
   return out;
 }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 
+#include "filters/core/utf8.hpp"
 #include "filters/quality/scorers.hpp"
 
 namespace infergate::quality {
@@ -81,24 +82,6 @@ std::vector<std::string> ScorerSettings::defaultRefusalPhrases() {
 }
 
 namespace {
-
-void appendUtf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // The folded form of one code point; 0 drops it.
 std::uint32_t fold(std::uint32_t cp) {
@@ -170,17 +153,14 @@ std::string foldForMatch(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const int length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + static_cast<std::size_t>(length) > text.size()) {  // not UTF-8: kept as it is
-      out.push_back(static_cast<char>(c));
-      ++i;
+    std::uint32_t cp;
+    const auto length = utf8::decode(text, i, cp);
+    if (length == 0) {  // not UTF-8: kept as it is
+      out.push_back(text[i++]);
       continue;
     }
-    std::uint32_t cp = length == 1 ? c : c & (0x7F >> length);
-    for (int k = 1; k < length; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    i += static_cast<std::size_t>(length);
-    if (const auto f = fold(cp)) appendUtf8(out, f);
+    i += length;
+    if (const auto f = fold(cp)) utf8::append(out, f);
   }
   return out;
 }

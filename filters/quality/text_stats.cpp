@@ -1,5 +1,7 @@
 #include "filters/quality/text_stats.hpp"
 
+#include "filters/core/utf8.hpp"
+
 #include <array>
 
 namespace infergate::quality {
@@ -32,30 +34,7 @@ double TextStats::share(Script s) const {
 
 namespace {
 
-// Decodes the well-formed UTF-8 character at text[i] into `cp` and returns its
-// length, or 0 for an invalid byte (bad lead, bad continuation, overlong form,
-// surrogate, past U+10FFFF, or cut by the end of `text`).
-std::size_t decode(std::string_view text, std::size_t i, std::uint32_t& cp) {
-  const auto c = static_cast<unsigned char>(text[i]);
-  std::size_t len;
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  }
-  if ((c >> 5) == 0x6 && c >= 0xC2) len = 2, cp = c & 0x1F;
-  else if ((c >> 4) == 0xE) len = 3, cp = c & 0x0F;
-  else if ((c >> 3) == 0x1E && c <= 0xF4) len = 4, cp = c & 0x07;
-  else return 0;
-  if (i + len > text.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(text[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return len;
-}
+using utf8::decode;
 
 void classify(std::uint32_t cp, TextStats& s) {
   if (cp == 0xFFFD) {

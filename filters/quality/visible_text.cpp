@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "filters/core/utf8.hpp"
+
 namespace infergate::quality {
 
 namespace {
@@ -41,11 +43,13 @@ bool wordCharacter(std::uint32_t cp) {
 VisibleText visibleText(std::string_view text) {
   VisibleText v;
   for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const int length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
-    std::uint32_t cp = length == 1 ? c : c & (0x7F >> length);
-    for (int k = 1; k < length && i + k < text.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    i += static_cast<std::size_t>(length);
+    std::uint32_t cp;
+    const auto length = utf8::decode(text, i, cp);
+    i += length > 0 ? length : 1;
+    if (length == 0) {  // a broken byte is something a reader sees, not a word
+      v.blank = false;
+      continue;
+    }
     if (invisible(cp)) continue;
     v.blank = false;
     if (wordCharacter(cp)) {

@@ -203,9 +203,9 @@ void QualityPipeline::process(OutputSample& in) {
     si.jsonRequested = in.jsonRequested;
     si.promptScript = in.promptScript;
     // The question's language, from its last user message (CLD2, off the path).
-    const auto asked = quality::identifyLanguage(quality::lastUserMessage(prompt));
-    if (asked.reliable) si.promptLanguage = asked.code;
-    si.promptAsksForLanguage = quality::asksForALanguage(prompt);
+    const auto asked = quality::promptLanguage(prompt);
+    si.promptLanguage = asked.code;
+    si.promptAsksForLanguage = asked.asksForLanguage;
     si.maxTokens = in.maxTokens;
     si.completionTokens = s->completionTokens;
     s->report = quality::scoreOutput(si, scorers_);

@@ -22,6 +22,16 @@ boost::json::object drift(Gateway& gateway) {
   return boost::json::parse(r.body).as_object();
 }
 
+// Polls /admin/drift until mock-model has a baseline (up to 2.5 s); the
+// caller asserts it.
+void waitForBaseline(Gateway& gateway) {
+  for (int i = 0; i < 50; ++i) {
+    auto m = drift(gateway).at("models").as_object();
+    if (m.contains("mock-model") && m.at("mock-model").at("has_baseline").as_bool()) return;
+    usleep(50'000);
+  }
+}
+
 void send(Gateway& gateway, const std::string& content, int maxTokens, int count) {
   Connection c(gateway.port());
   const auto body = R"({"model":"mock-model","max_tokens":)" + std::to_string(maxTokens) +
@@ -44,12 +54,7 @@ TEST(Drift, ShiftedFeaturesAlertAndUnshiftedStayQuiet) {
   Gateway gateway(standardConfig(mock.port(), k));
 
   send(gateway, "Please summarise this short note.", 100, 100);
-  for (int i = 0; i < 50 && !drift(gateway).at("models").as_object().contains("mock-model"); ++i) usleep(50'000);
-  for (int i = 0; i < 50; ++i) {
-    auto m = drift(gateway).at("models").as_object();
-    if (m.contains("mock-model") && m.at("mock-model").at("has_baseline").as_bool()) break;
-    usleep(50'000);
-  }
+  waitForBaseline(gateway);
   ASSERT_TRUE(drift(gateway).at("models").at("mock-model").at("baseline_learnt").as_bool());
   usleep(1'800'000);  // the baseline traffic leaves the window
 
@@ -190,11 +195,7 @@ TEST(Drift, TheConfiguredAnomalyRuleDecidesWhatIsCountedAndSampled) {
                "sampling:\n  rate: 0\n";
   Gateway gateway(standardConfig(mock.port(), k));
   send(gateway, "Please summarise this short note.", 100, 20);
-  for (int i = 0; i < 50; ++i) {
-    auto m = drift(gateway).at("models").as_object();
-    if (m.contains("mock-model") && m.at("mock-model").at("has_baseline").as_bool()) break;
-    usleep(50'000);
-  }
+  waitForBaseline(gateway);
   ASSERT_TRUE(drift(gateway).at("models").at("mock-model").at("has_baseline").as_bool());
 
   auto chat = [&](const std::string& id, const std::string& content, int maxTokens) {
@@ -236,11 +237,7 @@ TEST(Drift, MonitoringDoesNotDependOnMetrics) {
                "sampling:\n  rate: 0\n";
   Gateway gateway(standardConfig(mock.port(), k));
   send(gateway, "Please summarise this short note.", 100, 20);
-  for (int i = 0; i < 50; ++i) {
-    auto m = drift(gateway).at("models").as_object();
-    if (m.contains("mock-model") && m.at("mock-model").at("has_baseline").as_bool()) break;
-    usleep(50'000);
-  }
+  waitForBaseline(gateway);
   ASSERT_TRUE(drift(gateway).at("models").at("mock-model").at("has_baseline").as_bool());
 
   const auto body = R"({"model":"mock-model","max_tokens":4000,"messages":[{"role":"user","content":"hi"}]})";

@@ -11,9 +11,9 @@ QualityReport answered(std::string_view prompt, std::string_view answer) {
   ScorerInput in;
   in.text = answer;
   in.finishReason = "stop";
-  const auto asked = identifyLanguage(lastUserMessage(prompt));
-  if (asked.reliable) in.promptLanguage = asked.code;
-  in.promptAsksForLanguage = asksForALanguage(prompt);
+  const auto asked = promptLanguage(prompt);  // as the quality pipeline does
+  in.promptLanguage = asked.code;
+  in.promptAsksForLanguage = asked.asksForLanguage;
   return scoreOutput(in, ScorerSettings{});
 }
 }  // namespace

@@ -41,9 +41,9 @@ QualityReport score(const Labelled& item) {
   in.finishReason = "stop";
   const auto stats = textStats(item.prompt);
   in.promptScript = stats.dominant();
-  const auto asked = identifyLanguage(lastUserMessage(prompt));
-  if (asked.reliable) in.promptLanguage = asked.code;
-  in.promptAsksForLanguage = asksForALanguage(prompt);
+  const auto asked = promptLanguage(prompt);
+  in.promptLanguage = asked.code;
+  in.promptAsksForLanguage = asked.asksForLanguage;
   return scoreOutput(in, ScorerSettings{});
 }
 
