@@ -1,8 +1,13 @@
 #include "filters/quality/language_id.hpp"
 
+#include <cstdio>  // compact_lang_det.h uses FILE without including it
+
 #include <cld2/public/compact_lang_det.h>
+#include <cld2/public/encodings.h>
 
 #include <array>
+#include <span>
+#include <string>
 
 #include "filters/quality/scorers.hpp"
 
@@ -22,9 +27,11 @@ std::string_view utf8Prefix(std::string_view text, std::size_t max) {
 }
 }  // namespace
 
-LanguageGuess identifyLanguage(std::string_view text) {
+LanguageGuess identifyLanguage(std::string_view text, std::string_view hint) {
   LanguageGuess guess;
   const auto sample = utf8Prefix(text, kMaxBytes);
+  CLD2::CLDHints hints = {nullptr, nullptr, CLD2::UNKNOWN_ENCODING,
+                          hint.empty() ? CLD2::UNKNOWN_LANGUAGE : CLD2::GetLanguageFromName(std::string(hint).c_str())};
   CLD2::Language top3[3];
   int percent3[3] = {};
   double scores3[3] = {};
@@ -34,7 +41,7 @@ LanguageGuess identifyLanguage(std::string_view text) {
   // The checking entry point: an answer may hold invalid UTF-8 (the garbled
   // flag's business), which the unchecked one must never see.
   const auto language = CLD2::ExtDetectLanguageSummaryCheckUTF8(
-      sample.data(), static_cast<int>(sample.size()), /*is_plain_text=*/true, nullptr, 0, top3, percent3, scores3,
+      sample.data(), static_cast<int>(sample.size()), /*is_plain_text=*/true, hint.empty() ? nullptr : &hints, 0, top3, percent3, scores3,
       nullptr, &textBytes, &reliable, &validPrefix);
   if (language == CLD2::UNKNOWN_LANGUAGE || language == CLD2::TG_UNKNOWN_LANGUAGE) return guess;
   guess.code = CLD2::LanguageCode(language);
@@ -50,23 +57,73 @@ std::string_view lastUserMessage(std::string_view prompt) {
   return prompt;
 }
 
-PromptLanguage promptLanguage(std::string_view prompt) {
-  PromptLanguage out;
-  auto asked = identifyLanguage(lastUserMessage(prompt));
-  if (asked.reliable) out.code = std::move(asked.code);
-  out.asksForLanguage = asksForALanguage(prompt);
-  return out;
+bool asksForALanguage(std::string_view prompt) {
+  // A translation, or an answer in a named language: the cue words, and a
+  // language named after the preposition each language uses for it ("in
+  // English", "en inglés", "auf Deutsch", "по-английски", "用英文", "英語で").
+  static constexpr auto kCues = std::to_array<std::string_view>({
+      "translat", "answer in", "respond in", "reply in", "write in", "翻译", "翻譯", "翻訳", "번역", "перевед",
+      "перевод", "tradu", "übersetz", "vertaal", "çevir", "przetłumacz"});
+  // Each list follows its preposition: "in " + English names, and so on.
+  static constexpr auto kIn = std::to_array<std::string_view>(
+      {"english", "spanish", "french", "german", "italian", "portuguese", "chinese", "japanese", "korean", "russian",
+       "arabic", "dutch", "inglese", "spagnolo", "francese", "tedesco", "italiano", "cinese", "giapponese", "russo",
+       "engels", "duits", "frans", "spaans"});
+  static constexpr auto kEn = std::to_array<std::string_view>(
+      {"inglés", "ingles", "español", "francés", "alemán", "italiano", "portugués", "chino", "japonés", "coreano",
+       "ruso", "árabe", "anglais", "espagnol", "français", "allemand", "italien", "portugais", "chinois", "japonais",
+       "coréen", "russe", "arabe"});
+  static constexpr auto kEm = std::to_array<std::string_view>(
+      {"inglês", "espanhol", "francês", "alemão", "italiano", "português", "chinês", "japonês", "russo"});
+  static constexpr auto kAuf = std::to_array<std::string_view>(
+      {"englisch", "spanisch", "französisch", "deutsch", "italienisch", "portugiesisch", "chinesisch", "japanisch",
+       "koreanisch", "russisch", "arabisch"});
+  static constexpr auto kPo = std::to_array<std::string_view>(
+      {"англ", "испан", "франц", "немец", "итальян", "китай", "япон", "русск"});
+  static constexpr auto kNa = std::to_array<std::string_view>(
+      {"английском", "испанском", "французском", "немецком", "китайском", "японском", "русском"});
+  static constexpr auto kYong = std::to_array<std::string_view>(
+      {"英文", "英语", "英語", "中文", "日语", "日文", "韩语", "法语", "德语", "西班牙语"});
+  // Languages whose postposition is part of the cue.
+  static constexpr auto kBare = std::to_array<std::string_view>(
+      {"英語で", "中国語で", "韓国語で", "日本語で", "フランス語で", "ドイツ語で", "スペイン語で", "영어로", "중국어로",
+       "일본어로", "한국어로", "프랑스어로", "독일어로", "بالإنجليزية", "بالعربية", "بالفرنسية", "ingilizce"});
+  struct Named {
+    std::string_view preposition;
+    std::span<const std::string_view> names;
+  };
+  static constexpr std::array<Named, 8> kNamed = {{{"in ", kIn}, {"en ", kEn}, {"em ", kEm}, {"auf ", kAuf},
+                                                   {"по-", kPo}, {"на ", kNa}, {"用", kYong}, {"", kBare}}};
+  const auto folded = foldForMatch(prompt.substr(0, 16 * 1024));
+  const std::string_view text(folded);
+  for (auto cue : kCues)
+    if (text.find(cue) != std::string_view::npos) return true;
+  for (const auto& named : kNamed)
+    for (auto name : named.names)
+      for (auto at = text.find(name); at != std::string_view::npos; at = text.find(name, at + 1))
+        if (at >= named.preposition.size() && text.substr(at - named.preposition.size(), named.preposition.size()) ==
+                                                 named.preposition)
+          return true;
+  return false;
 }
 
-bool asksForALanguage(std::string_view prompt) {
-  static constexpr std::array<std::string_view, 24> kCues = {
-      "translat", "in english", "in spanish", "in french", "in german", "in chinese", "in japanese", "in korean",
-      "answer in", "respond in", "reply in", "write in", "翻译", "翻譯", "用英文", "用英语", "用中文", "翻訳",
-      "で答え", "번역", "перевед", "по-англ", "tradu", "übersetz"};
-  const auto folded = foldForMatch(prompt.substr(0, 16 * 1024));
-  for (auto cue : kCues)
-    if (folded.find(cue) != std::string::npos) return true;
-  return false;
+bool sameLanguage(std::string_view a, std::string_view b) {
+  // Written forms of one language that CLD2 tells apart, and languages so
+  // close that a short text reads as either (Indonesian and Malay; Bosnian,
+  // Croatian and Serbian; the Norwegian standards).
+  const auto family = [](std::string_view code) -> std::string_view {
+    code = code.substr(0, code.find('-'));
+    if (code == "ms") return "id";
+    if (code == "hr" || code == "sr" || code == "bs") return "sh";
+    if (code == "nn" || code == "nb") return "no";
+    return code;
+  };
+  return family(a) == family(b);
+}
+
+bool readsAs(std::string_view text, std::string_view language) {
+  const auto guess = identifyLanguage(text, language);
+  return guess.reliable && sameLanguage(guess.code, language);
 }
 
 }  // namespace infergate::quality

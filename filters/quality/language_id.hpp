@@ -17,8 +17,21 @@ struct LanguageGuess {
   int percent = 0;        // share of the text in that language
 };
 
-// Reads at most 512 bytes (enough to decide; the cost stays bounded).
-LanguageGuess identifyLanguage(std::string_view text);
+// Reads at most 512 bytes (enough to decide; the cost stays bounded). A hint
+// (a language's CLD2 code) tips a text that could be either its way.
+LanguageGuess identifyLanguage(std::string_view text, std::string_view hint = {});
+
+// Whether two CLD2 codes are one language for the wrong-language rule:
+// simplified and traditional Chinese, Indonesian and Malay, Bosnian, Croatian
+// and Serbian, the Norwegian standards.
+bool sameLanguage(std::string_view a, std::string_view b);
+
+// Whether a short text (a one-line question) may well be in `language`: CLD2,
+// hinted with it, reads the text as it. CLD2 is sure of one language on a few
+// words and sometimes wrong ("Dame los pasos para plantar un árbol." reads as
+// Indonesian); an answer in a language the question could be in is no
+// mismatch.
+bool readsAs(std::string_view text, std::string_view language);
 
 // The last user message of a prompt as extractPrompt writes it ("role: text"
 // per message), or the whole prompt when it has no roles.
@@ -28,13 +41,5 @@ std::string_view lastUserMessage(std::string_view prompt);
 // translation, "answer in English"): then a different language is expected.
 bool asksForALanguage(std::string_view prompt);
 
-// What the scorers are told of a prompt (ScorerInput::promptLanguage and
-// promptAsksForLanguage): its last user message's language when CLD2 is sure
-// of it, and whether it asks for a language.
-struct PromptLanguage {
-  std::string code;  // empty when unknown
-  bool asksForLanguage = false;
-};
-PromptLanguage promptLanguage(std::string_view prompt);
 
 }  // namespace infergate::quality

@@ -1,6 +1,11 @@
 #include "filters/quality/mojibake.hpp"
 
+#include <iconv.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <string>
 #include <cstdint>
 #include <vector>
 
@@ -76,8 +81,68 @@ MojibakeStats scan(const std::vector<std::uint32_t>& cps, ByteOf byteOf) {
       continue;
     }
     ++s.sequences;
-    s.coveredCodePoints += static_cast<std::size_t>(length);
+    s.coveredUnits += static_cast<std::size_t>(length);
     i += static_cast<std::size_t>(length);
+  }
+  return s;
+}
+
+bool isCjk(std::uint32_t cp) {
+  return (cp >= 0x3000 && cp <= 0x30FF) || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
+         (cp >= 0xFF00 && cp <= 0xFFEF);
+}
+
+// The text encoded to GBK; characters GBK lacks become a 0 byte (which breaks
+// any sequence across them).
+const std::string& toGbk(std::string_view text) {
+  struct Converter {
+    iconv_t cd = iconv_open("GBK", "UTF-8");
+    ~Converter() {
+      if (cd != reinterpret_cast<iconv_t>(-1)) iconv_close(cd);
+    }
+  };
+  thread_local Converter converter;
+  thread_local std::string out;
+  out.clear();
+  if (converter.cd == reinterpret_cast<iconv_t>(-1)) return out;
+  iconv(converter.cd, nullptr, nullptr, nullptr, nullptr);
+  out.resize(text.size() * 2 + 16);
+  char* in = const_cast<char*>(text.data());
+  std::size_t inLeft = text.size();
+  char* dst = out.data();
+  std::size_t outLeft = out.size();
+  while (inLeft > 0) {
+    if (iconv(converter.cd, &in, &inLeft, &dst, &outLeft) != static_cast<std::size_t>(-1)) break;
+    if (errno != EILSEQ && errno != EINVAL) break;
+    // Skip the character GBK cannot hold.
+    std::uint32_t cp;
+    const auto length = utf8::decode(std::string_view(in, inLeft), 0, cp);
+    const auto skip = std::max<std::size_t>(length, 1);
+    in += skip;
+    inLeft -= skip;
+    if (outLeft == 0) break;
+    *dst++ = 0;
+    --outLeft;
+  }
+  out.resize(out.size() - outLeft);
+  return out;
+}
+
+MojibakeStats scanGbk(std::string_view text) {
+  MojibakeStats s;
+  s.gbk = true;
+  const auto& bytes = toGbk(text);
+  for (unsigned char b : bytes) s.nonAscii += b >= 0x80;
+  for (std::size_t i = 0; i + 3 <= bytes.size();) {
+    std::uint32_t cp;
+    const auto length = utf8::decode(std::string_view(bytes).substr(i, 3), 0, cp);
+    if (length == 3 && isCjk(cp)) {
+      ++s.sequences;
+      s.coveredUnits += 3;
+      i += 3;
+    } else {
+      ++i;
+    }
   }
   return s;
 }
@@ -88,7 +153,16 @@ MojibakeStats mojibakeStats(std::string_view text) {
   const auto cps = codePoints(text);
   const auto western = scan(cps, cp1252Byte);
   const auto cyrillic = scan(cps, cp1251Byte);
-  return cyrillic.coveredCodePoints > western.coveredCodePoints ? cyrillic : western;
+  auto best = cyrillic.coveredUnits > western.coveredUnits ? cyrillic : western;
+  // GBK only for text with CJK in it (a few characters at least), and only the
+  // first 4 KB: the damage is everywhere or nowhere.
+  std::size_t cjk = 0;
+  for (auto cp : cps) cjk += isCjk(cp);
+  if (cjk >= 4 && !isMojibake(best)) {
+    const auto gbk = scanGbk(text.substr(0, 4096));
+    if (isMojibake(gbk)) best = gbk;
+  }
+  return best;
 }
 
 }  // namespace infergate::quality

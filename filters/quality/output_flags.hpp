@@ -22,6 +22,7 @@ enum class OutputFlag : std::uint8_t {
   Mojibake,         // UTF-8 decoded with a single-byte code page and re-encoded
   Uninformative,    // visible text with no word in it: an ellipsis, an emoji
   WrongLanguage,    // answered in another language than asked (language identification)
+  CountOverrun,     // lists far more items than the prompt asked for (counting on past the facts)
   Count,
 };
 
@@ -29,7 +30,8 @@ inline constexpr std::size_t kFlagCount = static_cast<std::size_t>(OutputFlag::C
 
 inline constexpr std::array<std::string_view, kFlagCount> kFlagNames = {
     "empty",   "truncated", "content_filtered", "refusal",         "repetition",
-    "compressible", "invalid_json", "garbled", "script_mismatch", "length", "mojibake", "uninformative", "wrong_language"};
+    "compressible", "invalid_json", "garbled", "script_mismatch", "length", "mojibake", "uninformative", "wrong_language",
+    "count_overrun"};
 
 inline std::string_view flagName(OutputFlag f) { return kFlagNames[static_cast<std::size_t>(f)]; }
 inline constexpr std::uint32_t flagBit(OutputFlag f) { return 1u << static_cast<unsigned>(f); }

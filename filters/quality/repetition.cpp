@@ -1,5 +1,7 @@
 #include "filters/quality/repetition.hpp"
 
+#include "filters/quality/list_items.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <unordered_map>
@@ -38,28 +40,50 @@ std::size_t wordCount(std::string_view line) {
   return words;
 }
 
+// A line as compared with others: trimmed, without its list marker (a loop in
+// a numbered list numbers every repeat).
+std::string_view lineKey(std::string_view line) {
+  line = trim(line);
+  line.remove_prefix(listMarker(line).size());
+  return trim(line);
+}
+
 // Duplicate lines, counted only where they repeat in place (see the header).
 void lineStats(std::string_view text, RepetitionStats& out) {
-  std::unordered_set<std::string_view> seen;
-  std::unordered_set<std::uint64_t> seenAfter;  // (two lines before, line before, line) triples
-  std::vector<std::size_t> lineWords;
-  std::size_t duplicates = 0, duplicateChars = 0, chars = 0;
-  std::string_view previous, beforePrevious;
+  thread_local std::vector<std::string_view> lines;
+  thread_local std::vector<std::size_t> lineWords;
+  lines.clear();
+  lineWords.clear();
   while (!text.empty()) {
     const auto nl = text.find('\n');
-    const auto line = trim(text.substr(0, nl));
+    const auto line = lineKey(text.substr(0, nl));
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     if (line.empty()) continue;
-    ++out.lines;
+    lines.push_back(line);
+    lineWords.push_back(wordCount(line));
+  }
+  out.lines = lines.size();
+  if (out.lines >= kStructuredMinLines) {
+    auto words = lineWords;
+    std::nth_element(words.begin(), words.begin() + words.size() / 2, words.end());
+    out.structured = words[words.size() / 2] <= kStructuredLineWords;
+  }
+  std::unordered_set<std::string_view> seen;
+  std::unordered_set<std::uint64_t> seenAfter;  // (two lines before, line before, line) triples
+  std::size_t duplicates = 0, duplicateChars = 0, chars = 0;
+  std::string_view previous, beforePrevious;
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    const auto line = lines[k];
     chars += line.size();
-    const auto words = wordCount(line);
-    lineWords.push_back(words);
     const bool seenBefore = !seen.insert(line).second;
     // A block repeating: the line with the two before it was seen before (a
     // stylesheet's blocks share their properties, not their selectors).
     const bool blockSeen =
         !seenAfter.insert(combine(combine(hashOf(beforePrevious), hashOf(previous)), hashOf(line))).second;
-    if (line == previous || (seenBefore && (blockSeen || words >= kLongLineWords))) {
+    // A long line seen again anywhere is a loop in prose; in structured text
+    // (a poem's or a song's refrain) it is the form.
+    const bool longRepeat = !out.structured && lineWords[k] >= kLongLineWords;
+    if (line == previous || (seenBefore && (blockSeen || longRepeat))) {
       ++duplicates;
       duplicateChars += line.size();
     }
@@ -68,10 +92,6 @@ void lineStats(std::string_view text, RepetitionStats& out) {
   }
   if (out.lines > 0) out.duplicateLineFraction = static_cast<double>(duplicates) / out.lines;
   if (chars > 0) out.duplicateLineCharFraction = static_cast<double>(duplicateChars) / chars;
-  if (out.lines >= kStructuredMinLines) {
-    std::nth_element(lineWords.begin(), lineWords.begin() + lineWords.size() / 2, lineWords.end());
-    out.structured = lineWords[lineWords.size() / 2] <= kStructuredLineWords;
-  }
 }
 
 // Occurrences per n-gram hash: open addressing in two flat arrays, reused
@@ -105,7 +125,7 @@ class GramCounts {
 };
 
 double periodicShare(std::string_view text) {
-  constexpr std::size_t kMaxPeriod = 48, kMinPeriods = 8, kMinBytes = 60;
+  constexpr std::size_t kMaxPeriod = 96, kMinPeriods = 5, kMinBytes = 60;
   if (text.size() < kMinBytes) return 0;
   // Only for text the word rules cannot read: spaces rarer than one in 16
   // bytes (CJK, or one token repeated without them). Prose skips the 48
@@ -132,12 +152,31 @@ double periodicShare(std::string_view text) {
   return best;
 }
 
+// A loop that runs to the end of the answer after a good start (the usual
+// shape: the model loops until max_tokens): for each period, how far back
+// from the end every byte equals the byte one period before it. Most periods
+// fail within a byte or two, so this costs little on any text.
+double periodicTailShare(std::string_view text) {
+  constexpr std::size_t kMaxPeriod = 96, kMinPeriods = 5, kMinBytes = 60;
+  while (!text.empty() && isSpace(text.back())) text.remove_suffix(1);
+  const std::size_t n = text.size();
+  if (n < kMinBytes) return 0;
+  std::size_t best = 0;
+  for (std::size_t p = 1; p <= kMaxPeriod && p * kMinPeriods <= n; ++p) {
+    std::size_t j = 0;
+    while (j + p < n && text[n - 1 - j] == text[n - 1 - j - p]) ++j;
+    if (j + p >= p * kMinPeriods) best = std::max(best, j + p);
+  }
+  return static_cast<double>(best) / static_cast<double>(n);
+}
+
 }  // namespace
 
 RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
   RepetitionStats out;
   lineStats(text, out);
   out.periodicShare = periodicShare(text.substr(0, 4096));
+  out.periodicTailShare = periodicTailShare(text.substr(0, 16 * 1024));
 
   std::vector<std::uint64_t> hashes;
   std::vector<std::size_t> lengths;
@@ -159,6 +198,10 @@ RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
   for (auto l : lengths) totalChars += l;
   if (totalChars == 0) return out;
 
+  // In a short answer one phrase said twice (a quote and its variant, a
+  // parallel construction) is a large share of the words; a loop says it at
+  // least three times.
+  const std::uint32_t minRepeats = hashes.size() < kShortAnswerWords ? 3 : 2;
   thread_local GramCounts counts, lineCounts;
   for (std::size_t n = 2; n <= 10; ++n) {
     if (hashes.size() < n) break;
@@ -182,7 +225,7 @@ RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
       std::size_t best = 0;
       for (std::size_t k = 0; k < grams; ++k) {
         const auto c = counts[gram[k]];
-        if (c > 1) best = std::max(best, c * gramChars[k]);
+        if (c >= minRepeats) best = std::max(best, c * gramChars[k]);
       }
       out.topNgramCharFraction[n - 2] = std::min(1.0, static_cast<double>(best) / totalChars);
     } else {
@@ -196,7 +239,8 @@ RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
             if (inLine(k)) ++lineCounts[gram[k]];
         std::vector<bool> covered(hashes.size(), false);
         for (std::size_t k = 0; k < grams; ++k) {
-          const bool repeated = withinLines ? inLine(k) && lineCounts[gram[k]] > 1 : counts[gram[k]] > 1;
+          const bool repeated =
+              withinLines ? inLine(k) && lineCounts[gram[k]] >= minRepeats : counts[gram[k]] >= minRepeats;
           if (repeated)
             for (std::size_t j = 0; j < n; ++j) covered[k + j] = true;
         }
@@ -213,7 +257,7 @@ RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
 }
 
 double worstRepetitionRatio(const RepetitionStats& s, const RepetitionLimits& limits) {
-  double worst = s.periodicShare / limits.periodicShare;
+  double worst = std::max(s.periodicShare / limits.periodicShare, s.periodicTailShare / limits.periodicTailShare);
   if (s.lines >= 4) {  // a short answer repeating a fence or a heading is not a loop
     worst = std::max(worst, s.duplicateLineFraction / limits.duplicateLineFraction);
     worst = std::max(worst, s.duplicateLineCharFraction / limits.duplicateLineCharFraction);

@@ -1,18 +1,30 @@
 #include "filters/quality/scorers.hpp"
 
 #include "filters/quality/language_id.hpp"
+#include "filters/quality/list_items.hpp"
 #include "filters/quality/visible_text.hpp"
 
 #include <simdjson.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 namespace infergate::quality {
 
 namespace {
 
+
+// SQL clauses start their lines with an upper-case keyword.
+bool startsWithSqlKeyword(std::string_view line) {
+  static constexpr std::array<std::string_view, 16> kKeywords = {
+      "SELECT ", "FROM ", "WHERE ", "ORDER BY ", "GROUP BY ", "LIMIT ", "JOIN ", "LEFT JOIN ", "INNER JOIN ",
+      "INSERT ", "UPDATE ", "DELETE ", "CREATE ", "VALUES", "HAVING ", "SET "};
+  for (auto k : kKeywords)
+    if (line.starts_with(k)) return true;
+  return false;
+}
 
 // Code or data rather than prose: a fenced block, a JSON document, or most
 // lines carrying code punctuation or a "key: value" shape. Its letters say
@@ -34,7 +46,9 @@ bool looksLikeCode(std::string_view text) {
     const bool keyValue = colon != std::string_view::npos && colon < 32 &&
                           line.substr(0, colon).find(' ') == std::string_view::npos;
     const bool key = line.back() == ':' && line.find(' ') == std::string_view::npos;  // "services:"
-    if (keyValue || key || line.find_first_of(";{}=<>") != std::string_view::npos || line.starts_with("- ")) ++codeLines;
+    if (keyValue || key || line.find_first_of(";{}=<>") != std::string_view::npos || line.starts_with("- ") ||
+        startsWithSqlKeyword(line))
+      ++codeLines;
   }
   return lines >= 3 && codeLines * 10 >= lines * 6;
 }
@@ -94,7 +108,9 @@ QualityReport scoreOutput(const ScorerInput& in, const ScorerSettings& settings)
   const bool empty = visible.blank && visibleText(in.toolCalls).blank;
   if (empty) raise(OutputFlag::Empty, 0);
   // Text a reader sees but no word in it, and no tool call to carry the answer.
-  if (!visible.blank && !visible.hasWords && visibleText(in.toolCalls).blank) raise(OutputFlag::Uninformative, 0.2);
+  // Not when the user asked for an emoji or a symbol, or showed some.
+  if (!visible.blank && !visible.hasWords && visibleText(in.toolCalls).blank && !in.promptRequests.symbols)
+    raise(OutputFlag::Uninformative, 0.2);
   if (!visible.blank) {
     r.mojibake = mojibakeStats(in.text);
     if (isMojibake(r.mojibake)) raise(OutputFlag::Mojibake, 0.2);
@@ -107,11 +123,13 @@ QualityReport scoreOutput(const ScorerInput& in, const ScorerSettings& settings)
   if (!in.text.empty()) {
     if (isRefusal(in.text, settings.refusalPhrases, settings.refusalWindowBytes)) raise(OutputFlag::Refusal, 0.1);
 
+    // Text the user asked to have repeated repeats by request.
+    const bool repeatAsked = in.promptRequests.repetition;
     const auto repetition = repetitionStats(in.text);
     r.repetitionRatio = worstRepetitionRatio(repetition, settings.repetition);
-    grade(OutputFlag::Repetition, r.repetitionRatio);
+    if (!repeatAsked) grade(OutputFlag::Repetition, r.repetitionRatio);
 
-    if (in.text.size() >= settings.minCompressionBytes) {
+    if (!repeatAsked && in.text.size() >= settings.minCompressionBytes) {
       r.compressionRatio = compressionRatio(in.text);
       grade(OutputFlag::Compressible, r.compressionRatio / settings.maxCompressionRatio);
     }
@@ -127,6 +145,9 @@ QualityReport scoreOutput(const ScorerInput& in, const ScorerSettings& settings)
     }
 
     const bool code = looksLikeCode(in.text);
+    // Code and data are left out: the commas of a record are not a list.
+    if (!code && overrunsCount(enumeratedItems(in.text), in.promptRequests.itemCount))
+      raise(OutputFlag::CountOverrun, 0.3);
     if (!code && !in.promptAsksForLanguage && in.promptScript != Script::None && in.promptScript != Script::Other &&
         !in.captureCut &&
         stats.letters() >= settings.minScriptLetters && r.answerScript != in.promptScript &&
@@ -134,15 +155,17 @@ QualityReport scoreOutput(const ScorerInput& in, const ScorerSettings& settings)
       raise(OutputFlag::ScriptMismatch, 0.3);
 
     // Same script, another language: only when CLD2 is sure of both sides,
-    // and the prompt asked for no particular language. Simplified and
-    // traditional Chinese are one language here.
+    // the prompt asked for no particular language, and the question does not
+    // read as the answer's language too (a short question can be either).
+    // Not asked of CJK questions: hinted, CLD2 reads any Han-only line as
+    // Japanese, and kana already tell Japanese apart.
     if (!code && !in.promptLanguage.empty() && !in.promptAsksForLanguage && !in.captureCut &&
         in.text.size() >= settings.minLanguageBytes) {
       const auto answer = identifyLanguage(in.text);
       if (answer.reliable) {
         r.answerLanguage = answer.code;
-        const auto family = [](std::string_view code) { return code.substr(0, code.find('-')); };
-        if (family(answer.code) != family(in.promptLanguage) && !r.has(OutputFlag::ScriptMismatch))
+        if (!sameLanguage(answer.code, in.promptLanguage) && !r.has(OutputFlag::ScriptMismatch) &&
+            !(in.promptScript != Script::Cjk && readsAs(in.promptMessage, answer.code)))
           raise(OutputFlag::WrongLanguage, 0.3);
       }
     }

@@ -12,6 +12,7 @@
 
 #include "filters/quality/mojibake.hpp"
 #include "filters/quality/output_flags.hpp"
+#include "filters/quality/prompt_reading.hpp"
 #include "filters/quality/repetition.hpp"
 #include "filters/quality/text_stats.hpp"
 
@@ -30,6 +31,10 @@ struct ScorerInput {
   // whether the prompt asks for a language (a translation): then any is fine.
   std::string_view promptLanguage;
   bool promptAsksForLanguage = false;
+  // The user's last message (for a second look at its language) and what it
+  // asks of the answer's form (readPromptRequests). All four are set by PromptReading::applyTo.
+  std::string_view promptMessage;
+  PromptRequests promptRequests;
   std::optional<std::uint64_t> maxTokens;
   std::optional<std::uint64_t> completionTokens;
 };
@@ -48,7 +53,7 @@ struct ScorerSettings {
 
   // Folded, every language's defaults together.
   static std::vector<std::string> defaultRefusalPhrases();
-  // As written, by language (en, zh, zh-hant, ja, ko, ru, es, pt, de, fr, ar):
+  // As written, by language (en, zh, zh-hant, ja, ko, ru, es, pt, de, fr, ar, it, nl, tr, pl):
   // config may replace one language's set (sampling.scorers.refusal_phrases).
   static std::vector<std::pair<std::string, std::vector<std::string>>> defaultRefusalPhrasesByLanguage();
 };

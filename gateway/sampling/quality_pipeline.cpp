@@ -202,10 +202,9 @@ void QualityPipeline::process(OutputSample& in) {
     si.captureCut = output.cut;
     si.jsonRequested = in.jsonRequested;
     si.promptScript = in.promptScript;
-    // The question's language, from its last user message (CLD2, off the path).
-    const auto asked = quality::promptLanguage(prompt);
-    si.promptLanguage = asked.code;
-    si.promptAsksForLanguage = asked.asksForLanguage;
+    // The question's language and requests, from its last user message (CLD2, off the path).
+    const auto asked = quality::readPrompt(prompt);
+    asked.applyTo(si);
     si.maxTokens = in.maxTokens;
     si.completionTokens = s->completionTokens;
     s->report = quality::scoreOutput(si, scorers_);

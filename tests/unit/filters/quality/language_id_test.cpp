@@ -11,9 +11,8 @@ QualityReport answered(std::string_view prompt, std::string_view answer) {
   ScorerInput in;
   in.text = answer;
   in.finishReason = "stop";
-  const auto asked = promptLanguage(prompt);  // as the quality pipeline does
-  in.promptLanguage = asked.code;
-  in.promptAsksForLanguage = asked.asksForLanguage;
+  const auto asked = readPrompt(prompt);  // as the quality pipeline does
+  asked.applyTo(in);
   return scoreOutput(in, ScorerSettings{});
 }
 }  // namespace

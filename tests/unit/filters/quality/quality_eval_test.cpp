@@ -1,12 +1,15 @@
-// Every scorer over a labelled set of prompt/answer pairs in the tree
-// (tests/data/quality/eval.jsonl: eleven languages, good answers of every
-// shape and bad ones of every kind the scorers look for). The combined flag
-// (any flag raised) must keep its precision and recall; per-flag numbers are
-// in docs/quality.md.
+// Every scorer over the labelled prompt/answer pairs in tests/data/quality/
+// (every *.jsonl there: good answers of every shape and bad ones of every kind
+// the scorers look for, in many languages). The combined flag (any flag
+// raised) must keep its precision and recall; per-flag numbers are in
+// docs/quality.md.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "filters/quality/language_id.hpp"
@@ -17,18 +20,26 @@ using namespace infergate::quality;
 namespace {
 
 struct Labelled {
-  std::string lang, prompt, answer;
+  std::string file, lang, kind, prompt, answer;
   bool bad = false;
 };
 
 std::vector<Labelled> evaluationSet() {
   std::vector<Labelled> out;
-  std::ifstream in(std::string(INFERGATE_SOURCE_DIR) + "/tests/data/quality/eval.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto o = boost::json::parse(line).as_object();
-    out.push_back({std::string(o.at("lang").as_string()), std::string(o.at("prompt").as_string()),
-                   std::string(o.at("answer").as_string()), o.at("bad").as_bool()});
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(INFERGATE_SOURCE_DIR) + "/tests/data/quality"))
+    if (entry.path().extension() == ".jsonl") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto o = boost::json::parse(line).as_object();
+      const auto* kind = o.if_contains("kind");
+      out.push_back({file.filename().string(), std::string(o.at("lang").as_string()),
+                     kind ? std::string(kind->as_string()) : std::string(), std::string(o.at("prompt").as_string()),
+                     std::string(o.at("answer").as_string()), o.at("bad").as_bool()});
+    }
   }
   return out;
 }
@@ -41,9 +52,8 @@ QualityReport score(const Labelled& item) {
   in.finishReason = "stop";
   const auto stats = textStats(item.prompt);
   in.promptScript = stats.dominant();
-  const auto asked = promptLanguage(prompt);
-  in.promptLanguage = asked.code;
-  in.promptAsksForLanguage = asked.asksForLanguage;
+  const auto asked = readPrompt(prompt);  // as the quality pipeline does
+  asked.applyTo(in);
   return scoreOutput(in, ScorerSettings{});
 }
 
@@ -51,7 +61,15 @@ QualityReport score(const Labelled& item) {
 
 TEST(QualityEvaluation, TheCombinedFlagKeepsItsPrecisionAndRecall) {
   const auto set = evaluationSet();
-  ASSERT_GE(set.size(), 50u);
+  ASSERT_GE(set.size(), 300u);
+  std::set<std::string> languages;
+  int bad = 0;
+  for (const auto& item : set) {
+    languages.insert(item.lang);
+    bad += item.bad;
+  }
+  EXPECT_GE(languages.size(), 8u);
+  std::cout << set.size() << " answers in " << languages.size() << " languages, " << bad << " bad\n";
   int truePositives = 0, falsePositives = 0, falseNegatives = 0;
   std::array<int, kFlagCount> raised{}, raisedOnBad{};
   for (const auto& item : set) {
@@ -68,11 +86,11 @@ TEST(QualityEvaluation, TheCombinedFlagKeepsItsPrecisionAndRecall) {
       std::string flags;
       for (std::size_t f = 0; f < kFlagCount; ++f)
         if (report.flags & (1u << f)) flags += std::string(kFlagNames[f]) + " ";
-      std::cout << "good answer flagged (" << flags << ") [" << item.lang << "]: " << item.answer.substr(0, 80) << "\n";
+      std::cout << "good answer flagged (" << flags << ") [" << item.file << " " << item.lang << " " << item.kind << "]: " << item.answer.substr(0, 80) << "\n";
     }
     if (!flagged && item.bad) {
       ++falseNegatives;
-      std::cout << "missed bad answer [" << item.lang << "]: " << item.answer.substr(0, 80) << "\n";
+      std::cout << "missed bad answer [" << item.file << " " << item.lang << " " << item.kind << "]: " << item.answer.substr(0, 80) << "\n";
     }
   }
   const double precision = truePositives / double(truePositives + falsePositives);
