@@ -30,8 +30,13 @@ constexpr std::array<std::uint16_t, 64> kCp1251High = {
     0x0491, 0x00B5, 0x00B6, 0x00B7, 0x0451, 0x2116, 0x0454, 0x00BB, 0x0458, 0x0405, 0x0455, 0x0457};
 
 // The byte a code page gives code point `cp`, or -1.
+// Past the highest code point either table holds (U+2122, the trade mark
+// sign): CJK and most of Unicode end here.
+constexpr std::uint32_t kTablesEnd = 0x2122;
+
 int cp1252Byte(std::uint32_t cp) {
   if (cp < 0x80) return static_cast<int>(cp);
+  if (cp > kTablesEnd) return -1;
   if (cp >= 0xA0 && cp <= 0xFF) return static_cast<int>(cp);
   if (cp >= 0x80 && cp <= 0x9F) return static_cast<int>(cp);  // Latin-1's C1 controls, as some decoders keep them
   for (std::size_t i = 0; i < kCp1252High.size(); ++i)
@@ -41,6 +46,7 @@ int cp1252Byte(std::uint32_t cp) {
 
 int cp1251Byte(std::uint32_t cp) {
   if (cp < 0x80) return static_cast<int>(cp);
+  if (cp > kTablesEnd) return -1;
   if (cp >= 0x0410 && cp <= 0x044F) return static_cast<int>(0xC0 + (cp - 0x0410));
   for (std::size_t i = 0; i < kCp1251High.size(); ++i)
     if (kCp1251High[i] == cp) return static_cast<int>(0x80 + i);
@@ -48,9 +54,10 @@ int cp1251Byte(std::uint32_t cp) {
 }
 
 // Decodes `text` into code points (invalid bytes are skipped: they are the
-// garbled check's business).
-std::vector<std::uint32_t> codePoints(std::string_view text) {
-  std::vector<std::uint32_t> out;
+// garbled check's business), into a buffer the thread reuses.
+const std::vector<std::uint32_t>& codePoints(std::string_view text) {
+  thread_local std::vector<std::uint32_t> out;
+  out.clear();
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     std::uint32_t cp;
@@ -150,7 +157,11 @@ MojibakeStats scanGbk(std::string_view text) {
 }  // namespace
 
 MojibakeStats mojibakeStats(std::string_view text) {
-  const auto cps = codePoints(text);
+  // ASCII cannot be damaged this way, and most answers are mostly ASCII.
+  std::size_t firstHigh = 0;
+  while (firstHigh < text.size() && static_cast<unsigned char>(text[firstHigh]) < 0x80) ++firstHigh;
+  if (firstHigh == text.size()) return {};
+  const auto& cps = codePoints(text);
   const auto western = scan(cps, cp1252Byte);
   const auto cyrillic = scan(cps, cp1251Byte);
   auto best = cyrillic.coveredUnits > western.coveredUnits ? cyrillic : western;

@@ -147,8 +147,9 @@ PromptRequests readPromptRequests(std::string_view prompt) {
     if (digits > 0) {
       // Digits alone or before a counter ("5가지"); not "3d", "mp3", "3.5" or "2,000".
       const bool counterAfter = digits == word.size() || static_cast<unsigned char>(word[digits]) >= 0x80;
-      const bool decimal = end + 1 < text.size() && (text[end] == '.' || text[end] == ',') && text[end + 1] >= '0' &&
-                           text[end + 1] <= '9';
+      const auto isDigit = [&text](std::size_t k) { return text[k] >= '0' && text[k] <= '9'; };
+      const bool decimal = (end + 1 < text.size() && (text[end] == '.' || text[end] == ',') && isDigit(end + 1)) ||
+                           (i >= 2 && (text[i - 1] == '.' || text[i - 1] == ',') && isDigit(i - 2));
       if (digits <= 2 && counterAfter && !decimal)
         for (std::size_t d = 0; d < digits; ++d) value = value * 10 + static_cast<std::uint32_t>(word[d] - '0');
     } else {

@@ -14,9 +14,12 @@
 // typographic apostrophe to ', the full-width, ideographic and Arabic commas
 // to ',' and no-break spaces to spaces, and drops Arabic diacritics, so one
 // folded phrase matches its common spellings.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
+
+#include "filters/quality/refusal.hpp"
 
 #include "filters/core/utf8.hpp"
 #include "filters/quality/scorers.hpp"
@@ -113,6 +116,17 @@ std::vector<std::pair<std::string, std::vector<std::string>>> ScorerSettings::de
        {"przepraszam, ale nie mogę", "niestety nie mogę", "niestety, nie mogę", "nie mogę pomóc", "nie jestem w stanie",
         "jako model językowy", "jako ai nie", "nie mogę odpowiedzieć", "nie mogę spełnić"}},
   };
+}
+
+RefusalPhrases::RefusalPhrases(std::vector<std::string> folded) {
+  for (auto& p : folded)
+    if (p.size() >= 2) phrases_.push_back(std::move(p));
+  std::array<std::uint32_t, kBuckets> counts{};
+  for (const auto& p : phrases_) ++counts[bucketOf(p[0], p[1])];
+  for (std::size_t b = 0; b < kBuckets; ++b) offsets_[b + 1] = offsets_[b] + counts[b];
+  order_.resize(phrases_.size());
+  auto next = offsets_;
+  for (std::uint32_t k = 0; k < phrases_.size(); ++k) order_[next[bucketOf(phrases_[k][0], phrases_[k][1])]++] = k;
 }
 
 std::vector<std::string> ScorerSettings::defaultRefusalPhrases() {
@@ -217,10 +231,18 @@ bool courteousOpening(std::string_view folded) {
 
 }  // namespace
 
-std::string foldForMatch(std::string_view text) {
-  std::string out;
+namespace {
+
+void foldInto(std::string& out, std::string_view text) {
+  out.clear();
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {  // most answers are mostly ASCII: no decoding for it
+      out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 0x20 : c));
+      ++i;
+      continue;
+    }
     std::uint32_t cp;
     const auto length = utf8::decode(text, i, cp);
     if (length == 0) {  // not UTF-8: kept as it is
@@ -230,15 +252,23 @@ std::string foldForMatch(std::string_view text) {
     i += length;
     if (const auto f = fold(cp)) utf8::append(out, f);
   }
+}
+
+}  // namespace
+
+std::string foldForMatch(std::string_view text) {
+  std::string out;
+  foldInto(out, text);
   return out;
 }
 
-bool isRefusal(std::string_view text, const std::vector<std::string>& phrases, std::size_t windowBytes) {
+bool isRefusal(std::string_view text, const RefusalPhrases& phrases, std::size_t windowBytes) {
   // An answer longer than this after the decline went on to do the work.
   constexpr std::size_t kSubstantiveBytes = 1500;
   // A decline this close to the end closes the answer (after a preamble).
   constexpr std::size_t kClosingBytes = 400;
-  const auto folded = foldForMatch(text.substr(0, 16 * 1024));
+  thread_local std::string folded;
+  foldInto(folded, text.substr(0, 16 * 1024));
   const std::string_view all(folded);
   std::size_t start = 0;
   while (start < all.size() && (all[start] == ' ' || all[start] == '\n' || all[start] == '\r' || all[start] == '\t' ||
@@ -254,18 +284,9 @@ bool isRefusal(std::string_view text, const std::vector<std::string>& phrases, s
     const bool closing = courteous && after <= kClosingBytes;
     return (nearStart || closing) && after <= kSubstantiveBytes && !quotedOrDrafted(all, at);
   };
-  const auto searchIn = [&](std::size_t from, std::size_t to, const std::string& phrase) {
-    const auto stretch = all.substr(0, std::min(to, all.size()));
-    for (auto at = stretch.find(phrase, from); at != std::string_view::npos; at = stretch.find(phrase, at + 1))
-      if (declines(at, phrase.size())) return true;
-    return false;
-  };
+  if (phrases.anyAt(all, start, start + windowBytes, declines)) return true;
   const std::size_t closingFrom = all.size() > kClosingBytes + 256 ? all.size() - kClosingBytes - 256 : start;
-  for (const auto& phrase : phrases) {
-    if (searchIn(start, start + windowBytes + phrase.size(), phrase)) return true;
-    if (courteous && searchIn(std::max(closingFrom, start), all.size(), phrase)) return true;
-  }
-  return false;
+  return courteous && phrases.anyAt(all, std::max(closingFrom, start + windowBytes), all.size(), declines);
 }
 
 }  // namespace infergate::quality

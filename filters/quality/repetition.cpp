@@ -143,9 +143,13 @@ double periodicShare(std::string_view text) {
     // A period that does not hold over the first 256 bytes cannot reach 90%
     // overall often enough to be worth the full pass.
     const std::size_t probe = std::min<std::size_t>(256, text.size() - p);
-    std::size_t same = 0;
-    for (std::size_t i = 0; i < probe; ++i) same += text[i] == text[i + p];
-    if (same * 10 < probe * 8) continue;
+    std::size_t same = 0, differ = 0;
+    for (std::size_t i = 0; i < probe && differ * 5 <= probe; ++i) {
+      const bool equal = text[i] == text[i + p];
+      same += equal;
+      differ += !equal;
+    }
+    if (differ * 5 > probe || same * 10 < probe * 8) continue;
     for (std::size_t i = probe; i + p < text.size(); ++i) same += text[i] == text[i + p];
     best = std::max(best, static_cast<double>(same) / static_cast<double>(text.size() - p));
   }
@@ -178,9 +182,16 @@ RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
   out.periodicShare = periodicShare(text.substr(0, 4096));
   out.periodicTailShare = periodicTailShare(text.substr(0, 16 * 1024));
 
-  std::vector<std::uint64_t> hashes;
-  std::vector<std::size_t> lengths;
-  std::vector<std::uint32_t> lineOf;  // the line each word is on
+  // The thread's buffers, reused: a scorer thread scores one answer at a time.
+  thread_local std::vector<std::uint64_t> hashes;
+  thread_local std::vector<std::size_t> lengths;
+  thread_local std::vector<std::uint32_t> lineOf;  // the line each word is on
+  thread_local std::vector<std::uint64_t> gram;
+  thread_local std::vector<std::size_t> gramChars;
+  thread_local std::vector<char> covered;
+  hashes.clear();
+  lengths.clear();
+  lineOf.clear();
   std::uint32_t line = 0;
   std::size_t i = 0;
   while (i < text.size() && hashes.size() < maxWords) {
@@ -203,22 +214,18 @@ RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
   // least three times.
   const std::uint32_t minRepeats = hashes.size() < kShortAnswerWords ? 3 : 2;
   thread_local GramCounts counts, lineCounts;
+  // gram[k] holds the hash of the n words from k, gramChars[k] their
+  // characters: each n extends the (n-1)-grams by one word, in place.
+  gram.assign(hashes.begin(), hashes.end());
+  gramChars.assign(lengths.begin(), lengths.end());
   for (std::size_t n = 2; n <= 10; ++n) {
     if (hashes.size() < n) break;
     const std::size_t grams = hashes.size() - n + 1;
-    std::vector<std::uint64_t> gram(grams);
-    std::vector<std::size_t> gramChars(grams);
     counts.reset(grams);
     for (std::size_t k = 0; k < grams; ++k) {
-      std::uint64_t h = n;
-      std::size_t c = 0;
-      for (std::size_t j = 0; j < n; ++j) {
-        h = combine(h, hashes[k + j]);
-        c += lengths[k + j];
-      }
-      gram[k] = h;
-      gramChars[k] = c;
-      ++counts[h];
+      gram[k] = combine(gram[k], hashes[k + n - 1]);
+      gramChars[k] += lengths[k + n - 1];
+      ++counts[gram[k]];
     }
     if (n <= 4) {
       // The most frequent n-gram, as Gopher computes it: its count times its characters.
@@ -237,12 +244,12 @@ RepetitionStats repetitionStats(std::string_view text, std::size_t maxWords) {
         if (withinLines)
           for (std::size_t k = 0; k < grams; ++k)
             if (inLine(k)) ++lineCounts[gram[k]];
-        std::vector<bool> covered(hashes.size(), false);
+        covered.assign(hashes.size(), 0);
         for (std::size_t k = 0; k < grams; ++k) {
           const bool repeated =
               withinLines ? inLine(k) && lineCounts[gram[k]] >= minRepeats : counts[gram[k]] >= minRepeats;
           if (repeated)
-            for (std::size_t j = 0; j < n; ++j) covered[k + j] = true;
+            for (std::size_t j = 0; j < n; ++j) covered[k + j] = 1;
         }
         std::size_t chars = 0;
         for (std::size_t w = 0; w < covered.size(); ++w)

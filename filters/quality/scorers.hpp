@@ -13,6 +13,7 @@
 #include "filters/quality/mojibake.hpp"
 #include "filters/quality/output_flags.hpp"
 #include "filters/quality/prompt_reading.hpp"
+#include "filters/quality/refusal.hpp"
 #include "filters/quality/repetition.hpp"
 #include "filters/quality/text_stats.hpp"
 
@@ -40,7 +41,7 @@ struct ScorerInput {
 };
 
 struct ScorerSettings {
-  std::vector<std::string> refusalPhrases = defaultRefusalPhrases();  // folded (foldForMatch)
+  RefusalPhrases refusalPhrases = defaultRefusalPhrases();
   std::size_t refusalWindowBytes = 300;  // phrases count only this near the start
   double maxCompressionRatio = 4.0;      // deflate ratio above this is looping text
   std::size_t minCompressionBytes = 256; // shorter answers compress too poorly to tell
@@ -74,9 +75,6 @@ struct QualityReport {
 };
 
 // Individual scorers (exposed for tests and the benchmark).
-// `phrases` must already be folded with foldForMatch (the defaults are).
-bool isRefusal(std::string_view text, const std::vector<std::string>& phrases, std::size_t windowBytes);
-std::string foldForMatch(std::string_view text);  // ASCII lower case, ’ as '
 
 double compressionRatio(std::string_view text);  // raw bytes / deflated bytes
 bool isValidJson(std::string_view text);

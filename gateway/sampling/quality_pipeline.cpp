@@ -49,8 +49,9 @@ QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpa
   for (const auto& route : runtime.config.routes)
     routeThresholds_.push_back(quality::rateThreshold(route.sample_rate >= 0 ? route.sample_rate : config_.rate));
   if (!config_.refusal_phrases.empty()) {
-    scorers_.refusalPhrases.clear();
-    for (const auto& p : config_.refusal_phrases) scorers_.refusalPhrases.push_back(quality::foldForMatch(p));
+    std::vector<std::string> folded;
+    for (const auto& p : config_.refusal_phrases) folded.push_back(quality::foldForMatch(p));
+    scorers_.refusalPhrases = quality::RefusalPhrases(std::move(folded));
   } else if (!config_.refusal_phrases_by_language.empty()) {
     // Per language: a configured set replaces (or adds) that language's.
     auto sets = quality::ScorerSettings::defaultRefusalPhrasesByLanguage();
@@ -59,9 +60,10 @@ QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpa
       if (it == sets.end()) sets.emplace_back(language, phrases);
       else it->second = phrases;
     }
-    scorers_.refusalPhrases.clear();
+    std::vector<std::string> folded;
     for (const auto& [language, phrases] : sets)
-      for (const auto& p : phrases) scorers_.refusalPhrases.push_back(quality::foldForMatch(p));
+      for (const auto& p : phrases) folded.push_back(quality::foldForMatch(p));
+    scorers_.refusalPhrases = quality::RefusalPhrases(std::move(folded));
   }
   scorers_.maxCompressionRatio = config_.max_compression_ratio;
   if (!config_.sink_path.empty())

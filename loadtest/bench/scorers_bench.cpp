@@ -40,6 +40,29 @@ void BM_ScoreAll_1KB(benchmark::State& state) {
 }
 BENCHMARK(BM_ScoreAll_1KB);
 
+// A Chinese answer: the GBK re-encoding and the periodic rules read CJK text.
+std::string chineseAnswerOf(std::size_t bytes) {
+  const std::string sentences[] = {
+      "北京是中国的首都，位于华北平原的北部。", "这座城市有三千多年的历史，保存了大量古迹。",
+      "故宫、天坛和长城每年吸引数以百万计的游客。", "今天北京的常住人口超过两千万。\n"};
+  std::string out;
+  for (std::size_t i = 0; out.size() + 64 < bytes; ++i) out += sentences[i % 4];
+  return out;
+}
+
+void BM_ScoreAll_Chinese_1KB(benchmark::State& state) {
+  const auto text = chineseAnswerOf(1024);
+  infergate::quality::ScorerSettings settings;
+  infergate::quality::ScorerInput in;
+  in.text = text;
+  in.finishReason = "stop";
+  in.promptScript = infergate::quality::Script::Cjk;
+  in.promptLanguage = "zh";
+  for (auto _ : state) benchmark::DoNotOptimize(infergate::quality::scoreOutput(in, settings));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_ScoreAll_Chinese_1KB);
+
 // Each of the scorers added for multilingual traffic, alone, per 1 KB.
 void BM_IdentifyLanguage_1KB(benchmark::State& state) {
   const auto text = answerOf(1024);

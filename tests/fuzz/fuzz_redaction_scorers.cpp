@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "filters/quality/list_items.hpp"
+#include "filters/quality/prompt_reading.hpp"
 #include "filters/quality/redaction.hpp"
 #include "filters/quality/scorers.hpp"
 #include "filters/quality/visible_text.hpp"
@@ -45,6 +47,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   input.completionTokens = data[1];
   // Language identification (CLD2) sees the raw bytes too: any, valid or not.
   input.promptLanguage = data[0] % 3 == 0 ? "en" : data[0] % 3 == 1 ? "ja" : "";
+  // The same bytes as a prompt: counts, requests, the hinted second look.
+  const auto reading = readPrompt(text);
+  FUZZ_CHECK(reading.requests.itemCount <= 30, "an asked count of %u", reading.requests.itemCount);
+  input.promptMessage = reading.message;
+  input.promptRequests.itemCount = data[1] % 8;
+  input.promptScript = data[1] % 5 == 0 ? Script::Cjk : Script::Latin;
+  (void)enumeratedItems(text);
   const auto report = scoreOutput(input, settings);
   (void)mojibakeStats(text);
   (void)visibleText(text);

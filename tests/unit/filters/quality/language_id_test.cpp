@@ -71,3 +71,36 @@ TEST(LanguageId, ARequestedLanguageOrTranslationIsNotWrong) {
   EXPECT_FALSE(answered("user: Can you explain why the meeting was moved to Thursday and who decided it?", "Sí, claro.")
                    .has(OutputFlag::WrongLanguage));
 }
+
+TEST(LanguageId, AShortQuestionThatReadsAsTheAnswersLanguageIsNoMismatch) {
+  // CLD2 is sure this line is Indonesian; hinted with Spanish it reads as Spanish.
+  EXPECT_EQ(identifyLanguage("Dame los pasos para plantar un árbol.").code, "id");
+  EXPECT_TRUE(readsAs("Dame los pasos para plantar un árbol.", "es"));
+  EXPECT_FALSE(readsAs("How do I make pancakes?", "fr"));
+  EXPECT_FALSE(answered("user: Dame los pasos para plantar un árbol.",
+                        "1. Elige un lugar con suficiente sol y espacio.\n2. Cava un hoyo el doble de ancho que el "
+                        "cepellón.\n3. Rellena con tierra y riega en abundancia.")
+                   .has(OutputFlag::WrongLanguage));
+  EXPECT_TRUE(answered("user: How do I make pancakes?",
+                       "Mélangez 250 g de farine avec deux œufs et un demi-litre de lait, puis faites cuire de fines "
+                       "couches de pâte dans une poêle chaude.")
+                  .has(OutputFlag::WrongLanguage));
+}
+
+TEST(LanguageId, CloseLanguagesAreOne) {
+  EXPECT_TRUE(sameLanguage("zh", "zh-Hant"));
+  EXPECT_TRUE(sameLanguage("id", "ms"));
+  EXPECT_TRUE(sameLanguage("hr", "sr"));
+  EXPECT_FALSE(sameLanguage("es", "pt"));
+  EXPECT_FALSE(sameLanguage("ja", "zh"));
+}
+
+TEST(LanguageId, ALanguageNamedInTheQuestionsOwnLanguageIsARequest) {
+  for (const char* prompt : {"Responde en inglés, por favor: ¿cuál es la montaña más alta?",
+                             "Écris-moi un haïku en anglais.", "Antworte bitte auf Englisch.",
+                             "Ответь по-английски: сколько планет?", "英語で答えてください。", "用英文回答这个问题。",
+                             "영어로 대답해 주세요.", "Rispondi in inglese."})
+    EXPECT_TRUE(asksForALanguage(prompt)) << prompt;
+  for (const char* prompt : {"Why is English spelling so hard?", "¿Qué es el inglés antiguo?", "Tell me about Paris."})
+    EXPECT_FALSE(asksForALanguage(prompt)) << prompt;
+}

@@ -70,3 +70,30 @@ TEST(VisibleText, UnicodeBlanksAreEmptyAndWordlessTextIsUninformative) {
   call.toolCalls = "get_weather: {\"city\": \"Paris\"}";
   EXPECT_FALSE(scoreOutput(call, ScorerSettings{}).has(OutputFlag::Uninformative));
 }
+
+// UTF-8 read as GBK: CJK turned into other CJK (Python's
+// text.encode("utf-8").decode("gbk"), the bytes GBK could not read dropped).
+TEST(Mojibake, UndoesUtf8ReadAsGbk) {
+  const auto chinese = mojibakeStats(
+      "鏁呭浣嶄簬鍖椾含涓杞寸嚎鐨勪腑蹇冿紝鏄鏄庢竻涓や唬鐨勭殗瀹跺娈匡紝鐜板湪鏄鏁呭鍗氱墿闄銆");  // 故宫位于北京…
+  EXPECT_TRUE(chinese.gbk);
+  EXPECT_GE(chinese.sequences, 20u);
+  EXPECT_TRUE(isMojibake(chinese));
+  const auto japanese =
+      mojibakeStats("鏃ユ湰銇棣栭兘銇鏉变含銇с仚銆備汉鍙ｃ伅绱勫崈鍥涚櫨涓囦汉銇с佹斂娌汇仺绲屾笀銇涓蹇冨湴銇с仚銆");  // 日本の首都は…
+  EXPECT_TRUE(isMojibake(japanese));
+  EXPECT_TRUE(score("浣犲ソ锛屼笘鐣屻€備粖澶╁ぉ姘斿緢濂姐€").has(OutputFlag::Mojibake));  // 你好，世界。今天天气很好。
+}
+
+TEST(Mojibake, RealChineseJapaneseAndKoreanAreNotGbkDamage) {
+  for (const char* text : {
+           "故宫位于北京中轴线的中心，是明清两代的皇家宫殿，现在是故宫博物院，收藏了大量珍贵文物。",
+           "龘靐齉齾爩鱻麤龗灪龖厵滟爨癵驫麣纞虋讟钃鸜麷鞻韽顟顠饙饙騳騱饐",  // rare characters, many of them
+           "繁體中文的文章：臺灣的夜市文化非常有名，士林夜市和饒河街夜市都吸引了許多觀光客。",
+           "日本の首都は東京です。人口は約千四百万人で、政治と経済の中心地です。",
+           "서울은 대한민국의 수도이며, 한강을 중심으로 발전한 도시입니다.",
+       }) {
+    const auto stats = mojibakeStats(text);
+    EXPECT_FALSE(isMojibake(stats)) << text << " (" << stats.sequences << " sequences, share " << stats.share() << ")";
+  }
+}

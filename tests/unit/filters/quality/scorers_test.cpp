@@ -77,7 +77,7 @@ TEST(Scorers, RefusalNearTheStartInEnglishAndChinese) {
 
 TEST(Scorers, ConfiguredRefusalPhrases) {
   ScorerSettings settings;
-  settings.refusalPhrases = {foldForMatch("Computer Says No")};
+  settings.refusalPhrases = RefusalPhrases({foldForMatch("Computer Says No")});
   ScorerInput in = answer("computer says no.");
   EXPECT_TRUE(scoreOutput(in, settings).has(OutputFlag::Refusal));
   in.text = "I'm sorry, but I can't.";
