@@ -88,6 +88,7 @@ MojibakeStats scan(const std::vector<std::uint32_t>& cps, ByteOf byteOf) {
       continue;
     }
     ++s.sequences;
+    s.latinLeads += lead == 0xC2 || lead == 0xC3;
     s.coveredUnits += static_cast<std::size_t>(length);
     i += static_cast<std::size_t>(length);
   }
@@ -163,7 +164,8 @@ MojibakeStats mojibakeStats(std::string_view text) {
   if (firstHigh == text.size()) return {};
   const auto& cps = codePoints(text);
   const auto western = scan(cps, cp1252Byte);
-  const auto cyrillic = scan(cps, cp1251Byte);
+  auto cyrillic = scan(cps, cp1251Byte);
+  cyrillic.latinLeads = 0;  // 0xC2, 0xC3 are В and Г there: no such tell
   auto best = cyrillic.coveredUnits > western.coveredUnits ? cyrillic : western;
   // GBK only for text with CJK in it (a few characters at least), and only the
   // first 4 KB: the damage is everywhere or nowhere.

@@ -27,6 +27,9 @@ struct MojibakeStats {
   std::size_t sequences = 0;      // damaged characters found (best code page)
   std::size_t coveredUnits = 0;   // units inside them
   bool gbk = false;               // the damage is UTF-8 read as GBK
+  // Damaged characters led by Â or Ã (UTF-8 of U+0080-U+00FF read as Latin-1
+  // or cp1252): the common case, and one legitimate text almost never forms.
+  std::size_t latinLeads = 0;
   double share() const { return nonAscii ? static_cast<double>(coveredUnits) / nonAscii : 0; }
 };
 
@@ -35,9 +38,12 @@ MojibakeStats mojibakeStats(std::string_view text);
 // The rule: at least `minSequences` damaged characters covering at least
 // `minShare` of the non-ASCII code points (a short Portuguese answer may have
 // only two accented letters, all of them damaged).
-// Under GBK: at least 3 characters covering 60% of the bytes.
+// Under GBK: at least 3 characters covering 60% of the bytes. One damaged
+// character led by Â or Ã is enough when it is most of the non-ASCII text (a
+// Portuguese answer whose only accented letter was "É").
 inline bool isMojibake(const MojibakeStats& s, std::size_t minSequences = 2, double minShare = 0.3) {
   if (s.gbk) return s.sequences >= 3 && s.share() >= 0.6;
+  if (s.sequences == 1 && s.latinLeads == 1) return s.share() >= 0.5;
   return s.sequences >= minSequences && s.share() >= minShare;
 }
 

@@ -189,6 +189,36 @@ bool hasKana(std::string_view text) {
   return false;
 }
 
+// The text without capitalised Latin or Cyrillic words that do not start a
+// sentence (product and place names); empty when it has none.
+std::string withoutNames(std::string_view text) {
+  std::string out;
+  bool dropped = false;
+  bool sentenceStart = true;
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t end = i;
+    while (end < text.size() && text[end] != ' ' && text[end] != '\n') ++end;
+    const auto word = text.substr(i, end - i);
+    std::size_t lead = 0;  // opening punctuation: ¿ ¡ " ( «
+    while (lead < word.size() && std::string_view("\"'(").find(word[lead]) != std::string_view::npos) ++lead;
+    if (word.substr(lead).starts_with("¿") || word.substr(lead).starts_with("¡") || word.substr(lead).starts_with("«"))
+      lead += 2;
+    std::uint32_t first = 0;
+    const bool capital = lead < word.size() && utf8::decode(word, lead, first) > 0 &&
+                         ((first >= 'A' && first <= 'Z') || (first >= 0xC0 && first <= 0xDE) ||
+                          (first >= 0x410 && first <= 0x42F));
+    if (!word.empty() && (sentenceStart || !capital)) {
+      out.append(word);
+      out.push_back(' ');
+    } else if (!word.empty()) {
+      dropped = true;
+    }
+    if (!word.empty()) sentenceStart = std::string_view(".!?:").find(word.back()) != std::string_view::npos;
+    i = end + 1;
+  }
+  return dropped ? out : std::string();
+}
+
 }  // namespace
 
 PromptReading readPrompt(std::string_view prompt) {
@@ -197,6 +227,17 @@ PromptReading readPrompt(std::string_view prompt) {
   auto asked = identifyLanguage(out.message);
   if (asked.reliable) out.language = std::move(asked.code);
   if (out.language == "ja" && !hasKana(out.message.substr(0, 4096))) out.language = "zh";
+  // A short question's language can rest on its names: "¿Cómo instalo Python
+  // en Windows?" reads as English. Read again without the capitalised words
+  // inside sentences; if that reads as another language, the question's
+  // language is not known.
+  if (!out.language.empty()) {
+    const auto plain = withoutNames(out.message.substr(0, 512));
+    if (!plain.empty()) {
+      const auto again = identifyLanguage(plain);
+      if (again.reliable && !sameLanguage(again.code, out.language)) out.language.clear();
+    }
+  }
   out.asksForLanguage = asksForALanguage(prompt);
   out.requests = readPromptRequests(prompt);
   return out;

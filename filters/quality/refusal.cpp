@@ -22,6 +22,7 @@
 #include "filters/quality/refusal.hpp"
 
 #include "filters/core/utf8.hpp"
+#include "filters/quality/decline_grammar.hpp"
 #include "filters/quality/scorers.hpp"
 
 namespace infergate::quality {
@@ -33,7 +34,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> ScorerSettings::de
         "sorry, but i can't", "sorry, i can't", "sorry, i cannot", "i can't help with", "i cannot help with",
         "i can't assist with", "i cannot assist with", "i can't provide", "i cannot provide", "i can't comply",
         "i cannot comply", "i'm unable to", "i am unable to", "i'm not able to", "i am not able to",
-        "i won't be able to", "i must decline", "i apologize, but i", "as an ai language model", "as an ai, i cannot",
+        "i won't be able to", "i must decline", "as an ai language model", "as an ai, i cannot",
         "as an ai, i can't", "as an ai, i don't have", "as an ai, i do not have", "unfortunately, i can't",
         "unfortunately, i cannot", "i'm afraid i can't", "i'm afraid i cannot", "i can't do that", "i cannot do that",
         "i'm not allowed to", "i am not allowed to", "that's not something i can", "i won't help", "i will not help",
@@ -56,12 +57,12 @@ std::vector<std::pair<std::string, std::vector<std::string>>> ScorerSettings::de
         "我無法幫助", "我不能提供", "我無法回答", "無法滿足您的請求", "無法滿足你的請求", "作為一個人工智慧",
         "作為人工智慧", "暫時無法回答", "無法處理這個請求", "我沒辦法", "無法提供協助", "我幫不了"}},
       {"ja",
-       {"申し訳ありませんが", "申し訳ございませんが", "お手伝いできません", "お答えできません", "お応えできません",
+       {"お手伝いできません", "お答えできません", "お応えできません",
         "提供できません", "対応できません", "できかねます", "ご要望にはお応えできません", "aiとして",
-        "恐れ入りますが", "お答えすることができません", "お手伝いすることができません", "お答えしかねます",
+        "お答えすることができません", "お手伝いすることができません", "お答えしかねます",
         "ご期待に添えず", "回答できません", "お答えできかねます"}},
       {"ko",
-       {"죄송하지만", "죄송합니다만", "도와드릴 수 없", "제공할 수 없", "제공해 드릴 수 없", "답변드릴 수 없",
+       {"도와드릴 수 없", "제공할 수 없", "제공해 드릴 수 없", "답변드릴 수 없",
         "답변할 수 없", "ai로서", "ai 언어 모델로서", "처리할 수 없", "수행할 수 없", "도움을 드릴 수 없",
         "도와 드릴 수 없", "답변을 드릴 수 없", "응답할 수 없", "해 드릴 수 없", "언어 모델로서"}},
       {"ru",
@@ -105,12 +106,11 @@ std::vector<std::pair<std::string, std::vector<std::string>>> ScorerSettings::de
         "purtroppo non posso", "purtroppo non sono in grado", "non sono in grado di", "non posso fornire",
         "non posso rispondere", "come modello linguistico", "in quanto ia", "in quanto modello", "come ia, non"}},
       {"nl",
-       {"het spijt me, maar", "sorry, maar ik kan", "daar kan ik je niet mee helpen", "daar kan ik u niet mee helpen",
+       {"sorry, maar ik kan", "daar kan ik je niet mee helpen", "daar kan ik u niet mee helpen",
         "ik kan je daar niet mee helpen", "ik kan je niet helpen", "helaas kan ik", "ik ben niet in staat",
         "als ai-taalmodel", "als taalmodel", "als ai kan ik"}},
       {"tr",
-       {"üzgünüm, ancak", "üzgünüm, ama", "üzgünüm ama", "yardımcı olamam", "yardımcı olamıyorum",
-        "maalesef bu konuda", "maalesef yardımcı", "bir yapay zeka olarak", "bir dil modeli olarak",
+       {"yardımcı olamam", "yardımcı olamıyorum", "maalesef yardımcı", "bir yapay zeka olarak", "bir dil modeli olarak",
         "bu isteği yerine getiremem", "cevap veremem"}},
       {"pl",
        {"przepraszam, ale nie mogę", "niestety nie mogę", "niestety, nie mogę", "nie mogę pomóc", "nie jestem w stanie",
@@ -204,15 +204,29 @@ bool quotedOrDrafted(std::string_view folded, std::size_t at) {
   const auto first = folded.find_first_not_of(" \n\r\t");
   if (first != std::string_view::npos && (folded[first] == '{' || folded[first] == '[')) return true;
   // A draft or translation the user asked for: its cue comes before the phrase.
-  static constexpr std::array<std::string_view, 27> kCues = {
+  static constexpr std::array<std::string_view, 30> kCues = {
       "here's", "here is", "draft", "dear ", "subject:", "translat", "means ", "example", "template",
-      "写一封", "翻译", "翻譯", "訳", "번역", "перевод", "traduc", "you can say", "you could say", "you could write",
+      "写一封", "翻译", "翻譯", "翻訳", "英訳", "和訳", "訳すと", "번역", "перевод", "traduc", "you can say", "you could say", "you could write",
       "puedes decir", "se dice", "可以这样写", "可以这样说", "можно написать", "можно сказать", "vous pouvez dire",
       "sie können sagen"};
   const auto before = folded.substr(0, at);
   for (auto cue : kCues)
     if (before.find(cue) != std::string_view::npos) return true;
   return draftedLetter(before);
+}
+
+// "I can't see the attachment; could you paste it?": the model cannot do the
+// task without something the user meant to give, and asks for it. That is a
+// question back, not a decline.
+bool asksForTheMaterial(std::string_view after) {
+  static constexpr std::array<std::string_view, 22> kCues = {
+      "paste", "upload", "attach", "resend", "re-send", "pegar", "adjunt", "coller", "joindre", "einfügen",
+      "hochladen", "anhängen", "incoll", "allega", "colar", "anex", "вставьте", "прикрепите", "粘贴", "上传",
+      "貼り付け", "添付"};
+  after = after.substr(0, 400);
+  for (auto cue : kCues)
+    if (after.find(cue) != std::string_view::npos) return true;
+  return false;
 }
 
 // A friendly or apologetic opening: with one, a decline that closes the
@@ -282,11 +296,16 @@ bool isRefusal(std::string_view text, const RefusalPhrases& phrases, std::size_t
     const std::size_t after = all.size() - (at + length);
     const bool nearStart = at - start < windowBytes;
     const bool closing = courteous && after <= kClosingBytes;
-    return (nearStart || closing) && after <= kSubstantiveBytes && !quotedOrDrafted(all, at);
+    return (nearStart || closing) && after <= kSubstantiveBytes && !quotedOrDrafted(all, at) &&
+           !asksForTheMaterial(all.substr(at + length));
   };
-  if (phrases.anyAt(all, start, start + windowBytes, declines)) return true;
+  const auto& grammar = DeclineGrammar::builtIn();
+  const auto anyIn = [&](std::size_t from, std::size_t to) {
+    return phrases.anyAt(all, from, to, declines) || (phrases.grammar() && grammar.anyAt(all, from, to, declines));
+  };
+  if (anyIn(start, start + windowBytes)) return true;
   const std::size_t closingFrom = all.size() > kClosingBytes + 256 ? all.size() - kClosingBytes - 256 : start;
-  return courteous && phrases.anyAt(all, std::max(closingFrom, start + windowBytes), all.size(), declines);
+  return courteous && anyIn(std::max(closingFrom, start + windowBytes), all.size());
 }
 
 }  // namespace infergate::quality

@@ -21,6 +21,15 @@ class RefusalPhrases {
 
   const std::vector<std::string>& phrases() const { return phrases_; }
 
+  // Whether the built-in decline grammar (decline_grammar.hpp) is searched
+  // too: yes for the default sets, however configured per language; no when
+  // the configuration replaces every language's phrases with one list.
+  bool grammar() const { return grammar_; }
+  RefusalPhrases& withoutGrammar() {
+    grammar_ = false;
+    return *this;
+  }
+
   // Calls found(at, length) for each phrase starting at a position in
   // [from, to) of `text`, in order, until it returns true; returns whether it did.
   template <class Found>
@@ -41,6 +50,7 @@ class RefusalPhrases {
     return (static_cast<unsigned char>(a) * 131u + static_cast<unsigned char>(b)) & (kBuckets - 1);
   }
   std::vector<std::string> phrases_;
+  bool grammar_ = true;
   std::vector<std::uint32_t> order_;                // phrase indices, by bucket
   std::array<std::uint32_t, kBuckets + 1> offsets_{};  // each bucket's range in order_
 };

@@ -42,6 +42,9 @@ bool wordCharacter(std::uint32_t cp) {
 
 VisibleText visibleText(std::string_view text) {
   VisibleText v;
+  // A one-letter answer ("B", "5") is an answer; one letter in a face of
+  // symbols (¯\_(ツ)_/¯) is not.
+  std::size_t words = 0, symbols = 0;
   for (std::size_t i = 0; i < text.size();) {
     std::uint32_t cp;
     const auto length = utf8::decode(text, i, cp);
@@ -52,11 +55,14 @@ VisibleText visibleText(std::string_view text) {
     }
     if (invisible(cp)) continue;
     v.blank = false;
-    if (wordCharacter(cp)) {
+    if (!wordCharacter(cp)) {
+      ++symbols;
+    } else if (++words >= 2) {
       v.hasWords = true;
       return v;
     }
   }
+  v.hasWords = words == 1 && symbols < 3;
   return v;
 }
 

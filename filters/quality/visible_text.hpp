@@ -10,7 +10,7 @@ namespace infergate::quality {
 
 struct VisibleText {
   bool blank = true;       // nothing but whitespace and format characters
-  bool hasWords = false;   // at least one letter or digit (any script)
+  bool hasWords = false;   // two letters or digits (any script), or one with little else around it
 };
 
 VisibleText visibleText(std::string_view text);

@@ -51,7 +51,8 @@ QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpa
   if (!config_.refusal_phrases.empty()) {
     std::vector<std::string> folded;
     for (const auto& p : config_.refusal_phrases) folded.push_back(quality::foldForMatch(p));
-    scorers_.refusalPhrases = quality::RefusalPhrases(std::move(folded));
+    // One list for every language: the operator's phrases and nothing else.
+    scorers_.refusalPhrases = quality::RefusalPhrases(std::move(folded)).withoutGrammar();
   } else if (!config_.refusal_phrases_by_language.empty()) {
     // Per language: a configured set replaces (or adds) that language's.
     auto sets = quality::ScorerSettings::defaultRefusalPhrasesByLanguage();

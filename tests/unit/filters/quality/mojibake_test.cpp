@@ -54,12 +54,12 @@ TEST(VisibleText, UnicodeBlanksAreEmptyAndWordlessTextIsUninformative) {
   EXPECT_TRUE(visibleText("\u200b\u200b\u3000\ufeff \n").blank);
   EXPECT_TRUE(score("\u200b\u200b\u3000\ufeff").has(OutputFlag::Empty));
   EXPECT_TRUE(score("\u00a0\u2060\u200d").has(OutputFlag::Empty));
-  for (std::string_view wordless : {"…", "...", "🙂", "👍👍", "—", "?!", "\u3000…\u3000"}) {
+  for (std::string_view wordless : {"…", "...", "🙂", "👍👍", "—", "?!", "\u3000…\u3000", "¯\\_(ツ)_/¯"}) {
     const auto r = score(wordless);
     EXPECT_FALSE(r.has(OutputFlag::Empty)) << wordless;
     EXPECT_TRUE(r.has(OutputFlag::Uninformative)) << wordless;
   }
-  for (std::string_view words : {"42", "Yes.", "はい", "是", "네", "Да", "نعم", "ok 🙂", "Ｙｅｓ"}) {
+  for (std::string_view words : {"42", "Yes.", "はい", "是", "네", "Да", "نعم", "ok 🙂", "Ｙｅｓ", "B", "5.", "(c)"}) {
     const auto r = score(words);
     EXPECT_FALSE(r.has(OutputFlag::Uninformative)) << words;
     EXPECT_FALSE(r.has(OutputFlag::Empty)) << words;
@@ -96,4 +96,12 @@ TEST(Mojibake, RealChineseJapaneseAndKoreanAreNotGbkDamage) {
     const auto stats = mojibakeStats(text);
     EXPECT_FALSE(isMojibake(stats)) << text << " (" << stats.sequences << " sequences, share " << stats.share() << ")";
   }
+}
+
+TEST(Mojibake, OneDamagedLatinLetterCanBeEnough) {
+  // "É" read as cp1252 ("Ã‰"), the answer's only accented letter.
+  EXPECT_TRUE(isMojibake(mojibakeStats("O Cristo Redentor fica no Rio de Janeiro. Ã‰ uma das sete maravilhas.")));
+  // German quotes after ß form one sequence by accident (ß + “): not damage.
+  EXPECT_FALSE(isMojibake(mojibakeStats("Der „Fuß“ ist eine alte Längeneinheit.")));
+  EXPECT_FALSE(isMojibake(mojibakeStats("Er sagte „Fuß“.")));
 }

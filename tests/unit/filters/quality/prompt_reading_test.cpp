@@ -61,3 +61,10 @@ TEST(PromptReading, AppliesEveryPromptFieldToTheScorerInput) {
   EXPECT_FALSE(in.promptAsksForLanguage);
   EXPECT_EQ(in.promptRequests.itemCount, 3u);
 }
+
+TEST(PromptReading, AQuestionWhoseLanguageRestsOnItsNamesIsNotKnown) {
+  // CLD2 reads this as English because of "Python" and "Windows".
+  EXPECT_EQ(readPrompt("user: ¿Cómo instalo Python en Windows?").language, "");
+  EXPECT_EQ(readPrompt("user: Was ist die Hauptstadt von Australien?").language, "de");
+  EXPECT_EQ(readPrompt("user: How long is the train from Paris to Berlin?").language, "en");
+}
