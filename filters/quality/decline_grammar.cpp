@@ -18,7 +18,9 @@ constexpr std::string_view kWordPatterns[] = {
     R"(i(?:'ll| will)? (?:must |have to |need to )?(?:respectfully )?decline)",
     R"((?:goes|go|is|are|would be|runs) against my (?:guidelines|policies|policy|principles|programming|rules))",
     R"(i(?:'m| am) not (?:allowed|permitted) to)",
-    R"((?:that's|that is) not something i)",
+    R"((?:that's|that is|isn't|is not|'s not) something (?:i|we) (?:can|am able|'m able|could))",
+    R"(i(?:'m| am|'ll| will) (?:going to )?(?:have to )?pass on)",
+    R"(outside (?:of )?(?:what|the scope of what) i(?:'m| am| can))",
     // German: "ich" next to the verb (a subject-less "kann nicht helfen" is
     // about something else: "Antibiotika können nicht helfen").
     R"((?:ich (?:kann|darf|werde|möchte)|(?:kann|darf|werde|möchte) ich) (?:ihnen |dir |euch )?(?:(?:das|dies|dabei|darauf|hierzu|dazu|diese frage|diese anfrage|hier|leider|so|damit|mich) )*(?:leider )?(?:nicht|keine) (?:helfen|beantworten|sagen|tun|machen|schreiben|erstellen|geben|antworten|auskunft|erfüllen|weiterhelfen|unterstützen|äußern))",

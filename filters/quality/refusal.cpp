@@ -229,6 +229,69 @@ bool asksForTheMaterial(std::string_view after) {
   return false;
 }
 
+// A short answer that apologises, negates and speaks of ability is a decline
+// however it is worded ("Tut mir leid, das ist mir nicht möglich", "不好意思，
+// 这个忙我帮不上", "미안하지만 그건 내가 도와줄 수 없어"): a short real answer
+// rarely needs all three. Returns where the apology is, or npos.
+std::size_t shortApologeticDecline(std::string_view folded) {
+  static constexpr auto kApologies = std::to_array<std::string_view>({
+      "sorry", "apolog", "afraid", "unfortunately", "lo siento", "lamento", "perdón", "désolé", "tut mir leid",
+      "leider", "entschuldig", "mi spiace", "mi dispiace", "purtroppo", "desculp", "infelizmente", "sinto muito",
+      "извин", "к сожалению", "прошу прощения", "すみません", "申し訳", "ごめん", "恐れ入", "抱歉", "不好意思",
+      "对不起", "對不起", "很遗憾", "很遺憾", "미안", "죄송", "آسف", "عذرا", "maalesef", "üzgünüm", "przepraszam",
+      "niestety", "het spijt", "helaas"});
+  // Negations and words of ability, with spaces around the short ones (the
+  // text is padded and its ASCII punctuation made spaces).
+  static constexpr auto kNegations = std::to_array<std::string_view>({
+      " no ", " not ", "n't ", " never ", " nicht ", " kein", " pas ", " non ", " não ", " не ", " nie ", " niet ",
+      " geen ", " لا ", "不", "没", "沒", "无", "無", "ません", "ない", "없", "못 ", " 안 ", "amam", "emem",
+      "amıyorum", "emiyorum"});
+  static constexpr auto kAbilities = std::to_array<std::string_view>({
+      " can", " able", " possible", " capacit", "möglich", " kann", " peux", " puis ", " pouvoir", " posso", " puedo",
+      " capacidad", " posible", " consigo", " possível", " могу", " смогу", " получится", "でき", "られ", "える",
+      "能", "帮", "幫", "可以", "办法", "辦法", " 수 ", "수 없", "يمكن", "أستطيع", " mogę", " kan ", "yapa", "olama",
+      "vere", " riesco", " potere"});
+  constexpr std::size_t kShortBytes = 200;
+  if (folded.size() > kShortBytes) return std::string_view::npos;
+  std::string padded = " ";
+  for (char c : folded) padded.push_back(std::string_view(".,;:!?()\"'\n").find(c) != std::string_view::npos && c != '\'' ? ' ' : c);
+  padded.push_back(' ');
+  const auto containsAny = [&padded](auto const& list) {
+    for (auto word : list)
+      if (padded.find(word) != std::string::npos) return true;
+    return false;
+  };
+  // In Latin-script languages the inability must be the speaker's ("you can't
+  // use that flag" is a correction); elsewhere the forms above are the
+  // speaker's already (могу, できません, 帮不上, 수 없어).
+  static constexpr auto kFirstPerson = std::to_array<std::string_view>({
+      " i ", " i'", " me ", " my ", " we ", " ich ", " mir ", " mich ", " wir ", " je ", " j'", " moi ", " tengo ",
+      " puedo", " posso", " consigo", " mi ", " eu ", " io ", " ik ", " mij ", " mogę", " ben ", "amam", "emem"});
+  const bool latinOnly = std::none_of(folded.begin(), folded.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0xD0;  // lead bytes of Cyrillic, Arabic, CJK, Hangul...
+  });
+  // The speaker's: a first-person word within a few bytes of the word of
+  // ability ("das ist mir nicht möglich", "que je peux"), or the word itself a
+  // first-person form ("posso", "puedo").
+  constexpr std::size_t kNear = 12;
+  const auto speakersAbility = [&] {
+    for (auto ability : kAbilities)
+      for (auto at = padded.find(ability); at != std::string::npos; at = padded.find(ability, at + 1)) {
+        const auto from = at > kNear ? at - kNear : 0;
+        const auto around = std::string_view(padded).substr(from, at - from + ability.size() + kNear);
+        for (auto person : kFirstPerson)
+          if (around.find(person) != std::string_view::npos) return true;
+      }
+    return false;
+  };
+  std::size_t apology = std::string_view::npos;
+  for (auto word : kApologies) apology = std::min(apology, folded.find(word));
+  if (apology == std::string_view::npos || !containsAny(kNegations) || !containsAny(kAbilities) ||
+      (latinOnly && !speakersAbility()))
+    return std::string_view::npos;
+  return apology;
+}
+
 // A friendly or apologetic opening: with one, a decline that closes the
 // answer is the point of it, not an aside at the end of a real answer.
 bool courteousOpening(std::string_view folded) {
@@ -304,6 +367,12 @@ bool isRefusal(std::string_view text, const RefusalPhrases& phrases, std::size_t
     return phrases.anyAt(all, from, to, declines) || (phrases.grammar() && grammar.anyAt(all, from, to, declines));
   };
   if (anyIn(start, start + windowBytes)) return true;
+  if (phrases.grammar()) {
+    const auto apology = shortApologeticDecline(all.substr(start));
+    if (apology != std::string_view::npos && !quotedOrDrafted(all, start + apology) &&
+        !asksForTheMaterial(all.substr(start + apology)))
+      return true;
+  }
   const std::size_t closingFrom = all.size() > kClosingBytes + 256 ? all.size() - kClosingBytes - 256 : start;
   return courteous && anyIn(std::max(closingFrom, start + windowBytes), all.size());
 }

@@ -63,3 +63,18 @@ TEST(DeclineGrammar, AConfiguredListForEveryLanguageTurnsTheGrammarOff) {
   EXPECT_FALSE(isRefusal("I'd rather not answer that question.", onlyMine, 300));
   EXPECT_TRUE(isRefusal("Computer says no.", onlyMine, 300));
 }
+
+TEST(DeclineGrammar, AShortAnswerThatApologisesNegatesAndSpeaksOfAbility) {
+  for (const char* text : {"Tut mir leid, das ist mir nicht möglich.", "Désolé, ce n'est pas quelque chose que je peux faire.",
+                           "Mi spiace, non è qualcosa con cui posso aiutarti.",
+                           "Lo siento, no tengo la capacidad de ayudarte con recomendaciones.",
+                           "すみません、その質問には答えられません。", "不好意思，这个忙我帮不上。",
+                           "미안하지만 그건 내가 도와줄 수 없어.", "Üzgünüm, bu konuda yardımcı olamam."})
+    EXPECT_TRUE(declines(text)) << text;
+  for (const char* text : {
+           "Sorry for the confusion: the answer is not 12 but 13.",  // no word of ability
+           "Sorry, I misread: you can't use that flag with -r, but --recursive works.",  // not the speaker's
+           "You can say: «Lo siento, no puedo ir a la reunión de mañana».",           // quoted
+       })
+    EXPECT_FALSE(declines(text)) << text;
+}
