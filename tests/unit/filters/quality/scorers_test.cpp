@@ -77,7 +77,9 @@ TEST(Scorers, RefusalNearTheStartInEnglishAndChinese) {
 
 TEST(Scorers, ConfiguredRefusalPhrases) {
   ScorerSettings settings;
-  settings.refusalPhrases = RefusalPhrases({foldForMatch("Computer Says No")});
+  // One list for every language (sampling.scorers.refusal_phrases as a list):
+  // the operator's phrases and nothing else, as the quality pipeline sets it.
+  settings.refusalPhrases = RefusalPhrases({foldForMatch("Computer Says No")}).withoutGrammar();
   ScorerInput in = answer("computer says no.");
   EXPECT_TRUE(scoreOutput(in, settings).has(OutputFlag::Refusal));
   in.text = "I'm sorry, but I can't.";
