@@ -28,6 +28,7 @@ constexpr std::string_view kWordPatterns[] = {
     // French.
     R"(je ne (?:peux|pourrai|pourrais|saurais|suis pas en mesure d[e']|vais) (?:pas )?(?:vous |t'|te |y )?(?:aider|répondre|donner|fournir|faire|écrire|dire|communiquer|satisfaire))",
     R"(je (?:préfère|préférerais) ne pas)",
+    R"(je ne suis pas (?:en capacité|en mesure|en position|autorisée?) de)",
     R"((?:va|vont|est) à l'encontre de mes (?:règles|principes|directives))",
     // Spanish.
     R"(no (?:puedo|podré|podría|me es posible|estoy en condiciones de|soy capaz de|voy a) (?:te |le |les )?(?:ayudar|responder|hacer|proporcionar|dar|escribir|ofrecer|cumplir|realizar|contestar|compartir))",

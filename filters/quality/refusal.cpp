@@ -239,18 +239,20 @@ std::size_t shortApologeticDecline(std::string_view folded) {
       "leider", "entschuldig", "mi spiace", "mi dispiace", "purtroppo", "desculp", "infelizmente", "sinto muito",
       "извин", "к сожалению", "прошу прощения", "すみません", "申し訳", "ごめん", "恐れ入", "抱歉", "不好意思",
       "对不起", "對不起", "很遗憾", "很遺憾", "미안", "죄송", "آسف", "عذرا", "maalesef", "üzgünüm", "przepraszam",
-      "niestety", "het spijt", "helaas"});
+      "niestety", "het spijt", "helaas", "disculp", "perdon", "navré", "navrée", "excuse", "scusa", "scusami",
+      "прости", "прошу извинить", "ごめんなさい", "失礼", "抱歉", "遗憾", "遺憾"});
   // Negations and words of ability, with spaces around the short ones (the
   // text is padded and its ASCII punctuation made spaces).
   static constexpr auto kNegations = std::to_array<std::string_view>({
       " no ", " not ", "n't ", " never ", " nicht ", " kein", " pas ", " non ", " não ", " не ", " nie ", " niet ",
       " geen ", " لا ", "不", "没", "沒", "无", "無", "ません", "ない", "없", "못 ", " 안 ", "amam", "emem",
-      "amıyorum", "emiyorum"});
+      "amıyorum", "emiyorum", "어려워", "어렵", "難しい", "无能为力", "無能為力"});
   static constexpr auto kAbilities = std::to_array<std::string_view>({
       " can", " able", " possible", " capacit", "möglich", " kann", " peux", " puis ", " pouvoir", " posso", " puedo",
       " capacidad", " posible", " consigo", " possível", " могу", " смогу", " получится", "でき", "られ", "える",
       "能", "帮", "幫", "可以", "办法", "辦法", " 수 ", "수 없", "يمكن", "أستطيع", " mogę", " kan ", "yapa", "olama",
-      "vere", " riesco", " potere"});
+      "vere", " riesco", " potere", " give ", " provide", " offer", " answer", " capacité", " pueda", "помог",
+      "помочь", "도와", "无能为力", "無能為力"});
   constexpr std::size_t kShortBytes = 200;
   if (folded.size() > kShortBytes) return std::string_view::npos;
   std::string padded = " ";
@@ -266,7 +268,8 @@ std::size_t shortApologeticDecline(std::string_view folded) {
   // speaker's already (могу, できません, 帮不上, 수 없어).
   static constexpr auto kFirstPerson = std::to_array<std::string_view>({
       " i ", " i'", " me ", " my ", " we ", " ich ", " mir ", " mich ", " wir ", " je ", " j'", " moi ", " tengo ",
-      " puedo", " posso", " consigo", " mi ", " eu ", " io ", " ik ", " mij ", " mogę", " ben ", "amam", "emem"});
+      " puedo", " pueda", " posso", " consigo", " mi ", " eu ", " io ", " ik ", " mij ", " mogę", " ben ", "amam",
+      "emem"});
   const bool latinOnly = std::none_of(folded.begin(), folded.end(), [](char c) {
     return static_cast<unsigned char>(c) >= 0xD0;  // lead bytes of Cyrillic, Arabic, CJK, Hangul...
   });
