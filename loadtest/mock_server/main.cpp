@@ -22,7 +22,8 @@ constexpr const char* kUsage =
     "                      [--inter-token-ms N] [--tokens N] [--error-rate R] [--error-status S] [--record]\n"
     "                      [--deterministic] [--output normal|refusal|loop|truncate|badjson|judge4|garbage]\n"
     "Per-request headers override: x-mock-latency-ms, x-mock-first-token-ms, x-mock-inter-token-ms,\n"
-    "x-mock-tokens, x-mock-output, x-mock-error-rate, x-mock-status, x-mock-hang, x-mock-reset-after, x-mock-headers-first.\n"
+    "x-mock-tokens, x-mock-output, x-mock-error-rate, x-mock-status, x-mock-hang, x-mock-reset-after, x-mock-headers-first,\n"
+    "x-mock-answer (base64 of the exact answer to give).\n"
     "GET /debug/stats reports what the server saw; POST /debug/reset clears it.\n";
 
 void acceptLoop(tcp::acceptor& acceptor, mock::ServerContext& context) {

@@ -15,9 +15,22 @@ constexpr std::array<std::string_view, 16> kWords = {
     "tokens ", "so ", "the ", "gateway ", "can ", "be ", "measured ", "exactly "};
 
 void appendEscaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
   for (char c : text) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else if (c == '\t') {
+      out.append("\\t");
+    } else if (u < 0x20) {
+      out.append("\\u00").push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
   }
 }
 
@@ -50,7 +63,7 @@ std::uint64_t bodyHash(std::string_view body) {
 
 std::string_view tokenText(unsigned index) { return kWords[index % kWords.size()]; }
 
-std::string_view outputToken(Output output, unsigned index) {
+std::string_view outputToken(Output output, unsigned index, const std::vector<std::string>& given) {
   static constexpr std::array<std::string_view, 10> kRefusal = {"I'm ", "sorry, ", "but ", "I ", "can't ",
                                                                 "help ", "with ", "that ", "request.", ""};
   static constexpr std::array<std::string_view, 3> kLoop = {"I ", "think ", "so. "};
@@ -65,6 +78,7 @@ std::string_view outputToken(Output output, unsigned index) {
     case Output::BadJson: return fixed(kBadJson);
     case Output::Judge4: return index == 0 ? std::string_view("4") : std::string_view{};
     case Output::Garbage: return fixed(kGarbage);
+    case Output::Given: return index < given.size() ? std::string_view(given[index]) : std::string_view{};
   }
   return {};
 }
@@ -107,9 +121,10 @@ RequestInfo inspectRequest(std::string& body, Api api) {
   return info;
 }
 
-std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64_t id, Output output) {
+std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64_t id, Output output,
+                           const std::vector<std::string>& given) {
   std::string text;
-  for (unsigned i = 0; i < tokens; ++i) appendEscaped(text, outputToken(output, i));
+  for (unsigned i = 0; i < tokens; ++i) appendEscaped(text, outputToken(output, i, given));
   std::string out;
   out.reserve(320 + text.size());
   const bool chat = info.api == Api::Chat;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mock_behaviour.hpp"
 
@@ -29,10 +30,12 @@ std::uint64_t bodyHash(std::string_view body);
 
 std::string_view tokenText(unsigned index);  // the index-th generated word, with a trailing space
 
-// The index-th piece of text in an output mode (empty past the end of a fixed answer).
-std::string_view outputToken(Output output, unsigned index);
+// The index-th piece of text in an output mode (empty past the end of a fixed
+// answer); for Output::Given, the index-th of the pieces given.
+std::string_view outputToken(Output output, unsigned index, const std::vector<std::string>& given = {});
 std::string_view finishReasonFor(Output output);
-std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64_t id, Output output = Output::Normal);
+std::string completionBody(const RequestInfo& info, unsigned tokens, std::uint64_t id, Output output = Output::Normal,
+                           const std::vector<std::string>& given = {});
 std::string streamChunk(const RequestInfo& info, std::uint64_t id, std::string_view content, bool first);
 std::string streamFinalChunk(const RequestInfo& info, std::uint64_t id, std::string_view finishReason);
 std::string streamUsageChunk(const RequestInfo& info, std::uint64_t id, unsigned tokens);

@@ -141,7 +141,7 @@ void Session::handle() {
     context_.stats.streams.fetch_add(1, std::memory_order_relaxed);
     return startStream();
   } else {
-    pendingBody_ = completionBody(info_, behaviour_.tokens, id_, behaviour_.output);
+    pendingBody_ = completionBody(info_, behaviour_.tokens, id_, behaviour_.output, behaviour_.answerPieces);
   }
   if (behaviour_.latencyMs == 0) return sendWhole();
   delayed(behaviour_.latencyMs, &Session::sendWhole);
@@ -246,7 +246,7 @@ void Session::streamNext() {
     return;
   }
   if (sentTokens_ < behaviour_.tokens) {
-    writeEvent(streamChunk(info_, id_, outputToken(behaviour_.output, sentTokens_), sentTokens_ == 0), false);
+    writeEvent(streamChunk(info_, id_, outputToken(behaviour_.output, sentTokens_, behaviour_.answerPieces), sentTokens_ == 0), false);
     return;
   }
   std::string tail = streamFinalChunk(info_, id_, finishReasonFor(behaviour_.output));
