@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -93,6 +94,16 @@ TEST(QualityEvaluation, TheCombinedFlagKeepsItsPrecisionAndRecall) {
       std::cout << "missed bad answer [" << item.file << " " << item.lang << " " << item.kind << "]: " << item.answer.substr(0, 80) << "\n";
     }
   }
+  // Per kind of answer (the files that name kinds): how many were flagged.
+  std::map<std::string, std::pair<int, int>> byKind;  // kind -> (flagged, all)
+  for (const auto& item : set)
+    if (!item.kind.empty()) {
+      auto& [flagged, all] = byKind[item.kind + (item.bad ? " (bad)" : " (good)")];
+      flagged += score(item).flags != 0;
+      ++all;
+    }
+  for (const auto& [kind, counts] : byKind)
+    std::cout << "kind " << kind << ": flagged " << counts.first << " of " << counts.second << "\n";
   const double precision = truePositives / double(truePositives + falsePositives);
   const double recall = truePositives / double(truePositives + falseNegatives);
   RecordProperty("precision", std::to_string(precision));
