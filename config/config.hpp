@@ -2,10 +2,12 @@
 // Typed configuration of infergate. Everything the request path needs is resolved
 // here once (addresses, durations, sizes, compiled match rules); nothing on the
 // request path looks a setting up by name.
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,24 @@ struct ServerConfig {
 
 struct AdminConfig {
   Address listen{"127.0.0.1", 9090};
+};
+
+// One client API key. Only its SHA-256 digest is kept: a key given in plain
+// text (from the environment) is hashed at load and dropped.
+struct ApiKeyConfig {
+  std::string name;                          // the only thing logs, samples and metrics show
+  std::array<unsigned char, 32> digest{};    // SHA-256 of the key
+  std::vector<std::string> routes;           // route names it may use; empty = every route
+  std::vector<std::string> models;           // exact names or '*' globs; empty = any model
+  std::optional<std::int64_t> expires_unix;  // seconds since the epoch; none = never
+};
+
+// Client authentication: with an `auth` section, routes require a key unless
+// they say `auth: off`.
+struct AuthConfig {
+  bool enabled = false;            // an auth section exists
+  std::vector<ApiKeyConfig> keys;  // from the config and the keys file
+  std::string keys_file;           // YAML list of {name, sha256, routes, models, expires}
 };
 
 struct UpstreamTimeouts {
@@ -157,6 +177,7 @@ struct RouteConfig {
   ValidationConfig validation;
   std::string rename_model;          // empty = keep the client's model
   double sample_rate = -1;           // output sampling rate; negative = sampling.rate
+  bool auth_required = true;         // with an auth section: `auth: required` (default) or `off`
   std::size_t backend_index = 0;     // resolved at load
   std::vector<std::size_t> fallback_indexes;
 };
@@ -298,6 +319,7 @@ struct Config {
   LogConfig log;
   ServerConfig server;
   AdminConfig admin;
+  AuthConfig auth;
   MetricsConfig metrics;
   DriftConfig drift;
   DiagnosisConfig diagnosis;

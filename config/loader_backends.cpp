@@ -253,8 +253,14 @@ void SectionLoader::routes(const YAML::Node& n) {
 void SectionLoader::route(const YAML::Node& n) {
   RouteConfig r;
   if (!reader_.checkMap(n, "route", {"name", "path_prefix", "models", "backend", "fallbacks", "rename_model", "validation",
-                                      "sample_rate"}))
+                                      "sample_rate", "auth"}))
     return;
+  if (auto a = n["auth"]) {
+    std::string mode;
+    reader_.readString(n, "auth", mode);
+    if (mode == "off") r.auth_required = false;
+    else if (mode != "required") reader_.error(a, "route auth must be required or off, got '" + mode + "'");
+  }
   if (auto v = n["validation"]; v && reader_.checkMap(v, "route.validation",
                                                      {"mode", "max_prompt_chars", "max_messages", "max_tokens_cap",
                                                       "max_tokens_action", "max_tokens_when_absent"})) {

@@ -19,8 +19,8 @@ void SectionLoader::load(const YAML::Node& root) {
   }
   reader_.checkDuplicateKeys(root);
   if (!reader_.checkMap(root, "config",
-                        {"server", "admin", "metrics", "drift", "diagnosis", "profile", "access_log", "log", "sampling",
-                         "backends", "routes"}))
+                        {"server", "admin", "auth", "metrics", "drift", "diagnosis", "profile", "access_log", "log",
+                         "sampling", "backends", "routes"}))
     return;
   if (auto n = root["profile"]) profileBins(n);
   if (auto n = root["drift"]) drift(n);
@@ -35,7 +35,9 @@ void SectionLoader::load(const YAML::Node& root) {
   else reader_.error(root, "config needs a 'backends' list");
   if (auto n = root["routes"]) routes(n);
   else reader_.error(root, "config needs a 'routes' list");
+  if (auto n = root["auth"]) auth(n);
   crossChecks(root);
+  authChecks();
 }
 
 void SectionLoader::server(const YAML::Node& n) {

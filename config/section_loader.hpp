@@ -30,6 +30,9 @@ class SectionLoader {
   void logging(const YAML::Node& n);
   void sampling(const YAML::Node& n);
   void judge(const YAML::Node& n);
+  void auth(const YAML::Node& n);
+  void apiKey(const YAML::Node& n, YamlReader& reader, bool plainAllowed);
+  void authChecks();
   void positive(const YAML::Node& map, const std::string& what, Duration d);
   void backends(const YAML::Node& n);
   void backend(const YAML::Node& n);
@@ -47,6 +50,7 @@ class SectionLoader {
   YamlReader reader_;
   unsigned e_weight_ = 1;  // the weight read for the endpoint being parsed
   std::vector<YAML::Node> routeNodes_;
+  std::vector<YAML::Node> keyNodes_;  // each auth key's node, in config.auth.keys order
   YAML::Node judgeNode_;
 };
 

@@ -1,6 +1,7 @@
 #include "filters/builtin_filters.hpp"
 
 #include "filters/access_log/access_log_filter.hpp"
+#include "filters/auth/api_key_filter.hpp"
 #include "filters/profile/profile_filter.hpp"
 #include "filters/quality/feedback_filter.hpp"
 #include "filters/quality/sampling_filter.hpp"
@@ -38,6 +39,19 @@ struct DeclaredValidationStats : ValidationStats {
 struct DeclaredAccessLogStats : AccessLogStats {
   explicit DeclaredAccessLogStats(const FilterDependencies& d) : AccessLogStats(d.stats) {}
 };
+
+// One key table and one pair of key families for every route's filter.
+struct DeclaredAuth : auth::AuthShared {
+  explicit DeclaredAuth(const FilterDependencies& d)
+      : auth::AuthShared(d.config.auth, d.config.metrics.enabled
+                                            ? std::make_shared<const auth::AuthStats>(d.stats, d.labels)
+                                            : nullptr) {}
+};
+
+Built apiKeys(const FilterDependencies& d, const RouteScope& s, std::shared_ptr<DeclaredAuth> shared) {
+  if (s.route == nullptr || !d.config.auth.enabled || !s.route->auth_required) return nullptr;
+  return std::make_unique<auth::ApiKeyFilter>(std::move(shared), *s.route, metrics::LabelSpace::routeIndex(s.index));
+}
 
 Built feedback(const FilterDependencies& d, const RouteScope&) {
   if (d.samples == nullptr) return nullptr;
@@ -91,6 +105,7 @@ Built accessLog(const FilterDependencies& d, const RouteScope&, std::shared_ptr<
 std::vector<FilterRegistration> builtinFilters() {
   return {
       {"feedback", Stage::BeforeRouting, feedback},
+      {"auth", Stage::Route, withStats<DeclaredAuth>(apiKeys)},
       {"validation", Stage::Route, withStats<DeclaredValidationStats>(validation)},
       {"profile", Stage::Route, profiling},
       {"sampling", Stage::Route, sampling},

@@ -66,6 +66,7 @@ struct RequestContext {
   RequestFacts* facts = nullptr;
   RequestRecord* record = nullptr;
   TokenLimitRewrite tokenLimits;                  // body rewrite the exchange carries out
+  bool dropClientCredentials = false;             // the client's API key was infergate's: never forward it
 
   // ---- the worker running the request ----
   unsigned worker = 0;                            // its index: the shard filters record their stats in

@@ -29,6 +29,8 @@ LabelSpace::LabelSpace(const config::Config& config) {
       endpointBackend_.push_back(backendIndex(b));
     }
   }
+  keys_.push_back("none");
+  for (const auto& k : config.auth.keys) keys_.push_back(k.name);
   models_ = {"none", "other"};
   auto addModel = [this](const std::string& name) {
     if (name.find('*') != std::string::npos || modelLookup_.count(name)) return;

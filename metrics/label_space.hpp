@@ -66,6 +66,8 @@ class LabelSpace {
   Dimension routeDimension() const { return Dimension::of("route", routes_); }
   Dimension backendDimension(std::size_t first = 0) const { return Dimension::of("backend", backends_, first); }
   Dimension modelDimension() const { return Dimension::of("model", models_); }
+  // Client API keys by name (auth.keys order, index i + 1; "none" left out).
+  Dimension keyDimension() const { return Dimension::of("key", keys_, 1); }
   static Dimension codeDimension();
   Dimension pairDimension() const;      // route and backend
   Dimension endpointDimension() const;  // backend and endpoint; "none" left out
@@ -75,6 +77,7 @@ class LabelSpace {
   const std::string& endpoint(std::uint32_t i) const { return endpoints_[i]; }
   std::uint32_t endpointBackend(std::uint32_t i) const { return endpointBackend_[i]; }
   const std::string& model(std::uint32_t i) const { return models_[i]; }
+  const std::string& key(std::uint32_t i) const { return keys_[i]; }  // 0 = "none"
   static std::string_view code(std::uint32_t i);
 
  private:
@@ -83,6 +86,7 @@ class LabelSpace {
   std::vector<std::string> endpoints_;
   std::vector<std::uint32_t> endpointBackend_;
   std::vector<std::string> models_;
+  std::vector<std::string> keys_;
   // Transparent hashing: the request path looks a string_view up without building a string.
   struct ViewHash {
     using is_transparent = void;

@@ -48,6 +48,10 @@ void formatAccessLogLine(std::string& out, const AccessLogEntry& e, const metric
   appendJsonString(out, labels.endpoint(e.endpoint));
   out += ",\"model\":";
   appendJsonString(out, labels.model(e.model));
+  if (e.key != 0) {  // the client key's name from config, never the key
+    out += ",\"key\":";
+    appendJsonString(out, labels.key(e.key));
+  }
   out += ",\"status\":" + std::to_string(e.status);
   out += ",\"cause\":";
   appendJsonString(out, causeName(e.cause));
@@ -100,6 +104,7 @@ bool AccessLog::push(unsigned worker, const RequestRecord& r, const metrics::Der
   e.backend = r.backend;
   e.endpoint = r.endpoint;
   e.model = r.model;
+  e.key = r.key;
   e.wallMs = r.wallStartMs;
   e.status = r.status;
   e.cause = r.cause;

@@ -24,7 +24,7 @@ namespace infergate {
 struct AccessLogEntry {
   char requestId[129];
   std::uint8_t requestIdLength;
-  std::uint32_t route, backend, endpoint, model;
+  std::uint32_t route, backend, endpoint, model, key;
   std::int64_t wallMs;
   unsigned status;
   FailureCause cause;

@@ -25,6 +25,8 @@ std::string_view causeName(FailureCause cause) {
     case FailureCause::CircuitOpen: return "circuit_open";
     case FailureCause::Overloaded: return "overloaded";
     case FailureCause::GatewayResources: return "gateway_resources_exhausted";
+    case FailureCause::ClientUnauthorized: return "client_unauthorized";
+    case FailureCause::ClientForbidden: return "client_forbidden";
     case FailureCause::Count: break;
   }
   return "unknown";
@@ -82,6 +84,12 @@ ErrorReply errorFor(FailureCause cause, std::string message) {
       break;
     case FailureCause::Upstream5xx:
       set(502, "upstream_error", "upstream_5xx", "The model server failed.");
+      break;
+    case FailureCause::ClientUnauthorized:
+      set(401, "invalid_request_error", "invalid_api_key", "Incorrect or missing API key.");
+      break;
+    case FailureCause::ClientForbidden:
+      set(403, "invalid_request_error", "model_not_allowed", "This API key may not use this route or model.");
       break;
     case FailureCause::CircuitOpen:
       set(503, "server_error", "circuit_open", "Every model server for this route is temporarily unavailable.");
@@ -145,10 +153,13 @@ std::string_view reasonPhrase(unsigned status) {
     case 100: return "Continue";
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";

@@ -26,6 +26,8 @@ enum class FailureCause {
   CircuitOpen,        // every endpoint that could serve is ejected
   Overloaded,         // the backend's concurrency cap is reached
   GatewayResources,   // the gateway itself ran out of descriptors, buffers or ports (not the endpoint's fault)
+  ClientUnauthorized, // no API key, a malformed, unknown or expired one (401)
+  ClientForbidden,    // a valid API key outside its routes or models (403)
   Count,              // not a cause: the number of them
 };
 

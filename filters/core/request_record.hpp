@@ -20,6 +20,7 @@ struct RequestRecord {
   std::uint32_t backend = 0;
   std::uint32_t endpoint = 0;     // global endpoint id + 1; 0 = none
   std::uint32_t model = 0;
+  std::uint32_t key = 0;          // the client's API key (auth.keys index + 1); 0 = none
   bool routed = false;
 
   std::string requestId;

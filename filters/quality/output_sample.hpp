@@ -18,6 +18,7 @@ struct OutputSample {
   std::string requestId;
   std::int64_t wallStartMs = 0;
   std::uint32_t route = 0, backend = 0, model = 0;  // label indexes
+  std::uint32_t key = 0;                              // the client API key's label index (0 = none)
   quality::SampleReason reason = quality::SampleReason::Rate;
   unsigned status = 0;
   FailureCause cause = FailureCause::None;
@@ -41,6 +42,7 @@ struct StoredSample {
   std::string requestId;
   std::int64_t wallStartMs = 0;
   std::uint32_t route = 0, backend = 0, model = 0;
+  std::uint32_t key = 0;
   quality::SampleReason reason = quality::SampleReason::Rate;
   unsigned status = 0;
   FailureCause cause = FailureCause::None;

@@ -115,6 +115,7 @@ void SamplingFilter::onComplete(RequestContext& ctx) {
   sample->requestId = ctx.requestId;
   sample->wallStartMs = r.wallStartMs;
   sample->route = r.route;
+  sample->key = r.key;
   sample->backend = r.backend;
   sample->model = r.model;
   sample->reason = static_cast<SampleReason>(reason - 1);

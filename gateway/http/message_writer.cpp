@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "filters/core/errors.hpp"
+#include "filters/auth/credentials.hpp"
 #include "gateway/http/header_rules.hpp"
 
 namespace infergate::writer {
@@ -78,6 +79,7 @@ void requestHead(std::string& out, const ProxyRequestHead& request, const Upstre
         break;
     }
     if (headers::isHopByHop(name)) continue;
+    if (extra.dropClientCredentials && auth::isCredentialField(field)) continue;
     // Beast has no enum for these two: only unrecognised names are compared as text.
     if (name == http::field::unknown) {
       if (iequals(nameText, "x-forwarded-for")) {

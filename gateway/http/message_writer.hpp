@@ -21,6 +21,7 @@ struct UpstreamRequestHead {
   std::string_view clientAddress;     // appended to X-Forwarded-For
   const std::vector<config::HeaderValue>* injected = nullptr;  // override the client's
   std::optional<std::size_t> contentLength;
+  bool dropClientCredentials = false;  // leave out Authorization, api-key and x-api-key
 };
 
 void requestHead(std::string& out, const ProxyRequestHead& request,

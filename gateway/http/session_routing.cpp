@@ -82,6 +82,7 @@ void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
   ctx_.jsonApi = jsonApi;
   ctx_.api = jsonApi ? apiKindOf(path) : ApiKind::Chat;
   ctx_.tokenLimits = {};
+  ctx_.dropClientCredentials = false;
   ctx_.response = {};
   if (!jsonApi) return;
   extractRequestFacts(worker_.jsonParser(), request.body().padded(), facts_, ctx_.api);

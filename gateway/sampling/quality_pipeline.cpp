@@ -139,6 +139,7 @@ std::shared_ptr<StoredSample> storedFrom(OutputSample& in) {
   s->route = in.route;
   s->backend = in.backend;
   s->model = in.model;
+  s->key = in.key;
   s->reason = in.reason;
   s->status = in.status;
   s->cause = in.cause;

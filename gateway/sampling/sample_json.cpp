@@ -54,6 +54,7 @@ void appendSampleJson(std::string& out, const StoredSample& s, const metrics::La
   text(out, "route", labels.route(s.route));
   text(out, "backend", labels.backend(s.backend));
   text(out, "model", labels.model(s.model));
+  if (s.key != 0) text(out, "key", labels.key(s.key));  // its name from config, never the key
   text(out, "reason", quality::sampleReasonName(s.reason));
   key(out, "status");
   appendUnsigned(out, s.status);

@@ -103,6 +103,7 @@ void UpstreamExchange::startAttempt() {
   extra.requestId = request_.context->requestId;
   extra.clientAddress = request_.clientAddress;
   extra.injected = &planner_.backendConfig().headers;
+  extra.dropClientCredentials = request_.context->dropClientCredentials;
   extra.contentLength = contentLength_;
   writer::requestHead(upstreamHead_, request_.message->base(), extra);
   acquireConnection();

@@ -1,0 +1,128 @@
+// The auth section: client API keys from the config (plain values from the
+// environment, hashed at once) and from a keys file of digests.
+#include <yaml-cpp/yaml.h>
+
+#include <ctime>
+#include <set>
+
+#include "config/api_key_digest.hpp"
+#include "config/section_loader.hpp"
+
+namespace infergate::config {
+
+namespace {
+
+// Key names are metric label values and log fields: short and plain.
+bool acceptableKeyName(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name == "none") return false;
+  for (unsigned char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+          c == '.'))
+      return false;
+  return true;
+}
+
+// "2027-01-31" (midnight UTC) or "2027-01-31T12:00:00Z".
+std::optional<std::int64_t> parseExpiry(const std::string& text) {
+  std::tm tm{};
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &year, &month, &day, &tail) == 3) {
+  } else if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%c", &year, &month, &day, &hour, &minute, &second,
+                         &tail) != 6) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+}  // namespace
+
+void SectionLoader::apiKey(const YAML::Node& n, YamlReader& reader, bool plainAllowed) {
+  if (!reader.checkMap(n, "auth key", {"name", "key", "sha256", "routes", "models", "expires"})) return;
+  ApiKeyConfig k;
+  reader.readString(n, "name", k.name);
+  if (!acceptableKeyName(k.name))
+    reader.error(n["name"] ? n["name"] : n,
+                 "an auth key needs a 'name' of 1-64 letters, digits, '-', '_' or '.' (not 'none'): it is a metric label");
+  std::string plain, hex;
+  if (n["key"] && !plainAllowed) reader.error(n["key"], "the keys file holds digests only ('sha256'), never a plain 'key'");
+  reader.readString(n, "key", plain);
+  reader.readString(n, "sha256", hex);
+  if (plain.empty() == hex.empty()) {
+    reader.error(n, "auth key '" + k.name + "' needs exactly one of 'key' (its value, e.g. ${ENV}) or 'sha256'");
+  } else if (!plain.empty()) {
+    if (plain.size() < 16) reader.error(n["key"], "auth key '" + k.name + "' is shorter than 16 characters");
+    k.digest = sha256(plain);
+  } else if (auto digest = parseHexDigest(hex)) {
+    k.digest = *digest;
+  } else {
+    reader.error(n["sha256"], "auth key '" + k.name + "': sha256 must be 64 hexadecimal digits");
+  }
+  reader.readStringList(n, "routes", k.routes);
+  reader.readStringList(n, "models", k.models);
+  std::string expires;
+  reader.readString(n, "expires", expires);
+  if (!expires.empty()) {
+    k.expires_unix = parseExpiry(expires);
+    if (!k.expires_unix)
+      reader.error(n["expires"], "auth key '" + k.name + "': expires must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+  }
+  result_.config.auth.keys.push_back(std::move(k));
+  keyNodes_.push_back(n);
+}
+
+void SectionLoader::auth(const YAML::Node& n) {
+  auto& a = result_.config.auth;
+  a.enabled = true;
+  if (n.IsNull()) return;
+  if (!reader_.checkMap(n, "auth", {"keys", "keys_file"})) return;
+  if (auto keys = n["keys"]; keys && reader_.checkSequence(keys, "auth.keys"))
+    for (const auto& k : keys) apiKey(k, reader_, true);
+  reader_.readString(n, "keys_file", a.keys_file);
+  if (a.keys_file.empty()) return;
+  // The keys file's own errors name the keys file, line and column.
+  YAML::Node file;
+  try {
+    file = YAML::LoadFile(a.keys_file);
+  } catch (const YAML::BadFile&) {
+    reader_.error(n["keys_file"], "cannot read keys file '" + a.keys_file + "'");
+    return;
+  } catch (const YAML::ParserException& e) {
+    result_.errors.push_back(a.keys_file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                             std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return;
+  }
+  // A keys file is data, not configuration: nothing in it is interpolated.
+  const EnvLookup noEnvironment = [](const std::string&) { return std::optional<std::string>{}; };
+  YamlReader fileReader(a.keys_file, noEnvironment, result_.errors);
+  if (file.IsNull()) return;
+  if (!fileReader.checkSequence(file, "keys file")) return;
+  for (const auto& k : file) apiKey(k, fileReader, false);
+}
+
+void SectionLoader::authChecks() {
+  auto& c = result_.config;
+  std::set<std::string> names;
+  std::set<KeyDigest> digests;
+  for (std::size_t i = 0; i < c.auth.keys.size(); ++i) {
+    const auto& k = c.auth.keys[i];
+    if (!k.name.empty() && !names.insert(k.name).second)
+      reader_.error(keyNodes_[i]["name"], "duplicate auth key name '" + k.name + "'");
+    if (k.digest != KeyDigest{} && !digests.insert(k.digest).second)
+      reader_.error(keyNodes_[i], "auth key '" + k.name + "' has the same key as another");
+    for (const auto& route : k.routes) {
+      bool known = false;
+      for (const auto& r : c.routes) known = known || r.name == route;
+      if (!known) reader_.error(keyNodes_[i]["routes"], "auth key '" + k.name + "' names unknown route '" + route + "'");
+    }
+  }
+}
+
+}  // namespace infergate::config

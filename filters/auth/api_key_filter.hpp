@@ -1,0 +1,42 @@
+#pragma once
+// Client authentication: a route that requires it admits only requests that
+// present exactly one configured API key (credentials.hpp), unexpired and
+// allowed on the route and the model. Others get 401 (invalid_api_key) or 403
+// (model_not_allowed) with the OpenAI error shape. An admitted key's name is
+// put on the request's record (access log, samples, the key families), and
+// the client's key is never forwarded: the backend's own header replaces it.
+#include <ctime>
+#include <memory>
+#include <vector>
+
+#include "config/config.hpp"
+#include "filters/auth/api_key_table.hpp"
+#include "filters/auth/auth_stats.hpp"
+#include "filters/filter.hpp"
+
+namespace infergate::auth {
+
+// Built once and shared by every route's filter.
+struct AuthShared {
+  AuthShared(const config::AuthConfig& config, std::shared_ptr<const AuthStats> stats)
+      : keys(config.keys), table(config.keys), stats(std::move(stats)) {}
+  const std::vector<config::ApiKeyConfig>& keys;
+  ApiKeyTable table;
+  std::shared_ptr<const AuthStats> stats;  // null when metrics are off
+};
+
+class ApiKeyFilter final : public Filter {
+ public:
+  ApiKeyFilter(std::shared_ptr<const AuthShared> shared, const config::RouteConfig& route, std::uint32_t routeLabel);
+  std::string_view name() const override { return "auth"; }
+  std::uint8_t phases() const override { return kOnRequest | kOnComplete; }
+  FilterStatus onRequest(RequestContext& ctx) override;
+  void onComplete(RequestContext& ctx) override;
+
+ private:
+  std::shared_ptr<const AuthShared> shared_;
+  std::uint32_t routeLabel_;
+  std::vector<char> allowedHere_;  // [key]: the key may use this route
+};
+
+}  // namespace infergate::auth

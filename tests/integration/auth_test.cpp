@@ -1,0 +1,170 @@
+// Client API keys end to end: a real gateway with an auth section (a key from
+// the environment, a digest restricted to one model, an expired key, a keys
+// file) in front of the mock model server.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "config/api_key_digest.hpp"
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+
+namespace {
+
+const std::string kTeamKey = "sk-team-a-0123456789abcdef";     // given through the environment
+const std::string kNarrowKey = "sk-narrow-fedcba9876543210";   // configured by its digest only
+const std::string kOldKey = "sk-expired-aaaabbbbccccdddd";     // expired
+const std::string kFileKey = "sk-from-file-1111222233334444";  // in the keys file
+const std::string kUpstreamKey = "sk-upstream-should-be-the-only-one";
+
+std::string hex(const infergate::config::KeyDigest& d) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : d) out += {kHex[c >> 4], kHex[c & 15]};
+  return out;
+}
+
+struct AuthGateway {
+  MockServer mock{{"--record"}};
+  std::string accessLog = unusedTempPath(".log");
+  std::string sink = unusedTempPath(".jsonl");
+  std::string keysFile = writeTempFile("- name: from-file\n  sha256: " + hex(infergate::config::sha256(kFileKey)) +
+                                           "\n  routes: [chat]\n",
+                                       ".yaml");
+  std::unique_ptr<Gateway> gw;
+
+  AuthGateway() {
+    ConfigKnobs k;
+    k.backendHeaders = "      Authorization: \"Bearer " + kUpstreamKey + "\"\n";
+    k.topLevel = "auth:\n  keys_file: " + keysFile +
+                 "\n  keys:\n"
+                 "    - name: team-a\n      key: ${TEAM_A_KEY}\n"
+                 "    - name: narrow\n      sha256: " + hex(infergate::config::sha256(kNarrowKey)) +
+                 "\n      models: [mock-small]\n"
+                 "    - name: old\n      sha256: " + hex(infergate::config::sha256(kOldKey)) +
+                 "\n      expires: 2020-01-01\n"
+                 "access_log:\n  enabled: true\n  path: " + accessLog +
+                 "\nmetrics:\n  model_labels: [mock-small, mock-large]\n"
+                 "sampling:\n  rate: 1\n  sink:\n    path: " + sink + "\n";
+    k.routes =
+        "routes:\n"
+        "  - name: models\n    path_prefix: /v1/models\n    backend: mock\n    auth: \"off\"\n"
+        "  - name: chat\n    path_prefix: /v1/\n    models: [\"mock-*\"]\n    backend: mock\n";
+    gw = std::make_unique<Gateway>(standardConfig(mock.port(), k), std::vector<std::string>{"TEAM_A_KEY=" + kTeamKey});
+  }
+
+  Response chat(std::vector<std::string> headers, const std::string& model = "mock-small") {
+    return request(gw->port(), jsonPost("/v1/chat/completions",
+                                        R"({"model":")" + model + R"(","messages":[{"role":"user","content":"hi"}]})",
+                                        std::move(headers)));
+  }
+  std::string lastUpstreamHead() { return std::string(mock.stats().at("last_request_head").as_string()); }
+};
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string errorCode(const Response& r) {
+  return std::string(boost::json::parse(r.body).at("error").at("code").as_string());
+}
+
+}  // namespace
+
+TEST(ApiKeys, OnlyAConfiguredKeyIsAdmittedAndNeverForwarded) {
+  AuthGateway g;
+  // The three ways clients send a key.
+  for (const std::string& header :
+       {"Authorization: Bearer " + kTeamKey, "api-key: " + kTeamKey, "x-api-key: " + kTeamKey}) {
+    const auto r = g.chat({header, "x-request-id: ok"});
+    ASSERT_EQ(r.status, 200) << header << ": " << r.body;
+    const auto upstream = g.lastUpstreamHead();
+    EXPECT_EQ(upstream.find(kTeamKey), std::string::npos) << "the client's key reached the model server: " << upstream;
+    EXPECT_NE(upstream.find("Bearer " + kUpstreamKey), std::string::npos) << upstream;
+  }
+  // A key from the keys file, on the route it names.
+  EXPECT_EQ(g.chat({"Authorization: Bearer " + kFileKey}).status, 200);
+
+  // Refusals: missing, wrong, malformed, several, expired.
+  const std::vector<std::vector<std::string>> refused = {
+      {},
+      {"Authorization: Bearer sk-wrong-key-0000000000000000"},
+      {"Authorization: Bearer "},
+      {"Authorization: Basic dXNlcjpwYXNz"},
+      {"Authorization: Bearer " + std::string(300, 'k')},
+      {"Authorization: Bearer sk-caf\xc3\xa9-0000000000000"},
+      {"Authorization: Bearer " + kTeamKey, "x-api-key: " + kTeamKey},
+      {"Authorization: Bearer " + kOldKey},
+  };
+  for (const auto& headers : refused) {
+    const auto r = g.chat(headers);
+    EXPECT_EQ(r.status, 401) << (headers.empty() ? "no key" : headers[0]);
+    EXPECT_EQ(errorCode(r), "invalid_api_key");
+    EXPECT_EQ(r.body.find("sk-wrong"), std::string::npos) << "an error body repeats the key presented";
+    EXPECT_EQ(r.body.find(kTeamKey), std::string::npos);
+  }
+  // A key outside its models is forbidden, not unknown.
+  EXPECT_EQ(g.chat({"Authorization: Bearer " + kNarrowKey}, "mock-small").status, 200);
+  const auto wrongModel = g.chat({"Authorization: Bearer " + kNarrowKey}, "mock-large");
+  EXPECT_EQ(wrongModel.status, 403);
+  EXPECT_EQ(errorCode(wrongModel), "model_not_allowed");
+  // A route with auth off needs no key.
+  EXPECT_EQ(request(g.gw->port(), simpleGet("/v1/models")).status, 200);
+}
+
+TEST(ApiKeys, TheKeysNameIsLoggedSampledAndCountedButNeverTheKey) {
+  AuthGateway g;
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(g.chat({"Authorization: Bearer " + kTeamKey, "x-request-id: team-" + std::to_string(i)}).status, 200);
+  ASSERT_EQ(g.chat({"Authorization: Bearer sk-unknown-key-999999999999"}).status, 401);
+  const auto metrics = scrapeAfter(g.gw->adminPort(), 4);
+  EXPECT_EQ(seriesValue(metrics, "infergate_key_requests_total{key=\"team-a\",route=\"chat\"}"), 3);
+  EXPECT_GT(seriesValue(metrics, "infergate_key_tokens_total{key=\"team-a\",kind=\"completion\"}"), 0);
+  EXPECT_EQ(metrics.find("sk-"), std::string::npos) << "a key in the metrics";
+  EXPECT_NE(metrics.find("cause=\"client_unauthorized\""), std::string::npos);
+
+  std::string log, samples;
+  for (int i = 0; i < 100 && (log.find("team-2") == std::string::npos || samples.find("team-2") == std::string::npos);
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    log = readFile(g.accessLog);
+    samples = readFile(g.sink);
+  }
+  EXPECT_NE(log.find(R"("key":"team-a")"), std::string::npos) << log;
+  EXPECT_NE(samples.find(R"("key":"team-a")"), std::string::npos) << samples;
+  for (const auto& text : {log, samples}) {
+    EXPECT_EQ(text.find(kTeamKey), std::string::npos) << "the key itself was written";
+    EXPECT_EQ(text.find("sk-unknown"), std::string::npos) << "a presented key was written";
+  }
+}
+
+TEST(ApiKeys, ABrokenAuthSectionOrKeysFileFailsTheCheckWithItsPlace) {
+  const auto keysFile = writeTempFile("- name: fine\n  sha256: " + std::string(64, 'a') +
+                                          "\n- name: plain\n  key: sk-plain-in-a-file-0000000\n"
+                                          "- name: short\n  sha256: abc\n",
+                                      ".yaml");
+  ConfigKnobs k;
+  k.topLevel = "auth:\n  keys_file: " + keysFile +
+               "\n  keys:\n    - name: bad name!\n      key: ${NOT_SET_ANYWHERE}\n"
+               "    - name: nowhere\n      sha256: " + std::string(64, 'b') + "\n      routes: [missing]\n"
+               "    - name: when\n      sha256: " + std::string(64, 'c') + "\n      expires: someday\n";
+  const auto config = writeTempFile(standardConfig(9, k));
+  Process check({gatewayBinary(), "--config", config, "--check"});
+  EXPECT_EQ(check.wait(std::chrono::seconds(10)), 1);
+  const auto out = check.stderrText();
+  EXPECT_NE(out.find(keysFile + ":4:"), std::string::npos) << out;  // the plain key, where it is
+  EXPECT_NE(out.find(keysFile + ":6:"), std::string::npos) << out;  // the short digest
+  EXPECT_NE(out.find("NOT_SET_ANYWHERE"), std::string::npos) << out;
+  EXPECT_NE(out.find("unknown route 'missing'"), std::string::npos) << out;
+  EXPECT_NE(out.find("expires must be"), std::string::npos) << out;
+  EXPECT_NE(out.find("metric label"), std::string::npos) << out;
+}
