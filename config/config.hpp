@@ -56,6 +56,23 @@ struct AdminConfig {
   Address listen{"127.0.0.1", 9090};
 };
 
+// Rate limits of one scope (a key, a route, or the whole gateway); 0 = none.
+// Tokens are prompt plus completion, charged at admission from an estimate
+// and settled with the answer's usage.
+struct RateLimitConfig {
+  unsigned requests_per_second = 0;
+  unsigned requests_per_minute = 0;
+  unsigned tokens_per_minute = 0;
+  unsigned concurrent = 0;
+  bool any() const { return requests_per_second || requests_per_minute || tokens_per_minute || concurrent; }
+};
+
+struct RateLimitsConfig {
+  RateLimitConfig global;
+  // Completion tokens charged at admission when the request sets no max_tokens.
+  unsigned default_completion_tokens = 256;
+};
+
 // One client API key. Only its SHA-256 digest is kept: a key given in plain
 // text (from the environment) is hashed at load and dropped.
 struct ApiKeyConfig {
@@ -64,6 +81,7 @@ struct ApiKeyConfig {
   std::vector<std::string> routes;           // route names it may use; empty = every route
   std::vector<std::string> models;           // exact names or '*' globs; empty = any model
   std::optional<std::int64_t> expires_unix;  // seconds since the epoch; none = never
+  RateLimitConfig limits;
 };
 
 // Client authentication: with an `auth` section, routes require a key unless
@@ -178,6 +196,7 @@ struct RouteConfig {
   std::string rename_model;          // empty = keep the client's model
   double sample_rate = -1;           // output sampling rate; negative = sampling.rate
   bool auth_required = true;         // with an auth section: `auth: required` (default) or `off`
+  RateLimitConfig limits;            // this route's own rate limits
   std::size_t backend_index = 0;     // resolved at load
   std::vector<std::size_t> fallback_indexes;
 };
@@ -320,6 +339,7 @@ struct Config {
   ServerConfig server;
   AdminConfig admin;
   AuthConfig auth;
+  RateLimitsConfig rate_limits;
   MetricsConfig metrics;
   DriftConfig drift;
   DiagnosisConfig diagnosis;

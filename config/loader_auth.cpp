@@ -45,7 +45,7 @@ std::optional<std::int64_t> parseExpiry(const std::string& text) {
 }  // namespace
 
 void SectionLoader::apiKey(const YAML::Node& n, YamlReader& reader, bool plainAllowed) {
-  if (!reader.checkMap(n, "auth key", {"name", "key", "sha256", "routes", "models", "expires"})) return;
+  if (!reader.checkMap(n, "auth key", {"name", "key", "sha256", "routes", "models", "expires", "limits"})) return;
   ApiKeyConfig k;
   reader.readString(n, "name", k.name);
   if (!acceptableKeyName(k.name))
@@ -74,8 +74,28 @@ void SectionLoader::apiKey(const YAML::Node& n, YamlReader& reader, bool plainAl
     if (!k.expires_unix)
       reader.error(n["expires"], "auth key '" + k.name + "': expires must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
   }
+  if (auto l = n["limits"]) limits(l, reader, "auth key '" + k.name + "' limits", k.limits);
   result_.config.auth.keys.push_back(std::move(k));
   keyNodes_.push_back(n);
+}
+
+void SectionLoader::limits(const YAML::Node& n, YamlReader& reader, const std::string& what, RateLimitConfig& out) {
+  if (!reader.checkMap(n, what, {"requests_per_second", "requests_per_minute", "tokens_per_minute", "concurrent"}))
+    return;
+  reader.readUnsigned(n, "requests_per_second", out.requests_per_second, 10'000'000);
+  reader.readUnsigned(n, "requests_per_minute", out.requests_per_minute, 100'000'000);
+  reader.readUnsigned(n, "tokens_per_minute", out.tokens_per_minute, 2'000'000'000);
+  reader.readUnsigned(n, "concurrent", out.concurrent, 10'000'000);
+}
+
+void SectionLoader::rateLimits(const YAML::Node& n) {
+  if (!reader_.checkMap(n, "rate_limits", {"store", "global", "default_completion_tokens"})) return;
+  std::string store = "local";
+  reader_.readString(n, "store", store);
+  // Shared limits through Redis are not built yet: say so rather than limit per process silently.
+  if (store != "local") reader_.error(n["store"], "rate_limits.store must be local (redis is not available in this build)");
+  if (auto g = n["global"]) limits(g, reader_, "rate_limits.global", result_.config.rate_limits.global);
+  reader_.readUnsigned(n, "default_completion_tokens", result_.config.rate_limits.default_completion_tokens, 1'000'000);
 }
 
 void SectionLoader::auth(const YAML::Node& n) {

@@ -253,8 +253,9 @@ void SectionLoader::routes(const YAML::Node& n) {
 void SectionLoader::route(const YAML::Node& n) {
   RouteConfig r;
   if (!reader_.checkMap(n, "route", {"name", "path_prefix", "models", "backend", "fallbacks", "rename_model", "validation",
-                                      "sample_rate", "auth"}))
+                                      "sample_rate", "auth", "rate_limits"}))
     return;
+  if (auto l = n["rate_limits"]) limits(l, reader_, "route rate_limits", r.limits);
   if (auto a = n["auth"]) {
     std::string mode;
     reader_.readString(n, "auth", mode);

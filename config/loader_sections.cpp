@@ -19,8 +19,8 @@ void SectionLoader::load(const YAML::Node& root) {
   }
   reader_.checkDuplicateKeys(root);
   if (!reader_.checkMap(root, "config",
-                        {"server", "admin", "auth", "metrics", "drift", "diagnosis", "profile", "access_log", "log",
-                         "sampling", "backends", "routes"}))
+                        {"server", "admin", "auth", "rate_limits", "metrics", "drift", "diagnosis", "profile",
+                         "access_log", "log", "sampling", "backends", "routes"}))
     return;
   if (auto n = root["profile"]) profileBins(n);
   if (auto n = root["drift"]) drift(n);
@@ -36,6 +36,7 @@ void SectionLoader::load(const YAML::Node& root) {
   if (auto n = root["routes"]) routes(n);
   else reader_.error(root, "config needs a 'routes' list");
   if (auto n = root["auth"]) auth(n);
+  if (auto n = root["rate_limits"]) rateLimits(n);
   crossChecks(root);
   authChecks();
 }

@@ -33,6 +33,8 @@ class SectionLoader {
   void auth(const YAML::Node& n);
   void apiKey(const YAML::Node& n, YamlReader& reader, bool plainAllowed);
   void authChecks();
+  void limits(const YAML::Node& n, YamlReader& reader, const std::string& what, RateLimitConfig& out);
+  void rateLimits(const YAML::Node& n);
   void positive(const YAML::Node& map, const std::string& what, Duration d);
   void backends(const YAML::Node& n);
   void backend(const YAML::Node& n);

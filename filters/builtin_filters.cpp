@@ -2,6 +2,7 @@
 
 #include "filters/access_log/access_log_filter.hpp"
 #include "filters/auth/api_key_filter.hpp"
+#include "filters/limits/rate_limit_filter.hpp"
 #include "filters/profile/profile_filter.hpp"
 #include "filters/quality/feedback_filter.hpp"
 #include "filters/quality/sampling_filter.hpp"
@@ -51,6 +52,18 @@ struct DeclaredAuth : auth::AuthShared {
 Built apiKeys(const FilterDependencies& d, const RouteScope& s, std::shared_ptr<DeclaredAuth> shared) {
   if (s.route == nullptr || !d.config.auth.enabled || !s.route->auth_required) return nullptr;
   return std::make_unique<auth::ApiKeyFilter>(std::move(shared), *s.route, metrics::LabelSpace::routeIndex(s.index));
+}
+
+// One set of live limits for every route's filter (a key's limits hold across routes).
+struct DeclaredRateLimits : limits::RateLimitShared {
+  explicit DeclaredRateLimits(const FilterDependencies& d) : limits::RateLimitShared(d.config) {
+    if (d.config.metrics.enabled) stats = std::make_shared<const limits::RateLimitStats>(d.stats, d.labels, limiter);
+  }
+};
+
+Built rateLimits(const FilterDependencies& d, const RouteScope& s, std::shared_ptr<DeclaredRateLimits> shared) {
+  if (s.route == nullptr || !shared->limiter.any()) return nullptr;
+  return std::make_unique<limits::RateLimitFilter>(std::move(shared), s.index, metrics::LabelSpace::routeIndex(s.index));
 }
 
 Built feedback(const FilterDependencies& d, const RouteScope&) {
@@ -106,6 +119,7 @@ std::vector<FilterRegistration> builtinFilters() {
   return {
       {"feedback", Stage::BeforeRouting, feedback},
       {"auth", Stage::Route, withStats<DeclaredAuth>(apiKeys)},
+      {"rate_limits", Stage::Route, withStats<DeclaredRateLimits>(rateLimits)},
       {"validation", Stage::Route, withStats<DeclaredValidationStats>(validation)},
       {"profile", Stage::Route, profiling},
       {"sampling", Stage::Route, sampling},

@@ -41,6 +41,8 @@ enum class FilterStatus : std::uint8_t { Continue, LocalReply };
 struct LocalReply {
   ErrorReply error;
   std::string body;
+  std::string headers;              // "Name: value\r\n" lines to add (x-ratelimit-*)
+  unsigned retryAfterSeconds = 0;   // Retry-After, when not 0
 };
 
 // The answer's head as the filters see it.
@@ -88,12 +90,16 @@ struct RequestContext {
   FilterStatus fail(ErrorReply error) {
     reply.error = std::move(error);
     reply.body.clear();
+    reply.headers.clear();
+    reply.retryAfterSeconds = 0;
     return FilterStatus::LocalReply;
   }
   FilterStatus answer(unsigned status, std::string body) {
     reply.error = ErrorReply{};
     reply.error.status = status;
     reply.body = std::move(body);
+    reply.headers.clear();
+    reply.retryAfterSeconds = 0;
     return FilterStatus::LocalReply;
   }
 };

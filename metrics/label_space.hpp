@@ -66,8 +66,9 @@ class LabelSpace {
   Dimension routeDimension() const { return Dimension::of("route", routes_); }
   Dimension backendDimension(std::size_t first = 0) const { return Dimension::of("backend", backends_, first); }
   Dimension modelDimension() const { return Dimension::of("model", models_); }
-  // Client API keys by name (auth.keys order, index i + 1; "none" left out).
-  Dimension keyDimension() const { return Dimension::of("key", keys_, 1); }
+  // Client API keys by name (auth.keys order, index i + 1; "none" left out
+  // unless `first` is 0).
+  Dimension keyDimension(std::size_t first = 1) const { return Dimension::of("key", keys_, first); }
   static Dimension codeDimension();
   Dimension pairDimension() const;      // route and backend
   Dimension endpointDimension() const;  // backend and endpoint; "none" left out

@@ -27,6 +27,7 @@ std::string_view causeName(FailureCause cause) {
     case FailureCause::GatewayResources: return "gateway_resources_exhausted";
     case FailureCause::ClientUnauthorized: return "client_unauthorized";
     case FailureCause::ClientForbidden: return "client_forbidden";
+    case FailureCause::RateLimited: return "rate_limited";
     case FailureCause::Count: break;
   }
   return "unknown";
@@ -90,6 +91,9 @@ ErrorReply errorFor(FailureCause cause, std::string message) {
       break;
     case FailureCause::ClientForbidden:
       set(403, "invalid_request_error", "model_not_allowed", "This API key may not use this route or model.");
+      break;
+    case FailureCause::RateLimited:
+      set(429, "requests", "rate_limit_exceeded", "Rate limit reached. Retry after the time in Retry-After.");
       break;
     case FailureCause::CircuitOpen:
       set(503, "server_error", "circuit_open", "Every model server for this route is temporarily unavailable.");

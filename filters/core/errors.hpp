@@ -28,6 +28,7 @@ enum class FailureCause {
   GatewayResources,   // the gateway itself ran out of descriptors, buffers or ports (not the endpoint's fault)
   ClientUnauthorized, // no API key, a malformed, unknown or expired one (401)
   ClientForbidden,    // a valid API key outside its routes or models (403)
+  RateLimited,        // over a configured rate limit, token budget or concurrency cap (429)
   Count,              // not a cause: the number of them
 };
 

@@ -70,7 +70,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   void forward(const config::RouteConfig& route);
   void sendLocalReply(const LocalReply& reply, bool close, unsigned retryAfterSeconds = 0);
   void replyError(ErrorReply error, bool close, unsigned retryAfterSeconds = 0) {
-    sendLocalReply({std::move(error), {}}, close, retryAfterSeconds);
+    sendLocalReply(LocalReply{std::move(error), {}, {}, 0}, close, retryAfterSeconds);
   }
   void onReplyWritten(boost::system::error_code ec, bool close);
   void endRequest(bool close);

@@ -150,7 +150,8 @@ void responseHead(std::string& out, const ProxyResponseHead& response, const Dow
 }
 
 void localReply(std::string& out, unsigned status, std::string_view requestId, std::string_view contentType,
-                std::string_view body, bool close, unsigned retryAfterSeconds, std::string_view allow) {
+                std::string_view body, bool close, unsigned retryAfterSeconds, std::string_view allow,
+                std::string_view extraHeaders) {
   out.clear();
   out.append("HTTP/1.1 ");
   appendNumber(out, status);
@@ -167,6 +168,7 @@ void localReply(std::string& out, unsigned status, std::string_view requestId, s
     out.append("\r\n");
   }
   if (!allow.empty()) appendField(out, "Allow", allow);
+  out.append(extraHeaders);
   if (close) out.append("Connection: close\r\n");
   out.append("\r\n").append(body);
 }

@@ -42,7 +42,8 @@ void responseHead(std::string& out, const ProxyResponseHead& response,
 
 // A complete local reply (errors, admin): status line, JSON content type, body.
 void localReply(std::string& out, unsigned status, std::string_view requestId, std::string_view contentType,
-                std::string_view body, bool close, unsigned retryAfterSeconds = 0, std::string_view allow = {});
+                std::string_view body, bool close, unsigned retryAfterSeconds = 0, std::string_view allow = {},
+                std::string_view extraHeaders = {});
 
 // "1a2b\r\n" for a chunk of `size` bytes; returns the length written into `out` (≥ 20 bytes).
 std::size_t chunkPrefix(char* out, std::size_t size);

@@ -1,6 +1,7 @@
 // The session's local replies (errors and the filters' own answers), the
 // request's record from its first byte to its completion observers, and the
 // end of a request: keep-alive for the next one or a graceful close.
+#include <algorithm>
 #include <boost/asio/write.hpp>
 
 #include "filters/core/log_line.hpp"
@@ -36,7 +37,8 @@ void DownstreamSession::sendLocalReply(const LocalReply& reply, bool close, unsi
     record_.requestId.assign(requestId_);
   }
   writer::localReply(reply_, error.status, requestId_, "application/json",
-                     isError ? openaiErrorBody(error) : reply.body, close, retryAfterSeconds, error.allow);
+                     isError ? openaiErrorBody(error) : reply.body, close,
+                     std::max(retryAfterSeconds, reply.retryAfterSeconds), error.allow, reply.headers);
   if (!recordOpen_) beginRecord();
   record_.status = error.status;
   if (isError) record_.cause = error.cause;

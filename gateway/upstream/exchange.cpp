@@ -37,6 +37,7 @@ void UpstreamExchange::start(const ProxyRequest& request) {
   ++epoch_;
   state_ = State::Backoff;  // until the first attempt's operation starts
   answer_ = Answer::Awaiting;
+  responseEnded_ = false;
   failure_ = FailureCause::None;
   slotTicket_ = 0;
   queueDeadline_ = {};
@@ -338,10 +339,11 @@ void UpstreamExchange::finish(FailureCause cause, bool closeDownstream) {
   auto& r = *record_;
   releaseInFlight();
   r.bytesOut += bytesWritten_;
-  if (answer_ != Answer::Awaiting) {
+  if (answer_ != Answer::Awaiting && !responseEnded_) {
     auto& ctx = *request_.context;
     ctx.response.complete = cause == FailureCause::None && parser_ && parser_->is_done();
     request_.chain->onResponseEnd(ctx);
+    responseEnded_ = true;
   }
   ExchangeOutcome outcome;
   outcome.cause = cause;

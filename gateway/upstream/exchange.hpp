@@ -146,6 +146,7 @@ class UpstreamExchange {
   RequestRecord* record_ = nullptr;
   State state_ = State::Idle;
   Answer answer_ = Answer::Awaiting;
+  bool responseEnded_ = false;  // the filters' onResponseEnd ran (at the last piece, before it is written)
   Connection connection_ = Connection::Fresh;
   FailureCause failure_ = FailureCause::None;  // set when aborting; the pending handler routes it to fail()
   unsigned epoch_ = 0;                          // completions of an earlier request or wait are ignored

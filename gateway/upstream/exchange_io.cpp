@@ -318,6 +318,13 @@ void UpstreamExchange::writeDownstream(bool last) {
     planner_.endAttempt(planner_.verdictFor(FailureCause::None, upstreamStatus(), *record_));
     releaseInFlight();  // likewise: the answer is whole, the request no longer in flight
     planner_.releaseSlot();  // and the backend's slot is free for the next (or a waiter)
+    // And the filters learn the answer is whole (usage final): a rate limit
+    // settles its token estimate and frees its concurrency before the client
+    // can send its next request.
+    auto& ctx = *request_.context;
+    ctx.response.complete = true;
+    request_.chain->onResponseEnd(ctx);
+    responseEnded_ = true;
   }
   // Once the answer starts there is no further attempt: the earlier attempts'
   // held failures are judged now, not when a long stream ends (a half-open

@@ -1,0 +1,65 @@
+#pragma once
+// A rate limit as a generic cell rate algorithm (GCRA): one atomic number per
+// limit, the theoretical arrival time (TAT) of the next unit, so every worker
+// checks and takes with one compare-and-swap and no lock. `rate` units per
+// `period`, all of them usable at once (burst = rate). A request taking n
+// units is admitted when the TAT, pushed by n units, stays within one period
+// of now.
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+
+namespace infergate::limits {
+
+class Gcra {
+ public:
+  Gcra(std::uint64_t rate, std::int64_t periodNs)
+      : rate_(rate), periodNs_(periodNs), unitNs_(periodNs / static_cast<std::int64_t>(std::max<std::uint64_t>(rate, 1))) {}
+
+  struct Taken {
+    bool admitted = false;
+    std::int64_t waitNs = 0;  // when refused: until `units` would be admitted
+  };
+
+  // Takes `units` if the limit allows them now.
+  Taken take(std::int64_t nowNs, std::uint64_t units) {
+    const std::int64_t cost = unitNs_ * static_cast<std::int64_t>(units);
+    auto tat = tat_.load(std::memory_order_relaxed);
+    for (;;) {
+      const auto start = std::max(tat, nowNs);
+      const auto next = start + cost;
+      if (next - nowNs > periodNs_) return {false, next - nowNs - periodNs_};
+      if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) return {true, 0};
+    }
+  }
+
+  // Gives back (negative) or charges more (positive) units after the fact:
+  // a refund when a later limit refused the request, or the token estimate
+  // settled with the real usage. A charge may overdraw; the next requests wait.
+  void adjust(std::int64_t nowNs, std::int64_t units) {
+    const std::int64_t delta = unitNs_ * units;
+    auto tat = tat_.load(std::memory_order_relaxed);
+    while (!tat_.compare_exchange_weak(tat, std::max(tat, nowNs - periodNs_) + delta, std::memory_order_relaxed)) {
+    }
+  }
+
+  std::uint64_t limit() const { return rate_; }
+  // Units that could be taken now.
+  std::uint64_t remaining(std::int64_t nowNs) const {
+    const auto used = std::max<std::int64_t>(tat_.load(std::memory_order_relaxed) - nowNs, 0);
+    const auto free = periodNs_ - used;
+    return free <= 0 ? 0 : std::min<std::uint64_t>(rate_, static_cast<std::uint64_t>(free / unitNs_));
+  }
+  // Until the limit is whole again.
+  std::int64_t resetNs(std::int64_t nowNs) const {
+    return std::max<std::int64_t>(tat_.load(std::memory_order_relaxed) - nowNs, 0);
+  }
+
+ private:
+  std::uint64_t rate_;
+  std::int64_t periodNs_;
+  std::int64_t unitNs_;
+  std::atomic<std::int64_t> tat_{0};
+};
+
+}  // namespace infergate::limits

@@ -1,0 +1,55 @@
+#pragma once
+// Rate limits and token budgets per key, per route and for the gateway
+// (`rate_limits`, `auth.keys[].limits`, `routes[].rate_limits`). A request
+// must fit every scope it is in; what it takes is given back if a later scope
+// refuses. Tokens are charged at admission from an estimate (prompt
+// characters / 4 + max_tokens, or the default completion) and settled with
+// the answer's usage, as hosted APIs do; a request that never reached the
+// model is refunded. Refused: 429 rate_limit_exceeded with Retry-After and the
+// x-ratelimit-* headers OpenAI's clients read, which admitted answers carry too.
+#include <array>
+#include <memory>
+
+#include "filters/filter.hpp"
+#include "filters/limits/limit_set.hpp"
+#include "filters/limits/rate_limit_stats.hpp"
+
+namespace infergate::limits {
+
+struct RateLimitShared {
+  RateLimitShared(const config::Config& config) : limiter(config) {}
+  RateLimiter limiter;
+  std::shared_ptr<const RateLimitStats> stats;  // null when metrics are off
+};
+
+struct RateLimitState {
+  std::array<LimitSet*, 3> taken{};  // the scopes the request was admitted in
+  std::size_t count = 0;
+  std::uint64_t estimate = 0;        // tokens charged at admission
+  void reset() { *this = RateLimitState{}; }
+};
+
+class RateLimitFilter final : public StatefulFilter<RateLimitState> {
+ public:
+  RateLimitFilter(std::shared_ptr<RateLimitShared> shared, std::size_t route, std::uint32_t routeLabel);
+  std::string_view name() const override { return "rate_limits"; }
+  std::uint8_t phases() const override { return kOnRequest | kOnResponseHeaders | kOnResponseEnd | kOnComplete; }
+  FilterStatus onRequest(RequestContext& ctx) override;
+  bool onResponseHeaders(RequestContext& ctx) override;
+  // The answer is whole (before its last byte is written): settle and release.
+  void onResponseEnd(RequestContext& ctx) override;
+  // Whatever did not reach the model (a later filter refused, no endpoint could
+  // serve) is settled here: its token estimate is given back.
+  void onComplete(RequestContext& ctx) override;
+
+ private:
+  // The x-ratelimit-* lines for the scopes taken: the tightest of each kind.
+  void appendHeaders(std::string& out, const RateLimitState& s, std::int64_t now) const;
+  void settle(RequestContext& ctx) const;
+
+  std::shared_ptr<RateLimitShared> shared_;
+  std::size_t route_;
+  std::uint32_t routeLabel_;
+};
+
+}  // namespace infergate::limits
