@@ -54,6 +54,12 @@ struct ServerConfig {
 
 struct AdminConfig {
   Address listen{"127.0.0.1", 9090};
+  // A bearer token (admin.token, from the environment), kept as its SHA-256:
+  // required for every POST, and for GETs with protect_reads. /healthz and
+  // /readyz stay open to probes; /metrics too unless metrics_open is false.
+  std::optional<std::array<unsigned char, 32>> token_digest;
+  bool protect_reads = false;
+  bool metrics_open = true;
 };
 
 // Rate limits of one scope (a key, a route, or the whole gateway); 0 = none.

@@ -7,6 +7,7 @@
 #include <re2/re2.h>
 #include <set>
 
+#include "config/api_key_digest.hpp"
 #include "config/profile_features.hpp"
 #include "config/section_loader.hpp"
 
@@ -76,8 +77,16 @@ void SectionLoader::server(const YAML::Node& n) {
 }
 
 void SectionLoader::admin(const YAML::Node& n) {
-  if (!reader_.checkMap(n, "admin", {"listen"})) return;
-  reader_.readAddress(n, "listen", result_.config.admin.listen);
+  if (!reader_.checkMap(n, "admin", {"listen", "token", "protect_reads", "metrics_open"})) return;
+  auto& a = result_.config.admin;
+  reader_.readAddress(n, "listen", a.listen);
+  std::string token;
+  reader_.readString(n, "token", token);
+  if (n["token"] && token.size() < 16) reader_.error(n["token"], "admin.token must be at least 16 characters");
+  if (!token.empty()) a.token_digest = sha256(token);
+  reader_.readBool(n, "protect_reads", a.protect_reads);
+  reader_.readBool(n, "metrics_open", a.metrics_open);
+  if (a.protect_reads && !a.token_digest) reader_.error(n["protect_reads"], "admin.protect_reads needs admin.token");
 }
 
 void SectionLoader::metrics(const YAML::Node& n) {

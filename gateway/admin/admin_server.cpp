@@ -1,10 +1,13 @@
 #include "gateway/admin/admin_server.hpp"
 
+#include <openssl/crypto.h>
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <memory>
 
+#include "config/api_key_digest.hpp"
 #include "filters/core/errors.hpp"
 #include "metrics/stats.hpp"
 
@@ -36,8 +39,10 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
   void respond() {
     const auto target = request_.target();
     const auto q = target.find('?');
+    const auto authorization = request_[http::field::authorization];
     auto answer = server_.handle(request_.method_string(), target.substr(0, q),
-                                 q == std::string_view::npos ? std::string_view{} : std::string_view(target.substr(q + 1)));
+                                 q == std::string_view::npos ? std::string_view{} : std::string_view(target.substr(q + 1)),
+                                 std::string_view(authorization.data(), authorization.size()));
     response_ = {};
     response_.result(answer.status);
     response_.version(11);
@@ -89,7 +94,27 @@ void AdminServer::accept() {
   });
 }
 
-AdminResponse AdminServer::handle(std::string_view method, std::string_view path, std::string_view query) const {
+bool AdminServer::admitted(std::string_view method, std::string_view path, std::string_view authorization) const {
+  if (!access_.token_digest) return true;
+  const bool read = method == "GET" || method == "HEAD";
+  // Probes never carry a token; the scraper may not either.
+  if (read && (path == "/healthz" || path == "/readyz")) return true;
+  if (read && !access_.protect_reads) return true;
+  if (read && path == "/metrics" && access_.metrics_open) return true;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer) return false;
+  // Compared by digest: the time taken says nothing of how much of a guess is right.
+  const auto presented = config::sha256(authorization.substr(kBearer.size()));
+  return CRYPTO_memcmp(presented.data(), access_.token_digest->data(), presented.size()) == 0;
+}
+
+AdminResponse AdminServer::handle(std::string_view method, std::string_view path, std::string_view query,
+                                  std::string_view authorization) const {
+  if (!admitted(method, path, authorization)) {
+    ErrorReply reply{401, "invalid_request_error", "invalid_admin_token",
+                     "This admin endpoint needs 'Authorization: Bearer <admin token>'.", {}, {}};
+    return {401, "application/json", openaiErrorBody(reply)};
+  }
   if (method == "POST" && path == "/admin/drift/baseline" && driftFreeze_) return {200, "application/json", driftFreeze_()};
   if (method != "GET" && method != "HEAD") {
     ErrorReply reply{405, "invalid_request_error", "method_not_allowed", "Use GET on the admin endpoints.", {}, {}};

@@ -6,6 +6,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
+
+#include "config/config.hpp"
 #include <string>
 #include <string_view>
 
@@ -30,7 +32,11 @@ class AdminServer {
   boost::asio::ip::tcp::endpoint localEndpoint() const { return acceptor_.local_endpoint(); }
   void setReady(bool ready) { ready_.store(ready); }
   bool ready() const { return ready_.load(); }
-  AdminResponse handle(std::string_view method, std::string_view path, std::string_view query = {}) const;
+  // `authorization`: the request's Authorization header, checked against the
+  // admin token when one is configured.
+  AdminResponse handle(std::string_view method, std::string_view path, std::string_view query = {},
+                       std::string_view authorization = {}) const;
+  void setAccess(const config::AdminConfig& access) { access_ = access; }
   void setBackendsReport(std::function<std::string()> report) { backendsReport_ = std::move(report); }
   // GET /admin/samples?limit=N&flag=X: `samples` gets the raw query string.
   void setSamples(std::function<AdminResponse(std::string_view query)> samples) { samples_ = std::move(samples); }
@@ -46,6 +52,10 @@ class AdminServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> ready_{false};
   const metrics::StatsRegistry* metrics_;
+  // Whether a request may reach `path` with this Authorization header.
+  bool admitted(std::string_view method, std::string_view path, std::string_view authorization) const;
+
+  config::AdminConfig access_;
   std::function<std::string()> backendsReport_;
   std::function<std::string()> driftReport_;
   std::function<std::string()> diagnosisReport_;

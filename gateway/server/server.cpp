@@ -64,6 +64,7 @@ void Server::start() {
   declareStats(count);
   if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, *labels_, count);
   admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), stats_.get());
+  admin_->setAccess(cfg.admin);
   admin_->setBackendsReport([this] { return backendsReport(*runtime_, *cluster_); });
   startBackgroundServices(count);
   FilterDependencies deps{cfg,           *stats_,        *labels_,       *bins_, *profileStats_,

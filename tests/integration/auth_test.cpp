@@ -168,3 +168,33 @@ TEST(ApiKeys, ABrokenAuthSectionOrKeysFileFailsTheCheckWithItsPlace) {
   EXPECT_NE(out.find("expires must be"), std::string::npos) << out;
   EXPECT_NE(out.find("metric label"), std::string::npos) << out;
 }
+
+// The admin listener's token: every POST needs it, GETs too with
+// protect_reads, except the probes and (metrics_open) the scrape.
+TEST(AdminToken, PostsAndProtectedReadsNeedTheTokenProbesAndTheScrapeDoNot) {
+  MockServer mock;
+  const std::string token = "admin-token-0123456789abcdef";
+  const std::string adminSection = "admin:\n  listen: 127.0.0.1:0\n";
+  auto yaml = standardConfig(mock.port());
+  yaml.insert(yaml.find(adminSection) + adminSection.size(),
+              "  token: ${ADMIN_TOKEN}\n  protect_reads: true\n  metrics_open: true\n");
+  Gateway guarded(yaml, {"ADMIN_TOKEN=" + token});
+  const auto port = guarded.adminPort();
+  const auto post = [&](std::vector<std::string> headers) {
+    return request(port, jsonPost("/admin/drift/baseline", "{}", std::move(headers)));
+  };
+  const auto get = [&](const std::string& path, std::vector<std::string> headers = {}) {
+    return request(port, simpleGet(path, headers));
+  };
+  EXPECT_EQ(post({}).status, 401);
+  EXPECT_EQ(post({"Authorization: Bearer not-the-admin-token-000"}).status, 401);
+  EXPECT_NE(post({"Authorization: Bearer " + token}).status, 401);
+  EXPECT_EQ(get("/admin/backends").status, 401);
+  EXPECT_EQ(get("/admin/backends", {"Authorization: Bearer " + token}).status, 200);
+  EXPECT_EQ(get("/metrics").status, 200);
+  EXPECT_EQ(get("/healthz").status, 200);
+  EXPECT_EQ(get("/readyz").status, 200);
+  // Without a token configured nothing changes (loopback by default).
+  Gateway open(standardConfig(mock.port()));
+  EXPECT_EQ(request(open.adminPort(), simpleGet("/admin/backends")).status, 200);
+}

@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "config/api_key_digest.hpp"
+
 using namespace infergate::config;
 
 namespace {
@@ -450,4 +452,40 @@ TEST(ConfigLoader, ProfileBins) {
   EXPECT_EQ(errorsOf("profile:\n  bins:\n    prompt_chars: [100, 50]\n" + minimal()),
             "test.yaml:3:19: profile.bins.prompt_chars: bounds must be strictly increasing integers\n");
   EXPECT_EQ(errorsOf("profile:\n  bins:\n    script: [1]\n" + minimal()).rfind("test.yaml:3:5: unknown key 'script'", 0), 0u);
+}
+
+TEST(LoaderAuth, KeysAreHashedAtLoadAndLimitsRead) {
+  const std::string yaml = std::string(kValid) +
+                           "auth:\n  keys:\n    - name: team\n      key: ${TEAM}\n      models: ['m-*']\n"
+                           "      expires: 2030-01-02T03:04:05Z\n      limits: {requests_per_minute: 10, concurrent: 2}\n"
+                           "rate_limits:\n  global: {tokens_per_minute: 5000}\n";
+  const auto r = loadString(yaml, "auth.yaml", env({{"KEY", "x"}, {"TEAM", "sk-team-value-0000000"}}));
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
+  ASSERT_EQ(r.config.auth.keys.size(), 1u);
+  const auto& k = r.config.auth.keys[0];
+  EXPECT_TRUE(r.config.auth.enabled);
+  EXPECT_EQ(k.digest, sha256("sk-team-value-0000000"));
+  EXPECT_EQ(k.expires_unix, 1893553445);
+  EXPECT_EQ(k.limits.requests_per_minute, 10u);
+  EXPECT_EQ(k.limits.concurrent, 2u);
+  EXPECT_EQ(r.config.rate_limits.global.tokens_per_minute, 5000u);
+  for (const auto& route : r.config.routes) EXPECT_TRUE(route.auth_required);
+}
+
+TEST(LoaderAuth, MistakesAreErrorsWithTheirPlace) {
+  const std::string yaml = std::string(kValid) +
+                           "auth:\n  keys:\n    - name: a\n      key: short\n"
+                           "    - name: a\n      sha256: " + std::string(64, 'a') +
+                           "\n      limits: {requests_per_hour: 3}\n"
+                           "rate_limits:\n  store: redis\n";
+  const auto r = loadString(yaml, "auth.yaml", env({{"KEY", "x"}}));
+  ASSERT_FALSE(r.ok());
+  std::string all;
+  for (const auto& e : r.errors) all += e + "\n";
+  EXPECT_NE(all.find("shorter than 16"), std::string::npos) << all;
+  EXPECT_NE(all.find("duplicate auth key name 'a'"), std::string::npos) << all;
+  EXPECT_NE(all.find("requests_per_hour"), std::string::npos) << all;
+  EXPECT_NE(all.find("rate_limits.store"), std::string::npos) << all;
+  EXPECT_NE(all.find("auth.yaml:"), std::string::npos) << all;
+  EXPECT_EQ(all.find("short"), all.find("shorter")) << "the key's value appears in an error: " << all;
 }
