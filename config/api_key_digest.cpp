@@ -1,12 +1,23 @@
 #include "config/api_key_digest.hpp"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 namespace infergate::config {
 
 KeyDigest sha256(std::string_view key) {
+  // The digest is fetched once and each thread keeps its context: OpenSSL 3's
+  // one-shot SHA256() fetches the algorithm on every call, under a lock.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Context context;
   KeyDigest out{};
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), out.data());
+  unsigned int length = 0;
+  if (md == nullptr || context.ctx == nullptr || !EVP_DigestInit_ex2(context.ctx, md, nullptr) ||
+      !EVP_DigestUpdate(context.ctx, key.data(), key.size()) || !EVP_DigestFinal_ex(context.ctx, out.data(), &length))
+    return KeyDigest{};  // never equal to a configured key's digest (those are checked non-zero at load)
   return out;
 }
 

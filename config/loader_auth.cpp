@@ -135,7 +135,9 @@ void SectionLoader::authChecks() {
     const auto& k = c.auth.keys[i];
     if (!k.name.empty() && !names.insert(k.name).second)
       reader_.error(keyNodes_[i]["name"], "duplicate auth key name '" + k.name + "'");
-    if (k.digest != KeyDigest{} && !digests.insert(k.digest).second)
+    // An all-zero digest is what a failed hash gives: no key may have it.
+    if (k.digest == KeyDigest{}) reader_.error(keyNodes_[i], "auth key '" + k.name + "' has no usable digest");
+    else if (!digests.insert(k.digest).second)
       reader_.error(keyNodes_[i], "auth key '" + k.name + "' has the same key as another");
     for (const auto& route : k.routes) {
       bool known = false;

@@ -26,6 +26,10 @@
 # bundled mock: on the load generator's core it costs less than the mock, which
 # reads every 200 KB body, so the proxies' own cost decides the ratios.
 #
+# Peer infergate-keys is the same gateway requiring the API key the scenarios
+# send (every peer gets the same header bytes), with a local rate limit that
+# never trips.
+#
 # Peer infergate-before is the same gateway and config built from another
 # commit (BEFORE_BUILD_DIR, e.g. a `git worktree` of the commit before a
 # change, built with scripts/build.sh): before/after in one interleaved run.
@@ -79,6 +83,8 @@ IG_BARE_PORT=18083
 IG_BARE_ADMIN_PORT=18091
 IG_BEFORE_PORT=18085
 IG_BEFORE_ADMIN_PORT=18092
+IG_KEYS_PORT=18086
+IG_KEYS_ADMIN_PORT=18093
 BEFORE_BUILD_DIR=${BEFORE_BUILD_DIR:-}
 NGINX_PORT=18081
 HAPROXY_PORT=18082
@@ -122,6 +128,23 @@ if [[ " $PEERS " == *" infergate-nometrics "* ]]; then
   PIDS+=($!)
   PEER_PID[infergate-nometrics]=$!
   wait_port "$IG_BARE_PORT"
+fi
+
+# The same gateway requiring the API key every scenario sends, with a local
+# rate limit high enough never to trip: what authentication and limiting cost.
+sed -e "s/$IG_PORT/$IG_KEYS_PORT/; s/$IG_ADMIN_PORT/$IG_KEYS_ADMIN_PORT/" "$WORK/infergate.yaml" >"$WORK/infergate-keys.yaml"
+cat >>"$WORK/infergate-keys.yaml" <<'YAML'
+auth:
+  keys:
+    - name: loadtest
+      key: sk-loadtest-key-0123456789abcdef
+      limits: {requests_per_minute: 100000000, tokens_per_minute: 2000000000, concurrent: 100000}
+YAML
+if [[ " $PEERS " == *" infergate-keys "* ]]; then
+  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-keys.yaml" >/dev/null 2>"$WORK/infergate-keys.log" &
+  PIDS+=($!)
+  PEER_PID[infergate-keys]=$!
+  wait_port "$IG_KEYS_PORT"
 fi
 
 # The same config served by a build of another commit.
@@ -190,6 +213,7 @@ port_of() {
     infergate) echo "$IG_PORT" ;;
     infergate-nometrics) echo "$IG_BARE_PORT" ;;
     infergate-before) echo "$IG_BEFORE_PORT" ;;
+    infergate-keys) echo "$IG_KEYS_PORT" ;;
     nginx) echo "$NGINX_PORT" ;;
     haproxy) echo "$HAPROXY_PORT" ;;
     haproxy-headers) echo "$HAPROXY_HEADERS_PORT" ;;

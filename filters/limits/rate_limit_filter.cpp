@@ -1,6 +1,7 @@
 #include "filters/limits/rate_limit_filter.hpp"
 
-#include <cstdio>
+#include <algorithm>
+#include <charconv>
 
 #include "filters/core/request_facts.hpp"
 
@@ -8,15 +9,28 @@ namespace infergate::limits {
 
 namespace {
 
-// "1.25s", as OpenAI writes its reset times.
+void appendNumber(std::string& out, std::uint64_t value) {
+  char text[24];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  out.append(text, static_cast<std::size_t>(end - text));
+}
+
+// "1.250s", as OpenAI writes its reset times (seconds, to the millisecond).
 void appendDuration(std::string& out, std::int64_t ns) {
-  char text[32];
-  const int n = std::snprintf(text, sizeof text, "%.3fs", static_cast<double>(ns) / 1e9);
-  out.append(text, static_cast<std::size_t>(n));
+  const auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(ns, 0) / 1'000'000);
+  appendNumber(out, ms / 1000);
+  const auto frac = ms % 1000;
+  out.push_back('.');
+  out.push_back(static_cast<char>('0' + frac / 100));
+  out.push_back(static_cast<char>('0' + frac / 10 % 10));
+  out.push_back(static_cast<char>('0' + frac % 10));
+  out.push_back('s');
 }
 
 void appendLine(std::string& out, std::string_view name, std::uint64_t value) {
-  out.append(name).append(": ").append(std::to_string(value)).append("\r\n");
+  out.append(name).append(": ");
+  appendNumber(out, value);
+  out.append("\r\n");
 }
 
 // Gives back what `set` took for this request.
