@@ -96,6 +96,9 @@ struct AuthConfig {
   bool enabled = false;            // an auth section exists
   std::vector<ApiKeyConfig> keys;  // from the config and the keys file
   std::string keys_file;           // YAML list of {name, sha256, routes, models, expires}
+  // Refused keys a client address may present per minute before it is told
+  // to wait (429) without its keys being looked at: guessing costs time.
+  unsigned max_failures_per_minute = 30;  // 0 = no limit
 };
 
 struct UpstreamTimeouts {

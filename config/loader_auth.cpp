@@ -102,7 +102,8 @@ void SectionLoader::auth(const YAML::Node& n) {
   auto& a = result_.config.auth;
   a.enabled = true;
   if (n.IsNull()) return;
-  if (!reader_.checkMap(n, "auth", {"keys", "keys_file"})) return;
+  if (!reader_.checkMap(n, "auth", {"keys", "keys_file", "max_failures_per_minute"})) return;
+  reader_.readUnsigned(n, "max_failures_per_minute", a.max_failures_per_minute, 1'000'000);
   if (auto keys = n["keys"]; keys && reader_.checkSequence(keys, "auth.keys"))
     for (const auto& k : keys) apiKey(k, reader_, true);
   reader_.readString(n, "keys_file", a.keys_file);

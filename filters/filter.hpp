@@ -63,6 +63,7 @@ struct RequestContext {
   const ProxyRequestMessage* message = nullptr;  // head and whole body
   std::string_view path;                          // target without the query
   std::string_view requestId;
+  std::string_view clientAddress;                 // the peer's IP address as text
   bool jsonApi = false;                           // an OpenAI JSON endpoint: facts were parsed
   ApiKind api = ApiKind::Chat;
   RequestFacts* facts = nullptr;

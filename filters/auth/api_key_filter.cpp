@@ -1,6 +1,7 @@
 #include "filters/auth/api_key_filter.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "config/model_pattern.hpp"
 #include "filters/auth/credentials.hpp"
@@ -11,6 +12,11 @@ namespace {
 
 FilterStatus refuse(RequestContext& ctx, FailureCause cause, std::string message) {
   return ctx.fail(errorFor(cause, std::move(message)));
+}
+
+std::int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -24,18 +30,32 @@ ApiKeyFilter::ApiKeyFilter(std::shared_ptr<const AuthShared> shared, const confi
 }
 
 FilterStatus ApiKeyFilter::onRequest(RequestContext& ctx) {
+  // An address that presented too many refused keys waits before its next
+  // key is even looked at, so that keys cannot be guessed at line rate.
+  auto* failures = shared_->failures.get();
+  const auto cell = failures ? limits::GcraCells::cellOf(ctx.clientAddress) : 0;
+  if (failures && !failures->hasRoom(cell, nowNs())) {
+    const auto wait = failures->waitNs(cell, nowNs());
+    const auto status = ctx.fail(errorFor(FailureCause::RateLimited,
+                                          "Too many refused API keys from this address. Retry after the time in "
+                                          "Retry-After."));
+    ctx.reply.retryAfterSeconds = static_cast<unsigned>(std::max<std::int64_t>(1, (wait + 999'999'999) / 1'000'000'000));
+    return status;
+  }
+  const auto unauthorized = [&](std::string message) {
+    if (failures) failures->charge(cell, nowNs());
+    return refuse(ctx, FailureCause::ClientUnauthorized, std::move(message));
+  };
   // The messages never repeat what was presented: a key is a secret even when wrong.
   const auto presented = presentedKey(ctx.message->base());
   if (presented.outcome == PresentedKey::Outcome::Missing)
-    return refuse(ctx, FailureCause::ClientUnauthorized,
-                  "No API key was provided: send it as 'Authorization: Bearer <key>' or in an 'api-key' header.");
+    return unauthorized("No API key was provided: send it as 'Authorization: Bearer <key>' or in an 'api-key' header.");
   if (presented.outcome == PresentedKey::Outcome::Malformed)
-    return refuse(ctx, FailureCause::ClientUnauthorized, "Malformed API key: " + std::string(presented.reason) + ".");
+    return unauthorized("Malformed API key: " + std::string(presented.reason) + ".");
   const auto index = shared_->table.find(presented.key);
-  if (!index) return refuse(ctx, FailureCause::ClientUnauthorized, "Incorrect API key provided.");
+  if (!index) return unauthorized("Incorrect API key provided.");
   const auto& key = shared_->keys[*index];
-  if (key.expires_unix && std::time(nullptr) >= *key.expires_unix)
-    return refuse(ctx, FailureCause::ClientUnauthorized, "This API key has expired.");
+  if (key.expires_unix && std::time(nullptr) >= *key.expires_unix) return unauthorized("This API key has expired.");
   if (!allowedHere_[*index])
     return refuse(ctx, FailureCause::ClientForbidden, "This API key may not use this route.");
   if (!key.models.empty() && ctx.facts != nullptr && !ctx.facts->model.empty() &&

@@ -13,15 +13,22 @@
 #include "filters/auth/api_key_table.hpp"
 #include "filters/auth/auth_stats.hpp"
 #include "filters/filter.hpp"
+#include "filters/limits/gcra_cells.hpp"
 
 namespace infergate::auth {
 
 // Built once and shared by every route's filter.
 struct AuthShared {
   AuthShared(const config::AuthConfig& config, std::shared_ptr<const AuthStats> stats)
-      : keys(config.keys), table(config.keys), stats(std::move(stats)) {}
+      : keys(config.keys),
+        table(config.keys),
+        failures(config.max_failures_per_minute
+                     ? std::make_unique<limits::GcraCells>(config.max_failures_per_minute, 60'000'000'000)
+                     : nullptr),
+        stats(std::move(stats)) {}
   const std::vector<config::ApiKeyConfig>& keys;
   ApiKeyTable table;
+  std::unique_ptr<limits::GcraCells> failures;  // refused keys per client address; null = no limit
   std::shared_ptr<const AuthStats> stats;  // null when metrics are off
 };
 

@@ -79,6 +79,7 @@ void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
   ctx_.message = &request;
   ctx_.path = path;
   ctx_.requestId = requestId_;
+  ctx_.clientAddress = clientAddress_;
   ctx_.jsonApi = jsonApi;
   ctx_.api = jsonApi ? apiKindOf(path) : ApiKind::Chat;
   ctx_.tokenLimits = {};

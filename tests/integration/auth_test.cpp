@@ -198,3 +198,26 @@ TEST(AdminToken, PostsAndProtectedReadsNeedTheTokenProbesAndTheScrapeDoNot) {
   Gateway open(standardConfig(mock.port()));
   EXPECT_EQ(request(open.adminPort(), simpleGet("/admin/backends")).status, 200);
 }
+
+// Guessing keys costs time: an address past its refused keys per minute is
+// told to wait, and its next key is not looked at.
+TEST(ApiKeys, AFloodOfRefusedKeysIsRateLimitedPerAddress) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = "auth:\n  max_failures_per_minute: 3\n  keys:\n    - name: team-a\n      key: ${TEAM_A_KEY}\n";
+  Gateway gw(standardConfig(mock.port(), k), {"TEAM_A_KEY=" + kTeamKey});
+  const auto chat = [&](const std::string& key) {
+    return request(gw.port(), jsonPost("/v1/chat/completions",
+                                       R"({"model":"mock-model","messages":[{"role":"user","content":"hi"}]})",
+                                       {"Authorization: Bearer " + key}));
+  };
+  EXPECT_EQ(chat(kTeamKey).status, 200);  // successes cost nothing
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(chat("sk-guess-" + std::to_string(i) + "-0000000000000").status, 401) << i;
+  const auto waiting = chat("sk-guess-3-0000000000000");
+  EXPECT_EQ(waiting.status, 429);
+  EXPECT_GE(std::stoi(waiting.header("retry-after")), 1);
+  // While it waits even a right key is not looked at: a different answer would tell a guess apart.
+  EXPECT_EQ(chat(kTeamKey).status, 429);
+  const auto metrics = scrapeAfter(gw.adminPort(), 6);
+  EXPECT_EQ(seriesValue(metrics, "infergate_key_requests_total{key=\"team-a\",route=\"chat\"}"), 1);
+}
