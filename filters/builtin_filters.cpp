@@ -68,7 +68,7 @@ Built rateLimits(const FilterDependencies& d, const RouteScope& s, std::shared_p
 
 Built feedback(const FilterDependencies& d, const RouteScope&) {
   if (d.samples == nullptr) return nullptr;
-  return std::make_unique<quality::FeedbackFilter>(*d.samples, d.labels.gatewayRoute());
+  return std::make_unique<quality::FeedbackFilter>(*d.samples, d.labels.gatewayRoute(), &d.config.auth);
 }
 
 Built validation(const FilterDependencies& d, const RouteScope& s, std::shared_ptr<DeclaredValidationStats> stats) {

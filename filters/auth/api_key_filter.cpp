@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "config/model_pattern.hpp"
-#include "filters/auth/credentials.hpp"
+#include "filters/auth/authenticate.hpp"
 
 namespace infergate::auth {
 
@@ -46,16 +46,10 @@ FilterStatus ApiKeyFilter::onRequest(RequestContext& ctx) {
     if (failures) failures->charge(cell, nowNs());
     return refuse(ctx, FailureCause::ClientUnauthorized, std::move(message));
   };
-  // The messages never repeat what was presented: a key is a secret even when wrong.
-  const auto presented = presentedKey(ctx.message->base());
-  if (presented.outcome == PresentedKey::Outcome::Missing)
-    return unauthorized("No API key was provided: send it as 'Authorization: Bearer <key>' or in an 'api-key' header.");
-  if (presented.outcome == PresentedKey::Outcome::Malformed)
-    return unauthorized("Malformed API key: " + std::string(presented.reason) + ".");
-  const auto index = shared_->table.find(presented.key);
-  if (!index) return unauthorized("Incorrect API key provided.");
+  auto verdict = authenticate(ctx.message->base(), shared_->table, shared_->keys);
+  if (!verdict.key) return unauthorized(std::move(verdict.refusal));
+  const auto index = verdict.key;
   const auto& key = shared_->keys[*index];
-  if (key.expires_unix && std::time(nullptr) >= *key.expires_unix) return unauthorized("This API key has expired.");
   if (!allowedHere_[*index])
     return refuse(ctx, FailureCause::ClientForbidden, "This API key may not use this route.");
   if (!key.models.empty() && ctx.facts != nullptr && !ctx.facts->model.empty() &&

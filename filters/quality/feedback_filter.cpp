@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "filters/auth/authenticate.hpp"
+
 namespace infergate::quality {
 
 namespace {
@@ -53,9 +55,23 @@ std::optional<ErrorReply> readFeedback(simdjson::ondemand::parser& parser, simdj
 }
 }  // namespace
 
+FeedbackFilter::FeedbackFilter(SampleHandoff& pipeline, std::uint32_t routeLabel, const config::AuthConfig* auth)
+    : pipeline_(pipeline),
+      routeLabel_(routeLabel),
+      auth_(auth != nullptr && auth->enabled ? auth : nullptr),
+      keys_(auth_ ? std::make_unique<auth::ApiKeyTable>(auth_->keys) : nullptr) {}
+
 FilterStatus FeedbackFilter::onRequest(RequestContext& ctx) {
   if (ctx.path != kPath) return FilterStatus::Continue;
   ctx.record->route = routeLabel_;
+  // Nobody may skew the scorers' precision with anonymous labels.
+  std::optional<std::uint32_t> key;
+  if (auth_) {
+    auto verdict = auth::authenticate(ctx.message->base(), *keys_, auth_->keys);
+    if (!verdict.key) return ctx.fail(errorFor(FailureCause::ClientUnauthorized, std::move(verdict.refusal)));
+    key = *verdict.key + 1;
+    ctx.record->key = *key;
+  }
   if (ctx.message->method() != boost::beast::http::verb::post) {
     auto reply = errorFor(FailureCause::ClientInvalidRequest,
                           "Method " + std::string(ctx.message->method_string()) + " is not allowed on this path.");
@@ -66,7 +82,7 @@ FilterStatus FeedbackFilter::onRequest(RequestContext& ctx) {
   }
   FeedbackBody feedback;
   if (auto error = readFeedback(*ctx.json, ctx.message->body().padded(), feedback)) return ctx.fail(std::move(*error));
-  if (!pipeline_.feedback(feedback.requestId, *feedback.bad)) {
+  if (!pipeline_.feedback(feedback.requestId, *feedback.bad, key)) {
     ErrorReply reply;
     reply.status = 404;
     reply.type = "invalid_request_error";

@@ -2,6 +2,10 @@
 // POST /v1/feedback: a human label for a sampled request, answered by the
 // gateway itself. {"request_id": "...", "label": "good" | "bad"} or
 // {"request_id": "...", "score": 0..1} (below 0.5 is bad). Runs before routing.
+#include <memory>
+
+#include "config/config.hpp"
+#include "filters/auth/api_key_table.hpp"
 #include "filters/filter.hpp"
 #include "filters/quality/sample_handoff.hpp"
 
@@ -13,7 +17,9 @@ class FeedbackFilter final : public Filter {
 
   // `routeLabel`: the route label the gateway's own endpoints are counted
   // under (LabelSpace::gatewayRoute), apart from proxied and unrouted traffic.
-  FeedbackFilter(SampleHandoff& pipeline, std::uint32_t routeLabel) : pipeline_(pipeline), routeLabel_(routeLabel) {}
+  // With `auth` (an auth section exists), feedback takes the same keys as the
+  // routes, and a key may only label its own requests.
+  FeedbackFilter(SampleHandoff& pipeline, std::uint32_t routeLabel, const config::AuthConfig* auth = nullptr);
   std::string_view name() const override { return "feedback"; }
   std::uint8_t phases() const override { return kOnRequest; }
   FilterStatus onRequest(RequestContext& ctx) override;
@@ -21,6 +27,8 @@ class FeedbackFilter final : public Filter {
  private:
   SampleHandoff& pipeline_;
   std::uint32_t routeLabel_;
+  const config::AuthConfig* auth_;
+  std::unique_ptr<auth::ApiKeyTable> keys_;
 };
 
 }  // namespace infergate::quality

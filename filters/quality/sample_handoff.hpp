@@ -23,8 +23,11 @@ class SampleHandoff {
   virtual bool admit() = 0;
   // Queues a sample for scoring; drops and counts it when the queue is full.
   virtual void offer(std::unique_ptr<OutputSample> sample) = 0;
-  // A human label for a sampled request; its model's label index, or nothing for an unknown id.
-  virtual std::optional<std::uint32_t> feedback(std::string_view requestId, bool bad) = 0;
+  // A human label for a sampled request; its model's label index, or nothing
+  // for an unknown id. With `key` (the labelling client's key label index),
+  // only that key's own requests can be labelled; others are unknown to it.
+  virtual std::optional<std::uint32_t> feedback(std::string_view requestId, bool bad,
+                                                std::optional<std::uint32_t> key = std::nullopt) = 0;
 };
 
 }  // namespace infergate

@@ -101,7 +101,7 @@ void QualityPipeline::offer(std::unique_ptr<OutputSample> sample) {
     droppedQueue_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  store_.reserve(sample->requestId, sample->model);
+  store_.reserve(sample->requestId, sample->model, sample->key);
   // Asio handlers must be copyable: the sample travels as a shared_ptr.
   boost::asio::post(io_, [this, s = std::shared_ptr<OutputSample>(std::move(sample))] {
     queued_.fetch_sub(1, std::memory_order_relaxed);
@@ -109,8 +109,9 @@ void QualityPipeline::offer(std::unique_ptr<OutputSample> sample) {
   });
 }
 
-std::optional<std::uint32_t> QualityPipeline::feedback(std::string_view requestId, bool bad) {
-  auto model = store_.feedback(requestId, bad);
+std::optional<std::uint32_t> QualityPipeline::feedback(std::string_view requestId, bool bad,
+                                                      std::optional<std::uint32_t> key) {
+  auto model = store_.feedback(requestId, bad, key);
   if (model) feedback_[*model * 2 + (bad ? 1 : 0)].fetch_add(1, std::memory_order_relaxed);
   return model;
 }

@@ -52,7 +52,8 @@ class QualityPipeline final : public SampleHandoff {
   // Queues a sample for scoring; drops and counts it when the queue is full.
   void offer(std::unique_ptr<OutputSample> sample) override;
   // A human label for a sampled request; the model's label index, or nothing for an unknown id.
-  std::optional<std::uint32_t> feedback(std::string_view requestId, bool bad) override;
+  std::optional<std::uint32_t> feedback(std::string_view requestId, bool bad,
+                                        std::optional<std::uint32_t> key = std::nullopt) override;
 
   // ---- admin / scrape threads ----
   // Answers of `model` scored so far, and those that raised `flag` (the diagnosis).

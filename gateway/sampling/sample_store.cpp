@@ -7,11 +7,12 @@ namespace infergate {
 SampleStore::SampleStore(unsigned memory, unsigned remember, unsigned window)
     : memory_(memory), remember_(std::max(remember, memory)), window_(window) {}
 
-void SampleStore::reserve(std::string_view requestId, std::uint32_t model) {
+void SampleStore::reserve(std::string_view requestId, std::uint32_t model, std::uint32_t key) {
   std::lock_guard lock(mutex_);
   auto [it, inserted] = index_.try_emplace(std::string(requestId));
   it->second = Entry{};
   it->second.model = model;
+  it->second.key = key;
   if (inserted) order_.push_back(it->first);
   evict();
 }
@@ -47,10 +48,12 @@ void SampleStore::judged(std::string_view requestId, JudgeResult result, int sco
   }
 }
 
-std::optional<std::uint32_t> SampleStore::feedback(std::string_view requestId, bool bad) {
+std::optional<std::uint32_t> SampleStore::feedback(std::string_view requestId, bool bad,
+                                                  std::optional<std::uint32_t> key) {
   std::lock_guard lock(mutex_);
   auto it = index_.find(std::string(requestId));
   if (it == index_.end()) return std::nullopt;
+  if (key && it->second.key != *key) return std::nullopt;  // another key's request: not this client's to label
   const bool first = !it->second.humanBad.has_value();
   it->second.humanBad = bad;
   if (auto sample = it->second.sample.lock()) sample->humanBad = bad;

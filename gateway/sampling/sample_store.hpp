@@ -24,13 +24,13 @@ class SampleStore {
   SampleStore(unsigned memory, unsigned remember, unsigned window);
 
   // A sampled request id accepts feedback from now on (before it is scored).
-  void reserve(std::string_view requestId, std::uint32_t model);
+  void reserve(std::string_view requestId, std::uint32_t model, std::uint32_t key = 0);
   void stored(std::shared_ptr<StoredSample> sample);  // scored (and redacted)
   void judged(std::string_view requestId, JudgeResult result, int score, bool bad);
 
   // Records a human label. Returns the sample's model label index, or nothing
   // when the id is unknown (never sampled, or forgotten).
-  std::optional<std::uint32_t> feedback(std::string_view requestId, bool bad);
+  std::optional<std::uint32_t> feedback(std::string_view requestId, bool bad, std::optional<std::uint32_t> key);
 
   // Copies of the most recent samples, newest first; `flag` filters when set.
   std::vector<StoredSample> recent(std::size_t limit, std::optional<quality::OutputFlag> flag) const;
@@ -47,6 +47,7 @@ class SampleStore {
  private:
   struct Entry {
     std::uint32_t model = 0;
+    std::uint32_t key = 0;  // the client key's label index (0 = none)
     bool scored = false;
     std::uint32_t flags = 0;
     std::optional<bool> judgeBad;

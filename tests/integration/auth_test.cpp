@@ -221,3 +221,32 @@ TEST(ApiKeys, AFloodOfRefusedKeysIsRateLimitedPerAddress) {
   const auto metrics = scrapeAfter(gw.adminPort(), 6);
   EXPECT_EQ(seriesValue(metrics, "infergate_key_requests_total{key=\"team-a\",route=\"chat\"}"), 1);
 }
+
+// Feedback takes the same keys, and a key may label only its own requests.
+TEST(ApiKeys, FeedbackNeedsAKeyAndOnlyLabelsThatKeysRequests) {
+  MockServer mock;
+  const std::string otherKey = "sk-team-b-fedcba9876543210";
+  ConfigKnobs k;
+  k.topLevel = "auth:\n  keys:\n    - name: team-a\n      key: ${TEAM_A_KEY}\n    - name: team-b\n      key: ${TEAM_B_KEY}\n"
+               "sampling:\n  rate: 1\n";
+  Gateway gw(standardConfig(mock.port(), k), {"TEAM_A_KEY=" + kTeamKey, "TEAM_B_KEY=" + otherKey});
+  ASSERT_EQ(request(gw.port(), jsonPost("/v1/chat/completions",
+                                        R"({"model":"mock-model","messages":[{"role":"user","content":"hi"}]})",
+                                        {"Authorization: Bearer " + kTeamKey, "x-request-id: a-1"}))
+                .status,
+            200);
+  const auto feedback = [&](std::vector<std::string> headers) {
+    Response r;
+    // The sample is stored off the request path: retry a moment while it is not yet known.
+    for (int i = 0; i < 50; ++i) {
+      r = request(gw.port(), jsonPost("/v1/feedback", R"({"request_id":"a-1","label":"bad"})", headers));
+      if (r.status != 404 || headers.empty() || headers[0].find(kTeamKey) == std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return r;
+  };
+  EXPECT_EQ(feedback({}).status, 401);
+  EXPECT_EQ(feedback({"Authorization: Bearer sk-nobody-000000000000"}).status, 401);
+  EXPECT_EQ(feedback({"Authorization: Bearer " + kTeamKey}).status, 200);
+  EXPECT_EQ(feedback({"Authorization: Bearer " + otherKey}).status, 404);  // not team-b's request
+}

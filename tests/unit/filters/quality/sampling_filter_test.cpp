@@ -21,7 +21,7 @@ class FakeHandoff final : public SampleHandoff {
   std::uint64_t routeThreshold(std::size_t) const override { return quality::rateThreshold(config_.rate); }
   bool admit() override { return budget-- > 0; }
   void offer(std::unique_ptr<OutputSample> sample) override { offered.push_back(std::move(sample)); }
-  std::optional<std::uint32_t> feedback(std::string_view id, bool bad) override {
+  std::optional<std::uint32_t> feedback(std::string_view id, bool bad, std::optional<std::uint32_t>) override {
     if (id != "known") return std::nullopt;
     labels.push_back(bad);
     return 1;
