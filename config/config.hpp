@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/cidr.hpp"
 #include "config/histogram_ladder.hpp"
 
 namespace infergate::config {
@@ -50,6 +51,9 @@ struct ServerConfig {
   unsigned busy_poll_us = 50;        // a loaded worker polls this long before sleeping (0 = never)
   ServerLimits limits;
   ServerTimeouts timeouts;
+  // Peers whose X-Forwarded-For / X-Real-IP are believed for the client's
+  // address (limits, logs); from anyone else those headers are replaced.
+  std::vector<Cidr> trusted_proxies;
 };
 
 struct AdminConfig {

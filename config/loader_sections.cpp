@@ -45,8 +45,14 @@ void SectionLoader::load(const YAML::Node& root) {
 void SectionLoader::server(const YAML::Node& n) {
   auto& s = result_.config.server;
   if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_timeout", "busy_poll_us", "limits", "timeouts",
-                                      "share_listen_address"}))
+                                      "share_listen_address", "trusted_proxies"}))
     return;
+  std::vector<std::string> proxies;
+  reader_.readStringList(n, "trusted_proxies", proxies);
+  for (const auto& p : proxies) {
+    if (auto cidr = config::parseCidr(p)) s.trusted_proxies.push_back(*cidr);
+    else reader_.error(n["trusted_proxies"], "server.trusted_proxies: '" + p + "' is not an address or CIDR range");
+  }
   reader_.readAddress(n, "listen", s.listen);
   reader_.readBool(n, "share_listen_address", s.share_listen_address);
   reader_.readUnsigned(n, "workers", s.workers, 1024);

@@ -68,6 +68,8 @@ void DownstreamSession::start() {
   error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   clientAddress_ = clientIp_.is_unspecified() ? "unknown" : clientIp_.to_string();
+  for (const auto& proxy : worker_.runtime().config.server.trusted_proxies)
+    peerTrusted_ = peerTrusted_ || proxy.contains(clientAddress_);
   readHead();
 }
 

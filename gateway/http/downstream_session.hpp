@@ -102,7 +102,9 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   bool keepAlive_ = true;
   bool requestClose_ = false;
   boost::asio::ip::address clientIp_;
-  std::string clientAddress_;
+  std::string clientAddress_;   // the peer's address as text
+  bool peerTrusted_ = false;    // a configured trusted proxy: its forwarding headers are believed
+  std::string requestClient_;   // this request's client: the peer, or who a trusted proxy says
   std::size_t bodyCharged_ = 0;  // bytes of this request's body counted in ConnectionLimits
   std::string requestId_;
   std::string reply_;

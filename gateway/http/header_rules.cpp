@@ -64,4 +64,38 @@ std::string appendForwardedFor(std::string_view existing, std::string_view clien
   return out;
 }
 
+std::string forwardedClient(const ProxyRequestHead& head, const std::vector<config::Cidr>& trusted,
+                            std::string_view peer) {
+  const auto isTrusted = [&](std::string_view address) {
+    for (const auto& range : trusted)
+      if (range.contains(address)) return true;
+    return false;
+  };
+  const auto isAddress = [](std::string_view text) { return config::parseCidr(text).has_value() && text.find('/') == std::string_view::npos; };
+  const auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  // Every X-Forwarded-For line, in order, as one list.
+  std::vector<std::string_view> hops;
+  for (const auto& field : head)
+    if (field.name() == http::field::unknown && boost::beast::iequals(field.name_string(), "x-forwarded-for"))
+      for (auto rest = std::string_view(field.value()); !rest.empty();) {
+        const auto comma = rest.find(',');
+        hops.push_back(trim(rest.substr(0, comma)));
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    if (!isAddress(*it)) break;
+    if (!isTrusted(*it)) return std::string(*it);
+  }
+  for (const auto& field : head)
+    if (field.name() == http::field::unknown && boost::beast::iequals(field.name_string(), "x-real-ip")) {
+      const auto v = trim(field.value());
+      if (isAddress(v)) return std::string(v);
+    }
+  return std::string(peer);
+}
+
 }  // namespace infergate::headers

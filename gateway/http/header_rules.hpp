@@ -8,6 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
+#include "config/cidr.hpp"
+#include "filters/core/http_messages.hpp"
+
 namespace infergate::headers {
 
 // Hop-by-hop per RFC 9110 §7.6.1, plus the legacy ones proxies see in practice.
@@ -33,5 +38,12 @@ class RequestIdGenerator {
 
 // "existing, client" or "client".
 std::string appendForwardedFor(std::string_view existing, std::string_view clientAddress);
+
+// The client a trusted proxy forwards for: walking X-Forwarded-For from the
+// right (each proxy appends the peer it saw), the first address that is not
+// itself a trusted proxy; else X-Real-IP; else `peer`. Anything that is not
+// an address ends the walk: a client may write what it likes on the left.
+std::string forwardedClient(const ProxyRequestHead& head, const std::vector<config::Cidr>& trusted,
+                            std::string_view peer);
 
 }  // namespace infergate::headers

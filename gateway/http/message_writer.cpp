@@ -81,8 +81,12 @@ void requestHead(std::string& out, const ProxyRequestHead& request, const Upstre
     if (headers::isHopByHop(name)) continue;
     if (extra.dropClientCredentials && auth::isCredentialField(field)) continue;
     // Beast has no enum for these two: only unrecognised names are compared as text.
+    if (!extra.forwardedTrusted && (name == http::field::forwarded ||
+                                    (name == http::field::unknown && iequals(nameText, "x-real-ip"))))
+      continue;
     if (name == http::field::unknown) {
       if (iequals(nameText, "x-forwarded-for")) {
+        if (!extra.forwardedTrusted) continue;  // a client's claim, not a proxy's: replaced
         if (firstForwardedFor.empty()) firstForwardedFor = field.value();
         else moreForwardedFor.append(", ").append(field.value());
         continue;

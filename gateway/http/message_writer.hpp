@@ -22,6 +22,9 @@ struct UpstreamRequestHead {
   const std::vector<config::HeaderValue>* injected = nullptr;  // override the client's
   std::optional<std::size_t> contentLength;
   bool dropClientCredentials = false;  // leave out Authorization, api-key and x-api-key
+  // From a trusted proxy X-Forwarded-For, Forwarded and X-Real-IP are passed on
+  // (the peer appended); from anyone else they are replaced by the peer alone.
+  bool forwardedTrusted = false;
 };
 
 void requestHead(std::string& out, const ProxyRequestHead& request,

@@ -22,7 +22,7 @@ void DownstreamSession::logFailure(const ErrorReply& reply) {
   // One line per failed request; never headers or bodies (they may carry secrets).
   if (!log::enabled(log::Level::Warn)) return;
   auto fields = log::Fields::request(requestId_);
-  fields.add("client", clientAddress_).add("status", reply.status).add("cause", causeName(reply.cause));
+  fields.add("client", requestClient_.empty() ? clientAddress_ : requestClient_).add("status", reply.status).add("cause", causeName(reply.cause));
   log::write(log::Level::Warn, fields, reply.message);
 }
 
@@ -69,6 +69,7 @@ void DownstreamSession::onReplyWritten(error_code ec, bool close) {
 
 void DownstreamSession::beginRecord() {
   record_.reset();
+  requestClient_.clear();  // until this request's headers say who it is for
   record_.accepted = RequestRecord::Clock::now();
   record_.wallStartMs = coarseWallMilliseconds();  // a log timestamp: one tick is enough
   recordOpen_ = true;

@@ -5,6 +5,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "gateway/http/downstream_session.hpp"
+#include "gateway/http/header_rules.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/server/worker.hpp"
 #include "metrics/label_space.hpp"
@@ -79,7 +80,9 @@ void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
   ctx_.message = &request;
   ctx_.path = path;
   ctx_.requestId = requestId_;
-  ctx_.clientAddress = clientAddress_;
+  requestClient_ = peerTrusted_ ? headers::forwardedClient(request, worker_.runtime().config.server.trusted_proxies, clientAddress_)
+                                : clientAddress_;
+  ctx_.clientAddress = requestClient_;
   ctx_.jsonApi = jsonApi;
   ctx_.api = jsonApi ? apiKindOf(path) : ApiKind::Chat;
   ctx_.tokenLimits = {};
@@ -120,6 +123,7 @@ void DownstreamSession::forward(const config::RouteConfig& route) {
   proxy.context = &ctx_;
   proxy.chain = chain_;
   proxy.clientAddress = clientAddress_;
+  proxy.forwardedTrusted = peerTrusted_;
   proxy.isHead = request.method() == http::verb::head;
   proxy.clientHttp10 = request.version() == 10;
   proxy.keepAlive = keepAlive_;

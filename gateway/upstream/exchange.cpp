@@ -103,6 +103,7 @@ void UpstreamExchange::startAttempt() {
   extra.authority = endpoint.authority;
   extra.requestId = request_.context->requestId;
   extra.clientAddress = request_.clientAddress;
+  extra.forwardedTrusted = request_.forwardedTrusted;
   extra.injected = &planner_.backendConfig().headers;
   extra.dropClientCredentials = request_.context->dropClientCredentials;
   extra.contentLength = contentLength_;

@@ -37,7 +37,8 @@ struct ProxyRequest {
   const config::RouteConfig* route = nullptr;
   RequestContext* context = nullptr;  // the filters' view: record, request id, body rewrites
   const FilterChain* chain = nullptr;
-  std::string_view clientAddress;
+  std::string_view clientAddress;  // the peer: appended to X-Forwarded-For
+  bool forwardedTrusted = false;   // the peer is a trusted proxy: keep its forwarding headers
   bool isHead = false;
   bool clientHttp10 = false;
   bool keepAlive = true;  // the client allows keep-alive and the gateway is not draining

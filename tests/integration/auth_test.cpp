@@ -250,3 +250,44 @@ TEST(ApiKeys, FeedbackNeedsAKeyAndOnlyLabelsThatKeysRequests) {
   EXPECT_EQ(feedback({"Authorization: Bearer " + kTeamKey}).status, 200);
   EXPECT_EQ(feedback({"Authorization: Bearer " + otherKey}).status, 404);  // not team-b's request
 }
+
+// Only a trusted proxy's X-Forwarded-For says who the client is; from anyone
+// else the forwarding headers are replaced, never passed on or believed.
+TEST(TrustedProxies, OnlyATrustedPeerSaysWhoTheClientIs) {
+  for (const bool trusted : {true, false}) {
+    MockServer mock{{"--record"}};
+    ConfigKnobs k;
+    k.serverExtra = trusted ? "  trusted_proxies: [127.0.0.0/8]\n" : "";
+    k.topLevel = "auth:\n  max_failures_per_minute: 2\n  keys:\n    - name: team-a\n      key: ${TEAM_A_KEY}\n";
+    Gateway gw(standardConfig(mock.port(), k), {"TEAM_A_KEY=" + kTeamKey});
+    const auto chat = [&](const std::string& key, const std::string& client) {
+      return request(gw.port(), jsonPost("/v1/chat/completions",
+                                         R"({"model":"mock-model","messages":[{"role":"user","content":"hi"}]})",
+                                         {"Authorization: Bearer " + key, "X-Forwarded-For: 198.51.100.1, " + client,
+                                          "X-Real-IP: 192.0.2.99"}));
+    };
+    // Two refused keys for one client use its budget up.
+    EXPECT_EQ(chat("sk-guess-1-0000000000000", "203.0.113.9").status, 401);
+    EXPECT_EQ(chat("sk-guess-2-0000000000000", "203.0.113.9").status, 401);
+    EXPECT_EQ(chat("sk-guess-3-0000000000000", "203.0.113.9").status, 429) << "trusted=" << trusted;
+    // Another client behind the trusted proxy has its own; untrusted, the header means nothing.
+    EXPECT_EQ(chat("sk-guess-4-0000000000000", "203.0.113.10").status, trusted ? 401 : 429) << "trusted=" << trusted;
+
+    Gateway fresh(standardConfig(mock.port(), k), {"TEAM_A_KEY=" + kTeamKey});
+    ASSERT_EQ(request(fresh.port(), jsonPost("/v1/chat/completions",
+                                             R"({"model":"mock-model","messages":[{"role":"user","content":"hi"}]})",
+                                             {"Authorization: Bearer " + kTeamKey,
+                                              "X-Forwarded-For: 203.0.113.9", "X-Real-IP: 192.0.2.99"}))
+                  .status,
+              200);
+    const auto head = std::string(mock.stats().at("last_request_head").as_string());
+    if (trusted) {
+      EXPECT_NE(head.find("203.0.113.9, 127.0.0.1"), std::string::npos) << head;
+      EXPECT_NE(head.find("192.0.2.99"), std::string::npos) << head;
+    } else {
+      EXPECT_EQ(head.find("203.0.113.9"), std::string::npos) << "a client's X-Forwarded-For was passed on: " << head;
+      EXPECT_EQ(head.find("192.0.2.99"), std::string::npos) << "a client's X-Real-IP was passed on: " << head;
+      EXPECT_NE(head.find("127.0.0.1"), std::string::npos) << head;
+    }
+  }
+}

@@ -32,6 +32,7 @@ TEST(RequestHead, RewritesHopByHopHostAndIdentityHeaders) {
       "Accept-Encoding: gzip\r\nExpect: 100-continue\r\nContent-Length: 2\r\nX-Keep: yes\r\n\r\n");
   std::vector<config::HeaderValue> injected{{"authorization", "Bearer upstream-key"}};
   writer::UpstreamRequestHead extra{"10.0.0.5:8000", "rid-1", "127.0.0.1", &injected, 42};
+  extra.forwardedTrusted = true;  // the peer is a trusted proxy: its X-Forwarded-For is kept
   std::string out;
   writer::requestHead(out, req, extra);
   EXPECT_EQ(out,
@@ -40,10 +41,20 @@ TEST(RequestHead, RewritesHopByHopHostAndIdentityHeaders) {
             "Content-Length: 42\r\n\r\n");
 }
 
+TEST(RequestHead, AnUntrustedPeersForwardingHeadersAreReplaced) {
+  auto req = parseRequest("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\nX-Real-IP: 2.2.2.2\r\n"
+                          "Forwarded: for=4.4.4.4\r\nX-Keep: yes\r\n\r\n");
+  std::string out;
+  writer::requestHead(out, req, {"b:1", "r", "3.3.3.3", nullptr, std::nullopt});
+  EXPECT_EQ(out, "GET / HTTP/1.1\r\nHost: b:1\r\nX-Keep: yes\r\nX-Forwarded-For: 3.3.3.3\r\nx-request-id: r\r\n\r\n");
+}
+
 TEST(RequestHead, FoldsSeveralForwardedForLines) {
   auto req = parseRequest("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\n\r\n");
   std::string out;
-  writer::requestHead(out, req, {"b:1", "r", "3.3.3.3", nullptr, std::nullopt});
+  writer::UpstreamRequestHead extra{"b:1", "r", "3.3.3.3", nullptr, std::nullopt};
+  extra.forwardedTrusted = true;
+  writer::requestHead(out, req, extra);
   EXPECT_EQ(out, "GET / HTTP/1.1\r\nHost: b:1\r\nX-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3\r\nx-request-id: r\r\n\r\n");
 }
 
