@@ -17,7 +17,7 @@
 namespace infergate::limits {
 
 struct RateLimitShared {
-  RateLimitShared(const config::Config& config) : limiter(config) {}
+  explicit RateLimitShared(const config::Config& config) : limiter(config) {}
   RateLimiter limiter;
   std::shared_ptr<const RateLimitStats> stats;  // null when metrics are off
 };

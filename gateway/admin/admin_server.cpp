@@ -102,7 +102,8 @@ bool AdminServer::admitted(std::string_view method, std::string_view path, std::
   if (read && !access_.protect_reads) return true;
   if (read && path == "/metrics" && access_.metrics_open) return true;
   constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer) return false;
+  if (authorization.size() <= kBearer.size() || !beast::iequals(authorization.substr(0, kBearer.size()), kBearer))
+    return false;
   // Compared by digest: the time taken says nothing of how much of a guess is right.
   const auto presented = config::sha256(authorization.substr(kBearer.size()));
   return CRYPTO_memcmp(presented.data(), access_.token_digest->data(), presented.size()) == 0;

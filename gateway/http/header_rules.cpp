@@ -71,7 +71,9 @@ std::string forwardedClient(const ProxyRequestHead& head, const std::vector<conf
       if (range.contains(address)) return true;
     return false;
   };
-  const auto isAddress = [](std::string_view text) { return config::parseCidr(text).has_value() && text.find('/') == std::string_view::npos; };
+  const auto isAddress = [](std::string_view text) {
+    return text.find('/') == std::string_view::npos && config::parseCidr(text).has_value();
+  };
   const auto trim = [](std::string_view v) {
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
     while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
