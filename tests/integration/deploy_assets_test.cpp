@@ -80,9 +80,13 @@ TEST(DeployAssets, DashboardQueriesOnlyMetricsThatExist) {
   // With a judge configured (the mock plays it), so the judge's series exist too.
   ConfigKnobs k;
   k.topLevel = "sampling:\n  judge:\n    backend: judge\n    model: judge-model\n";
+  // And a client key with a limit, so the key and rate-limit series exist.
+  k.topLevel += "auth:\n  keys:\n    - name: team\n      key: ${DASHBOARD_KEY}\n"
+                "      limits: {requests_per_minute: 1000, tokens_per_minute: 1000000}\n";
   k.backendExtra = "  - name: judge\n    endpoints:\n      - url: http://127.0.0.1:" + std::to_string(mock.port()) + "\n";
-  Gateway gateway(standardConfig(mock.port(), k));
-  request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model", true)));
+  const std::string key = "sk-dashboard-key-0123456789";
+  Gateway gateway(standardConfig(mock.port(), k), {"DASHBOARD_KEY=" + key});
+  request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model", true), {"Authorization: Bearer " + key}));
   const auto text = scrape(gateway.adminPort());
   std::set<std::string> families;
   std::regex typeLine(R"(# TYPE (\S+) )");
