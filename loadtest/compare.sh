@@ -28,7 +28,7 @@
 #
 # Peer infergate-keys is the same gateway requiring the API key the scenarios
 # send (every peer gets the same header bytes), with a local rate limit that
-# never trips.
+# never trips; infergate-auth the same without the limit.
 #
 # Peer infergate-before is the same gateway and config built from another
 # commit (BEFORE_BUILD_DIR, e.g. a `git worktree` of the commit before a
@@ -85,6 +85,8 @@ IG_BEFORE_PORT=18085
 IG_BEFORE_ADMIN_PORT=18092
 IG_KEYS_PORT=18086
 IG_KEYS_ADMIN_PORT=18093
+IG_AUTH_PORT=18087
+IG_AUTH_ADMIN_PORT=18094
 BEFORE_BUILD_DIR=${BEFORE_BUILD_DIR:-}
 NGINX_PORT=18081
 HAPROXY_PORT=18082
@@ -145,6 +147,16 @@ if [[ " $PEERS " == *" infergate-keys "* ]]; then
   PIDS+=($!)
   PEER_PID[infergate-keys]=$!
   wait_port "$IG_KEYS_PORT"
+fi
+
+# The same without the limit: what authentication alone costs.
+sed -e "s/$IG_KEYS_PORT/$IG_AUTH_PORT/; s/$IG_KEYS_ADMIN_PORT/$IG_AUTH_ADMIN_PORT/; /limits:/d" "$WORK/infergate-keys.yaml" \
+  >"$WORK/infergate-auth.yaml"
+if [[ " $PEERS " == *" infergate-auth "* ]]; then
+  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-auth.yaml" >/dev/null 2>"$WORK/infergate-auth.log" &
+  PIDS+=($!)
+  PEER_PID[infergate-auth]=$!
+  wait_port "$IG_AUTH_PORT"
 fi
 
 # The same config served by a build of another commit.
@@ -214,6 +226,7 @@ port_of() {
     infergate-nometrics) echo "$IG_BARE_PORT" ;;
     infergate-before) echo "$IG_BEFORE_PORT" ;;
     infergate-keys) echo "$IG_KEYS_PORT" ;;
+    infergate-auth) echo "$IG_AUTH_PORT" ;;
     nginx) echo "$NGINX_PORT" ;;
     haproxy) echo "$HAPROXY_PORT" ;;
     haproxy-headers) echo "$HAPROXY_HEADERS_PORT" ;;
