@@ -1,13 +1,18 @@
 // Request heads through the session's framing checks and Beast's parser, as
 // DownstreamSession::readHead and parseHead use them. Property: a head the
 // gateway accepts whole is never refused early by the check that answers
-// garbage at once, whichever read its bytes arrive in.
+// garbage at once, whichever read its bytes arrive in. And on any accepted
+// head: the presented API key, when one is taken, is a plausible key, and the
+// client a trusted proxy names is an address.
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <cstdint>
 #include <string_view>
 
+#include "config/cidr.hpp"
+#include "filters/auth/credentials.hpp"
 #include "fuzz_check.hpp"
+#include "gateway/http/header_rules.hpp"
 #include "gateway/http/http_framing.hpp"
 
 using namespace infergate;
@@ -29,6 +34,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parser.put(boost::asio::buffer(head.data(), head.size()), ec);
   if (ec || !parser.is_header_done()) return 0;
   if (!framing::checkRequestHeader(parser.get().base()).empty()) return 0;
+  const auto presented = auth::presentedKey(parser.get().base());
+  if (presented.outcome == auth::PresentedKey::Outcome::One) {
+    FUZZ_CHECK(!presented.key.empty() && presented.key.size() <= auth::kMaxKeyBytes, "a key of %zu bytes was taken",
+               presented.key.size());
+    for (unsigned char c : presented.key) FUZZ_CHECK(c > 0x20 && c < 0x7F, "a key with byte %u was taken", c);
+  } else if (presented.outcome == auth::PresentedKey::Outcome::Malformed) {
+    FUZZ_CHECK(!presented.reason.empty(), "a refused key without a reason");
+  }
+  static const std::vector<config::Cidr> kTrusted = {*config::parseCidr("10.0.0.0/8")};
+  const auto client = headers::forwardedClient(parser.get().base(), kTrusted, "10.1.1.1");
+  FUZZ_CHECK(config::parseCidr(client).has_value() && client.find('/') == std::string::npos,
+             "the forwarded client is not an address: %s", client.c_str());
   // Accepted: every prefix, checked as the session resumes its scans, passes.
   std::size_t checked = 0;
   const std::size_t step = std::max<std::size_t>(1, end / 97);
