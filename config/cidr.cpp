@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 
 #include <charconv>
-#include <string>
 
 namespace infergate::config {
 
@@ -11,13 +10,18 @@ namespace {
 
 // The address's bytes and family, a v4-mapped v6 address read as v4.
 bool parseAddress(std::string_view text, bool& v6, std::array<unsigned char, 16>& out) {
-  const std::string s(text);
+  // inet_pton wants a terminated string: copied to the stack (the longest
+  // address text is 45 bytes), never to the heap, as this runs per request.
+  char s[64];
+  if (text.size() >= sizeof s) return false;
+  text.copy(s, text.size());
+  s[text.size()] = '\0';
   out = {};
-  if (inet_pton(AF_INET, s.c_str(), out.data()) == 1) {
+  if (inet_pton(AF_INET, s, out.data()) == 1) {
     v6 = false;
     return true;
   }
-  if (inet_pton(AF_INET6, s.c_str(), out.data()) != 1) return false;
+  if (inet_pton(AF_INET6, s, out.data()) != 1) return false;
   static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
   if (std::equal(kMapped, kMapped + 12, out.begin())) {
     std::copy(out.begin() + 12, out.end(), out.begin());

@@ -1,7 +1,6 @@
 #include "filters/auth/api_key_filter.hpp"
 
 #include <algorithm>
-#include <chrono>
 
 #include "config/model_pattern.hpp"
 #include "filters/auth/authenticate.hpp"
@@ -14,10 +13,6 @@ FilterStatus refuse(RequestContext& ctx, FailureCause cause, std::string message
   return ctx.fail(errorFor(cause, std::move(message)));
 }
 
-std::int64_t nowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -34,16 +29,17 @@ FilterStatus ApiKeyFilter::onRequest(RequestContext& ctx) {
   // key is even looked at, so that keys cannot be guessed at line rate.
   auto* failures = shared_->failures.get();
   const auto cell = failures ? limits::GcraCells::cellOf(ctx.clientAddress) : 0;
-  if (failures && !failures->hasRoom(cell, nowNs())) {
-    const auto wait = failures->waitNs(cell, nowNs());
+  const auto now = failures ? limits::steadyNowNs() : 0;
+  if (failures && !failures->hasRoom(cell, now)) {
+    const auto wait = failures->waitNs(cell, now);
     const auto status = ctx.fail(errorFor(FailureCause::RateLimited,
                                           "Too many refused API keys from this address. Retry after the time in "
                                           "Retry-After."));
-    ctx.reply.retryAfterSeconds = static_cast<unsigned>(std::max<std::int64_t>(1, (wait + 999'999'999) / 1'000'000'000));
+    ctx.reply.retryAfterSeconds = limits::retryAfterSeconds(wait);
     return status;
   }
   const auto unauthorized = [&](std::string message) {
-    if (failures) failures->charge(cell, nowNs());
+    if (failures) failures->charge(cell, now);
     return refuse(ctx, FailureCause::ClientUnauthorized, std::move(message));
   };
   auto verdict = authenticate(ctx.message->base(), shared_->table, shared_->keys);

@@ -7,9 +7,21 @@
 // of now.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 namespace infergate::limits {
+
+// The clock every cell is read against.
+inline std::int64_t steadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// A Retry-After for a wait: whole seconds, rounded up, at least 1.
+inline unsigned retryAfterSeconds(std::int64_t waitNs) {
+  return static_cast<unsigned>(std::max<std::int64_t>(1, (waitNs + 999'999'999) / 1'000'000'000));
+}
 
 class Gcra {
  public:

@@ -10,6 +10,9 @@
 #include <memory>
 #include <string_view>
 
+#include "filters/core/fnv_hash.hpp"
+#include "filters/limits/gcra.hpp"
+
 namespace infergate::limits {
 
 class GcraCells {
@@ -21,11 +24,7 @@ class GcraCells {
         unitNs_(periodNs / static_cast<std::int64_t>(std::max<std::uint64_t>(rate, 1))),
         tat_(std::make_unique<std::atomic<std::int64_t>[]>(kCells)) {}
 
-  static std::size_t cellOf(std::string_view key) {
-    std::uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
-    return static_cast<std::size_t>(h % kCells);
-  }
+  static std::size_t cellOf(std::string_view key) { return static_cast<std::size_t>(fnv1a64(key) % kCells); }
 
   // Whether the cell could take one more unit now (nothing is taken).
   bool hasRoom(std::size_t cell, std::int64_t nowNs) const {

@@ -35,9 +35,4 @@ struct RateLimiter {
   std::uint64_t defaultCompletionTokens = 256;
 };
 
-inline std::int64_t steadyNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace infergate::limits

@@ -110,7 +110,7 @@ FilterStatus RateLimitFilter::onRequest(RequestContext& ctx) {
         error.message = "Too many requests in flight for this key or route. Retry shortly.";
       }
       const auto status = ctx.fail(std::move(error));
-      ctx.reply.retryAfterSeconds = static_cast<unsigned>(std::max<std::int64_t>(1, (refused->waitNs + 999'999'999) / 1'000'000'000));
+      ctx.reply.retryAfterSeconds = retryAfterSeconds(refused->waitNs);
       // The headers of the scope that refused, so the client sees why.
       RateLimitState refusedBy;
       refusedBy.taken[0] = scopes[i];

@@ -227,20 +227,17 @@ PromptReading readPrompt(std::string_view prompt) {
   auto asked = identifyLanguage(out.message);
   if (asked.reliable) out.language = std::move(asked.code);
   if (out.language == "ja" && !hasKana(out.message.substr(0, 4096))) out.language = "zh";
-  // A short question's language can rest on its names: "¿Cómo instalo Python
-  // en Windows?" reads as English. Read again without the capitalised words
-  // inside sentences; if that reads as another language, the question's
-  // language is not known.
-  if (!out.language.empty()) {
-    const auto plain = withoutNames(out.message.substr(0, 512));
-    if (!plain.empty()) {
-      const auto again = identifyLanguage(plain);
-      if (again.reliable && !sameLanguage(again.code, out.language)) out.language.clear();
-    }
-  }
+
   out.asksForLanguage = asksForALanguage(prompt);
   out.requests = readPromptRequests(prompt);
   return out;
+}
+
+bool languageRestsOnNames(std::string_view message, std::string_view language) {
+  const auto plain = withoutNames(message.substr(0, 512));
+  if (plain.empty()) return false;
+  const auto again = identifyLanguage(plain);
+  return again.reliable && !sameLanguage(again.code, language);
 }
 
 void PromptReading::applyTo(ScorerInput& in) const {

@@ -35,4 +35,10 @@ struct PromptReading {
 };
 PromptReading readPrompt(std::string_view prompt);
 
+// Whether a question's `language` rests on its names: read again without the
+// capitalised words inside sentences, it is another language ("¿Cómo instalo
+// Python en Windows?" reads as English). Asked only when an answer seems to
+// be in another language: it costs a second identification.
+bool languageRestsOnNames(std::string_view message, std::string_view language);
+
 }  // namespace infergate::quality

@@ -1,5 +1,6 @@
 #include "filters/quality/repetition.hpp"
 
+#include "filters/core/fnv_hash.hpp"
 #include "filters/quality/list_items.hpp"
 
 #include <algorithm>
@@ -14,11 +15,7 @@ namespace {
 
 bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-std::uint64_t hashOf(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
+std::uint64_t hashOf(std::string_view s) { return fnv1a64(s); }
 
 std::uint64_t combine(std::uint64_t a, std::uint64_t b) {
   return a ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));

@@ -5,11 +5,13 @@
 #include <cmath>
 #include <limits>
 
+#include "filters/core/fnv_hash.hpp"
+
 namespace infergate::quality {
 
 std::uint64_t requestHash(std::string_view requestId, std::uint64_t seed) {
-  std::uint64_t h = 1469598103934665603ull ^ seed;
-  for (unsigned char c : requestId) h = (h ^ c) * 1099511628211ull;
+  // FNV-1a, then a splitmix64 finaliser so that every bit depends on every byte.
+  std::uint64_t h = fnv1a64(requestId, seed);
   h += 0x9e3779b97f4a7c15ull;
   h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
   h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;

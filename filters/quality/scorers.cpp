@@ -158,14 +158,16 @@ QualityReport scoreOutput(const ScorerInput& in, const ScorerSettings& settings)
     // the prompt asked for no particular language, and the question does not
     // read as the answer's language too (a short question can be either).
     // Not asked of CJK questions: hinted, CLD2 reads any Han-only line as
-    // Japanese, and kana already tell Japanese apart.
+    // Japanese, and kana already tell Japanese apart. Nor when the question's
+    // language rests on its names (languageRestsOnNames).
     if (!code && !in.promptLanguage.empty() && !in.promptAsksForLanguage && !in.captureCut &&
         in.text.size() >= settings.minLanguageBytes) {
       const auto answer = identifyLanguage(in.text);
       if (answer.reliable) {
         r.answerLanguage = answer.code;
         if (!sameLanguage(answer.code, in.promptLanguage) && !r.has(OutputFlag::ScriptMismatch) &&
-            !(in.promptScript != Script::Cjk && readsAs(in.promptMessage, answer.code)))
+            !(in.promptScript != Script::Cjk && readsAs(in.promptMessage, answer.code)) &&
+            !languageRestsOnNames(in.promptMessage, in.promptLanguage))
           raise(OutputFlag::WrongLanguage, 0.3);
       }
     }

@@ -104,7 +104,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   boost::asio::ip::address clientIp_;
   std::string clientAddress_;   // the peer's address as text
   bool peerTrusted_ = false;    // a configured trusted proxy: its forwarding headers are believed
-  std::string requestClient_;   // this request's client: the peer, or who a trusted proxy says
+  std::string requestClient_;   // this request's client when a trusted proxy says who (else empty: the peer)
   std::size_t bodyCharged_ = 0;  // bytes of this request's body counted in ConnectionLimits
   std::string requestId_;
   std::string reply_;

@@ -79,25 +79,30 @@ std::string forwardedClient(const ProxyRequestHead& head, const std::vector<conf
     while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
     return v;
   };
-  // Every X-Forwarded-For line, in order, as one list.
-  std::vector<std::string_view> hops;
-  for (const auto& field : head)
-    if (field.name() == http::field::unknown && boost::beast::iequals(field.name_string(), "x-forwarded-for"))
-      for (auto rest = std::string_view(field.value()); !rest.empty();) {
-        const auto comma = rest.find(',');
-        hops.push_back(trim(rest.substr(0, comma)));
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  const auto realIpOr = [&](std::string_view fallback) {
+    for (const auto& field : head)
+      if (field.name() == http::field::unknown && boost::beast::iequals(field.name_string(), "x-real-ip")) {
+        const auto v = trim(field.value());
+        if (isAddress(v)) return std::string(v);
       }
-  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
-    if (!isAddress(*it)) break;
-    if (!isTrusted(*it)) return std::string(*it);
-  }
-  for (const auto& field : head)
-    if (field.name() == http::field::unknown && boost::beast::iequals(field.name_string(), "x-real-ip")) {
-      const auto v = trim(field.value());
-      if (isAddress(v)) return std::string(v);
+    return std::string(fallback);
+  };
+  // The X-Forwarded-For lines from the last, each from its last hop: no list is built.
+  for (auto field = head.end(); field != head.begin();) {
+    --field;
+    if (field->name() != http::field::unknown || !boost::beast::iequals(field->name_string(), "x-forwarded-for"))
+      continue;
+    for (auto rest = std::string_view(field->value());;) {
+      const auto comma = rest.rfind(',');
+      const auto hop = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+      if (!isAddress(hop)) return realIpOr(peer);
+      if (!isTrusted(hop)) return std::string(hop);
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(0, comma);
     }
-  return std::string(peer);
+  }
+  return realIpOr(peer);
 }
+
 
 }  // namespace infergate::headers

@@ -80,9 +80,10 @@ void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
   ctx_.message = &request;
   ctx_.path = path;
   ctx_.requestId = requestId_;
-  requestClient_ = peerTrusted_ ? headers::forwardedClient(request, worker_.runtime().config.server.trusted_proxies, clientAddress_)
-                                : clientAddress_;
-  ctx_.clientAddress = requestClient_;
+  // Only a trusted proxy's headers say who the client is (kept for this request's log line).
+  if (peerTrusted_)
+    requestClient_ = headers::forwardedClient(request, worker_.runtime().config.server.trusted_proxies, clientAddress_);
+  ctx_.clientAddress = peerTrusted_ ? std::string_view(requestClient_) : std::string_view(clientAddress_);
   ctx_.jsonApi = jsonApi;
   ctx_.api = jsonApi ? apiKindOf(path) : ApiKind::Chat;
   ctx_.tokenLimits = {};

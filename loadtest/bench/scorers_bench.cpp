@@ -6,6 +6,8 @@
 #include <string>
 
 #include "filters/quality/language_id.hpp"
+#include "filters/quality/list_items.hpp"
+#include "filters/quality/prompt_reading.hpp"
 #include "filters/quality/mojibake.hpp"
 #include "filters/quality/redaction.hpp"
 #include "filters/quality/scorers.hpp"
@@ -112,3 +114,32 @@ BENCHMARK(BM_Redact_1KB);
 }  // namespace
 
 BENCHMARK_MAIN();
+
+// The scorers added for issue 18, alone.
+void BM_Mojibake_Chinese_1KB(benchmark::State& state) {  // the GBK re-encoding runs on CJK text
+  const auto text = chineseAnswerOf(1024);
+  for (auto _ : state) benchmark::DoNotOptimize(infergate::quality::mojibakeStats(text));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_Mojibake_Chinese_1KB);
+
+void BM_Repetition_1KB(benchmark::State& state) {
+  const auto text = answerOf(1024);
+  for (auto _ : state) benchmark::DoNotOptimize(infergate::quality::repetitionStats(text));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_Repetition_1KB);
+
+void BM_ListItems_1KB(benchmark::State& state) {
+  const auto text = answerOf(1024);
+  for (auto _ : state) benchmark::DoNotOptimize(infergate::quality::enumeratedItems(text));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_ListItems_1KB);
+
+// Once per sample: the question's language (CLD2), requests and count.
+void BM_ReadPrompt(benchmark::State& state) {
+  const std::string prompt = "system: You are terse.\nuser: Name three rivers in Europe and say which is the longest.";
+  for (auto _ : state) benchmark::DoNotOptimize(infergate::quality::readPrompt(prompt));
+}
+BENCHMARK(BM_ReadPrompt);

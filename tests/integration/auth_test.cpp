@@ -67,12 +67,6 @@ struct AuthGateway {
   std::string lastUpstreamHead() { return std::string(mock.stats().at("last_request_head").as_string()); }
 };
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string errorCode(const Response& r) {
   return std::string(boost::json::parse(r.body).at("error").at("code").as_string());

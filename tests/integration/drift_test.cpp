@@ -117,12 +117,6 @@ double anomalies(const std::string& exposition) {
   return total;
 }
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 }  // namespace
 

@@ -8,44 +8,19 @@
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
 
-#include "filters/quality/prompt_reading.hpp"
 #include "filters/quality/scorers.hpp"
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
+#include "support/labelled_answers.hpp"
 
 using namespace testsupport;
 namespace q = infergate::quality;
 
 namespace {
-
-struct Labelled {
-  std::string prompt, answer;
-  bool bad = false;
-};
-
-std::vector<Labelled> labelledAnswers() {
-  std::vector<Labelled> out;
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(SOURCE_DIR) + "/tests/data/quality"))
-    if (e.path().extension() == ".jsonl") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto o = boost::json::parse(line).as_object();
-      out.push_back({std::string(o.at("prompt").as_string()), std::string(o.at("answer").as_string()),
-                     o.at("bad").as_bool()});
-    }
-  }
-  return out;
-}
 
 std::string base64(std::string_view in) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -66,15 +41,8 @@ std::string base64(std::string_view in) {
 }
 
 // The flags the scorers give this pair in process, as the pipeline calls them.
-std::set<std::string> flagsInProcess(const Labelled& item) {
-  const std::string prompt = "user: " + item.prompt;
-  q::ScorerInput in;
-  in.text = item.answer;
-  in.finishReason = "stop";
-  in.promptScript = q::textStats(item.prompt).dominant();
-  const auto reading = q::readPrompt(prompt);
-  reading.applyTo(in);
-  const auto report = q::scoreOutput(in, q::ScorerSettings{});
+std::set<std::string> flagsInProcess(const testsupport::LabelledAnswer& item) {
+  const auto report = testsupport::scoreInProcess(item);
   std::set<std::string> out;
   for (std::size_t f = 0; f < q::kFlagCount; ++f)
     if (report.flags & (1u << f)) out.insert(std::string(q::kFlagNames[f]));
@@ -84,7 +52,7 @@ std::set<std::string> flagsInProcess(const Labelled& item) {
 }  // namespace
 
 TEST(QualityEvaluationReplay, TheGatewayGivesEveryLabelledAnswerTheScorersVerdict) {
-  const auto set = labelledAnswers();
+  const auto set = testsupport::labelledAnswers(SOURCE_DIR);
   ASSERT_GE(set.size(), 300u);
   MockServer mock;
   const auto sink = unusedTempPath(".jsonl");

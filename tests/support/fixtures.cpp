@@ -7,7 +7,9 @@
 
 #include <boost/json/parse.hpp>
 #include <cstdio>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 
 #include "support/http_client.hpp"
@@ -16,6 +18,13 @@ namespace testsupport {
 
 std::string gatewayBinary() { return INFERGATE_BIN; }
 std::string mockBinary() { return MOCK_BIN; }
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 std::string writeTempFile(const std::string& text, const std::string& suffix) {
   std::string path = "/tmp/infergate-test-XXXXXX" + suffix;

@@ -91,6 +91,8 @@ class ClosedPort {
 };
 
 std::string writeTempFile(const std::string& text, const std::string& suffix = ".yaml");
+// A file's whole text (empty when it cannot be read).
+std::string readFile(const std::string& path);
 // A fresh /tmp path where no file exists yet, for a file the gateway must create.
 std::string unusedTempPath(const std::string& suffix);
 std::string gatewayBinary();

@@ -62,9 +62,20 @@ TEST(PromptReading, AppliesEveryPromptFieldToTheScorerInput) {
   EXPECT_EQ(in.promptRequests.itemCount, 3u);
 }
 
-TEST(PromptReading, AQuestionWhoseLanguageRestsOnItsNamesIsNotKnown) {
+TEST(PromptReading, AQuestionWhoseLanguageRestsOnItsNamesIsNoMismatch) {
   // CLD2 reads this as English because of "Python" and "Windows".
-  EXPECT_EQ(readPrompt("user: ¿Cómo instalo Python en Windows?").language, "");
-  EXPECT_EQ(readPrompt("user: Was ist die Hauptstadt von Australien?").language, "de");
-  EXPECT_EQ(readPrompt("user: How long is the train from Paris to Berlin?").language, "en");
+  EXPECT_EQ(readPrompt("user: ¿Cómo instalo Python en Windows?").language, "en");
+  EXPECT_TRUE(languageRestsOnNames("¿Cómo instalo Python en Windows?", "en"));
+  EXPECT_FALSE(languageRestsOnNames("Was ist die Hauptstadt von Australien?", "de"));
+  EXPECT_FALSE(languageRestsOnNames("How long is the train from Paris to Berlin?", "en"));
+  // So a Spanish answer to it is not in the wrong language.
+  const std::string prompt = "user: ¿Cómo instalo Python en Windows?";
+  const auto reading = readPrompt(prompt);
+  ScorerInput in;
+  in.text = "Descarga el instalador desde python.org, ejecútalo y marca la casilla «Add Python to PATH» antes de "
+            "pulsar «Install Now». Al terminar, abre una terminal y escribe python --version para comprobarlo.";
+  in.finishReason = "stop";
+  in.promptScript = Script::Latin;
+  reading.applyTo(in);
+  EXPECT_FALSE(scoreOutput(in, ScorerSettings{}).has(OutputFlag::WrongLanguage));
 }

@@ -5,58 +5,21 @@
 // docs/quality.md.
 #include <gtest/gtest.h>
 
-#include <boost/json/parse.hpp>
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>
 
-#include "filters/quality/language_id.hpp"
 #include "filters/quality/scorers.hpp"
+#include "support/labelled_answers.hpp"
 
 using namespace infergate::quality;
 
+using testsupport::LabelledAnswer;
+
 namespace {
 
-struct Labelled {
-  std::string file, lang, kind, prompt, answer;
-  bool bad = false;
-};
-
-std::vector<Labelled> evaluationSet() {
-  std::vector<Labelled> out;
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(INFERGATE_SOURCE_DIR) + "/tests/data/quality"))
-    if (entry.path().extension() == ".jsonl") files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  for (const auto& file : files) {
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto o = boost::json::parse(line).as_object();
-      const auto* kind = o.if_contains("kind");
-      out.push_back({file.filename().string(), std::string(o.at("lang").as_string()),
-                     kind ? std::string(kind->as_string()) : std::string(), std::string(o.at("prompt").as_string()),
-                     std::string(o.at("answer").as_string()), o.at("bad").as_bool()});
-    }
-  }
-  return out;
-}
-
-// What the quality pipeline gives the scorers for this pair.
-QualityReport score(const Labelled& item) {
-  const std::string prompt = "user: " + item.prompt;
-  ScorerInput in;
-  in.text = item.answer;
-  in.finishReason = "stop";
-  const auto stats = textStats(item.prompt);
-  in.promptScript = stats.dominant();
-  const auto asked = readPrompt(prompt);  // as the quality pipeline does
-  asked.applyTo(in);
-  return scoreOutput(in, ScorerSettings{});
-}
+std::vector<LabelledAnswer> evaluationSet() { return testsupport::labelledAnswers(INFERGATE_SOURCE_DIR); }
+QualityReport score(const LabelledAnswer& item) { return testsupport::scoreInProcess(item); }
 
 }  // namespace
 
