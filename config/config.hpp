@@ -77,7 +77,21 @@ struct RateLimitConfig {
   bool any() const { return requests_per_second || requests_per_minute || tokens_per_minute || concurrent; }
 };
 
+// `store: redis`: the limits live in one Redis every replica shares, checked
+// with one atomic script per request; concurrency caps stay per process.
+struct RedisStoreConfig {
+  Address address{"127.0.0.1", 6379};
+  std::string password;                 // AUTH (from ${ENV}); never logged
+  Duration timeout{50};                 // per check; then on_failure applies
+  Duration connect_timeout{1000};
+  bool fail_open = true;                // on_failure: fail_open (admit) | fail_closed (503)
+  std::string key_prefix = "infergate"; // Redis keys: <prefix>:key:<name>:rpm, …
+  unsigned max_pending = 1024;          // checks waiting per worker; more fail at once
+};
+
 struct RateLimitsConfig {
+  bool redis = false;                   // store: local (default) | redis
+  RedisStoreConfig redis_store;
   RateLimitConfig global;
   // Completion tokens charged at admission when the request sets no max_tokens.
   unsigned default_completion_tokens = 256;

@@ -89,13 +89,39 @@ void SectionLoader::limits(const YAML::Node& n, YamlReader& reader, const std::s
 }
 
 void SectionLoader::rateLimits(const YAML::Node& n) {
-  if (!reader_.checkMap(n, "rate_limits", {"store", "global", "default_completion_tokens"})) return;
+  if (!reader_.checkMap(n, "rate_limits", {"store", "redis", "global", "default_completion_tokens"})) return;
+  auto& out = result_.config.rate_limits;
   std::string store = "local";
   reader_.readString(n, "store", store);
-  // Shared limits through Redis are not built yet: say so rather than limit per process silently.
-  if (store != "local") reader_.error(n["store"], "rate_limits.store must be local (redis is not available in this build)");
+  if (store == "redis") out.redis = true;
+  else if (store != "local") reader_.error(n["store"], "rate_limits.store must be local or redis, got '" + store + "'");
+  if (auto r = n["redis"]) {
+    if (!out.redis) reader_.error(r, "rate_limits.redis is only read with store: redis");
+    redisStore(r, out.redis_store);
+  }
   if (auto g = n["global"]) limits(g, reader_, "rate_limits.global", result_.config.rate_limits.global);
   reader_.readUnsigned(n, "default_completion_tokens", result_.config.rate_limits.default_completion_tokens, 1'000'000);
+}
+
+void SectionLoader::redisStore(const YAML::Node& n, RedisStoreConfig& out) {
+  if (!reader_.checkMap(n, "rate_limits.redis", {"address", "password", "timeout", "connect_timeout", "on_failure",
+                                                 "key_prefix", "max_pending"}))
+    return;
+  reader_.readAddress(n, "address", out.address);
+  reader_.readString(n, "password", out.password);
+  reader_.readDuration(n, "timeout", out.timeout);
+  reader_.readDuration(n, "connect_timeout", out.connect_timeout);
+  if (out.timeout.count() <= 0 || out.timeout.count() > 10'000)
+    reader_.error(n["timeout"], "rate_limits.redis.timeout must be between 1ms and 10s");
+  if (out.connect_timeout.count() <= 0) reader_.error(n["connect_timeout"], "rate_limits.redis.connect_timeout must be positive");
+  std::string onFailure = out.fail_open ? "fail_open" : "fail_closed";
+  reader_.readString(n, "on_failure", onFailure);
+  if (onFailure == "fail_open" || onFailure == "fail_closed") out.fail_open = onFailure == "fail_open";
+  else reader_.error(n["on_failure"], "rate_limits.redis.on_failure must be fail_open or fail_closed, got '" + onFailure + "'");
+  reader_.readString(n, "key_prefix", out.key_prefix);
+  if (out.key_prefix.empty()) reader_.error(n["key_prefix"], "rate_limits.redis.key_prefix must not be empty");
+  reader_.readUnsigned(n, "max_pending", out.max_pending, 1'000'000);
+  if (out.max_pending == 0) reader_.error(n["max_pending"], "rate_limits.redis.max_pending must be at least 1");
 }
 
 void SectionLoader::auth(const YAML::Node& n) {

@@ -34,6 +34,7 @@ class SectionLoader {
   void apiKey(const YAML::Node& n, YamlReader& reader, bool plainAllowed);
   void authChecks();
   void limits(const YAML::Node& n, YamlReader& reader, const std::string& what, RateLimitConfig& out);
+  void redisStore(const YAML::Node& n, RedisStoreConfig& out);
   void rateLimits(const YAML::Node& n);
   void positive(const YAML::Node& map, const std::string& what, Duration d);
   void backends(const YAML::Node& n);

@@ -56,8 +56,10 @@ Built apiKeys(const FilterDependencies& d, const RouteScope& s, std::shared_ptr<
 
 // One set of live limits for every route's filter (a key's limits hold across routes).
 struct DeclaredRateLimits : limits::RateLimitShared {
-  explicit DeclaredRateLimits(const FilterDependencies& d) : limits::RateLimitShared(d.config) {
-    if (d.config.metrics.enabled) stats = std::make_shared<const limits::RateLimitStats>(d.stats, d.labels, limiter);
+  explicit DeclaredRateLimits(const FilterDependencies& d)
+      : limits::RateLimitShared(d.config, d.stats.workers(), d.workerServices) {
+    if (d.config.metrics.enabled)
+      stats = std::make_shared<const limits::RateLimitStats>(d.stats, d.labels, limiter, redis.get());
   }
 };
 

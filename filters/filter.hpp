@@ -5,7 +5,9 @@
 //
 // Phases, in the spirit of Envoy's HTTP filters and Pingora's ProxyHttp:
 //   onRequest          whole request read and parsed once (RequestFacts); in
-//                      chain order; a filter may answer locally and stop it
+//                      chain order; a filter may answer locally and stop it,
+//                      or pause the chain while it waits for a round trip (a
+//                      shared rate-limit store) and resume it later
 //   onResponseHeaders  the upstream answer's head; reverse order; a filter may
 //                      add header lines and asks for the body pieces it needs
 //   onResponseData     each piece as it is relayed to the client (never the
@@ -34,7 +36,11 @@
 
 namespace infergate {
 
-enum class FilterStatus : std::uint8_t { Continue, LocalReply };
+// Pause: the filter took a PausedRequest (filters/paused_request.hpp) and
+// will resume the chain on the worker's thread, with Continue or LocalReply.
+enum class FilterStatus : std::uint8_t { Continue, LocalReply, Pause };
+
+class RequestPauser;
 
 // A reply a filter gives instead of forwarding: an OpenAI-style error, or
 // (`body` set) a JSON answer of the gateway's own with `error.status`.
@@ -86,6 +92,11 @@ struct RequestContext {
   // ---- owned by the chain ----
   std::byte* states = nullptr;  // per-request filter state (FilterStates)
   std::uint64_t wantsData = 0;  // filters (by chain position) that asked for body pieces
+  std::uint8_t pausedAt = 0;    // the onRequest position that paused
+
+  // ---- for a filter that pauses (the session) ----
+  RequestPauser* pauser = nullptr;
+  std::uint64_t serial = 0;     // this request's number on its connection
 
   // Fills `reply` with an error and returns LocalReply, for `return ctx.fail(...)`.
   FilterStatus fail(ErrorReply error) {

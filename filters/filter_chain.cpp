@@ -22,9 +22,20 @@ void FilterChain::begin(RequestContext& ctx) const {
   for (const auto& r : resets_) r.fn(ctx.states + r.offset);
 }
 
-FilterStatus FilterChain::onRequest(RequestContext& ctx) const {
-  for (const auto i : onRequest_)
-    if (filters_[i]->onRequest(ctx) == FilterStatus::LocalReply) return FilterStatus::LocalReply;
+FilterStatus FilterChain::onRequest(RequestContext& ctx) const { return runRequest(ctx, 0); }
+
+FilterStatus FilterChain::resumeRequest(RequestContext& ctx, FilterStatus status) const {
+  if (status != FilterStatus::Continue) return status;
+  return runRequest(ctx, std::size_t{ctx.pausedAt} + 1);
+}
+
+FilterStatus FilterChain::runRequest(RequestContext& ctx, std::size_t from) const {
+  for (auto at = from; at < onRequest_.size(); ++at) {
+    const auto status = filters_[onRequest_[at]]->onRequest(ctx);
+    if (status == FilterStatus::Continue) continue;
+    if (status == FilterStatus::Pause) ctx.pausedAt = static_cast<std::uint8_t>(at);
+    return status;
+  }
   return FilterStatus::Continue;
 }
 

@@ -22,8 +22,12 @@ class FilterChain {
 
   // Resets the chain's per-request state; before anything else of a request.
   void begin(RequestContext& ctx) const;
-  // In order; stops at the first filter answering locally (ctx.reply).
+  // In order; stops at the first filter answering locally (ctx.reply) or
+  // pausing (Pause: the filter resumes it through resumeRequest).
   FilterStatus onRequest(RequestContext& ctx) const;
+  // After a Pause: `status` is the paused filter's verdict; on Continue the
+  // filters after it run (and may pause again).
+  FilterStatus resumeRequest(RequestContext& ctx, FilterStatus status) const;
   // Reverse order; records which filters want the body. Returns whether any does.
   bool onResponseHeaders(RequestContext& ctx) const;
   void onResponseData(RequestContext& ctx, std::string_view piece) const;
@@ -32,6 +36,8 @@ class FilterChain {
   void onComplete(RequestContext& ctx) const;
 
  private:
+  FilterStatus runRequest(RequestContext& ctx, std::size_t from) const;
+
   struct Reset {
     void (*fn)(void*);
     std::size_t offset;

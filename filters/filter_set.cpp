@@ -5,8 +5,10 @@
 
 namespace infergate {
 
-FilterSet::FilterSet(const FilterDependencies& deps, const std::vector<FilterRegistration>& registrations)
-    : routes_(deps.config.routes.size()) {
+FilterSet::FilterSet(const FilterDependencies& given, const std::vector<FilterRegistration>& registrations)
+    : routes_(given.config.routes.size()) {
+  FilterDependencies deps = given;
+  deps.workerServices = &workerServices_;
   for (const auto& r : registrations) {
     if (r.stage == FilterRegistration::Stage::BeforeRouting) {
       build(deps, r, {}, beforeRouting_);

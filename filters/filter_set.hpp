@@ -14,6 +14,7 @@
 #include "filters/profile/features.hpp"
 #include "filters/profile/profile_stats.hpp"
 #include "filters/profile/vector_queue.hpp"
+#include "filters/worker_services.hpp"
 #include "filters/request_metrics/request_stats.hpp"
 #include "metrics/label_space.hpp"
 #include "metrics/stats.hpp"
@@ -37,6 +38,7 @@ struct FilterDependencies {
   SampleHandoff* samples = nullptr;                 // output sampling, when on
   AccessLog* accessLog = nullptr;                   // when on
   const metrics::RequestStats* requestStats = nullptr;  // when metrics are on
+  WorkerServices* workerServices = nullptr;         // set by the FilterSet: per-worker services to start
 };
 
 // Where a filter is built for: a route (config order), or no route (`route` null).
@@ -65,11 +67,16 @@ class FilterSet {
   const FilterChain& unrouted() const { return unrouted_; }
   // A connection's block of per-request filter state.
   std::unique_ptr<FilterStates> newStates() const;
+  // What the filters keep per worker; on the worker's thread as it starts.
+  std::vector<std::unique_ptr<WorkerService>> startWorker(unsigned worker, boost::asio::io_context& io) const {
+    return workerServices_.start(worker, io);
+  }
 
  private:
   void build(const FilterDependencies& deps, const FilterRegistration& registration, const RouteScope& scope,
              FilterChain& chain);
 
+  WorkerServices workerServices_;
   std::vector<std::unique_ptr<Filter>> filters_;
   std::vector<FilterStates::Slot> slots_;
   std::size_t stateSize_ = 0;

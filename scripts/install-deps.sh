@@ -8,7 +8,7 @@ PACKAGES=(
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libsimdjson-dev prometheus-cpp-dev libyaml-cpp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
-  libre2-dev libcld2-dev libssl-dev clang-14 libclang-rt-14-dev slowhttptest
+  libre2-dev libcld2-dev libssl-dev libhiredis-dev redis-server clang-14 libclang-rt-14-dev slowhttptest
   wrk prometheus nginx-light haproxy python3
 )
 

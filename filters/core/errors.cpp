@@ -28,6 +28,7 @@ std::string_view causeName(FailureCause cause) {
     case FailureCause::ClientUnauthorized: return "client_unauthorized";
     case FailureCause::ClientForbidden: return "client_forbidden";
     case FailureCause::RateLimited: return "rate_limited";
+    case FailureCause::RateLimitStoreDown: return "rate_limit_store_down";
     case FailureCause::Count: break;
   }
   return "unknown";
@@ -94,6 +95,10 @@ ErrorReply errorFor(FailureCause cause, std::string message) {
       break;
     case FailureCause::RateLimited:
       set(429, "requests", "rate_limit_exceeded", "Rate limit reached. Retry after the time in Retry-After.");
+      break;
+    case FailureCause::RateLimitStoreDown:
+      set(503, "server_error", "rate_limit_store_unavailable",
+          "The gateway cannot check its rate limits now. Retry shortly.");
       break;
     case FailureCause::CircuitOpen:
       set(503, "server_error", "circuit_open", "Every model server for this route is temporarily unavailable.");

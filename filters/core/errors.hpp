@@ -29,6 +29,7 @@ enum class FailureCause {
   ClientUnauthorized, // no API key, a malformed, unknown or expired one (401)
   ClientForbidden,    // a valid API key outside its routes or models (403)
   RateLimited,        // over a configured rate limit, token budget or concurrency cap (429)
+  RateLimitStoreDown, // the shared rate-limit store did not answer and on_failure is fail_closed (503)
   Count,              // not a cause: the number of them
 };
 

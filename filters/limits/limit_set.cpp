@@ -5,8 +5,11 @@ namespace infergate::limits {
 namespace {
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 
-std::unique_ptr<LimitSet> setFor(const config::RateLimitConfig& c) {
-  return c.any() ? std::make_unique<LimitSet>(c) : nullptr;
+std::unique_ptr<LimitSet> setFor(const config::RateLimitConfig& c, std::string name) {
+  if (!c.any()) return nullptr;
+  auto set = std::make_unique<LimitSet>(c);
+  set->storeName = std::move(name);
+  return set;
 }
 }  // namespace
 
@@ -27,9 +30,18 @@ LimitSet::LimitSet(const config::RateLimitConfig& c) : concurrent(c.concurrent) 
 }
 
 RateLimiter::RateLimiter(const config::Config& config)
-    : global(setFor(config.rate_limits.global)), defaultCompletionTokens(config.rate_limits.default_completion_tokens) {
-  for (const auto& r : config.routes) routes.push_back(setFor(r.limits));
-  for (const auto& k : config.auth.keys) keys.push_back(setFor(k.limits));
+    : global(setFor(config.rate_limits.global, "global")),
+      defaultCompletionTokens(config.rate_limits.default_completion_tokens) {
+  for (const auto& r : config.routes) routes.push_back(setFor(r.limits, "route:" + r.name));
+  for (const auto& k : config.auth.keys) keys.push_back(setFor(k.limits, "key:" + k.name));
+}
+
+void RateLimiter::forEach(const std::function<void(LimitSet&)>& visit) {
+  if (global) visit(*global);
+  for (auto& r : routes)
+    if (r) visit(*r);
+  for (auto& k : keys)
+    if (k) visit(*k);
 }
 
 bool RateLimiter::any() const {

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "filters/core/request_facts.hpp"
+#include "filters/paused_request.hpp"
 
 namespace infergate::limits {
 
@@ -25,12 +26,6 @@ void appendDuration(std::string& out, std::int64_t ns) {
   out.push_back(static_cast<char>('0' + frac / 10 % 10));
   out.push_back(static_cast<char>('0' + frac % 10));
   out.push_back('s');
-}
-
-void appendLine(std::string& out, std::string_view name, std::uint64_t value) {
-  out.append(name).append(": ");
-  appendNumber(out, value);
-  out.append("\r\n");
 }
 
 // Gives back what `set` took for this request.
@@ -75,7 +70,65 @@ std::optional<Refusal> takeFrom(LimitSet& set, std::int64_t now, std::uint64_t t
   return std::nullopt;
 }
 
+// The tightest request and token budgets of `scopes`' local cells now.
+std::pair<Budget, Budget> localBudgets(std::span<LimitSet* const> scopes, std::int64_t now) {
+  Budget requests, tokens;
+  const auto consider = [now](Budget& into, const Gcra* g) {
+    if (g == nullptr) return;
+    const auto remaining = g->remaining(now);
+    if (into.known && into.remaining <= remaining) return;
+    into = {true, g->limit(), remaining, g->resetNs(now)};
+  };
+  for (const auto* set : scopes) {
+    consider(requests, set->perMinute ? set->perMinute.get() : set->perSecond.get());
+    consider(tokens, set->tokens.get());
+  }
+  return {requests, tokens};
+}
+
+void appendBudget(std::string& out, std::string_view kind, const Budget& b) {
+  if (!b.known) return;
+  out.append("x-ratelimit-limit-").append(kind).append(": ");
+  appendNumber(out, b.limit);
+  out.append("\r\nx-ratelimit-remaining-").append(kind).append(": ");
+  appendNumber(out, b.remaining);
+  out.append("\r\nx-ratelimit-reset-").append(kind).append(": ");
+  appendDuration(out, b.resetNs);
+  out.append("\r\n");
+}
+
+// The x-ratelimit-* lines OpenAI's clients read.
+void appendBudgets(std::string& out, const Budget& requests, const Budget& tokens) {
+  appendBudget(out, "requests", requests);
+  appendBudget(out, "tokens", tokens);
+}
+
+void releaseConcurrency(std::span<LimitSet* const> scopes) {
+  for (auto* set : scopes)
+    if (set->concurrent) set->inFlight.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Takes a place in each capped scope, or none.
+bool takeConcurrency(std::span<LimitSet* const> scopes) {
+  for (std::size_t i = 0; i < scopes.size(); ++i) {
+    auto& set = *scopes[i];
+    if (set.concurrent && set.inFlight.fetch_add(1, std::memory_order_relaxed) >= set.concurrent) {
+      set.inFlight.fetch_sub(1, std::memory_order_relaxed);
+      releaseConcurrency(scopes.first(i));
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+RateLimitShared::RateLimitShared(const config::Config& config, unsigned workers, WorkerServices* services)
+    : limiter(config) {
+  if (!config.rate_limits.redis || !limiter.any()) return;
+  redis = std::make_unique<RedisStore>(config, limiter, workers);
+  if (services != nullptr) redis->attach(*services);
+}
 
 RateLimitFilter::RateLimitFilter(std::shared_ptr<RateLimitShared> shared, std::size_t route, std::uint32_t routeLabel)
     : shared_(std::move(shared)), route_(route), routeLabel_(routeLabel) {}
@@ -95,27 +148,21 @@ FilterStatus RateLimitFilter::onRequest(RequestContext& ctx) {
   if (ctx.facts != nullptr)
     s.estimate = (ctx.facts->promptChars + 3) / 4 +
                  (ctx.facts->maxTokens ? ctx.facts->maxTokens : limiter.defaultCompletionTokens);
+  const std::span<LimitSet* const> taken(scopes.data(), n);
+  return shared_->redis ? checkShared(ctx, s, taken) : checkLocal(ctx, s, taken);
+}
+
+FilterStatus RateLimitFilter::checkLocal(RequestContext& ctx, RateLimitState& s,
+                                         std::span<LimitSet* const> scopes) const {
   const auto now = steadyNowNs();
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < scopes.size(); ++i) {
     if (auto refused = takeFrom(*scopes[i], now, s.estimate)) {
       for (std::size_t j = 0; j < s.count; ++j) giveBack(*s.taken[j], now, s.estimate, true);
       s.count = 0;
-      if (shared_->stats)
-        shared_->stats->limited.add(ctx.worker, {routeLabel_, key, static_cast<std::uint32_t>(refused->kind)});
-      auto error = errorFor(FailureCause::RateLimited);
-      if (refused->kind == LimitKind::Tokens) {
-        error.type = "tokens";
-        error.message = "Token rate limit reached. Retry after the time in Retry-After.";
-      } else if (refused->kind == LimitKind::Concurrent) {
-        error.message = "Too many requests in flight for this key or route. Retry shortly.";
-      }
-      const auto status = ctx.fail(std::move(error));
-      ctx.reply.retryAfterSeconds = retryAfterSeconds(refused->waitNs);
+      const auto status = refuse(ctx, refused->kind, refused->waitNs);
       // The headers of the scope that refused, so the client sees why.
-      RateLimitState refusedBy;
-      refusedBy.taken[0] = scopes[i];
-      refusedBy.count = 1;
-      appendHeaders(ctx.reply.headers, refusedBy, now);
+      const auto [requests, tokens] = localBudgets(scopes.subspan(i, 1), now);
+      appendBudgets(ctx.reply.headers, requests, tokens);
       return status;
     }
     s.taken[s.count++] = scopes[i];
@@ -123,9 +170,77 @@ FilterStatus RateLimitFilter::onRequest(RequestContext& ctx) {
   return FilterStatus::Continue;
 }
 
+FilterStatus RateLimitFilter::checkShared(RequestContext& ctx, RateLimitState& s,
+                                          std::span<LimitSet* const> scopes) const {
+  if (!takeConcurrency(scopes)) return refuse(ctx, LimitKind::Concurrent, 1'000'000'000);
+  for (auto* set : scopes) s.taken[s.count++] = set;
+  PausedRequest paused(ctx);
+  const auto failure = shared_->redis->check(
+      ctx.worker, scopes, s.estimate, [this, paused](const StoreVerdict& verdict) mutable {
+        // Gone (the connection closed meanwhile): its completion already released what it held.
+        if (auto* c = paused.context()) paused.resume(onVerdict(*c, verdict));
+      });
+  if (!failure) return FilterStatus::Pause;
+  StoreVerdict verdict;
+  verdict.failure = *failure;
+  return onVerdict(ctx, verdict);
+}
+
+FilterStatus RateLimitFilter::onVerdict(RequestContext& ctx, const StoreVerdict& verdict) const {
+  auto& s = state(ctx);
+  const std::span<LimitSet* const> scopes(s.taken.data(), s.count);
+  switch (verdict.outcome) {
+    case StoreVerdict::Outcome::Admitted:
+      s.sharedTaken = true;
+      s.requests = verdict.requests;
+      s.tokens = verdict.tokens;
+      return FilterStatus::Continue;
+    case StoreVerdict::Outcome::Refused: {
+      releaseConcurrency(scopes);
+      s.count = 0;
+      const auto status = refuse(ctx, verdict.refusedKind, verdict.waitNs);
+      appendBudgets(ctx.reply.headers, verdict.requests, verdict.tokens);
+      return status;
+    }
+    case StoreVerdict::Outcome::Failed: {
+      const bool open = shared_->redis->failOpen();
+      if (shared_->stats)
+        shared_->stats->storeFailures.add(ctx.worker, {static_cast<std::uint32_t>(verdict.failure), open ? 0u : 1u});
+      if (open) return FilterStatus::Continue;  // admitted unchecked; the local concurrency caps still hold
+      releaseConcurrency(scopes);
+      s.count = 0;
+      const auto status = ctx.fail(errorFor(FailureCause::RateLimitStoreDown));
+      ctx.reply.retryAfterSeconds = 1;
+      return status;
+    }
+  }
+  return FilterStatus::Continue;
+}
+
+FilterStatus RateLimitFilter::refuse(RequestContext& ctx, LimitKind kind, std::int64_t waitNs) const {
+  if (shared_->stats)
+    shared_->stats->limited.add(ctx.worker, {routeLabel_, ctx.record->key, static_cast<std::uint32_t>(kind)});
+  auto error = errorFor(FailureCause::RateLimited);
+  if (kind == LimitKind::Tokens) {
+    error.type = "tokens";
+    error.message = "Token rate limit reached. Retry after the time in Retry-After.";
+  } else if (kind == LimitKind::Concurrent) {
+    error.message = "Too many requests in flight for this key or route. Retry shortly.";
+  }
+  const auto status = ctx.fail(std::move(error));
+  ctx.reply.retryAfterSeconds = retryAfterSeconds(waitNs);
+  return status;
+}
+
 bool RateLimitFilter::onResponseHeaders(RequestContext& ctx) {
   const auto& s = state(ctx);
-  if (s.count > 0) appendHeaders(ctx.responseHeaders, s, steadyNowNs());
+  if (s.count == 0) return false;
+  if (shared_->redis) {
+    appendBudgets(ctx.responseHeaders, s.requests, s.tokens);
+  } else {
+    const auto [requests, tokens] = localBudgets(std::span<LimitSet* const>(s.taken.data(), s.count), steadyNowNs());
+    appendBudgets(ctx.responseHeaders, requests, tokens);
+  }
   return false;
 }
 
@@ -136,7 +251,7 @@ void RateLimitFilter::onComplete(RequestContext& ctx) { settle(ctx); }
 void RateLimitFilter::settle(RequestContext& ctx) const {
   auto& s = state(ctx);
   if (s.count == 0) return;
-  const auto now = steadyNowNs();
+  const std::span<LimitSet* const> scopes(s.taken.data(), s.count);
   const auto& r = *ctx.record;
   // Settle the token estimate: the real usage, or nothing if the model never
   // saw the request (another filter refused it, or no endpoint could serve).
@@ -145,37 +260,15 @@ void RateLimitFilter::settle(RequestContext& ctx) const {
   if (!reachedModel) correction = -static_cast<std::int64_t>(s.estimate);
   else if (r.hasUsage) correction = static_cast<std::int64_t>(r.promptTokens + r.completionTokens) -
                                     static_cast<std::int64_t>(s.estimate);
-  for (std::size_t i = 0; i < s.count; ++i) {
-    auto& set = *s.taken[i];
-    if (set.tokens && correction != 0) set.tokens->adjust(now, correction);
-    if (set.concurrent) set.inFlight.fetch_sub(1, std::memory_order_relaxed);
+  if (shared_->redis) {
+    if (s.sharedTaken && correction != 0) shared_->redis->adjustTokens(ctx.worker, scopes, correction);
+  } else if (correction != 0) {
+    const auto now = steadyNowNs();
+    for (auto* set : scopes)
+      if (set->tokens) set->tokens->adjust(now, correction);
   }
+  releaseConcurrency(scopes);
   s.count = 0;
-}
-
-void RateLimitFilter::appendHeaders(std::string& out, const RateLimitState& s, std::int64_t now) const {
-  const Gcra* requests = nullptr;
-  const Gcra* tokens = nullptr;
-  for (std::size_t i = 0; i < s.count; ++i) {
-    const auto& set = *s.taken[i];
-    if (const Gcra* r = set.perMinute ? set.perMinute.get() : set.perSecond.get())
-      if (!requests || r->remaining(now) < requests->remaining(now)) requests = r;
-    if (set.tokens && (!tokens || set.tokens->remaining(now) < tokens->remaining(now))) tokens = set.tokens.get();
-  }
-  if (requests) {
-    appendLine(out, "x-ratelimit-limit-requests", requests->limit());
-    appendLine(out, "x-ratelimit-remaining-requests", requests->remaining(now));
-    out.append("x-ratelimit-reset-requests: ");
-    appendDuration(out, requests->resetNs(now));
-    out.append("\r\n");
-  }
-  if (tokens) {
-    appendLine(out, "x-ratelimit-limit-tokens", tokens->limit());
-    appendLine(out, "x-ratelimit-remaining-tokens", tokens->remaining(now));
-    out.append("x-ratelimit-reset-tokens: ");
-    appendDuration(out, tokens->resetNs(now));
-    out.append("\r\n");
-  }
 }
 
 }  // namespace infergate::limits

@@ -7,18 +7,23 @@
 // the answer's usage, as hosted APIs do; a request that never reached the
 // model is refunded. Refused: 429 rate_limit_exceeded with Retry-After and the
 // x-ratelimit-* headers OpenAI's clients read, which admitted answers carry too.
+// With `store: redis` the request and token cells are checked in Redis
+// (redis_store.hpp) while the chain waits (Pause); concurrency stays local.
 #include <array>
 #include <memory>
 
 #include "filters/filter.hpp"
 #include "filters/limits/limit_set.hpp"
 #include "filters/limits/rate_limit_stats.hpp"
+#include "filters/limits/redis_store.hpp"
 
 namespace infergate::limits {
 
 struct RateLimitShared {
-  explicit RateLimitShared(const config::Config& config) : limiter(config) {}
+  // With `store: redis`, the store's connections join `services`.
+  RateLimitShared(const config::Config& config, unsigned workers, WorkerServices* services);
   RateLimiter limiter;
+  std::unique_ptr<RedisStore> redis;            // store: redis
   std::shared_ptr<const RateLimitStats> stats;  // null when metrics are off
 };
 
@@ -26,6 +31,8 @@ struct RateLimitState {
   std::array<LimitSet*, 3> taken{};  // the scopes the request was admitted in
   std::size_t count = 0;
   std::uint64_t estimate = 0;        // tokens charged at admission
+  bool sharedTaken = false;          // store: redis admitted it (a settlement is due there)
+  Budget requests, tokens;           // store: redis: what the check left, for the headers
   void reset() { *this = RateLimitState{}; }
 };
 
@@ -43,8 +50,12 @@ class RateLimitFilter final : public StatefulFilter<RateLimitState> {
   void onComplete(RequestContext& ctx) override;
 
  private:
-  // The x-ratelimit-* lines for the scopes taken: the tightest of each kind.
-  void appendHeaders(std::string& out, const RateLimitState& s, std::int64_t now) const;
+  // Local cells; the request's scopes and estimate are in its state.
+  FilterStatus checkLocal(RequestContext& ctx, RateLimitState& s, std::span<LimitSet* const> scopes) const;
+  // Shared cells (Redis): pauses the chain until the store answers.
+  FilterStatus checkShared(RequestContext& ctx, RateLimitState& s, std::span<LimitSet* const> scopes) const;
+  FilterStatus onVerdict(RequestContext& ctx, const StoreVerdict& verdict) const;
+  FilterStatus refuse(RequestContext& ctx, LimitKind kind, std::int64_t waitNs) const;
   void settle(RequestContext& ctx) const;
 
   std::shared_ptr<RateLimitShared> shared_;

@@ -3,7 +3,7 @@
 namespace infergate::limits {
 
 RateLimitStats::RateLimitStats(metrics::StatsRegistry& registry, const metrics::LabelSpace& labels,
-                               const RateLimiter& limiter) {
+                               const RateLimiter& limiter, const RedisStore* redis) {
   std::vector<std::string> kinds;
   for (std::uint32_t k = 0; k < static_cast<std::uint32_t>(LimitKind::Count); ++k)
     kinds.emplace_back(limitKindName(static_cast<LimitKind>(k)));
@@ -12,10 +12,18 @@ RateLimitStats::RateLimitStats(metrics::StatsRegistry& registry, const metrics::
                                  {labels.routeDimension(), labels.keyDimension(0), metrics::Dimension::of("kind", kinds)}});
   // What each key with limits has left now: requests (per minute, else per
   // second) and tokens per minute.
-  const auto remaining = [&limiter](std::span<const std::uint32_t> at) -> std::optional<double> {
+  // With a shared store: as the worker's last check of the key saw it.
+  const bool shared = redis != nullptr;
+  const auto remaining = [&limiter, shared](std::span<const std::uint32_t> at) -> std::optional<double> {
     const auto key = at[0];
     if (key == 0 || key > limiter.keys.size() || !limiter.keys[key - 1]) return std::nullopt;
     const auto& set = *limiter.keys[key - 1];
+    if (shared) {
+      const auto* cell = at[1] == 0 ? (set.perMinute ? set.perMinute.get() : set.perSecond.get()) : set.tokens.get();
+      const auto seen = set.sharedRemaining[at[1]].load(std::memory_order_relaxed);
+      if (cell == nullptr) return std::nullopt;
+      return static_cast<double>(seen < 0 ? cell->limit() : static_cast<std::uint64_t>(seen));
+    }
     const Gcra* cell = at[1] == 0 ? (set.perMinute ? set.perMinute.get() : set.perSecond.get()) : set.tokens.get();
     if (cell == nullptr) return std::nullopt;
     return static_cast<double>(cell->remaining(steadyNowNs()));
@@ -27,6 +35,21 @@ RateLimitStats::RateLimitStats(metrics::StatsRegistry& registry, const metrics::
                       metrics::FamilySpec::Zeros::Skip,
                       [remaining](std::span<const std::uint32_t> at) { return remaining(at).has_value(); }},
                      [remaining](std::span<const std::uint32_t> at) { return remaining(at).value_or(0); });
+  if (redis == nullptr) return;
+  std::vector<std::string> reasons;
+  for (std::uint32_t f = 0; f < static_cast<std::uint32_t>(StoreVerdict::Failure::Count); ++f)
+    reasons.emplace_back(storeFailureName(static_cast<StoreVerdict::Failure>(f)));
+  storeFailures = registry.counter<2>(
+      {"infergate_rate_limit_store_failures_total",
+       "Rate-limit checks the shared store (Redis) did not answer, by reason, and what on_failure did with the "
+       "request: admitted (fail_open) or refused with 503 (fail_closed).",
+       {metrics::Dimension::of("reason", reasons), metrics::Dimension::of("outcome", {"admitted", "refused"})},
+       metrics::FamilySpec::Zeros::Export});
+  registry.gaugeFrom({"infergate_rate_limit_store_connected_workers",
+                      "Workers whose connection to the shared rate-limit store (Redis) is up; each worker has one.",
+                      {},
+                      metrics::FamilySpec::Zeros::Export},
+                     [redis](std::span<const std::uint32_t>) { return static_cast<double>(redis->connectedWorkers()); });
 }
 
 }  // namespace infergate::limits

@@ -18,6 +18,7 @@
 #include "filters/core/request_facts.hpp"
 #include "filters/core/request_record.hpp"
 #include "filters/filter_chain.hpp"
+#include "filters/paused_request.hpp"
 #include "gateway/net/lazy_deadline.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/net/worker_io.hpp"
@@ -27,7 +28,9 @@ namespace infergate {
 
 class Worker;
 
-class DownstreamSession final : public std::enable_shared_from_this<DownstreamSession>, public DownstreamPort {
+class DownstreamSession final : public std::enable_shared_from_this<DownstreamSession>,
+                                public DownstreamPort,
+                                public RequestPauser {
  public:
   // `client` was admitted by the worker's ConnectionLimits; released on destruction.
   DownstreamSession(Worker& worker, WorkerSocket socket, boost::asio::ip::address client);
@@ -44,6 +47,11 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   void watchClient() override;
   void onExchangeFinished(const ExchangeOutcome& outcome) override;
 
+  // RequestPauser: for a filter that paused the chain.
+  RequestContext* pausedContext(std::uint64_t serial) override;
+  void resumeRequest(std::uint64_t serial, FilterStatus status) override;
+  std::shared_ptr<RequestPauser> holdPaused() override;
+
  private:
   static constexpr std::size_t kReadChunk = 16 * 1024;
   // A request body's memory is kept for the next request on the connection up to
@@ -55,7 +63,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   static constexpr std::size_t kMaxPipelinedBytes = 256 * 1024;
   static constexpr std::chrono::milliseconds kLingerTime{1000};
 
-  enum class State { ReadingHead, ReadingBody, Proxying, WritingReply, AwaitingMonitor, Closing, Closed };
+  enum class State { ReadingHead, ReadingBody, Filtering, Proxying, WritingReply, AwaitingMonitor, Closing, Closed };
   enum class TimerKind { KeepAliveIdle, Header, Body, Linger };
 
   void readHead();
@@ -65,6 +73,9 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   void onBodyRead(boost::system::error_code ec, std::size_t bytes);
   void onBodyReadInPlace(boost::system::error_code ec, std::size_t bytes);
   void dispatch();
+  // The chains' verdicts, in order; each may find its chain paused.
+  void afterBeforeRouting(FilterStatus status);
+  void afterRouteChain(FilterStatus status);
   void beginContext(std::string_view path, bool jsonApi);
   const config::RouteConfig* route(std::string_view path, bool jsonApi);
   void forward(const config::RouteConfig& route);
@@ -114,6 +125,8 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   RequestContext ctx_;       // the filters' view of the request in progress; reused
   std::unique_ptr<FilterStates> filterStates_;
   const FilterChain* chain_ = nullptr;  // the chain the request ran (its completion observers)
+  const FilterChain* pausedChain_ = nullptr;         // while State::Filtering
+  const config::RouteConfig* matchedRoute_ = nullptr;  // once routed
   UpstreamExchange exchange_;
   std::list<DownstreamSession*>::iterator registration_;
   bool registered_ = false;

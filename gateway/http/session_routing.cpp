@@ -60,16 +60,53 @@ void DownstreamSession::dispatch() {
   beginContext(path, jsonApi);
   const auto& beforeRouting = worker_.filters().beforeRouting();
   beforeRouting.begin(ctx_);
-  if (beforeRouting.onRequest(ctx_) == FilterStatus::LocalReply) return sendLocalReply(ctx_.reply, !keepAlive_);
-  const auto* matched = route(path, jsonApi);
-  if (chain_->onRequest(ctx_) == FilterStatus::LocalReply) return sendLocalReply(ctx_.reply, !keepAlive_);
-  if (matched == nullptr) {
+  pausedChain_ = &beforeRouting;
+  afterBeforeRouting(beforeRouting.onRequest(ctx_));
+}
+
+void DownstreamSession::afterBeforeRouting(FilterStatus status) {
+  if (status == FilterStatus::Pause) {
+    state_ = State::Filtering;
+    return;
+  }
+  if (status == FilterStatus::LocalReply) return sendLocalReply(ctx_.reply, !keepAlive_);
+  matchedRoute_ = route(ctx_.path, ctx_.jsonApi);
+  pausedChain_ = chain_;
+  afterRouteChain(chain_->onRequest(ctx_));
+}
+
+void DownstreamSession::afterRouteChain(FilterStatus status) {
+  if (status == FilterStatus::Pause) {
+    state_ = State::Filtering;
+    return;
+  }
+  pausedChain_ = nullptr;
+  if (status == FilterStatus::LocalReply) return sendLocalReply(ctx_.reply, !keepAlive_);
+  if (matchedRoute_ == nullptr) {
     auto reply = errorFor(FailureCause::NoRoute);
     if (facts_.hasModel) reply.param = "model";
     replyError(std::move(reply), !keepAlive_);
     return;
   }
-  forward(*matched);
+  forward(*matchedRoute_);
+}
+
+// ---- a chain a filter paused -------------------------------------------------
+
+RequestContext* DownstreamSession::pausedContext(std::uint64_t serial) {
+  return state_ == State::Filtering && serial == ctx_.serial ? &ctx_ : nullptr;
+}
+
+void DownstreamSession::resumeRequest(std::uint64_t serial, FilterStatus status) {
+  if (pausedContext(serial) == nullptr) return;
+  const bool beforeRouting = pausedChain_ == &worker_.filters().beforeRouting();
+  status = pausedChain_->resumeRequest(ctx_, status);
+  if (beforeRouting) afterBeforeRouting(status);
+  else afterRouteChain(status);
+}
+
+std::shared_ptr<RequestPauser> DownstreamSession::holdPaused() {
+  return std::shared_ptr<RequestPauser>(shared_from_this(), static_cast<RequestPauser*>(this));
 }
 
 // The filters' view of this request; the body is parsed once, here, for every
@@ -78,6 +115,8 @@ void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
   auto& request = parser_->get();
   facts_.reset();
   ctx_.message = &request;
+  ctx_.pauser = this;
+  ++ctx_.serial;
   ctx_.path = path;
   ctx_.requestId = requestId_;
   // Only a trusted proxy's headers say who the client is (kept for this request's log line).

@@ -41,6 +41,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterSt
 Worker::~Worker() {
   stop();
   join();
+  services_.clear();  // the thread is gone: nothing else touches them
 }
 
 void Worker::listen(const tcp::endpoint& endpoint) {
@@ -110,6 +111,7 @@ void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal wh
 // sleeps (gateway/net/busy_poll.hpp says when and why).
 void Worker::runLoop() {
   using Clock = std::chrono::steady_clock;
+  services_ = filters_.startWorker(index_, io_);
   BusyPollPolicy policy(std::chrono::microseconds(runtime_->config.server.busy_poll_us));
   if (policy.budget().count() == 0) {
     io_.run();

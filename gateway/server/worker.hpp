@@ -96,6 +96,9 @@ class Worker {
   headers::RequestIdGenerator requestIds_;
   simdjson::ondemand::parser jsonParser_;
   bool draining_ = false;
+  // The filters' per-worker services (a shared store's connection): after io_,
+  // so that they go before it.
+  std::vector<std::unique_ptr<WorkerService>> services_;
   std::thread thread_;
 };
 

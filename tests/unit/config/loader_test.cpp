@@ -477,7 +477,7 @@ TEST(LoaderAuth, MistakesAreErrorsWithTheirPlace) {
                            "auth:\n  keys:\n    - name: a\n      key: short\n"
                            "    - name: a\n      sha256: " + std::string(64, 'a') +
                            "\n      limits: {requests_per_hour: 3}\n"
-                           "rate_limits:\n  store: redis\n";
+                           "rate_limits:\n  store: memcached\n";
   const auto r = loadString(yaml, "auth.yaml", env({{"KEY", "x"}}));
   ASSERT_FALSE(r.ok());
   std::string all;
@@ -488,4 +488,48 @@ TEST(LoaderAuth, MistakesAreErrorsWithTheirPlace) {
   EXPECT_NE(all.find("rate_limits.store"), std::string::npos) << all;
   EXPECT_NE(all.find("auth.yaml:"), std::string::npos) << all;
   EXPECT_EQ(all.find("short"), all.find("shorter")) << "the key's value appears in an error: " << all;
+}
+
+TEST(LoaderAuth, TheRedisStoreIsReadWithItsPassword) {
+  const std::string yaml = std::string(kValid) +
+                           "rate_limits:\n  store: redis\n  redis:\n    address: 10.1.2.3:6380\n"
+                           "    password: ${REDIS_PASSWORD}\n    timeout: 20ms\n    on_failure: fail_closed\n"
+                           "    key_prefix: gw-eu\n    max_pending: 64\n"
+                           "  global: {requests_per_second: 5}\n";
+  const auto r = loadString(yaml, "limits.yaml", env({{"KEY", "x"}, {"REDIS_PASSWORD", "hunter2-redis"}}));
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
+  const auto& s = r.config.rate_limits;
+  EXPECT_TRUE(s.redis);
+  EXPECT_EQ(s.redis_store.address.host, "10.1.2.3");
+  EXPECT_EQ(s.redis_store.address.port, 6380);
+  EXPECT_EQ(s.redis_store.password, "hunter2-redis");
+  EXPECT_EQ(s.redis_store.timeout.count(), 20);
+  EXPECT_FALSE(s.redis_store.fail_open);
+  EXPECT_EQ(s.redis_store.key_prefix, "gw-eu");
+  EXPECT_EQ(s.redis_store.max_pending, 64u);
+  // The defaults: fail open, 50 ms.
+  const auto d = loadString(std::string(kValid) + "rate_limits:\n  store: redis\n", "limits.yaml", env({{"KEY", "x"}}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d.config.rate_limits.redis_store.fail_open);
+  EXPECT_EQ(d.config.rate_limits.redis_store.timeout.count(), 50);
+}
+
+TEST(LoaderAuth, RedisStoreMistakesAreErrorsWithTheirPlace) {
+  const auto errors = [](const std::string& section) {
+    const auto r = loadString(std::string(kValid) + section, "limits.yaml", env({{"KEY", "x"}}));
+    std::string all;
+    for (const auto& e : r.errors) all += e + "\n";
+    return all;
+  };
+  EXPECT_NE(errors("rate_limits:\n  store: redis\n  redis:\n    on_failure: maybe\n")
+                .find(":17: rate_limits.redis.on_failure must be fail_open or fail_closed, got 'maybe'"),
+            std::string::npos);
+  EXPECT_NE(errors("rate_limits:\n  store: redis\n  redis:\n    timeout: 0ms\n").find("rate_limits.redis.timeout"),
+            std::string::npos);
+  EXPECT_NE(errors("rate_limits:\n  store: redis\n  redis:\n    address: nohost\n").find(":14: address: expected host:port"),
+            std::string::npos);
+  EXPECT_NE(errors("rate_limits:\n  store: redis\n  redis:\n    colour: red\n").find("unknown key 'colour'"),
+            std::string::npos);
+  EXPECT_NE(errors("rate_limits:\n  redis:\n    timeout: 10ms\n").find("only read with store: redis"),
+            std::string::npos);
 }

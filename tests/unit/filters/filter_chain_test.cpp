@@ -1,6 +1,7 @@
 // The chain's contract: request phases in order and stopping at a local reply,
 // response phases in reverse order and body pieces only to the filters that
-// asked, per-request state reset for every request without reallocation.
+// asked, a paused chain resumed after its pausing filter, per-request state
+// reset for every request without reallocation.
 #include "filters/filter_chain.hpp"
 
 #include <gtest/gtest.h>
@@ -105,6 +106,51 @@ TEST(FilterChain, ALocalReplyStopsTheRequestPhase) {
   EXPECT_EQ(trace.calls, (std::vector<std::string>{"a.request", "b.request"}));
   EXPECT_EQ(fx.ctx.reply.error.status, 400u);
   EXPECT_EQ(fx.ctx.reply.error.message, "no");
+}
+
+// Pauses the chain (as a filter waiting for a shared store does).
+class PausingFilter final : public Filter {
+ public:
+  PausingFilter(std::string name, Trace& trace) : name_(std::move(name)), trace_(trace) {}
+  std::string_view name() const override { return name_; }
+  std::uint8_t phases() const override { return kOnRequest; }
+  FilterStatus onRequest(RequestContext&) override {
+    trace_.calls.push_back(name_ + ".request");
+    return FilterStatus::Pause;
+  }
+
+ private:
+  std::string name_;
+  Trace& trace_;
+};
+
+FilterRegistration pausing(std::string name, Trace& trace) {
+  return only(name, [=, &trace](const FilterDependencies&, const RouteScope&) {
+    return std::make_unique<PausingFilter>(name, trace);
+  });
+}
+
+TEST(FilterChain, APausedChainResumesAfterThePausingFilter) {
+  FilterFixture fx;
+  Trace trace;
+  Built built;
+  fx.build({tracing("a", trace, built), pausing("p", trace), tracing("b", trace, built), pausing("q", trace),
+            tracing("c", trace, built)});
+  const auto& chain = fx.request("/v1/chat/completions", testing::chat("m-1"));
+  EXPECT_EQ(chain.onRequest(fx.ctx), FilterStatus::Pause);
+  EXPECT_EQ(trace.calls, (std::vector<std::string>{"a.request", "p.request"}));
+  // p's verdict: go on. b runs, then q pauses again.
+  EXPECT_EQ(chain.resumeRequest(fx.ctx, FilterStatus::Continue), FilterStatus::Pause);
+  EXPECT_EQ(chain.resumeRequest(fx.ctx, FilterStatus::Continue), FilterStatus::Continue);
+  EXPECT_EQ(trace.calls,
+            (std::vector<std::string>{"a.request", "p.request", "b.request", "q.request", "c.request"}));
+
+  // A paused filter that answers locally stops the chain where it is.
+  trace.calls.clear();
+  const auto& again = fx.request("/v1/chat/completions", testing::chat("m-1"));
+  EXPECT_EQ(again.onRequest(fx.ctx), FilterStatus::Pause);
+  EXPECT_EQ(again.resumeRequest(fx.ctx, FilterStatus::LocalReply), FilterStatus::LocalReply);
+  EXPECT_EQ(trace.calls, (std::vector<std::string>{"a.request", "p.request"}));
 }
 
 TEST(FilterChain, StateIsResetForEveryRequestAndKeptBetweenPhases) {
