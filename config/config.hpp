@@ -117,6 +117,9 @@ struct AuthConfig {
   // Refused keys a client address may present per minute before it is told
   // to wait (429) without its keys being looked at: guessing costs time.
   unsigned max_failures_per_minute = 30;  // 0 = no limit
+  // Key names the process can ever know (the config's and those a reloaded
+  // keys file adds): each is a metric label value, so this bounds the series.
+  unsigned max_keys = 256;
 };
 
 struct UpstreamTimeouts {

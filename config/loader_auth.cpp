@@ -128,8 +128,9 @@ void SectionLoader::auth(const YAML::Node& n) {
   auto& a = result_.config.auth;
   a.enabled = true;
   if (n.IsNull()) return;
-  if (!reader_.checkMap(n, "auth", {"keys", "keys_file", "max_failures_per_minute"})) return;
+  if (!reader_.checkMap(n, "auth", {"keys", "keys_file", "max_failures_per_minute", "max_keys"})) return;
   reader_.readUnsigned(n, "max_failures_per_minute", a.max_failures_per_minute, 1'000'000);
+  reader_.readUnsigned(n, "max_keys", a.max_keys, 100'000);
   if (auto keys = n["keys"]; keys && reader_.checkSequence(keys, "auth.keys"))
     for (const auto& k : keys) apiKey(k, reader_, true);
   reader_.readString(n, "keys_file", a.keys_file);
@@ -156,6 +157,9 @@ void SectionLoader::auth(const YAML::Node& n) {
 
 void SectionLoader::authChecks() {
   auto& c = result_.config;
+  if (c.auth.keys.size() > c.auth.max_keys)
+    reader_.error(keyNodes_.back(), "auth has " + std::to_string(c.auth.keys.size()) + " keys, more than auth.max_keys (" +
+                                        std::to_string(c.auth.max_keys) + ")");
   std::set<std::string> names;
   std::set<KeyDigest> digests;
   for (std::size_t i = 0; i < c.auth.keys.size(); ++i) {

@@ -44,33 +44,33 @@ struct DeclaredAccessLogStats : AccessLogStats {
 // One key table and one pair of key families for every route's filter.
 struct DeclaredAuth : auth::AuthShared {
   explicit DeclaredAuth(const FilterDependencies& d)
-      : auth::AuthShared(d.config.auth, d.config.metrics.enabled
-                                            ? std::make_shared<const auth::AuthStats>(d.stats, d.labels)
-                                            : nullptr) {}
+      : auth::AuthShared(d.config.auth, *d.keys,
+                         d.config.metrics.enabled ? std::make_shared<const auth::AuthStats>(d.stats, d.labels)
+                                                  : nullptr) {}
 };
 
 Built apiKeys(const FilterDependencies& d, const RouteScope& s, std::shared_ptr<DeclaredAuth> shared) {
   if (s.route == nullptr || !d.config.auth.enabled || !s.route->auth_required) return nullptr;
-  return std::make_unique<auth::ApiKeyFilter>(std::move(shared), *s.route, metrics::LabelSpace::routeIndex(s.index));
+  return std::make_unique<auth::ApiKeyFilter>(std::move(shared), s.index, metrics::LabelSpace::routeIndex(s.index));
 }
 
 // One set of live limits for every route's filter (a key's limits hold across routes).
 struct DeclaredRateLimits : limits::RateLimitShared {
   explicit DeclaredRateLimits(const FilterDependencies& d)
-      : limits::RateLimitShared(d.config, d.stats.workers(), d.workerServices) {
+      : limits::RateLimitShared(d.config, d.stats.workers(), d.workerServices, d.keys) {
     if (d.config.metrics.enabled)
       stats = std::make_shared<const limits::RateLimitStats>(d.stats, d.labels, limiter, redis.get());
   }
 };
 
 Built rateLimits(const FilterDependencies& d, const RouteScope& s, std::shared_ptr<DeclaredRateLimits> shared) {
-  if (s.route == nullptr || !shared->limiter.any()) return nullptr;
+  if (s.route == nullptr || !(shared->limiter.any() || shared->keysMayChange)) return nullptr;
   return std::make_unique<limits::RateLimitFilter>(std::move(shared), s.index, metrics::LabelSpace::routeIndex(s.index));
 }
 
 Built feedback(const FilterDependencies& d, const RouteScope&) {
   if (d.samples == nullptr) return nullptr;
-  return std::make_unique<quality::FeedbackFilter>(*d.samples, d.labels.gatewayRoute(), &d.config.auth);
+  return std::make_unique<quality::FeedbackFilter>(*d.samples, d.labels.gatewayRoute(), d.keys);
 }
 
 Built validation(const FilterDependencies& d, const RouteScope& s, std::shared_ptr<DeclaredValidationStats> stats) {

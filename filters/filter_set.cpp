@@ -9,6 +9,10 @@ FilterSet::FilterSet(const FilterDependencies& given, const std::vector<FilterRe
     : routes_(given.config.routes.size()) {
   FilterDependencies deps = given;
   deps.workerServices = &workerServices_;
+  if (deps.keys == nullptr && deps.config.auth.enabled) {
+    ownedKeys_ = std::make_unique<auth::KeyDirectory>(deps.config, deps.labels.keyNames(), deps.stats.workers());
+    deps.keys = ownedKeys_.get();
+  }
   for (const auto& r : registrations) {
     if (r.stage == FilterRegistration::Stage::BeforeRouting) {
       build(deps, r, {}, beforeRouting_);

@@ -14,6 +14,7 @@
 #include "filters/profile/features.hpp"
 #include "filters/profile/profile_stats.hpp"
 #include "filters/profile/vector_queue.hpp"
+#include "filters/auth/key_directory.hpp"
 #include "filters/worker_services.hpp"
 #include "filters/request_metrics/request_stats.hpp"
 #include "metrics/label_space.hpp"
@@ -39,6 +40,7 @@ struct FilterDependencies {
   AccessLog* accessLog = nullptr;                   // when on
   const metrics::RequestStats* requestStats = nullptr;  // when metrics are on
   WorkerServices* workerServices = nullptr;         // set by the FilterSet: per-worker services to start
+  auth::KeyDirectory* keys = nullptr;               // with an auth section (the FilterSet makes one if not given)
 };
 
 // Where a filter is built for: a route (config order), or no route (`route` null).
@@ -77,6 +79,7 @@ class FilterSet {
              FilterChain& chain);
 
   WorkerServices workerServices_;
+  std::unique_ptr<auth::KeyDirectory> ownedKeys_;  // when the caller gave none
   std::vector<std::unique_ptr<Filter>> filters_;
   std::vector<FilterStates::Slot> slots_;
   std::size_t stateSize_ = 0;

@@ -28,7 +28,9 @@
 #
 # Peer infergate-keys is the same gateway requiring the API key the scenarios
 # send (every peer gets the same header bytes), with a local rate limit that
-# never trips; infergate-auth the same without the limit.
+# never trips; infergate-auth the same without the limit; infergate-redis the
+# same limit kept in a redis-server on the load generator's core (a round trip
+# to it per request; its CPU time is not the gateway's and is not charged).
 #
 # Peer infergate-before is the same gateway and config built from another
 # commit (BEFORE_BUILD_DIR, e.g. a `git worktree` of the commit before a
@@ -87,6 +89,9 @@ IG_KEYS_PORT=18086
 IG_KEYS_ADMIN_PORT=18093
 IG_AUTH_PORT=18087
 IG_AUTH_ADMIN_PORT=18094
+IG_REDIS_PORT=18088
+IG_REDIS_ADMIN_PORT=18095
+REDIS_PORT=18379
 BEFORE_BUILD_DIR=${BEFORE_BUILD_DIR:-}
 NGINX_PORT=18081
 HAPROXY_PORT=18082
@@ -159,6 +164,20 @@ if [[ " $PEERS " == *" infergate-auth "* ]]; then
   wait_port "$IG_AUTH_PORT"
 fi
 
+# The same limit shared through Redis (rate_limits.store: redis).
+if [[ " $PEERS " == *" infergate-redis "* ]]; then
+  $LOADGEN_CPU redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 &
+  PIDS+=($!)
+  wait_port "$REDIS_PORT"
+  sed -e "s/$IG_KEYS_PORT/$IG_REDIS_PORT/; s/$IG_KEYS_ADMIN_PORT/$IG_REDIS_ADMIN_PORT/" "$WORK/infergate-keys.yaml" \
+    >"$WORK/infergate-redis.yaml"
+  printf 'rate_limits:\n  store: redis\n  redis:\n    address: 127.0.0.1:%s\n' "$REDIS_PORT" >>"$WORK/infergate-redis.yaml"
+  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-redis.yaml" >/dev/null 2>"$WORK/infergate-redis.log" &
+  PIDS+=($!)
+  PEER_PID[infergate-redis]=$!
+  wait_port "$IG_REDIS_PORT"
+fi
+
 # The same config served by a build of another commit.
 if [[ " $PEERS " == *" infergate-before "* ]]; then
   [[ -x "$BEFORE_BUILD_DIR/gateway/infergate" ]] || { echo "infergate-before needs BEFORE_BUILD_DIR" >&2; exit 1; }
@@ -227,6 +246,7 @@ port_of() {
     infergate-before) echo "$IG_BEFORE_PORT" ;;
     infergate-keys) echo "$IG_KEYS_PORT" ;;
     infergate-auth) echo "$IG_AUTH_PORT" ;;
+    infergate-redis) echo "$IG_REDIS_PORT" ;;
     nginx) echo "$NGINX_PORT" ;;
     haproxy) echo "$HAPROXY_PORT" ;;
     haproxy-headers) echo "$HAPROXY_HEADERS_PORT" ;;

@@ -29,8 +29,8 @@ LabelSpace::LabelSpace(const config::Config& config) {
       endpointBackend_.push_back(backendIndex(b));
     }
   }
-  keys_.push_back("none");
-  for (const auto& k : config.auth.keys) keys_.push_back(k.name);
+  keys_ = std::make_unique<KeyNames>(std::max<std::size_t>(config.auth.max_keys, config.auth.keys.size()));
+  for (const auto& k : config.auth.keys) keys_->place(k.name);
   models_ = {"none", "other"};
   auto addModel = [this](const std::string& name) {
     if (name.find('*') != std::string::npos || modelLookup_.count(name)) return;
@@ -120,6 +120,15 @@ Dimension LabelSpace::endpointDimension() const {
   std::vector<std::vector<std::string>> values;
   for (std::size_t e = 0; e < endpoints_.size(); ++e) values.push_back({backends_[endpointBackend_[e]], endpoints_[e]});
   return Dimension::tuple({"backend", "endpoint"}, std::move(values), 1);
+}
+
+Dimension LabelSpace::keyDimension(std::size_t first) const {
+  const KeyNames* names = keys_.get();
+  return Dimension(names->capacity() + 1, [names, first](std::uint32_t value, std::span<const std::uint32_t>, Labels& out) {
+    if (value < first || value >= names->count()) return false;
+    out.push_back({"key", names->name(value)});
+    return true;
+  });
 }
 
 }  // namespace infergate::metrics

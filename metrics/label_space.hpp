@@ -3,12 +3,14 @@
 // a series can carry comes from here, so clients cannot create series: unknown
 // models map to "other", status codes outside a fixed list map to their class.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "config/config.hpp"
+#include "metrics/key_names.hpp"
 #include "metrics/stats.hpp"
 
 namespace infergate::metrics {
@@ -66,9 +68,10 @@ class LabelSpace {
   Dimension routeDimension() const { return Dimension::of("route", routes_); }
   Dimension backendDimension(std::size_t first = 0) const { return Dimension::of("backend", backends_, first); }
   Dimension modelDimension() const { return Dimension::of("model", models_); }
-  // Client API keys by name (auth.keys order, index i + 1; "none" left out
-  // unless `first` is 0).
-  Dimension keyDimension(std::size_t first = 1) const { return Dimension::of("key", keys_, first); }
+  // Client API keys by name (index i + 1 the i-th name placed: auth.keys order
+  // at start, then new names from reloads; "none" left out unless `first` is
+  // 0). Room for auth.max_keys names; a series appears once its name has a place.
+  Dimension keyDimension(std::size_t first = 1) const;
   static Dimension codeDimension();
   Dimension pairDimension() const;      // route and backend
   Dimension endpointDimension() const;  // backend and endpoint; "none" left out
@@ -78,7 +81,9 @@ class LabelSpace {
   const std::string& endpoint(std::uint32_t i) const { return endpoints_[i]; }
   std::uint32_t endpointBackend(std::uint32_t i) const { return endpointBackend_[i]; }
   const std::string& model(std::uint32_t i) const { return models_[i]; }
-  const std::string& key(std::uint32_t i) const { return keys_[i]; }  // 0 = "none"
+  const std::string& key(std::uint32_t i) const { return keys_->name(i); }  // 0 = "none"
+  // Where new key names get their places (the key directory, on reload).
+  KeyNames& keyNames() const { return *keys_; }
   static std::string_view code(std::uint32_t i);
 
  private:
@@ -87,7 +92,7 @@ class LabelSpace {
   std::vector<std::string> endpoints_;
   std::vector<std::uint32_t> endpointBackend_;
   std::vector<std::string> models_;
-  std::vector<std::string> keys_;
+  std::unique_ptr<KeyNames> keys_;
   // Transparent hashing: the request path looks a string_view up without building a string.
   struct ViewHash {
     using is_transparent = void;

@@ -32,6 +32,6 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian services of the reference proxies must not hold ports; loadtest starts its own.
-for svc in nginx haproxy prometheus; do
+for svc in nginx haproxy prometheus redis-server; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done

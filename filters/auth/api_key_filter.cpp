@@ -16,13 +16,8 @@ FilterStatus refuse(RequestContext& ctx, FailureCause cause, std::string message
 
 }  // namespace
 
-ApiKeyFilter::ApiKeyFilter(std::shared_ptr<const AuthShared> shared, const config::RouteConfig& route,
-                           std::uint32_t routeLabel)
-    : shared_(std::move(shared)), routeLabel_(routeLabel) {
-  for (const auto& key : shared_->keys)
-    allowedHere_.push_back(key.routes.empty() ||
-                           std::find(key.routes.begin(), key.routes.end(), route.name) != key.routes.end());
-}
+ApiKeyFilter::ApiKeyFilter(std::shared_ptr<const AuthShared> shared, std::size_t route, std::uint32_t routeLabel)
+    : shared_(std::move(shared)), route_(route), routeLabel_(routeLabel) {}
 
 FilterStatus ApiKeyFilter::onRequest(RequestContext& ctx) {
   // An address that presented too many refused keys waits before its next
@@ -42,17 +37,18 @@ FilterStatus ApiKeyFilter::onRequest(RequestContext& ctx) {
     if (failures) failures->charge(cell, now);
     return refuse(ctx, FailureCause::ClientUnauthorized, std::move(message));
   };
-  auto verdict = authenticate(ctx.message->base(), shared_->table, shared_->keys);
+  const auto& keys = shared_->keys.current(ctx.worker);
+  auto verdict = authenticate(ctx.message->base(), keys.table, keys.keys);
   if (!verdict.key) return unauthorized(std::move(verdict.refusal));
-  const auto index = verdict.key;
-  const auto& key = shared_->keys[*index];
-  if (!allowedHere_[*index])
+  const auto index = *verdict.key;
+  const auto& key = keys.keys[index];
+  if (!keys.routes[index][route_])
     return refuse(ctx, FailureCause::ClientForbidden, "This API key may not use this route.");
   if (!key.models.empty() && ctx.facts != nullptr && !ctx.facts->model.empty() &&
       std::none_of(key.models.begin(), key.models.end(),
                    [&](const std::string& pattern) { return globMatch(pattern, ctx.facts->model); }))
     return refuse(ctx, FailureCause::ClientForbidden, "This API key may not use the requested model.");
-  ctx.record->key = *index + 1;
+  ctx.record->key = keys.place[index];
   ctx.dropClientCredentials = true;
   return FilterStatus::Continue;
 }

@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "filters/auth/api_key_table.hpp"
+#include "filters/auth/key_directory.hpp"
 #include "filters/auth/auth_stats.hpp"
 #include "filters/filter.hpp"
 #include "filters/limits/gcra_cells.hpp"
@@ -19,22 +20,21 @@ namespace infergate::auth {
 
 // Built once and shared by every route's filter.
 struct AuthShared {
-  AuthShared(const config::AuthConfig& config, std::shared_ptr<const AuthStats> stats)
-      : keys(config.keys),
-        table(config.keys),
+  AuthShared(const config::AuthConfig& config, const KeyDirectory& keys, std::shared_ptr<const AuthStats> stats)
+      : keys(keys),
         failures(config.max_failures_per_minute
                      ? std::make_unique<limits::GcraCells>(config.max_failures_per_minute, 60'000'000'000)
                      : nullptr),
         stats(std::move(stats)) {}
-  const std::vector<config::ApiKeyConfig>& keys;
-  ApiKeyTable table;
+  const KeyDirectory& keys;  // the keys in force (a reload replaces them)
   std::unique_ptr<limits::GcraCells> failures;  // refused keys per client address; null = no limit
   std::shared_ptr<const AuthStats> stats;  // null when metrics are off
 };
 
 class ApiKeyFilter final : public Filter {
  public:
-  ApiKeyFilter(std::shared_ptr<const AuthShared> shared, const config::RouteConfig& route, std::uint32_t routeLabel);
+  // `route`: its index in config order.
+  ApiKeyFilter(std::shared_ptr<const AuthShared> shared, std::size_t route, std::uint32_t routeLabel);
   std::string_view name() const override { return "auth"; }
   std::uint8_t phases() const override { return kOnRequest | kOnComplete; }
   FilterStatus onRequest(RequestContext& ctx) override;
@@ -42,8 +42,8 @@ class ApiKeyFilter final : public Filter {
 
  private:
   std::shared_ptr<const AuthShared> shared_;
+  std::size_t route_;
   std::uint32_t routeLabel_;
-  std::vector<char> allowedHere_;  // [key]: the key may use this route
 };
 
 }  // namespace infergate::auth

@@ -7,9 +7,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <string>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "filters/limits/gcra.hpp"
@@ -19,31 +21,63 @@ namespace infergate::limits {
 enum class LimitKind : std::uint8_t { Requests, Tokens, Concurrent, Count };
 std::string_view limitKindName(LimitKind kind);
 
-struct LimitSet {
-  explicit LimitSet(const config::RateLimitConfig& config);
+// One of a set's cells as a shared store (Redis) keeps it.
+struct StoreCell {
+  std::string key;     // <prefix>:<scope>:<cell>
+  std::string period;  // microseconds, as text
+  std::string rate;
+  std::uint64_t rateValue = 0;
+  std::int64_t periodUs = 0;
+  LimitKind kind = LimitKind::Requests;
+};
 
+struct LimitSet {
+  LimitSet(const config::RateLimitConfig& config, std::string name);
+
+  config::RateLimitConfig config;
   std::unique_ptr<Gcra> perSecond, perMinute, tokens;
   unsigned concurrent = 0;  // 0 = no cap
   std::atomic<unsigned> inFlight{0};
 
   // With a shared store: this set's place in it ("global", "route:<name>",
-  // "key:<name>"), and what its last check left (requests, tokens; -1 = none
-  // yet), for the remaining-budget gauges.
+  // "key:<name>"), its cells there, and what its last check left (requests,
+  // tokens; -1 = none yet), for the remaining-budget gauges.
   std::string storeName;
-  std::size_t storeIndex = 0;
+  std::vector<StoreCell> storeCells;
   std::array<std::atomic<std::int64_t>, 2> sharedRemaining{-1, -1};
 };
 
-// Every scope's set, built once from config; null where a scope has none.
-struct RateLimiter {
-  explicit RateLimiter(const config::Config& config);
+// Every scope's set, built once from config; null where a scope has none. A
+// key's set is found by its label index (RequestRecord::key); a reloaded keys
+// file gives new or changed keys new sets (changed limits start whole).
+class RateLimiter {
+ public:
+  // `keyCapacity`: key names the process can know (auth.max_keys).
+  RateLimiter(const config::Config& config, std::size_t keyCapacity);
   bool any() const;
+
+  LimitSet* global() const { return global_.get(); }
+  LimitSet* route(std::size_t index) const { return routes_[index].get(); }
+  // The set of the key with label index `key` (1-based), or null.
+  LimitSet* key(std::uint32_t key) const {
+    return key != 0 && key <= keys_.size() ? keys_[key - 1].load(std::memory_order_acquire) : nullptr;
+  }
+  // Gives the key at label index `key` these limits (none: no set). Sets are
+  // never freed (requests in flight hold them); `prepare` readies a new one
+  // for a shared store. One thread at a time.
+  void setKeyLimits(std::uint32_t key, const std::string& name, const config::RateLimitConfig& limits,
+                    const std::function<void(LimitSet&)>& prepare = {});
+  // Every set made so far (for a shared store to name its cells).
   void forEach(const std::function<void(LimitSet&)>& visit);
 
-  std::unique_ptr<LimitSet> global;
-  std::vector<std::unique_ptr<LimitSet>> routes;  // config order
-  std::vector<std::unique_ptr<LimitSet>> keys;    // auth.keys order
   std::uint64_t defaultCompletionTokens = 256;
+
+ private:
+  std::unique_ptr<LimitSet> global_;
+  std::vector<std::unique_ptr<LimitSet>> routes_;        // config order
+  std::vector<std::atomic<LimitSet*>> keys_;             // by label index - 1
+  std::vector<std::unique_ptr<LimitSet>> ownedKeySets_;  // every key set ever made
+  bool anyKeyLimits_ = false;
 };
 
 }  // namespace infergate::limits

@@ -123,11 +123,24 @@ bool takeConcurrency(std::span<LimitSet* const> scopes) {
 
 }  // namespace
 
-RateLimitShared::RateLimitShared(const config::Config& config, unsigned workers, WorkerServices* services)
-    : limiter(config) {
-  if (!config.rate_limits.redis || !limiter.any()) return;
-  redis = std::make_unique<RedisStore>(config, limiter, workers);
-  if (services != nullptr) redis->attach(*services);
+RateLimitShared::RateLimitShared(const config::Config& config, unsigned workers, WorkerServices* services,
+                                 auth::KeyDirectory* keys)
+    : limiter(config, keys ? keys->names().capacity() : config.auth.keys.size()),
+      // A keys file read again may bring keys with limits.
+      keysMayChange(keys != nullptr && !config.auth.keys_file.empty()) {
+  if (config.rate_limits.redis && (limiter.any() || keysMayChange)) {
+    redis = std::make_unique<RedisStore>(config, limiter, workers);
+    if (services != nullptr) redis->attach(*services);
+  }
+  if (keys == nullptr) return;
+  // A reload gives each key in force the limits it now has, under its label index.
+  keys->onReplaced([this](const auth::KeySnapshot& snapshot) {
+    for (std::size_t i = 0; i < snapshot.keys.size(); ++i)
+      limiter.setKeyLimits(snapshot.place[i], snapshot.keys[i].name, snapshot.keys[i].limits,
+                           [this](LimitSet& set) {
+                             if (redis) redis->prepare(set);
+                           });
+  });
 }
 
 RateLimitFilter::RateLimitFilter(std::shared_ptr<RateLimitShared> shared, std::size_t route, std::uint32_t routeLabel)
@@ -139,10 +152,9 @@ FilterStatus RateLimitFilter::onRequest(RequestContext& ctx) {
   // The key's, the route's, the gateway's: narrowest first.
   std::array<LimitSet*, 3> scopes{};
   std::size_t n = 0;
-  const auto key = ctx.record->key;
-  if (key != 0 && key <= limiter.keys.size() && limiter.keys[key - 1]) scopes[n++] = limiter.keys[key - 1].get();
-  if (limiter.routes[route_]) scopes[n++] = limiter.routes[route_].get();
-  if (limiter.global) scopes[n++] = limiter.global.get();
+  if (auto* key = limiter.key(ctx.record->key)) scopes[n++] = key;
+  if (auto* route = limiter.route(route_)) scopes[n++] = route;
+  if (auto* global = limiter.global()) scopes[n++] = global;
   if (n == 0) return FilterStatus::Continue;
 
   if (ctx.facts != nullptr)

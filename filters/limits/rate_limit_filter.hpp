@@ -12,6 +12,7 @@
 #include <array>
 #include <memory>
 
+#include "filters/auth/key_directory.hpp"
 #include "filters/filter.hpp"
 #include "filters/limits/limit_set.hpp"
 #include "filters/limits/rate_limit_stats.hpp"
@@ -20,9 +21,12 @@
 namespace infergate::limits {
 
 struct RateLimitShared {
-  // With `store: redis`, the store's connections join `services`.
-  RateLimitShared(const config::Config& config, unsigned workers, WorkerServices* services);
+  // With `store: redis`, the store's connections join `services`; with `keys`,
+  // reloaded keys get their limits.
+  RateLimitShared(const config::Config& config, unsigned workers, WorkerServices* services,
+                  auth::KeyDirectory* keys);
   RateLimiter limiter;
+  bool keysMayChange = false;  // a keys file: limits may come with a reload
   std::unique_ptr<RedisStore> redis;            // store: redis
   std::shared_ptr<const RateLimitStats> stats;  // null when metrics are off
 };

@@ -16,8 +16,9 @@ RateLimitStats::RateLimitStats(metrics::StatsRegistry& registry, const metrics::
   const bool shared = redis != nullptr;
   const auto remaining = [&limiter, shared](std::span<const std::uint32_t> at) -> std::optional<double> {
     const auto key = at[0];
-    if (key == 0 || key > limiter.keys.size() || !limiter.keys[key - 1]) return std::nullopt;
-    const auto& set = *limiter.keys[key - 1];
+    const auto* found = limiter.key(key);
+    if (found == nullptr) return std::nullopt;
+    const auto& set = *found;
     if (shared) {
       const auto* cell = at[1] == 0 ? (set.perMinute ? set.perMinute.get() : set.perSecond.get()) : set.tokens.get();
       const auto seen = set.sharedRemaining[at[1]].load(std::memory_order_relaxed);

@@ -178,22 +178,24 @@ RedisStore::RedisStore(const config::Config& config, RateLimiter& limiter, unsig
   options_.connectTimeout = r.connect_timeout;
   options_.maxPending = r.max_pending;
   options_.setup = {{"SCRIPT", "LOAD", std::string(kTakeScript)}, {"SCRIPT", "LOAD", std::string(kAdjustScript)}};
-  limiter.forEach([&](LimitSet& set) {
-    set.storeIndex = cells_.size();
-    auto& cells = cells_.emplace_back();
-    const auto add = [&](const Gcra* g, std::string_view suffix, std::int64_t periodUs, LimitKind kind) {
-      if (g == nullptr) return;
-      cells.push_back({r.key_prefix + ":" + set.storeName + ":" + std::string(suffix), number(periodUs),
-                       number(static_cast<std::int64_t>(g->limit())), g->limit(), periodUs, kind});
-    };
-    add(set.perSecond.get(), "rps", 1'000'000, LimitKind::Requests);
-    add(set.perMinute.get(), "rpm", 60'000'000, LimitKind::Requests);
-    add(set.tokens.get(), "tpm", 60'000'000, LimitKind::Tokens);
-  });
+  keyPrefix_ = r.key_prefix;
+  limiter.forEach([this](LimitSet& set) { prepare(set); });
   for (unsigned w = 0; w < workers; ++w) slots_.push_back(std::make_unique<Slot>());
 }
 
 RedisStore::~RedisStore() = default;
+
+void RedisStore::prepare(LimitSet& set) const {
+  set.storeCells.clear();
+  const auto add = [&](const Gcra* g, std::string_view suffix, std::int64_t periodUs, LimitKind kind) {
+    if (g == nullptr) return;
+    set.storeCells.push_back({keyPrefix_ + ":" + set.storeName + ":" + std::string(suffix), number(periodUs),
+                              number(static_cast<std::int64_t>(g->limit())), g->limit(), periodUs, kind});
+  };
+  add(set.perSecond.get(), "rps", 1'000'000, LimitKind::Requests);
+  add(set.perMinute.get(), "rpm", 60'000'000, LimitKind::Requests);
+  add(set.tokens.get(), "tpm", 60'000'000, LimitKind::Tokens);
+}
 
 void RedisStore::attach(WorkerServices& services) {
   services.add([this](unsigned worker, boost::asio::io_context& io) -> std::unique_ptr<WorkerService> {

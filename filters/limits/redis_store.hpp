@@ -53,6 +53,8 @@ class RedisStore {
 
   // A connection per worker, made on the worker's thread as it starts.
   void attach(WorkerServices& services);
+  // Names a set's cells in Redis (a key's set made by a reload too).
+  void prepare(LimitSet& set) const;
   bool failOpen() const { return failOpen_; }
   // Workers connected to Redis now (a gauge).
   unsigned connectedWorkers() const { return connected_.load(std::memory_order_relaxed); }
@@ -67,22 +69,14 @@ class RedisStore {
   void adjustTokens(unsigned worker, std::span<LimitSet* const> scopes, std::int64_t tokens);
 
  private:
-  struct Cell {
-    std::string key;     // <prefix>:<scope>:<cell>
-    std::string period;  // microseconds, as text
-    std::string rate;
-    std::uint64_t rateValue = 0;
-    std::int64_t periodUs = 0;
-    LimitKind kind = LimitKind::Requests;
-  };
   struct Slot;
   struct Command;
-  const std::vector<Cell>& cellsOf(const LimitSet& set) const { return cells_[set.storeIndex]; }
+  static const std::vector<StoreCell>& cellsOf(const LimitSet& set) { return set.storeCells; }
   // EVALSHA, or EVAL when `withScript` (Redis answered NOSCRIPT).
   RedisConnection::Failure send(unsigned worker, std::shared_ptr<Command> command, bool withScript);
   void finishCheck(const Command& command, const redisReply* reply, RedisConnection::Failure failure) const;
 
-  std::vector<std::vector<Cell>> cells_;  // by LimitSet::storeIndex
+  std::string keyPrefix_;
   std::vector<std::unique_ptr<Slot>> slots_;  // by worker
   RedisConnection::Options options_;
   bool failOpen_ = true;

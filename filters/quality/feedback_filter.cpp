@@ -55,21 +55,19 @@ std::optional<ErrorReply> readFeedback(simdjson::ondemand::parser& parser, simdj
 }
 }  // namespace
 
-FeedbackFilter::FeedbackFilter(SampleHandoff& pipeline, std::uint32_t routeLabel, const config::AuthConfig* auth)
-    : pipeline_(pipeline),
-      routeLabel_(routeLabel),
-      auth_(auth != nullptr && auth->enabled ? auth : nullptr),
-      keys_(auth_ ? std::make_unique<auth::ApiKeyTable>(auth_->keys) : nullptr) {}
+FeedbackFilter::FeedbackFilter(SampleHandoff& pipeline, std::uint32_t routeLabel, const auth::KeyDirectory* keys)
+    : pipeline_(pipeline), routeLabel_(routeLabel), keys_(keys) {}
 
 FilterStatus FeedbackFilter::onRequest(RequestContext& ctx) {
   if (ctx.path != kPath) return FilterStatus::Continue;
   ctx.record->route = routeLabel_;
   // Nobody may skew the scorers' precision with anonymous labels.
   std::optional<std::uint32_t> key;
-  if (auth_) {
-    auto verdict = auth::authenticate(ctx.message->base(), *keys_, auth_->keys);
+  if (keys_) {
+    const auto& keys = keys_->current(ctx.worker);
+    auto verdict = auth::authenticate(ctx.message->base(), keys.table, keys.keys);
     if (!verdict.key) return ctx.fail(errorFor(FailureCause::ClientUnauthorized, std::move(verdict.refusal)));
-    key = *verdict.key + 1;
+    key = keys.place[*verdict.key];
     ctx.record->key = *key;
   }
   if (ctx.message->method() != boost::beast::http::verb::post) {

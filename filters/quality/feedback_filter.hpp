@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "config/config.hpp"
-#include "filters/auth/api_key_table.hpp"
+#include "filters/auth/key_directory.hpp"
 #include "filters/filter.hpp"
 #include "filters/quality/sample_handoff.hpp"
 
@@ -19,7 +19,7 @@ class FeedbackFilter final : public Filter {
   // under (LabelSpace::gatewayRoute), apart from proxied and unrouted traffic.
   // With `auth` (an auth section exists), feedback takes the same keys as the
   // routes, and a key may only label its own requests.
-  FeedbackFilter(SampleHandoff& pipeline, std::uint32_t routeLabel, const config::AuthConfig* auth = nullptr);
+  FeedbackFilter(SampleHandoff& pipeline, std::uint32_t routeLabel, const auth::KeyDirectory* keys = nullptr);
   std::string_view name() const override { return "feedback"; }
   std::uint8_t phases() const override { return kOnRequest; }
   FilterStatus onRequest(RequestContext& ctx) override;
@@ -27,8 +27,7 @@ class FeedbackFilter final : public Filter {
  private:
   SampleHandoff& pipeline_;
   std::uint32_t routeLabel_;
-  const config::AuthConfig* auth_;
-  std::unique_ptr<auth::ApiKeyTable> keys_;
+  const auth::KeyDirectory* keys_;  // with an auth section
 };
 
 }  // namespace infergate::quality

@@ -70,9 +70,11 @@ void Server::start() {
   FilterDependencies deps{cfg,           *stats_,        *labels_,       *bins_, *profileStats_,
                           baselineView_.get(), forest_.get(), vectors_.get(), quality_.get(), accessLog_.get(),
                           requestStats_.get()};
+  deps.keys = keys_.get();
   filters_ = std::make_unique<FilterSet>(deps, registrations_);
   startWorkers(count);
   admin_->start();
+  keysReloader_->start();
   health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
   health_->start();
   if (drift_) drift_->start();
@@ -84,6 +86,8 @@ void Server::start() {
 void Server::declareStats(unsigned workers) {
   const auto& cfg = runtime_->config;
   labels_ = std::make_unique<metrics::LabelSpace>(cfg);
+  if (cfg.auth.enabled) keys_ = std::make_unique<auth::KeyDirectory>(cfg, labels_->keyNames(), workers);
+  keysReloader_ = std::make_unique<KeysReloader>(control_, cfg.source, cfg.auth.keys_file, keys_.get());
   bins_ = std::make_unique<profile::BinSpec>(cfg.profile);
   stats_ = std::make_unique<metrics::StatsRegistry>(workers);
   upstreamStats_ = std::make_unique<UpstreamStats>(*stats_, *labels_);
@@ -99,6 +103,7 @@ void Server::declareStats(unsigned workers) {
     requestStats_ = std::make_unique<metrics::RequestStats>(*stats_, *labels_, cfg.metrics.buckets);
   declareClusterStats(*stats_, *labels_, *runtime_, *cluster_);
   connectionLimits_->declareStats(*stats_);
+  keysReloader_->declareStats(*stats_);
 }
 
 // Drift evaluation and output scoring, off the request path.
@@ -196,6 +201,7 @@ void Server::stopAll() {
   for (auto& w : workers_) w->join();
   if (accessLog_) accessLog_->stop();
   if (admin_) admin_->stop();
+  if (keysReloader_) keysReloader_->stop();
   if (health_) health_->stop();
   if (drift_) drift_->stop();
   if (diagnosis_) diagnosis_->stop();

@@ -22,6 +22,7 @@
 #include "filters/profile/profile_stats.hpp"
 #include "gateway/upstream/upstream_stats.hpp"
 #include "metrics/label_space.hpp"
+#include "gateway/server/keys_reloader.hpp"
 #include "metrics/stats.hpp"
 
 namespace infergate {
@@ -57,6 +58,8 @@ class Server {
   std::unique_ptr<ClusterState> cluster_;
   std::unique_ptr<ConnectionLimits> connectionLimits_;
   std::unique_ptr<metrics::LabelSpace> labels_;
+  std::unique_ptr<auth::KeyDirectory> keys_;  // with an auth section
+  std::unique_ptr<KeysReloader> keysReloader_;
   std::unique_ptr<profile::BinSpec> bins_;
   std::unique_ptr<metrics::StatsRegistry> stats_;
   std::unique_ptr<UpstreamStats> upstreamStats_;
