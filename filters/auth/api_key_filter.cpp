@@ -24,7 +24,8 @@ FilterStatus ApiKeyFilter::onRequest(RequestContext& ctx) {
   // key is even looked at, so that keys cannot be guessed at line rate.
   auto* failures = shared_->failures.get();
   const auto cell = failures ? limits::GcraCells::cellOf(ctx.clientAddress) : 0;
-  const auto now = failures ? limits::steadyNowNs() : 0;
+  // The clock reading of the body's arrival: the limit is per minute.
+  const auto now = failures ? limits::steadyNs(ctx.record->bodyRead) : 0;
   if (failures && !failures->hasRoom(cell, now)) {
     const auto wait = failures->waitNs(cell, now);
     const auto status = ctx.fail(errorFor(FailureCause::RateLimited,

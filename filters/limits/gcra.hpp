@@ -18,6 +18,14 @@ inline std::int64_t steadyNowNs() {
       .count();
 }
 
+// A clock reading a request phase already took (RequestRecord times are
+// steady_clock too), or a fresh one when that phase has not happened.
+inline std::int64_t steadyNs(std::chrono::steady_clock::time_point t) {
+  return t == std::chrono::steady_clock::time_point{}
+             ? steadyNowNs()
+             : std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
 // A Retry-After for a wait: whole seconds, rounded up, at least 1.
 inline unsigned retryAfterSeconds(std::int64_t waitNs) {
   return static_cast<unsigned>(std::max<std::int64_t>(1, (waitNs + 999'999'999) / 1'000'000'000));

@@ -10,22 +10,23 @@ namespace infergate::limits {
 
 namespace {
 
-void appendNumber(std::string& out, std::uint64_t value) {
-  char text[24];
-  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
-  out.append(text, static_cast<std::size_t>(end - text));
-}
+// The header text is written into a stack buffer and appended once: these
+// lines go on every admitted answer.
+char* put(char* p, std::string_view text) { return std::copy(text.begin(), text.end(), p); }
+
+char* putNumber(char* p, std::uint64_t value) { return std::to_chars(p, p + 20, value).ptr; }
 
 // "1.250s", as OpenAI writes its reset times (seconds, to the millisecond).
-void appendDuration(std::string& out, std::int64_t ns) {
+char* putDuration(char* p, std::int64_t ns) {
   const auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(ns, 0) / 1'000'000);
-  appendNumber(out, ms / 1000);
+  p = putNumber(p, ms / 1000);
   const auto frac = ms % 1000;
-  out.push_back('.');
-  out.push_back(static_cast<char>('0' + frac / 100));
-  out.push_back(static_cast<char>('0' + frac / 10 % 10));
-  out.push_back(static_cast<char>('0' + frac % 10));
-  out.push_back('s');
+  *p++ = '.';
+  *p++ = static_cast<char>('0' + frac / 100);
+  *p++ = static_cast<char>('0' + frac / 10 % 10);
+  *p++ = static_cast<char>('0' + frac % 10);
+  *p++ = 's';
+  return p;
 }
 
 // Gives back what `set` took for this request.
@@ -86,21 +87,18 @@ std::pair<Budget, Budget> localBudgets(std::span<LimitSet* const> scopes, std::i
   return {requests, tokens};
 }
 
-void appendBudget(std::string& out, std::string_view kind, const Budget& b) {
-  if (!b.known) return;
-  out.append("x-ratelimit-limit-").append(kind).append(": ");
-  appendNumber(out, b.limit);
-  out.append("\r\nx-ratelimit-remaining-").append(kind).append(": ");
-  appendNumber(out, b.remaining);
-  out.append("\r\nx-ratelimit-reset-").append(kind).append(": ");
-  appendDuration(out, b.resetNs);
-  out.append("\r\n");
-}
-
 // The x-ratelimit-* lines OpenAI's clients read.
 void appendBudgets(std::string& out, const Budget& requests, const Budget& tokens) {
-  appendBudget(out, "requests", requests);
-  appendBudget(out, "tokens", tokens);
+  char text[320];  // two kinds x three lines of at most 50 bytes
+  char* p = text;
+  for (const auto& [kind, b] : {std::pair<std::string_view, const Budget&>{"requests", requests}, {"tokens", tokens}}) {
+    if (!b.known) continue;
+    p = putNumber(put(put(put(p, "x-ratelimit-limit-"), kind), ": "), b.limit);
+    p = putNumber(put(put(put(p, "\r\nx-ratelimit-remaining-"), kind), ": "), b.remaining);
+    p = putDuration(put(put(put(p, "\r\nx-ratelimit-reset-"), kind), ": "), b.resetNs);
+    p = put(p, "\r\n");
+  }
+  out.append(text, static_cast<std::size_t>(p - text));
 }
 
 void releaseConcurrency(std::span<LimitSet* const> scopes) {
@@ -166,7 +164,7 @@ FilterStatus RateLimitFilter::onRequest(RequestContext& ctx) {
 
 FilterStatus RateLimitFilter::checkLocal(RequestContext& ctx, RateLimitState& s,
                                          std::span<LimitSet* const> scopes) const {
-  const auto now = steadyNowNs();
+  const auto now = steadyNs(ctx.record->bodyRead);
   for (std::size_t i = 0; i < scopes.size(); ++i) {
     if (auto refused = takeFrom(*scopes[i], now, s.estimate)) {
       for (std::size_t j = 0; j < s.count; ++j) giveBack(*s.taken[j], now, s.estimate, true);
@@ -250,7 +248,8 @@ bool RateLimitFilter::onResponseHeaders(RequestContext& ctx) {
   if (shared_->redis) {
     appendBudgets(ctx.responseHeaders, s.requests, s.tokens);
   } else {
-    const auto [requests, tokens] = localBudgets(std::span<LimitSet* const>(s.taken.data(), s.count), steadyNowNs());
+    const auto [requests, tokens] =
+        localBudgets(std::span<LimitSet* const>(s.taken.data(), s.count), steadyNs(ctx.record->firstByte));
     appendBudgets(ctx.responseHeaders, requests, tokens);
   }
   return false;
@@ -275,7 +274,7 @@ void RateLimitFilter::settle(RequestContext& ctx) const {
   if (shared_->redis) {
     if (s.sharedTaken && correction != 0) shared_->redis->adjustTokens(ctx.worker, scopes, correction);
   } else if (correction != 0) {
-    const auto now = steadyNowNs();
+    const auto now = steadyNs(r.lastByte);
     for (auto* set : scopes)
       if (set->tokens) set->tokens->adjust(now, correction);
   }
