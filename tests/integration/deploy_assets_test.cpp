@@ -17,6 +17,7 @@
 
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
+#include "support/redis_server.hpp"
 
 using namespace testsupport;
 namespace fs = std::filesystem;
@@ -74,9 +75,12 @@ TEST(DeployAssets, DashboardQueriesOnlyMetricsThatExist) {
   // With a judge configured (the mock plays it), so the judge's series exist too.
   ConfigKnobs k;
   k.topLevel = "sampling:\n  judge:\n    backend: judge\n    model: judge-model\n";
-  // And a client key with a limit, so the key and rate-limit series exist.
+  // And a client key with a limit kept in a real Redis, so the key, rate-limit
+  // and store series exist.
+  RedisServer redis;
   k.topLevel += "auth:\n  keys:\n    - name: team\n      key: ${DASHBOARD_KEY}\n"
-                "      limits: {requests_per_minute: 1000, tokens_per_minute: 1000000}\n";
+                "      limits: {requests_per_minute: 1000, tokens_per_minute: 1000000}\n"
+                "rate_limits:\n  store: redis\n  redis:\n    address: " + redis.address() + "\n";
   k.backendExtra = "  - name: judge\n    endpoints:\n      - url: http://127.0.0.1:" + std::to_string(mock.port()) + "\n";
   const std::string key = "sk-dashboard-key-0123456789";
   Gateway gateway(standardConfig(mock.port(), k), {"DASHBOARD_KEY=" + key});
