@@ -7,7 +7,9 @@
 // of now.
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <string_view>
 #include <cstdint>
 
 namespace infergate::limits {
@@ -34,7 +36,9 @@ inline unsigned retryAfterSeconds(std::int64_t waitNs) {
 class Gcra {
  public:
   Gcra(std::uint64_t rate, std::int64_t periodNs)
-      : rate_(rate), periodNs_(periodNs), unitNs_(periodNs / static_cast<std::int64_t>(std::max<std::uint64_t>(rate, 1))) {}
+      : rate_(rate), periodNs_(periodNs), unitNs_(periodNs / static_cast<std::int64_t>(std::max<std::uint64_t>(rate, 1))) {
+    limitLength_ = static_cast<std::uint8_t>(std::to_chars(limitText_, limitText_ + sizeof limitText_, rate_).ptr - limitText_);
+  }
 
   struct Taken {
     bool admitted = false;
@@ -64,6 +68,8 @@ class Gcra {
   }
 
   std::uint64_t limit() const { return rate_; }
+  // The limit as decimal text, written once (it goes on every answer's headers).
+  std::string_view limitText() const { return {limitText_, limitLength_}; }
   // Units that could be taken now.
   std::uint64_t remaining(std::int64_t nowNs) const {
     const auto used = std::max<std::int64_t>(tat_.load(std::memory_order_relaxed) - nowNs, 0);
@@ -80,6 +86,8 @@ class Gcra {
   std::int64_t periodNs_;
   std::int64_t unitNs_;
   std::atomic<std::int64_t> tat_{0};
+  char limitText_[20];
+  std::uint8_t limitLength_ = 0;
 };
 
 }  // namespace infergate::limits

@@ -78,7 +78,7 @@ std::pair<Budget, Budget> localBudgets(std::span<LimitSet* const> scopes, std::i
     if (g == nullptr) return;
     const auto remaining = g->remaining(now);
     if (into.known && into.remaining <= remaining) return;
-    into = {true, g->limit(), remaining, g->resetNs(now)};
+    into = {true, g->limit(), g->limitText(), remaining, g->resetNs(now)};
   };
   for (const auto* set : scopes) {
     consider(requests, set->perMinute ? set->perMinute.get() : set->perSecond.get());
@@ -93,7 +93,7 @@ void appendBudgets(std::string& out, const Budget& requests, const Budget& token
   char* p = text;
   for (const auto& [kind, b] : {std::pair<std::string_view, const Budget&>{"requests", requests}, {"tokens", tokens}}) {
     if (!b.known) continue;
-    p = putNumber(put(put(put(p, "x-ratelimit-limit-"), kind), ": "), b.limit);
+    p = put(put(put(put(p, "x-ratelimit-limit-"), kind), ": "), b.limitText);
     p = putNumber(put(put(put(p, "\r\nx-ratelimit-remaining-"), kind), ": "), b.remaining);
     p = putDuration(put(put(put(p, "\r\nx-ratelimit-reset-"), kind), ": "), b.resetNs);
     p = put(p, "\r\n");

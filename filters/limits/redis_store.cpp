@@ -109,13 +109,16 @@ std::string number(std::int64_t value) {
   return {text, std::to_chars(text, text + sizeof text, value).ptr};
 }
 
-Budget budgetOf(std::uint64_t rate, std::int64_t periodUs, std::int64_t aheadUs) {
+Budget budgetOf(const StoreCell& cell, std::int64_t aheadUs) {
+  const auto rate = cell.rateValue;
+  const auto periodUs = cell.periodUs;
   const auto unit = std::max<std::int64_t>(periodUs / static_cast<std::int64_t>(std::max<std::uint64_t>(rate, 1)), 1);
   const auto ahead = std::max<std::int64_t>(aheadUs, 0);
   const auto free = periodUs - ahead;
   Budget b;
   b.known = true;
   b.limit = rate;
+  b.limitText = cell.rate;
   b.remaining = free <= 0 ? 0 : std::min<std::uint64_t>(rate, static_cast<std::uint64_t>(free / unit));
   b.resetNs = ahead * 1000;
   return b;
@@ -320,7 +323,7 @@ void RedisStore::finishCheck(const Command& command, const redisReply* reply, Re
     bool refusedHere = false;
     for (const auto& c : cellsOf(set)) {
       ++cell;
-      const auto b = budgetOf(c.rateValue, c.periodUs, at(2 + cell));
+      const auto b = budgetOf(c, at(2 + cell));
       tighten(c.kind == LimitKind::Tokens ? tokens : requests, b);
       if (cell == refusedCell) {
         refusedHere = true;

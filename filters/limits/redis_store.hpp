@@ -26,6 +26,7 @@ namespace infergate::limits {
 struct Budget {
   bool known = false;
   std::uint64_t limit = 0;
+  std::string_view limitText;  // `limit` as text, kept by the limit's cell
   std::uint64_t remaining = 0;
   std::int64_t resetNs = 0;
 };
