@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <array>
 #include <vector>
 
 #include "filters/core/log_line.hpp"
@@ -176,13 +177,14 @@ void RedisConnection::disconnectThunk(const redisAsyncContext* ac, int status) {
 RedisConnection::Failure RedisConnection::send(std::span<const std::string_view> args, Done done) {
   if (ac_ == nullptr) return Failure::Unreachable;
   if (pending_.size() >= options_.maxPending) return Failure::Busy;
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lengths;
-  argv.reserve(args.size());
-  lengths.reserve(args.size());
-  for (const auto a : args) {
-    argv.push_back(a.data());
-    lengths.push_back(a.size());
+  // hiredis copies the arguments into its output buffer at once.
+  constexpr std::size_t kMaxArgs = 64;
+  if (args.size() > kMaxArgs) return Failure::Unreachable;
+  std::array<const char*, kMaxArgs> argv;
+  std::array<std::size_t, kMaxArgs> lengths;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    lengths[i] = args[i].size();
   }
   pending_.push_back({std::move(done), Clock::now() + options_.timeout});
   if (redisAsyncCommandArgv(ac_, &RedisConnection::replyThunk, this, static_cast<int>(args.size()), argv.data(),

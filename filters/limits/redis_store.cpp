@@ -164,11 +164,24 @@ class AttachedConnection final : public WorkerService {
 
 // One check or settlement in flight: its arguments (kept to send again with
 // the script when Redis no longer has it) and who hears the answer.
+// The arguments are views: of the cells' names (kept by their sets, which are
+// never freed), the scripts, and the two numbers held here.
 struct RedisStore::Command {
-  std::vector<std::string> argv;  // [0] and [1] (EVALSHA/EVAL, sha/script) are filled when sent
-  std::vector<LimitSet*> scopes;
+  static constexpr std::size_t kMaxArgs = 3 + 9 + 27;  // 3 scopes x 3 cells: a key and 3 numbers each
+  std::array<std::string_view, kMaxArgs> argv;         // [0], [1]: EVALSHA sha or EVAL script, filled when sent
+  std::size_t argc = 3;
+  char keyCount[24];
+  char units[24];
+  std::array<LimitSet*, 3> scopes{};
+  std::size_t scopeCount = 0;
   Done done;  // null for a settlement
   bool take = true;
+
+  void push(std::string_view arg) { argv[argc++] = arg; }
+  std::string_view hold(char (&buffer)[24], std::int64_t value) {
+    return {buffer, static_cast<std::size_t>(std::to_chars(buffer, buffer + sizeof buffer, value).ptr - buffer)};
+  }
+  std::span<LimitSet* const> scopeSpan() const { return {scopes.data(), scopeCount}; }
 };
 
 RedisStore::RedisStore(const config::Config& config, RateLimiter& limiter, unsigned workers)
@@ -213,22 +226,23 @@ void RedisStore::attach(WorkerServices& services) {
 
 std::optional<StoreVerdict::Failure> RedisStore::check(unsigned worker, std::span<LimitSet* const> scopes,
                                                        std::uint64_t tokens, Done done) {
+  if (scopes.size() > 3) return StoreVerdict::Failure::Error;
   auto command = std::make_shared<Command>();
-  command->scopes.assign(scopes.begin(), scopes.end());
+  std::copy(scopes.begin(), scopes.end(), command->scopes.begin());
+  command->scopeCount = scopes.size();
   command->done = std::move(done);
-  auto& argv = command->argv;
-  argv.resize(3);
-  std::size_t keys = 0;
-  for (const auto* set : scopes) keys += cellsOf(*set).size();
-  argv[2] = number(static_cast<std::int64_t>(keys));
+  auto& c = *command;
+  std::int64_t keys = 0;
+  for (const auto* set : scopes) keys += static_cast<std::int64_t>(cellsOf(*set).size());
+  c.argv[2] = c.hold(c.keyCount, keys);
   for (const auto* set : scopes)
-    for (const auto& c : cellsOf(*set)) argv.push_back(c.key);
-  const auto tokenUnits = number(static_cast<std::int64_t>(tokens));
+    for (const auto& cell : cellsOf(*set)) c.push(cell.key);
+  const auto tokenUnits = c.hold(c.units, static_cast<std::int64_t>(tokens));
   for (const auto* set : scopes)
-    for (const auto& c : cellsOf(*set)) {
-      argv.push_back(c.period);
-      argv.push_back(c.rate);
-      argv.push_back(c.kind == LimitKind::Tokens ? tokenUnits : "1");
+    for (const auto& cell : cellsOf(*set)) {
+      c.push(cell.period);
+      c.push(cell.rate);
+      c.push(cell.kind == LimitKind::Tokens ? tokenUnits : "1");
     }
   switch (send(worker, std::move(command), false)) {
     case RedisConnection::Failure::None: return std::nullopt;
@@ -238,26 +252,26 @@ std::optional<StoreVerdict::Failure> RedisStore::check(unsigned worker, std::spa
 }
 
 void RedisStore::adjustTokens(unsigned worker, std::span<LimitSet* const> scopes, std::int64_t tokens) {
+  if (scopes.size() > 3) return;
   auto command = std::make_shared<Command>();
   command->take = false;
-  auto& argv = command->argv;
-  argv.resize(3);
-  std::size_t keys = 0;
+  auto& c = *command;
+  std::int64_t keys = 0;
   for (const auto* set : scopes)
-    for (const auto& c : cellsOf(*set))
-      if (c.kind == LimitKind::Tokens) {
-        argv.push_back(c.key);
+    for (const auto& cell : cellsOf(*set))
+      if (cell.kind == LimitKind::Tokens) {
+        c.push(cell.key);
         ++keys;
       }
   if (keys == 0) return;
-  argv[2] = number(static_cast<std::int64_t>(keys));
-  const auto units = number(tokens);
+  c.argv[2] = c.hold(c.keyCount, keys);
+  const auto units = c.hold(c.units, tokens);
   for (const auto* set : scopes)
-    for (const auto& c : cellsOf(*set))
-      if (c.kind == LimitKind::Tokens) {
-        argv.push_back(c.period);
-        argv.push_back(c.rate);
-        argv.push_back(units);
+    for (const auto& cell : cellsOf(*set))
+      if (cell.kind == LimitKind::Tokens) {
+        c.push(cell.period);
+        c.push(cell.rate);
+        c.push(units);
       }
   // Nobody waits: a settlement Redis never sees leaves the estimate charged.
   (void)send(worker, std::move(command), false);
@@ -274,11 +288,9 @@ RedisConnection::Failure RedisStore::send(unsigned worker, std::shared_ptr<Comma
     argv[0] = "EVALSHA";
     argv[1] = command->take ? takeSha() : adjustSha();
   }
-  std::array<std::string_view, 64> views;  // at most 3 scopes x 3 cells: 3 + 9 + 27 arguments
-  if (argv.size() > views.size()) return RedisConnection::Failure::Unreachable;
-  for (std::size_t i = 0; i < argv.size(); ++i) views[i] = argv[i];
+  const std::span<const std::string_view> args(argv.data(), command->argc);
   return connection->send(
-      std::span(views.data(), argv.size()),
+      args,
       [this, worker, command, withScript](const redisReply* reply, RedisConnection::Failure failure) {
         // Scripts are loaded on every connection; a Redis that flushed them
         // meanwhile gets the script itself, once. (The retry may pass a later
@@ -301,7 +313,7 @@ void RedisStore::finishCheck(const Command& command, const redisReply* reply, Re
   else if (reply == nullptr) verdict.failure = StoreVerdict::Failure::Unreachable;
   else verdict.failure = StoreVerdict::Failure::Error;
   std::size_t cells = 0;
-  for (const auto* set : command.scopes) cells += cellsOf(*set).size();
+  for (const auto* set : command.scopeSpan()) cells += cellsOf(*set).size();
   if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 + cells) {
     command.done(verdict);
     return;
@@ -317,7 +329,7 @@ void RedisStore::finishCheck(const Command& command, const redisReply* reply, Re
   verdict.outcome = admitted ? StoreVerdict::Outcome::Admitted : StoreVerdict::Outcome::Refused;
   verdict.waitNs = at(2) * 1000;
   std::size_t cell = 0;
-  for (std::size_t scope = 0; scope < command.scopes.size(); ++scope) {
+  for (std::size_t scope = 0; scope < command.scopeCount; ++scope) {
     auto& set = *command.scopes[scope];
     Budget requests, tokens;
     bool refusedHere = false;
