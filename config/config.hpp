@@ -137,6 +137,16 @@ struct PoolConfig {
 struct EndpointConfig {
   Address address;
   unsigned weight = 1;               // for load_balancing: weighted
+  bool tls = false;                  // https://
+};
+
+// How a backend's https:// endpoints are verified. By default the server's
+// certificate must chain to the system CA store and name the endpoint's host.
+struct UpstreamTlsConfig {
+  std::string ca_file;               // PEM CA bundle instead of the system store
+  std::string cert_file, key_file;   // a client certificate (mTLS), PEM
+  std::string server_name;           // SNI and the name checked, instead of the endpoint's host
+  bool insecure_skip_verify = false; // no verification at all: warned at start and by --check
 };
 
 enum class LoadBalancing { RoundRobin, LeastRequest, Weighted };
@@ -201,6 +211,7 @@ struct BackendConfig {
   RetryConfig retry;
   LimitsConfig limits;
   HealthCheckConfig health_check;
+  UpstreamTlsConfig tls;             // for https:// endpoints
 };
 
 // Input validation per route.

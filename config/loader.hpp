@@ -12,7 +12,8 @@ namespace infergate::config {
 
 struct LoadResult {
   Config config;
-  std::vector<std::string> errors;  // empty on success
+  std::vector<std::string> errors;    // empty on success
+  std::vector<std::string> warnings;  // allowed, but said at start and by --check (insecure TLS)
   bool ok() const { return errors.empty(); }
 };
 

@@ -49,7 +49,7 @@ void SectionLoader::backend(const YAML::Node& n) {
   BackendConfig b;
   if (!reader_.checkMap(n, "backend",
                         {"name", "endpoints", "headers", "timeouts", "pool", "inject_stream_usage", "load_balancing",
-                         "circuit_breaker", "retry", "limits", "health_check"}))
+                         "circuit_breaker", "retry", "limits", "health_check", "tls"}))
     return;
   if (auto lb = n["load_balancing"]) {
     std::string text;
@@ -59,6 +59,16 @@ void SectionLoader::backend(const YAML::Node& n) {
       else if (text == "weighted") b.load_balancing = LoadBalancing::Weighted;
       else reader_.error(lb, "load_balancing must be round_robin, least_request or weighted, got '" + text + "'");
     }
+  }
+  if (auto t = n["tls"]; t && reader_.checkMap(t, "backend.tls", {"ca_file", "cert_file", "key_file", "server_name",
+                                                                  "insecure_skip_verify"})) {
+    reader_.readString(t, "ca_file", b.tls.ca_file);
+    reader_.readString(t, "cert_file", b.tls.cert_file);
+    reader_.readString(t, "key_file", b.tls.key_file);
+    reader_.readString(t, "server_name", b.tls.server_name);
+    reader_.readBool(t, "insecure_skip_verify", b.tls.insecure_skip_verify);
+    if (b.tls.cert_file.empty() != b.tls.key_file.empty())
+      reader_.error(t, "backend.tls needs both cert_file and key_file for a client certificate");
   }
   if (auto cb = n["circuit_breaker"]) circuitBreaker(cb, b.circuit_breaker);
   if (auto r = n["retry"]) retry(r, b.retry);
@@ -111,6 +121,15 @@ void SectionLoader::backend(const YAML::Node& n) {
     reader_.readUnsigned(p, "max_idle", maxIdle, 100000);
     b.pool.max_idle_per_endpoint = maxIdle;
     reader_.readDuration(p, "idle_ttl", b.pool.idle_ttl);
+  }
+  const bool anyTls = std::any_of(b.endpoints.begin(), b.endpoints.end(), [](const auto& e) { return e.tls; });
+  if (anyTls) {
+    // The health checker speaks plain HTTP only so far: it would eject every https:// endpoint.
+    if (b.health_check.enabled)
+      reader_.error(n["health_check"], "backend '" + b.name + "': health checks of https:// endpoints are not supported yet");
+    if (b.tls.insecure_skip_verify)
+      result_.warnings.push_back(reader_.where(n["tls"]) + "backend '" + b.name +
+                                 "': tls.insecure_skip_verify is set: its certificates are not verified");
   }
   result_.config.backends.push_back(std::move(b));
 }
@@ -196,11 +215,13 @@ void SectionLoader::endpoint(const YAML::Node& n, BackendConfig& b) {
     reader_.error(n["url"], "invalid endpoint url '" + url + "'");
     return;
   }
-  if (parsed->scheme() != "http") {
-    reader_.error(n["url"], "endpoint url '" + url + "': only http:// upstreams are supported");
+  const bool tls = parsed->scheme() == "https";
+  if (parsed->scheme() != "http" && !tls) {
+    reader_.error(n["url"], "endpoint url '" + url + "': the scheme must be http:// or https://");
     return;
   }
-  if (!parsed->has_port() || parsed->port_number() == 0) {
+  // https:// defaults to 443, as hosted APIs are written; http:// says its port.
+  if ((!parsed->has_port() && !tls) || (parsed->has_port() && parsed->port_number() == 0)) {
     reader_.error(n["url"], "endpoint url '" + url + "' needs an explicit non-zero port");
     return;
   }
@@ -214,7 +235,8 @@ void SectionLoader::endpoint(const YAML::Node& n, BackendConfig& b) {
   if (e.weight == 0) reader_.error(reader_.keyOr(n, "weight"), "endpoint weight must be at least 1");
   std::string host(parsed->encoded_host());
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  e.address = Address{host, parsed->port_number()};
+  e.address = Address{host, parsed->has_port() ? parsed->port_number() : std::uint16_t{443}};
+  e.tls = tls;
   b.endpoints.push_back(std::move(e));
 }
 

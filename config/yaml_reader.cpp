@@ -76,6 +76,12 @@ void YamlReader::checkDuplicateKeys(const YAML::Node& node) {
 
 void YamlReader::error(const YAML::Node& at, const std::string& message) { error(at.Mark(), message); }
 
+std::string YamlReader::where(const YAML::Node& at) const {
+  const auto mark = at.Mark();
+  if (mark.is_null()) return source_ + ": ";
+  return source_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) + ": ";
+}
+
 bool YamlReader::checkMap(const YAML::Node& node, const std::string& what,
                           std::initializer_list<const char*> allowed) {
   if (!node.IsMap()) {

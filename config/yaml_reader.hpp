@@ -20,6 +20,8 @@ class YamlReader {
 
   void error(const YAML::Node& at, const std::string& message);
   void error(const YAML::Mark& at, const std::string& message);
+  // "file:line:column: " of a node, as errors begin (for warnings).
+  std::string where(const YAML::Node& at) const;
 
   // The value of `key` in `map` when present (so that an error about it points
   // at its own line), else the map itself.

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "infergate: %zu configuration error(s); not starting\n", loaded.errors.size());
     return 1;
   }
+  for (const auto& w : loaded.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   infergate::log::setThreshold(static_cast<infergate::log::Level>(loaded.config.log.level));
   std::string error;
   auto runtime = infergate::buildRuntime(std::move(loaded.config), error);

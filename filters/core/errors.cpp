@@ -15,6 +15,7 @@ std::string_view causeName(FailureCause cause) {
     case FailureCause::HeaderTimeout: return "header_timeout";
     case FailureCause::BodyTimeout: return "body_timeout";
     case FailureCause::UpstreamConnectError: return "upstream_connect_error";
+    case FailureCause::UpstreamTlsError: return "upstream_tls_error";
     case FailureCause::UpstreamConnectTimeout: return "upstream_connect_timeout";
     case FailureCause::UpstreamFirstTokenTimeout: return "upstream_first_token_timeout";
     case FailureCause::UpstreamIdleTimeout: return "upstream_idle_timeout";
@@ -64,6 +65,9 @@ ErrorReply errorFor(FailureCause cause, std::string message) {
       break;
     case FailureCause::UpstreamConnectError:
       set(502, "upstream_error", "upstream_connect_error", "The model server could not be reached.");
+      break;
+    case FailureCause::UpstreamTlsError:
+      set(502, "upstream_error", "upstream_tls_error", "A secure connection to the model server could not be made.");
       break;
     case FailureCause::UpstreamConnectTimeout:
       set(504, "upstream_error", "upstream_connect_timeout", "Connecting to the model server timed out.");

@@ -16,6 +16,7 @@ enum class FailureCause {
   HeaderTimeout,
   BodyTimeout,
   UpstreamConnectError,
+  UpstreamTlsError,   // the TLS handshake with an https:// endpoint failed or timed out (502)
   UpstreamConnectTimeout,
   UpstreamFirstTokenTimeout,
   UpstreamIdleTimeout,

@@ -2,6 +2,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "gateway/upstream/upstream_tls.hpp"
+
 namespace infergate {
 
 std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& error) {
@@ -12,6 +14,15 @@ std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& 
   for (const auto& backend : runtime->config.backends) {
     BackendRuntime b;
     b.config = &backend;
+    for (const auto& endpoint : backend.endpoints)
+      if (endpoint.tls && !b.tls) {
+        try {
+          b.tls = makeUpstreamTlsContext(backend);
+        } catch (const std::exception& e) {
+          error = e.what();
+          return nullptr;
+        }
+      }
     for (const auto& endpoint : backend.endpoints) {
       boost::system::error_code ec;
       auto results = resolver.resolve(endpoint.address.host, std::to_string(endpoint.address.port),
@@ -25,6 +36,10 @@ std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& 
       e.id = runtime->endpointCount++;
       e.authority = endpoint.address.authority();
       e.address = results.begin()->endpoint();
+      if (endpoint.tls) {
+        e.tls = b.tls.get();
+        e.serverName = backend.tls.server_name.empty() ? endpoint.address.host : backend.tls.server_name;
+      }
       b.endpoints.push_back(std::move(e));
     }
     runtime->backends.push_back(std::move(b));

@@ -2,6 +2,7 @@
 // The immutable, resolved form of a Config that workers share read-only:
 // endpoint addresses resolved, routes compiled. Built once at startup.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,11 +16,14 @@ struct EndpointRuntime {
   std::size_t id = 0;                    // index into every worker's pool table
   std::string authority;                 // Host header value
   boost::asio::ip::tcp::endpoint address;
+  boost::asio::ssl::context* tls = nullptr;  // https://: the backend's context
+  std::string serverName;                    // https://: SNI and the name the certificate must carry
 };
 
 struct BackendRuntime {
   const config::BackendConfig* config = nullptr;
   std::vector<EndpointRuntime> endpoints;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // when it has https:// endpoints
 };
 
 struct Runtime {

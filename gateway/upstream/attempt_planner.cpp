@@ -162,6 +162,7 @@ AttemptPlanner::Verdict AttemptPlanner::verdictFor(FailureCause cause, unsigned 
 bool AttemptPlanner::retryable(FailureCause cause) const {
   switch (cause) {
     case FailureCause::UpstreamConnectError:
+    case FailureCause::UpstreamTlsError:  // another endpoint may present a good certificate
     case FailureCause::UpstreamConnectTimeout:
     case FailureCause::UpstreamReset:
       return true;

@@ -366,6 +366,7 @@ void UpstreamExchange::returnConnection(FailureCause cause) {
                         conn_->buffer.size() == 0 && conn_->socket.is_open();
   if (reusable) {
     ++conn_->requestsServed;
+    if (conn_->tlsStream) up_.pool.keepSession(conn_->endpointId, SSL_get_session(conn_->tlsStream->native_handle()));
     up_.stats.connections.add(up_.worker, {connectionLabel(*conn_), UpstreamStats::kActive}, -1);
     up_.pool.release(std::move(conn_), planner_.backendConfig().pool);
   }

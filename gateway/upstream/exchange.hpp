@@ -89,6 +89,7 @@ class UpstreamExchange {
 
   // ---- completions, called by the transport ----
   void onConnected(unsigned epoch, boost::system::error_code ec);
+  void onTcpConnected(unsigned epoch);  // TLS: the handshake starts, with its own deadline
   void onRequestSent(unsigned epoch, boost::system::error_code ec);
   void onUpstreamRead(unsigned epoch, boost::system::error_code ec, std::size_t bytes);
   void onDownstreamWritten(unsigned epoch, bool last, boost::system::error_code ec);

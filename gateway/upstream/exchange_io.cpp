@@ -2,12 +2,16 @@
 // sent with its body rewrites, the answer parsed as it arrives, and each piece
 // written to the client with the head the filters completed.
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include "gateway/http/field_scan.hpp"
 #include "gateway/net/local_errors.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/upstream/exchange.hpp"
+#include "gateway/upstream/upstream_tls.hpp"
+#include "filters/core/log_line.hpp"
 
 namespace infergate {
 
@@ -28,21 +32,38 @@ void AsioExchangeTransport::connect(UpstreamConnection& conn, const asio::ip::tc
       error_code ignored;
       conn.socket.set_option(asio::ip::tcp::no_delay(true), ignored);
     }
-    exchange_.onConnected(epoch, ec);
+    if (ec || !conn.tlsStream) return exchange_.onConnected(epoch, ec);
+    conn.tcpConnected = true;
+    exchange_.onTcpConnected(epoch);
+    conn.tlsStream->async_handshake(asio::ssl::stream_base::client,
+                                    [this, self, epoch](error_code handshake) { exchange_.onConnected(epoch, handshake); });
   });
 }
 
 void AsioExchangeTransport::send(UpstreamConnection& conn, std::span<const asio::const_buffer> parts,
                                  unsigned epoch) {
-  write_.start(conn.socket, parts, [this, self = port_.keepAlive(), epoch](error_code ec, std::size_t) {
+  auto onSent = [this, self = port_.keepAlive(), epoch](error_code ec, std::size_t) {
     exchange_.onRequestSent(epoch, ec);
-  });
+  };
+  if (conn.tlsStream) return asio::async_write(*conn.tlsStream, parts, std::move(onSent));
+  write_.start(conn.socket, parts, std::move(onSent));
 }
 
 void AsioExchangeTransport::read(UpstreamConnection& conn, ReadWait wait, unsigned epoch) {
   auto onRead = [this, self = port_.keepAlive(), epoch](error_code ec, std::size_t n) {
     exchange_.onUpstreamRead(epoch, ec, n);
   };
+  if (conn.tlsStream) {
+    // OpenSSL reads whole records through its own buffer: the drain-aware
+    // reads below are for plain sockets. A peer that closes without
+    // close_notify ends a close-delimited body as an end-of-file would.
+    const auto size = wait == ReadWait::More ? kReadSize : kWaitReadSize;
+    conn.tlsStream->async_read_some(conn.buffer.prepare(size), [onRead = std::move(onRead)](error_code ec, std::size_t n) {
+      if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;
+      onRead(ec, n);
+    });
+    return;
+  }
   // The first bytes of an answer (a model's first token, seconds away) and a
   // stream's next event take the read buffer only when bytes are there, so an
   // open stream holds no 32 KiB buffer while its model thinks. The first read
@@ -115,7 +136,14 @@ void UpstreamExchange::closeUpstream() {
 void UpstreamExchange::connect() {
   const auto& endpoint = planner_.endpoint();
   connection_ = Connection::Fresh;
-  takeConnection(std::make_unique<UpstreamConnection>(port_.clientSocket().get_executor(), endpoint.id));
+  takeConnection(std::make_unique<UpstreamConnection>(port_.clientSocket().get_executor(), endpoint.id, endpoint.tls));
+  if (auto* tls = conn_->tlsStream.get()) {
+    // SNI, the name the certificate must carry, and the last session to resume.
+    auto* ssl = tls->native_handle();
+    SSL_set_tlsext_host_name(ssl, endpoint.serverName.c_str());
+    SSL_set1_host(ssl, endpoint.serverName.c_str());
+    if (auto* session = up_.pool.session(endpoint.id)) SSL_set_session(ssl, session);
+  }
   setPhaseDeadline(planner_.backendConfig().timeouts.connect, FailureCause::UpstreamConnectTimeout);
   state_ = State::Connecting;
   io_.connect(*conn_, endpoint.address, epoch_);
@@ -131,10 +159,25 @@ void UpstreamExchange::onConnected(unsigned epoch, error_code ec) {
     closeUpstream();
     return finish(FailureCause::GatewayResources, false);
   }
+  if (ec && conn_ && conn_->tlsStream && conn_->tcpConnected) {
+    log::write(log::Level::Warn,
+               log::Fields()
+                   .add("request_id", request_.context->requestId)
+                   .add("endpoint", planner_.endpoint().authority)
+                   .add("reason", tlsFailureReason(conn_->tlsStream->native_handle(), ec)),
+               "TLS handshake with the model server failed");
+    return fail(FailureCause::UpstreamTlsError);
+  }
   if (ec) return fail(FailureCause::UpstreamConnectError);
   record_->upstreamConnected = Clock::now();
   record_->newConnection = true;
   sendRequest();
+}
+
+void UpstreamExchange::onTcpConnected(unsigned epoch) {
+  if (epoch != epoch_) return;
+  // The handshake gets a connect timeout of its own, and a stall in it is a TLS failure.
+  setPhaseDeadline(planner_.backendConfig().timeouts.connect, FailureCause::UpstreamTlsError);
 }
 
 void UpstreamExchange::sendRequest() {

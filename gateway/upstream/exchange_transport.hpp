@@ -18,7 +18,8 @@ namespace infergate {
 class ExchangeTransport {
  public:
   virtual ~ExchangeTransport() = default;
-  // → onConnected(epoch, ec)
+  // → onConnected(epoch, ec); for TLS, onTcpConnected(epoch) between the
+  // TCP connect and the handshake (conn.tcpConnected set).
   virtual void connect(UpstreamConnection& conn, const boost::asio::ip::tcp::endpoint& to, unsigned epoch) = 0;
   // → onRequestSent(epoch, ec); `parts` stay valid until then.
   virtual void send(UpstreamConnection& conn, std::span<const boost::asio::const_buffer> parts, unsigned epoch) = 0;

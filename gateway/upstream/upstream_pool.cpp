@@ -29,6 +29,7 @@ UpstreamPool::UpstreamPool(boost::asio::io_context& io, const Runtime& runtime, 
                            unsigned worker)
     : io_(io), runtime_(runtime), sweepTimer_(io), stats_(stats), worker_(worker) {
   idle_.resize(runtime_.endpointCount);
+  sessions_.resize(runtime_.endpointCount);
   poolOf_.resize(runtime_.endpointCount, nullptr);
   std::chrono::milliseconds shortest{60'000};
   for (const auto& backend : runtime_.backends) {
@@ -97,6 +98,13 @@ void UpstreamPool::sweep() {
     if (std::erase_if(list, [&](const std::unique_ptr<UpstreamConnection>& c) { return now - c->idleSince >= ttl; }))
       publish(id);
   }
+}
+
+void UpstreamPool::keepSession(std::size_t endpointId, SSL_SESSION* session) {
+  if (session == nullptr || sessions_[endpointId].get() == session) return;
+  if (SSL_SESSION_is_resumable(session) != 1) return;
+  SSL_SESSION_up_ref(session);
+  sessions_[endpointId].reset(session);
 }
 
 }  // namespace infergate

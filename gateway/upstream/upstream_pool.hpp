@@ -3,6 +3,7 @@
 // thread, so no locking. A connection comes back only after a response that
 // completed cleanly; idle connections expire after the backend's idle TTL.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
@@ -18,9 +19,18 @@
 namespace infergate {
 
 struct UpstreamConnection {
-  explicit UpstreamConnection(WorkerExecutor ex, std::size_t endpoint)
-      : socket(std::move(ex)), endpointId(endpoint) {}
-  WorkerSocket socket;
+  using TlsStream = boost::asio::ssl::stream<WorkerSocket>;
+  // `tls`: the endpoint's context when it is https:// (the socket is then the
+  // TLS stream's lowest layer).
+  UpstreamConnection(WorkerExecutor ex, std::size_t endpoint, boost::asio::ssl::context* tls = nullptr)
+      : plain(ex),
+        tlsStream(tls ? std::make_unique<TlsStream>(ex, *tls) : nullptr),
+        socket(tlsStream ? tlsStream->next_layer() : plain),
+        endpointId(endpoint) {}
+  WorkerSocket plain;                    // unused with TLS
+  std::unique_ptr<TlsStream> tlsStream;  // https:// endpoints
+  WorkerSocket& socket;                  // the TCP connection either way
+  bool tcpConnected = false;             // TLS: a failure after this is the handshake's
   ReadBuffer buffer;  // bytes read but not yet parsed
   std::size_t endpointId;
   CoarseSteadyClock::time_point idleSince{};  // idle ages are seconds: a tick is precise enough
@@ -41,6 +51,12 @@ class UpstreamPool {
   std::size_t idleCount(std::size_t endpointId) const { return idle_[endpointId].size(); }
   void closeAll();
 
+  // TLS session resumption: the endpoint's last session (null: none), for a
+  // new connection to offer; and a connection's session kept once its
+  // answer was read (TLS 1.3 tickets come after the handshake).
+  SSL_SESSION* session(std::size_t endpointId) const { return sessions_[endpointId].get(); }
+  void keepSession(std::size_t endpointId, SSL_SESSION* session);
+
  private:
   void scheduleSweep();
   void publish(std::size_t endpointId);
@@ -53,6 +69,10 @@ class UpstreamPool {
   WorkerTimer sweepTimer_;
   std::chrono::milliseconds sweepInterval_;
   bool closed_ = false;
+  struct SessionFree {
+    void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
+  };
+  std::vector<std::unique_ptr<SSL_SESSION, SessionFree>> sessions_;  // by endpoint id
   const UpstreamStats* stats_;
   unsigned worker_;
 };

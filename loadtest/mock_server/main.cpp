@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mock_session.hpp"
+#include "tls_front.hpp"
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -24,6 +25,7 @@ constexpr const char* kUsage =
     "Per-request headers override: x-mock-latency-ms, x-mock-first-token-ms, x-mock-inter-token-ms,\n"
     "x-mock-tokens, x-mock-output, x-mock-error-rate, x-mock-status, x-mock-hang, x-mock-reset-after, x-mock-headers-first,\n"
     "x-mock-answer (base64 of the exact answer to give).\n"
+    "--tls-cert FILE --tls-key FILE: HTTPS on --listen (the plain server moves to a loopback port it prints).\n"
     "GET /debug/stats reports what the server saw; POST /debug/reset clears it.\n";
 
 void acceptLoop(tcp::acceptor& acceptor, mock::ServerContext& context) {
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned port = 8000;
   unsigned threads = 1;
+  std::string tlsCert, tlsKey;  // HTTPS mode
   mock::ServerContext context;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -70,6 +73,8 @@ int main(int argc, char** argv) {
     else if (a == "--error-rate") context.defaults.errorRate = std::stod(next());
     else if (a == "--error-status") context.defaults.errorStatus = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--record") context.record = true;
+    else if (a == "--tls-cert") tlsCert = next();
+    else if (a == "--tls-key") tlsKey = next();
     else if (a == "--deterministic") {
       context.deterministic = true;
       mock::setDeterministic(true);
@@ -88,6 +93,15 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<asio::io_context>> ios;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   tcp::endpoint endpoint(asio::ip::make_address(host), static_cast<unsigned short>(port));
+  // HTTPS mode: the plain listener moves to a port of its own on loopback and
+  // the TLS front takes the address asked for.
+  const bool tls = !tlsCert.empty();
+  if (tls != !tlsKey.empty()) {
+    std::fprintf(stderr, "infergate-mock: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  const tcp::endpoint tlsEndpoint = endpoint;
+  if (tls) endpoint = tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0);
   for (unsigned t = 0; t < threads; ++t) {
     ios.push_back(std::make_unique<asio::io_context>(1));
     auto acceptor = std::make_unique<tcp::acceptor>(*ios.back());
@@ -101,8 +115,21 @@ int main(int argc, char** argv) {
     acceptLoop(*acceptor, context);
     acceptors.push_back(std::move(acceptor));
   }
-  std::printf("infergate-mock listening on %s:%u threads %u\n", endpoint.address().to_string().c_str(),
-              endpoint.port(), threads);
+  std::unique_ptr<mock::TlsFront> front;
+  if (tls) {
+    try {
+      front = std::make_unique<mock::TlsFront>(*ios[0], tlsEndpoint, endpoint, tlsCert, tlsKey, context.stats);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "infergate-mock: HTTPS: %s\n", e.what());
+      return 2;
+    }
+    const auto at = front->localEndpoint();
+    std::printf("infergate-mock listening on %s:%u threads %u https (plain %s:%u)\n", at.address().to_string().c_str(),
+                at.port(), threads, endpoint.address().to_string().c_str(), endpoint.port());
+  } else {
+    std::printf("infergate-mock listening on %s:%u threads %u\n", endpoint.address().to_string().c_str(),
+                endpoint.port(), threads);
+  }
   std::fflush(stdout);
 
   asio::signal_set signals(*ios[0], SIGINT, SIGTERM);

@@ -44,6 +44,9 @@ std::string Stats::json() {
   o["client_closes"] = clientCloses.load();
   o["last_close_monotonic_ns"] = lastCloseMonotonicNs.load();
   o["active"] = active.load();
+  o["tls_handshakes"] = tlsHandshakes.load();
+  o["tls_resumed"] = tlsResumed.load();
+  o["tls_failed"] = tlsFailed.load();
   {
     std::lock_guard lock(lastMutex_);
     o["last_request_head"] = lastHead_;

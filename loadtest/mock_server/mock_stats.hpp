@@ -23,6 +23,10 @@ class Stats {
   std::atomic<std::uint64_t> clientCloses{0};
   std::atomic<std::int64_t> lastCloseMonotonicNs{0};
   std::atomic<std::int64_t> active{0};
+  // HTTPS mode (tls_front.hpp): handshakes done, of which resumed, and failed.
+  std::atomic<std::uint64_t> tlsHandshakes{0};
+  std::atomic<std::uint64_t> tlsResumed{0};
+  std::atomic<std::uint64_t> tlsFailed{0};
 
  private:
   std::mutex lastMutex_;  // the mock is not the system under test; clarity wins here
