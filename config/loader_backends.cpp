@@ -371,6 +371,13 @@ void SectionLoader::crossChecks(const YAML::Node& root) {
       if (c.backends[b].name == j.backend) {
         j.backend_index = b;
         known = true;
+        // The judge's client speaks plain HTTP so far.
+        for (const auto& e : c.backends[b].endpoints)
+          if (e.tls) {
+            reader_.error(judgeNode_["backend"], "sampling.judge: backend '" + j.backend +
+                                                     "' has https:// endpoints, which the judge cannot use yet");
+            break;
+          }
       }
     if (!known) reader_.error(judgeNode_["backend"], "sampling.judge names unknown backend '" + j.backend + "'");
   }

@@ -53,16 +53,20 @@ MockServer::MockServer(std::vector<std::string> args, std::uint16_t port) {
   std::regex re(R"(listening on [0-9.]+:(\d+))");
   if (!std::regex_search(*line, m, re)) throw std::runtime_error("unexpected mock line: " + *line);
   port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+  plainPort_ = port_;
+  std::smatch plain;
+  if (std::regex_search(*line, plain, std::regex(R"(plain [0-9.]+:(\d+))")))
+    plainPort_ = static_cast<std::uint16_t>(std::stoi(plain[1]));
 }
 
 boost::json::object MockServer::stats() {
-  auto r = request(port_, simpleGet("/debug/stats"));
+  auto r = request(plainPort_, simpleGet("/debug/stats"));
   if (r.status != 200) throw std::runtime_error("mock stats failed");
   return boost::json::parse(r.body).as_object();
 }
 
 void MockServer::reset() {
-  auto r = request(port_, jsonPost("/debug/reset", "{}"));
+  auto r = request(plainPort_, jsonPost("/debug/reset", "{}"));
   if (r.status != 200) throw std::runtime_error("mock reset failed");
 }
 

@@ -13,6 +13,8 @@ namespace testsupport {
 
 class MockServer {
  public:
+  // With --tls-cert/--tls-key in `args`, port() is its HTTPS port; stats and
+  // resets still go to its plain listener.
   explicit MockServer(std::vector<std::string> args = {}, std::uint16_t port = 0);
   std::uint16_t port() const { return port_; }
   boost::json::object stats();
@@ -22,6 +24,7 @@ class MockServer {
  private:
   std::unique_ptr<Process> process_;
   std::uint16_t port_ = 0;
+  std::uint16_t plainPort_ = 0;  // the debug endpoints' port (port_ unless HTTPS)
 };
 
 struct ConfigKnobs {

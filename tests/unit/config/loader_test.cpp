@@ -133,12 +133,41 @@ TEST(ConfigLoader, WrongTypesReportPosition) {
             "test.yaml:1:11: backends must be a list\ntest.yaml:2:9: routes must list at least one route\n");
 }
 
+TEST(ConfigLoader, HttpsEndpointsDefaultTo443AndInsecureIsAWarning) {
+  const auto r = loadString("backends:\n  - name: a\n    endpoints:\n      - url: https://api.example.com\n"
+                            "      - url: https://[::1]:8443\n"
+                            "    tls: {ca_file: /etc/ca.pem, server_name: api.internal, insecure_skip_verify: true}\n"
+                            "routes:\n  - name: r\n    backend: a\n",
+                            "tls.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors.front();
+  const auto& b = r.config.backends[0];
+  EXPECT_TRUE(b.endpoints[0].tls);
+  EXPECT_EQ(b.endpoints[0].address.port, 443);
+  EXPECT_EQ(b.endpoints[1].address.host, "::1");
+  EXPECT_EQ(b.endpoints[1].address.port, 8443);
+  EXPECT_EQ(b.tls.ca_file, "/etc/ca.pem");
+  EXPECT_EQ(b.tls.server_name, "api.internal");
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0], "tls.yaml:6:10: backend 'a': tls.insecure_skip_verify is set: its certificates are not verified");
+}
+
 TEST(ConfigLoader, SemanticErrors) {
   EXPECT_NE(errorsOf(minimal("", "    rename_model: \"\"\n")).find("rename_model must not be empty"),
             std::string::npos);
-  EXPECT_EQ(errorsOf("backends:\n  - name: a\n    endpoints:\n      - url: https://api.example.com:443\n"
+  EXPECT_EQ(errorsOf("backends:\n  - name: a\n    endpoints:\n      - url: ftp://api.example.com:21\n"
                      "routes:\n  - name: r\n    backend: a\n"),
-            "test.yaml:4:14: endpoint url 'https://api.example.com:443': only http:// upstreams are supported\n");
+            "test.yaml:4:14: endpoint url 'ftp://api.example.com:21': the scheme must be http:// or https://\n");
+  // Health checks speak plain HTTP so far: refused for https:// endpoints rather than ejecting them.
+  EXPECT_NE(errorsOf("backends:\n  - name: a\n    endpoints:\n      - url: https://api.example.com\n"
+                     "    health_check: {path: /health}\n"
+                     "routes:\n  - name: r\n    backend: a\n")
+                .find("test.yaml:5:19: backend 'a': health checks of https:// endpoints are not supported yet"),
+            std::string::npos);
+  EXPECT_NE(errorsOf("backends:\n  - name: a\n    endpoints:\n      - url: https://api.example.com\n"
+                     "    tls: {cert_file: c.pem}\n"
+                     "routes:\n  - name: r\n    backend: a\n")
+                .find("needs both cert_file and key_file"),
+            std::string::npos);
   EXPECT_EQ(errorsOf("backends:\n  - name: a\n    endpoints:\n      - url: http://h\n"
                      "routes:\n  - name: r\n    backend: a\n"),
             "test.yaml:4:14: endpoint url 'http://h' needs an explicit non-zero port\n");

@@ -1,0 +1,161 @@
+// https:// endpoints end to end: the mock in HTTPS mode with certificates made
+// by the openssl command at test time (tests/support/make_test_certs.sh).
+// A verified connection is pooled and reused, a new one resumes the session,
+// streams and a client leaving mid-stream work as over plain TCP, and every
+// certificate that must fail (unknown CA, wrong host name, expired) fails with
+// upstream_tls_error and its reason in the log.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+
+namespace {
+
+// The certificates, made once per test process.
+const std::string& certDir() {
+  static const std::string dir = [] {
+    const std::string d = "/tmp/infergate-tls-certs-" + std::to_string(::getpid());
+    const std::string command = "bash " + std::string(SOURCE_DIR) + "/tests/support/make_test_certs.sh " + d + " >/dev/null";
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("make_test_certs.sh failed");
+    static const std::string removeAtExit = d;
+    std::atexit([] { std::filesystem::remove_all(removeAtExit); });
+    return d;
+  }();
+  return dir;
+}
+
+std::vector<std::string> httpsMock(const std::string& name) {
+  return {"--tls-cert", certDir() + "/" + name + ".crt", "--tls-key", certDir() + "/" + name + ".key"};
+}
+
+// The standard config with the mock as https://localhost:PORT, verified
+// against the test CA unless `tls` says otherwise.
+std::string httpsConfig(std::uint16_t port, const std::string& tls = "", ConfigKnobs k = {}) {
+  k.backendExtra += "    tls:\n" + (tls.empty() ? "      ca_file: " + certDir() + "/ca.crt\n" : tls);
+  auto yaml = standardConfig(port, k);
+  const std::string plain = "http://127.0.0.1:" + std::to_string(port);
+  yaml.replace(yaml.find(plain), plain.size(), "https://localhost:" + std::to_string(port));
+  return yaml;
+}
+
+std::string chat(bool stream = false, const std::string& extra = "") {
+  std::vector<std::string> headers;
+  if (!extra.empty()) headers.push_back(extra);
+  return jsonPost("/v1/chat/completions", chatBody("mock-model", stream), headers);
+}
+
+std::int64_t stat(MockServer& mock, const char* name) { return mock.stats().at(name).as_int64(); }
+
+}  // namespace
+
+TEST(UpstreamTls, AVerifiedConnectionIsPooledAndStreamsRelayEventByEvent) {
+  MockServer mock(httpsMock("server"));
+  Gateway gw(httpsConfig(mock.port()));
+  for (int i = 0; i < 5; ++i) {
+    const auto r = request(gw.port(), chat());
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_NE(r.body.find("chat.completion"), std::string::npos);
+  }
+  // A stream: its events arrive spread out, as the mock paces them.
+  const auto s = request(gw.port(), chat(true, "x-mock-inter-token-ms: 30\r\nx-mock-tokens: 10"));
+  ASSERT_EQ(s.status, 200);
+  EXPECT_TRUE(s.complete);
+  EXPECT_NE(s.body.find("data: [DONE]"), std::string::npos);
+  ASSERT_GE(s.chunks.size(), 5u);
+  EXPECT_GT(s.chunks.back().atMs - s.chunks.front().atMs, 150) << "the stream was buffered";
+  // Six requests, one after another: one handshake, one connection.
+  EXPECT_EQ(stat(mock, "requests"), 6);
+  EXPECT_EQ(stat(mock, "tls_handshakes"), 1);
+  EXPECT_EQ(stat(mock, "connections"), 1);
+}
+
+TEST(UpstreamTls, ANewConnectionResumesTheSession) {
+  MockServer mock(httpsMock("server"));
+  Gateway gw(httpsConfig(mock.port()));
+  ASSERT_EQ(request(gw.port(), chat()).status, 200);  // a session to keep
+  // Two at once: one takes the pooled connection, the other makes a new one.
+  auto slow = [&] { return request(gw.port(), chat(false, "x-mock-latency-ms: 300")).status; };
+  auto a = std::async(std::launch::async, slow);
+  auto b = std::async(std::launch::async, slow);
+  EXPECT_EQ(a.get(), 200u);
+  EXPECT_EQ(b.get(), 200u);
+  EXPECT_EQ(stat(mock, "tls_handshakes"), 2);
+  EXPECT_EQ(stat(mock, "tls_resumed"), 1) << "the second connection did not resume the session";
+}
+
+TEST(UpstreamTls, AClientLeavingMidStreamClosesTheTlsConnection) {
+  MockServer mock(httpsMock("server"));
+  Gateway gw(httpsConfig(mock.port()));
+  Connection c(gw.port());
+  c.send(chat(true, "x-mock-inter-token-ms: 100\r\nx-mock-tokens: 100"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  c.close();
+  // The mock sees its (relayed) connection close long before the stream's 10 s.
+  for (int i = 0; i < 100 && stat(mock, "client_closes") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(stat(mock, "client_closes"), 1);
+  EXPECT_EQ(request(gw.port(), chat()).status, 200) << "the gateway serves on";
+}
+
+TEST(UpstreamTls, CertificatesThatMustFailFailWithTheirReason) {
+  struct Case {
+    const char* cert;
+    const char* reason;  // in the log line
+  };
+  for (const auto& c : {Case{"wronghost", "hostname mismatch"}, Case{"selfsigned", "self-signed certificate"},
+                        Case{"expired", "certificate has expired"}}) {
+    SCOPED_TRACE(c.cert);
+    MockServer mock(httpsMock(c.cert));
+    Gateway gw(httpsConfig(mock.port()));
+    const auto r = request(gw.port(), chat());
+    ASSERT_EQ(r.status, 502) << r.body;
+    EXPECT_EQ(boost::json::parse(r.body).at("error").at("code").as_string(), "upstream_tls_error");
+    EXPECT_EQ(stat(mock, "requests"), 0) << "nothing was sent over an unverified connection";
+    const auto text = scrapeAfter(gw.adminPort(), 1);
+    EXPECT_GE(seriesValue(text, "infergate_failures_total{route=\"chat\",backend=\"mock\",cause=\"upstream_tls_error\"}"),
+              1);
+    bool logged = false;
+    for (int i = 0; i < 50 && !logged; ++i) {
+      logged = gw.process().stderrText().find(c.reason) != std::string::npos;
+      if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(logged) << gw.process().stderrText();
+  }
+}
+
+TEST(UpstreamTls, InsecureSkipVerifyIsWarnedAndTrustsAnyCertificate) {
+  MockServer mock(httpsMock("selfsigned"));
+  const auto yaml = httpsConfig(mock.port(), "      insecure_skip_verify: true\n");
+  const auto path = writeTempFile(yaml);
+  Process check({gatewayBinary(), "--check", "--config", path});
+  ASSERT_EQ(check.wait(std::chrono::seconds(10)), 0);
+  EXPECT_NE(check.stderrText().find("insecure_skip_verify is set"), std::string::npos) << check.stderrText();
+  Gateway gw(yaml);
+  EXPECT_EQ(request(gw.port(), chat()).status, 200);
+  EXPECT_NE(gw.process().stderrText().find("insecure_skip_verify is set"), std::string::npos);
+}
+
+TEST(UpstreamTls, TlsToAPlainPortAndPlainToATlsPortFailCleanly) {
+  MockServer plainMock;
+  Gateway toPlain(httpsConfig(plainMock.port()));
+  const auto a = request(toPlain.port(), chat());
+  EXPECT_EQ(a.status, 502);
+  EXPECT_EQ(boost::json::parse(a.body).at("error").at("code").as_string(), "upstream_tls_error");
+
+  MockServer tlsMock(httpsMock("server"));
+  Gateway toTls(standardConfig(tlsMock.port()));  // http:// to the HTTPS port
+  const auto b = request(toTls.port(), chat());
+  EXPECT_GE(b.status, 502u) << b.body;
+  EXPECT_TRUE(toPlain.process().running());
+  EXPECT_TRUE(toTls.process().running());
+}
