@@ -29,6 +29,7 @@ struct RequestRecord {
   Time accepted{};                // first byte of the request seen
   Time bodyRead{};
   Time upstreamStart{};           // routed; picking a connection
+  Time tlsStarted{};              // a new https:// connection: TCP connected, handshake begun
   Time upstreamConnected{};       // connection ready (pooled or new)
   bool newConnection = false;
   Time requestSent{};

@@ -12,8 +12,12 @@ DerivedTimings deriveTimings(const RequestRecord& r) {
   using R = RequestRecord;
   DerivedTimings t;
   if (R::set(r.accepted) && R::set(r.done)) t.total = seconds(r.accepted, r.done);
-  if (r.newConnection && R::set(r.upstreamStart) && R::set(r.upstreamConnected))
-    t.upstreamConnect = seconds(r.upstreamStart, r.upstreamConnected);
+  if (r.newConnection && R::set(r.upstreamStart) && R::set(r.upstreamConnected)) {
+    // With TLS, the TCP connect and the handshake apart.
+    const bool tls = R::set(r.tlsStarted);
+    t.upstreamConnect = seconds(r.upstreamStart, tls ? r.tlsStarted : r.upstreamConnected);
+    if (tls) t.tlsHandshake = seconds(r.tlsStarted, r.upstreamConnected);
+  }
   if (R::set(r.requestSent) && R::set(r.firstByte)) t.upstreamFirstByte = seconds(r.requestSent, r.firstByte);
   // Time to first token is what a client waits once its request is in: from
   // the end of its body to the first content event leaving the model server.
@@ -52,6 +56,7 @@ void recordRequest(const RequestRecord& r, const RequestStats& stats, unsigned w
 
   const std::array<std::uint32_t, 2> bm{r.backend, r.model};
   if (t.upstreamConnect >= 0 && r.endpoint != LabelSpace::kNone) stats.upstreamConnect.observe(w, {r.endpoint}, t.upstreamConnect);
+  if (t.tlsHandshake >= 0 && r.endpoint != LabelSpace::kNone) stats.tlsHandshake.observe(w, {r.endpoint}, t.tlsHandshake);
   if (t.upstreamFirstByte >= 0) stats.upstreamFirstByte.observe(w, bm, t.upstreamFirstByte);
   if (t.timeToFirstToken >= 0) stats.timeToFirstToken.observe(w, bm, t.timeToFirstToken);
   for (std::size_t i = 1; i < r.tokenTimes.size(); ++i)

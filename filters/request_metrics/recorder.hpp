@@ -10,7 +10,8 @@ namespace infergate::metrics {
 // Durations derived from a record, in seconds; negative when not applicable.
 struct DerivedTimings {
   double total = -1;
-  double upstreamConnect = -1;   // new connections only
+  double upstreamConnect = -1;   // new connections only: the TCP connect
+  double tlsHandshake = -1;      // new https:// connections only
   double upstreamFirstByte = -1;
   double timeToFirstToken = -1;
   double timePerOutputToken = -1;

@@ -58,8 +58,14 @@ RequestStats::RequestStats(StatsRegistry& r, const LabelSpace& l, const config::
                       {l.pairDimension(), l.modelDimension()}},
                      bounds(b.request_duration));
   upstreamConnect = r.histogram<1>(
-      {"infergate_upstream_connect_duration_seconds", "Time to open a new upstream connection.", {l.endpointDimension()}},
+      {"infergate_upstream_connect_duration_seconds",
+       "Time to open a new upstream connection: the TCP connect (for https:// endpoints, without the handshake).",
+       {l.endpointDimension()}},
       bounds(b.upstream_connect));
+  tlsHandshake = r.histogram<1>({"infergate_upstream_tls_handshake_duration_seconds",
+                                 "Time of the TLS handshake of a new connection to an https:// endpoint.",
+                                 {l.endpointDimension()}},
+                                bounds(b.upstream_connect));
   auto backendModel = [&l](const char* name, const char* help) {
     return FamilySpec{name, help, {l.backendDimension(1), l.modelDimension()}};
   };

@@ -27,6 +27,7 @@ struct RequestStats {
   Counter<1> responseBytes;        // pair
   Histogram<2> requestDuration;    // pair, model
   Histogram<1> upstreamConnect;    // endpoint
+  Histogram<1> tlsHandshake;       // endpoint (https:// only)
   Histogram<2> upstreamFirstByte;  // backend, model
   Histogram<2> timeToFirstToken;   // backend, model
   Histogram<2> interTokenLatency;  // backend, model

@@ -176,6 +176,7 @@ void UpstreamExchange::onConnected(unsigned epoch, error_code ec) {
 
 void UpstreamExchange::onTcpConnected(unsigned epoch) {
   if (epoch != epoch_) return;
+  record_->tlsStarted = Clock::now();
   // The handshake gets a connect timeout of its own, and a stall in it is a TLS failure.
   setPhaseDeadline(planner_.backendConfig().timeouts.connect, FailureCause::UpstreamTlsError);
 }

@@ -77,6 +77,11 @@ TEST(UpstreamTls, AVerifiedConnectionIsPooledAndStreamsRelayEventByEvent) {
   EXPECT_EQ(stat(mock, "requests"), 6);
   EXPECT_EQ(stat(mock, "tls_handshakes"), 1);
   EXPECT_EQ(stat(mock, "connections"), 1);
+  // The new connection's TCP connect and its handshake, measured apart.
+  const auto text = scrapeAfter(gw.adminPort(), 6);
+  const std::string endpoint = "{backend=\"mock\",endpoint=\"localhost:" + std::to_string(mock.port()) + "\"}";
+  EXPECT_EQ(seriesValue(text, "infergate_upstream_tls_handshake_duration_seconds_count" + endpoint), 1) << text;
+  EXPECT_EQ(seriesValue(text, "infergate_upstream_connect_duration_seconds_count" + endpoint), 1);
 }
 
 TEST(UpstreamTls, ANewConnectionResumesTheSession) {
