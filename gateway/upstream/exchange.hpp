@@ -96,6 +96,7 @@ class UpstreamExchange {
   void onStreamErrorWritten(unsigned epoch, FailureCause cause, boost::system::error_code ec);
 
  private:
+  void logTlsFailure(boost::system::error_code ec);  // the reason (certificate check or TLS error), with the request id
   // The states and the decisions taken on them: exchange_states.hpp.
   using State = ExchangeState;
   using Answer = AnswerProgress;

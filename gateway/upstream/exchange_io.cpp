@@ -160,18 +160,22 @@ void UpstreamExchange::onConnected(unsigned epoch, error_code ec) {
     return finish(FailureCause::GatewayResources, false);
   }
   if (ec && conn_ && conn_->tlsStream && conn_->tcpConnected) {
-    log::write(log::Level::Warn,
-               log::Fields()
-                   .add("request_id", request_.context->requestId)
-                   .add("endpoint", planner_.endpoint().authority)
-                   .add("reason", tlsFailureReason(conn_->tlsStream->native_handle(), ec)),
-               "TLS handshake with the model server failed");
+    logTlsFailure(ec);
     return fail(FailureCause::UpstreamTlsError);
   }
   if (ec) return fail(FailureCause::UpstreamConnectError);
   record_->upstreamConnected = Clock::now();
   record_->newConnection = true;
   sendRequest();
+}
+
+void UpstreamExchange::logTlsFailure(error_code ec) {
+  log::write(log::Level::Warn,
+             log::Fields()
+                 .add("request_id", request_.context->requestId)
+                 .add("endpoint", planner_.endpoint().authority)
+                 .add("reason", tlsFailureReason(conn_->tlsStream->native_handle(), ec)),
+             "TLS with the model server failed");
 }
 
 void UpstreamExchange::onTcpConnected(unsigned epoch) {
@@ -240,6 +244,12 @@ void UpstreamExchange::onUpstreamRead(unsigned epoch, error_code ec, std::size_t
       error_code eofError;
       parser_->put_eof(eofError);
       if (!eofError) return parseUpstream();
+    }
+    // A TLS alert (with TLS 1.3 a refused client certificate is only told
+    // after the client's handshake ended) is the TLS layer's failure.
+    if (conn_->tlsStream && ec.category() == asio::error::get_ssl_category()) {
+      logTlsFailure(ec);
+      return fail(FailureCause::UpstreamTlsError);
     }
     if (!RequestRecord::set(record_->firstByte) && retryOnFreshConnection()) return;
     return fail(FailureCause::UpstreamReset);

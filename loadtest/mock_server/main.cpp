@@ -25,7 +25,8 @@ constexpr const char* kUsage =
     "Per-request headers override: x-mock-latency-ms, x-mock-first-token-ms, x-mock-inter-token-ms,\n"
     "x-mock-tokens, x-mock-output, x-mock-error-rate, x-mock-status, x-mock-hang, x-mock-reset-after, x-mock-headers-first,\n"
     "x-mock-answer (base64 of the exact answer to give).\n"
-    "--tls-cert FILE --tls-key FILE: HTTPS on --listen (the plain server moves to a loopback port it prints).\n"
+    "--tls-cert FILE --tls-key FILE: HTTPS on --listen (the plain server moves to a loopback port it prints);\n"
+    "--tls-client-ca FILE: and clients must present a certificate that CA signed.\n"
     "GET /debug/stats reports what the server saw; POST /debug/reset clears it.\n";
 
 void acceptLoop(tcp::acceptor& acceptor, mock::ServerContext& context) {
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned port = 8000;
   unsigned threads = 1;
-  std::string tlsCert, tlsKey;  // HTTPS mode
+  std::string tlsCert, tlsKey, tlsClientCa;  // HTTPS mode; clients' certificates required when a CA is given
   mock::ServerContext context;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
     else if (a == "--record") context.record = true;
     else if (a == "--tls-cert") tlsCert = next();
     else if (a == "--tls-key") tlsKey = next();
+    else if (a == "--tls-client-ca") tlsClientCa = next();
     else if (a == "--deterministic") {
       context.deterministic = true;
       mock::setDeterministic(true);
@@ -118,7 +120,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<mock::TlsFront> front;
   if (tls) {
     try {
-      front = std::make_unique<mock::TlsFront>(*ios[0], tlsEndpoint, endpoint, tlsCert, tlsKey, context.stats);
+      front = std::make_unique<mock::TlsFront>(*ios[0], tlsEndpoint, endpoint, tlsCert, tlsKey, tlsClientCa,
+                                               context.stats);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "infergate-mock: HTTPS: %s\n", e.what());
       return 2;

@@ -79,11 +79,16 @@ class Relay : public std::enable_shared_from_this<Relay> {
 }  // namespace
 
 TlsFront::TlsFront(asio::io_context& io, const tcp::endpoint& listen, const tcp::endpoint& plain,
-                   const std::string& certFile, const std::string& keyFile, Stats& stats)
+                   const std::string& certFile, const std::string& keyFile, const std::string& clientCa,
+                   Stats& stats)
     : context_(ssl::context::tls_server), acceptor_(io), plain_(plain), stats_(stats) {
   SSL_CTX_set_min_proto_version(context_.native_handle(), TLS1_2_VERSION);
   context_.use_certificate_chain_file(certFile);
   context_.use_private_key_file(keyFile, ssl::context::pem);
+  if (!clientCa.empty()) {
+    context_.load_verify_file(clientCa);
+    context_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  }
   // Sessions resumable (TLS 1.2 cache and 1.3 tickets), as hosted APIs allow.
   SSL_CTX_set_session_cache_mode(context_.native_handle(), SSL_SESS_CACHE_SERVER);
   static const unsigned char kId[] = "infergate-mock";

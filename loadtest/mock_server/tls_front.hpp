@@ -16,10 +16,11 @@ namespace mock {
 
 class TlsFront {
  public:
-  // Throws when the certificate or key cannot be read.
+  // Throws when the certificate or key cannot be read. `clientCa` not empty:
+  // clients must present a certificate it signed (mTLS).
   TlsFront(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& listen,
            const boost::asio::ip::tcp::endpoint& plain, const std::string& certFile, const std::string& keyFile,
-           Stats& stats);
+           const std::string& clientCa, Stats& stats);
   boost::asio::ip::tcp::endpoint localEndpoint() const { return acceptor_.local_endpoint(); }
 
  private:

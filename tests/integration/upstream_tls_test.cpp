@@ -138,6 +138,20 @@ TEST(UpstreamTls, CertificatesThatMustFailFailWithTheirReason) {
   }
 }
 
+TEST(UpstreamTls, AClientCertificateIsPresentedWhenConfigured) {
+  auto args = httpsMock("server");
+  args.insert(args.end(), {"--tls-client-ca", certDir() + "/ca.crt"});
+  MockServer mock(args);
+  Gateway without(httpsConfig(mock.port()));
+  const auto refused = request(without.port(), chat());
+  EXPECT_EQ(refused.status, 502);
+  EXPECT_EQ(boost::json::parse(refused.body).at("error").at("code").as_string(), "upstream_tls_error");
+  Gateway with(httpsConfig(mock.port(), "      ca_file: " + certDir() + "/ca.crt\n      cert_file: " + certDir() +
+                                            "/client.crt\n      key_file: " + certDir() + "/client.key\n"));
+  EXPECT_EQ(request(with.port(), chat()).status, 200);
+  EXPECT_EQ(stat(mock, "requests"), 1);
+}
+
 TEST(UpstreamTls, InsecureSkipVerifyIsWarnedAndTrustsAnyCertificate) {
   MockServer mock(httpsMock("selfsigned"));
   const auto yaml = httpsConfig(mock.port(), "      insecure_skip_verify: true\n");
