@@ -32,6 +32,11 @@
 # same limit kept in a redis-server on the load generator's core (a round trip
 # to it per request; its CPU time is not the gateway's and is not charged).
 #
+# Peers infergate-https-up and haproxy-https-up (BACKEND=static only) reach
+# the same static backend over HTTPS, verifying its certificate (a test CA made
+# by tests/support/make_test_certs.sh): what TLS to a hosted API costs each,
+# with pooled connections (the handshake amortised).
+#
 # Peer infergate-before is the same gateway and config built from another
 # commit (BEFORE_BUILD_DIR, e.g. a `git worktree` of the commit before a
 # change, built with scripts/build.sh): before/after in one interleaved run.
@@ -92,6 +97,10 @@ IG_AUTH_ADMIN_PORT=18094
 IG_REDIS_PORT=18088
 IG_REDIS_ADMIN_PORT=18095
 REDIS_PORT=18379
+IG_HTTPS_UP_PORT=18089
+IG_HTTPS_UP_ADMIN_PORT=18096
+HAPROXY_HTTPS_UP_PORT=18097
+BACKEND_TLS_PORT=18001
 BEFORE_BUILD_DIR=${BEFORE_BUILD_DIR:-}
 NGINX_PORT=18081
 HAPROXY_PORT=18082
@@ -111,8 +120,16 @@ cleanup() {
 trap cleanup EXIT
 
 # --- processes ---------------------------------------------------------------
+if [[ " $PEERS " == *"-https-up "* ]]; then
+  [[ $BACKEND == static ]] || { echo "the https-up peers need BACKEND=static" >&2; exit 1; }
+  bash tests/support/make_test_certs.sh "$WORK/certs" >/dev/null
+fi
 if [[ $BACKEND == static ]]; then
-  static_backend_conf "$WORK/static" "$MOCK_PORT" >"$WORK/static.conf"
+  if [[ -d $WORK/certs ]]; then
+    static_backend_conf "$WORK/static" "$MOCK_PORT" "$BACKEND_TLS_PORT" "$WORK/certs" >"$WORK/static.conf"
+  else
+    static_backend_conf "$WORK/static" "$MOCK_PORT" >"$WORK/static.conf"
+  fi
   $LOADGEN_CPU nginx -c "$WORK/static.conf" -e "$WORK/static/error.log" &
 else
   $LOADGEN_CPU "$BUILD_DIR/loadtest/infergate-mock" --listen "127.0.0.1:$MOCK_PORT" --threads "$MOCK_THREADS" >/dev/null &
@@ -178,6 +195,20 @@ if [[ " $PEERS " == *" infergate-redis "* ]]; then
   wait_port "$IG_REDIS_PORT"
 fi
 
+# The same gateway with the static backend over HTTPS.
+if [[ " $PEERS " == *" infergate-https-up "* ]]; then
+  wait_port "$BACKEND_TLS_PORT"
+  sed -e "s/$IG_PORT/$IG_HTTPS_UP_PORT/; s/$IG_ADMIN_PORT/$IG_HTTPS_UP_ADMIN_PORT/" \
+    -e "s#url: http://127.0.0.1:$MOCK_PORT#url: https://localhost:$BACKEND_TLS_PORT\n    tls: {ca_file: $WORK/certs/ca.crt}#" \
+    "$WORK/infergate.yaml" >"$WORK/infergate-https-up.yaml"
+  grep -q "https://localhost" "$WORK/infergate-https-up.yaml" || { echo "https-up: no endpoint to rewrite" >&2; exit 1; }
+  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-https-up.yaml" >/dev/null \
+    2>"$WORK/infergate-https-up.log" &
+  PIDS+=($!)
+  PEER_PID[infergate-https-up]=$!
+  wait_port "$IG_HTTPS_UP_PORT"
+fi
+
 # The same config served by a build of another commit.
 if [[ " $PEERS " == *" infergate-before "* ]]; then
   [[ -x "$BEFORE_BUILD_DIR/gateway/infergate" ]] || { echo "infergate-before needs BEFORE_BUILD_DIR" >&2; exit 1; }
@@ -223,6 +254,17 @@ if [[ " $PEERS " == *" haproxy "* ]]; then
   wait_port "$HAPROXY_PORT"
 fi
 
+# HAProxy to the static backend over HTTPS, verified against the same CA.
+if [[ " $PEERS " == *" haproxy-https-up "* ]]; then
+  haproxy_cfg "$HAPROXY_HTTPS_UP_PORT" "$BACKEND_TLS_PORT" "$WORKERS" 4096 |
+    sed -e "s#server mock 127.0.0.1:$BACKEND_TLS_PORT#server mock 127.0.0.1:$BACKEND_TLS_PORT ssl verify required ca-file $WORK/certs/ca.crt sni str(localhost) verifyhost localhost#" \
+      >"$WORK/haproxy-https-up.cfg"
+  $PROXY_CPU haproxy -db -f "$WORK/haproxy-https-up.cfg" >/dev/null 2>&1 &
+  PIDS+=($!)
+  PEER_PID[haproxy-https-up]=$!
+  wait_port "$HAPROXY_HTTPS_UP_PORT"
+fi
+
 # A 32-hex-digit request id (two 16-digit halves), as infergate generates, and a Server-Timing value
 # of the length infergate writes.
 sed -e "s/bind 127.0.0.1:$HAPROXY_PORT/bind 127.0.0.1:$HAPROXY_HEADERS_PORT\n  option forwardfor\n\
@@ -247,6 +289,8 @@ port_of() {
     infergate-keys) echo "$IG_KEYS_PORT" ;;
     infergate-auth) echo "$IG_AUTH_PORT" ;;
     infergate-redis) echo "$IG_REDIS_PORT" ;;
+    infergate-https-up) echo "$IG_HTTPS_UP_PORT" ;;
+    haproxy-https-up) echo "$HAPROXY_HTTPS_UP_PORT" ;;
     nginx) echo "$NGINX_PORT" ;;
     haproxy) echo "$HAPROXY_PORT" ;;
     haproxy-headers) echo "$HAPROXY_HEADERS_PORT" ;;

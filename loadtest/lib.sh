@@ -106,11 +106,14 @@ http {
 NGINX
 }
 
-# static_backend_conf DIR PORT: nginx answering every request with one fixed
-# chat completion, discarding the upload unread: a backend that costs the load
-# generator's core little, so the proxies' own cost decides their ratios.
+# static_backend_conf DIR PORT [TLS_PORT CERT_DIR]: nginx answering every
+# request with one fixed chat completion, discarding the upload unread: a
+# backend that costs the load generator's core little, so the proxies' own
+# cost decides their ratios. With TLS_PORT, the same over HTTPS there (the
+# server certificate of tests/support/make_test_certs.sh in CERT_DIR).
 static_backend_conf() {
   nginx_head "$1" 1 4096
+  local body='{"id":"chatcmpl-static","object":"chat.completion","created":0,"model":"mock-model","choices":[{"index":0,"message":{"role":"assistant","content":"The static backend answers every request with the same short body."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":12,"total_tokens":24}}'
   cat <<NGINX
   server {
     listen 127.0.0.1:$2;
@@ -118,9 +121,24 @@ static_backend_conf() {
     client_max_body_size 8m;
     location / {
       default_type application/json;
-      return 200 '{"id":"chatcmpl-static","object":"chat.completion","created":0,"model":"mock-model","choices":[{"index":0,"message":{"role":"assistant","content":"The static backend answers every request with the same short body."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":12,"total_tokens":24}}';
+      return 200 '$body';
     }
   }
-}
 NGINX
+  if [[ -n ${3:-} ]]; then
+    cat <<NGINX
+  server {
+    listen 127.0.0.1:$3 ssl;
+    ssl_certificate $4/server.crt;
+    ssl_certificate_key $4/server.key;
+    keepalive_requests 1000000;
+    client_max_body_size 8m;
+    location / {
+      default_type application/json;
+      return 200 '$body';
+    }
+  }
+NGINX
+  fi
+  echo "}"
 }
