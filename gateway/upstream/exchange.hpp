@@ -69,6 +69,7 @@ class AsioExchangeTransport final : public ExchangeTransport {
   DownstreamPort& port_;
   GatheredWrite write_;
   std::vector<boost::asio::const_buffer> errorParts_;
+  std::string tlsOut_;  // a TLS request's parts joined (capacity kept per connection's session)
 };
 
 class UpstreamExchange {
