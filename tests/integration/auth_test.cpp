@@ -9,9 +9,9 @@
 #include <sstream>
 #include <thread>
 
-#include "config/api_key_digest.hpp"
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
+#include "support/key_digest.hpp"
 
 using namespace testsupport;
 
@@ -23,18 +23,11 @@ const std::string kOldKey = "sk-expired-aaaabbbbccccdddd";     // expired
 const std::string kFileKey = "sk-from-file-1111222233334444";  // in the keys file
 const std::string kUpstreamKey = "sk-upstream-should-be-the-only-one";
 
-std::string hex(const infergate::config::KeyDigest& d) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : d) out += {kHex[c >> 4], kHex[c & 15]};
-  return out;
-}
-
 struct AuthGateway {
   MockServer mock{{"--record"}};
   std::string accessLog = unusedTempPath(".log");
   std::string sink = unusedTempPath(".jsonl");
-  std::string keysFile = writeTempFile("- name: from-file\n  sha256: " + hex(infergate::config::sha256(kFileKey)) +
+  std::string keysFile = writeTempFile("- name: from-file\n  sha256: " + sha256Hex(kFileKey) +
                                            "\n  routes: [chat]\n",
                                        ".yaml");
   std::unique_ptr<Gateway> gw;
@@ -45,9 +38,9 @@ struct AuthGateway {
     k.topLevel = "auth:\n  keys_file: " + keysFile +
                  "\n  keys:\n"
                  "    - name: team-a\n      key: ${TEAM_A_KEY}\n"
-                 "    - name: narrow\n      sha256: " + hex(infergate::config::sha256(kNarrowKey)) +
+                 "    - name: narrow\n      sha256: " + sha256Hex(kNarrowKey) +
                  "\n      models: [mock-small]\n"
-                 "    - name: old\n      sha256: " + hex(infergate::config::sha256(kOldKey)) +
+                 "    - name: old\n      sha256: " + sha256Hex(kOldKey) +
                  "\n      expires: 2020-01-01\n"
                  "access_log:\n  enabled: true\n  path: " + accessLog +
                  "\nmetrics:\n  model_labels: [mock-small, mock-large]\n"

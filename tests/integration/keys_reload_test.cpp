@@ -10,9 +10,9 @@
 #include <fstream>
 #include <thread>
 
-#include "config/api_key_digest.hpp"
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
+#include "support/key_digest.hpp"
 
 using namespace testsupport;
 
@@ -21,15 +21,8 @@ namespace {
 const std::string kAlpha = "sk-alpha-0123456789abcdef";
 const std::string kBeta = "sk-beta-fedcba9876543210";
 
-std::string hex(const infergate::config::KeyDigest& d) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : d) out += {kHex[c >> 4], kHex[c & 15]};
-  return out;
-}
-
 std::string entry(const std::string& name, const std::string& key, const std::string& extra = "") {
-  return "- name: " + name + "\n  sha256: " + hex(infergate::config::sha256(key)) + "\n" + extra;
+  return "- name: " + name + "\n  sha256: " + sha256Hex(key) + "\n" + extra;
 }
 
 // Replaced by a rename, as editors and config management do.
@@ -56,14 +49,26 @@ bool waitForStatus(std::uint16_t port, const std::string& key, unsigned status) 
   return false;
 }
 
+// A gateway whose keys come from a keys file holding `keys` at start.
+struct KeysFileGateway {
+  static std::string config(std::uint16_t mockPort, const std::string& keysFile, const std::string& moreAuth) {
+    ConfigKnobs k;
+    k.topLevel = "auth:\n  keys_file: " + keysFile + "\n" + moreAuth;
+    return standardConfig(mockPort, k);
+  }
+  explicit KeysFileGateway(const std::string& keys, const std::string& moreAuth = "")
+      : keysFile(writeTempFile(keys)), gw(config(mock.port(), keysFile, moreAuth)) {}
+  MockServer mock;
+  std::string keysFile;
+  Gateway gw;
+};
+
 }  // namespace
 
 TEST(KeysReload, SighupRevokesAndAddsKeysWhileAStreamAndAConnectionCarryOn) {
-  MockServer mock;
-  const auto keysFile = writeTempFile(entry("alpha", kAlpha));
-  ConfigKnobs k;
-  k.topLevel = "auth:\n  keys_file: " + keysFile + "\n";
-  Gateway gw(standardConfig(mock.port(), k));
+  KeysFileGateway g(entry("alpha", kAlpha));
+  auto& gw = g.gw;
+  const auto& keysFile = g.keysFile;
   Connection kept(gw.port());
   kept.send(chatWith(kAlpha));
   ASSERT_EQ(kept.read().status, 200);
@@ -105,11 +110,9 @@ TEST(KeysReload, SighupRevokesAndAddsKeysWhileAStreamAndAConnectionCarryOn) {
 }
 
 TEST(KeysReload, AChangedKeysFileIsReadWithoutASignal) {
-  MockServer mock;
-  const auto keysFile = writeTempFile(entry("alpha", kAlpha));
-  ConfigKnobs k;
-  k.topLevel = "auth:\n  keys_file: " + keysFile + "\n";
-  Gateway gw(standardConfig(mock.port(), k));
+  KeysFileGateway g(entry("alpha", kAlpha));
+  auto& gw = g.gw;
+  const auto& keysFile = g.keysFile;
   ASSERT_EQ(request(gw.port(), chatWith(kBeta)).status, 401);
   rewrite(keysFile, entry("alpha", kAlpha) + entry("beta", kBeta));
   EXPECT_TRUE(waitForStatus(gw.port(), kBeta, 200)) << gw.process().stderrText();
@@ -117,11 +120,9 @@ TEST(KeysReload, AChangedKeysFileIsReadWithoutASignal) {
 }
 
 TEST(KeysReload, AKeysFileWithErrorsChangesNothingAndSaysWhere) {
-  MockServer mock;
-  const auto keysFile = writeTempFile(entry("alpha", kAlpha));
-  ConfigKnobs k;
-  k.topLevel = "auth:\n  keys_file: " + keysFile + "\n  max_keys: 2\n";
-  Gateway gw(standardConfig(mock.port(), k));
+  KeysFileGateway g(entry("alpha", kAlpha), "  max_keys: 2\n");
+  auto& gw = g.gw;
+  const auto& keysFile = g.keysFile;
   // A digest too short, on line 4.
   rewrite(keysFile, entry("beta", kBeta) + "- name: gamma\n  sha256: abc\n");
   gw.process().signal(SIGHUP);
