@@ -124,9 +124,6 @@ void SectionLoader::backend(const YAML::Node& n) {
   }
   const bool anyTls = std::any_of(b.endpoints.begin(), b.endpoints.end(), [](const auto& e) { return e.tls; });
   if (anyTls) {
-    // The health checker speaks plain HTTP only so far: it would eject every https:// endpoint.
-    if (b.health_check.enabled)
-      reader_.error(n["health_check"], "backend '" + b.name + "': health checks of https:// endpoints are not supported yet");
     if (b.tls.insecure_skip_verify)
       result_.warnings.push_back(reader_.where(n["tls"]) + "backend '" + b.name +
                                  "': tls.insecure_skip_verify is set: its certificates are not verified");
@@ -371,13 +368,6 @@ void SectionLoader::crossChecks(const YAML::Node& root) {
       if (c.backends[b].name == j.backend) {
         j.backend_index = b;
         known = true;
-        // The judge's client speaks plain HTTP so far.
-        for (const auto& e : c.backends[b].endpoints)
-          if (e.tls) {
-            reader_.error(judgeNode_["backend"], "sampling.judge: backend '" + j.backend +
-                                                     "' has https:// endpoints, which the judge cannot use yet");
-            break;
-          }
       }
     if (!known) reader_.error(judgeNode_["backend"], "sampling.judge names unknown backend '" + j.backend + "'");
   }

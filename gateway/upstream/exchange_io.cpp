@@ -145,13 +145,7 @@ void UpstreamExchange::connect() {
   const auto& endpoint = planner_.endpoint();
   connection_ = Connection::Fresh;
   takeConnection(std::make_unique<UpstreamConnection>(port_.clientSocket().get_executor(), endpoint.id, endpoint.tls));
-  if (auto* tls = conn_->tlsStream.get()) {
-    // SNI, the name the certificate must carry, and the last session to resume.
-    auto* ssl = tls->native_handle();
-    SSL_set_tlsext_host_name(ssl, endpoint.serverName.c_str());
-    SSL_set1_host(ssl, endpoint.serverName.c_str());
-    if (auto* session = up_.pool.session(endpoint.id)) SSL_set_session(ssl, session);
-  }
+  if (auto* tls = conn_->tlsStream.get()) prepareTls(tls->native_handle(), endpoint, up_.pool);
   setPhaseDeadline(planner_.backendConfig().timeouts.connect, FailureCause::UpstreamConnectTimeout);
   state_ = State::Connecting;
   io_.connect(*conn_, endpoint.address, epoch_);

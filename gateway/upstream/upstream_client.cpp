@@ -1,6 +1,7 @@
 #include "gateway/upstream/upstream_client.hpp"
 
 #include "gateway/net/local_errors.hpp"
+#include "gateway/upstream/upstream_tls.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/read.hpp>
@@ -59,23 +60,33 @@ class UpstreamClient::Call : public std::enable_shared_from_this<Call> {
  private:
   void connect() {
     pooled_ = false;
-    conn_ = std::make_unique<UpstreamConnection>(client_.io_.get_executor(), endpoint_.id);
+    conn_ = std::make_unique<UpstreamConnection>(client_.io_.get_executor(), endpoint_.id, endpoint_.tls);
+    if (auto* tls = conn_->tlsStream.get()) prepareTls(tls->native_handle(), endpoint_, client_.pool_);
     conn_->socket.async_connect(endpoint_.address, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->fail(isLocalResourceError(ec));
-      self->send();
+      if (!self->conn_->tlsStream) return self->send();
+      self->conn_->tlsStream->async_handshake(asio::ssl::stream_base::client, [self](beast::error_code handshake) {
+        if (handshake) return self->fail();
+        self->send();
+      });
     });
   }
 
   void send() {
-    http::async_write(conn_->socket, request_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (conn_->tlsStream) sendOver(*conn_->tlsStream);
+    else sendOver(conn_->socket);
+  }
+
+  template <class Stream>
+  void sendOver(Stream& stream) {
+    http::async_write(stream, request_, [self = shared_from_this(), &stream](beast::error_code ec, std::size_t) {
       if (ec) return self->retryOrFail();
       self->parser_.emplace();
       self->parser_->body_limit(self->maxBytes_);
-      http::async_read(self->conn_->socket, self->conn_->buffer, *self->parser_,
-                       [self](beast::error_code ec2, std::size_t) {
-                         if (ec2) return self->retryOrFail();
-                         self->succeed();
-                       });
+      http::async_read(stream, self->conn_->buffer, *self->parser_, [self](beast::error_code ec2, std::size_t) {
+        if (ec2) return self->retryOrFail();
+        self->succeed();
+      });
     });
   }
 
@@ -107,6 +118,8 @@ class UpstreamClient::Call : public std::enable_shared_from_this<Call> {
     // A whole answer on a connection the server keeps open goes back to the pool.
     if (message.keep_alive() && conn_->buffer.size() == 0) {
       ++conn_->requestsServed;
+      if (conn_->tlsStream)
+        client_.pool_.keepSession(conn_->endpointId, SSL_get_session(conn_->tlsStream->native_handle()));
       client_.pool_.release(std::move(conn_), backend_.config->pool);
     }
     finish(std::move(r), failed);

@@ -1,5 +1,8 @@
 #include "gateway/upstream/upstream_tls.hpp"
 
+#include "gateway/server/runtime.hpp"
+#include "gateway/upstream/upstream_pool.hpp"
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -36,6 +39,12 @@ std::shared_ptr<ssl::context> makeUpstreamTlsContext(const config::BackendConfig
   // Sessions are kept per worker and endpoint (UpstreamPool) for resumption.
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   return context;
+}
+
+void prepareTls(SSL* ssl, const EndpointRuntime& endpoint, const UpstreamPool& pool) {
+  SSL_set_tlsext_host_name(ssl, endpoint.serverName.c_str());
+  SSL_set1_host(ssl, endpoint.serverName.c_str());
+  if (auto* session = pool.session(endpoint.id)) SSL_set_session(ssl, session);
 }
 
 std::string tlsFailureReason(const void* sslHandle, const boost::system::error_code& ec) {

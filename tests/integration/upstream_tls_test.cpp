@@ -178,3 +178,49 @@ TEST(UpstreamTls, TlsToAPlainPortAndPlainToATlsPortFailCleanly) {
   EXPECT_TRUE(toPlain.process().running());
   EXPECT_TRUE(toTls.process().running());
 }
+
+// Polls the gateway's metrics until `series` reaches `value` (up to 5 s).
+static double waitForSeries(std::uint16_t adminPort, const std::string& series, double value) {
+  double seen = -1;
+  for (int i = 0; i < 250 && seen < value; ++i) {
+    seen = seriesValue(scrape(adminPort), series);
+    if (seen < value) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return seen;
+}
+
+TEST(UpstreamTls, HealthChecksRunOverTlsAndFailOnABadCertificate) {
+  ConfigKnobs k;
+  k.backendExtra = "    health_check: {path: /health, interval: 100ms, timeout: 500ms}\n";
+  MockServer good(httpsMock("server"));
+  Gateway gw(httpsConfig(good.port(), "", k));
+  const std::string series = "infergate_health_checks_total{backend=\"mock\",endpoint=\"localhost:" +
+                             std::to_string(good.port()) + "\",result=\"";
+  EXPECT_GE(waitForSeries(gw.adminPort(), series + "success\"}", 3), 3);
+  EXPECT_EQ(seriesValue(scrape(gw.adminPort()), series + "failure\"}"), 0);
+  EXPECT_EQ(stat(good, "tls_handshakes"), 1) << "the checks reuse their TLS connection";
+
+  MockServer wrong(httpsMock("wronghost"));
+  Gateway bad(httpsConfig(wrong.port(), "", k));
+  const std::string badSeries = "infergate_health_checks_total{backend=\"mock\",endpoint=\"localhost:" +
+                                std::to_string(wrong.port()) + "\",result=\"failure\"}";
+  EXPECT_GE(waitForSeries(bad.adminPort(), badSeries, 2), 2);
+  EXPECT_EQ(stat(wrong, "requests"), 0);
+}
+
+TEST(UpstreamTls, TheJudgeReachesAnHttpsBackend) {
+  MockServer mock;
+  auto judgeArgs = httpsMock("server");
+  judgeArgs.insert(judgeArgs.end(), {"--output", "judge4"});
+  MockServer judge(judgeArgs);
+  ConfigKnobs k;
+  k.topLevel = "metrics:\n  model_labels: [mock-model]\nsampling:\n  rate: 1\n  judge:\n    backend: judge\n"
+               "    model: judge-model\n    fraction: 1\n    timeout: 2s\n    max_concurrency: 8\n";
+  k.backendExtra = "  - name: judge\n    endpoints:\n      - url: https://localhost:" + std::to_string(judge.port()) +
+                   "\n    tls:\n      ca_file: " + certDir() + "/ca.crt\n";
+  Gateway gw(standardConfig(mock.port(), k));
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(request(gw.port(), chat()).status, 200);
+  EXPECT_EQ(waitForSeries(gw.adminPort(), "infergate_judge_requests_total{result=\"ok\"}", 3), 3)
+      << scrape(gw.adminPort()) << gw.process().stderrText();
+  EXPECT_GE(stat(judge, "tls_handshakes"), 1);
+}
