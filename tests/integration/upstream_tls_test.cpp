@@ -138,6 +138,29 @@ TEST(UpstreamTls, CertificatesThatMustFailFailWithTheirReason) {
   }
 }
 
+// The endpoint's circuit state as the admin listener reports it.
+static std::string breakerState(Gateway& gw, std::uint16_t port) {
+  const auto json = boost::json::parse(request(gw.adminPort(), simpleGet("/admin/backends")).body);
+  for (const auto& b : json.at("backends").as_array())
+    for (const auto& e : b.at("endpoints").as_array())
+      if (e.at("endpoint").as_string() == "localhost:" + std::to_string(port)) return std::string(e.at("state").as_string());
+  return "";
+}
+
+TEST(UpstreamTls, TlsFailuresCountAgainstTheEndpoint) {
+  MockServer mock(httpsMock("expired"));
+  ConfigKnobs k;
+  k.backendExtra = "    circuit_breaker: {consecutive_failures: 3}\n    retry: {max_attempts: 1}\n";
+  Gateway gw(httpsConfig(mock.port(), "", k));
+  EXPECT_EQ(breakerState(gw, mock.port()), "closed");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(request(gw.port(), chat()).status, 502);
+  EXPECT_EQ(breakerState(gw, mock.port()), "open");
+  // Open: refused at once, without another handshake.
+  const auto handshakes = stat(mock, "tls_failed");
+  EXPECT_EQ(request(gw.port(), chat()).status, 503);
+  EXPECT_EQ(stat(mock, "tls_failed"), handshakes);
+}
+
 TEST(UpstreamTls, AClientCertificateIsPresentedWhenConfigured) {
   auto args = httpsMock("server");
   args.insert(args.end(), {"--tls-client-ca", certDir() + "/ca.crt"});
