@@ -187,6 +187,20 @@ TEST(UpstreamTls, InsecureSkipVerifyIsWarnedAndTrustsAnyCertificate) {
   EXPECT_NE(gw.process().stderrText().find("insecure_skip_verify is set"), std::string::npos);
 }
 
+TEST(UpstreamTls, TheCheckReadsTheTlsFiles) {
+  const auto missing = writeTempFile(httpsConfig(1, "      ca_file: /nonexistent/ca.pem\n"));
+  Process a({gatewayBinary(), "--check", "--config", missing});
+  EXPECT_EQ(a.wait(std::chrono::seconds(10)), 1);
+  EXPECT_NE(a.stderrText().find("backend 'mock': tls.ca_file '/nonexistent/ca.pem'"), std::string::npos)
+      << a.stderrText();
+  // A certificate given as the client key: refused, naming the file.
+  const auto wrongKey = writeTempFile(httpsConfig(1, "      cert_file: " + certDir() + "/client.crt\n      key_file: " +
+                                                         certDir() + "/client.crt\n"));
+  Process b({gatewayBinary(), "--check", "--config", wrongKey});
+  EXPECT_EQ(b.wait(std::chrono::seconds(10)), 1);
+  EXPECT_NE(b.stderrText().find("tls.key_file"), std::string::npos) << b.stderrText();
+}
+
 TEST(UpstreamTls, TlsToAPlainPortAndPlainToATlsPortFailCleanly) {
   MockServer plainMock;
   Gateway toPlain(httpsConfig(plainMock.port()));
