@@ -54,6 +54,14 @@ struct ServerConfig {
   // Peers whose X-Forwarded-For / X-Real-IP are believed for the client's
   // address (limits, logs); from anyone else those headers are replaced.
   std::vector<Cidr> trusted_proxies;
+  // A second listener that serves HTTPS (server.tls): the same routes, limits
+  // and timeouts as the plain one, after a handshake under its own timeout.
+  struct Tls {
+    bool enabled = false;
+    Address listen{"0.0.0.0", 8443};
+    std::string cert_file, key_file;  // PEM; the certificate file may hold the chain
+    Duration handshake_timeout{10'000};
+  } tls;
 };
 
 struct AdminConfig {

@@ -45,8 +45,18 @@ void SectionLoader::load(const YAML::Node& root) {
 void SectionLoader::server(const YAML::Node& n) {
   auto& s = result_.config.server;
   if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_timeout", "busy_poll_us", "limits", "timeouts",
-                                      "share_listen_address", "trusted_proxies"}))
+                                      "share_listen_address", "trusted_proxies", "tls"}))
     return;
+  if (auto t = n["tls"]; t && reader_.checkMap(t, "server.tls", {"listen", "cert_file", "key_file", "handshake_timeout"})) {
+    s.tls.enabled = true;
+    reader_.readAddress(t, "listen", s.tls.listen);
+    reader_.readString(t, "cert_file", s.tls.cert_file);
+    reader_.readString(t, "key_file", s.tls.key_file);
+    reader_.readDuration(t, "handshake_timeout", s.tls.handshake_timeout);
+    if (s.tls.cert_file.empty() || s.tls.key_file.empty())
+      reader_.error(t, "server.tls needs cert_file and key_file (PEM)");
+    positive(t, "server.tls.handshake_timeout", s.tls.handshake_timeout);
+  }
   std::vector<std::string> proxies;
   reader_.readStringList(n, "trusted_proxies", proxies);
   for (const auto& p : proxies) {

@@ -101,6 +101,8 @@ int main(int argc, char** argv) {
     std::printf("infergate %s listening on %s:%u admin %s:%u workers %u\n", INFERGATE_VERSION,
                 proxy.address().to_string().c_str(), proxy.port(), admin.address().to_string().c_str(), admin.port(),
                 server.workerCount());
+    if (const auto tls = server.tlsEndpoint())
+      std::printf("infergate https listening on %s:%u\n", tls->address().to_string().c_str(), tls->port());
     std::fflush(stdout);
     return server.run();
   } catch (const std::exception& e) {

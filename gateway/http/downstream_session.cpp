@@ -27,9 +27,11 @@ ErrorReply bodyBudgetExceeded() {
 }
 }  // namespace
 
-DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost::asio::ip::address client)
+DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost::asio::ip::address client,
+                                     boost::asio::ssl::context* tls)
     : worker_(worker),
       socket_(std::move(socket)),
+      tls_(tls ? std::make_unique<ClientTlsStream>(socket_, *tls) : nullptr),
       deadline_(
           socket_.get_executor(), [this] { return std::shared_ptr<void>(shared_from_this()); },
           [this] { onDeadline(); }),
@@ -70,8 +72,26 @@ void DownstreamSession::start() {
   clientAddress_ = clientIp_.is_unspecified() ? "unknown" : clientIp_.to_string();
   for (const auto& proxy : worker_.runtime().config.server.trusted_proxies)
     peerTrusted_ = peerTrusted_ || proxy.contains(clientAddress_);
+  if (tls_) return handshake();
   readHead();
 }
+
+// A client that stalls the handshake is closed when its timeout passes, and
+// counted; so is one whose hello is not TLS (a plain request to this port).
+void DownstreamSession::handshake() {
+  state_ = State::ReadingHead;
+  armTimer(TimerKind::Handshake, worker_.runtime().config.server.tls.handshake_timeout);
+  tls_->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](error_code ec) {
+    if (self->state_ == State::Closed) return;
+    self->deadline_.clear();
+    if (ec) {
+      self->worker_.countTlsHandshakeFailure(false);
+      return self->closeNow();
+    }
+    self->readHead();
+  });
+}
+
 
 void DownstreamSession::onDrain() {
   // An idle keep-alive connection is closed now; one with a request under way
@@ -136,8 +156,7 @@ void DownstreamSession::readHead() {
   // Between requests the socket is usually drained: wait without a recv(),
   // and without a read buffer: an idle keep-alive connection holds none (16
   // KiB each otherwise), it is taken when the next request's bytes arrive.
-  if (data.empty()) readNextMessageInto(socket_, buffer_, kReadChunk, std::move(onRead));
-  else readMoreInto(socket_, buffer_, kReadChunk, std::move(onRead));
+  readInto(buffer_, kReadChunk, data.empty(), std::move(onRead));
 }
 
 void DownstreamSession::onHeadRead(error_code ec, std::size_t bytes) {
@@ -206,7 +225,7 @@ void DownstreamSession::parseHead(std::size_t headLength) {
   if (boost::beast::iequals(headers::valueOf(request, http::field::expect), "100-continue") && !parser_->is_done()) {
     state_ = State::WritingReply;
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    asio::async_write(socket_, asio::buffer(kContinue), [self = shared_from_this()](error_code ec, std::size_t) {
+    writeAll(asio::buffer(kContinue), [self = shared_from_this()](error_code ec, std::size_t) {
       if (ec) self->closeNow();
       else self->readBody();
     });
@@ -247,12 +266,12 @@ void DownstreamSession::readBody() {
       auto& body = parser_->get().body();
       const auto rest = static_cast<std::size_t>(*length) - body.size();
       if (rest > 0 && rest <= body.room()) {
-        readMore(socket_, asio::buffer(body.spare(), rest),
+        readInto(asio::buffer(body.spare(), rest),
                  [self = shared_from_this()](error_code ec, std::size_t n) { self->onBodyReadInPlace(ec, n); });
         return;
       }
     }
-    readMore(socket_, buffer_.prepare(kReadChunk),
+    readInto(buffer_.prepare(kReadChunk),
              [self = shared_from_this()](error_code ec, std::size_t n) { self->onBodyRead(ec, n); });
     return;
   }
@@ -298,6 +317,10 @@ void DownstreamSession::onDeadline() {
     case TimerKind::Linger:
       closeNow();
       return;
+    case TimerKind::Handshake:
+      worker_.countTlsHandshakeFailure(true);
+      closeNow();  // the pending handshake completes with an error and finds the session closed
+      return;
     case TimerKind::Header:
       if (state_ == State::ReadingHead) {
         socket_.cancel();
@@ -328,7 +351,7 @@ void DownstreamSession::closeGracefully() {
 
 void DownstreamSession::lingerRead() {
   buffer_.clear();
-  readMore(socket_, buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t) {
+  readInto(buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t) {
     if (ec || self->state_ != State::Closing) {
       self->closeNow();
       return;

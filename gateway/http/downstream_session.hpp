@@ -6,6 +6,8 @@
 // keeps a read pending on the client socket, so a client that goes away is seen
 // at once and its upstream connection is closed.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -33,7 +35,9 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
                                 public RequestPauser {
  public:
   // `client` was admitted by the worker's ConnectionLimits; released on destruction.
-  DownstreamSession(Worker& worker, WorkerSocket socket, boost::asio::ip::address client);
+  // `tls`: the HTTPS listener's context (the session starts with a handshake).
+  DownstreamSession(Worker& worker, WorkerSocket socket, boost::asio::ip::address client,
+                    boost::asio::ssl::context* tls = nullptr);
   ~DownstreamSession();
   DownstreamSession(const DownstreamSession&) = delete;
   DownstreamSession& operator=(const DownstreamSession&) = delete;
@@ -43,6 +47,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
 
   // DownstreamPort: for the exchange.
   WorkerSocket& clientSocket() override { return socket_; }
+  ClientTlsStream* clientTls() override { return tls_.get(); }
   std::shared_ptr<void> keepAlive() override { return shared_from_this(); }
   void watchClient() override;
   void onExchangeFinished(const ExchangeOutcome& outcome) override;
@@ -64,9 +69,17 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   static constexpr std::chrono::milliseconds kLingerTime{1000};
 
   enum class State { ReadingHead, ReadingBody, Filtering, Proxying, WritingReply, AwaitingMonitor, Closing, Closed };
-  enum class TimerKind { KeepAliveIdle, Header, Body, Linger };
+  enum class TimerKind { KeepAliveIdle, Header, Body, Linger, Handshake };
 
+  void handshake();  // HTTPS: before the first request, under its own timeout
   void readHead();
+  // Reads and writes on the client connection, through TLS when it has it.
+  template <class Handler>
+  void readInto(ReadBuffer& buffer, std::size_t size, bool nextMessage, Handler&& handler);
+  template <class Handler>
+  void readInto(boost::asio::mutable_buffer into, Handler&& handler);
+  template <class Handler>
+  void writeAll(boost::asio::const_buffer bytes, Handler&& handler);
   void onHeadRead(boost::system::error_code ec, std::size_t bytes);
   void parseHead(std::size_t headLength);
   void readBody();
@@ -101,6 +114,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
 
   Worker& worker_;
   WorkerSocket socket_;
+  std::unique_ptr<ClientTlsStream> tls_;  // HTTPS connections: TLS over socket_
   ReadBuffer buffer_;
   std::optional<ProxyRequestParser> parser_;
   BodyBytes spareBody_;  // the last request body's memory, reused by the next one
@@ -131,5 +145,28 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   std::list<DownstreamSession*>::iterator registration_;
   bool registered_ = false;
 };
+
+// ---- the client connection's reads and writes ----
+
+template <class Handler>
+inline void DownstreamSession::readInto(ReadBuffer& buffer, std::size_t size, bool nextMessage, Handler&& handler) {
+  // OpenSSL reads whole records through its own buffer: the drain-aware,
+  // buffer-on-arrival reads are for plain sockets.
+  if (tls_) return tls_->async_read_some(buffer.prepare(size), std::forward<Handler>(handler));
+  if (nextMessage) readNextMessageInto(socket_, buffer, size, std::forward<Handler>(handler));
+  else readMoreInto(socket_, buffer, size, std::forward<Handler>(handler));
+}
+
+template <class Handler>
+inline void DownstreamSession::readInto(boost::asio::mutable_buffer into, Handler&& handler) {
+  if (tls_) return tls_->async_read_some(into, std::forward<Handler>(handler));
+  readMore(socket_, into, std::forward<Handler>(handler));
+}
+
+template <class Handler>
+inline void DownstreamSession::writeAll(boost::asio::const_buffer bytes, Handler&& handler) {
+  if (tls_) return boost::asio::async_write(*tls_, bytes, std::forward<Handler>(handler));
+  boost::asio::async_write(socket_, bytes, std::forward<Handler>(handler));
+}
 
 }  // namespace infergate

@@ -51,7 +51,7 @@ void DownstreamSession::writeReply(bool close) {
   state_ = State::WritingReply;
   // A reply must not wait forever on a client that does not read.
   armTimer(TimerKind::Body, worker_.runtime().config.server.timeouts.body_read);
-  asio::async_write(socket_, asio::buffer(reply_), [self = shared_from_this(), close](error_code ec, std::size_t) {
+  writeAll(asio::buffer(reply_), [self = shared_from_this(), close](error_code ec, std::size_t) {
     self->onReplyWritten(ec, close);
   });
 }

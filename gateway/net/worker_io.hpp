@@ -8,6 +8,7 @@
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <chrono>
 
 namespace infergate {
@@ -17,5 +18,7 @@ using WorkerSocket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Work
 using WorkerAcceptor = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, WorkerExecutor>;
 using WorkerTimer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
                                                       boost::asio::wait_traits<std::chrono::steady_clock>, WorkerExecutor>;
+// TLS over a client connection the session owns (the HTTPS listener).
+using ClientTlsStream = boost::asio::ssl::stream<WorkerSocket&>;
 
 }  // namespace infergate

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "gateway/http/client_tls.hpp"
 #include "gateway/upstream/upstream_tls.hpp"
 
 namespace infergate {
@@ -45,6 +46,14 @@ std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& 
     runtime->backends.push_back(std::move(b));
   }
   runtime->router = std::make_unique<Router>(runtime->config.routes);
+  if (runtime->config.server.tls.enabled) {
+    try {
+      runtime->clientTls = makeClientTlsContext(runtime->config.server.tls);
+    } catch (const std::exception& e) {
+      error = e.what();
+      return nullptr;
+    }
+  }
   return runtime;
 }
 

@@ -31,6 +31,7 @@ struct Runtime {
   std::vector<BackendRuntime> backends;  // same order as config.backends
   std::size_t endpointCount = 0;
   std::unique_ptr<Router> router;
+  std::shared_ptr<boost::asio::ssl::context> clientTls;  // server.tls: the HTTPS listener's
 };
 
 // Resolves host names (blocking, at startup). Returns null and fills `error`

@@ -104,6 +104,15 @@ void Server::declareStats(unsigned workers) {
   declareClusterStats(*stats_, *labels_, *runtime_, *cluster_);
   connectionLimits_->declareStats(*stats_);
   keysReloader_->declareStats(*stats_);
+  if (cfg.server.tls.enabled)
+    stats_->counterFrom({"infergate_tls_handshake_failures_total",
+                         "HTTPS client connections closed in their handshake: error (not TLS, no common "
+                         "protocol, a bad record) or timeout (stalled past server.tls.handshake_timeout).",
+                         {metrics::Dimension::of("reason", {"error", "timeout"})},
+                         metrics::FamilySpec::Zeros::Export},
+                        [this](std::span<const std::uint32_t> at) {
+                          return static_cast<double>(tlsHandshakeFailures_[at[0]].load(std::memory_order_relaxed));
+                        });
 }
 
 // Drift evaluation and output scoring, off the request path.
@@ -142,15 +151,26 @@ void Server::startWorkers(unsigned count) {
   const auto& cfg = runtime_->config;
   auto listen = toEndpoint(cfg.server.listen);
   if (!cfg.server.share_listen_address) refuseAddressInUse(listen);
+  std::optional<boost::asio::ip::tcp::endpoint> tlsListen;
+  if (runtime_->clientTls) {
+    tlsListen = toEndpoint(cfg.server.tls.listen);
+    if (!cfg.server.share_listen_address) refuseAddressInUse(*tlsListen);
+  }
   for (unsigned i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, *filters_, *upstreamStats_, *labels_);
     worker->setConnectionLimits(connectionLimits_.get());
+    worker->setTlsHandshakeFailures(tlsHandshakeFailures_.data());
     worker->listen(listen);
     // With port 0 the first bind picks a port; the others share it.
     if (i == 0) listen = worker->localEndpoint();
+    if (tlsListen) {
+      worker->listenTls(*tlsListen, *runtime_->clientTls);
+      if (i == 0) tlsListen = worker->localTlsEndpoint();
+    }
     workers_.push_back(std::move(worker));
   }
   proxyEndpoint_ = listen;
+  if (tlsListen) tlsEndpoint_ = *tlsListen;
   for (auto& w : workers_) w->start();
 }
 

@@ -6,6 +6,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <optional>
+#include <array>
+#include <atomic>
 #include <vector>
 
 #include "filters/access_log/access_log.hpp"
@@ -38,6 +41,8 @@ class Server {
   int run();
   void beginDrain();
   boost::asio::ip::tcp::endpoint proxyEndpoint() const { return proxyEndpoint_; }
+  // The HTTPS listener's address (server.tls), or nothing.
+  std::optional<boost::asio::ip::tcp::endpoint> tlsEndpoint() const { return tlsEndpoint_; }
   boost::asio::ip::tcp::endpoint adminEndpoint() const { return admin_->localEndpoint(); }
   unsigned workerCount() const { return static_cast<unsigned>(workers_.size()); }
 
@@ -77,6 +82,8 @@ class Server {
   std::unique_ptr<FilterSet> filters_;        // shared by the workers' sessions
   std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::ip::tcp::endpoint proxyEndpoint_;
+  std::optional<boost::asio::ip::tcp::endpoint> tlsEndpoint_;
+  std::array<std::atomic<std::uint64_t>, 2> tlsHandshakeFailures_{};  // error, timeout
   bool draining_ = false;
 };
 

@@ -33,6 +33,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterSt
       labels_(labels),
       picker_(*runtime_, cluster, seedFor(index)),
       acceptor_(io_),
+      tlsAcceptor_(io_),
       pool_(io_, *runtime_, &stats, index),
       slotWaits_(index, wakeup_),
       upstream_(index, *runtime_, cluster, picker_, pool_, slotWaits_, stats, labels, seedFor(index + 1000)),
@@ -56,8 +57,38 @@ void Worker::listen(const tcp::endpoint& endpoint) {
   acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
+void Worker::listenTls(const tcp::endpoint& endpoint, asio::ssl::context& context) {
+  tlsContext_ = &context;
+  tlsAcceptor_.open(endpoint.protocol());
+  tlsAcceptor_.set_option(asio::socket_base::reuse_address(true));
+  int one = 1;
+  if (::setsockopt(tlsAcceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    throw boost::system::system_error(errno, boost::system::system_category(), "SO_REUSEPORT");
+  tlsAcceptor_.bind(endpoint);
+  tlsAcceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+// The HTTPS listener: the same admission as the plain one, then a handshake.
+void Worker::acceptTls() {
+  tlsAcceptor_.async_accept([this](boost::system::error_code ec, WorkerSocket socket) {
+    if (ec == asio::error::operation_aborted || !tlsAcceptor_.is_open()) return;
+    if (!ec) {
+      boost::system::error_code peerError;
+      const auto client = socket.remote_endpoint(peerError).address();
+      if (const auto why = connectionLimits_->admit(client); why != ConnectionLimits::Refusal::None) {
+        boost::system::error_code ignored;
+        socket.close(ignored);  // no TLS yet to answer in: closed
+      } else {
+        std::make_shared<DownstreamSession>(*this, std::move(socket), client, tlsContext_)->start();
+      }
+    }
+    acceptTls();
+  });
+}
+
 void Worker::start() {
   accept();
+  if (tlsContext_ != nullptr) acceptTls();
   wakeup_.listen([this](unsigned bits) { onWakeup(bits); });
   thread_ = std::thread([this] { runLoop(); });
 }
@@ -154,6 +185,7 @@ void Worker::drainNow() {
   draining_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  tlsAcceptor_.close(ignored);
   pool_.closeAll();
   // Copy: onDrain may close a session, which unregisters it.
   std::vector<std::shared_ptr<DownstreamSession>> live;

@@ -37,6 +37,15 @@ class Worker {
 
   // Binds the shared listening port. Throws boost::system::system_error.
   void listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Binds the HTTPS listener (server.tls) too: its sessions start with a handshake.
+  void listenTls(const boost::asio::ip::tcp::endpoint& endpoint, boost::asio::ssl::context& context);
+  boost::asio::ip::tcp::endpoint localTlsEndpoint() const { return tlsAcceptor_.local_endpoint(); }
+  // Handshakes that failed (`timeout`: stalled past server.tls.handshake_timeout), counted
+  // in the server's shared counters (null: not counted).
+  void setTlsHandshakeFailures(std::atomic<std::uint64_t>* counters) { tlsFailures_ = counters; }
+  void countTlsHandshakeFailure(bool timeout) {
+    if (tlsFailures_) tlsFailures_[timeout ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
+  }
   boost::asio::ip::tcp::endpoint localEndpoint() const { return acceptor_.local_endpoint(); }
   void start();      // spawns the thread
   void drain();      // thread-safe: stop accepting, close idle connections
@@ -67,6 +76,7 @@ class Worker {
 
  private:
   void accept();
+  void acceptTls();
   void runLoop();
   void onWakeup(unsigned bits);
   void drainNow();
@@ -90,6 +100,9 @@ class Worker {
   boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
   WorkerWakeup wakeup_{io_};
   WorkerAcceptor acceptor_;
+  WorkerAcceptor tlsAcceptor_;
+  boost::asio::ssl::context* tlsContext_ = nullptr;
+  std::atomic<std::uint64_t>* tlsFailures_ = nullptr;
   UpstreamPool pool_;
   SlotWaits slotWaits_;
   WorkerUpstream upstream_;

@@ -21,6 +21,8 @@ class DownstreamPort {
  public:
   virtual ~DownstreamPort() = default;
   virtual WorkerSocket& clientSocket() = 0;
+  // The client's TLS over clientSocket() (HTTPS listener), or null.
+  virtual ClientTlsStream* clientTls() { return nullptr; }
   // Kept by each pending operation so that the owner outlives it.
   virtual std::shared_ptr<void> keepAlive() = 0;
   // Starts noticing a client that closes its connection while the answer is awaited.

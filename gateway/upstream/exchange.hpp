@@ -69,7 +69,9 @@ class AsioExchangeTransport final : public ExchangeTransport {
   DownstreamPort& port_;
   GatheredWrite write_;
   std::vector<boost::asio::const_buffer> errorParts_;
-  std::string tlsOut_;  // a TLS request's parts joined (capacity kept per connection's session)
+  std::string tlsOut_;     // a TLS request's parts joined (capacity kept per connection's session)
+  std::string clientOut_;  // an HTTPS client's answer pieces joined
+  boost::asio::const_buffer joined(std::span<const boost::asio::const_buffer> parts);
 };
 
 class UpstreamExchange {

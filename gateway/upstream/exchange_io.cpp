@@ -85,13 +85,26 @@ void AsioExchangeTransport::read(UpstreamConnection& conn, ReadWait wait, unsign
 }
 
 void AsioExchangeTransport::writeClient(std::span<const asio::const_buffer> parts, bool last, unsigned epoch) {
-  write_.start(port_.clientSocket(), parts, [this, self = port_.keepAlive(), epoch, last](error_code ec, std::size_t) {
+  auto onWritten = [this, self = port_.keepAlive(), epoch, last](error_code ec, std::size_t) {
     exchange_.onDownstreamWritten(epoch, last, ec);
-  });
+  };
+  // An HTTPS client: one TLS write (a record and a send per buffer otherwise).
+  if (auto* tls = port_.clientTls()) return asio::async_write(*tls, joined(parts), std::move(onWritten));
+  write_.start(port_.clientSocket(), parts, std::move(onWritten));
+}
+
+asio::const_buffer AsioExchangeTransport::joined(std::span<const asio::const_buffer> parts) {
+  clientOut_.clear();
+  for (const auto& part : parts) clientOut_.append(static_cast<const char*>(part.data()), part.size());
+  return asio::buffer(clientOut_);
 }
 
 void AsioExchangeTransport::writeClientError(std::span<const asio::const_buffer> parts, FailureCause cause,
                                              unsigned epoch) {
+  if (auto* tls = port_.clientTls())
+    return asio::async_write(*tls, joined(parts), [this, self = port_.keepAlive(), epoch, cause](error_code ec, std::size_t) {
+      exchange_.onStreamErrorWritten(epoch, cause, ec);
+    });
   // async_write keeps a view of the buffer sequence: copy the descriptors.
   errorParts_.assign(parts.begin(), parts.end());
   asio::async_write(port_.clientSocket(), errorParts_,

@@ -23,8 +23,17 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> extraEn
   stderrPath_ = tmpl;
   int pipeFds[2];
   if (pipe2(pipeFds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  // `extraEnv` overrides a variable the test process has (the first of two
+  // equal names would win in the child).
   std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  const auto overridden = [&extraEnv](std::string_view entry) {
+    const auto name = entry.substr(0, entry.find('=') + 1);
+    for (const auto& e : extraEnv)
+      if (e.rfind(name, 0) == 0) return true;
+    return false;
+  };
+  for (char** e = environ; *e != nullptr; ++e)
+    if (!overridden(*e)) env.emplace_back(*e);
   for (auto& e : extraEnv) env.push_back(e);
   pid_ = fork();
   if (pid_ == 0) {

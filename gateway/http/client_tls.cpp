@@ -1,0 +1,46 @@
+#include "gateway/http/client_tls.hpp"
+
+#include <openssl/ssl.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace infergate {
+
+namespace ssl = boost::asio::ssl;
+
+namespace {
+// ALPN: http/1.1 when the client offers it; no protocol otherwise (the
+// handshake goes on and the client speaks HTTP/1.1 or leaves).
+int selectHttp11(SSL*, const unsigned char** out, unsigned char* outLength, const unsigned char* in,
+                 unsigned int inLength, void*) {
+  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outLength, kHttp11, sizeof kHttp11, in, inLength) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+}  // namespace
+
+std::shared_ptr<ssl::context> makeClientTlsContext(const config::ServerConfig::Tls& tls) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_compression |
+                       ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  context->use_certificate_chain_file(tls.cert_file, ec);
+  if (ec) throw std::runtime_error("server.tls.cert_file '" + tls.cert_file + "': " + ec.message());
+  context->use_private_key_file(tls.key_file, ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("server.tls.key_file '" + tls.key_file + "': " + ec.message());
+  if (SSL_CTX_check_private_key(context->native_handle()) != 1)
+    throw std::runtime_error("server.tls: the key in '" + tls.key_file + "' does not match the certificate");
+  SSL_CTX_set_alpn_select_cb(context->native_handle(), &selectHttp11, nullptr);
+  // Resumption (session cache and TLS 1.3 tickets) spares returning clients a full handshake.
+  SSL_CTX_set_session_cache_mode(context->native_handle(), SSL_SESS_CACHE_SERVER);
+  static const unsigned char kId[] = "infergate";
+  SSL_CTX_set_session_id_context(context->native_handle(), kId, sizeof kId - 1);
+  return context;
+}
+
+}  // namespace infergate

@@ -1,0 +1,115 @@
+// The HTTPS listener (server.tls) end to end: the official openai SDK over
+// HTTPS (trusting the test CA through NODE_EXTRA_CA_CERTS), streaming
+// included; a client that stalls its handshake is closed when the handshake
+// timeout passes and counted; a plain request to the HTTPS port is closed and
+// counted; the plain listener serves on beside it.
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+
+namespace {
+
+const std::string& certDir() {
+  static const std::string dir = [] {
+    const std::string d = "/tmp/infergate-client-tls-" + std::to_string(::getpid());
+    const std::string command = "bash " + std::string(SOURCE_DIR) + "/tests/support/make_test_certs.sh " + d + " >/dev/null";
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("make_test_certs.sh failed");
+    static const std::string removeAtExit = d;
+    std::atexit([] { std::filesystem::remove_all(removeAtExit); });
+    return d;
+  }();
+  return dir;
+}
+
+std::string httpsServerConfig(std::uint16_t mockPort) {
+  ConfigKnobs k;
+  k.firstToken = "500ms";  // as the plain SDK test: its timeout check needs a quick first-token timeout
+  k.serverExtra = "  tls:\n    listen: 127.0.0.1:0\n    cert_file: " + certDir() + "/server.crt\n    key_file: " +
+                  certDir() + "/server.key\n    handshake_timeout: 500ms\n";
+  k.routes =
+      "routes:\n"
+      "  - name: chat\n    path_prefix: /v1/\n    models: [\"mock-*\"]\n    backend: mock\n"
+      "  - name: models\n    path_prefix: /v1/models\n    backend: mock\n";
+  return standardConfig(mockPort, k);
+}
+
+std::uint16_t httpsPort(Gateway& gw) {
+  auto line = gw.process().waitForLine("https listening on");
+  if (!line) throw std::runtime_error("no https listener: " + gw.process().stderrText());
+  std::smatch m;
+  std::regex re(R"(https listening on [0-9.]+:(\d+))");
+  if (!std::regex_search(*line, m, re)) throw std::runtime_error("unexpected line: " + *line);
+  return static_cast<std::uint16_t>(std::stoi(m[1]));
+}
+
+// A raw TCP connection to `port`: true when the peer closes it within `timeout`.
+bool closedWithin(int fd, std::chrono::milliseconds timeout) {
+  timeval tv{static_cast<long>(timeout.count() / 1000), static_cast<long>(timeout.count() % 1000) * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[512];
+  for (;;) {
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0) return true;
+    if (n < 0) return errno == ECONNRESET;
+  }
+}
+
+int connectTo(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect failed");
+  return fd;
+}
+
+}  // namespace
+
+TEST(ClientTls, TheOpenAiSdkWorksOverHttps) {
+  MockServer mock;
+  Gateway gw(httpsServerConfig(mock.port()));
+  const auto port = httpsPort(gw);
+  Process node({NODE_BIN, std::string(NODE_TESTS_DIR) + "/openai_sdk_check.mjs",
+                "https://localhost:" + std::to_string(port) + "/v1"},
+               {"NODE_EXTRA_CA_CERTS=" + certDir() + "/ca.crt"});
+  auto done = node.waitForLine("all checks passed", std::chrono::seconds(30));
+  auto status = node.wait(std::chrono::seconds(10));
+  EXPECT_TRUE(done) << node.transcript() << node.stderrText();
+  EXPECT_EQ(status, 0) << node.transcript() << node.stderrText();
+  // The plain listener serves beside it.
+  EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
+}
+
+TEST(ClientTls, StalledHandshakesAndPlainRequestsAreClosedAndCounted) {
+  MockServer mock;
+  Gateway gw(httpsServerConfig(mock.port()));
+  const auto port = httpsPort(gw);
+  // Connects and says nothing: closed once the 500 ms handshake timeout passes.
+  const int stalled = connectTo(port);
+  EXPECT_TRUE(closedWithin(stalled, std::chrono::seconds(3)));
+  ::close(stalled);
+  // Plain HTTP to the HTTPS port: not a TLS hello, closed at once.
+  const int plain = connectTo(port);
+  const std::string get = "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(plain, get.data(), get.size(), 0), static_cast<ssize_t>(get.size()));
+  EXPECT_TRUE(closedWithin(plain, std::chrono::seconds(3)));
+  ::close(plain);
+  const auto text = scrape(gw.adminPort());
+  EXPECT_EQ(seriesValue(text, "infergate_tls_handshake_failures_total{reason=\"timeout\"}"), 1);
+  EXPECT_EQ(seriesValue(text, "infergate_tls_handshake_failures_total{reason=\"error\"}"), 1);
+  EXPECT_TRUE(gw.process().running());
+}
