@@ -32,6 +32,10 @@
 # same limit kept in a redis-server on the load generator's core (a round trip
 # to it per request; its CPU time is not the gateway's and is not charged).
 #
+# Peers infergate-https and haproxy-https terminate HTTPS from wrk with the
+# same certificate (the test CA's, made at run time), to the plain backend,
+# keep-alive (the handshake amortised).
+#
 # Peers infergate-https-up and haproxy-https-up (BACKEND=static only) reach
 # the same static backend over HTTPS, verifying its certificate (a test CA made
 # by tests/support/make_test_certs.sh): what TLS to a hosted API costs each,
@@ -101,6 +105,8 @@ IG_HTTPS_UP_PORT=18089
 IG_HTTPS_UP_ADMIN_PORT=18096
 HAPROXY_HTTPS_UP_PORT=18097
 BACKEND_TLS_PORT=18001
+IG_HTTPS_PORT=18443
+HAPROXY_HTTPS_PORT=18444
 BEFORE_BUILD_DIR=${BEFORE_BUILD_DIR:-}
 NGINX_PORT=18081
 HAPROXY_PORT=18082
@@ -122,10 +128,13 @@ trap cleanup EXIT
 # --- processes ---------------------------------------------------------------
 if [[ " $PEERS " == *"-https-up "* ]]; then
   [[ $BACKEND == static ]] || { echo "the https-up peers need BACKEND=static" >&2; exit 1; }
+fi
+if [[ " $PEERS " == *"-https"* ]]; then
   bash tests/support/make_test_certs.sh "$WORK/certs" >/dev/null
+  cat "$WORK/certs/server.crt" "$WORK/certs/server.key" >"$WORK/certs/server.pem"  # HAProxy's form
 fi
 if [[ $BACKEND == static ]]; then
-  if [[ -d $WORK/certs ]]; then
+  if [[ " $PEERS " == *"-https-up "* ]]; then
     static_backend_conf "$WORK/static" "$MOCK_PORT" "$BACKEND_TLS_PORT" "$WORK/certs" >"$WORK/static.conf"
   else
     static_backend_conf "$WORK/static" "$MOCK_PORT" >"$WORK/static.conf"
@@ -209,6 +218,17 @@ if [[ " $PEERS " == *" infergate-https-up "* ]]; then
   wait_port "$IG_HTTPS_UP_PORT"
 fi
 
+# The same gateway serving HTTPS to the clients.
+if [[ " $PEERS " == *" infergate-https "* ]]; then
+  sed -e "s/$IG_PORT/$((IG_HTTPS_PORT + 100))/; s/$IG_ADMIN_PORT/$((IG_HTTPS_PORT + 101))/" "$WORK/infergate.yaml" |
+    sed -e "s#^  workers: \(.*\)#  workers: \1\n  tls: {listen: 127.0.0.1:$IG_HTTPS_PORT, cert_file: $WORK/certs/server.crt, key_file: $WORK/certs/server.key}#" \
+      >"$WORK/infergate-https.yaml"
+  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-https.yaml" >/dev/null 2>"$WORK/infergate-https.log" &
+  PIDS+=($!)
+  PEER_PID[infergate-https]=$!
+  wait_port "$IG_HTTPS_PORT"
+fi
+
 # The same config served by a build of another commit.
 if [[ " $PEERS " == *" infergate-before "* ]]; then
   [[ -x "$BEFORE_BUILD_DIR/gateway/infergate" ]] || { echo "infergate-before needs BEFORE_BUILD_DIR" >&2; exit 1; }
@@ -254,6 +274,17 @@ if [[ " $PEERS " == *" haproxy "* ]]; then
   wait_port "$HAPROXY_PORT"
 fi
 
+# HAProxy terminating HTTPS with the same certificate.
+if [[ " $PEERS " == *" haproxy-https "* ]]; then
+  haproxy_cfg "$HAPROXY_HTTPS_PORT" "$MOCK_PORT" "$WORKERS" 4096 |
+    sed -e "s#bind 127.0.0.1:$HAPROXY_HTTPS_PORT#bind 127.0.0.1:$HAPROXY_HTTPS_PORT ssl crt $WORK/certs/server.pem alpn http/1.1#" \
+      >"$WORK/haproxy-https.cfg"
+  $PROXY_CPU haproxy -db -f "$WORK/haproxy-https.cfg" >/dev/null 2>&1 &
+  PIDS+=($!)
+  PEER_PID[haproxy-https]=$!
+  wait_port "$HAPROXY_HTTPS_PORT"
+fi
+
 # HAProxy to the static backend over HTTPS, verified against the same CA.
 if [[ " $PEERS " == *" haproxy-https-up "* ]]; then
   haproxy_cfg "$HAPROXY_HTTPS_UP_PORT" "$BACKEND_TLS_PORT" "$WORKERS" 4096 |
@@ -291,6 +322,8 @@ port_of() {
     infergate-redis) echo "$IG_REDIS_PORT" ;;
     infergate-https-up) echo "$IG_HTTPS_UP_PORT" ;;
     haproxy-https-up) echo "$HAPROXY_HTTPS_UP_PORT" ;;
+    infergate-https) echo "$IG_HTTPS_PORT" ;;
+    haproxy-https) echo "$HAPROXY_HTTPS_PORT" ;;
     nginx) echo "$NGINX_PORT" ;;
     haproxy) echo "$HAPROXY_PORT" ;;
     haproxy-headers) echo "$HAPROXY_HEADERS_PORT" ;;
@@ -314,14 +347,16 @@ echo "versions: nginx $(nginx -v 2>&1 | sed 's/.*\///'); haproxy $(haproxy -v | 
 measure() {
   local scenario=$1 peer=$2 round=$3 port out
   port=$(port_of "$peer")
+  local scheme=http
+  [[ $peer == *-https ]] && scheme=https
   # A short warm-up fills connection pools (they stay filled for later rounds).
   if [[ $round == 1 ]]; then
-    $LOADGEN_CPU wrk -t1 -c"$CONNECTIONS" -d1s -s "loadtest/wrk/$scenario.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
+    $LOADGEN_CPU wrk -t1 -c"$CONNECTIONS" -d1s -s "loadtest/wrk/$scenario.lua" "$scheme://127.0.0.1:$port/v1/chat/completions" >/dev/null
   fi
   local ticks0 ticks1
   ticks0=$(cpu_ticks "${PEER_PID[$peer]}")
   out=$($LOADGEN_CPU wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "loadtest/wrk/$scenario.lua" \
-    "http://127.0.0.1:$port/v1/chat/completions")
+    "$scheme://127.0.0.1:$port/v1/chat/completions")
   ticks1=$(cpu_ticks "${PEER_PID[$peer]}")
   local rps p50 p99 non2xx cpu
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
