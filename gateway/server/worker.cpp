@@ -45,27 +45,25 @@ Worker::~Worker() {
   services_.clear();  // the thread is gone: nothing else touches them
 }
 
-void Worker::listen(const tcp::endpoint& endpoint) {
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
+namespace {
+// SO_REUSEPORT: every worker has its own accept queue; the kernel spreads
+// connections across them, so no worker contends on a shared acceptor.
+void listenShared(WorkerAcceptor& acceptor, const tcp::endpoint& endpoint) {
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
   int one = 1;
-  // SO_REUSEPORT: every worker has its own accept queue; the kernel spreads
-  // connections across them, so no worker contends on a shared acceptor.
-  if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+  if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
     throw boost::system::system_error(errno, boost::system::system_category(), "SO_REUSEPORT");
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
 }
+}  // namespace
+
+void Worker::listen(const tcp::endpoint& endpoint) { listenShared(acceptor_, endpoint); }
 
 void Worker::listenTls(const tcp::endpoint& endpoint, asio::ssl::context& context) {
   tlsContext_ = &context;
-  tlsAcceptor_.open(endpoint.protocol());
-  tlsAcceptor_.set_option(asio::socket_base::reuse_address(true));
-  int one = 1;
-  if (::setsockopt(tlsAcceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-    throw boost::system::system_error(errno, boost::system::system_category(), "SO_REUSEPORT");
-  tlsAcceptor_.bind(endpoint);
-  tlsAcceptor_.listen(asio::socket_base::max_listen_connections);
+  listenShared(tlsAcceptor_, endpoint);
 }
 
 // The HTTPS listener: the same admission as the plain one, then a handshake.

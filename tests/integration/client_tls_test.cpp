@@ -17,22 +17,13 @@
 
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
+#include "support/test_certs.hpp"
 
 using namespace testsupport;
 
 namespace {
 
-const std::string& certDir() {
-  static const std::string dir = [] {
-    const std::string d = "/tmp/infergate-client-tls-" + std::to_string(::getpid());
-    const std::string command = "bash " + std::string(SOURCE_DIR) + "/tests/support/make_test_certs.sh " + d + " >/dev/null";
-    if (std::system(command.c_str()) != 0) throw std::runtime_error("make_test_certs.sh failed");
-    static const std::string removeAtExit = d;
-    std::atexit([] { std::filesystem::remove_all(removeAtExit); });
-    return d;
-  }();
-  return dir;
-}
+const std::string& certDir() { return testCertDir(); }
 
 std::string httpsServerConfig(std::uint16_t mockPort) {
   ConfigKnobs k;

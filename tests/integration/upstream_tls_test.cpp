@@ -16,23 +16,14 @@
 
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
+#include "support/test_certs.hpp"
 
 using namespace testsupport;
 
 namespace {
 
 // The certificates, made once per test process.
-const std::string& certDir() {
-  static const std::string dir = [] {
-    const std::string d = "/tmp/infergate-tls-certs-" + std::to_string(::getpid());
-    const std::string command = "bash " + std::string(SOURCE_DIR) + "/tests/support/make_test_certs.sh " + d + " >/dev/null";
-    if (std::system(command.c_str()) != 0) throw std::runtime_error("make_test_certs.sh failed");
-    static const std::string removeAtExit = d;
-    std::atexit([] { std::filesystem::remove_all(removeAtExit); });
-    return d;
-  }();
-  return dir;
-}
+const std::string& certDir() { return testCertDir(); }
 
 std::vector<std::string> httpsMock(const std::string& name) {
   return {"--tls-cert", certDir() + "/" + name + ".crt", "--tls-key", certDir() + "/" + name + ".key"};
