@@ -43,4 +43,20 @@ std::shared_ptr<ssl::context> makeClientTlsContext(const config::ServerConfig::T
   return context;
 }
 
+ClientTlsContext::ClientTlsContext(config::ServerConfig::Tls tls) : tls_(std::move(tls)) {
+  made_.push_back(makeClientTlsContext(tls_));
+  current_.store(made_.back().get(), std::memory_order_release);
+}
+
+bool ClientTlsContext::reload(std::string& error) {
+  try {
+    made_.push_back(makeClientTlsContext(tls_));
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+  current_.store(made_.back().get(), std::memory_order_release);
+  return true;
+}
+
 }  // namespace infergate

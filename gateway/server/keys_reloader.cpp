@@ -1,7 +1,6 @@
 #include "gateway/server/keys_reloader.hpp"
 
 #include <signal.h>
-#include <sys/stat.h>
 
 #include "config/loader.hpp"
 #include "filters/core/log_line.hpp"
@@ -19,7 +18,7 @@ KeysReloader::KeysReloader(boost::asio::io_context& control, std::string configP
       keys_(keys),
       hangup_(control, SIGHUP),
       timer_(control),
-      seen_(keysFile_.empty() ? FileStamp{} : stampOf(keysFile_)) {}
+      seen_(keysFile_.empty() ? FileStamp{} : FileStamp::of(keysFile_)) {}
 
 void KeysReloader::declareStats(metrics::StatsRegistry& stats) {
   if (keys_ == nullptr) return;
@@ -46,12 +45,6 @@ void KeysReloader::stop() {
   timer_.cancel();
 }
 
-KeysReloader::FileStamp KeysReloader::stampOf(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  return {st.st_ino, st.st_size, static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
-
 void KeysReloader::waitForSignal() {
   hangup_.async_wait([this](boost::system::error_code ec, int) {
     if (ec) return;
@@ -64,7 +57,7 @@ void KeysReloader::poll() {
   timer_.expires_after(kPollEvery);
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    if (const auto now = stampOf(keysFile_); !(now == seen_)) {
+    if (const auto now = FileStamp::of(keysFile_); !(now == seen_)) {
       seen_ = now;
       reload("the keys file changed");
     }
@@ -78,7 +71,7 @@ void KeysReloader::reload(const char* why) {
     log::write(log::Level::Info, fields, "no auth section: no keys to read again");
     return;
   }
-  if (!keysFile_.empty()) seen_ = stampOf(keysFile_);
+  if (!keysFile_.empty()) seen_ = FileStamp::of(keysFile_);
   auto loaded = config::loadFile(configPath_);
   std::string error;
   if (loaded.ok() && !loaded.config.auth.enabled) error = "the config has no auth section any more";

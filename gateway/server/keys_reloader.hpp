@@ -15,6 +15,7 @@
 #include <string>
 
 #include "filters/auth/key_directory.hpp"
+#include "gateway/server/file_stamp.hpp"
 #include "metrics/stats.hpp"
 
 namespace infergate {
@@ -29,13 +30,6 @@ class KeysReloader {
   void stop();
 
  private:
-  struct FileStamp {
-    ino_t inode = 0;
-    off_t size = -1;
-    long long mtimeNs = 0;
-    bool operator==(const FileStamp&) const = default;
-  };
-  static FileStamp stampOf(const std::string& path);
   void waitForSignal();
   void poll();
   void reload(const char* why);

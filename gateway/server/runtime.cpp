@@ -48,7 +48,7 @@ std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& 
   runtime->router = std::make_unique<Router>(runtime->config.routes);
   if (runtime->config.server.tls.enabled) {
     try {
-      runtime->clientTls = makeClientTlsContext(runtime->config.server.tls);
+      runtime->clientTls = std::make_shared<ClientTlsContext>(runtime->config.server.tls);
     } catch (const std::exception& e) {
       error = e.what();
       return nullptr;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "gateway/http/client_tls.hpp"
 #include "gateway/routing/router.hpp"
 
 namespace infergate {
@@ -31,7 +32,7 @@ struct Runtime {
   std::vector<BackendRuntime> backends;  // same order as config.backends
   std::size_t endpointCount = 0;
   std::unique_ptr<Router> router;
-  std::shared_ptr<boost::asio::ssl::context> clientTls;  // server.tls: the HTTPS listener's
+  std::shared_ptr<ClientTlsContext> clientTls;  // server.tls: the HTTPS listener's (replaceable)
 };
 
 // Resolves host names (blocking, at startup). Returns null and fills `error`

@@ -75,6 +75,7 @@ void Server::start() {
   startWorkers(count);
   admin_->start();
   keysReloader_->start();
+  if (certificateReloader_) certificateReloader_->start();
   health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
   health_->start();
   if (drift_) drift_->start();
@@ -88,6 +89,7 @@ void Server::declareStats(unsigned workers) {
   labels_ = std::make_unique<metrics::LabelSpace>(cfg);
   if (cfg.auth.enabled) keys_ = std::make_unique<auth::KeyDirectory>(cfg, labels_->keyNames(), workers);
   keysReloader_ = std::make_unique<KeysReloader>(control_, cfg.source, cfg.auth.keys_file, keys_.get());
+  if (runtime_->clientTls) certificateReloader_ = std::make_unique<CertificateReloader>(control_, *runtime_->clientTls);
   bins_ = std::make_unique<profile::BinSpec>(cfg.profile);
   stats_ = std::make_unique<metrics::StatsRegistry>(workers);
   upstreamStats_ = std::make_unique<UpstreamStats>(*stats_, *labels_);
@@ -104,6 +106,7 @@ void Server::declareStats(unsigned workers) {
   declareClusterStats(*stats_, *labels_, *runtime_, *cluster_);
   connectionLimits_->declareStats(*stats_);
   keysReloader_->declareStats(*stats_);
+  if (certificateReloader_) certificateReloader_->declareStats(*stats_);
   if (cfg.server.tls.enabled)
     stats_->counterFrom({"infergate_tls_handshake_failures_total",
                          "HTTPS client connections closed in their handshake: error (not TLS, no common "
@@ -222,6 +225,7 @@ void Server::stopAll() {
   if (accessLog_) accessLog_->stop();
   if (admin_) admin_->stop();
   if (keysReloader_) keysReloader_->stop();
+  if (certificateReloader_) certificateReloader_->stop();
   if (health_) health_->stop();
   if (drift_) drift_->stop();
   if (diagnosis_) diagnosis_->stop();

@@ -25,6 +25,7 @@
 #include "filters/profile/profile_stats.hpp"
 #include "gateway/upstream/upstream_stats.hpp"
 #include "metrics/label_space.hpp"
+#include "gateway/server/certificate_reloader.hpp"
 #include "gateway/server/keys_reloader.hpp"
 #include "metrics/stats.hpp"
 
@@ -65,6 +66,7 @@ class Server {
   std::unique_ptr<metrics::LabelSpace> labels_;
   std::unique_ptr<auth::KeyDirectory> keys_;  // with an auth section
   std::unique_ptr<KeysReloader> keysReloader_;
+  std::unique_ptr<CertificateReloader> certificateReloader_;  // with server.tls
   std::unique_ptr<profile::BinSpec> bins_;
   std::unique_ptr<metrics::StatsRegistry> stats_;
   std::unique_ptr<UpstreamStats> upstreamStats_;

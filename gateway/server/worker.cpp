@@ -61,7 +61,7 @@ void listenShared(WorkerAcceptor& acceptor, const tcp::endpoint& endpoint) {
 
 void Worker::listen(const tcp::endpoint& endpoint) { listenShared(acceptor_, endpoint); }
 
-void Worker::listenTls(const tcp::endpoint& endpoint, asio::ssl::context& context) {
+void Worker::listenTls(const tcp::endpoint& endpoint, const ClientTlsContext& context) {
   tlsContext_ = &context;
   listenShared(tlsAcceptor_, endpoint);
 }
@@ -77,7 +77,7 @@ void Worker::acceptTls() {
         boost::system::error_code ignored;
         socket.close(ignored);  // no TLS yet to answer in: closed
       } else {
-        std::make_shared<DownstreamSession>(*this, std::move(socket), client, tlsContext_)->start();
+        std::make_shared<DownstreamSession>(*this, std::move(socket), client, &tlsContext_->current())->start();
       }
     }
     acceptTls();

@@ -38,7 +38,7 @@ class Worker {
   // Binds the shared listening port. Throws boost::system::system_error.
   void listen(const boost::asio::ip::tcp::endpoint& endpoint);
   // Binds the HTTPS listener (server.tls) too: its sessions start with a handshake.
-  void listenTls(const boost::asio::ip::tcp::endpoint& endpoint, boost::asio::ssl::context& context);
+  void listenTls(const boost::asio::ip::tcp::endpoint& endpoint, const ClientTlsContext& context);
   boost::asio::ip::tcp::endpoint localTlsEndpoint() const { return tlsAcceptor_.local_endpoint(); }
   // Handshakes that failed (`timeout`: stalled past server.tls.handshake_timeout), counted
   // in the server's shared counters (null: not counted).
@@ -101,7 +101,7 @@ class Worker {
   WorkerWakeup wakeup_{io_};
   WorkerAcceptor acceptor_;
   WorkerAcceptor tlsAcceptor_;
-  boost::asio::ssl::context* tlsContext_ = nullptr;
+  const ClientTlsContext* tlsContext_ = nullptr;
   std::atomic<std::uint64_t>* tlsFailures_ = nullptr;
   UpstreamPool pool_;
   SlotWaits slotWaits_;

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -102,5 +103,63 @@ TEST(ClientTls, StalledHandshakesAndPlainRequestsAreClosedAndCounted) {
   const auto text = scrape(gw.adminPort());
   EXPECT_EQ(seriesValue(text, "infergate_tls_handshake_failures_total{reason=\"timeout\"}"), 1);
   EXPECT_EQ(seriesValue(text, "infergate_tls_handshake_failures_total{reason=\"error\"}"), 1);
+  EXPECT_TRUE(gw.process().running());
+}
+
+namespace {
+// The subject of the certificate the HTTPS listener presents now, as the
+// openssl command reads it ("CN = ...").
+std::string presentedSubject(std::uint16_t port) {
+  const auto out = unusedTempPath(".txt");
+  const std::string command = "openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
+                              " -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -subject > " + out;
+  if (std::system(command.c_str()) != 0) return "";
+  auto text = readFile(out);
+  std::filesystem::remove(out);
+  return text;
+}
+}  // namespace
+
+TEST(ClientTls, TheCertificateIsReadAgainOnSighupWithoutDroppingConnections) {
+  MockServer mock;
+  // The gateway's own copies of the files, to replace.
+  const auto dir = std::filesystem::path(unusedTempPath(""));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(certDir() + "/server.crt", dir / "tls.crt");
+  std::filesystem::copy_file(certDir() + "/server.key", dir / "tls.key");
+  ConfigKnobs k;
+  k.serverExtra = "  tls:\n    listen: 127.0.0.1:0\n    cert_file: " + (dir / "tls.crt").string() + "\n    key_file: " +
+                  (dir / "tls.key").string() + "\n";
+  Gateway gw(standardConfig(mock.port(), k));
+  const auto port = httpsPort(gw);
+  EXPECT_NE(presentedSubject(port).find("CN = server"), std::string::npos);
+  // An HTTPS connection open across the reload.
+  const int open = connectTo(port);
+
+  std::filesystem::copy_file(certDir() + "/wronghost.crt", dir / "tls.crt", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(certDir() + "/wronghost.key", dir / "tls.key", std::filesystem::copy_options::overwrite_existing);
+  gw.process().signal(SIGHUP);
+  std::string subject;
+  for (int i = 0; i < 100 && subject.find("CN = wronghost") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    subject = presentedSubject(port);
+  }
+  EXPECT_NE(subject.find("CN = wronghost"), std::string::npos) << subject << gw.process().stderrText();
+  EXPECT_GE(seriesValue(scrape(gw.adminPort()), "infergate_tls_certificate_reloads_total{result=\"ok\"}"), 1);
+
+  // A key that does not match: refused, the certificate in force stays.
+  std::filesystem::copy_file(certDir() + "/server.key", dir / "tls.key", std::filesystem::copy_options::overwrite_existing);
+  gw.process().signal(SIGHUP);
+  for (int i = 0; i < 100 && seriesValue(scrape(gw.adminPort()), "infergate_tls_certificate_reloads_total{result=\"failed\"}") < 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_GE(seriesValue(scrape(gw.adminPort()), "infergate_tls_certificate_reloads_total{result=\"failed\"}"), 1);
+  EXPECT_NE(presentedSubject(port).find("CN = wronghost"), std::string::npos);
+  // The connection opened before the reloads was not dropped by them.
+  timeval tv{0, 200'000};
+  ::setsockopt(open, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char byte;
+  EXPECT_LT(::recv(open, &byte, 1, 0), 0) << "closed by a reload";
+  ::close(open);
+  std::filesystem::remove_all(dir);
   EXPECT_TRUE(gw.process().running());
 }
