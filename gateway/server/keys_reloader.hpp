@@ -6,16 +6,11 @@
 // put in force; a config or keys file with errors leaves the keys in force as
 // they were and logs each error with its file, line and column. Connections
 // and requests in flight are untouched (auth/key_directory.hpp).
-#include <sys/types.h>
-
-#include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <string>
 
 #include "filters/auth/key_directory.hpp"
-#include "gateway/server/file_stamp.hpp"
+#include "gateway/server/file_reloader.hpp"
 #include "metrics/stats.hpp"
 
 namespace infergate {
@@ -26,21 +21,15 @@ class KeysReloader {
   KeysReloader(boost::asio::io_context& control, std::string configPath, std::string keysFile,
                auth::KeyDirectory* keys);
   void declareStats(metrics::StatsRegistry& stats);
-  void start();
-  void stop();
+  void start() { files_.start(); }
+  void stop() { files_.stop(); }
 
  private:
-  void waitForSignal();
-  void poll();
-  void reload(const char* why);
+  bool reload(const char* why);
 
   std::string configPath_;
-  std::string keysFile_;
   auth::KeyDirectory* keys_;
-  boost::asio::signal_set hangup_;
-  boost::asio::steady_timer timer_;
-  FileStamp seen_;
-  std::atomic<std::uint64_t> reloaded_{0}, failed_{0};
+  FileReloader files_;
 };
 
 }  // namespace infergate
