@@ -166,13 +166,7 @@ fi
 # The same gateway requiring the API key every scenario sends, with a local
 # rate limit high enough never to trip: what authentication and limiting cost.
 sed -e "s/$IG_PORT/$IG_KEYS_PORT/; s/$IG_ADMIN_PORT/$IG_KEYS_ADMIN_PORT/" "$WORK/infergate.yaml" >"$WORK/infergate-keys.yaml"
-cat >>"$WORK/infergate-keys.yaml" <<'YAML'
-auth:
-  keys:
-    - name: loadtest
-      key: sk-loadtest-key-0123456789abcdef
-      limits: {requests_per_minute: 100000000, tokens_per_minute: 2000000000, concurrent: 100000}
-YAML
+keys_yaml limits >>"$WORK/infergate-keys.yaml"
 if [[ " $PEERS " == *" infergate-keys "* ]]; then
   $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-keys.yaml" >/dev/null 2>"$WORK/infergate-keys.log" &
   PIDS+=($!)

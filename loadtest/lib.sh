@@ -2,8 +2,8 @@
 # for a port, and readings from /proc. Everything listens on loopback.
 
 # Waits until something listens on 127.0.0.1:PORT (5 s), else exits.
-wait_port() {
-  for _ in $(seq 1 100); do
+wait_port() {  # PORT [SECONDS, default 5]
+  for _ in $(seq 1 $((${2:-5} * 20))); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
     sleep 0.05
   done
@@ -32,6 +32,11 @@ memory_mb() {
 # gateway_yaml PORT ADMIN_PORT BACKEND_PORT WORKERS [SERVER_LINE...]: infergate
 # in front of one backend, one route, its defaults otherwise (every monitoring
 # feature on). Extra lines go under `server:` as given (indented by the caller).
+# IG_EXTRA_YAML, when set, is appended to every gateway's config: top-level
+# sections that every infergate peer of a run shares, for example
+# IG_EXTRA_YAML=$'drift:\n  multivariate: {enabled: false}' to take the
+# detector's training phase (which each process is at a different point of)
+# out of a comparison between infergate peers.
 gateway_yaml() {
   local port=$1 admin=$2 backend=$3 workers=$4
   shift 4
@@ -53,6 +58,21 @@ routes:
     path_prefix: /
     backend: mock
 YAML
+  if [[ -n ${IG_EXTRA_YAML:-} ]]; then printf '%s\n' "$IG_EXTRA_YAML"; fi
+}
+
+# keys_yaml [limits]: an `auth` section requiring the key the wrk scripts send,
+# with a rate limit that never trips when "limits" is given.
+keys_yaml() {
+  cat <<'YAML'
+auth:
+  keys:
+    - name: loadtest
+      key: sk-loadtest-key-0123456789abcdef
+YAML
+  if [[ ${1:-} == limits ]]; then
+    echo "      limits: {requests_per_minute: 100000000, tokens_per_minute: 2000000000, concurrent: 100000}"
+  fi
 }
 
 # haproxy_cfg PORT BACKEND_PORT THREADS MAXCONN [DEFAULTS_LINE...]: HAProxy as a
