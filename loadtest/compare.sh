@@ -50,6 +50,14 @@
 # direct), with the paired ratio of that: when the load generator's core caps
 # requests/s (200 KB uploads), CPU per request still tells the proxies apart.
 #
+# SCENARIOS=handshakes (only with -https peers) opens a new TLS connection per
+# handshake instead of a wrk run: HS_CLIENTS (4) `openssl s_time -new` clients
+# in parallel on the load generator's core, each connection a full handshake
+# (no request), for DURATION; "req/s" is then handshakes/s and CPU per request
+# the proxy's CPU per handshake. SCENARIOS=resumed does the same with
+# `s_time -reuse -tls1_2` (abbreviated handshakes, the session resumed: s_time
+# reads nothing from the connection, so TLS 1.3 tickets never reach it).
+#
 # SCENARIOS=streams (alone or with others) runs loadtest/streams.sh: STREAMS
 # concurrent SSE streams through each proxy started fresh, its peak RSS and
 # the TTFT and inter-token gaps it adds over the direct path.
@@ -114,6 +122,12 @@ HAPROXY_HEADERS_PORT=18084
 ROUNDS=${ROUNDS:-1}
 SHUFFLE=${SHUFFLE:-1}
 SEED=${SEED:-1}
+HS_CLIENTS=${HS_CLIENTS:-4}
+if [[ " $SCENARIOS " == *" handshakes "* || " $SCENARIOS " == *" resumed "* ]]; then
+  for peer in $PEERS; do
+    [[ $peer == *-https ]] || { echo "the handshakes and resumed scenarios take only -https peers, not $peer" >&2; exit 1; }
+  done
+fi
 
 bash scripts/build.sh >/dev/null
 WORK=$(mktemp -d /tmp/infergate-compare.XXXXXX)
@@ -337,17 +351,45 @@ echo "infergate compare: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $WORKERS
 echo "pinning: ${PROXY_CPU:-none} for the proxy, ${LOADGEN_CPU:-none} for wrk and the backend ($BACKEND)"
 echo "versions: nginx $(nginx -v 2>&1 | sed 's/.*\///'); haproxy $(haproxy -v | head -1 | awk '{print $3}')"
 
+# HS_CLIENTS parallel `openssl s_time` clients against a TLS peer for DURATION;
+# prints "handshakes/s 0 0 0" in measure's column order.
+handshake_run() {
+  local port=$1 mode=$2 seconds=${DURATION%s} i t0 t1 total=0
+  t0=$EPOCHREALTIME
+  for i in $(seq 1 "$HS_CLIENTS"); do
+    $LOADGEN_CPU openssl s_time -connect "127.0.0.1:$port" $mode -time "$seconds" >"$WORK/s_time.$i" 2>&1 &
+  done
+  wait  # (a subshell of measure: only these clients)
+  t1=$EPOCHREALTIME
+  for i in $(seq 1 "$HS_CLIENTS"); do
+    total=$((total + $(awk '/connections in .* real seconds/ {n = $1} END {print n + 0}' "$WORK/s_time.$i")))
+  done
+  awk -v n="$total" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f 0 0 0 %d\n", n / (b - a), n }'
+}
+
 # One wrk run against a peer; appends "rps p50 p99 non2xx" to $WORK/<scenario>.<peer>.
 measure() {
   local scenario=$1 peer=$2 round=$3 port out
   port=$(port_of "$peer")
   local scheme=http
   [[ $peer == *-https ]] && scheme=https
+  local ticks0 ticks1
+  if [[ $scenario == handshakes || $scenario == resumed ]]; then
+    local mode=-new hs
+    [[ $scenario == resumed ]] && mode="-reuse -tls1_2"
+    ticks0=$(cpu_ticks "${PEER_PID[$peer]}")
+    hs=$(handshake_run "$port" "$mode")
+    ticks1=$(cpu_ticks "${PEER_PID[$peer]}")
+    read -r rps _ _ _ n <<<"$hs"
+    [[ $n -gt 0 ]] || { echo "$peer: no handshake completed" >&2; exit 1; }
+    echo "$rps 0 0 0 $(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')" \
+      >>"$WORK/$scenario.$peer"
+    return
+  fi
   # A short warm-up fills connection pools (they stay filled for later rounds).
   if [[ $round == 1 ]]; then
     $LOADGEN_CPU wrk -t1 -c"$CONNECTIONS" -d1s -s "loadtest/wrk/$scenario.lua" "$scheme://127.0.0.1:$port/v1/chat/completions" >/dev/null
   fi
-  local ticks0 ticks1
   ticks0=$(cpu_ticks "${PEER_PID[$peer]}")
   out=$($LOADGEN_CPU wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "loadtest/wrk/$scenario.lua" \
     "$scheme://127.0.0.1:$port/v1/chat/completions")

@@ -67,40 +67,29 @@ void Worker::listenTls(const tcp::endpoint& endpoint, const ClientTlsContext& co
 }
 
 // The HTTPS listener: the same admission as the plain one, then a handshake.
-void Worker::acceptTls() {
-  tlsAcceptor_.async_accept([this](boost::system::error_code ec, WorkerSocket socket) {
-    if (ec == asio::error::operation_aborted || !tlsAcceptor_.is_open()) return;
-    if (!ec) {
-      boost::system::error_code peerError;
-      const auto client = socket.remote_endpoint(peerError).address();
-      if (const auto why = connectionLimits_->admit(client); why != ConnectionLimits::Refusal::None) {
-        boost::system::error_code ignored;
-        socket.close(ignored);  // no TLS yet to answer in: closed
-      } else {
-        std::make_shared<DownstreamSession>(*this, std::move(socket), client, &tlsContext_->current())->start();
-      }
-    }
-    acceptTls();
-  });
-}
-
 void Worker::start() {
   accept();
-  if (tlsContext_ != nullptr) acceptTls();
+  if (tlsContext_ != nullptr) acceptOn(tlsAcceptor_, true);
   wakeup_.listen([this](unsigned bits) { onWakeup(bits); });
   thread_ = std::thread([this] { runLoop(); });
 }
 
-void Worker::accept() {
-  acceptor_.async_accept([this](boost::system::error_code ec, WorkerSocket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+void Worker::accept() { acceptOn(acceptor_, false); }
+
+// One loop for both listeners: the same caps, the same back-off when
+// descriptors run out; an HTTPS connection starts with its handshake.
+void Worker::acceptOn(WorkerAcceptor& acceptor, bool tls) {
+  acceptor.async_accept([this, &acceptor, tls](boost::system::error_code ec, WorkerSocket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
       boost::system::error_code peerError;
       const auto client = socket.remote_endpoint(peerError).address();
       if (const auto why = connectionLimits_->admit(client); why != ConnectionLimits::Refusal::None)
-        refuseConnection(socket, why);
+        refuseConnection(socket, why, tls);
       else
-        std::make_shared<DownstreamSession>(*this, std::move(socket), client)->start();
+        std::make_shared<DownstreamSession>(*this, std::move(socket), client,
+                                            tls ? &tlsContext_->current() : nullptr)
+            ->start();
     } else if (isLocalResourceError(ec)) {
       // Out of fds: back off briefly instead of spinning on accept; say so once a second at most.
       if (const auto now = coarseWallMilliseconds(); now - acceptFailureLoggedAtMs_ >= 1000) {
@@ -108,28 +97,31 @@ void Worker::accept() {
         acceptFailureLoggedAtMs_ = now;
       }
       auto timer = std::make_shared<WorkerTimer>(io_, std::chrono::milliseconds(50));
-      timer->async_wait([this, timer](boost::system::error_code) { accept(); });
+      timer->async_wait([this, timer, &acceptor, tls](boost::system::error_code) { acceptOn(acceptor, tls); });
       return;
     }
-    accept();
+    acceptOn(acceptor, tls);
   });
 }
 
-void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why) {
-  auto reply = errorFor(FailureCause::Overloaded, "The gateway has too many connections (" +
-                                                      std::string(ConnectionLimits::reasonName(why)) + "); retry later.");
-  std::string out;
-  writer::localReply(out, reply.status, {}, "application/json", openaiErrorBody(reply), true, 1);
-  // A fresh socket's send buffer is empty: the reply fits without waiting.
+void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why, bool tls) {
   boost::system::error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.send(asio::buffer(out), 0, ignored);
-  socket.shutdown(asio::socket_base::shutdown_both, ignored);
+  // An HTTPS client has no TLS yet to read an answer in: it is closed.
+  if (!tls) {
+    auto reply = errorFor(FailureCause::Overloaded, "The gateway has too many connections (" +
+                                                        std::string(ConnectionLimits::reasonName(why)) + "); retry later.");
+    std::string out;
+    writer::localReply(out, reply.status, {}, "application/json", openaiErrorBody(reply), true, 1);
+    // A fresh socket's send buffer is empty: the reply fits without waiting.
+    socket.non_blocking(true, ignored);
+    socket.send(asio::buffer(out), 0, ignored);
+    socket.shutdown(asio::socket_base::shutdown_both, ignored);
+  }
   socket.close(ignored);
   ++refusalsUnlogged_;
   if (const auto now = coarseWallMilliseconds(); now - refusalsLoggedAtMs_ >= 1000) {
     log::writef(log::Level::Warn, log::Fields().add("worker", index_),
-               "refused %u connection(s) with 503 overloaded; the last by %.*s", refusalsUnlogged_,
+               "refused %u connection(s) over a cap (503 overloaded; on the HTTPS port, closed); the last by %.*s", refusalsUnlogged_,
                static_cast<int>(ConnectionLimits::reasonName(why).size()), ConnectionLimits::reasonName(why).data());
     refusalsLoggedAtMs_ = now;
     refusalsUnlogged_ = 0;

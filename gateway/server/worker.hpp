@@ -64,9 +64,10 @@ class Worker {
   const FilterSet& filters() const { return filters_; }
   WorkerUpstream& upstream() { return upstream_; }
   const metrics::LabelSpace& labels() const { return labels_; }
-  // A connection a shared cap refuses: a 503 written at once, then closed;
-  // logged at most once a second per worker (a flood must not flood the log).
-  void refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why);
+  // A connection a shared cap refuses: a 503 written at once (plain) and
+  // closed; logged at most once a second per worker (a flood must not flood
+  // the log).
+  void refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal why, bool tls = false);
   // Shared caps (outlive the worker); required before start().
   void setConnectionLimits(ConnectionLimits* limits) { connectionLimits_ = limits; }
   ConnectionLimits& connectionLimits() { return *connectionLimits_; }
@@ -76,7 +77,7 @@ class Worker {
 
  private:
   void accept();
-  void acceptTls();
+  void acceptOn(WorkerAcceptor& acceptor, bool tls);
   void runLoop();
   void onWakeup(unsigned bits);
   void drainNow();

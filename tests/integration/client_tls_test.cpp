@@ -16,6 +16,8 @@
 #include <regex>
 #include <thread>
 
+#include <boost/json/parse.hpp>
+
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
 #include "support/test_certs.hpp"
@@ -162,4 +164,89 @@ TEST(ClientTls, TheCertificateIsReadAgainOnSighupWithoutDroppingConnections) {
   ::close(open);
   std::filesystem::remove_all(dir);
   EXPECT_TRUE(gw.process().running());
+}
+
+TEST(ClientTls, FramingChecksLimitsAndTimeoutsHoldOverHttps) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.maxBody = "4KiB";
+  k.headerRead = "500ms";
+  k.serverExtra = "  tls:\n    listen: 127.0.0.1:0\n    cert_file: " + certDir() + "/server.crt\n    key_file: " +
+                  certDir() + "/server.key\n";
+  Gateway gw(standardConfig(mock.port(), k));
+  const auto port = httpsPort(gw);
+  const TlsClient tls{certDir() + "/ca.crt"};
+  const auto expectRefused = [&](const std::string& raw, unsigned status) {
+    Connection c(port, tls);
+    c.send(raw);
+    const auto r = c.read(std::chrono::seconds(3));
+    EXPECT_EQ(r.status, status) << raw;
+    EXPECT_EQ(r.header("connection"), "close") << raw;
+    EXPECT_TRUE(boost::json::parse(r.body).at("error").at("message").is_string()) << r.body;
+    EXPECT_TRUE(c.waitClosed(std::chrono::seconds(3))) << raw;
+  };
+  // Length and chunking at once (a smuggling attempt).
+  expectRefused("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                400);
+  // A body over server.limits.max_body_bytes.
+  expectRefused(jsonPost("/v1/chat/completions", chatBody("mock-model") + std::string(5000, ' ')), 413);
+  // A head that never ends: the header timeout.
+  expectRefused("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n", 408);
+  EXPECT_EQ(mock.stats().at("requests").to_number<std::uint64_t>(), 0u);
+
+  // And a good request on a kept-alive HTTPS connection, twice.
+  Connection c(port, tls);
+  for (int i = 0; i < 2; ++i) {
+    c.send(jsonPost("/v1/chat/completions", chatBody("mock-model")));
+    const auto r = c.read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(r.complete);
+  }
+}
+
+TEST(ClientTls, ATlsHelloToThePlainPortGetsA400AndTheGatewayServesOn) {
+  MockServer mock;
+  Gateway gw(httpsServerConfig(mock.port()));
+  httpsPort(gw);
+  // The plain listener reads a client's TLS hello as a malformed request.
+  EXPECT_THROW(Connection(gw.port(), TlsClient{certDir() + "/ca.crt"}), std::runtime_error);
+  Connection raw(gw.port());
+  raw.send(std::string("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 11) + std::string(32, '\x5a'));
+  const auto r = raw.read(std::chrono::seconds(3));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(raw.waitClosed(std::chrono::seconds(3)));
+  EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
+}
+
+TEST(ClientTls, TheConnectionCapCoversTheHttpsPort) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.limitsExtra = "    max_connections: 2\n";
+  k.serverExtra = "  tls:\n    listen: 127.0.0.1:0\n    cert_file: " + certDir() + "/server.crt\n    key_file: " +
+                  certDir() + "/server.key\n";
+  Gateway gw(standardConfig(mock.port(), k));
+  const auto port = httpsPort(gw);
+  const TlsClient tls{certDir() + "/ca.crt"};
+  {
+    Connection a(port, tls), b(gw.port());
+    // Both places taken (one HTTPS, one plain): a third HTTPS client is closed before its handshake.
+    EXPECT_THROW(Connection(port, tls), std::runtime_error);
+    EXPECT_EQ(seriesValue(scrape(gw.adminPort()), R"(infergate_downstream_refused_total{reason="max_connections"})"),
+              1);
+    a.send(jsonPost("/v1/chat/completions", chatBody("mock-model")));
+    EXPECT_EQ(a.read().status, 200);
+  }
+  // Places freed: HTTPS is served again.
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    try {
+      Connection c(port, tls);
+      c.send(jsonPost("/v1/chat/completions", chatBody("mock-model")));
+      served = c.read().status == 200;
+    } catch (const std::runtime_error&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(served) << gw.process().stderrText();
 }

@@ -52,7 +52,7 @@ TEST(ConnectionLimits, ConnectionsOverTheCapGet503AtOnceAndAFreedSlotIsReused) {
   waitForConnections(gateway, 2);
   EXPECT_EQ(request(gateway.port(), simpleGet("/v1/models")).status, 200u);
   EXPECT_EQ(seriesValue(scrape(gateway.adminPort()), R"(infergate_downstream_refused_total{reason="max_connections"})"), 1);
-  EXPECT_NE(gateway.process().stderrText().find("refused 1 connection(s) with 503 overloaded; the last by max_connections"),
+  EXPECT_NE(gateway.process().stderrText().find("refused 1 connection(s) over a cap (503 overloaded; on the HTTPS port, closed); the last by max_connections"),
             std::string::npos)
       << gateway.process().stderrText();
 }

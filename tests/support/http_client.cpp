@@ -5,13 +5,17 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cctype>
+#include <csignal>
 #include <ctime>
+#include <memory>
 #include <stdexcept>
 
 namespace testsupport {
@@ -44,15 +48,50 @@ Connection::Connection(std::uint16_t port) {
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+Connection::Connection(std::uint16_t port, const TlsClient& tls) : Connection(port) {
+  // OpenSSL writes with write(), not send(MSG_NOSIGNAL): a peer that closed
+  // first would kill the test process instead of failing the call.
+  static const bool sigpipeIgnored = (std::signal(SIGPIPE, SIG_IGN), true);
+  (void)sigpipeIgnored;
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+  if (!ctx || SSL_CTX_load_verify_locations(ctx.get(), tls.caFile.c_str(), nullptr) != 1)
+    throw std::runtime_error("cannot load CA file " + tls.caFile);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  ssl_ = SSL_new(ctx.get());  // holds its own reference to the context
+  SSL_set_fd(ssl_, fd_);
+  SSL_set_tlsext_host_name(ssl_, tls.serverName.c_str());
+  SSL_set1_host(ssl_, tls.serverName.c_str());
+  if (SSL_connect(ssl_) != 1) {
+    char reason[256];
+    ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+    throw std::runtime_error(std::string("TLS handshake failed: ") + reason);
+  }
+}
+
 Connection::~Connection() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
   if (fd_ >= 0) ::close(fd_);
 }
+
+long Connection::sendSome(const char* data, std::size_t size) {
+  if (ssl_ == nullptr) return ::send(fd_, data, size, MSG_NOSIGNAL);
+  return SSL_write(ssl_, data, static_cast<int>(size));
+}
+
+long Connection::recvSome(char* buf, std::size_t size) {
+  if (ssl_ == nullptr) return ::recv(fd_, buf, size, 0);
+  return SSL_read(ssl_, buf, static_cast<int>(size));  // a close or an alert reads as <= 0
+}
+
+bool Connection::buffered() const { return ssl_ != nullptr && SSL_pending(ssl_) > 0; }
 
 void Connection::send(const std::string& bytes) {
   sentAt_ = std::chrono::steady_clock::now();
   std::size_t off = 0;
   while (off < bytes.size()) {
-    ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    const long n = sendSome(bytes.data() + off, bytes.size() - off);
     if (n <= 0) throw std::runtime_error("send failed");
     off += static_cast<std::size_t>(n);
   }
@@ -98,9 +137,9 @@ Response Connection::read(std::chrono::milliseconds timeout, bool headRequest) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    if (!buffered() && poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     char buf[65536];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    const long n = recvSome(buf, sizeof buf);
     if (n <= 0) {
       eof = true;
       continue;
@@ -129,9 +168,9 @@ bool Connection::waitClosed(std::chrono::milliseconds timeout) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    if (!buffered() && poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     char buf[4096];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    const long n = recvSome(buf, sizeof buf);
     if (n <= 0) return true;
   }
 }

@@ -1,13 +1,16 @@
 #pragma once
-// A deliberately plain, blocking HTTP/1.1 client over a raw loopback socket: it
-// sends exactly the bytes a test writes (so malformed requests can be sent) and
-// parses responses with Beast, recording when each body chunk arrived.
+// A deliberately plain, blocking HTTP/1.1 client over a raw loopback socket
+// (or TLS over it): it sends exactly the bytes a test writes (so malformed
+// requests can be sent) and parses responses with Beast, recording when each
+// body chunk arrived.
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+struct ssl_st;  // OpenSSL's SSL
 
 namespace testsupport {
 
@@ -25,9 +28,18 @@ struct Response {
   std::string header(const std::string& name) const;
 };
 
+// TLS for a Connection: the server's certificate is verified against
+// `caFile` for `serverName` (SNI and host name check).
+struct TlsClient {
+  std::string caFile;
+  std::string serverName = "localhost";
+};
+
 class Connection {
  public:
   explicit Connection(std::uint16_t port);
+  // Over TLS: the handshake is done here, and throws when it fails.
+  Connection(std::uint16_t port, const TlsClient& tls);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -42,7 +54,13 @@ class Connection {
   bool open() const { return fd_ >= 0; }
 
  private:
+  // One read or write of the socket, through TLS when there is a session.
+  long sendSome(const char* data, std::size_t size);
+  long recvSome(char* buf, std::size_t size);
+  bool buffered() const;  // TLS bytes already decrypted, that poll() would not see
+
   int fd_ = -1;
+  ::ssl_st* ssl_ = nullptr;
   std::string pending_;
   std::chrono::steady_clock::time_point sentAt_{};
 };
