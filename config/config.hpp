@@ -47,7 +47,8 @@ struct ServerConfig {
   // Join an address another process already listens on (SO_REUSEPORT splits
   // its connections between both): only when asked, e.g. for a hand-over.
   bool share_listen_address = false;
-  Duration drain_timeout{30'000};    // graceful shutdown bound
+  Duration drain_delay{0};           // on SIGTERM: /readyz 503 this long, still serving, before the listeners close
+  Duration drain_timeout{30'000};    // graceful shutdown bound, after drain_delay
   unsigned busy_poll_us = 50;        // a loaded worker polls this long before sleeping (0 = never)
   ServerLimits limits;
   ServerTimeouts timeouts;

@@ -44,7 +44,7 @@ void SectionLoader::load(const YAML::Node& root) {
 
 void SectionLoader::server(const YAML::Node& n) {
   auto& s = result_.config.server;
-  if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_timeout", "busy_poll_us", "limits", "timeouts",
+  if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_delay", "drain_timeout", "busy_poll_us", "limits", "timeouts",
                                       "share_listen_address", "trusted_proxies", "tls"}))
     return;
   if (auto t = n["tls"]; t && reader_.checkMap(t, "server.tls", {"listen", "cert_file", "key_file", "handshake_timeout"})) {
@@ -66,6 +66,7 @@ void SectionLoader::server(const YAML::Node& n) {
   reader_.readAddress(n, "listen", s.listen);
   reader_.readBool(n, "share_listen_address", s.share_listen_address);
   reader_.readUnsigned(n, "workers", s.workers, 1024);
+  reader_.readDuration(n, "drain_delay", s.drain_delay);
   reader_.readDuration(n, "drain_timeout", s.drain_timeout);
   reader_.readUnsigned(n, "busy_poll_us", s.busy_poll_us, 1000);
   if (auto l = n["limits"]; l && reader_.checkMap(l, "server.limits",

@@ -30,6 +30,7 @@ std::string_view causeName(FailureCause cause) {
     case FailureCause::ClientForbidden: return "client_forbidden";
     case FailureCause::RateLimited: return "rate_limited";
     case FailureCause::RateLimitStoreDown: return "rate_limit_store_down";
+    case FailureCause::Draining: return "draining";
     case FailureCause::Count: break;
   }
   return "unknown";
@@ -103,6 +104,9 @@ ErrorReply errorFor(FailureCause cause, std::string message) {
     case FailureCause::RateLimitStoreDown:
       set(503, "server_error", "rate_limit_store_unavailable",
           "The gateway cannot check its rate limits now. Retry shortly.");
+      break;
+    case FailureCause::Draining:
+      set(503, "server_error", "draining", "The gateway is shutting down; retry, another replica will answer.");
       break;
     case FailureCause::CircuitOpen:
       set(503, "server_error", "circuit_open", "Every model server for this route is temporarily unavailable.");

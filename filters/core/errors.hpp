@@ -31,6 +31,7 @@ enum class FailureCause {
   ClientForbidden,    // a valid API key outside its routes or models (403)
   RateLimited,        // over a configured rate limit, token budget or concurrency cap (429)
   RateLimitStoreDown, // the shared rate-limit store did not answer and on_failure is fail_closed (503)
+  Draining,           // cut when server.drain_timeout ran out during shutdown (503, or an SSE error event)
   Count,              // not a cause: the number of them
 };
 

@@ -99,6 +99,12 @@ void DownstreamSession::onDrain() {
   if ((state_ == State::ReadingHead || state_ == State::AwaitingMonitor) && buffer_.size() == 0) closeNow();
 }
 
+void DownstreamSession::cutForDrain() {
+  if (state_ == State::Proxying) return exchange_.cutForDrain();
+  // A reply being written is already the end; the rest has nothing to tell.
+  if (state_ != State::WritingReply && state_ != State::Closing && state_ != State::Closed) closeNow();
+}
+
 std::string_view DownstreamSession::bufferView() const {
   auto data = buffer_.data();
   return {static_cast<const char*>(data.data()), data.size()};

@@ -44,6 +44,10 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
 
   void start();
   void onDrain();
+  // The drain ran out of time: a request being proxied is ended with its
+  // cause told to the client (503 draining, or an SSE error event); anything
+  // else still open is closed.
+  void cutForDrain();
 
   // DownstreamPort: for the exchange.
   WorkerSocket& clientSocket() override { return socket_; }

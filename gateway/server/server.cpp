@@ -180,9 +180,20 @@ void Server::startWorkers(unsigned count) {
 int Server::run() {
   signals_.async_wait([this](boost::system::error_code ec, int signal) {
     if (ec) return;
-    log::writef(log::Level::Info, {}, "signal %d: draining (up to %lld ms)", signal,
-               static_cast<long long>(runtime_->config.server.drain_timeout.count()));
-    beginDrain();
+    const auto& server = runtime_->config.server;
+    log::writef(log::Level::Info, {}, "signal %d: /readyz answers 503; draining in %lld ms, for up to %lld ms", signal,
+                static_cast<long long>(server.drain_delay.count()), static_cast<long long>(server.drain_timeout.count()));
+    // Not ready first, still serving: load balancers and Kubernetes take a
+    // while to stop sending, and a closed listener meanwhile refuses clients.
+    admin_->setReady(false);
+    if (server.drain_delay.count() > 0) {
+      drainTimer_.expires_after(server.drain_delay);
+      drainTimer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) beginDrain();
+      });
+    } else {
+      beginDrain();
+    }
     // A second signal stops at once.
     signals_.async_wait([this](boost::system::error_code ec2, int) {
       if (!ec2) stopAll();
@@ -196,6 +207,7 @@ int Server::run() {
 void Server::beginDrain() {
   if (draining_) return;
   draining_ = true;
+  log::write(log::Level::Info, {}, "draining: listeners closed, idle connections closed");
   admin_->setReady(false);
   for (auto& w : workers_) w->drain();
   drainDeadline_ = std::chrono::steady_clock::now() + runtime_->config.server.drain_timeout;
@@ -205,9 +217,18 @@ void Server::beginDrain() {
 void Server::checkDrained() {
   int open = 0;
   for (auto& w : workers_) open += w->sessionCount();
-  if (open == 0 || std::chrono::steady_clock::now() >= drainDeadline_) {
+  const auto now = std::chrono::steady_clock::now();
+  if (open > 0 && now >= drainDeadline_ && !cut_) {
+    // Tell what is still open why it ends: a 503 draining, or an SSE error
+    // event on a stream, rather than a bare close. A second for those to go out.
+    cut_ = true;
+    log::writef(log::Level::Warn, {}, "drain timeout: ending %d connections (streams get an SSE error event, cause draining)",
+                open);
+    for (auto& w : workers_) w->cut();
+    drainDeadline_ = now + std::chrono::seconds(1);
+  } else if (open == 0 || now >= drainDeadline_) {
     if (open > 0)
-      log::writef(log::Level::Warn, {}, "drain timeout: closing %d connections", open);
+      log::writef(log::Level::Warn, {}, "drain: closing %d connections that did not end", open);
     else
       log::write(log::Level::Info, {}, "drained");
     stopAll();

@@ -87,6 +87,7 @@ class Server {
   std::optional<boost::asio::ip::tcp::endpoint> tlsEndpoint_;
   std::array<std::atomic<std::uint64_t>, 2> tlsHandshakeFailures_{};  // error, timeout
   bool draining_ = false;
+  bool cut_ = false;  // drain_timeout ran out and the workers were told to end what is open
 };
 
 }  // namespace infergate

@@ -154,6 +154,8 @@ void Worker::runLoop() {
 
 void Worker::drain() { wakeup_.raise(WorkerWakeup::kDrain); }
 
+void Worker::cut() { wakeup_.raise(WorkerWakeup::kCut); }
+
 void Worker::stop() {
   if (thread_.joinable()) {
     wakeup_.raise(WorkerWakeup::kStop);
@@ -169,6 +171,7 @@ void Worker::onWakeup(unsigned bits) {
   }
   if (bits & WorkerWakeup::kSlotGranted) slotWaits_.resumeGranted();
   if ((bits & WorkerWakeup::kDrain) && !draining_) drainNow();
+  if (bits & WorkerWakeup::kCut) cutNow();
 }
 
 void Worker::drainNow() {
@@ -181,6 +184,12 @@ void Worker::drainNow() {
   std::vector<std::shared_ptr<DownstreamSession>> live;
   for (auto* s : sessions_) live.push_back(s->shared_from_this());
   for (auto& s : live) s->onDrain();
+}
+
+void Worker::cutNow() {
+  std::vector<std::shared_ptr<DownstreamSession>> live;
+  for (auto* s : sessions_) live.push_back(s->shared_from_this());
+  for (auto& s : live) s->cutForDrain();
 }
 
 void Worker::join() {

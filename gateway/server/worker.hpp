@@ -49,6 +49,7 @@ class Worker {
   boost::asio::ip::tcp::endpoint localEndpoint() const { return acceptor_.local_endpoint(); }
   void start();      // spawns the thread
   void drain();      // thread-safe: stop accepting, close idle connections
+  void cut();        // thread-safe: end what is still open (drain_timeout ran out), telling clients why
   void stop();       // thread-safe: abandon everything
   void join();
   int sessionCount() const { return sessionCount_.load(std::memory_order_relaxed); }
@@ -81,6 +82,7 @@ class Worker {
   void runLoop();
   void onWakeup(unsigned bits);
   void drainNow();
+  void cutNow();
 
   unsigned index_;
   std::shared_ptr<const Runtime> runtime_;

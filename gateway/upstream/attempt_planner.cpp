@@ -143,6 +143,7 @@ AttemptPlanner::Verdict AttemptPlanner::verdictFor(FailureCause cause, unsigned 
   switch (cause) {
     case FailureCause::None: break;
     case FailureCause::ClientDisconnect:
+    case FailureCause::Draining:              // the gateway's shutdown, not the endpoint's health
     case FailureCause::UpstreamTotalTimeout:  // the client's budget, not the endpoint's health
       return Verdict::Neutral;
     default:

@@ -231,7 +231,12 @@ void UpstreamExchange::onDeadline() {
     deadline_.set(nextDeadline());
     return;
   }
-  const auto cause = *expired;
+  interrupt(*expired);
+}
+
+// Ends what the exchange is waiting on with `cause`: a deadline that passed,
+// or the end of a drain.
+void UpstreamExchange::interrupt(FailureCause cause) {
   switch (interruptFor(state_)) {
     case Interrupt::Nothing:
       return;
@@ -253,6 +258,11 @@ void UpstreamExchange::onDeadline() {
       closeUpstream();  // the pending upstream operation completes and routes to fail()
       return;
   }
+}
+
+void UpstreamExchange::cutForDrain() {
+  if (!active() || failure_ != FailureCause::None) return;
+  interrupt(FailureCause::Draining);
 }
 
 void UpstreamExchange::abortClientGone() {

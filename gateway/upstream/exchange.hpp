@@ -84,6 +84,9 @@ class UpstreamExchange {
   void start(const ProxyRequest& request);
   // The client went away: stop reading upstream and close that connection now.
   void abortClientGone();
+  // server.drain_timeout ran out: an answer not started gets 503 draining, a
+  // started stream an SSE error event (cause draining), anything else is cut.
+  void cutForDrain();
   bool active() const { return state_ != State::Idle; }
   // Drops the pending timer wait (which holds the session alive); on close.
   void cancelTimer();
@@ -117,6 +120,7 @@ class UpstreamExchange {
   bool retryOnFreshConnection();
   void onBackoffDone(unsigned epoch, boost::system::error_code ec);
   void onDeadline();
+  void interrupt(FailureCause cause);
   void fail(FailureCause cause);
   void writeStreamError(FailureCause cause);
   void finish(FailureCause cause, bool closeDownstream);

@@ -79,21 +79,53 @@ TEST(Lifecycle, DrainLetsOpenStreamFinishThenExitsZero) {
   EXPECT_EQ(gateway.process().wait(std::chrono::seconds(3)), 0) << gateway.process().stderrText();
 }
 
-TEST(Lifecycle, DrainTimeoutCutsStreamsThatRunTooLong) {
+TEST(Lifecycle, DrainTimeoutEndsStreamsAndWaitingRequestsWithTheirCause) {
   MockServer mock;
   ConfigKnobs k;
   k.drain = "300ms";
+  k.firstToken = "10s";
   Gateway gateway(standardConfig(mock.port(), k));
   Connection stream(gateway.port());
   stream.send(jsonPost("/v1/chat/completions", chatBody("mock-model", true),
                        {"x-mock-tokens: 100", "x-mock-inter-token-ms: 100"}));
+  // An answer that has not started when the time runs out.
+  Connection waiting(gateway.port());
+  waiting.send(jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-latency-ms: 5000"}));
   usleep(150'000);
   auto started = std::chrono::steady_clock::now();
   gateway.process().signal(SIGTERM);
   EXPECT_EQ(gateway.process().wait(std::chrono::seconds(3)), 0) << gateway.process().stderrText();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500));
+  // The stream ends cleanly with an SSE error event that says why, not a bare close.
   auto r = stream.read(std::chrono::seconds(1));
-  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.complete) << r.body;
+  EXPECT_NE(r.body.find("event: error\ndata: {\"error\":"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"code\":\"draining\""), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("[DONE]"), std::string::npos);
+  auto w = waiting.read(std::chrono::seconds(1));
+  EXPECT_EQ(w.status, 503);
+  EXPECT_NE(w.body.find("\"code\":\"draining\""), std::string::npos) << w.body;
+  const auto log = gateway.process().stderrText();
+  EXPECT_NE(log.find("drain timeout: ending 2 connections"), std::string::npos) << log;
+}
+
+TEST(Lifecycle, DrainDelayKeepsServingWhileNotReady) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.serverExtra = "  drain_delay: 700ms\n";
+  Gateway gateway(standardConfig(mock.port(), k));
+  gateway.process().signal(SIGTERM);
+  usleep(150'000);
+  // Not ready, so load balancers stop sending; but still serving whoever has not stopped yet.
+  EXPECT_EQ(request(gateway.adminPort(), simpleGet("/readyz")).status, 503);
+  EXPECT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
+  EXPECT_TRUE(gateway.process().running());
+  // After the delay the listeners close and the process exits.
+  EXPECT_EQ(gateway.process().wait(std::chrono::seconds(3)), 0) << gateway.process().stderrText();
+  const auto log = gateway.process().stderrText();
+  EXPECT_NE(log.find("/readyz answers 503; draining in 700 ms"), std::string::npos) << log;
+  EXPECT_LT(log.find("/readyz answers 503"), log.find("draining: listeners closed"));
 }
 
 namespace {
