@@ -375,6 +375,10 @@ struct SamplingConfig {
 struct AccessLogConfig {
   bool enabled = false;
   std::string path = "stdout";       // "stdout", "stderr" or a file (appended)
+  // A file is rotated past max_bytes (path.1 .. path.keep; 0 = never, for
+  // logrotate with SIGUSR1): a load test must not fill the disk.
+  std::size_t max_bytes = 256 * 1024 * 1024;
+  unsigned keep = 3;
 };
 
 // The gateway's own log (stderr, logfmt): lines below `level` are dropped.

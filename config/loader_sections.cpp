@@ -258,9 +258,13 @@ void SectionLoader::logging(const YAML::Node& n) {
 
 void SectionLoader::accessLog(const YAML::Node& n) {
   auto& a = result_.config.access_log;
-  if (!reader_.checkMap(n, "access_log", {"enabled", "path"})) return;
+  if (!reader_.checkMap(n, "access_log", {"enabled", "path", "max_bytes", "keep"})) return;
   reader_.readBool(n, "enabled", a.enabled);
   reader_.readString(n, "path", a.path);
+  reader_.readSize(n, "max_bytes", a.max_bytes);
+  reader_.readUnsigned(n, "keep", a.keep, 100);
+  if (a.max_bytes > 0 && a.max_bytes < 4096)
+    reader_.error(reader_.keyOr(n, "max_bytes"), "access_log.max_bytes must be 0 (never rotate) or at least 4KiB");
   if (a.path.empty()) reader_.error(reader_.keyOr(n, "path"), "access_log.path must not be empty");
 }
 

@@ -77,21 +77,17 @@ void formatAccessLogLine(std::string& out, const AccessLogEntry& e, const metric
 
 AccessLog::AccessLog(const config::AccessLogConfig& config, const metrics::LabelSpace& labels, unsigned workers)
     : labels_(labels) {
-  if (config.path == "stdout") out_ = stdout;
-  else if (config.path == "stderr") out_ = stderr;
+  if (config.path == "stdout") stream_ = stdout;
+  else if (config.path == "stderr") stream_ = stderr;
   else {
-    out_ = std::fopen(config.path.c_str(), "a");
-    if (out_ == nullptr) throw std::runtime_error("cannot open access log " + config.path + ": " + std::strerror(errno));
-    ownsFile_ = true;
+    file_ = std::make_unique<RotatingFile>("access log", config.path, config.max_bytes, config.keep);
+    if (!file_->isOpen()) throw std::runtime_error("cannot open access log " + config.path + ": " + std::strerror(errno));
   }
   for (unsigned i = 0; i < workers; ++i) rings_.push_back(std::make_unique<Ring>());
   writer_ = std::thread([this] { run(); });
 }
 
-AccessLog::~AccessLog() {
-  stop();
-  if (ownsFile_) std::fclose(out_);
-}
+AccessLog::~AccessLog() { stop(); }
 
 bool AccessLog::push(unsigned worker, const RequestRecord& r, const metrics::DerivedTimings& t) {
   auto& ring = *rings_[worker];
@@ -136,8 +132,12 @@ bool AccessLog::drain() {
     ring.head.store(head, std::memory_order_release);
   }
   if (batch_.empty()) return false;
-  std::fwrite(batch_.data(), 1, batch_.size(), out_);
-  std::fflush(out_);
+  if (file_) {
+    file_->writeLines(batch_);
+  } else {
+    std::fwrite(batch_.data(), 1, batch_.size(), stream_);
+    std::fflush(stream_);
+  }
   return true;
 }
 

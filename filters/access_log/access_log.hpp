@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "filters/core/rotating_file.hpp"
 #include "filters/core/request_record.hpp"
 #include "metrics/label_space.hpp"
 #include "filters/request_metrics/recorder.hpp"
@@ -46,6 +47,10 @@ class AccessLog {
   // Worker `worker`'s thread only. False when its ring is full (the line is dropped).
   bool push(unsigned worker, const RequestRecord& record, const metrics::DerivedTimings& timings);
   void stop();  // drains what is queued, then stops the writer
+  // Any thread (SIGUSR1): a file is opened again before the next batch.
+  void reopen() {
+    if (file_) file_->reopen();
+  }
 
  private:
   static constexpr std::size_t kRingSize = 8192;  // entries per worker, a power of two
@@ -59,8 +64,8 @@ class AccessLog {
 
   const metrics::LabelSpace& labels_;
   std::vector<std::unique_ptr<Ring>> rings_;
-  std::FILE* out_ = nullptr;
-  bool ownsFile_ = false;
+  std::FILE* stream_ = nullptr;          // stdout or stderr
+  std::unique_ptr<RotatingFile> file_;  // or a file
   std::string batch_;
   std::atomic<bool> stopping_{false};
   std::thread writer_;

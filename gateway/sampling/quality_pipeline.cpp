@@ -68,7 +68,7 @@ QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpa
   }
   scorers_.maxCompressionRatio = config_.max_compression_ratio;
   if (!config_.sink_path.empty())
-    sink_ = std::make_unique<SampleSink>(config_.sink_path, config_.sink_max_bytes, config_.sink_keep);
+    sink_ = std::make_unique<RotatingFile>("sample sink", config_.sink_path, config_.sink_max_bytes, config_.sink_keep);
   if (config_.judge.enabled) {
     judgeThreshold_ = quality::rateThreshold(config_.judge.fraction);
     upstream_ = std::make_unique<UpstreamClient>(io_, runtime, cluster);
@@ -248,7 +248,7 @@ void QualityPipeline::finishSample(const std::shared_ptr<StoredSample>& sample) 
   line.reserve(512 + sample->answer.size() + sample->prompt.size());
   // Feedback may be changing the sample on another thread: serialise a copy.
   appendSampleJson(line, store_.copyOf(*sample), labels_);
-  if (!sink_->write(line)) sinkErrors_.fetch_add(1, std::memory_order_relaxed);
+  if (!sink_->writeLine(line)) sinkErrors_.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool QualityPipeline::samplesReport(std::size_t limit, std::string_view flag, std::string& out) const {

@@ -26,7 +26,7 @@
 #include "gateway/sampling/judge_client.hpp"
 #include "filters/quality/output_sample.hpp"
 #include "gateway/server/runtime.hpp"
-#include "gateway/sampling/sample_sink.hpp"
+#include "filters/core/rotating_file.hpp"
 #include "gateway/sampling/sample_store.hpp"
 #include "metrics/label_space.hpp"
 #include "metrics/stats.hpp"
@@ -42,6 +42,10 @@ class QualityPipeline final : public SampleHandoff {
   ~QualityPipeline();
   void start();
   void stop();
+  // Any thread (SIGUSR1): the sample sink's file is opened again before its next sample.
+  void reopenSink() {
+    if (sink_) sink_->reopen();
+  }
 
   // ---- any worker thread ----
   const config::SamplingConfig& config() const override { return config_; }
@@ -82,7 +86,7 @@ class QualityPipeline final : public SampleHandoff {
   quality::ScorerSettings scorers_;
   quality::Redactor redactor_;
   SampleStore store_;
-  std::unique_ptr<SampleSink> sink_;
+  std::unique_ptr<RotatingFile> sink_;
 
   boost::asio::io_context io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;

@@ -51,6 +51,7 @@ Server::Server(std::shared_ptr<const Runtime> runtime, std::vector<FilterRegistr
     : runtime_(std::move(runtime)),
       registrations_(std::move(filters)),
       signals_(control_, SIGINT, SIGTERM),
+      reopenSignal_(control_, SIGUSR1),
       drainTimer_(control_) {}
 
 Server::~Server() { stopAll(); }
@@ -177,7 +178,19 @@ void Server::startWorkers(unsigned count) {
   for (auto& w : workers_) w->start();
 }
 
+// logrotate renames the files, then sends SIGUSR1: new lines go to new files.
+void Server::awaitReopen() {
+  reopenSignal_.async_wait([this](boost::system::error_code ec, int) {
+    if (ec) return;
+    log::write(log::Level::Info, {}, "SIGUSR1: reopening the access log and the sample sink");
+    if (accessLog_) accessLog_->reopen();
+    if (quality_) quality_->reopenSink();
+    awaitReopen();
+  });
+}
+
 int Server::run() {
+  awaitReopen();
   signals_.async_wait([this](boost::system::error_code ec, int signal) {
     if (ec) return;
     const auto& server = runtime_->config.server;
@@ -252,6 +265,7 @@ void Server::stopAll() {
   if (diagnosis_) diagnosis_->stop();
   if (quality_) quality_->stop();
   signals_.cancel();
+  reopenSignal_.cancel();
   drainTimer_.cancel();
   control_.stop();
 }

@@ -52,12 +52,14 @@ class Server {
   void startBackgroundServices(unsigned workers);
   void startWorkers(unsigned count);
   void checkDrained();
+  void awaitReopen();
   void stopAll();
 
   std::shared_ptr<const Runtime> runtime_;
   std::vector<FilterRegistration> registrations_;
   boost::asio::io_context control_{1};
   boost::asio::signal_set signals_;
+  boost::asio::signal_set reopenSignal_;  // SIGUSR1: the access log and the sample sink are opened again
   boost::asio::steady_timer drainTimer_;
   std::chrono::steady_clock::time_point drainDeadline_{};
   // Declared before the workers, which record into them until they are gone.
