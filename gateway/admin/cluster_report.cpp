@@ -74,6 +74,9 @@ std::string backendsReport(const Runtime& runtime, const ClusterState& cluster) 
           {"state", stateName(breaker.state())},
           {"ejections", breaker.ejections()},
           {"ejected_seconds_left", static_cast<double>(left) / 1e9},
+          // Open with its ejection over: only a request routed here moves it
+          // to half-open, and none has come (a quiet route, or one that falls back).
+          {"awaiting_probe", breaker.state() == State::Open && left == 0},
           {"healthy", breaker.healthy()},
           {"in_flight", endpoint.inFlight.load()},
           {"recent_failure_rate", breaker.recentFailureRate()},

@@ -79,6 +79,8 @@ void Server::start() {
   if (certificateReloader_) certificateReloader_->start();
   health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
   health_->start();
+  breakerLog_ = std::make_unique<BreakerLog>(control_, *runtime_, *cluster_);
+  breakerLog_->start();
   if (drift_) drift_->start();
   if (diagnosis_) diagnosis_->start();
   admin_->setReady(true);
@@ -261,6 +263,7 @@ void Server::stopAll() {
   if (keysReloader_) keysReloader_->stop();
   if (certificateReloader_) certificateReloader_->stop();
   if (health_) health_->stop();
+  if (breakerLog_) breakerLog_->stop();
   if (drift_) drift_->stop();
   if (diagnosis_) diagnosis_->stop();
   if (quality_) quality_->stop();

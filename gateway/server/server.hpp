@@ -19,6 +19,7 @@
 #include "gateway/diagnosis/diagnosis_monitor.hpp"
 #include "gateway/drift/drift_monitor.hpp"
 #include "gateway/sampling/quality_pipeline.hpp"
+#include "gateway/upstream/breaker_log.hpp"
 #include "gateway/upstream/health_checker.hpp"
 #include "gateway/server/runtime.hpp"
 #include "gateway/server/worker.hpp"
@@ -75,6 +76,7 @@ class Server {
   std::unique_ptr<profile::ProfileStats> profileStats_;
   std::unique_ptr<AccessLog> accessLog_;
   std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<BreakerLog> breakerLog_;
   std::unique_ptr<HealthChecker> health_;
   std::unique_ptr<DriftMonitor> drift_;
   std::unique_ptr<profile::BaselineView> baselineView_;

@@ -124,10 +124,13 @@ TEST(Resilience, BurstOf500sOpensAfterExactlyTheConfiguredCountThenFailsFast) {
   const double left = e.at("ejected_seconds_left").as_double();
   EXPECT_GT(left, 0.45);
   EXPECT_LE(left, 0.66);
+  EXPECT_FALSE(e.at("awaiting_probe").as_bool());
 
   // Half-open admits one probe: a second request meanwhile is refused.
   setMock(mock, "status=200&latency-ms=400");
   usleep(700'000);
+  // The ejection is over, but only a request moves the breaker on: /admin/backends says so.
+  EXPECT_TRUE(endpointState(gateway, "mock", mock.port()).at("awaiting_probe").as_bool());
   std::thread probe([&] { EXPECT_EQ(chat(gateway).status, 200); });
   usleep(100'000);
   EXPECT_EQ(state(gateway, mock.port()), "half_open");
@@ -136,6 +139,13 @@ TEST(Resilience, BurstOf500sOpensAfterExactlyTheConfiguredCountThenFailsFast) {
   probe.join();
   EXPECT_EQ(state(gateway, mock.port()), "closed");
   EXPECT_EQ(chat(gateway).status, 200);
+  // Each transition is one log line with the backend and the endpoint (read every 200 ms).
+  usleep(300'000);
+  const auto log = gateway.process().stderrText();
+  const auto name = "circuit breaker: mock 127.0.0.1:" + std::to_string(mock.port());
+  EXPECT_NE(log.find(name + " is open (ejected for"), std::string::npos) << log;
+  EXPECT_NE(log.find(name + " is closed"), std::string::npos) << log;
+  EXPECT_NE(log.find("endpoint=127.0.0.1:" + std::to_string(mock.port())), std::string::npos) << log;
 }
 
 TEST(Resilience, HangingEndpointIsRetriedElsewhereAndCountedAsBreakerFailure) {
