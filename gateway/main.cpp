@@ -63,7 +63,10 @@ int main(int argc, char** argv) {
   for (const auto& w : loaded.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   infergate::log::setThreshold(static_cast<infergate::log::Level>(loaded.config.log.level));
   std::string error;
-  auto runtime = infergate::buildRuntime(std::move(loaded.config), error);
+  std::vector<std::string> unresolved;
+  auto runtime = infergate::buildRuntime(std::move(loaded.config), error, check ? &unresolved : nullptr);
+  for (const auto& why : unresolved)
+    std::fprintf(stderr, "warning: %s (not resolvable here; the gateway must resolve it where it starts)\n", why.c_str());
   if (!runtime) {
     std::fprintf(stderr, "%s: %s\n", configPath.c_str(), error.c_str());
     return 1;

@@ -7,7 +7,8 @@
 
 namespace infergate {
 
-std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& error) {
+std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& error,
+                                            std::vector<std::string>* unresolved) {
   auto runtime = std::make_shared<Runtime>();
   runtime->config = std::move(config);
   boost::asio::io_context io;
@@ -28,15 +29,19 @@ std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& 
       boost::system::error_code ec;
       auto results = resolver.resolve(endpoint.address.host, std::to_string(endpoint.address.port),
                                       boost::asio::ip::resolver_base::numeric_service, ec);
-      if (ec || results.empty()) {
-        error = "backend '" + backend.name + "': cannot resolve " + endpoint.address.authority() + ": " +
-                (ec ? ec.message() : "no addresses");
+      std::string why;
+      if (ec || results.empty())
+        why = "backend '" + backend.name + "': cannot resolve " + endpoint.address.authority() + ": " +
+              (ec ? ec.message() : "no addresses");
+      if (!why.empty() && unresolved == nullptr) {
+        error = why;
         return nullptr;
       }
+      if (!why.empty()) unresolved->push_back(why);
       EndpointRuntime e;
       e.id = runtime->endpointCount++;
       e.authority = endpoint.address.authority();
-      e.address = results.begin()->endpoint();
+      if (why.empty()) e.address = results.begin()->endpoint();
       if (endpoint.tls) {
         e.tls = b.tls.get();
         e.serverName = backend.tls.server_name.empty() ? endpoint.address.host : backend.tls.server_name;

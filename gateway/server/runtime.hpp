@@ -37,6 +37,10 @@ struct Runtime {
 
 // Resolves host names (blocking, at startup). Returns null and fills `error`
 // when an endpoint cannot be resolved.
-std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& error);
+// With `unresolved` (infergate --check), an endpoint host name that does not
+// resolve here is listed there instead of failing: a check runs where the
+// cluster's names are not visible (CI, a laptop); a start still fails on it.
+std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& error,
+                                            std::vector<std::string>* unresolved = nullptr);
 
 }  // namespace infergate

@@ -47,6 +47,23 @@ TEST(Cli, CheckRejectsBadConfigWithPositions) {
   unlink(path.c_str());
 }
 
+TEST(Cli, CheckWarnsOfEndpointNamesItCannotResolveButAStartFails) {
+  auto yaml = standardConfig(8000);
+  yaml.replace(yaml.find("http://127.0.0.1:8000"), std::string("http://127.0.0.1:8000").size(),
+               "http://model.cluster-only.invalid:8000");
+  auto path = writeTempFile(yaml);
+  Process check({gatewayBinary(), "--config", path, "--check"});
+  EXPECT_TRUE(check.waitForLine("configuration is valid"));
+  EXPECT_EQ(check.wait(std::chrono::seconds(5)), 0);
+  EXPECT_NE(check.stderrText().find("warning: backend 'mock': cannot resolve model.cluster-only.invalid:8000"),
+            std::string::npos)
+      << check.stderrText();
+  Process start({gatewayBinary(), "--config", path});
+  EXPECT_EQ(start.wait(std::chrono::seconds(5)), 1);
+  EXPECT_NE(start.stderrText().find("cannot resolve model.cluster-only.invalid:8000"), std::string::npos);
+  unlink(path.c_str());
+}
+
 TEST(Lifecycle, HealthAndReadiness) {
   MockServer mock;
   Gateway gateway(standardConfig(mock.port()));
