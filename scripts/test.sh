@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
-# The official openai client, for the SDK integration test.
-if [[ ! -d tests/node/node_modules/openai ]]; then
+# The official openai client (SDK tests) and the Kubernetes schemas (manifest test).
+if [[ ! -d tests/node/node_modules/openai || ! -d tests/node/node_modules/kubernetes-models ]]; then
   (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 BUILD_DIR=${BUILD_DIR:-build}
