@@ -132,6 +132,14 @@ std::vector<MetricFamily> StatsRegistry::Collect() const {
   b.gauge.value = 1;
   build.metric.push_back(std::move(b));
   out.push_back(std::move(build));
+  for (const auto& info : infos_) {
+    MetricFamily family{info.name, info.help, MetricType::Gauge, {}};
+    ClientMetric m;
+    for (auto& [name, value] : info.labels()) m.label.push_back({std::move(name), std::move(value)});
+    m.gauge.value = 1;
+    family.metric.push_back(std::move(m));
+    out.push_back(std::move(family));
+  }
   for (const auto& f : families_) collectFamily(*f, out);
   appendProcessMetrics(out);
   return out;

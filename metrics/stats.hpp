@@ -210,6 +210,12 @@ class StatsRegistry : public prometheus::Collectable {
   void gaugeFrom(FamilySpec spec, ValueAt value);
   // Runs at the start of each scrape: a snapshot the value functions then read.
   void beforeScrape(std::function<void()> snapshot) { snapshots_.push_back(std::move(snapshot)); }
+  // An info family: one series, always 1, whose labels `labels` gives at each
+  // scrape (the admin thread). One series at a time: bounded whatever the values.
+  using InfoLabels = std::function<std::vector<std::pair<std::string, std::string>>()>;
+  void infoFrom(std::string name, std::string help, InfoLabels labels) {
+    infos_.push_back({std::move(name), std::move(help), std::move(labels)});
+  }
 
   // ---- exposition (the admin thread) ----
   std::vector<prometheus::MetricFamily> Collect() const override;
@@ -232,6 +238,11 @@ class StatsRegistry : public prometheus::Collectable {
   void fillValue(const Family& f, std::size_t index, std::span<const std::uint32_t> at,
                  prometheus::ClientMetric& m, bool& nonZero) const;
 
+  struct Info {
+    std::string name, help;
+    InfoLabels labels;
+  };
+  std::vector<Info> infos_;
   unsigned workers_;
   std::vector<std::unique_ptr<Family>> families_;  // in declaration order; addresses stay put
   std::vector<std::function<void()>> snapshots_;

@@ -117,6 +117,7 @@ AdminResponse AdminServer::handle(std::string_view method, std::string_view path
     return {401, "application/json", openaiErrorBody(reply)};
   }
   if (method == "POST" && path == "/admin/drift/baseline" && driftFreeze_) return {200, "application/json", driftFreeze_()};
+  if (method == "POST" && path == "/admin/reload" && reload_) return reload_();
   if (method != "GET" && method != "HEAD") {
     ErrorReply reply{405, "invalid_request_error", "method_not_allowed", "Use GET on the admin endpoints.", {}, {}};
     return {405, "application/json", openaiErrorBody(reply)};
@@ -128,6 +129,7 @@ AdminResponse AdminServer::handle(std::string_view method, std::string_view path
   if (path == "/admin/drift" && driftReport_) return {200, "application/json", driftReport_()};
   if (path == "/admin/diagnosis" && diagnosisReport_) return {200, "application/json", diagnosisReport_()};
   if (path == "/admin/samples" && samples_) return samples_(query);
+  if (path == "/admin/config" && showConfig_) return {200, "application/yaml; charset=utf-8", showConfig_()};
   if (path == "/readyz") {
     if (ready()) return {200, "text/plain; charset=utf-8", "ready\n"};
     return {503, "text/plain; charset=utf-8", "draining\n"};

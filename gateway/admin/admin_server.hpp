@@ -41,6 +41,11 @@ class AdminServer {
   // GET /admin/samples?limit=N&flag=X: `samples` gets the raw query string.
   void setSamples(std::function<AdminResponse(std::string_view query)> samples) { samples_ = std::move(samples); }
   void setDiagnosis(std::function<std::string()> report) { diagnosisReport_ = std::move(report); }
+  // POST /admin/reload reads the config again; GET /admin/config shows the one in force.
+  void setConfig(std::function<AdminResponse()> reload, std::function<std::string()> show) {
+    reload_ = std::move(reload);
+    showConfig_ = std::move(show);
+  }
   void setDrift(std::function<std::string()> report, std::function<std::string()> freeze) {
     driftReport_ = std::move(report);
     driftFreeze_ = std::move(freeze);
@@ -61,6 +66,8 @@ class AdminServer {
   std::function<std::string()> diagnosisReport_;
   std::function<std::string()> driftFreeze_;
   std::function<AdminResponse(std::string_view)> samples_;
+  std::function<AdminResponse()> reload_;
+  std::function<std::string()> showConfig_;
 };
 
 }  // namespace infergate

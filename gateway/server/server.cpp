@@ -67,6 +67,12 @@ void Server::start() {
   admin_ = std::make_unique<AdminServer>(control_, toEndpoint(cfg.admin.listen), stats_.get());
   admin_->setAccess(cfg.admin);
   admin_->setBackendsReport([this] { return backendsReport(*runtime_, *cluster_); });
+  admin_->setConfig(
+      [this] {
+        const auto outcome = configReloader_->reload("POST /admin/reload");
+        return AdminResponse{outcome.httpStatus(), "application/json", outcome.json()};
+      },
+      [this] { return configReloader_->maskedConfig(); });
   startBackgroundServices(count);
   FilterDependencies deps{cfg,           *stats_,        *labels_,       *bins_, *profileStats_,
                           baselineView_.get(), forest_.get(), vectors_.get(), quality_.get(), accessLog_.get(),
@@ -75,7 +81,7 @@ void Server::start() {
   filters_ = std::make_unique<FilterSet>(deps, registrations_);
   startWorkers(count);
   admin_->start();
-  keysReloader_->start();
+  configReloader_->start();
   if (certificateReloader_) certificateReloader_->start();
   health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
   health_->start();
@@ -91,7 +97,7 @@ void Server::declareStats(unsigned workers) {
   const auto& cfg = runtime_->config;
   labels_ = std::make_unique<metrics::LabelSpace>(cfg);
   if (cfg.auth.enabled) keys_ = std::make_unique<auth::KeyDirectory>(cfg, labels_->keyNames(), workers);
-  keysReloader_ = std::make_unique<KeysReloader>(control_, cfg.source, cfg.auth.keys_file, keys_.get());
+  configReloader_ = std::make_unique<ConfigReloader>(control_, cfg.source, cfg.auth.keys_file, keys_.get());
   if (runtime_->clientTls) certificateReloader_ = std::make_unique<CertificateReloader>(control_, *runtime_->clientTls);
   bins_ = std::make_unique<profile::BinSpec>(cfg.profile);
   stats_ = std::make_unique<metrics::StatsRegistry>(workers);
@@ -108,7 +114,7 @@ void Server::declareStats(unsigned workers) {
     requestStats_ = std::make_unique<metrics::RequestStats>(*stats_, *labels_, cfg.metrics.buckets);
   declareClusterStats(*stats_, *labels_, *runtime_, *cluster_);
   connectionLimits_->declareStats(*stats_);
-  keysReloader_->declareStats(*stats_);
+  configReloader_->declareStats(*stats_);
   if (certificateReloader_) certificateReloader_->declareStats(*stats_);
   if (cfg.server.tls.enabled)
     stats_->counterFrom({"infergate_tls_handshake_failures_total",
@@ -260,7 +266,7 @@ void Server::stopAll() {
   for (auto& w : workers_) w->join();
   if (accessLog_) accessLog_->stop();
   if (admin_) admin_->stop();
-  if (keysReloader_) keysReloader_->stop();
+  if (configReloader_) configReloader_->stop();
   if (certificateReloader_) certificateReloader_->stop();
   if (health_) health_->stop();
   if (breakerLog_) breakerLog_->stop();

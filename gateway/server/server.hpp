@@ -27,7 +27,7 @@
 #include "gateway/upstream/upstream_stats.hpp"
 #include "metrics/label_space.hpp"
 #include "gateway/server/certificate_reloader.hpp"
-#include "gateway/server/keys_reloader.hpp"
+#include "gateway/server/config_reloader.hpp"
 #include "metrics/stats.hpp"
 
 namespace infergate {
@@ -68,7 +68,7 @@ class Server {
   std::unique_ptr<ConnectionLimits> connectionLimits_;
   std::unique_ptr<metrics::LabelSpace> labels_;
   std::unique_ptr<auth::KeyDirectory> keys_;  // with an auth section
-  std::unique_ptr<KeysReloader> keysReloader_;
+  std::unique_ptr<ConfigReloader> configReloader_;
   std::unique_ptr<CertificateReloader> certificateReloader_;  // with server.tls
   std::unique_ptr<profile::BinSpec> bins_;
   std::unique_ptr<metrics::StatsRegistry> stats_;

@@ -1,0 +1,210 @@
+#include "gateway/server/config_reloader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "config/loader.hpp"
+#include "filters/core/fnv_hash.hpp"
+#include "filters/core/log_line.hpp"
+
+namespace infergate {
+
+namespace {
+
+std::string readText(const std::string& path) {
+  if (path.empty()) return {};
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string hashOf(const std::string& text) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(text)));
+  return hex;
+}
+
+// Each top-level section's YAML, normalised (comments and layout dropped), so
+// that a section compares equal when it means the same.
+std::map<std::string, std::string> sectionsOf(const std::string& text) {
+  std::map<std::string, std::string> out;
+  const auto root = YAML::Load(text);
+  if (!root.IsMap()) return out;
+  for (const auto& entry : root) out[entry.first.as<std::string>()] = YAML::Dump(entry.second);
+  return out;
+}
+
+bool sensitiveKey(std::string name) {
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name == "key" || name == "password" || name == "token" || name == "authorization" || name == "api-key" ||
+         name == "x-api-key" || name == "sha256";
+}
+
+// A value that is only ${VAR} references names secrets without holding them;
+// anything else under a sensitive key (or a header) is masked.
+void mask(YAML::Node node, bool sensitive) {
+  if (node.IsScalar()) {
+    const auto value = node.Scalar();
+    if (sensitive && (value.find("${") == std::string::npos || value.find(":-") != std::string::npos))
+      node = "<masked>";
+    return;
+  }
+  if (node.IsSequence()) {
+    for (auto child : node) mask(child, sensitive);
+    return;
+  }
+  if (!node.IsMap()) return;
+  for (auto entry : node) {
+    const auto name = entry.first.as<std::string>();
+    mask(entry.second, sensitive || sensitiveKey(name) || name == "headers");
+  }
+}
+
+constexpr const char* kResultNames[] = {"ok", "restart_required", "failed"};
+
+}  // namespace
+
+std::string ConfigReloader::Outcome::json() const {
+  const auto array = [](const std::vector<std::string>& items) {
+    boost::json::array a;
+    for (const auto& i : items) a.emplace_back(i);
+    return a;
+  };
+  return boost::json::serialize(boost::json::object{{"result", kResultNames[static_cast<int>(result)]},
+                                                    {"errors", array(errors)},
+                                                    {"applied", array(applied)},
+                                                    {"restart_required", array(needRestart)}});
+}
+
+ConfigReloader::ConfigReloader(boost::asio::io_context& control, std::string configPath, std::string keysFile,
+                               auth::KeyDirectory* keys)
+    : configPath_(std::move(configPath)),
+      keysFile_(std::move(keysFile)),
+      keys_(keys),
+      // The keys file is polled when there is one; the config file itself is
+      // read again on SIGHUP or POST /admin/reload only.
+      files_(control, keys != nullptr && !keysFile_.empty() ? std::vector<std::string>{keysFile_} : std::vector<std::string>{},
+             [this](const char* why) { return reload(why).result != Outcome::Result::Failed; }),
+      inForce_(readText(configPath_)),
+      keysInForce_(readText(keysFile_)),
+      hash_(hashOf(inForce_)) {}
+
+void ConfigReloader::declareStats(metrics::StatsRegistry& stats) {
+  using Zeros = metrics::FamilySpec::Zeros;
+  stats.counterFrom({"infergate_config_reload_total",
+                     "Config reloads (SIGHUP, POST /admin/reload, a changed keys file), by result: ok (every change in "
+                     "force), restart_required (some changed sections need a restart; the rest is in force), failed "
+                     "(errors; nothing changed).",
+                     {metrics::Dimension::of("result", {"ok", "restart_required", "failed"})},
+                     Zeros::Export},
+                    [this](std::span<const std::uint32_t> at) {
+                      return static_cast<double>(results_[at[0]].load(std::memory_order_relaxed));
+                    });
+  // One series: the label values are the hash and generation in force now.
+  stats.infoFrom("infergate_config_info", "The config in force: 1, labelled with its file's hash and generation.",
+                 [this] {
+                   return std::vector<std::pair<std::string, std::string>>{{"hash", hash_},
+                                                                           {"generation", std::to_string(generation_)}};
+                 });
+  stats.gaugeFrom({"infergate_config_restart_required",
+                   "1 when the config file holds changes that need a restart to take effect.", {}, Zeros::Export},
+                  [this](std::span<const std::uint32_t>) { return restartPending_ ? 1.0 : 0.0; });
+  if (keys_ == nullptr) return;
+  stats.counterFrom({"infergate_auth_key_reloads_total",
+                     "Times the client API keys were read again (SIGHUP, POST /admin/reload or a changed keys file), "
+                     "by result: ok, or failed (errors logged; the keys in force were kept).",
+                     {metrics::Dimension::of("result", {"ok", "failed"})},
+                     Zeros::Export},
+                    [this](std::span<const std::uint32_t> at) {
+                      return static_cast<double>(keyReloads_[at[0] == 0 ? 0 : 1].load(std::memory_order_relaxed));
+                    });
+  stats.gaugeFrom({"infergate_auth_keys", "Client API keys in force.", {}, Zeros::Export},
+                  [this](std::span<const std::uint32_t>) { return static_cast<double>(keys_->latest()->keys.size()); });
+}
+
+ConfigReloader::Outcome ConfigReloader::reload(const char* why) {
+  Outcome out;
+  const log::Fields fields = log::Fields().add("reason", why);
+  const auto finish = [&](Outcome::Result result) {
+    out.result = result;
+    results_[static_cast<int>(result)].fetch_add(1, std::memory_order_relaxed);
+    return out;
+  };
+  auto loaded = config::loadFile(configPath_);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) log::write(log::Level::Error, fields, "config not reloaded: " + e);
+    out.errors = loaded.errors;
+    if (keys_ != nullptr) keyReloads_[1].fetch_add(1, std::memory_order_relaxed);
+    return finish(Outcome::Result::Failed);
+  }
+  const auto text = readText(configPath_);
+  const auto keysText = readText(loaded.config.auth.keys_file);
+  const auto before = sectionsOf(inForce_), after = sectionsOf(text);
+  std::vector<std::string> changed;
+  for (const auto& [name, yaml] : after)
+    if (auto it = before.find(name); it == before.end() || it->second != yaml) changed.push_back(name);
+  for (const auto& [name, yaml] : before)
+    if (!after.count(name)) changed.push_back(name);
+  const bool keysFileChanged = keysText != keysInForce_;
+  if (keysFileChanged && std::find(changed.begin(), changed.end(), "auth") == changed.end()) changed.push_back("auth");
+
+  for (const auto& section : changed) {
+    if (section == "log") {
+      log::setThreshold(static_cast<log::Level>(loaded.config.log.level));
+      out.applied.push_back(section);
+    } else if (section == "auth" && keys_ != nullptr && loaded.config.auth.enabled) {
+      std::string error;
+      const auto count = loaded.config.auth.keys.size();
+      if (!keys_->replace(std::move(loaded.config.auth.keys), error)) {
+        log::write(log::Level::Error, fields, "config not reloaded: " + error);
+        out.errors.push_back(error);
+        keyReloads_[1].fetch_add(1, std::memory_order_relaxed);
+        return finish(Outcome::Result::Failed);
+      }
+      keyReloads_[0].fetch_add(1, std::memory_order_relaxed);
+      log::write(log::Level::Info, log::Fields().add("reason", why).add("keys", std::uint64_t{count}), "keys reloaded");
+      out.applied.push_back(section);
+    } else {
+      out.needRestart.push_back(section);
+    }
+  }
+  // A SIGHUP with nothing changed still reads the keys again: an operator's way to check them.
+  if (changed.empty() && keys_ != nullptr) keyReloads_[0].fetch_add(1, std::memory_order_relaxed);
+  if (!out.applied.empty()) {
+    keysInForce_ = keysText;
+    ++generation_;
+  }
+  restartPending_ = !out.needRestart.empty();
+  if (!restartPending_) {
+    inForce_ = text;
+    hash_ = hashOf(inForce_);
+  }
+  std::string summary = "config reloaded: " + std::to_string(changed.size()) + " section(s) changed";
+  for (const auto& s : out.applied) summary += "; " + s + " in force";
+  if (restartPending_) {
+    summary += "; needs a restart to take effect:";
+    for (const auto& s : out.needRestart) summary += " " + s;
+  }
+  log::write(restartPending_ ? log::Level::Warn : log::Level::Info,
+             log::Fields().add("reason", why).add("hash", hash_).add("generation", generation_), summary);
+  return finish(restartPending_ ? Outcome::Result::RestartRequired : Outcome::Result::Ok);
+}
+
+std::string ConfigReloader::maskedConfig() const {
+  auto root = YAML::Load(inForce_);
+  mask(root, false);
+  YAML::Emitter emitter;
+  emitter << root;
+  return "# " + configPath_ + " in force: hash " + hash_ + ", generation " + std::to_string(generation_) +
+         (restartPending_ ? " (the file holds changes that need a restart)" : "") + "\n" + emitter.c_str() + "\n";
+}
+
+}  // namespace infergate

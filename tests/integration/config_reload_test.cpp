@@ -1,0 +1,129 @@
+// Reading the config again while the gateway runs (SIGHUP, POST
+// /admin/reload): a broken file is refused whole with every error's position,
+// sections that change in place (log level, keys) take effect, every other
+// changed section is named as needing a restart, and the config in force is
+// visible (GET /admin/config, secrets masked; infergate_config_info).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <fstream>
+#include <regex>
+
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+
+namespace {
+
+void rewrite(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::trunc) << text; }
+
+Response reload(Gateway& gw) { return request(gw.adminPort(), jsonPost("/admin/reload", "{}")); }
+
+// The hash and generation labels of infergate_config_info.
+std::pair<std::string, std::string> configInfo(Gateway& gw) {
+  const auto text = scrape(gw.adminPort());
+  std::smatch m;
+  std::regex re(R"re(infergate_config_info\{hash="([0-9a-f]{16})",generation="(\d+)"\} 1)re");
+  if (!std::regex_search(text, m, re)) return {};
+  return {m[1], m[2]};
+}
+
+std::vector<std::string> strings(const boost::json::value& v) {
+  std::vector<std::string> out;
+  for (const auto& s : v.as_array()) out.emplace_back(s.as_string());
+  return out;
+}
+
+}  // namespace
+
+TEST(ConfigReload, ABrokenFileIsRefusedWholeWithEveryErrorsPosition) {
+  MockServer mock;
+  const auto yaml = standardConfig(mock.port());
+  Gateway gw(yaml);
+  const auto before = configInfo(gw);
+  ASSERT_FALSE(before.first.empty()) << scrape(gw.adminPort());
+  EXPECT_EQ(before.second, "1");
+  // Two errors: an unknown key and a bad duration.
+  auto broken = yaml + "bogus_section: 1\n";
+  broken.replace(broken.find("drain_timeout: 5s"), std::string("drain_timeout: 5s").size(), "drain_timeout: soon");
+  rewrite(gw.configPath(), broken);
+  const auto r = reload(gw);
+  EXPECT_EQ(r.status, 400);
+  const auto json = boost::json::parse(r.body);
+  EXPECT_EQ(json.at("result").as_string(), "failed");
+  const auto errors = strings(json.at("errors"));
+  ASSERT_EQ(errors.size(), 2u) << r.body;
+  for (const auto& e : errors) EXPECT_EQ(e.rfind(gw.configPath() + ":", 0), 0u) << e;
+  EXPECT_NE(r.body.find("unknown key 'bogus_section'"), std::string::npos);
+  EXPECT_NE(r.body.find("drain_timeout must be a duration"), std::string::npos);
+  // The config in force stays, and serves.
+  EXPECT_EQ(configInfo(gw), before);
+  EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
+  const auto text = scrape(gw.adminPort());
+  EXPECT_EQ(seriesValue(text, R"(infergate_config_reload_total{result="failed"})"), 1);
+  EXPECT_NE(gw.process().stderrText().find("config not reloaded: " + gw.configPath() + ":"), std::string::npos);
+}
+
+TEST(ConfigReload, InPlaceSectionsApplyAndTheRestAreNamedAsNeedingARestart) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = "log:\n  level: info\n";
+  const auto yaml = standardConfig(mock.port(), k);
+  Gateway gw(yaml);
+  const auto start = configInfo(gw);
+
+  // The log level alone: in force at once, a new generation.
+  auto quieter = yaml;
+  quieter.replace(quieter.find("level: info"), std::string("level: info").size(), "level: error");
+  rewrite(gw.configPath(), quieter);
+  auto r = reload(gw);
+  EXPECT_EQ(r.status, 200);
+  auto json = boost::json::parse(r.body);
+  EXPECT_EQ(json.at("result").as_string(), "ok") << r.body;
+  EXPECT_EQ(strings(json.at("applied")), std::vector<std::string>{"log"});
+  const auto afterLog = configInfo(gw);
+  EXPECT_EQ(afterLog.second, "2");
+  EXPECT_NE(afterLog.first, start.first);
+  // Info lines are now dropped: a failed request's warn line is not written.
+  const auto logged = gw.process().stderrText().size();
+  EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", chatBody("nope"))).status, 404);
+  usleep(100'000);
+  EXPECT_EQ(gw.process().stderrText().size(), logged);
+
+  // A new route: named, not in force; the hash stays that of the config in force. By SIGHUP this time.
+  auto routed = quieter;
+  routed.replace(routed.find("routes:\n") + 8, 0,
+                 "  - name: extra\n    path_prefix: /v2/\n    backend: mock\n");
+  rewrite(gw.configPath(), routed);
+  gw.process().signal(SIGHUP);
+  for (int i = 0; i < 100 && seriesValue(scrape(gw.adminPort()), R"(infergate_config_reload_total{result="restart_required"})") < 1; ++i)
+    usleep(20'000);
+  const auto text = scrape(gw.adminPort());
+  EXPECT_EQ(seriesValue(text, R"(infergate_config_reload_total{result="restart_required"})"), 1);
+  EXPECT_EQ(seriesValue(text, "infergate_config_restart_required"), 1);
+  EXPECT_EQ(configInfo(gw), afterLog);
+  r = reload(gw);
+  json = boost::json::parse(r.body);
+  EXPECT_EQ(json.at("result").as_string(), "restart_required");
+  EXPECT_EQ(strings(json.at("restart_required")), std::vector<std::string>{"routes"});
+  EXPECT_EQ(request(gw.port(), jsonPost("/v2/chat/completions", chatBody("mock-model"))).status, 404);  // not in force
+}
+
+TEST(ConfigReload, TheConfigInForceIsShownWithSecretsMasked) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.backendHeaders = "      Authorization: \"Bearer sk-literal-upstream-secret\"\n      X-Team: \"${INFERGATE_TEST_TEAM}\"\n";
+  k.topLevel = "auth:\n  keys:\n    - name: team-a\n      key: sk-literal-client-key-0123456789\n";
+  Gateway gw(standardConfig(mock.port(), k), {"INFERGATE_TEST_TEAM=blue"});
+  const auto r = request(gw.adminPort(), simpleGet("/admin/config"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.find("sk-literal"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<masked>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("${INFERGATE_TEST_TEAM}"), std::string::npos) << r.body;  // a reference, not its value
+  EXPECT_EQ(r.body.find("blue"), std::string::npos);
+  EXPECT_NE(r.body.find("name: team-a"), std::string::npos);
+  EXPECT_NE(r.body.find("generation 1"), std::string::npos);
+}
