@@ -28,11 +28,16 @@ namespace {
 
 const std::string& certDir() { return testCertDir(); }
 
+// server.tls on a free port with the test CA's server certificate; `extra`: more lines under it.
+std::string tlsListener(const std::string& extra = "") {
+  return "  tls:\n    listen: 127.0.0.1:0\n    cert_file: " + certDir() + "/server.crt\n    key_file: " + certDir() +
+         "/server.key\n" + extra;
+}
+
 std::string httpsServerConfig(std::uint16_t mockPort) {
   ConfigKnobs k;
   k.firstToken = "500ms";  // as the plain SDK test: its timeout check needs a quick first-token timeout
-  k.serverExtra = "  tls:\n    listen: 127.0.0.1:0\n    cert_file: " + certDir() + "/server.crt\n    key_file: " +
-                  certDir() + "/server.key\n    handshake_timeout: 500ms\n";
+  k.serverExtra = tlsListener("    handshake_timeout: 500ms\n");
   k.routes =
       "routes:\n"
       "  - name: chat\n    path_prefix: /v1/\n    models: [\"mock-*\"]\n    backend: mock\n"
@@ -171,8 +176,7 @@ TEST(ClientTls, FramingChecksLimitsAndTimeoutsHoldOverHttps) {
   ConfigKnobs k;
   k.maxBody = "4KiB";
   k.headerRead = "500ms";
-  k.serverExtra = "  tls:\n    listen: 127.0.0.1:0\n    cert_file: " + certDir() + "/server.crt\n    key_file: " +
-                  certDir() + "/server.key\n";
+  k.serverExtra = tlsListener();
   Gateway gw(standardConfig(mock.port(), k));
   const auto port = httpsPort(gw);
   const TlsClient tls{certDir() + "/ca.crt"};
@@ -223,8 +227,7 @@ TEST(ClientTls, TheConnectionCapCoversTheHttpsPort) {
   MockServer mock;
   ConfigKnobs k;
   k.limitsExtra = "    max_connections: 2\n";
-  k.serverExtra = "  tls:\n    listen: 127.0.0.1:0\n    cert_file: " + certDir() + "/server.crt\n    key_file: " +
-                  certDir() + "/server.key\n";
+  k.serverExtra = tlsListener();
   Gateway gw(standardConfig(mock.port(), k));
   const auto port = httpsPort(gw);
   const TlsClient tls{certDir() + "/ca.crt"};
