@@ -221,6 +221,9 @@ struct BackendConfig {
   LimitsConfig limits;
   HealthCheckConfig health_check;
   UpstreamTlsConfig tls;             // for https:// endpoints
+  // Endpoints named by host are resolved again this often, off the request
+  // path (0 = only at start); a failed resolution keeps the address in use.
+  Duration dns_refresh{30'000};
 };
 
 // Input validation per route.

@@ -48,7 +48,7 @@ void SectionLoader::backends(const YAML::Node& n) {
 void SectionLoader::backend(const YAML::Node& n) {
   BackendConfig b;
   if (!reader_.checkMap(n, "backend",
-                        {"name", "endpoints", "headers", "timeouts", "pool", "inject_stream_usage", "load_balancing",
+                        {"name", "endpoints", "headers", "timeouts", "pool", "inject_stream_usage", "dns_refresh", "load_balancing",
                          "circuit_breaker", "retry", "limits", "health_check", "tls"}))
     return;
   if (auto lb = n["load_balancing"]) {
@@ -97,6 +97,7 @@ void SectionLoader::backend(const YAML::Node& n) {
   }
   reader_.readString(n, "name", b.name);
   reader_.readBool(n, "inject_stream_usage", b.inject_stream_usage);
+  reader_.readDuration(n, "dns_refresh", b.dns_refresh);
   if (b.name.empty()) reader_.error(n, "backend needs a non-empty 'name'");
   if (auto e = n["endpoints"]; e && reader_.checkSequence(e, "backend.endpoints")) {
     for (const auto& item : e) endpoint(item, b);

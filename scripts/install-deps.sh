@@ -9,6 +9,7 @@ PACKAGES=(
   libsimdjson-dev prometheus-cpp-dev libyaml-cpp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   libre2-dev libcld2-dev libssl-dev libhiredis-dev redis-server clang-14 libclang-rt-14-dev slowhttptest
+  libnss-wrapper
   wrk prometheus nginx-light haproxy python3
 )
 

@@ -61,6 +61,7 @@ void Server::start() {
   unsigned count = cfg.server.workers;
   if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
   cluster_ = std::make_unique<ClusterState>(*runtime_);
+  resolver_ = std::make_unique<EndpointResolver>(control_, *runtime_, *cluster_);
   connectionLimits_ = std::make_unique<ConnectionLimits>(cfg.server.limits);
   declareStats(count);
   if (cfg.access_log.enabled) accessLog_ = std::make_unique<AccessLog>(cfg.access_log, *labels_, count);
@@ -87,6 +88,7 @@ void Server::start() {
   health_->start();
   breakerLog_ = std::make_unique<BreakerLog>(control_, *runtime_, *cluster_);
   breakerLog_->start();
+  resolver_->start();
   if (drift_) drift_->start();
   if (diagnosis_) diagnosis_->start();
   admin_->setReady(true);
@@ -113,6 +115,7 @@ void Server::declareStats(unsigned workers) {
   if (cfg.metrics.enabled)
     requestStats_ = std::make_unique<metrics::RequestStats>(*stats_, *labels_, cfg.metrics.buckets);
   declareClusterStats(*stats_, *labels_, *runtime_, *cluster_);
+  resolver_->declareStats(*stats_, *labels_);
   connectionLimits_->declareStats(*stats_);
   configReloader_->declareStats(*stats_);
   if (certificateReloader_) certificateReloader_->declareStats(*stats_);
@@ -270,6 +273,7 @@ void Server::stopAll() {
   if (certificateReloader_) certificateReloader_->stop();
   if (health_) health_->stop();
   if (breakerLog_) breakerLog_->stop();
+  if (resolver_) resolver_->stop();
   if (drift_) drift_->stop();
   if (diagnosis_) diagnosis_->stop();
   if (quality_) quality_->stop();

@@ -20,6 +20,7 @@
 #include "gateway/drift/drift_monitor.hpp"
 #include "gateway/sampling/quality_pipeline.hpp"
 #include "gateway/upstream/breaker_log.hpp"
+#include "gateway/upstream/endpoint_resolver.hpp"
 #include "gateway/upstream/health_checker.hpp"
 #include "gateway/server/runtime.hpp"
 #include "gateway/server/worker.hpp"
@@ -76,6 +77,7 @@ class Server {
   std::unique_ptr<profile::ProfileStats> profileStats_;
   std::unique_ptr<AccessLog> accessLog_;
   std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<EndpointResolver> resolver_;
   std::unique_ptr<BreakerLog> breakerLog_;
   std::unique_ptr<HealthChecker> health_;
   std::unique_ptr<DriftMonitor> drift_;

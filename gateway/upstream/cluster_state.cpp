@@ -18,7 +18,8 @@ ClusterState::ClusterState(const Runtime& runtime, CircuitBreaker::NowNs now) {
         std::make_unique<BackendState>(static_cast<unsigned>(backend.endpoints.size()), cb.max_ejected_percent,
                                        backend.config->limits));
     for (const auto& e : backend.endpoints)
-      endpoints_[e.id] = std::make_unique<EndpointState>(cb, now, &backends_.back()->ejections, 0x9E37 + e.id * 7919);
+      endpoints_[e.id] =
+          std::make_unique<EndpointState>(cb, now, &backends_.back()->ejections, 0x9E37 + e.id * 7919, e.address);
   }
 }
 

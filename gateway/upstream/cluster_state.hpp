@@ -8,15 +8,17 @@
 
 #include "gateway/upstream/backend_slots.hpp"
 #include "gateway/upstream/circuit_breaker.hpp"
+#include "gateway/upstream/endpoint_address.hpp"
 #include "gateway/server/runtime.hpp"
 
 namespace infergate {
 
 struct EndpointState {
   EndpointState(const config::CircuitBreakerConfig& c, CircuitBreaker::NowNs now, EjectionBudget* budget,
-                std::uint64_t seed)
-      : breaker(c, std::move(now), budget, seed) {}
+                std::uint64_t seed, boost::asio::ip::tcp::endpoint address)
+      : breaker(c, std::move(now), budget, seed), address(address) {}
   CircuitBreaker breaker;
+  EndpointAddress address;  // resolved again while running when the endpoint names a host
   std::atomic<std::int64_t> inFlight{0};
   std::atomic<std::uint64_t> healthChecksOk{0};
   std::atomic<std::uint64_t> healthChecksFailed{0};

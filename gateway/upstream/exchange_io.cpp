@@ -126,7 +126,9 @@ void AsioExchangeTransport::close(UpstreamConnection& conn) {
 // ---- connect and send --------------------------------------------------------
 
 void UpstreamExchange::acquireConnection() {
-  if (auto pooled = up_.pool.acquire(planner_.endpoint(), planner_.backendConfig().pool)) {
+  const auto& endpoint = planner_.endpoint();
+  if (auto pooled = up_.pool.acquire(endpoint, planner_.backendConfig().pool,
+                                     up_.cluster.endpoint(endpoint.id).address.generation())) {
     takeConnection(std::move(pooled));
     connection_ = Connection::Pooled;
     record_->upstreamConnected = Clock::now();
@@ -161,7 +163,10 @@ void UpstreamExchange::connect() {
   if (auto* tls = conn_->tlsStream.get()) prepareTls(tls->native_handle(), endpoint, up_.pool);
   setPhaseDeadline(planner_.backendConfig().timeouts.connect, FailureCause::UpstreamConnectTimeout);
   state_ = State::Connecting;
-  io_.connect(*conn_, endpoint.address, epoch_);
+  // The generation first: an address that changes meanwhile leaves this connection the older one.
+  const auto& where = up_.cluster.endpoint(endpoint.id).address;
+  conn_->addressGeneration = where.generation();
+  io_.connect(*conn_, where.current(), epoch_);
 }
 
 void UpstreamExchange::onConnected(unsigned epoch, error_code ec) {

@@ -48,7 +48,8 @@ class UpstreamClient::Call : public std::enable_shared_from_this<Call> {
       self->timedOut_ = true;
       if (self->conn_) self->conn_->socket.close();
     });
-    if (auto pooled = client_.pool_.acquire(endpoint_, backend_.config->pool)) {
+    if (auto pooled = client_.pool_.acquire(endpoint_, backend_.config->pool,
+                                            client_.cluster_.endpoint(endpoint_.id).address.generation())) {
       conn_ = std::move(pooled);
       pooled_ = true;
       send();
@@ -62,7 +63,9 @@ class UpstreamClient::Call : public std::enable_shared_from_this<Call> {
     pooled_ = false;
     conn_ = std::make_unique<UpstreamConnection>(client_.io_.get_executor(), endpoint_.id, endpoint_.tls);
     if (auto* tls = conn_->tlsStream.get()) prepareTls(tls->native_handle(), endpoint_, client_.pool_);
-    conn_->socket.async_connect(endpoint_.address, [self = shared_from_this()](beast::error_code ec) {
+    const auto& where = client_.cluster_.endpoint(endpoint_.id).address;
+    conn_->addressGeneration = where.generation();
+    conn_->socket.async_connect(where.current(), [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->fail(isLocalResourceError(ec));
       if (!self->conn_->tlsStream) return self->send();
       self->conn_->tlsStream->async_handshake(asio::ssl::stream_base::client, [self](beast::error_code handshake) {

@@ -41,14 +41,16 @@ UpstreamPool::UpstreamPool(boost::asio::io_context& io, const Runtime& runtime, 
 }
 
 std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(const EndpointRuntime& endpoint,
-                                                          const config::PoolConfig& pool) {
+                                                          const config::PoolConfig& pool,
+                                                          std::uint64_t addressGeneration) {
   auto& list = idle_[endpoint.id];
   const auto now = CoarseSteadyClock::now();
   while (!list.empty()) {
     // Most recently used first: it is the least likely to have been closed.
     auto conn = std::move(list.back());
     list.pop_back();
-    if (now - conn->idleSince < pool.idle_ttl && stillUsable(*conn, now)) {
+    if (conn->addressGeneration == addressGeneration && now - conn->idleSince < pool.idle_ttl &&
+        stillUsable(*conn, now)) {
       publish(endpoint.id);
       return conn;
     }

@@ -33,6 +33,7 @@ struct UpstreamConnection {
   bool tcpConnected = false;             // TLS: a failure after this is the handshake's
   ReadBuffer buffer;  // bytes read but not yet parsed
   std::size_t endpointId;
+  std::uint64_t addressGeneration = 0;  // EndpointAddress::generation() when it connected
   CoarseSteadyClock::time_point idleSince{};  // idle ages are seconds: a tick is precise enough
   unsigned requestsServed = 0;
 };
@@ -44,7 +45,10 @@ class UpstreamPool {
   UpstreamPool(boost::asio::io_context& io, const Runtime& runtime, const UpstreamStats* stats, unsigned worker);
 
   // An idle, live connection to `endpoint`, or null (the caller connects).
-  std::unique_ptr<UpstreamConnection> acquire(const EndpointRuntime& endpoint, const config::PoolConfig& pool);
+  // Connections made to an address the endpoint no longer has (another
+  // `addressGeneration`) are closed, not returned.
+  std::unique_ptr<UpstreamConnection> acquire(const EndpointRuntime& endpoint, const config::PoolConfig& pool,
+                                              std::uint64_t addressGeneration);
   // Keep `conn` for reuse. Callers only release connections whose last response
   // was read completely and allowed keep-alive.
   void release(std::unique_ptr<UpstreamConnection> conn, const config::PoolConfig& pool);

@@ -1,0 +1,45 @@
+#pragma once
+// Resolves endpoints named by host again while the gateway runs, every
+// backend's dns_refresh, on the control thread (never a worker). An address
+// still among the answers is kept (no churn under round-robin DNS); when it is
+// gone, the first answer replaces it: new connections go there, and pooled
+// ones to the old address are closed instead of reused. A failed resolution
+// keeps the address in use. Each change and each failure (once per outage)
+// is logged with the endpoint; infergate_dns_resolutions_total counts them.
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <vector>
+
+#include "gateway/server/runtime.hpp"
+#include "gateway/upstream/cluster_state.hpp"
+#include "metrics/label_space.hpp"
+#include "metrics/stats.hpp"
+
+namespace infergate {
+
+class EndpointResolver {
+ public:
+  EndpointResolver(boost::asio::io_context& io, const Runtime& runtime, ClusterState& cluster);
+  ~EndpointResolver();
+  void declareStats(metrics::StatsRegistry& stats, const metrics::LabelSpace& labels);
+  void start();
+  void stop();
+
+ private:
+  struct Named;  // one endpoint named by host, and its timer
+  void schedule(Named& n);
+  void resolve(Named& n);
+
+  boost::asio::io_context& io_;
+  ClusterState& cluster_;
+  boost::asio::ip::tcp::resolver resolver_;
+  std::vector<std::unique_ptr<Named>> named_;
+  // Per endpoint id: resolutions that kept the address, changed it, failed.
+  std::vector<std::array<std::atomic<std::uint64_t>, 3>> counts_;
+  bool stopped_ = false;
+};
+
+}  // namespace infergate

@@ -1,0 +1,102 @@
+// Endpoints named by host are resolved again while the gateway runs
+// (backends[].dns_refresh): when the name moves, new requests follow it and
+// pooled connections to the old address are not reused; when it stops
+// resolving, the last address stays in use. Names come from a hosts file the
+// test controls, read through nss_wrapper (Debian libnss-wrapper) preloaded
+// into the gateway: its resolver is the real getaddrinfo, unchanged.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Replaces the hosts file whole (a rename: nss_wrapper reads a file again when it is a new one).
+void writeHosts(const fs::path& path, const std::string& text) {
+  const auto next = path.string() + ".next";
+  std::ofstream(next) << text;
+  fs::rename(next, path);
+}
+
+std::uint16_t portOf(Process& mock) {
+  auto line = mock.waitForLine("listening on");
+  if (!line) throw std::runtime_error("mock did not start: " + mock.stderrText());
+  std::smatch m;
+  if (!std::regex_search(*line, m, std::regex(R"(listening on [0-9.]+:(\d+))"))) throw std::runtime_error(*line);
+  return static_cast<std::uint16_t>(std::stoi(m[1]));
+}
+
+}  // namespace
+
+TEST(EndpointDns, ANameThatMovesIsFollowedAndAFailedResolutionKeepsTheLastAddress) {
+  const auto dir = fs::path(unusedTempPath(""));
+  fs::create_directories(dir);
+  const auto hosts = dir / "hosts";
+  fs::copy_file("/etc/passwd", dir / "passwd");
+  fs::copy_file("/etc/group", dir / "group");
+  // Two model servers on the same port at two loopback addresses; the second answers with refusals.
+  Process a({mockBinary(), "--listen", "127.0.0.2:0"});
+  const auto port = portOf(a);
+  Process b({mockBinary(), "--listen", "127.0.0.3:" + std::to_string(port), "--output", "refusal"});
+  portOf(b);
+  writeHosts(hosts, "127.0.0.2 model.infergate.test\n");
+
+  ConfigKnobs k;
+  k.backendExtra = "    dns_refresh: 200ms\n";
+  auto yaml = standardConfig(port, k);
+  const std::string literal = "http://127.0.0.1:" + std::to_string(port);
+  yaml.replace(yaml.find(literal), literal.size(), "http://model.infergate.test:" + std::to_string(port));
+  Gateway gw(yaml, {"LD_PRELOAD=libnss_wrapper.so", "NSS_WRAPPER_HOSTS=" + hosts.string(),
+                    "NSS_WRAPPER_PASSWD=" + (dir / "passwd").string(), "NSS_WRAPPER_GROUP=" + (dir / "group").string()});
+  Connection c(gw.port());  // one keep-alive client connection throughout
+  // Which server answered: the answer's text (the second one refuses).
+  const auto chat = [&] {
+    c.send(jsonPost("/v1/chat/completions", chatBody("mock-model")));
+    const auto r = c.read();
+    if (r.status != 200) return "status " + std::to_string(r.status);
+    return std::string(boost::json::parse(r.body).at("choices").at(0).at("message").at("content").as_string());
+  };
+  const auto first = chat();
+  ASSERT_NE(first.find("mock model"), std::string::npos) << first << gw.process().stderrText();
+
+  // The name moves: within a few refreshes new requests reach the new address.
+  writeHosts(hosts, "127.0.0.3 model.infergate.test\n");
+  std::string body = first;
+  for (int i = 0; i < 100 && body == first; ++i) {
+    usleep(30'000);
+    body = chat();
+    ASSERT_EQ(body.rfind("status ", 0), std::string::npos) << body;
+  }
+  ASSERT_NE(body, first) << "requests never reached the new address\n" << gw.process().stderrText();
+  // Every request after goes there: the pooled connection to the old address is not reused.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(chat(), body);
+  const auto log = gw.process().stderrText();
+  EXPECT_NE(log.find("model.infergate.test:" + std::to_string(port) + " now resolves to 127.0.0.3 (was 127.0.0.2)"),
+            std::string::npos)
+      << log;
+
+  // The name stops resolving: the address in use stays, and requests go on.
+  writeHosts(hosts, "127.0.0.9 other.infergate.test\n");
+  const auto failedSeries = "infergate_dns_resolutions_total{backend=\"mock\",endpoint=\"model.infergate.test:" +
+                            std::to_string(port) + "\",result=\"failed\"}";
+  for (int i = 0; i < 100 && seriesValue(scrape(gw.adminPort()), failedSeries) < 2; ++i) usleep(30'000);
+  const auto text = scrape(gw.adminPort());
+  EXPECT_GE(seriesValue(text, failedSeries), 2) << text;
+  EXPECT_EQ(chat(), body);
+  const auto failures = gw.process().stderrText();
+  EXPECT_NE(failures.find("cannot resolve model.infergate.test"), std::string::npos);
+  EXPECT_NE(failures.find("keeping 127.0.0.3"), std::string::npos);
+  // Logged once per outage, not at every refresh.
+  EXPECT_EQ(failures.find("cannot resolve model.infergate.test", failures.find("cannot resolve model.infergate.test") + 1),
+            std::string::npos);
+  fs::remove_all(dir);
+}
