@@ -9,7 +9,10 @@
 
 #include <boost/json/parse.hpp>
 #include <fstream>
+#include <atomic>
 #include <regex>
+#include <thread>
+#include <vector>
 
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
@@ -126,4 +129,58 @@ TEST(ConfigReload, TheConfigInForceIsShownWithSecretsMasked) {
   EXPECT_EQ(r.body.find("blue"), std::string::npos);
   EXPECT_NE(r.body.find("name: team-a"), std::string::npos);
   EXPECT_NE(r.body.find("generation 1"), std::string::npos);
+}
+
+TEST(ConfigReload, ReloadsUnderLoadLoseNoRequestAndAStreamAcrossThemCompletes) {
+  MockServer mock;
+  ConfigKnobs k;
+  const std::string keysA = "auth:\n  keys:\n    - name: team-a\n      key: sk-reload-team-a-0123456789\n";
+  const std::string keysAB = keysA + "    - name: team-b\n      key: sk-reload-team-b-0123456789\n";
+  k.topLevel = keysA + "log:\n  level: info\n";
+  const auto yaml = standardConfig(mock.port(), k);
+  Gateway gw(yaml);
+  const std::string keyA = "Authorization: Bearer sk-reload-team-a-0123456789";
+  // A stream that spans every reload below (20 tokens, 100 ms apart).
+  Connection stream(gw.port());
+  stream.send(jsonPost("/v1/chat/completions", chatBody("mock-model", true),
+                       {keyA, "x-mock-tokens: 20", "x-mock-inter-token-ms: 100"}));
+  // Steady load on four keep-alive connections.
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, bad{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&] {
+      Connection c(gw.port());
+      while (!stop.load()) {
+        c.send(jsonPost("/v1/chat/completions", chatBody("mock-model"), {keyA}));
+        (c.read().status == 200 ? ok : bad).fetch_add(1);
+      }
+    });
+  // Reloads that change what applies in place: a second key, added and removed, three times.
+  auto withB = yaml;
+  withB.replace(withB.find(keysA), keysA.size(), keysAB);
+  for (int i = 0; i < 6; ++i) {
+    usleep(200'000);
+    rewrite(gw.configPath(), i % 2 == 0 ? withB : yaml);
+    const auto r = reload(gw);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_NE(r.body.find("\"result\":\"ok\""), std::string::npos) << r.body;
+    const auto b = request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"),
+                                               {"Authorization: Bearer sk-reload-team-b-0123456789"}));
+    EXPECT_EQ(b.status, i % 2 == 0 ? 200u : 401u) << i;
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(ok.load(), 50);
+  const auto s = stream.read(std::chrono::seconds(5));
+  EXPECT_EQ(s.status, 200);
+  EXPECT_TRUE(s.complete);
+  EXPECT_NE(s.body.find("data: [DONE]"), std::string::npos);
+  // The last reload (i = 5) restored the single key: team-b is refused again, team-a served.
+  EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"),
+                                        {"Authorization: Bearer sk-reload-team-b-0123456789"}))
+                .status,
+            401);
+  EXPECT_EQ(seriesValue(scrape(gw.adminPort()), R"(infergate_config_reload_total{result="ok"})"), 6);
 }
