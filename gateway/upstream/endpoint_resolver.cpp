@@ -48,7 +48,9 @@ void EndpointResolver::declareStats(metrics::StatsRegistry& stats, const metrics
                      "Resolutions of endpoints named by host, by result: kept (the address in use is still among the "
                      "answers), changed (new connections go to a new address), failed (the address in use is kept).",
                      {labels.endpointDimension(), metrics::Dimension::of("result", {"kept", "changed", "failed"})},
-                     metrics::FamilySpec::Zeros::Skip, [named](std::span<const std::uint32_t> at) { return named[at[0]] != 0; }},
+                     // Zeros exported: a first failure must show as an increase, not as a new series.
+                     metrics::FamilySpec::Zeros::Export,
+                     [named](std::span<const std::uint32_t> at) { return named[at[0]] != 0; }},
                     [this](std::span<const std::uint32_t> at) {
                       return static_cast<double>(counts_[at[0] - 1][at[1]].load(std::memory_order_relaxed));
                     });

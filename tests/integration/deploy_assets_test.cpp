@@ -81,7 +81,8 @@ TEST(DeployAssets, DashboardQueriesOnlyMetricsThatExist) {
   k.topLevel += "auth:\n  keys:\n    - name: team\n      key: ${DASHBOARD_KEY}\n"
                 "      limits: {requests_per_minute: 1000, tokens_per_minute: 1000000}\n"
                 "rate_limits:\n  store: redis\n  redis:\n    address: " + redis.address() + "\n";
-  k.backendExtra = "  - name: judge\n    endpoints:\n      - url: http://127.0.0.1:" + std::to_string(mock.port()) + "\n";
+  // The judge's endpoint named by host, so the name-resolution series exist too.
+  k.backendExtra = "  - name: judge\n    endpoints:\n      - url: http://localhost:" + std::to_string(mock.port()) + "\n";
   const std::string key = "sk-dashboard-key-0123456789";
   Gateway gateway(standardConfig(mock.port(), k), {"DASHBOARD_KEY=" + key});
   request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model", true), {"Authorization: Bearer " + key}));
