@@ -7,6 +7,7 @@
 # does not move with this host's noise the way time does, so it tells a
 # 1-2% difference that paired timings cannot. Kernel time is not counted: the
 # variants send the same bytes, except the x-ratelimit-* lines of keys/redis.
+# INFERGATE_BIN: another build to count (a worktree of an earlier commit).
 # KEEP=DIR keeps each variant's callgrind file there (callgrind_annotate).
 # REQUESTS (3000) after WARMUP (2000); static nginx backend; loopback only,
 # everything it starts is stopped.
@@ -53,7 +54,7 @@ for variant in $VARIANTS; do
     *) echo "unknown variant $variant" >&2; exit 1 ;;
   esac
   valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$W/$variant.out \
-    build/gateway/infergate --config $W/$variant.yaml >/dev/null 2>$W/$variant.log & GP=$!
+    "${INFERGATE_BIN:-build/gateway/infergate}" --config $W/$variant.yaml >/dev/null 2>$W/$variant.log & GP=$!
   wait_port $PORT 60
   send $WARMUP || exit 1
   callgrind_control -i on $GP >/dev/null
