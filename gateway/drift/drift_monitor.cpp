@@ -278,7 +278,10 @@ std::string DriftMonitor::report() const {
                                                   {"threshold", config_.multivariate.threshold}};
     models[labels.model(m)] = std::move(entry);
   }
-  return boost::json::serialize(boost::json::object{{"models", std::move(models)}});
+  return boost::json::serialize(boost::json::object{
+      {"thresholds",
+       boost::json::object{{"psi_warn", config_.psi_warn}, {"psi_alert", config_.psi_alert}, {"ks_alert", config_.ks_alert}}},
+      {"models", std::move(models)}});
 }
 
 }  // namespace infergate

@@ -34,6 +34,13 @@ class DriftMonitor {
   void start();
   void stop();
   void evaluateNow();  // one evaluation (also run by the timer)
+  // The control thread (a config reload): new warn and alert thresholds, from
+  // the next evaluation on.
+  void setThresholds(const config::DriftConfig& config) {
+    config_.psi_warn = config.psi_warn;
+    config_.psi_alert = config.psi_alert;
+    config_.ks_alert = config.ks_alert;
+  }
 
   // Freezes the current window as every model's baseline (POST /admin/drift/baseline).
   std::string freezeWindowAsBaseline();

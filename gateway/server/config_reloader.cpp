@@ -42,6 +42,15 @@ std::map<std::string, std::string> sectionsOf(const std::string& text) {
   return out;
 }
 
+// The section's YAML without `keys` (its own top-level keys), normalised.
+std::string sectionWithout(const YAML::Node& root, const std::string& section, const std::vector<std::string>& keys) {
+  if (!root.IsMap() || !root[section]) return {};
+  auto copy = YAML::Clone(root[section]);
+  if (copy.IsMap())
+    for (const auto& k : keys) copy.remove(k);
+  return YAML::Dump(copy);
+}
+
 bool sensitiveKey(std::string name) {
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name == "key" || name == "password" || name == "token" || name == "authorization" || name == "api-key" ||
@@ -95,7 +104,15 @@ ConfigReloader::ConfigReloader(boost::asio::io_context& control, std::string con
              [this](const char* why) { return reload(why).result != Outcome::Result::Failed; }),
       inForce_(readText(configPath_)),
       keysInForce_(readText(keysFile_)),
-      hash_(hashOf(inForce_)) {}
+      hash_(hashOf(inForce_)) {
+  allowInPlace("log", {"level"},
+               [](const config::Config& c) { log::setThreshold(static_cast<log::Level>(c.log.level)); });
+}
+
+void ConfigReloader::allowInPlace(std::string section, std::vector<std::string> keys,
+                                  std::function<void(const config::Config&)> apply) {
+  inPlace_.push_back({std::move(section), std::move(keys), std::move(apply)});
+}
 
 void ConfigReloader::declareStats(metrics::StatsRegistry& stats) {
   using Zeros = metrics::FamilySpec::Zeros;
@@ -156,9 +173,18 @@ ConfigReloader::Outcome ConfigReloader::reload(const char* why) {
   const bool keysFileChanged = keysText != keysInForce_;
   if (keysFileChanged && std::find(changed.begin(), changed.end(), "auth") == changed.end()) changed.push_back("auth");
 
+  const auto oldRoot = YAML::Load(inForce_), newRoot = YAML::Load(text);
+  // Sections of which only their in-place keys changed.
+  const auto inPlace = [&](const std::string& section) -> const InPlace* {
+    for (const auto& p : inPlace_)
+      if (p.section == section && oldRoot[section] && newRoot[section] &&
+          sectionWithout(oldRoot, section, p.keys) == sectionWithout(newRoot, section, p.keys))
+        return &p;
+    return nullptr;
+  };
   for (const auto& section : changed) {
-    if (section == "log") {
-      log::setThreshold(static_cast<log::Level>(loaded.config.log.level));
+    if (const auto* p = inPlace(section)) {
+      p->apply(loaded.config);
       out.applied.push_back(section);
     } else if (section == "auth" && keys_ != nullptr && loaded.config.auth.enabled) {
       std::string error;

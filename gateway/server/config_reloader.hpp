@@ -6,11 +6,13 @@
 // column. A good file is compared with the one in force, section by section.
 // What can change in place is put in force for new requests: the client API
 // keys (auth and the keys file; connections and requests in flight are
-// untouched, auth/key_directory.hpp) and the log level. Every other section
-// that changed is reported as needing a restart, by name: routes, backends
-// and the rest are resolved once into the workers' typed state, and their
-// in-place replacement is not built yet.
+// untouched, auth/key_directory.hpp) and the keys a part registers with
+// allowInPlace (log.level; the drift thresholds). Every other section that
+// changed is reported as needing a restart, by name: routes, backends and the
+// rest are resolved once into the workers' typed state, and their in-place
+// replacement is not built yet.
 #include <atomic>
+#include <functional>
 #include <boost/asio/io_context.hpp>
 #include <string>
 #include <vector>
@@ -37,6 +39,11 @@ class ConfigReloader {
   ConfigReloader(boost::asio::io_context& control, std::string configPath, std::string keysFile,
                  auth::KeyDirectory* keys);
   void declareStats(metrics::StatsRegistry& stats);
+  // A section of which only `keys` (its own, top-level) changed is applied in
+  // place by `apply`, on the control thread; a change to any other key of it
+  // needs a restart.
+  void allowInPlace(std::string section, std::vector<std::string> keys,
+                    std::function<void(const config::Config&)> apply);
   void start() { files_.start(); }
   void stop() { files_.stop(); }
   // Control thread: SIGHUP, a changed keys file, POST /admin/reload.
@@ -47,6 +54,12 @@ class ConfigReloader {
   std::string maskedConfig() const;
 
  private:
+  struct InPlace {
+    std::string section;
+    std::vector<std::string> keys;
+    std::function<void(const config::Config&)> apply;
+  };
+  std::vector<InPlace> inPlace_;
   std::string configPath_, keysFile_;
   auth::KeyDirectory* keys_;
   FileReloader files_;

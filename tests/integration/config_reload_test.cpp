@@ -184,3 +184,37 @@ TEST(ConfigReload, ReloadsUnderLoadLoseNoRequestAndAStreamAcrossThemCompletes) {
             401);
   EXPECT_EQ(seriesValue(scrape(gw.adminPort()), R"(infergate_config_reload_total{result="ok"})"), 6);
 }
+
+TEST(ConfigReload, DriftThresholdsChangeInPlaceAndOtherDriftKeysNeedARestart) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = "drift:\n  psi_warn: 0.1\n  psi_alert: 0.25\n  learn_requests: 1000\n";
+  const auto yaml = standardConfig(mock.port(), k);
+  Gateway gw(yaml);
+  const auto thresholds = [&] {
+    const auto r = request(gw.adminPort(), simpleGet("/admin/drift"));
+    return boost::json::parse(r.body).at("thresholds").as_object();
+  };
+  EXPECT_DOUBLE_EQ(thresholds().at("psi_alert").as_double(), 0.25);
+
+  auto tuned = yaml;
+  tuned.replace(tuned.find("psi_alert: 0.25"), std::string("psi_alert: 0.25").size(), "psi_alert: 0.4");
+  rewrite(gw.configPath(), tuned);
+  auto r = reload(gw);
+  auto json = boost::json::parse(r.body);
+  EXPECT_EQ(json.at("result").as_string(), "ok") << r.body;
+  EXPECT_EQ(strings(json.at("applied")), std::vector<std::string>{"drift"});
+  EXPECT_DOUBLE_EQ(thresholds().at("psi_alert").as_double(), 0.4);
+
+  // Any other drift key (how the baseline is learnt) is named as needing a restart, and nothing of it changes.
+  auto relearn = tuned;
+  relearn.replace(relearn.find("learn_requests: 1000"), std::string("learn_requests: 1000").size(),
+                  "learn_requests: 50");
+  relearn.replace(relearn.find("psi_warn: 0.1"), std::string("psi_warn: 0.1").size(), "psi_warn: 0.2");
+  rewrite(gw.configPath(), relearn);
+  r = reload(gw);
+  json = boost::json::parse(r.body);
+  EXPECT_EQ(json.at("result").as_string(), "restart_required") << r.body;
+  EXPECT_EQ(strings(json.at("restart_required")), std::vector<std::string>{"drift"});
+  EXPECT_DOUBLE_EQ(thresholds().at("psi_warn").as_double(), 0.1);
+}
