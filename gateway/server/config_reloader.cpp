@@ -51,6 +51,22 @@ std::string sectionWithout(const YAML::Node& root, const std::string& section, c
   return YAML::Dump(copy);
 }
 
+// What changed in a section, as the reload reports it: its own keys that
+// differ ("server.workers") when it is a map in both files, else its name.
+std::vector<std::string> changedKeys(const YAML::Node& before, const YAML::Node& after, const std::string& section) {
+  const auto a = before[section], b = after[section];
+  if (!a || !b || !a.IsMap() || !b.IsMap()) return {section};
+  std::map<std::string, std::string> old, now;
+  for (const auto& e : a) old[e.first.as<std::string>()] = YAML::Dump(e.second);
+  for (const auto& e : b) now[e.first.as<std::string>()] = YAML::Dump(e.second);
+  std::vector<std::string> out;
+  for (const auto& [key, yaml] : now)
+    if (auto it = old.find(key); it == old.end() || it->second != yaml) out.push_back(section + "." + key);
+  for (const auto& [key, yaml] : old)
+    if (!now.count(key)) out.push_back(section + "." + key);
+  return out.empty() ? std::vector<std::string>{section} : out;
+}
+
 bool sensitiveKey(std::string name) {
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name == "key" || name == "password" || name == "token" || name == "authorization" || name == "api-key" ||
@@ -199,7 +215,7 @@ ConfigReloader::Outcome ConfigReloader::reload(const char* why) {
       log::write(log::Level::Info, log::Fields().add("reason", why).add("keys", std::uint64_t{count}), "keys reloaded");
       out.applied.push_back(section);
     } else {
-      out.needRestart.push_back(section);
+      for (auto& key : changedKeys(oldRoot, newRoot, section)) out.needRestart.push_back(std::move(key));
     }
   }
   // A SIGHUP with nothing changed still reads the keys again: an operator's way to check them.

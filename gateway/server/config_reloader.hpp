@@ -30,7 +30,7 @@ class ConfigReloader {
     Result result = Result::Ok;
     std::vector<std::string> errors;       // file:line:column: message
     std::vector<std::string> applied;      // sections put in force
-    std::vector<std::string> needRestart;  // sections that changed but are not in force
+    std::vector<std::string> needRestart;  // what changed but is not in force ("server.workers", "routes")
     unsigned httpStatus() const { return result == Result::Failed ? 400 : 200; }
     std::string json() const;
   };

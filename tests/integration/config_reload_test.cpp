@@ -113,6 +113,17 @@ TEST(ConfigReload, InPlaceSectionsApplyAndTheRestAreNamedAsNeedingARestart) {
   EXPECT_EQ(json.at("result").as_string(), "restart_required");
   EXPECT_EQ(strings(json.at("restart_required")), std::vector<std::string>{"routes"});
   EXPECT_EQ(request(gw.port(), jsonPost("/v2/chat/completions", chatBody("mock-model"))).status, 404);  // not in force
+
+  // What only a restart changes is named key by key: the worker count and the listen address.
+  auto moved = routed;
+  moved.replace(moved.find("workers: 1"), std::string("workers: 1").size(), "workers: 2");
+  moved.replace(moved.find("listen: 127.0.0.1:0"), std::string("listen: 127.0.0.1:0").size(), "listen: 127.0.0.1:1");
+  rewrite(gw.configPath(), moved);
+  r = reload(gw);
+  json = boost::json::parse(r.body);
+  EXPECT_EQ(strings(json.at("restart_required")),
+            (std::vector<std::string>{"routes", "server.listen", "server.workers"}))
+      << r.body;
 }
 
 TEST(ConfigReload, TheConfigInForceIsShownWithSecretsMasked) {
@@ -215,6 +226,7 @@ TEST(ConfigReload, DriftThresholdsChangeInPlaceAndOtherDriftKeysNeedARestart) {
   r = reload(gw);
   json = boost::json::parse(r.body);
   EXPECT_EQ(json.at("result").as_string(), "restart_required") << r.body;
-  EXPECT_EQ(strings(json.at("restart_required")), std::vector<std::string>{"drift"});
+  // Neither is in force: the section is applied whole or not at all.
+  EXPECT_EQ(strings(json.at("restart_required")), (std::vector<std::string>{"drift.learn_requests", "drift.psi_warn"}));
   EXPECT_DOUBLE_EQ(thresholds().at("psi_warn").as_double(), 0.1);
 }
