@@ -11,6 +11,7 @@
 #include <fstream>
 #include <atomic>
 #include <regex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -22,6 +23,13 @@ using namespace testsupport;
 namespace {
 
 void rewrite(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::trunc) << text; }
+
+// `text` with its first `from` replaced by `to`.
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  if (at == std::string::npos) throw std::runtime_error("not in the config: " + from);
+  return text.replace(at, from.size(), to);
+}
 
 Response reload(Gateway& gw) { return request(gw.adminPort(), jsonPost("/admin/reload", "{}")); }
 
@@ -51,7 +59,7 @@ TEST(ConfigReload, ABrokenFileIsRefusedWholeWithEveryErrorsPosition) {
   EXPECT_EQ(before.second, "1");
   // Two errors: an unknown key and a bad duration.
   auto broken = yaml + "bogus_section: 1\n";
-  broken.replace(broken.find("drain_timeout: 5s"), std::string("drain_timeout: 5s").size(), "drain_timeout: soon");
+  broken = replaced(broken, "drain_timeout: 5s", "drain_timeout: soon");
   rewrite(gw.configPath(), broken);
   const auto r = reload(gw);
   EXPECT_EQ(r.status, 400);
@@ -80,7 +88,7 @@ TEST(ConfigReload, InPlaceSectionsApplyAndTheRestAreNamedAsNeedingARestart) {
 
   // The log level alone: in force at once, a new generation.
   auto quieter = yaml;
-  quieter.replace(quieter.find("level: info"), std::string("level: info").size(), "level: error");
+  quieter = replaced(quieter, "level: info", "level: error");
   rewrite(gw.configPath(), quieter);
   auto r = reload(gw);
   EXPECT_EQ(r.status, 200);
@@ -116,8 +124,8 @@ TEST(ConfigReload, InPlaceSectionsApplyAndTheRestAreNamedAsNeedingARestart) {
 
   // What only a restart changes is named key by key: the worker count and the listen address.
   auto moved = routed;
-  moved.replace(moved.find("workers: 1"), std::string("workers: 1").size(), "workers: 2");
-  moved.replace(moved.find("listen: 127.0.0.1:0"), std::string("listen: 127.0.0.1:0").size(), "listen: 127.0.0.1:1");
+  moved = replaced(moved, "workers: 1", "workers: 2");
+  moved = replaced(moved, "listen: 127.0.0.1:0", "listen: 127.0.0.1:1");
   rewrite(gw.configPath(), moved);
   r = reload(gw);
   json = boost::json::parse(r.body);
@@ -169,7 +177,7 @@ TEST(ConfigReload, ReloadsUnderLoadLoseNoRequestAndAStreamAcrossThemCompletes) {
     });
   // Reloads that change what applies in place: a second key, added and removed, three times.
   auto withB = yaml;
-  withB.replace(withB.find(keysA), keysA.size(), keysAB);
+  withB = replaced(withB, keysA, keysAB);
   for (int i = 0; i < 6; ++i) {
     usleep(200'000);
     rewrite(gw.configPath(), i % 2 == 0 ? withB : yaml);
@@ -209,7 +217,7 @@ TEST(ConfigReload, DriftThresholdsChangeInPlaceAndOtherDriftKeysNeedARestart) {
   EXPECT_DOUBLE_EQ(thresholds().at("psi_alert").as_double(), 0.25);
 
   auto tuned = yaml;
-  tuned.replace(tuned.find("psi_alert: 0.25"), std::string("psi_alert: 0.25").size(), "psi_alert: 0.4");
+  tuned = replaced(tuned, "psi_alert: 0.25", "psi_alert: 0.4");
   rewrite(gw.configPath(), tuned);
   auto r = reload(gw);
   auto json = boost::json::parse(r.body);
@@ -219,9 +227,8 @@ TEST(ConfigReload, DriftThresholdsChangeInPlaceAndOtherDriftKeysNeedARestart) {
 
   // Any other drift key (how the baseline is learnt) is named as needing a restart, and nothing of it changes.
   auto relearn = tuned;
-  relearn.replace(relearn.find("learn_requests: 1000"), std::string("learn_requests: 1000").size(),
-                  "learn_requests: 50");
-  relearn.replace(relearn.find("psi_warn: 0.1"), std::string("psi_warn: 0.1").size(), "psi_warn: 0.2");
+  relearn = replaced(relearn, "learn_requests: 1000", "learn_requests: 50");
+  relearn = replaced(relearn, "psi_warn: 0.1", "psi_warn: 0.2");
   rewrite(gw.configPath(), relearn);
   r = reload(gw);
   json = boost::json::parse(r.body);
