@@ -139,6 +139,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# start_peer PEER PORT COMMAND...: COMMAND on the proxy's core, its stderr in
+# $WORK/PEER.log; PEER's rounds are charged its CPU time; waits for PORT.
+start_peer() {
+  local peer=$1 port=$2
+  shift 2
+  $PROXY_CPU "$@" >/dev/null 2>"$WORK/$peer.log" &
+  PIDS+=($!)
+  PEER_PID[$peer]=$!
+  wait_port "$port"
+}
+
 # --- processes ---------------------------------------------------------------
 if [[ " $PEERS " == *"-https-up "* ]]; then
   [[ $BACKEND == static ]] || { echo "the https-up peers need BACKEND=static" >&2; exit 1; }
@@ -162,19 +173,13 @@ declare -A PEER_PID=([direct]=$!)  # whose CPU time a peer's rounds are charged 
 wait_port "$MOCK_PORT"
 
 gateway_yaml "$IG_PORT" "$IG_ADMIN_PORT" "$MOCK_PORT" "$WORKERS" >"$WORK/infergate.yaml"
-$PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate.yaml" >/dev/null 2>"$WORK/infergate.log" &
-PIDS+=($!)
-PEER_PID[infergate]=$!
-wait_port "$IG_PORT"
+start_peer infergate "$IG_PORT" "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate.yaml"
 
 # The same gateway with metrics off, to measure what recording costs.
 sed -e "s/$IG_PORT/$IG_BARE_PORT/; s/$IG_ADMIN_PORT/$IG_BARE_ADMIN_PORT/" "$WORK/infergate.yaml" >"$WORK/infergate-bare.yaml"
 printf 'metrics:\n  enabled: false\n  server_timing: false\n' >>"$WORK/infergate-bare.yaml"
 if [[ " $PEERS " == *" infergate-nometrics "* ]]; then
-  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-bare.yaml" >/dev/null 2>"$WORK/infergate-bare.log" &
-  PIDS+=($!)
-  PEER_PID[infergate-nometrics]=$!
-  wait_port "$IG_BARE_PORT"
+  start_peer infergate-nometrics "$IG_BARE_PORT" "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-bare.yaml"
 fi
 
 # The same gateway requiring the API key every scenario sends, with a local
@@ -182,20 +187,14 @@ fi
 sed -e "s/$IG_PORT/$IG_KEYS_PORT/; s/$IG_ADMIN_PORT/$IG_KEYS_ADMIN_PORT/" "$WORK/infergate.yaml" >"$WORK/infergate-keys.yaml"
 keys_yaml limits >>"$WORK/infergate-keys.yaml"
 if [[ " $PEERS " == *" infergate-keys "* ]]; then
-  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-keys.yaml" >/dev/null 2>"$WORK/infergate-keys.log" &
-  PIDS+=($!)
-  PEER_PID[infergate-keys]=$!
-  wait_port "$IG_KEYS_PORT"
+  start_peer infergate-keys "$IG_KEYS_PORT" "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-keys.yaml"
 fi
 
 # The same without the limit: what authentication alone costs.
 sed -e "s/$IG_KEYS_PORT/$IG_AUTH_PORT/; s/$IG_KEYS_ADMIN_PORT/$IG_AUTH_ADMIN_PORT/; /limits:/d" "$WORK/infergate-keys.yaml" \
   >"$WORK/infergate-auth.yaml"
 if [[ " $PEERS " == *" infergate-auth "* ]]; then
-  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-auth.yaml" >/dev/null 2>"$WORK/infergate-auth.log" &
-  PIDS+=($!)
-  PEER_PID[infergate-auth]=$!
-  wait_port "$IG_AUTH_PORT"
+  start_peer infergate-auth "$IG_AUTH_PORT" "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-auth.yaml"
 fi
 
 # The same limit shared through Redis (rate_limits.store: redis).
@@ -206,10 +205,7 @@ if [[ " $PEERS " == *" infergate-redis "* ]]; then
   sed -e "s/$IG_KEYS_PORT/$IG_REDIS_PORT/; s/$IG_KEYS_ADMIN_PORT/$IG_REDIS_ADMIN_PORT/" "$WORK/infergate-keys.yaml" \
     >"$WORK/infergate-redis.yaml"
   printf 'rate_limits:\n  store: redis\n  redis:\n    address: 127.0.0.1:%s\n' "$REDIS_PORT" >>"$WORK/infergate-redis.yaml"
-  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-redis.yaml" >/dev/null 2>"$WORK/infergate-redis.log" &
-  PIDS+=($!)
-  PEER_PID[infergate-redis]=$!
-  wait_port "$IG_REDIS_PORT"
+  start_peer infergate-redis "$IG_REDIS_PORT" "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-redis.yaml"
 fi
 
 # The same gateway with the static backend over HTTPS.
@@ -219,11 +215,7 @@ if [[ " $PEERS " == *" infergate-https-up "* ]]; then
     -e "s#url: http://127.0.0.1:$MOCK_PORT#url: https://localhost:$BACKEND_TLS_PORT\n    tls: {ca_file: $WORK/certs/ca.crt}#" \
     "$WORK/infergate.yaml" >"$WORK/infergate-https-up.yaml"
   grep -q "https://localhost" "$WORK/infergate-https-up.yaml" || { echo "https-up: no endpoint to rewrite" >&2; exit 1; }
-  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-https-up.yaml" >/dev/null \
-    2>"$WORK/infergate-https-up.log" &
-  PIDS+=($!)
-  PEER_PID[infergate-https-up]=$!
-  wait_port "$IG_HTTPS_UP_PORT"
+  start_peer infergate-https-up "$IG_HTTPS_UP_PORT" "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-https-up.yaml"
 fi
 
 # The same gateway serving HTTPS to the clients.
@@ -231,21 +223,14 @@ if [[ " $PEERS " == *" infergate-https "* ]]; then
   sed -e "s/$IG_PORT/$((IG_HTTPS_PORT + 100))/; s/$IG_ADMIN_PORT/$((IG_HTTPS_PORT + 101))/" "$WORK/infergate.yaml" |
     sed -e "s#^  workers: \(.*\)#  workers: \1\n  tls: {listen: 127.0.0.1:$IG_HTTPS_PORT, cert_file: $WORK/certs/server.crt, key_file: $WORK/certs/server.key}#" \
       >"$WORK/infergate-https.yaml"
-  $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-https.yaml" >/dev/null 2>"$WORK/infergate-https.log" &
-  PIDS+=($!)
-  PEER_PID[infergate-https]=$!
-  wait_port "$IG_HTTPS_PORT"
+  start_peer infergate-https "$IG_HTTPS_PORT" "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-https.yaml"
 fi
 
 # The same config served by a build of another commit.
 if [[ " $PEERS " == *" infergate-before "* ]]; then
   [[ -x "$BEFORE_BUILD_DIR/gateway/infergate" ]] || { echo "infergate-before needs BEFORE_BUILD_DIR" >&2; exit 1; }
   sed -e "s/$IG_PORT/$IG_BEFORE_PORT/; s/$IG_ADMIN_PORT/$IG_BEFORE_ADMIN_PORT/" "$WORK/infergate.yaml" >"$WORK/infergate-before.yaml"
-  $PROXY_CPU "$BEFORE_BUILD_DIR/gateway/infergate" --config "$WORK/infergate-before.yaml" >/dev/null \
-    2>"$WORK/infergate-before.log" &
-  PIDS+=($!)
-  PEER_PID[infergate-before]=$!
-  wait_port "$IG_BEFORE_PORT"
+  start_peer infergate-before "$IG_BEFORE_PORT" "$BEFORE_BUILD_DIR/gateway/infergate" --config "$WORK/infergate-before.yaml"
 fi
 
 {
@@ -268,18 +253,12 @@ fi
 NGINX
 } >"$WORK/nginx.conf"
 if [[ " $PEERS " == *" nginx "* ]]; then
-  $PROXY_CPU nginx -c "$WORK/nginx.conf" -e "$WORK/nginx/error.log" &
-  PIDS+=($!)
-  PEER_PID[nginx]=$!
-  wait_port "$NGINX_PORT"
+  start_peer nginx "$NGINX_PORT" nginx -c "$WORK/nginx.conf" -e "$WORK/nginx/error.log"
 fi
 
 haproxy_cfg "$HAPROXY_PORT" "$MOCK_PORT" "$WORKERS" 4096 >"$WORK/haproxy.cfg"
 if [[ " $PEERS " == *" haproxy "* ]]; then
-  $PROXY_CPU haproxy -db -f "$WORK/haproxy.cfg" >/dev/null 2>&1 &
-  PIDS+=($!)
-  PEER_PID[haproxy]=$!
-  wait_port "$HAPROXY_PORT"
+  start_peer haproxy "$HAPROXY_PORT" haproxy -db -f "$WORK/haproxy.cfg"
 fi
 
 # HAProxy terminating HTTPS with the same certificate.
@@ -287,10 +266,7 @@ if [[ " $PEERS " == *" haproxy-https "* ]]; then
   haproxy_cfg "$HAPROXY_HTTPS_PORT" "$MOCK_PORT" "$WORKERS" 4096 |
     sed -e "s#bind 127.0.0.1:$HAPROXY_HTTPS_PORT#bind 127.0.0.1:$HAPROXY_HTTPS_PORT ssl crt $WORK/certs/server.pem alpn http/1.1#" \
       >"$WORK/haproxy-https.cfg"
-  $PROXY_CPU haproxy -db -f "$WORK/haproxy-https.cfg" >/dev/null 2>&1 &
-  PIDS+=($!)
-  PEER_PID[haproxy-https]=$!
-  wait_port "$HAPROXY_HTTPS_PORT"
+  start_peer haproxy-https "$HAPROXY_HTTPS_PORT" haproxy -db -f "$WORK/haproxy-https.cfg"
 fi
 
 # HAProxy to the static backend over HTTPS, verified against the same CA.
@@ -298,10 +274,7 @@ if [[ " $PEERS " == *" haproxy-https-up "* ]]; then
   haproxy_cfg "$HAPROXY_HTTPS_UP_PORT" "$BACKEND_TLS_PORT" "$WORKERS" 4096 |
     sed -e "s#server mock 127.0.0.1:$BACKEND_TLS_PORT#server mock 127.0.0.1:$BACKEND_TLS_PORT ssl verify required ca-file $WORK/certs/ca.crt sni str(localhost) verifyhost localhost#" \
       >"$WORK/haproxy-https-up.cfg"
-  $PROXY_CPU haproxy -db -f "$WORK/haproxy-https-up.cfg" >/dev/null 2>&1 &
-  PIDS+=($!)
-  PEER_PID[haproxy-https-up]=$!
-  wait_port "$HAPROXY_HTTPS_UP_PORT"
+  start_peer haproxy-https-up "$HAPROXY_HTTPS_UP_PORT" haproxy -db -f "$WORK/haproxy-https-up.cfg"
 fi
 
 # A 32-hex-digit request id (two 16-digit halves), as infergate generates, and a Server-Timing value
@@ -313,10 +286,7 @@ sed -e "s/bind 127.0.0.1:$HAPROXY_PORT/bind 127.0.0.1:$HAPROXY_HEADERS_PORT\n  o
   http-response set-header Server-Timing \"upstream;dur=0.457, gateway;dur=0.162\"/" \
   "$WORK/haproxy.cfg" >"$WORK/haproxy-headers.cfg"
 if [[ " $PEERS " == *" haproxy-headers "* ]]; then
-  $PROXY_CPU haproxy -db -f "$WORK/haproxy-headers.cfg" >/dev/null 2>&1 &
-  PIDS+=($!)
-  PEER_PID[haproxy-headers]=$!
-  wait_port "$HAPROXY_HEADERS_PORT"
+  start_peer haproxy-headers "$HAPROXY_HEADERS_PORT" haproxy -db -f "$WORK/haproxy-headers.cfg"
 fi
 
 port_of() {
