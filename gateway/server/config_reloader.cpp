@@ -32,13 +32,22 @@ std::string hashOf(const std::string& text) {
   return hex;
 }
 
-// Each top-level section's YAML, normalised (comments and layout dropped), so
-// that a section compares equal when it means the same.
-std::map<std::string, std::string> sectionsOf(const std::string& text) {
-  std::map<std::string, std::string> out;
-  const auto root = YAML::Load(text);
-  if (!root.IsMap()) return out;
-  for (const auto& entry : root) out[entry.first.as<std::string>()] = YAML::Dump(entry.second);
+// The keys of map `node` whose values differ between `before` and `after`
+// (compared as normalised YAML: comments and layout do not count), added or
+// removed ones included, each prefixed with `prefix`.
+std::vector<std::string> differingKeys(const YAML::Node& before, const YAML::Node& after, const std::string& prefix) {
+  const auto dumps = [](const YAML::Node& map) {
+    std::map<std::string, std::string> out;
+    if (map && map.IsMap())
+      for (const auto& entry : map) out[entry.first.as<std::string>()] = YAML::Dump(entry.second);
+    return out;
+  };
+  const auto old = dumps(before), now = dumps(after);
+  std::vector<std::string> out;
+  for (const auto& [key, yaml] : now)
+    if (auto it = old.find(key); it == old.end() || it->second != yaml) out.push_back(prefix + key);
+  for (const auto& [key, yaml] : old)
+    if (!now.count(key)) out.push_back(prefix + key);
   return out;
 }
 
@@ -56,14 +65,7 @@ std::string sectionWithout(const YAML::Node& root, const std::string& section, c
 std::vector<std::string> changedKeys(const YAML::Node& before, const YAML::Node& after, const std::string& section) {
   const auto a = before[section], b = after[section];
   if (!a || !b || !a.IsMap() || !b.IsMap()) return {section};
-  std::map<std::string, std::string> old, now;
-  for (const auto& e : a) old[e.first.as<std::string>()] = YAML::Dump(e.second);
-  for (const auto& e : b) now[e.first.as<std::string>()] = YAML::Dump(e.second);
-  std::vector<std::string> out;
-  for (const auto& [key, yaml] : now)
-    if (auto it = old.find(key); it == old.end() || it->second != yaml) out.push_back(section + "." + key);
-  for (const auto& [key, yaml] : old)
-    if (!now.count(key)) out.push_back(section + "." + key);
+  auto out = differingKeys(a, b, section + ".");
   return out.empty() ? std::vector<std::string>{section} : out;
 }
 
@@ -180,16 +182,11 @@ ConfigReloader::Outcome ConfigReloader::reload(const char* why) {
   }
   const auto text = readText(configPath_);
   const auto keysText = readText(loaded.config.auth.keys_file);
-  const auto before = sectionsOf(inForce_), after = sectionsOf(text);
-  std::vector<std::string> changed;
-  for (const auto& [name, yaml] : after)
-    if (auto it = before.find(name); it == before.end() || it->second != yaml) changed.push_back(name);
-  for (const auto& [name, yaml] : before)
-    if (!after.count(name)) changed.push_back(name);
+  const auto oldRoot = YAML::Load(inForce_), newRoot = YAML::Load(text);
+  auto changed = differingKeys(oldRoot, newRoot, "");
   const bool keysFileChanged = keysText != keysInForce_;
   if (keysFileChanged && std::find(changed.begin(), changed.end(), "auth") == changed.end()) changed.push_back("auth");
 
-  const auto oldRoot = YAML::Load(inForce_), newRoot = YAML::Load(text);
   // Sections of which only their in-place keys changed.
   const auto inPlace = [&](const std::string& section) -> const InPlace* {
     for (const auto& p : inPlace_)
