@@ -253,3 +253,33 @@ TEST(ClientTls, TheConnectionCapCoversTheHttpsPort) {
   }
   EXPECT_TRUE(served) << gw.process().stderrText();
 }
+
+namespace {
+// What `openssl s_client` with `args` prints against the HTTPS port (stdout and stderr).
+std::string sClient(std::uint16_t port, const std::string& args) {
+  const auto out = unusedTempPath(".txt");
+  const std::string command = "openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
+                              " -servername localhost " + args + " </dev/null >" + out + " 2>&1";
+  [[maybe_unused]] const int status = std::system(command.c_str());  // a refused handshake exits 1: read what it said
+  auto text = readFile(out);
+  std::filesystem::remove(out);
+  return text;
+}
+}  // namespace
+
+TEST(ClientTls, AlpnPicksHttp11AndTlsBelow12IsRefused) {
+  MockServer mock;
+  Gateway gw(httpsServerConfig(mock.port()));
+  const auto port = httpsPort(gw);
+  EXPECT_NE(sClient(port, "-alpn h2,http/1.1").find("ALPN protocol: http/1.1"), std::string::npos);
+  // A client that speaks only h2 gets no ALPN answer (and would fall back), not h2.
+  const auto h2 = sClient(port, "-alpn h2");
+  EXPECT_NE(h2.find("No ALPN negotiated"), std::string::npos) << h2;
+  EXPECT_EQ(h2.find("ALPN protocol: h2"), std::string::npos);
+  // TLS 1.1 (allowed on the client's side here) is answered with a protocol_version alert.
+  const auto old = sClient(port, "-tls1_1 -cipher DEFAULT:@SECLEVEL=0");
+  EXPECT_NE(old.find("alert protocol version"), std::string::npos) << old;
+  EXPECT_NE(sClient(port, "-tls1_2").find("Protocol  : TLSv1.2"), std::string::npos);
+  EXPECT_NE(sClient(port, "-tls1_3").find("Protocol  : TLSv1.3"), std::string::npos);
+  EXPECT_TRUE(gw.process().running());
+}
