@@ -50,6 +50,11 @@ struct ServerConfig {
   Duration drain_delay{0};           // on SIGTERM: /readyz 503 this long, still serving, before the listeners close
   Duration drain_timeout{30'000};    // graceful shutdown bound, after drain_delay
   unsigned busy_poll_us = 50;        // a loaded worker polls this long before sleeping (0 = never)
+  // Endpoints the process can ever have had (configured at start, then added
+  // by reloads): per-endpoint state and series are laid out for this many, so
+  // that a reload can add endpoints without moving what workers read. At least
+  // the configured count.
+  unsigned max_endpoints = 256;
   ServerLimits limits;
   ServerTimeouts timeouts;
   // Peers whose X-Forwarded-For / X-Real-IP are believed for the client's
@@ -84,6 +89,7 @@ struct RateLimitConfig {
   unsigned tokens_per_minute = 0;
   unsigned concurrent = 0;
   bool any() const { return requests_per_second || requests_per_minute || tokens_per_minute || concurrent; }
+  bool operator==(const RateLimitConfig&) const = default;
 };
 
 // `store: redis`: the limits live in one Redis every replica shares, checked

@@ -1,5 +1,6 @@
 #include "metrics/label_space.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "config/model_pattern.hpp"
@@ -20,14 +21,15 @@ LabelSpace::LabelSpace(const config::Config& config) {
   for (const auto& r : config.routes) routes_.push_back(r.name);
   routes_.emplace_back(kGatewayRouteName);
   backends_.push_back("none");
-  endpoints_.push_back("none");
-  endpointBackend_.push_back(kNone);
+  std::size_t configured = 0;
+  for (const auto& b : config.backends) configured += b.endpoints.size();
+  const auto capacity = std::max<std::size_t>(config.server.max_endpoints, configured) + 1;
+  endpoints_.assign(capacity, {});
+  endpointBackend_.assign(capacity, kNone);
+  endpoints_[0] = "none";
   for (std::size_t b = 0; b < config.backends.size(); ++b) {
     backends_.push_back(config.backends[b].name);
-    for (const auto& e : config.backends[b].endpoints) {
-      endpoints_.push_back(e.address.authority());
-      endpointBackend_.push_back(backendIndex(b));
-    }
+    for (const auto& e : config.backends[b].endpoints) placeEndpoint(backendIndex(b), e.address.authority());
   }
   keys_ = std::make_unique<KeyNames>(std::max<std::size_t>(config.auth.max_keys, config.auth.keys.size()));
   for (const auto& k : config.auth.keys) keys_->place(k.name);
@@ -75,6 +77,41 @@ LabelSpace::LabelSpace(const config::Config& config) {
       backendModel_[p.backend][m] = backendModel_[p.backend][m] || routeModel_[p.route][m];
 }
 
+std::optional<std::uint32_t> LabelSpace::placeEndpoint(std::uint32_t backend, const std::string& authority) {
+  const auto n = endpointCount_.load(std::memory_order_relaxed);
+  for (std::uint32_t i = 1; i < n; ++i)
+    if (endpointBackend_[i] == backend && endpoints_[i] == authority) return i;
+  if (n >= endpoints_.size()) return std::nullopt;
+  endpoints_[n] = authority;
+  endpointBackend_[n] = backend;
+  endpointCount_.store(n + 1, std::memory_order_release);
+  return n;
+}
+
+bool LabelSpace::sameShape(const LabelSpace& next, std::string& why) const {
+  const auto differ = [&why](const char* what, const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    if (a == b) return false;
+    std::string list;
+    for (std::size_t i = 1; i < b.size(); ++i) list += (i > 1 ? ", " : "") + b[i];
+    why = std::string(what) + " would become [" + list + "]";
+    return true;
+  };
+  if (differ("routes", routes_, next.routes_) || differ("backends", backends_, next.backends_) ||
+      differ("model labels", models_, next.models_))
+    return false;
+  const auto samePair = [](const Pair& a, const Pair& b) { return a.route == b.route && a.backend == b.backend; };
+  if (!std::equal(pairs_.begin(), pairs_.end(), next.pairs_.begin(), next.pairs_.end(), samePair)) {
+    why = "the backends and fallbacks a route can use would change";
+    return false;
+  }
+  return true;
+}
+
+void LabelSpace::adoptRouting(const LabelSpace& next) {
+  routeModel_ = next.routeModel_;
+  backendModel_ = next.backendModel_;
+}
+
 bool LabelSpace::modelServed(std::uint32_t model) const {
   for (std::uint32_t r = 1; r < routes_.size(); ++r)
     if (configuredRoute(r) && routeModel_[r][model]) return true;
@@ -116,10 +153,15 @@ Dimension LabelSpace::pairDimension() const {
   return Dimension::tuple({"route", "backend"}, std::move(values));
 }
 
+// Sized for every endpoint the process may have; an index gets its labels
+// (and its series) once a config places an endpoint there.
 Dimension LabelSpace::endpointDimension() const {
-  std::vector<std::vector<std::string>> values;
-  for (std::size_t e = 0; e < endpoints_.size(); ++e) values.push_back({backends_[endpointBackend_[e]], endpoints_[e]});
-  return Dimension::tuple({"backend", "endpoint"}, std::move(values), 1);
+  return Dimension(endpoints_.size(), [this](std::uint32_t value, std::span<const std::uint32_t>, Labels& out) {
+    if (value == kNone || value >= endpointCount()) return false;
+    out.push_back({"backend", backends_[endpointBackend_[value]]});
+    out.push_back({"endpoint", endpoints_[value]});
+    return true;
+  });
 }
 
 Dimension LabelSpace::keyDimension(std::size_t first) const {

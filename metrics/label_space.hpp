@@ -3,7 +3,9 @@
 // a series can carry comes from here, so clients cannot create series: unknown
 // models map to "other", status codes outside a fixed list map to their class.
 #include <cstdint>
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,7 +26,11 @@ class LabelSpace {
 
   std::uint32_t routeCount() const { return static_cast<std::uint32_t>(routes_.size()); }
   std::uint32_t backendCount() const { return static_cast<std::uint32_t>(backends_.size()); }
-  std::uint32_t endpointCount() const { return static_cast<std::uint32_t>(endpoints_.size()); }
+  // Endpoints placed so far, "none" included (reloads may place more; an
+  // index keeps its endpoint for the life of the process).
+  std::uint32_t endpointCount() const { return endpointCount_.load(std::memory_order_acquire); }
+  // Room for endpoint indexes ("none" included): server.max_endpoints + 1.
+  std::uint32_t endpointCapacity() const { return static_cast<std::uint32_t>(endpoints_.size()); }
   std::uint32_t modelCount() const { return static_cast<std::uint32_t>(models_.size()); }
   std::uint32_t pairCount() const { return static_cast<std::uint32_t>(pairs_.size()); }
   static std::uint32_t codeCount();
@@ -39,6 +45,20 @@ class LabelSpace {
   static std::uint32_t routeIndex(std::size_t configRoute) { return static_cast<std::uint32_t>(configRoute + 1); }
   static std::uint32_t backendIndex(std::size_t configBackend) { return static_cast<std::uint32_t>(configBackend + 1); }
   static std::uint32_t endpointIndex(std::size_t endpointId) { return static_cast<std::uint32_t>(endpointId + 1); }
+
+  // The index of backend `backend`'s endpoint `authority`: its place if it
+  // had one, else the next free one; nothing when the table is full. One
+  // thread only (startup, then reloads on the control thread).
+  std::optional<std::uint32_t> placeEndpoint(std::uint32_t backend, const std::string& authority);
+
+  // Whether `next` (a reloaded config's labels) has the same routes, backends,
+  // models and route-backend pairs in the same order: then every series
+  // index keeps its meaning and the config can be put in force without a
+  // restart. `why` says the first difference.
+  bool sameShape(const LabelSpace& next, std::string& why) const;
+  // Takes `next`'s zero-export tables (which models a route can serve): the
+  // control thread, which also serves the scrapes that read them.
+  void adoptRouting(const LabelSpace& next);
 
   // The label for a client's model: a configured name, else "other".
   std::uint32_t modelIndex(std::string_view model) const;
@@ -89,8 +109,9 @@ class LabelSpace {
  private:
   std::vector<std::string> routes_;
   std::vector<std::string> backends_;
-  std::vector<std::string> endpoints_;
-  std::vector<std::uint32_t> endpointBackend_;
+  std::vector<std::string> endpoints_;          // capacity + 1; written before endpointCount_ publishes them
+  std::vector<std::uint32_t> endpointBackend_;  // same
+  std::atomic<std::uint32_t> endpointCount_{1};
   std::vector<std::string> models_;
   std::unique_ptr<KeyNames> keys_;
   // Transparent hashing: the request path looks a string_view up without building a string.

@@ -18,15 +18,17 @@ const char* stateName(State s) {
 }
 }  // namespace
 
-void declareClusterStats(metrics::StatsRegistry& registry, const metrics::LabelSpace& labels, const Runtime& runtime,
+void declareClusterStats(metrics::StatsRegistry& registry, const metrics::LabelSpace& labels,
                          const ClusterState& cluster) {
   using Zeros = metrics::FamilySpec::Zeros;
   using At = std::span<const std::uint32_t>;
   // Endpoint label e is endpoint id e - 1; backend label b is config backend b - 1.
   auto endpoint = [&cluster](At at) -> const EndpointState& { return cluster.endpoint(at[0] - 1); };
   auto backend = [&cluster](At at) -> const BackendState& { return cluster.backend(at[0] - 1); };
+  // Gauges: endpoints in the config in force. Counters: every endpoint ever placed.
+  auto live = [&cluster](At at) { return cluster.live(at[0] - 1); };
   registry.gaugeFrom({"infergate_circuit_state", "Circuit breaker state per endpoint: 0 closed, 1 open, 2 half-open.",
-                      {labels.endpointDimension()}, Zeros::Export},
+                      {labels.endpointDimension()}, Zeros::Export, live},
                      [endpoint](At at) { return static_cast<double>(static_cast<int>(endpoint(at).breaker.state())); });
   registry.counterFrom({"infergate_circuit_transitions_total", "Circuit breaker transitions, by the state entered.",
                         {labels.endpointDimension(), metrics::Dimension::of("to", {"closed", "open", "half_open"})},
@@ -35,18 +37,15 @@ void declareClusterStats(metrics::StatsRegistry& registry, const metrics::LabelS
                          return static_cast<double>(endpoint(at).breaker.transitionsTo(static_cast<State>(at[1])));
                        });
   // Only endpoints whose backend runs health checks have results.
-  std::vector<char> checked(labels.endpointCount(), 0);
-  for (const auto& b : runtime.backends)
-    for (const auto& e : b.endpoints) checked[metrics::LabelSpace::endpointIndex(e.id)] = b.config->health_check.enabled;
   registry.counterFrom({"infergate_health_checks_total", "Active health check results.",
                         {labels.endpointDimension(), metrics::Dimension::of("result", {"failure", "success"})},
-                        Zeros::Skip, [checked](At at) { return checked[at[0]] != 0; }},
+                        Zeros::Skip, [&cluster](At at) { return cluster.healthChecked(at[0] - 1); }},
                        [endpoint](At at) {
                          const auto& e = endpoint(at);
                          return static_cast<double>(at[1] ? e.healthChecksOk.load() : e.healthChecksFailed.load());
                        });
   registry.gaugeFrom({"infergate_endpoint_healthy", "1 when the endpoint passes its health checks (or has none).",
-                      {labels.endpointDimension()}, Zeros::Export},
+                      {labels.endpointDimension()}, Zeros::Export, live},
                      [endpoint](At at) { return endpoint(at).breaker.healthy() ? 1.0 : 0.0; });
   registry.counterFrom({"infergate_overflow_total", "Requests refused because a backend's concurrency cap was reached.",
                         {labels.backendDimension(1)}, Zeros::Export},

@@ -15,7 +15,7 @@
 namespace infergate {
 
 // Declares the breaker, health-check and overflow families, read from `cluster` at scrape.
-void declareClusterStats(metrics::StatsRegistry& registry, const metrics::LabelSpace& labels, const Runtime& runtime,
+void declareClusterStats(metrics::StatsRegistry& registry, const metrics::LabelSpace& labels,
                          const ClusterState& cluster);
 
 std::string backendsReport(const Runtime& runtime, const ClusterState& cluster);

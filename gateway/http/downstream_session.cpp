@@ -36,7 +36,8 @@ DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost:
           socket_.get_executor(), [this] { return std::shared_ptr<void>(shared_from_this()); },
           [this] { onDeadline(); }),
       clientIp_(client),
-      filterStates_(worker.filters().newStates()),
+      generation_(worker.generation()),
+      filterStates_(generation_->filters->newStates()),
       exchange_(*this, worker.upstream()) {
   ctx_.facts = &facts_;
   ctx_.record = &record_;

@@ -24,6 +24,7 @@
 #include "gateway/net/lazy_deadline.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/net/worker_io.hpp"
+#include "gateway/server/generation.hpp"
 #include "gateway/upstream/exchange.hpp"
 
 namespace infergate {
@@ -93,6 +94,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   // The chains' verdicts, in order; each may find its chain paused.
   void afterBeforeRouting(FilterStatus status);
   void afterRouteChain(FilterStatus status);
+  void adoptGeneration();
   void beginContext(std::string_view path, bool jsonApi);
   const config::RouteConfig* route(std::string_view path, bool jsonApi);
   void forward(const config::RouteConfig& route);
@@ -141,6 +143,9 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   RequestRecord record_;     // the request in progress; reused
   bool recordOpen_ = false;
   RequestContext ctx_;       // the filters' view of the request in progress; reused
+  // The config the current request runs on (taken as it starts, kept to its
+  // end) and its filters' state block.
+  std::shared_ptr<const Generation> generation_;
   std::unique_ptr<FilterStates> filterStates_;
   const FilterChain* chain_ = nullptr;  // the chain the request ran (its completion observers)
   const FilterChain* pausedChain_ = nullptr;         // while State::Filtering

@@ -77,7 +77,7 @@ void DownstreamSession::beginRecord() {
   // (whose completion observers count framing errors too).
   ctx_.message = nullptr;
   ctx_.jsonApi = false;  // the facts are read (and reset) only for a JSON API request
-  chain_ = &worker_.filters().unrouted();
+  chain_ = &generation_->filters->unrouted();
   chain_->begin(ctx_);
 }
 

@@ -57,8 +57,9 @@ void DownstreamSession::dispatch() {
     replyError(std::move(reply), !keepAlive_);
     return;
   }
+  adoptGeneration();
   beginContext(path, jsonApi);
-  const auto& beforeRouting = worker_.filters().beforeRouting();
+  const auto& beforeRouting = generation_->filters->beforeRouting();
   beforeRouting.begin(ctx_);
   pausedChain_ = &beforeRouting;
   afterBeforeRouting(beforeRouting.onRequest(ctx_));
@@ -99,7 +100,7 @@ RequestContext* DownstreamSession::pausedContext(std::uint64_t serial) {
 
 void DownstreamSession::resumeRequest(std::uint64_t serial, FilterStatus status) {
   if (pausedContext(serial) == nullptr) return;
-  const bool beforeRouting = pausedChain_ == &worker_.filters().beforeRouting();
+  const bool beforeRouting = pausedChain_ == &generation_->filters->beforeRouting();
   status = pausedChain_->resumeRequest(ctx_, status);
   if (beforeRouting) afterBeforeRouting(status);
   else afterRouteChain(status);
@@ -107,6 +108,17 @@ void DownstreamSession::resumeRequest(std::uint64_t serial, FilterStatus status)
 
 std::shared_ptr<RequestPauser> DownstreamSession::holdPaused() {
   return std::shared_ptr<RequestPauser>(shared_from_this(), static_cast<RequestPauser*>(this));
+}
+
+// A reload published a new config since this connection's last request: this
+// request runs on it (the last one has ended, and its filter states with it).
+void DownstreamSession::adoptGeneration() {
+  const auto& current = worker_.generation();
+  if (current == generation_) return;
+  // The old block is destroyed by its own filter set's layout: before that set may go.
+  filterStates_ = current->filters->newStates();
+  ctx_.states = filterStates_->data();
+  generation_ = current;
 }
 
 // The filters' view of this request; the body is parsed once, here, for every
@@ -137,14 +149,14 @@ void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
 // runs. A JSON body that cannot be read has no route: it is refused by the
 // chain of unrouted requests.
 const config::RouteConfig* DownstreamSession::route(std::string_view path, bool jsonApi) {
-  const auto& filters = worker_.filters();
+  const auto& filters = *generation_->filters;
+  const auto& runtime = *generation_->runtime;
   const config::RouteConfig* matched = nullptr;
-  if (!jsonApi || facts_.isJson)
-    matched = worker_.runtime().router->match(path, facts_.hasModel ? &facts_.model : nullptr);
+  if (!jsonApi || facts_.isJson) matched = runtime.router->match(path, facts_.hasModel ? &facts_.model : nullptr);
   if (matched == nullptr) {
     chain_ = &filters.unrouted();
   } else {
-    const auto index = static_cast<std::size_t>(matched - worker_.runtime().config.routes.data());
+    const auto index = static_cast<std::size_t>(matched - runtime.config.routes.data());
     record_.route = metrics::LabelSpace::routeIndex(index);
     chain_ = &filters.route(index);
   }
@@ -158,6 +170,7 @@ void DownstreamSession::forward(const config::RouteConfig& route) {
   record_.backend = metrics::LabelSpace::backendIndex(route.backend_index);
   record_.routed = true;
   ProxyRequest proxy;
+  proxy.runtime = generation_->runtime.get();
   proxy.message = &request;
   proxy.route = &route;
   proxy.context = &ctx_;

@@ -14,7 +14,7 @@ namespace infergate {
 
 class WorkerWakeup {
  public:
-  enum : unsigned { kDrain = 1u, kStop = 2u, kSlotGranted = 4u, kCut = 8u };
+  enum : unsigned { kDrain = 1u, kStop = 2u, kSlotGranted = 4u, kCut = 8u, kReload = 16u };
 
   // Creates the eventfd. Throws boost::system::system_error.
   explicit WorkerWakeup(boost::asio::io_context& io);

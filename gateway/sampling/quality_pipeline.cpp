@@ -33,11 +33,10 @@ constexpr std::uint64_t kJudgeSeed = 0x6a75646765ull;  // "judge": independent o
 
 }  // namespace
 
-QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels,
+QualityPipeline::QualityPipeline(std::shared_ptr<const Runtime> runtime, const metrics::LabelSpace& labels,
                                  metrics::StatsRegistry& stats, ClusterState& cluster)
-    : runtime_(runtime),
-      labels_(labels),
-      config_(runtime.config.sampling),
+    : labels_(labels),
+      config_(runtime->config.sampling),
       budget_(config_.max_per_minute, config_.burst),
       redactor_(config_.redact_patterns),
       store_(config_.memory, config_.remember, config_.feedback_window),
@@ -46,8 +45,11 @@ QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpa
       flags_(labels.modelCount() * quality::kFlagCount),
       feedback_(labels.modelCount() * 2),
       judgeResults_(8) {
-  for (const auto& route : runtime.config.routes)
-    routeThresholds_.push_back(quality::rateThreshold(route.sample_rate >= 0 ? route.sample_rate : config_.rate));
+  routeThresholds_ = std::vector<std::atomic<std::uint64_t>>(runtime->config.routes.size());
+  for (std::size_t r = 0; r < runtime->config.routes.size(); ++r) {
+    const auto& route = runtime->config.routes[r];
+    routeThresholds_[r].store(quality::rateThreshold(route.sample_rate >= 0 ? route.sample_rate : config_.rate));
+  }
   if (!config_.refusal_phrases.empty()) {
     std::vector<std::string> folded;
     for (const auto& p : config_.refusal_phrases) folded.push_back(quality::foldForMatch(p));
@@ -78,6 +80,15 @@ QualityPipeline::QualityPipeline(const Runtime& runtime, const metrics::LabelSpa
 }
 
 QualityPipeline::~QualityPipeline() { stop(); }
+
+void QualityPipeline::adopt(std::shared_ptr<const Runtime> runtime) {
+  const auto& routes = runtime->config.routes;
+  for (std::size_t r = 0; r < routes.size() && r < routeThresholds_.size(); ++r)
+    routeThresholds_[r].store(quality::rateThreshold(routes[r].sample_rate >= 0 ? routes[r].sample_rate : config_.rate),
+                              std::memory_order_relaxed);
+  if (upstream_)
+    boost::asio::post(io_, [this, runtime = std::move(runtime)]() mutable { upstream_->setRuntime(std::move(runtime)); });
+}
 
 void QualityPipeline::start() {
   thread_ = std::thread([this] { io_.run(); });

@@ -37,8 +37,8 @@ class QualityPipeline final : public SampleHandoff {
  public:
   // Declares its families on `stats` (read at scrape; histograms written by its own thread).
   // The judge, when configured, reaches its backend through `cluster`'s breakers.
-  QualityPipeline(const Runtime& runtime, const metrics::LabelSpace& labels, metrics::StatsRegistry& stats,
-                  ClusterState& cluster);
+  QualityPipeline(std::shared_ptr<const Runtime> runtime, const metrics::LabelSpace& labels,
+                  metrics::StatsRegistry& stats, ClusterState& cluster);
   ~QualityPipeline();
   void start();
   void stop();
@@ -46,11 +46,17 @@ class QualityPipeline final : public SampleHandoff {
   void reopenSink() {
     if (sink_) sink_->reopen();
   }
+  // A reload (same routes): the routes' sample rates in force at once; the
+  // judge's calls go by the new backends' endpoints. The rest of the
+  // sampling section is read at start.
+  void adopt(std::shared_ptr<const Runtime> runtime);
 
   // ---- any worker thread ----
   const config::SamplingConfig& config() const override { return config_; }
   // hash < threshold: sampled by rate (per route, config order).
-  std::uint64_t routeThreshold(std::size_t route) const override { return routeThresholds_[route]; }
+  std::uint64_t routeThreshold(std::size_t route) const override {
+    return routeThresholds_[route].load(std::memory_order_relaxed);
+  }
   // Takes one sample from the budget (max_per_minute, spread evenly); counts a drop when it is empty.
   bool admit() override;
   // Queues a sample for scoring; drops and counts it when the queue is full.
@@ -77,10 +83,9 @@ class QualityPipeline final : public SampleHandoff {
   void finishSample(const std::shared_ptr<StoredSample>& sample);
   std::string promptForSample(const std::string& prompt) const;
 
-  const Runtime& runtime_;
   const metrics::LabelSpace& labels_;
   config::SamplingConfig config_;
-  std::vector<std::uint64_t> routeThresholds_;
+  std::vector<std::atomic<std::uint64_t>> routeThresholds_;  // set again by a reload
   std::uint64_t judgeThreshold_ = 0;
   quality::SampleBudget budget_;
   quality::ScorerSettings scorers_;

@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <fstream>
@@ -108,7 +109,8 @@ std::string ConfigReloader::Outcome::json() const {
   return boost::json::serialize(boost::json::object{{"result", kResultNames[static_cast<int>(result)]},
                                                     {"errors", array(errors)},
                                                     {"applied", array(applied)},
-                                                    {"restart_required", array(needRestart)}});
+                                                    {"restart_required", array(needRestart)},
+                                                    {"restart_reason", restartReason}});
 }
 
 ConfigReloader::ConfigReloader(boost::asio::io_context& control, std::string configPath, std::string keysFile,
@@ -195,7 +197,32 @@ ConfigReloader::Outcome ConfigReloader::reload(const char* why) {
         return &p;
     return nullptr;
   };
+  // Sections a new generation is built from go first, together: a failure
+  // there refuses the whole file before anything else is applied.
+  const auto rebuilt = [&](const std::string& section) {
+    return rebuild_ && std::find(rebuildSections_.begin(), rebuildSections_.end(), section) != rebuildSections_.end();
+  };
+  std::vector<std::string> structural;
+  for (const auto& section : changed)
+    if (rebuilt(section)) structural.push_back(section);
+  if (!structural.empty()) {
+    auto r = rebuild_(loaded.config);
+    if (!r.error.empty()) {
+      log::write(log::Level::Error, fields, "config not reloaded: " + r.error);
+      out.errors.push_back(r.error);
+      return finish(Outcome::Result::Failed);
+    }
+    if (r.applied) {
+      out.applied.insert(out.applied.end(), structural.begin(), structural.end());
+      for (auto& key : r.needRestart) out.needRestart.push_back(std::move(key));
+    } else {
+      out.restartReason = r.refused;
+      for (const auto& section : structural)
+        for (auto& key : changedKeys(oldRoot, newRoot, section)) out.needRestart.push_back(std::move(key));
+    }
+  }
   for (const auto& section : changed) {
+    if (rebuilt(section)) continue;
     if (const auto* p = inPlace(section)) {
       p->apply(loaded.config);
       out.applied.push_back(section);
@@ -231,6 +258,7 @@ ConfigReloader::Outcome ConfigReloader::reload(const char* why) {
   if (restartPending_) {
     summary += "; needs a restart to take effect:";
     for (const auto& s : out.needRestart) summary += " " + s;
+    if (!out.restartReason.empty()) summary += " (" + out.restartReason + ")";
   }
   log::write(restartPending_ ? log::Level::Warn : log::Level::Info,
              log::Fields().add("reason", why).add("hash", hash_).add("generation", generation_), summary);

@@ -7,10 +7,10 @@
 // What can change in place is put in force for new requests: the client API
 // keys (auth and the keys file; connections and requests in flight are
 // untouched, auth/key_directory.hpp) and the keys a part registers with
-// allowInPlace (log.level; the drift thresholds). Every other section that
-// changed is reported as needing a restart, by name: routes, backends and the
-// rest are resolved once into the workers' typed state, and their in-place
-// replacement is not built yet.
+// allowInPlace (log.level; the drift thresholds), and the sections a new
+// config generation is built from (allowRebuild: routes and backends, see
+// generation.hpp). Every other section that changed is reported as needing a
+// restart, by name.
 #include <atomic>
 #include <functional>
 #include <boost/asio/io_context.hpp>
@@ -31,6 +31,7 @@ class ConfigReloader {
     std::vector<std::string> errors;       // file:line:column: message
     std::vector<std::string> applied;      // sections put in force
     std::vector<std::string> needRestart;  // what changed but is not in force ("server.workers", "routes")
+    std::string restartReason;             // why rebuilt sections were not put in force, when they were not
     unsigned httpStatus() const { return result == Result::Failed ? 400 : 200; }
     std::string json() const;
   };
@@ -44,6 +45,22 @@ class ConfigReloader {
   // needs a restart.
   void allowInPlace(std::string section, std::vector<std::string> keys,
                     std::function<void(const config::Config&)> apply);
+  // What a rebuild did with a loaded config: put it in force (`applied`; some
+  // parts of it may still need a restart: `needRestart`), refused it because
+  // it needs a restart (`refused` says why), or failed (`error`: the config is
+  // refused as a whole, nothing else is applied).
+  struct Rebuilt {
+    bool applied = false;
+    std::string refused;
+    std::string error;
+    std::vector<std::string> needRestart;
+  };
+  // `sections` are put in force together by `rebuild`, before any in-place
+  // change, on the control thread.
+  void allowRebuild(std::vector<std::string> sections, std::function<Rebuilt(const config::Config&)> rebuild) {
+    rebuildSections_ = std::move(sections);
+    rebuild_ = std::move(rebuild);
+  }
   void start() { files_.start(); }
   void stop() { files_.stop(); }
   // Control thread: SIGHUP, a changed keys file, POST /admin/reload.
@@ -60,6 +77,8 @@ class ConfigReloader {
     std::function<void(const config::Config&)> apply;
   };
   std::vector<InPlace> inPlace_;
+  std::vector<std::string> rebuildSections_;
+  std::function<Rebuilt(const config::Config&)> rebuild_;
   std::string configPath_, keysFile_;
   auth::KeyDirectory* keys_;
   FileReloader files_;

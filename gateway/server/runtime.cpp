@@ -1,5 +1,6 @@
 #include "gateway/server/runtime.hpp"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 
 #include "gateway/http/client_tls.hpp"
@@ -8,12 +9,17 @@
 namespace infergate {
 
 std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& error,
-                                            std::vector<std::string>* unresolved) {
+                                            std::vector<std::string>* unresolved, const EndpointPlacer& place) {
   auto runtime = std::make_shared<Runtime>();
   runtime->config = std::move(config);
+  std::size_t configured = 0;
+  for (const auto& b : runtime->config.backends) configured += b.endpoints.size();
+  runtime->endpointCapacity = std::max<std::size_t>(runtime->config.server.max_endpoints, configured);
+  std::size_t nextId = 0;
   boost::asio::io_context io;
   boost::asio::ip::tcp::resolver resolver(io);
-  for (const auto& backend : runtime->config.backends) {
+  for (std::size_t bi = 0; bi < runtime->config.backends.size(); ++bi) {
+    const auto& backend = runtime->config.backends[bi];
     BackendRuntime b;
     b.config = &backend;
     for (const auto& endpoint : backend.endpoints)
@@ -39,7 +45,15 @@ std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& 
       }
       if (!why.empty()) unresolved->push_back(why);
       EndpointRuntime e;
-      e.id = runtime->endpointCount++;
+      const auto id = place ? place(bi, endpoint.address.authority()) : std::optional<std::size_t>(nextId++);
+      if (!id) {
+        error = "backend '" + backend.name + "': no room for endpoint " + endpoint.address.authority() +
+                ": the process has had server.max_endpoints (" + std::to_string(runtime->endpointCapacity) +
+                ") endpoints; raise it and restart";
+        return nullptr;
+      }
+      e.id = *id;
+      runtime->endpointCount = std::max(runtime->endpointCount, *id + 1);
       e.authority = endpoint.address.authority();
       if (why.empty()) e.address = results.begin()->endpoint();
       if (endpoint.tls) {

@@ -3,7 +3,9 @@
 // endpoint addresses resolved, routes compiled. Built once at startup.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,17 +32,26 @@ struct BackendRuntime {
 struct Runtime {
   config::Config config;
   std::vector<BackendRuntime> backends;  // same order as config.backends
+  // Endpoint ids are below endpointCount (ids of earlier configs' endpoints
+  // included: an id is never given to another endpoint); arrays indexed by id
+  // are made once with endpointCapacity places (server.max_endpoints).
   std::size_t endpointCount = 0;
+  std::size_t endpointCapacity = 0;
   std::unique_ptr<Router> router;
   std::shared_ptr<ClientTlsContext> clientTls;  // server.tls: the HTTPS listener's (replaceable)
 };
 
-// Resolves host names (blocking, at startup). Returns null and fills `error`
-// when an endpoint cannot be resolved.
+// Where an endpoint's id comes from: (backend index, authority) to its id, or
+// nothing when no place is left. Unset: ids in config order from 0 (start).
+using EndpointPlacer = std::function<std::optional<std::size_t>(std::size_t backend, const std::string& authority)>;
+
+// Resolves host names (blocking: at startup, and on the control thread for a
+// reload). Returns null and fills `error` when an endpoint cannot be resolved.
 // With `unresolved` (infergate --check), an endpoint host name that does not
 // resolve here is listed there instead of failing: a check runs where the
 // cluster's names are not visible (CI, a laptop); a start still fails on it.
 std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& error,
-                                            std::vector<std::string>* unresolved = nullptr);
+                                            std::vector<std::string>* unresolved = nullptr,
+                                            const EndpointPlacer& place = {});
 
 }  // namespace infergate

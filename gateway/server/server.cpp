@@ -75,23 +75,97 @@ void Server::start() {
       },
       [this] { return configReloader_->maskedConfig(); });
   startBackgroundServices(count);
-  FilterDependencies deps{cfg,           *stats_,        *labels_,       *bins_, *profileStats_,
-                          baselineView_.get(), forest_.get(), vectors_.get(), quality_.get(), accessLog_.get(),
-                          requestStats_.get()};
-  deps.keys = keys_.get();
-  filters_ = std::make_unique<FilterSet>(deps, registrations_);
+  auto first = std::make_shared<Generation>();
+  first->runtime = runtime_;
+  first->filters = makeFilters(*runtime_);
+  generations_.publish(std::move(first));
+  configReloader_->allowRebuild({"routes", "backends"}, [this](const config::Config& c) { return rebuild(c); });
   startWorkers(count);
   admin_->start();
   configReloader_->start();
   if (certificateReloader_) certificateReloader_->start();
-  health_ = std::make_unique<HealthChecker>(control_, *runtime_, *cluster_);
+  health_ = std::make_unique<HealthChecker>(control_, runtime_, *cluster_);
   health_->start();
-  breakerLog_ = std::make_unique<BreakerLog>(control_, *runtime_, *cluster_);
+  breakerLog_ = std::make_unique<BreakerLog>(control_, runtime_, *cluster_);
   breakerLog_->start();
   resolver_->start();
   if (drift_) drift_->start();
   if (diagnosis_) diagnosis_->start();
   admin_->setReady(true);
+}
+
+// Every route's chain for `runtime`'s config. The filters of a feature share
+// the families (and the shared state, such as live limits) its first build
+// declared: a rebuilt set records into the same series.
+std::unique_ptr<FilterSet> Server::makeFilters(const Runtime& runtime) {
+  FilterDependencies deps{runtime.config,      *stats_,       *labels_,       *bins_,       *profileStats_,
+                          baselineView_.get(), forest_.get(), vectors_.get(), quality_.get(), accessLog_.get(),
+                          requestStats_.get()};
+  deps.keys = keys_.get();
+  return std::make_unique<FilterSet>(deps, registrations_);
+}
+
+ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded) {
+  ConfigReloader::Rebuilt out;
+  // Only routes and backends come from the file: every other section stays
+  // as in force (its changes are in place, or need a restart).
+  config::Config next = runtime_->config;
+  next.routes = loaded.routes;
+  next.backends = loaded.backends;
+  const metrics::LabelSpace shape(next);
+  if (!labels_->sameShape(shape, out.refused)) return out;
+  // The live limits are built once, from the config at start.
+  for (std::size_t r = 0; r < next.routes.size(); ++r)
+    if (!(next.routes[r].limits == runtime_->config.routes[r].limits)) {
+      out.needRestart.push_back("routes." + next.routes[r].name + ".limits");
+      next.routes[r].limits = runtime_->config.routes[r].limits;
+    }
+  std::string error;
+  auto runtime = buildRuntime(std::move(next), error, nullptr,
+                              [this](std::size_t backend, const std::string& authority) -> std::optional<std::size_t> {
+                                const auto index = labels_->placeEndpoint(metrics::LabelSpace::backendIndex(backend),
+                                                                          authority);
+                                if (!index) return std::nullopt;
+                                cluster_->ensure(*index - 1, backend, runtime_->config.backends[backend].circuit_breaker);
+                                return std::size_t{*index - 1};
+                              });
+  if (!runtime) {
+    out.error = error;
+    return out;
+  }
+  cluster_->adopt(*runtime);
+  labels_->adoptRouting(shape);
+  auto generation = std::make_shared<Generation>();
+  generation->number = generations_.number() + 1;
+  generation->runtime = runtime;
+  generation->filters = makeFilters(*runtime);
+  // Endpoints that come and go, for the log.
+  std::vector<char> before(runtime->endpointCount, 0), after(runtime->endpointCount, 0);
+  for (const auto& b : runtime_->backends)
+    for (const auto& e : b.endpoints) before[e.id] = 1;
+  for (const auto& b : runtime->backends)
+    for (const auto& e : b.endpoints) after[e.id] = 1;
+  generations_.publish(std::move(generation));
+  for (auto& w : workers_) w->reload();
+  const auto previous = runtime_;
+  runtime_ = runtime;
+  health_->adopt(runtime_);
+  resolver_->adopt(*runtime_);
+  if (quality_) quality_->adopt(runtime_);
+  const auto list = [](const Runtime& r, const std::vector<char>& want, const std::vector<char>& other) {
+    std::string names;
+    for (const auto& b : r.backends)
+      for (const auto& e : b.endpoints)
+        if (want[e.id] && !other[e.id]) names += " " + b.config->name + "/" + e.authority;
+    return names;
+  };
+  const auto added = list(*runtime, after, before), removed = list(*previous, before, after);
+  log::write(log::Level::Info, log::Fields().add("generation", generations_.number()),
+             "routes and backends in force for new requests; requests in flight finish on the config they started on" +
+                 (added.empty() ? std::string() : "; endpoints added:" + added) +
+                 (removed.empty() ? std::string() : "; endpoints removed (drained):" + removed));
+  out.applied = true;
+  return out;
 }
 
 // The families of the parts the server owns; the filters declare their own.
@@ -114,7 +188,7 @@ void Server::declareStats(unsigned workers) {
   profileStats_ = std::make_unique<profile::ProfileStats>(*stats_, *labels_, *bins_);
   if (cfg.metrics.enabled)
     requestStats_ = std::make_unique<metrics::RequestStats>(*stats_, *labels_, cfg.metrics.buckets);
-  declareClusterStats(*stats_, *labels_, *runtime_, *cluster_);
+  declareClusterStats(*stats_, *labels_, *cluster_);
   resolver_->declareStats(*stats_, *labels_);
   connectionLimits_->declareStats(*stats_);
   configReloader_->declareStats(*stats_);
@@ -149,7 +223,7 @@ void Server::startBackgroundServices(unsigned workers) {
     drift_->declareStats(*stats_);
   }
   if (cfg.sampling.enabled) {
-    quality_ = std::make_unique<QualityPipeline>(*runtime_, *labels_, *stats_, *cluster_);
+    quality_ = std::make_unique<QualityPipeline>(runtime_, *labels_, *stats_, *cluster_);
     admin_->setSamples([this](std::string_view query) { return samplesResponse(*quality_, query); });
     quality_->start();
   }
@@ -174,7 +248,7 @@ void Server::startWorkers(unsigned count) {
     if (!cfg.server.share_listen_address) refuseAddressInUse(*tlsListen);
   }
   for (unsigned i = 0; i < count; ++i) {
-    auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, *filters_, *upstreamStats_, *labels_);
+    auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, generations_, *upstreamStats_, *labels_);
     worker->setConnectionLimits(connectionLimits_.get());
     worker->setTlsHandshakeFailures(tlsHandshakeFailures_.data());
     worker->listen(listen);

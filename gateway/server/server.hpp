@@ -22,6 +22,7 @@
 #include "gateway/upstream/breaker_log.hpp"
 #include "gateway/upstream/endpoint_resolver.hpp"
 #include "gateway/upstream/health_checker.hpp"
+#include "gateway/server/generation.hpp"
 #include "gateway/server/runtime.hpp"
 #include "gateway/server/worker.hpp"
 #include "filters/profile/profile_stats.hpp"
@@ -51,13 +52,17 @@ class Server {
 
  private:
   void declareStats(unsigned workers);
+  std::unique_ptr<FilterSet> makeFilters(const Runtime& runtime);
+  // A reloaded config's routes and backends, put in force as a new generation
+  // when its labels keep their meaning (the control thread).
+  ConfigReloader::Rebuilt rebuild(const config::Config& loaded);
   void startBackgroundServices(unsigned workers);
   void startWorkers(unsigned count);
   void checkDrained();
   void awaitReopen();
   void stopAll();
 
-  std::shared_ptr<const Runtime> runtime_;
+  std::shared_ptr<const Runtime> runtime_;  // the config in force (the control thread; a reload replaces it)
   std::vector<FilterRegistration> registrations_;
   boost::asio::io_context control_{1};
   boost::asio::signal_set signals_;
@@ -87,7 +92,9 @@ class Server {
   std::unique_ptr<metrics::RequestStats> requestStats_;
   std::unique_ptr<DiagnosisMonitor> diagnosis_;  // GET /admin/diagnosis  // when metrics are on (request_metrics filter, diagnosis)
   std::unique_ptr<QualityPipeline> quality_;  // workers hand samples to it until they are gone
-  std::unique_ptr<FilterSet> filters_;        // shared by the workers' sessions
+  // What workers take their requests' config from; after everything its
+  // filters record into, before the workers that hold its generations.
+  GenerationSlot generations_;
   std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::ip::tcp::endpoint proxyEndpoint_;
   std::optional<boost::asio::ip::tcp::endpoint> tlsEndpoint_;

@@ -24,19 +24,21 @@ std::uint64_t seedFor(unsigned index) {
 }
 }  // namespace
 
-Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, const FilterSet& filters,
-               const UpstreamStats& stats, const metrics::LabelSpace& labels)
+Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster,
+               const GenerationSlot& generations, const UpstreamStats& stats, const metrics::LabelSpace& labels)
     : index_(index),
       runtime_(std::move(runtime)),
       cluster_(cluster),
-      filters_(filters),
+      generations_(generations),
+      generation_(generations.current()),
       labels_(labels),
       picker_(*runtime_, cluster, seedFor(index)),
       acceptor_(io_),
       tlsAcceptor_(io_),
       pool_(io_, *runtime_, &stats, index),
       slotWaits_(index, wakeup_),
-      upstream_(index, *runtime_, cluster, picker_, pool_, slotWaits_, stats, labels, seedFor(index + 1000)),
+      upstream_(index, runtime_->config.metrics.enabled, cluster, picker_, pool_, slotWaits_, stats, labels,
+                seedFor(index + 1000)),
       requestIds_(seedFor(index)) {}
 
 Worker::~Worker() {
@@ -132,7 +134,7 @@ void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal wh
 // sleeps (gateway/net/busy_poll.hpp says when and why).
 void Worker::runLoop() {
   using Clock = std::chrono::steady_clock;
-  services_ = filters_.startWorker(index_, io_);
+  services_ = generation_->filters->startWorker(index_, io_);
   BusyPollPolicy policy(std::chrono::microseconds(runtime_->config.server.busy_poll_us));
   if (policy.budget().count() == 0) {
     io_.run();
@@ -156,6 +158,8 @@ void Worker::drain() { wakeup_.raise(WorkerWakeup::kDrain); }
 
 void Worker::cut() { wakeup_.raise(WorkerWakeup::kCut); }
 
+void Worker::reload() { wakeup_.raise(WorkerWakeup::kReload); }
+
 void Worker::stop() {
   if (thread_.joinable()) {
     wakeup_.raise(WorkerWakeup::kStop);
@@ -172,6 +176,14 @@ void Worker::onWakeup(unsigned bits) {
   if (bits & WorkerWakeup::kSlotGranted) slotWaits_.resumeGranted();
   if ((bits & WorkerWakeup::kDrain) && !draining_) drainNow();
   if (bits & WorkerWakeup::kCut) cutNow();
+  if (bits & WorkerWakeup::kReload) generation();
+}
+
+void Worker::adoptGeneration() {
+  generation_ = generations_.current();
+  // Idle connections to endpoints the new config removed close now; those
+  // in use finish their request on the old config and are then closed.
+  pool_.keepOnly(*generation_->runtime);
 }
 
 void Worker::drainNow() {

@@ -17,6 +17,7 @@
 #include "gateway/net/connection_limits.hpp"
 #include "gateway/net/worker_io.hpp"
 #include "gateway/net/worker_wakeup.hpp"
+#include "gateway/server/generation.hpp"
 #include "gateway/server/runtime.hpp"
 #include "gateway/upstream/cluster_state.hpp"
 #include "gateway/upstream/endpoint_picker.hpp"
@@ -30,9 +31,11 @@ class DownstreamSession;
 
 class Worker {
  public:
-  // `filters`, `stats` and `labels` outlive the worker.
-  Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster, const FilterSet& filters,
-         const UpstreamStats& stats, const metrics::LabelSpace& labels);
+  // `generations`, `stats` and `labels` outlive the worker. `runtime` is the
+  // config at start: it sizes the worker's tables and gives the server
+  // settings (which need a restart); requests take theirs from generation().
+  Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster,
+         const GenerationSlot& generations, const UpstreamStats& stats, const metrics::LabelSpace& labels);
   ~Worker();
 
   // Binds the shared listening port. Throws boost::system::system_error.
@@ -50,19 +53,25 @@ class Worker {
   void start();      // spawns the thread
   void drain();      // thread-safe: stop accepting, close idle connections
   void cut();        // thread-safe: end what is still open (drain_timeout ran out), telling clients why
+  void reload();     // thread-safe: a new generation is published (idle connections to removed endpoints close)
   void stop();       // thread-safe: abandon everything
   void join();
   int sessionCount() const { return sessionCount_.load(std::memory_order_relaxed); }
 
   // Worker-thread-only state used by sessions.
   boost::asio::io_context& io() { return io_; }
+  // The config at start: server settings (listeners, limits, timeouts), which a reload does not change.
   const Runtime& runtime() const { return *runtime_; }
+  // The config in force, for a request about to start (it keeps it to the end).
+  const std::shared_ptr<const Generation>& generation() {
+    if (generations_.number() != generation_->number) adoptGeneration();
+    return generation_;
+  }
   UpstreamPool& pool() { return pool_; }
   headers::RequestIdGenerator& requestIds() { return requestIds_; }
   simdjson::ondemand::parser& jsonParser() { return jsonParser_; }
   bool draining() const { return draining_; }
   unsigned index() const { return index_; }
-  const FilterSet& filters() const { return filters_; }
   WorkerUpstream& upstream() { return upstream_; }
   const metrics::LabelSpace& labels() const { return labels_; }
   // A connection a shared cap refuses: a 503 written at once (plain) and
@@ -83,11 +92,13 @@ class Worker {
   void onWakeup(unsigned bits);
   void drainNow();
   void cutNow();
+  void adoptGeneration();
 
   unsigned index_;
   std::shared_ptr<const Runtime> runtime_;
   ClusterState& cluster_;
-  const FilterSet& filters_;
+  const GenerationSlot& generations_;
+  std::shared_ptr<const Generation> generation_;
   const metrics::LabelSpace& labels_;
   EndpointPicker picker_;
   ConnectionLimits* connectionLimits_ = nullptr;

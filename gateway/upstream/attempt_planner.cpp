@@ -24,7 +24,8 @@ bool mayBeTheRequests(FailureCause cause) {
 }
 }  // namespace
 
-void AttemptPlanner::begin(const config::RouteConfig& route) {
+void AttemptPlanner::begin(const Runtime& runtime, const config::RouteConfig& route) {
+  runtime_ = &runtime;
   route_ = &route;
   endpoint_ = nullptr;
   attempt_ = 0;
@@ -33,7 +34,7 @@ void AttemptPlanner::begin(const config::RouteConfig& route) {
   slotBackend_ = -1;
   attemptOpen_ = false;
   lastCause_ = FailureCause::None;
-  tried_.assign(up_.runtime.endpointCount, 0);
+  tried_.assign(runtime_->endpointCount, 0);
 }
 
 std::size_t AttemptPlanner::backendAt(std::size_t cursor) const {
@@ -73,11 +74,11 @@ AttemptPlanner::Next AttemptPlanner::next() {
       overloaded = true;
       continue;
     }
-    auto pick = up_.picker.pick(b, tried_);
+    auto pick = up_.picker.pick(runtime_->backends[b], b, tried_);
     if (pick.endpoint == nullptr && attempt_ > 0 && backendCursor_ + 1 == backendCount()) {
       // Nothing new anywhere: a retry may go back to an endpoint already tried.
       std::fill(tried_.begin(), tried_.end(), 0);
-      pick = up_.picker.pick(b, tried_);
+      pick = up_.picker.pick(runtime_->backends[b], b, tried_);
     }
     if (pick.endpoint != nullptr) {
       start(b, pick);
@@ -188,7 +189,7 @@ bool AttemptPlanner::canRetry() const {
 // Whether some endpoint could take another attempt (checks, takes nothing).
 bool AttemptPlanner::hasAlternative() const {
   for (std::size_t c = backendCursor_; c < backendCount(); ++c)
-    for (const auto& e : up_.runtime.backends[backendAt(c)].endpoints)
+    for (const auto& e : runtime_->backends[backendAt(c)].endpoints)
       if (up_.cluster.endpoint(e.id).breaker.admissible()) return true;
   return false;
 }
@@ -215,7 +216,7 @@ unsigned AttemptPlanner::circuitRetryAfterSeconds() const {
   const auto now = ClusterState::steadyNowNs();
   std::int64_t soonest = std::numeric_limits<std::int64_t>::max();
   for (std::size_t c = 0; c < backendCount(); ++c)
-    for (const auto& e : up_.runtime.backends[backendAt(c)].endpoints)
+    for (const auto& e : runtime_->backends[backendAt(c)].endpoints)
       soonest = std::min(soonest, up_.cluster.endpoint(e.id).breaker.openUntilNs() - now);
   if (soonest == std::numeric_limits<std::int64_t>::max() || soonest <= 0) return 1;
   return static_cast<unsigned>((soonest + 999'999'999) / 1'000'000'000);

@@ -28,13 +28,14 @@ class AttemptPlanner {
   };
 
   explicit AttemptPlanner(WorkerUpstream& upstream) : up_(upstream) {}
-  void begin(const config::RouteConfig& route);
+  // `runtime`: the config the request started on (it finishes on it).
+  void begin(const Runtime& runtime, const config::RouteConfig& route);
   Next next();
 
   const EndpointRuntime& endpoint() const { return *endpoint_; }
   std::size_t backend() const { return backendIndex_; }
-  const config::BackendConfig& backendConfig() const { return *up_.runtime.backends[backendIndex_].config; }
-  const config::BackendConfig& primaryConfig() const { return *up_.runtime.backends[route_->backend_index].config; }
+  const config::BackendConfig& backendConfig() const { return *runtime_->backends[backendIndex_].config; }
+  const config::BackendConfig& primaryConfig() const { return *runtime_->backends[route_->backend_index].config; }
   unsigned attempt() const { return attempt_; }
   FailureCause lastCause() const { return lastCause_; }
 
@@ -73,6 +74,7 @@ class AttemptPlanner {
   void start(std::size_t backend, const Pick& pick);
 
   WorkerUpstream& up_;
+  const Runtime* runtime_ = nullptr;
   const config::RouteConfig* route_ = nullptr;
   const EndpointRuntime* endpoint_ = nullptr;
   std::size_t backendIndex_ = 0;

@@ -8,7 +8,8 @@ bool BackendSlots::tryAcquire() {
   if (waiting_.load(std::memory_order_relaxed) > 0) return false;
   auto current = inFlight_.load(std::memory_order_relaxed);
   do {
-    if (max_ != 0 && current >= static_cast<std::int64_t>(max_)) return false;
+    const auto max = max_.load(std::memory_order_relaxed);
+    if (max != 0 && current >= static_cast<std::int64_t>(max)) return false;
   } while (!inFlight_.compare_exchange_weak(current, current + 1, std::memory_order_seq_cst));
   return true;
 }
@@ -19,11 +20,18 @@ bool BackendSlots::tryAcquire() {
 // is left in the list beside a free slot).
 bool BackendSlots::wait(SlotMailbox& mailbox, std::uint64_t ticket) {
   std::lock_guard lock(mutex_);
-  if (waiters_.size() >= maxPending_) return false;
+  if (waiters_.size() >= maxPending_.load(std::memory_order_relaxed)) return false;
   waiters_.push_back({&mailbox, ticket});
   waiting_.store(static_cast<std::int64_t>(waiters_.size()), std::memory_order_seq_cst);
   admitWaitersLocked();  // a slot freed since the caller's tryAcquire
   return true;
+}
+
+void BackendSlots::setLimits(std::uint64_t maxInFlight, std::uint64_t maxPending) {
+  std::lock_guard lock(mutex_);
+  max_.store(maxInFlight, std::memory_order_relaxed);
+  maxPending_.store(maxPending, std::memory_order_relaxed);
+  admitWaitersLocked();
 }
 
 bool BackendSlots::cancel(std::uint64_t ticket) {
@@ -54,7 +62,8 @@ void BackendSlots::release() {
 void BackendSlots::admitWaitersLocked() {
   while (!waiters_.empty()) {
     auto current = inFlight_.load(std::memory_order_seq_cst);
-    if (max_ != 0 && current >= static_cast<std::int64_t>(max_)) return;
+    const auto max = max_.load(std::memory_order_relaxed);
+    if (max != 0 && current >= static_cast<std::int64_t>(max)) return;
     if (inFlight_.compare_exchange_weak(current, current + 1, std::memory_order_seq_cst)) popFirstLocked();
   }
 }

@@ -34,6 +34,9 @@ class BackendSlots {
   bool cancel(std::uint64_t ticket);
   // Gives a slot back: to the first waiter if any, else to the pool.
   void release();
+  // A reload's caps: slots held stay held (a lower cap admits nobody new
+  // until enough are released); a higher one admits waiters at once.
+  void setLimits(std::uint64_t maxInFlight, std::uint64_t maxPending);
 
   std::int64_t inFlight() const { return inFlight_.load(std::memory_order_relaxed); }
   std::int64_t waiting() const { return waiting_.load(std::memory_order_relaxed); }
@@ -46,8 +49,8 @@ class BackendSlots {
     SlotMailbox* mailbox;
     std::uint64_t ticket;
   };
-  const std::uint64_t max_;
-  const std::uint64_t maxPending_;
+  std::atomic<std::uint64_t> max_;
+  std::atomic<std::uint64_t> maxPending_;
   std::atomic<std::int64_t> inFlight_{0};
   std::atomic<std::int64_t> waiting_{0};  // mirrors waiters_.size(), read without the lock
   std::mutex mutex_;

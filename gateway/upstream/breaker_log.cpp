@@ -1,5 +1,6 @@
 #include "gateway/upstream/breaker_log.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "filters/core/log_line.hpp"
@@ -12,8 +13,10 @@ constexpr std::array<State, 3> kStates{State::Closed, State::Open, State::HalfOp
 constexpr std::array<const char*, 3> kNames{"closed", "open", "half-open"};
 }  // namespace
 
-BreakerLog::BreakerLog(boost::asio::io_context& io, const Runtime& runtime, const ClusterState& cluster)
-    : runtime_(runtime), cluster_(cluster), timer_(io), seen_(runtime.endpointCount) {}
+BreakerLog::BreakerLog(boost::asio::io_context& io, const std::shared_ptr<const Runtime>& runtime,
+                       const ClusterState& cluster)
+    : runtime_(runtime), cluster_(cluster), timer_(io),
+      seen_(std::max(runtime->endpointCapacity, runtime->endpointCount)) {}
 
 void BreakerLog::start() { look(); }
 
@@ -25,7 +28,7 @@ void BreakerLog::stop() {
 void BreakerLog::look() {
   if (stopped_) return;
   const auto now = ClusterState::steadyNowNs();
-  for (const auto& backend : runtime_.backends)
+  for (const auto& backend : runtime_->backends)
     for (const auto& e : backend.endpoints) {
       const auto& breaker = cluster_.endpoint(e.id).breaker;
       auto& seen = seen_[e.id];

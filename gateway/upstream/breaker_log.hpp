@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "gateway/server/runtime.hpp"
@@ -18,14 +19,15 @@ namespace infergate {
 
 class BreakerLog {
  public:
-  BreakerLog(boost::asio::io_context& io, const Runtime& runtime, const ClusterState& cluster);
+  // `runtime`: the config in force, which a reload replaces (on the control thread too).
+  BreakerLog(boost::asio::io_context& io, const std::shared_ptr<const Runtime>& runtime, const ClusterState& cluster);
   void start();
   void stop();
 
  private:
   void look();
 
-  const Runtime& runtime_;
+  const std::shared_ptr<const Runtime>& runtime_;
   const ClusterState& cluster_;
   boost::asio::steady_timer timer_;
   std::vector<std::array<std::uint64_t, 3>> seen_;  // transitions to closed, open, half-open, per endpoint id

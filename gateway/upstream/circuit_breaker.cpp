@@ -7,7 +7,8 @@ namespace infergate {
 bool EjectionBudget::tryEject() {
   // As in Envoy, one endpoint may always be ejected, whatever the percentage:
   // a single-endpoint backend still trips, and then fails fast with 503.
-  const unsigned allowed = std::max(1u, endpoints_ * maxPercent_ / 100);
+  const unsigned allowed =
+      std::max(1u, endpoints_.load(std::memory_order_relaxed) * maxPercent_.load(std::memory_order_relaxed) / 100);
   unsigned current = ejected_.load(std::memory_order_relaxed);
   while (current < allowed)
     if (ejected_.compare_exchange_weak(current, current + 1, std::memory_order_relaxed)) return true;
@@ -16,9 +17,20 @@ bool EjectionBudget::tryEject() {
 
 CircuitBreaker::CircuitBreaker(const config::CircuitBreakerConfig& config, NowNs now, EjectionBudget* budget,
                                std::uint64_t seed)
-    : config_(config), now_(std::move(now)), budget_(budget), rng_(seed | 1) {
-  const std::int64_t windowNs = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.window).count();
-  slotNs_ = std::max<std::int64_t>(1'000'000'000, windowNs / static_cast<std::int64_t>(kSlots));
+    : now_(std::move(now)), budget_(budget), rng_(seed | 1) {
+  reconfigure(config);
+  slotNs_ = std::max<std::int64_t>(1'000'000'000, tuning_.windowNs.load() / static_cast<std::int64_t>(kSlots));
+}
+
+void CircuitBreaker::reconfigure(const config::CircuitBreakerConfig& c) {
+  const auto ns = [](auto d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(); };
+  tuning_.consecutiveFailures.store(c.consecutive_failures, std::memory_order_relaxed);
+  tuning_.failureRate.store(c.failure_rate, std::memory_order_relaxed);
+  tuning_.minRequests.store(c.min_requests, std::memory_order_relaxed);
+  tuning_.halfOpenProbes.store(c.half_open_probes, std::memory_order_relaxed);
+  tuning_.baseEjectionNs.store(ns(c.base_ejection), std::memory_order_relaxed);
+  tuning_.maxEjectionNs.store(ns(c.max_ejection), std::memory_order_relaxed);
+  tuning_.windowNs.store(ns(c.window), std::memory_order_relaxed);
 }
 
 bool CircuitBreaker::admissible() const {
@@ -26,7 +38,8 @@ bool CircuitBreaker::admissible() const {
   switch (state()) {
     case State::Closed: return true;
     case State::Open: return now_() >= openUntil_.load(std::memory_order_relaxed);
-    case State::HalfOpen: return probes_.load(std::memory_order_relaxed) < config_.half_open_probes;
+    case State::HalfOpen:
+      return probes_.load(std::memory_order_relaxed) < tuning_.halfOpenProbes.load(std::memory_order_relaxed);
   }
   return false;
 }
@@ -47,7 +60,8 @@ CircuitBreaker::Admission CircuitBreaker::admit() {
   }
   // Half-open: a bounded number of concurrent trial requests.
   unsigned probes = probes_.load(std::memory_order_relaxed);
-  while (probes < config_.half_open_probes)
+  const unsigned maxProbes = tuning_.halfOpenProbes.load(std::memory_order_relaxed);
+  while (probes < maxProbes)
     if (probes_.compare_exchange_weak(probes, probes + 1, std::memory_order_relaxed)) return {true, true};
   return {};
 }
@@ -71,13 +85,15 @@ void CircuitBreaker::onFailure(const Admission& a) {
     return;
   }
   const unsigned failures = consecutive_.fetch_add(1, std::memory_order_relaxed) + 1;
-  bool trip = config_.consecutive_failures > 0 && failures >= config_.consecutive_failures;
-  if (!trip && config_.failure_rate > 0) {
+  const unsigned consecutiveLimit = tuning_.consecutiveFailures.load(std::memory_order_relaxed);
+  const double rateLimit = tuning_.failureRate.load(std::memory_order_relaxed);
+  bool trip = consecutiveLimit > 0 && failures >= consecutiveLimit;
+  if (!trip && rateLimit > 0) {
     std::uint64_t ok = 0, failed = 0;
     windowTotals(ok, failed);
     const auto total = ok + failed;
-    trip = total >= config_.min_requests && total > 0 &&
-           static_cast<double>(failed) / static_cast<double>(total) > config_.failure_rate;
+    trip = total >= tuning_.minRequests.load(std::memory_order_relaxed) && total > 0 &&
+           static_cast<double>(failed) / static_cast<double>(total) > rateLimit;
   }
   if (!trip || state() != State::Closed) return;
   std::lock_guard lock(transition_);
@@ -97,7 +113,7 @@ void CircuitBreaker::onNeutral(const Admission& a) {
 
 void CircuitBreaker::open(std::int64_t now) {
   // n decays while the endpoint stays healthy: one step per max_ejection closed.
-  const std::int64_t maxNs = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.max_ejection).count();
+  const std::int64_t maxNs = tuning_.maxEjectionNs.load(std::memory_order_relaxed);
   unsigned n = ejections_.load(std::memory_order_relaxed);
   if (state() == State::Closed && n > 0 && maxNs > 0) {
     const auto decay = static_cast<unsigned>(std::min<std::int64_t>((now - lastClosedNs_) / maxNs, n));
@@ -105,7 +121,7 @@ void CircuitBreaker::open(std::int64_t now) {
   }
   n += 1;
   ejections_.store(n, std::memory_order_relaxed);
-  const std::int64_t baseNs = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.base_ejection).count();
+  const std::int64_t baseNs = tuning_.baseEjectionNs.load(std::memory_order_relaxed);
   std::int64_t ejectNs = std::min<std::int64_t>(baseNs * n, maxNs > 0 ? maxNs : baseNs * n);
   // ±10% jitter so that endpoints ejected together do not return together.
   rng_ ^= rng_ << 13;
@@ -148,8 +164,9 @@ void CircuitBreaker::count(bool failed) {
 
 void CircuitBreaker::windowTotals(std::uint64_t& ok, std::uint64_t& failed) const {
   const std::int64_t current = now_() / slotNs_;
-  const std::int64_t windowSlots =
-      std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::nanoseconds>(config_.window).count() / slotNs_);
+  // A window longer than the slots cover (grown by a reload) reads what they hold.
+  const std::int64_t windowSlots = std::clamp<std::int64_t>(
+      tuning_.windowNs.load(std::memory_order_relaxed) / slotNs_, 1, static_cast<std::int64_t>(kSlots));
   for (const auto& slot : slots_) {
     const auto second = slot.second.load(std::memory_order_relaxed);
     if (second < 0 || current - second >= windowSlots) continue;

@@ -23,12 +23,18 @@ class EjectionBudget {
  public:
   EjectionBudget(unsigned endpoints, unsigned maxPercent) : endpoints_(endpoints), maxPercent_(maxPercent) {}
   bool tryEject();
+  // A reload changed the backend's endpoints or max_ejected_percent; who is
+  // ejected now stays so.
+  void resize(unsigned endpoints, unsigned maxPercent) {
+    endpoints_.store(endpoints, std::memory_order_relaxed);
+    maxPercent_.store(maxPercent, std::memory_order_relaxed);
+  }
   void release() { ejected_.fetch_sub(1, std::memory_order_relaxed); }
   unsigned ejected() const { return ejected_.load(std::memory_order_relaxed); }
 
  private:
-  unsigned endpoints_;
-  unsigned maxPercent_;
+  std::atomic<unsigned> endpoints_;
+  std::atomic<unsigned> maxPercent_;
   std::atomic<unsigned> ejected_{0};
 };
 
@@ -43,6 +49,10 @@ class CircuitBreaker {
   };
 
   CircuitBreaker(const config::CircuitBreakerConfig& config, NowNs now, EjectionBudget* budget, std::uint64_t seed);
+  // A reload's settings, for the next decisions: the state, the window's
+  // counts and the ejection count carry on (an open breaker stays open until
+  // the time it was given).
+  void reconfigure(const config::CircuitBreakerConfig& config);
 
   // Whether a request could be admitted now (no side effect; for choosing).
   bool admissible() const;
@@ -76,10 +86,20 @@ class CircuitBreaker {
   void close(std::int64_t now);  // mutex held
   void setState(State s);
 
-  config::CircuitBreakerConfig config_;
+  // The settings, as atomics: a reload writes them while workers decide.
+  struct Tuning {
+    std::atomic<unsigned> consecutiveFailures{0};
+    std::atomic<double> failureRate{0};
+    std::atomic<unsigned> minRequests{0};
+    std::atomic<unsigned> halfOpenProbes{0};
+    std::atomic<std::int64_t> baseEjectionNs{0};
+    std::atomic<std::int64_t> maxEjectionNs{0};
+    std::atomic<std::int64_t> windowNs{0};
+  };
+  Tuning tuning_;
   NowNs now_;
   EjectionBudget* budget_;
-  std::int64_t slotNs_;
+  std::int64_t slotNs_;  // fixed at start: the window's slots keep their meaning when the window changes
   std::atomic<State> state_{State::Closed};
   std::atomic<unsigned> consecutive_{0};
   std::atomic<std::int64_t> openUntil_{0};

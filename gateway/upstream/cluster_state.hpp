@@ -36,18 +36,37 @@ struct BackendState {
   std::atomic<std::uint64_t> requestCausedFailures{0};
 };
 
+// Indexed by endpoint id and backend index, which keep their meaning across
+// reloads: an endpoint that a reload keeps keeps its breaker, in-flight count
+// and address; one it removes keeps its (idle) state, so that requests still
+// on it finish and a later config may bring it back.
 class ClusterState {
  public:
   explicit ClusterState(const Runtime& runtime, CircuitBreaker::NowNs now = steadyNowNs);
+  // Control thread, before `next` is published to the workers: states for
+  // its new endpoints, its breaker settings, caps and ejection budgets for
+  // the ones that stay.
+  void adopt(const Runtime& next);
+  // Control thread, as a reload places endpoint `id` in backend `backend`:
+  // its state exists from then on (its series are exported from then on too),
+  // with the backend's breaker settings in force until adopt() sets the new.
+  void ensure(std::size_t id, std::size_t backend, const config::CircuitBreakerConfig& breaker);
   EndpointState& endpoint(std::size_t id) { return *endpoints_[id]; }
   BackendState& backend(std::size_t index) { return *backends_[index]; }
   const EndpointState& endpoint(std::size_t id) const { return *endpoints_[id]; }
   const BackendState& backend(std::size_t index) const { return *backends_[index]; }
+  // Control thread (adopt, scrapes): whether endpoint `id` is in the config in
+  // force, and whether its backend runs health checks. Gauges of endpoints a
+  // reload removed are not exported (an open breaker there alerts nobody).
+  bool live(std::size_t id) const { return id < live_.size() && live_[id] != 0; }
+  bool healthChecked(std::size_t id) const { return id < checked_.size() && checked_[id] != 0; }
   static std::int64_t steadyNowNs();
 
  private:
+  CircuitBreaker::NowNs now_;
   std::vector<std::unique_ptr<BackendState>> backends_;
-  std::vector<std::unique_ptr<EndpointState>> endpoints_;
+  std::vector<std::unique_ptr<EndpointState>> endpoints_;  // runtime.endpointCapacity places
+  std::vector<char> live_, checked_;                        // by endpoint id
 };
 
 }  // namespace infergate

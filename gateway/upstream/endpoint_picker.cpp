@@ -1,12 +1,13 @@
 #include "gateway/upstream/endpoint_picker.hpp"
 
+#include <algorithm>
+
 namespace infergate {
 
 EndpointPicker::EndpointPicker(const Runtime& runtime, ClusterState& cluster, std::uint64_t seed)
-    : runtime_(runtime),
-      cluster_(cluster),
+    : cluster_(cluster),
       roundRobin_(runtime.backends.size(), 0),
-      weightedCurrent_(runtime.endpointCount, 0),
+      weightedCurrent_(std::max(runtime.endpointCapacity, runtime.endpointCount), 0),
       rng_(seed | 1) {}
 
 std::uint64_t EndpointPicker::random() {
@@ -16,12 +17,12 @@ std::uint64_t EndpointPicker::random() {
   return rng_;
 }
 
-Pick EndpointPicker::pick(std::size_t backend, const std::vector<char>& tried) {
+Pick EndpointPicker::pick(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried) {
   // A half-open breaker may refuse between the check and the admission (another
   // worker took the probe): then try the others.
   std::vector<char> skipped;
-  for (std::size_t round = 0; round < runtime_.backends[backend].endpoints.size(); ++round) {
-    const auto* e = choose(backend, skipped.empty() ? tried : skipped);
+  for (std::size_t round = 0; round < backend.endpoints.size(); ++round) {
+    const auto* e = choose(backend, index, skipped.empty() ? tried : skipped);
     if (e == nullptr) return {};
     auto admission = cluster_.endpoint(e->id).breaker.admit();
     if (admission.allowed) return {e, admission};
@@ -31,8 +32,8 @@ Pick EndpointPicker::pick(std::size_t backend, const std::vector<char>& tried) {
   return {};
 }
 
-const EndpointRuntime* EndpointPicker::choose(std::size_t backend, const std::vector<char>& tried) {
-  const auto& b = runtime_.backends[backend];
+const EndpointRuntime* EndpointPicker::choose(const BackendRuntime& b, std::size_t backend,
+                                              const std::vector<char>& tried) {
   candidates_.clear();
   for (const auto& e : b.endpoints)
     if (!tried[e.id] && cluster_.endpoint(e.id).breaker.admissible()) candidates_.push_back(&e);

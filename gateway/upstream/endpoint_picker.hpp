@@ -19,15 +19,16 @@ struct Pick {
 
 class EndpointPicker {
  public:
+  // `runtime`: the one at start (it sizes the per-backend and per-endpoint state).
   EndpointPicker(const Runtime& runtime, ClusterState& cluster, std::uint64_t seed);
-  // `tried[id]` marks endpoints this request already used.
-  Pick pick(std::size_t backend, const std::vector<char>& tried);
+  // Backend `index` as the request's config has it (`backend`); `tried[id]`
+  // marks endpoints this request already used.
+  Pick pick(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried);
 
  private:
-  const EndpointRuntime* choose(std::size_t backend, const std::vector<char>& tried);
+  const EndpointRuntime* choose(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried);
   std::uint64_t random();
 
-  const Runtime& runtime_;
   ClusterState& cluster_;
   std::vector<std::size_t> roundRobin_;           // by backend
   std::vector<std::int64_t> weightedCurrent_;     // by endpoint id (smooth weighted round robin)

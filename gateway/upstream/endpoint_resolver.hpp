@@ -27,18 +27,24 @@ class EndpointResolver {
   void declareStats(metrics::StatsRegistry& stats, const metrics::LabelSpace& labels);
   void start();
   void stop();
+  // A reload's endpoints: those named by host are resolved from now on (the
+  // control thread).
+  void adopt(const Runtime& runtime);
 
  private:
   struct Named;  // one endpoint named by host, and its timer
-  void schedule(Named& n);
-  void resolve(Named& n);
+  void collect(const Runtime& runtime);
+  void schedule(const std::shared_ptr<Named>& n);
+  void resolve(const std::shared_ptr<Named>& n);
 
   boost::asio::io_context& io_;
   ClusterState& cluster_;
   boost::asio::ip::tcp::resolver resolver_;
-  std::vector<std::unique_ptr<Named>> named_;
+  std::vector<std::shared_ptr<Named>> named_;
   // Per endpoint id: resolutions that kept the address, changed it, failed.
   std::vector<std::array<std::atomic<std::uint64_t>, 3>> counts_;
+  std::vector<char> resolved_;  // per endpoint label index: ever named by host (its series are exported)
+  bool started_ = false;
   bool stopped_ = false;
 };
 

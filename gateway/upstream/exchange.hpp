@@ -33,6 +33,7 @@ namespace infergate {
 inline std::uint32_t connectionLabel(const UpstreamConnection& c) { return static_cast<std::uint32_t>(c.endpointId + 1); }
 
 struct ProxyRequest {
+  const Runtime* runtime = nullptr;  // the config the request started on: it finishes on it
   ProxyRequestMessage* message = nullptr;
   const config::RouteConfig* route = nullptr;
   RequestContext* context = nullptr;  // the filters' view: record, request id, body rewrites

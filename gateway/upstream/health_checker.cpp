@@ -11,10 +11,11 @@ namespace asio = boost::asio;
 // One endpoint's probe loop: wait, GET through the client, judge, repeat.
 class HealthChecker::Probe : public std::enable_shared_from_this<Probe> {
  public:
-  Probe(asio::io_context& io, UpstreamClient& client, const config::HealthCheckConfig& config,
-        const EndpointRuntime& endpoint, std::size_t backendIndex, const std::string& backend, EndpointState& state)
-      : client_(client), config_(config), endpoint_(endpoint), backendIndex_(backendIndex), backend_(backend),
-        state_(state), timer_(io) {}
+  Probe(asio::io_context& io, UpstreamClient& client, std::shared_ptr<const Runtime> runtime,
+        const config::HealthCheckConfig& config, const EndpointRuntime& endpoint, std::size_t backendIndex,
+        const std::string& backend, EndpointState& state)
+      : client_(client), runtime_(std::move(runtime)), config_(config), endpoint_(endpoint),
+        backendIndex_(backendIndex), backend_(backend), state_(state), timer_(io) {}
 
   void start() { schedule(std::chrono::milliseconds(0)); }
   void stop() {
@@ -67,6 +68,7 @@ class HealthChecker::Probe : public std::enable_shared_from_this<Probe> {
   }
 
   UpstreamClient& client_;
+  std::shared_ptr<const Runtime> runtime_;  // holds config_, endpoint_ and backend_
   const config::HealthCheckConfig& config_;
   const EndpointRuntime& endpoint_;
   std::size_t backendIndex_;
@@ -78,26 +80,47 @@ class HealthChecker::Probe : public std::enable_shared_from_this<Probe> {
   bool stopped_ = false;
 };
 
-HealthChecker::HealthChecker(asio::io_context& io, const Runtime& runtime, ClusterState& cluster)
-    : client_(io, runtime, cluster) {
-  for (std::size_t b = 0; b < runtime.backends.size(); ++b) {
-    const auto& backend = runtime.backends[b];
+HealthChecker::HealthChecker(asio::io_context& io, std::shared_ptr<const Runtime> runtime, ClusterState& cluster)
+    : io_(io), cluster_(cluster), client_(io, runtime, cluster) {
+  makeProbes(runtime);
+}
+
+void HealthChecker::makeProbes(const std::shared_ptr<const Runtime>& runtime) {
+  for (std::size_t b = 0; b < runtime->backends.size(); ++b) {
+    const auto& backend = runtime->backends[b];
     if (!backend.config->health_check.enabled) continue;
     for (const auto& e : backend.endpoints)
-      probes_.push_back(std::make_shared<Probe>(io, client_, backend.config->health_check, e, b, backend.config->name,
-                                                cluster.endpoint(e.id)));
+      probes_.push_back(std::make_shared<Probe>(io_, client_, runtime, backend.config->health_check, e, b,
+                                                backend.config->name, cluster_.endpoint(e.id)));
   }
 }
 
 HealthChecker::~HealthChecker() { stop(); }
 
 void HealthChecker::start() {
+  started_ = true;
   for (auto& p : probes_) p->start();
 }
 
 void HealthChecker::stop() {
+  started_ = false;
   for (auto& p : probes_) p->stop();
   client_.closeAll();
+}
+
+void HealthChecker::adopt(std::shared_ptr<const Runtime> runtime) {
+  // A probe under way finishes into a stopped probe, which ignores it.
+  for (auto& p : probes_) p->stop();
+  probes_.clear();
+  // Where checks are now off, nothing would ever put an endpoint back: it is
+  // in service, as at start.
+  for (const auto& backend : runtime->backends)
+    if (!backend.config->health_check.enabled)
+      for (const auto& e : backend.endpoints) cluster_.endpoint(e.id).breaker.setHealthy(true);
+  client_.setRuntime(runtime);
+  makeProbes(runtime);
+  if (started_)
+    for (auto& p : probes_) p->start();
 }
 
 }  // namespace infergate

@@ -16,15 +16,23 @@ namespace infergate {
 
 class HealthChecker {
  public:
-  HealthChecker(boost::asio::io_context& io, const Runtime& runtime, ClusterState& cluster);
+  HealthChecker(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime, ClusterState& cluster);
   ~HealthChecker();
   void start();
   void stop();
+  // A reload's backends: the probes start again from them (an endpoint that
+  // stays keeps its health; one that is new starts healthy, as at start).
+  void adopt(std::shared_ptr<const Runtime> runtime);
 
  private:
   class Probe;
+  void makeProbes(const std::shared_ptr<const Runtime>& runtime);
+
+  boost::asio::io_context& io_;
+  ClusterState& cluster_;
   UpstreamClient client_;
   std::vector<std::shared_ptr<Probe>> probes_;
+  bool started_ = false;
 };
 
 }  // namespace infergate

@@ -24,7 +24,8 @@ class UpstreamClient::Call : public std::enable_shared_from_this<Call> {
  public:
   Call(UpstreamClient& client, const EndpointRuntime& endpoint, const BackendRuntime& backend,
        CircuitBreaker::Admission admission, bool judged, Request request, Done done)
-      : client_(client), endpoint_(endpoint), backend_(backend), admission_(admission), judged_(judged),
+      : client_(client), runtime_(client.runtime_), endpoint_(endpoint), backend_(backend), admission_(admission),
+        judged_(judged),
         timer_(client.io_), done_(std::move(done)) {
     request_.method(request.method);
     request_.target(request.target);
@@ -143,6 +144,7 @@ class UpstreamClient::Call : public std::enable_shared_from_this<Call> {
   }
 
   UpstreamClient& client_;
+  std::shared_ptr<const Runtime> runtime_;  // holds endpoint_ and backend_ while the call lasts
   const EndpointRuntime& endpoint_;
   const BackendRuntime& backend_;
   CircuitBreaker::Admission admission_;
@@ -159,31 +161,31 @@ class UpstreamClient::Call : public std::enable_shared_from_this<Call> {
   bool finished_ = false;
 };
 
-UpstreamClient::UpstreamClient(asio::io_context& io, const Runtime& runtime, ClusterState& cluster)
+UpstreamClient::UpstreamClient(asio::io_context& io, std::shared_ptr<const Runtime> runtime, ClusterState& cluster)
     : io_(io),
-      runtime_(runtime),
+      runtime_(std::move(runtime)),
       cluster_(cluster),
-      picker_(runtime, cluster, 0x636c69656e74ull),  // "client"
-      pool_(io, runtime, nullptr, 0),
-      tried_(runtime.endpointCount, 0) {}
+      picker_(*runtime_, cluster, 0x636c69656e74ull),  // "client"
+      pool_(io, *runtime_, nullptr, 0),
+      tried_(std::max(runtime_->endpointCapacity, runtime_->endpointCount), 0) {}
 
 UpstreamClient::~UpstreamClient() { pool_.closeAll(); }
 
 void UpstreamClient::send(std::size_t backend, Request request, Done done) {
-  const auto pick = picker_.pick(backend, tried_);
+  const auto pick = picker_.pick(runtime_->backends[backend], backend, tried_);
   if (pick.endpoint == nullptr) {
     Response r;
     r.outcome = Outcome::CircuitOpen;
     done(std::move(r));
     return;
   }
-  std::make_shared<Call>(*this, *pick.endpoint, runtime_.backends[backend], pick.admission, true, std::move(request),
+  std::make_shared<Call>(*this, *pick.endpoint, runtime_->backends[backend], pick.admission, true, std::move(request),
                          std::move(done))
       ->start();
 }
 
 void UpstreamClient::sendTo(const EndpointRuntime& endpoint, std::size_t backend, Request request, Done done) {
-  std::make_shared<Call>(*this, endpoint, runtime_.backends[backend], CircuitBreaker::Admission{}, false,
+  std::make_shared<Call>(*this, endpoint, runtime_->backends[backend], CircuitBreaker::Admission{}, false,
                          std::move(request), std::move(done))
       ->start();
 }

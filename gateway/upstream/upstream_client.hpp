@@ -38,7 +38,7 @@ class UpstreamClient {
   };
   using Done = std::function<void(Response)>;
 
-  UpstreamClient(boost::asio::io_context& io, const Runtime& runtime, ClusterState& cluster);
+  UpstreamClient(boost::asio::io_context& io, std::shared_ptr<const Runtime> runtime, ClusterState& cluster);
   ~UpstreamClient();
 
   // To `backend`: an endpoint its breakers admit, picked as for client traffic;
@@ -49,12 +49,18 @@ class UpstreamClient {
   // must reach an ejected endpoint to see it recover).
   void sendTo(const EndpointRuntime& endpoint, std::size_t backend, Request request, Done done);
   void closeAll() { pool_.closeAll(); }
+  // A reload's config, for the calls that follow (calls under way finish on
+  // theirs); idle connections to endpoints it took away are closed. The io thread.
+  void setRuntime(std::shared_ptr<const Runtime> runtime) {
+    pool_.keepOnly(*runtime);
+    runtime_ = std::move(runtime);
+  }
 
  private:
   class Call;
 
   boost::asio::io_context& io_;
-  const Runtime& runtime_;
+  std::shared_ptr<const Runtime> runtime_;
   ClusterState& cluster_;
   EndpointPicker picker_;
   UpstreamPool pool_;

@@ -27,15 +27,15 @@ bool stillUsable(UpstreamConnection& conn, CoarseSteadyClock::time_point now) {
 
 UpstreamPool::UpstreamPool(boost::asio::io_context& io, const Runtime& runtime, const UpstreamStats* stats,
                            unsigned worker)
-    : io_(io), runtime_(runtime), sweepTimer_(io), stats_(stats), worker_(worker) {
-  idle_.resize(runtime_.endpointCount);
-  sessions_.resize(runtime_.endpointCount);
-  poolOf_.resize(runtime_.endpointCount, nullptr);
+    : io_(io), sweepTimer_(io), stats_(stats), worker_(worker) {
+  const auto places = std::max(runtime.endpointCapacity, runtime.endpointCount);
+  idle_.resize(places);
+  sessions_.resize(places);
+  idleTtl_.resize(places, std::chrono::milliseconds(60'000));
+  live_.resize(places, 0);
   std::chrono::milliseconds shortest{60'000};
-  for (const auto& backend : runtime_.backends) {
-    for (const auto& endpoint : backend.endpoints) poolOf_[endpoint.id] = &backend.config->pool;
-    shortest = std::min(shortest, backend.config->pool.idle_ttl);
-  }
+  for (const auto& backend : runtime.backends) shortest = std::min(shortest, backend.config->pool.idle_ttl);
+  keepOnly(runtime);
   sweepInterval_ = std::clamp(shortest / 2, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
   scheduleSweep();
 }
@@ -61,7 +61,8 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(const EndpointRuntime&
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn, const config::PoolConfig& pool) {
   auto& list = idle_[conn->endpointId];
-  if (closed_ || list.size() >= pool.max_idle_per_endpoint) return;  // destructor closes it
+  if (closed_ || !live_[conn->endpointId] || list.size() >= pool.max_idle_per_endpoint) return;  // destructor closes it
+  idleTtl_[conn->endpointId] = pool.idle_ttl;
   conn->idleSince = CoarseSteadyClock::now();
   const auto id = conn->endpointId;
   list.push_back(std::move(conn));
@@ -83,6 +84,17 @@ void UpstreamPool::closeAll() {
   }
 }
 
+void UpstreamPool::keepOnly(const Runtime& runtime) {
+  std::fill(live_.begin(), live_.end(), 0);
+  for (const auto& backend : runtime.backends)
+    for (const auto& endpoint : backend.endpoints) live_[endpoint.id] = 1;
+  for (std::size_t id = 0; id < idle_.size(); ++id)
+    if (!live_[id] && !idle_[id].empty()) {
+      idle_[id].clear();
+      publish(id);
+    }
+}
+
 void UpstreamPool::scheduleSweep() {
   sweepTimer_.expires_after(sweepInterval_);
   sweepTimer_.async_wait([this](boost::system::error_code ec) {
@@ -96,7 +108,7 @@ void UpstreamPool::sweep() {
   const auto now = CoarseSteadyClock::now();
   for (std::size_t id = 0; id < idle_.size(); ++id) {
     auto& list = idle_[id];
-    const auto ttl = poolOf_[id]->idle_ttl;
+    const auto ttl = idleTtl_[id];
     if (std::erase_if(list, [&](const std::unique_ptr<UpstreamConnection>& c) { return now - c->idleSince >= ttl; }))
       publish(id);
   }

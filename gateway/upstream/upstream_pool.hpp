@@ -42,6 +42,7 @@ class UpstreamPool {
  public:
   // `stats` (may be null) counts idle connections in worker `worker`'s shard.
   // `runtime` outlives the pool.
+  // `runtime`: the one at start (its capacity sizes the tables, its pools the sweep).
   UpstreamPool(boost::asio::io_context& io, const Runtime& runtime, const UpstreamStats* stats, unsigned worker);
 
   // An idle, live connection to `endpoint`, or null (the caller connects).
@@ -54,6 +55,10 @@ class UpstreamPool {
   void release(std::unique_ptr<UpstreamConnection> conn, const config::PoolConfig& pool);
   std::size_t idleCount(std::size_t endpointId) const { return idle_[endpointId].size(); }
   void closeAll();
+  // A reload took endpoints away: their idle connections are closed (those in
+  // use finish their request and are then closed, not kept).
+  void keepOnly(const Runtime& runtime);
+  bool kept(std::size_t endpointId) const { return live_[endpointId] != 0; }
 
   // TLS session resumption: the endpoint's last session (null: none), for a
   // new connection to offer; and a connection's session kept once its
@@ -67,9 +72,9 @@ class UpstreamPool {
   void sweep();
 
   boost::asio::io_context& io_;
-  const Runtime& runtime_;
   std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;  // by endpoint id
-  std::vector<const config::PoolConfig*> poolOf_;                        // by endpoint id
+  std::vector<std::chrono::milliseconds> idleTtl_;                       // by endpoint id: its backend's, as last released
+  std::vector<char> live_;                                               // by endpoint id: in the config in force
   WorkerTimer sweepTimer_;
   std::chrono::milliseconds sweepInterval_;
   bool closed_ = false;

@@ -15,15 +15,16 @@ namespace infergate {
 
 class WorkerUpstream {
  public:
-  WorkerUpstream(unsigned worker, const Runtime& runtime, ClusterState& cluster, EndpointPicker& picker,
+  // `countMetrics`: metrics.enabled (a restart setting). Which config a
+  // request uses is its own (ProxyRequest::runtime): reloads change it.
+  WorkerUpstream(unsigned worker, bool countMetrics, ClusterState& cluster, EndpointPicker& picker,
                  UpstreamPool& pool, SlotWaits& waits, const UpstreamStats& stats, const metrics::LabelSpace& labels,
                  std::uint64_t seed)
-      : worker(worker), runtime(runtime), cluster(cluster), picker(picker), pool(pool), waits(waits), stats(stats),
-        labels(labels), countMetrics(runtime.config.metrics.enabled), rng_(seed | 1) {}
+      : worker(worker), cluster(cluster), picker(picker), pool(pool), waits(waits), stats(stats),
+        labels(labels), countMetrics(countMetrics), rng_(seed | 1) {}
 
   const unsigned worker;  // its index: the shard it records in
 
-  const Runtime& runtime;
   ClusterState& cluster;
   EndpointPicker& picker;
   UpstreamPool& pool;

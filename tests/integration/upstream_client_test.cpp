@@ -26,7 +26,7 @@ class ClientTest : public ::testing::Test {
     runtime = infergate::buildRuntime(std::move(loaded.config), error);
     ASSERT_TRUE(runtime) << error;
     cluster = std::make_unique<infergate::ClusterState>(*runtime);
-    client = std::make_unique<UpstreamClient>(io, *runtime, *cluster);
+    client = std::make_unique<UpstreamClient>(io, runtime, *cluster);
   }
 
   // Runs the io_context until the request is answered.

@@ -112,7 +112,7 @@ TEST(ConfigLoader, AppliesDocumentedDefaults) {
 TEST(ConfigLoader, UnknownKeyReportsPosition) {
   EXPECT_EQ(errorsOf("server:\n  listen: 0.0.0.0:1\n  wrokers: 2\n" + minimal()),
             "test.yaml:3:3: unknown key 'wrokers' in server (expected one of: listen, workers, drain_delay, drain_timeout, "
-            "busy_poll_us, limits, timeouts, share_listen_address, trusted_proxies, tls)\n");
+            "busy_poll_us, limits, timeouts, share_listen_address, trusted_proxies, tls, max_endpoints)\n");
 }
 
 TEST(ConfigLoader, WrongTypesReportPosition) {

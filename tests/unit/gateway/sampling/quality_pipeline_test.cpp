@@ -50,7 +50,7 @@ TEST(QualityPipeline, AFullQueueDropsAndCountsAndNeverBlocks) {
   ASSERT_EQ(labels.model(model), "m");
   metrics::StatsRegistry registry(1);
   ClusterState cluster(*runtime);
-  QualityPipeline pipeline(*runtime, labels, registry, cluster);
+  QualityPipeline pipeline(runtime, labels, registry, cluster);
 
   for (int i = 0; i < 10; ++i) pipeline.offer(sample(i, model));  // the scoring thread has not started
   EXPECT_EQ(metricValue(registry, "infergate_output_samples_dropped_total", "queue_full"), 7);

@@ -27,7 +27,7 @@ class PlannerTest : public ::testing::Test, protected testing::WorkerUpstreamFix
  protected:
   PlannerTest() : WorkerUpstreamFixture(kConfig) {
     planner = std::make_unique<AttemptPlanner>(*upstream);
-    planner->begin(runtime->config.routes[0]);
+    planner->begin(*runtime, runtime->config.routes[0]);
   }
   std::string authority() const { return planner->endpoint().authority; }
 
@@ -65,7 +65,7 @@ TEST_F(PlannerTest, OverloadedWhenEveryBackendIsAtItsCap) {
   planner->finish(FailureCause::None, 200, record);
   // With the fallback's endpoint open too, nothing takes the request.
   breaker("2001").onFailure(breaker("2001").admit());
-  planner->begin(runtime->config.routes[0]);
+  planner->begin(*runtime, runtime->config.routes[0]);
   EXPECT_EQ(planner->next(), Next::Overloaded);
 }
 

@@ -30,14 +30,14 @@ TEST(EndpointPicker, RoundRobinSkipsOpenAndTriedEndpoints) {
   std::vector<char> tried(3, 0);
   cluster.endpoint(1).breaker.onFailure(cluster.endpoint(1).breaker.admit());  // opens endpoint 1
   std::map<std::size_t, int> seen;
-  for (int i = 0; i < 10; ++i) seen[picker.pick(0, tried).endpoint->id]++;
+  for (int i = 0; i < 10; ++i) seen[picker.pick(runtime->backends[0], 0, tried).endpoint->id]++;
   EXPECT_EQ(seen[1], 0);
   EXPECT_EQ(seen[0], 5);
   EXPECT_EQ(seen[2], 5);
   tried[0] = 1;
-  EXPECT_EQ(picker.pick(0, tried).endpoint->id, 2u);
+  EXPECT_EQ(picker.pick(runtime->backends[0], 0, tried).endpoint->id, 2u);
   tried[2] = 1;
-  EXPECT_EQ(picker.pick(0, tried).endpoint, nullptr);  // only the open one is left
+  EXPECT_EQ(picker.pick(runtime->backends[0], 0, tried).endpoint, nullptr);  // only the open one is left
 }
 
 TEST(EndpointPicker, LeastRequestAvoidsTheBusiestEndpoint) {
@@ -49,7 +49,7 @@ TEST(EndpointPicker, LeastRequestAvoidsTheBusiestEndpoint) {
   cluster.endpoint(2).inFlight = 0;
   std::vector<char> tried(3, 0);
   std::map<std::size_t, int> seen;
-  for (int i = 0; i < 900; ++i) seen[picker.pick(0, tried).endpoint->id]++;
+  for (int i = 0; i < 900; ++i) seen[picker.pick(runtime->backends[0], 0, tried).endpoint->id]++;
   // With two random choices the busiest wins only when drawn twice (1/9).
   EXPECT_LT(seen[0], 150);
   EXPECT_GT(seen[2], seen[1]);
@@ -62,7 +62,7 @@ TEST(EndpointPicker, WeightedFollowsWeightsSmoothly) {
   EndpointPicker picker(*runtime, cluster, 1);
   std::vector<char> tried(3, 0);
   std::string order;
-  for (int i = 0; i < 8; ++i) order += std::to_string(picker.pick(0, tried).endpoint->id);
+  for (int i = 0; i < 8; ++i) order += std::to_string(picker.pick(runtime->backends[0], 0, tried).endpoint->id);
   EXPECT_EQ(std::count(order.begin(), order.end(), '0'), 4);
   EXPECT_EQ(std::count(order.begin(), order.end(), '1'), 2);
   EXPECT_EQ(std::count(order.begin(), order.end(), '2'), 2);

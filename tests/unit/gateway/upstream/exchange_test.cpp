@@ -137,6 +137,7 @@ class ExchangeTest : public ::testing::Test, protected testing::WorkerUpstreamFi
     ctx.facts = &facts;
     ctx.record = &record;
     ctx.requestId = "req-7";
+    proxy.runtime = runtime.get();
     proxy.message = &message;
     proxy.route = &runtime->config.routes[0];
     proxy.context = &ctx;

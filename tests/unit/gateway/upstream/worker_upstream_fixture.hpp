@@ -27,7 +27,7 @@ class WorkerUpstreamFixture {
     cluster = std::make_unique<ClusterState>(*runtime, [this] { return nowNs; });
     picker = std::make_unique<EndpointPicker>(*runtime, *cluster, 1);
     pool = std::make_unique<UpstreamPool>(io, *runtime, stats.get(), 0);
-    upstream = std::make_unique<WorkerUpstream>(0, *runtime, *cluster, *picker, *pool, waits, *stats, *labels, 7);
+    upstream = std::make_unique<WorkerUpstream>(0, runtime->config.metrics.enabled, *cluster, *picker, *pool, waits, *stats, *labels, 7);
   }
   // The breaker of the endpoint at 127.0.0.1:`port`.
   CircuitBreaker& breaker(const std::string& port) {
