@@ -96,7 +96,9 @@ bool LabelSpace::sameShape(const LabelSpace& next, std::string& why) const {
     why = std::string(what) + " would become [" + list + "]";
     return true;
   };
-  if (differ("routes", routes_, next.routes_) || differ("backends", backends_, next.backends_) ||
+  // The gateway's own route (last) is not the config's.
+  const auto configRoutes = [](const std::vector<std::string>& r) { return std::vector<std::string>(r.begin(), r.end() - 1); };
+  if (differ("routes", configRoutes(routes_), configRoutes(next.routes_)) || differ("backends", backends_, next.backends_) ||
       differ("model labels", models_, next.models_))
     return false;
   const auto samePair = [](const Pair& a, const Pair& b) { return a.route == b.route && a.backend == b.backend; };

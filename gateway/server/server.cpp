@@ -117,7 +117,7 @@ ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded) {
   // The live limits are built once, from the config at start.
   for (std::size_t r = 0; r < next.routes.size(); ++r)
     if (!(next.routes[r].limits == runtime_->config.routes[r].limits)) {
-      out.needRestart.push_back("routes." + next.routes[r].name + ".limits");
+      out.needRestart.push_back("routes." + next.routes[r].name + ".rate_limits");
       next.routes[r].limits = runtime_->config.routes[r].limits;
     }
   std::string error;

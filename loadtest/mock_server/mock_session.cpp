@@ -80,6 +80,11 @@ void Session::parseRequest() {
     infergate::readMore(socket_, buffer_.prepare(kReadChunk), std::move(onRead));
 }
 
+// Gone (closed by either side): no longer among the open model-traffic connections.
+Session::~Session() {
+  if (counted_) context_.stats.open.fetch_sub(1, std::memory_order_relaxed);
+}
+
 void Session::handle() {
   auto& req = parser_->get();
   const std::string target(req.target());
@@ -91,6 +96,7 @@ void Session::handle() {
     if (!counted_) {  // connections that carried model traffic (not the tests' own /debug calls)
       counted_ = true;
       context_.stats.connections.fetch_add(1, std::memory_order_relaxed);
+      context_.stats.open.fetch_add(1, std::memory_order_relaxed);
     }
     if (context_.record) {
       std::string head;

@@ -38,6 +38,7 @@ struct ServerContext {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(boost::asio::ip::tcp::socket socket, ServerContext& context);
+  ~Session();
   void start();
 
  private:

@@ -41,6 +41,7 @@ std::string Stats::json() {
   o["requests"] = requests.load();
   o["streams"] = streams.load();
   o["connections"] = connections.load();
+  o["open_connections"] = open.load();
   o["client_closes"] = clientCloses.load();
   o["last_close_monotonic_ns"] = lastCloseMonotonicNs.load();
   o["active"] = active.load();

@@ -20,6 +20,7 @@ class Stats {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> streams{0};
   std::atomic<std::uint64_t> connections{0};
+  std::atomic<std::int64_t> open{0};  // of those, still open
   std::atomic<std::uint64_t> clientCloses{0};
   std::atomic<std::int64_t> lastCloseMonotonicNs{0};
   std::atomic<std::int64_t> active{0};

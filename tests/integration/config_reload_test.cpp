@@ -151,8 +151,9 @@ TEST(ConfigReload, TheConfigInForceIsShownWithSecretsMasked) {
 }
 
 TEST(ConfigReload, ReloadsUnderLoadLoseNoRequestAndAStreamAcrossThemCompletes) {
-  MockServer mock;
+  MockServer mock, second;
   ConfigKnobs k;
+  k.workers = 2;
   const std::string keysA = "auth:\n  keys:\n    - name: team-a\n      key: sk-reload-team-a-0123456789\n";
   const std::string keysAB = keysA + "    - name: team-b\n      key: sk-reload-team-b-0123456789\n";
   k.topLevel = keysA + "log:\n  level: info\n";
@@ -175,9 +176,14 @@ TEST(ConfigReload, ReloadsUnderLoadLoseNoRequestAndAStreamAcrossThemCompletes) {
         (c.read().status == 200 ? ok : bad).fetch_add(1);
       }
     });
-  // Reloads that change what applies in place: a second key, added and removed, three times.
+  // Reloads that change what applies in place (a second key) and what a new
+  // generation brings (a second endpoint, the route's validation), added and
+  // removed, three times.
   auto withB = yaml;
   withB = replaced(withB, keysA, keysAB);
+  const auto firstEndpoint = "      - url: http://127.0.0.1:" + std::to_string(mock.port()) + "\n";
+  withB = replaced(withB, firstEndpoint, firstEndpoint + "      - url: http://127.0.0.1:" + std::to_string(second.port()) + "\n");
+  withB = replaced(withB, "    backend: mock\n", "    backend: mock\n    validation: {max_messages: 8}\n");
   for (int i = 0; i < 6; ++i) {
     usleep(200'000);
     rewrite(gw.configPath(), i % 2 == 0 ? withB : yaml);
@@ -202,6 +208,11 @@ TEST(ConfigReload, ReloadsUnderLoadLoseNoRequestAndAStreamAcrossThemCompletes) {
                 .status,
             401);
   EXPECT_EQ(seriesValue(scrape(gw.adminPort()), R"(infergate_config_reload_total{result="ok"})"), 6);
+  // The second endpoint served while it was in force, and nothing after.
+  const auto byTheSecond = second.stats().at("requests").to_number<std::uint64_t>();
+  EXPECT_GT(byTheSecond, 5u);
+  for (int i = 0; i < 5; ++i) request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"), {keyA}));
+  EXPECT_EQ(second.stats().at("requests").to_number<std::uint64_t>(), byTheSecond);
 }
 
 TEST(ConfigReload, DriftThresholdsChangeInPlaceAndOtherDriftKeysNeedARestart) {
