@@ -46,9 +46,17 @@ bool BackendSlots::cancel(std::uint64_t ticket) {
 void BackendSlots::release() {
   if (waiting_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard lock(mutex_);
-    if (!waiters_.empty()) {
+    const auto max = max_.load(std::memory_order_relaxed);
+    const bool overCap = max != 0 && inFlight_.load(std::memory_order_seq_cst) > static_cast<std::int64_t>(max);
+    if (!waiters_.empty() && !overCap) {
       // The slot passes to the first waiter: in-flight stays the same.
       popFirstLocked();
+      return;
+    }
+    if (!waiters_.empty()) {
+      // A reload lowered the cap below what is held: the slot goes.
+      inFlight_.fetch_sub(1, std::memory_order_seq_cst);
+      admitWaitersLocked();
       return;
     }
   }

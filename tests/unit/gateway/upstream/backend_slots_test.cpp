@@ -113,5 +113,25 @@ TEST(BackendSlots, NoWaiterIsForgottenUnderContention) {
   EXPECT_EQ(slots.waiting(), 0);
 }
 
+// A reload's caps: a raised cap admits the waiters at once, a lowered one
+// keeps the slots held and admits nobody new until enough are released.
+TEST(BackendSlots, NewLimitsApplyToWaitersAndNewRequests) {
+  BackendSlots slots(1, 4);
+  RecordingMailbox mailbox;
+  ASSERT_TRUE(slots.tryAcquire());
+  ASSERT_TRUE(slots.wait(mailbox, 1));
+  ASSERT_TRUE(slots.wait(mailbox, 2));
+  slots.setLimits(2, 4);
+  EXPECT_EQ(mailbox.delivered, std::vector<std::uint64_t>{1});
+  EXPECT_EQ(slots.inFlight(), 2);
+  slots.setLimits(1, 1);
+  slots.release();  // 1 held: at the new cap, the waiter still waits
+  EXPECT_EQ(mailbox.delivered.size(), 1u);
+  RecordingMailbox other;
+  EXPECT_FALSE(slots.wait(other, 3));  // max_pending 1, one waiting
+  slots.release();
+  EXPECT_EQ(mailbox.delivered, (std::vector<std::uint64_t>{1, 2}));
+}
+
 }  // namespace
 }  // namespace infergate

@@ -151,3 +151,26 @@ TEST(CircuitBreaker, UnhealthyEndpointsAreNotAdmitted) {
   b.setHealthy(true);
   EXPECT_TRUE(b.admit().allowed);
 }
+
+// A reload's settings apply to the next decisions; the state carries on.
+TEST(CircuitBreaker, ReconfiguredSettingsKeepTheState) {
+  FakeClock clock;
+  CircuitBreaker b(baseConfig(), clock.fn(), nullptr, 1);
+  fail(b, 3);
+  ASSERT_EQ(b.state(), State::Open);
+  auto looser = baseConfig();
+  looser.consecutive_failures = 5;
+  looser.half_open_probes = 1;
+  b.reconfigure(looser);
+  EXPECT_EQ(b.state(), State::Open);  // still ejected for the time it was given
+  clock.advance(12s);
+  const auto probe = b.admit();
+  ASSERT_TRUE(probe.probe);
+  EXPECT_FALSE(b.admit().allowed);  // one probe now
+  b.onSuccess(probe);
+  EXPECT_EQ(b.state(), State::Closed);
+  fail(b, 4);
+  EXPECT_EQ(b.state(), State::Closed);  // five in a row now
+  fail(b, 1);
+  EXPECT_EQ(b.state(), State::Open);
+}
