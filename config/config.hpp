@@ -153,6 +153,11 @@ struct EndpointConfig {
   Address address;
   unsigned weight = 1;               // for load_balancing: weighted
   bool tls = false;                  // https://
+  // resolve: all. Every address the host name resolves to is an endpoint of
+  // its own (a Kubernetes headless Service: one per pod), followed as the
+  // answers change. Default (first): the name is one endpoint, connecting
+  // to one of its addresses.
+  bool every_address = false;
 };
 
 // How a backend's https:// endpoints are verified. By default the server's

@@ -199,7 +199,7 @@ void SectionLoader::readStatuses(const YAML::Node& map, const char* key, std::ve
 }
 
 void SectionLoader::endpoint(const YAML::Node& n, BackendConfig& b) {
-  if (!reader_.checkMap(n, "endpoint", {"url", "weight"})) return;
+  if (!reader_.checkMap(n, "endpoint", {"url", "weight", "resolve"})) return;
   e_weight_ = 1;
   reader_.readUnsigned(n, "weight", e_weight_, 10000);
   std::string url;
@@ -235,6 +235,14 @@ void SectionLoader::endpoint(const YAML::Node& n, BackendConfig& b) {
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   e.address = Address{host, parsed->has_port() ? parsed->port_number() : std::uint16_t{443}};
   e.tls = tls;
+  if (auto r = n["resolve"]) {
+    std::string mode;
+    if (reader_.scalar(r, "resolve", mode)) {
+      if (mode == "all") e.every_address = true;
+      else if (mode != "first") reader_.error(r, "endpoint resolve must be 'first' (one endpoint for the name) or 'all' "
+                                                 "(an endpoint per address, as for a headless Service), not '" + mode + "'");
+    }
+  }
   b.endpoints.push_back(std::move(e));
 }
 

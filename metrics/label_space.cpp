@@ -16,7 +16,7 @@ constexpr std::array<std::string_view, 27> kCodes = {
 constexpr std::uint32_t kFirstClass = 22;
 }  // namespace
 
-LabelSpace::LabelSpace(const config::Config& config) {
+LabelSpace::LabelSpace(const config::Config& config, const EndpointNames* endpoints) {
   routes_.push_back("none");
   for (const auto& r : config.routes) routes_.push_back(r.name);
   routes_.emplace_back(kGatewayRouteName);
@@ -29,8 +29,11 @@ LabelSpace::LabelSpace(const config::Config& config) {
   endpoints_[0] = "none";
   for (std::size_t b = 0; b < config.backends.size(); ++b) {
     backends_.push_back(config.backends[b].name);
-    for (const auto& e : config.backends[b].endpoints) placeEndpoint(backendIndex(b), e.address.authority());
+    if (endpoints == nullptr)
+      for (const auto& e : config.backends[b].endpoints) placeEndpoint(backendIndex(b), e.address.authority());
   }
+  if (endpoints != nullptr)
+    for (const auto& [backend, name] : *endpoints) placeEndpoint(backendIndex(backend), name);
   keys_ = std::make_unique<KeyNames>(std::max<std::size_t>(config.auth.max_keys, config.auth.keys.size()));
   for (const auto& k : config.auth.keys) keys_->place(k.name);
   models_ = {"none", "other"};

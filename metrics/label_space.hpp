@@ -22,7 +22,11 @@ class LabelSpace {
   static constexpr std::uint32_t kNone = 0;        // index of "none" in routes, backends, endpoints, models
   static constexpr std::uint32_t kOtherModel = 1;  // index of "other" in models
 
-  explicit LabelSpace(const config::Config& config);
+  // Endpoints as (config backend index, name), in id order: the resolved
+  // runtime's (a `resolve: all` name is an endpoint per address). Without
+  // them, the config's endpoints by authority.
+  using EndpointNames = std::vector<std::pair<std::size_t, std::string>>;
+  explicit LabelSpace(const config::Config& config, const EndpointNames* endpoints = nullptr);
 
   std::uint32_t routeCount() const { return static_cast<std::uint32_t>(routes_.size()); }
   std::uint32_t backendCount() const { return static_cast<std::uint32_t>(backends_.size()); }

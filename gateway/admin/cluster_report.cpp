@@ -69,7 +69,7 @@ std::string backendsReport(const Runtime& runtime, const ClusterState& cluster) 
       const auto& breaker = endpoint.breaker;
       const auto left = breaker.state() == State::Open ? std::max<std::int64_t>(0, breaker.openUntilNs() - now) : 0;
       endpoints.push_back(boost::json::object{
-          {"endpoint", e.authority},
+          {"endpoint", e.name},
           {"state", stateName(breaker.state())},
           {"ejections", breaker.ejections()},
           {"ejected_seconds_left", static_cast<double>(left) / 1e9},

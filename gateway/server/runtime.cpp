@@ -8,6 +8,14 @@
 
 namespace infergate {
 
+namespace {
+// "10.0.0.7:8000", "[fd00::7]:8000".
+std::string addressName(const boost::asio::ip::tcp::endpoint& e) {
+  const auto ip = e.address().to_string();
+  return (e.address().is_v6() ? "[" + ip + "]" : ip) + ":" + std::to_string(e.port());
+}
+}  // namespace
+
 std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& error,
                                             std::vector<std::string>* unresolved, const EndpointPlacer& place) {
   auto runtime = std::make_shared<Runtime>();
@@ -31,7 +39,8 @@ std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& 
           return nullptr;
         }
       }
-    for (const auto& endpoint : backend.endpoints) {
+    for (std::size_t ci = 0; ci < backend.endpoints.size(); ++ci) {
+      const auto& endpoint = backend.endpoints[ci];
       boost::system::error_code ec;
       auto results = resolver.resolve(endpoint.address.host, std::to_string(endpoint.address.port),
                                       boost::asio::ip::resolver_base::numeric_service, ec);
@@ -44,23 +53,42 @@ std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& 
         return nullptr;
       }
       if (!why.empty()) unresolved->push_back(why);
-      EndpointRuntime e;
-      const auto id = place ? place(bi, endpoint.address.authority()) : std::optional<std::size_t>(nextId++);
-      if (!id) {
-        error = "backend '" + backend.name + "': no room for endpoint " + endpoint.address.authority() +
-                ": the process has had server.max_endpoints (" + std::to_string(runtime->endpointCapacity) +
-                ") endpoints; raise it and restart";
-        return nullptr;
+      // One endpoint, or one per address.
+      std::vector<boost::asio::ip::tcp::endpoint> addresses;
+      if (why.empty())
+        for (const auto& r : results) {
+          addresses.push_back(r.endpoint());
+          if (!endpoint.every_address) break;
+        }
+      if (endpoint.every_address) {
+        std::sort(addresses.begin(), addresses.end());
+        addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+      } else if (addresses.empty()) {
+        addresses.emplace_back();  // --check: unresolved, kept in the runtime
       }
-      e.id = *id;
-      runtime->endpointCount = std::max(runtime->endpointCount, *id + 1);
-      e.authority = endpoint.address.authority();
-      if (why.empty()) e.address = results.begin()->endpoint();
-      if (endpoint.tls) {
-        e.tls = b.tls.get();
-        e.serverName = backend.tls.server_name.empty() ? endpoint.address.host : backend.tls.server_name;
+      for (const auto& address : addresses) {
+        EndpointRuntime e;
+        e.authority = endpoint.address.authority();
+        e.name = endpoint.every_address ? addressName(address) : e.authority;
+        e.configIndex = ci;
+        e.weight = endpoint.weight;
+        auto id = place ? place(bi, e.name) : std::optional<std::size_t>(nextId++);
+        if (!place && *id >= runtime->endpointCapacity) id.reset();
+        if (!id) {
+          error = "backend '" + backend.name + "': no room for endpoint " + e.name +
+                  ": the process has had server.max_endpoints (" + std::to_string(runtime->endpointCapacity) +
+                  ") endpoints; raise it and restart";
+          return nullptr;
+        }
+        e.id = *id;
+        runtime->endpointCount = std::max(runtime->endpointCount, *id + 1);
+        e.address = address;
+        if (endpoint.tls) {
+          e.tls = b.tls.get();
+          e.serverName = backend.tls.server_name.empty() ? endpoint.address.host : backend.tls.server_name;
+        }
+        b.endpoints.push_back(std::move(e));
       }
-      b.endpoints.push_back(std::move(e));
     }
     runtime->backends.push_back(std::move(b));
   }

@@ -18,6 +18,11 @@ namespace infergate {
 struct EndpointRuntime {
   std::size_t id = 0;                    // index into every worker's pool table
   std::string authority;                 // Host header value
+  // Its name in labels, logs and reports, and what a reload knows it by: the
+  // authority, or for `resolve: all` the address it stands for ("10.0.0.7:8000").
+  std::string name;
+  std::size_t configIndex = 0;           // its entry in the backend's config endpoints
+  unsigned weight = 1;
   boost::asio::ip::tcp::endpoint address;
   boost::asio::ssl::context* tls = nullptr;  // https://: the backend's context
   std::string serverName;                    // https://: SNI and the name the certificate must carry
@@ -41,12 +46,14 @@ struct Runtime {
   std::shared_ptr<ClientTlsContext> clientTls;  // server.tls: the HTTPS listener's (replaceable)
 };
 
-// Where an endpoint's id comes from: (backend index, authority) to its id, or
+// Where an endpoint's id comes from: (backend index, name) to its id, or
 // nothing when no place is left. Unset: ids in config order from 0 (start).
 using EndpointPlacer = std::function<std::optional<std::size_t>(std::size_t backend, const std::string& authority)>;
 
 // Resolves host names (blocking: at startup, and on the control thread for a
 // reload). Returns null and fills `error` when an endpoint cannot be resolved.
+// An endpoint with `resolve: all` becomes one endpoint per address (sorted,
+// so that the same answers give the same endpoints in the same order).
 // With `unresolved` (infergate --check), an endpoint host name that does not
 // resolve here is listed there instead of failing: a check runs where the
 // cluster's names are not visible (CI, a laptop); a start still fails on it.

@@ -79,7 +79,14 @@ void Server::start() {
   first->runtime = runtime_;
   first->filters = makeFilters(*runtime_);
   generations_.publish(std::move(first));
-  configReloader_->allowRebuild({"routes", "backends"}, [this](const config::Config& c) { return rebuild(c); });
+  configReloader_->allowRebuild({"routes", "backends"}, [this](const config::Config& c) { return rebuild(c, "reload"); });
+  // A `resolve: all` name answering other addresses: the config in force, built again.
+  resolver_->onAddressesChanged([this] {
+    const auto config = runtime_->config;  // a copy: the rebuild replaces runtime_
+    const auto r = rebuild(config, "dns");
+    if (!r.error.empty() || !r.applied)
+      log::write(log::Level::Warn, {}, "endpoints not changed for new addresses: " + (r.error.empty() ? r.refused : r.error));
+  });
   startWorkers(count);
   admin_->start();
   configReloader_->start();
@@ -105,7 +112,7 @@ std::unique_ptr<FilterSet> Server::makeFilters(const Runtime& runtime) {
   return std::make_unique<FilterSet>(deps, registrations_);
 }
 
-ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded) {
+ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded, const char* why) {
   ConfigReloader::Rebuilt out;
   // Only routes and backends come from the file: every other section stays
   // as in force (its changes are in place, or need a restart).
@@ -156,11 +163,11 @@ ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded) {
     std::string names;
     for (const auto& b : r.backends)
       for (const auto& e : b.endpoints)
-        if (want[e.id] && !other[e.id]) names += " " + b.config->name + "/" + e.authority;
+        if (want[e.id] && !other[e.id]) names += " " + b.config->name + "/" + e.name;
     return names;
   };
   const auto added = list(*runtime, after, before), removed = list(*previous, before, after);
-  log::write(log::Level::Info, log::Fields().add("generation", generations_.number()),
+  log::write(log::Level::Info, log::Fields().add("reason", why).add("generation", generations_.number()),
              "routes and backends in force for new requests; requests in flight finish on the config they started on" +
                  (added.empty() ? std::string() : "; endpoints added:" + added) +
                  (removed.empty() ? std::string() : "; endpoints removed (drained):" + removed));
@@ -171,7 +178,11 @@ ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded) {
 // The families of the parts the server owns; the filters declare their own.
 void Server::declareStats(unsigned workers) {
   const auto& cfg = runtime_->config;
-  labels_ = std::make_unique<metrics::LabelSpace>(cfg);
+  // Endpoint label index = id + 1: the runtime's endpoints, in id order.
+  metrics::LabelSpace::EndpointNames endpoints(runtime_->endpointCount);
+  for (std::size_t b = 0; b < runtime_->backends.size(); ++b)
+    for (const auto& e : runtime_->backends[b].endpoints) endpoints[e.id] = {b, e.name};
+  labels_ = std::make_unique<metrics::LabelSpace>(cfg, &endpoints);
   if (cfg.auth.enabled) keys_ = std::make_unique<auth::KeyDirectory>(cfg, labels_->keyNames(), workers);
   configReloader_ = std::make_unique<ConfigReloader>(control_, cfg.source, cfg.auth.keys_file, keys_.get());
   if (runtime_->clientTls) certificateReloader_ = std::make_unique<CertificateReloader>(control_, *runtime_->clientTls);

@@ -55,7 +55,8 @@ class Server {
   std::unique_ptr<FilterSet> makeFilters(const Runtime& runtime);
   // A reloaded config's routes and backends, put in force as a new generation
   // when its labels keep their meaning (the control thread).
-  ConfigReloader::Rebuilt rebuild(const config::Config& loaded);
+  // `why`: "reload", or "dns" (a `resolve: all` name's addresses changed).
+  ConfigReloader::Rebuilt rebuild(const config::Config& loaded, const char* why);
   void startBackgroundServices(unsigned workers);
   void startWorkers(unsigned count);
   void checkDrained();

@@ -42,7 +42,7 @@ void BreakerLog::look() {
       if (total == 0) continue;
       const auto state = breaker.state();
       const auto index = static_cast<std::size_t>(state);
-      std::string line = std::string("circuit breaker: ") + backend.config->name + " " + e.authority + " is " +
+      std::string line = std::string("circuit breaker: ") + backend.config->name + " " + e.name + " is " +
                          kNames[index];
       if (state == State::Open) {
         const auto left = std::max<std::int64_t>(0, breaker.openUntilNs() - now);
@@ -53,7 +53,7 @@ void BreakerLog::look() {
         line += " after " + std::to_string(made[1]) + " opening(s), " + std::to_string(made[2]) + " half-opening(s), " +
                 std::to_string(made[0]) + " closing(s)";
       log::write(state == State::Open ? log::Level::Warn : log::Level::Info,
-                 log::Fields().add("backend", backend.config->name).add("endpoint", e.authority), line);
+                 log::Fields().add("backend", backend.config->name).add("endpoint", e.name), line);
     }
   timer_.expires_after(std::chrono::milliseconds(200));
   timer_.async_wait([this](boost::system::error_code ec) {

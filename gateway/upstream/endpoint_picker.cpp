@@ -55,7 +55,7 @@ const EndpointRuntime* EndpointPicker::choose(const BackendRuntime& b, std::size
       std::int64_t total = 0;
       const EndpointRuntime* best = nullptr;
       for (const auto* e : candidates_) {
-        const std::int64_t w = b.config->endpoints[static_cast<std::size_t>(e - b.endpoints.data())].weight;
+        const std::int64_t w = e->weight;
         weightedCurrent_[e->id] += w;
         total += w;
         if (best == nullptr || weightedCurrent_[e->id] > weightedCurrent_[best->id]) best = e;

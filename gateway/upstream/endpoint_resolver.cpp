@@ -13,17 +13,19 @@ namespace {
 enum Result : std::size_t { kKept, kChanged, kFailed };
 }
 
-// Copies, not references into a config: a reload retires it while its
-// resolution may still be under way.
+// One config endpoint named by host. Copies, not references into a config: a
+// reload retires it while its resolution may still be under way.
 struct EndpointResolver::Named {
-  Named(asio::io_context& io, std::string backend, const EndpointRuntime& e, std::chrono::milliseconds refresh,
-        std::string host, std::string port)
-      : backend(std::move(backend)), authority(e.authority), id(e.id), refresh(refresh), host(std::move(host)),
-        port(std::move(port)), timer(io) {}
+  Named(asio::io_context& io, std::string backend, std::string authority, std::chrono::milliseconds refresh,
+        std::string host, std::string port, bool every)
+      : backend(std::move(backend)), authority(std::move(authority)), refresh(refresh), host(std::move(host)),
+        port(std::move(port)), every(every), timer(io) {}
   std::string backend, authority;
-  std::size_t id;
   std::chrono::milliseconds refresh;
   std::string host, port;
+  bool every;                          // resolve: all (an endpoint per address)
+  std::vector<std::size_t> ids;        // its endpoints in the config in force
+  std::vector<tcp::endpoint> known;    // resolve: all: their addresses, sorted
   asio::steady_timer timer;
   bool failing = false;  // the last resolution failed (logged once per outage)
   bool retired = false;  // a reload replaced it
@@ -41,16 +43,24 @@ EndpointResolver::~EndpointResolver() = default;
 void EndpointResolver::collect(const Runtime& runtime) {
   for (const auto& backend : runtime.backends) {
     if (backend.config->dns_refresh.count() <= 0) continue;
-    for (std::size_t i = 0; i < backend.endpoints.size(); ++i) {
-      const auto& address = backend.config->endpoints[i].address;
+    std::vector<std::shared_ptr<Named>> entries(backend.config->endpoints.size());
+    for (const auto& e : backend.endpoints) {
+      const auto& config = backend.config->endpoints[e.configIndex];
       boost::system::error_code ec;
-      asio::ip::make_address(address.host, ec);
+      asio::ip::make_address(config.address.host, ec);
       if (!ec) continue;  // an IP address: nothing to resolve
-      named_.push_back(std::make_shared<Named>(io_, backend.config->name, backend.endpoints[i],
-                                               backend.config->dns_refresh, address.host, std::to_string(address.port)));
-      resolved_[metrics::LabelSpace::endpointIndex(backend.endpoints[i].id)] = 1;
+      auto& n = entries[e.configIndex];
+      if (!n) {
+        n = std::make_shared<Named>(io_, backend.config->name, e.authority, backend.config->dns_refresh,
+                                    config.address.host, std::to_string(config.address.port), config.every_address);
+        named_.push_back(n);
+      }
+      n->ids.push_back(e.id);
+      n->known.push_back(e.address);
+      resolved_[metrics::LabelSpace::endpointIndex(e.id)] = 1;
     }
   }
+  for (auto& n : named_) std::sort(n->known.begin(), n->known.end());
 }
 
 void EndpointResolver::adopt(const Runtime& runtime) {
@@ -100,35 +110,60 @@ void EndpointResolver::resolve(const std::shared_ptr<Named>& n) {
   resolver_.async_resolve(n->host, n->port, tcp::resolver::numeric_service,
                           [this, n](boost::system::error_code ec, tcp::resolver::results_type results) {
     if (stopped_ || n->retired) return;
-    auto& where = cluster_.endpoint(n->id).address;
-    auto& counts = counts_[n->id];
+    const auto count = [&](Result r) {
+      for (auto id : n->ids) counts_[id][r].fetch_add(1, std::memory_order_relaxed);
+    };
     const auto fields = log::Fields().add("backend", n->backend).add("endpoint", n->authority);
     if (ec || results.empty()) {
-      counts[kFailed].fetch_add(1, std::memory_order_relaxed);
+      count(kFailed);
       if (!n->failing)
         log::write(log::Level::Warn, fields,
                    "cannot resolve " + n->authority + ": " + (ec ? ec.message() : "no addresses") + "; keeping " +
-                       where.current().address().to_string());
+                       (n->every ? std::to_string(n->known.size()) + " address(es)"
+                                 : cluster_.endpoint(n->ids.front()).address.current().address().to_string()));
       n->failing = true;
       return schedule(n);
     }
     if (n->failing) log::write(log::Level::Info, fields, "resolves again: " + n->authority);
     n->failing = false;
+    if (n->every) return followAll(n, results);
+    auto& where = cluster_.endpoint(n->ids.front()).address;
     const auto current = where.current();
     const bool kept = std::any_of(results.begin(), results.end(),
                                   [&](const auto& r) { return r.endpoint() == current; });
     if (kept) {
-      counts[kKept].fetch_add(1, std::memory_order_relaxed);
+      count(kKept);
     } else {
       const auto next = results.begin()->endpoint();
       where.replace(next);
-      counts[kChanged].fetch_add(1, std::memory_order_relaxed);
+      count(kChanged);
       log::write(log::Level::Info, fields,
                  n->authority + " now resolves to " + next.address().to_string() + " (was " +
                      current.address().to_string() + "): new connections go there");
     }
     schedule(n);
   });
+}
+
+// resolve: all. A different set of addresses is a different set of
+// endpoints: the server builds a new generation from the config in force
+// (new addresses join, those gone are drained) and adopt() starts again.
+void EndpointResolver::followAll(const std::shared_ptr<Named>& n, const tcp::resolver::results_type& results) {
+  std::vector<tcp::endpoint> now;
+  for (const auto& r : results) now.push_back(r.endpoint());
+  std::sort(now.begin(), now.end());
+  now.erase(std::unique(now.begin(), now.end()), now.end());
+  const auto fields = log::Fields().add("backend", n->backend).add("endpoint", n->authority);
+  if (now == n->known || !onChange_) {
+    for (auto id : n->ids) counts_[id][kKept].fetch_add(1, std::memory_order_relaxed);
+    return schedule(n);
+  }
+  for (auto id : n->ids) counts_[id][kChanged].fetch_add(1, std::memory_order_relaxed);
+  log::write(log::Level::Info, fields,
+             n->authority + " now resolves to " + std::to_string(now.size()) + " address(es) (was " +
+                 std::to_string(n->known.size()) + "): its endpoints follow");
+  onChange_();  // on success, adopt() has retired `n`
+  if (!n->retired) schedule(n);
 }
 
 }  // namespace infergate

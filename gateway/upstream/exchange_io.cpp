@@ -193,7 +193,7 @@ void UpstreamExchange::logTlsFailure(error_code ec) {
   log::write(log::Level::Warn,
              log::Fields()
                  .add("request_id", request_.context->requestId)
-                 .add("endpoint", planner_.endpoint().authority)
+                 .add("endpoint", planner_.endpoint().name)
                  .add("reason", tlsFailureReason(conn_->tlsStream->native_handle(), ec)),
              "TLS with the model server failed");
 }

@@ -48,20 +48,20 @@ class HealthChecker::Probe : public std::enable_shared_from_this<Probe> {
   void judge(bool ok) {
     if (stopped_) return;
     (ok ? state_.healthChecksOk : state_.healthChecksFailed).fetch_add(1, std::memory_order_relaxed);
-    const auto fields = log::Fields().add("backend", backend_).add("endpoint", endpoint_.authority);
+    const auto fields = log::Fields().add("backend", backend_).add("endpoint", endpoint_.name);
     if (ok) {
       failures_ = 0;
       if (++successes_ >= config_.healthy_threshold && !state_.breaker.healthy()) {
         state_.breaker.setHealthy(true);
         log::writef(log::Level::Info, fields, "health check: %s %s is healthy again", backend_.c_str(),
-                    endpoint_.authority.c_str());
+                    endpoint_.name.c_str());
       }
     } else {
       successes_ = 0;
       if (++failures_ >= config_.unhealthy_threshold && state_.breaker.healthy()) {
         state_.breaker.setHealthy(false);
         log::writef(log::Level::Warn, fields, "health check: %s %s is unhealthy", backend_.c_str(),
-                    endpoint_.authority.c_str());
+                    endpoint_.name.c_str());
       }
     }
     schedule(config_.interval);

@@ -10,6 +10,7 @@
 #include <boost/json/parse.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 
 #include "support/fixtures.hpp"
@@ -98,5 +99,85 @@ TEST(EndpointDns, ANameThatMovesIsFollowedAndAFailedResolutionKeepsTheLastAddres
   // Logged once per outage, not at every refresh.
   EXPECT_EQ(failures.find("cannot resolve model.infergate.test", failures.find("cannot resolve model.infergate.test") + 1),
             std::string::npos);
+  fs::remove_all(dir);
+}
+
+// resolve: all. A headless Service's name answers one address per pod: each
+// is an endpoint of the backend, new pods join within a refresh, pods that
+// go are drained, and a failed resolution keeps the last set.
+TEST(EndpointDns, AHeadlessServiceIsAnEndpointPerAddressFollowedAsPodsComeAndGo) {
+  const auto dir = fs::path(unusedTempPath(""));
+  fs::create_directories(dir);
+  const auto hosts = dir / "hosts";
+  fs::copy_file("/etc/passwd", dir / "passwd");
+  fs::copy_file("/etc/group", dir / "group");
+  // Three "pods" on one port, told apart by their answers.
+  Process a({mockBinary(), "--listen", "127.0.0.2:0"});
+  const auto port = portOf(a);
+  const auto at = [port](int last) { return "127.0.0." + std::to_string(last) + ":" + std::to_string(port); };
+  Process b({mockBinary(), "--listen", at(3), "--output", "refusal"});
+  portOf(b);
+  Process c({mockBinary(), "--listen", at(4), "--output", "loop"});
+  portOf(c);
+  writeHosts(hosts, "127.0.0.2 pods.infergate.test\n127.0.0.3 pods.infergate.test\n");
+
+  ConfigKnobs k;
+  k.backendExtra = "    dns_refresh: 200ms\n";
+  auto yaml = standardConfig(port, k);
+  const std::string line = "      - url: http://127.0.0.1:" + std::to_string(port) + "\n";
+  yaml.replace(yaml.find(line), line.size(),
+               "      - url: http://pods.infergate.test:" + std::to_string(port) + "\n        resolve: all\n");
+  Gateway gw(yaml, {"LD_PRELOAD=libnss_wrapper.so", "NSS_WRAPPER_HOSTS=" + hosts.string(),
+                    "NSS_WRAPPER_PASSWD=" + (dir / "passwd").string(), "NSS_WRAPPER_GROUP=" + (dir / "group").string()});
+  const auto answer = [&] {
+    const auto r = request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model")));
+    if (r.status != 200) return "status " + std::to_string(r.status);
+    return std::string(boost::json::parse(r.body).at("choices").at(0).at("message").at("content").as_string());
+  };
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 10; ++i) seen[answer()]++;
+  ASSERT_EQ(seen.size(), 2u) << gw.process().stderrText();  // both pods, round robin
+  for (const auto& [text, n] : seen) EXPECT_EQ(n, 5) << text;
+  const std::string normal = seen.begin()->first.find("mock model") != std::string::npos ? seen.begin()->first
+                                                                                          : std::next(seen.begin())->first;
+  auto text = scrape(gw.adminPort());
+  const auto state = [&](int last) { return R"(infergate_circuit_state{backend="mock",endpoint=")" + at(last) + "\"}"; };
+  EXPECT_EQ(seriesValue(text, state(2)), 0) << text;
+  EXPECT_EQ(seriesValue(text, state(3)), 0);
+
+  // Pod .2 goes, pod .4 comes.
+  writeHosts(hosts, "127.0.0.3 pods.infergate.test\n127.0.0.4 pods.infergate.test\n");
+  std::map<std::string, int> after;
+  for (int i = 0; i < 100 && after.size() < 3; ++i) {
+    usleep(30'000);
+    after.clear();
+    for (int j = 0; j < 4; ++j) after[answer()]++;
+    if (after.count(normal) == 0 && after.size() == 2) break;
+  }
+  EXPECT_EQ(after.size(), 2u);
+  EXPECT_EQ(after.count(normal), 0u) << "the pod that went still gets requests";
+  for (const auto& [t, n] : after) EXPECT_EQ(t.rfind("status ", 0), std::string::npos) << t;
+  text = scrape(gw.adminPort());
+  EXPECT_EQ(text.find(state(2)), std::string::npos) << text;
+  EXPECT_EQ(seriesValue(text, state(4)), 0) << text;
+  const auto log = gw.process().stderrText();
+  EXPECT_NE(log.find("pods.infergate.test:" + std::to_string(port) + " now resolves to 2 address(es)"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("endpoints added: mock/" + at(4)), std::string::npos) << log;
+  EXPECT_NE(log.find("endpoints removed (drained): mock/" + at(2)), std::string::npos) << log;
+
+  // The name stops resolving: both pods stay in use.
+  writeHosts(hosts, "127.0.0.9 other.infergate.test\n");
+  const auto failedSeries = R"(infergate_dns_resolutions_total{backend="mock",endpoint=")" + at(4) + R"(",result="failed"})";
+  for (int i = 0; i < 100 && seriesValue(scrape(gw.adminPort()), failedSeries) < 2; ++i) usleep(30'000);
+  EXPECT_GE(seriesValue(scrape(gw.adminPort()), failedSeries), 2);
+  std::map<std::string, int> kept;
+  for (int i = 0; i < 6; ++i) kept[answer()]++;
+  ASSERT_EQ(kept.size(), 2u);
+  for (const auto& [t, n] : kept) {
+    EXPECT_EQ(after.count(t), 1u) << t;
+    EXPECT_EQ(n, 3) << t;
+  }
   fs::remove_all(dir);
 }
