@@ -167,6 +167,7 @@ struct UpstreamTlsConfig {
   std::string cert_file, key_file;   // a client certificate (mTLS), PEM
   std::string server_name;           // SNI and the name checked, instead of the endpoint's host
   bool insecure_skip_verify = false; // no verification at all: warned at start and by --check
+  bool operator==(const UpstreamTlsConfig&) const = default;
 };
 
 enum class LoadBalancing { RoundRobin, LeastRequest, Weighted };

@@ -125,6 +125,7 @@ std::string DiagnosisMonitor::judge(std::vector<diagnosis::Verdict>* verdicts) {
     }
   std::vector<diagnosis::BackendBreakers> breakers(labels.backendCount());
   for (std::uint32_t e = 1; e < labels.endpointCount(); ++e) {
+    if (!sources_.cluster.live(e - 1)) continue;  // a reload removed it
     auto& b = breakers[labels.endpointBackend(e)];
     ++b.endpoints;
     if (sources_.cluster.endpoint(e - 1).breaker.state() == CircuitBreaker::State::Open) ++b.open;

@@ -141,6 +141,13 @@ ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded, const char
     return out;
   }
   cluster_->adopt(*runtime);
+  // New TLS settings: connections verified under the old ones are not reused.
+  for (std::size_t b = 0; b < runtime->backends.size(); ++b)
+    if (!(runtime->config.backends[b].tls == runtime_->config.backends[b].tls))
+      for (const auto& e : runtime->backends[b].endpoints) {
+        auto& address = cluster_->endpoint(e.id).address;
+        address.replace(address.current());
+      }
   labels_->adoptRouting(shape);
   auto generation = std::make_shared<Generation>();
   generation->number = generations_.number() + 1;
