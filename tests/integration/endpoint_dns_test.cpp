@@ -148,7 +148,7 @@ TEST(EndpointDns, AHeadlessServiceIsAnEndpointPerAddressFollowedAsPodsComeAndGo)
   // Pod .2 goes, pod .4 comes.
   writeHosts(hosts, "127.0.0.3 pods.infergate.test\n127.0.0.4 pods.infergate.test\n");
   std::map<std::string, int> after;
-  for (int i = 0; i < 100 && after.size() < 3; ++i) {
+  for (int i = 0; i < 100; ++i) {
     usleep(30'000);
     after.clear();
     for (int j = 0; j < 4; ++j) after[answer()]++;
