@@ -20,16 +20,25 @@ using Built = std::unique_ptr<Filter>;
 using Factory = std::function<Built(const FilterDependencies&, const RouteScope&)>;
 
 // A feature's families are declared once, by the first of its filters built,
-// and shared by the filters of every route.
+// and shared by the filters of every route, and of every filter set built
+// again for a reloaded config (gateway/server/generation.hpp). Shared state
+// that follows the config is told of a new one once, before the new set's
+// filters are built (`reconfigure`).
 template <class Stats, class Make>
 Factory withStats(Make make) {
   struct Declared {
     const metrics::StatsRegistry* registry = nullptr;
+    std::uint64_t generation = 0;
     std::shared_ptr<Stats> stats;
   };
   auto declared = std::make_shared<Declared>();
   return [declared, make](const FilterDependencies& d, const RouteScope& s) -> Built {
-    if (declared->registry != &d.stats) *declared = {&d.stats, std::make_shared<Stats>(d)};
+    if (declared->registry != &d.stats) {
+      *declared = {&d.stats, d.generation, std::make_shared<Stats>(d)};
+    } else if (declared->generation != d.generation) {
+      declared->generation = d.generation;
+      if constexpr (requires(Stats& shared) { shared.reconfigure(d.config); }) declared->stats->reconfigure(d.config);
+    }
     return make(d, s, declared->stats);
   };
 }

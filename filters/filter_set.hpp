@@ -41,6 +41,7 @@ struct FilterDependencies {
   const metrics::RequestStats* requestStats = nullptr;  // when metrics are on
   WorkerServices* workerServices = nullptr;         // set by the FilterSet: per-worker services to start
   auth::KeyDirectory* keys = nullptr;               // with an auth section (the FilterSet makes one if not given)
+  std::uint64_t generation = 1;                     // which config: a reload's filter set has a new one
 };
 
 // Where a filter is built for: a route (config order), or no route (`route` null).

@@ -47,17 +47,18 @@ struct LimitSet {
   std::array<std::atomic<std::int64_t>, 2> sharedRemaining{-1, -1};
 };
 
-// Every scope's set, built once from config; null where a scope has none. A
-// key's set is found by its label index (RequestRecord::key); a reloaded keys
-// file gives new or changed keys new sets (changed limits start whole).
+// Every scope's set; null where a scope has none. A key's set is found by its
+// label index (RequestRecord::key); a reloaded keys file gives new or changed
+// keys new sets, and a reloaded config its routes (changed limits start
+// whole; unchanged ones keep their budget).
 class RateLimiter {
  public:
   // `keyCapacity`: key names the process can know (auth.max_keys).
   RateLimiter(const config::Config& config, std::size_t keyCapacity);
   bool any() const;
 
-  LimitSet* global() const { return global_.get(); }
-  LimitSet* route(std::size_t index) const { return routes_[index].get(); }
+  LimitSet* global() const { return global_.load(std::memory_order_acquire); }
+  LimitSet* route(std::size_t index) const { return routes_[index].load(std::memory_order_acquire); }
   // The set of the key with label index `key` (1-based), or null.
   LimitSet* key(std::uint32_t key) const {
     return key != 0 && key <= keys_.size() ? keys_[key - 1].load(std::memory_order_acquire) : nullptr;
@@ -67,16 +68,23 @@ class RateLimiter {
   // for a shared store. One thread at a time.
   void setKeyLimits(std::uint32_t key, const std::string& name, const config::RateLimitConfig& limits,
                     const std::function<void(LimitSet&)>& prepare = {});
+  // The same for route `index` (config order; a reload keeps the routes).
+  void setRouteLimits(std::size_t index, const std::string& name, const config::RateLimitConfig& limits,
+                      const std::function<void(LimitSet&)>& prepare = {});
   // Every set made so far (for a shared store to name its cells).
   void forEach(const std::function<void(LimitSet&)>& visit);
 
   std::uint64_t defaultCompletionTokens = 256;
 
  private:
-  std::unique_ptr<LimitSet> global_;
-  std::vector<std::unique_ptr<LimitSet>> routes_;        // config order
-  std::vector<std::atomic<LimitSet*>> keys_;             // by label index - 1
-  std::vector<std::unique_ptr<LimitSet>> ownedKeySets_;  // every key set ever made
+  // Puts a set with `limits` in `slot` unless the one there has them.
+  void place(std::atomic<LimitSet*>& slot, std::string name, const config::RateLimitConfig& limits,
+             const std::function<void(LimitSet&)>& prepare);
+
+  std::atomic<LimitSet*> global_{nullptr};
+  std::vector<std::atomic<LimitSet*>> routes_;  // config order
+  std::vector<std::atomic<LimitSet*>> keys_;    // by label index - 1
+  std::vector<std::unique_ptr<LimitSet>> owned_;  // every set ever made (requests in flight may hold any)
   bool anyKeyLimits_ = false;
 };
 

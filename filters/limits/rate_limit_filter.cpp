@@ -126,7 +126,8 @@ RateLimitShared::RateLimitShared(const config::Config& config, unsigned workers,
     : limiter(config, keys ? keys->names().capacity() : config.auth.keys.size()),
       // A keys file read again may bring keys with limits.
       keysMayChange(keys != nullptr && !config.auth.keys_file.empty()) {
-  if (config.rate_limits.redis && (limiter.any() || keysMayChange)) {
+  // With store: redis the store is made even with no limits yet: a reload may bring some.
+  if (config.rate_limits.redis) {
     redis = std::make_unique<RedisStore>(config, limiter, workers);
     if (services != nullptr) redis->attach(*services);
   }
@@ -139,6 +140,13 @@ RateLimitShared::RateLimitShared(const config::Config& config, unsigned workers,
                              if (redis) redis->prepare(set);
                            });
   });
+}
+
+void RateLimitShared::reconfigure(const config::Config& config) {
+  for (std::size_t r = 0; r < config.routes.size(); ++r)
+    limiter.setRouteLimits(r, config.routes[r].name, config.routes[r].limits, [this](LimitSet& set) {
+      if (redis) redis->prepare(set);
+    });
 }
 
 RateLimitFilter::RateLimitFilter(std::shared_ptr<RateLimitShared> shared, std::size_t route, std::uint32_t routeLabel)

@@ -77,7 +77,7 @@ void Server::start() {
   startBackgroundServices(count);
   auto first = std::make_shared<Generation>();
   first->runtime = runtime_;
-  first->filters = makeFilters(*runtime_);
+  first->filters = makeFilters(*runtime_, first->number);
   generations_.publish(std::move(first));
   configReloader_->allowRebuild({"routes", "backends"}, [this](const config::Config& c) { return rebuild(c, "reload"); });
   // A `resolve: all` name answering other addresses: the config in force, built again.
@@ -104,11 +104,12 @@ void Server::start() {
 // Every route's chain for `runtime`'s config. The filters of a feature share
 // the families (and the shared state, such as live limits) its first build
 // declared: a rebuilt set records into the same series.
-std::unique_ptr<FilterSet> Server::makeFilters(const Runtime& runtime) {
+std::unique_ptr<FilterSet> Server::makeFilters(const Runtime& runtime, std::uint64_t generation) {
   FilterDependencies deps{runtime.config,      *stats_,       *labels_,       *bins_,       *profileStats_,
                           baselineView_.get(), forest_.get(), vectors_.get(), quality_.get(), accessLog_.get(),
                           requestStats_.get()};
   deps.keys = keys_.get();
+  deps.generation = generation;
   return std::make_unique<FilterSet>(deps, registrations_);
 }
 
@@ -121,12 +122,6 @@ ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded, const char
   next.backends = loaded.backends;
   const metrics::LabelSpace shape(next);
   if (!labels_->sameShape(shape, out.refused)) return out;
-  // The live limits are built once, from the config at start.
-  for (std::size_t r = 0; r < next.routes.size(); ++r)
-    if (!(next.routes[r].limits == runtime_->config.routes[r].limits)) {
-      out.needRestart.push_back("routes." + next.routes[r].name + ".rate_limits");
-      next.routes[r].limits = runtime_->config.routes[r].limits;
-    }
   std::string error;
   auto runtime = buildRuntime(std::move(next), error, nullptr,
                               [this](std::size_t backend, const std::string& authority) -> std::optional<std::size_t> {
@@ -152,7 +147,7 @@ ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded, const char
   auto generation = std::make_shared<Generation>();
   generation->number = generations_.number() + 1;
   generation->runtime = runtime;
-  generation->filters = makeFilters(*runtime);
+  generation->filters = makeFilters(*runtime, generation->number);
   // Endpoints that come and go, for the log.
   std::vector<char> before(runtime->endpointCount, 0), after(runtime->endpointCount, 0);
   for (const auto& b : runtime_->backends)

@@ -52,7 +52,7 @@ class Server {
 
  private:
   void declareStats(unsigned workers);
-  std::unique_ptr<FilterSet> makeFilters(const Runtime& runtime);
+  std::unique_ptr<FilterSet> makeFilters(const Runtime& runtime, std::uint64_t generation);
   // A reloaded config's routes and backends, put in force as a new generation
   // when its labels keep their meaning (the control thread).
   // `why`: "reload", or "dns" (a `resolve: all` name's addresses changed).

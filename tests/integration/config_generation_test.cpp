@@ -144,7 +144,7 @@ TEST(ConfigGeneration, AnEndpointThatStaysKeepsItsOpenBreaker) {
   EXPECT_EQ(served(good) + served(added), 14u);
 }
 
-TEST(ConfigGeneration, RouteSettingsChangeForNewRequestsAndLimitsNeedARestart) {
+TEST(ConfigGeneration, RouteSettingsAndLimitsChangeForNewRequests) {
   MockServer mock;
   const auto yaml = standardConfig(mock.port());
   Gateway gw(yaml);
@@ -165,14 +165,25 @@ TEST(ConfigGeneration, RouteSettingsChangeForNewRequestsAndLimitsNeedARestart) {
   const std::string forwarded(mock.stats().at("last_request_body").as_string());
   EXPECT_NE(forwarded.find(R"("model":"mock-renamed")"), std::string::npos) << forwarded;
 
-  // A route's own rate limits are built once: named as needing a restart, the rest in force.
-  auto limited = replaced(next, "validation: {max_messages: 1}", "validation: {max_messages: 2}\n    rate_limits: {requests_per_minute: 1}");
+  // A route's own rate limits: in force at once; unchanged by a later reload, they keep their budget.
+  auto limited = replaced(next, "validation: {max_messages: 1}",
+                          "validation: {max_messages: 2}\n    rate_limits: {requests_per_minute: 2}");
   rewrite(gw.configPath(), limited);
   json = reload(gw);
-  EXPECT_EQ(json.at("result").as_string(), "restart_required") << json;
-  ASSERT_EQ(json.at("restart_required").as_array().size(), 1u) << json;
-  EXPECT_EQ(json.at("restart_required").as_array()[0].as_string(), "routes.chat.rate_limits");
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", twoMessages)).status, 200);
+  EXPECT_EQ(json.at("result").as_string(), "ok") << json;
+  EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", twoMessages)).status, 200);
+  rewrite(gw.configPath(), replaced(limited, "rename_model: mock-renamed", "rename_model: mock-renamed-again"));
+  json = reload(gw);
+  EXPECT_EQ(json.at("result").as_string(), "ok") << json;
+  EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", twoMessages)).status, 200);
+  const auto limitedOut = request(gw.port(), jsonPost("/v1/chat/completions", twoMessages));
+  EXPECT_EQ(limitedOut.status, 429) << limitedOut.body;  // the budget of 2 carried across the reload
+  EXPECT_NE(limitedOut.body.find("rate_limit_exceeded"), std::string::npos) << limitedOut.body;
+  // Limits taken away: served again.
+  rewrite(gw.configPath(), next);
+  json = reload(gw);
+  EXPECT_EQ(json.at("result").as_string(), "ok") << json;
+  EXPECT_EQ(chat(gw), "200");
 }
 
 TEST(ConfigGeneration, ChangesThatWouldMoveSeriesAreRefusedWithTheReason) {
