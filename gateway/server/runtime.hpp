@@ -37,9 +37,10 @@ struct BackendRuntime {
 struct Runtime {
   config::Config config;
   std::vector<BackendRuntime> backends;  // same order as config.backends
-  // Endpoint ids are below endpointCount (ids of earlier configs' endpoints
-  // included: an id is never given to another endpoint); arrays indexed by id
-  // are made once with endpointCapacity places (server.max_endpoints).
+  // Its endpoints' ids are below endpointCount. An id is never given to
+  // another endpoint (a reload's runtime gets them from the label space), so
+  // arrays indexed by id are made once, at start, with endpointCapacity
+  // places (server.max_endpoints).
   std::size_t endpointCount = 0;
   std::size_t endpointCapacity = 0;
   std::unique_ptr<Router> router;

@@ -4,6 +4,7 @@
 
 #include "gateway/admin/cluster_report.hpp"
 #include "gateway/admin/samples_report.hpp"
+#include "gateway/server/endpoint_changes.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -148,31 +149,17 @@ ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded, const char
   generation->number = generations_.number() + 1;
   generation->runtime = runtime;
   generation->filters = makeFilters(*runtime, generation->number);
-  // Endpoints that come and go, for the log.
-  std::vector<char> before(runtime->endpointCount, 0), after(runtime->endpointCount, 0);
-  for (const auto& b : runtime_->backends)
-    for (const auto& e : b.endpoints) before[e.id] = 1;
-  for (const auto& b : runtime->backends)
-    for (const auto& e : b.endpoints) after[e.id] = 1;
+  const auto changes = endpointChanges(*runtime_, *runtime);
   generations_.publish(std::move(generation));
   for (auto& w : workers_) w->reload();
-  const auto previous = runtime_;
   runtime_ = runtime;
   health_->adopt(runtime_);
   resolver_->adopt(*runtime_);
   if (quality_) quality_->adopt(runtime_);
-  const auto list = [](const Runtime& r, const std::vector<char>& want, const std::vector<char>& other) {
-    std::string names;
-    for (const auto& b : r.backends)
-      for (const auto& e : b.endpoints)
-        if (want[e.id] && !other[e.id]) names += " " + b.config->name + "/" + e.name;
-    return names;
-  };
-  const auto added = list(*runtime, after, before), removed = list(*previous, before, after);
   log::write(log::Level::Info, log::Fields().add("reason", why).add("generation", generations_.number()),
              "routes and backends in force for new requests; requests in flight finish on the config they started on" +
-                 (added.empty() ? std::string() : "; endpoints added:" + added) +
-                 (removed.empty() ? std::string() : "; endpoints removed (drained):" + removed));
+                 (changes.added.empty() ? std::string() : "; endpoints added:" + changes.added) +
+                 (changes.removed.empty() ? std::string() : "; endpoints removed (drained):" + changes.removed));
   out.applied = true;
   return out;
 }
