@@ -33,6 +33,18 @@ void CircuitBreaker::reconfigure(const config::CircuitBreakerConfig& c) {
   tuning_.windowNs.store(ns(c.window), std::memory_order_relaxed);
 }
 
+void CircuitBreaker::detach() {
+  std::lock_guard lock(transition_);
+  if (state() != State::Closed) close(now_());
+  budget_ = nullptr;
+}
+
+void CircuitBreaker::attach(EjectionBudget* budget) {
+  std::lock_guard lock(transition_);
+  budget_ = budget;
+  if (budget_ != nullptr && state() != State::Closed) budget_->take();
+}
+
 bool CircuitBreaker::admissible() const {
   if (!healthy()) return false;
   switch (state()) {

@@ -23,6 +23,7 @@ class EjectionBudget {
  public:
   EjectionBudget(unsigned endpoints, unsigned maxPercent) : endpoints_(endpoints), maxPercent_(maxPercent) {}
   bool tryEject();
+  void take() { ejected_.fetch_add(1, std::memory_order_relaxed); }  // an open breaker joins the backend
   // A reload changed the backend's endpoints or max_ejected_percent; who is
   // ejected now stays so.
   void resize(unsigned endpoints, unsigned maxPercent) {
@@ -53,6 +54,12 @@ class CircuitBreaker {
   // counts and the ejection count carry on (an open breaker stays open until
   // the time it was given).
   void reconfigure(const config::CircuitBreakerConfig& config);
+  // A reload removed the endpoint: an open breaker closes and gives its
+  // place in the backend's ejection budget back (the endpoints in force must
+  // not find it used up), and nothing it does later counts there. attach()
+  // puts it back in a backend's budget when a config brings it back.
+  void detach();
+  void attach(EjectionBudget* budget);
 
   // Whether a request could be admitted now (no side effect; for choosing).
   bool admissible() const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "gateway/net/coarse_clock.hpp"
 
@@ -29,7 +30,7 @@ void ClusterState::ensure(std::size_t id, std::size_t backend, const config::Cir
 }
 
 void ClusterState::adopt(const Runtime& next) {
-  live_.assign(endpoints_.size(), 0);
+  const auto wasLive = std::exchange(live_, std::vector<char>(endpoints_.size(), 0));
   checked_.assign(endpoints_.size(), 0);
   for (std::size_t b = 0; b < next.backends.size(); ++b) {
     const auto& backend = next.backends[b];
@@ -40,14 +41,18 @@ void ClusterState::adopt(const Runtime& next) {
     for (const auto& e : backend.endpoints) {
       live_[e.id] = 1;
       checked_[e.id] = backend.config->health_check.enabled;
+      const bool existed = endpoints_[e.id] != nullptr;
       ensure(e.id, b, cb);
       auto& endpoint = endpoints_[e.id];
       endpoint->breaker.reconfigure(cb);
+      if (existed && (wasLive.empty() || !wasLive[e.id])) endpoint->breaker.attach(&state.ejections);  // back again
       // Resolved again for the reload: a name that moved moves now.
       if (e.address != boost::asio::ip::tcp::endpoint{} && endpoint->address.current() != e.address)
         endpoint->address.replace(e.address);
     }
   }
+  for (std::size_t id = 0; id < wasLive.size(); ++id)
+    if (wasLive[id] && !live_[id]) endpoints_[id]->breaker.detach();
 }
 
 }  // namespace infergate

@@ -58,3 +58,30 @@ TEST(ClusterState, AReloadKeepsTheStateOfEndpointsThatStayAndMakesTheNewOnes) {
   EXPECT_TRUE(cluster.backend(0).slots.tryAcquire());
   EXPECT_FALSE(cluster.backend(0).slots.tryAcquire());  // max_in_flight 1 now
 }
+
+// An endpoint a reload removes gives its ejection back: the endpoints in force
+// can still be ejected. Brought back, it counts again.
+TEST(ClusterState, ARemovedOpenEndpointLeavesTheEjectionBudget) {
+  const auto first = load("{url: 'http://127.0.0.1:1'}");
+  metrics::LabelSpace labels(first);
+  auto start = placed(first, labels);
+  ClusterState cluster(*start);
+  auto& a = cluster.endpoint(0).breaker;
+  a.onFailure(a.admit());
+  ASSERT_EQ(a.state(), CircuitBreaker::State::Open);
+  ASSERT_EQ(cluster.backend(0).ejections.ejected(), 1u);
+
+  auto onlyB = placed(load("{url: 'http://127.0.0.1:2'}"), labels);
+  cluster.adopt(*onlyB);
+  EXPECT_EQ(a.state(), CircuitBreaker::State::Closed);
+  EXPECT_EQ(cluster.backend(0).ejections.ejected(), 0u);
+  auto& b = cluster.endpoint(1).breaker;
+  b.onFailure(b.admit());
+  EXPECT_EQ(b.state(), CircuitBreaker::State::Open);  // the budget (one endpoint) was free
+  a.onFailure(a.admit());  // a request still on the removed one fails: its breaker takes no budget
+  EXPECT_EQ(cluster.backend(0).ejections.ejected(), 1u);
+
+  auto both = placed(load("{url: 'http://127.0.0.1:1'}, {url: 'http://127.0.0.1:2'}"), labels);
+  cluster.adopt(*both);
+  EXPECT_EQ(cluster.backend(0).ejections.ejected(), 2u);  // both open, both counted
+}
