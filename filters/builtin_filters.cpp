@@ -5,6 +5,7 @@
 #include "filters/limits/rate_limit_filter.hpp"
 #include "filters/profile/profile_filter.hpp"
 #include "filters/quality/feedback_filter.hpp"
+#include "filters/quality/sampling.hpp"
 #include "filters/quality/sampling_filter.hpp"
 #include "filters/request_metrics/request_metrics_filter.hpp"
 #include "filters/server_timing/server_timing_filter.hpp"
@@ -98,7 +99,8 @@ Built profiling(const FilterDependencies& d, const RouteScope& s) {
 
 Built sampling(const FilterDependencies& d, const RouteScope& s) {
   if (s.route == nullptr || d.samples == nullptr) return nullptr;
-  return std::make_unique<quality::SamplingFilter>(*d.samples, s.index);
+  const double rate = s.route->sample_rate >= 0 ? s.route->sample_rate : d.config.sampling.rate;
+  return std::make_unique<quality::SamplingFilter>(*d.samples, d.config.sampling, quality::rateThreshold(rate));
 }
 
 Built serverTiming(const FilterDependencies& d, const RouteScope& s) {

@@ -17,8 +17,6 @@ class SampleHandoff {
   virtual ~SampleHandoff() = default;
   // ---- any worker thread ----
   virtual const config::SamplingConfig& config() const = 0;
-  // hash < threshold: sampled by rate (per route, config order).
-  virtual std::uint64_t routeThreshold(std::size_t route) const = 0;
   // Takes one sample from the budget; false (and counted) when it is spent.
   virtual bool admit() = 0;
   // Queues a sample for scoring; drops and counts it when the queue is full.

@@ -21,8 +21,8 @@ void SamplingState::reset() {
   streamSeen = false;
 }
 
-SamplingFilter::SamplingFilter(SampleHandoff& pipeline, std::size_t route)
-    : pipeline_(pipeline), config_(pipeline.config()), threshold_(pipeline.routeThreshold(route)) {}
+SamplingFilter::SamplingFilter(SampleHandoff& pipeline, const config::SamplingConfig& config, std::uint64_t threshold)
+    : pipeline_(pipeline), config_(config), threshold_(threshold) {}
 
 FilterStatus SamplingFilter::onRequest(RequestContext& ctx) {
   if (!ctx.jsonApi) return FilterStatus::Continue;

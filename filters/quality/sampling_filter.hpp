@@ -32,7 +32,10 @@ class SamplingFilter final : public StatefulFilter<SamplingState> {
  public:
   static constexpr std::size_t kJsonLimit = 4 * 1024 * 1024;
 
-  SamplingFilter(SampleHandoff& pipeline, std::size_t route);
+  // `config`: the sampling section of the config the filter is built for (a
+  // reload's generation may change its decision keys); `threshold`: the
+  // route's sampling rate (rateThreshold of its sample_rate, or of the section's rate).
+  SamplingFilter(SampleHandoff& pipeline, const config::SamplingConfig& config, std::uint64_t threshold);
   std::string_view name() const override { return "sampling"; }
   std::uint8_t phases() const override { return kOnRequest | kOnResponseHeaders | kOnComplete; }
   FilterStatus onRequest(RequestContext& ctx) override;

@@ -45,11 +45,6 @@ QualityPipeline::QualityPipeline(std::shared_ptr<const Runtime> runtime, const m
       flags_(labels.modelCount() * quality::kFlagCount),
       feedback_(labels.modelCount() * 2),
       judgeResults_(8) {
-  routeThresholds_ = std::vector<std::atomic<std::uint64_t>>(runtime->config.routes.size());
-  for (std::size_t r = 0; r < runtime->config.routes.size(); ++r) {
-    const auto& route = runtime->config.routes[r];
-    routeThresholds_[r].store(quality::rateThreshold(route.sample_rate >= 0 ? route.sample_rate : config_.rate));
-  }
   if (!config_.refusal_phrases.empty()) {
     std::vector<std::string> folded;
     for (const auto& p : config_.refusal_phrases) folded.push_back(quality::foldForMatch(p));
@@ -82,10 +77,6 @@ QualityPipeline::QualityPipeline(std::shared_ptr<const Runtime> runtime, const m
 QualityPipeline::~QualityPipeline() { stop(); }
 
 void QualityPipeline::adopt(std::shared_ptr<const Runtime> runtime) {
-  const auto& routes = runtime->config.routes;
-  for (std::size_t r = 0; r < routes.size() && r < routeThresholds_.size(); ++r)
-    routeThresholds_[r].store(quality::rateThreshold(routes[r].sample_rate >= 0 ? routes[r].sample_rate : config_.rate),
-                              std::memory_order_relaxed);
   if (upstream_)
     boost::asio::post(io_, [this, runtime = std::move(runtime)]() mutable { upstream_->setRuntime(std::move(runtime)); });
 }

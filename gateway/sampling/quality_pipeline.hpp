@@ -46,17 +46,13 @@ class QualityPipeline final : public SampleHandoff {
   void reopenSink() {
     if (sink_) sink_->reopen();
   }
-  // A reload (same routes): the routes' sample rates in force at once; the
-  // judge's calls go by the new backends' endpoints. The rest of the
-  // sampling section is read at start.
+  // A reload: the judge's calls go by the new backends' endpoints. (The
+  // sampling decisions are the filters', built for each config; the rest of
+  // the sampling section is read at start.)
   void adopt(std::shared_ptr<const Runtime> runtime);
 
   // ---- any worker thread ----
   const config::SamplingConfig& config() const override { return config_; }
-  // hash < threshold: sampled by rate (per route, config order).
-  std::uint64_t routeThreshold(std::size_t route) const override {
-    return routeThresholds_[route].load(std::memory_order_relaxed);
-  }
   // Takes one sample from the budget (max_per_minute, spread evenly); counts a drop when it is empty.
   bool admit() override;
   // Queues a sample for scoring; drops and counts it when the queue is full.
@@ -85,7 +81,6 @@ class QualityPipeline final : public SampleHandoff {
 
   const metrics::LabelSpace& labels_;
   config::SamplingConfig config_;
-  std::vector<std::atomic<std::uint64_t>> routeThresholds_;  // set again by a reload
   std::uint64_t judgeThreshold_ = 0;
   quality::SampleBudget budget_;
   quality::ScorerSettings scorers_;

@@ -200,13 +200,18 @@ ConfigReloader::Outcome ConfigReloader::reload(const char* why) {
   // Sections a new generation is built from go first, together: a failure
   // there refuses the whole file before anything else is applied.
   const auto rebuilt = [&](const std::string& section) {
-    return rebuild_ && std::find(rebuildSections_.begin(), rebuildSections_.end(), section) != rebuildSections_.end();
+    if (!rebuild_) return false;
+    for (const auto& r : rebuildSections_)
+      if (r.section == section)
+        return r.keys.empty() || (oldRoot[section] && newRoot[section] &&
+                                  sectionWithout(oldRoot, section, r.keys) == sectionWithout(newRoot, section, r.keys));
+    return false;
   };
   std::vector<std::string> structural;
   for (const auto& section : changed)
     if (rebuilt(section)) structural.push_back(section);
   if (!structural.empty()) {
-    auto r = rebuild_(loaded.config);
+    auto r = rebuild_(loaded.config, structural);
     if (!r.error.empty()) {
       log::write(log::Level::Error, fields, "config not reloaded: " + r.error);
       out.errors.push_back(r.error);

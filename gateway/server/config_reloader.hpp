@@ -55,9 +55,16 @@ class ConfigReloader {
     std::string error;
     std::vector<std::string> needRestart;
   };
-  // `sections` are put in force together by `rebuild`, before any in-place
-  // change, on the control thread.
-  void allowRebuild(std::vector<std::string> sections, std::function<Rebuilt(const config::Config&)> rebuild) {
+  // A section a rebuild takes from the file: whole (`keys` empty), or only
+  // those of its own keys (a change to another one needs a restart).
+  struct RebuildSection {
+    std::string section;
+    std::vector<std::string> keys;
+  };
+  // Changed `sections` are put in force together by `rebuild`, before any
+  // in-place change, on the control thread; it is told which of them changed.
+  using Rebuild = std::function<Rebuilt(const config::Config&, const std::vector<std::string>& changed)>;
+  void allowRebuild(std::vector<RebuildSection> sections, Rebuild rebuild) {
     rebuildSections_ = std::move(sections);
     rebuild_ = std::move(rebuild);
   }
@@ -77,8 +84,8 @@ class ConfigReloader {
     std::function<void(const config::Config&)> apply;
   };
   std::vector<InPlace> inPlace_;
-  std::vector<std::string> rebuildSections_;
-  std::function<Rebuilt(const config::Config&)> rebuild_;
+  std::vector<RebuildSection> rebuildSections_;
+  Rebuild rebuild_;
   std::string configPath_, keysFile_;
   auth::KeyDirectory* keys_;
   FileReloader files_;

@@ -80,11 +80,16 @@ void Server::start() {
   first->runtime = runtime_;
   first->filters = makeFilters(*runtime_, first->number);
   generations_.publish(std::move(first));
-  configReloader_->allowRebuild({"routes", "backends"}, [this](const config::Config& c) { return rebuild(c, "reload"); });
+  configReloader_->allowRebuild(
+      {{"routes", {}},
+       {"backends", {}},
+       // What the sampling filters decide with; the pipeline's own keys need a restart.
+       {"sampling", {"rate", "always"}}},
+      [this](const config::Config& c, const std::vector<std::string>& changed) { return rebuild(c, changed, "reload"); });
   // A `resolve: all` name answering other addresses: the config in force, built again.
   resolver_->onAddressesChanged([this] {
     const auto config = runtime_->config;  // a copy: the rebuild replaces runtime_
-    const auto r = rebuild(config, "dns");
+    const auto r = rebuild(config, {}, "dns");
     if (!r.error.empty() || !r.applied)
       log::write(log::Level::Warn, {}, "endpoints not changed for new addresses: " + (r.error.empty() ? r.refused : r.error));
   });
@@ -114,13 +119,21 @@ std::unique_ptr<FilterSet> Server::makeFilters(const Runtime& runtime, std::uint
   return std::make_unique<FilterSet>(deps, registrations_);
 }
 
-ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded, const char* why) {
+ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded, const std::vector<std::string>& changed,
+                                        const char* why) {
   ConfigReloader::Rebuilt out;
-  // Only routes and backends come from the file: every other section stays
-  // as in force (its changes are in place, or need a restart).
+  // Only routes, backends and the sampling decisions come from the file:
+  // every other section stays as in force (its changes are in place, or
+  // need a restart).
   config::Config next = runtime_->config;
   next.routes = loaded.routes;
   next.backends = loaded.backends;
+  if (std::find(changed.begin(), changed.end(), "sampling") != changed.end()) {
+    next.sampling.rate = loaded.sampling.rate;
+    next.sampling.always_errors = loaded.sampling.always_errors;
+    next.sampling.always_anomalies = loaded.sampling.always_anomalies;
+    next.sampling.slow_first_token = loaded.sampling.slow_first_token;
+  }
   const metrics::LabelSpace shape(next);
   if (!labels_->sameShape(shape, out.refused)) return out;
   std::string error;

@@ -55,8 +55,10 @@ class Server {
   std::unique_ptr<FilterSet> makeFilters(const Runtime& runtime, std::uint64_t generation);
   // A reloaded config's routes and backends, put in force as a new generation
   // when its labels keep their meaning (the control thread).
-  // `why`: "reload", or "dns" (a `resolve: all` name's addresses changed).
-  ConfigReloader::Rebuilt rebuild(const config::Config& loaded, const char* why);
+  // `changed`: the sections the reload found changed (routes, backends, the
+  // sampling decisions), empty for "dns" (a `resolve: all` name's addresses
+  // changed: the config in force, built again).
+  ConfigReloader::Rebuilt rebuild(const config::Config& loaded, const std::vector<std::string>& changed, const char* why);
   void startBackgroundServices(unsigned workers);
   void startWorkers(unsigned count);
   void checkDrained();

@@ -214,3 +214,38 @@ TEST(ConfigGeneration, ChangesThatWouldMoveSeriesAreRefusedWithTheReason) {
   EXPECT_EQ(served(a) + served(b), 6u);
   EXPECT_GE(served(b), 2u);
 }
+
+// The sampling decisions (rate, always) come with a generation; the
+// pipeline's own keys need a restart.
+TEST(ConfigGeneration, SamplingDecisionsChangeForNewRequests) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = "metrics:\n  model_labels: [mock-model]\nsampling:\n  rate: 0\n  max_per_minute: 6000\n";
+  const auto yaml = standardConfig(mock.port(), k);
+  Gateway gw(yaml);
+  const auto sampled = [&] {
+    return seriesValue(scrape(gw.adminPort()), R"(infergate_output_samples_total{model="mock-model"})");
+  };
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(chat(gw), "200");
+  usleep(200'000);
+  EXPECT_EQ(sampled(), 0);
+
+  rewrite(gw.configPath(), replaced(yaml, "rate: 0", "rate: 1"));
+  auto json = reload(gw);
+  EXPECT_EQ(json.at("result").as_string(), "ok") << json;
+  EXPECT_EQ(json.at("applied").as_array().at(0).as_string(), "sampling") << json;
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(chat(gw), "200");
+  double n = 0;
+  for (int i = 0; i < 100 && n < 5; ++i) {
+    n = sampled();
+    if (n < 5) usleep(20'000);
+  }
+  EXPECT_EQ(n, 5);
+
+  // The budget is the pipeline's: named, not in force.
+  rewrite(gw.configPath(), replaced(replaced(yaml, "rate: 0", "rate: 1"), "max_per_minute: 6000", "max_per_minute: 60"));
+  json = reload(gw);
+  EXPECT_EQ(json.at("result").as_string(), "restart_required") << json;
+  ASSERT_EQ(json.at("restart_required").as_array().size(), 1u) << json;
+  EXPECT_EQ(json.at("restart_required").as_array()[0].as_string(), "sampling.max_per_minute");
+}

@@ -18,7 +18,6 @@ class FakeHandoff final : public SampleHandoff {
     config_.slow_first_token = std::chrono::milliseconds(0);
   }
   const config::SamplingConfig& config() const override { return config_; }
-  std::uint64_t routeThreshold(std::size_t) const override { return quality::rateThreshold(config_.rate); }
   bool admit() override { return budget-- > 0; }
   void offer(std::unique_ptr<OutputSample> sample) override { offered.push_back(std::move(sample)); }
   std::optional<std::uint32_t> feedback(std::string_view id, bool bad, std::optional<std::uint32_t>) override {
@@ -34,7 +33,7 @@ class FakeHandoff final : public SampleHandoff {
 
 FilterRegistration sampling(FakeHandoff& handoff) {
   return testing::only("sampling", [&handoff](const FilterDependencies&, const RouteScope& s) {
-    return std::make_unique<quality::SamplingFilter>(handoff, s.index);
+    return std::make_unique<quality::SamplingFilter>(handoff, handoff.config_, quality::rateThreshold(handoff.config_.rate));
   });
 }
 
