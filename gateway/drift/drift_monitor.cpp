@@ -43,6 +43,18 @@ void DriftMonitor::start() {
   schedule();
 }
 
+void DriftMonitor::setSettings(const config::DriftConfig& config) {
+  config_.psi_warn = config.psi_warn;
+  config_.psi_alert = config.psi_alert;
+  config_.ks_alert = config.ks_alert;
+  config_.learn_requests = config.learn_requests;
+  config_.min_window_requests = config.min_window_requests;
+  config_.window = config.window;
+  const bool sooner = config.evaluation_interval != config_.evaluation_interval;
+  config_.evaluation_interval = config.evaluation_interval;
+  if (sooner && !ring_.empty() && !stopped_) schedule();  // the pending wait is cancelled
+}
+
 void DriftMonitor::stop() {
   stopped_ = true;
   timer_.cancel();

@@ -36,11 +36,11 @@ class DriftMonitor {
   void evaluateNow();  // one evaluation (also run by the timer)
   // The control thread (a config reload): new warn and alert thresholds, from
   // the next evaluation on.
-  void setThresholds(const config::DriftConfig& config) {
-    config_.psi_warn = config.psi_warn;
-    config_.psi_alert = config.psi_alert;
-    config_.ks_alert = config.ks_alert;
-  }
+  // A reload's settings (the control thread, which evaluates): thresholds,
+  // learning and window sizes, the evaluation interval (the next look is one
+  // new interval away). A model that has its baseline keeps it, and its
+  // window its counts.
+  void setSettings(const config::DriftConfig& config);
 
   // Freezes the current window as every model's baseline (POST /admin/drift/baseline).
   std::string freezeWindowAsBaseline();

@@ -231,8 +231,10 @@ void Server::startBackgroundServices(unsigned workers) {
       drift_->attachForest(*forest_, *vectors_);
     }
     admin_->setDrift([this] { return drift_->report(); }, [this] { return drift_->freezeWindowAsBaseline(); });
-    configReloader_->allowInPlace("drift", {"psi_warn", "psi_alert", "ks_alert"},
-                                  [this](const config::Config& c) { drift_->setThresholds(c.drift); });
+    configReloader_->allowInPlace("drift",
+                                  {"psi_warn", "psi_alert", "ks_alert", "learn_requests", "min_window_requests", "window",
+                                   "evaluation_interval"},
+                                  [this](const config::Config& c) { drift_->setSettings(c.drift); });
     drift_->declareStats(*stats_);
   }
   if (cfg.sampling.enabled) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <fstream>
 #include <atomic>
 #include <regex>
@@ -215,36 +216,47 @@ TEST(ConfigReload, ReloadsUnderLoadLoseNoRequestAndAStreamAcrossThemCompletes) {
   EXPECT_EQ(second.stats().at("requests").to_number<std::uint64_t>(), byTheSecond);
 }
 
-TEST(ConfigReload, DriftThresholdsChangeInPlaceAndOtherDriftKeysNeedARestart) {
+TEST(ConfigReload, DriftSettingsChangeInPlaceAndOtherDriftKeysNeedARestart) {
   MockServer mock;
   ConfigKnobs k;
-  k.topLevel = "drift:\n  psi_warn: 0.1\n  psi_alert: 0.25\n  learn_requests: 1000\n";
+  k.topLevel = "metrics:\n  model_labels: [mock-model]\ndrift:\n  psi_warn: 0.1\n  psi_alert: 0.25\n"
+               "  learn_requests: 1000\n  evaluation_interval: 10s\n  anomaly: {min_features: 1}\n";
   const auto yaml = standardConfig(mock.port(), k);
   Gateway gw(yaml);
-  const auto thresholds = [&] {
-    const auto r = request(gw.adminPort(), simpleGet("/admin/drift"));
-    return boost::json::parse(r.body).at("thresholds").as_object();
-  };
-  EXPECT_DOUBLE_EQ(thresholds().at("psi_alert").as_double(), 0.25);
+  const auto drift = [&] { return boost::json::parse(request(gw.adminPort(), simpleGet("/admin/drift")).body).as_object(); };
+  EXPECT_DOUBLE_EQ(drift().at("thresholds").at("psi_alert").as_double(), 0.25);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
 
+  // Thresholds, how many requests a baseline needs and how often it is looked at: in force at once.
   auto tuned = yaml;
   tuned = replaced(tuned, "psi_alert: 0.25", "psi_alert: 0.4");
+  tuned = replaced(tuned, "learn_requests: 1000", "learn_requests: 5");
+  tuned = replaced(tuned, "evaluation_interval: 10s", "evaluation_interval: 100ms");
   rewrite(gw.configPath(), tuned);
   auto r = reload(gw);
   auto json = boost::json::parse(r.body);
   EXPECT_EQ(json.at("result").as_string(), "ok") << r.body;
   EXPECT_EQ(strings(json.at("applied")), std::vector<std::string>{"drift"});
-  EXPECT_DOUBLE_EQ(thresholds().at("psi_alert").as_double(), 0.4);
+  EXPECT_DOUBLE_EQ(drift().at("thresholds").at("psi_alert").as_double(), 0.4);
+  // The 5 requests already counted make the baseline at the next look (within 10 s before the reload).
+  bool learnt = false;
+  for (int i = 0; i < 100 && !learnt; ++i) {
+    const auto models = drift().at("models").as_object();  // a model is listed once looked at
+    learnt = models.contains("mock-model") && models.at("mock-model").at("has_baseline").as_bool();
+    if (!learnt) usleep(20'000);
+  }
+  EXPECT_TRUE(learnt) << boost::json::serialize(drift());
 
-  // Any other drift key (how the baseline is learnt) is named as needing a restart, and nothing of it changes.
-  auto relearn = tuned;
-  relearn = replaced(relearn, "learn_requests: 1000", "learn_requests: 50");
-  relearn = replaced(relearn, "psi_warn: 0.1", "psi_warn: 0.2");
-  rewrite(gw.configPath(), relearn);
+  // Any other drift key (what counts as an anomaly) is named as needing a restart, and nothing of it changes.
+  auto other = tuned;
+  other = replaced(other, "anomaly: {min_features: 1}", "anomaly: {min_features: 2}");
+  other = replaced(other, "psi_warn: 0.1", "psi_warn: 0.2");
+  rewrite(gw.configPath(), other);
   r = reload(gw);
   json = boost::json::parse(r.body);
   EXPECT_EQ(json.at("result").as_string(), "restart_required") << r.body;
   // Neither is in force: the section is applied whole or not at all.
-  EXPECT_EQ(strings(json.at("restart_required")), (std::vector<std::string>{"drift.learn_requests", "drift.psi_warn"}));
-  EXPECT_DOUBLE_EQ(thresholds().at("psi_warn").as_double(), 0.1);
+  EXPECT_EQ(strings(json.at("restart_required")), (std::vector<std::string>{"drift.anomaly", "drift.psi_warn"}));
+  EXPECT_DOUBLE_EQ(drift().at("thresholds").at("psi_warn").as_double(), 0.1);
 }
