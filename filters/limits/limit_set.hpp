@@ -68,7 +68,11 @@ class RateLimiter {
   // for a shared store. One thread at a time.
   void setKeyLimits(std::uint32_t key, const std::string& name, const config::RateLimitConfig& limits,
                     const std::function<void(LimitSet&)>& prepare = {});
-  // The same for route `index` (config order; a reload keeps the routes).
+  // The same for the gateway's limits, and route `index`'s (config order; a
+  // reload keeps the routes).
+  void setGlobalLimits(const config::RateLimitConfig& limits, const std::function<void(LimitSet&)>& prepare = {}) {
+    place(global_, "global", limits, prepare);
+  }
   void setRouteLimits(std::size_t index, const std::string& name, const config::RateLimitConfig& limits,
                       const std::function<void(LimitSet&)>& prepare = {});
   // Every set made so far (for a shared store to name its cells).

@@ -143,10 +143,12 @@ RateLimitShared::RateLimitShared(const config::Config& config, unsigned workers,
 }
 
 void RateLimitShared::reconfigure(const config::Config& config) {
+  const auto prepare = [this](LimitSet& set) {
+    if (redis) redis->prepare(set);
+  };
+  limiter.setGlobalLimits(config.rate_limits.global, prepare);
   for (std::size_t r = 0; r < config.routes.size(); ++r)
-    limiter.setRouteLimits(r, config.routes[r].name, config.routes[r].limits, [this](LimitSet& set) {
-      if (redis) redis->prepare(set);
-    });
+    limiter.setRouteLimits(r, config.routes[r].name, config.routes[r].limits, prepare);
 }
 
 RateLimitFilter::RateLimitFilter(std::shared_ptr<RateLimitShared> shared, std::size_t route, std::uint32_t routeLabel)

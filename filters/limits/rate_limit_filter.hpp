@@ -25,8 +25,8 @@ struct RateLimitShared {
   // reloaded keys get their limits.
   RateLimitShared(const config::Config& config, unsigned workers, WorkerServices* services,
                   auth::KeyDirectory* keys);
-  // A reloaded config (same routes): the routes' limits it gives, for new
-  // requests. The control thread.
+  // A reloaded config (same routes): the gateway's and the routes' limits it
+  // gives, for new requests. The control thread.
   void reconfigure(const config::Config& config);
   RateLimiter limiter;
   bool keysMayChange = false;  // a keys file: limits may come with a reload

@@ -84,7 +84,9 @@ void Server::start() {
       {{"routes", {}},
        {"backends", {}},
        // What the sampling filters decide with; the pipeline's own keys need a restart.
-       {"sampling", {"rate", "always"}}},
+       {"sampling", {"rate", "always"}},
+       // The gateway's own limits; the store needs a restart.
+       {"rate_limits", {"global"}}},
       [this](const config::Config& c, const std::vector<std::string>& changed) { return rebuild(c, changed, "reload"); });
   // A `resolve: all` name answering other addresses: the config in force, built again.
   resolver_->onAddressesChanged([this] {
@@ -122,7 +124,7 @@ std::unique_ptr<FilterSet> Server::makeFilters(const Runtime& runtime, std::uint
 ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded, const std::vector<std::string>& changed,
                                         const char* why) {
   ConfigReloader::Rebuilt out;
-  // Only routes, backends and the sampling decisions come from the file:
+  // Only routes, backends, the sampling decisions and the global limits come from the file:
   // every other section stays as in force (its changes are in place, or
   // need a restart).
   config::Config next = runtime_->config;
@@ -134,6 +136,8 @@ ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded, const std:
     next.sampling.always_anomalies = loaded.sampling.always_anomalies;
     next.sampling.slow_first_token = loaded.sampling.slow_first_token;
   }
+  if (std::find(changed.begin(), changed.end(), "rate_limits") != changed.end())
+    next.rate_limits.global = loaded.rate_limits.global;
   const metrics::LabelSpace shape(next);
   if (!labels_->sameShape(shape, out.refused)) return out;
   std::string error;

@@ -249,3 +249,25 @@ TEST(ConfigGeneration, SamplingDecisionsChangeForNewRequests) {
   ASSERT_EQ(json.at("restart_required").as_array().size(), 1u) << json;
   EXPECT_EQ(json.at("restart_required").as_array()[0].as_string(), "sampling.max_per_minute");
 }
+
+// The gateway's own limits change in place; the store does not.
+TEST(ConfigGeneration, GlobalLimitsChangeForNewRequests) {
+  MockServer mock;
+  ConfigKnobs k;
+  k.topLevel = "rate_limits:\n  global: {requests_per_minute: 1000}\n";
+  const auto yaml = standardConfig(mock.port(), k);
+  Gateway gw(yaml);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(chat(gw), "200");
+  rewrite(gw.configPath(), replaced(yaml, "requests_per_minute: 1000", "requests_per_minute: 1"));
+  auto json = reload(gw);
+  EXPECT_EQ(json.at("result").as_string(), "ok") << json;
+  EXPECT_EQ(chat(gw), "200");  // a changed limit starts whole
+  EXPECT_EQ(chat(gw), "429");
+  rewrite(gw.configPath(), replaced(yaml, "global: {requests_per_minute: 1000}\n",
+                                    "global: {requests_per_minute: 1}\n  store: redis\n"));
+  json = reload(gw);
+  EXPECT_EQ(json.at("result").as_string(), "restart_required") << json;
+  ASSERT_EQ(json.at("restart_required").as_array().size(), 1u) << json;
+  EXPECT_EQ(json.at("restart_required").as_array().at(0).as_string(), "rate_limits.store") << json;
+  EXPECT_EQ(chat(gw), "429");  // nothing of the section applied: the limit of 1 holds
+}
