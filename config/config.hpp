@@ -170,7 +170,27 @@ struct UpstreamTlsConfig {
   bool operator==(const UpstreamTlsConfig&) const = default;
 };
 
-enum class LoadBalancing { RoundRobin, LeastRequest, Weighted };
+// least_load: by the model servers' own queues and KV-cache use (signals),
+// with infergate's in-flight count; least_request when signals are unknown.
+enum class LoadBalancing { RoundRobin, LeastRequest, Weighted, LeastLoad };
+
+// What each endpoint's model server says about its load, scraped from its
+// Prometheus text off the request path (gateway/upstream/signal_scraper.hpp).
+struct SignalsConfig {
+  enum class Kind { Vllm, Tgi, Sglang, Llamacpp, Custom };
+  bool enabled = false;
+  Kind kind = Kind::Vllm;
+  std::string path = "/metrics";
+  Duration interval{1'000};
+  Duration timeout{1'000};
+  Duration max_age{0};                 // older signals are unknown; 0 = 3 intervals
+  // Metric names (custom; for a preset, they replace its names): summed over
+  // their series (running, waiting), the largest for KV-cache use (0-1).
+  std::string running, waiting, kv_cache_usage;
+  // least_load: endpoints over either are avoided while others are not (0 = no bound).
+  unsigned max_waiting = 0;
+  double max_kv_cache = 0;
+};
 
 struct CircuitBreakerConfig {
   unsigned consecutive_failures = 5;       // open after this many failures in a row (0 = off)
@@ -232,6 +252,7 @@ struct BackendConfig {
   RetryConfig retry;
   LimitsConfig limits;
   HealthCheckConfig health_check;
+  SignalsConfig signals;
   UpstreamTlsConfig tls;             // for https:// endpoints
   // Endpoints named by host are resolved again this often, off the request
   // path (0 = only at start); a failed resolution keeps the address in use.

@@ -49,7 +49,7 @@ void SectionLoader::backend(const YAML::Node& n) {
   BackendConfig b;
   if (!reader_.checkMap(n, "backend",
                         {"name", "endpoints", "headers", "timeouts", "pool", "inject_stream_usage", "dns_refresh", "load_balancing",
-                         "circuit_breaker", "retry", "limits", "health_check", "tls"}))
+                         "circuit_breaker", "retry", "limits", "health_check", "signals", "tls"}))
     return;
   if (auto lb = n["load_balancing"]) {
     std::string text;
@@ -57,7 +57,8 @@ void SectionLoader::backend(const YAML::Node& n) {
       if (text == "round_robin") b.load_balancing = LoadBalancing::RoundRobin;
       else if (text == "least_request") b.load_balancing = LoadBalancing::LeastRequest;
       else if (text == "weighted") b.load_balancing = LoadBalancing::Weighted;
-      else reader_.error(lb, "load_balancing must be round_robin, least_request or weighted, got '" + text + "'");
+      else if (text == "least_load") b.load_balancing = LoadBalancing::LeastLoad;
+      else reader_.error(lb, "load_balancing must be round_robin, least_request, weighted or least_load, got '" + text + "'");
     }
   }
   if (auto t = n["tls"]; t && reader_.checkMap(t, "backend.tls", {"ca_file", "cert_file", "key_file", "server_name",
@@ -95,6 +96,9 @@ void SectionLoader::backend(const YAML::Node& n) {
     if (hc.unhealthy_threshold == 0)
       reader_.error(reader_.keyOr(h, "unhealthy_threshold"), "health_check.unhealthy_threshold must be at least 1");
   }
+  if (auto s = n["signals"]) signals(s, b);
+  if (b.load_balancing == LoadBalancing::LeastLoad && !b.signals.enabled)
+    reader_.error(reader_.keyOr(n, "load_balancing"), "load_balancing: least_load needs the backend's signals (signals: {kind: vllm})");
   reader_.readString(n, "name", b.name);
   reader_.readBool(n, "inject_stream_usage", b.inject_stream_usage);
   reader_.readDuration(n, "dns_refresh", b.dns_refresh);
@@ -196,6 +200,38 @@ void SectionLoader::readStatuses(const YAML::Node& map, const char* key, std::ve
     }
     out.push_back(v);
   }
+}
+
+void SectionLoader::signals(const YAML::Node& n, BackendConfig& b) {
+  if (!reader_.checkMap(n, "backend.signals", {"kind", "path", "interval", "timeout", "max_age", "running", "waiting",
+                                               "kv_cache_usage", "max_waiting", "max_kv_cache"}))
+    return;
+  auto& s = b.signals;
+  s.enabled = true;
+  std::string kind = "vllm";
+  if (auto k = n["kind"]; k && reader_.scalar(k, "kind", kind)) {
+    using Kind = config::SignalsConfig::Kind;
+    if (kind == "vllm") s.kind = Kind::Vllm;
+    else if (kind == "tgi") s.kind = Kind::Tgi;
+    else if (kind == "sglang") s.kind = Kind::Sglang;
+    else if (kind == "llamacpp") s.kind = Kind::Llamacpp;
+    else if (kind == "custom") s.kind = Kind::Custom;
+    else reader_.error(k, "signals.kind must be vllm, tgi, sglang, llamacpp or custom, got '" + kind + "'");
+  }
+  reader_.readString(n, "path", s.path);
+  if (s.path.empty() || s.path.front() != '/') reader_.error(reader_.keyOr(n, "path"), "signals.path must start with '/'");
+  reader_.readDuration(n, "interval", s.interval);
+  reader_.readDuration(n, "timeout", s.timeout);
+  reader_.readDuration(n, "max_age", s.max_age);
+  positive(n, "signals.interval", s.interval);
+  positive(n, "signals.timeout", s.timeout);
+  reader_.readString(n, "running", s.running);
+  reader_.readString(n, "waiting", s.waiting);
+  reader_.readString(n, "kv_cache_usage", s.kv_cache_usage);
+  if (s.kind == config::SignalsConfig::Kind::Custom && s.running.empty() && s.waiting.empty() && s.kv_cache_usage.empty())
+    reader_.error(n, "signals of kind custom name at least one metric: running, waiting or kv_cache_usage");
+  reader_.readUnsigned(n, "max_waiting", s.max_waiting, 1'000'000);
+  if (n["max_kv_cache"]) readFraction(n, "max_kv_cache", s.max_kv_cache);
 }
 
 void SectionLoader::endpoint(const YAML::Node& n, BackendConfig& b) {

@@ -44,6 +44,7 @@ class SectionLoader {
   void readFraction(const YAML::Node& map, const char* key, double& out);
   void readStatuses(const YAML::Node& map, const char* key, std::vector<unsigned>& out);
   void endpoint(const YAML::Node& n, BackendConfig& b);
+  void signals(const YAML::Node& n, BackendConfig& b);
   void headers(const YAML::Node& n, BackendConfig& b);
   void routes(const YAML::Node& n);
   void route(const YAML::Node& n);

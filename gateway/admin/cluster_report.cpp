@@ -80,9 +80,22 @@ std::string backendsReport(const Runtime& runtime, const ClusterState& cluster) 
           {"in_flight", endpoint.inFlight.load()},
           {"recent_failure_rate", breaker.recentFailureRate()},
       });
+      if (endpoint.signals.configured()) {
+        const auto& s = endpoint.signals;
+        const bool fresh = s.fresh(now);
+        const auto known = [fresh](double v) { return fresh && v >= 0 ? boost::json::value(v) : boost::json::value(nullptr); };
+        endpoints.back().as_object()["signals"] = boost::json::object{
+            {"fresh", fresh},
+            {"requests_running", known(s.running.load())},
+            {"requests_waiting", known(s.waiting.load())},
+            {"kv_cache_usage", known(s.kvCacheUsage.load())},
+            {"age_seconds", s.atNs.load() ? boost::json::value(static_cast<double>(now - s.atNs.load()) / 1e9)
+                                          : boost::json::value(nullptr)}};
+      }
     }
     const char* lb = backend.config->load_balancing == config::LoadBalancing::RoundRobin     ? "round_robin"
                      : backend.config->load_balancing == config::LoadBalancing::LeastRequest ? "least_request"
+                     : backend.config->load_balancing == config::LoadBalancing::LeastLoad    ? "least_load"
                                                                                               : "weighted";
     backends.push_back(boost::json::object{
         {"name", backend.config->name},

@@ -101,6 +101,8 @@ void Server::start() {
   if (certificateReloader_) certificateReloader_->start();
   health_ = std::make_unique<HealthChecker>(control_, runtime_, *cluster_);
   health_->start();
+  loadSignals_ = std::make_unique<SignalScraper>(control_, runtime_, *cluster_);
+  loadSignals_->start();
   breakerLog_ = std::make_unique<BreakerLog>(control_, runtime_, *cluster_);
   breakerLog_->start();
   resolver_->start();
@@ -171,6 +173,7 @@ ConfigReloader::Rebuilt Server::rebuild(const config::Config& loaded, const std:
   for (auto& w : workers_) w->reload();
   runtime_ = runtime;
   health_->adopt(runtime_);
+  loadSignals_->adopt(runtime_);
   resolver_->adopt(*runtime_);
   if (quality_) quality_->adopt(runtime_);
   log::write(log::Level::Info, log::Fields().add("reason", why).add("generation", generations_.number()),
@@ -206,6 +209,7 @@ void Server::declareStats(unsigned workers) {
   if (cfg.metrics.enabled)
     requestStats_ = std::make_unique<metrics::RequestStats>(*stats_, *labels_, cfg.metrics.buckets);
   declareClusterStats(*stats_, *labels_, *cluster_);
+  SignalScraper::declareStats(*stats_, *labels_, *cluster_);
   resolver_->declareStats(*stats_, *labels_);
   connectionLimits_->declareStats(*stats_);
   configReloader_->declareStats(*stats_);
@@ -367,6 +371,7 @@ void Server::stopAll() {
   if (configReloader_) configReloader_->stop();
   if (certificateReloader_) certificateReloader_->stop();
   if (health_) health_->stop();
+  if (loadSignals_) loadSignals_->stop();
   if (breakerLog_) breakerLog_->stop();
   if (resolver_) resolver_->stop();
   if (drift_) drift_->stop();

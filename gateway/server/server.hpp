@@ -22,6 +22,7 @@
 #include "gateway/upstream/breaker_log.hpp"
 #include "gateway/upstream/endpoint_resolver.hpp"
 #include "gateway/upstream/health_checker.hpp"
+#include "gateway/upstream/signal_scraper.hpp"
 #include "gateway/server/generation.hpp"
 #include "gateway/server/runtime.hpp"
 #include "gateway/server/worker.hpp"
@@ -88,6 +89,7 @@ class Server {
   std::unique_ptr<EndpointResolver> resolver_;
   std::unique_ptr<BreakerLog> breakerLog_;
   std::unique_ptr<HealthChecker> health_;
+  std::unique_ptr<SignalScraper> loadSignals_;
   std::unique_ptr<DriftMonitor> drift_;
   std::unique_ptr<profile::BaselineView> baselineView_;
   std::unique_ptr<profile::HalfSpaceForest> forest_;  // multivariate anomalies (drift.multivariate)

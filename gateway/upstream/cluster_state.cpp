@@ -45,6 +45,11 @@ void ClusterState::adopt(const Runtime& next) {
       ensure(e.id, b, cb);
       auto& endpoint = endpoints_[e.id];
       endpoint->breaker.reconfigure(cb);
+      const auto& signals = backend.config->signals;
+      const auto maxAge = signals.max_age.count() > 0 ? signals.max_age : 3 * signals.interval;
+      endpoint->signals.maxAgeNs.store(
+          signals.enabled ? std::chrono::duration_cast<std::chrono::nanoseconds>(maxAge).count() : 0,
+          std::memory_order_relaxed);
       if (existed && (wasLive.empty() || !wasLive[e.id])) endpoint->breaker.attach(&state.ejections);  // back again
       // Resolved again for the reload: a name that moved moves now.
       if (e.address != boost::asio::ip::tcp::endpoint{} && endpoint->address.current() != e.address)

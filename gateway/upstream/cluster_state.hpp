@@ -13,6 +13,26 @@
 
 namespace infergate {
 
+// What the endpoint's model server last said about its load (signals):
+// written by the scraper on the control thread, read by workers choosing an
+// endpoint (least_load) and by the scrape of /metrics. A value below 0 is one
+// the server does not export.
+struct EndpointSignals {
+  std::atomic<double> running{-1};
+  std::atomic<double> waiting{-1};
+  std::atomic<double> kvCacheUsage{-1};  // 0-1
+  std::atomic<std::int64_t> atNs{0};     // steady ns of the last good scrape (0: none yet)
+  std::atomic<std::int64_t> maxAgeNs{0};  // older is unknown; 0: the backend takes no signals
+  std::atomic<std::uint64_t> scrapesOk{0};
+  std::atomic<std::uint64_t> scrapesFailed{0};
+  bool configured() const { return maxAgeNs.load(std::memory_order_relaxed) > 0; }
+  // Known now: scraped within max age.
+  bool fresh(std::int64_t nowNs) const {
+    const auto at = atNs.load(std::memory_order_relaxed);
+    return at != 0 && nowNs - at <= maxAgeNs.load(std::memory_order_relaxed);
+  }
+};
+
 struct EndpointState {
   EndpointState(const config::CircuitBreakerConfig& c, CircuitBreaker::NowNs now, EjectionBudget* budget,
                 std::uint64_t seed, boost::asio::ip::tcp::endpoint address)
@@ -22,6 +42,7 @@ struct EndpointState {
   std::atomic<std::int64_t> inFlight{0};
   std::atomic<std::uint64_t> healthChecksOk{0};
   std::atomic<std::uint64_t> healthChecksFailed{0};
+  EndpointSignals signals;
 };
 
 struct BackendState {

@@ -32,6 +32,49 @@ Pick EndpointPicker::pick(const BackendRuntime& backend, std::size_t index, cons
   return {};
 }
 
+// least_load. Endpoints whose fresh signals are over the backend's bounds
+// (waiting, KV-cache use) are left out while others are not; of the rest,
+// the lowest score, 2 x waiting + max(running, in flight from here), wins:
+// the server's queue weighs double (a request there has not started), and
+// infergate's own in-flight count stands in for a running count that is
+// older or unknown. Unknown signals leave in flight alone: least_request.
+// Ties go to a random one of them.
+const EndpointRuntime* EndpointPicker::leastLoaded(const BackendRuntime& b) {
+  const auto& bounds = b.config->signals;
+  const auto now = ClusterState::steadyNowNs();
+  const auto over = [&](const EndpointRuntime* e) {
+    const auto& s = cluster_.endpoint(e->id).signals;
+    if (!s.fresh(now)) return false;
+    return (bounds.max_waiting > 0 && s.waiting.load(std::memory_order_relaxed) > bounds.max_waiting) ||
+           (bounds.max_kv_cache > 0 && s.kvCacheUsage.load(std::memory_order_relaxed) > bounds.max_kv_cache);
+  };
+  const auto overCount = static_cast<std::size_t>(std::count_if(candidates_.begin(), candidates_.end(), over));
+  if (overCount > 0 && overCount < candidates_.size())
+    candidates_.erase(std::remove_if(candidates_.begin(), candidates_.end(), over), candidates_.end());
+  const auto score = [&](const EndpointRuntime* e) {
+    const auto& state = cluster_.endpoint(e->id);
+    const double inFlight = static_cast<double>(state.inFlight.load(std::memory_order_relaxed));
+    if (!state.signals.fresh(now)) return inFlight;
+    const double waiting = std::max(0.0, state.signals.waiting.load(std::memory_order_relaxed));
+    const double running = state.signals.running.load(std::memory_order_relaxed);
+    return 2 * waiting + std::max(running, inFlight);
+  };
+  const EndpointRuntime* best = nullptr;
+  double bestScore = 0;
+  std::size_t ties = 0;
+  for (const auto* e : candidates_) {
+    const double s = score(e);
+    if (best == nullptr || s < bestScore) {
+      best = e;
+      bestScore = s;
+      ties = 1;
+    } else if (s == bestScore && random() % ++ties == 0) {
+      best = e;  // reservoir choice: each tie equally likely
+    }
+  }
+  return best;
+}
+
 const EndpointRuntime* EndpointPicker::choose(const BackendRuntime& b, std::size_t backend,
                                               const std::vector<char>& tried) {
   candidates_.clear();
@@ -50,6 +93,7 @@ const EndpointRuntime* EndpointPicker::choose(const BackendRuntime& b, std::size
       };
       return load(c) < load(a) ? c : a;
     }
+    case config::LoadBalancing::LeastLoad: return leastLoaded(b);
     case config::LoadBalancing::Weighted: {
       // Smooth weighted round robin (as nginx): spreads picks evenly by weight.
       std::int64_t total = 0;

@@ -27,6 +27,7 @@ class EndpointPicker {
 
  private:
   const EndpointRuntime* choose(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried);
+  const EndpointRuntime* leastLoaded(const BackendRuntime& backend);
   std::uint64_t random();
 
   ClusterState& cluster_;

@@ -83,6 +83,49 @@ void Session::parseRequest() {
 // Gone (closed by either side): no longer among the open model-traffic connections.
 Session::~Session() {
   if (counted_) context_.stats.open.fetch_sub(1, std::memory_order_relaxed);
+  endWork();
+}
+
+void Session::beginWork() {
+  if (working_) return;
+  working_ = true;
+  context_.stats.active.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Session::endWork() {
+  if (!working_) return;
+  working_ = false;
+  context_.stats.active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// vLLM's scheduler and KV-cache gauges, from the requests being answered now.
+std::string Session::metricsBody() {
+  const long active = static_cast<long>(context_.stats.active.load(std::memory_order_relaxed));
+  long batch, running, waiting, kvPermille;
+  {
+    std::lock_guard lock(context_.mutex);
+    batch = static_cast<long>(context_.batch);
+    running = context_.signalRunning;
+    waiting = context_.signalWaiting;
+    kvPermille = context_.signalKvPermille;
+  }
+  if (running < 0) running = batch > 0 ? std::min(active, batch) : active;
+  if (waiting < 0) waiting = batch > 0 ? std::max(0L, active - batch) : 0;
+  const double kv = kvPermille >= 0 ? static_cast<double>(kvPermille) / 1000
+                    : batch > 0     ? static_cast<double>(running) / static_cast<double>(batch)
+                                    : std::min(1.0, static_cast<double>(running) / 64);
+  const std::string labels = "{model_name=\"mock-model\"}";
+  std::string out;
+  out += "# HELP vllm:num_requests_running Number of requests in model execution batches.\n";
+  out += "# TYPE vllm:num_requests_running gauge\n";
+  out += "vllm:num_requests_running" + labels + " " + std::to_string(running) + ".0\n";
+  out += "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.\n";
+  out += "# TYPE vllm:num_requests_waiting gauge\n";
+  out += "vllm:num_requests_waiting" + labels + " " + std::to_string(waiting) + ".0\n";
+  out += "# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.\n";
+  out += "# TYPE vllm:kv_cache_usage_perc gauge\n";
+  out += "vllm:kv_cache_usage_perc" + labels + " " + std::to_string(kv) + "\n";
+  return out;
 }
 
 void Session::handle() {
@@ -91,7 +134,7 @@ void Session::handle() {
   const std::string path = target.substr(0, target.find('?'));
   keepAlive_ = req.keep_alive();
   // Model traffic only: the tests' /debug calls and health probes are not counted.
-  if (path.rfind("/debug/", 0) != 0 && path != "/health") {
+  if (path.rfind("/debug/", 0) != 0 && path != "/health" && path != "/metrics") {
     context_.stats.onRequest(path);
     if (!counted_) {  // connections that carried model traffic (not the tests' own /debug calls)
       counted_ = true;
@@ -112,6 +155,14 @@ void Session::handle() {
     }
     return respond(status, "text/plain", status == 200 ? "ok\n" : "unhealthy\n");
   }
+  if (path == "/metrics") {
+    unsigned status;
+    {
+      std::lock_guard lock(context_.mutex);
+      status = context_.metricsStatus;
+    }
+    return respond(status, "text/plain; version=0.0.4", status == 200 ? metricsBody() : "unavailable\n");
+  }
   if (path == "/debug/set") return respond(200, "application/json", applySettings(target));
   if (path == "/debug/stats") return respond(200, "application/json", context_.stats.json());
   if (path == "/debug/reset") {
@@ -130,6 +181,7 @@ void Session::handle() {
   if (!(chat || text || embed) || req.method() != http::verb::post)
     return respond(404, "application/json", errorBody(404, "unknown path"));
 
+  beginWork();
   id_ = context_.deterministic ? bodyHash(req.body()) : nextId.fetch_add(1, std::memory_order_relaxed);
   info_ = inspectRequest(req.body(), chat ? Api::Chat : Api::Completion);
   unsigned status = behaviour_.status;
@@ -161,6 +213,8 @@ std::string Session::applySettings(const std::string& target) {
   if (query == std::string::npos) {
     context_.defaults = context_.initial;
     context_.healthStatus = 200;
+    context_.signalRunning = context_.signalWaiting = context_.signalKvPermille = -1;
+    context_.metricsStatus = 200;
     return "{\"reset\":true}";
   }
   std::string rest = target.substr(query + 1);
@@ -179,6 +233,11 @@ std::string Session::applySettings(const std::string& target) {
     else if (key == "inter-token-ms") context_.defaults.interTokenMs = value;
     else if (key == "health") context_.healthStatus = value;
     else if (key == "retry-after") context_.defaults.retryAfterSeconds = value;
+    else if (key == "signal-running") context_.signalRunning = static_cast<long>(value);
+    else if (key == "signal-waiting") context_.signalWaiting = static_cast<long>(value);
+    else if (key == "signal-kv-permille") context_.signalKvPermille = static_cast<long>(value);
+    else if (key == "metrics-status") context_.metricsStatus = value;
+    else if (key == "batch") context_.batch = value;
   }
   return "{\"set\":true}";
 }
@@ -303,6 +362,7 @@ void Session::watchForClose() {
 }
 
 void Session::finishResponse() {
+  endWork();
   busy_ = false;
   timer_.cancel();
   if (watching_) {
@@ -322,6 +382,7 @@ void Session::clientGone() {
 void Session::close() {
   if (closed_) return;
   closed_ = true;
+  endWork();
   timer_.cancel();
   error_code ignored;
   socket_.close(ignored);

@@ -25,6 +25,13 @@ struct ServerContext {
   Behaviour defaults;
   Behaviour initial;             // what the flags set, for resets
   unsigned healthStatus = 200;
+  // GET /metrics (vLLM's names): requests running are the ones being
+  // answered, up to `batch` (0 = no limit); beyond it they count as waiting,
+  // and KV-cache use is running / batch. A test overrides each (-1: follow
+  // the real load) and the scrape's status through /debug/set.
+  unsigned batch = 0;
+  long signalRunning = -1, signalWaiting = -1, signalKvPermille = -1;
+  unsigned metricsStatus = 200;
   std::mutex mutex;
   Behaviour currentDefaults() {
     std::lock_guard lock(mutex);
@@ -78,6 +85,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   bool streamHeadSent_ = false;
   bool counted_ = false;
+  bool working_ = false;  // a model request is being answered (stats.active counts it)
+  void beginWork();
+  void endWork();
+  std::string metricsBody();
 };
 
 }  // namespace mock

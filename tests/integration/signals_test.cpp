@@ -1,0 +1,110 @@
+// Model-server signals: each endpoint's /metrics is scraped off the request
+// path, its queue and KV-cache use are exported beside infergate's metrics,
+// least_load sends traffic away from loaded servers, and a scrape that fails
+// or grows stale makes that server's load unknown (least_request), never zero.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json/parse.hpp>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "support/fixtures.hpp"
+#include "support/http_client.hpp"
+
+using namespace testsupport;
+
+namespace {
+
+std::uint64_t served(MockServer& mock) { return mock.stats().at("requests").to_number<std::uint64_t>(); }
+
+void set(MockServer& mock, const std::string& query) {
+  ASSERT_EQ(request(mock.port(), jsonPost("/debug/set?" + query, "{}")).status, 200);
+}
+
+std::string labels(MockServer& mock) {
+  return R"({backend="mock",endpoint="127.0.0.1:)" + std::to_string(mock.port()) + "\"}";
+}
+
+// Waits until the gateway exports `series` with `value`.
+bool waitFor(Gateway& gw, const std::string& series, double value) {
+  for (int i = 0; i < 150; ++i) {
+    if (seriesValue(scrape(gw.adminPort()), series) == value) return true;
+    usleep(20'000);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(Signals, LeastLoadSendsTrafficAwayFromLoadedServersAndUnknownLoadFallsBack) {
+  MockServer busy, some, idle;
+  set(busy, "signal-waiting=10&signal-kv-permille=950");
+  set(some, "signal-waiting=2");
+  ConfigKnobs k;
+  k.workers = 2;
+  k.extraEndpointPorts = {some.port(), idle.port()};
+  k.backendExtra = "    load_balancing: least_load\n"
+                   "    signals: {kind: vllm, interval: 100ms, max_age: 400ms, max_kv_cache: 0.9}\n";
+  Gateway gw(standardConfig(busy.port(), k));
+  ASSERT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(busy), 10)) << scrape(gw.adminPort());
+  ASSERT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(some), 2));
+  auto text = scrape(gw.adminPort());
+  EXPECT_EQ(seriesValue(text, "infergate_backend_kv_cache_usage" + labels(busy)), 0.95);
+  EXPECT_EQ(seriesValue(text, "infergate_backend_requests_waiting" + labels(idle)), 0);
+  EXPECT_EQ(served(busy) + served(some) + served(idle), 0u);  // scrapes are not model traffic
+
+  // One at a time: every request goes to the idle server.
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
+  EXPECT_EQ(served(idle), 10u);
+
+  // Twelve at once, each 400 ms: the idle one fills up to the others' load;
+  // the one over the KV-cache bound gets none while others can take them.
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 12; ++i) {
+    clients.emplace_back([&] {
+      const auto r = request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-latency-ms: 400"}));
+      if (r.status == 200) ok.fetch_add(1);
+    });
+    usleep(5'000);
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 12);
+  EXPECT_EQ(served(busy), 0u);
+  EXPECT_GT(served(idle) - 10, served(some)) << served(idle) << " " << served(some);
+  EXPECT_GT(served(some), 0u);
+
+  // The busy server's scrape fails: once its reading is older than max_age
+  // its load is unknown, it is chosen by in-flight count again, and its gauges go.
+  set(busy, "metrics-status=500");
+  for (int i = 0; i < 100; ++i) {
+    text = scrape(gw.adminPort());
+    if (text.find("infergate_backend_requests_waiting" + labels(busy)) == std::string::npos) break;
+    usleep(20'000);
+  }
+  EXPECT_EQ(text.find("infergate_backend_requests_waiting" + labels(busy)), std::string::npos) << text;
+  EXPECT_GE(seriesValue(text, R"(infergate_backend_signals_scrapes_total{backend="mock",endpoint="127.0.0.1:)" +
+                                  std::to_string(busy.port()) + R"(",result="failed"})"),
+            1);
+  EXPECT_GT(seriesValue(text, "infergate_backend_signals_age_seconds" + labels(busy)), 0.4);
+  set(some, "signal-waiting=0");
+  ASSERT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(some), 0));
+  for (int i = 0; i < 30; ++i)
+    ASSERT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
+  EXPECT_GT(served(busy), 0u) << "an unknown load must not keep a server out";
+  const auto log = gw.process().stderrText();
+  EXPECT_NE(log.find("signals: cannot read /metrics of 127.0.0.1:" + std::to_string(busy.port())), std::string::npos) << log;
+
+  // /admin/backends shows what each server said.
+  const auto backends = boost::json::parse(request(gw.adminPort(), simpleGet("/admin/backends")).body);
+  const auto& endpoints = backends.at("backends").at(0).at("endpoints").as_array();
+  std::map<std::string, boost::json::value> byName;
+  for (const auto& e : endpoints) byName[std::string(e.at("endpoint").as_string())] = e.at("signals");
+  EXPECT_EQ(byName.at("127.0.0.1:" + std::to_string(busy.port())).at("fresh").as_bool(), false);
+  EXPECT_TRUE(byName.at("127.0.0.1:" + std::to_string(busy.port())).at("requests_waiting").is_null());
+  EXPECT_EQ(byName.at("127.0.0.1:" + std::to_string(some.port())).at("fresh").as_bool(), true);
+}
