@@ -190,6 +190,11 @@ struct SignalsConfig {
   // least_load: endpoints over either are avoided while others are not (0 = no bound).
   unsigned max_waiting = 0;
   double max_kv_cache = 0;
+  // Shedding (any load balancing): when every endpoint's fresh signals are
+  // over either, new requests go to the route's fallbacks or get a 503
+  // `overloaded` rather than deepen a queue (0 = never).
+  unsigned shed_waiting = 0;
+  double shed_kv_cache = 0;
 };
 
 struct CircuitBreakerConfig {

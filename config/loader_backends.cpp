@@ -204,7 +204,8 @@ void SectionLoader::readStatuses(const YAML::Node& map, const char* key, std::ve
 
 void SectionLoader::signals(const YAML::Node& n, BackendConfig& b) {
   if (!reader_.checkMap(n, "backend.signals", {"kind", "path", "interval", "timeout", "max_age", "running", "waiting",
-                                               "kv_cache_usage", "max_waiting", "max_kv_cache"}))
+                                               "kv_cache_usage", "max_waiting", "max_kv_cache", "shed_waiting",
+                                               "shed_kv_cache"}))
     return;
   auto& s = b.signals;
   s.enabled = true;
@@ -232,6 +233,8 @@ void SectionLoader::signals(const YAML::Node& n, BackendConfig& b) {
     reader_.error(n, "signals of kind custom name at least one metric: running, waiting or kv_cache_usage");
   reader_.readUnsigned(n, "max_waiting", s.max_waiting, 1'000'000);
   if (n["max_kv_cache"]) readFraction(n, "max_kv_cache", s.max_kv_cache);
+  reader_.readUnsigned(n, "shed_waiting", s.shed_waiting, 1'000'000);
+  if (n["shed_kv_cache"]) readFraction(n, "shed_kv_cache", s.shed_kv_cache);
 }
 
 void SectionLoader::endpoint(const YAML::Node& n, BackendConfig& b) {

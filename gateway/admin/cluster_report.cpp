@@ -50,6 +50,11 @@ void declareClusterStats(metrics::StatsRegistry& registry, const metrics::LabelS
   registry.counterFrom({"infergate_overflow_total", "Requests refused because a backend's concurrency cap was reached.",
                         {labels.backendDimension(1)}, Zeros::Export},
                        [backend](At at) { return static_cast<double>(backend(at).overflow.load()); });
+  registry.counterFrom({"infergate_backend_shed_total",
+                        "Requests a backend did not take because every endpoint's signals were over its shedding "
+                        "bounds (shed_waiting, shed_kv_cache): sent to a fallback, or answered 503 overloaded.",
+                        {labels.backendDimension(1)}, Zeros::Export},
+                       [backend](At at) { return static_cast<double>(backend(at).shed.load()); });
   registry.counterFrom({"infergate_request_caused_failures_total",
                         "Endpoint failures judged the request's doing (the same failure on two endpoints), kept out "
                         "of the circuit breakers.",

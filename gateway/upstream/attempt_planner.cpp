@@ -66,10 +66,33 @@ void AttemptPlanner::countOverflow() {
   up_.cluster.backend(route_->backend_index).overflow.fetch_add(1, std::memory_order_relaxed);
 }
 
+// Every endpoint of `backend` says (fresh signals) its queue or KV cache is
+// over the shedding bounds: a request sent there would wait behind them and
+// miss its first token anyway. An endpoint whose load is unknown is not over.
+bool AttemptPlanner::shedding(std::size_t backend) const {
+  const auto& b = runtime_->backends[backend];
+  const auto& bounds = b.config->signals;
+  if (!bounds.enabled || (bounds.shed_waiting == 0 && bounds.shed_kv_cache <= 0) || b.endpoints.empty()) return false;
+  const auto now = ClusterState::steadyNowNs();
+  for (const auto& e : b.endpoints) {
+    const auto& s = up_.cluster.endpoint(e.id).signals;
+    if (!s.fresh(now)) return false;
+    const bool over = (bounds.shed_waiting > 0 && s.waiting.load(std::memory_order_relaxed) > bounds.shed_waiting) ||
+                      (bounds.shed_kv_cache > 0 && s.kvCacheUsage.load(std::memory_order_relaxed) > bounds.shed_kv_cache);
+    if (!over) return false;
+  }
+  return true;
+}
+
 AttemptPlanner::Next AttemptPlanner::next() {
-  bool overloaded = false;
+  bool overloaded = false, shed = false;
   for (; backendCursor_ < backendCount(); ++backendCursor_) {
     const auto b = backendAt(backendCursor_);
+    if (shedding(b)) {
+      up_.cluster.backend(b).shed.fetch_add(1, std::memory_order_relaxed);
+      shed = true;
+      continue;
+    }
     if (!holdSlot(b)) {
       overloaded = true;
       continue;
@@ -87,7 +110,7 @@ AttemptPlanner::Next AttemptPlanner::next() {
   }
   releaseSlot();
   if (attempt_ > 0) return Next::Exhausted;
-  return overloaded ? Next::Overloaded : Next::CircuitOpen;
+  return overloaded ? Next::Overloaded : shed ? Next::Shed : Next::CircuitOpen;
 }
 
 void AttemptPlanner::start(std::size_t backend, const Pick& pick) {

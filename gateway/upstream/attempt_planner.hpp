@@ -23,6 +23,7 @@ class AttemptPlanner {
   enum class Next : std::uint8_t {
     Picked,       // endpoint() and backend() say where the attempt goes
     Overloaded,   // every backend is at its concurrency cap
+    Shed,         // every backend left says it is over its shedding bounds (signals)
     CircuitOpen,  // no endpoint's breaker admits a request
     Exhausted,    // a retry found nowhere left: the request ends with lastCause()
   };
@@ -69,6 +70,7 @@ class AttemptPlanner {
 
  private:
   bool holdSlot(std::size_t backend);
+  bool shedding(std::size_t backend) const;
   std::size_t backendAt(std::size_t cursor) const;
   std::size_t backendCount() const { return 1 + route_->fallback_indexes.size(); }
   void start(std::size_t backend, const Pick& pick);

@@ -52,6 +52,7 @@ struct BackendState {
   BackendSlots slots;                            // max_in_flight and its wait list (max_pending)
   std::atomic<std::int64_t> retriesInFlight{0};  // attempts after the first, for the retry budget
   std::atomic<std::uint64_t> overflow{0};
+  std::atomic<std::uint64_t> shed{0};  // refused or sent on because every endpoint said it was over (signals)
   // Endpoint failures found to be the request's doing (the same failure on two
   // endpoints): kept out of the breakers.
   std::atomic<std::uint64_t> requestCausedFailures{0};

@@ -75,6 +75,8 @@ void UpstreamExchange::nextAttempt() {
       return finish(planner_.lastCause(), false);
     case AttemptPlanner::Next::CircuitOpen:
       return finish(FailureCause::CircuitOpen, false);
+    case AttemptPlanner::Next::Shed:  // no wait: the servers' queues are the problem
+      return finish(FailureCause::Overloaded, false);
     case AttemptPlanner::Next::Overloaded:
       // Once per request: a request that waited and still finds no room is refused.
       if (planner_.primaryConfig().limits.max_pending > 0 && queueDeadline_ == Clock::time_point{})

@@ -108,3 +108,39 @@ TEST(Signals, LeastLoadSendsTrafficAwayFromLoadedServersAndUnknownLoadFallsBack)
   EXPECT_TRUE(byName.at("127.0.0.1:" + std::to_string(busy.port())).at("requests_waiting").is_null());
   EXPECT_EQ(byName.at("127.0.0.1:" + std::to_string(some.port())).at("fresh").as_bool(), true);
 }
+
+// Every server says its queue is over shed_waiting: new requests go to the
+// fallback, or get 503 overloaded with Retry-After when there is none; as
+// soon as one server is under the bound again, it is served.
+TEST(Signals, ABackendWhoseServersAreAllOverTheBoundShedsItsRequests) {
+  MockServer a, b, spare;
+  set(a, "signal-waiting=9");
+  set(b, "signal-waiting=12");
+  ConfigKnobs k;
+  k.extraEndpointPorts = {b.port()};
+  k.backendExtra = "    signals: {kind: vllm, interval: 100ms, shed_waiting: 8}\n";
+  const auto spareBackend = "  - name: spare\n    endpoints: [{url: 'http://127.0.0.1:" + std::to_string(spare.port()) + "'}]\n";
+  k.routes = spareBackend +
+             "routes:\n"
+             "  - name: chat\n    path_prefix: /v1/chat/\n    backend: mock\n"
+             "  - name: batch\n    path_prefix: /v1/completions\n    backend: mock\n    fallbacks: [spare]\n";
+  Gateway gw(standardConfig(a.port(), k));
+  ASSERT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(b), 12));
+  ASSERT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(a), 9));
+
+  const auto refused = request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model")));
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body.find("\"code\":\"overloaded\""), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.header("retry-after"), "1");
+  const std::string completion = R"({"model":"mock-model","prompt":"hello"})";
+  EXPECT_EQ(request(gw.port(), jsonPost("/v1/completions", completion)).status, 200);
+  EXPECT_EQ(served(spare), 1u);  // the fallback took it
+  EXPECT_EQ(served(a) + served(b), 0u);
+  EXPECT_EQ(seriesValue(scrape(gw.adminPort()), R"(infergate_backend_shed_total{backend="mock"})"), 2);
+
+  // One server below the bound again: served, by it.
+  set(a, "signal-waiting=8");
+  ASSERT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(a), 8));
+  EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
+  EXPECT_EQ(served(a) + served(b), 1u);
+}
