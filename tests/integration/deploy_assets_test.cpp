@@ -82,11 +82,17 @@ TEST(DeployAssets, DashboardQueriesOnlyMetricsThatExist) {
                 "      limits: {requests_per_minute: 1000, tokens_per_minute: 1000000}\n"
                 "rate_limits:\n  store: redis\n  redis:\n    address: " + redis.address() + "\n";
   // The judge's endpoint named by host, so the name-resolution series exist too.
-  k.backendExtra = "  - name: judge\n    endpoints:\n      - url: http://localhost:" + std::to_string(mock.port()) + "\n";
+  // The model backend's signals (the mock exports vLLM's), so the model-server series exist.
+  k.backendExtra = "    signals: {kind: vllm, interval: 50ms, shed_waiting: 1000}\n"
+                   "  - name: judge\n    endpoints:\n      - url: http://localhost:" + std::to_string(mock.port()) + "\n";
   const std::string key = "sk-dashboard-key-0123456789";
   Gateway gateway(standardConfig(mock.port(), k), {"DASHBOARD_KEY=" + key});
   request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model", true), {"Authorization: Bearer " + key}));
-  const auto text = scrape(gateway.adminPort());
+  auto text = scrape(gateway.adminPort());
+  for (int i = 0; i < 100 && text.find("infergate_backend_requests_waiting{") == std::string::npos; ++i) {
+    usleep(20'000);
+    text = scrape(gateway.adminPort());
+  }
   std::set<std::string> families;
   std::regex typeLine(R"(# TYPE (\S+) )");
   for (std::sregex_iterator it(text.begin(), text.end(), typeLine), end; it != end; ++it) families.insert((*it)[1]);
