@@ -370,9 +370,36 @@ TEST(ConfigLoader, ResilienceSettings) {
   EXPECT_EQ(r.config.routes[0].fallback_indexes, (std::vector<std::size_t>{1}));
 }
 
+TEST(ConfigLoader, SignalsAndTheirErrors) {
+  auto r = loadString(minimal("    load_balancing: least_load\n"
+                              "    signals: {kind: sglang, interval: 500ms, max_waiting: 4, max_kv_cache: 0.8, "
+                              "shed_waiting: 16, shed_kv_cache: 0.95, waiting: my_queue}\n"),
+                      "test.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0];
+  const auto& s = r.config.backends[0].signals;
+  EXPECT_TRUE(s.enabled);
+  EXPECT_EQ(s.kind, infergate::config::SignalsConfig::Kind::Sglang);
+  EXPECT_EQ(s.interval, std::chrono::milliseconds(500));
+  EXPECT_EQ(s.max_waiting, 4u);
+  EXPECT_DOUBLE_EQ(s.max_kv_cache, 0.8);
+  EXPECT_EQ(s.shed_waiting, 16u);
+  EXPECT_DOUBLE_EQ(s.shed_kv_cache, 0.95);
+  EXPECT_EQ(s.waiting, "my_queue");
+  EXPECT_EQ(r.config.backends[0].load_balancing, infergate::config::LoadBalancing::LeastLoad);
+
+  EXPECT_EQ(errorsOf(minimal("    load_balancing: least_load\n")),
+            "test.yaml:5:21: load_balancing: least_load needs the backend's signals (signals: {kind: vllm})\n");
+  EXPECT_EQ(errorsOf(minimal("    signals: {kind: ollama}\n")),
+            "test.yaml:5:21: signals.kind must be vllm, tgi, sglang, llamacpp or custom, got 'ollama'\n");
+  EXPECT_EQ(errorsOf(minimal("    signals: {kind: custom}\n")),
+            "test.yaml:5:14: signals of kind custom name at least one metric: running, waiting or kv_cache_usage\n");
+  EXPECT_EQ(errorsOf(minimal("    signals: {shed_kv_cache: 2}\n")),
+            "test.yaml:5:30: shed_kv_cache must be a number between 0 and 1, got '2'\n");
+}
+
 TEST(ConfigLoader, ResilienceErrors) {
   EXPECT_EQ(errorsOf(minimal("    load_balancing: random\n")),
-            "test.yaml:5:21: load_balancing must be round_robin, least_request or weighted, got 'random'\n");
+            "test.yaml:5:21: load_balancing must be round_robin, least_request, weighted or least_load, got 'random'\n");
   EXPECT_EQ(errorsOf(minimal("    circuit_breaker: {failure_rate: 1.5}\n")),
             "test.yaml:5:37: failure_rate must be a number between 0 and 1, got '1.5'\n");
   EXPECT_EQ(errorsOf(minimal("    circuit_breaker: {failure_statuses: [500, 99]}\n")),
