@@ -1,7 +1,5 @@
 #include "gateway/upstream/signal_scraper.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-
 #include "filters/core/log_line.hpp"
 #include "gateway/upstream/signal_text.hpp"
 
@@ -9,42 +7,17 @@ namespace infergate {
 
 namespace asio = boost::asio;
 
-// One endpoint's scrape loop: wait, GET, read, repeat.
-class SignalScraper::Probe : public std::enable_shared_from_this<Probe> {
+namespace {
+
+// What one endpoint's answers say, into its EndpointSignals; a failure is
+// logged once per outage.
+class SignalReader {
  public:
-  Probe(asio::io_context& io, UpstreamClient& client, std::shared_ptr<const Runtime> runtime,
-        const config::SignalsConfig& config, const EndpointRuntime& endpoint, std::size_t backendIndex,
-        const std::string& backend, EndpointSignals& signals)
-      : client_(client), runtime_(std::move(runtime)), config_(config), names_(signalNames(config)),
-        endpoint_(endpoint), backendIndex_(backendIndex), backend_(backend), signals_(signals), timer_(io) {}
+  SignalReader(const config::SignalsConfig& config, const std::string& backend, const EndpointRuntime& endpoint,
+               EndpointSignals& signals)
+      : config_(config), names_(signalNames(config)), backend_(backend), endpoint_(endpoint), signals_(signals) {}
 
-  void start() { schedule(std::chrono::milliseconds(0)); }
-  void stop() {
-    stopped_ = true;
-    timer_.cancel();
-  }
-
- private:
-  void schedule(std::chrono::milliseconds delay) {
-    timer_.expires_after(delay);
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec && !self->stopped_) self->scrape();
-    });
-  }
-
-  void scrape() {
-    UpstreamClient::Request request;
-    request.target = config_.path;
-    request.userAgent = "infergate-signals";
-    request.timeout = config_.timeout;
-    request.maxResponseBytes = 16 << 20;  // vLLM's text with every histogram is a few hundred KB
-    client_.sendTo(endpoint_, backendIndex_, std::move(request), [self = shared_from_this()](UpstreamClient::Response r) {
-      self->read(r);
-    });
-  }
-
-  void read(const UpstreamClient::Response& r) {
-    if (stopped_) return;
+  void operator()(const UpstreamClient::Response& r) {
     const bool ok = r.outcome == UpstreamClient::Response::Outcome::Ok && r.status == 200;
     const auto reading = ok ? readSignals(r.body, names_) : SignalReading{};
     // A body with none of the signal's names is not this kind of server.
@@ -58,68 +31,44 @@ class SignalScraper::Probe : public std::enable_shared_from_this<Probe> {
       signals_.scrapesOk.fetch_add(1, std::memory_order_relaxed);
       if (failing_) log::write(log::Level::Info, fields, "signals: " + endpoint_.name + " scraped again");
       failing_ = false;
-    } else {
-      signals_.scrapesFailed.fetch_add(1, std::memory_order_relaxed);
-      if (!failing_)
-        log::write(log::Level::Warn, fields,
-                   "signals: cannot read " + config_.path + " of " + endpoint_.name + ": " +
-                       (!ok ? (r.status ? "status " + std::to_string(r.status) : std::string("no answer"))
-                            : std::string("none of the signal metrics in it")) +
-                       "; its load is unknown once the last reading is older than max_age");
-      failing_ = true;
+      return;
     }
-    schedule(config_.interval);
+    signals_.scrapesFailed.fetch_add(1, std::memory_order_relaxed);
+    if (!failing_)
+      log::write(log::Level::Warn, fields,
+                 "signals: cannot read " + config_.path + " of " + endpoint_.name + ": " +
+                     (!ok ? (r.status ? "status " + std::to_string(r.status) : std::string("no answer"))
+                          : std::string("none of the signal metrics in it")) +
+                     "; its load is unknown once the last reading is older than max_age");
+    failing_ = true;
   }
 
-  UpstreamClient& client_;
-  std::shared_ptr<const Runtime> runtime_;  // holds config_, endpoint_ and backend_
+ private:
   const config::SignalsConfig& config_;
   SignalNames names_;
-  const EndpointRuntime& endpoint_;
-  std::size_t backendIndex_;
   const std::string& backend_;
+  const EndpointRuntime& endpoint_;
   EndpointSignals& signals_;
-  asio::steady_timer timer_;
-  bool failing_ = false;  // logged once per outage
-  bool stopped_ = false;
+  bool failing_ = false;
 };
 
+}  // namespace
+
 SignalScraper::SignalScraper(asio::io_context& io, std::shared_ptr<const Runtime> runtime, ClusterState& cluster)
-    : io_(io), cluster_(cluster), client_(io, runtime, cluster) {
-  makeProbes(runtime);
-}
-
-SignalScraper::~SignalScraper() { stop(); }
-
-void SignalScraper::makeProbes(const std::shared_ptr<const Runtime>& runtime) {
-  for (std::size_t b = 0; b < runtime->backends.size(); ++b) {
-    const auto& backend = runtime->backends[b];
-    if (!backend.config->signals.enabled) continue;
-    for (const auto& e : backend.endpoints)
-      probes_.push_back(std::make_shared<Probe>(io_, client_, runtime, backend.config->signals, e, b,
-                                                backend.config->name, cluster_.endpoint(e.id).signals));
-  }
-}
-
-void SignalScraper::start() {
-  started_ = true;
-  for (auto& p : probes_) p->start();
-}
-
-void SignalScraper::stop() {
-  started_ = false;
-  for (auto& p : probes_) p->stop();
-  client_.closeAll();
-}
-
-void SignalScraper::adopt(std::shared_ptr<const Runtime> runtime) {
-  for (auto& p : probes_) p->stop();  // a scrape under way ends in a stopped probe, which ignores it
-  probes_.clear();
-  client_.setRuntime(runtime);
-  makeProbes(runtime);
-  if (started_)
-    for (auto& p : probes_) p->start();
-}
+    : poller_(
+          io, std::move(runtime), cluster,
+          [](const BackendRuntime& b) -> std::optional<PollSpec> {
+            const auto& s = b.config->signals;
+            if (!s.enabled) return std::nullopt;
+            // vLLM's text with every histogram is a few hundred KB; the
+            // backend's headers go along (a server whose metrics need its key).
+            return PollSpec{s.path, s.interval, s.timeout, 16 << 20, "infergate-signals", true};
+          },
+          [&cluster](const BackendRuntime& b, std::size_t, const EndpointRuntime& e) -> EndpointPoller::Handler {
+            auto reader =
+                std::make_shared<SignalReader>(b.config->signals, b.config->name, e, cluster.endpoint(e.id).signals);
+            return [reader](const UpstreamClient::Response& r) { (*reader)(r); };
+          }) {}
 
 void SignalScraper::declareStats(metrics::StatsRegistry& stats, const metrics::LabelSpace& labels,
                                  const ClusterState& cluster) {
