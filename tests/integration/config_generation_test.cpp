@@ -20,14 +20,6 @@ using namespace testsupport;
 
 namespace {
 
-void rewrite(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::trunc) << text; }
-
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  if (at == std::string::npos) throw std::runtime_error("not in the config: " + from);
-  return text.replace(at, from.size(), to);
-}
-
 boost::json::object reload(Gateway& gw, unsigned expectStatus = 200) {
   const auto r = request(gw.adminPort(), jsonPost("/admin/reload", "{}"));
   EXPECT_EQ(r.status, expectStatus) << r.body;
@@ -40,7 +32,7 @@ std::string endpointLine(std::uint16_t port) { return "      - url: http://127.0
 
 // The endpoints of backend "mock" in the config: the standard one's line replaced by `lines`.
 std::string withEndpoints(const std::string& yaml, std::uint16_t standardPort, const std::string& lines) {
-  return replaced(yaml, endpointLine(standardPort), lines);
+  return replacedOnce(yaml, endpointLine(standardPort), lines);
 }
 
 std::string chat(Gateway& gw, std::vector<std::string> headers = {}) {
@@ -66,7 +58,7 @@ TEST(ConfigGeneration, AnAddedEndpointTakesTrafficAndARemovedOneIsDrained) {
   ASSERT_GE(a.stats().at("open_connections").to_number<std::int64_t>(), 2);  // the stream's, and idle ones
 
   // A out, B in.
-  rewrite(gw.configPath(), withEndpoints(yaml, a.port(), endpointLine(b.port())));
+  rewriteFile(gw.configPath(), withEndpoints(yaml, a.port(), endpointLine(b.port())));
   auto json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "ok") << json;
   ASSERT_EQ(json.at("applied").as_array().size(), 1u) << json;
@@ -102,7 +94,7 @@ TEST(ConfigGeneration, AnAddedEndpointTakesTrafficAndARemovedOneIsDrained) {
   EXPECT_NE(backends.find("127.0.0.1:" + std::to_string(b.port())), std::string::npos) << backends;
 
   // Both again: A comes back under its old series, and round robin uses both.
-  rewrite(gw.configPath(), withEndpoints(yaml, a.port(), endpointLine(a.port()) + endpointLine(b.port())));
+  rewriteFile(gw.configPath(), withEndpoints(yaml, a.port(), endpointLine(a.port()) + endpointLine(b.port())));
   json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "ok") << json;
   for (int i = 0; i < 20; ++i) EXPECT_EQ(chat(gw), "200") << i;
@@ -129,9 +121,9 @@ TEST(ConfigGeneration, AnEndpointThatStaysKeepsItsOpenBreaker) {
                                               std::to_string(dead.port()) + R"(",to="open"})");
 
   // A third endpoint and new retry settings: the dead one is still open (not retried from scratch).
-  auto next = replaced(yaml, endpointLine(dead.port()), endpointLine(dead.port()) + endpointLine(added.port()));
-  next = replaced(next, "    circuit_breaker:", "    retry: {max_attempts: 3}\n    circuit_breaker:");
-  rewrite(gw.configPath(), next);
+  auto next = replacedOnce(yaml, endpointLine(dead.port()), endpointLine(dead.port()) + endpointLine(added.port()));
+  next = replacedOnce(next, "    circuit_breaker:", "    retry: {max_attempts: 3}\n    circuit_breaker:");
+  rewriteFile(gw.configPath(), next);
   const auto json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "ok") << json;
   for (int i = 0; i < 10; ++i) EXPECT_EQ(chat(gw), "200") << i;
@@ -153,9 +145,9 @@ TEST(ConfigGeneration, RouteSettingsAndLimitsChangeForNewRequests) {
   EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", twoMessages)).status, 200);
 
   // Validation tightened on route chat, and the route renames the model.
-  auto next = replaced(yaml, "    backend: mock\n",
+  auto next = replacedOnce(yaml, "    backend: mock\n",
                        "    backend: mock\n    rename_model: mock-renamed\n    validation: {max_messages: 1}\n");
-  rewrite(gw.configPath(), next);
+  rewriteFile(gw.configPath(), next);
   auto json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "ok") << json;
   const auto refused = request(gw.port(), jsonPost("/v1/chat/completions", twoMessages));
@@ -166,13 +158,13 @@ TEST(ConfigGeneration, RouteSettingsAndLimitsChangeForNewRequests) {
   EXPECT_NE(forwarded.find(R"("model":"mock-renamed")"), std::string::npos) << forwarded;
 
   // A route's own rate limits: in force at once; unchanged by a later reload, they keep their budget.
-  auto limited = replaced(next, "validation: {max_messages: 1}",
+  auto limited = replacedOnce(next, "validation: {max_messages: 1}",
                           "validation: {max_messages: 2}\n    rate_limits: {requests_per_minute: 2}");
-  rewrite(gw.configPath(), limited);
+  rewriteFile(gw.configPath(), limited);
   json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "ok") << json;
   EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", twoMessages)).status, 200);
-  rewrite(gw.configPath(), replaced(limited, "rename_model: mock-renamed", "rename_model: mock-renamed-again"));
+  rewriteFile(gw.configPath(), replacedOnce(limited, "rename_model: mock-renamed", "rename_model: mock-renamed-again"));
   json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "ok") << json;
   EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", twoMessages)).status, 200);
@@ -180,7 +172,7 @@ TEST(ConfigGeneration, RouteSettingsAndLimitsChangeForNewRequests) {
   EXPECT_EQ(limitedOut.status, 429) << limitedOut.body;  // the budget of 2 carried across the reload
   EXPECT_NE(limitedOut.body.find("rate_limit_exceeded"), std::string::npos) << limitedOut.body;
   // Limits taken away: served again.
-  rewrite(gw.configPath(), next);
+  rewriteFile(gw.configPath(), next);
   json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "ok") << json;
   EXPECT_EQ(chat(gw), "200");
@@ -194,7 +186,7 @@ TEST(ConfigGeneration, ChangesThatWouldMoveSeriesAreRefusedWithTheReason) {
   Gateway gw(yaml);
 
   // A renamed route: every series of it would change its meaning.
-  rewrite(gw.configPath(), replaced(yaml, "name: chat", "name: talk"));
+  rewriteFile(gw.configPath(), replacedOnce(yaml, "name: chat", "name: talk"));
   auto json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "restart_required") << json;
   EXPECT_NE(std::string(json.at("restart_reason").as_string()).find("routes would become [talk, models]"),
@@ -202,10 +194,10 @@ TEST(ConfigGeneration, ChangesThatWouldMoveSeriesAreRefusedWithTheReason) {
       << json;
 
   // B placed (2 of 2), then C: no room left. Refused whole; A and B still serve.
-  rewrite(gw.configPath(), withEndpoints(yaml, a.port(), endpointLine(a.port()) + endpointLine(b.port())));
+  rewriteFile(gw.configPath(), withEndpoints(yaml, a.port(), endpointLine(a.port()) + endpointLine(b.port())));
   json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "ok") << json;
-  rewrite(gw.configPath(), withEndpoints(yaml, a.port(), endpointLine(c.port())));
+  rewriteFile(gw.configPath(), withEndpoints(yaml, a.port(), endpointLine(c.port())));
   json = reload(gw, 400);
   EXPECT_EQ(json.at("result").as_string(), "failed") << json;
   EXPECT_NE(boost::json::serialize(json).find("server.max_endpoints (2)"), std::string::npos) << json;
@@ -230,7 +222,7 @@ TEST(ConfigGeneration, SamplingDecisionsChangeForNewRequests) {
   usleep(200'000);
   EXPECT_EQ(sampled(), 0);
 
-  rewrite(gw.configPath(), replaced(yaml, "rate: 0", "rate: 1"));
+  rewriteFile(gw.configPath(), replacedOnce(yaml, "rate: 0", "rate: 1"));
   auto json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "ok") << json;
   EXPECT_EQ(json.at("applied").as_array().at(0).as_string(), "sampling") << json;
@@ -243,7 +235,7 @@ TEST(ConfigGeneration, SamplingDecisionsChangeForNewRequests) {
   EXPECT_EQ(n, 5);
 
   // The budget is the pipeline's: named, not in force.
-  rewrite(gw.configPath(), replaced(replaced(yaml, "rate: 0", "rate: 1"), "max_per_minute: 6000", "max_per_minute: 60"));
+  rewriteFile(gw.configPath(), replacedOnce(replacedOnce(yaml, "rate: 0", "rate: 1"), "max_per_minute: 6000", "max_per_minute: 60"));
   json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "restart_required") << json;
   ASSERT_EQ(json.at("restart_required").as_array().size(), 1u) << json;
@@ -258,12 +250,12 @@ TEST(ConfigGeneration, GlobalLimitsChangeForNewRequests) {
   const auto yaml = standardConfig(mock.port(), k);
   Gateway gw(yaml);
   for (int i = 0; i < 3; ++i) ASSERT_EQ(chat(gw), "200");
-  rewrite(gw.configPath(), replaced(yaml, "requests_per_minute: 1000", "requests_per_minute: 1"));
+  rewriteFile(gw.configPath(), replacedOnce(yaml, "requests_per_minute: 1000", "requests_per_minute: 1"));
   auto json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "ok") << json;
   EXPECT_EQ(chat(gw), "200");  // a changed limit starts whole
   EXPECT_EQ(chat(gw), "429");
-  rewrite(gw.configPath(), replaced(yaml, "global: {requests_per_minute: 1000}\n",
+  rewriteFile(gw.configPath(), replacedOnce(yaml, "global: {requests_per_minute: 1000}\n",
                                     "global: {requests_per_minute: 1}\n  store: redis\n"));
   json = reload(gw);
   EXPECT_EQ(json.at("result").as_string(), "restart_required") << json;

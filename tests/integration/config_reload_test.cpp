@@ -23,15 +23,6 @@ using namespace testsupport;
 
 namespace {
 
-void rewrite(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::trunc) << text; }
-
-// `text` with its first `from` replaced by `to`.
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  if (at == std::string::npos) throw std::runtime_error("not in the config: " + from);
-  return text.replace(at, from.size(), to);
-}
-
 Response reload(Gateway& gw) { return request(gw.adminPort(), jsonPost("/admin/reload", "{}")); }
 
 // The hash and generation labels of infergate_config_info.
@@ -60,8 +51,8 @@ TEST(ConfigReload, ABrokenFileIsRefusedWholeWithEveryErrorsPosition) {
   EXPECT_EQ(before.second, "1");
   // Two errors: an unknown key and a bad duration.
   auto broken = yaml + "bogus_section: 1\n";
-  broken = replaced(broken, "drain_timeout: 5s", "drain_timeout: soon");
-  rewrite(gw.configPath(), broken);
+  broken = replacedOnce(broken, "drain_timeout: 5s", "drain_timeout: soon");
+  rewriteFile(gw.configPath(), broken);
   const auto r = reload(gw);
   EXPECT_EQ(r.status, 400);
   const auto json = boost::json::parse(r.body);
@@ -89,8 +80,8 @@ TEST(ConfigReload, InPlaceSectionsApplyAndTheRestAreNamedAsNeedingARestart) {
 
   // The log level alone: in force at once, a new generation.
   auto quieter = yaml;
-  quieter = replaced(quieter, "level: info", "level: error");
-  rewrite(gw.configPath(), quieter);
+  quieter = replacedOnce(quieter, "level: info", "level: error");
+  rewriteFile(gw.configPath(), quieter);
   auto r = reload(gw);
   EXPECT_EQ(r.status, 200);
   auto json = boost::json::parse(r.body);
@@ -109,7 +100,7 @@ TEST(ConfigReload, InPlaceSectionsApplyAndTheRestAreNamedAsNeedingARestart) {
   auto routed = quieter;
   routed.replace(routed.find("routes:\n") + 8, 0,
                  "  - name: extra\n    path_prefix: /v2/\n    backend: mock\n");
-  rewrite(gw.configPath(), routed);
+  rewriteFile(gw.configPath(), routed);
   gw.process().signal(SIGHUP);
   for (int i = 0; i < 100 && seriesValue(scrape(gw.adminPort()), R"(infergate_config_reload_total{result="restart_required"})") < 1; ++i)
     usleep(20'000);
@@ -125,9 +116,9 @@ TEST(ConfigReload, InPlaceSectionsApplyAndTheRestAreNamedAsNeedingARestart) {
 
   // What only a restart changes is named key by key: the worker count and the listen address.
   auto moved = routed;
-  moved = replaced(moved, "workers: 1", "workers: 2");
-  moved = replaced(moved, "listen: 127.0.0.1:0", "listen: 127.0.0.1:1");
-  rewrite(gw.configPath(), moved);
+  moved = replacedOnce(moved, "workers: 1", "workers: 2");
+  moved = replacedOnce(moved, "listen: 127.0.0.1:0", "listen: 127.0.0.1:1");
+  rewriteFile(gw.configPath(), moved);
   r = reload(gw);
   json = boost::json::parse(r.body);
   EXPECT_EQ(strings(json.at("restart_required")),
@@ -181,13 +172,13 @@ TEST(ConfigReload, ReloadsUnderLoadLoseNoRequestAndAStreamAcrossThemCompletes) {
   // generation brings (a second endpoint, the route's validation), added and
   // removed, three times.
   auto withB = yaml;
-  withB = replaced(withB, keysA, keysAB);
+  withB = replacedOnce(withB, keysA, keysAB);
   const auto firstEndpoint = "      - url: http://127.0.0.1:" + std::to_string(mock.port()) + "\n";
-  withB = replaced(withB, firstEndpoint, firstEndpoint + "      - url: http://127.0.0.1:" + std::to_string(second.port()) + "\n");
-  withB = replaced(withB, "    backend: mock\n", "    backend: mock\n    validation: {max_messages: 8}\n");
+  withB = replacedOnce(withB, firstEndpoint, firstEndpoint + "      - url: http://127.0.0.1:" + std::to_string(second.port()) + "\n");
+  withB = replacedOnce(withB, "    backend: mock\n", "    backend: mock\n    validation: {max_messages: 8}\n");
   for (int i = 0; i < 6; ++i) {
     usleep(200'000);
-    rewrite(gw.configPath(), i % 2 == 0 ? withB : yaml);
+    rewriteFile(gw.configPath(), i % 2 == 0 ? withB : yaml);
     const auto r = reload(gw);
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_NE(r.body.find("\"result\":\"ok\""), std::string::npos) << r.body;
@@ -230,10 +221,10 @@ TEST(ConfigReload, DriftSettingsChangeInPlaceAndOtherDriftKeysNeedARestart) {
 
   // Thresholds, how many requests a baseline needs and how often it is looked at: in force at once.
   auto tuned = yaml;
-  tuned = replaced(tuned, "psi_alert: 0.25", "psi_alert: 0.4");
-  tuned = replaced(tuned, "learn_requests: 1000", "learn_requests: 5");
-  tuned = replaced(tuned, "evaluation_interval: 10s", "evaluation_interval: 100ms");
-  rewrite(gw.configPath(), tuned);
+  tuned = replacedOnce(tuned, "psi_alert: 0.25", "psi_alert: 0.4");
+  tuned = replacedOnce(tuned, "learn_requests: 1000", "learn_requests: 5");
+  tuned = replacedOnce(tuned, "evaluation_interval: 10s", "evaluation_interval: 100ms");
+  rewriteFile(gw.configPath(), tuned);
   auto r = reload(gw);
   auto json = boost::json::parse(r.body);
   EXPECT_EQ(json.at("result").as_string(), "ok") << r.body;
@@ -250,9 +241,9 @@ TEST(ConfigReload, DriftSettingsChangeInPlaceAndOtherDriftKeysNeedARestart) {
 
   // Any other drift key (what counts as an anomaly) is named as needing a restart, and nothing of it changes.
   auto other = tuned;
-  other = replaced(other, "anomaly: {min_features: 1}", "anomaly: {min_features: 2}");
-  other = replaced(other, "psi_warn: 0.1", "psi_warn: 0.2");
-  rewrite(gw.configPath(), other);
+  other = replacedOnce(other, "anomaly: {min_features: 1}", "anomaly: {min_features: 2}");
+  other = replacedOnce(other, "psi_warn: 0.1", "psi_warn: 0.2");
+  rewriteFile(gw.configPath(), other);
   r = reload(gw);
   json = boost::json::parse(r.body);
   EXPECT_EQ(json.at("result").as_string(), "restart_required") << r.body;

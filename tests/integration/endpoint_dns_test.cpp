@@ -21,12 +21,31 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Replaces the hosts file whole (a rename: nss_wrapper reads a file again when it is a new one).
-void writeHosts(const fs::path& path, const std::string& text) {
-  const auto next = path.string() + ".next";
-  std::ofstream(next) << text;
-  fs::rename(next, path);
-}
+// Names the test controls: a hosts file nss_wrapper reads in the gateway
+// (with the passwd and group files it needs beside it).
+class TestResolver {
+ public:
+  TestResolver() : dir_(unusedTempPath("")) {
+    fs::create_directories(dir_);
+    fs::copy_file("/etc/passwd", dir_ / "passwd");
+    fs::copy_file("/etc/group", dir_ / "group");
+  }
+  ~TestResolver() { fs::remove_all(dir_); }
+  // The hosts file's whole text, replaced by a rename: nss_wrapper reads a file again when it is a new one.
+  void answer(const std::string& text) {
+    const auto next = (dir_ / "hosts.next").string();
+    std::ofstream(next) << text;
+    fs::rename(next, dir_ / "hosts");
+  }
+  // The gateway's environment to resolve through it.
+  std::vector<std::string> environment() const {
+    return {"LD_PRELOAD=libnss_wrapper.so", "NSS_WRAPPER_HOSTS=" + (dir_ / "hosts").string(),
+            "NSS_WRAPPER_PASSWD=" + (dir_ / "passwd").string(), "NSS_WRAPPER_GROUP=" + (dir_ / "group").string()};
+  }
+
+ private:
+  fs::path dir_;
+};
 
 std::uint16_t portOf(Process& mock) {
   auto line = mock.waitForLine("listening on");
@@ -39,25 +58,20 @@ std::uint16_t portOf(Process& mock) {
 }  // namespace
 
 TEST(EndpointDns, ANameThatMovesIsFollowedAndAFailedResolutionKeepsTheLastAddress) {
-  const auto dir = fs::path(unusedTempPath(""));
-  fs::create_directories(dir);
-  const auto hosts = dir / "hosts";
-  fs::copy_file("/etc/passwd", dir / "passwd");
-  fs::copy_file("/etc/group", dir / "group");
+  TestResolver names;
   // Two model servers on the same port at two loopback addresses; the second answers with refusals.
   Process a({mockBinary(), "--listen", "127.0.0.2:0"});
   const auto port = portOf(a);
   Process b({mockBinary(), "--listen", "127.0.0.3:" + std::to_string(port), "--output", "refusal"});
   portOf(b);
-  writeHosts(hosts, "127.0.0.2 model.infergate.test\n");
+  names.answer("127.0.0.2 model.infergate.test\n");
 
   ConfigKnobs k;
   k.backendExtra = "    dns_refresh: 200ms\n";
   auto yaml = standardConfig(port, k);
   const std::string literal = "http://127.0.0.1:" + std::to_string(port);
   yaml.replace(yaml.find(literal), literal.size(), "http://model.infergate.test:" + std::to_string(port));
-  Gateway gw(yaml, {"LD_PRELOAD=libnss_wrapper.so", "NSS_WRAPPER_HOSTS=" + hosts.string(),
-                    "NSS_WRAPPER_PASSWD=" + (dir / "passwd").string(), "NSS_WRAPPER_GROUP=" + (dir / "group").string()});
+  Gateway gw(yaml, names.environment());
   Connection c(gw.port());  // one keep-alive client connection throughout
   // Which server answered: the answer's text (the second one refuses).
   const auto chat = [&] {
@@ -70,7 +84,7 @@ TEST(EndpointDns, ANameThatMovesIsFollowedAndAFailedResolutionKeepsTheLastAddres
   ASSERT_NE(first.find("mock model"), std::string::npos) << first << gw.process().stderrText();
 
   // The name moves: within a few refreshes new requests reach the new address.
-  writeHosts(hosts, "127.0.0.3 model.infergate.test\n");
+  names.answer("127.0.0.3 model.infergate.test\n");
   std::string body = first;
   for (int i = 0; i < 100 && body == first; ++i) {
     usleep(30'000);
@@ -86,7 +100,7 @@ TEST(EndpointDns, ANameThatMovesIsFollowedAndAFailedResolutionKeepsTheLastAddres
       << log;
 
   // The name stops resolving: the address in use stays, and requests go on.
-  writeHosts(hosts, "127.0.0.9 other.infergate.test\n");
+  names.answer("127.0.0.9 other.infergate.test\n");
   const auto failedSeries = "infergate_dns_resolutions_total{backend=\"mock\",endpoint=\"model.infergate.test:" +
                             std::to_string(port) + "\",result=\"failed\"}";
   for (int i = 0; i < 100 && seriesValue(scrape(gw.adminPort()), failedSeries) < 2; ++i) usleep(30'000);
@@ -99,18 +113,13 @@ TEST(EndpointDns, ANameThatMovesIsFollowedAndAFailedResolutionKeepsTheLastAddres
   // Logged once per outage, not at every refresh.
   EXPECT_EQ(failures.find("cannot resolve model.infergate.test", failures.find("cannot resolve model.infergate.test") + 1),
             std::string::npos);
-  fs::remove_all(dir);
 }
 
 // resolve: all. A headless Service's name answers one address per pod: each
 // is an endpoint of the backend, new pods join within a refresh, pods that
 // go are drained, and a failed resolution keeps the last set.
 TEST(EndpointDns, AHeadlessServiceIsAnEndpointPerAddressFollowedAsPodsComeAndGo) {
-  const auto dir = fs::path(unusedTempPath(""));
-  fs::create_directories(dir);
-  const auto hosts = dir / "hosts";
-  fs::copy_file("/etc/passwd", dir / "passwd");
-  fs::copy_file("/etc/group", dir / "group");
+  TestResolver names;
   // Three "pods" on one port, told apart by their answers.
   Process a({mockBinary(), "--listen", "127.0.0.2:0"});
   const auto port = portOf(a);
@@ -119,7 +128,7 @@ TEST(EndpointDns, AHeadlessServiceIsAnEndpointPerAddressFollowedAsPodsComeAndGo)
   portOf(b);
   Process c({mockBinary(), "--listen", at(4), "--output", "loop"});
   portOf(c);
-  writeHosts(hosts, "127.0.0.2 pods.infergate.test\n127.0.0.3 pods.infergate.test\n");
+  names.answer("127.0.0.2 pods.infergate.test\n127.0.0.3 pods.infergate.test\n");
 
   ConfigKnobs k;
   k.backendExtra = "    dns_refresh: 200ms\n";
@@ -127,8 +136,7 @@ TEST(EndpointDns, AHeadlessServiceIsAnEndpointPerAddressFollowedAsPodsComeAndGo)
   const std::string line = "      - url: http://127.0.0.1:" + std::to_string(port) + "\n";
   yaml.replace(yaml.find(line), line.size(),
                "      - url: http://pods.infergate.test:" + std::to_string(port) + "\n        resolve: all\n");
-  Gateway gw(yaml, {"LD_PRELOAD=libnss_wrapper.so", "NSS_WRAPPER_HOSTS=" + hosts.string(),
-                    "NSS_WRAPPER_PASSWD=" + (dir / "passwd").string(), "NSS_WRAPPER_GROUP=" + (dir / "group").string()});
+  Gateway gw(yaml, names.environment());
   const auto answer = [&] {
     const auto r = request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model")));
     if (r.status != 200) return "status " + std::to_string(r.status);
@@ -146,7 +154,7 @@ TEST(EndpointDns, AHeadlessServiceIsAnEndpointPerAddressFollowedAsPodsComeAndGo)
   EXPECT_EQ(seriesValue(text, state(3)), 0);
 
   // Pod .2 goes, pod .4 comes.
-  writeHosts(hosts, "127.0.0.3 pods.infergate.test\n127.0.0.4 pods.infergate.test\n");
+  names.answer("127.0.0.3 pods.infergate.test\n127.0.0.4 pods.infergate.test\n");
   std::map<std::string, int> after;
   for (int i = 0; i < 100; ++i) {
     usleep(30'000);
@@ -168,7 +176,7 @@ TEST(EndpointDns, AHeadlessServiceIsAnEndpointPerAddressFollowedAsPodsComeAndGo)
   EXPECT_NE(log.find("endpoints removed (drained): mock/" + at(2)), std::string::npos) << log;
 
   // The name stops resolving: both pods stay in use.
-  writeHosts(hosts, "127.0.0.9 other.infergate.test\n");
+  names.answer("127.0.0.9 other.infergate.test\n");
   const auto failedSeries = R"(infergate_dns_resolutions_total{backend="mock",endpoint=")" + at(4) + R"(",result="failed"})";
   for (int i = 0; i < 100 && seriesValue(scrape(gw.adminPort()), failedSeries) < 2; ++i) usleep(30'000);
   EXPECT_GE(seriesValue(scrape(gw.adminPort()), failedSeries), 2);
@@ -179,5 +187,4 @@ TEST(EndpointDns, AHeadlessServiceIsAnEndpointPerAddressFollowedAsPodsComeAndGo)
     EXPECT_EQ(after.count(t), 1u) << t;
     EXPECT_EQ(n, 3) << t;
   }
-  fs::remove_all(dir);
 }

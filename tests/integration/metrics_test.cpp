@@ -154,7 +154,7 @@ TEST(Metrics, SeriesKnownFromConfigExistAtZeroFromTheStart) {
   k.topLevel += "sampling:\n  rate: 1\n";
   Gateway gateway(standardConfig(mock.port(), k));
   const auto text = scrape(gateway.adminPort());
-  for (const std::string series :
+  for (const std::string& series :
        {"infergate_tokens_total{" + kBm + ",kind=\"prompt\"}", "infergate_tokens_total{" + kBm + ",kind=\"completion\"}",
         "infergate_streams_without_usage_total{" + kBm + "}",
         std::string(R"(infergate_failures_total{route="chat",backend="mock",cause="upstream_5xx"})"),

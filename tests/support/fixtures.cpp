@@ -26,6 +26,14 @@ std::string readFile(const std::string& path) {
   return text.str();
 }
 
+void rewriteFile(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::trunc) << text; }
+
+std::string replacedOnce(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  if (at == std::string::npos) throw std::runtime_error("not in the text: " + from);
+  return text.replace(at, from.size(), to);
+}
+
 std::string writeTempFile(const std::string& text, const std::string& suffix) {
   std::string path = "/tmp/infergate-test-XXXXXX" + suffix;
   std::vector<char> buf(path.begin(), path.end());

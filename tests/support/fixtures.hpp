@@ -96,6 +96,10 @@ class ClosedPort {
 std::string writeTempFile(const std::string& text, const std::string& suffix = ".yaml");
 // A file's whole text (empty when it cannot be read).
 std::string readFile(const std::string& path);
+// Replaces a file's whole text (a config the test reloads).
+void rewriteFile(const std::string& path, const std::string& text);
+// `text` with its first `from` replaced by `to`; throws when `from` is not in it.
+std::string replacedOnce(std::string text, const std::string& from, const std::string& to);
 // A fresh /tmp path where no file exists yet, for a file the gateway must create.
 std::string unusedTempPath(const std::string& suffix);
 std::string gatewayBinary();
