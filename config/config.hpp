@@ -195,6 +195,10 @@ struct SignalsConfig {
   // `overloaded` rather than deepen a queue (0 = never).
   unsigned shed_waiting = 0;
   double shed_kv_cache = 0;
+  // least_load: requests that open with the same messages go to the same
+  // endpoint (rendezvous hashing) while its load score stays within
+  // load_factor x the least one + 1; else to the least loaded (0 = off).
+  double prefix_affinity = 0;
 };
 
 struct CircuitBreakerConfig {

@@ -205,7 +205,7 @@ void SectionLoader::readStatuses(const YAML::Node& map, const char* key, std::ve
 void SectionLoader::signals(const YAML::Node& n, BackendConfig& b) {
   if (!reader_.checkMap(n, "backend.signals", {"kind", "path", "interval", "timeout", "max_age", "running", "waiting",
                                                "kv_cache_usage", "max_waiting", "max_kv_cache", "shed_waiting",
-                                               "shed_kv_cache"}))
+                                               "shed_kv_cache", "prefix_affinity"}))
     return;
   auto& s = b.signals;
   s.enabled = true;
@@ -235,6 +235,16 @@ void SectionLoader::signals(const YAML::Node& n, BackendConfig& b) {
   if (n["max_kv_cache"]) readFraction(n, "max_kv_cache", s.max_kv_cache);
   reader_.readUnsigned(n, "shed_waiting", s.shed_waiting, 1'000'000);
   if (n["shed_kv_cache"]) readFraction(n, "shed_kv_cache", s.shed_kv_cache);
+  if (auto a = n["prefix_affinity"]) {
+    std::string text;
+    if (reader_.scalar(a, "prefix_affinity", text)) {
+      char* end = nullptr;
+      s.prefix_affinity = std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size() || s.prefix_affinity < 1 || s.prefix_affinity > 100)
+        reader_.error(a, "signals.prefix_affinity is the load factor an affine endpoint may reach over the least "
+                         "loaded one, between 1 and 100 (1.5: half as loaded again), got '" + text + "'");
+    }
+  }
 }
 
 void SectionLoader::endpoint(const YAML::Node& n, BackendConfig& b) {

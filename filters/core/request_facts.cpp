@@ -1,5 +1,7 @@
 #include "filters/core/request_facts.hpp"
 
+#include <functional>
+
 #include "filters/core/prompt_text.hpp"
 #include "filters/core/strict_json.hpp"
 
@@ -48,6 +50,8 @@ void RequestFacts::reset() {
   modelTokenOffset = modelTokenLength = objectStart = 0;
   messages = 0;
   promptChars = maxTokens = 0;
+  prefixHash = 0;
+  hashingPrefix = false;
   tokenLimits = {};
   members = 0;
   violation = InputViolation::None;
@@ -76,8 +80,15 @@ namespace {
 // the body is noted for the nesting check.
 constexpr std::size_t kNotedStringBytes = 256;
 
+// Mixes a piece of an opening message into the prefix hash: its length and first bytes.
+void hashPrefix(RequestFacts& facts, std::string_view piece) {
+  const auto bytes = piece.substr(0, RequestFacts::kPrefixBytes);
+  facts.prefixHash = (facts.prefixHash ^ std::hash<std::string_view>{}(bytes)) * 0x100000001b3ull + piece.size();
+}
+
 bool readPromptString(ondemand::value value, RequestFacts& facts, std::uint64_t& chars) {
   std::string_view raw = value.raw_json_token();  // before get_string consumes the value
+  if (facts.hashingPrefix) hashPrefix(facts, raw);
   if (raw.size() >= kNotedStringBytes) {
     // A long prompt is read escaped, never unescaped whole (prompt_text.hpp);
     // its escapes are checked there, so the strict check skips it.
@@ -190,6 +201,7 @@ void readMessages(ondemand::value value, RequestFacts& facts) {
       return;
     }
     ++facts.messages;
+    facts.hashingPrefix = facts.messages <= RequestFacts::kPrefixMessages;
     std::string_view role;
     bool hasRole = false, contentOk = true, hasContent = false;
     std::uint64_t chars = 0;
@@ -221,6 +233,8 @@ void readMessages(ondemand::value value, RequestFacts& facts) {
       facts.violate(InputViolation::InvalidRole, "messages", "Each message needs a 'role'.");
       return;
     }
+    if (facts.hashingPrefix) facts.prefixHash = facts.prefixHash * 31 + roleBit + 1;
+    facts.hashingPrefix = false;
     facts.rolesSeen |= roleBit;
     if (roleBit == 1) facts.systemChars += chars;
     if (roleBit == 2) facts.lastUserChars = chars;
@@ -393,6 +407,7 @@ void readField(ReadKey which, ondemand::value value, std::string_view body, ApiK
       if (api != ApiKind::Chat) break;
       hasMessages = true;
       readMessages(value, facts);
+      facts.hashingPrefix = false;  // also when the messages ended early (refused)
       break;
     case ReadKey::Prompt: {
       if (api != ApiKind::Completion) break;

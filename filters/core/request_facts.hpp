@@ -59,6 +59,15 @@ struct RequestFacts {
   // Request shape, for validation limits (and profiling later).
   std::uint32_t messages = 0;
   std::uint64_t promptChars = 0;     // Unicode code points of all prompt text
+  // The conversation's opening (the first kPrefixMessages chat messages:
+  // usually the system prompt and the first user turn), hashed for prefix
+  // affinity: requests that share it share the model server's prefix cache.
+  // 0: none (not chat). Each message counts its role, length and first
+  // kPrefixBytes bytes of text.
+  static constexpr std::uint32_t kPrefixMessages = 2;
+  static constexpr std::size_t kPrefixBytes = 512;
+  std::uint64_t prefixHash = 0;
+  bool hashingPrefix = false;        // while reading one of those messages
   // The token limits a client may send. Servers differ in which they read when
   // both are present, so caps apply to each and the profile takes the larger.
   struct TokenLimitKey {

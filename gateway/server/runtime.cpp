@@ -1,6 +1,7 @@
 #include "gateway/server/runtime.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <boost/asio/io_context.hpp>
 
 #include "gateway/http/client_tls.hpp"
@@ -71,6 +72,7 @@ std::shared_ptr<const Runtime> buildRuntime(config::Config config, std::string& 
         e.authority = endpoint.address.authority();
         e.name = endpoint.every_address ? addressName(address) : e.authority;
         e.configIndex = ci;
+        e.nameHash = std::hash<std::string>{}(e.name);
         e.weight = endpoint.weight;
         auto id = place ? place(bi, e.name) : std::optional<std::size_t>(nextId++);
         if (!place && *id >= runtime->endpointCapacity) id.reset();

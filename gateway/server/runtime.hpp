@@ -22,6 +22,7 @@ struct EndpointRuntime {
   // authority, or for `resolve: all` the address it stands for ("10.0.0.7:8000").
   std::string name;
   std::size_t configIndex = 0;           // its entry in the backend's config endpoints
+  std::uint64_t nameHash = 0;            // of `name`: prefix affinity ranks endpoints by it (the same on every replica)
   unsigned weight = 1;
   boost::asio::ip::tcp::endpoint address;
   boost::asio::ssl::context* tls = nullptr;  // https://: the backend's context

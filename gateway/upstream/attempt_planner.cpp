@@ -24,8 +24,9 @@ bool mayBeTheRequests(FailureCause cause) {
 }
 }  // namespace
 
-void AttemptPlanner::begin(const Runtime& runtime, const config::RouteConfig& route) {
+void AttemptPlanner::begin(const Runtime& runtime, const config::RouteConfig& route, std::uint64_t affinity) {
   runtime_ = &runtime;
+  affinity_ = affinity;
   route_ = &route;
   endpoint_ = nullptr;
   attempt_ = 0;
@@ -97,11 +98,11 @@ AttemptPlanner::Next AttemptPlanner::next() {
       overloaded = true;
       continue;
     }
-    auto pick = up_.picker.pick(runtime_->backends[b], b, tried_);
+    auto pick = up_.picker.pick(runtime_->backends[b], b, tried_, affinity_);
     if (pick.endpoint == nullptr && attempt_ > 0 && backendCursor_ + 1 == backendCount()) {
       // Nothing new anywhere: a retry may go back to an endpoint already tried.
       std::fill(tried_.begin(), tried_.end(), 0);
-      pick = up_.picker.pick(runtime_->backends[b], b, tried_);
+      pick = up_.picker.pick(runtime_->backends[b], b, tried_, affinity_);
     }
     if (pick.endpoint != nullptr) {
       start(b, pick);

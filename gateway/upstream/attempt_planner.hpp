@@ -30,7 +30,8 @@ class AttemptPlanner {
 
   explicit AttemptPlanner(WorkerUpstream& upstream) : up_(upstream) {}
   // `runtime`: the config the request started on (it finishes on it).
-  void begin(const Runtime& runtime, const config::RouteConfig& route);
+  // `affinity`: the request's prefix hash (0: none).
+  void begin(const Runtime& runtime, const config::RouteConfig& route, std::uint64_t affinity = 0);
   Next next();
 
   const EndpointRuntime& endpoint() const { return *endpoint_; }
@@ -77,6 +78,7 @@ class AttemptPlanner {
 
   WorkerUpstream& up_;
   const Runtime* runtime_ = nullptr;
+  std::uint64_t affinity_ = 0;
   const config::RouteConfig* route_ = nullptr;
   const EndpointRuntime* endpoint_ = nullptr;
   std::size_t backendIndex_ = 0;

@@ -17,12 +17,13 @@ std::uint64_t EndpointPicker::random() {
   return rng_;
 }
 
-Pick EndpointPicker::pick(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried) {
+Pick EndpointPicker::pick(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried,
+                          std::uint64_t affinity) {
   // A half-open breaker may refuse between the check and the admission (another
   // worker took the probe): then try the others.
   std::vector<char> skipped;
   for (std::size_t round = 0; round < backend.endpoints.size(); ++round) {
-    const auto* e = choose(backend, index, skipped.empty() ? tried : skipped);
+    const auto* e = choose(backend, index, skipped.empty() ? tried : skipped, affinity);
     if (e == nullptr) return {};
     auto admission = cluster_.endpoint(e->id).breaker.admit();
     if (admission.allowed) return {e, admission};
@@ -39,7 +40,8 @@ Pick EndpointPicker::pick(const BackendRuntime& backend, std::size_t index, cons
 // infergate's own in-flight count stands in for a running count that is
 // older or unknown. Unknown signals leave in flight alone: least_request.
 // Ties go to a random one of them.
-const EndpointRuntime* EndpointPicker::leastLoaded(const BackendRuntime& b) {
+const EndpointRuntime* EndpointPicker::leastLoaded(const BackendRuntime& b, std::size_t backend,
+                                                   std::uint64_t affinity) {
   const auto& bounds = b.config->signals;
   const auto now = ClusterState::steadyNowNs();
   const auto over = [&](const EndpointRuntime* e) {
@@ -72,11 +74,32 @@ const EndpointRuntime* EndpointPicker::leastLoaded(const BackendRuntime& b) {
       best = e;  // reservoir choice: each tie equally likely
     }
   }
+  const double factor = bounds.prefix_affinity;
+  if (factor <= 0 || affinity == 0 || best == nullptr) return best;
+  // Prefix affinity: the endpoint this opening ranks first (rendezvous
+  // hashing: one that goes moves only its own share), while its load stays
+  // within the bound of the least loaded.
+  const EndpointRuntime* affine = nullptr;
+  std::uint64_t top = 0;
+  for (const auto* e : candidates_) {
+    auto h = (affinity ^ e->nameHash) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 32;
+    if (affine == nullptr || h > top) {
+      affine = e;
+      top = h;
+    }
+  }
+  auto& state = cluster_.backend(backend);
+  if (score(affine) <= factor * bestScore + 1) {
+    state.affinityKept.fetch_add(1, std::memory_order_relaxed);
+    return affine;
+  }
+  state.affinityMoved.fetch_add(1, std::memory_order_relaxed);
   return best;
 }
 
 const EndpointRuntime* EndpointPicker::choose(const BackendRuntime& b, std::size_t backend,
-                                              const std::vector<char>& tried) {
+                                              const std::vector<char>& tried, std::uint64_t affinity) {
   candidates_.clear();
   for (const auto& e : b.endpoints)
     if (!tried[e.id] && cluster_.endpoint(e.id).breaker.admissible()) candidates_.push_back(&e);
@@ -93,7 +116,7 @@ const EndpointRuntime* EndpointPicker::choose(const BackendRuntime& b, std::size
       };
       return load(c) < load(a) ? c : a;
     }
-    case config::LoadBalancing::LeastLoad: return leastLoaded(b);
+    case config::LoadBalancing::LeastLoad: return leastLoaded(b, backend, affinity);
     case config::LoadBalancing::Weighted: {
       // Smooth weighted round robin (as nginx): spreads picks evenly by weight.
       std::int64_t total = 0;

@@ -23,11 +23,14 @@ class EndpointPicker {
   EndpointPicker(const Runtime& runtime, ClusterState& cluster, std::uint64_t seed);
   // Backend `index` as the request's config has it (`backend`); `tried[id]`
   // marks endpoints this request already used.
-  Pick pick(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried);
+  // `affinity`: the request's prefix hash (RequestFacts::prefixHash), 0 for none.
+  Pick pick(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried,
+            std::uint64_t affinity = 0);
 
  private:
-  const EndpointRuntime* choose(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried);
-  const EndpointRuntime* leastLoaded(const BackendRuntime& backend);
+  const EndpointRuntime* choose(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried,
+                                std::uint64_t affinity);
+  const EndpointRuntime* leastLoaded(const BackendRuntime& backend, std::size_t index, std::uint64_t affinity);
   std::uint64_t random();
 
   ClusterState& cluster_;

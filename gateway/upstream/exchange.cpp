@@ -45,7 +45,7 @@ void UpstreamExchange::start(const ProxyRequest& request) {
   bytesWritten_ = 0;
   framing_ = writer::BodyFraming::ContentLength;
   parser_.reset();
-  planner_.begin(*request.runtime, *request.route);
+  planner_.begin(*request.runtime, *request.route, request.context->facts ? request.context->facts->prefixHash : 0);
 
   const auto& primary = planner_.primaryConfig();
   const auto now = Clock::now();

@@ -144,3 +144,49 @@ TEST(Signals, ABackendWhoseServersAreAllOverTheBoundShedsItsRequests) {
   EXPECT_EQ(request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
   EXPECT_EQ(served(a) + served(b), 1u);
 }
+
+// Requests that open alike (the same system prompt and first turn) go to the
+// same server, whose prefix cache holds that opening, until it is loaded
+// past the bound; then they go to the least loaded one.
+TEST(Signals, APromptPrefixKeepsItsServerUntilItIsTooLoaded) {
+  MockServer a, b, c;
+  ConfigKnobs k;
+  k.extraEndpointPorts = {b.port(), c.port()};
+  k.backendExtra = "    load_balancing: least_load\n"
+                   "    signals: {kind: vllm, interval: 100ms, prefix_affinity: 1.5}\n";
+  Gateway gw(standardConfig(a.port(), k));
+  for (auto* m : {&a, &b, &c}) ASSERT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(*m), 0));
+  const auto chatWith = [&](const std::string& system, const std::string& turn) {
+    const std::string body = R"({"model":"mock-model","messages":[{"role":"system","content":")" + system +
+                             R"("},{"role":"user","content":"hello"},{"role":"assistant","content":"hi"},)"
+                             R"({"role":"user","content":")" + turn + R"("}]})";
+    return request(gw.port(), jsonPost("/v1/chat/completions", body)).status;
+  };
+  // One opening, later turns differing: all on one server.
+  for (int i = 0; i < 9; ++i) ASSERT_EQ(chatWith("You are the billing assistant.", "question " + std::to_string(i)), 200);
+  std::vector<MockServer*> servers{&a, &b, &c};
+  MockServer* home = nullptr;
+  for (auto* m : servers)
+    if (served(*m) == 9) home = m;
+  ASSERT_NE(home, nullptr) << served(a) << " " << served(b) << " " << served(c);
+  // Other openings spread (with three servers, twelve of them do not all land on one).
+  for (int i = 0; i < 12; ++i) ASSERT_EQ(chatWith("You are assistant " + std::to_string(i) + ".", "hi"), 200);
+  int used = 0;
+  for (auto* m : servers) used += served(*m) > (m == home ? 9u : 0u);
+  EXPECT_GE(used, 2);
+
+  // Its server reports a queue: past 1.5 x the least loaded + 1, the opening moves.
+  set(*home, "signal-waiting=5");
+  ASSERT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(*home), 5));
+  const auto before = served(*home);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(chatWith("You are the billing assistant.", "later " + std::to_string(i)), 200);
+  EXPECT_EQ(served(*home), before);
+  const auto text = scrape(gw.adminPort());
+  EXPECT_GE(seriesValue(text, R"(infergate_prefix_affinity_total{backend="mock",result="kept"})"), 9);
+  EXPECT_EQ(seriesValue(text, R"(infergate_prefix_affinity_total{backend="mock",result="moved"})"), 5);
+  // The queue drains: it comes home.
+  set(*home, "signal-waiting=0");
+  ASSERT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(*home), 0));
+  ASSERT_EQ(chatWith("You are the billing assistant.", "again"), 200);
+  EXPECT_EQ(served(*home), before + 1);
+}

@@ -95,7 +95,7 @@ TEST(PromptRawText, AgreesWithSimdjsonOnRandomStrings) {
     const bool allowBroken = round % 4 == 0;
     while (raw.size() < 256 + next() % 3000) {
       const auto k = next() % (sizeof pieces / sizeof *pieces);
-      if (!allowBroken && (k >= 16 && k <= 19 || k == 22)) continue;
+      if (!allowBroken && ((k >= 16 && k <= 19) || k == 22)) continue;
       raw += pieces[k];
     }
     const auto reference = unescaped(raw);

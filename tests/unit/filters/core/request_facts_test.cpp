@@ -358,3 +358,21 @@ TEST(RequestFacts, NestingIsCheckedOutsideTheLongPromptStrings) {
   EXPECT_EQ(completion.error, "The JSON body is nested too deeply.");
   EXPECT_EQ(parse(R"({"model":"m","prompt":")" + brackets + R"("})", ApiKind::Completion).violation, InputViolation::None);
 }
+
+// The opening (the first two messages) is hashed for prefix affinity: later
+// turns do not change it, the system prompt or the first turn does.
+TEST(RequestFacts, TheOpeningIsHashedForPrefixAffinity) {
+  const auto chat = [](const std::string& system, const std::string& first, const std::string& later) {
+    return parse(R"({"model":"m","messages":[{"role":"system","content":")" + system +
+                 R"("},{"role":"user","content":")" + first + R"("},{"role":"user","content":")" + later + R"("}]})")
+        .prefixHash;
+  };
+  const std::string longSystem(3000, 'x');  // read escaped, past kNotedStringBytes
+  EXPECT_NE(chat("be brief", "hi", "a"), 0u);
+  EXPECT_EQ(chat("be brief", "hi", "a"), chat("be brief", "hi", "something else entirely"));
+  EXPECT_NE(chat("be brief", "hi", "a"), chat("be long", "hi", "a"));
+  EXPECT_NE(chat("be brief", "hi", "a"), chat("be brief", "hello", "a"));
+  EXPECT_EQ(chat(longSystem, "hi", "a"), chat(longSystem, "hi", "b"));
+  EXPECT_NE(chat(longSystem, "hi", "a"), chat(longSystem + "y", "hi", "a"));  // the length counts past the sampled bytes
+  EXPECT_EQ(parse(R"({"model":"m","prompt":"hello"})", ApiKind::Completion).prefixHash, 0u);
+}
