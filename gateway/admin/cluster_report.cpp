@@ -55,15 +55,6 @@ void declareClusterStats(metrics::StatsRegistry& registry, const metrics::LabelS
                         "bounds (shed_waiting, shed_kv_cache): sent to a fallback, or answered 503 overloaded.",
                         {labels.backendDimension(1)}, Zeros::Export},
                        [backend](At at) { return static_cast<double>(backend(at).shed.load()); });
-  registry.counterFrom({"infergate_prefix_affinity_total",
-                        "least_load with prefix_affinity: requests sent to their opening's endpoint (kept), and "
-                        "those sent to a less loaded one because it was over the bound (moved).",
-                        {labels.backendDimension(1), metrics::Dimension::of("result", {"kept", "moved"})},
-                        Zeros::Skip},
-                       [backend](At at) {
-                         const auto& b = backend(at);
-                         return static_cast<double>(at[1] == 0 ? b.affinityKept.load() : b.affinityMoved.load());
-                       });
   registry.counterFrom({"infergate_request_caused_failures_total",
                         "Endpoint failures judged the request's doing (the same failure on two endpoints), kept out "
                         "of the circuit breakers.",

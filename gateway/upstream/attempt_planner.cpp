@@ -115,6 +115,10 @@ AttemptPlanner::Next AttemptPlanner::next() {
 }
 
 void AttemptPlanner::start(std::size_t backend, const Pick& pick) {
+  if (pick.affinity != Pick::Affinity::None && up_.countMetrics)
+    up_.stats.prefixAffinity.add(up_.worker, {metrics::LabelSpace::backendIndex(backend),
+                                              pick.affinity == Pick::Affinity::Kept ? UpstreamStats::kAffinityKept
+                                                                                    : UpstreamStats::kAffinityMoved});
   backendIndex_ = backend;
   endpoint_ = pick.endpoint;
   admission_ = pick.admission;

@@ -52,11 +52,7 @@ struct BackendState {
   BackendSlots slots;                            // max_in_flight and its wait list (max_pending)
   std::atomic<std::int64_t> retriesInFlight{0};  // attempts after the first, for the retry budget
   std::atomic<std::uint64_t> overflow{0};
-  std::atomic<std::uint64_t> shed{0};
-  // Prefix affinity: requests that went to their opening's endpoint, and
-  // those sent elsewhere because it was too loaded.
-  std::atomic<std::uint64_t> affinityKept{0};
-  std::atomic<std::uint64_t> affinityMoved{0};  // refused or sent on because every endpoint said it was over (signals)
+  std::atomic<std::uint64_t> shed{0};  // refused or sent on because every endpoint said it was over (signals)
   // Endpoint failures found to be the request's doing (the same failure on two
   // endpoints): kept out of the breakers.
   std::atomic<std::uint64_t> requestCausedFailures{0};

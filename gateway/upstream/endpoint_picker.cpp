@@ -26,7 +26,7 @@ Pick EndpointPicker::pick(const BackendRuntime& backend, std::size_t index, cons
     const auto* e = choose(backend, index, skipped.empty() ? tried : skipped, affinity);
     if (e == nullptr) return {};
     auto admission = cluster_.endpoint(e->id).breaker.admit();
-    if (admission.allowed) return {e, admission};
+    if (admission.allowed) return {e, admission, lastAffinity_};
     if (skipped.empty()) skipped = tried;
     skipped[e->id] = 1;
   }
@@ -40,8 +40,7 @@ Pick EndpointPicker::pick(const BackendRuntime& backend, std::size_t index, cons
 // infergate's own in-flight count stands in for a running count that is
 // older or unknown. Unknown signals leave in flight alone: least_request.
 // Ties go to a random one of them.
-const EndpointRuntime* EndpointPicker::leastLoaded(const BackendRuntime& b, std::size_t backend,
-                                                   std::uint64_t affinity) {
+const EndpointRuntime* EndpointPicker::leastLoaded(const BackendRuntime& b, std::uint64_t affinity) {
   const auto& bounds = b.config->signals;
   const auto now = ClusterState::steadyNowNs();
   const auto over = [&](const EndpointRuntime* e) {
@@ -89,18 +88,18 @@ const EndpointRuntime* EndpointPicker::leastLoaded(const BackendRuntime& b, std:
       top = h;
     }
   }
-  auto& state = cluster_.backend(backend);
   if (score(affine) <= factor * bestScore + 1) {
-    state.affinityKept.fetch_add(1, std::memory_order_relaxed);
+    lastAffinity_ = Pick::Affinity::Kept;
     return affine;
   }
-  state.affinityMoved.fetch_add(1, std::memory_order_relaxed);
+  lastAffinity_ = Pick::Affinity::Moved;
   return best;
 }
 
 const EndpointRuntime* EndpointPicker::choose(const BackendRuntime& b, std::size_t backend,
                                               const std::vector<char>& tried, std::uint64_t affinity) {
   candidates_.clear();
+  lastAffinity_ = Pick::Affinity::None;
   for (const auto& e : b.endpoints)
     if (!tried[e.id] && cluster_.endpoint(e.id).breaker.admissible()) candidates_.push_back(&e);
   if (candidates_.empty()) return nullptr;
@@ -116,7 +115,7 @@ const EndpointRuntime* EndpointPicker::choose(const BackendRuntime& b, std::size
       };
       return load(c) < load(a) ? c : a;
     }
-    case config::LoadBalancing::LeastLoad: return leastLoaded(b, backend, affinity);
+    case config::LoadBalancing::LeastLoad: return leastLoaded(b, affinity);
     case config::LoadBalancing::Weighted: {
       // Smooth weighted round robin (as nginx): spreads picks evenly by weight.
       std::int64_t total = 0;

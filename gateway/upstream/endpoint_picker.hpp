@@ -15,6 +15,8 @@ namespace infergate {
 struct Pick {
   const EndpointRuntime* endpoint = nullptr;
   CircuitBreaker::Admission admission;
+  // Prefix affinity's verdict, for the caller's per-worker counters.
+  enum class Affinity : std::uint8_t { None, Kept, Moved } affinity = Affinity::None;
 };
 
 class EndpointPicker {
@@ -30,7 +32,7 @@ class EndpointPicker {
  private:
   const EndpointRuntime* choose(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried,
                                 std::uint64_t affinity);
-  const EndpointRuntime* leastLoaded(const BackendRuntime& backend, std::size_t index, std::uint64_t affinity);
+  const EndpointRuntime* leastLoaded(const BackendRuntime& backend, std::uint64_t affinity);
   std::uint64_t random();
 
   ClusterState& cluster_;
@@ -38,6 +40,7 @@ class EndpointPicker {
   std::vector<std::int64_t> weightedCurrent_;     // by endpoint id (smooth weighted round robin)
   std::uint64_t rng_;
   std::vector<const EndpointRuntime*> candidates_;  // scratch, capacity reused
+  Pick::Affinity lastAffinity_ = Pick::Affinity::None;  // the last choice's verdict
 };
 
 }  // namespace infergate

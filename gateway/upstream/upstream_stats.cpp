@@ -13,6 +13,11 @@ UpstreamStats::UpstreamStats(metrics::StatsRegistry& registry, const metrics::La
                                    "Upstream connections, by backend, endpoint and state.",
                                    {labels.endpointDimension(), metrics::Dimension::of("state", {"active", "idle"})},
                                    Zeros::Export});
+  prefixAffinity = registry.counter<2>(
+      {"infergate_prefix_affinity_total",
+       "least_load with prefix_affinity: requests sent to their opening's endpoint (kept), and those sent to a "
+       "less loaded one because it was over the bound (moved).",
+       {labels.backendDimension(1), metrics::Dimension::of("result", {"kept", "moved"})}});
 }
 
 }  // namespace infergate

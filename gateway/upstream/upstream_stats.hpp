@@ -14,6 +14,8 @@ struct UpstreamStats {
   metrics::Counter<2> retries;    // pair, reason (the failure that led to the retry)
   metrics::Gauge<1> inFlight;     // backend
   metrics::Gauge<2> connections;  // endpoint, state
+  static constexpr std::uint32_t kAffinityKept = 0, kAffinityMoved = 1;
+  metrics::Counter<2> prefixAffinity;  // backend, result
 };
 
 }  // namespace infergate
