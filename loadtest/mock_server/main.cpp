@@ -28,8 +28,9 @@ constexpr const char* kUsage =
     "--tls-cert FILE --tls-key FILE: HTTPS on --listen (the plain server moves to a loopback port it prints);\n"
     "--tls-client-ca FILE: and clients must present a certificate that CA signed.\n"
     "GET /debug/stats reports what the server saw; POST /debug/reset clears it.\n"
-    "GET /metrics: vLLM's num_requests_running/_waiting and kv_cache_usage_perc from the requests being answered\n"
-    "(--batch N: at most N run, the rest wait); /debug/set?signal-running=N&signal-waiting=N&signal-kv-permille=N\n"
+    "--batch N: at most N model requests are answered at once, the rest wait their turn (first come, first served).\n"
+    "GET /metrics: vLLM's num_requests_running/_waiting and kv_cache_usage_perc (running / batch) from that;\n"
+    "/debug/set?signal-running=N&signal-waiting=N&signal-kv-permille=N\n"
     "&metrics-status=S&batch=N overrides them (no parameters: back to the real load).\n";
 
 void acceptLoop(tcp::acceptor& acceptor, mock::ServerContext& context) {
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
     else if (a == "--error-rate") context.defaults.errorRate = std::stod(next());
     else if (a == "--error-status") context.defaults.errorStatus = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--record") context.record = true;
-    else if (a == "--batch") context.batch = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--batch") context.gate.setBatch(static_cast<unsigned>(std::stoul(next())));
     else if (a == "--tls-cert") tlsCert = next();
     else if (a == "--tls-key") tlsKey = next();
     else if (a == "--tls-client-ca") tlsClientCa = next();

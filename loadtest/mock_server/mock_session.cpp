@@ -1,5 +1,6 @@
 #include "mock_session.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <random>
 
@@ -96,24 +97,34 @@ void Session::endWork() {
   if (!working_) return;
   working_ = false;
   context_.stats.active.fetch_sub(1, std::memory_order_relaxed);
+  // A waiting request that ends (its client left) keeps its place in the
+  // queue: admitted() hands the place on when its turn comes.
+  if (gate_ == Gate::Running) context_.gate.leave();
+  gate_ = Gate::Out;
+}
+
+// Its turn in the batch (from the thread that freed the place, or inline).
+void Session::admitted() {
+  if (closed_ || gate_ != Gate::Waiting) return context_.gate.leave();
+  gate_ = Gate::Running;
+  answer();
 }
 
 // vLLM's scheduler and KV-cache gauges, from the requests being answered now.
 std::string Session::metricsBody() {
-  const long active = static_cast<long>(context_.stats.active.load(std::memory_order_relaxed));
-  long batch, running, waiting, kvPermille;
+  const BatchGate::Load load = context_.gate.load();
+  long running, waiting, kvPermille;
   {
     std::lock_guard lock(context_.mutex);
-    batch = static_cast<long>(context_.batch);
     running = context_.signalRunning;
     waiting = context_.signalWaiting;
     kvPermille = context_.signalKvPermille;
   }
-  if (running < 0) running = batch > 0 ? std::min(active, batch) : active;
-  if (waiting < 0) waiting = batch > 0 ? std::max(0L, active - batch) : 0;
+  if (running < 0) running = load.running;
+  if (waiting < 0) waiting = load.waiting;
   const double kv = kvPermille >= 0 ? static_cast<double>(kvPermille) / 1000
-                    : batch > 0     ? static_cast<double>(running) / static_cast<double>(batch)
-                                    : std::min(1.0, static_cast<double>(running) / 64);
+                    : load.batch > 0 ? static_cast<double>(running) / static_cast<double>(load.batch)
+                                     : std::min(1.0, static_cast<double>(running) / 64);
   const std::string labels = "{model_name=\"mock-model\"}";
   std::string out;
   out += "# HELP vllm:num_requests_running Number of requests in model execution batches.\n";
@@ -182,6 +193,23 @@ void Session::handle() {
     return respond(404, "application/json", errorBody(404, "unknown path"));
 
   beginWork();
+  // Its place in the batch: now, or after the requests ahead of it. The
+  // watcher sees a client that leaves while it waits.
+  gate_ = Gate::Waiting;
+  const bool now = context_.gate.enter([self = shared_from_this()] {
+    asio::post(self->socket_.get_executor(), [self] { self->admitted(); });
+  });
+  if (now) return admitted();
+  watchForClose();
+}
+
+// A model request in the batch: answered as its behaviour says.
+void Session::answer() {
+  auto& req = parser_->get();
+  const std::string target(req.target());
+  const std::string path = target.substr(0, target.find('?'));
+  const bool chat = path == "/v1/chat/completions";
+  const bool embed = path == "/v1/embeddings";
   id_ = context_.deterministic ? bodyHash(req.body()) : nextId.fetch_add(1, std::memory_order_relaxed);
   info_ = inspectRequest(req.body(), chat ? Api::Chat : Api::Completion);
   unsigned status = behaviour_.status;
@@ -208,6 +236,13 @@ void Session::handle() {
 // /debug/set?status=500&hang=1&latency-ms=..&first-token-ms=..&health=503; no
 // parameters restores the defaults the server started with.
 std::string Session::applySettings(const std::string& target) {
+  long batch = -1;  // set after the lock: a raise admits waiters, which post to their sessions
+  const std::string answer = applySettingsLocked(target, batch);
+  if (batch >= 0) context_.gate.setBatch(static_cast<unsigned>(batch));
+  return answer;
+}
+
+std::string Session::applySettingsLocked(const std::string& target, long& batch) {
   std::lock_guard lock(context_.mutex);
   auto query = target.find('?');
   if (query == std::string::npos) {
@@ -237,7 +272,7 @@ std::string Session::applySettings(const std::string& target) {
     else if (key == "signal-waiting") context_.signalWaiting = static_cast<long>(value);
     else if (key == "signal-kv-permille") context_.signalKvPermille = static_cast<long>(value);
     else if (key == "metrics-status") context_.metricsStatus = value;
-    else if (key == "batch") context_.batch = value;
+    else if (key == "batch") batch = value;
   }
   return "{\"set\":true}";
 }

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "batch_gate.hpp"
 #include "gateway/net/gathered_write.hpp"
 #include "mock_behaviour.hpp"
 #include "mock_responses.hpp"
@@ -25,11 +26,11 @@ struct ServerContext {
   Behaviour defaults;
   Behaviour initial;             // what the flags set, for resets
   unsigned healthStatus = 200;
-  // GET /metrics (vLLM's names): requests running are the ones being
-  // answered, up to `batch` (0 = no limit); beyond it they count as waiting,
-  // and KV-cache use is running / batch. A test overrides each (-1: follow
-  // the real load) and the scrape's status through /debug/set.
-  unsigned batch = 0;
+  // At most --batch model requests are answered at once; the rest wait in
+  // arrival order. GET /metrics (vLLM's names) reports the gate: requests
+  // running, waiting, and KV-cache use as running / batch. A test overrides
+  // each (-1: follow the real load) and the scrape's status through /debug/set.
+  BatchGate gate;
   long signalRunning = -1, signalWaiting = -1, signalKvPermille = -1;
   unsigned metricsStatus = 200;
   std::mutex mutex;
@@ -53,8 +54,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void parseRequest();
   void handle();
   std::string applySettings(const std::string& target);
+  std::string applySettingsLocked(const std::string& target, long& batch);
   void respond(unsigned status, std::string_view contentType, std::string body);
   void afterWrite(boost::system::error_code ec, bool keepAlive);
+  void admitted();
+  void answer();
   void delayed(unsigned ms, void (Session::*next)());
   void sendWhole();
   void startStream();
@@ -86,6 +90,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool streamHeadSent_ = false;
   bool counted_ = false;
   bool working_ = false;  // a model request is being answered (stats.active counts it)
+  enum class Gate { Out, Waiting, Running };
+  Gate gate_ = Gate::Out;  // its place in the batch gate
   void beginWork();
   void endWork();
   std::string metricsBody();

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <boost/json/parse.hpp>
 #include <map>
 #include <thread>
@@ -189,4 +191,37 @@ TEST(Signals, APromptPrefixKeepsItsServerUntilItIsTooLoaded) {
   ASSERT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(*home), 0));
   ASSERT_EQ(chatWith("You are the billing assistant.", "again"), 200);
   EXPECT_EQ(served(*home), before + 1);
+}
+
+// The mock model server's batch is a real queue (the balancing benchmark
+// depends on it): beyond --batch, requests wait their turn and the time is
+// paid by the client; the gateway exports that queue as the server reports it.
+TEST(Signals, AServersRealQueueIsExportedAndItsClientsWaitTheirTurn) {
+  MockServer mock({"--batch", "1"});
+  ConfigKnobs k;
+  k.backendExtra = "    signals: {kind: vllm, interval: 50ms}\n";
+  Gateway gw(standardConfig(mock.port(), k));
+  ASSERT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(mock), 0));
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::thread> clients;
+  std::vector<double> finishedAfterMs(3, 0);
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back([&, i] {
+      const auto r = request(gw.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-latency-ms: 400"}));
+      if (r.status == 200) ok.fetch_add(1);
+      finishedAfterMs[static_cast<std::size_t>(i)] =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    });
+  }
+  EXPECT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(mock), 2)) << scrape(gw.adminPort());
+  const auto text = scrape(gw.adminPort());
+  EXPECT_EQ(seriesValue(text, "infergate_backend_requests_running" + labels(mock)), 1);
+  EXPECT_EQ(seriesValue(text, "infergate_backend_kv_cache_usage" + labels(mock)), 1);
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 3);
+  // One at a time: the last answer cannot come before three service times.
+  EXPECT_GE(*std::max_element(finishedAfterMs.begin(), finishedAfterMs.end()), 1200);
+  EXPECT_TRUE(waitFor(gw, "infergate_backend_requests_waiting" + labels(mock), 0));
+  EXPECT_TRUE(waitFor(gw, "infergate_backend_requests_running" + labels(mock), 0));
 }
