@@ -6,6 +6,9 @@
 //
 //   stream_load --port 18080 --streams 8000 --tokens 20 --inter-token-ms 200
 //
+// Streams open at a fixed rate (--open-per-batch every --batch-gap-ms), each
+// on its own connection, whatever the answers' pace: an open-loop offered load.
+//
 // Prints one line of key=value pairs (milliseconds), for scripts.
 #include <boost/asio.hpp>
 
@@ -35,6 +38,9 @@ struct Options {
   unsigned openPerBatch = 500;  // connections opened together, every batchGapMs
   unsigned batchGapMs = 50;
   unsigned timeoutS = 60;
+  // 1: the model server paces tokens as it was started (--inter-token-ms not
+  // sent), so endpoints of different speeds stay different (balancing.sh).
+  unsigned serverPacing = 0;
 };
 
 struct Results {
@@ -177,6 +183,7 @@ Options parse(int argc, char** argv) {
     else if (key == "--open-per-batch") o.openPerBatch = std::max(1u, value);
     else if (key == "--batch-gap-ms") o.batchGapMs = value;
     else if (key == "--timeout-s") o.timeoutS = value;
+    else if (key == "--server-pacing") o.serverPacing = value;
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       std::exit(2);
@@ -196,7 +203,9 @@ int main(int argc, char** argv) {
   const std::string body = R"({"model":"mock-model","messages":[{"role":"user","content":"Tell me a story."}],"stream":true})";
   const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                               "x-mock-tokens: " + std::to_string(options.tokens) +
-                              "\r\nx-mock-inter-token-ms: " + std::to_string(options.interTokenMs) +
+                              (options.serverPacing != 0
+                                   ? std::string()
+                                   : "\r\nx-mock-inter-token-ms: " + std::to_string(options.interTokenMs)) +
                               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   asio::io_context io;
   Results results;

@@ -65,11 +65,50 @@ std::uint16_t freePort() {
 
 }  // namespace
 
+// The selectors of the dashboard's query variables: label_values(SELECTOR, label).
+std::vector<std::string> variableSelectors(const boost::json::value& dashboard) {
+  std::vector<std::string> out;
+  static const std::regex labelValues(R"(^label_values\((.+), *\w+\)$)");
+  for (const auto& v : dashboard.at("templating").at("list").as_array()) {
+    if (v.at("type").as_string() != "query") continue;
+    const std::string query(v.at("query").as_string());
+    std::smatch m;
+    EXPECT_TRUE(std::regex_match(query, m, labelValues)) << query;
+    if (!m.empty()) out.push_back(m[1]);
+  }
+  return out;
+}
+
 TEST(DeployAssets, DashboardQueriesOnlyMetricsThatExist) {
   const fs::path dashboard = fs::path(SOURCE_DIR) / "deploy/grafana/infergate-dashboard.json";
+  const auto json = boost::json::parse(readFile(dashboard));
   std::vector<std::string> exprs;
-  collectExprs(boost::json::parse(readFile(dashboard)), exprs);
+  collectExprs(json, exprs);
   ASSERT_GE(exprs.size(), 10u);
+  for (auto& selector : variableSelectors(json)) exprs.push_back(selector);
+
+  // A repeated row repeats over a variable the dashboard defines, and its
+  // panels (up to the next row) filter on it.
+  std::set<std::string> variables;
+  for (const auto& v : json.at("templating").at("list").as_array()) variables.insert(std::string(v.at("name").as_string()));
+  std::string repeating;
+  int repeatedPanels = 0;
+  for (const auto& panel : json.at("panels").as_array()) {
+    const auto& p = panel.as_object();
+    if (p.at("type").as_string() == "row") {
+      repeating = p.contains("repeat") ? std::string(p.at("repeat").as_string()) : "";
+      if (!repeating.empty()) {
+        EXPECT_TRUE(variables.count(repeating)) << repeating;
+      }
+      continue;
+    }
+    if (repeating.empty()) continue;
+    ++repeatedPanels;
+    std::vector<std::string> own;
+    collectExprs(panel, own);
+    for (const auto& e : own) EXPECT_NE(e.find("$" + repeating), std::string::npos) << e;
+  }
+  EXPECT_GE(repeatedPanels, 2);
 
   MockServer mock;
   // With a judge configured (the mock plays it), so the judge's series exist too.
@@ -157,9 +196,11 @@ TEST(DeployAssets, RealPrometheusScrapesTheGatewayWithTheShippedConfig) {
   // Every dashboard query is valid PromQL to this server, with Grafana's
   // variables filled in as Grafana would.
   std::vector<std::string> exprs;
-  collectExprs(boost::json::parse(readFile(fs::path(SOURCE_DIR) / "deploy/grafana/infergate-dashboard.json")), exprs);
+  const auto dashboard = boost::json::parse(readFile(fs::path(SOURCE_DIR) / "deploy/grafana/infergate-dashboard.json"));
+  collectExprs(dashboard, exprs);
+  for (auto& selector : variableSelectors(dashboard)) exprs.push_back(selector);
   for (auto e : exprs) {
-    e = std::regex_replace(e, std::regex(R"(\$job)"), ".*");
+    e = std::regex_replace(e, std::regex(R"(\$(job|backend)\b)"), ".*");
     e = std::regex_replace(e, std::regex(R"(\$__rate_interval)"), "1m");
     auto r = request(port, simpleGet("/api/v1/query?query=" + urlEncode(e)));
     EXPECT_EQ(r.status, 200) << e << "\n" << r.body;
