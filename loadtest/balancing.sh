@@ -18,9 +18,9 @@
 # Prints each run, then per policy the medians over rounds of the client's
 # TTFT p50/p99, the errors, each server's share, the paired ratio of TTFT
 # p99 to round_robin's in the same round (median, min-max), and in the shared
-# scenario the other client's TTFT p99 (what this gateway's choices cost it). Loopback only;
-# every process it starts is stopped; each run is bounded by stream_load's
-# timeout.
+# scenario the other client's TTFT p99 (what this gateway's choices cost it).
+# Loopback only; every process it starts is stopped; each run is bounded by
+# stream_load's timeout.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source loadtest/lib.sh
