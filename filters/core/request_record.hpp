@@ -38,7 +38,10 @@ struct RequestRecord {
   Time lastToken{};
   Time lastByte{};                // upstream response complete
   Time done{};                    // last byte written to the client
-  std::vector<Time> tokenTimes;   // arrival of each content event (capacity reused)
+  // Content events timed so far, counted as they arrive: their gaps are
+  // recorded as the stream goes (RequestMetricsFilter), so a long answer
+  // costs no memory per token.
+  std::uint32_t tokenEvents = 0;
 
   std::uint64_t bytesIn = 0;      // request head + body from the client
   std::uint64_t bytesOut = 0;     // response bytes written to the client
@@ -55,12 +58,9 @@ struct RequestRecord {
   static bool set(Time t) { return t != Time{}; }
 
   void reset() {
-    auto keep = std::move(tokenTimes);
-    keep.clear();
     auto id = std::move(requestId);
     id.clear();
     *this = RequestRecord{};
-    tokenTimes = std::move(keep);
     requestId = std::move(id);
   }
 };

@@ -59,8 +59,6 @@ void recordRequest(const RequestRecord& r, const RequestStats& stats, unsigned w
   if (t.tlsHandshake >= 0 && r.endpoint != LabelSpace::kNone) stats.tlsHandshake.observe(w, {r.endpoint}, t.tlsHandshake);
   if (t.upstreamFirstByte >= 0) stats.upstreamFirstByte.observe(w, bm, t.upstreamFirstByte);
   if (t.timeToFirstToken >= 0) stats.timeToFirstToken.observe(w, bm, t.timeToFirstToken);
-  for (std::size_t i = 1; i < r.tokenTimes.size(); ++i)
-    stats.interTokenLatency.observe(w, bm, std::chrono::duration<double>(r.tokenTimes[i] - r.tokenTimes[i - 1]).count());
   if (t.timePerOutputToken >= 0) stats.timePerOutputToken.observe(w, bm, t.timePerOutputToken);
   if (r.hasUsage) {
     stats.tokens.add(w, {r.backend, r.model, 0}, r.promptTokens);
@@ -70,6 +68,26 @@ void recordRequest(const RequestRecord& r, const RequestStats& stats, unsigned w
     // its client had no chance to report usage, and is counted as a failure.
     stats.streamsWithoutUsage.add(w, bm);
   }
+}
+
+void recordTokenGaps(const RequestRecord& r, TokenGapCursor& cursor, const RequestStats& stats, unsigned w) {
+  if (r.tokenEvents == cursor.seen || !r.routed) return;
+  const std::array<std::uint32_t, 2> bm{r.backend, r.model};
+  // The events since the last call all came in one piece, the one that
+  // arrived at r.lastToken (the usage filter reads one piece between two
+  // calls; the chain runs response filters in reverse, so a piece's events
+  // are recorded with the next piece, the last ones at completion): the
+  // first is that far from the event before it, the others 0 from each other.
+  std::uint32_t fresh = r.tokenEvents - cursor.seen;
+  if (cursor.seen > 0) {
+    stats.interTokenLatency.observe(w, bm, std::chrono::duration<double>(r.lastToken - cursor.last).count());
+    --fresh;
+  } else {
+    --fresh;  // the first token has no gap before it
+  }
+  for (; fresh > 0; --fresh) stats.interTokenLatency.observe(w, bm, 0.0);
+  cursor.seen = r.tokenEvents;
+  cursor.last = r.lastToken;
 }
 
 }  // namespace infergate::metrics

@@ -24,4 +24,16 @@ DerivedTimings deriveTimings(const RequestRecord& r);
 // Worker `worker`'s thread: the finished request into its shard of `stats`.
 void recordRequest(const RequestRecord& record, const RequestStats& stats, unsigned worker, const LabelSpace& labels);
 
+// How far a stream's inter-token gaps are recorded: per request.
+struct TokenGapCursor {
+  std::uint32_t seen = 0;       // content events whose gap is recorded
+  RequestRecord::Time last{};   // the arrival of the last of them
+  void reset() { *this = TokenGapCursor{}; }
+};
+
+// Records the gaps before the content events timed since `cursor` (the
+// record's tokenEvents and lastToken, kept by the usage filter) as
+// inter-token latency, as a stream goes: nothing is held per token.
+void recordTokenGaps(const RequestRecord& record, TokenGapCursor& cursor, const RequestStats& stats, unsigned worker);
+
 }  // namespace infergate::metrics

@@ -22,7 +22,7 @@ void UsageFilter::onResponseData(RequestContext& ctx, std::string_view piece) {
       auto& r = *ctx.record;
       if (!RequestRecord::set(r.firstToken)) r.firstToken = ctx.pieceArrived;
       r.lastToken = ctx.pieceArrived;
-      r.tokenTimes.push_back(ctx.pieceArrived);
+      ++r.tokenEvents;
     });
   } else if (s.captureJson) {
     if (s.json.size() + piece.size() <= kJsonLimit) {

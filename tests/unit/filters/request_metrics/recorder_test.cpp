@@ -26,7 +26,7 @@ RequestRecord streamRecord() {
   r.requestSent = t0 + milliseconds(6);
   r.firstByte = t0 + milliseconds(10);
   r.firstToken = t0 + milliseconds(102);
-  r.tokenTimes = {t0 + milliseconds(102), t0 + milliseconds(122), t0 + milliseconds(152)};
+  r.tokenEvents = 3;
   r.lastToken = t0 + milliseconds(152);
   r.lastByte = t0 + milliseconds(153);
   r.done = t0 + milliseconds(154);
@@ -78,7 +78,7 @@ TEST(RecordRequest, UpdatesEveryFamily) {
   EXPECT_EQ(stats.failures.total({pair, static_cast<unsigned>(FailureCause::UpstreamIdleTimeout)}), 1u);
   EXPECT_EQ(stats.tokens.total({1, 2, 0}), 11u);
   EXPECT_EQ(stats.tokens.total({1, 2, 1}), 3u);
-  EXPECT_EQ(stats.interTokenLatency.count({1, 2}), 2u);
+  EXPECT_EQ(stats.interTokenLatency.count({1, 2}), 0u);  // recorded as the stream goes (RecordTokenGaps)
   EXPECT_EQ(stats.timeToFirstToken.count({1, 2}), 1u);
   EXPECT_EQ(stats.upstreamConnect.count({1}), 1u);
   EXPECT_EQ(stats.streamsWithoutUsage.total({1, 2}), 0u);
@@ -91,6 +91,46 @@ TEST(RecordRequest, UpdatesEveryFamily) {
   record.cause = FailureCause::None;
   recordRequest(record, stats, 0, labels);
   EXPECT_EQ(stats.streamsWithoutUsage.total({1, 2}), 1u);
-  EXPECT_NE(registry.scrape().find("infergate_inter_token_latency_seconds_count{backend=\"m\",model=\"mock-model\"} 8"),
-            std::string::npos);
+}
+
+// A stream's gaps as its pieces come: 1 event at 100 ms, 2 in the piece at
+// 120 ms, 1 at 150 ms: gaps of 20, 0 and 30 ms, nothing for the first token,
+// nothing twice, and nothing held per token.
+TEST(RecordTokenGaps, EachGapOnceAsTheStreamGoes) {
+  auto loaded = config::loadString(
+      "backends:\n  - name: m\n    endpoints: [{url: 'http://127.0.0.1:1'}]\n"
+      "routes:\n  - name: chat\n    models: [mock-model]\n    backend: m\n",
+      "t.yaml");
+  ASSERT_TRUE(loaded.ok());
+  LabelSpace labels(loaded.config);
+  StatsRegistry registry(1);
+  RequestStats stats(registry, labels, loaded.config.metrics.buckets);
+  RequestRecord r;
+  r.routed = true;
+  r.backend = 1;
+  r.model = 2;
+  TokenGapCursor cursor;
+  const auto t0 = RequestRecord::Clock::now();
+  const auto piece = [&](int ms, std::uint32_t events) {
+    r.tokenEvents += events;
+    r.lastToken = t0 + milliseconds(ms);
+    recordTokenGaps(r, cursor, stats, 0);
+  };
+  piece(100, 1);
+  EXPECT_EQ(stats.interTokenLatency.count({1, 2}), 0u);
+  piece(120, 2);
+  EXPECT_EQ(stats.interTokenLatency.count({1, 2}), 2u);
+  recordTokenGaps(r, cursor, stats, 0);  // no new event: nothing
+  EXPECT_EQ(stats.interTokenLatency.count({1, 2}), 2u);
+  piece(150, 1);
+  EXPECT_EQ(stats.interTokenLatency.count({1, 2}), 3u);
+  EXPECT_NE(registry.scrape().find("infergate_inter_token_latency_seconds_sum{backend=\"m\",model=\"mock-model\"} 0.05"),
+            std::string::npos)
+      << registry.scrape();
+  // An unrouted request (a local reply) has no series of its own.
+  RequestRecord local;
+  local.tokenEvents = 2;
+  TokenGapCursor other;
+  recordTokenGaps(local, other, stats, 0);
+  EXPECT_EQ(stats.interTokenLatency.count({1, 2}), 3u);
 }

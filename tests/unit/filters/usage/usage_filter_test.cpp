@@ -32,7 +32,7 @@ TEST(UsageFilter, TimesContentEventsAndReadsStreamUsage) {
   chain.onResponseEnd(fx.ctx);
   EXPECT_EQ(fx.record.firstToken, t0 + std::chrono::milliseconds(10));
   EXPECT_EQ(fx.record.lastToken, t0 + std::chrono::milliseconds(20));
-  EXPECT_EQ(fx.record.tokenTimes.size(), 2u);
+  EXPECT_EQ(fx.record.tokenEvents, 2u);
   EXPECT_TRUE(fx.record.hasUsage);
   EXPECT_EQ(fx.record.promptTokens, 7u);
   EXPECT_EQ(fx.record.completionTokens, 2u);
