@@ -61,15 +61,24 @@ TEST(DeriveTimings, LocalRepliesHaveNoUpstreamTimings) {
   EXPECT_LT(t.gatewayOverhead, 0);
 }
 
+// One route and backend ("chat", "m"), one model ("mock-model"): index 1 each, model 2.
+struct OneRoute {
+  config::Config config = [] {
+    auto loaded = config::loadString(
+        "backends:\n  - name: m\n    endpoints: [{url: 'http://127.0.0.1:1'}]\n"
+        "routes:\n  - name: chat\n    models: [mock-model]\n    backend: m\n",
+        "t.yaml");
+    EXPECT_TRUE(loaded.ok());
+    return std::move(loaded.config);
+  }();
+  LabelSpace labels{config};
+  StatsRegistry registry{1};
+  RequestStats stats{registry, labels, config.metrics.buckets};
+};
+
 TEST(RecordRequest, UpdatesEveryFamily) {
-  auto loaded = config::loadString(
-      "backends:\n  - name: m\n    endpoints: [{url: 'http://127.0.0.1:1'}]\n"
-      "routes:\n  - name: chat\n    models: [mock-model]\n    backend: m\n",
-      "t.yaml");
-  ASSERT_TRUE(loaded.ok());
-  LabelSpace labels(loaded.config);
-  StatsRegistry registry(1);
-  RequestStats stats(registry, labels, loaded.config.metrics.buckets);
+  OneRoute one;
+  auto& [config, labels, registry, stats] = one;
   auto record = streamRecord();
   record.cause = FailureCause::UpstreamIdleTimeout;
   recordRequest(record, stats, 0, labels);
@@ -97,14 +106,8 @@ TEST(RecordRequest, UpdatesEveryFamily) {
 // 120 ms, 1 at 150 ms: gaps of 20, 0 and 30 ms, nothing for the first token,
 // nothing twice, and nothing held per token.
 TEST(RecordTokenGaps, EachGapOnceAsTheStreamGoes) {
-  auto loaded = config::loadString(
-      "backends:\n  - name: m\n    endpoints: [{url: 'http://127.0.0.1:1'}]\n"
-      "routes:\n  - name: chat\n    models: [mock-model]\n    backend: m\n",
-      "t.yaml");
-  ASSERT_TRUE(loaded.ok());
-  LabelSpace labels(loaded.config);
-  StatsRegistry registry(1);
-  RequestStats stats(registry, labels, loaded.config.metrics.buckets);
+  OneRoute one;
+  auto& [config, labels, registry, stats] = one;
   RequestRecord r;
   r.routed = true;
   r.backend = 1;
