@@ -1,5 +1,6 @@
 #include "filters/quality/sampling_filter.hpp"
 
+#include "filters/core/answer_buffers.hpp"
 #include "filters/quality/sampling.hpp"
 #include "filters/quality/text_stats.hpp"
 
@@ -58,10 +59,7 @@ bool SamplingFilter::onResponseHeaders(RequestContext& ctx) {
   if (!response.eventStream && !sampled && slow(ctx, ctx.record->firstByte)) s.slowSampled = true;
   s.captureJson = !response.eventStream && response.hasBody && response.json &&
                   (sampled || s.slowSampled || (config_.always_errors && response.status >= 400));
-  if (s.captureJson) {
-    s.json.clear();
-    if (s.json.capacity() > 64 * 1024) std::string().swap(s.json);
-  }
+  if (s.captureJson) s.json.clear();
   return s.captureStream || s.captureJson;
 }
 
@@ -103,6 +101,17 @@ std::uint8_t SamplingFilter::reasonAtCompletion(RequestContext& ctx) const {
 }
 
 void SamplingFilter::onComplete(RequestContext& ctx) {
+  offerSample(ctx);
+  // What was captured went with the sample, or is not needed: a long answer
+  // does not stay with the connection.
+  auto& s = state(ctx);
+  clearAnswerBuffer(s.json);
+  clearAnswerBuffer(s.capture.text);
+  clearAnswerBuffer(s.capture.toolCalls);
+  s.tap.releaseBuffers();  // an event cut by the answer's end
+}
+
+void SamplingFilter::offerSample(RequestContext& ctx) {
   const auto& r = *ctx.record;
   if (!ctx.jsonApi || !r.routed || !ctx.facts->isJson) return;
   const auto reason = reasonAtCompletion(ctx);
@@ -131,7 +140,7 @@ void SamplingFilter::onComplete(RequestContext& ctx) {
     const auto& seen = s.tap.observation();
     sample->streamFinished = r.streamFinished || (s.streamSeen && (seen.done || !seen.finishReason.empty()));
   } else if (s.captureJson || s.jsonCut) {
-    sample->responseBody = s.json;
+    sample->responseBody = std::move(s.json);
     sample->responseCut = s.jsonCut;
   }
   if (r.hasUsage) {

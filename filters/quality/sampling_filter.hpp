@@ -46,6 +46,7 @@ class SamplingFilter final : public StatefulFilter<SamplingState> {
  private:
   bool slow(const RequestContext& ctx, RequestRecord::Time firstToken) const;
   std::uint8_t reasonAtCompletion(RequestContext& ctx) const;
+  void offerSample(RequestContext& ctx);
 
   SampleHandoff& pipeline_;
   const config::SamplingConfig& config_;

@@ -1,5 +1,6 @@
 #include "filters/usage/usage_filter.hpp"
 
+#include "filters/core/answer_buffers.hpp"
 #include "filters/core/response_usage.hpp"
 
 namespace infergate {
@@ -8,10 +9,7 @@ bool UsageFilter::onResponseHeaders(RequestContext& ctx) {
   auto& s = state(ctx);
   s.captureJson = !ctx.response.eventStream && ctx.response.hasBody && ctx.response.json;
   if (ctx.response.eventStream) s.tap.reset();
-  if (s.captureJson) {
-    s.json.clear();
-    if (s.json.capacity() > 64 * 1024) std::string().swap(s.json);  // a rare large answer is not kept per connection
-  }
+  if (s.captureJson) s.json.clear();
   return ctx.response.eventStream || s.captureJson;
 }
 
@@ -50,6 +48,14 @@ void UsageFilter::onResponseEnd(RequestContext& ctx) {
     r.promptTokens = usage.promptTokens;
     r.completionTokens = usage.completionTokens;
   }
+}
+
+// Every request ends here, whether its answer ended or not: a long answer's
+// copy does not stay with the connection.
+void UsageFilter::onComplete(RequestContext& ctx) {
+  auto& s = state(ctx);
+  clearAnswerBuffer(s.json);
+  s.tap.releaseBuffers();  // an event cut by the answer's end
 }
 
 }  // namespace infergate

@@ -25,10 +25,11 @@ class UsageFilter final : public StatefulFilter<UsageState> {
   static constexpr std::size_t kJsonLimit = 4 * 1024 * 1024;
 
   std::string_view name() const override { return "usage"; }
-  std::uint8_t phases() const override { return kOnResponseHeaders | kOnResponseEnd; }
+  std::uint8_t phases() const override { return kOnResponseHeaders | kOnResponseEnd | kOnComplete; }
   bool onResponseHeaders(RequestContext& ctx) override;
   void onResponseData(RequestContext& ctx, std::string_view piece) override;
   void onResponseEnd(RequestContext& ctx) override;
+  void onComplete(RequestContext& ctx) override;
 };
 
 }  // namespace infergate

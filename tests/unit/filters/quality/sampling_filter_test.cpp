@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <new>
+
+#include "filters/core/answer_buffers.hpp"
+
 #include "filters/quality/feedback_filter.hpp"
 #include "tests/unit/filters/filter_fixture.hpp"
 
@@ -141,6 +145,28 @@ TEST(SamplingFilter, BudgetSpentMeansNothingIsHandedOver) {
   fx.build({sampling(handoff)}, &handoff);
   streamThrough(fx, fx.request("/v1/chat/completions", testing::chat("m-1")), kStream);
   EXPECT_TRUE(handoff.offered.empty());
+}
+
+// A long error answer captured for a sample that the budget then refused:
+// the capture does not stay with the connection.
+TEST(SamplingFilter, ACaptureDoesNotOutliveItsRequest) {
+  FilterFixture fx;
+  FakeHandoff handoff(0.0);
+  handoff.budget = 0;
+  fx.build({sampling(handoff)}, &handoff);
+  auto& state = *std::launder(reinterpret_cast<quality::SamplingState*>(fx.ctx.states));  // the only filter
+  const auto& chain = fx.request("/v1/chat/completions", testing::chat("m-1"));
+  chain.onRequest(fx.ctx);
+  fx.record.routed = true;
+  fx.ctx.response = {500, false, true, true, false};
+  ASSERT_TRUE(chain.onResponseHeaders(fx.ctx));  // errors are always sampled: captured
+  const std::string body = R"({"error":{"message":")" + std::string(40'000, 'e') + R"("}})";
+  for (std::size_t at = 0; at < body.size(); at += 4096) chain.onResponseData(fx.ctx, std::string_view(body).substr(at, 4096));
+  EXPECT_GE(state.json.capacity(), body.size());
+  fx.record.status = 500;
+  chain.onComplete(fx.ctx);
+  EXPECT_TRUE(handoff.offered.empty());
+  EXPECT_LE(state.json.capacity(), kKeptAnswerBytes);
 }
 
 TEST(FeedbackFilter, RecordsALabelAndAnswersItself) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <new>
+
+#include "filters/core/answer_buffers.hpp"
+
 #include "tests/unit/filters/filter_fixture.hpp"
 
 namespace infergate {
@@ -54,6 +58,34 @@ TEST(UsageFilter, ReadsJsonUsageOnlyFromAWholeAnswer) {
     chain.onResponseEnd(fx.ctx);
     EXPECT_EQ(fx.record.hasUsage, complete);
     EXPECT_EQ(fx.record.completionTokens, complete ? 9u : 0u);
+  }
+}
+
+// The copy of a JSON answer (read for its usage at its end) is per
+// connection: after a long answer's request it keeps no more than a short
+// one needs, so an idle keep-alive connection holds nothing of it.
+TEST(UsageFilter, ALongAnswersCopyDoesNotOutliveItsRequest) {
+  FilterFixture fx;
+  fx.build({usage()});
+  // The only filter: its state is at the start of the block.
+  auto& state = *std::launder(reinterpret_cast<UsageState*>(fx.ctx.states));
+  const auto answer = [](std::size_t padding) {
+    return R"({"choices":[{"message":{"content":")" + std::string(padding, 'a') +
+           R"("}}],"usage":{"prompt_tokens":5,"completion_tokens":9}})";
+  };
+  for (const std::size_t padding : {40'000u, 500u}) {
+    const auto& chain = fx.request("/v1/chat/completions", testing::chat("m-1"));
+    fx.ctx.response = {200, false, true, true, false};
+    ASSERT_TRUE(chain.onResponseHeaders(fx.ctx));
+    const auto body = answer(padding);
+    for (std::size_t at = 0; at < body.size(); at += 4096) chain.onResponseData(fx.ctx, std::string_view(body).substr(at, 4096));
+    fx.ctx.response.complete = true;
+    chain.onResponseEnd(fx.ctx);
+    EXPECT_EQ(fx.record.completionTokens, 9u);
+    EXPECT_GE(state.json.capacity(), body.size());  // kept whole while the request runs
+    chain.onComplete(fx.ctx);
+    if (padding > kKeptAnswerBytes) EXPECT_LE(state.json.capacity(), kKeptAnswerBytes);
+    else EXPECT_GE(state.json.capacity(), body.size());  // a short answer's room serves the next one
   }
 }
 
