@@ -1,6 +1,6 @@
 #include "filters/quality/sampling_filter.hpp"
 
-#include "filters/core/answer_buffers.hpp"
+#include "filters/core/kept_capacity.hpp"
 #include "filters/quality/sampling.hpp"
 #include "filters/quality/text_stats.hpp"
 
@@ -105,9 +105,9 @@ void SamplingFilter::onComplete(RequestContext& ctx) {
   // What was captured went with the sample, or is not needed: a long answer
   // does not stay with the connection.
   auto& s = state(ctx);
-  clearAnswerBuffer(s.json);
-  clearAnswerBuffer(s.capture.text);
-  clearAnswerBuffer(s.capture.toolCalls);
+  clearKeepingSmall(s.json);
+  clearKeepingSmall(s.capture.text);
+  clearKeepingSmall(s.capture.toolCalls);
   s.tap.releaseBuffers();  // an event cut by the answer's end
 }
 

@@ -1,6 +1,6 @@
 #include "filters/usage/usage_filter.hpp"
 
-#include "filters/core/answer_buffers.hpp"
+#include "filters/core/kept_capacity.hpp"
 #include "filters/core/response_usage.hpp"
 
 namespace infergate {
@@ -54,7 +54,7 @@ void UsageFilter::onResponseEnd(RequestContext& ctx) {
 // copy does not stay with the connection.
 void UsageFilter::onComplete(RequestContext& ctx) {
   auto& s = state(ctx);
-  clearAnswerBuffer(s.json);
+  clearKeepingSmall(s.json);
   s.tap.releaseBuffers();  // an event cut by the answer's end
 }
 

@@ -70,8 +70,10 @@ class AsioExchangeTransport final : public ExchangeTransport {
   DownstreamPort& port_;
   GatheredWrite write_;
   std::vector<boost::asio::const_buffer> errorParts_;
-  std::string tlsOut_;     // a TLS request's parts joined (capacity kept per connection's session)
-  std::string clientOut_;  // an HTTPS client's answer pieces joined
+  // Joined for TLS (one record per write); each keeps at most kKeptCapacity
+  // once its message has passed (filters/core/kept_capacity.hpp).
+  std::string tlsOut_;     // a request's parts, for an https:// endpoint
+  std::string clientOut_;  // an answer's pieces, for an HTTPS client
   boost::asio::const_buffer joined(std::span<const boost::asio::const_buffer> parts);
 };
 

@@ -11,6 +11,7 @@
 #include "gateway/net/socket_read.hpp"
 #include "gateway/upstream/exchange.hpp"
 #include "gateway/upstream/upstream_tls.hpp"
+#include "filters/core/kept_capacity.hpp"
 #include "filters/core/log_line.hpp"
 
 namespace infergate {
@@ -52,7 +53,11 @@ void AsioExchangeTransport::send(UpstreamConnection& conn, std::span<const asio:
     if (parts.size() == 1) return asio::async_write(*conn.tlsStream, parts, std::move(onSent));
     tlsOut_.clear();
     for (const auto& part : parts) tlsOut_.append(static_cast<const char*>(part.data()), part.size());
-    return asio::async_write(*conn.tlsStream, asio::buffer(tlsOut_), std::move(onSent));
+    return asio::async_write(*conn.tlsStream, asio::buffer(tlsOut_),
+                             [this, onSent = std::move(onSent)](error_code ec, std::size_t n) mutable {
+                               clearKeepingSmall(tlsOut_);  // a long prompt's copy does not stay with the connection
+                               onSent(ec, n);
+                             });
   }
   write_.start(conn.socket, parts, std::move(onSent));
 }
@@ -86,6 +91,7 @@ void AsioExchangeTransport::read(UpstreamConnection& conn, ReadWait wait, unsign
 
 void AsioExchangeTransport::writeClient(std::span<const asio::const_buffer> parts, bool last, unsigned epoch) {
   auto onWritten = [this, self = port_.keepAlive(), epoch, last](error_code ec, std::size_t) {
+    if (last) clearKeepingSmall(clientOut_);  // HTTPS: a long answer's pieces do not stay with the connection
     exchange_.onDownstreamWritten(epoch, last, ec);
   };
   // An HTTPS client: one TLS write (a record and a send per buffer otherwise).
@@ -103,6 +109,7 @@ void AsioExchangeTransport::writeClientError(std::span<const asio::const_buffer>
                                              unsigned epoch) {
   if (auto* tls = port_.clientTls())
     return asio::async_write(*tls, joined(parts), [this, self = port_.keepAlive(), epoch, cause](error_code ec, std::size_t) {
+      clearKeepingSmall(clientOut_);
       exchange_.onStreamErrorWritten(epoch, cause, ec);
     });
   // async_write keeps a view of the buffer sequence: copy the descriptors.

@@ -14,6 +14,7 @@
 
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
+#include "support/test_certs.hpp"
 
 using namespace testsupport;
 
@@ -116,6 +117,33 @@ TEST(ConnectionMemory, IdleConnectionsKeepNothingOfALongAnswer) {
   // Usage was read from each whole answer.
   EXPECT_GE(seriesValue(scrape(gateway.adminPort()), R"(infergate_tokens_total{backend="mock",model="other",kind="completion"})"),
             8000.0 * kLong);
+}
+
+// An https:// endpoint: each request is joined into one TLS write. A long
+// prompt's copy must not stay with the client's connection either.
+TEST(ConnectionMemory, IdleConnectionsKeepNothingOfALongPromptSentOverTls) {
+  raiseDescriptorLimit();
+  MockServer mock(httpsMock("server"));
+  ConfigKnobs k;
+  k.keepaliveIdle = "60s";
+  k.topLevel = "sampling: {rate: 0, always: {errors: false, anomalies: false}}\n";  // as above
+  Gateway gateway(httpsConfig(mock.port(), "", k));
+  const auto longChat = jsonPost("/v1/chat/completions", R"({"model":"mock-model","messages":[{"role":"user","content":")" +
+                                                             std::string(40 * 1024, 'p') + R"("}]})");
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(request(gateway.port(), longChat).status, 200);
+  const double before = residentKiB(gateway.process().pid());
+
+  constexpr int kLong = kConnections / 2;
+  std::vector<std::unique_ptr<Connection>> idle;
+  for (int i = 0; i < kLong; ++i) {
+    idle.push_back(std::make_unique<Connection>(gateway.port()));
+    idle.back()->send(longChat);
+    ASSERT_EQ(idle.back()->read().status, 200) << i;
+  }
+  const double perConnection = (residentKiB(gateway.process().pid()) - before) / kLong;
+  EXPECT_LT(perConnection, 9.5) << "KiB per idle keep-alive connection after a long prompt to an https:// endpoint";
+  RecordProperty("kib_per_idle_connection_after_long_tls_prompt", std::to_string(perConnection));
+  EXPECT_EQ(mock.stats().at("requests").to_number<int>(), 20 + kLong);
 }
 
 TEST(ConnectionMemory, OpenStreamsHoldMemoryForBytesInFlightOnly) {

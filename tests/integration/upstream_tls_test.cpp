@@ -25,20 +25,6 @@ namespace {
 // The certificates, made once per test process.
 const std::string& certDir() { return testCertDir(); }
 
-std::vector<std::string> httpsMock(const std::string& name) {
-  return {"--tls-cert", certDir() + "/" + name + ".crt", "--tls-key", certDir() + "/" + name + ".key"};
-}
-
-// The standard config with the mock as https://localhost:PORT, verified
-// against the test CA unless `tls` says otherwise.
-std::string httpsConfig(std::uint16_t port, const std::string& tls = "", ConfigKnobs k = {}) {
-  k.backendExtra += "    tls:\n" + (tls.empty() ? "      ca_file: " + certDir() + "/ca.crt\n" : tls);
-  auto yaml = standardConfig(port, k);
-  const std::string plain = "http://127.0.0.1:" + std::to_string(port);
-  yaml.replace(yaml.find(plain), plain.size(), "https://localhost:" + std::to_string(port));
-  return yaml;
-}
-
 std::string chat(bool stream = false, const std::string& extra = "") {
   std::vector<std::string> headers;
   if (!extra.empty()) headers.push_back(extra);

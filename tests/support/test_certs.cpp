@@ -23,4 +23,16 @@ const std::string& testCertDir() {
   return dir;
 }
 
+std::vector<std::string> httpsMock(const std::string& name) {
+  return {"--tls-cert", testCertDir() + "/" + name + ".crt", "--tls-key", testCertDir() + "/" + name + ".key"};
+}
+
+std::string httpsConfig(std::uint16_t port, const std::string& tls, ConfigKnobs k) {
+  k.backendExtra += "    tls:\n" + (tls.empty() ? "      ca_file: " + testCertDir() + "/ca.crt\n" : tls);
+  auto yaml = standardConfig(port, k);
+  const std::string plain = "http://127.0.0.1:" + std::to_string(port);
+  yaml.replace(yaml.find(plain), plain.size(), "https://localhost:" + std::to_string(port));
+  return yaml;
+}
+
 }  // namespace testsupport

@@ -4,7 +4,7 @@
 
 #include <new>
 
-#include "filters/core/answer_buffers.hpp"
+#include "filters/core/kept_capacity.hpp"
 
 #include "filters/quality/feedback_filter.hpp"
 #include "tests/unit/filters/filter_fixture.hpp"
@@ -166,7 +166,7 @@ TEST(SamplingFilter, ACaptureDoesNotOutliveItsRequest) {
   fx.record.status = 500;
   chain.onComplete(fx.ctx);
   EXPECT_TRUE(handoff.offered.empty());
-  EXPECT_LE(state.json.capacity(), kKeptAnswerBytes);
+  EXPECT_LE(state.json.capacity(), kKeptCapacity);
 }
 
 TEST(FeedbackFilter, RecordsALabelAndAnswersItself) {

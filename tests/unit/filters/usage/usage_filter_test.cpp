@@ -4,7 +4,7 @@
 
 #include <new>
 
-#include "filters/core/answer_buffers.hpp"
+#include "filters/core/kept_capacity.hpp"
 
 #include "tests/unit/filters/filter_fixture.hpp"
 
@@ -84,7 +84,7 @@ TEST(UsageFilter, ALongAnswersCopyDoesNotOutliveItsRequest) {
     EXPECT_EQ(fx.record.completionTokens, 9u);
     EXPECT_GE(state.json.capacity(), body.size());  // kept whole while the request runs
     chain.onComplete(fx.ctx);
-    if (padding > kKeptAnswerBytes) EXPECT_LE(state.json.capacity(), kKeptAnswerBytes);
+    if (padding > kKeptCapacity) EXPECT_LE(state.json.capacity(), kKeptCapacity);
     else EXPECT_GE(state.json.capacity(), body.size());  // a short answer's room serves the next one
   }
 }
