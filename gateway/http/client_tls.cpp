@@ -36,6 +36,10 @@ std::shared_ptr<ssl::context> makeClientTlsContext(const config::ServerConfig::T
   if (SSL_CTX_check_private_key(context->native_handle()) != 1)
     throw std::runtime_error("server.tls: the key in '" + tls.key_file + "' does not match the certificate");
   SSL_CTX_set_alpn_select_cb(context->native_handle(), &selectHttp11, nullptr);
+  // OpenSSL keeps a read and a write record buffer (17 KiB each) per
+  // connection for its life unless told to give them back between records:
+  // an idle keep-alive connection then holds none.
+  SSL_CTX_set_mode(context->native_handle(), SSL_MODE_RELEASE_BUFFERS);
   // Resumption (session cache and TLS 1.3 tickets) spares returning clients a full handshake.
   SSL_CTX_set_session_cache_mode(context->native_handle(), SSL_SESS_CACHE_SERVER);
   static const unsigned char kId[] = "infergate";
