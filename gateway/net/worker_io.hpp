@@ -8,8 +8,9 @@
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <chrono>
+
+#include "gateway/net/tls_stream.hpp"
 
 namespace infergate {
 
@@ -19,6 +20,6 @@ using WorkerAcceptor = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, 
 using WorkerTimer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
                                                       boost::asio::wait_traits<std::chrono::steady_clock>, WorkerExecutor>;
 // TLS over a client connection the session owns (the HTTPS listener).
-using ClientTlsStream = boost::asio::ssl::stream<WorkerSocket&>;
+using ClientTlsStream = TlsStream<WorkerSocket&>;
 
 }  // namespace infergate

@@ -19,7 +19,7 @@
 namespace infergate {
 
 struct UpstreamConnection {
-  using TlsStream = boost::asio::ssl::stream<WorkerSocket>;
+  using TlsStream = infergate::TlsStream<WorkerSocket>;
   // `tls`: the endpoint's context when it is https:// (the socket is then the
   // TLS stream's lowest layer).
   UpstreamConnection(WorkerExecutor ex, std::size_t endpoint, boost::asio::ssl::context* tls = nullptr)
