@@ -47,9 +47,9 @@ void AsioExchangeTransport::send(UpstreamConnection& conn, std::span<const asio:
     exchange_.onRequestSent(epoch, ec);
   };
   if (conn.tlsStream) {
-    // Asio's TLS stream makes each buffer its own SSL_write: its own record
-    // and its own send(). The parts (head, body, body edits) are joined first
-    // so that a request leaves in as few records as TLS allows.
+    // A TLS write is one SSL_write of one buffer: its own record and its own
+    // send(). The parts (head, body, body edits) are joined first so that a
+    // request leaves in as few records as TLS allows.
     if (parts.size() == 1) return asio::async_write(*conn.tlsStream, parts, std::move(onSent));
     tlsOut_.clear();
     for (const auto& part : parts) tlsOut_.append(static_cast<const char*>(part.data()), part.size());
