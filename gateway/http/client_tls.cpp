@@ -40,6 +40,10 @@ std::shared_ptr<ssl::context> makeClientTlsContext(const config::ServerConfig::T
   // connection for its life unless told to give them back between records:
   // an idle keep-alive connection then holds none.
   SSL_CTX_set_mode(context->native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  // OpenSSL reads the socket itself (gateway/net/tls_stream.hpp): with read
+  // ahead, one recv() takes what is there instead of a record's 5-byte
+  // header and then its body.
+  SSL_CTX_set_read_ahead(context->native_handle(), 1);
   // Resumption (session cache and TLS 1.3 tickets) spares returning clients a full handshake.
   SSL_CTX_set_session_cache_mode(context->native_handle(), SSL_SESS_CACHE_SERVER);
   static const unsigned char kId[] = "infergate";

@@ -39,6 +39,7 @@ std::shared_ptr<ssl::context> makeUpstreamTlsContext(const config::BackendConfig
   // Record buffers given back between records: a pooled connection that
   // waits holds none (17 KiB each way otherwise).
   SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_read_ahead(native, 1);  // one recv() per read, not a header's and a body's
   // Sessions are kept per worker and endpoint (UpstreamPool) for resumption.
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   return context;
