@@ -159,9 +159,12 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
 
 template <class Handler>
 inline void DownstreamSession::readInto(ReadBuffer& buffer, std::size_t size, bool nextMessage, Handler&& handler) {
-  // OpenSSL reads whole records through its own buffer: the drain-aware,
-  // buffer-on-arrival reads are for plain sockets.
-  if (tls_) return tls_->async_read_some(buffer.prepare(size), std::forward<Handler>(handler));
+  // OpenSSL reads the socket itself: the drain-aware reads are for plain
+  // sockets; TLS too takes the read buffer only when there is something to read.
+  if (tls_) {
+    releaseIdle(buffer);
+    return tls_->async_read_when_ready(buffer, size, std::forward<Handler>(handler));
+  }
   if (nextMessage) readNextMessageInto(socket_, buffer, size, std::forward<Handler>(handler));
   else readMoreInto(socket_, buffer, size, std::forward<Handler>(handler));
 }

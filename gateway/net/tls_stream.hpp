@@ -80,6 +80,20 @@ class TlsStream {
     start(Kind::Read, into.data(), into.size(), std::forward<Handler>(handler));
   }
 
+  // Handler: void(error_code, std::size_t). For waits that are usually long
+  // (a client's next request, a model's next token): the read's room,
+  // `target.prepare(size)`, is taken only once the socket is readable or
+  // OpenSSL holds bytes, so a connection that waits holds no read buffer.
+  template <class Buffer, class Handler>
+  void async_read_when_ready(Buffer& target, std::size_t size, Handler&& handler) {
+    if (SSL_has_pending(ssl_.get()) == 1) return async_read_some(target.prepare(size), std::forward<Handler>(handler));
+    next_.async_wait(boost::asio::socket_base::wait_read,
+                     [this, &target, size, h = std::forward<Handler>(handler)](boost::system::error_code ec) mutable {
+                       if (ec) return h(ec, std::size_t{0});
+                       async_read_some(target.prepare(size), std::move(h));
+                     });
+  }
+
   // Handler: void(error_code, std::size_t). Writes from the first non-empty buffer.
   template <class ConstBuffers, class Handler>
   void async_write_some(const ConstBuffers& buffers, Handler&& handler) {

@@ -67,15 +67,18 @@ void AsioExchangeTransport::read(UpstreamConnection& conn, ReadWait wait, unsign
     exchange_.onUpstreamRead(epoch, ec, n);
   };
   if (conn.tlsStream) {
-    // OpenSSL reads whole records through its own buffer: the drain-aware
-    // reads below are for plain sockets. A peer that closes without
-    // close_notify ends a close-delimited body as an end-of-file would.
-    const auto size = wait == ReadWait::More ? kReadSize : kWaitReadSize;
-    conn.tlsStream->async_read_some(conn.buffer.prepare(size), [onRead = std::move(onRead)](error_code ec, std::size_t n) {
+    // OpenSSL reads the socket itself: the drain-aware reads below are for
+    // plain sockets. A peer that closes without close_notify ends a
+    // close-delimited body as an end-of-file would.
+    auto onTlsRead = [onRead = std::move(onRead)](error_code ec, std::size_t n) {
       if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;
       onRead(ec, n);
-    });
-    return;
+    };
+    if (wait == ReadWait::More) return conn.tlsStream->async_read_some(conn.buffer.prepare(kReadSize), std::move(onTlsRead));
+    // A first token or a stream's next event, maybe seconds away: no read
+    // buffer held meanwhile.
+    releaseIdle(conn.buffer);
+    return conn.tlsStream->async_read_when_ready(conn.buffer, kWaitReadSize, std::move(onTlsRead));
   }
   // The first bytes of an answer (a model's first token, seconds away) and a
   // stream's next event take the read buffer only when bytes are there, so an
