@@ -3,7 +3,7 @@
 // thread, so no locking. A connection comes back only after a response that
 // completed cleanly; idle connections expire after the backend's idle TTL.
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
