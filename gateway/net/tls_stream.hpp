@@ -52,9 +52,11 @@ class TlsStream {
   TlsStream(Arg&& arg, boost::asio::ssl::context& context)
       : next_(std::forward<Arg>(arg)), ssl_(SSL_new(context.native_handle())) {
     if (!ssl_) throw boost::system::system_error(boost::asio::error::no_memory, "SSL_new");
-    // Partial writes: a write completes with what the socket took, as any
-    // write_some does; the buffer may move between a write and its retry.
-    SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // A write completes when all of its buffer is sent, in as many records as
+    // it takes (one completion for a 200 KB prompt, not one per 16 KiB
+    // record); a retry after WANT_WRITE repeats the same call, as OpenSSL
+    // requires, and the buffer may move meanwhile.
+    SSL_set_mode(ssl_.get(), SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   }
 
   executor_type get_executor() noexcept { return next_.get_executor(); }
