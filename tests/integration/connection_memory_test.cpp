@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,9 +39,89 @@ void raiseDescriptorLimit() {
 
 constexpr int kConnections = 1000;
 
+// Sampled requests go to the sample store, bounded by its own caps, not the
+// connection's (the filters' own copies have unit tests): with sampling off,
+// what is measured is what each connection keeps.
+constexpr const char* kNoSampling = "sampling: {rate: 0, always: {errors: false, anomalies: false}}\n";
+
+// server.tls on a free port with the test CA's server certificate.
+std::string httpsListener() {
+  return "  tls:\n    listen: 127.0.0.1:0\n    cert_file: " + testCertDir() + "/server.crt\n    key_file: " +
+         testCertDir() + "/server.key\n";
+}
+
+std::uint16_t httpsPort(Gateway& gateway) {
+  const auto line = gateway.process().waitForLine("https listening on");
+  if (!line) throw std::runtime_error("no https listener: " + gateway.process().stderrText());
+  return static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+}
+
+std::string promptOf(std::size_t bytes) {
+  return jsonPost("/v1/chat/completions", R"({"model":"mock-model","messages":[{"role":"user","content":")" +
+                                              std::string(bytes, 'p') + R"("}]})");
+}
+
+// Opens `count` keep-alive connections with `open()`, sends each
+// `requestFor(i)` and reads its whole answer, and keeps them in `idle`:
+// the gateway's resident memory grown per connection, in KiB.
+template <class Open, class RequestFor>
+double kibPerIdleConnection(Gateway& gateway, int count, Open open, RequestFor requestFor,
+                            std::vector<std::unique_ptr<Connection>>& idle) {
+  const double before = residentKiB(gateway.process().pid());
+  for (int i = 0; i < count; ++i) {
+    idle.push_back(open());
+    idle.back()->send(requestFor(i));
+    const auto r = idle.back()->read();
+    EXPECT_EQ(r.status, 200) << i;
+    EXPECT_TRUE(r.complete) << i;
+  }
+  return (residentKiB(gateway.process().pid()) - before) / count;
+}
+
 std::string streamRequest(int tokens, int interTokenMs) {
   return jsonPost("/v1/chat/completions", chatBody("mock-model", true),
                   {"x-mock-tokens: " + std::to_string(tokens), "x-mock-inter-token-ms: " + std::to_string(interTokenMs)});
+}
+
+// Each of `requests`, in turn, on one connection: the first requests' one-off
+// costs (pools, caches, the sample store) are paid before a measurement.
+void warmUp(Connection& connection, const std::vector<std::string>& requests, int count = 20) {
+  for (int i = 0; i < count; ++i) {
+    connection.send(requests[static_cast<std::size_t>(i) % requests.size()]);
+    ASSERT_EQ(connection.read().status, 200);
+  }
+}
+
+// Idle connections are still served: the next request on some of them is answered.
+void expectStillServed(std::vector<std::unique_ptr<Connection>>& idle, const std::string& request) {
+  for (std::size_t i = 0; i < idle.size(); i += 97) {
+    idle[i]->send(request);
+    EXPECT_EQ(idle[i]->read().status, 200) << i;
+  }
+}
+
+// `count` connections made by `open()`, then a stream of `tokens` tokens
+// 150 ms apart on each: the gateway's resident memory grown per stream (its
+// connection included) at `measureAt` after the streams start, while all are
+// open; then every stream must complete.
+template <class Open>
+double kibPerOpenStream(Gateway& gateway, int count, Open open, int tokens, std::chrono::milliseconds measureAt) {
+  const double before = residentKiB(gateway.process().pid());
+  std::vector<std::unique_ptr<Connection>> streams;
+  for (int i = 0; i < count; ++i) streams.push_back(open());
+  const auto started = std::chrono::steady_clock::now();
+  for (auto& s : streams) s->send(streamRequest(tokens, 150));
+  std::this_thread::sleep_until(started + measureAt);
+  const double during = residentKiB(gateway.process().pid());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(tokens * 150))
+      << "the streams were not all open at the measurement: the test proves nothing";
+  int complete = 0;
+  for (auto& s : streams) {
+    auto r = s->read(std::chrono::seconds(20));
+    if (r.status == 200 && r.complete && r.body.find("[DONE]") != std::string::npos) ++complete;
+  }
+  EXPECT_EQ(complete, count);
+  return (during - before) / count;
 }
 
 }  // namespace
@@ -54,21 +135,12 @@ TEST(ConnectionMemory, IdleKeepAliveConnectionsHoldNoBuffers) {
   const auto chat = jsonPost("/v1/chat/completions", chatBody("mock-model"));
   // Two clients in three send a 40 KB or a 12 KB prompt before going idle:
   // their body's memory must not stay with the connection either.
-  const auto promptOf = [](std::size_t bytes) {
-    return jsonPost("/v1/chat/completions", R"({"model":"mock-model","messages":[{"role":"user","content":")" +
-                                                std::string(bytes, 'p') + R"("}]})");
-  };
   const std::string requests[3] = {chat, promptOf(40 * 1024), promptOf(12 * 1024)};
   for (int i = 0; i < 20; ++i) ASSERT_EQ(request(gateway.port(), requests[i % 3]).status, 200);
-  const double before = residentKiB(gateway.process().pid());
-
   std::vector<std::unique_ptr<Connection>> idle;
-  for (int i = 0; i < kConnections; ++i) {
-    idle.push_back(std::make_unique<Connection>(gateway.port()));
-    idle.back()->send(requests[i % 3]);
-    ASSERT_EQ(idle.back()->read().status, 200) << i;
-  }
-  const double perConnection = (residentKiB(gateway.process().pid()) - before) / kConnections;
+  const double perConnection = kibPerIdleConnection(
+      gateway, kConnections, [&] { return std::make_unique<Connection>(gateway.port()); },
+      [&](int i) { return requests[i % 3]; }, idle);
   // Measured 7.1-8.4 KiB: the session (parsers, record, filter states), its
   // socket and reactor state. A 16 KiB read buffer kept while waiting
   // measured 11.4 (only the pages a request was read into count as resident);
@@ -77,11 +149,7 @@ TEST(ConnectionMemory, IdleKeepAliveConnectionsHoldNoBuffers) {
   EXPECT_LT(perConnection, 9.5) << "KiB per idle keep-alive connection";
   RecordProperty("kib_per_idle_connection", std::to_string(perConnection));
 
-  // They are still usable: the next request on each is answered.
-  for (int i = 0; i < kConnections; i += 97) {
-    idle[i]->send(chat);
-    EXPECT_EQ(idle[i]->read().status, 200) << i;
-  }
+  expectStillServed(idle, chat);
 }
 
 // A long JSON answer (its usage is read at its end, so it is kept while it
@@ -91,10 +159,7 @@ TEST(ConnectionMemory, IdleConnectionsKeepNothingOfALongAnswer) {
   MockServer mock;
   ConfigKnobs k;
   k.keepaliveIdle = "60s";
-  // Sampled answers go to the sample store, bounded by its own caps, not the
-  // connection's (the filters' own copies: unit tests): sampling off here, so
-  // what is measured is what each connection keeps.
-  k.topLevel = "sampling: {rate: 0, always: {errors: false, anomalies: false}}\n";
+  k.topLevel = kNoSampling;
   Gateway gateway(standardConfig(mock.port(), k));
   const auto chat = jsonPost("/v1/chat/completions", chatBody("mock-model"));
   const auto longAnswer = jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-tokens: 8000"});
@@ -102,18 +167,10 @@ TEST(ConnectionMemory, IdleConnectionsKeepNothingOfALongAnswer) {
   ASSERT_EQ(first.status, 200);
   ASSERT_GT(first.body.size(), 40u * 1024) << "the answer is not long: the test proves nothing";
   for (int i = 0; i < 20; ++i) ASSERT_EQ(request(gateway.port(), i % 2 ? chat : longAnswer).status, 200);
-  const double before = residentKiB(gateway.process().pid());
-
   constexpr int kLong = kConnections / 2;
   std::vector<std::unique_ptr<Connection>> idle;
-  for (int i = 0; i < kLong; ++i) {
-    idle.push_back(std::make_unique<Connection>(gateway.port()));
-    idle.back()->send(longAnswer);
-    const auto r = idle.back()->read();
-    ASSERT_EQ(r.status, 200) << i;
-    ASSERT_NE(r.body.find("\"usage\""), std::string::npos);
-  }
-  const double perConnection = (residentKiB(gateway.process().pid()) - before) / kLong;
+  const double perConnection = kibPerIdleConnection(
+      gateway, kLong, [&] { return std::make_unique<Connection>(gateway.port()); }, [&](int) { return longAnswer; }, idle);
   // Measured 5.5 KiB; 56 when the usage filter kept its copy of the answer
   // (62 with sampling on): the answer's bytes go back when it ends.
   EXPECT_LT(perConnection, 9.5) << "KiB per idle keep-alive connection after a long answer";
@@ -130,21 +187,14 @@ TEST(ConnectionMemory, IdleConnectionsKeepNothingOfALongPromptSentOverTls) {
   MockServer mock(httpsMock("server"));
   ConfigKnobs k;
   k.keepaliveIdle = "60s";
-  k.topLevel = "sampling: {rate: 0, always: {errors: false, anomalies: false}}\n";  // as above
+  k.topLevel = kNoSampling;
   Gateway gateway(httpsConfig(mock.port(), "", k));
-  const auto longChat = jsonPost("/v1/chat/completions", R"({"model":"mock-model","messages":[{"role":"user","content":")" +
-                                                             std::string(40 * 1024, 'p') + R"("}]})");
+  const auto longChat = promptOf(40 * 1024);
   for (int i = 0; i < 20; ++i) ASSERT_EQ(request(gateway.port(), longChat).status, 200);
-  const double before = residentKiB(gateway.process().pid());
-
   constexpr int kLong = kConnections / 2;
   std::vector<std::unique_ptr<Connection>> idle;
-  for (int i = 0; i < kLong; ++i) {
-    idle.push_back(std::make_unique<Connection>(gateway.port()));
-    idle.back()->send(longChat);
-    ASSERT_EQ(idle.back()->read().status, 200) << i;
-  }
-  const double perConnection = (residentKiB(gateway.process().pid()) - before) / kLong;
+  const double perConnection = kibPerIdleConnection(
+      gateway, kLong, [&] { return std::make_unique<Connection>(gateway.port()); }, [&](int) { return longChat; }, idle);
   EXPECT_LT(perConnection, 9.5) << "KiB per idle keep-alive connection after a long prompt to an https:// endpoint";
   RecordProperty("kib_per_idle_connection_after_long_tls_prompt", std::to_string(perConnection));
   EXPECT_EQ(mock.stats().at("requests").to_number<int>(), 20 + kLong);
@@ -160,43 +210,27 @@ TEST(ConnectionMemory, IdleHttpsConnectionsHoldNoRecordBuffersNorTheirAnswer) {
   MockServer mock;
   ConfigKnobs k;
   k.keepaliveIdle = "60s";
-  k.topLevel = "sampling: {rate: 0, always: {errors: false, anomalies: false}}\n";  // as above
-  k.serverExtra = "  tls:\n    listen: 127.0.0.1:0\n    cert_file: " + testCertDir() + "/server.crt\n    key_file: " +
-                  testCertDir() + "/server.key\n";
+  k.topLevel = kNoSampling;
+  k.serverExtra = httpsListener();
   Gateway gateway(standardConfig(mock.port(), k));
-  const auto line = gateway.process().waitForLine("https listening on");
-  ASSERT_TRUE(line.has_value()) << gateway.process().stderrText();
-  const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+  const auto port = httpsPort(gateway);
   const TlsClient tls{testCertDir() + "/ca.crt"};
   const auto chat = jsonPost("/v1/chat/completions", chatBody("mock-model"));
   const auto longAnswer = jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-tokens: 8000"});
   {
     Connection warm(port, tls);
-    for (int i = 0; i < 20; ++i) {
-      warm.send(i % 2 ? chat : longAnswer);
-      ASSERT_EQ(warm.read().status, 200);
-    }
+    warmUp(warm, {chat, longAnswer});
   }
-  const double before = residentKiB(gateway.process().pid());
   constexpr int kHttps = kConnections / 2;
   std::vector<std::unique_ptr<Connection>> idle;
-  for (int i = 0; i < kHttps; ++i) {
-    idle.push_back(std::make_unique<Connection>(port, tls));
-    idle.back()->send(i % 2 ? chat : longAnswer);
-    const auto r = idle.back()->read();
-    ASSERT_EQ(r.status, 200) << i;
-    ASSERT_TRUE(r.complete) << i;
-  }
-  const double perConnection = (residentKiB(gateway.process().pid()) - before) / kHttps;
+  const double perConnection = kibPerIdleConnection(
+      gateway, kHttps, [&] { return std::make_unique<Connection>(port, tls); },
+      [&](int i) { return i % 2 ? chat : longAnswer; }, idle);
   // Measured 20 KiB: the session and the SSL object. 100 with Asio's
   // stream, 36 with ours while a waiting read held its 16 KiB buffer.
   EXPECT_LT(perConnection, 28) << "KiB per idle HTTPS keep-alive connection";
   RecordProperty("kib_per_idle_https_connection", std::to_string(perConnection));
-  // Still usable: the next request on each is answered.
-  for (int i = 0; i < kHttps; i += 97) {
-    idle[i]->send(chat);
-    EXPECT_EQ(idle[i]->read().status, 200) << i;
-  }
+  expectStillServed(idle, chat);
 }
 
 // HTTPS streams: between tokens the client's connection is watched for a
@@ -208,40 +242,18 @@ TEST(ConnectionMemory, OpenHttpsStreamsHoldNoReadBufferBetweenTokens) {
   k.firstToken = "10s";
   k.idle = "10s";
   k.total = "30s";
-  k.serverExtra = "  tls:\n    listen: 127.0.0.1:0\n    cert_file: " + testCertDir() + "/server.crt\n    key_file: " +
-                  testCertDir() + "/server.key\n";
+  k.serverExtra = httpsListener();
   Gateway gateway(standardConfig(mock.port(), k));
-  const auto line = gateway.process().waitForLine("https listening on");
-  ASSERT_TRUE(line.has_value()) << gateway.process().stderrText();
-  const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+  const auto port = httpsPort(gateway);
   const TlsClient tls{testCertDir() + "/ca.crt"};
   {
     Connection warm(port, tls);
-    for (int i = 0; i < 20; ++i) {
-      warm.send(streamRequest(3, 0));
-      ASSERT_EQ(warm.read().status, 200);
-    }
+    warmUp(warm, {streamRequest(3, 0)});
   }
-  // All of a stream's cost, its TLS connection's included: the connections
-  // are opened (handshakes take a while) and then their streams started.
-  const double before = residentKiB(gateway.process().pid());
-  constexpr int kStreams = 300;
-  std::vector<std::unique_ptr<Connection>> streams;
-  for (int i = 0; i < kStreams; ++i) streams.push_back(std::make_unique<Connection>(port, tls));
-  constexpr int kTokens = 12;
-  const auto started = std::chrono::steady_clock::now();
-  for (auto& s : streams) s->send(streamRequest(kTokens, 150));
-  std::this_thread::sleep_until(started + std::chrono::milliseconds(900));
-  const double during = residentKiB(gateway.process().pid());
-  ASSERT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(kTokens * 150))
-      << "the streams were not all open at the measurement: the test proves nothing";
-  int complete = 0;
-  for (auto& s : streams) {
-    auto r = s->read(std::chrono::seconds(20));
-    if (r.status == 200 && r.complete && r.body.find("[DONE]") != std::string::npos) ++complete;
-  }
-  EXPECT_EQ(complete, kStreams);
-  const double perStream = (during - before) / kStreams;
+  // All of a stream's cost, its TLS connection's included (the handshakes
+  // are done before the streams start): 300 streams of 12 tokens.
+  const double perStream = kibPerOpenStream(
+      gateway, 300, [&] { return std::make_unique<Connection>(port, tls); }, 12, std::chrono::milliseconds(900));
   // Measured 32 KiB (the TLS connection's 20 and the stream's own); 44 when
   // the read that watches the client held its 16 KiB buffer.
   EXPECT_LT(perStream, 38.0) << "KiB per open HTTPS stream, its connection included";
@@ -257,29 +269,11 @@ TEST(ConnectionMemory, OpenStreamsHoldMemoryForBytesInFlightOnly) {
   k.total = "30s";
   Gateway gateway(standardConfig(mock.port(), k));
   for (int i = 0; i < 20; ++i) ASSERT_EQ(request(gateway.port(), streamRequest(3, 0)).status, 200);
-  const double before = residentKiB(gateway.process().pid());
-
-  // 1,000 streams of 16 tokens 150 ms apart: all open together for over a second.
-  constexpr int kTokens = 16;
-  std::vector<std::unique_ptr<Connection>> streams;
-  const auto started = std::chrono::steady_clock::now();
-  for (int i = 0; i < kConnections; ++i) {
-    streams.push_back(std::make_unique<Connection>(gateway.port()));
-    streams.back()->send(streamRequest(kTokens, 150));
-  }
-  // Mid-stream: every stream has its head and some tokens, none has ended.
-  std::this_thread::sleep_until(started + std::chrono::milliseconds(1200));
-  const double during = residentKiB(gateway.process().pid());
-  ASSERT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(kTokens * 150))
-      << "the streams were not all open at the measurement: the test proves nothing";
-
-  int complete = 0;
-  for (auto& s : streams) {
-    auto r = s->read(std::chrono::seconds(20));
-    if (r.status == 200 && r.complete && r.body.find("[DONE]") != std::string::npos) ++complete;
-  }
-  EXPECT_EQ(complete, kConnections);
-  const double perStream = (during - before) / kConnections;
+  // 1,000 streams of 16 tokens 150 ms apart, measured mid-stream: every
+  // stream has its head and some tokens, none has ended.
+  const double perStream = kibPerOpenStream(
+      gateway, kConnections, [&] { return std::make_unique<Connection>(gateway.port()); }, 16,
+      std::chrono::milliseconds(1200));
   // Measured 9.7-10.2 KiB: the session, exchange, both sockets and their
   // waiting operations, the two heads' fields. A 32 KiB relay buffer held
   // between tokens (reused from the thread's cache, so resident) would add 32.
