@@ -61,6 +61,11 @@ std::string promptOf(std::size_t bytes) {
                                               std::string(bytes, 'p') + R"("}]})");
 }
 
+// Makes plain connections to the gateway, for the measurements below.
+auto plainConnections(Gateway& gateway) {
+  return [&gateway] { return std::make_unique<Connection>(gateway.port()); };
+}
+
 // Opens `count` keep-alive connections with `open()`, sends each
 // `requestFor(i)` and reads its whole answer, and keeps them in `idle`:
 // the gateway's resident memory grown per connection, in KiB.
@@ -76,6 +81,23 @@ double kibPerIdleConnection(Gateway& gateway, int count, Open open, RequestFor r
     EXPECT_TRUE(r.complete) << i;
   }
   return (residentKiB(gateway.process().pid()) - before) / count;
+}
+
+// Streams of seconds: timeouts far from them.
+ConfigKnobs streamKnobs() {
+  ConfigKnobs k;
+  k.firstToken = "10s";
+  k.idle = "10s";
+  k.total = "30s";
+  return k;
+}
+
+// Connections that stay idle a minute, with sampling off.
+ConfigKnobs idleKnobs() {
+  ConfigKnobs k;
+  k.keepaliveIdle = "60s";
+  k.topLevel = kNoSampling;
+  return k;
 }
 
 std::string streamRequest(int tokens, int interTokenMs) {
@@ -138,9 +160,8 @@ TEST(ConnectionMemory, IdleKeepAliveConnectionsHoldNoBuffers) {
   const std::string requests[3] = {chat, promptOf(40 * 1024), promptOf(12 * 1024)};
   for (int i = 0; i < 20; ++i) ASSERT_EQ(request(gateway.port(), requests[i % 3]).status, 200);
   std::vector<std::unique_ptr<Connection>> idle;
-  const double perConnection = kibPerIdleConnection(
-      gateway, kConnections, [&] { return std::make_unique<Connection>(gateway.port()); },
-      [&](int i) { return requests[i % 3]; }, idle);
+  const double perConnection =
+      kibPerIdleConnection(gateway, kConnections, plainConnections(gateway), [&](int i) { return requests[i % 3]; }, idle);
   // Measured 7.1-8.4 KiB: the session (parsers, record, filter states), its
   // socket and reactor state. A 16 KiB read buffer kept while waiting
   // measured 11.4 (only the pages a request was read into count as resident);
@@ -157,9 +178,7 @@ TEST(ConnectionMemory, IdleKeepAliveConnectionsHoldNoBuffers) {
 TEST(ConnectionMemory, IdleConnectionsKeepNothingOfALongAnswer) {
   raiseDescriptorLimit();
   MockServer mock;
-  ConfigKnobs k;
-  k.keepaliveIdle = "60s";
-  k.topLevel = kNoSampling;
+  ConfigKnobs k = idleKnobs();
   Gateway gateway(standardConfig(mock.port(), k));
   const auto chat = jsonPost("/v1/chat/completions", chatBody("mock-model"));
   const auto longAnswer = jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-mock-tokens: 8000"});
@@ -169,8 +188,7 @@ TEST(ConnectionMemory, IdleConnectionsKeepNothingOfALongAnswer) {
   for (int i = 0; i < 20; ++i) ASSERT_EQ(request(gateway.port(), i % 2 ? chat : longAnswer).status, 200);
   constexpr int kLong = kConnections / 2;
   std::vector<std::unique_ptr<Connection>> idle;
-  const double perConnection = kibPerIdleConnection(
-      gateway, kLong, [&] { return std::make_unique<Connection>(gateway.port()); }, [&](int) { return longAnswer; }, idle);
+  const double perConnection = kibPerIdleConnection(gateway, kLong, plainConnections(gateway), [&](int) { return longAnswer; }, idle);
   // Measured 5.5 KiB; 56 when the usage filter kept its copy of the answer
   // (62 with sampling on): the answer's bytes go back when it ends.
   EXPECT_LT(perConnection, 9.5) << "KiB per idle keep-alive connection after a long answer";
@@ -185,16 +203,13 @@ TEST(ConnectionMemory, IdleConnectionsKeepNothingOfALongAnswer) {
 TEST(ConnectionMemory, IdleConnectionsKeepNothingOfALongPromptSentOverTls) {
   raiseDescriptorLimit();
   MockServer mock(httpsMock("server"));
-  ConfigKnobs k;
-  k.keepaliveIdle = "60s";
-  k.topLevel = kNoSampling;
+  ConfigKnobs k = idleKnobs();
   Gateway gateway(httpsConfig(mock.port(), "", k));
   const auto longChat = promptOf(40 * 1024);
   for (int i = 0; i < 20; ++i) ASSERT_EQ(request(gateway.port(), longChat).status, 200);
   constexpr int kLong = kConnections / 2;
   std::vector<std::unique_ptr<Connection>> idle;
-  const double perConnection = kibPerIdleConnection(
-      gateway, kLong, [&] { return std::make_unique<Connection>(gateway.port()); }, [&](int) { return longChat; }, idle);
+  const double perConnection = kibPerIdleConnection(gateway, kLong, plainConnections(gateway), [&](int) { return longChat; }, idle);
   EXPECT_LT(perConnection, 9.5) << "KiB per idle keep-alive connection after a long prompt to an https:// endpoint";
   RecordProperty("kib_per_idle_connection_after_long_tls_prompt", std::to_string(perConnection));
   EXPECT_EQ(mock.stats().at("requests").to_number<int>(), 20 + kLong);
@@ -208,9 +223,7 @@ TEST(ConnectionMemory, IdleConnectionsKeepNothingOfALongPromptSentOverTls) {
 TEST(ConnectionMemory, IdleHttpsConnectionsHoldNoRecordBuffersNorTheirAnswer) {
   raiseDescriptorLimit();
   MockServer mock;
-  ConfigKnobs k;
-  k.keepaliveIdle = "60s";
-  k.topLevel = kNoSampling;
+  ConfigKnobs k = idleKnobs();
   k.serverExtra = httpsListener();
   Gateway gateway(standardConfig(mock.port(), k));
   const auto port = httpsPort(gateway);
@@ -238,10 +251,7 @@ TEST(ConnectionMemory, IdleHttpsConnectionsHoldNoRecordBuffersNorTheirAnswer) {
 TEST(ConnectionMemory, OpenHttpsStreamsHoldNoReadBufferBetweenTokens) {
   raiseDescriptorLimit();
   MockServer mock;
-  ConfigKnobs k;
-  k.firstToken = "10s";
-  k.idle = "10s";
-  k.total = "30s";
+  ConfigKnobs k = streamKnobs();
   k.serverExtra = httpsListener();
   Gateway gateway(standardConfig(mock.port(), k));
   const auto port = httpsPort(gateway);
@@ -263,16 +273,12 @@ TEST(ConnectionMemory, OpenHttpsStreamsHoldNoReadBufferBetweenTokens) {
 TEST(ConnectionMemory, OpenStreamsHoldMemoryForBytesInFlightOnly) {
   raiseDescriptorLimit();
   MockServer mock;
-  ConfigKnobs k;
-  k.firstToken = "10s";
-  k.idle = "10s";
-  k.total = "30s";
-  Gateway gateway(standardConfig(mock.port(), k));
+  Gateway gateway(standardConfig(mock.port(), streamKnobs()));
   for (int i = 0; i < 20; ++i) ASSERT_EQ(request(gateway.port(), streamRequest(3, 0)).status, 200);
   // 1,000 streams of 16 tokens 150 ms apart, measured mid-stream: every
   // stream has its head and some tokens, none has ended.
   const double perStream = kibPerOpenStream(
-      gateway, kConnections, [&] { return std::make_unique<Connection>(gateway.port()); }, 16,
+      gateway, kConnections, plainConnections(gateway), 16,
       std::chrono::milliseconds(1200));
   // Measured 9.7-10.2 KiB: the session, exchange, both sockets and their
   // waiting operations, the two heads' fields. A 32 KiB relay buffer held
