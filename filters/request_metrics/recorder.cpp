@@ -78,14 +78,11 @@ void recordTokenGaps(const RequestRecord& r, TokenGapCursor& cursor, const Reque
   // calls; the chain runs response filters in reverse, so a piece's events
   // are recorded with the next piece, the last ones at completion): the
   // first is that far from the event before it, the others 0 from each other.
-  std::uint32_t fresh = r.tokenEvents - cursor.seen;
-  if (cursor.seen > 0) {
+  // The stream's first token has no gap before it.
+  if (cursor.seen > 0)
     stats.interTokenLatency.observe(w, bm, std::chrono::duration<double>(r.lastToken - cursor.last).count());
-    --fresh;
-  } else {
-    --fresh;  // the first token has no gap before it
-  }
-  for (; fresh > 0; --fresh) stats.interTokenLatency.observe(w, bm, 0.0);
+  for (auto alongside = r.tokenEvents - cursor.seen - 1; alongside > 0; --alongside)
+    stats.interTokenLatency.observe(w, bm, 0.0);
   cursor.seen = r.tokenEvents;
   cursor.last = r.lastToken;
 }
