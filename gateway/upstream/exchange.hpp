@@ -56,6 +56,8 @@ class AsioExchangeTransport final : public ExchangeTransport {
   // have one in hand at the same moment. The rest of a message is read
   // kReadSize at a time.
   static constexpr std::size_t kWaitReadSize = 4 * 1024;
+  // Requests up to this size are joined into one TLS write (fewer records).
+  static constexpr std::size_t kJoinedRequestBytes = 64 * 1024;
   AsioExchangeTransport(UpstreamExchange& exchange, DownstreamPort& port) : exchange_(exchange), port_(port) {}
   void connect(UpstreamConnection& conn, const boost::asio::ip::tcp::endpoint& to, unsigned epoch) override;
   void send(UpstreamConnection& conn, std::span<const boost::asio::const_buffer> parts, unsigned epoch) override;

@@ -47,10 +47,14 @@ void AsioExchangeTransport::send(UpstreamConnection& conn, std::span<const asio:
     exchange_.onRequestSent(epoch, ec);
   };
   if (conn.tlsStream) {
-    // A TLS write is one SSL_write of one buffer: its own record and its own
-    // send(). The parts (head, body, body edits) are joined first so that a
-    // request leaves in as few records as TLS allows.
-    if (parts.size() == 1) return asio::async_write(*conn.tlsStream, parts, std::move(onSent));
+    // A TLS write is one SSL_write of one buffer: its own records and
+    // send()s. A small request's parts (head, body, body edits) are joined
+    // so that it leaves in as few records as TLS allows; a large one goes
+    // part by part (a few short records more, no copy of a long prompt).
+    std::size_t total = 0;
+    for (const auto& part : parts) total += part.size();
+    if (parts.size() == 1 || total > kJoinedRequestBytes)
+      return asio::async_write(*conn.tlsStream, parts, std::move(onSent));  // parts: the exchange's, until sent
     tlsOut_.clear();
     for (const auto& part : parts) tlsOut_.append(static_cast<const char*>(part.data()), part.size());
     return asio::async_write(*conn.tlsStream, asio::buffer(tlsOut_),

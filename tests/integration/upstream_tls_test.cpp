@@ -240,3 +240,21 @@ TEST(UpstreamTls, TheJudgeReachesAnHttpsBackend) {
       << scrape(gw.adminPort()) << gw.process().stderrText();
   EXPECT_GE(stat(judge, "tls_handshakes"), 1);
 }
+
+// Requests are joined into one TLS write up to 64 KiB and written part by
+// part (head, body) beyond: either way the model server gets the body whole.
+TEST(UpstreamTls, PromptsSmallAndLargeReachTheServerWhole) {
+  auto args = httpsMock("server");
+  args.push_back("--record");
+  MockServer mock(args);
+  Gateway gw(httpsConfig(mock.port()));
+  for (const std::size_t bytes : {1000u, 40'000u, 200'000u}) {
+    std::string content(bytes, 'x');
+    for (std::size_t i = 0; i < bytes; i += 97) content[i] = static_cast<char>('a' + i % 26);
+    const std::string body = R"({"model":"mock-model","stream":true,"messages":[{"role":"user","content":")" + content + R"("}]})";
+    const auto r = request(gw.port(), jsonPost("/v1/chat/completions", body));
+    ASSERT_EQ(r.status, 200) << bytes;
+    const std::string seen(mock.stats().at("last_request_body").as_string());
+    EXPECT_TRUE(seen == body) << bytes << ": the prompt did not arrive whole (" << seen.size() << " bytes)";
+  }
+}
