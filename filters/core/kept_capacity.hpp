@@ -12,6 +12,10 @@ namespace infergate {
 
 inline constexpr std::size_t kKeptCapacity = 4 * 1024;
 
+inline void releaseIfLarge(std::string& buffer) {
+  if (buffer.capacity() > kKeptCapacity) std::string().swap(buffer);
+}
+
 inline void clearKeepingSmall(std::string& buffer) {
   if (buffer.capacity() > kKeptCapacity) std::string().swap(buffer);
   else buffer.clear();

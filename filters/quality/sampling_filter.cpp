@@ -105,10 +105,12 @@ void SamplingFilter::onComplete(RequestContext& ctx) {
   // What was captured went with the sample, or is not needed: a long answer
   // does not stay with the connection.
   auto& s = state(ctx);
-  clearKeepingSmall(s.json);
-  clearKeepingSmall(s.capture.text);
-  clearKeepingSmall(s.capture.toolCalls);
-  s.tap.releaseBuffers();  // an event cut by the answer's end
+  releaseIfLarge(s.json);  // cleared when the next capture starts
+  if (s.streamSeen) {
+    releaseIfLarge(s.capture.text);
+    releaseIfLarge(s.capture.toolCalls);
+    s.tap.releaseBuffers();  // an event cut by the answer's end
+  }
 }
 
 void SamplingFilter::offerSample(RequestContext& ctx) {

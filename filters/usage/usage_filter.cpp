@@ -53,9 +53,11 @@ void UsageFilter::onResponseEnd(RequestContext& ctx) {
 // Every request ends here, whether its answer ended or not: a long answer's
 // copy does not stay with the connection.
 void UsageFilter::onComplete(RequestContext& ctx) {
+  // Every request passes here: only a stream's tap or a large copy has
+  // anything to give back (the copy is cleared when the next answer starts).
   auto& s = state(ctx);
-  clearKeepingSmall(s.json);
-  s.tap.releaseBuffers();  // an event cut by the answer's end
+  releaseIfLarge(s.json);
+  if (ctx.response.eventStream) s.tap.releaseBuffers();  // an event cut by the answer's end
 }
 
 }  // namespace infergate
