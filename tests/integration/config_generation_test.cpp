@@ -48,12 +48,16 @@ TEST(ConfigGeneration, AnAddedEndpointTakesTrafficAndARemovedOneIsDrained) {
   k.workers = 2;
   const auto yaml = standardConfig(a.port(), k);
   Gateway gw(yaml);
-  for (int i = 0; i < 4; ++i) ASSERT_EQ(chat(gw), "200");
-  // A stream on A that lasts across the reload (20 tokens, 50 ms apart).
+  // A stream on A that lasts across the reload (20 tokens, 50 ms apart),
+  // then requests beside it: whichever worker takes them, the stream's
+  // connection is busy, so they leave at least one idle connection to A
+  // (before the stream, the stream could take the only idle one).
   Connection stream(gw.port());
   stream.send(jsonPost("/v1/chat/completions", chatBody("mock-model", true),
                        {"x-mock-tokens: 20", "x-mock-inter-token-ms: 50"}));
-  usleep(150'000);
+  usleep(100'000);
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(chat(gw), "200");
+  usleep(50'000);
   ASSERT_EQ(served(a), 5u);
   ASSERT_GE(a.stats().at("open_connections").to_number<std::int64_t>(), 2);  // the stream's, and idle ones
 
