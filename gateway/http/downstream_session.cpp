@@ -33,8 +33,9 @@ DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost:
       socket_(std::move(socket)),
       tls_(tls ? std::make_unique<ClientTlsStream>(socket_, *tls) : nullptr),
       deadline_(
-          socket_.get_executor(), [this] { return std::shared_ptr<void>(shared_from_this()); },
-          [this] { onDeadline(); }),
+          socket_.get_executor(), this,
+          [](void* self) { return std::shared_ptr<void>(static_cast<DownstreamSession*>(self)->shared_from_this()); },
+          [](void* self) { static_cast<DownstreamSession*>(self)->onDeadline(); }),
       clientIp_(client),
       generation_(worker.generation()),
       filterStates_(generation_->filters->newStates()),

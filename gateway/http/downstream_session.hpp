@@ -55,6 +55,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   ClientTlsStream* clientTls() override { return tls_.get(); }
   std::shared_ptr<void> keepAlive() override { return shared_from_this(); }
   void watchClient() override;
+  void releaseRequestHeaders() override;
   void onExchangeFinished(const ExchangeOutcome& outcome) override;
 
   // RequestPauser: for a filter that paused the chain.

@@ -2,9 +2,8 @@
 
 namespace infergate {
 
-LazyDeadline::LazyDeadline(WorkerExecutor ex, std::function<std::shared_ptr<void>()> anchor,
-                           std::function<void()> onExpire)
-    : timer_(std::move(ex)), anchor_(std::move(anchor)), onExpire_(std::move(onExpire)) {}
+LazyDeadline::LazyDeadline(WorkerExecutor ex, void* owner, Anchor anchor, Expire onExpire)
+    : timer_(std::move(ex)), owner_(owner), anchor_(anchor), onExpire_(onExpire) {}
 
 void LazyDeadline::set(Clock::time_point at) {
   at_ = at;
@@ -26,7 +25,7 @@ void LazyDeadline::wait(Clock::time_point until) {
   waiting_ = true;
   waitingUntil_ = until;
   timer_.expires_at(until);
-  timer_.async_wait([this, keep = anchor_(), generation = generation_](boost::system::error_code ec) {
+  timer_.async_wait([this, keep = anchor_(owner_), generation = generation_](boost::system::error_code ec) {
     onWait(generation, ec);
   });
 }
@@ -40,7 +39,7 @@ void LazyDeadline::onWait(unsigned generation, boost::system::error_code ec) {
     return;
   }
   enabled_ = false;
-  onExpire_();
+  onExpire_(owner_);
 }
 
 }  // namespace infergate

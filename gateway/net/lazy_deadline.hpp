@@ -3,7 +3,6 @@
 // Asio timer on each SSE piece costs a cancel and a new wait; here moving the
 // deadline later is only a store, and the pending wait re-checks when it fires.
 #include <chrono>
-#include <functional>
 #include <memory>
 
 #include "gateway/net/coarse_clock.hpp"
@@ -15,10 +14,14 @@ class LazyDeadline {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `anchor` returns the owner's shared_ptr, kept by a pending wait so the owner
-  // outlives it; `onExpire` runs on the owner's executor when the deadline passes.
-  LazyDeadline(WorkerExecutor ex, std::function<std::shared_ptr<void>()> anchor,
-               std::function<void()> onExpire);
+  // `anchor(owner)` returns the owner's shared_ptr, kept by a pending wait so
+  // the owner outlives it; `onExpire(owner)` runs on the owner's executor when
+  // the deadline passes. Plain function pointers, not std::function: every
+  // connection and every exchange holds one of these for its whole life (two
+  // std::function are 64 bytes; these three pointers are 24).
+  using Anchor = std::shared_ptr<void> (*)(void* owner);
+  using Expire = void (*)(void* owner);
+  LazyDeadline(WorkerExecutor ex, void* owner, Anchor anchor, Expire onExpire);
 
   void set(Clock::time_point at);
   void setAfter(Clock::duration d) { set(deadlineNow() + d); }  // never early, at most a tick late
@@ -32,8 +35,9 @@ class LazyDeadline {
   void onWait(unsigned generation, boost::system::error_code ec);
 
   WorkerTimer timer_;
-  std::function<std::shared_ptr<void>()> anchor_;
-  std::function<void()> onExpire_;
+  void* owner_;
+  Anchor anchor_;
+  Expire onExpire_;
   Clock::time_point at_{};
   Clock::time_point waitingUntil_{};
   bool enabled_ = false;

@@ -28,8 +28,9 @@ UpstreamExchange::UpstreamExchange(DownstreamPort& port, WorkerUpstream& upstrea
       io_(transport != nullptr ? *transport : asioTransport_),
       planner_(upstream),
       deadline_(
-          port.clientSocket().get_executor(), [&port] { return port.keepAlive(); }, [this] { onDeadline(); }),
-      backoffTimer_(port.clientSocket().get_executor()) {}
+          port.clientSocket().get_executor(), this,
+          [](void* self) { return static_cast<UpstreamExchange*>(self)->port_.keepAlive(); },
+          [](void* self) { static_cast<UpstreamExchange*>(self)->onDeadline(); }) {}
 
 void UpstreamExchange::start(const ProxyRequest& request) {
   request_ = request;
@@ -155,8 +156,9 @@ void UpstreamExchange::retryLater(FailureCause reason, std::chrono::milliseconds
   // of the failed attempt must not fire into the backoff.
   onlyTotalDeadline();
   state_ = State::Backoff;
-  backoffTimer_.expires_after(delay);
-  backoffTimer_.async_wait(
+  if (!backoffTimer_) backoffTimer_ = std::make_unique<WorkerTimer>(port_.clientSocket().get_executor());
+  backoffTimer_->expires_after(delay);
+  backoffTimer_->async_wait(
       [this, self = port_.keepAlive(), epoch = epoch_](error_code ec) { onBackoffDone(epoch, ec); });
 }
 
@@ -247,7 +249,7 @@ void UpstreamExchange::interrupt(FailureCause cause) {
       if (cause == FailureCause::Overloaded) planner_.countOverflow();
       return finish(cause, false);
     case Interrupt::CancelBackoff:
-      backoffTimer_.cancel();
+      if (backoffTimer_) backoffTimer_->cancel();
       ++epoch_;  // the cancelled wait must not resume
       return finish(cause, false);
     case Interrupt::CancelClientWrite:
@@ -278,7 +280,7 @@ void UpstreamExchange::abortClientGone() {
       giveUpSlot();
       return finish(FailureCause::ClientDisconnect, true);
     case Interrupt::CancelBackoff:
-      backoffTimer_.cancel();  // its handler sees the disconnect and finishes
+      if (backoffTimer_) backoffTimer_->cancel();  // its handler sees the disconnect and finishes
       return;
     case Interrupt::CancelClientWrite:
       io_.cancelClient();

@@ -156,7 +156,9 @@ class UpstreamExchange {
   ExchangeTransport& io_;  // asioTransport_, or a test's
   AttemptPlanner planner_;
   LazyDeadline deadline_;
-  WorkerTimer backoffTimer_;
+  // Made by the first retry that waits: most exchanges never back off, and
+  // every stream would carry an idle 72-byte timer.
+  std::unique_ptr<WorkerTimer> backoffTimer_;
   ProxyRequest request_;
   RequestRecord* record_ = nullptr;
   State state_ = State::Idle;

@@ -372,6 +372,7 @@ void UpstreamExchange::onResponseHead() {
   // The fields are read: a stream does not keep them for its life (the
   // parser's framing state is its own; trailers, if any, are added anew).
   parser_->get().clear();
+  if (ctx.response.eventStream) port_.releaseRequestHeaders();
   answer_ = Answer::HeadRead;
 }
 
