@@ -31,7 +31,7 @@ FilterStatus ApiKeyFilter::onRequest(RequestContext& ctx) {
     const auto status = ctx.fail(errorFor(FailureCause::RateLimited,
                                           "Too many refused API keys from this address. Retry after the time in "
                                           "Retry-After."));
-    ctx.reply.retryAfterSeconds = limits::retryAfterSeconds(wait);
+    ctx.reply->retryAfterSeconds = limits::retryAfterSeconds(wait);
     return status;
   }
   const auto unauthorized = [&](std::string message) {

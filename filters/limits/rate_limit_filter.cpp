@@ -182,7 +182,7 @@ FilterStatus RateLimitFilter::checkLocal(RequestContext& ctx, RateLimitState& s,
       const auto status = refuse(ctx, refused->kind, refused->waitNs);
       // The headers of the scope that refused, so the client sees why.
       const auto [requests, tokens] = localBudgets(scopes.subspan(i, 1), now);
-      appendBudgets(ctx.reply.headers, requests, tokens);
+      appendBudgets(ctx.reply->headers, requests, tokens);
       return status;
     }
     s.taken[s.count++] = scopes[i];
@@ -219,7 +219,7 @@ FilterStatus RateLimitFilter::onVerdict(RequestContext& ctx, const StoreVerdict&
       releaseConcurrency(scopes);
       s.count = 0;
       const auto status = refuse(ctx, verdict.refusedKind, verdict.waitNs);
-      appendBudgets(ctx.reply.headers, verdict.requests, verdict.tokens);
+      appendBudgets(ctx.reply->headers, verdict.requests, verdict.tokens);
       return status;
     }
     case StoreVerdict::Outcome::Failed: {
@@ -230,7 +230,7 @@ FilterStatus RateLimitFilter::onVerdict(RequestContext& ctx, const StoreVerdict&
       releaseConcurrency(scopes);
       s.count = 0;
       const auto status = ctx.fail(errorFor(FailureCause::RateLimitStoreDown));
-      ctx.reply.retryAfterSeconds = 1;
+      ctx.reply->retryAfterSeconds = 1;
       return status;
     }
   }
@@ -248,7 +248,7 @@ FilterStatus RateLimitFilter::refuse(RequestContext& ctx, LimitKind kind, std::i
     error.message = "Too many requests in flight for this key or route. Retry shortly.";
   }
   const auto status = ctx.fail(std::move(error));
-  ctx.reply.retryAfterSeconds = retryAfterSeconds(waitNs);
+  ctx.reply->retryAfterSeconds = retryAfterSeconds(waitNs);
   return status;
 }
 

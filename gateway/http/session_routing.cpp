@@ -75,7 +75,7 @@ void DownstreamSession::afterBeforeRouting(FilterStatus status) {
     state_ = State::Filtering;
     return;
   }
-  if (status == FilterStatus::LocalReply) return sendLocalReply(ctx_.reply, !keepAlive_);
+  if (status == FilterStatus::LocalReply) return sendLocalReply(*ctx_.reply, !keepAlive_);
   matchedRoute_ = route(ctx_.path, ctx_.jsonApi);
   pausedChain_ = chain_;
   afterRouteChain(chain_->onRequest(ctx_));
@@ -87,7 +87,7 @@ void DownstreamSession::afterRouteChain(FilterStatus status) {
     return;
   }
   pausedChain_ = nullptr;
-  if (status == FilterStatus::LocalReply) return sendLocalReply(ctx_.reply, !keepAlive_);
+  if (status == FilterStatus::LocalReply) return sendLocalReply(*ctx_.reply, !keepAlive_);
   if (matchedRoute_ == nullptr) {
     auto reply = errorFor(FailureCause::NoRoute);
     if (facts_.hasModel) reply.param = "model";

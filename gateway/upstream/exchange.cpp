@@ -57,12 +57,13 @@ void UpstreamExchange::start(const ProxyRequest& request) {
 
   const auto& message = *request_.message;
   const auto& body = message.body();
-  edits_.plan(*request_.context->facts, primary.inject_stream_usage, request_.route->rename_model,
-              request_.context->tokenLimits);
+  if (!edits_) edits_ = std::make_unique<BodyEdits>();
+  edits_->plan(*request_.context->facts, primary.inject_stream_usage, request_.route->rename_model,
+               request_.context->tokenLimits);
   contentLength_.reset();
-  if (!edits_.empty() || !body.empty() || message.method() == http::verb::post ||
+  if (!edits_->empty() || !body.empty() || message.method() == http::verb::post ||
       message.method() == http::verb::put || message.method() == http::verb::patch)
-    contentLength_ = edits_.editedSize(body.size());
+    contentLength_ = edits_->editedSize(body.size());
   nextAttempt();
 }
 

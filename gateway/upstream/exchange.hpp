@@ -176,7 +176,10 @@ class UpstreamExchange {
   std::optional<std::size_t> contentLength_;
   std::string upstreamHead_;
   std::string downstreamHead_;
-  BodyEdits edits_;  // usage injection, model rename, token cap
+  // Usage injection, model rename, token cap: needed while an attempt may
+  // still send the request, so a stream gives its 200 bytes back with the
+  // heads (made again by the next request on the connection).
+  std::unique_ptr<BodyEdits> edits_;
   std::array<boost::asio::const_buffer, 2 + 2 * BodyEdits::kMaxSplices> writeBuffers_;
   writer::BodyFraming framing_ = writer::BodyFraming::ContentLength;
   // Held while a response is relayed; back to the thread's BlockCache between requests.

@@ -228,7 +228,7 @@ void UpstreamExchange::sendRequest() {
   std::size_t count = 0;
   buffers[count++] = asio::buffer(upstreamHead_);
   std::size_t position = 0;
-  for (const auto& splice : edits_.splices()) {
+  for (const auto& splice : edits_->splices()) {
     buffers[count++] = asio::buffer(body.data() + position, splice.offset - position);
     buffers[count++] = asio::buffer(splice.text.data(), splice.text.size());
     position = splice.offset + splice.removed;
@@ -439,10 +439,13 @@ void UpstreamExchange::onDownstreamWritten(unsigned epoch, bool last, error_code
   if (last) return finish(FailureCause::None, false);
   // The answer goes on past its head (a stream, a large body): both heads are
   // sent and no further attempt can follow, so their memory goes back now
-  // instead of staying with the stream for its whole life.
+  // instead of staying with the stream for its whole life; so do the body's
+  // edits and the filters' header lines for the client's head.
   if (!downstreamHead_.empty()) {
     std::string().swap(downstreamHead_);
     std::string().swap(upstreamHead_);
+    std::string().swap(request_.context->responseHeaders);
+    edits_.reset();
   }
   setPhaseDeadline(planner_.backendConfig().timeouts.idle, FailureCause::UpstreamIdleTimeout);
   parseUpstream();

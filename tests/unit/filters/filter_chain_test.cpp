@@ -104,8 +104,8 @@ TEST(FilterChain, ALocalReplyStopsTheRequestPhase) {
   const auto& chain = fx.request("/v1/chat/completions", testing::chat("m-1"));
   EXPECT_EQ(chain.onRequest(fx.ctx), FilterStatus::LocalReply);
   EXPECT_EQ(trace.calls, (std::vector<std::string>{"a.request", "b.request"}));
-  EXPECT_EQ(fx.ctx.reply.error.status, 400u);
-  EXPECT_EQ(fx.ctx.reply.error.message, "no");
+  EXPECT_EQ(fx.ctx.reply->error.status, 400u);
+  EXPECT_EQ(fx.ctx.reply->error.message, "no");
 }
 
 // Pauses the chain (as a filter waiting for a shared store does).

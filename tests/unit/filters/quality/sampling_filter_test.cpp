@@ -177,22 +177,22 @@ TEST(FeedbackFilter, RecordsALabelAndAnswersItself) {
   })});
   auto& chain = fx.request("/v1/feedback", R"({"request_id":"known","label":"bad"})");
   ASSERT_EQ(chain.onRequest(fx.ctx), FilterStatus::LocalReply);
-  EXPECT_EQ(fx.ctx.reply.error.status, 200u);
-  EXPECT_EQ(fx.ctx.reply.body, R"({"request_id":"known","label":"bad","recorded":true})");
+  EXPECT_EQ(fx.ctx.reply->error.status, 200u);
+  EXPECT_EQ(fx.ctx.reply->body, R"({"request_id":"known","label":"bad","recorded":true})");
   EXPECT_EQ(handoff.labels, std::vector<bool>{true});
   EXPECT_EQ(fx.record.route, 7u);  // counted under the gateway's own route label
 
   fx.request("/v1/feedback", R"({"request_id":"other","score":0.9})").onRequest(fx.ctx);
-  EXPECT_EQ(fx.ctx.reply.error.status, 404u);
-  EXPECT_EQ(fx.ctx.reply.error.code, "unknown_request_id");
+  EXPECT_EQ(fx.ctx.reply->error.status, 404u);
+  EXPECT_EQ(fx.ctx.reply->error.code, "unknown_request_id");
   fx.request("/v1/feedback", R"({"request_id":"known","score":2})").onRequest(fx.ctx);
-  EXPECT_EQ(fx.ctx.reply.error.status, 400u);
-  EXPECT_EQ(fx.ctx.reply.error.param, "score");
+  EXPECT_EQ(fx.ctx.reply->error.status, 400u);
+  EXPECT_EQ(fx.ctx.reply->error.param, "score");
   fx.message.method(boost::beast::http::verb::get);
   fx.ctx.path = "/v1/feedback";
   chain.onRequest(fx.ctx);
-  EXPECT_EQ(fx.ctx.reply.error.status, 405u);
-  EXPECT_EQ(fx.ctx.reply.error.allow, "POST");
+  EXPECT_EQ(fx.ctx.reply->error.status, 405u);
+  EXPECT_EQ(fx.ctx.reply->error.allow, "POST");
   EXPECT_EQ(fx.request("/v1/chat/completions", testing::chat("m-1")).onRequest(fx.ctx), FilterStatus::Continue);
 }
 

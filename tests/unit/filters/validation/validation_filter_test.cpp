@@ -31,9 +31,9 @@ TEST(ValidationFilter, EnforceModeAnswers400NamingTheParam) {
   Validation v(fx);
   const auto& chain = fx.request("/v1/chat/completions", testing::chat("m-1", 3));
   ASSERT_EQ(chain.onRequest(fx.ctx), FilterStatus::LocalReply);
-  EXPECT_EQ(fx.ctx.reply.error.status, 400u);
-  EXPECT_EQ(fx.ctx.reply.error.param, "messages");
-  EXPECT_TRUE(fx.ctx.reply.body.empty());
+  EXPECT_EQ(fx.ctx.reply->error.status, 400u);
+  EXPECT_EQ(fx.ctx.reply->error.param, "messages");
+  EXPECT_TRUE(fx.ctx.reply->body.empty());
   EXPECT_EQ(v.rejected(1, InputViolation::TooManyMessages), 1u);
 }
 
@@ -51,7 +51,7 @@ TEST(ValidationFilter, UnreadableBodiesAreRefusedUnderNoRoute) {
   for (int route : {0, -1}) {
     const auto& chain = fx.request("/v1/chat/completions", "{\"model\":", route);
     ASSERT_EQ(chain.onRequest(fx.ctx), FilterStatus::LocalReply);
-    EXPECT_EQ(fx.ctx.reply.error.status, 400u);
+    EXPECT_EQ(fx.ctx.reply->error.status, 400u);
   }
   EXPECT_EQ(v.rejected(0, InputViolation::InvalidJson), 2u);
 }
@@ -61,7 +61,7 @@ TEST(ValidationFilter, UnroutedRequestWithAFieldErrorSaysWhatIsWrong) {
   Validation v(fx);
   const auto& chain = fx.request("/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}]})", -1);
   ASSERT_EQ(chain.onRequest(fx.ctx), FilterStatus::LocalReply);
-  EXPECT_EQ(fx.ctx.reply.error.param, "model");
+  EXPECT_EQ(fx.ctx.reply->error.param, "model");
   // A well-formed request no route takes is the session's 404, not validation's.
   const auto& again = fx.request("/v1/chat/completions", testing::chat("zzz"), -1);
   EXPECT_EQ(again.onRequest(fx.ctx), FilterStatus::Continue);
@@ -81,7 +81,7 @@ TEST(ValidationFilter, CountsNothingWhenMetricsAreOff) {
   Validation v(fx, false);
   fx.request("/v1/chat/completions", testing::chat("m-1", 3)).onRequest(fx.ctx);
   EXPECT_EQ(v.rejected(1, InputViolation::TooManyMessages), 0u);
-  EXPECT_EQ(fx.ctx.reply.error.status, 400u);
+  EXPECT_EQ(fx.ctx.reply->error.status, 400u);
 }
 
 TEST(ValidationFilter, IgnoresPathsThatAreNotJsonApis) {
