@@ -226,7 +226,7 @@ void DownstreamSession::watchClient() {
   // The client usually sends nothing until its answer is over (a stream lasts
   // seconds): its read buffer is given back meanwhile and taken only when
   // bytes, an end-of-file or a reset are there.
-  readInto(buffer_, kReadChunk, false,
+  readInto(buffer_, kWatchReadChunk, false,
                [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); });
 }
 
