@@ -44,7 +44,6 @@ void RequestFacts::reset() {
   tools = 0;
   responseFormat = 0;
   sampledCodePoints = sampledNonAscii = scriptLatin = scriptCjk = scriptCyrillic = scriptArabic = 0;
-  stringRegionCount = 0;
   isJson = hasModel = stream = hasStreamOptions = hasMaxTokens = false;
   model.clear();
   modelTokenOffset = modelTokenLength = objectStart = 0;
@@ -86,6 +85,17 @@ void hashPrefix(RequestFacts& facts, std::string_view piece) {
   facts.prefixHash = (facts.prefixHash ^ std::hash<std::string_view>{}(bytes)) * 0x100000001b3ull + piece.size();
 }
 
+// Long prompt strings as they stand in the body, in document order (the first
+// few): already checked, so the strict check at the end of the same
+// extraction need not read them again. Kept per thread, not in RequestFacts:
+// a connection keeps its facts for its life, and these 136 bytes were read
+// only before the request left.
+struct NotedStrings {
+  std::array<std::string_view, 8> regions{};
+  std::uint8_t count = 0;
+};
+thread_local NotedStrings notedStrings;
+
 bool readPromptString(ondemand::value value, RequestFacts& facts, std::uint64_t& chars) {
   std::string_view raw = value.raw_json_token();  // before get_string consumes the value
   if (facts.hashingPrefix) hashPrefix(facts, raw);
@@ -96,7 +106,7 @@ bool readPromptString(ondemand::value value, RequestFacts& facts, std::uint64_t&
       raw.remove_suffix(1);
     if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return false;
     if (!promptRawText(raw.substr(1, raw.size() - 2), facts, chars)) return false;
-    if (facts.stringRegionCount < facts.stringRegions.size()) facts.stringRegions[facts.stringRegionCount++] = raw;
+    if (auto& noted = notedStrings; noted.count < noted.regions.size()) noted.regions[noted.count++] = raw;
     return true;
   }
   std::string_view text;
@@ -442,6 +452,7 @@ void extractRequestFacts(ondemand::parser& parser, std::string& body, RequestFac
 void extractRequestFacts(ondemand::parser& parser, simdjson::padded_string_view input, RequestFacts& facts,
                          ApiKind api) {
   facts.reset();
+  notedStrings.count = 0;
   const std::string_view body(input.data(), input.size());
   ondemand::document doc;
   if (auto error = parser.iterate(input).get(doc)) {
@@ -477,7 +488,7 @@ void extractRequestFacts(ondemand::parser& parser, simdjson::padded_string_view 
   }
   // On-Demand checked only what was read: now every byte, and the nesting.
   const auto strict = checkStrictJson(
-      doc, body, std::span<const std::string_view>(facts.stringRegions.data(), facts.stringRegionCount));
+      doc, body, std::span<const std::string_view>(notedStrings.regions.data(), notedStrings.count));
   if (strict != StrictJson::Valid) {
     facts.refused = false;  // whatever else is wrong, this is what to say
     facts.refuse(InputViolation::InvalidJson, {},

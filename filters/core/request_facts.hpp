@@ -100,12 +100,6 @@ struct RequestFacts {
   std::uint32_t sampledNonAscii = 0;
   std::uint32_t scriptLatin = 0, scriptCjk = 0, scriptCyrillic = 0, scriptArabic = 0;
 
-  // Long prompt strings as they stand in the body, in document order (the
-  // first few): already unescaped, so the strict check need not read them
-  // again. Valid while the body is.
-  std::array<std::string_view, 8> stringRegions{};
-  std::uint8_t stringRegionCount = 0;
-
   InputViolation violation = InputViolation::None;  // the first rule broken
   std::string_view errorParam;       // the offending parameter, for the error body
   std::string error;                 // message for the client

@@ -47,11 +47,13 @@ bool SamplingFilter::onResponseHeaders(RequestContext& ctx) {
   if (response.eventStream && (sampled || config_.slow_first_token.count() > 0)) {
     // Captured whole when sampled; otherwise only until the first token says
     // whether it was slow.
-    s.tap.reset();
-    s.capture.clear();
+    if (!s.stream) s.stream = std::make_unique<StreamCapture>();
+    auto& c = *s.stream;
+    c.tap.reset();
+    c.capture.clear();
     s.streamSeen = true;
-    s.capture.capBytes = config_.capture_bytes;
-    s.tap.setCapture(&s.capture);
+    c.capture.capBytes = config_.capture_bytes;
+    c.tap.setCapture(&c.capture);
     s.captureStream = true;
   }
   // Not streaming: the first token is the answer's first byte (as for the
@@ -66,20 +68,21 @@ bool SamplingFilter::onResponseHeaders(RequestContext& ctx) {
 void SamplingFilter::onResponseData(RequestContext& ctx, std::string_view piece) {
   auto& s = state(ctx);
   if (s.captureStream) {
-    s.tap.feed(piece, *ctx.json, [&] {
+    auto& tap = s.stream->tap;
+    tap.feed(piece, *ctx.json, [&] {
       if (s.reason != 0 || s.slowSampled || s.firstTokenSeen) return;
       s.firstTokenSeen = true;
       // The first token: captured only in case it was slow, now we know.
       if (slow(ctx, ctx.pieceArrived)) {
         s.slowSampled = true;
       } else {
-        s.tap.setCapture(nullptr);
+        tap.setCapture(nullptr);
         s.captureStream = false;
       }
     });
     // Not sampled after all: the tap is not fed again, and a stream that lasts
     // minutes keeps none of its buffers (after feed, which reads them).
-    if (!s.captureStream) s.tap.releaseBuffers();
+    if (!s.captureStream) tap.releaseBuffers();
   } else if (s.captureJson) {
     if (s.json.size() + piece.size() <= kJsonLimit) {
       s.json.append(piece);
@@ -107,9 +110,9 @@ void SamplingFilter::onComplete(RequestContext& ctx) {
   auto& s = state(ctx);
   releaseIfLarge(s.json);  // cleared when the next capture starts
   if (s.streamSeen) {
-    releaseIfLarge(s.capture.text);
-    releaseIfLarge(s.capture.toolCalls);
-    s.tap.releaseBuffers();  // an event cut by the answer's end
+    releaseIfLarge(s.stream->capture.text);
+    releaseIfLarge(s.stream->capture.toolCalls);
+    s.stream->tap.releaseBuffers();  // an event cut by the answer's end
   }
 }
 
@@ -138,9 +141,13 @@ void SamplingFilter::offerSample(RequestContext& ctx) {
     sample->firstTokenSeconds = secondsBetween(r.bodyRead, r.firstToken);
   sample->requestBody = ctx.message->body();
   if (sample->stream) {
-    if (s.captureStream) sample->streamOutput = std::move(s.capture);
-    const auto& seen = s.tap.observation();
-    sample->streamFinished = r.streamFinished || (s.streamSeen && (seen.done || !seen.finishReason.empty()));
+    if (s.captureStream) sample->streamOutput = std::move(s.stream->capture);
+    bool tapSawEnd = false;
+    if (s.streamSeen) {
+      const auto& seen = s.stream->tap.observation();
+      tapSawEnd = seen.done || !seen.finishReason.empty();
+    }
+    sample->streamFinished = r.streamFinished || tapSawEnd;
   } else if (s.captureJson || s.jsonCut) {
     sample->responseBody = std::move(s.json);
     sample->responseCut = s.jsonCut;

@@ -5,6 +5,7 @@
 // request, a failed one (always.errors) or one whose first token was slow
 // (always.slow_first_token) is handed to the quality pipeline.
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "filters/core/captured_output.hpp"
@@ -14,16 +15,24 @@
 
 namespace infergate::quality {
 
-struct SamplingState {
-  std::uint8_t reason = 0;      // 0: not sampled at request time; else SampleReason + 1
-  bool captureStream = false;   // the tap reassembles the answer into `capture`
-  bool slowSampled = false;     // sampled because its first token was slow
-  bool firstTokenSeen = false;
-  bool streamSeen = false;      // the tap read this request's stream
-  bool captureJson = false;
-  bool jsonCut = false;         // longer than the capture limit: `json` is its start
+// A stream's tap and what it reassembles: made when a stream is first
+// captured on the connection and kept for the next. Most streams are neither
+// sampled nor timed for a slow first token, and each would carry these 290
+// idle bytes for its whole life.
+struct StreamCapture {
   SseTap tap;
   CapturedOutput capture;
+};
+
+struct SamplingState {
+  std::uint8_t reason = 0;      // 0: not sampled at request time; else SampleReason + 1
+  bool captureStream = false;   // the tap reassembles the answer into `stream->capture`
+  bool slowSampled = false;     // sampled because its first token was slow
+  bool firstTokenSeen = false;
+  bool streamSeen = false;      // the tap read this request's stream (`stream` is made)
+  bool captureJson = false;
+  bool jsonCut = false;         // longer than the capture limit: `json` is its start
+  std::unique_ptr<StreamCapture> stream;
   std::string json;
   void reset();
 };
