@@ -32,5 +32,31 @@ TEST(ServerTimingFilter, AddsUpstreamAndGatewayDurations) {
   EXPECT_GE(std::stod(m[2]), 0.0);
 }
 
+// Milliseconds with three decimals, written from whole microseconds: a
+// fraction below 100 µs keeps its leading zeros.
+TEST(ServerTimingFilter, WritesMillisecondsWithThreeDecimals) {
+  testing::FilterFixture fx;
+  fx.build({testing::only("server_timing", [](const FilterDependencies&, const RouteScope&) {
+    return std::make_unique<ServerTimingFilter>();
+  })});
+  const auto& chain = fx.request("/v1/chat/completions", testing::chat("m-1"));
+  auto& r = fx.record;
+  const auto now = RequestRecord::Clock::now();
+  r.bodyRead = now;
+  r.upstreamStart = now;
+  r.upstreamConnected = now;
+  r.newConnection = false;
+  r.requestSent = now;
+  r.firstByte = now + std::chrono::microseconds(1'234'056);
+  EXPECT_FALSE(chain.onResponseHeaders(fx.ctx));
+  EXPECT_EQ(fx.ctx.responseHeaders.rfind("Server-Timing: upstream;dur=1234.056, gateway;dur=", 0), 0u)
+      << fx.ctx.responseHeaders;
+  fx.ctx.responseHeaders.clear();
+  r.firstByte = now + std::chrono::microseconds(7);
+  EXPECT_FALSE(chain.onResponseHeaders(fx.ctx));
+  EXPECT_EQ(fx.ctx.responseHeaders.rfind("Server-Timing: upstream;dur=0.007, gateway;dur=", 0), 0u)
+      << fx.ctx.responseHeaders;
+}
+
 }  // namespace
 }  // namespace infergate
