@@ -9,12 +9,17 @@
 namespace infergate {
 namespace {
 
-TEST(ServerTimingFilter, AddsUpstreamAndGatewayDurations) {
-  testing::FilterFixture fx;
+// A chain of the one filter, with a chat request begun on it.
+const FilterChain& serverTimingChain(testing::FilterFixture& fx) {
   fx.build({testing::only("server_timing", [](const FilterDependencies&, const RouteScope&) {
     return std::make_unique<ServerTimingFilter>();
   })});
-  const auto& chain = fx.request("/v1/chat/completions", testing::chat("m-1"));
+  return fx.request("/v1/chat/completions", testing::chat("m-1"));
+}
+
+TEST(ServerTimingFilter, AddsUpstreamAndGatewayDurations) {
+  testing::FilterFixture fx;
+  const auto& chain = serverTimingChain(fx);
   auto& r = fx.record;
   const auto now = RequestRecord::Clock::now();
   r.bodyRead = now - std::chrono::milliseconds(30);
@@ -36,10 +41,7 @@ TEST(ServerTimingFilter, AddsUpstreamAndGatewayDurations) {
 // fraction below 100 µs keeps its leading zeros.
 TEST(ServerTimingFilter, WritesMillisecondsWithThreeDecimals) {
   testing::FilterFixture fx;
-  fx.build({testing::only("server_timing", [](const FilterDependencies&, const RouteScope&) {
-    return std::make_unique<ServerTimingFilter>();
-  })});
-  const auto& chain = fx.request("/v1/chat/completions", testing::chat("m-1"));
+  const auto& chain = serverTimingChain(fx);
   auto& r = fx.record;
   const auto now = RequestRecord::Clock::now();
   r.bodyRead = now;
