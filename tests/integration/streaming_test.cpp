@@ -64,3 +64,36 @@ TEST(Streaming, Http10ClientGetsCloseDelimitedStream) {
   EXPECT_EQ(r.header("transfer-encoding"), "");
   EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
 }
+
+// A stream's request header lines are dropped once its answer is past its
+// head (they are not kept for the stream's life): they must have reached the
+// model server before, and the next request on the connection carries its own.
+TEST(Streaming, ARequestsHeaderLinesReachTheServerAndTheNextRequestCarriesItsOwn) {
+  MockServer mock({"--record"});
+  Gateway gateway(standardConfig(mock.port()));
+  auto lastHead = [&] { return std::string(mock.stats().at("last_request_head").as_string()); };
+  Connection c(gateway.port());
+  c.send(jsonPost("/v1/chat/completions", chatBody("mock-model", true),
+                  {"x-mock-tokens: 4", "x-mock-inter-token-ms: 50", "x-client-tag: first-stream"}));
+  auto stream = c.read(std::chrono::seconds(10));
+  ASSERT_EQ(stream.status, 200);
+  ASSERT_TRUE(stream.complete);
+  EXPECT_NE(stream.body.find("[DONE]"), std::string::npos);
+  EXPECT_NE(lastHead().find("x-client-tag: first-stream"), std::string::npos) << lastHead();
+
+  c.send(jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-client-tag: second-json"}));
+  auto json = c.read(std::chrono::seconds(10));
+  ASSERT_EQ(json.status, 200);
+  auto head = lastHead();
+  EXPECT_NE(head.find("x-client-tag: second-json"), std::string::npos) << head;
+  EXPECT_EQ(head.find("first-stream"), std::string::npos) << head;
+
+  c.send(jsonPost("/v1/chat/completions", chatBody("mock-model", true),
+                  {"x-mock-tokens: 2", "x-client-tag: third-stream"}));
+  auto again = c.read(std::chrono::seconds(10));
+  ASSERT_EQ(again.status, 200);
+  EXPECT_NE(again.body.find("[DONE]"), std::string::npos);
+  head = lastHead();
+  EXPECT_NE(head.find("x-client-tag: third-stream"), std::string::npos) << head;
+  EXPECT_EQ(head.find("second-json"), std::string::npos) << head;
+}
