@@ -59,6 +59,9 @@ CFG
 }
 
 echo "streams: $STREAMS concurrent SSE streams, $TOKENS tokens ${INTER_TOKEN_MS} ms apart, $WORKERS worker(s)/thread(s) per proxy"
+# The script runs from the repository it is in: another build is chosen with
+# BUILD_DIR, never by running it from another directory. Say which one.
+echo "infergate: $(readlink -f "$BUILD_DIR/gateway/infergate")"
 printf "%-10s %9s %9s %7s %7s %9s %9s %9s %9s %11s %11s\n" peer "idle MB" "peak MB" ok errors \
   "ttft p50" "ttft p99" "itl p50" "itl p99" "+ttft p99" "+itl p99"
 direct_ttft=""; direct_itl=""
