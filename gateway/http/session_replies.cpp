@@ -31,15 +31,17 @@ void DownstreamSession::logFailure(const ErrorReply& reply) {
 void DownstreamSession::sendLocalReply(const LocalReply& reply, bool close, unsigned retryAfterSeconds) {
   const auto& error = reply.error;
   const bool isError = reply.body.empty();
-  if (isError) logFailure(error);
+  // The record first (it starts without an id), then the id a request
+  // refused before its head was read still lacks, then the log line with it.
+  if (!recordOpen_) beginRecord();
   if (requestId_.empty()) {
     worker_.requestIds().next(requestId_);
     record_.requestId.assign(requestId_);
   }
+  if (isError) logFailure(error);
   writer::localReply(reply_, error.status, requestId_, "application/json",
                      isError ? openaiErrorBody(error) : reply.body, close,
                      std::max(retryAfterSeconds, reply.retryAfterSeconds), error.allow, reply.headers);
-  if (!recordOpen_) beginRecord();
   record_.status = error.status;
   if (isError) record_.cause = error.cause;
   writeReply(close);
@@ -69,6 +71,10 @@ void DownstreamSession::onReplyWritten(error_code ec, bool close) {
 
 void DownstreamSession::beginRecord() {
   record_.reset();
+  // No id until this request's head is read (or its refusal makes one): a
+  // request refused before then is not the one before it on the connection.
+  requestId_.clear();
+  record_.requestId.clear();
   requestClient_.clear();  // until this request's headers say who it is for
   record_.accepted = RequestRecord::Clock::now();
   record_.wallStartMs = coarseWallMilliseconds();  // a log timestamp: one tick is enough

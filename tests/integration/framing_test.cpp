@@ -193,3 +193,24 @@ TEST_F(FramingTest, MethodsAPathDoesNotTakeGet405WithAllow) {
   }
   EXPECT_EQ(request(gateway.port(), "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n").status, 200u);
 }
+
+// A request refused before its head is parsed (here: bare LF line ends, seen
+// before any head end) is a request of its own: its error, its log line and its record get
+// a new id, not the id of the request before it on the connection.
+TEST_F(FramingTest, ARequestRefusedBeforeItsHeadIsReadGetsAnIdOfItsOwn) {
+  Connection c(gateway.port());
+  c.send(jsonPost("/v1/chat/completions", kBody));
+  const auto first = c.read(std::chrono::seconds(3));
+  ASSERT_EQ(first.status, 200);
+  const auto firstId = first.header("x-request-id");
+  ASSERT_EQ(firstId.size(), 32u);
+  c.send("GET /v1/models HTTP/1.1\nHost: x\n\n");
+  const auto refused = c.read(std::chrono::seconds(3));
+  ASSERT_EQ(refused.status, 400);
+  const auto refusedId = refused.header("x-request-id");
+  EXPECT_EQ(refusedId.size(), 32u);
+  EXPECT_NE(refusedId, firstId);
+  const auto log = gateway.process().stderrText();
+  ASSERT_NE(log.find(refusedId), std::string::npos) << "the refusal is logged with its id:\n" << log;
+  EXPECT_EQ(log.find(firstId), std::string::npos) << "the refusal was logged under the first request's id:\n" << log;
+}
