@@ -17,8 +17,8 @@ inline void releaseIfLarge(std::string& buffer) {
 }
 
 inline void clearKeepingSmall(std::string& buffer) {
-  if (buffer.capacity() > kKeptCapacity) std::string().swap(buffer);
-  else buffer.clear();
+  releaseIfLarge(buffer);
+  buffer.clear();
 }
 
 }  // namespace infergate

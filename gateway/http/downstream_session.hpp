@@ -172,10 +172,7 @@ template <class Handler>
 inline void DownstreamSession::readInto(ReadBuffer& buffer, std::size_t size, bool nextMessage, Handler&& handler) {
   // OpenSSL reads the socket itself: the drain-aware reads are for plain
   // sockets; TLS too takes the read buffer only when there is something to read.
-  if (tls_) {
-    releaseIdle(buffer);
-    return tls_->async_read_when_ready(buffer, size, std::forward<Handler>(handler));
-  }
+  if (tls_) return readWhenReadyInto(*tls_, buffer, size, std::forward<Handler>(handler));
   if (nextMessage) readNextMessageInto(socket_, buffer, size, std::forward<Handler>(handler));
   else readMoreInto(socket_, buffer, size, std::forward<Handler>(handler));
 }

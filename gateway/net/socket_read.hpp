@@ -178,6 +178,15 @@ void readNextMessageInto(Socket& socket, ReadBuffer& target, std::size_t size, H
   socket.async_read_some(ReadyBuffer(target, size), std::forward<Handler>(handler));
 }
 
+// readNextMessageInto's wait on a TLS stream (OpenSSL reads the socket
+// itself, so no drain mark): the buffer is given back while it waits and
+// taken when the socket is readable or OpenSSL holds bytes.
+template <class Tls, class Handler>
+void readWhenReadyInto(Tls& tls, ReadBuffer& target, std::size_t size, Handler&& handler) {
+  releaseIdle(target);
+  tls.async_read_when_ready(target, size, std::forward<Handler>(handler));
+}
+
 // readMore into `target` for a wait that may be long (a stream's next event,
 // a client that sends nothing until its answer is over):
 // tries the socket first (so an end-of-file that came with earlier data is

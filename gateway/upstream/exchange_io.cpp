@@ -81,8 +81,7 @@ void AsioExchangeTransport::read(UpstreamConnection& conn, ReadWait wait, unsign
     if (wait == ReadWait::More) return conn.tlsStream->async_read_some(conn.buffer.prepare(kReadSize), std::move(onTlsRead));
     // A first token or a stream's next event, maybe seconds away: no read
     // buffer held meanwhile.
-    releaseIdle(conn.buffer);
-    return conn.tlsStream->async_read_when_ready(conn.buffer, kWaitReadSize, std::move(onTlsRead));
+    return readWhenReadyInto(*conn.tlsStream, conn.buffer, kWaitReadSize, std::move(onTlsRead));
   }
   // The first bytes of an answer (a model's first token, seconds away) and a
   // stream's next event take the read buffer only when bytes are there, so an
