@@ -67,7 +67,10 @@ struct RequestContext {
   using Clock = RequestRecord::Clock;
 
   // ---- the request (valid until onComplete returns) ----
-  const ProxyRequestMessage* message = nullptr;  // head and whole body
+  // Head and whole body; null once a stream's answer has started (its head is
+  // not kept for the stream's life): filters that run later read `body`.
+  const ProxyRequestMessage* message = nullptr;
+  const BodyBytes* body = nullptr;  // the request body, until onComplete returns
   std::string_view path;                          // target without the query
   std::string_view requestId;
   std::string_view clientAddress;                 // the peer's IP address as text

@@ -139,7 +139,7 @@ void SamplingFilter::offerSample(RequestContext& ctx) {
   sample->totalSeconds = secondsBetween(r.accepted, r.done);
   if (RequestRecord::set(r.firstToken) && RequestRecord::set(r.bodyRead))
     sample->firstTokenSeconds = secondsBetween(r.bodyRead, r.firstToken);
-  sample->requestBody = ctx.message->body();
+  sample->requestBody = ctx.body->view();
   if (sample->stream) {
     if (s.captureStream) sample->streamOutput = std::move(s.stream->capture);
     bool tapSawEnd = false;

@@ -21,6 +21,7 @@
 #include "filters/core/request_record.hpp"
 #include "filters/filter_chain.hpp"
 #include "filters/paused_request.hpp"
+#include "gateway/http/request_parser_slot.hpp"
 #include "gateway/net/lazy_deadline.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/net/worker_io.hpp"
@@ -55,7 +56,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   ClientTlsStream* clientTls() override { return tls_.get(); }
   std::shared_ptr<void> keepAlive() override { return shared_from_this(); }
   void watchClient() override;
-  void releaseRequestHeaders() override;
+  void releaseRequest() override;
   void onExchangeFinished(const ExchangeOutcome& outcome) override;
 
   // RequestPauser: for a filter that paused the chain.
@@ -133,8 +134,10 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   WorkerSocket socket_;
   std::unique_ptr<ClientTlsStream> tls_;  // HTTPS connections: TLS over socket_
   ReadBuffer buffer_;
-  std::optional<ProxyRequestParser> parser_;
-  BodyBytes spareBody_;  // the last request body's memory, reused by the next one
+  RequestParserSlot parser_;
+  // The last request body's memory, reused by the next one; a stream's own
+  // body while its answer is relayed (the parser is gone then).
+  BodyBytes spareBody_;
   LazyDeadline deadline_;
   TimerKind timerKind_ = TimerKind::KeepAliveIdle;
   State state_ = State::ReadingHead;

@@ -103,8 +103,12 @@ void DownstreamSession::endRequest(bool close) {
       body.clear();
       spareBody_.swap(body);
     }
+    parser_.reset();
+  } else if (spareBody_.capacity() > kKeptBodyCapacity) {
+    BodyBytes().swap(spareBody_);  // a stream's large body, kept until now for samples
+  } else {
+    spareBody_.clear();  // a stream's body (releaseRequest)
   }
-  parser_.reset();
   exchange_.releaseBuffers();
   if (close || worker_.draining()) {
     closeGracefully();

@@ -132,6 +132,7 @@ void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
   auto& request = parser_->get();
   facts_.reset();
   ctx_.message = &request;
+  ctx_.body = &request.body();
   ctx_.pauser = this;
   ++ctx_.serial;
   ctx_.path = path;
@@ -211,11 +212,17 @@ void DownstreamSession::onExchangeFinished(const ExchangeOutcome& outcome) {
   endRequest(outcome.closeDownstream || !keepAlive_);
 }
 
-// Header lines were read by the filters and the router, and copied into each
-// attempt's upstream head; the target (ctx_.path) and the body (samples) stay.
-// About 640 bytes a stream with five header lines.
-void DownstreamSession::releaseRequestHeaders() {
-  if (parser_) parser_->get().base().clear();
+// The head was read by the filters and the router, and copied into each
+// attempt's upstream head: a stream gives the parser back (its header lines,
+// target and 280 bytes; about 1 KiB a stream with five header lines). The
+// body stays for samples, in spareBody_, where endRequest finds it.
+void DownstreamSession::releaseRequest() {
+  if (!parser_) return;
+  spareBody_.swap(parser_->get().body());
+  ctx_.body = &spareBody_;
+  ctx_.message = nullptr;
+  ctx_.path = {};  // it pointed into the target
+  parser_.release();
 }
 
 // The client-side read kept open while a request is in flight: EOF or an error

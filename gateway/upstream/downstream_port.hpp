@@ -27,9 +27,10 @@ class DownstreamPort {
   virtual std::shared_ptr<void> keepAlive() = 0;
   // Starts noticing a client that closes its connection while the answer is awaited.
   virtual void watchClient() = 0;
-  // A stream's answer has started: no attempt will send the request head again,
-  // so its header lines need not be kept for the stream's life.
-  virtual void releaseRequestHeaders() {}
+  // A stream's answer has started: no attempt will send the request again, so
+  // its head need not be kept for the stream's life (the context's `message`
+  // is null after this; its `body` stays, for samples).
+  virtual void releaseRequest() {}
   virtual void onExchangeFinished(const ExchangeOutcome& outcome) = 0;
 };
 

@@ -371,7 +371,10 @@ void UpstreamExchange::onResponseHead() {
   // The fields are read: a stream does not keep them for its life (the
   // parser's framing state is its own; trailers, if any, are added anew).
   parser_->get().clear();
-  if (ctx.response.eventStream) port_.releaseRequestHeaders();
+  if (ctx.response.eventStream) {
+    port_.releaseRequest();
+    request_.message = nullptr;
+  }
   answer_ = Answer::HeadRead;
 }
 

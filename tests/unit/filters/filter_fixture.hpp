@@ -61,6 +61,7 @@ class FilterFixture {
     record.bodyRead = RequestRecord::Clock::now();
     facts.reset();
     ctx.message = &message;
+    ctx.body = &message.body();
     ctx.path = path;
     ctx.requestId = requestId;
     ctx.jsonApi = isJsonApiPath(path);
