@@ -12,6 +12,16 @@ constexpr std::uint8_t encode(SampleReason r) { return static_cast<std::uint8_t>
 double secondsBetween(RequestRecord::Time from, RequestRecord::Time to) {
   return std::chrono::duration<double>(to - from).count();
 }
+
+PromptFacts promptFactsOf(const RequestFacts& facts) {
+  PromptFacts p;
+  p.isJson = facts.isJson;
+  p.hasMaxTokens = facts.hasMaxTokens;
+  p.maxTokens = facts.maxTokens;
+  p.jsonRequested = facts.responseFormat >= 2;
+  p.script = dominantScript(facts.scriptLatin, facts.scriptCjk, facts.scriptCyrillic, facts.scriptArabic);
+  return p;
+}
 }  // namespace
 
 // Per request: the flags. The tap, capture and JSON copy are reset when an
@@ -44,6 +54,8 @@ bool SamplingFilter::onResponseHeaders(RequestContext& ctx) {
   auto& s = state(ctx);
   const auto& response = ctx.response;
   const bool sampled = s.reason != 0;
+  // The facts go with the request's head once a stream's answer has started.
+  if (response.eventStream) s.prompt = promptFactsOf(*ctx.facts);
   if (response.eventStream && (sampled || config_.slow_first_token.count() > 0)) {
     // Captured whole when sampled; otherwise only until the first token says
     // whether it was slow.
@@ -118,13 +130,15 @@ void SamplingFilter::onComplete(RequestContext& ctx) {
 
 void SamplingFilter::offerSample(RequestContext& ctx) {
   const auto& r = *ctx.record;
-  if (!ctx.jsonApi || !r.routed || !ctx.facts->isJson) return;
+  if (!ctx.jsonApi || !r.routed) return;
+  auto& s = state(ctx);
+  // A stream's facts went with its head (releaseRequest): copied then.
+  if (!(ctx.facts != nullptr ? ctx.facts->isJson : s.prompt.isJson)) return;
   const auto reason = reasonAtCompletion(ctx);
   if (reason == 0 || !pipeline_.admit()) return;
 
   // Everything below runs for sampled requests only (1% by default).
-  auto& s = state(ctx);
-  const auto& facts = *ctx.facts;
+  const PromptFacts prompt = ctx.facts != nullptr ? promptFactsOf(*ctx.facts) : s.prompt;
   auto sample = std::make_unique<OutputSample>();
   sample->requestId = ctx.requestId;
   sample->wallStartMs = r.wallStartMs;
@@ -156,9 +170,9 @@ void SamplingFilter::offerSample(RequestContext& ctx) {
     sample->promptTokens = r.promptTokens;
     sample->completionTokens = r.completionTokens;
   }
-  if (facts.hasMaxTokens) sample->maxTokens = facts.maxTokens;
-  sample->jsonRequested = facts.responseFormat >= 2;
-  sample->promptScript = dominantScript(facts.scriptLatin, facts.scriptCjk, facts.scriptCyrillic, facts.scriptArabic);
+  if (prompt.hasMaxTokens) sample->maxTokens = prompt.maxTokens;
+  sample->jsonRequested = prompt.jsonRequested;
+  sample->promptScript = prompt.script;
   pipeline_.offer(std::move(sample));
 }
 

@@ -10,6 +10,7 @@
 
 #include "filters/core/captured_output.hpp"
 #include "filters/core/sse_tap.hpp"
+#include "filters/core/text_script.hpp"
 #include "filters/filter.hpp"
 #include "filters/quality/sample_handoff.hpp"
 
@@ -24,6 +25,16 @@ struct StreamCapture {
   CapturedOutput capture;
 };
 
+// What a sample says of its request's facts (RequestFacts), which a stream
+// gives back once its answer starts.
+struct PromptFacts {
+  std::uint64_t maxTokens = 0;
+  bool isJson = false;
+  bool hasMaxTokens = false;
+  bool jsonRequested = false;  // response_format json_object or json_schema
+  Script script = Script::None;
+};
+
 struct SamplingState {
   std::uint8_t reason = 0;      // 0: not sampled at request time; else SampleReason + 1
   bool captureStream = false;   // the tap reassembles the answer into `stream->capture`
@@ -33,6 +44,7 @@ struct SamplingState {
   bool captureJson = false;
   bool jsonCut = false;         // longer than the capture limit: `json` is its start
   std::unique_ptr<StreamCapture> stream;
+  PromptFacts prompt;           // a stream's, copied at its answer's head
   std::string json;
   void reset();
 };

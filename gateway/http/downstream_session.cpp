@@ -40,7 +40,6 @@ DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost:
       generation_(worker.generation()),
       filterStates_(generation_->filters->newStates()),
       exchange_(*this, worker.upstream()) {
-  ctx_.facts = &facts_;
   ctx_.record = &record_;
   ctx_.worker = worker.index();
   ctx_.json = &worker.jsonParser();

@@ -153,7 +153,9 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   std::size_t bodyCharged_ = 0;  // bytes of this request's body counted in ConnectionLimits
   std::string requestId_;
   std::string reply_;
-  RequestFacts facts_;
+  // Out of line, like the parser: a stream gives its facts back with it (344
+  // bytes); made again by the connection's next request.
+  std::unique_ptr<RequestFacts> facts_;
   RequestRecord record_;     // the request in progress; reused
   bool recordOpen_ = false;
   RequestContext ctx_;       // the filters' view of the request in progress; reused

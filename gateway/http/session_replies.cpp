@@ -83,6 +83,8 @@ void DownstreamSession::beginRecord() {
   // (whose completion observers count framing errors too).
   ctx_.message = nullptr;
   ctx_.jsonApi = false;  // the facts are read (and reset) only for a JSON API request
+  if (!facts_) facts_ = std::make_unique<RequestFacts>();  // given back by a stream before
+  ctx_.facts = facts_.get();
   chain_ = &generation_->filters->unrouted();
   chain_->begin(ctx_);
 }

@@ -90,7 +90,7 @@ void DownstreamSession::afterRouteChain(FilterStatus status) {
   if (status == FilterStatus::LocalReply) return sendLocalReply(*ctx_.reply, !keepAlive_);
   if (matchedRoute_ == nullptr) {
     auto reply = errorFor(FailureCause::NoRoute);
-    if (facts_.hasModel) reply.param = "model";
+    if (facts_->hasModel) reply.param = "model";
     replyError(std::move(reply), !keepAlive_);
     return;
   }
@@ -130,7 +130,7 @@ void DownstreamSession::adoptGeneration() {
 // filter and the router (RequestFacts).
 void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
   auto& request = parser_->get();
-  facts_.reset();
+  facts_->reset();
   ctx_.message = &request;
   ctx_.body = &request.body();
   ctx_.pauser = this;
@@ -147,8 +147,8 @@ void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
   ctx_.dropClientCredentials = false;
   ctx_.response = {};
   if (!jsonApi) return;
-  extractRequestFacts(worker_.jsonParser(), request.body().padded(), facts_, ctx_.api);
-  if (facts_.isJson && facts_.hasModel) record_.model = worker_.labels().modelIndex(facts_.model);
+  extractRequestFacts(worker_.jsonParser(), request.body().padded(), *facts_, ctx_.api);
+  if (facts_->isJson && facts_->hasModel) record_.model = worker_.labels().modelIndex(facts_->model);
 }
 
 // Chooses the route (by path and model) and with it the chain the request
@@ -158,7 +158,7 @@ const config::RouteConfig* DownstreamSession::route(std::string_view path, bool 
   const auto& filters = *generation_->filters;
   const auto& runtime = *generation_->runtime;
   const config::RouteConfig* matched = nullptr;
-  if (!jsonApi || facts_.isJson) matched = runtime.router->match(path, facts_.hasModel ? &facts_.model : nullptr);
+  if (!jsonApi || facts_->isJson) matched = runtime.router->match(path, facts_->hasModel ? &facts_->model : nullptr);
   if (matched == nullptr) {
     chain_ = &filters.unrouted();
   } else {
@@ -189,7 +189,7 @@ void DownstreamSession::forward(const config::RouteConfig& route) {
   // The header clock's wait (cleared, not cancelled, when the head was read)
   // would stay pending for the header timeout: a stream lasts longer than a
   // reply, and its timer and the op's memory are dropped now.
-  if (facts_.stream) deadline_.cancel();
+  if (facts_->stream) deadline_.cancel();
   exchange_.start(proxy);
 }
 
@@ -214,8 +214,10 @@ void DownstreamSession::onExchangeFinished(const ExchangeOutcome& outcome) {
 
 // The head was read by the filters and the router, and copied into each
 // attempt's upstream head: a stream gives the parser back (its header lines,
-// target and 280 bytes; about 1 KiB a stream with five header lines). The
-// body stays for samples, in spareBody_, where endRequest finds it.
+// target and 280 bytes; about 1 KiB a stream with five header lines), and the
+// facts read from its body (what samples need of them the sampling filter
+// copied at the answer's head). The body stays for samples, in spareBody_,
+// where endRequest finds it.
 void DownstreamSession::releaseRequest() {
   if (!parser_) return;
   spareBody_.swap(parser_->get().body());
@@ -223,6 +225,8 @@ void DownstreamSession::releaseRequest() {
   ctx_.message = nullptr;
   ctx_.path = {};  // it pointed into the target
   parser_.release();
+  ctx_.facts = nullptr;
+  facts_.reset();
 }
 
 // The client-side read kept open while a request is in flight: EOF or an error
