@@ -179,7 +179,7 @@ void DownstreamSession::onHeadRead(error_code ec, std::size_t bytes) {
 void DownstreamSession::parseHead(std::size_t headLength) {
   headStarted_ = false;
   deadline_.clear();
-  requestId_.clear();
+  record_.requestId.clear();
   auto head = bufferView().substr(0, headLength);
   const auto& limits = worker_.runtime().config.server.limits;
   if (headLength > limits.max_header_bytes) {
@@ -210,9 +210,8 @@ void DownstreamSession::parseHead(std::size_t headLength) {
     replyError(errorFor(FailureCause::ClientInvalidRequest, std::move(why)), true);
     return;
   }
-  if (auto id = headers::valueOfUnknown(request, "x-request-id"); headers::acceptableRequestId(id)) requestId_.assign(id);
-  else worker_.requestIds().next(requestId_);
-  record_.requestId.assign(requestId_);
+  if (auto id = headers::valueOfUnknown(request, "x-request-id"); headers::acceptableRequestId(id)) record_.requestId.assign(id);
+  else worker_.requestIds().next(record_.requestId);
 
   if (auto length = parser_->content_length()) {
     if (*length > limits.max_body_bytes) {

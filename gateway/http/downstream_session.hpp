@@ -151,12 +151,11 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   bool peerTrusted_ = false;    // a configured trusted proxy: its forwarding headers are believed
   std::string requestClient_;   // this request's client when a trusted proxy says who (else empty: the peer)
   std::size_t bodyCharged_ = 0;  // bytes of this request's body counted in ConnectionLimits
-  std::string requestId_;
   std::string reply_;
   // Out of line, like the parser: a stream gives its facts back with it (344
   // bytes); made again by the connection's next request.
   std::unique_ptr<RequestFacts> facts_;
-  RequestRecord record_;     // the request in progress; reused
+  RequestRecord record_;     // the request in progress (and its id); reused
   bool recordOpen_ = false;
   RequestContext ctx_;       // the filters' view of the request in progress; reused
   // The config the current request runs on (taken as it starts, kept to its

@@ -21,7 +21,7 @@ using boost::system::error_code;
 void DownstreamSession::logFailure(const ErrorReply& reply) {
   // One line per failed request; never headers or bodies (they may carry secrets).
   if (!log::enabled(log::Level::Warn)) return;
-  auto fields = log::Fields::request(requestId_);
+  auto fields = log::Fields::request(record_.requestId);
   fields.add("client", requestClient_.empty() ? clientAddress_ : requestClient_).add("status", reply.status).add("cause", causeName(reply.cause));
   log::write(log::Level::Warn, fields, reply.message);
 }
@@ -34,12 +34,9 @@ void DownstreamSession::sendLocalReply(const LocalReply& reply, bool close, unsi
   // The record first (it starts without an id), then the id a request
   // refused before its head was read still lacks, then the log line with it.
   if (!recordOpen_) beginRecord();
-  if (requestId_.empty()) {
-    worker_.requestIds().next(requestId_);
-    record_.requestId.assign(requestId_);
-  }
+  if (record_.requestId.empty()) worker_.requestIds().next(record_.requestId);
   if (isError) logFailure(error);
-  writer::localReply(reply_, error.status, requestId_, "application/json",
+  writer::localReply(reply_, error.status, record_.requestId, "application/json",
                      isError ? openaiErrorBody(error) : reply.body, close,
                      std::max(retryAfterSeconds, reply.retryAfterSeconds), error.allow, reply.headers);
   record_.status = error.status;
@@ -73,7 +70,6 @@ void DownstreamSession::beginRecord() {
   record_.reset();
   // No id until this request's head is read (or its refusal makes one): a
   // request refused before then is not the one before it on the connection.
-  requestId_.clear();
   record_.requestId.clear();
   requestClient_.clear();  // until this request's headers say who it is for
   record_.accepted = RequestRecord::Clock::now();
@@ -93,7 +89,7 @@ void DownstreamSession::finishRecord() {
   if (!recordOpen_) return;
   recordOpen_ = false;
   record_.done = RequestRecord::Clock::now();
-  ctx_.requestId = requestId_;
+  ctx_.requestId = record_.requestId;
   chain_->onComplete(ctx_);
 }
 

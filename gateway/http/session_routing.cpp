@@ -136,7 +136,7 @@ void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
   ctx_.pauser = this;
   ++ctx_.serial;
   ctx_.path = path;
-  ctx_.requestId = requestId_;
+  ctx_.requestId = record_.requestId;
   // Only a trusted proxy's headers say who the client is (kept for this request's log line).
   if (peerTrusted_)
     requestClient_ = headers::forwardedClient(request, worker_.runtime().config.server.trusted_proxies, clientAddress_);

@@ -72,6 +72,7 @@ class AsioExchangeTransport final : public ExchangeTransport {
   DownstreamPort& port_;
   GatheredWrite write_;
   std::vector<boost::asio::const_buffer> errorParts_;
+  std::vector<boost::asio::const_buffer> sentParts_;  // a large request's parts, for an https:// endpoint
   // Joined for TLS (one record per write); each keeps at most kKeptCapacity
   // once its message has passed (filters/core/kept_capacity.hpp).
   std::string tlsOut_;     // a request's parts, for an https:// endpoint
@@ -83,6 +84,9 @@ class UpstreamExchange {
  public:
   using Clock = LazyDeadline::Clock;
   static constexpr std::size_t kBufferSize = 32 * 1024;  // response body bytes relayed per write
+  // The parts of one write: the request head and its body around the edits;
+  // or a head, a chunk's framing, its bytes and the last chunk.
+  static constexpr std::size_t kMaxWriteParts = 2 + 2 * BodyEdits::kMaxSplices;
 
   // `transport` null: the worker's sockets (tests pass their own).
   UpstreamExchange(DownstreamPort& port, WorkerUpstream& upstream, ExchangeTransport* transport = nullptr);
@@ -180,7 +184,6 @@ class UpstreamExchange {
   // still send the request, so a stream gives its 200 bytes back with the
   // heads (made again by the next request on the connection).
   std::unique_ptr<BodyEdits> edits_;
-  std::array<boost::asio::const_buffer, 2 + 2 * BodyEdits::kMaxSplices> writeBuffers_;
   writer::BodyFraming framing_ = writer::BodyFraming::ContentLength;
   // Held while a response is relayed; back to the thread's BlockCache between requests.
   std::unique_ptr<char[], CachedBlockDeleter<kBufferSize>> relayBuffer_;

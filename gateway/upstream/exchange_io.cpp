@@ -53,8 +53,15 @@ void AsioExchangeTransport::send(UpstreamConnection& conn, std::span<const asio:
     // part by part (a few short records more, no copy of a long prompt).
     std::size_t total = 0;
     for (const auto& part : parts) total += part.size();
-    if (parts.size() == 1 || total > kJoinedRequestBytes)
-      return asio::async_write(*conn.tlsStream, parts, std::move(onSent));  // parts: the exchange's, until sent
+    if (parts.size() == 1 || total > kJoinedRequestBytes) {
+      // async_write keeps a view of the buffer sequence: copy the descriptors.
+      sentParts_.assign(parts.begin(), parts.end());
+      return asio::async_write(*conn.tlsStream, sentParts_,
+                               [this, onSent = std::move(onSent)](error_code ec, std::size_t n) mutable {
+                                 std::vector<asio::const_buffer>().swap(sentParts_);
+                                 onSent(ec, n);
+                               });
+    }
     tlsOut_.clear();
     for (const auto& part : parts) tlsOut_.append(static_cast<const char*>(part.data()), part.size());
     return asio::async_write(*conn.tlsStream, asio::buffer(tlsOut_),
@@ -223,7 +230,9 @@ void UpstreamExchange::sendRequest() {
   // queueing and prefill, which is what the timeout is meant to bound.
   setPhaseDeadline(planner_.backendConfig().timeouts.first_token, FailureCause::UpstreamFirstTokenTimeout);
   const auto& body = request_.message->body();
-  auto& buffers = writeBuffers_;  // a member: the write keeps only a view of the array
+  // The transport copies what it keeps of the descriptors (a write that
+  // waits): a stream does not carry the array between its events.
+  std::array<asio::const_buffer, kMaxWriteParts> buffers;
   std::size_t count = 0;
   buffers[count++] = asio::buffer(upstreamHead_);
   std::size_t position = 0;
@@ -389,7 +398,9 @@ void UpstreamExchange::relayPiece(std::size_t from, std::size_t to) {
 void UpstreamExchange::writeDownstream(bool last) {
   static constexpr std::string_view kCrlf = "\r\n";
   static constexpr std::string_view kLastChunk = "0\r\n\r\n";
-  auto& buffers = writeBuffers_;  // a member: the write keeps only a view of the array
+  // The transport copies what it keeps of the descriptors (a write that
+  // waits): a stream does not carry the array between its events.
+  std::array<asio::const_buffer, kMaxWriteParts> buffers;
   std::size_t count = 0;
   if (answer_ != Answer::Started) buffers[count++] = asio::buffer(downstreamHead_);
   if (relayUsed_ > 0) {

@@ -21,7 +21,9 @@ class ExchangeTransport {
   // → onConnected(epoch, ec); for TLS, onTcpConnected(epoch) between the
   // TCP connect and the handshake (conn.tcpConnected set).
   virtual void connect(UpstreamConnection& conn, const boost::asio::ip::tcp::endpoint& to, unsigned epoch) = 0;
-  // → onRequestSent(epoch, ec); `parts` stay valid until then.
+  // → onRequestSent(epoch, ec). The bytes `parts` point to stay valid until
+  // then; the descriptors only during the call (a transport that waits to
+  // write keeps its own copy of them).
   virtual void send(UpstreamConnection& conn, std::span<const boost::asio::const_buffer> parts, unsigned epoch) = 0;
   // How long a read is expected to wait.
   enum class ReadWait : std::uint8_t {
@@ -32,7 +34,7 @@ class ExchangeTransport {
   // Reads into conn.buffer (prepare, then the completion commits) → onUpstreamRead(epoch, ec, bytes).
   // For an Idle wait the buffer is prepared only when bytes are there.
   virtual void read(UpstreamConnection& conn, ReadWait wait, unsigned epoch) = 0;
-  // → onDownstreamWritten(epoch, last, ec)
+  // → onDownstreamWritten(epoch, last, ec); `parts` as for send.
   virtual void writeClient(std::span<const boost::asio::const_buffer> parts, bool last, unsigned epoch) = 0;
   // The in-band SSE error event of a failed stream → onStreamErrorWritten(epoch, cause, ec).
   virtual void writeClientError(std::span<const boost::asio::const_buffer> parts, FailureCause cause,
