@@ -25,6 +25,7 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
@@ -54,6 +55,7 @@ class GatheredWrite {
     namespace asio = boost::asio;
     const std::size_t total = asio::buffer_size(parts);
     const bool copy = parts.size() > 1 && total <= kCopyLimit;
+    asio::const_buffer single;  // the copy, when the parts are joined
     if (copy) {
       // The scratch keeps its largest size (at most kCopyLimit): growing
       // zero-fills once, never per write.
@@ -64,8 +66,8 @@ class GatheredWrite {
         std::memcpy(scratch.data() + at, part.data(), part.size());
         at += part.size();
       }
-      single_ = asio::const_buffer(scratch.data(), total);
-      parts = std::span<const asio::const_buffer>(&single_, 1);
+      single = asio::const_buffer(scratch.data(), total);
+      parts = std::span<const asio::const_buffer>(&single, 1);
     }
     std::size_t sent = 0;
     if (depth_ < kMaxInlineDepth) {
@@ -80,25 +82,28 @@ class GatheredWrite {
     }
     // The rest waits for the socket to drain (or, past the inline depth, for
     // the io_context); Asio sends it then.
+    if (!waiting_) waiting_ = std::make_unique<Waiting>();
     std::span<const asio::const_buffer> rest = remainder(parts, sent);
     if (copy) {
       // The scratch serves the thread's next write: what is unsent moves here.
       const auto* from = static_cast<const char*>(rest[0].data());
-      pending_.assign(from, from + rest[0].size());
-      rest_.assign(1, asio::const_buffer(pending_.data(), pending_.size()));
-      rest = std::span<const asio::const_buffer>(rest_.data(), 1);
+      waiting_->pending.assign(from, from + rest[0].size());
+      waiting_->rest.assign(1, asio::const_buffer(waiting_->pending.data(), waiting_->pending.size()));
+      rest = std::span<const asio::const_buffer>(waiting_->rest.data(), 1);
     }
     asio::async_write(socket, rest,
                       [this, sent, handler = std::forward<Handler>(handler)](boost::system::error_code e,
                                                                              std::size_t n) mutable {
-                        std::vector<char>().swap(pending_);
-                        std::vector<boost::asio::const_buffer>().swap(rest_);
+                        waiting_.reset();
                         handler(e, sent + n);
                       });
   }
 
   // Bytes this object holds between writes (a copy the socket has not taken).
-  std::size_t heldBytes() const { return pending_.capacity() + rest_.capacity() * sizeof(boost::asio::const_buffer); }
+  std::size_t heldBytes() const {
+    if (!waiting_) return 0;
+    return waiting_->pending.capacity() + waiting_->rest.capacity() * sizeof(boost::asio::const_buffer);
+  }
 
  private:
   // One non-blocking send()/sendmsg(); the bytes the kernel took.
@@ -131,16 +136,17 @@ class GatheredWrite {
   // only for a write that waits, and given back when it completes).
   std::span<const boost::asio::const_buffer> remainder(std::span<const boost::asio::const_buffer> parts,
                                                        std::size_t sent) {
-    rest_.clear();
+    auto& rest = waiting_->rest;
+    rest.clear();
     for (const auto& part : parts) {
       if (sent >= part.size()) {
         sent -= part.size();
         continue;
       }
-      rest_.push_back(part + sent);
+      rest.push_back(part + sent);
       sent = 0;
     }
-    return {rest_.data(), rest_.size()};
+    return {rest.data(), rest.size()};
   }
 
   static std::vector<char>& threadScratch() {
@@ -148,9 +154,13 @@ class GatheredWrite {
     return scratch;
   }
 
-  std::vector<char> pending_;  // unsent bytes of a copied write, only while it waits
-  boost::asio::const_buffer single_;
-  std::vector<boost::asio::const_buffer> rest_;  // the unsent parts, only while a write waits
+  // Only while a write waits (made then, dropped when it completes): a
+  // connection between writes, such as a stream between tokens, holds none.
+  struct Waiting {
+    std::vector<char> pending;  // unsent bytes of a copied write
+    std::vector<boost::asio::const_buffer> rest;  // the unsent parts
+  };
+  std::unique_ptr<Waiting> waiting_;
   unsigned depth_ = 0;
 };
 

@@ -68,16 +68,26 @@ class AsioExchangeTransport final : public ExchangeTransport {
   void close(UpstreamConnection& conn) override;
 
  private:
+  // What only TLS and in-band errors need, made on first use: a plain stream
+  // does not carry its 112 bytes.
+  struct HeldWrites {
+    std::vector<boost::asio::const_buffer> errorParts;
+    std::vector<boost::asio::const_buffer> sentParts;  // a large request's parts, for an https:// endpoint
+    // Joined for TLS (one record per write); each keeps at most kKeptCapacity
+    // once its message has passed (filters/core/kept_capacity.hpp).
+    std::string tlsOut;     // a request's parts, for an https:// endpoint
+    std::string clientOut;  // an answer's pieces, for an HTTPS client
+  };
+  HeldWrites& held() {
+    if (!held_) held_ = std::make_unique<HeldWrites>();
+    return *held_;
+  }
+  boost::asio::const_buffer joined(std::span<const boost::asio::const_buffer> parts);
+
   UpstreamExchange& exchange_;
   DownstreamPort& port_;
   GatheredWrite write_;
-  std::vector<boost::asio::const_buffer> errorParts_;
-  std::vector<boost::asio::const_buffer> sentParts_;  // a large request's parts, for an https:// endpoint
-  // Joined for TLS (one record per write); each keeps at most kKeptCapacity
-  // once its message has passed (filters/core/kept_capacity.hpp).
-  std::string tlsOut_;     // a request's parts, for an https:// endpoint
-  std::string clientOut_;  // an answer's pieces, for an HTTPS client
-  boost::asio::const_buffer joined(std::span<const boost::asio::const_buffer> parts);
+  std::unique_ptr<HeldWrites> held_;
 };
 
 class UpstreamExchange {

@@ -55,18 +55,20 @@ void AsioExchangeTransport::send(UpstreamConnection& conn, std::span<const asio:
     for (const auto& part : parts) total += part.size();
     if (parts.size() == 1 || total > kJoinedRequestBytes) {
       // async_write keeps a view of the buffer sequence: copy the descriptors.
-      sentParts_.assign(parts.begin(), parts.end());
-      return asio::async_write(*conn.tlsStream, sentParts_,
+      auto& sent = held().sentParts;
+      sent.assign(parts.begin(), parts.end());
+      return asio::async_write(*conn.tlsStream, sent,
                                [this, onSent = std::move(onSent)](error_code ec, std::size_t n) mutable {
-                                 std::vector<asio::const_buffer>().swap(sentParts_);
+                                 std::vector<asio::const_buffer>().swap(held_->sentParts);
                                  onSent(ec, n);
                                });
     }
-    tlsOut_.clear();
-    for (const auto& part : parts) tlsOut_.append(static_cast<const char*>(part.data()), part.size());
-    return asio::async_write(*conn.tlsStream, asio::buffer(tlsOut_),
+    auto& out = held().tlsOut;
+    out.clear();
+    for (const auto& part : parts) out.append(static_cast<const char*>(part.data()), part.size());
+    return asio::async_write(*conn.tlsStream, asio::buffer(out),
                              [this, onSent = std::move(onSent)](error_code ec, std::size_t n) mutable {
-                               clearKeepingSmall(tlsOut_);  // a long prompt's copy does not stay with the connection
+                               clearKeepingSmall(held_->tlsOut);  // a long prompt's copy does not stay with the connection
                                onSent(ec, n);
                              });
   }
@@ -104,7 +106,7 @@ void AsioExchangeTransport::read(UpstreamConnection& conn, ReadWait wait, unsign
 
 void AsioExchangeTransport::writeClient(std::span<const asio::const_buffer> parts, bool last, unsigned epoch) {
   auto onWritten = [this, self = port_.keepAlive(), epoch, last](error_code ec, std::size_t) {
-    if (last) clearKeepingSmall(clientOut_);  // HTTPS: a long answer's pieces do not stay with the connection
+    if (last && held_) clearKeepingSmall(held_->clientOut);  // HTTPS: a long answer's pieces do not stay with the connection
     exchange_.onDownstreamWritten(epoch, last, ec);
   };
   // An HTTPS client: one TLS write (a record and a send per buffer otherwise).
@@ -113,21 +115,23 @@ void AsioExchangeTransport::writeClient(std::span<const asio::const_buffer> part
 }
 
 asio::const_buffer AsioExchangeTransport::joined(std::span<const asio::const_buffer> parts) {
-  clientOut_.clear();
-  for (const auto& part : parts) clientOut_.append(static_cast<const char*>(part.data()), part.size());
-  return asio::buffer(clientOut_);
+  auto& out = held().clientOut;
+  out.clear();
+  for (const auto& part : parts) out.append(static_cast<const char*>(part.data()), part.size());
+  return asio::buffer(out);
 }
 
 void AsioExchangeTransport::writeClientError(std::span<const asio::const_buffer> parts, FailureCause cause,
                                              unsigned epoch) {
   if (auto* tls = port_.clientTls())
     return asio::async_write(*tls, joined(parts), [this, self = port_.keepAlive(), epoch, cause](error_code ec, std::size_t) {
-      clearKeepingSmall(clientOut_);
+      clearKeepingSmall(held_->clientOut);
       exchange_.onStreamErrorWritten(epoch, cause, ec);
     });
   // async_write keeps a view of the buffer sequence: copy the descriptors.
-  errorParts_.assign(parts.begin(), parts.end());
-  asio::async_write(port_.clientSocket(), errorParts_,
+  auto& errorParts = held().errorParts;
+  errorParts.assign(parts.begin(), parts.end());
+  asio::async_write(port_.clientSocket(), errorParts,
                     [this, self = port_.keepAlive(), epoch, cause](error_code ec, std::size_t) {
                       exchange_.onStreamErrorWritten(epoch, cause, ec);
                     });
