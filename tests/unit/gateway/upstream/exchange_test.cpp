@@ -101,11 +101,21 @@ class FakePort final : public DownstreamPort {
   WorkerSocket& clientSocket() override { return socket; }
   std::shared_ptr<void> keepAlive() override { return anchor; }
   void watchClient() override { ++watches; }
+  void releaseRequest() override {
+    ++releases;
+    // As the session does, the request is gone: a later use would send this.
+    if (message) {
+      message->target("/released");
+      message->body() = "released";
+    }
+  }
   void onExchangeFinished(const ExchangeOutcome& o) override { outcome = o; }
 
   WorkerSocket socket;  // never opened: the transport does the I/O
   std::shared_ptr<int> anchor = std::make_shared<int>(0);
   int watches = 0;
+  int releases = 0;
+  ProxyRequestMessage* message = nullptr;  // what releaseRequest wipes
   std::optional<ExchangeOutcome> outcome;
 };
 
@@ -143,6 +153,7 @@ class ExchangeTest : public ::testing::Test, protected testing::WorkerUpstreamFi
     proxy.context = &ctx;
     proxy.chain = &chain;
     proxy.clientAddress = "127.0.0.1";
+    port.message = &message;
   }
   // Runs timers (backoff, deadlines) until `done` or a second passes.
   template <class Done>
@@ -288,6 +299,37 @@ TEST_F(ExchangeTest, ARetryableStatusMovesToTheOtherEndpointAndAnEarlierRequests
   transport.written();
   ASSERT_TRUE(port.outcome);
   EXPECT_EQ(port.outcome->status, 200u);
+  EXPECT_EQ(port.releases, 0);  // not a stream: the session ends the request as usual
+}
+
+// A stream gives its request back (the session's parser and facts) once its
+// answer is past its head, and not before: until then an attempt may still
+// send it again.
+TEST_F(ExchangeTest, AStreamGivesItsRequestBackOnceItsAnswerStartedNotBefore) {
+  exchange->start(proxy);
+  transport.connected();
+  transport.sent();
+  transport.readBytes("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+  runUntil([&] { return !transport.pending.empty(); });
+  EXPECT_EQ(port.releases, 0);
+  transport.connected();
+  const auto again = transport.sent();  // the retry sends the whole request
+  EXPECT_EQ(again.rfind("POST /v1/chat/completions HTTP/1.1\r\n", 0), 0u) << again;
+  EXPECT_NE(again.find(R"("content":"hi")"), std::string::npos) << again;
+  transport.readBytes(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "13\r\ndata: {\"a\":\"tok\"}\n\n\r\n");
+  const auto head = transport.written();
+  EXPECT_EQ(head.bytes.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head.bytes;
+  EXPECT_EQ(port.releases, 1);
+  // The stream goes on without its request.
+  transport.readBytes("13\r\ndata: {\"a\":\"two\"}\n\n\r\n0\r\n\r\n");
+  const auto rest = transport.written();
+  EXPECT_NE(rest.bytes.find("two"), std::string::npos);
+  EXPECT_TRUE(rest.last);
+  ASSERT_TRUE(port.outcome);
+  EXPECT_EQ(port.outcome->cause, FailureCause::None);
+  EXPECT_EQ(port.releases, 1);
 }
 
 }  // namespace
