@@ -134,8 +134,9 @@ void AttemptPlanner::endAttempt(Verdict verdict, FailureCause cause) {
   auto& endpoint = up_.cluster.endpoint(endpoint_->id);
   endpoint.inFlight.fetch_sub(1, std::memory_order_relaxed);
   if (attempt_ > 0) up_.cluster.backend(backendIndex_).retriesInFlight.fetch_sub(1, std::memory_order_relaxed);
-  if (verdict == Verdict::Failure && mayBeTheRequests(cause) && heldCount_ < held_.size()) {
-    held_[heldCount_++] = {endpoint_->id, backendIndex_, admission_, cause};
+  if (verdict == Verdict::Failure && mayBeTheRequests(cause) && heldCount_ < kMaxHeld) {
+    if (!held_) held_ = std::make_unique<std::array<HeldVerdict, kMaxHeld>>();
+    (*held_)[heldCount_++] = {endpoint_->id, backendIndex_, admission_, cause};
     return;
   }
   switch (verdict) {
@@ -147,21 +148,22 @@ void AttemptPlanner::endAttempt(Verdict verdict, FailureCause cause) {
 
 bool AttemptPlanner::sameFailureElsewhere(FailureCause cause) const {
   for (std::size_t i = 0; i < heldCount_; ++i)
-    if (held_[i].cause == cause && held_[i].endpointId != endpoint_->id) return true;
+    if ((*held_)[i].cause == cause && (*held_)[i].endpointId != endpoint_->id) return true;
   return false;
 }
 
 void AttemptPlanner::settleHeldVerdicts() {
   for (std::size_t i = 0; i < heldCount_; ++i) {
+    const auto& held = *held_;
     bool elsewhere = false;
     for (std::size_t j = 0; j < heldCount_; ++j)
-      elsewhere |= j != i && held_[j].cause == held_[i].cause && held_[j].endpointId != held_[i].endpointId;
-    auto& breaker = up_.cluster.endpoint(held_[i].endpointId).breaker;
+      elsewhere |= j != i && held[j].cause == held[i].cause && held[j].endpointId != held[i].endpointId;
+    auto& breaker = up_.cluster.endpoint(held[i].endpointId).breaker;
     if (elsewhere) {
-      breaker.onNeutral(held_[i].admission);
-      up_.cluster.backend(held_[i].backend).requestCausedFailures.fetch_add(1, std::memory_order_relaxed);
+      breaker.onNeutral(held[i].admission);
+      up_.cluster.backend(held[i].backend).requestCausedFailures.fetch_add(1, std::memory_order_relaxed);
     } else {
-      breaker.onFailure(held_[i].admission);
+      breaker.onFailure(held[i].admission);
     }
   }
   heldCount_ = 0;

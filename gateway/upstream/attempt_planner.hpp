@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "filters/core/errors.hpp"
@@ -99,7 +100,10 @@ class AttemptPlanner {
     CircuitBreaker::Admission admission;
     FailureCause cause;
   };
-  std::array<HeldVerdict, 4> held_{};
+  static constexpr std::size_t kMaxHeld = 4;
+  // Made by the first failure held (most requests never fail): a stream does
+  // not carry 96 idle bytes for its life. Read only below heldCount_.
+  std::unique_ptr<std::array<HeldVerdict, kMaxHeld>> held_;
   std::size_t heldCount_ = 0;
 };
 
