@@ -149,9 +149,13 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   boost::asio::ip::address clientIp_;
   std::string clientAddress_;   // the peer's address as text
   bool peerTrusted_ = false;    // a configured trusted proxy: its forwarding headers are believed
-  std::string requestClient_;   // this request's client when a trusted proxy says who (else empty: the peer)
+  // This request's client when a trusted proxy says who (else empty: the
+  // peer). Made by the first such request: most connections have none.
+  std::unique_ptr<std::string> requestClient_;
   std::size_t bodyCharged_ = 0;  // bytes of this request's body counted in ConnectionLimits
-  std::string reply_;
+  // A local reply's bytes, made by the connection's first one and kept
+  // (most streams never have one).
+  std::unique_ptr<std::string> reply_;
   // Out of line, like the parser: a stream gives its facts back with it (344
   // bytes); made again by the connection's next request.
   std::unique_ptr<RequestFacts> facts_;

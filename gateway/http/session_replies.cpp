@@ -22,7 +22,7 @@ void DownstreamSession::logFailure(const ErrorReply& reply) {
   // One line per failed request; never headers or bodies (they may carry secrets).
   if (!log::enabled(log::Level::Warn)) return;
   auto fields = log::Fields::request(record_.requestId);
-  fields.add("client", requestClient_.empty() ? clientAddress_ : requestClient_).add("status", reply.status).add("cause", causeName(reply.cause));
+  fields.add("client", requestClient_ && !requestClient_->empty() ? *requestClient_ : clientAddress_).add("status", reply.status).add("cause", causeName(reply.cause));
   log::write(log::Level::Warn, fields, reply.message);
 }
 
@@ -36,7 +36,8 @@ void DownstreamSession::sendLocalReply(const LocalReply& reply, bool close, unsi
   if (!recordOpen_) beginRecord();
   if (record_.requestId.empty()) worker_.requestIds().next(record_.requestId);
   if (isError) logFailure(error);
-  writer::localReply(reply_, error.status, record_.requestId, "application/json",
+  if (!reply_) reply_ = std::make_unique<std::string>();
+  writer::localReply(*reply_, error.status, record_.requestId, "application/json",
                      isError ? openaiErrorBody(error) : reply.body, close,
                      std::max(retryAfterSeconds, reply.retryAfterSeconds), error.allow, reply.headers);
   record_.status = error.status;
@@ -45,12 +46,12 @@ void DownstreamSession::sendLocalReply(const LocalReply& reply, bool close, unsi
 }
 
 void DownstreamSession::writeReply(bool close) {
-  record_.bytesOut += reply_.size();
+  record_.bytesOut += reply_->size();
   if (state_ != State::Proxying) deadline_.clear();
   state_ = State::WritingReply;
   // A reply must not wait forever on a client that does not read.
   armTimer(TimerKind::Body, worker_.runtime().config.server.timeouts.body_read);
-  writeAll(asio::buffer(reply_), [self = shared_from_this(), close](error_code ec, std::size_t) {
+  writeAll(asio::buffer(*reply_), [self = shared_from_this(), close](error_code ec, std::size_t) {
     self->onReplyWritten(ec, close);
   });
 }
@@ -71,7 +72,7 @@ void DownstreamSession::beginRecord() {
   // No id until this request's head is read (or its refusal makes one): a
   // request refused before then is not the one before it on the connection.
   record_.requestId.clear();
-  requestClient_.clear();  // until this request's headers say who it is for
+  if (requestClient_) requestClient_->clear();  // until this request's headers say who it is for
   record_.accepted = RequestRecord::Clock::now();
   record_.wallStartMs = coarseWallMilliseconds();  // a log timestamp: one tick is enough
   recordOpen_ = true;

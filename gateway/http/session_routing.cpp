@@ -138,9 +138,11 @@ void DownstreamSession::beginContext(std::string_view path, bool jsonApi) {
   ctx_.path = path;
   ctx_.requestId = record_.requestId;
   // Only a trusted proxy's headers say who the client is (kept for this request's log line).
-  if (peerTrusted_)
-    requestClient_ = headers::forwardedClient(request, worker_.runtime().config.server.trusted_proxies, clientAddress_);
-  ctx_.clientAddress = peerTrusted_ ? std::string_view(requestClient_) : std::string_view(clientAddress_);
+  if (peerTrusted_) {
+    if (!requestClient_) requestClient_ = std::make_unique<std::string>();
+    *requestClient_ = headers::forwardedClient(request, worker_.runtime().config.server.trusted_proxies, clientAddress_);
+  }
+  ctx_.clientAddress = peerTrusted_ ? std::string_view(*requestClient_) : std::string_view(clientAddress_);
   ctx_.jsonApi = jsonApi;
   ctx_.api = jsonApi ? apiKindOf(path) : ApiKind::Chat;
   ctx_.tokenLimits = {};

@@ -92,18 +92,17 @@ inline void landReceived(ReadBuffer& target, std::size_t bytes) {
 // event, every read of the batch held a full-size block until its handler ran
 // (the RSS of 8,000 streams rose by about 4 MB as they ended). A copy of what
 // arrived, usually a head or one event, is cheaper than that memory. Drain-
-// aware as above. The mutable_buffer base only tells Asio the read is not
-// empty: its address is never used.
+// aware as above. The mutable_buffer base holds the target ReadBuffer's
+// address and the read's size (16 bytes in every waiting read op): Asio sees
+// only that the read is not empty, and never reads or writes at that address.
 struct ReadyBuffer : boost::asio::mutable_buffer {
-  ReadyBuffer(ReadBuffer& buffer, std::size_t size)
-      : boost::asio::mutable_buffer(&buffer, size), target(&buffer), size(size) {}
+  ReadyBuffer(ReadBuffer& buffer, std::size_t size) : boost::asio::mutable_buffer(&buffer, size) {}
+  ReadBuffer& target() const { return *static_cast<ReadBuffer*>(data()); }
   boost::asio::mutable_buffer take() const {
-    return {readScratch(), size < kReadScratchBytes ? size : kReadScratchBytes};
+    return {readScratch(), size() < kReadScratchBytes ? size() : kReadScratchBytes};
   }
-  void idle() const { releaseIdle(*target); }
-  void received(std::size_t bytes) const { landReceived(*target, bytes); }
-  ReadBuffer* target;
-  std::size_t size;
+  void idle() const { releaseIdle(target()); }
+  void received(std::size_t bytes) const { landReceived(target(), bytes); }
 };
 
 // The receive op both buffer kinds get in place of Asio's own (below): one

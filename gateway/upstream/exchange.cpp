@@ -57,13 +57,14 @@ void UpstreamExchange::start(const ProxyRequest& request) {
 
   const auto& message = *request_.message;
   const auto& body = message.body();
-  if (!edits_) edits_ = std::make_unique<BodyEdits>();
-  edits_->plan(*request_.context->facts, primary.inject_stream_usage, request_.route->rename_model,
+  if (!text_) text_ = std::make_unique<AttemptText>();
+  auto& edits = text_->edits;
+  edits.plan(*request_.context->facts, primary.inject_stream_usage, request_.route->rename_model,
                request_.context->tokenLimits);
   contentLength_.reset();
-  if (!edits_->empty() || !body.empty() || message.method() == http::verb::post ||
+  if (!edits.empty() || !body.empty() || message.method() == http::verb::post ||
       message.method() == http::verb::put || message.method() == http::verb::patch)
-    contentLength_ = edits_->editedSize(body.size());
+    contentLength_ = edits.editedSize(body.size());
   nextAttempt();
 }
 
@@ -111,7 +112,7 @@ void UpstreamExchange::startAttempt() {
   extra.injected = &planner_.backendConfig().headers;
   extra.dropClientCredentials = request_.context->dropClientCredentials;
   extra.contentLength = contentLength_;
-  writer::requestHead(upstreamHead_, request_.message->base(), extra);
+  writer::requestHead(text_->upstreamHead, request_.message->base(), extra);
   acquireConnection();
 }
 
@@ -323,10 +324,11 @@ void UpstreamExchange::fail(FailureCause cause) {
 // with an OpenAI-style payload, then the end of the chunked body.
 void UpstreamExchange::writeStreamError(FailureCause cause) {
   const auto reply = errorFor(cause);
-  streamError_.assign("event: error\ndata: ").append(openaiErrorBody(reply)).append("\n\n");
+  if (!streamError_) streamError_ = std::make_unique<std::string>();
+  streamError_->assign("event: error\ndata: ").append(openaiErrorBody(reply)).append("\n\n");
   static constexpr std::string_view kTail = "\r\n0\r\n\r\n";
   std::array<asio::const_buffer, 3> buffers{
-      asio::buffer(chunkPrefix_, writer::chunkPrefix(chunkPrefix_, streamError_.size())), asio::buffer(streamError_),
+      asio::buffer(chunkPrefix_, writer::chunkPrefix(chunkPrefix_, streamError_->size())), asio::buffer(*streamError_),
       asio::buffer(kTail)};
   monitorAt_ = Clock::time_point::max();
   totalDeadline_ += std::chrono::seconds(5);  // room to deliver the error event
@@ -337,7 +339,7 @@ void UpstreamExchange::writeStreamError(FailureCause cause) {
 
 void UpstreamExchange::onStreamErrorWritten(unsigned epoch, FailureCause cause, error_code ec) {
   if (epoch != epoch_) return;
-  if (!ec) bytesWritten_ += streamError_.size() + 16;
+  if (!ec) bytesWritten_ += streamError_->size() + 16;
   finish(ec ? FailureCause::ClientDisconnect : cause, static_cast<bool>(ec));
 }
 

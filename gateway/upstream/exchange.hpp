@@ -188,18 +188,22 @@ class UpstreamExchange {
   std::unique_ptr<UpstreamConnection> conn_;
   std::optional<ProxyResponseParser> parser_;
   std::optional<std::size_t> contentLength_;
-  std::string upstreamHead_;
-  std::string downstreamHead_;
-  // Usage injection, model rename, token cap: needed while an attempt may
-  // still send the request, so a stream gives its 200 bytes back with the
-  // heads (made again by the next request on the connection).
-  std::unique_ptr<BodyEdits> edits_;
+  // Both heads and the body's edits (usage injection, model rename, token
+  // cap): needed while an attempt may still send the request, so a stream
+  // gives them back once its answer is past its head (made again by the next
+  // request on the connection; a keep-alive connection keeps them).
+  struct AttemptText {
+    BodyEdits edits;
+    std::string upstreamHead;
+    std::string downstreamHead;
+  };
+  std::unique_ptr<AttemptText> text_;
   writer::BodyFraming framing_ = writer::BodyFraming::ContentLength;
   // Held while a response is relayed; back to the thread's BlockCache between requests.
   std::unique_ptr<char[], CachedBlockDeleter<kBufferSize>> relayBuffer_;
   std::size_t relayUsed_ = 0;
   char chunkPrefix_[24];
-  std::string streamError_;
+  std::unique_ptr<std::string> streamError_;  // a failed stream's error event (made by the first)
   Clock::time_point readAt_{};  // when the bytes being parsed arrived
   std::uint64_t bytesWritten_ = 0;
   std::uint64_t pendingWriteBytes_ = 0;

@@ -238,9 +238,9 @@ void UpstreamExchange::sendRequest() {
   // waits): a stream does not carry the array between its events.
   std::array<asio::const_buffer, kMaxWriteParts> buffers;
   std::size_t count = 0;
-  buffers[count++] = asio::buffer(upstreamHead_);
+  buffers[count++] = asio::buffer(text_->upstreamHead);
   std::size_t position = 0;
-  for (const auto& splice : edits_->splices()) {
+  for (const auto& splice : text_->edits.splices()) {
     buffers[count++] = asio::buffer(body.data() + position, splice.offset - position);
     buffers[count++] = asio::buffer(splice.text.data(), splice.text.size());
     position = splice.offset + splice.removed;
@@ -380,7 +380,7 @@ void UpstreamExchange::onResponseHead() {
   ctx.responseHeaders.clear();
   request_.chain->onResponseHeaders(ctx);
   head.filterHeaders = ctx.responseHeaders;
-  writer::responseHead(downstreamHead_, response.base(), head);
+  writer::responseHead(text_->downstreamHead, response.base(), head);
   // The fields are read: a stream does not keep them for its life (the
   // parser's framing state is its own; trailers, if any, are added anew).
   parser_->get().clear();
@@ -406,7 +406,7 @@ void UpstreamExchange::writeDownstream(bool last) {
   // waits): a stream does not carry the array between its events.
   std::array<asio::const_buffer, kMaxWriteParts> buffers;
   std::size_t count = 0;
-  if (answer_ != Answer::Started) buffers[count++] = asio::buffer(downstreamHead_);
+  if (answer_ != Answer::Started) buffers[count++] = asio::buffer(text_->downstreamHead);
   if (relayUsed_ > 0) {
     if (framing_ == writer::BodyFraming::Chunked) {
       buffers[count++] = asio::buffer(chunkPrefix_, writer::chunkPrefix(chunkPrefix_, relayUsed_));
@@ -458,11 +458,9 @@ void UpstreamExchange::onDownstreamWritten(unsigned epoch, bool last, error_code
   // sent and no further attempt can follow, so their memory goes back now
   // instead of staying with the stream for its whole life; so do the body's
   // edits and the filters' header lines for the client's head.
-  if (!downstreamHead_.empty()) {
-    std::string().swap(downstreamHead_);
-    std::string().swap(upstreamHead_);
+  if (text_) {
+    text_.reset();
     std::string().swap(request_.context->responseHeaders);
-    edits_.reset();
   }
   setPhaseDeadline(planner_.backendConfig().timeouts.idle, FailureCause::UpstreamIdleTimeout);
   parseUpstream();
