@@ -1,5 +1,6 @@
 #include "gateway/net/deadline_heap.hpp"
 
+#include <boost/asio/post.hpp>
 #include <utility>
 
 #include "gateway/net/lazy_deadline.hpp"
@@ -41,8 +42,12 @@ void DeadlineHeap::remove(LazyDeadline& d) {
     entries_.pop_back();
   }
   // The timer stays armed for what may now be too early a time: it finds
-  // nothing due then and waits again. `gone` (the owner's anchor) goes last,
-  // once the heap is whole again: it may destroy the owner.
+  // nothing due then and waits again. The owner's anchor goes last, once the
+  // heap is whole again; if it is the owner's last reference, it goes from
+  // the io_context, as a cancelled Asio wait's handler let it go: the owner
+  // may be cancelling from inside one of its own functions.
+  if (gone.anchor && gone.anchor.use_count() == 1 && !stopped_)
+    boost::asio::post(timer_.get_executor(), [anchor = std::move(gone.anchor)] {});
 }
 
 void DeadlineHeap::place(std::size_t i, Entry&& e) {

@@ -138,5 +138,27 @@ TEST(LazyDeadline, AnOwnerKeptOnlyByItsDeadlineGoesWhenItExpiresOrTheWorkerStops
   EXPECT_TRUE(pending.expired());  // the io_context's end let it go
 }
 
+// The owner may cancel from inside one of its own functions: when the
+// deadline was its last reference, it goes from the io_context, not in the call.
+TEST(LazyDeadline, AnOwnerCancellingTheDeadlineThatKeepsItOutlivesTheCall) {
+  boost::asio::io_context io;
+  std::vector<int> fired;
+  std::weak_ptr<Owner> ref;
+  Owner* raw = nullptr;
+  {
+    auto owner = std::make_shared<Owner>(io, fired, 1);
+    owner->deadline.setAfter(std::chrono::hours(1));
+    ref = owner;
+    raw = owner.get();
+  }
+  raw->deadline.cancel();
+  ASSERT_FALSE(ref.expired());
+  EXPECT_EQ(raw->name, 1);
+  EXPECT_EQ(DeadlineHeap::of(io.get_executor()).size(), 0u);
+  runFor(io, 10ms);
+  EXPECT_TRUE(ref.expired());
+  EXPECT_TRUE(fired.empty());
+}
+
 }  // namespace
 }  // namespace infergate
