@@ -239,6 +239,11 @@ TEST(ClientTls, TheConnectionCapCoversTheHttpsPort) {
   const TlsClient tls{certDir() + "/ca.crt"};
   {
     Connection a(port, tls), b(gw.port());
+    // The plain client's connect returns once the kernel has it, maybe before
+    // the gateway accepted it: an answer on it says its place is taken (a
+    // loaded host accepted the third client first otherwise).
+    b.send(jsonPost("/v1/chat/completions", chatBody("mock-model")));
+    ASSERT_EQ(b.read().status, 200);
     // Both places taken (one HTTPS, one plain): a third HTTPS client is closed before its handshake.
     EXPECT_THROW(Connection(port, tls), std::runtime_error);
     EXPECT_EQ(seriesValue(scrape(gw.adminPort()), R"(infergate_downstream_refused_total{reason="max_connections"})"),
