@@ -30,11 +30,13 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/net/thread_scratch.hpp"
+
 namespace infergate {
 
 class GatheredWrite {
  public:
-  static constexpr std::size_t kCopyLimit = 16 * 1024;
+  static constexpr std::size_t kCopyLimit = kThreadScratchBytes;  // joined in the thread's scratch
   static constexpr std::size_t kMaxPieces = 16;
   // A handler that completes inline may start the next write (a streamed body
   // relays piece after piece): past this depth the completion is posted, so
@@ -57,16 +59,13 @@ class GatheredWrite {
     const bool copy = parts.size() > 1 && total <= kCopyLimit;
     asio::const_buffer single;  // the copy, when the parts are joined
     if (copy) {
-      // The scratch keeps its largest size (at most kCopyLimit): growing
-      // zero-fills once, never per write.
-      auto& scratch = threadScratch();
-      if (scratch.size() < total) scratch.resize(total);
+      char* scratch = threadScratch();
       std::size_t at = 0;
       for (const auto& part : parts) {
-        std::memcpy(scratch.data() + at, part.data(), part.size());
+        std::memcpy(scratch + at, part.data(), part.size());
         at += part.size();
       }
-      single = asio::const_buffer(scratch.data(), total);
+      single = asio::const_buffer(scratch, total);
       parts = std::span<const asio::const_buffer>(&single, 1);
     }
     std::size_t sent = 0;
@@ -147,11 +146,6 @@ class GatheredWrite {
       sent = 0;
     }
     return {rest.data(), rest.size()};
-  }
-
-  static std::vector<char>& threadScratch() {
-    thread_local std::vector<char> scratch;
-    return scratch;
   }
 
   // Only while a write waits (made then, dropped when it completes): a

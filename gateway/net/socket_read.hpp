@@ -37,6 +37,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include "filters/core/block_cache.hpp"
+#include "gateway/net/thread_scratch.hpp"
 #include <boost/version.hpp>
 #include <cerrno>
 #include <cstring>
@@ -68,20 +69,18 @@ inline void releaseIdle(ReadBuffer& buffer) {
   if (buffer.size() <= 1024 && buffer.capacity() > buffer.size()) buffer.shrink_to_fit();
 }
 
-// The thread's landing area for reads that wait with no buffer of their own
-// (ReadyBuffer, readMoreInto): what arrives is copied out at once into a block
-// the size of what arrived.
-inline constexpr std::size_t kReadScratchBytes = 16 * 1024;
-inline char* readScratch() {
-  thread_local char scratch[kReadScratchBytes];
-  return scratch;
+// Where a read that waited with no buffer of its own (ReadyBuffer,
+// readMoreInto) lands: the thread's scratch, at most `size` of it. What
+// arrives is copied out at once into a block the size of what arrived.
+inline boost::asio::mutable_buffer landingFor(std::size_t size) {
+  return {threadScratch(), size < kThreadScratchBytes ? size : kThreadScratchBytes};
 }
 
 // Moves `bytes` just received into the thread's scratch to the end of
 // `target`'s readable bytes (committed later by the read's completion, as
 // Asio's own reads are).
 inline void landReceived(ReadBuffer& target, std::size_t bytes) {
-  if (bytes > 0) std::memcpy(target.prepare(bytes).data(), readScratch(), bytes);
+  if (bytes > 0) std::memcpy(target.prepare(bytes).data(), threadScratch(), bytes);
 }
 
 // A read that holds no memory of `target`'s until bytes are there, and then
@@ -98,9 +97,7 @@ inline void landReceived(ReadBuffer& target, std::size_t bytes) {
 struct ReadyBuffer : boost::asio::mutable_buffer {
   ReadyBuffer(ReadBuffer& buffer, std::size_t size) : boost::asio::mutable_buffer(&buffer, size) {}
   ReadBuffer& target() const { return *static_cast<ReadBuffer*>(data()); }
-  boost::asio::mutable_buffer take() const {
-    return {readScratch(), size() < kReadScratchBytes ? size() : kReadScratchBytes};
-  }
+  boost::asio::mutable_buffer take() const { return landingFor(size()); }
   void idle() const { releaseIdle(target()); }
   void received(std::size_t bytes) const { landReceived(target(), bytes); }
 };
@@ -222,8 +219,7 @@ template <class Socket, class Handler>
 void readMoreInto(Socket& socket, ReadBuffer& target, std::size_t size, Handler&& handler) {
   boost::system::error_code ec;
   std::size_t bytes = 0;
-  const auto into = ReadyBuffer(target, size).take();
-  if (!tryRecv(socket.native_handle(), into, ec, bytes))
+  if (!tryRecv(socket.native_handle(), landingFor(size), ec, bytes))
     return readNextMessageInto(socket, target, size, std::forward<Handler>(handler));
   landReceived(target, bytes);
   boost::asio::post(socket.get_executor(),
