@@ -29,6 +29,17 @@ memory_mb() {
   awk -v k=$total 'BEGIN { printf "%.1f", k / 1024 }'
 }
 
+# cpu_seconds PID: user + system CPU seconds used so far by PID and its
+# children that are still running (nginx's workers).
+cpu_seconds() {
+  local total=0 p hz
+  hz=$(getconf CLK_TCK)
+  for p in "$1" $(pgrep -P "$1"); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  awk -v t=$total -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
+}
+
 # gateway_yaml PORT ADMIN_PORT BACKEND_PORT WORKERS [SERVER_LINE...]: infergate
 # in front of one backend, one route, its defaults otherwise (every monitoring
 # feature on). Extra lines go under `server:` as given (indented by the caller).

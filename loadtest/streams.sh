@@ -62,15 +62,15 @@ echo "streams: $STREAMS concurrent SSE streams, $TOKENS tokens ${INTER_TOKEN_MS}
 # The script runs from the repository it is in: another build is chosen with
 # BUILD_DIR, never by running it from another directory. Say which one.
 echo "infergate: $(readlink -f "$BUILD_DIR/gateway/infergate")"
-printf "%-10s %9s %9s %7s %7s %9s %9s %9s %9s %11s %11s\n" peer "idle MB" "peak MB" ok errors \
+printf "%-10s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" peer "idle MB" "peak MB" "cpu s" ok errors \
   "ttft p50" "ttft p99" "itl p50" "itl p99" "+ttft p99" "+itl p99"
 direct_ttft=""; direct_itl=""
 for peer in $PEERS; do
-  port=$PORT; idle="-"; peak="-"; PEER_PID=""
+  port=$PORT; idle="-"; peak="-"; cpu="-"; PEER_PID=""
   if [[ $peer == direct ]]; then port=$MOCK; else start_peer "$peer"; sleep 0.3; idle=$(memory_mb VmRSS $PEER_PID); fi
   out=$($LOADGEN_CPU "$BUILD_DIR/loadtest/stream_load" --port $port --streams "$STREAMS" --tokens "$TOKENS" \
     --inter-token-ms "$INTER_TOKEN_MS" --open-per-batch "$OPEN_PER_BATCH" --batch-gap-ms "$BATCH_GAP_MS" --timeout-s 120)
-  [[ -n $PEER_PID ]] && peak=$(memory_mb VmHWM $PEER_PID)
+  [[ -n $PEER_PID ]] && peak=$(memory_mb VmHWM $PEER_PID) && cpu=$(cpu_seconds $PEER_PID)
   val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $out"; }
   ttft=$(val ttft_p99_ms); itl=$(val itl_p99_ms)
   if [[ $peer == direct ]]; then direct_ttft=$ttft; direct_itl=$itl; fi
@@ -79,7 +79,7 @@ for peer in $PEERS; do
     added_ttft=$(awk -v a="$ttft" -v b="$direct_ttft" 'BEGIN { printf "%.3f", a - b }')
     added_itl=$(awk -v a="$itl" -v b="$direct_itl" 'BEGIN { printf "%.3f", a - b }')
   fi
-  printf "%-10s %9s %9s %7s %7s %9s %9s %9s %9s %11s %11s\n" "$peer" "$idle" "$peak" "$(val ok)" "$(val errors)" \
+  printf "%-10s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" "$peer" "$idle" "$peak" "$cpu" "$(val ok)" "$(val errors)" \
     "$(val ttft_p50_ms)" "$ttft" "$(val itl_p50_ms)" "$itl" "$added_ttft" "$added_itl"
   if [[ -n $PEER_PID ]]; then kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null; fi
 done

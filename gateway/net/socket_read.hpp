@@ -27,6 +27,7 @@
 // Bound to Boost 1.81's reactor (the Debian package this project builds
 // with): the specialization below replaces reactive_socket_recv_op_base for
 // DrainAwareBuffer only; every other read in the process is Asio's own.
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <boost/asio/buffer.hpp>
@@ -47,14 +48,27 @@ static_assert(BOOST_VERSION / 100 == 1081, "socket_read.hpp hooks Boost 1.81's e
 
 namespace infergate {
 
-// A single read buffer whose short reads mark the socket as drained.
+// Whether the events the reactor last reported for a socket (null: not
+// known, see peer_close_events.hpp) say its peer's FIN has arrived, so that a
+// short read did not reach the end of what the socket will give.
+inline bool peerCloseReported(const unsigned* events) {
+  return events != nullptr && (*events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+}
+
+// A single read buffer whose short reads mark the socket as drained (unless
+// the reactor reported the peer's close: `peerEvents`).
 struct DrainAwareBuffer : boost::asio::mutable_buffer {
-  explicit DrainAwareBuffer(boost::asio::mutable_buffer buffer) : boost::asio::mutable_buffer(buffer) {}
+  explicit DrainAwareBuffer(boost::asio::mutable_buffer buffer, const unsigned* peerEvents = nullptr)
+      : boost::asio::mutable_buffer(buffer), peerEvents_(peerEvents) {}
   // For DrainAwareRecvOp: the memory to read into, and what to do while the
   // socket is empty (nothing: the caller owns this buffer).
   boost::asio::mutable_buffer take() const { return *this; }
   void idle() const {}
   void received(std::size_t) const {}
+  bool peerClosed() const { return peerCloseReported(peerEvents_); }
+
+ private:
+  const unsigned* peerEvents_;
 };
 
 // A connection's read buffer. Its memory comes from the worker's BlockCache:
@@ -95,11 +109,16 @@ inline void landReceived(ReadBuffer& target, std::size_t bytes) {
 // address and the read's size (16 bytes in every waiting read op): Asio sees
 // only that the read is not empty, and never reads or writes at that address.
 struct ReadyBuffer : boost::asio::mutable_buffer {
-  ReadyBuffer(ReadBuffer& buffer, std::size_t size) : boost::asio::mutable_buffer(&buffer, size) {}
+  ReadyBuffer(ReadBuffer& buffer, std::size_t size, const unsigned* peerEvents = nullptr)
+      : boost::asio::mutable_buffer(&buffer, size), peerEvents_(peerEvents) {}
   ReadBuffer& target() const { return *static_cast<ReadBuffer*>(data()); }
   boost::asio::mutable_buffer take() const { return landingFor(size()); }
   void idle() const { releaseIdle(target()); }
   void received(std::size_t bytes) const { landReceived(target(), bytes); }
+  bool peerClosed() const { return peerCloseReported(peerEvents_); }
+
+ private:
+  const unsigned* peerEvents_;
 };
 
 // The receive op both buffer kinds get in place of Asio's own (below): one
@@ -129,8 +148,9 @@ class DrainAwareRecvOp : public boost::asio::detail::reactor_op {
     }
     o->buffer_.received(o->bytes_transferred_);
     // Short (end-of-file and errors included): the queue is empty now, and the
-    // next byte raises an event. A full buffer may have left more behind.
-    return o->bytes_transferred_ < into.size() ? done_and_exhausted : done;
+    // next byte raises an event. A full buffer may have left more behind; so
+    // may a FIN the reactor already reported, which raises no event again.
+    return o->bytes_transferred_ < into.size() && !o->buffer_.peerClosed() ? done_and_exhausted : done;
   }
 
  private:
@@ -224,6 +244,25 @@ void readMoreInto(Socket& socket, ReadBuffer& target, std::size_t size, Handler&
   landReceived(target, bytes);
   boost::asio::post(socket.get_executor(),
                     [handler = std::forward<Handler>(handler), ec, bytes]() mutable { handler(ec, bytes); });
+}
+
+// The reads in the middle of a message (readMore, readMoreInto) on a socket
+// whose reactor reports the peer's close (`peerEvents`, from
+// peerCloseEventsOf in peer_close_events.hpp): a short read is trusted there
+// too, because a FIN that came with it shows in `peerEvents`. So a stream's
+// next event and the rest of a long answer are waited for without first a
+// recv() that finds the socket empty.
+template <class Socket, class Handler>
+void readMoreReported(Socket& socket, boost::asio::mutable_buffer buffer, const unsigned* peerEvents,
+                      Handler&& handler) {
+  socket.async_read_some(DrainAwareBuffer(buffer, peerEvents), std::forward<Handler>(handler));
+}
+
+template <class Socket, class Handler>
+void readMoreIntoReported(Socket& socket, ReadBuffer& target, std::size_t size, const unsigned* peerEvents,
+                          Handler&& handler) {
+  releaseIdle(target);
+  socket.async_read_some(ReadyBuffer(target, size, peerEvents), std::forward<Handler>(handler));
 }
 
 }  // namespace infergate

@@ -8,6 +8,7 @@
 
 #include "gateway/http/field_scan.hpp"
 #include "gateway/net/local_errors.hpp"
+#include "gateway/net/peer_close_events.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/upstream/exchange.hpp"
 #include "gateway/upstream/upstream_tls.hpp"
@@ -32,6 +33,9 @@ void AsioExchangeTransport::connect(UpstreamConnection& conn, const asio::ip::tc
     if (!ec) {
       error_code ignored;
       conn.socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      // Plain reads then trust a short read mid-answer (read() below); OpenSSL
+      // reads a TLS socket itself.
+      if (!conn.tlsStream) reportPeerClose(conn.socket);
     }
     if (ec || !conn.tlsStream) return exchange_.onConnected(epoch, ec);
     conn.tcpConnected = true;
@@ -95,12 +99,22 @@ void AsioExchangeTransport::read(UpstreamConnection& conn, ReadWait wait, unsign
   // The first bytes of an answer (a model's first token, seconds away) and a
   // stream's next event take the read buffer only when bytes are there, so an
   // open stream holds no 32 KiB buffer while its model thinks. The first read
-  // waits without a recv() (the connection is usually drained); a stream's
-  // next read tries the socket first, to see an end-of-file at once.
+  // waits without a recv() (the connection is usually drained). A read in the
+  // middle of the answer does too when the reactor reports the upstream's FIN
+  // (peer_close_events.hpp: one recv() fewer per stream event); otherwise it
+  // tries the socket first, to see an end-of-file at once.
+  const unsigned* peerEvents = peerCloseEventsOf(conn.socket);
   switch (wait) {
-    case ReadWait::First: return readNextMessageInto(conn.socket, conn.buffer, kWaitReadSize, std::move(onRead));
-    case ReadWait::More: return readMore(conn.socket, conn.buffer.prepare(kReadSize), std::move(onRead));
-    case ReadWait::Idle: return readMoreInto(conn.socket, conn.buffer, kWaitReadSize, std::move(onRead));
+    case ReadWait::First:
+      // With the events: a short read here marks the socket drained for the
+      // reads after it as well.
+      return readMoreIntoReported(conn.socket, conn.buffer, kWaitReadSize, peerEvents, std::move(onRead));
+    case ReadWait::More:
+      if (peerEvents) return readMoreReported(conn.socket, conn.buffer.prepare(kReadSize), peerEvents, std::move(onRead));
+      return readMore(conn.socket, conn.buffer.prepare(kReadSize), std::move(onRead));
+    case ReadWait::Idle:
+      if (peerEvents) return readMoreIntoReported(conn.socket, conn.buffer, kWaitReadSize, peerEvents, std::move(onRead));
+      return readMoreInto(conn.socket, conn.buffer, kWaitReadSize, std::move(onRead));
   }
 }
 

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "gateway/net/peer_close_events.hpp"
+#include "gateway/net/socket_read.hpp"
+
 namespace infergate {
 
 namespace {
@@ -17,6 +20,8 @@ constexpr auto kPeekAfter = std::chrono::seconds(1);
 
 bool stillUsable(UpstreamConnection& conn, CoarseSteadyClock::time_point now) {
   if (!conn.socket.is_open() || conn.buffer.size() != 0) return false;
+  // A close the reactor has reported needs no peek (peer_close_events.hpp).
+  if (peerCloseReported(peerCloseEventsOf(conn.socket))) return false;
   if (now - conn.idleSince < kPeekAfter) return true;
   char byte;
   ssize_t n = ::recv(conn.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);

@@ -78,6 +78,10 @@ void ScriptedUpstream::serveConnection(int fd) {
     const auto reply = script_(data.substr(0, length));
     data.erase(0, length);
     if (::send(fd, reply.bytes.data(), reply.bytes.size(), MSG_NOSIGNAL) < 0) break;
+    if (!reply.tail.empty()) {
+      std::this_thread::sleep_for(reply.tailAfter);
+      if (::send(fd, reply.tail.data(), reply.tail.size(), MSG_NOSIGNAL) < 0) break;
+    }
     if (reply.close) break;
   }
   ::close(fd);

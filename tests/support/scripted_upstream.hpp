@@ -1,10 +1,12 @@
 #pragma once
 // A raw loopback HTTP upstream for framing cases the mock does not produce:
 // each request (head plus Content-Length body) is answered with exactly the
-// bytes a script returns, in one write, optionally followed at once by close().
+// bytes a script returns, in one write (and an optional later one), optionally
+// followed at once by close().
 // Runs on its own thread; stops when destroyed.
 #include <atomic>
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <thread>
@@ -16,6 +18,10 @@ class ScriptedUpstream {
   struct Reply {
     std::string bytes;
     bool close = false;  // close right after the write: the data and the FIN leave together
+    // Written `tailAfter` after `bytes` (and before the close, if any): the
+    // last events of a stream, once the gateway waits for them.
+    std::string tail = {};
+    std::chrono::milliseconds tailAfter{0};
   };
   using Script = std::function<Reply(const std::string& request)>;
 

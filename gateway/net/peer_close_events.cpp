@@ -1,0 +1,85 @@
+#include "gateway/net/peer_close_events.hpp"
+
+#include <sys/epoll.h>
+
+#include <boost/asio/detail/epoll_reactor.hpp>
+#include <boost/version.hpp>
+
+static_assert(BOOST_VERSION / 100 == 1081, "peer_close_events.cpp reaches into Boost 1.81's epoll reactor: re-check it");
+
+namespace infergate {
+namespace {
+
+namespace detail = boost::asio::detail;
+using Reactor = detail::epoll_reactor;
+using Descriptor = Reactor::descriptor_state;
+using SocketBase = boost::asio::basic_socket<boost::asio::ip::tcp, WorkerExecutor>;
+using SocketImpl = detail::io_object_impl<detail::reactive_socket_service<boost::asio::ip::tcp>, WorkerExecutor>;
+
+// Named access to the reactor's private members: an explicit instantiation
+// may name them ([temp.spec.general]), and the friend it defines hands out
+// the member pointer.
+template <class Tag, typename Tag::type Member>
+struct Expose {
+  friend typename Tag::type memberOf(Tag) { return Member; }
+};
+struct ImplOf {
+  using type = SocketImpl SocketBase::*;
+  friend type memberOf(ImplOf);
+};
+struct EpollFdOf {
+  using type = int Reactor::*;
+  friend type memberOf(EpollFdOf);
+};
+struct ReactorOf {
+  using type = Reactor* Descriptor::*;
+  friend type memberOf(ReactorOf);
+};
+struct RegisteredEventsOf {
+  using type = std::uint32_t Descriptor::*;
+  friend type memberOf(RegisteredEventsOf);
+};
+struct ReadyEventsOf {
+  using type = unsigned int detail::scheduler_operation::*;
+  friend type memberOf(ReadyEventsOf);
+};
+template struct Expose<ImplOf, &SocketBase::impl_>;
+template struct Expose<EpollFdOf, &Reactor::epoll_fd_>;
+template struct Expose<ReactorOf, &Descriptor::reactor_>;
+template struct Expose<RegisteredEventsOf, &Descriptor::registered_events_>;
+template struct Expose<ReadyEventsOf, &detail::scheduler_operation::task_result_>;
+
+Descriptor* descriptorOf(WorkerSocket& socket) {
+  SocketBase& base = socket;
+  return (base.*memberOf(ImplOf{})).get_implementation().reactor_data_;
+}
+
+}  // namespace
+
+bool reportPeerClose(WorkerSocket& socket) {
+  Descriptor* descriptor = descriptorOf(socket);
+  if (descriptor == nullptr) return false;
+  auto& registered = descriptor->*memberOf(RegisteredEventsOf{});
+  if (registered == 0) return false;  // not in epoll (Asio's fallback for regular files)
+  if (registered & EPOLLRDHUP) return true;
+  const Reactor* reactor = descriptor->*memberOf(ReactorOf{});
+  epoll_event ev{};
+  ev.events = registered | EPOLLRDHUP;
+  ev.data.ptr = descriptor;
+  if (epoll_ctl(reactor->*memberOf(EpollFdOf{}), EPOLL_CTL_MOD, socket.native_handle(), &ev) != 0) return false;
+  // Asio's later changes (adding EPOLLOUT for a write that waits) start from
+  // this mask, so they keep EPOLLRDHUP.
+  registered = ev.events;
+  return true;
+}
+
+const unsigned* peerCloseEventsOf(WorkerSocket& socket) {
+  Descriptor* descriptor = descriptorOf(socket);
+  if (descriptor == nullptr || (descriptor->*memberOf(RegisteredEventsOf{}) & EPOLLRDHUP) == 0) return nullptr;
+  // The descriptor's state is an operation (private base): the C-style cast
+  // is the conversion the language allows to an inaccessible base.
+  auto* op = (detail::scheduler_operation*)descriptor;
+  return &(op->*memberOf(ReadyEventsOf{}));
+}
+
+}  // namespace infergate
