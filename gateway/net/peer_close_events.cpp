@@ -56,12 +56,26 @@ Descriptor* descriptorOf(WorkerSocket& socket) {
 
 }  // namespace
 
+void reportPeerCloseFromConnect(WorkerSocket& socket) {
+  Descriptor* descriptor = descriptorOf(socket);
+  if (descriptor == nullptr) return;
+  auto& registered = descriptor->*memberOf(RegisteredEventsOf{});
+  // Asio builds every later registration change from this mask: the connect
+  // that waits adds EPOLLOUT with it (epoll_reactor::start_op). Until then the
+  // mask says more than the kernel has, which nothing reads: no read starts
+  // before the connect completes.
+  if (registered != 0 && (registered & EPOLLOUT) == 0) registered |= EPOLLRDHUP;
+}
+
 bool reportPeerClose(WorkerSocket& socket) {
   Descriptor* descriptor = descriptorOf(socket);
   if (descriptor == nullptr) return false;
   auto& registered = descriptor->*memberOf(RegisteredEventsOf{});
   if (registered == 0) return false;  // not in epoll (Asio's fallback for regular files)
-  if (registered & EPOLLRDHUP) return true;
+  // EPOLLOUT comes only with a registration change made from the mask, so a
+  // mask with both has been given to the kernel; with EPOLLRDHUP alone (a
+  // connect that completed at once) it has not.
+  if ((registered & EPOLLRDHUP) && (registered & EPOLLOUT)) return true;
   const Reactor* reactor = descriptor->*memberOf(ReactorOf{});
   epoll_event ev{};
   ev.events = registered | EPOLLRDHUP;

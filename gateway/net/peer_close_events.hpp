@@ -21,10 +21,15 @@
 
 namespace infergate {
 
-// Adds EPOLLRDHUP to `socket`'s registration with its worker's reactor (one
-// epoll_ctl). Call on the worker's thread once the socket is open; false when
-// the socket is not registered or the kernel refuses (reads then keep trying
-// recv() first).
+// For a socket just opened, before async_connect: the registration change the
+// connect's wait makes (EPOLLOUT) carries EPOLLRDHUP too. No system call.
+void reportPeerCloseFromConnect(WorkerSocket& socket);
+
+// Makes sure `socket`'s registration with its worker's reactor has
+// EPOLLRDHUP: nothing to do after reportPeerCloseFromConnect and a connect
+// that waited, else one epoll_ctl. Call on the worker's thread once the
+// socket is open; false when the socket is not registered or the kernel
+// refuses (reads then keep trying recv() first).
 bool reportPeerClose(WorkerSocket& socket);
 
 // The events the reactor last reported for `socket`, when its registration

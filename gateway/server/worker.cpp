@@ -81,11 +81,11 @@ void Worker::accept() { acceptOn(acceptor_, false); }
 // One loop for both listeners: the same caps, the same back-off when
 // descriptors run out; an HTTPS connection starts with its handshake.
 void Worker::acceptOn(WorkerAcceptor& acceptor, bool tls) {
-  acceptor.async_accept([this, &acceptor, tls](boost::system::error_code ec, WorkerSocket socket) {
+  auto& peer = tls ? acceptedTlsPeer_ : acceptedPeer_;
+  acceptor.async_accept(peer, [this, &acceptor, &peer, tls](boost::system::error_code ec, WorkerSocket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
-      boost::system::error_code peerError;
-      const auto client = socket.remote_endpoint(peerError).address();
+      const auto client = peer.address();
       if (const auto why = connectionLimits_->admit(client); why != ConnectionLimits::Refusal::None)
         refuseConnection(socket, why, tls);
       else

@@ -115,6 +115,10 @@ class Worker {
   WorkerWakeup wakeup_{io_};
   WorkerAcceptor acceptor_;
   WorkerAcceptor tlsAcceptor_;
+  // Where each listener's accept() writes the client's address (no
+  // getpeername() per connection).
+  boost::asio::ip::tcp::endpoint acceptedPeer_;
+  boost::asio::ip::tcp::endpoint acceptedTlsPeer_;
   const ClientTlsContext* tlsContext_ = nullptr;
   std::atomic<std::uint64_t>* tlsFailures_ = nullptr;
   UpstreamPool pool_;

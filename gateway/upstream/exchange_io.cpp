@@ -29,12 +29,22 @@ constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
 // ---- the production transport ------------------------------------------------
 
 void AsioExchangeTransport::connect(UpstreamConnection& conn, const asio::ip::tcp::endpoint& to, unsigned epoch) {
+  if (!conn.tlsStream && !conn.socket.is_open()) {
+    // Opened here rather than by async_connect, so that the registration the
+    // connect's wait makes asks for the peer's close too (no epoll_ctl of its
+    // own). Plain reads then trust a short read mid-answer (read() below);
+    // OpenSSL reads a TLS socket itself.
+    error_code ec;
+    conn.socket.open(to.protocol(), ec);
+    if (ec) return asio::post(conn.socket.get_executor(), [this, self = port_.keepAlive(), epoch, ec] {
+      exchange_.onConnected(epoch, ec);
+    });
+    reportPeerCloseFromConnect(conn.socket);
+  }
   conn.socket.async_connect(to, [this, &conn, self = port_.keepAlive(), epoch](error_code ec) {
     if (!ec) {
       error_code ignored;
       conn.socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-      // Plain reads then trust a short read mid-answer (read() below); OpenSSL
-      // reads a TLS socket itself.
       if (!conn.tlsStream) reportPeerClose(conn.socket);
     }
     if (ec || !conn.tlsStream) return exchange_.onConnected(epoch, ec);
@@ -395,9 +405,11 @@ void UpstreamExchange::onResponseHead() {
   request_.chain->onResponseHeaders(ctx);
   head.filterHeaders = ctx.responseHeaders;
   writer::responseHead(text_->downstreamHead, response.base(), head);
-  // The fields are read: a stream does not keep them for its life (the
-  // parser's framing state is its own; trailers, if any, are added anew).
+  // The fields and the reason phrase are read: a stream does not keep them
+  // for its life (the parser's framing state is its own; trailers, if any,
+  // are added anew).
   parser_->get().clear();
+  parser_->get().reason({});
   if (ctx.response.eventStream) {
     port_.releaseRequest();
     request_.message = nullptr;
