@@ -39,6 +39,10 @@ struct RegisteredEventsOf {
   using type = std::uint32_t Descriptor::*;
   friend type memberOf(RegisteredEventsOf);
 };
+struct TrySpeculativeOf {
+  using type = bool (Descriptor::*)[Reactor::max_ops];
+  friend type memberOf(TrySpeculativeOf);
+};
 struct ReadyEventsOf {
   using type = unsigned int detail::scheduler_operation::*;
   friend type memberOf(ReadyEventsOf);
@@ -47,6 +51,7 @@ template struct Expose<ImplOf, &SocketBase::impl_>;
 template struct Expose<EpollFdOf, &Reactor::epoll_fd_>;
 template struct Expose<ReactorOf, &Descriptor::reactor_>;
 template struct Expose<RegisteredEventsOf, &Descriptor::registered_events_>;
+template struct Expose<TrySpeculativeOf, &Descriptor::try_speculative_>;
 template struct Expose<ReadyEventsOf, &detail::scheduler_operation::task_result_>;
 
 Descriptor* descriptorOf(WorkerSocket& socket) {
@@ -64,7 +69,13 @@ void reportPeerCloseFromConnect(WorkerSocket& socket) {
   // that waits adds EPOLLOUT with it (epoll_reactor::start_op). Until then the
   // mask says more than the kernel has, which nothing reads: no read starts
   // before the connect completes.
-  if (registered != 0 && (registered & EPOLLOUT) == 0) registered |= EPOLLRDHUP;
+  if (registered == 0 || (registered & EPOLLOUT) != 0) return;
+  registered |= EPOLLRDHUP;
+  // A socket that has received nothing is drained: its first read (the
+  // answer's, after the request is sent) waits for the first event instead of
+  // a recv() that finds nothing. Any byte or FIN that comes raises that event,
+  // which sets the reactor back to trying at once.
+  (descriptor->*memberOf(TrySpeculativeOf{}))[Reactor::read_op] = false;
 }
 
 bool reportPeerClose(WorkerSocket& socket) {

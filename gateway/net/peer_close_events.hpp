@@ -22,7 +22,8 @@
 namespace infergate {
 
 // For a socket just opened, before async_connect: the registration change the
-// connect's wait makes (EPOLLOUT) carries EPOLLRDHUP too. No system call.
+// connect's wait makes (EPOLLOUT) carries EPOLLRDHUP too, and the first read
+// waits for an event (the socket has received nothing). No system call.
 void reportPeerCloseFromConnect(WorkerSocket& socket);
 
 // Makes sure `socket`'s registration with its worker's reactor has
