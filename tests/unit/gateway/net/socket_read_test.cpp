@@ -9,6 +9,8 @@
 #include <boost/asio/write.hpp>
 #include <string>
 
+#include "gateway/net/peer_close_events.hpp"
+
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
@@ -28,7 +30,8 @@ namespace {
 
 struct Pair {
   asio::io_context io;
-  tcp::socket client{io}, server{io};
+  tcp::socket client{io};
+  infergate::WorkerSocket server{io};  // the gateway's side, as its workers hold it
   Pair() {
     tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     client.connect(acceptor.local_endpoint());
@@ -143,6 +146,82 @@ TEST(SocketRead, ReadMoreSeesAnEndOfFileThatCameWithTheData) {
   p.poll();
   ASSERT_TRUE(eof.done);
   EXPECT_EQ(eof.ec, asio::error::eof);
+}
+
+// With the peer's close reported by the reactor (peer_close_events.hpp), a
+// read in the middle of a message trusts a short read too: it waits for the
+// next event without a recv() that finds nothing...
+TEST(SocketRead, AReportedSocketWaitsMidMessageWithoutARecvThatFindsNothing) {
+  Pair p;
+  ASSERT_TRUE(infergate::reportPeerClose(p.server));
+  const unsigned* events = infergate::peerCloseEventsOf(p.server);
+  ASSERT_NE(events, nullptr);
+  char buffer[64];
+  ReadResult first;
+  infergate::readMoreReported(p.server, asio::buffer(buffer), events, collect(first, buffer));
+  p.send("abc");
+  p.poll();
+  ASSERT_TRUE(first.done);
+  EXPECT_EQ(first.bytes, "abc");
+  EXPECT_FALSE(infergate::peerCloseReported(events));
+
+  recvCalls = 0;
+  ReadResult second;
+  infergate::readMoreReported(p.server, asio::buffer(buffer), events, collect(second, buffer));
+  p.poll();
+  EXPECT_FALSE(second.done);
+  EXPECT_EQ(recvCalls.load(), 0);  // readMore would have made one here
+  p.client.shutdown(tcp::socket::shutdown_send);  // a FIN after the data: an event of its own
+  p.io.restart();
+  p.io.run_one();
+  ASSERT_TRUE(second.done);
+  EXPECT_EQ(second.ec, asio::error::eof);
+}
+
+// ...and an end-of-file that came with the data is not hidden by the mark:
+// the event that reported the data says the FIN is there, so the short read
+// does not mark the socket drained and the next read sees the end at once.
+// The same sequence with a read that trusts short reads unconditionally
+// (readNextMessage, for new messages) waits for an event that never comes.
+TEST(SocketRead, AReportedSocketSeesAnEndOfFileThatCameWithTheData) {
+  Pair p;
+  ASSERT_TRUE(infergate::reportPeerClose(p.server));
+  const unsigned* events = infergate::peerCloseEventsOf(p.server);
+  char buffer[64];
+  ReadResult data;
+  infergate::readMoreReported(p.server, asio::buffer(buffer), events, collect(data, buffer));
+  p.poll();  // waiting in the reactor, as a stream's read is
+  ASSERT_FALSE(data.done);
+  p.send("abc");
+  p.client.shutdown(tcp::socket::shutdown_send);  // both there before the reactor looks
+  p.poll();
+  ASSERT_TRUE(data.done);
+  EXPECT_EQ(data.bytes, "abc");
+  EXPECT_TRUE(infergate::peerCloseReported(events));
+
+  ReadResult eof;
+  infergate::readMoreReported(p.server, asio::buffer(buffer), events, collect(eof, buffer));
+  p.poll();
+  ASSERT_TRUE(eof.done);
+  EXPECT_EQ(eof.ec, asio::error::eof);
+}
+
+TEST(SocketRead, WithoutTheReportAShortReadHidesAnEndOfFileThatCameWithIt) {
+  Pair p;
+  char buffer[64];
+  ReadResult data;
+  infergate::readNextMessage(p.server, asio::buffer(buffer), collect(data, buffer));
+  p.poll();
+  p.send("abc");
+  p.client.shutdown(tcp::socket::shutdown_send);
+  p.poll();
+  ASSERT_TRUE(data.done);
+  ReadResult next;
+  infergate::readNextMessage(p.server, asio::buffer(buffer), collect(next, buffer));
+  p.poll();
+  EXPECT_FALSE(next.done);  // why reads mid-message need the report, or a recv() first
+  p.server.cancel();
+  p.poll();
 }
 
 TEST(SocketRead, ReadMoreOnAnEmptySocketWaitsForData) {
