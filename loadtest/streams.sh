@@ -2,8 +2,9 @@
 # loadtest/streams.sh: thousands of concurrent SSE streams through each proxy
 # (the compare.sh scenario "streams"). For each peer, started fresh: its peak
 # RSS while STREAMS streams of TOKENS tokens, INTER_TOKEN_MS apart, are open at
-# once, and the time to first token and inter-token gaps the client sees, with
-# what the proxy adds over the direct path (the mock itself).
+# once, the CPU seconds it used for them (user + system, its workers included),
+# and the time to first token and inter-token gaps the client sees, with what
+# the proxy adds over the direct path (the mock itself).
 #   STREAMS=8000 TOKENS=20 INTER_TOKEN_MS=200 WORKERS=2 PEERS="direct infergate haproxy nginx"
 # Loopback only; every process it starts is stopped; each run is bounded by
 # stream_load's timeout.
