@@ -50,7 +50,9 @@ TEST(PeerCloseEvents, ASocketNotReportedHasNoEvents) {
   EXPECT_EQ(infergate::peerCloseEventsOf(socket), nullptr);
 }
 
-TEST(PeerCloseEvents, TheConnectCarriesTheReportAndAFinWithTheAnswerIsSeen) {
+// As the exchange does it: marked before the connect, checked after it (an
+// epoll_ctl only if the connect did not wait). The answer's FIN is seen.
+TEST(PeerCloseEvents, AnUpstreamSocketMarkedBeforeItsConnectSeesAFinThatCameWithTheAnswer) {
   Upstream u;
   ASSERT_TRUE(infergate::reportPeerClose(u.socket));
   const unsigned* events = infergate::peerCloseEventsOf(u.socket);
