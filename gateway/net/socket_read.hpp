@@ -22,7 +22,10 @@
 // connection, closed by its idle timeout, or a pooled connection, whose next
 // request meets the peer's reset and is retried like any stale connection.
 // Reads in the middle of a message (readMore) always try the socket first, as
-// before, so a peer that closes mid-message is seen at once.
+// before, so a peer that closes mid-message is seen at once; unless the
+// reactor reports the peer's close (readMoreReported, upstream sockets: see
+// peer_close_events.hpp), in which case a FIN that came with the data shows
+// in the events and the short read is trusted only without it.
 //
 // Bound to Boost 1.81's reactor (the Debian package this project builds
 // with): the specialization below replaces reactive_socket_recv_op_base for
@@ -106,8 +109,9 @@ inline void landReceived(ReadBuffer& target, std::size_t bytes) {
 // (the RSS of 8,000 streams rose by about 4 MB as they ended). A copy of what
 // arrived, usually a head or one event, is cheaper than that memory. Drain-
 // aware as above. The mutable_buffer base holds the target ReadBuffer's
-// address and the read's size (16 bytes in every waiting read op): Asio sees
-// only that the read is not empty, and never reads or writes at that address.
+// address and the read's size, and with them the peer's reported events (24
+// bytes in every waiting read op): Asio sees only that the read is not empty,
+// and never reads or writes at that address.
 struct ReadyBuffer : boost::asio::mutable_buffer {
   ReadyBuffer(ReadBuffer& buffer, std::size_t size, const unsigned* peerEvents = nullptr)
       : boost::asio::mutable_buffer(&buffer, size), peerEvents_(peerEvents) {}
