@@ -16,12 +16,10 @@ std::size_t HistogramArray::bucketOf(double value) const {
 }
 
 void HistogramArray::observe(std::size_t series, double value) {
-  auto& bucket = counts_[series * stride_ + bucketOf(value)];
-  bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  auto& total = totals_[series];
-  total.store(total.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  auto& sum = sums_[series];
-  sum.store(sum.load(std::memory_order_relaxed) + value, std::memory_order_relaxed);
+  const std::size_t bucket = series * stride_ + bucketOf(value);
+  counts_.store(bucket, counts_.load(bucket) + 1);
+  totals_.store(series, totals_.load(series) + 1);
+  sums_.store(series, sums_.load(series) + value);
 }
 
 }  // namespace infergate::metrics
