@@ -91,7 +91,12 @@ bool reportPeerClose(WorkerSocket& socket) {
   epoll_event ev{};
   ev.events = registered | EPOLLRDHUP;
   ev.data.ptr = descriptor;
-  if (epoll_ctl(reactor->*memberOf(EpollFdOf{}), EPOLL_CTL_MOD, socket.native_handle(), &ev) != 0) return false;
+  if (epoll_ctl(reactor->*memberOf(EpollFdOf{}), EPOLL_CTL_MOD, socket.native_handle(), &ev) != 0) {
+    // The kernel does not have it: reads must not rely on it (the mark made
+    // before a connect that completed at once goes too).
+    registered &= ~static_cast<std::uint32_t>(EPOLLRDHUP);
+    return false;
+  }
   // Asio's later changes (adding EPOLLOUT for a write that waits) start from
   // this mask, so they keep EPOLLRDHUP.
   registered = ev.events;
