@@ -23,9 +23,9 @@
 // request meets the peer's reset and is retried like any stale connection.
 // Reads in the middle of a message (readMore) always try the socket first, as
 // before, so a peer that closes mid-message is seen at once; unless the
-// reactor reports the peer's close (readMoreReported, upstream sockets: see
-// peer_close_events.hpp), in which case a FIN that came with the data shows
-// in the events and the short read is trusted only without it.
+// reactor reports the peer's close (the reads' `peerEvents`, upstream
+// sockets: see peer_close_events.hpp), in which case a FIN that came with the
+// data shows in the events and the short read is trusted only without it.
 //
 // Bound to Boost 1.81's reactor (the Debian package this project builds
 // with): the specialization below replaces reactive_socket_recv_op_base for
@@ -205,25 +205,45 @@ inline bool tryRecv(int fd, boost::asio::mutable_buffer buffer, boost::system::e
   return true;
 }
 
-// A read in the middle of a message: tries the socket first whatever the
-// drain mark says, so an end-of-file that came with earlier data is seen now.
-// Completes through the io_context either way, as Asio's own reads do.
+// The reads below take the events the reactor last reported for the socket
+// (`peerEvents`, from peerCloseEventsOf in peer_close_events.hpp; null for a
+// socket whose registration does not report the peer's close). With them, a
+// short read is trusted in the middle of a message too, because a FIN that
+// came with it shows in the events: a stream's next event and the rest of a
+// long answer are waited for without first a recv() that finds the socket
+// empty. Without them, a read in the middle of a message tries the socket
+// first whatever the drain mark says, so an end-of-file that came with
+// earlier data is seen now.
+
+// A read in the middle of a message. Completes through the io_context either
+// way, as Asio's own reads do.
 template <class Socket, class Handler>
-void readMore(Socket& socket, boost::asio::mutable_buffer buffer, Handler&& handler) {
+void readMore(Socket& socket, boost::asio::mutable_buffer buffer, const unsigned* peerEvents, Handler&& handler) {
   boost::system::error_code ec;
   std::size_t bytes = 0;
-  if (!tryRecv(socket.native_handle(), buffer, ec, bytes))
-    return readNextMessage(socket, buffer, std::forward<Handler>(handler));
+  if (peerEvents != nullptr || !tryRecv(socket.native_handle(), buffer, ec, bytes))
+    return socket.async_read_some(DrainAwareBuffer(buffer, peerEvents), std::forward<Handler>(handler));
   boost::asio::post(socket.get_executor(),
                     [handler = std::forward<Handler>(handler), ec, bytes]() mutable { handler(ec, bytes); });
+}
+
+template <class Socket, class Handler>
+void readMore(Socket& socket, boost::asio::mutable_buffer buffer, Handler&& handler) {
+  readMore(socket, buffer, nullptr, std::forward<Handler>(handler));
 }
 
 // readNextMessage into `target`, whose memory is taken only when bytes are
 // there (ReadyBuffer): the completion's byte count is then committed as usual.
 template <class Socket, class Handler>
-void readNextMessageInto(Socket& socket, ReadBuffer& target, std::size_t size, Handler&& handler) {
+void readNextMessageInto(Socket& socket, ReadBuffer& target, std::size_t size, const unsigned* peerEvents,
+                         Handler&& handler) {
   releaseIdle(target);
-  socket.async_read_some(ReadyBuffer(target, size), std::forward<Handler>(handler));
+  socket.async_read_some(ReadyBuffer(target, size, peerEvents), std::forward<Handler>(handler));
+}
+
+template <class Socket, class Handler>
+void readNextMessageInto(Socket& socket, ReadBuffer& target, std::size_t size, Handler&& handler) {
+  readNextMessageInto(socket, target, size, nullptr, std::forward<Handler>(handler));
 }
 
 // readNextMessageInto's wait on a TLS stream (OpenSSL reads the socket
@@ -236,37 +256,23 @@ void readWhenReadyInto(Tls& tls, ReadBuffer& target, std::size_t size, Handler&&
 }
 
 // readMore into `target` for a wait that may be long (a stream's next event,
-// a client that sends nothing until its answer is over):
-// tries the socket first (so an end-of-file that came with earlier data is
-// seen now), and if it is empty waits holding no buffer (ReadyBuffer).
+// a client that sends nothing until its answer is over): if the socket is
+// empty, waits holding no buffer (ReadyBuffer).
 template <class Socket, class Handler>
-void readMoreInto(Socket& socket, ReadBuffer& target, std::size_t size, Handler&& handler) {
+void readMoreInto(Socket& socket, ReadBuffer& target, std::size_t size, const unsigned* peerEvents,
+                  Handler&& handler) {
   boost::system::error_code ec;
   std::size_t bytes = 0;
-  if (!tryRecv(socket.native_handle(), landingFor(size), ec, bytes))
-    return readNextMessageInto(socket, target, size, std::forward<Handler>(handler));
+  if (peerEvents != nullptr || !tryRecv(socket.native_handle(), landingFor(size), ec, bytes))
+    return readNextMessageInto(socket, target, size, peerEvents, std::forward<Handler>(handler));
   landReceived(target, bytes);
   boost::asio::post(socket.get_executor(),
                     [handler = std::forward<Handler>(handler), ec, bytes]() mutable { handler(ec, bytes); });
 }
 
-// The reads in the middle of a message (readMore, readMoreInto) on a socket
-// whose reactor reports the peer's close (`peerEvents`, from
-// peerCloseEventsOf in peer_close_events.hpp): a short read is trusted there
-// too, because a FIN that came with it shows in `peerEvents`. So a stream's
-// next event and the rest of a long answer are waited for without first a
-// recv() that finds the socket empty.
 template <class Socket, class Handler>
-void readMoreReported(Socket& socket, boost::asio::mutable_buffer buffer, const unsigned* peerEvents,
-                      Handler&& handler) {
-  socket.async_read_some(DrainAwareBuffer(buffer, peerEvents), std::forward<Handler>(handler));
-}
-
-template <class Socket, class Handler>
-void readMoreIntoReported(Socket& socket, ReadBuffer& target, std::size_t size, const unsigned* peerEvents,
-                          Handler&& handler) {
-  releaseIdle(target);
-  socket.async_read_some(ReadyBuffer(target, size, peerEvents), std::forward<Handler>(handler));
+void readMoreInto(Socket& socket, ReadBuffer& target, std::size_t size, Handler&& handler) {
+  readMoreInto(socket, target, size, nullptr, std::forward<Handler>(handler));
 }
 
 }  // namespace infergate

@@ -116,15 +116,10 @@ void AsioExchangeTransport::read(UpstreamConnection& conn, ReadWait wait, unsign
   const unsigned* peerEvents = peerCloseEventsOf(conn.socket);
   switch (wait) {
     case ReadWait::First:
-      // With the events: a short read here marks the socket drained for the
-      // reads after it as well.
-      return readMoreIntoReported(conn.socket, conn.buffer, kWaitReadSize, peerEvents, std::move(onRead));
+      return readNextMessageInto(conn.socket, conn.buffer, kWaitReadSize, peerEvents, std::move(onRead));
     case ReadWait::More:
-      if (peerEvents) return readMoreReported(conn.socket, conn.buffer.prepare(kReadSize), peerEvents, std::move(onRead));
-      return readMore(conn.socket, conn.buffer.prepare(kReadSize), std::move(onRead));
-    case ReadWait::Idle:
-      if (peerEvents) return readMoreIntoReported(conn.socket, conn.buffer, kWaitReadSize, peerEvents, std::move(onRead));
-      return readMoreInto(conn.socket, conn.buffer, kWaitReadSize, std::move(onRead));
+      return readMore(conn.socket, conn.buffer.prepare(kReadSize), peerEvents, std::move(onRead));
+    case ReadWait::Idle: return readMoreInto(conn.socket, conn.buffer, kWaitReadSize, peerEvents, std::move(onRead));
   }
 }
 

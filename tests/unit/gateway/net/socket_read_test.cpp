@@ -158,7 +158,7 @@ TEST(SocketRead, AReportedSocketWaitsMidMessageWithoutARecvThatFindsNothing) {
   ASSERT_NE(events, nullptr);
   char buffer[64];
   ReadResult first;
-  infergate::readMoreReported(p.server, asio::buffer(buffer), events, collect(first, buffer));
+  infergate::readMore(p.server, asio::buffer(buffer), events, collect(first, buffer));
   p.send("abc");
   p.poll();
   ASSERT_TRUE(first.done);
@@ -167,7 +167,7 @@ TEST(SocketRead, AReportedSocketWaitsMidMessageWithoutARecvThatFindsNothing) {
 
   recvCalls = 0;
   ReadResult second;
-  infergate::readMoreReported(p.server, asio::buffer(buffer), events, collect(second, buffer));
+  infergate::readMore(p.server, asio::buffer(buffer), events, collect(second, buffer));
   p.poll();
   EXPECT_FALSE(second.done);
   EXPECT_EQ(recvCalls.load(), 0);  // readMore would have made one here
@@ -189,7 +189,7 @@ TEST(SocketRead, AReportedSocketSeesAnEndOfFileThatCameWithTheData) {
   const unsigned* events = infergate::peerCloseEventsOf(p.server);
   char buffer[64];
   ReadResult data;
-  infergate::readMoreReported(p.server, asio::buffer(buffer), events, collect(data, buffer));
+  infergate::readMore(p.server, asio::buffer(buffer), events, collect(data, buffer));
   p.poll();  // waiting in the reactor, as a stream's read is
   ASSERT_FALSE(data.done);
   p.send("abc");
@@ -200,7 +200,7 @@ TEST(SocketRead, AReportedSocketSeesAnEndOfFileThatCameWithTheData) {
   EXPECT_TRUE(infergate::peerCloseReported(events));
 
   ReadResult eof;
-  infergate::readMoreReported(p.server, asio::buffer(buffer), events, collect(eof, buffer));
+  infergate::readMore(p.server, asio::buffer(buffer), events, collect(eof, buffer));
   p.poll();
   ASSERT_TRUE(eof.done);
   EXPECT_EQ(eof.ec, asio::error::eof);
