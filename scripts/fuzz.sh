@@ -15,7 +15,7 @@ SECONDS_EACH=${1:-20}
 shift || true
 TARGETS=("$@")
 if ((${#TARGETS[@]} == 0)); then
-  TARGETS=(request_facts sse_tap http_head redaction_scorers config baseline_file)
+  TARGETS=(request_facts sse_tap http_head response_body redaction_scorers config baseline_file)
 fi
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 if [[ ! -f "$BUILD/build.ninja" ]]; then

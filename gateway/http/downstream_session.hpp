@@ -21,7 +21,7 @@
 #include "filters/core/request_record.hpp"
 #include "filters/filter_chain.hpp"
 #include "filters/paused_request.hpp"
-#include "gateway/http/request_parser_slot.hpp"
+#include "gateway/http/parser_slot.hpp"
 #include "gateway/net/lazy_deadline.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/net/worker_io.hpp"

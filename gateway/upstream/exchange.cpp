@@ -45,7 +45,8 @@ void UpstreamExchange::start(const ProxyRequest& request) {
   relayUsed_ = 0;
   bytesWritten_ = 0;
   framing_ = writer::BodyFraming::ContentLength;
-  parser_.reset();
+  head_.reset();
+  status_ = 0;
   planner_.begin(*request.runtime, *request.route, request.context->facts ? request.context->facts->prefixHash : 0);
 
   const auto& primary = planner_.primaryConfig();
@@ -93,7 +94,8 @@ void UpstreamExchange::startAttempt() {
   const auto label = metrics::LabelSpace::backendIndex(planner_.backend());
   const auto& endpoint = planner_.endpoint();
   relayUsed_ = 0;
-  parser_.reset();
+  head_.reset();
+  status_ = 0;
   // The in-flight gauge follows the backend the request is on.
   if (inFlightBackend_ != label) {
     releaseInFlight();
@@ -175,8 +177,8 @@ void UpstreamExchange::onBackoffDone(unsigned epoch, error_code ec) {
 // the client is retried elsewhere, honouring Retry-After; the response is dropped
 // with its connection. Without a retry left, the response is relayed as is.
 bool UpstreamExchange::retryOnStatus() {
-  const auto& response = parser_->get();
-  const unsigned status = response.result_int();
+  const auto& response = head_->get();
+  const unsigned status = status_;
   const auto& retry = planner_.primaryConfig().retry;
   if (std::find(retry.statuses.begin(), retry.statuses.end(), status) == retry.statuses.end()) return false;
   if (!planner_.canRetry()) return false;
@@ -202,7 +204,8 @@ bool UpstreamExchange::retryOnFreshConnection() {
   if (connection_ != Connection::Pooled || RequestRecord::set(record_->firstByte) || failure_ != FailureCause::None)
     return false;
   closeUpstream();
-  parser_.reset();
+  head_.reset();
+  status_ = 0;
   connect();
   connection_ = Connection::PooledRetried;
   return true;
@@ -344,7 +347,7 @@ void UpstreamExchange::onStreamErrorWritten(unsigned epoch, FailureCause cause, 
 }
 
 unsigned UpstreamExchange::upstreamStatus() const {
-  return parser_ && parser_->is_header_done() ? parser_->get().result_int() : 0;
+  return status_;
 }
 
 void UpstreamExchange::finish(FailureCause cause, bool closeDownstream) {
@@ -359,7 +362,7 @@ void UpstreamExchange::finish(FailureCause cause, bool closeDownstream) {
   r.bytesOut += bytesWritten_;
   if (answer_ != Answer::Awaiting && !responseEnded_) {
     auto& ctx = *request_.context;
-    ctx.response.complete = cause == FailureCause::None && parser_ && parser_->is_done();
+    ctx.response.complete = cause == FailureCause::None && responseWhole();
     request_.chain->onResponseEnd(ctx);
     responseEnded_ = true;
   }
@@ -379,7 +382,7 @@ void UpstreamExchange::finish(FailureCause cause, bool closeDownstream) {
 // is closed, which tells the model server to stop.
 void UpstreamExchange::returnConnection(FailureCause cause) {
   if (!conn_) return;
-  const bool reusable = cause == FailureCause::None && parser_ && parser_->is_done() && parser_->keep_alive() &&
+  const bool reusable = cause == FailureCause::None && responseWhole() && upstreamKeepAlive_ &&
                         conn_->buffer.size() == 0 && conn_->socket.is_open();
   if (reusable) {
     ++conn_->requestsServed;

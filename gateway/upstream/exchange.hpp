@@ -17,6 +17,8 @@
 
 #include "filters/filter_chain.hpp"
 #include "gateway/http/message_writer.hpp"
+#include "gateway/http/parser_slot.hpp"
+#include "gateway/http/response_body_decoder.hpp"
 #include "gateway/net/gathered_write.hpp"
 #include "gateway/net/lazy_deadline.hpp"
 #include "gateway/net/worker_io.hpp"
@@ -155,6 +157,9 @@ class UpstreamExchange {
   void connect();
   void sendRequest();
   void newParser();
+  bool parseHead();
+  void startBody();
+  bool responseWhole() const { return answer_ != Answer::Awaiting && body_.done(); }
   void readUpstream(bool idle = false);  // idle: nothing pending, the wait may be long
   void parseUpstream();
   void onResponseHead();
@@ -186,7 +191,14 @@ class UpstreamExchange {
   Clock::time_point queueDeadline_{};           // set once the request waited for a slot
 
   std::unique_ptr<UpstreamConnection> conn_;
-  std::optional<ProxyResponseParser> parser_;
+  // The answer's head is parsed by Beast, out of line (a stream gives the
+  // parser back once past its head); its body by the decoder, which keeps
+  // only its place between reads. What later steps need of the head is kept:
+  // its status and whether the server keeps the connection open.
+  ResponseParserSlot head_;
+  ResponseBodyDecoder body_;
+  std::uint16_t status_ = 0;  // the final head's, once read (0 before)
+  bool upstreamKeepAlive_ = false;
   std::optional<std::size_t> contentLength_;
   // Both heads and the body's edits (usage injection, model rename, token
   // cap): needed while an attempt may still send the request, so a stream

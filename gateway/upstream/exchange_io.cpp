@@ -282,11 +282,14 @@ void UpstreamExchange::onRequestSent(unsigned epoch, error_code ec) {
 }
 
 void UpstreamExchange::newParser() {
-  parser_.emplace();
-  parser_->header_limit(kUpstreamHeaderLimit);
-  parser_->body_limit(boost::none);  // bodies are relayed, not stored: no size limit applies
-  parser_->eager(true);
-  if (request_.isHead) parser_->skip(true);
+  auto& parser = head_.emplace();
+  parser.header_limit(kUpstreamHeaderLimit);
+  // Beast checks a Content-Length against its body limit at the head: bodies
+  // are relayed, not stored, so none applies.
+  parser.body_limit(boost::none);
+  parser.eager(false);  // the head only: the body is the decoder's
+  if (request_.isHead) parser.skip(true);
+  status_ = 0;
 }
 
 // ---- response ------------------------------------------------------------------
@@ -304,12 +307,8 @@ void UpstreamExchange::onUpstreamRead(unsigned epoch, error_code ec, std::size_t
   readAt_ = Clock::now();
   if (bytes > 0 && !RequestRecord::set(record_->firstByte)) record_->firstByte = readAt_;
   if (ec) {
-    if (ec == asio::error::eof && parser_->is_header_done()) {
-      // A close-delimited body ends here; any other message is cut short.
-      error_code eofError;
-      parser_->put_eof(eofError);
-      if (!eofError) return parseUpstream();
-    }
+    // A close-delimited body ends here; any other message is cut short.
+    if (ec == asio::error::eof && answer_ != Answer::Awaiting && body_.endAtClose()) return parseUpstream();
     // A TLS alert (with TLS 1.3 a refused client certificate is only told
     // after the client's handshake ended) is the TLS layer's failure.
     if (conn_->tlsStream && ec.category() == asio::error::get_ssl_category()) {
@@ -325,54 +324,66 @@ void UpstreamExchange::onUpstreamRead(unsigned epoch, error_code ec, std::size_t
 }
 
 void UpstreamExchange::parseUpstream() {
-  // Taken when the answer's first bytes are here, not when the request is
-  // sent: a request waiting on its upstream (for seconds, with a model) holds
-  // no relay buffer.
-  if (!relayBuffer_ && conn_->buffer.size() > 0)
-    relayBuffer_.reset(static_cast<char*>(BlockCache::local().take(kBufferSize)));
-  while (conn_->buffer.size() > 0 && !parser_->is_done() && relayUsed_ < kBufferSize) {
-    auto& body = parser_->get().body();
-    body.data = relayBuffer_.get() + relayUsed_;
-    body.size = kBufferSize - relayUsed_;
-    error_code ec;
-    const auto before = relayUsed_;
-    const auto used = parser_->put(conn_->buffer.data(), ec);
-    conn_->buffer.consume(used);
-    relayUsed_ = static_cast<std::size_t>(static_cast<char*>(body.data) - relayBuffer_.get());
-    const bool interim = parser_->is_header_done() && parser_->get().result_int() / 100 == 1;
-    if (parser_->is_header_done() && answer_ == Answer::Awaiting && !interim) {
-      if (retryOnStatus()) return;
-      onResponseHead();
+  if (answer_ == Answer::Awaiting && !parseHead()) return;
+  if (conn_->buffer.size() > 0 && !body_.done() && relayUsed_ < kBufferSize) {
+    // Taken when the body's first bytes are here, not when the request is
+    // sent: a request waiting on its upstream (for seconds, with a model)
+    // holds no relay buffer.
+    if (!relayBuffer_) relayBuffer_.reset(static_cast<char*>(BlockCache::local().take(kBufferSize)));
+    const auto in = conn_->buffer.data();
+    const auto step = body_.decode(std::string_view(static_cast<const char*>(in.data()), in.size()),
+                                   relayBuffer_.get() + relayUsed_, kBufferSize - relayUsed_);
+    conn_->buffer.consume(step.consumed);
+    if (step.produced > 0) {
+      relayPiece(relayUsed_, relayUsed_ + step.produced);
+      relayUsed_ += step.produced;
     }
-    if (relayUsed_ > before) relayPiece(before, relayUsed_);
-    if (parser_->is_done() && !RequestRecord::set(record_->lastByte)) record_->lastByte = readAt_;
-    if (ec == http::error::need_buffer || ec == http::error::need_more) break;
-    if (ec) return fail(FailureCause::UpstreamProtocolError);
-    if (interim) {
+    if (step.error) return fail(FailureCause::UpstreamProtocolError);
+  }
+  const bool whole = body_.done();
+  if (whole && !RequestRecord::set(record_->lastByte)) record_->lastByte = readAt_;
+  if (relayUsed_ > 0 || whole) return writeDownstream(whole);
+  // Nothing to relay until more bytes come, which in a stream may be seconds
+  // away: the relay buffer goes back to the thread's cache meanwhile (it is
+  // taken again when they arrive), and the decoder took every byte read, so
+  // the read buffer goes too: memory follows the bytes in flight, not the
+  // open streams.
+  relayBuffer_.reset();
+  readUpstream(/*idle=*/true);
+}
+
+// The answer's head, from what was read: a 1xx is skipped, the final head is
+// judged for a retry, then the filters see it. True when its body follows;
+// false when the head is not all here (a read was started) or the exchange
+// went elsewhere (a failure, a retry).
+bool UpstreamExchange::parseHead() {
+  while (conn_->buffer.size() > 0) {
+    error_code ec;
+    conn_->buffer.consume(head_->put(conn_->buffer.data(), ec));
+    if (ec == http::error::need_more) break;
+    if (ec) {
+      fail(FailureCause::UpstreamProtocolError);
+      return false;
+    }
+    if (!head_->is_header_done()) break;
+    if (head_->get().result_int() / 100 == 1) {
       newParser();  // 103 Early Hints, a stray 100: not relayed; the final head follows
       continue;
     }
-    if (used == 0) break;
-  }
-  if (!parser_->is_header_done()) return readUpstream();
-  if (answer_ == Answer::Awaiting) {
-    if (retryOnStatus()) return;
+    status_ = static_cast<std::uint16_t>(head_->get().result_int());
+    upstreamKeepAlive_ = head_->keep_alive();
+    if (retryOnStatus()) return false;
     onResponseHead();
+    return true;
   }
-  if (parser_->is_done() && !RequestRecord::set(record_->lastByte)) record_->lastByte = readAt_;
-  if (relayUsed_ > 0 || parser_->is_done()) return writeDownstream(parser_->is_done());
-  // Nothing to relay until more bytes come, which in a stream may be seconds
-  // away: the relay buffer goes back to the thread's cache meanwhile (it is
-  // taken again when they arrive), so memory follows the bytes in flight, not
-  // the open streams.
-  relayBuffer_.reset();
-  readUpstream(/*idle=*/true);
+  readUpstream();
+  return false;
 }
 
 // The final head: the filters see it (and may add header lines); the client's
 // head is written with the framing the answer needs.
 void UpstreamExchange::onResponseHead() {
-  const auto& response = parser_->get();
+  const auto& response = head_->get();
   const unsigned status = response.result_int();
   auto& ctx = *request_.context;
   const auto contentType = headers::valueOf(response, http::field::content_type);
@@ -386,10 +397,10 @@ void UpstreamExchange::onResponseHead() {
   head.requestId = ctx.requestId;
   if (!ctx.response.hasBody) {
     framing_ = writer::BodyFraming::None;
-    if (auto length = parser_->content_length()) head.contentLength = *length;
-  } else if (!parser_->chunked() && parser_->content_length()) {
+    if (auto length = head_->content_length()) head.contentLength = *length;
+  } else if (!head_->chunked() && head_->content_length()) {
     framing_ = writer::BodyFraming::ContentLength;
-    head.contentLength = *parser_->content_length();
+    head.contentLength = *head_->content_length();
   } else {
     // Chunked or close-delimited upstream: re-chunk for HTTP/1.1 clients.
     framing_ = request_.clientHttp10 ? writer::BodyFraming::CloseDelimited : writer::BodyFraming::Chunked;
@@ -400,16 +411,27 @@ void UpstreamExchange::onResponseHead() {
   request_.chain->onResponseHeaders(ctx);
   head.filterHeaders = ctx.responseHeaders;
   writer::responseHead(text_->downstreamHead, response.base(), head);
-  // The fields and the reason phrase are read: a stream does not keep them
-  // for its life (the parser's framing state is its own; trailers, if any,
-  // are added anew).
-  parser_->get().clear();
-  parser_->get().reason({});
+  startBody();
+  // The head is read: its parser goes (the fields with it), and a stream
+  // gives back the block too, as it does the request's.
   if (ctx.response.eventStream) {
+    head_.release();
     port_.releaseRequest();
     request_.message = nullptr;
+  } else {
+    head_.reset();
   }
   answer_ = Answer::HeadRead;
+}
+
+// The body's framing, as Beast read it from the head: none (HEAD, 204, 304,
+// a zero length), chunked, a length, or until the server closes.
+void UpstreamExchange::startBody() {
+  using Framing = ResponseBodyDecoder::Framing;
+  if (head_->is_done()) body_.start(Framing::None);
+  else if (head_->chunked()) body_.start(Framing::Chunked);
+  else if (const auto length = head_->content_length()) body_.start(Framing::Length, *length);
+  else body_.start(Framing::UntilClose);
 }
 
 // The filters that asked see each piece of the body as it passes.
