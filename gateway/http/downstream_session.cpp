@@ -49,7 +49,7 @@ DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost:
 DownstreamSession::~DownstreamSession() {
   releaseBody();
   worker_.connectionLimits().release(clientIp_);
-  if (registered_) worker_.unregisterSession(registration_);
+  if (is_linked()) worker_.unregisterSession(*this);
 }
 
 bool DownstreamSession::chargeBody(std::size_t total) {
@@ -66,8 +66,7 @@ void DownstreamSession::releaseBody() {
 }
 
 void DownstreamSession::start() {
-  registration_ = worker_.registerSession(this);
-  registered_ = true;
+  worker_.registerSession(*this);
   error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   clientAddress_ = clientIp_.is_unspecified() ? "unknown" : clientIp_.to_string();

@@ -10,7 +10,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +25,7 @@
 #include "gateway/net/socket_read.hpp"
 #include "gateway/net/worker_io.hpp"
 #include "gateway/server/generation.hpp"
+#include "gateway/server/session_list.hpp"
 #include "gateway/upstream/exchange.hpp"
 
 namespace infergate {
@@ -34,7 +34,8 @@ class Worker;
 
 class DownstreamSession final : public std::enable_shared_from_this<DownstreamSession>,
                                 public DownstreamPort,
-                                public RequestPauser {
+                                public RequestPauser,
+                                public SessionLink {
  public:
   // `client` was admitted by the worker's ConnectionLimits; released on destruction.
   // `tls`: the HTTPS listener's context (the session starts with a handshake).
@@ -170,8 +171,6 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   const FilterChain* pausedChain_ = nullptr;         // while State::Filtering
   const config::RouteConfig* matchedRoute_ = nullptr;  // once routed
   UpstreamExchange exchange_;
-  std::list<DownstreamSession*>::iterator registration_;
-  bool registered_ = false;
 };
 
 // ---- the client connection's reads and writes ----

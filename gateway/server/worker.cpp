@@ -194,13 +194,13 @@ void Worker::drainNow() {
   pool_.closeAll();
   // Copy: onDrain may close a session, which unregisters it.
   std::vector<std::shared_ptr<DownstreamSession>> live;
-  for (auto* s : sessions_) live.push_back(s->shared_from_this());
+  for (auto& s : sessions_) live.push_back(s.shared_from_this());
   for (auto& s : live) s->onDrain();
 }
 
 void Worker::cutNow() {
   std::vector<std::shared_ptr<DownstreamSession>> live;
-  for (auto* s : sessions_) live.push_back(s->shared_from_this());
+  for (auto& s : sessions_) live.push_back(s.shared_from_this());
   for (auto& s : live) s->cutForDrain();
 }
 
@@ -208,13 +208,13 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::list<DownstreamSession*>::iterator Worker::registerSession(DownstreamSession* session) {
+void Worker::registerSession(DownstreamSession& session) {
   sessionCount_.fetch_add(1, std::memory_order_relaxed);
-  return sessions_.insert(sessions_.end(), session);
+  sessions_.push_back(session);
 }
 
-void Worker::unregisterSession(std::list<DownstreamSession*>::iterator it) {
-  sessions_.erase(it);
+void Worker::unregisterSession(DownstreamSession& session) {
+  session.unlink();
   sessionCount_.fetch_sub(1, std::memory_order_relaxed);
 }
 

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <list>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -19,6 +18,7 @@
 #include "gateway/net/worker_wakeup.hpp"
 #include "gateway/server/generation.hpp"
 #include "gateway/server/runtime.hpp"
+#include "gateway/server/session_list.hpp"
 #include "gateway/upstream/cluster_state.hpp"
 #include "gateway/upstream/endpoint_picker.hpp"
 #include "gateway/upstream/slot_waits.hpp"
@@ -82,8 +82,8 @@ class Worker {
   void setConnectionLimits(ConnectionLimits* limits) { connectionLimits_ = limits; }
   ConnectionLimits& connectionLimits() { return *connectionLimits_; }
 
-  std::list<DownstreamSession*>::iterator registerSession(DownstreamSession* session);
-  void unregisterSession(std::list<DownstreamSession*>::iterator it);
+  void registerSession(DownstreamSession& session);
+  void unregisterSession(DownstreamSession& session);
 
  private:
   void accept();
@@ -106,7 +106,7 @@ class Worker {
   std::int64_t acceptFailureLoggedAtMs_ = 0;
   unsigned refusalsUnlogged_ = 0;
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.
-  std::list<DownstreamSession*> sessions_;
+  SessionList<DownstreamSession> sessions_;
   std::atomic<int> sessionCount_{0};
   // Only this worker's thread ever touches io_ (other threads go through
   // wakeup_), so Asio's scheduler and reactor mutexes, taken on every
