@@ -6,41 +6,42 @@ namespace infergate {
 
 void SseTap::holdPartialLine(std::string_view chunk) {
   if (skipping_) return;
-  if (line_.size() + chunk.size() > kMaxEventBytes) {
+  if ((cut_ ? cut_->line.size() : 0) + chunk.size() > kMaxEventBytes) {
     skipping_ = true;
-    line_.clear();
+    if (cut_) cut_->line.clear();
     return;
   }
-  line_.append(chunk);
+  cut().line.append(chunk);
 }
 
 void SseTap::appendData(std::string_view line, bool inPlace) {
   if (eventTooLarge_) return;
   // Every data line after the first adds a separator: counted like the text.
-  const std::size_t held = dataIsInPlace_ ? dataInPlace_.size() : data_.size();
+  const std::size_t held = dataIsInPlace_ ? dataInPlace_.size() : heldData().size();
   const std::size_t separator = dataLines_ == 0 ? 0 : 1;
   if (held + separator + line.size() > kMaxEventBytes) {
     eventTooLarge_ = true;
     dataIsInPlace_ = false;
-    data_.clear();
+    if (cut_) cut_->data.clear();
     return;
   }
   if (dataLines_ == 0 && inPlace) {
     dataInPlace_ = line;
     dataIsInPlace_ = true;
   } else {
+    auto& data = cut().data;
     if (dataIsInPlace_) {
-      data_.assign(dataInPlace_);
+      data.assign(dataInPlace_);
       dataIsInPlace_ = false;
     }
-    if (separator) data_.push_back('\n');
-    data_.append(line);
+    if (separator) data.push_back('\n');
+    data.append(line);
   }
   ++dataLines_;
 }
 
 void SseTap::endEvent() {
-  data_.clear();
+  if (cut_) cut_->data.clear();
   dataIsInPlace_ = false;
   dataLines_ = 0;
   eventTooLarge_ = false;
@@ -49,28 +50,23 @@ void SseTap::endEvent() {
 void SseTap::endPiece() {
   parser_ = nullptr;
   if (dataIsInPlace_) {  // the event goes on in the next piece: its data must outlive this one
-    data_.assign(dataInPlace_);
+    cut().data.assign(dataInPlace_);
     dataIsInPlace_ = false;
   }
   // Nothing is cut at this boundary: the buffers go (a stream waits between
-  // events holding none). A cut event keeps them, up to kRetainedBytes.
-  if (line_.empty() && dataLines_ == 0) {
-    if (line_.capacity() > std::string().capacity()) std::string().swap(line_);
-    if (data_.capacity() > std::string().capacity()) std::string().swap(data_);
-  }
+  // events holding none).
+  if (!lineCut() && dataLines_ == 0) cut_.reset();
 }
 
 void SseTap::releaseBuffers() {
-  std::string().swap(line_);
-  std::string().swap(data_);
+  cut_.reset();
   dataIsInPlace_ = false;
   dataLines_ = 0;
   skipping_ = eventTooLarge_ = false;
 }
 
 void SseTap::reset() {
-  line_.clear();
-  data_.clear();
+  cut_.reset();
   dataIsInPlace_ = false;
   dataLines_ = 0;
   skipping_ = eventTooLarge_ = false;
@@ -160,9 +156,10 @@ bool SseTap::inspectEvent(std::string_view data) {
     return false;
   }
   // simdjson reads past the end (padding): data in the piece is copied to the
-  // thread's scratch; data_ is our own buffer, so it is padded in place.
-  std::string* padded = &data_;
-  if (data.data() != data_.data()) {
+  // thread's scratch; cut_->data is our own buffer, so it is padded in place.
+  std::string* own = cut_ ? &cut_->data : nullptr;
+  std::string* padded = own;
+  if (own == nullptr || data.data() != own->data()) {
     padded = &threadScratch();
     padded->assign(data);
   }
@@ -170,7 +167,7 @@ bool SseTap::inspectEvent(std::string_view data) {
     padded->reserve(padded->size() + simdjson::SIMDJSON_PADDING);
   const bool content = inspectJson(simdjson::padded_string_view(padded->data(), padded->size(), padded->capacity()));
   // A rare large event does not leave the thread's scratch large.
-  if (padded != &data_ && padded->capacity() > kRetainedBytes) std::string().swap(*padded);
+  if (padded != own && padded->capacity() > kRetainedBytes) std::string().swap(*padded);
   return content;
 }
 

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -43,7 +44,7 @@ class SseTap {
   bool inspectJson(simdjson::padded_string_view json);
   static std::string& threadScratch();  // padded copies of events read in place
   // `line` is a complete line; `inPlace` when it lies in the piece being fed
-  // (valid until feed returns), false when it was assembled in line_.
+  // (valid until feed returns), false when it was assembled in cut_->line.
   template <class OnContent>
   void onLine(std::string_view line, bool inPlace, OnContent& onContent);
   void holdPartialLine(std::string_view chunk);
@@ -57,15 +58,25 @@ class SseTap {
   static constexpr std::size_t kMaxEventBytes = 1 << 20;
   // Memory kept between events: a rare large event's buffers are given back.
   static constexpr std::size_t kRetainedBytes = 64 * 1024;
-  std::size_t retainedBytes() const { return line_.capacity() + data_.capacity(); }
+  std::size_t retainedBytes() const { return cut_ ? cut_->line.capacity() + cut_->data.capacity() : 0; }
 
  private:
   // Lines and events that arrive whole in one piece (the usual case: a model
   // server writes an event at a time) are read where they lie; only a line or
   // an event cut by a piece boundary is copied here, and these buffers are
-  // given back once nothing is cut, so a stream between events holds none.
-  std::string line_;       // the current, incomplete line
-  std::string data_;       // data: lines of the current event, joined by '\n'
+  // given back once nothing is cut, so a stream between events holds none
+  // (and carries 8 bytes here, not two strings).
+  struct Cut {
+    std::string line;  // the current, incomplete line
+    std::string data;  // data: lines of the current event, joined by '\n'
+  };
+  Cut& cut() {
+    if (!cut_) cut_ = std::make_unique<Cut>();
+    return *cut_;
+  }
+  bool lineCut() const { return cut_ && !cut_->line.empty(); }
+  std::string_view heldData() const { return cut_ ? std::string_view(cut_->data) : std::string_view(); }
+  std::unique_ptr<Cut> cut_;
   std::string_view dataInPlace_;  // the event's one data line, still in the piece
   bool dataIsInPlace_ = false;
   std::size_t dataLines_ = 0;     // data: lines of the current event
@@ -91,10 +102,10 @@ void SseTap::feed(std::string_view piece, simdjson::ondemand::parser& parser, On
       // The end of a line too long to keep: a line of the event was lost.
       skipping_ = false;
       eventTooLarge_ = true;
-      line_.clear();
+      if (cut_) cut_->line.clear();
       continue;
     }
-    if (line_.empty()) {
+    if (!lineCut()) {
       onLine(chunk, /*inPlace=*/true, onContent);
       continue;
     }
@@ -102,11 +113,11 @@ void SseTap::feed(std::string_view piece, simdjson::ondemand::parser& parser, On
     if (skipping_) {
       skipping_ = false;
       eventTooLarge_ = true;
-      line_.clear();
+      cut_->line.clear();
       continue;
     }
-    onLine(line_, /*inPlace=*/false, onContent);
-    line_.clear();
+    onLine(cut_->line, /*inPlace=*/false, onContent);
+    cut_->line.clear();
   }
   endPiece();
 }
@@ -119,7 +130,7 @@ void SseTap::onLine(std::string_view line, bool inPlace, OnContent& onContent) {
   }
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) {
-    const std::string_view data = dataIsInPlace_ ? dataInPlace_ : std::string_view(data_);
+    const std::string_view data = dataIsInPlace_ ? dataInPlace_ : heldData();
     if (!eventTooLarge_ && !data.empty() && inspectEvent(data)) onContent();
     endEvent();
   } else if (line.starts_with("data:")) {
