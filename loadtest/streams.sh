@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # loadtest/streams.sh: thousands of concurrent SSE streams through each proxy
-# (the compare.sh scenario "streams"). For each peer, started fresh: its peak
-# RSS while STREAMS streams of TOKENS tokens, INTER_TOKEN_MS apart, are open at
-# once, the CPU seconds it used for them (user + system, its workers included),
+# (the compare.sh scenario "streams"). For each peer, started fresh: its RSS once
+# every stream is open ("open MB": STREAMS streams of TOKENS tokens,
+# INTER_TOKEN_MS apart, read 1 s after the last one opened; "-" when the first
+# ones end before then), its peak RSS, the CPU seconds it used for them (user + system, its workers included),
 # and the time to first token and inter-token gaps the client sees, with what
 # the proxy adds over the direct path (the mock itself).
 #   STREAMS=8000 TOKENS=20 INTER_TOKEN_MS=200 WORKERS=2 PEERS="direct infergate haproxy nginx"
@@ -63,14 +64,24 @@ echo "streams: $STREAMS concurrent SSE streams, $TOKENS tokens ${INTER_TOKEN_MS}
 # The script runs from the repository it is in: another build is chosen with
 # BUILD_DIR, never by running it from another directory. Say which one.
 echo "infergate: $(readlink -f "$BUILD_DIR/gateway/infergate")"
-printf "%-10s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" peer "idle MB" "peak MB" "cpu s" ok errors \
+# Every stream is open 1 s after the last batch opens, at (batches - 1) x gap.
+OPEN_AT_MS=$(( ((STREAMS + OPEN_PER_BATCH - 1) / OPEN_PER_BATCH - 1) * BATCH_GAP_MS + 1000 ))
+printf "%-10s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" peer "idle MB" "open MB" "peak MB" "cpu s" ok errors \
   "ttft p50" "ttft p99" "itl p50" "itl p99" "+ttft p99" "+itl p99"
 direct_ttft=""; direct_itl=""
 for peer in $PEERS; do
-  port=$PORT; idle="-"; peak="-"; cpu="-"; PEER_PID=""
+  port=$PORT; idle="-"; open="-"; peak="-"; cpu="-"; PEER_PID=""
   if [[ $peer == direct ]]; then port=$MOCK; else start_peer "$peer"; sleep 0.3; idle=$(memory_mb VmRSS $PEER_PID); fi
-  out=$($LOADGEN_CPU "$BUILD_DIR/loadtest/stream_load" --port $port --streams "$STREAMS" --tokens "$TOKENS" \
-    --inter-token-ms "$INTER_TOKEN_MS" --open-per-batch "$OPEN_PER_BATCH" --batch-gap-ms "$BATCH_GAP_MS" --timeout-s 120)
+  $LOADGEN_CPU "$BUILD_DIR/loadtest/stream_load" --port $port --streams "$STREAMS" --tokens "$TOKENS" \
+    --inter-token-ms "$INTER_TOKEN_MS" --open-per-batch "$OPEN_PER_BATCH" --batch-gap-ms "$BATCH_GAP_MS" --timeout-s 120 \
+    >$W/load.out &
+  load=$!
+  if [[ -n $PEER_PID ]] && ((OPEN_AT_MS < TOKENS * INTER_TOKEN_MS)); then
+    sleep "$(awk -v ms=$OPEN_AT_MS 'BEGIN { printf "%.3f", ms / 1000 }')"
+    open=$(memory_mb VmRSS $PEER_PID)
+  fi
+  wait $load
+  out=$(cat $W/load.out)
   [[ -n $PEER_PID ]] && peak=$(memory_mb VmHWM $PEER_PID) && cpu=$(cpu_seconds $PEER_PID)
   val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $out"; }
   ttft=$(val ttft_p99_ms); itl=$(val itl_p99_ms)
@@ -80,7 +91,7 @@ for peer in $PEERS; do
     added_ttft=$(awk -v a="$ttft" -v b="$direct_ttft" 'BEGIN { printf "%.3f", a - b }')
     added_itl=$(awk -v a="$itl" -v b="$direct_itl" 'BEGIN { printf "%.3f", a - b }')
   fi
-  printf "%-10s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" "$peer" "$idle" "$peak" "$cpu" "$(val ok)" "$(val errors)" \
+  printf "%-10s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" "$peer" "$idle" "$open" "$peak" "$cpu" "$(val ok)" "$(val errors)" \
     "$(val ttft_p50_ms)" "$ttft" "$(val itl_p50_ms)" "$itl" "$added_ttft" "$added_itl"
   if [[ -n $PEER_PID ]]; then kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null; fi
 done
