@@ -73,7 +73,7 @@ bool SamplingFilter::onResponseHeaders(RequestContext& ctx) {
   if (!response.eventStream && !sampled && slow(ctx, ctx.record->firstByte)) s.slowSampled = true;
   s.captureJson = !response.eventStream && response.hasBody && response.json &&
                   (sampled || s.slowSampled || (config_.always_errors && response.status >= 400));
-  if (s.captureJson) s.json.clear();
+  if (s.captureJson) s.json.fresh();
   return s.captureStream || s.captureJson;
 }
 
@@ -97,7 +97,7 @@ void SamplingFilter::onResponseData(RequestContext& ctx, std::string_view piece)
     if (!s.captureStream) tap.releaseBuffers();
   } else if (s.captureJson) {
     if (s.json.size() + piece.size() <= kJsonLimit) {
-      s.json.append(piece);
+      s.json->append(piece);
     } else {
       s.captureJson = false;
       s.jsonCut = true;
@@ -120,7 +120,7 @@ void SamplingFilter::onComplete(RequestContext& ctx) {
   // What was captured went with the sample, or is not needed: a long answer
   // does not stay with the connection.
   auto& s = state(ctx);
-  releaseIfLarge(s.json);  // cleared when the next capture starts
+  s.json.releaseIfLarge();  // cleared when the next capture starts
   if (s.streamSeen) {
     releaseIfLarge(s.stream->capture.text);
     releaseIfLarge(s.stream->capture.toolCalls);
@@ -163,7 +163,7 @@ void SamplingFilter::offerSample(RequestContext& ctx) {
     }
     sample->streamFinished = r.streamFinished || tapSawEnd;
   } else if (s.captureJson || s.jsonCut) {
-    sample->responseBody = std::move(s.json);
+    sample->responseBody = std::move(*s.json);
     sample->responseCut = s.jsonCut;
   }
   if (r.hasUsage) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "filters/core/captured_output.hpp"
+#include "filters/core/kept_capacity.hpp"
 #include "filters/core/sse_tap.hpp"
 #include "filters/core/text_script.hpp"
 #include "filters/filter.hpp"
@@ -45,7 +46,7 @@ struct SamplingState {
   bool jsonCut = false;         // longer than the capture limit: `json` is its start
   std::unique_ptr<StreamCapture> stream;
   PromptFacts prompt;           // a stream's, copied at its answer's head
-  std::string json;
+  OnDemandBuffer json;          // a captured JSON answer (sampled requests only)
   void reset();
 };
 

@@ -9,7 +9,7 @@ bool UsageFilter::onResponseHeaders(RequestContext& ctx) {
   auto& s = state(ctx);
   s.captureJson = !ctx.response.eventStream && ctx.response.hasBody && ctx.response.json;
   if (ctx.response.eventStream) s.tap.reset();
-  if (s.captureJson) s.json.clear();
+  if (s.captureJson) s.json.fresh();
   return ctx.response.eventStream || s.captureJson;
 }
 
@@ -24,10 +24,10 @@ void UsageFilter::onResponseData(RequestContext& ctx, std::string_view piece) {
     });
   } else if (s.captureJson) {
     if (s.json.size() + piece.size() <= kJsonLimit) {
-      s.json.append(piece);
+      s.json->append(piece);
     } else {
       s.captureJson = false;  // too long to read its usage
-      s.json.clear();
+      s.json->clear();
     }
   }
 }
@@ -43,7 +43,7 @@ void UsageFilter::onResponseEnd(RequestContext& ctx) {
     r.contentEvents = seen.contentEvents;
     r.streamFinished = seen.done || !seen.finishReason.empty();
   } else if (s.captureJson && ctx.response.complete && !s.json.empty()) {
-    const auto usage = readResponseUsage(*ctx.json, s.json);
+    const auto usage = readResponseUsage(*ctx.json, *s.json);
     r.hasUsage = usage.found;
     r.promptTokens = usage.promptTokens;
     r.completionTokens = usage.completionTokens;
@@ -56,7 +56,7 @@ void UsageFilter::onComplete(RequestContext& ctx) {
   // Every request passes here: only a stream's tap or a large copy has
   // anything to give back (the copy is cleared when the next answer starts).
   auto& s = state(ctx);
-  releaseIfLarge(s.json);
+  s.json.releaseIfLarge();
   if (ctx.response.eventStream) s.tap.releaseBuffers();  // an event cut by the answer's end
 }
 

@@ -5,6 +5,7 @@
 // results go into the RequestRecord that metrics and the access log read.
 #include <string>
 
+#include "filters/core/kept_capacity.hpp"
 #include "filters/core/sse_tap.hpp"
 #include "filters/filter.hpp"
 
@@ -12,7 +13,7 @@ namespace infergate {
 
 struct UsageState {
   SseTap tap;
-  std::string json;       // a non-streaming JSON answer, up to kJsonLimit
+  OnDemandBuffer json;    // a non-streaming JSON answer, up to kJsonLimit
   bool captureJson = false;
   // Per request: only what every request touches. The tap and the JSON copy
   // are reset when an answer starts using them (most answers use one).
