@@ -96,6 +96,9 @@ void UpstreamExchange::startAttempt() {
   relayUsed_ = 0;
   head_.reset();
   status_ = 0;
+  // An attempt after a failure that followed a head (a stream's, before its
+  // first event reached the client) reads its own head.
+  answer_ = Answer::Awaiting;
   // The in-flight gauge follows the backend the request is on.
   if (inFlightBackend_ != label) {
     releaseInFlight();

@@ -413,14 +413,11 @@ void UpstreamExchange::onResponseHead() {
   writer::responseHead(text_->downstreamHead, response.base(), head);
   startBody();
   // The head is read: its parser goes (the fields with it), and a stream
-  // gives back the block too, as it does the request's.
-  if (ctx.response.eventStream) {
-    head_.release();
-    port_.releaseRequest();
-    request_.message = nullptr;
-  } else {
-    head_.reset();
-  }
+  // gives back the block too. Its request stays until the answer starts (the
+  // first write to the client): a failure before that is retried, and the
+  // retry sends the request again.
+  if (ctx.response.eventStream) head_.release();
+  else head_.reset();
   answer_ = Answer::HeadRead;
 }
 
@@ -478,7 +475,15 @@ void UpstreamExchange::writeDownstream(bool last) {
   // Once the answer starts there is no further attempt: the earlier attempts'
   // held failures are judged now, not when a long stream ends (a half-open
   // breaker waits for its probe's verdict).
-  if (answer_ != Answer::Started) planner_.settleHeldVerdicts();
+  if (answer_ != Answer::Started) {
+    planner_.settleHeldVerdicts();
+    // No attempt can follow: a stream gives its request back (parser, header
+    // lines, facts) instead of keeping it for its life.
+    if (request_.context->response.eventStream) {
+      port_.releaseRequest();
+      request_.message = nullptr;
+    }
+  }
   answer_ = Answer::Started;
   pendingWriteBytes_ = asio::buffer_size(std::span<const asio::const_buffer>(buffers.data(), count));
   // Time spent waiting on a slow client is not upstream idleness: only the total

@@ -8,6 +8,9 @@
 //
 // Streams open at a fixed rate (--open-per-batch every --batch-gap-ms), each
 // on its own connection, whatever the answers' pace: an open-loop offered load.
+// --first-token-ms asks the bundled mock to think before its first token (a
+// model queueing or prefilling), --headers-first 1 to send its head before it
+// (as vLLM and TGI do), so the streams waiting for a first token are measured.
 //
 // Prints one line of key=value pairs (milliseconds), for scripts.
 #include <boost/asio.hpp>
@@ -41,6 +44,8 @@ struct Options {
   // 1: the model server paces tokens as it was started (--inter-token-ms not
   // sent), so endpoints of different speeds stay different (balancing.sh).
   unsigned serverPacing = 0;
+  unsigned firstTokenMs = 0;
+  unsigned headersFirst = 0;
 };
 
 struct Results {
@@ -184,6 +189,8 @@ Options parse(int argc, char** argv) {
     else if (key == "--batch-gap-ms") o.batchGapMs = value;
     else if (key == "--timeout-s") o.timeoutS = value;
     else if (key == "--server-pacing") o.serverPacing = value;
+    else if (key == "--first-token-ms") o.firstTokenMs = value;
+    else if (key == "--headers-first") o.headersFirst = value;
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       std::exit(2);
@@ -206,6 +213,10 @@ int main(int argc, char** argv) {
                               (options.serverPacing != 0
                                    ? std::string()
                                    : "\r\nx-mock-inter-token-ms: " + std::to_string(options.interTokenMs)) +
+                              (options.firstTokenMs != 0
+                                   ? "\r\nx-mock-first-token-ms: " + std::to_string(options.firstTokenMs)
+                                   : std::string()) +
+                              (options.headersFirst != 0 ? "\r\nx-mock-headers-first: 1" : "") +
                               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   asio::io_context io;
   Results results;

@@ -127,3 +127,30 @@ TEST(UpstreamFraming, BrokenChunkFramingIsTheUpstreamsProtocolError) {
   EXPECT_EQ(r.status, 502);
   EXPECT_NE(r.body.find("upstream_protocol_error"), std::string::npos) << r.body;
 }
+
+// A model server that sends a stream's head, then fails before its first
+// event: nothing reached the client yet, so the request is retried on the
+// next endpoint, which answers. The stream had given its request's head and
+// parser back at the first head: the retry must not need them.
+TEST(UpstreamFraming, StreamThatFailsAfterItsHeadIsRetriedElsewhere) {
+  ScriptedUpstream failing([](const std::string&) {
+    return ScriptedUpstream::Reply{
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n", true};
+  });
+  ScriptedUpstream answering([](const std::string&) {
+    return ScriptedUpstream::Reply{"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: "
+                                   "chunked\r\n\r\n16\r\ndata: {\"choices\":[]}\n\n\r\ne\r\ndata: [DONE]\n\n\r\n0\r\n\r\n",
+                                   false};
+  });
+  ConfigKnobs knobs;
+  knobs.extraEndpointPorts = {answering.port()};
+  Gateway gateway(standardConfig(failing.port(), knobs));
+  for (int i = 0; i < 4; ++i) {
+    const auto r = request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model", true)),
+                           std::chrono::seconds(5));
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(r.complete);
+    EXPECT_NE(r.body.find("[DONE]"), std::string::npos) << r.body;
+  }
+  EXPECT_TRUE(gateway.process().running());
+}

@@ -332,5 +332,31 @@ TEST_F(ExchangeTest, AStreamGivesItsRequestBackOnceItsAnswerStartedNotBefore) {
   EXPECT_EQ(port.releases, 1);
 }
 
+// A stream's head alone, then the model server goes away before its first
+// event: nothing reached the client, so the request is retried, whole. The
+// head did not release it (it did once, and the retry used a request that
+// was gone); the answer that starts does.
+TEST_F(ExchangeTest, AStreamThatFailsBetweenItsHeadAndItsFirstEventIsRetriedWithItsRequest) {
+  exchange->start(proxy);
+  transport.connected();
+  transport.sent();
+  transport.readBytes("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
+  runUntil([&] { return !transport.pending.empty(); });
+  EXPECT_EQ(port.releases, 0);
+  transport.readBytes("", asio::error::connection_reset);
+  runUntil([&] { return !transport.pending.empty(); });
+  EXPECT_EQ(port.releases, 0);
+  transport.connected();
+  const auto again = transport.sent();
+  EXPECT_EQ(again.rfind("POST /v1/chat/completions HTTP/1.1\r\n", 0), 0u) << again;
+  EXPECT_NE(again.find(R"("content":"hi")"), std::string::npos) << again;
+  transport.readBytes(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "13\r\ndata: {\"a\":\"tok\"}\n\n\r\n");
+  const auto head = transport.written();
+  EXPECT_EQ(head.bytes.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head.bytes;
+  EXPECT_EQ(port.releases, 1);
+}
+
 }  // namespace
 }  // namespace infergate
