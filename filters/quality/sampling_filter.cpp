@@ -132,7 +132,7 @@ void SamplingFilter::offerSample(RequestContext& ctx) {
   const auto& r = *ctx.record;
   if (!ctx.jsonApi || !r.routed) return;
   auto& s = state(ctx);
-  // A stream's facts went with its head (releaseRequest): copied then.
+  // A stream's facts went when its answer started (releaseRequest): copied at its head.
   if (!(ctx.facts != nullptr ? ctx.facts->isJson : s.prompt.isJson)) return;
   const auto reason = reasonAtCompletion(ctx);
   if (reason == 0 || !pipeline_.admit()) return;

@@ -218,8 +218,8 @@ void DownstreamSession::onExchangeFinished(const ExchangeOutcome& outcome) {
 // attempt's upstream head: a stream gives the parser back (its header lines,
 // target and 280 bytes; about 1 KiB a stream with five header lines), and the
 // facts read from its body (what samples need of them the sampling filter
-// copied at the answer's head). The body stays for samples, in spareBody_,
-// where endRequest finds it.
+// copied at the answer's head), once its answer has started: no attempt can
+// follow. The body stays for samples, in spareBody_, where endRequest finds it.
 void DownstreamSession::releaseRequest() {
   if (!parser_) return;
   spareBody_.swap(parser_->get().body());

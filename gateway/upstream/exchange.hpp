@@ -202,7 +202,7 @@ class UpstreamExchange {
   std::optional<std::size_t> contentLength_;
   // Both heads and the body's edits (usage injection, model rename, token
   // cap): needed while an attempt may still send the request, so a stream
-  // gives them back once its answer is past its head (made again by the next
+  // gives them back once its answer has started (made again by the next
   // request on the connection; a keep-alive connection keeps them).
   struct AttemptText {
     BodyEdits edits;
