@@ -8,7 +8,6 @@
 // is reported depends on timing.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
@@ -18,10 +17,7 @@ using namespace testsupport;
 
 namespace {
 
-const std::string kAnswer =
-    R"({"id":"c1","object":"chat.completion","model":"mock-model","choices":[{"index":0,"message":)"
-    R"({"role":"assistant","content":"Hello there."},"finish_reason":"stop"}],)"
-    R"("usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}})";
+const std::string& kAnswer = kScriptedChatAnswer;
 
 }  // namespace
 
@@ -42,12 +38,6 @@ TEST(UpstreamClose, CloseDelimitedAnswerEndsWithTheUpstreamsClose) {
 }
 
 namespace {
-
-std::string chunk(const std::string& data) {
-  char size[16];
-  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-  return size + data + "\r\n";
-}
 
 std::string contentEvent(const std::string& text) {
   return "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"mock-model\",\"choices\":"

@@ -15,10 +15,7 @@ using namespace testsupport;
 
 namespace {
 
-const std::string kAnswer =
-    R"({"id":"c1","object":"chat.completion","model":"mock-model","choices":[{"index":0,"message":)"
-    R"({"role":"assistant","content":"Hello there."},"finish_reason":"stop"}],)"
-    R"("usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}})";
+const std::string& kAnswer = kScriptedChatAnswer;
 
 std::string lengthHead(std::size_t length, const std::string& status = "200 OK") {
   return "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(length) +

@@ -1,5 +1,7 @@
 #include "support/scripted_upstream.hpp"
 
+#include <cstdio>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -85,6 +87,17 @@ void ScriptedUpstream::serveConnection(int fd) {
     if (reply.close) break;
   }
   ::close(fd);
+}
+
+const std::string kScriptedChatAnswer =
+    R"({"id":"c1","object":"chat.completion","model":"mock-model","choices":[{"index":0,"message":)"
+    R"({"role":"assistant","content":"Hello there."},"finish_reason":"stop"}],)"
+    R"("usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}})";
+
+std::string chunk(const std::string& data) {
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  return size + data + "\r\n";
 }
 
 }  // namespace testsupport

@@ -44,4 +44,9 @@ class ScriptedUpstream {
   std::thread thread_;
 };
 
+// What scripts answer with: a whole chat completion (JSON), and `data` framed
+// as one chunk of a chunked body.
+extern const std::string kScriptedChatAnswer;
+std::string chunk(const std::string& data);
+
 }  // namespace testsupport

@@ -161,6 +161,22 @@ class ExchangeTest : public ::testing::Test, protected testing::WorkerUpstreamFi
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (!done() && std::chrono::steady_clock::now() < until) io.run_one_for(milliseconds(5));
   }
+  // The next attempt after a failure before the answer started: it sends the
+  // whole request again, and the stream it answers with gives the request
+  // back once its first piece is written, not before.
+  void retryIsSentWholeAndItsStreamReleasesTheRequest() {
+    EXPECT_EQ(port.releases, 0);
+    transport.connected();
+    const auto again = transport.sent();
+    EXPECT_EQ(again.rfind("POST /v1/chat/completions HTTP/1.1\r\n", 0), 0u) << again;
+    EXPECT_NE(again.find(R"("content":"hi")"), std::string::npos) << again;
+    transport.readBytes(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "13\r\ndata: {\"a\":\"tok\"}\n\n\r\n");
+    const auto head = transport.written();
+    EXPECT_EQ(head.bytes.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head.bytes;
+    EXPECT_EQ(port.releases, 1);
+  }
   CircuitBreaker::State breakerOf(const asio::ip::tcp::endpoint& e) {
     for (const auto& ep : runtime->backends[0].endpoints)
       if (ep.address == e) return cluster->endpoint(ep.id).breaker.state();
@@ -312,16 +328,7 @@ TEST_F(ExchangeTest, AStreamGivesItsRequestBackOnceItsAnswerStartedNotBefore) {
   transport.readBytes("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
   runUntil([&] { return !transport.pending.empty(); });
   EXPECT_EQ(port.releases, 0);
-  transport.connected();
-  const auto again = transport.sent();  // the retry sends the whole request
-  EXPECT_EQ(again.rfind("POST /v1/chat/completions HTTP/1.1\r\n", 0), 0u) << again;
-  EXPECT_NE(again.find(R"("content":"hi")"), std::string::npos) << again;
-  transport.readBytes(
-      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "13\r\ndata: {\"a\":\"tok\"}\n\n\r\n");
-  const auto head = transport.written();
-  EXPECT_EQ(head.bytes.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head.bytes;
-  EXPECT_EQ(port.releases, 1);
+  retryIsSentWholeAndItsStreamReleasesTheRequest();
   // The stream goes on without its request.
   transport.readBytes("13\r\ndata: {\"a\":\"two\"}\n\n\r\n0\r\n\r\n");
   const auto rest = transport.written();
@@ -346,16 +353,7 @@ TEST_F(ExchangeTest, AStreamThatFailsBetweenItsHeadAndItsFirstEventIsRetriedWith
   transport.readBytes("", asio::error::connection_reset);
   runUntil([&] { return !transport.pending.empty(); });
   EXPECT_EQ(port.releases, 0);
-  transport.connected();
-  const auto again = transport.sent();
-  EXPECT_EQ(again.rfind("POST /v1/chat/completions HTTP/1.1\r\n", 0), 0u) << again;
-  EXPECT_NE(again.find(R"("content":"hi")"), std::string::npos) << again;
-  transport.readBytes(
-      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "13\r\ndata: {\"a\":\"tok\"}\n\n\r\n");
-  const auto head = transport.written();
-  EXPECT_EQ(head.bytes.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head.bytes;
-  EXPECT_EQ(port.releases, 1);
+  retryIsSentWholeAndItsStreamReleasesTheRequest();
 }
 
 }  // namespace
