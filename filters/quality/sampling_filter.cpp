@@ -54,8 +54,9 @@ bool SamplingFilter::onResponseHeaders(RequestContext& ctx) {
   auto& s = state(ctx);
   const auto& response = ctx.response;
   const bool sampled = s.reason != 0;
-  // The facts go with the request's head once a stream's answer has started.
-  if (response.eventStream) s.prompt = promptFactsOf(*ctx.facts);
+  // A stream's facts go at its first head (releaseFacts): copied there; a
+  // retry's head finds them gone and the copy made.
+  if (response.eventStream && ctx.facts != nullptr) s.prompt = promptFactsOf(*ctx.facts);
   if (response.eventStream && (sampled || config_.slow_first_token.count() > 0)) {
     // Captured whole when sampled; otherwise only until the first token says
     // whether it was slow.
@@ -132,7 +133,7 @@ void SamplingFilter::offerSample(RequestContext& ctx) {
   const auto& r = *ctx.record;
   if (!ctx.jsonApi || !r.routed) return;
   auto& s = state(ctx);
-  // A stream's facts went when its answer started (releaseRequest): copied at its head.
+  // A stream's facts went at its head (releaseFacts): copied there.
   if (!(ctx.facts != nullptr ? ctx.facts->isJson : s.prompt.isJson)) return;
   const auto reason = reasonAtCompletion(ctx);
   if (reason == 0 || !pipeline_.admit()) return;

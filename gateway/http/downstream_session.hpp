@@ -58,6 +58,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   std::shared_ptr<void> keepAlive() override { return shared_from_this(); }
   void watchClient() override;
   void releaseRequest() override;
+  void releaseFacts() override;
   void onExchangeFinished(const ExchangeOutcome& outcome) override;
 
   // RequestPauser: for a filter that paused the chain.

@@ -227,6 +227,10 @@ void DownstreamSession::releaseRequest() {
   ctx_.message = nullptr;
   ctx_.path = {};  // it pointed into the target
   parser_.release();
+  releaseFacts();
+}
+
+void DownstreamSession::releaseFacts() {
   ctx_.facts = nullptr;
   facts_.reset();
 }

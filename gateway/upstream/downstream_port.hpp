@@ -31,6 +31,11 @@ class DownstreamPort {
   // its head need not be kept for the stream's life (the context's `message`
   // is null after this; its `body` stays, for samples).
   virtual void releaseRequest() {}
+  // A stream's head is read: the facts read from its request's body are not
+  // read again (filters that report them copied them at that head, and a
+  // retry does not parse the request again), so they go at once, before the
+  // first token, which may be seconds away (the context's `facts` is null after this).
+  virtual void releaseFacts() {}
   virtual void onExchangeFinished(const ExchangeOutcome& outcome) = 0;
 };
 

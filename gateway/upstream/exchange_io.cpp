@@ -416,8 +416,12 @@ void UpstreamExchange::onResponseHead() {
   // gives back the block too. Its request stays until the answer starts (the
   // first write to the client): a failure before that is retried, and the
   // retry sends the request again.
-  if (ctx.response.eventStream) head_.release();
-  else head_.reset();
+  if (ctx.response.eventStream) {
+    head_.release();
+    port_.releaseFacts();
+  } else {
+    head_.reset();
+  }
   answer_ = Answer::HeadRead;
 }
 

@@ -101,6 +101,7 @@ class FakePort final : public DownstreamPort {
   WorkerSocket& clientSocket() override { return socket; }
   std::shared_ptr<void> keepAlive() override { return anchor; }
   void watchClient() override { ++watches; }
+  void releaseFacts() override { ++factReleases; }
   void releaseRequest() override {
     ++releases;
     // As the session does, the request is gone: a later use would send this.
@@ -115,6 +116,7 @@ class FakePort final : public DownstreamPort {
   std::shared_ptr<int> anchor = std::make_shared<int>(0);
   int watches = 0;
   int releases = 0;
+  int factReleases = 0;
   ProxyRequestMessage* message = nullptr;  // what releaseRequest wipes
   std::optional<ExchangeOutcome> outcome;
 };
@@ -350,6 +352,7 @@ TEST_F(ExchangeTest, AStreamThatFailsBetweenItsHeadAndItsFirstEventIsRetriedWith
   transport.readBytes("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
   runUntil([&] { return !transport.pending.empty(); });
   EXPECT_EQ(port.releases, 0);
+  EXPECT_EQ(port.factReleases, 1);  // the facts are not needed again: a stream waiting for its first token holds none
   transport.readBytes("", asio::error::connection_reset);
   runUntil([&] { return !transport.pending.empty(); });
   EXPECT_EQ(port.releases, 0);
