@@ -419,6 +419,9 @@ void UpstreamExchange::onResponseHead() {
   if (ctx.response.eventStream) {
     head_.release();
     port_.releaseFacts();
+    // The request was sent: its head's text is made again only by a retry,
+    // and the first token may be seconds away.
+    std::string().swap(text_->upstreamHead);
   } else {
     head_.reset();
   }
