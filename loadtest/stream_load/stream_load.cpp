@@ -10,7 +10,9 @@
 // on its own connection, whatever the answers' pace: an open-loop offered load.
 // --first-token-ms asks the bundled mock to think before its first token (a
 // model queueing or prefilling), --headers-first 1 to send its head before it
-// (as vLLM and TGI do), so the streams waiting for a first token are measured.
+// (as vLLM and TGI do), so the streams waiting for a first token are measured;
+// --reset-after N to reset each stream after N events (0: after its head,
+// with --headers-first), a model server that crashes.
 //
 // Prints one line of key=value pairs (milliseconds), for scripts.
 #include <boost/asio.hpp>
@@ -46,6 +48,7 @@ struct Options {
   unsigned serverPacing = 0;
   unsigned firstTokenMs = 0;
   unsigned headersFirst = 0;
+  int resetAfter = -1;
 };
 
 struct Results {
@@ -191,6 +194,7 @@ Options parse(int argc, char** argv) {
     else if (key == "--server-pacing") o.serverPacing = value;
     else if (key == "--first-token-ms") o.firstTokenMs = value;
     else if (key == "--headers-first") o.headersFirst = value;
+    else if (key == "--reset-after") o.resetAfter = static_cast<int>(value);
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       std::exit(2);
@@ -217,6 +221,8 @@ int main(int argc, char** argv) {
                                    ? "\r\nx-mock-first-token-ms: " + std::to_string(options.firstTokenMs)
                                    : std::string()) +
                               (options.headersFirst != 0 ? "\r\nx-mock-headers-first: 1" : "") +
+                              (options.resetAfter >= 0 ? "\r\nx-mock-reset-after: " + std::to_string(options.resetAfter)
+                                                       : std::string()) +
                               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   asio::io_context io;
   Results results;
