@@ -27,7 +27,6 @@ bool printable(char c) {
 void ResponseBodyDecoder::start(Framing framing, std::uint64_t length) {
   framing_ = framing;
   skippedExtras_ = false;
-  lineBytes_ = 0;
   remaining_ = 0;
   switch (framing) {
     case Framing::None: state_ = State::Done; break;
@@ -80,12 +79,10 @@ bool ResponseBodyDecoder::chunkFraming(char c) {
       const int digit = hexValue(c);
       if (digit < 0) return false;
       remaining_ = static_cast<std::uint64_t>(digit);
-      lineBytes_ = 1;
       state_ = State::SizeDigits;
       return true;
     }
     case State::SizeDigits: {
-      if (++lineBytes_ > kMaxSizeLine) return false;
       if (const int digit = hexValue(c); digit >= 0) {
         if (remaining_ > std::numeric_limits<std::uint64_t>::max() / 16) return false;
         remaining_ = remaining_ * 16 + static_cast<std::uint64_t>(digit);
@@ -103,12 +100,10 @@ bool ResponseBodyDecoder::chunkFraming(char c) {
     case State::SizeExt:
       // Up to the line's CR, whatever it holds: Beast's grammar for
       // extensions takes control characters inside quoted strings.
-      if (++lineBytes_ > kMaxSizeLine) return false;
       if (c == '\r') state_ = State::SizeLf;
       return true;
     case State::SizeLf:
       if (c != '\n') return false;
-      lineBytes_ = 0;
       state_ = remaining_ == 0 ? State::TrailerStart : State::Data;
       return true;
     case State::DataCr:
@@ -129,9 +124,8 @@ bool ResponseBodyDecoder::chunkFraming(char c) {
       if (!printable(c)) return false;
       state_ = State::Trailer;
       skippedExtras_ = true;
-      return ++lineBytes_ <= kMaxTrailers;
+      return true;
     case State::Trailer:
-      if (++lineBytes_ > kMaxTrailers) return false;
       if (c == '\r') {
         state_ = State::TrailerLf;
         return true;

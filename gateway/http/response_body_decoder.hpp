@@ -16,7 +16,9 @@
 // the data's closing CRLF. Chunk extensions and trailer fields are skipped,
 // not interpreted (nothing downstream uses them; the answer is re-chunked),
 // and read more leniently than Beast: an extension runs to its line's CRLF,
-// a trailer line must be printable; both are capped in length.
+// a trailer line must be printable. Neither is capped in length, as Beast
+// caps neither: nothing of them is kept, and the answer's timeouts bound how
+// long a server may go on sending them, as they bound its body.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -26,10 +28,6 @@ namespace infergate {
 class ResponseBodyDecoder {
  public:
   enum class Framing : std::uint8_t { None, Length, Chunked, UntilClose };
-  // The longest chunk-size line (extensions included) and the longest trailer
-  // section accepted; a server that sends more is broken.
-  static constexpr std::uint32_t kMaxSizeLine = 4096;
-  static constexpr std::uint32_t kMaxTrailers = 16 * 1024;
 
   // A new body. `length` is Content-Length's value (Framing::Length only).
   void start(Framing framing, std::uint64_t length = 0);
@@ -70,7 +68,6 @@ class ResponseBodyDecoder {
   bool chunkFraming(char c);
 
   std::uint64_t remaining_ = 0;
-  std::uint32_t lineBytes_ = 0;  // of the current size line, or of the trailers so far
   Framing framing_ = Framing::None;
   State state_ = State::Done;
   bool skippedExtras_ = false;

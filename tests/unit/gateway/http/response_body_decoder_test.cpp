@@ -117,13 +117,19 @@ TEST(ResponseBodyDecoder, ABrokenChunkFramingIsAnError) {
   EXPECT_TRUE(chunked("10000000000000000\r\n").error);       // more than 64 bits
   EXPECT_TRUE(chunked("0\r\nX: a\x7f\r\n\r\n").error);         // a control character in a trailer
   EXPECT_TRUE(chunked("0\r\n\r\r").error);                   // the final CRLF is not one
-  EXPECT_TRUE(chunked("3;" + std::string(ResponseBodyDecoder::kMaxSizeLine, 'x') + "\r\nabc\r\n").error);
-  EXPECT_TRUE(chunked("0\r\nX: " + std::string(ResponseBodyDecoder::kMaxTrailers, 'x') + "\r\n\r\n").error);
   // The largest size that fits is a size, not an error (the body just never ends here).
   const auto largest = chunked("ffffffffffffffff\r\nabc");
   EXPECT_FALSE(largest.error);
   EXPECT_EQ(largest.body, "abc");
   EXPECT_FALSE(chunked("000A\r\n0123456789\r\n0\r\n\r\n").error);  // leading zeros, upper case
+  // Long extensions and trailers are skipped whatever their length, as Beast
+  // reads them (its differential fuzz target found 19 KiB of trailers that a
+  // 16 KiB cap refused).
+  const auto longExtension = chunked("3;" + std::string(20'000, 'x') + "\r\nabc\r\n0\r\n\r\n", 1000);
+  EXPECT_FALSE(longExtension.error);
+  EXPECT_EQ(longExtension.body, "abc");
+  EXPECT_FALSE(chunked("0\r\nX: " + std::string(20'000, 'x') + "\r\nY: 1\r\n\r\n", 1000).error);
+  EXPECT_EQ(chunked("0000000000000000000000000000001\r\na\r\n0\r\n\r\n").body, "a");  // leading zeros
   const std::string folded = "0\r\nX: a\r\n folded\r\n\r\n";  // an obsolete fold is skipped too
   EXPECT_FALSE(chunked(folded).error);
   EXPECT_EQ(chunked(folded).consumed, folded.size());
