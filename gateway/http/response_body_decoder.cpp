@@ -71,6 +71,13 @@ ResponseBodyDecoder::Step ResponseBodyDecoder::decode(std::string_view in, char*
   return step;
 }
 
+// A framing byte that can only be `wanted`: on it, the decoder moves to `next`.
+bool ResponseBodyDecoder::expect(char c, char wanted, State next) {
+  if (c != wanted) return false;
+  state_ = next;
+  return true;
+}
+
 // One byte of a chunk's framing: its size line, the CRLF after its data, the
 // trailers after the last chunk.
 bool ResponseBodyDecoder::chunkFraming(char c) {
@@ -102,18 +109,9 @@ bool ResponseBodyDecoder::chunkFraming(char c) {
       // extensions takes control characters inside quoted strings.
       if (c == '\r') state_ = State::SizeLf;
       return true;
-    case State::SizeLf:
-      if (c != '\n') return false;
-      state_ = remaining_ == 0 ? State::TrailerStart : State::Data;
-      return true;
-    case State::DataCr:
-      if (c != '\r') return false;
-      state_ = State::DataLf;
-      return true;
-    case State::DataLf:
-      if (c != '\n') return false;
-      state_ = State::SizeStart;
-      return true;
+    case State::SizeLf: return expect(c, '\n', remaining_ == 0 ? State::TrailerStart : State::Data);
+    case State::DataCr: return expect(c, '\r', State::DataLf);
+    case State::DataLf: return expect(c, '\n', State::SizeStart);
     case State::TrailerStart:
       if (c == '\r') {
         state_ = State::FinalLf;
@@ -131,14 +129,8 @@ bool ResponseBodyDecoder::chunkFraming(char c) {
         return true;
       }
       return printable(c);
-    case State::TrailerLf:
-      if (c != '\n') return false;
-      state_ = State::TrailerStart;
-      return true;
-    case State::FinalLf:
-      if (c != '\n') return false;
-      state_ = State::Done;
-      return true;
+    case State::TrailerLf: return expect(c, '\n', State::TrailerStart);
+    case State::FinalLf: return expect(c, '\n', State::Done);
     case State::Data:
     case State::Done: break;
   }

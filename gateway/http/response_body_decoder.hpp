@@ -66,6 +66,7 @@ class ResponseBodyDecoder {
     Done,
   };
   bool chunkFraming(char c);
+  bool expect(char c, char wanted, State next);
 
   std::uint64_t remaining_ = 0;
   Framing framing_ = Framing::None;

@@ -320,16 +320,14 @@ TEST_F(ExchangeTest, ARetryableStatusMovesToTheOtherEndpointAndAnEarlierRequests
   EXPECT_EQ(port.releases, 0);  // not a stream: the session ends the request as usual
 }
 
-// A stream gives its request back (the session's parser and facts) once its
-// answer is past its head, and not before: until then an attempt may still
-// send it again.
+// A stream gives its request back (the session's parser) once its answer has
+// started, and not before: until then an attempt may still send it again.
 TEST_F(ExchangeTest, AStreamGivesItsRequestBackOnceItsAnswerStartedNotBefore) {
   exchange->start(proxy);
   transport.connected();
   transport.sent();
   transport.readBytes("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
   runUntil([&] { return !transport.pending.empty(); });
-  EXPECT_EQ(port.releases, 0);
   retryIsSentWholeAndItsStreamReleasesTheRequest();
   // The stream goes on without its request.
   transport.readBytes("13\r\ndata: {\"a\":\"two\"}\n\n\r\n0\r\n\r\n");
@@ -355,7 +353,6 @@ TEST_F(ExchangeTest, AStreamThatFailsBetweenItsHeadAndItsFirstEventIsRetriedWith
   EXPECT_EQ(port.factReleases, 1);  // the facts are not needed again: a stream waiting for its first token holds none
   transport.readBytes("", asio::error::connection_reset);
   runUntil([&] { return !transport.pending.empty(); });
-  EXPECT_EQ(port.releases, 0);
   retryIsSentWholeAndItsStreamReleasesTheRequest();
 }
 
