@@ -55,13 +55,24 @@ void appendNumber(std::string& out, std::uint64_t value) {
   out.append(buf, end);
 }
 
-}  // namespace
+bool overridden(const std::vector<config::HeaderValue>* injected, std::string_view name) {
+  if (injected == nullptr) return false;
+  for (const auto& h : *injected)
+    if (iequals(h.name, name)) return true;
+  return false;
+}
 
-void requestHead(std::string& out, const ProxyRequestHead& request, const UpstreamRequestHead& extra) {
-  out.clear();
+void appendRequestLine(std::string& out, const ProxyRequestHead& request) {
   out.append(request.method_string()).push_back(' ');
   out.append(request.target()).append(" HTTP/1.1\r\n");
-  appendField(out, "Host", extra.authority);
+}
+
+// The client's lines that go on to the model server, then the folded
+// X-Forwarded-For line (whose start is returned): what every attempt sends
+// alike, apart from the lines the backend's `headers` override (`overrides`;
+// null keeps them all).
+std::size_t appendClientLines(std::string& out, const ProxyRequestHead& request, const UpstreamRequestHead& extra,
+                              const std::vector<config::HeaderValue>* overrides) {
   ConnectionTokens named(request);
   // X-Forwarded-For lines are folded into one, with the client appended.
   std::string_view firstForwardedFor;
@@ -94,17 +105,18 @@ void requestHead(std::string& out, const ProxyRequestHead& request, const Upstre
       if (iequals(nameText, "x-request-id")) continue;
     }
     if (named.contains(nameText)) continue;
-    if (extra.injected != nullptr) {
-      bool overridden = false;
-      for (const auto& h : *extra.injected)
-        if (iequals(h.name, nameText)) overridden = true;
-      if (overridden) continue;
-    }
+    if (overridden(overrides, nameText)) continue;
     appendField(out, nameText, field.value());
   }
+  const auto forwardedAt = out.size();
   out.append("X-Forwarded-For: ");
   if (!firstForwardedFor.empty()) out.append(firstForwardedFor).append(moreForwardedFor).append(", ");
   out.append(extra.clientAddress).append("\r\n");
+  return forwardedAt;
+}
+
+// What is the attempt's own: the request id, the backend's lines, the length.
+void appendAttemptLines(std::string& out, const UpstreamRequestHead& extra) {
   appendField(out, "x-request-id", extra.requestId);
   if (extra.injected != nullptr)
     for (const auto& h : *extra.injected) appendField(out, h.name, h.value);
@@ -114,6 +126,44 @@ void requestHead(std::string& out, const ProxyRequestHead& request, const Upstre
     out.append("\r\n");
   }
   out.append("\r\n");
+}
+
+}  // namespace
+
+void requestHead(std::string& out, const ProxyRequestHead& request, const UpstreamRequestHead& extra) {
+  out.clear();
+  appendRequestLine(out, request);
+  appendField(out, "Host", extra.authority);
+  appendClientLines(out, request, extra, extra.injected);
+  appendAttemptLines(out, extra);
+}
+
+void keepRequestHead(KeptRequestHead& kept, const ProxyRequestHead& request, const UpstreamRequestHead& extra) {
+  auto& text = kept.text;
+  text.clear();
+  appendRequestLine(text, request);
+  kept.linesAt = static_cast<std::uint32_t>(text.size());
+  kept.forwardedAt = static_cast<std::uint32_t>(appendClientLines(text, request, extra, nullptr));
+}
+
+// The same head as from the parsed request: the request line, Host, the kept
+// lines but those this attempt's backend overrides (the previous attempt's
+// backend may have overridden others), the forwarding line, the attempt's own.
+void requestHead(std::string& out, const KeptRequestHead& kept, const UpstreamRequestHead& extra) {
+  const std::string_view text = kept.text;
+  out.clear();
+  out.append(text.substr(0, kept.linesAt));
+  appendField(out, "Host", extra.authority);
+  auto lines = text.substr(kept.linesAt, kept.forwardedAt - kept.linesAt);
+  while (!lines.empty()) {
+    // Values hold no line ends: Beast joins an obsolete fold into one line.
+    const auto end = lines.find("\r\n") + 2;
+    const auto line = lines.substr(0, end);
+    if (!overridden(extra.injected, line.substr(0, line.find(':')))) out.append(line);
+    lines.remove_prefix(end);
+  }
+  out.append(text.substr(kept.forwardedAt));
+  appendAttemptLines(out, extra);
 }
 
 void responseHead(std::string& out, const ProxyResponseHead& response, const DownstreamResponseHead& extra) {

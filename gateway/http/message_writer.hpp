@@ -5,6 +5,7 @@
 // hop-by-hop fields costs one pass.
 #include <boost/beast/http/message.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,23 @@ struct UpstreamRequestHead {
 
 void requestHead(std::string& out, const ProxyRequestHead& request,
                  const UpstreamRequestHead& extra);
+
+// What a later attempt needs of the client's head once its parser is given
+// back (a stream waiting for its first token): the request line and the
+// client's lines that go on, X-Forwarded-For folded, as one text. Every
+// attempt's own lines (Host, the request id, the backend's headers, the
+// length) are added by requestHead, which writes the same head from it as
+// from the parsed request.
+struct KeptRequestHead {
+  std::string text;
+  std::uint32_t linesAt = 0;      // the client's first line (after the request line)
+  std::uint32_t forwardedAt = 0;  // the X-Forwarded-For line, the last
+};
+
+// `extra`'s parts that are the client's (its address, whether its forwarding
+// lines are trusted, whether its credentials go on) are kept; the rest is ignored.
+void keepRequestHead(KeptRequestHead& kept, const ProxyRequestHead& request, const UpstreamRequestHead& extra);
+void requestHead(std::string& out, const KeptRequestHead& kept, const UpstreamRequestHead& extra);
 
 enum class BodyFraming { None, ContentLength, Chunked, CloseDelimited };
 

@@ -186,6 +186,7 @@ void DownstreamSession::forward(const config::RouteConfig& route) {
   proxy.clientAddress = clientAddress_;
   proxy.forwardedTrusted = peerTrusted_;
   proxy.isHead = request.method() == http::verb::head;
+  proxy.stream = facts_->stream;
   proxy.clientHttp10 = request.version() == 10;
   proxy.keepAlive = keepAlive_;
   // The header clock's wait (cleared, not cancelled, when the head was read)
@@ -214,12 +215,13 @@ void DownstreamSession::onExchangeFinished(const ExchangeOutcome& outcome) {
   endRequest(outcome.closeDownstream || !keepAlive_);
 }
 
-// The head was read by the filters and the router, and copied into each
-// attempt's upstream head: a stream gives the parser back (its header lines,
-// target and 280 bytes; about 1 KiB a stream with five header lines), and the
-// facts read from its body (what samples need of them the sampling filter
-// copied at the answer's head), once its answer has started: no attempt can
-// follow. The body stays for samples, in spareBody_, where endRequest finds it.
+// The head was read by the filters and the router, and a stream's exchange
+// keeps what a retry needs of it as text: a stream gives the parser back (its
+// header lines, target and 280 bytes; about 1 KiB a stream with five header
+// lines) once its request is sent. The facts read from its body stay until
+// the answer's head (releaseFacts), where the sampling filter copies them.
+// The body stays for retries and samples, in spareBody_, where endRequest
+// finds it.
 void DownstreamSession::releaseRequest() {
   if (!parser_) return;
   spareBody_.swap(parser_->get().body());
@@ -227,7 +229,6 @@ void DownstreamSession::releaseRequest() {
   ctx_.message = nullptr;
   ctx_.path = {};  // it pointed into the target
   parser_.release();
-  releaseFacts();
 }
 
 void DownstreamSession::releaseFacts() {

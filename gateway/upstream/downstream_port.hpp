@@ -27,9 +27,10 @@ class DownstreamPort {
   virtual std::shared_ptr<void> keepAlive() = 0;
   // Starts noticing a client that closes its connection while the answer is awaited.
   virtual void watchClient() = 0;
-  // A stream's answer has started: no attempt will send the request again, so
-  // its head need not be kept for the stream's life (the context's `message`
-  // is null after this; its `body` stays, for samples).
+  // A stream's request is sent: the exchange keeps what a retry needs of its
+  // head as text, so the parsed head need not be kept for the stream's life
+  // (the context's `message` is null after this; its `body` stays, moved
+  // where the context points, for retries and samples).
   virtual void releaseRequest() {}
   // A stream's head is read: the facts read from its request's body are not
   // read again (filters that report them copied them at that head, and a

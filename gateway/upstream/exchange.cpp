@@ -108,17 +108,37 @@ void UpstreamExchange::startAttempt() {
   record_->backend = label;
   record_->endpoint = static_cast<std::uint32_t>(endpoint.id + 1);
   record_->firstByte = {};
+  // A stream whose request went out once writes it again from the text it kept.
+  if (request_.message != nullptr) writer::requestHead(text_->upstreamHead, request_.message->base(), attemptHead());
+  else writer::requestHead(text_->upstreamHead, text_->keptHead, attemptHead());
+  acquireConnection();
+}
 
+// What the upstream head of the attempt on the picked endpoint adds to the client's.
+writer::UpstreamRequestHead UpstreamExchange::attemptHead() const {
   writer::UpstreamRequestHead extra;
-  extra.authority = endpoint.authority;
+  extra.authority = planner_.endpoint().authority;
   extra.requestId = request_.context->requestId;
   extra.clientAddress = request_.clientAddress;
   extra.forwardedTrusted = request_.forwardedTrusted;
   extra.injected = &planner_.backendConfig().headers;
   extra.dropClientCredentials = request_.context->dropClientCredentials;
   extra.contentLength = contentLength_;
-  writer::requestHead(text_->upstreamHead, request_.message->base(), extra);
-  acquireConnection();
+  return extra;
+}
+
+// A stream's request is sent, and its first token may be seconds away (a
+// model's queue and prefill): what a later attempt needs of its head is kept
+// as text, and the session's parser (the header lines, the target and its
+// own 280 bytes: about 1 KiB with five lines) goes back now, not when the
+// answer starts. The body stays, read through the context. The upstream
+// head's text goes too: only a retry makes it again.
+void UpstreamExchange::giveBackRequest() {
+  if (request_.message == nullptr) return;
+  writer::keepRequestHead(text_->keptHead, request_.message->base(), attemptHead());
+  port_.releaseRequest();
+  request_.message = nullptr;
+  std::string().swap(text_->upstreamHead);
 }
 
 // max_pending: wait in the primary backend's FIFO list until a slot is handed

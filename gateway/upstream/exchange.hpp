@@ -43,6 +43,7 @@ struct ProxyRequest {
   std::string_view clientAddress;  // the peer: appended to X-Forwarded-For
   bool forwardedTrusted = false;   // the peer is a trusted proxy: keep its forwarding headers
   bool isHead = false;
+  bool stream = false;  // the request asked for a stream ("stream": true)
   bool clientHttp10 = false;
   bool keepAlive = true;  // the client allows keep-alive and the gateway is not draining
 };
@@ -133,6 +134,8 @@ class UpstreamExchange {
   // ---- attempts (exchange.cpp) ----
   void nextAttempt();
   void startAttempt();
+  writer::UpstreamRequestHead attemptHead() const;
+  void giveBackRequest();
   void waitForSlot();
   void onSlotGranted();
   void giveUpSlot();
@@ -203,11 +206,14 @@ class UpstreamExchange {
   // Both heads and the body's edits (usage injection, model rename, token
   // cap): needed while an attempt may still send the request, so a stream
   // gives them back once its answer has started (made again by the next
-  // request on the connection; a keep-alive connection keeps them).
+  // request on the connection; a keep-alive connection keeps them). A stream
+  // whose request was sent keeps its head as text (keptHead) instead of the
+  // session's parser, and makes upstreamHead again only for a retry.
   struct AttemptText {
     BodyEdits edits;
     std::string upstreamHead;
     std::string downstreamHead;
+    writer::KeptRequestHead keptHead;
   };
   std::unique_ptr<AttemptText> text_;
   writer::BodyFraming framing_ = writer::BodyFraming::ContentLength;

@@ -252,7 +252,7 @@ void UpstreamExchange::sendRequest() {
   // The first-token clock starts when the request leaves: it covers the model's
   // queueing and prefill, which is what the timeout is meant to bound.
   setPhaseDeadline(planner_.backendConfig().timeouts.first_token, FailureCause::UpstreamFirstTokenTimeout);
-  const auto& body = request_.message->body();
+  const auto& body = *request_.context->body;
   // The transport copies what it keeps of the descriptors (a write that
   // waits): a stream does not carry the array between its events.
   std::array<asio::const_buffer, kMaxWriteParts> buffers;
@@ -277,6 +277,7 @@ void UpstreamExchange::onRequestSent(unsigned epoch, error_code ec) {
     return fail(FailureCause::UpstreamReset);
   }
   record_->requestSent = Clock::now();
+  if (request_.stream) giveBackRequest();
   newParser();
   parseUpstream();
 }
@@ -413,15 +414,13 @@ void UpstreamExchange::onResponseHead() {
   writer::responseHead(text_->downstreamHead, response.base(), head);
   startBody();
   // The head is read: its parser goes (the fields with it), and a stream
-  // gives back the block too. Its request stays until the answer starts (the
-  // first write to the client): a failure before that is retried, and the
-  // retry sends the request again.
+  // gives back the block too, and its request's parser and facts (a request
+  // that did not ask for a stream and got one is known only now). A failure
+  // before the first write to the client is still retried, from the kept text.
   if (ctx.response.eventStream) {
     head_.release();
     port_.releaseFacts();
-    // The request was sent: its head's text is made again only by a retry,
-    // and the first token may be seconds away.
-    std::string().swap(text_->upstreamHead);
+    giveBackRequest();
   } else {
     head_.reset();
   }
@@ -482,15 +481,7 @@ void UpstreamExchange::writeDownstream(bool last) {
   // Once the answer starts there is no further attempt: the earlier attempts'
   // held failures are judged now, not when a long stream ends (a half-open
   // breaker waits for its probe's verdict).
-  if (answer_ != Answer::Started) {
-    planner_.settleHeldVerdicts();
-    // No attempt can follow: a stream gives its request back (parser, header
-    // lines, facts) instead of keeping it for its life.
-    if (request_.context->response.eventStream) {
-      port_.releaseRequest();
-      request_.message = nullptr;
-    }
-  }
+  if (answer_ != Answer::Started) planner_.settleHeldVerdicts();
   answer_ = Answer::Started;
   pendingWriteBytes_ = asio::buffer_size(std::span<const asio::const_buffer>(buffers.data(), count));
   // Time spent waiting on a slow client is not upstream idleness: only the total

@@ -5,7 +5,10 @@
 // it is: a decoder that stops early or reads past the end fails one or the other.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <mutex>
+#include <vector>
 
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
@@ -130,11 +133,19 @@ TEST(UpstreamFraming, BrokenChunkFramingIsTheUpstreamsProtocolError) {
 // next endpoint, which answers. The stream had given its request's head and
 // parser back at the first head: the retry must not need them.
 TEST(UpstreamFraming, StreamThatFailsAfterItsHeadIsRetriedElsewhere) {
-  ScriptedUpstream failing([](const std::string&) {
+  // What each upstream was sent: a stream's parsed head is given back once
+  // its request is sent, and the retry is written from the text kept of it.
+  std::mutex mutex;
+  std::vector<std::string> toFailing, toAnswering;
+  ScriptedUpstream failing([&](const std::string& sent) {
+    std::lock_guard lock(mutex);
+    toFailing.push_back(sent);
     return ScriptedUpstream::Reply{
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n", true};
   });
-  ScriptedUpstream answering([](const std::string&) {
+  ScriptedUpstream answering([&](const std::string& sent) {
+    std::lock_guard lock(mutex);
+    toAnswering.push_back(sent);
     return ScriptedUpstream::Reply{"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: "
                                    "chunked\r\n\r\n16\r\ndata: {\"choices\":[]}\n\n\r\ne\r\ndata: [DONE]\n\n\r\n0\r\n\r\n",
                                    false};
@@ -143,11 +154,27 @@ TEST(UpstreamFraming, StreamThatFailsAfterItsHeadIsRetriedElsewhere) {
   knobs.extraEndpointPorts = {answering.port()};
   Gateway gateway(standardConfig(failing.port(), knobs));
   for (int i = 0; i < 4; ++i) {
-    const auto r = request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model", true)),
+    const auto r = request(gateway.port(),
+                           jsonPost("/v1/chat/completions", chatBody("mock-model", true), {"X-Client-Tag: tag-" + std::to_string(i)}),
                            std::chrono::seconds(5));
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_TRUE(r.complete);
     EXPECT_NE(r.body.find("[DONE]"), std::string::npos) << r.body;
   }
   EXPECT_TRUE(gateway.process().running());
+  // Every request the failing upstream had went whole to the answering one,
+  // the same but for the Host line.
+  const auto withoutHost = [](std::string text) {
+    const auto at = text.find("Host: ");
+    return at == std::string::npos ? text : text.erase(at, text.find("\r\n", at) + 2 - at);
+  };
+  std::lock_guard lock(mutex);
+  ASSERT_FALSE(toFailing.empty());
+  for (const auto& failed : toFailing) {
+    const auto match = std::find_if(toAnswering.begin(), toAnswering.end(),
+                                    [&](const std::string& retried) { return withoutHost(retried) == withoutHost(failed); });
+    EXPECT_NE(match, toAnswering.end()) << failed;
+    EXPECT_NE(failed.find("X-Client-Tag: tag-"), std::string::npos) << failed;
+    EXPECT_NE(failed.find("\"stream\":true"), std::string::npos) << failed;
+  }
 }

@@ -104,9 +104,13 @@ class FakePort final : public DownstreamPort {
   void releaseFacts() override { ++factReleases; }
   void releaseRequest() override {
     ++releases;
-    // As the session does, the request is gone: a later use would send this.
+    // As the session does: the body moves where the context points, and the
+    // parsed head is gone (a later use of it would send this).
     if (message) {
+      spareBody.swap(message->body());
+      context->body = &spareBody;
       message->target("/released");
+      message->set(boost::beast::http::field::user_agent, "released");
       message->body() = "released";
     }
   }
@@ -118,6 +122,8 @@ class FakePort final : public DownstreamPort {
   int releases = 0;
   int factReleases = 0;
   ProxyRequestMessage* message = nullptr;  // what releaseRequest wipes
+  RequestContext* context = nullptr;
+  BodyBytes spareBody;
   std::optional<ExchangeOutcome> outcome;
 };
 
@@ -140,12 +146,14 @@ class ExchangeTest : public ::testing::Test, protected testing::WorkerUpstreamFi
     message.method(boost::beast::http::verb::post);
     message.target("/v1/chat/completions");
     message.version(11);
+    message.set(boost::beast::http::field::user_agent, "OpenAI/Python 1.0");
     message.body() = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
     extractRequestFacts(parser, message.body().padded(), facts, ApiKind::Chat);
     record.route = 1;
     record.backend = 1;
     record.bodyRead = RequestRecord::Clock::now();
     ctx.message = &message;
+    ctx.body = &message.body();
     ctx.facts = &facts;
     ctx.record = &record;
     ctx.requestId = "req-7";
@@ -156,6 +164,7 @@ class ExchangeTest : public ::testing::Test, protected testing::WorkerUpstreamFi
     proxy.chain = &chain;
     proxy.clientAddress = "127.0.0.1";
     port.message = &message;
+    port.context = &ctx;
   }
   // Runs timers (backoff, deadlines) until `done` or a second passes.
   template <class Done>
@@ -164,20 +173,23 @@ class ExchangeTest : public ::testing::Test, protected testing::WorkerUpstreamFi
     while (!done() && std::chrono::steady_clock::now() < until) io.run_one_for(milliseconds(5));
   }
   // The next attempt after a failure before the answer started: it sends the
-  // whole request again, and the stream it answers with gives the request
-  // back once its first piece is written, not before.
-  void retryIsSentWholeAndItsStreamReleasesTheRequest() {
-    EXPECT_EQ(port.releases, 0);
+  // whole request again (from the parsed head, or from the text kept once
+  // the request was given back), and the stream it answers with has given
+  // the request back by its head, once.
+  std::string retryIsSentWholeAndItsStreamReleasesTheRequest() {
     transport.connected();
     const auto again = transport.sent();
     EXPECT_EQ(again.rfind("POST /v1/chat/completions HTTP/1.1\r\n", 0), 0u) << again;
+    EXPECT_NE(again.find("User-Agent: OpenAI/Python 1.0\r\n"), std::string::npos) << again;
     EXPECT_NE(again.find(R"("content":"hi")"), std::string::npos) << again;
     transport.readBytes(
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
         "13\r\ndata: {\"a\":\"tok\"}\n\n\r\n");
+    EXPECT_EQ(port.releases, 1);
     const auto head = transport.written();
     EXPECT_EQ(head.bytes.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head.bytes;
     EXPECT_EQ(port.releases, 1);
+    return again;
   }
   CircuitBreaker::State breakerOf(const asio::ip::tcp::endpoint& e) {
     for (const auto& ep : runtime->backends[0].endpoints)
@@ -320,14 +332,16 @@ TEST_F(ExchangeTest, ARetryableStatusMovesToTheOtherEndpointAndAnEarlierRequests
   EXPECT_EQ(port.releases, 0);  // not a stream: the session ends the request as usual
 }
 
-// A stream gives its request back (the session's parser) once its answer has
-// started, and not before: until then an attempt may still send it again.
-TEST_F(ExchangeTest, AStreamGivesItsRequestBackOnceItsAnswerStartedNotBefore) {
+// A request that did not ask for a stream and gets one gives its request
+// back (the session's parser) at the stream's head, not before: an answer
+// that is not a stream may still need it.
+TEST_F(ExchangeTest, AStreamGivesItsRequestBackAtItsHeadWhenTheRequestDidNotAskForOne) {
   exchange->start(proxy);
   transport.connected();
   transport.sent();
   transport.readBytes("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
   runUntil([&] { return !transport.pending.empty(); });
+  EXPECT_EQ(port.releases, 0);
   retryIsSentWholeAndItsStreamReleasesTheRequest();
   // The stream goes on without its request.
   transport.readBytes("13\r\ndata: {\"a\":\"two\"}\n\n\r\n0\r\n\r\n");
@@ -341,19 +355,42 @@ TEST_F(ExchangeTest, AStreamGivesItsRequestBackOnceItsAnswerStartedNotBefore) {
 
 // A stream's head alone, then the model server goes away before its first
 // event: nothing reached the client, so the request is retried, whole. The
-// head did not release it (it did once, and the retry used a request that
-// was gone); the answer that starts does.
+// head gave the parsed request back (once a retry used a request that was
+// gone, and the process crashed): the retry is written from the kept text.
 TEST_F(ExchangeTest, AStreamThatFailsBetweenItsHeadAndItsFirstEventIsRetriedWithItsRequest) {
   exchange->start(proxy);
   transport.connected();
   transport.sent();
   transport.readBytes("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
   runUntil([&] { return !transport.pending.empty(); });
-  EXPECT_EQ(port.releases, 0);
+  EXPECT_EQ(port.releases, 1);
   EXPECT_EQ(port.factReleases, 1);  // the facts are not needed again: a stream waiting for its first token holds none
   transport.readBytes("", asio::error::connection_reset);
   runUntil([&] { return !transport.pending.empty(); });
   retryIsSentWholeAndItsStreamReleasesTheRequest();
+}
+
+// A request that asked for a stream gives its parsed head back as soon as it
+// is sent (the first token may be seconds away); its facts stay for the
+// answer's head. A retry on the other endpoint sends the same request, but
+// for its Host line.
+TEST_F(ExchangeTest, AStreamRequestGivesItsHeadBackOnceSentAndARetrySendsTheSameRequest) {
+  proxy.stream = true;
+  exchange->start(proxy);
+  transport.connected();
+  const auto first = transport.sent();
+  EXPECT_EQ(port.releases, 1);
+  EXPECT_EQ(port.factReleases, 0);
+  transport.readBytes("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+  runUntil([&] { return !transport.pending.empty(); });
+  const auto again = retryIsSentWholeAndItsStreamReleasesTheRequest();
+  EXPECT_EQ(port.factReleases, 1);
+  const auto withoutHost = [](std::string text) {
+    const auto at = text.find("Host: ");
+    return text.erase(at, text.find("\r\n", at) + 2 - at);
+  };
+  EXPECT_EQ(withoutHost(again), withoutHost(first));
+  EXPECT_NE(again, first);  // the other endpoint's Host
 }
 
 }  // namespace
