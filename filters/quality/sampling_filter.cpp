@@ -38,6 +38,9 @@ SamplingFilter::SamplingFilter(SampleHandoff& pipeline, const config::SamplingCo
 FilterStatus SamplingFilter::onRequest(RequestContext& ctx) {
   if (!ctx.jsonApi) return FilterStatus::Continue;
   auto& s = state(ctx);
+  // What a sample reports of the prompt is copied now: a stream gives its
+  // facts back once its request is sent (releaseFacts), seconds before its end.
+  s.prompt = promptFactsOf(*ctx.facts);
   if (sampledAt(requestHash(ctx.requestId), threshold_)) s.reason = encode(SampleReason::Rate);
   else if (ctx.record->anomaly && config_.always_anomalies) s.reason = encode(SampleReason::Anomaly);
   return FilterStatus::Continue;
@@ -54,9 +57,6 @@ bool SamplingFilter::onResponseHeaders(RequestContext& ctx) {
   auto& s = state(ctx);
   const auto& response = ctx.response;
   const bool sampled = s.reason != 0;
-  // A stream's facts go at its first head (releaseFacts): copied there; a
-  // retry's head finds them gone and the copy made.
-  if (response.eventStream && ctx.facts != nullptr) s.prompt = promptFactsOf(*ctx.facts);
   if (response.eventStream && (sampled || config_.slow_first_token.count() > 0)) {
     // Captured whole when sampled; otherwise only until the first token says
     // whether it was slow.
@@ -133,7 +133,8 @@ void SamplingFilter::offerSample(RequestContext& ctx) {
   const auto& r = *ctx.record;
   if (!ctx.jsonApi || !r.routed) return;
   auto& s = state(ctx);
-  // A stream's facts went at its head (releaseFacts): copied there.
+  // A stream's facts went once its request was sent (releaseFacts): copied
+  // by onRequest. A request refused before onRequest ran still has them.
   if (!(ctx.facts != nullptr ? ctx.facts->isJson : s.prompt.isJson)) return;
   const auto reason = reasonAtCompletion(ctx);
   if (reason == 0 || !pipeline_.admit()) return;

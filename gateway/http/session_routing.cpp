@@ -218,8 +218,8 @@ void DownstreamSession::onExchangeFinished(const ExchangeOutcome& outcome) {
 // The head was read by the filters and the router, and a stream's exchange
 // keeps what a retry needs of it as text: a stream gives the parser back (its
 // header lines, target and 280 bytes; about 1 KiB a stream with five header
-// lines) once its request is sent. The facts read from its body stay until
-// the answer's head (releaseFacts), where the sampling filter copies them.
+// lines) once its request is sent, and the facts read from its body with it
+// (releaseFacts; the sampling filter copied what samples report of them).
 // The body stays for retries and samples, in spareBody_, where endRequest
 // finds it.
 void DownstreamSession::releaseRequest() {

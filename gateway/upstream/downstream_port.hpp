@@ -32,9 +32,9 @@ class DownstreamPort {
   // (the context's `message` is null after this; its `body` stays, moved
   // where the context points, for retries and samples).
   virtual void releaseRequest() {}
-  // A stream's head is read: the facts read from its request's body are not
-  // read again (filters that report them copied them at that head, and a
-  // retry does not parse the request again), so they go at once, before the
+  // Likewise the facts read from its request's body: they are not read again
+  // (filters that report them copied them when the request ran its chain,
+  // and a retry does not parse the request again), so they go before the
   // first token, which may be seconds away (the context's `facts` is null after this).
   virtual void releaseFacts() {}
   virtual void onExchangeFinished(const ExchangeOutcome& outcome) = 0;

@@ -131,12 +131,14 @@ writer::UpstreamRequestHead UpstreamExchange::attemptHead() const {
 // model's queue and prefill): what a later attempt needs of its head is kept
 // as text, and the session's parser (the header lines, the target and its
 // own 280 bytes: about 1 KiB with five lines) goes back now, not when the
-// answer starts. The body stays, read through the context. The upstream
-// head's text goes too: only a retry makes it again.
+// answer starts, with the facts read from its body (344 bytes). The body
+// stays, read through the context. The upstream head's text goes too: only a
+// retry makes it again.
 void UpstreamExchange::giveBackRequest() {
   if (request_.message == nullptr) return;
   writer::keepRequestHead(text_->keptHead, request_.message->base(), attemptHead());
   port_.releaseRequest();
+  port_.releaseFacts();
   request_.message = nullptr;
   std::string().swap(text_->upstreamHead);
 }

@@ -278,7 +278,6 @@ void UpstreamExchange::onRequestSent(unsigned epoch, error_code ec) {
   }
   record_->requestSent = Clock::now();
   if (request_.stream) giveBackRequest();
-  newParser();
   parseUpstream();
 }
 
@@ -359,6 +358,9 @@ void UpstreamExchange::parseUpstream() {
 // went elsewhere (a failure, a retry).
 bool UpstreamExchange::parseHead() {
   while (conn_->buffer.size() > 0) {
+    // Made when the head's first bytes are here, not when the request is
+    // sent: a stream waiting for a model's queue and prefill holds no parser.
+    if (!head_) newParser();
     error_code ec;
     conn_->buffer.consume(head_->put(conn_->buffer.data(), ec));
     if (ec == http::error::need_more) break;
@@ -419,7 +421,6 @@ void UpstreamExchange::onResponseHead() {
   // before the first write to the client is still retried, from the kept text.
   if (ctx.response.eventStream) {
     head_.release();
-    port_.releaseFacts();
     giveBackRequest();
   } else {
     head_.reset();

@@ -10,7 +10,8 @@
 // on its own connection, whatever the answers' pace: an open-loop offered load.
 // --first-token-ms asks the bundled mock to think before its first token (a
 // model queueing or prefilling), --headers-first 1 to send its head before it
-// (as vLLM and TGI do), so the streams waiting for a first token are measured;
+// (as vLLM and TGI do, and the mock by default) or 0 to send it with the
+// first token, so the streams waiting for a first token are measured;
 // --reset-after N to reset each stream after N events (0: after its head,
 // with --headers-first), a model server that crashes.
 //
@@ -47,7 +48,7 @@ struct Options {
   // sent), so endpoints of different speeds stay different (balancing.sh).
   unsigned serverPacing = 0;
   unsigned firstTokenMs = 0;
-  unsigned headersFirst = 0;
+  int headersFirst = -1;  // -1: the mock's default (its head first, as vLLM)
   int resetAfter = -1;
 };
 
@@ -193,7 +194,7 @@ Options parse(int argc, char** argv) {
     else if (key == "--timeout-s") o.timeoutS = value;
     else if (key == "--server-pacing") o.serverPacing = value;
     else if (key == "--first-token-ms") o.firstTokenMs = value;
-    else if (key == "--headers-first") o.headersFirst = value;
+    else if (key == "--headers-first") o.headersFirst = value != 0 ? 1 : 0;
     else if (key == "--reset-after") o.resetAfter = static_cast<int>(value);
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
@@ -220,7 +221,9 @@ int main(int argc, char** argv) {
                               (options.firstTokenMs != 0
                                    ? "\r\nx-mock-first-token-ms: " + std::to_string(options.firstTokenMs)
                                    : std::string()) +
-                              (options.headersFirst != 0 ? "\r\nx-mock-headers-first: 1" : "") +
+                              (options.headersFirst >= 0
+                                   ? "\r\nx-mock-headers-first: " + std::to_string(options.headersFirst)
+                                   : std::string()) +
                               (options.resetAfter >= 0 ? "\r\nx-mock-reset-after: " + std::to_string(options.resetAfter)
                                                        : std::string()) +
                               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
