@@ -2,8 +2,10 @@
 // DownstreamSession::readHead and parseHead use them. Property: a head the
 // gateway accepts whole is never refused early by the check that answers
 // garbage at once, whichever read its bytes arrive in. And on any accepted
-// head: the presented API key, when one is taken, is a plausible key, and the
-// client a trusted proxy names is an address.
+// head: the presented API key, when one is taken, is a plausible key, the
+// client a trusted proxy names is an address, and the upstream head a retry
+// writes from the text a stream kept of the head is the one the parsed head
+// gives, whichever backend's headers the attempt adds.
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <cstdint>
@@ -14,6 +16,7 @@
 #include "fuzz_check.hpp"
 #include "gateway/http/header_rules.hpp"
 #include "gateway/http/http_framing.hpp"
+#include "gateway/http/message_writer.hpp"
 
 using namespace infergate;
 namespace http = boost::beast::http;
@@ -46,6 +49,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto client = headers::forwardedClient(parser.get().base(), kTrusted, "10.1.1.1");
   FUZZ_CHECK(config::parseCidr(client).has_value() && client.find('/') == std::string::npos,
              "the forwarded client is not an address: %s", client.c_str());
+  // A stream's kept head against its parsed head, for a first backend that
+  // overrides some client lines and fallbacks that override others or none.
+  static const std::vector<config::HeaderValue> kTenant = {{"X-Tenant", "t"}, {"authorization", "Bearer up"}};
+  static const std::vector<config::HeaderValue> kOther = {{"user-agent", "gw"}, {"x-forwarded-for", "9.9.9.9"}};
+  writer::UpstreamRequestHead first{"m:1", "rid", "10.1.1.1", &kTenant, 12};
+  first.forwardedTrusted = (data[0] & 1) != 0;
+  first.dropClientCredentials = (data[0] & 2) != 0;
+  writer::KeptRequestHead kept;
+  writer::keepRequestHead(kept, parser.get().base(), first);
+  std::string fromParsed, fromKept;
+  for (const auto* injected : {&kTenant, &kOther, static_cast<const std::vector<config::HeaderValue>*>(nullptr)}) {
+    auto attempt = first;
+    attempt.authority = "n:2";
+    attempt.injected = injected;
+    writer::requestHead(fromParsed, parser.get().base(), attempt);
+    writer::requestHead(fromKept, kept, attempt);
+    FUZZ_CHECK(fromKept == fromParsed, "a kept head wrote\n%s\nfor\n%s", fromKept.c_str(), fromParsed.c_str());
+  }
   // Accepted: every prefix, checked as the session resumes its scans, passes.
   std::size_t checked = 0;
   const std::size_t step = std::max<std::size_t>(1, end / 97);
