@@ -7,6 +7,9 @@
 # and the time to first token and inter-token gaps the client sees, with what
 # the proxy adds over the direct path (the mock itself).
 #   STREAMS=8000 TOKENS=20 INTER_TOKEN_MS=200 WORKERS=2 PEERS="direct infergate haproxy nginx"
+# FIRST_TOKEN_MS=4000 makes the mock wait before its first token (a model
+# queueing or prefilling), with its head first unless HEADERS_FIRST=0: "open
+# MB" is then what the streams waiting for their model hold.
 # Loopback only; every process it starts is stopped; each run is bounded by
 # stream_load's timeout.
 set -uo pipefail
@@ -14,6 +17,7 @@ cd "$(dirname "$0")/.."
 source loadtest/lib.sh
 STREAMS=${STREAMS:-8000}; TOKENS=${TOKENS:-20}; INTER_TOKEN_MS=${INTER_TOKEN_MS:-200}
 WORKERS=${WORKERS:-2}; PEERS=${PEERS:-direct infergate haproxy nginx}
+FIRST_TOKEN_MS=${FIRST_TOKEN_MS:-0}; HEADERS_FIRST=${HEADERS_FIRST:-1}
 # Streams open in batches (OPEN_PER_BATCH every BATCH_GAP_MS): all are open at
 # once (8,000 in 1.6 s, each lasting 4 s) without one burst measuring accept
 # queues instead of streaming.
@@ -60,7 +64,8 @@ CFG
   wait_port $PORT
 }
 
-echo "streams: $STREAMS concurrent SSE streams, $TOKENS tokens ${INTER_TOKEN_MS} ms apart, $WORKERS worker(s)/thread(s) per proxy"
+echo "streams: $STREAMS concurrent SSE streams, $TOKENS tokens ${INTER_TOKEN_MS} ms apart, the first after ${FIRST_TOKEN_MS} ms" \
+  "(head $( ((HEADERS_FIRST)) && echo first || echo with it)), $WORKERS worker(s)/thread(s) per proxy"
 # The script runs from the repository it is in: another build is chosen with
 # BUILD_DIR, never by running it from another directory. Say which one.
 echo "infergate: $(readlink -f "$BUILD_DIR/gateway/infergate")"
@@ -74,9 +79,10 @@ for peer in $PEERS; do
   if [[ $peer == direct ]]; then port=$MOCK; else start_peer "$peer"; sleep 0.3; idle=$(memory_mb VmRSS $PEER_PID); fi
   $LOADGEN_CPU "$BUILD_DIR/loadtest/stream_load" --port $port --streams "$STREAMS" --tokens "$TOKENS" \
     --inter-token-ms "$INTER_TOKEN_MS" --open-per-batch "$OPEN_PER_BATCH" --batch-gap-ms "$BATCH_GAP_MS" --timeout-s 120 \
+    --first-token-ms "$FIRST_TOKEN_MS" --headers-first "$HEADERS_FIRST" \
     >$W/load.out &
   load=$!
-  if [[ -n $PEER_PID ]] && ((OPEN_AT_MS < TOKENS * INTER_TOKEN_MS)); then
+  if [[ -n $PEER_PID ]] && ((OPEN_AT_MS < FIRST_TOKEN_MS + TOKENS * INTER_TOKEN_MS)); then
     sleep "$(awk -v ms=$OPEN_AT_MS 'BEGIN { printf "%.3f", ms / 1000 }')"
     open=$(memory_mb VmRSS $PEER_PID)
   fi
