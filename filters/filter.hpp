@@ -67,8 +67,8 @@ struct RequestContext {
   using Clock = RequestRecord::Clock;
 
   // ---- the request (valid until onComplete returns) ----
-  // Head and whole body; null once a stream's answer has started (its head is
-  // not kept for the stream's life): filters that run later read `body`.
+  // Head and whole body; null once a stream's request is sent (its head is
+  // not kept while it waits for its model): filters that run later read `body`.
   const ProxyRequestMessage* message = nullptr;
   const BodyBytes* body = nullptr;  // the request body, until onComplete returns
   std::string_view path;                          // target without the query

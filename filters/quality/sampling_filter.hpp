@@ -27,7 +27,7 @@ struct StreamCapture {
 };
 
 // What a sample says of its request's facts (RequestFacts), which a stream
-// gives back once its answer starts.
+// gives back once its request is sent: copied when the request runs its chain.
 struct PromptFacts {
   std::uint64_t maxTokens = 0;
   bool isJson = false;
