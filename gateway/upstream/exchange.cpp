@@ -108,10 +108,15 @@ void UpstreamExchange::startAttempt() {
   record_->backend = label;
   record_->endpoint = static_cast<std::uint32_t>(endpoint.id + 1);
   record_->firstByte = {};
-  // A stream whose request went out once writes it again from the text it kept.
+  makeUpstreamHead();
+  acquireConnection();
+}
+
+// The upstream head for the attempt on the picked endpoint. A stream whose
+// request went out once writes it again from the text it kept.
+void UpstreamExchange::makeUpstreamHead() {
   if (request_.message != nullptr) writer::requestHead(text_->upstreamHead, request_.message->base(), attemptHead());
   else writer::requestHead(text_->upstreamHead, text_->keptHead, attemptHead());
-  acquireConnection();
 }
 
 // What the upstream head of the attempt on the picked endpoint adds to the client's.
@@ -231,6 +236,8 @@ bool UpstreamExchange::retryOnFreshConnection() {
   closeUpstream();
   head_.reset();
   status_ = 0;
+  // A stream gave its upstream head's text back once the request was sent.
+  if (text_->upstreamHead.empty()) makeUpstreamHead();
   connect();
   connection_ = Connection::PooledRetried;
   return true;

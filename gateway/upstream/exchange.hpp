@@ -134,6 +134,7 @@ class UpstreamExchange {
   // ---- attempts (exchange.cpp) ----
   void nextAttempt();
   void startAttempt();
+  void makeUpstreamHead();
   writer::UpstreamRequestHead attemptHead() const;
   void giveBackRequest();
   void waitForSlot();

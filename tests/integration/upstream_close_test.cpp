@@ -8,6 +8,8 @@
 // is reported depends on timing.
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <vector>
 
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
@@ -109,4 +111,40 @@ TEST(UpstreamClose, KeepAliveUpstreamCarriesEveryRequestOnOneConnection) {
   }
   EXPECT_EQ(upstream.requests(), 5u);
   EXPECT_EQ(upstream.connections(), 1u);
+}
+
+// A model server that closes a kept-alive connection as a stream's request
+// arrives on it (its idle timeout ran out, say): nothing was answered, so the
+// request goes again on a fresh connection, whole. A stream gives its parsed
+// head back once its request is sent; the second send writes its head from
+// the text the exchange kept.
+TEST(UpstreamClose, StreamRequestOnAConnectionTheServerClosesIsSentAgainWhole) {
+  std::mutex mutex;
+  std::vector<std::string> received;
+  ScriptedUpstream upstream([&](const std::string& request) {
+    std::lock_guard lock(mutex);
+    received.push_back(request);
+    if (received.size() == 1)
+      return ScriptedUpstream::Reply{"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                                         std::to_string(kAnswer.size()) + "\r\n\r\n" + kAnswer,
+                                     false};
+    if (received.size() == 2) return ScriptedUpstream::Reply{"", true};  // closed, nothing answered
+    return ScriptedUpstream::Reply{"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                       chunk(contentEvent("Hello")) + chunk("data: [DONE]\n\n") + "0\r\n\r\n",
+                                   false};
+  });
+  Gateway gateway(standardConfig(upstream.port()));
+  ASSERT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model")), std::chrono::seconds(5)).status,
+            200);
+  const auto r = request(gateway.port(),
+                         jsonPost("/v1/chat/completions", chatBody("mock-model", true), {"X-Client-Tag: tag-1"}),
+                         std::chrono::seconds(5));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.complete);
+  EXPECT_NE(r.body.find("[DONE]"), std::string::npos) << r.body;
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(received.size(), 3u);
+  EXPECT_EQ(received[2], received[1]);  // the same endpoint: the same bytes
+  EXPECT_NE(received[2].find("X-Client-Tag: tag-1\r\n"), std::string::npos) << received[2];
+  EXPECT_EQ(upstream.connections(), 2u);
 }
