@@ -1,12 +1,13 @@
 #pragma once
 // Where a connection parses its message heads: the parser, out of line.
 //
-// Why: a stream's answer lasts seconds to minutes, and once it has started no
-// attempt sends the request again and nothing reads either head again, so
-// the stream gives both parsers back (280 bytes each, with the request's
-// target block) instead of carrying them for its life. A keep-alive
-// connection keeps the blocks from one message to the next, so a steady
-// connection allocates them once.
+// Why: a stream lasts seconds to minutes, and nothing reads either head again
+// once it is used: the request's once the request is sent (a retry writes its
+// head from the text the exchange kept), the answer's once it is read. So the
+// stream gives both parsers back (280 bytes each, with the request's target
+// block) instead of carrying them for its life. A keep-alive connection keeps
+// the blocks from one message to the next, so a steady connection allocates
+// them once.
 #include <memory>
 #include <optional>
 
