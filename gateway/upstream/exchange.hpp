@@ -36,6 +36,8 @@ inline std::uint32_t connectionLabel(const UpstreamConnection& c) { return stati
 
 struct ProxyRequest {
   const Runtime* runtime = nullptr;  // the config the request started on: it finishes on it
+  // The parsed request, until a stream's request is sent (giveBackRequest):
+  // null after, when its head is the kept text and its body the context's.
   ProxyRequestMessage* message = nullptr;
   const config::RouteConfig* route = nullptr;
   RequestContext* context = nullptr;  // the filters' view: record, request id, body rewrites
