@@ -45,7 +45,7 @@ struct SamplingState {
   bool captureJson = false;
   bool jsonCut = false;         // longer than the capture limit: `json` is its start
   std::unique_ptr<StreamCapture> stream;
-  PromptFacts prompt;           // a stream's, copied at its answer's head
+  PromptFacts prompt;           // copied by onRequest: a stream's facts go once it is sent
   OnDemandBuffer json;          // a captured JSON answer (sampled requests only)
   void reset();
 };

@@ -27,8 +27,9 @@ class DownstreamPort {
   virtual std::shared_ptr<void> keepAlive() = 0;
   // Starts noticing a client that closes its connection while the answer is awaited.
   virtual void watchClient() = 0;
-  // A stream's request is sent: the exchange keeps what a retry needs of its
-  // head as text, so the parsed head need not be kept for the stream's life
+  // A stream's request is sent (or an answer turns out to be a stream): the
+  // exchange keeps what a retry needs of its head as text, so the parsed head
+  // need not be kept for the stream's life
   // (the context's `message` is null after this; its `body` stays, moved
   // where the context points, for retries and samples).
   virtual void releaseRequest() {}

@@ -112,8 +112,8 @@ void UpstreamExchange::startAttempt() {
   acquireConnection();
 }
 
-// The upstream head for the attempt on the picked endpoint. A stream whose
-// request went out once writes it again from the text it kept.
+// The upstream head for the attempt on the picked endpoint, from the parsed
+// request or, once a stream's request went out, from the text it kept.
 void UpstreamExchange::makeUpstreamHead() {
   if (request_.message != nullptr) writer::requestHead(text_->upstreamHead, request_.message->base(), attemptHead());
   else writer::requestHead(text_->upstreamHead, text_->keptHead, attemptHead());
@@ -236,8 +236,6 @@ bool UpstreamExchange::retryOnFreshConnection() {
   closeUpstream();
   head_.reset();
   status_ = 0;
-  // A stream gave its upstream head's text back once the request was sent.
-  if (text_->upstreamHead.empty()) makeUpstreamHead();
   connect();
   connection_ = Connection::PooledRetried;
   return true;

@@ -252,6 +252,9 @@ void UpstreamExchange::sendRequest() {
   // The first-token clock starts when the request leaves: it covers the model's
   // queueing and prefill, which is what the timeout is meant to bound.
   setPhaseDeadline(planner_.backendConfig().timeouts.first_token, FailureCause::UpstreamFirstTokenTimeout);
+  // A stream gives its upstream head's text back once the request is sent:
+  // any later send (a retry's, a stale pooled connection's) makes it again.
+  if (text_->upstreamHead.empty()) makeUpstreamHead();
   const auto& body = *request_.context->body;
   // The transport copies what it keeps of the descriptors (a write that
   // waits): a stream does not carry the array between its events.

@@ -333,8 +333,9 @@ TEST_F(ExchangeTest, ARetryableStatusMovesToTheOtherEndpointAndAnEarlierRequests
 }
 
 // A request that did not ask for a stream and gets one gives its request
-// back (the session's parser) at the stream's head, not before: an answer
-// that is not a stream may still need it.
+// back (the session's parser) at the stream's head, not when it is sent: a
+// request expecting a short answer keeps its parser, whose block the
+// connection reuses for its next request.
 TEST_F(ExchangeTest, AStreamGivesItsRequestBackAtItsHeadWhenTheRequestDidNotAskForOne) {
   exchange->start(proxy);
   transport.connected();
