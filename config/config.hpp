@@ -50,6 +50,10 @@ struct ServerConfig {
   Duration drain_delay{0};           // on SIGTERM: /readyz 503 this long, still serving, before the listeners close
   Duration drain_timeout{30'000};    // graceful shutdown bound, after drain_delay
   unsigned busy_poll_us = 50;        // a loaded worker polls this long before sleeping (0 = never)
+  // A worker's sends leave together, once its ready handlers have run, in one
+  // io_uring_enter() (gateway/net/send_batch.hpp); off: one send() each, from
+  // its handler. Without io_uring (seccomp, old kernels) this has no effect.
+  bool batch_sends = true;
   // Endpoints the process can ever have had (configured at start, then added
   // by reloads): per-endpoint state and series are laid out for this many, so
   // that a reload can add endpoints without moving what workers read. At least

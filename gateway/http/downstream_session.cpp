@@ -11,6 +11,7 @@
 #include "gateway/http/header_rules.hpp"
 #include "gateway/http/http_framing.hpp"
 #include "gateway/http/message_writer.hpp"
+#include "gateway/net/send_batch.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/server/worker.hpp"
 #include "metrics/label_space.hpp"
@@ -377,6 +378,7 @@ void DownstreamSession::closeNow() {
   deadline_.cancel();
   exchange_.cancelTimer();
   error_code ignored;
+  forgetQueuedSend(socket_.native_handle());  // the number may be a new client's next
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
 }

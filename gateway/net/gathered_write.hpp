@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/net/send_batch.hpp"
 #include "gateway/net/thread_scratch.hpp"
 
 namespace infergate {
@@ -57,15 +58,27 @@ class GatheredWrite {
     namespace asio = boost::asio;
     const std::size_t total = asio::buffer_size(parts);
     const bool copy = parts.size() > 1 && total <= kCopyLimit;
+    // On a worker, a write of one piece or of pieces worth joining waits
+    // for the end of the handlers that are ready, and leaves with their
+    // sends (send_batch.hpp); its completion runs from there.
+    if (SendBatch* batch = SendBatch::current(); batch && total > 0 && (copy || parts.size() == 1)) {
+      const char* data = nullptr;
+      if (copy) {
+        if (char* joined = batch->reserve(total)) data = join(parts, joined);
+      } else if (batch->hasRoom()) {
+        data = static_cast<const char*>(parts[0].data());
+      }
+      if (data != nullptr) {
+        batch->add(socket.native_handle(), data, total,
+                   [this, &socket, handler = std::forward<Handler>(handler)](const SendBatch::Outcome& o) mutable {
+                     completeBatched(socket, o, std::move(handler));
+                   });
+        return;
+      }
+    }
     asio::const_buffer single;  // the copy, when the parts are joined
     if (copy) {
-      char* scratch = threadScratch();
-      std::size_t at = 0;
-      for (const auto& part : parts) {
-        std::memcpy(scratch + at, part.data(), part.size());
-        at += part.size();
-      }
-      single = asio::const_buffer(scratch, total);
+      single = asio::const_buffer(join(parts, threadScratch()), total);
       parts = std::span<const asio::const_buffer>(&single, 1);
     }
     std::size_t sent = 0;
@@ -80,22 +93,9 @@ class GatheredWrite {
       }
     }
     // The rest waits for the socket to drain (or, past the inline depth, for
-    // the io_context); Asio sends it then.
-    if (!waiting_) waiting_ = std::make_unique<Waiting>();
-    std::span<const asio::const_buffer> rest = remainder(parts, sent);
-    if (copy) {
-      // The scratch serves the thread's next write: what is unsent moves here.
-      const auto* from = static_cast<const char*>(rest[0].data());
-      waiting_->pending.assign(from, from + rest[0].size());
-      waiting_->rest.assign(1, asio::const_buffer(waiting_->pending.data(), waiting_->pending.size()));
-      rest = std::span<const asio::const_buffer>(waiting_->rest.data(), 1);
-    }
-    asio::async_write(socket, rest,
-                      [this, sent, handler = std::forward<Handler>(handler)](boost::system::error_code e,
-                                                                             std::size_t n) mutable {
-                        waiting_.reset();
-                        handler(e, sent + n);
-                      });
+    // the io_context); Asio sends it then. A joined copy is in the thread's
+    // scratch, which serves the thread's next write: what is unsent moves here.
+    writeRest(socket, remainder(parts, sent), copy, sent, std::forward<Handler>(handler));
   }
 
   // Bytes this object holds between writes (a copy the socket has not taken).
@@ -131,10 +131,55 @@ class GatheredWrite {
     }
   }
 
+  static const char* join(std::span<const boost::asio::const_buffer> parts, char* to) {
+    std::size_t at = 0;
+    for (const auto& part : parts) {
+      std::memcpy(to + at, part.data(), part.size());
+      at += part.size();
+    }
+    return to;
+  }
+
+  // A batched send's end: the writer's completion, or the rest through Asio
+  // (copied here when the batch joined it: its copy is reused once the
+  // batch's completions have run; the writer's own memory outlives the write).
+  template <class Socket, class Handler>
+  void completeBatched(Socket& socket, const SendBatch::Outcome& o, Handler&& handler) {
+    namespace asio = boost::asio;
+    if (o.forgotten) return handler(boost::system::error_code(asio::error::operation_aborted), 0);
+    if (o.error != 0 && o.error != EAGAIN && o.error != EWOULDBLOCK)
+      return handler(boost::system::error_code(o.error, asio::error::get_system_category()), 0);
+    if (o.sent == o.size) return handler(boost::system::error_code(), o.size);
+    const asio::const_buffer rest(o.data + o.sent, o.size - o.sent);
+    writeRest(socket, std::span<const asio::const_buffer>(&rest, 1), o.batchCopy, o.sent, std::forward<Handler>(handler));
+  }
+
+  // Sends `rest` through Asio when the socket has room; `copyRest`: it is in
+  // memory that does not outlive this call, so it is copied here first.
+  template <class Socket, class Handler>
+  void writeRest(Socket& socket, std::span<const boost::asio::const_buffer> rest, bool copyRest, std::size_t sent,
+                 Handler&& handler) {
+    namespace asio = boost::asio;
+    if (!waiting_) waiting_ = std::make_unique<Waiting>();
+    if (copyRest) {
+      const auto* from = static_cast<const char*>(rest[0].data());
+      waiting_->pending.assign(from, from + rest[0].size());
+      waiting_->rest.assign(1, asio::const_buffer(waiting_->pending.data(), waiting_->pending.size()));
+      rest = std::span<const asio::const_buffer>(waiting_->rest.data(), 1);
+    }
+    asio::async_write(socket, rest,
+                      [this, sent, handler = std::forward<Handler>(handler)](boost::system::error_code e,
+                                                                             std::size_t n) mutable {
+                        waiting_.reset();
+                        handler(e, sent + n);
+                      });
+  }
+
   // The parts after the first `sent` bytes, in this object's storage (taken
   // only for a write that waits, and given back when it completes).
   std::span<const boost::asio::const_buffer> remainder(std::span<const boost::asio::const_buffer> parts,
                                                        std::size_t sent) {
+    if (!waiting_) waiting_ = std::make_unique<Waiting>();
     auto& rest = waiting_->rest;
     rest.clear();
     for (const auto& part : parts) {

@@ -1,7 +1,9 @@
 #include "gateway/server/worker.hpp"
 
 #include <boost/asio/socket_base.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <random>
 
 #include "filters/core/log_line.hpp"
@@ -10,6 +12,7 @@
 #include "gateway/net/busy_poll.hpp"
 #include "gateway/net/coarse_clock.hpp"
 #include "gateway/net/local_errors.hpp"
+#include "gateway/net/send_batch.hpp"
 
 namespace infergate {
 
@@ -130,26 +133,43 @@ void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal wh
   }
 }
 
-// io_context::run(), except that a loaded worker polls for a while before it
-// sleeps (gateway/net/busy_poll.hpp says when and why).
+// io_context::run(), except that the sends the handlers ask for leave
+// together once the ready handlers have run (gateway/net/send_batch.hpp), and
+// that a loaded worker polls for a while before it sleeps
+// (gateway/net/busy_poll.hpp says when and why).
 void Worker::runLoop() {
   using Clock = std::chrono::steady_clock;
   services_ = generation_->filters->startWorker(index_, io_);
   BusyPollPolicy policy(std::chrono::microseconds(runtime_->config.server.busy_poll_us));
-  if (policy.budget().count() == 0) {
+  SendBatch batch;
+  bool batching = false;
+  if (runtime_->config.server.batch_sends) {
+    batching = batch.open();
+    // Without io_uring (an old kernel, a container's seccomp profile) every
+    // write is sent from its handler, as with batch_sends off.
+    if (!batching && index_ == 0)
+      log::writef(log::Level::Warn, log::Fields().add("worker", index_),
+                  "io_uring is not available (%s): server.batch_sends has no effect", std::strerror(errno));
+  }
+  if (!batching && policy.budget().count() == 0) {
     io_.run();
     return;
   }
+  SendBatch::Installed installed(batching ? &batch : nullptr);
   while (!io_.stopped()) {
-    if (io_.poll() > 0) continue;
+    bool ran = io_.poll() > 0;
+    batch.flush();
+    if (ran) continue;
     if (policy.pollBeforeSleep()) {
-      bool ran = false;
-      for (const auto until = Clock::now() + policy.budget(); !ran && Clock::now() < until && !io_.stopped();)
+      for (const auto until = Clock::now() + policy.budget(); !ran && Clock::now() < until && !io_.stopped();) {
         ran = io_.poll() > 0;
+        batch.flush();
+      }
       if (ran) continue;
     }
+    if (!batch.empty()) continue;  // completions that sent again past flush()'s rounds
     const auto sleptAt = Clock::now();
-    io_.run_one();
+    io_.run_one();  // what it ran may have queued a send: the next poll() flushes it
     policy.slept(Clock::now() - sleptAt);
   }
 }

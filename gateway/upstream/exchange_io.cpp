@@ -163,6 +163,7 @@ void AsioExchangeTransport::cancelClient() {
 
 void AsioExchangeTransport::close(UpstreamConnection& conn) {
   error_code ignored;
+  forgetQueuedSend(conn.socket.native_handle());
   conn.socket.close(ignored);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gateway/net/coarse_clock.hpp"
+#include "gateway/net/send_batch.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/net/worker_io.hpp"
 #include "gateway/server/runtime.hpp"
@@ -27,6 +28,11 @@ struct UpstreamConnection {
         tlsStream(tls ? std::make_unique<TlsStream>(ex, *tls) : nullptr),
         socket(tlsStream ? tlsStream->next_layer() : plain),
         endpointId(endpoint) {}
+  // Its descriptor closes with it: a send still queued for it is not made
+  // (send_batch.hpp), since the number may serve another connection next.
+  ~UpstreamConnection() { forgetQueuedSend(socket.native_handle()); }
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
   WorkerSocket plain;                    // unused with TLS
   std::unique_ptr<TlsStream> tlsStream;  // https:// endpoints
   WorkerSocket& socket;                  // the TCP connection either way

@@ -1,0 +1,265 @@
+#include "gateway/net/send_batch.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/net/gathered_write.hpp"
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using infergate::SendBatch;
+
+namespace {
+
+struct Pair {
+  tcp::socket client, server;
+  Pair(asio::io_context& io, tcp::acceptor& acceptor) : client(io), server(io) {
+    client.connect(acceptor.local_endpoint());
+    acceptor.accept(server);
+  }
+};
+
+struct Loopback {
+  asio::io_context io;
+  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  std::unique_ptr<Pair> connect() { return std::make_unique<Pair>(io, acceptor); }
+};
+
+// What has arrived on `s` so far, without waiting.
+std::string arrived(tcp::socket& s) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const auto n = ::recv(s.native_handle(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+std::string fillUntilFull(tcp::socket& s) {
+  const int small = 4096;
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  std::string filler;
+  const std::string block(4096, 'f');
+  for (;;) {
+    const auto n = ::send(s.native_handle(), block.data(), block.size(), MSG_DONTWAIT);
+    if (n <= 0) break;
+    filler.append(block, 0, static_cast<std::size_t>(n));
+  }
+  return filler;
+}
+
+}  // namespace
+
+// The point of the batch: sends on several sockets leave at the flush, through
+// the ring, each whole and on its own socket.
+TEST(SendBatch, SendsOnSeveralSocketsLeaveAtTheFlushEachOnItsOwnSocket) {
+  SendBatch batch;
+  ASSERT_TRUE(batch.open()) << "io_uring refused: " << std::strerror(errno);
+  Loopback net;
+  std::vector<std::unique_ptr<Pair>> pairs;
+  std::vector<std::string> texts;
+  for (int i = 0; i < 6; ++i) {
+    pairs.push_back(net.connect());
+    texts.push_back("message " + std::to_string(i) + std::string(100 + i * 37, static_cast<char>('a' + i)));
+  }
+  std::vector<SendBatch::Outcome> outcomes;
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(batch.hasRoom());
+    batch.add(pairs[i]->client.native_handle(), texts[i].data(), texts[i].size(),
+              [&outcomes](const SendBatch::Outcome& o) { outcomes.push_back(o); });
+  }
+  EXPECT_FALSE(batch.empty());
+  for (auto& p : pairs) EXPECT_EQ(arrived(p->server), "");  // nothing leaves before the flush
+  EXPECT_TRUE(outcomes.empty());
+  batch.flush();
+  EXPECT_TRUE(batch.empty());
+  ASSERT_EQ(outcomes.size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(outcomes[i].sent, texts[i].size());
+    EXPECT_EQ(outcomes[i].error, 0);
+    EXPECT_FALSE(outcomes[i].forgotten);
+    EXPECT_EQ(arrived(pairs[i]->server), texts[i]);
+  }
+}
+
+// A connection closed while its send waits: the send is not made, and the
+// descriptor's number, taken by the next connection, gets none of its bytes.
+TEST(SendBatch, ASocketClosedBeforeTheFlushDoesNotPassItsBytesToTheNextOwnerOfItsNumber) {
+  SendBatch batch;
+  ASSERT_TRUE(batch.open());
+  Loopback net;
+  auto other = net.connect();  // a second send in the batch, so that the ring is used
+  auto first = net.connect();
+  const int fd = first->client.native_handle();
+  const std::string secret = "the first client's answer";
+  const std::string otherText = "the other client's answer";
+  std::vector<SendBatch::Outcome> outcomes;
+  batch.add(fd, secret.data(), secret.size(), [&](const SendBatch::Outcome& o) { outcomes.push_back(o); });
+  batch.add(other->client.native_handle(), otherText.data(), otherText.size(),
+            [&](const SendBatch::Outcome& o) { outcomes.push_back(o); });
+  batch.forget(fd);
+  first->client.close();
+  auto next = net.connect();
+  // The kernel gives the lowest free number: the closed one (else this test shows nothing).
+  ASSERT_EQ(next->client.native_handle(), fd);
+  batch.flush();
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_TRUE(outcomes[0].forgotten);
+  EXPECT_EQ(outcomes[0].sent, 0u);
+  EXPECT_FALSE(outcomes[1].forgotten);
+  EXPECT_EQ(arrived(next->server), "");
+  EXPECT_EQ(arrived(other->server), otherText);
+}
+
+// A send whose socket has no room reports EAGAIN (the ring does not wait for
+// room): the writer learns it at the flush.
+TEST(SendBatch, ASendWithoutRoomReportsWouldBlock) {
+  SendBatch batch;
+  ASSERT_TRUE(batch.open());
+  Loopback net;
+  auto full = net.connect();
+  auto fine = net.connect();
+  fillUntilFull(full->client);
+  const std::string text(2000, 'x');
+  std::vector<SendBatch::Outcome> outcomes;
+  batch.add(full->client.native_handle(), text.data(), text.size(), [&](const SendBatch::Outcome& o) { outcomes.push_back(o); });
+  batch.add(fine->client.native_handle(), text.data(), text.size(), [&](const SendBatch::Outcome& o) { outcomes.push_back(o); });
+  batch.flush();
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].error, EAGAIN);
+  EXPECT_EQ(outcomes[0].sent, 0u);
+  EXPECT_EQ(outcomes[1].sent, text.size());
+}
+
+// A completion that sends again (a stream relaying its next piece) is
+// flushed by the same call.
+TEST(SendBatch, ACompletionThatSendsAgainIsFlushedByTheSameCall) {
+  SendBatch batch;
+  ASSERT_TRUE(batch.open());
+  Loopback net;
+  auto a = net.connect();
+  auto b = net.connect();
+  const std::string one = "one;", two = "two;", three = "three;";
+  int completions = 0;
+  batch.add(a->client.native_handle(), one.data(), one.size(), [&](const SendBatch::Outcome&) {
+    ++completions;
+    batch.add(a->client.native_handle(), two.data(), two.size(), [&](const SendBatch::Outcome&) {
+      ++completions;
+      batch.add(a->client.native_handle(), three.data(), three.size(), [&](const SendBatch::Outcome&) { ++completions; });
+    });
+  });
+  batch.add(b->client.native_handle(), one.data(), one.size(), [&](const SendBatch::Outcome&) { ++completions; });
+  batch.flush();
+  EXPECT_EQ(completions, 4);
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(arrived(a->server), one + two + three);
+  EXPECT_EQ(arrived(b->server), one);
+}
+
+// A batch destroyed with sends queued (a worker stopping) destroys their
+// completions without running them, as Asio does with a stopped context's.
+TEST(SendBatch, DestroyedWithSendsQueuedItRunsNoCompletion) {
+  Loopback net;
+  auto a = net.connect();
+  auto alive = std::make_shared<int>(0);
+  bool ran = false;
+  {
+    SendBatch batch;
+    const std::string text = "never sent";
+    batch.add(a->client.native_handle(), text.data(), text.size(), [&ran, keep = alive](const SendBatch::Outcome&) { ran = true; });
+    EXPECT_EQ(alive.use_count(), 2);
+  }
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(alive.use_count(), 1);
+  EXPECT_EQ(arrived(a->server), "");
+}
+
+// Through GatheredWrite on a worker's thread: pieces are joined into the
+// batch's memory and leave at the flush; the handler runs from there.
+TEST(SendBatch, AGatheredWriteOnAWorkerLeavesAtTheFlush) {
+  SendBatch batch;
+  ASSERT_TRUE(batch.open());
+  SendBatch::Installed installed(&batch);
+  Loopback net;
+  auto a = net.connect();
+  auto b = net.connect();
+  infergate::GatheredWrite wa, wb;
+  const std::string head = "HTTP/1.1 200 OK\r\n\r\n", body = "data: {}\n\n";
+  std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(body)};
+  int written = 0;
+  auto onWritten = [&](boost::system::error_code ec, std::size_t n) {
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(n, head.size() + body.size());
+    ++written;
+  };
+  wa.start(a->client, std::span<const asio::const_buffer>(parts), onWritten);
+  wb.start(b->client, std::span<const asio::const_buffer>(parts.data(), 1), [&](boost::system::error_code ec, std::size_t n) {
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(n, head.size());
+    ++written;
+  });
+  EXPECT_EQ(written, 0);
+  EXPECT_EQ(arrived(a->server), "");
+  batch.flush();
+  EXPECT_EQ(written, 2);
+  EXPECT_EQ(arrived(a->server), head + body);
+  EXPECT_EQ(arrived(b->server), head);
+  EXPECT_EQ(wa.heldBytes(), 0u);
+}
+
+// A joined write the socket could not take: its bytes move out of the
+// batch's memory (which the next round reuses) and Asio sends them when the
+// peer reads; they arrive intact after other writes reused that memory.
+TEST(SendBatch, AGatheredWriteWithoutRoomFinishesThroughAsioWithItsOwnCopy) {
+  SendBatch batch;
+  ASSERT_TRUE(batch.open());
+  SendBatch::Installed installed(&batch);
+  Loopback net;
+  auto full = net.connect();
+  auto fine = net.connect();
+  const std::string filler = fillUntilFull(full->client);
+  infergate::GatheredWrite writer, other;
+  const std::string head(3000, 'h'), body(5000, 'b');
+  std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(body)};
+  bool written = false;
+  writer.start(full->client, std::span<const asio::const_buffer>(parts), [&](boost::system::error_code ec, std::size_t n) {
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(n, head.size() + body.size());
+    written = true;
+  });
+  const std::string x(6000, 'x'), y(2000, 'y');
+  std::array<asio::const_buffer, 2> otherParts{asio::buffer(x), asio::buffer(y)};
+  bool otherWritten = false;
+  other.start(fine->client, std::span<const asio::const_buffer>(otherParts),
+              [&](boost::system::error_code ec, std::size_t) { otherWritten = !ec; });
+  batch.flush();
+  EXPECT_TRUE(otherWritten);
+  ASSERT_FALSE(written);
+  EXPECT_GE(writer.heldBytes(), head.size() + body.size());
+  // The next round overwrites the batch's memory.
+  other.start(fine->client, std::span<const asio::const_buffer>(otherParts), [](boost::system::error_code, std::size_t) {});
+  batch.flush();
+  EXPECT_EQ(arrived(fine->server), x + y + x + y);
+
+  std::string received;
+  while (received.size() < filler.size() + head.size() + body.size()) {
+    received += arrived(full->server);
+    net.io.poll();
+    batch.flush();
+  }
+  net.io.run();
+  EXPECT_TRUE(written);
+  EXPECT_TRUE(received == filler + head + body);
+  EXPECT_EQ(writer.heldBytes(), 0u);
+}
