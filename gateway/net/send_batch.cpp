@@ -1,7 +1,11 @@
 #include "gateway/net/send_batch.hpp"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <boost/version.hpp>
 #include <cerrno>
 
 namespace infergate {
@@ -90,3 +94,23 @@ void SendBatch::forget(int fd) {
 }
 
 }  // namespace infergate
+
+// The flush point. Asio's reactor calls epoll_wait() each time it looks for
+// ready sockets, after the handlers of the last look have run: the moment the
+// sends they queued are all known, and the last moment before the worker may
+// sleep. This definition takes the place of libc's for the whole process (the
+// executable's symbol comes first); on a thread with no batch it is the plain
+// system call.
+//
+// After a flush the wait does not block: the completions it ran may have
+// queued handlers (Asio keeps an inline completion in the thread's private
+// queue, which it runs only after this wait returns).
+static_assert(BOOST_VERSION / 100 == 1081,
+              "Boost.Asio's epoll reactor must still wait through epoll_wait(): check before upgrading Boost");
+extern "C" int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout) {
+  if (infergate::SendBatch* batch = infergate::SendBatch::current(); batch != nullptr && !batch->empty()) {
+    batch->flush();
+    timeout = 0;
+  }
+  return static_cast<int>(::syscall(SYS_epoll_wait, epfd, events, maxevents, timeout));
+}

@@ -133,14 +133,13 @@ void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal wh
   }
 }
 
-// io_context::run(), except that the sends the handlers ask for leave
-// together once the ready handlers have run (gateway/net/send_batch.hpp), and
-// that a loaded worker polls for a while before it sleeps
-// (gateway/net/busy_poll.hpp says when and why).
+// io_context::run(), except that a loaded worker polls for a while before it
+// sleeps (gateway/net/busy_poll.hpp says when and why). On a worker, the
+// sends its handlers ask for leave together, just before its next
+// epoll_wait() (gateway/net/send_batch.hpp).
 void Worker::runLoop() {
   using Clock = std::chrono::steady_clock;
   services_ = generation_->filters->startWorker(index_, io_);
-  BusyPollPolicy policy(std::chrono::microseconds(runtime_->config.server.busy_poll_us));
   SendBatch batch;
   bool batching = false;
   if (runtime_->config.server.batch_sends) {
@@ -151,25 +150,22 @@ void Worker::runLoop() {
       log::writef(log::Level::Warn, log::Fields().add("worker", index_),
                   "io_uring is not available (%s): server.batch_sends has no effect", std::strerror(errno));
   }
-  if (!batching && policy.budget().count() == 0) {
+  SendBatch::Installed installed(batching ? &batch : nullptr);
+  BusyPollPolicy policy(std::chrono::microseconds(runtime_->config.server.busy_poll_us));
+  if (policy.budget().count() == 0) {
     io_.run();
     return;
   }
-  SendBatch::Installed installed(batching ? &batch : nullptr);
   while (!io_.stopped()) {
-    bool ran = io_.poll() > 0;
-    batch.flush();
-    if (ran) continue;
+    if (io_.poll() > 0) continue;
     if (policy.pollBeforeSleep()) {
-      for (const auto until = Clock::now() + policy.budget(); !ran && Clock::now() < until && !io_.stopped();) {
+      bool ran = false;
+      for (const auto until = Clock::now() + policy.budget(); !ran && Clock::now() < until && !io_.stopped();)
         ran = io_.poll() > 0;
-        batch.flush();
-      }
       if (ran) continue;
     }
-    if (!batch.empty()) continue;  // completions that sent again past flush()'s rounds
     const auto sleptAt = Clock::now();
-    io_.run_one();  // what it ran may have queued a send: the next poll() flushes it
+    io_.run_one();
     policy.slept(Clock::now() - sleptAt);
   }
 }
