@@ -13,7 +13,7 @@ namespace infergate {
 thread_local SendBatch* SendBatch::current_ = nullptr;
 
 SendBatch::SendBatch() {
-  for (auto& g : generations_) g.copies = std::make_unique<char[]>(kCopyBytes);
+  for (auto& g : generations_) g.copies = std::make_unique_for_overwrite<char[]>(kCopyBytes);  // untouched until used
 }
 
 SendBatch::~SendBatch() {

@@ -1,12 +1,15 @@
 #include "gateway/net/send_batch.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -29,7 +32,7 @@ struct Pair {
 };
 
 struct Loopback {
-  asio::io_context io;
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};  // as a worker's: a post from its thread waits in its private queue
   tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
   std::unique_ptr<Pair> connect() { return std::make_unique<Pair>(io, acceptor); }
 };
@@ -262,4 +265,60 @@ TEST(SendBatch, AGatheredWriteWithoutRoomFinishesThroughAsioWithItsOwnCopy) {
   EXPECT_TRUE(written);
   EXPECT_TRUE(received == filler + head + body);
   EXPECT_EQ(writer.heldBytes(), 0u);
+}
+
+// The flush point: a worker's io_context looking at its sockets again
+// (epoll_wait) first makes the sends its handlers queued, without a flush()
+// from the caller.
+TEST(SendBatch, AThreadsNextWaitForItsSocketsFlushesItsBatch) {
+  SendBatch batch;
+  ASSERT_TRUE(batch.open());
+  SendBatch::Installed installed(&batch);
+  Loopback net;
+  auto a = net.connect();
+  auto b = net.connect();
+  tcp::socket never(net.io);
+  net.acceptor.async_accept(never, [](boost::system::error_code) {});  // work: poll() returns at once without any
+  infergate::GatheredWrite wa, wb;
+  const std::string text = "data: {\"x\":1}\n\n";
+  std::array<asio::const_buffer, 1> parts{asio::buffer(text)};
+  int written = 0;
+  auto onWritten = [&](boost::system::error_code ec, std::size_t) { written += ec ? 0 : 1; };
+  wa.start(a->client, std::span<const asio::const_buffer>(parts), onWritten);
+  wb.start(b->client, std::span<const asio::const_buffer>(parts), onWritten);
+  EXPECT_EQ(written, 0);
+  net.io.poll();  // nothing is ready: the reactor's epoll_wait runs once
+  EXPECT_EQ(written, 2);
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(arrived(a->server), text);
+  EXPECT_EQ(arrived(b->server), text);
+}
+
+// A completion run by that flush may queue a handler that Asio keeps in the
+// thread's private queue until the wait returns: so the wait that follows a
+// flush does not block. Here nothing else could end it: an epoll set with no
+// descriptor, asked to wait 5 s.
+TEST(SendBatch, TheWaitAfterAFlushDoesNotBlock) {
+  SendBatch batch;
+  ASSERT_TRUE(batch.open());
+  SendBatch::Installed installed(&batch);
+  int a[2], b[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+  const int epfd = ::epoll_create1(0);
+  ASSERT_GE(epfd, 0);
+  int completed = 0;
+  const std::string text = "x";
+  batch.add(a[0], text.data(), text.size(), [&](const SendBatch::Outcome& o) { completed += o.sent == 1; });
+  batch.add(b[0], text.data(), text.size(), [&](const SendBatch::Outcome& o) { completed += o.sent == 1; });
+  epoll_event events[4];
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(::epoll_wait(epfd, events, 4, 5000), 0);
+  // A liveness check, not a speed one: had it blocked, 5 s would have passed.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2500));
+  EXPECT_EQ(completed, 2);
+  char byte;
+  EXPECT_EQ(::recv(a[1], &byte, 1, MSG_DONTWAIT), 1);
+  EXPECT_EQ(::recv(b[1], &byte, 1, MSG_DONTWAIT), 1);
+  for (int fd : {epfd, a[0], a[1], b[0], b[1]}) ::close(fd);
 }
