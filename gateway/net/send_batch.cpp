@@ -112,5 +112,9 @@ extern "C" int epoll_wait(int epfd, epoll_event* events, int maxevents, int time
     batch->flush();
     timeout = 0;
   }
+#ifdef SYS_epoll_wait
   return static_cast<int>(::syscall(SYS_epoll_wait, epfd, events, maxevents, timeout));
+#else  // architectures with epoll_pwait only (arm64): the same call without a signal mask
+  return static_cast<int>(::syscall(SYS_epoll_pwait, epfd, events, maxevents, timeout, nullptr, 0));
+#endif
 }
