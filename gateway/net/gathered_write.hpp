@@ -150,12 +150,16 @@ class GatheredWrite {
     if (o.error != 0 && o.error != EAGAIN && o.error != EWOULDBLOCK)
       return handler(boost::system::error_code(o.error, asio::error::get_system_category()), 0);
     if (o.sent == o.size) return handler(boost::system::error_code(), o.size);
-    const asio::const_buffer rest(o.data + o.sent, o.size - o.sent);
-    writeRest(socket, std::span<const asio::const_buffer>(&rest, 1), o.batchCopy, o.sent, std::forward<Handler>(handler));
+    // The descriptor lives here too: async_write keeps a view of the sequence.
+    if (!waiting_) waiting_ = std::make_unique<Waiting>();
+    waiting_->rest.assign(1, asio::const_buffer(o.data + o.sent, o.size - o.sent));
+    writeRest(socket, std::span<const asio::const_buffer>(waiting_->rest.data(), 1), o.batchCopy, o.sent,
+              std::forward<Handler>(handler));
   }
 
-  // Sends `rest` through Asio when the socket has room; `copyRest`: it is in
-  // memory that does not outlive this call, so it is copied here first.
+  // Sends `rest` (descriptors in waiting_->rest: Asio keeps a view of them)
+  // when the socket has room; `copyRest`: its bytes are in memory that does
+  // not outlive this call, so they are copied here first.
   template <class Socket, class Handler>
   void writeRest(Socket& socket, std::span<const boost::asio::const_buffer> rest, bool copyRest, std::size_t sent,
                  Handler&& handler) {

@@ -37,6 +37,15 @@ struct Loopback {
   std::unique_ptr<Pair> connect() { return std::make_unique<Pair>(io, acceptor); }
 };
 
+// A worker's thread in miniature: a batch with its ring, installed on this
+// thread (so the io_context's waits flush it), and loopback connections.
+struct OnAWorker {
+  SendBatch batch;
+  bool opened = batch.open();
+  SendBatch::Installed installed{&batch};
+  Loopback net;
+};
+
 // What has arrived on `s` so far, without waiting.
 std::string arrived(tcp::socket& s) {
   std::string out;
@@ -67,9 +76,9 @@ std::string fillUntilFull(tcp::socket& s) {
 // The point of the batch: sends on several sockets leave at the flush, through
 // the ring, each whole and on its own socket.
 TEST(SendBatch, SendsOnSeveralSocketsLeaveAtTheFlushEachOnItsOwnSocket) {
-  SendBatch batch;
-  ASSERT_TRUE(batch.open()) << "io_uring refused: " << std::strerror(errno);
-  Loopback net;
+  OnAWorker w;
+  ASSERT_TRUE(w.opened) << "io_uring refused: " << std::strerror(errno);
+  auto& [batch, opened, installed, net] = w;
   std::vector<std::unique_ptr<Pair>> pairs;
   std::vector<std::string> texts;
   for (int i = 0; i < 6; ++i) {
@@ -99,9 +108,9 @@ TEST(SendBatch, SendsOnSeveralSocketsLeaveAtTheFlushEachOnItsOwnSocket) {
 // A connection closed while its send waits: the send is not made, and the
 // descriptor's number, taken by the next connection, gets none of its bytes.
 TEST(SendBatch, ASocketClosedBeforeTheFlushDoesNotPassItsBytesToTheNextOwnerOfItsNumber) {
-  SendBatch batch;
-  ASSERT_TRUE(batch.open());
-  Loopback net;
+  OnAWorker w;
+  ASSERT_TRUE(w.opened);
+  auto& [batch, opened, installed, net] = w;
   auto other = net.connect();  // a second send in the batch, so that the ring is used
   auto first = net.connect();
   const int fd = first->client.native_handle();
@@ -128,9 +137,9 @@ TEST(SendBatch, ASocketClosedBeforeTheFlushDoesNotPassItsBytesToTheNextOwnerOfIt
 // A send whose socket has no room reports EAGAIN (the ring does not wait for
 // room): the writer learns it at the flush.
 TEST(SendBatch, ASendWithoutRoomReportsWouldBlock) {
-  SendBatch batch;
-  ASSERT_TRUE(batch.open());
-  Loopback net;
+  OnAWorker w;
+  ASSERT_TRUE(w.opened);
+  auto& [batch, opened, installed, net] = w;
   auto full = net.connect();
   auto fine = net.connect();
   fillUntilFull(full->client);
@@ -148,9 +157,9 @@ TEST(SendBatch, ASendWithoutRoomReportsWouldBlock) {
 // A completion that sends again (a stream relaying its next piece) is
 // flushed by the same call.
 TEST(SendBatch, ACompletionThatSendsAgainIsFlushedByTheSameCall) {
-  SendBatch batch;
-  ASSERT_TRUE(batch.open());
-  Loopback net;
+  OnAWorker w;
+  ASSERT_TRUE(w.opened);
+  auto& [batch, opened, installed, net] = w;
   auto a = net.connect();
   auto b = net.connect();
   const std::string one = "one;", two = "two;", three = "three;";
@@ -191,10 +200,9 @@ TEST(SendBatch, DestroyedWithSendsQueuedItRunsNoCompletion) {
 // Through GatheredWrite on a worker's thread: pieces are joined into the
 // batch's memory and leave at the flush; the handler runs from there.
 TEST(SendBatch, AGatheredWriteOnAWorkerLeavesAtTheFlush) {
-  SendBatch batch;
-  ASSERT_TRUE(batch.open());
-  SendBatch::Installed installed(&batch);
-  Loopback net;
+  OnAWorker w;
+  ASSERT_TRUE(w.opened);
+  auto& [batch, opened, installed, net] = w;
   auto a = net.connect();
   auto b = net.connect();
   infergate::GatheredWrite wa, wb;
@@ -225,10 +233,9 @@ TEST(SendBatch, AGatheredWriteOnAWorkerLeavesAtTheFlush) {
 // batch's memory (which the next round reuses) and Asio sends them when the
 // peer reads; they arrive intact after other writes reused that memory.
 TEST(SendBatch, AGatheredWriteWithoutRoomFinishesThroughAsioWithItsOwnCopy) {
-  SendBatch batch;
-  ASSERT_TRUE(batch.open());
-  SendBatch::Installed installed(&batch);
-  Loopback net;
+  OnAWorker w;
+  ASSERT_TRUE(w.opened);
+  auto& [batch, opened, installed, net] = w;
   auto full = net.connect();
   auto fine = net.connect();
   const std::string filler = fillUntilFull(full->client);
@@ -267,14 +274,53 @@ TEST(SendBatch, AGatheredWriteWithoutRoomFinishesThroughAsioWithItsOwnCopy) {
   EXPECT_EQ(writer.heldBytes(), 0u);
 }
 
+// One large piece (an answer's body relayed as it is) is sent from the
+// writer's memory, not copied; what the socket does not take goes on through
+// Asio from there, whole and in order.
+TEST(SendBatch, ALargePieceTheSocketTakesInPartsArrivesWhole) {
+  OnAWorker w;
+  ASSERT_TRUE(w.opened);
+  auto& [batch, opened, installed, net] = w;
+  auto a = net.connect();
+  auto b = net.connect();
+  const int small = 16 * 1024;
+  ::setsockopt(a->client.native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  ::setsockopt(a->server.native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  std::string big(4 * 1024 * 1024, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7) % 26);
+  infergate::GatheredWrite writer, other;
+  std::array<asio::const_buffer, 1> parts{asio::buffer(big)};
+  std::size_t reported = 0;
+  int calls = 0;
+  writer.start(a->client, std::span<const asio::const_buffer>(parts), [&](boost::system::error_code ec, std::size_t n) {
+    EXPECT_FALSE(ec) << ec.message();
+    reported = n;
+    ++calls;
+  });
+  const std::string small1 = "other";
+  std::array<asio::const_buffer, 1> otherParts{asio::buffer(small1)};
+  other.start(b->client, std::span<const asio::const_buffer>(otherParts), [](boost::system::error_code, std::size_t) {});
+  batch.flush();
+  EXPECT_EQ(calls, 0);  // 4 MiB do not fit at once
+  std::string received;
+  received.reserve(big.size());
+  for (int spins = 0; received.size() < big.size() && spins < 10'000'000; ++spins) {
+    received += arrived(a->server);
+    net.io.poll();
+  }
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(reported, big.size());
+  EXPECT_TRUE(received == big);
+  EXPECT_EQ(arrived(b->server), small1);
+}
+
 // The flush point: a worker's io_context looking at its sockets again
 // (epoll_wait) first makes the sends its handlers queued, without a flush()
 // from the caller.
 TEST(SendBatch, AThreadsNextWaitForItsSocketsFlushesItsBatch) {
-  SendBatch batch;
-  ASSERT_TRUE(batch.open());
-  SendBatch::Installed installed(&batch);
-  Loopback net;
+  OnAWorker w;
+  ASSERT_TRUE(w.opened);
+  auto& [batch, opened, installed, net] = w;
   auto a = net.connect();
   auto b = net.connect();
   tcp::socket never(net.io);
