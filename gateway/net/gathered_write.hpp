@@ -61,7 +61,8 @@ class GatheredWrite {
     // On a worker, a write of one piece or of pieces worth joining waits
     // for the end of the handlers that are ready, and leaves with their
     // sends (send_batch.hpp); its completion runs from there.
-    if (SendBatch* batch = SendBatch::current(); batch && total > 0 && (copy || parts.size() == 1)) {
+    if (SendBatch* batch = SendBatch::current();
+        batch && total > 0 && total <= SendBatch::kMaxSendBytes && (copy || parts.size() == 1)) {
       const char* data = nullptr;
       if (copy) {
         if (char* joined = batch->reserve(total)) data = join(parts, joined);

@@ -37,6 +37,9 @@ class SendBatch {
   static constexpr std::size_t kCopyBytes = 64 * 1024;  // joined pieces held until their send is made
   static constexpr std::size_t kCompletionBytes = 96;   // a writer's completion, held in place
   static constexpr unsigned kMaxRounds = 16;            // flush() rounds of completions that send again
+  // A piece larger than this is sent from its handler: the system call is a
+  // small part of its cost, and a ring's result is an int.
+  static constexpr std::size_t kMaxSendBytes = 1024 * 1024;
 
   struct Outcome {
     const char* data;
