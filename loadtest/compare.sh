@@ -26,6 +26,9 @@
 # bundled mock: on the load generator's core it costs less than the mock, which
 # reads every 200 KB body, so the proxies' own cost decides the ratios.
 #
+# Peer infergate-nobatch is the same gateway with server.batch_sends: false
+# (each write sent from its handler, no io_uring).
+#
 # Peer infergate-keys is the same gateway requiring the API key the scenarios
 # send (every peer gets the same header bytes), with a local rate limit that
 # never trips; infergate-auth the same without the limit; infergate-redis the
@@ -102,6 +105,8 @@ IG_BARE_PORT=18083
 IG_BARE_ADMIN_PORT=18091
 IG_BEFORE_PORT=18085
 IG_BEFORE_ADMIN_PORT=18092
+IG_NOBATCH_PORT=18098
+IG_NOBATCH_ADMIN_PORT=18099
 IG_KEYS_PORT=18086
 IG_KEYS_ADMIN_PORT=18093
 IG_AUTH_PORT=18087
@@ -180,6 +185,14 @@ sed -e "s/$IG_PORT/$IG_BARE_PORT/; s/$IG_ADMIN_PORT/$IG_BARE_ADMIN_PORT/" "$WORK
 printf 'metrics:\n  enabled: false\n  server_timing: false\n' >>"$WORK/infergate-bare.yaml"
 if [[ " $PEERS " == *" infergate-nometrics "* ]]; then
   start_peer infergate-nometrics "$IG_BARE_PORT" "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-bare.yaml"
+fi
+
+# The same gateway sending each write from its handler (server.batch_sends:
+# false): what batching the sends through io_uring saves, with one binary.
+sed -e "s/$IG_PORT/$IG_NOBATCH_PORT/; s/$IG_ADMIN_PORT/$IG_NOBATCH_ADMIN_PORT/; /^  workers:/a\  batch_sends: false" \
+  "$WORK/infergate.yaml" >"$WORK/infergate-nobatch.yaml"
+if [[ " $PEERS " == *" infergate-nobatch "* ]]; then
+  start_peer infergate-nobatch "$IG_NOBATCH_PORT" "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-nobatch.yaml"
 fi
 
 # The same gateway requiring the API key every scenario sends, with a local
@@ -294,6 +307,7 @@ port_of() {
     direct) echo "$MOCK_PORT" ;;
     infergate) echo "$IG_PORT" ;;
     infergate-nometrics) echo "$IG_BARE_PORT" ;;
+    infergate-nobatch) echo "$IG_NOBATCH_PORT" ;;
     infergate-before) echo "$IG_BEFORE_PORT" ;;
     infergate-keys) echo "$IG_KEYS_PORT" ;;
     infergate-auth) echo "$IG_AUTH_PORT" ;;
