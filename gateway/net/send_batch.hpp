@@ -1,7 +1,9 @@
 #pragma once
 // The sends a worker's handlers ask for while it runs the handlers that are
-// ready, made together once they have all run (Worker::runLoop calls flush()),
-// in one io_uring_enter() (uring_sends.hpp) instead of one send() each.
+// ready, made together once they have all run, in one io_uring_enter()
+// (uring_sends.hpp) instead of one send() each. The flush happens just before
+// the thread's next epoll_wait() (the wrapper at the end of send_batch.cpp):
+// Asio's reactor waits again only once those handlers have run.
 //
 // Why: a proxied request makes two sends (the request upstream, the answer to
 // the client), and on this VM entering the kernel costs more than the send
