@@ -122,9 +122,7 @@ class SendBatch {
   std::size_t runningAt_ = 0;      // the entry whose completion runs now
   std::array<int, kMaxSends> results_{};
   UringSends ring_;
-  // Constant-initialised and defined here, so other files reach it directly
-  // (no thread_local wrapper call per access).
-  static constinit inline thread_local SendBatch* current_ = nullptr;
+  static thread_local SendBatch* current_;
 };
 
 // Before a socket's descriptor is closed: see SendBatch::forget.
