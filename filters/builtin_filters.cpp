@@ -54,7 +54,7 @@ struct DeclaredAccessLogStats : AccessLogStats {
 // One key table and one pair of key families for every route's filter.
 struct DeclaredAuth : auth::AuthShared {
   explicit DeclaredAuth(const FilterDependencies& d)
-      : auth::AuthShared(d.config.auth, *d.keys,
+      : auth::AuthShared(d.config.auth, d.keys,
                          d.config.metrics.enabled ? std::make_shared<const auth::AuthStats>(d.stats, d.labels)
                                                   : nullptr) {}
 };

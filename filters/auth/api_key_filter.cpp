@@ -38,7 +38,7 @@ FilterStatus ApiKeyFilter::onRequest(RequestContext& ctx) {
     if (failures) failures->charge(cell, now);
     return refuse(ctx, FailureCause::ClientUnauthorized, std::move(message));
   };
-  const auto& keys = shared_->keys.current(ctx.worker);
+  const auto& keys = shared_->keys->current(ctx.worker);
   auto verdict = authenticate(ctx.message->base(), keys.table, keys.keys);
   if (!verdict.key) return unauthorized(std::move(verdict.refusal));
   const auto index = *verdict.key;

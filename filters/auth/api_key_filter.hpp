@@ -20,13 +20,15 @@ namespace infergate::auth {
 
 // Built once and shared by every route's filter.
 struct AuthShared {
-  AuthShared(const config::AuthConfig& config, const KeyDirectory& keys, std::shared_ptr<const AuthStats> stats)
+  AuthShared(const config::AuthConfig& config, const KeyDirectory* keys, std::shared_ptr<const AuthStats> stats)
       : keys(keys),
         failures(config.max_failures_per_minute
                      ? std::make_unique<limits::GcraCells>(config.max_failures_per_minute, 60'000'000'000)
                      : nullptr),
         stats(std::move(stats)) {}
-  const KeyDirectory& keys;  // the keys in force (a reload replaces them)
+  // The keys in force (a reload replaces them). Null when auth is off: the
+  // shared part is declared for every route, but no filter is built then.
+  const KeyDirectory* keys;
   std::unique_ptr<limits::GcraCells> failures;  // refused keys per client address; null = no limit
   std::shared_ptr<const AuthStats> stats;  // null when metrics are off
 };
