@@ -54,6 +54,10 @@ struct ServerConfig {
   // io_uring_enter() (gateway/net/send_batch.hpp); off: one send() each, from
   // its handler. Without io_uring (seccomp, old kernels) this has no effect.
   bool batch_sends = true;
+  // The reads an epoll wait announces are made together, in one
+  // io_uring_enter() (gateway/net/read_prefetch.hpp); off: one recv() each,
+  // as the reactor performs them. Without io_uring this has no effect.
+  bool batch_receives = true;
   // Endpoints the process can ever have had (configured at start, then added
   // by reloads): per-endpoint state and series are laid out for this many, so
   // that a reload can add endpoints without moving what workers read. At least

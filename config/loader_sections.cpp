@@ -44,7 +44,7 @@ void SectionLoader::load(const YAML::Node& root) {
 
 void SectionLoader::server(const YAML::Node& n) {
   auto& s = result_.config.server;
-  if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_delay", "drain_timeout", "busy_poll_us", "batch_sends", "limits", "timeouts",
+  if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_delay", "drain_timeout", "busy_poll_us", "batch_sends", "batch_receives", "limits", "timeouts",
                                       "share_listen_address", "trusted_proxies", "tls", "max_endpoints"}))
     return;
   if (auto t = n["tls"]; t && reader_.checkMap(t, "server.tls", {"listen", "cert_file", "key_file", "handshake_timeout"})) {
@@ -70,6 +70,7 @@ void SectionLoader::server(const YAML::Node& n) {
   reader_.readDuration(n, "drain_timeout", s.drain_timeout);
   reader_.readUnsigned(n, "busy_poll_us", s.busy_poll_us, 1000);
   reader_.readBool(n, "batch_sends", s.batch_sends);
+  reader_.readBool(n, "batch_receives", s.batch_receives);
   reader_.readUnsigned(n, "max_endpoints", s.max_endpoints, 65'536);
   if (auto l = n["limits"]; l && reader_.checkMap(l, "server.limits",
                                                   {"max_body", "max_header", "max_connections",

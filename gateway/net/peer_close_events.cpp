@@ -3,9 +3,8 @@
 #include <sys/epoll.h>
 
 #include <boost/asio/detail/epoll_reactor.hpp>
-#include <boost/version.hpp>
 
-static_assert(BOOST_VERSION / 100 == 1081, "peer_close_events.cpp reaches into Boost 1.81's epoll reactor: re-check it");
+#include "gateway/net/asio_private.hpp"
 
 namespace infergate {
 namespace {
@@ -16,13 +15,7 @@ using Descriptor = Reactor::descriptor_state;
 using SocketBase = boost::asio::basic_socket<boost::asio::ip::tcp, WorkerExecutor>;
 using SocketImpl = detail::io_object_impl<detail::reactive_socket_service<boost::asio::ip::tcp>, WorkerExecutor>;
 
-// Named access to the reactor's private members: an explicit instantiation
-// may name them ([temp.spec.general]), and the friend it defines hands out
-// the member pointer.
-template <class Tag, typename Tag::type Member>
-struct Expose {
-  friend typename Tag::type memberOf(Tag) { return Member; }
-};
+// The reactor's private members, by name (asio_private.hpp).
 struct ImplOf {
   using type = SocketImpl SocketBase::*;
   friend type memberOf(ImplOf);
@@ -47,12 +40,12 @@ struct ReadyEventsOf {
   using type = unsigned int detail::scheduler_operation::*;
   friend type memberOf(ReadyEventsOf);
 };
-template struct Expose<ImplOf, &SocketBase::impl_>;
-template struct Expose<EpollFdOf, &Reactor::epoll_fd_>;
-template struct Expose<ReactorOf, &Descriptor::reactor_>;
-template struct Expose<RegisteredEventsOf, &Descriptor::registered_events_>;
-template struct Expose<TrySpeculativeOf, &Descriptor::try_speculative_>;
-template struct Expose<ReadyEventsOf, &detail::scheduler_operation::task_result_>;
+template struct ExposeMember<ImplOf, &SocketBase::impl_>;
+template struct ExposeMember<EpollFdOf, &Reactor::epoll_fd_>;
+template struct ExposeMember<ReactorOf, &Descriptor::reactor_>;
+template struct ExposeMember<RegisteredEventsOf, &Descriptor::registered_events_>;
+template struct ExposeMember<TrySpeculativeOf, &Descriptor::try_speculative_>;
+template struct ExposeMember<ReadyEventsOf, &detail::scheduler_operation::task_result_>;
 
 Descriptor* descriptorOf(WorkerSocket& socket) {
   SocketBase& base = socket;

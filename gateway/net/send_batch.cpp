@@ -1,11 +1,8 @@
 #include "gateway/net/send_batch.hpp"
 
-#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <boost/version.hpp>
 #include <cerrno>
 
 namespace infergate {
@@ -36,14 +33,14 @@ char* SendBatch::reserve(std::size_t bytes) {
 }
 
 void SendBatch::send(Generation& g) {
-  std::array<UringSends::Send, kMaxSends> sends;
+  std::array<UringBatch::Op, kMaxSends> sends;
   std::array<std::size_t, kMaxSends> index;
   std::size_t live = 0;
   for (std::size_t i = 0; i < g.count; ++i) {
     const Entry& e = g.entries[i];
     results_[i] = -ECANCELED;
     if (e.forgotten) continue;
-    sends[live] = {e.fd, e.data, static_cast<std::uint32_t>(e.size)};
+    sends[live] = {e.fd, const_cast<char*>(e.data), static_cast<std::uint32_t>(e.size)};  // only read
     index[live++] = i;
   }
   if (live == 0) return;
@@ -94,27 +91,3 @@ void SendBatch::forget(int fd) {
 }
 
 }  // namespace infergate
-
-// The flush point. Asio's reactor calls epoll_wait() each time it looks for
-// ready sockets, after the handlers of the last look have run: the moment the
-// sends they queued are all known, and the last moment before the worker may
-// sleep. This definition takes the place of libc's for the whole process (the
-// executable's symbol comes first); on a thread with no batch it is the plain
-// system call.
-//
-// After a flush the wait does not block: the completions it ran may have
-// queued handlers (Asio keeps an inline completion in the thread's private
-// queue, which it runs only after this wait returns).
-static_assert(BOOST_VERSION / 100 == 1081,
-              "Boost.Asio's epoll reactor must still wait through epoll_wait(): check before upgrading Boost");
-extern "C" int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout) {
-  if (infergate::SendBatch* batch = infergate::SendBatch::current(); batch != nullptr && !batch->empty()) {
-    batch->flush();
-    timeout = 0;
-  }
-#ifdef SYS_epoll_wait
-  return static_cast<int>(::syscall(SYS_epoll_wait, epfd, events, maxevents, timeout));
-#else  // architectures with epoll_pwait only (arm64): the same call without a signal mask
-  return static_cast<int>(::syscall(SYS_epoll_pwait, epfd, events, maxevents, timeout, nullptr, 0));
-#endif
-}

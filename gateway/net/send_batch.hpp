@@ -1,13 +1,13 @@
 #pragma once
 // The sends a worker's handlers ask for while it runs the handlers that are
 // ready, made together once they have all run, in one io_uring_enter()
-// (uring_sends.hpp) instead of one send() each. The flush happens just before
-// the thread's next epoll_wait() (the wrapper at the end of send_batch.cpp):
+// (uring_batch.hpp) instead of one send() each. The flush happens just before
+// the thread's next epoll_wait() (the wrapper in epoll_wait_hook.cpp):
 // Asio's reactor waits again only once those handlers have run.
 //
 // Why: a proxied request makes two sends (the request upstream, the answer to
 // the client), and on this VM entering the kernel costs more than the send
-// itself (uring_sends.hpp has the numbers). A loaded worker finds several
+// itself (uring_batch.hpp has the numbers). A loaded worker finds several
 // sockets ready at each poll, so their sends share one entry into the kernel.
 // A lone send is made with send(), which costs less than a ring of one.
 //
@@ -29,13 +29,13 @@
 #include <type_traits>
 #include <utility>
 
-#include "gateway/net/uring_sends.hpp"
+#include "gateway/net/uring_batch.hpp"
 
 namespace infergate {
 
 class SendBatch {
  public:
-  static constexpr std::size_t kMaxSends = UringSends::kMaxBatch;
+  static constexpr std::size_t kMaxSends = UringBatch::kMaxBatch;
   static constexpr std::size_t kCopyBytes = 64 * 1024;  // joined pieces held until their send is made
   static constexpr std::size_t kCompletionBytes = 96;   // a writer's completion, held in place
   static constexpr unsigned kMaxRounds = 16;            // flush() rounds of completions that send again
@@ -121,7 +121,7 @@ class SendBatch {
   Generation* running_ = nullptr;  // the generation whose completions flush() runs
   std::size_t runningAt_ = 0;      // the entry whose completion runs now
   std::array<int, kMaxSends> results_{};
-  UringSends ring_;
+  UringBatch ring_;
   static thread_local SendBatch* current_;
 };
 

@@ -112,11 +112,26 @@ inline void landReceived(ReadBuffer& target, std::size_t bytes) {
 // address and the read's size, and with them the peer's reported events (24
 // bytes in every waiting read op): Asio sees only that the read is not empty,
 // and never reads or writes at that address.
+//
+// Such a read may also be made ahead, together with other sockets' (see
+// read_prefetch.hpp), straight into `target`'s free room: then the bytes are
+// there before the reactor performs the read. A read cancelled after that
+// completes with operation_aborted and the count of those bytes, which its
+// handler commits like any other (or the connection's next bytes are lost).
 struct ReadyBuffer : boost::asio::mutable_buffer {
+  // The most a read made ahead takes: it holds a block of that size from the
+  // moment its bytes are read until its handler has run, for every socket of
+  // an epoll batch (up to 64 ahead). A head, an answer to a small request or
+  // a stream's event fits; a larger message is read on by the next read.
+  static constexpr std::size_t kAheadBytes = 4096;
+
   ReadyBuffer(ReadBuffer& buffer, std::size_t size, const unsigned* peerEvents = nullptr)
       : boost::asio::mutable_buffer(&buffer, size), peerEvents_(peerEvents) {}
   ReadBuffer& target() const { return *static_cast<ReadBuffer*>(data()); }
   boost::asio::mutable_buffer take() const { return landingFor(size()); }
+  // Where a read made ahead lands: `target`'s own free room (a block from
+  // the worker's BlockCache), so no copy follows.
+  boost::asio::mutable_buffer aheadInto() const { return target().prepare(size() < kAheadBytes ? size() : kAheadBytes); }
   void idle() const { releaseIdle(target()); }
   void received(std::size_t bytes) const { landReceived(target(), bytes); }
   bool peerClosed() const { return peerCloseReported(peerEvents_); }
@@ -141,9 +156,48 @@ class DrainAwareRecvOp : public boost::asio::detail::reactor_op {
         buffer_(buffer),
         flags_(flags) {}
 
+  // For ReadPrefetch (read_prefetch.hpp), which makes this read before the
+  // reactor performs it, together with other sockets' reads.
+  int descriptor() const { return socket_; }
+  boost::asio::socket_base::message_flags flags() const { return flags_; }
+  bool readAhead() const { return ahead_ != Ahead::None; }
+  // Where the read ahead lands. May throw (allocation): nothing is changed then.
+  boost::asio::mutable_buffer aheadInto() const { return buffer_.aheadInto(); }
+  // What the read ahead into `size` bytes of aheadInto() gave: bytes, 0 for
+  // end-of-file, or -errno. The count is the op's at once, so a cancel before
+  // the reactor performs it still hands the bytes to the handler.
+  void tookAhead(std::size_t size, int result) {
+    namespace ops = boost::asio::detail::socket_ops;
+    if (result == -EAGAIN || result == -EWOULDBLOCK) {
+      ahead_ = Ahead::Empty;
+      return;
+    }
+    // Interrupted, or left unreported by a ring that broke: the reactor's
+    // own read tries the socket again.
+    if (result == -EINTR || result == -ECANCELED) return;
+    ahead_ = Ahead::Read;
+    aheadSize_ = size;
+    ec_ = boost::system::error_code();  // a first try that found nothing left would_block here
+    // An error is the op's now: the kernel reports a reset only once.
+    if (result < 0) ec_.assign(-result, boost::asio::error::get_system_category());
+    else bytes_transferred_ = static_cast<std::size_t>(result);
+    if (result == 0 && size > 0 && (state_ & ops::stream_oriented) != 0) ec_ = boost::asio::error::eof;
+  }
+
   static status do_perform(reactor_op* base) {
     namespace ops = boost::asio::detail::socket_ops;
     auto* o = static_cast<DrainAwareRecvOp*>(base);
+    if (o->ahead_ != Ahead::None) {
+      const Ahead ahead = std::exchange(o->ahead_, Ahead::None);
+      if (ahead == Ahead::Empty) {
+        // The socket was empty when read ahead: the next byte raises an event.
+        o->buffer_.idle();
+        return not_done;
+      }
+      // The bytes are in the buffer's free room already; the rule is the
+      // same as below.
+      return o->bytes_transferred_ < o->aheadSize_ && !o->buffer_.peerClosed() ? done_and_exhausted : done;
+    }
     const auto into = o->buffer_.take();
     if (!ops::non_blocking_recv1(o->socket_, into.data(), into.size(), o->flags_,
                                  (o->state_ & ops::stream_oriented) != 0, o->ec_, o->bytes_transferred_)) {
@@ -158,10 +212,14 @@ class DrainAwareRecvOp : public boost::asio::detail::reactor_op {
   }
 
  private:
+  enum class Ahead : std::uint8_t { None, Empty, Read };
+
   boost::asio::detail::socket_type socket_;
   boost::asio::detail::socket_ops::state_type state_;
   Buffer buffer_;
   boost::asio::socket_base::message_flags flags_;
+  Ahead ahead_ = Ahead::None;  // whether (and what) ReadPrefetch read for this op
+  std::size_t aheadSize_ = 0;  // the room the read ahead had
 };
 
 }  // namespace infergate

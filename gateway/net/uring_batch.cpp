@@ -1,4 +1,4 @@
-#include "gateway/net/uring_sends.hpp"
+#include "gateway/net/uring_batch.hpp"
 
 #include <linux/io_uring.h>
 #include <sys/mman.h>
@@ -27,18 +27,27 @@ T* at(void* base, std::uint32_t offset) {
 }
 
 constexpr int kSendFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
+constexpr int kRecvFlags = MSG_DONTWAIT;
+
+// One operation by its plain system call: for what the ring did not take.
+int oneByOne(std::uint8_t opcode, const UringBatch::Op& op) {
+  ssize_t n;
+  do n = opcode == IORING_OP_SEND ? ::send(op.fd, op.data, op.size, kSendFlags) : ::recv(op.fd, op.data, op.size, kRecvFlags);
+  while (n < 0 && errno == EINTR);
+  return n >= 0 ? static_cast<int>(n) : -errno;
+}
 
 }  // namespace
 
-UringSends::~UringSends() {
+UringBatch::~UringBatch() {
   if (sqes_ != nullptr) ::munmap(sqes_, sqeBytes_);
   if (ring_ != nullptr) ::munmap(ring_, ringBytes_);
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool UringSends::open() {
+bool UringBatch::open() {
   io_uring_params params{};
-  // One thread submits, and nothing completes later (every send is
+  // One thread submits, and nothing completes later (every operation is
   // non-blocking): the cheapest task-run mode. Older kernels lack these
   // flags and get a plain ring.
   params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
@@ -85,19 +94,23 @@ bool UringSends::open() {
   return true;
 }
 
-void UringSends::send(std::span<const Send> sends, std::span<int> results) {
-  const auto n = static_cast<unsigned>(std::min<std::size_t>(sends.size(), kMaxBatch));
+void UringBatch::send(std::span<const Op> sends, std::span<int> results) { run(IORING_OP_SEND, sends, results); }
+
+void UringBatch::recv(std::span<const Op> receives, std::span<int> results) { run(IORING_OP_RECV, receives, results); }
+
+void UringBatch::run(std::uint8_t opcode, std::span<const Op> ops, std::span<int> results) {
+  const auto n = static_cast<unsigned>(std::min<std::size_t>(ops.size(), kMaxBatch));
   auto* sqes = static_cast<io_uring_sqe*>(sqes_);
   const unsigned tail = *sqTail_;  // only this thread writes it
   for (unsigned i = 0; i < n; ++i) {
     const unsigned slot = (tail + i) & sqMask_;
     io_uring_sqe& sqe = sqes[slot];
     std::memset(&sqe, 0, sizeof sqe);
-    sqe.opcode = IORING_OP_SEND;
-    sqe.fd = sends[i].fd;
-    sqe.addr = reinterpret_cast<std::uintptr_t>(sends[i].data);
-    sqe.len = sends[i].size;
-    sqe.msg_flags = kSendFlags;
+    sqe.opcode = opcode;
+    sqe.fd = ops[i].fd;
+    sqe.addr = reinterpret_cast<std::uintptr_t>(ops[i].data);
+    sqe.len = ops[i].size;
+    sqe.msg_flags = opcode == IORING_OP_SEND ? kSendFlags : kRecvFlags;
     sqe.user_data = i;
     sqArray_[slot] = slot;
     results[i] = -ECANCELED;  // until its completion says otherwise
@@ -112,12 +125,12 @@ void UringSends::send(std::span<const Send> sends, std::span<int> results) {
     else if (r < 0 && errno == EINTR) continue;
     else {
       // The ring is unusable (the rest of its entries stay unsubmitted in
-      // it): no further batch goes through it, and the rest is sent below.
+      // it): no further batch goes through it, and the rest is made below.
       broken_ = true;
       break;
     }
   }
-  // Non-blocking sends complete while they are submitted; if the kernel has
+  // Non-blocking operations complete while they are submitted; if the kernel has
   // not posted them all yet, wait for the rest (it will, at once).
   auto* cqes = static_cast<io_uring_cqe*>(cqes_);
   unsigned reaped = 0;
@@ -131,17 +144,12 @@ void UringSends::send(std::span<const Send> sends, std::span<int> results) {
     __atomic_store_n(cqHead_, head, __ATOMIC_RELEASE);
     if (reaped >= submitted) break;
     if (enter(fd_, 0, submitted - reaped, IORING_ENTER_GETEVENTS) < 0 && errno != EINTR) {
-      broken_ = true;  // what was submitted and not reported stays -ECANCELED: an error to its writer
+      broken_ = true;  // what was submitted and not reported stays -ECANCELED: an error to its caller
       break;
     }
   }
-  // What the ring did not take is sent here, one by one.
-  for (unsigned i = submitted; i < n; ++i) {
-    ssize_t sent;
-    do sent = ::send(sends[i].fd, sends[i].data, sends[i].size, kSendFlags);
-    while (sent < 0 && errno == EINTR);
-    results[i] = sent >= 0 ? static_cast<int>(sent) : -errno;
-  }
+  // What the ring did not take is made here, one by one.
+  for (unsigned i = submitted; i < n; ++i) results[i] = oneByOne(opcode, ops[i]);
 }
 
 }  // namespace infergate

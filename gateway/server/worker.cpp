@@ -12,6 +12,7 @@
 #include "gateway/net/busy_poll.hpp"
 #include "gateway/net/coarse_clock.hpp"
 #include "gateway/net/local_errors.hpp"
+#include "gateway/net/read_prefetch.hpp"
 #include "gateway/net/send_batch.hpp"
 
 namespace infergate {
@@ -136,7 +137,8 @@ void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal wh
 // io_context::run(), except that a loaded worker polls for a while before it
 // sleeps (gateway/net/busy_poll.hpp says when and why). On a worker, the
 // sends its handlers ask for leave together, just before its next
-// epoll_wait() (gateway/net/send_batch.hpp).
+// epoll_wait() (gateway/net/send_batch.hpp), and the reads that wait
+// announces are made together just after it (gateway/net/read_prefetch.hpp).
 void Worker::runLoop() {
   using Clock = std::chrono::steady_clock;
   services_ = generation_->filters->startWorker(index_, io_);
@@ -151,6 +153,12 @@ void Worker::runLoop() {
                   "io_uring is not available (%s): server.batch_sends has no effect", std::strerror(errno));
   }
   SendBatch::Installed installed(batching ? &batch : nullptr);
+  ReadPrefetch prefetch(io_);
+  const bool prefetching = runtime_->config.server.batch_receives && prefetch.open();
+  if (runtime_->config.server.batch_receives && !prefetching && index_ == 0)
+    log::writef(log::Level::Warn, log::Fields().add("worker", index_),
+                "io_uring is not available (%s): server.batch_receives has no effect", std::strerror(errno));
+  ReadPrefetch::Installed prefetchInstalled(prefetching ? &prefetch : nullptr);
   BusyPollPolicy policy(std::chrono::microseconds(runtime_->config.server.busy_poll_us));
   if (policy.budget().count() == 0) {
     io_.run();

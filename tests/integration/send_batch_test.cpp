@@ -1,7 +1,8 @@
-// Sends batched through io_uring (server.batch_sends, gateway/net/send_batch.hpp):
-// the workers use it, every answer reaches its own client while others come
+// Sends and receives batched through io_uring (server.batch_sends,
+// gateway/net/send_batch.hpp; server.batch_receives, read_prefetch.hpp): the
+// workers use them, every answer reaches its own client while others come
 // and go (a closed client's descriptor number is soon another's), and with
-// the option off the gateway serves the same way without a ring.
+// the options off the gateway serves the same way without a ring.
 #include <gtest/gtest.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -46,15 +47,23 @@ int foreignModels(const std::string& body, const std::string& own) {
 
 }  // namespace
 
-TEST(SendBatching, EachWorkerSendsThroughARingUnlessTurnedOff) {
+// One ring per worker for its sends and one for its receives
+// (server.batch_receives, gateway/net/read_prefetch.hpp), each turned off on
+// its own.
+TEST(SendBatching, EachWorkerSendsAndReceivesThroughRingsUnlessTurnedOff) {
   MockServer mock;
   ConfigKnobs k;
   k.workers = 2;
   Gateway on(standardConfig(mock.port(), k));
   EXPECT_EQ(request(on.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200u);
-  EXPECT_EQ(ringsOf(on.process().pid()), 2);
+  EXPECT_EQ(ringsOf(on.process().pid()), 4);
 
-  k.serverExtra = "  batch_sends: false\n";
+  k.serverExtra = "  batch_receives: false\n";
+  Gateway sendsOnly(standardConfig(mock.port(), k));
+  EXPECT_EQ(request(sendsOnly.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200u);
+  EXPECT_EQ(ringsOf(sendsOnly.process().pid()), 2);
+
+  k.serverExtra = "  batch_sends: false\n  batch_receives: false\n";
   Gateway off(standardConfig(mock.port(), k));
   Connection c(off.port());
   for (int i = 0; i < 20; ++i) {

@@ -24,6 +24,7 @@ const char* kValid = R"(server:
   drain_timeout: 5s
   busy_poll_us: 20
   batch_sends: false
+  batch_receives: false
   limits:
     max_body: 2MiB
     max_header: 32KiB
@@ -75,6 +76,7 @@ TEST(ConfigLoader, LoadsEverySetting) {
   EXPECT_EQ(c.server.drain_timeout.count(), 5000);
   EXPECT_EQ(c.server.busy_poll_us, 20u);
   EXPECT_FALSE(c.server.batch_sends);
+  EXPECT_FALSE(c.server.batch_receives);
   EXPECT_EQ(c.server.limits.max_body_bytes, 2u * 1024 * 1024);
   EXPECT_EQ(c.server.limits.max_header_bytes, 32u * 1024);
   EXPECT_EQ(c.server.timeouts.header_read.count(), 3000);
@@ -106,6 +108,7 @@ TEST(ConfigLoader, AppliesDocumentedDefaults) {
   EXPECT_EQ(r.config.server.workers, 0u);
   EXPECT_EQ(r.config.server.busy_poll_us, 50u);
   EXPECT_TRUE(r.config.server.batch_sends);
+  EXPECT_TRUE(r.config.server.batch_receives);
   EXPECT_EQ(r.config.server.limits.max_body_bytes, 8u * 1024 * 1024);
   EXPECT_EQ(r.config.admin.listen.host, "127.0.0.1");
   EXPECT_EQ(r.config.routes[0].path_prefix, "/");
@@ -115,7 +118,7 @@ TEST(ConfigLoader, AppliesDocumentedDefaults) {
 TEST(ConfigLoader, UnknownKeyReportsPosition) {
   EXPECT_EQ(errorsOf("server:\n  listen: 0.0.0.0:1\n  wrokers: 2\n" + minimal()),
             "test.yaml:3:3: unknown key 'wrokers' in server (expected one of: listen, workers, drain_delay, drain_timeout, "
-            "busy_poll_us, batch_sends, limits, timeouts, share_listen_address, trusted_proxies, tls, max_endpoints)\n");
+            "busy_poll_us, batch_sends, batch_receives, limits, timeouts, share_listen_address, trusted_proxies, tls, max_endpoints)\n");
 }
 
 TEST(ConfigLoader, WrongTypesReportPosition) {

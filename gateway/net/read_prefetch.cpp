@@ -1,0 +1,102 @@
+#include "gateway/net/read_prefetch.hpp"
+
+#include <array>
+#include <boost/asio/detail/epoll_reactor.hpp>
+#include <cerrno>
+#include <span>
+
+#include "gateway/net/asio_private.hpp"
+#include "gateway/net/socket_read.hpp"
+
+namespace infergate {
+namespace {
+
+namespace detail = boost::asio::detail;
+using Reactor = detail::epoll_reactor;
+using Descriptor = Reactor::descriptor_state;
+using AheadOp = DrainAwareRecvOp<ReadyBuffer>;
+
+// The reactor's private members, by name (asio_private.hpp).
+struct InterrupterOf {
+  using type = detail::select_interrupter Reactor::*;
+  friend type memberOf(InterrupterOf);
+};
+struct TimerFdOf {
+  using type = int Reactor::*;
+  friend type memberOf(TimerFdOf);
+};
+struct EpollFdOf {
+  using type = int Reactor::*;
+  friend type memberOf(EpollFdOf);
+};
+struct OpQueuesOf {
+  using type = detail::op_queue<detail::reactor_op> (Descriptor::*)[Reactor::max_ops];
+  friend type memberOf(OpQueuesOf);
+};
+struct PerformOf {
+  using type = detail::reactor_op::status (*detail::reactor_op::*)(detail::reactor_op*);
+  friend type memberOf(PerformOf);
+};
+template struct ExposeMember<InterrupterOf, &Reactor::interrupter_>;
+template struct ExposeMember<TimerFdOf, &Reactor::timer_fd_>;
+template struct ExposeMember<EpollFdOf, &Reactor::epoll_fd_>;
+template struct ExposeMember<OpQueuesOf, &Descriptor::op_queue_>;
+template struct ExposeMember<PerformOf, &detail::reactor_op::perform_func_>;
+
+// The read op waiting first on the socket of this event, if it is one that
+// can be read ahead.
+AheadOp* aheadOpOf(void* descriptorState) {
+  auto* descriptor = static_cast<Descriptor*>(descriptorState);
+  detail::reactor_op* op = (descriptor->*memberOf(OpQueuesOf{}))[Reactor::read_op].front();
+  if (op == nullptr || op->*memberOf(PerformOf{}) != &AheadOp::do_perform) return nullptr;
+  auto* ahead = static_cast<AheadOp*>(op);
+  // Read ahead by an earlier wait and not yet performed; or flags the ring
+  // does not pass.
+  if (ahead->readAhead() || ahead->flags() != 0) return nullptr;
+  return ahead;
+}
+
+}  // namespace
+
+thread_local ReadPrefetch* ReadPrefetch::current_ = nullptr;
+
+ReadPrefetch::ReadPrefetch(boost::asio::io_context& io) {
+  auto& reactor = boost::asio::use_service<Reactor>(io);
+  interrupter_ = &(reactor.*memberOf(InterrupterOf{}));
+  timerFd_ = &(reactor.*memberOf(TimerFdOf{}));
+  epollFd_ = reactor.*memberOf(EpollFdOf{});
+}
+
+void ReadPrefetch::afterWait(int epollFd, const epoll_event* events, int count) noexcept {
+  if (epollFd != epollFd_ || count < 2 || !ring_.usable()) return;
+  std::array<AheadOp*, UringBatch::kMaxBatch> ops;
+  std::size_t found = 0;
+  for (int i = 0; i < count && found < ops.size(); ++i) {
+    void* ptr = events[i].data.ptr;
+    if (ptr == interrupter_ || ptr == timerFd_) continue;
+    // Readable without an error pending: an error is left to the reactor's
+    // own read, which reports it.
+    if ((events[i].events & (EPOLLIN | EPOLLERR)) != EPOLLIN) continue;
+    if (AheadOp* op = aheadOpOf(ptr)) ops[found++] = op;
+  }
+  if (found < 2) return;  // a lone recv() costs less than a ring of one
+  std::array<UringBatch::Op, UringBatch::kMaxBatch> reads;
+  std::size_t made = 0;
+  for (std::size_t i = 0; i < found; ++i) {
+    boost::asio::mutable_buffer into;
+    try {
+      into = ops[i]->aheadInto();
+    } catch (...) {
+      continue;  // no memory for it: the reactor's read lands in the thread's scratch
+    }
+    ops[made] = ops[i];
+    reads[made++] = {ops[i]->descriptor(), into.data(), static_cast<std::uint32_t>(into.size())};
+  }
+  std::array<int, UringBatch::kMaxBatch> results;
+  ring_.recv(std::span(reads.data(), made), std::span(results.data(), made));
+  for (std::size_t i = 0; i < made; ++i) ops[i]->tookAhead(reads[i].size, results[i]);
+  ++counts_.rings;
+  counts_.reads += made;
+}
+
+}  // namespace infergate

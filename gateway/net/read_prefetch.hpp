@@ -1,0 +1,82 @@
+#pragma once
+// The receives a worker's epoll wait announces, made together in one
+// io_uring_enter() (uring_batch.hpp) right after the wait returns, before
+// the reactor performs them one recv() at a time.
+//
+// Why: a proxied request makes two receives (the client's request, the model
+// server's answer) and on this VM entering the kernel costs more than a small
+// receive itself (uring_batch.hpp has the numbers). Both wait for an event
+// (socket_read.hpp: a drained socket is not read before its event), and a
+// loaded worker's wait reports several such sockets at once.
+//
+// What: after epoll_wait() returns (the wrapper in epoll_wait_hook.cpp), each
+// reported socket whose first waiting read is a ReadyBuffer read (the reads
+// of a new message and a stream's next event, socket_read.hpp) is read
+// straight into its target's free room, up to ReadyBuffer::kAheadBytes; the
+// result is the op's (DrainAwareRecvOp::tookAhead), and when the reactor
+// performs the op it makes no system call. With fewer than two such sockets
+// nothing is read ahead: a lone recv() costs less than a ring of one.
+//
+// Why it cannot lose bytes: the bytes are in the read's own buffer and their
+// count is the op's before any handler of the batch runs. A read cancelled
+// meanwhile (a deadline, a pipelined request taken back) completes with
+// operation_aborted and that count, which its handler commits; a socket
+// closed meanwhile loses only what its close would have dropped anyway.
+//
+// Bound to Boost 1.81's epoll reactor, like socket_read.hpp: the events'
+// descriptor states and their read queues are reached by name
+// (asio_private.hpp).
+#include <sys/epoll.h>
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+
+#include "gateway/net/uring_batch.hpp"
+
+namespace infergate {
+
+class ReadPrefetch {
+ public:
+  struct Counts {
+    std::uint64_t rings = 0;  // io_uring_enter() calls made for reads ahead
+    std::uint64_t reads = 0;  // reads made ahead
+  };
+
+  // For the reactor of `io`, whose run() must happen on the calling thread.
+  explicit ReadPrefetch(boost::asio::io_context& io);
+  ReadPrefetch(const ReadPrefetch&) = delete;
+  ReadPrefetch& operator=(const ReadPrefetch&) = delete;
+
+  // Makes the ring; false (errno set) when the kernel refuses io_uring.
+  bool open() { return ring_.open(); }
+
+  // The calling thread's prefetch while an Installed lives on it; null on
+  // other threads.
+  static ReadPrefetch* current() { return current_; }
+  class Installed {
+   public:
+    explicit Installed(ReadPrefetch* prefetch) : previous_(current_) { current_ = prefetch; }
+    ~Installed() { current_ = previous_; }
+    Installed(const Installed&) = delete;
+    Installed& operator=(const Installed&) = delete;
+
+   private:
+    ReadPrefetch* previous_;
+  };
+
+  // The wait on `epollFd` returned these events: read ahead for the ones
+  // that qualify (see above). Does nothing for another epoll descriptor.
+  void afterWait(int epollFd, const epoll_event* events, int count) noexcept;
+
+  const Counts& counts() const { return counts_; }
+
+ private:
+  const void* interrupter_;  // the reactor's own event sources, which are not sockets
+  const void* timerFd_;
+  int epollFd_;
+  UringBatch ring_;
+  Counts counts_;
+  static thread_local ReadPrefetch* current_;
+};
+
+}  // namespace infergate
