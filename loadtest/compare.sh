@@ -27,7 +27,8 @@
 # reads every 200 KB body, so the proxies' own cost decides the ratios.
 #
 # Peer infergate-nobatch is the same gateway with server.batch_sends: false
-# (each write sent from its handler, no io_uring).
+# (each write sent from its handler, no io_uring); infergate-norecv the same
+# with server.batch_receives: false (each read a recv() of the reactor's).
 #
 # Peer infergate-keys is the same gateway requiring the API key the scenarios
 # send (every peer gets the same header bytes), with a local rate limit that
@@ -107,6 +108,8 @@ IG_BEFORE_PORT=18085
 IG_BEFORE_ADMIN_PORT=18092
 IG_NOBATCH_PORT=18098
 IG_NOBATCH_ADMIN_PORT=18099
+IG_NORECV_PORT=18076
+IG_NORECV_ADMIN_PORT=18077
 IG_KEYS_PORT=18086
 IG_KEYS_ADMIN_PORT=18093
 IG_AUTH_PORT=18087
@@ -193,6 +196,14 @@ sed -e "s/$IG_PORT/$IG_NOBATCH_PORT/; s/$IG_ADMIN_PORT/$IG_NOBATCH_ADMIN_PORT/; 
   "$WORK/infergate.yaml" >"$WORK/infergate-nobatch.yaml"
 if [[ " $PEERS " == *" infergate-nobatch "* ]]; then
   start_peer infergate-nobatch "$IG_NOBATCH_PORT" "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-nobatch.yaml"
+fi
+
+# The same gateway reading each socket by the reactor's recv() (server.batch_receives:
+# false): what reading ahead through io_uring saves, with one binary.
+sed -e "s/$IG_PORT/$IG_NORECV_PORT/; s/$IG_ADMIN_PORT/$IG_NORECV_ADMIN_PORT/; /^  workers:/a\  batch_receives: false" \
+  "$WORK/infergate.yaml" >"$WORK/infergate-norecv.yaml"
+if [[ " $PEERS " == *" infergate-norecv "* ]]; then
+  start_peer infergate-norecv "$IG_NORECV_PORT" "$BUILD_DIR/gateway/infergate" --config "$WORK/infergate-norecv.yaml"
 fi
 
 # The same gateway requiring the API key every scenario sends, with a local
@@ -308,6 +319,7 @@ port_of() {
     infergate) echo "$IG_PORT" ;;
     infergate-nometrics) echo "$IG_BARE_PORT" ;;
     infergate-nobatch) echo "$IG_NOBATCH_PORT" ;;
+    infergate-norecv) echo "$IG_NORECV_PORT" ;;
     infergate-before) echo "$IG_BEFORE_PORT" ;;
     infergate-keys) echo "$IG_KEYS_PORT" ;;
     infergate-auth) echo "$IG_AUTH_PORT" ;;

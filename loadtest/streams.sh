@@ -7,6 +7,7 @@
 # and the time to first token and inter-token gaps the client sees, with what
 # the proxy adds over the direct path (the mock itself).
 #   STREAMS=8000 TOKENS=20 INTER_TOKEN_MS=200 WORKERS=2 PEERS="direct infergate haproxy nginx"
+# (peer infergate-norecv: the same gateway with server.batch_receives: false)
 # FIRST_TOKEN_MS=4000 makes the mock wait before its first token (a model
 # queueing or prefilling), with its head first unless HEADERS_FIRST=0: "open
 # MB" is then what the streams waiting for their model hold.
@@ -39,6 +40,10 @@ start_peer() {
   case $1 in
     infergate)
       gateway_yaml $PORT $ADMIN $MOCK "$WORKERS" "  limits: {max_connections: $((STREAMS + 1000))}" >$W/infergate.yaml
+      $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config $W/infergate.yaml >/dev/null 2>$W/infergate.log & ;;
+    infergate-norecv)  # the same with each read a recv() of the reactor's (server.batch_receives: false)
+      gateway_yaml $PORT $ADMIN $MOCK "$WORKERS" "  batch_receives: false" \
+        "  limits: {max_connections: $((STREAMS + 1000))}" >$W/infergate.yaml
       $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config $W/infergate.yaml >/dev/null 2>$W/infergate.log & ;;
     haproxy)
       # http-no-delay: without it HAProxy sends partial messages with MSG_MORE
