@@ -1,5 +1,6 @@
 #include "gateway/net/read_prefetch.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/detail/epoll_reactor.hpp>
 #include <cerrno>
@@ -60,7 +61,8 @@ AheadOp* aheadOpOf(void* descriptorState) {
 
 thread_local ReadPrefetch* ReadPrefetch::current_ = nullptr;
 
-ReadPrefetch::ReadPrefetch(boost::asio::io_context& io) {
+ReadPrefetch::ReadPrefetch(boost::asio::io_context& io)
+    : landing_(std::make_unique_for_overwrite<char[]>(kLandingBytes)) {  // untouched until used
   auto& reactor = boost::asio::use_service<Reactor>(io);
   interrupter_ = &(reactor.*memberOf(InterrupterOf{}));
   timerFd_ = &(reactor.*memberOf(TimerFdOf{}));
@@ -80,23 +82,19 @@ void ReadPrefetch::afterWait(int epollFd, const epoll_event* events, int count) 
     if (AheadOp* op = aheadOpOf(ptr)) ops[found++] = op;
   }
   if (found < 2) return;  // a lone recv() costs less than a ring of one
+  // Each read gets an equal share of the landing area, at most kAheadBytes.
+  const std::size_t share = std::min(kAheadBytes, kLandingBytes / found);
   std::array<UringBatch::Op, UringBatch::kMaxBatch> reads;
-  std::size_t made = 0;
   for (std::size_t i = 0; i < found; ++i) {
-    boost::asio::mutable_buffer into;
-    try {
-      into = ops[i]->aheadInto();
-    } catch (...) {
-      continue;  // no memory for it: the reactor's read lands in the thread's scratch
-    }
-    ops[made] = ops[i];
-    reads[made++] = {ops[i]->descriptor(), into.data(), static_cast<std::uint32_t>(into.size())};
+    const std::size_t size = std::min(share, ops[i]->aheadLimit());
+    reads[i] = {ops[i]->descriptor(), landing_.get() + i * share, static_cast<std::uint32_t>(size)};
   }
   std::array<int, UringBatch::kMaxBatch> results;
-  ring_.recv(std::span(reads.data(), made), std::span(results.data(), made));
-  for (std::size_t i = 0; i < made; ++i) ops[i]->tookAhead(reads[i].size, results[i]);
+  ring_.recv(std::span(reads.data(), found), std::span(results.data(), found));
+  for (std::size_t i = 0; i < found; ++i)
+    ops[i]->tookAhead(static_cast<const char*>(reads[i].data), reads[i].size, results[i]);
   ++counts_.rings;
-  counts_.reads += made;
+  counts_.reads += found;
 }
 
 }  // namespace infergate

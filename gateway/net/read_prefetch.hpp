@@ -11,11 +11,19 @@
 //
 // What: after epoll_wait() returns (the wrapper in epoll_wait_hook.cpp), each
 // reported socket whose first waiting read is a ReadyBuffer read (the reads
-// of a new message and a stream's next event, socket_read.hpp) is read
-// straight into its target's free room, up to ReadyBuffer::kAheadBytes; the
-// result is the op's (DrainAwareRecvOp::tookAhead), and when the reactor
-// performs the op it makes no system call. With fewer than two such sockets
-// nothing is read ahead: a lone recv() costs less than a ring of one.
+// of a new message and a stream's next event, socket_read.hpp) is read into
+// its share of a landing area (kLandingBytes, at most kAheadBytes each), and
+// at once copied into its target's free room, a block the size of what came
+// (as the reactor's own read would); the result is the op's
+// (DrainAwareRecvOp::tookAhead), and when the reactor performs the op it
+// makes no system call. A message longer than its share is read on by the
+// next read. With fewer than two such sockets nothing is read ahead: a lone
+// recv() costs less than a ring of one.
+//
+// Why not land in the targets directly: each read would then take a block of
+// its whole share (4 KiB) for a stream event of a hundred bytes, and the
+// worker's BlockCache keeps what a burst took (+1.5 MB peak RSS at 8,000
+// streams, measured).
 //
 // Why it cannot lose bytes: the bytes are in the read's own buffer and their
 // count is the op's before any handler of the batch runs. A read cancelled
@@ -29,7 +37,9 @@
 #include <sys/epoll.h>
 
 #include <boost/asio/io_context.hpp>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "gateway/net/uring_batch.hpp"
 
@@ -41,6 +51,9 @@ class ReadPrefetch {
     std::uint64_t rings = 0;  // io_uring_enter() calls made for reads ahead
     std::uint64_t reads = 0;  // reads made ahead
   };
+
+  static constexpr std::size_t kLandingBytes = 64 * 1024;
+  static constexpr std::size_t kAheadBytes = 4096;  // a head, a small answer or a stream's event
 
   // For the reactor of `io`, whose run() must happen on the calling thread.
   explicit ReadPrefetch(boost::asio::io_context& io);
@@ -74,6 +87,7 @@ class ReadPrefetch {
   const void* interrupter_;  // the reactor's own event sources, which are not sockets
   const void* timerFd_;
   int epollFd_;
+  std::unique_ptr<char[]> landing_;  // kLandingBytes
   UringBatch ring_;
   Counts counts_;
   static thread_local ReadPrefetch* current_;

@@ -114,24 +114,21 @@ inline void landReceived(ReadBuffer& target, std::size_t bytes) {
 // and never reads or writes at that address.
 //
 // Such a read may also be made ahead, together with other sockets' (see
-// read_prefetch.hpp), straight into `target`'s free room: then the bytes are
-// there before the reactor performs the read. A read cancelled after that
-// completes with operation_aborted and the count of those bytes, which its
-// handler commits like any other (or the connection's next bytes are lost).
+// read_prefetch.hpp): its bytes are then copied into `target`'s free room
+// (landAhead, a block the size of what came, as above) before the reactor
+// performs the read. A read cancelled after that completes with
+// operation_aborted and the count of those bytes, which its handler commits
+// like any other (or the connection's next bytes are lost).
 struct ReadyBuffer : boost::asio::mutable_buffer {
-  // The most a read made ahead takes: it holds a block of that size from the
-  // moment its bytes are read until its handler has run, for every socket of
-  // an epoll batch (up to 64 ahead). A head, an answer to a small request or
-  // a stream's event fits; a larger message is read on by the next read.
-  static constexpr std::size_t kAheadBytes = 4096;
-
   ReadyBuffer(ReadBuffer& buffer, std::size_t size, const unsigned* peerEvents = nullptr)
       : boost::asio::mutable_buffer(&buffer, size), peerEvents_(peerEvents) {}
   ReadBuffer& target() const { return *static_cast<ReadBuffer*>(data()); }
   boost::asio::mutable_buffer take() const { return landingFor(size()); }
-  // Where a read made ahead lands: `target`'s own free room (a block from
-  // the worker's BlockCache), so no copy follows.
-  boost::asio::mutable_buffer aheadInto() const { return target().prepare(size() < kAheadBytes ? size() : kAheadBytes); }
+  // Bytes a read made ahead received: to `target`'s free room, as received()
+  // does from the scratch. May throw (allocation).
+  void landAhead(const char* bytes, std::size_t n) const {
+    if (n > 0) std::memcpy(target().prepare(n).data(), bytes, n);
+  }
   void idle() const { releaseIdle(target()); }
   void received(std::size_t bytes) const { landReceived(target(), bytes); }
   bool peerClosed() const { return peerCloseReported(peerEvents_); }
@@ -161,13 +158,21 @@ class DrainAwareRecvOp : public boost::asio::detail::reactor_op {
   int descriptor() const { return socket_; }
   boost::asio::socket_base::message_flags flags() const { return flags_; }
   bool readAhead() const { return ahead_ != Ahead::None; }
-  // Where the read ahead lands. May throw (allocation): nothing is changed then.
-  boost::asio::mutable_buffer aheadInto() const { return buffer_.aheadInto(); }
-  // What the read ahead into `size` bytes of aheadInto() gave: bytes, 0 for
-  // end-of-file, or -errno. The count is the op's at once, so a cancel before
-  // the reactor performs it still hands the bytes to the handler.
-  void tookAhead(std::size_t size, int result) {
+  // The most a read made ahead may take.
+  std::size_t aheadLimit() const { return buffer_.size(); }
+  // What the read ahead into `size` bytes at `landed` gave: bytes, 0 for
+  // end-of-file, or -errno. The bytes move into the op's buffer and their
+  // count is the op's at once, so a cancel before the reactor performs it
+  // still hands them to the handler.
+  void tookAhead(const char* landed, std::size_t size, int result) {
     namespace ops = boost::asio::detail::socket_ops;
+    if (result > 0) {
+      try {
+        buffer_.landAhead(landed, static_cast<std::size_t>(result));
+      } catch (...) {
+        result = -ENOMEM;  // the bytes are out of the socket: the connection cannot go on
+      }
+    }
     if (result == -EAGAIN || result == -EWOULDBLOCK) {
       ahead_ = Ahead::Empty;
       return;

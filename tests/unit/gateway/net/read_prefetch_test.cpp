@@ -142,7 +142,7 @@ TEST(ReadPrefetch, AMessageLargerThanTheReadAheadArrivesWhole) {
   for (int i = 0; i < 3; ++i) {
     auto& c = w.connect();
     std::string bytes;
-    for (int k = 0; bytes.size() < 3 * infergate::ReadyBuffer::kAheadBytes + 123; ++k)
+    for (int k = 0; bytes.size() < 3 * infergate::ReadPrefetch::kAheadBytes + 123; ++k)
       bytes += std::to_string(i) + ":" + std::to_string(k) + ",";
     sent.push_back(bytes);
     w.readNext(c, 16 * 1024, on);
