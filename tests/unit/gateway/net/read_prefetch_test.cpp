@@ -54,16 +54,21 @@ struct OnAWorker {
     return *conns.back();
   }
 
-  // The read for a new message, as the gateway's sessions and exchanges make
-  // it: it waits for the socket's event. Its handler commits what it is told
-  // (also when cancelled, as theirs do) and runs `then`.
+  // The handler every read below gets: it commits what it is told (also
+  // when cancelled, as the gateway's do) and runs `then`.
   template <class Then>
-  void readNext(Conn& c, std::size_t size, Then then) {
-    infergate::readNextMessageInto(c.server, c.buffer, size, [&c, then](error_code ec, std::size_t n) {
+  static auto committing(Conn& c, Then then) {
+    return [&c, then](error_code ec, std::size_t n) {
       c.buffer.commit(n);
       c.outcomes.push_back(ec);
       then(c, ec);
-    });
+    };
+  }
+  // The read for a new message, as the gateway's sessions and exchanges make
+  // it: it waits for the socket's event.
+  template <class Then>
+  void readNext(Conn& c, std::size_t size, Then then) {
+    infergate::readNextMessageInto(c.server, c.buffer, size, committing(c, then));
   }
   void readNext(Conn& c, std::size_t size = 4096) {
     readNext(c, size, [](Conn&, error_code) {});
@@ -71,11 +76,7 @@ struct OnAWorker {
   // A read in the middle of a message: tries the socket first.
   template <class Then>
   void readMore(Conn& c, std::size_t size, Then then) {
-    infergate::readMoreInto(c.server, c.buffer, size, [&c, then](error_code ec, std::size_t n) {
-      c.buffer.commit(n);
-      c.outcomes.push_back(ec);
-      then(c, ec);
-    });
+    infergate::readMoreInto(c.server, c.buffer, size, committing(c, then));
   }
 
   // Runs handlers until `done` or nothing is left to do.
