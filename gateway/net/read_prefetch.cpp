@@ -59,8 +59,6 @@ AheadOp* aheadOpOf(void* descriptorState) {
 
 }  // namespace
 
-thread_local ReadPrefetch* ReadPrefetch::current_ = nullptr;
-
 ReadPrefetch::ReadPrefetch(boost::asio::io_context& io)
     : landing_(std::make_unique_for_overwrite<char[]>(kLandingBytes)) {  // untouched until used
   auto& reactor = boost::asio::use_service<Reactor>(io);

@@ -90,7 +90,7 @@ class ReadPrefetch {
   std::unique_ptr<char[]> landing_;  // kLandingBytes
   UringBatch ring_;
   Counts counts_;
-  static thread_local ReadPrefetch* current_;
+  static constinit inline thread_local ReadPrefetch* current_ = nullptr;  // as SendBatch::current_
 };
 
 }  // namespace infergate

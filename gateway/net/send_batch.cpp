@@ -7,8 +7,6 @@
 
 namespace infergate {
 
-thread_local SendBatch* SendBatch::current_ = nullptr;
-
 SendBatch::SendBatch() {
   for (auto& g : generations_) g.copies = std::make_unique_for_overwrite<char[]>(kCopyBytes);  // untouched until used
 }
