@@ -142,23 +142,22 @@ void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal wh
 void Worker::runLoop() {
   using Clock = std::chrono::steady_clock;
   services_ = generation_->filters->startWorker(index_, io_);
-  SendBatch batch;
-  bool batching = false;
-  if (runtime_->config.server.batch_sends) {
-    batching = batch.open();
-    // Without io_uring (an old kernel, a container's seccomp profile) every
-    // write is sent from its handler, as with batch_sends off.
-    if (!batching && index_ == 0)
+  // Without io_uring (an old kernel, a container's seccomp profile) each
+  // write is sent from its handler and each read is a recv(), as with the
+  // option off; the first worker says so once.
+  auto opened = [this](bool wanted, auto& ring, const char* option) {
+    if (!wanted) return false;
+    if (ring.open()) return true;
+    if (index_ == 0)
       log::writef(log::Level::Warn, log::Fields().add("worker", index_),
-                  "io_uring is not available (%s): server.batch_sends has no effect", std::strerror(errno));
-  }
-  SendBatch::Installed installed(batching ? &batch : nullptr);
+                  "io_uring is not available (%s): server.%s has no effect", std::strerror(errno), option);
+    return false;
+  };
+  SendBatch batch;
+  SendBatch::Installed installed(opened(runtime_->config.server.batch_sends, batch, "batch_sends") ? &batch : nullptr);
   ReadPrefetch prefetch(io_);
-  const bool prefetching = runtime_->config.server.batch_receives && prefetch.open();
-  if (runtime_->config.server.batch_receives && !prefetching && index_ == 0)
-    log::writef(log::Level::Warn, log::Fields().add("worker", index_),
-                "io_uring is not available (%s): server.batch_receives has no effect", std::strerror(errno));
-  ReadPrefetch::Installed prefetchInstalled(prefetching ? &prefetch : nullptr);
+  ReadPrefetch::Installed prefetchInstalled(
+      opened(runtime_->config.server.batch_receives, prefetch, "batch_receives") ? &prefetch : nullptr);
   BusyPollPolicy policy(std::chrono::microseconds(runtime_->config.server.busy_poll_us));
   if (policy.budget().count() == 0) {
     io_.run();
