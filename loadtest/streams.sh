@@ -7,7 +7,8 @@
 # and the time to first token and inter-token gaps the client sees, with what
 # the proxy adds over the direct path (the mock itself).
 #   STREAMS=8000 TOKENS=20 INTER_TOKEN_MS=200 WORKERS=2 PEERS="direct infergate haproxy nginx"
-# (peer infergate-norecv: the same gateway with server.batch_receives: false)
+# (peer infergate-norecv: the same gateway with server.batch_receives: false;
+# peer infergate-before: the same config on the build in BEFORE_BUILD_DIR)
 # FIRST_TOKEN_MS=4000 makes the mock wait before its first token (a model
 # queueing or prefilling), with its head first unless HEADERS_FIRST=0: "open
 # MB" is then what the streams waiting for their model hold.
@@ -24,6 +25,10 @@ FIRST_TOKEN_MS=${FIRST_TOKEN_MS:-0}; HEADERS_FIRST=${HEADERS_FIRST:-1}
 # queues instead of streaming.
 OPEN_PER_BATCH=${OPEN_PER_BATCH:-100}; BATCH_GAP_MS=${BATCH_GAP_MS:-20}
 BUILD_DIR=${BUILD_DIR:-build}
+BEFORE_BUILD_DIR=${BEFORE_BUILD_DIR:-}
+if [[ " $PEERS " == *" infergate-before "* && ! -x "$BEFORE_BUILD_DIR/gateway/infergate" ]]; then
+  echo "peer infergate-before needs BEFORE_BUILD_DIR (a build with gateway/infergate)" >&2; exit 1
+fi
 LOADGEN_CPU="taskset -c 0"; PROXY_CPU="taskset -c 1"
 [[ $(nproc) -lt 2 ]] && LOADGEN_CPU="" && PROXY_CPU=""
 MOCK=18400; PORT=18401; ADMIN=18402
@@ -41,6 +46,9 @@ start_peer() {
     infergate)
       gateway_yaml $PORT $ADMIN $MOCK "$WORKERS" "  limits: {max_connections: $((STREAMS + 1000))}" >$W/infergate.yaml
       $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config $W/infergate.yaml >/dev/null 2>$W/infergate.log & ;;
+    infergate-before)  # the same config on another build (BEFORE_BUILD_DIR, e.g. a worktree of an earlier commit)
+      gateway_yaml $PORT $ADMIN $MOCK "$WORKERS" "  limits: {max_connections: $((STREAMS + 1000))}" >$W/infergate.yaml
+      $PROXY_CPU "$BEFORE_BUILD_DIR/gateway/infergate" --config $W/infergate.yaml >/dev/null 2>$W/infergate.log & ;;
     infergate-norecv)  # the same with each read a recv() of the reactor's (server.batch_receives: false)
       gateway_yaml $PORT $ADMIN $MOCK "$WORKERS" "  batch_receives: false" \
         "  limits: {max_connections: $((STREAMS + 1000))}" >$W/infergate.yaml
@@ -74,9 +82,10 @@ echo "streams: $STREAMS concurrent SSE streams, $TOKENS tokens ${INTER_TOKEN_MS}
 # The script runs from the repository it is in: another build is chosen with
 # BUILD_DIR, never by running it from another directory. Say which one.
 echo "infergate: $(readlink -f "$BUILD_DIR/gateway/infergate")"
+[[ -n $BEFORE_BUILD_DIR ]] && echo "infergate-before: $(readlink -f "$BEFORE_BUILD_DIR/gateway/infergate")"
 # Every stream is open 1 s after the last batch opens, at (batches - 1) x gap.
 OPEN_AT_MS=$(( ((STREAMS + OPEN_PER_BATCH - 1) / OPEN_PER_BATCH - 1) * BATCH_GAP_MS + 1000 ))
-printf "%-10s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" peer "idle MB" "open MB" "peak MB" "cpu s" ok errors \
+printf "%-16s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" peer "idle MB" "open MB" "peak MB" "cpu s" ok errors \
   "ttft p50" "ttft p99" "itl p50" "itl p99" "+ttft p99" "+itl p99"
 direct_ttft=""; direct_itl=""
 for peer in $PEERS; do
@@ -102,7 +111,7 @@ for peer in $PEERS; do
     added_ttft=$(awk -v a="$ttft" -v b="$direct_ttft" 'BEGIN { printf "%.3f", a - b }')
     added_itl=$(awk -v a="$itl" -v b="$direct_itl" 'BEGIN { printf "%.3f", a - b }')
   fi
-  printf "%-10s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" "$peer" "$idle" "$open" "$peak" "$cpu" "$(val ok)" "$(val errors)" \
+  printf "%-16s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" "$peer" "$idle" "$open" "$peak" "$cpu" "$(val ok)" "$(val errors)" \
     "$(val ttft_p50_ms)" "$ttft" "$(val itl_p50_ms)" "$itl" "$added_ttft" "$added_itl"
   if [[ -n $PEER_PID ]]; then kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null; fi
 done

@@ -34,6 +34,8 @@ void BlockCache::give(void* block, std::size_t bytes) noexcept {
   ++count_[c];
 }
 
+std::size_t BlockCache::blockBytes(std::size_t bytes) { return bytes > kLargest ? bytes : kSmallest << classOf(bytes); }
+
 std::size_t BlockCache::cached(std::size_t bytes) const { return bytes > kLargest ? 0 : count_[classOf(bytes)]; }
 
 BlockCache::~BlockCache() {

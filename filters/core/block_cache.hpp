@@ -6,9 +6,10 @@
 // the parser goes: about eight malloc/free pairs per proxied request, 2% of a
 // worker's time under load (perf, chat_small). Workers parse on one thread, so
 // a free list per thread and size class gives those blocks back without
-// touching malloc or any lock. The relay's 32 KiB body buffers come from here
-// too, held only while a response is relayed: an idle connection holds none,
-// and the few buffers in rotation stay in cache.
+// touching malloc or any lock. The relay's body buffers come from here too
+// (CachedBlock, sized to the piece being relayed, 32 KiB at most), held only
+// while a piece is relayed: an idle connection holds none, and the few
+// buffers in rotation stay in cache.
 //
 // A block freed on another thread than the one it came from simply joins that
 // thread's list: blocks are plain operator-new memory, and the size class is
@@ -44,6 +45,9 @@ class BlockCache {
 
   void* take(std::size_t bytes);
   void give(void* block, std::size_t bytes) noexcept;
+  // What a block taken for `bytes` holds: its size class (`bytes` itself past
+  // the largest class).
+  static std::size_t blockBytes(std::size_t bytes);
   // Blocks of the class of `bytes` waiting in this cache.
   std::size_t cached(std::size_t bytes) const;
 
@@ -63,11 +67,34 @@ class BlockCache {
   bool alive_ = true;
 };
 
-// Owns a block of `Bytes` taken from a BlockCache; gives it back to the cache of
-// the thread that releases it.
-template <std::size_t Bytes>
-struct CachedBlockDeleter {
-  void operator()(char* block) const noexcept { BlockCache::local().give(block, Bytes); }
+// Owns one block from a BlockCache whose size is chosen when it is taken, so
+// an owner can hold a small block for a small piece and a large one for a
+// large piece; gives it back to the cache of the thread that releases it.
+class CachedBlock {
+ public:
+  CachedBlock() = default;
+  CachedBlock(const CachedBlock&) = delete;
+  CachedBlock& operator=(const CachedBlock&) = delete;
+  ~CachedBlock() { reset(); }
+
+  // Gives back the block held, if any, and takes one of at least `bytes`.
+  void take(std::size_t bytes) {
+    reset();
+    capacity_ = BlockCache::blockBytes(bytes);
+    data_ = static_cast<char*>(BlockCache::local().take(capacity_));
+  }
+  void reset() noexcept {
+    if (data_ != nullptr) BlockCache::local().give(data_, capacity_);
+    data_ = nullptr;
+    capacity_ = 0;
+  }
+  char* get() const { return data_; }
+  std::size_t capacity() const { return capacity_; }
+  explicit operator bool() const { return data_ != nullptr; }
+
+ private:
+  char* data_ = nullptr;
+  std::size_t capacity_ = 0;
 };
 
 // Allocator for containers that live and die on one worker thread.

@@ -98,7 +98,7 @@ class AsioExchangeTransport final : public ExchangeTransport {
 class UpstreamExchange {
  public:
   using Clock = LazyDeadline::Clock;
-  static constexpr std::size_t kBufferSize = 32 * 1024;  // response body bytes relayed per write
+  static constexpr std::size_t kBufferSize = 32 * 1024;  // response body bytes relayed per write, at most
   // The parts of one write: the request head and its body around the edits;
   // or a head, a chunk's framing, its bytes and the last chunk.
   static constexpr std::size_t kMaxWriteParts = 2 + 2 * BodyEdits::kMaxSplices;
@@ -220,8 +220,10 @@ class UpstreamExchange {
   };
   std::unique_ptr<AttemptText> text_;
   writer::BodyFraming framing_ = writer::BodyFraming::ContentLength;
-  // Held while a response is relayed; back to the thread's BlockCache between requests.
-  std::unique_ptr<char[], CachedBlockDeleter<kBufferSize>> relayBuffer_;
+  // Held while a piece of the answer is relayed, sized to it (kBufferSize at
+  // most); back to the thread's BlockCache while a stream waits for its next
+  // event and between requests.
+  CachedBlock relayBuffer_;
   std::size_t relayUsed_ = 0;
   char chunkPrefix_[24];
   std::unique_ptr<std::string> streamError_;  // a failed stream's error event (made by the first)

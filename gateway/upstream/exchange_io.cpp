@@ -329,14 +329,20 @@ void UpstreamExchange::onUpstreamRead(unsigned epoch, error_code ec, std::size_t
 
 void UpstreamExchange::parseUpstream() {
   if (answer_ == Answer::Awaiting && !parseHead()) return;
-  if (conn_->buffer.size() > 0 && !body_.done() && relayUsed_ < kBufferSize) {
-    // Taken when the body's first bytes are here, not when the request is
-    // sent: a request waiting on its upstream (for seconds, with a model)
-    // holds no relay buffer.
-    if (!relayBuffer_) relayBuffer_.reset(static_cast<char*>(BlockCache::local().take(kBufferSize)));
+  // Taken when the body's bytes are here, not when the request is sent: a
+  // request waiting on its upstream (for seconds, with a model) holds no relay
+  // buffer. Sized to what was read (decoding never makes more bytes than it
+  // takes), so a stream's event of a few hundred bytes holds a block of that
+  // class until its write completes, not 32 KiB: with sends batched, every
+  // event of a reactor round holds its block until the round's flush.
+  if (relayUsed_ == 0 && conn_->buffer.size() > 0 && !body_.done()) {
+    const auto wanted = std::min(conn_->buffer.size(), kBufferSize);
+    if (relayBuffer_.capacity() < wanted) relayBuffer_.take(wanted);
+  }
+  if (conn_->buffer.size() > 0 && !body_.done() && relayUsed_ < relayBuffer_.capacity()) {
     const auto in = conn_->buffer.data();
     const auto step = body_.decode(std::string_view(static_cast<const char*>(in.data()), in.size()),
-                                   relayBuffer_.get() + relayUsed_, kBufferSize - relayUsed_);
+                                   relayBuffer_.get() + relayUsed_, relayBuffer_.capacity() - relayUsed_);
     conn_->buffer.consume(step.consumed);
     if (step.produced > 0) {
       relayPiece(relayUsed_, relayUsed_ + step.produced);

@@ -285,16 +285,45 @@ TEST_F(ExchangeTest, AStreamBetweenEventsHoldsNoRelayBuffer) {
   transport.readBytes(
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
       "13\r\ndata: {\"a\":\"tok\"}\n\n\r\n");
-  // While the piece is being written the exchange holds a relay buffer...
-  const auto whileWriting = BlockCache::local().cached(UpstreamExchange::kBufferSize);
+  // While the piece is being written the exchange holds a relay buffer the
+  // size of what was read (25 bytes: the smallest class), not a 32 KiB one...
+  const auto largeWhileWriting = BlockCache::local().cached(UpstreamExchange::kBufferSize);
+  const auto whileWriting = BlockCache::local().cached(BlockCache::kSmallest);
   transport.written();
   // ...and gives it back to the thread's cache once written, while it waits for the next event.
-  EXPECT_EQ(BlockCache::local().cached(UpstreamExchange::kBufferSize), whileWriting + 1);
+  EXPECT_EQ(BlockCache::local().cached(BlockCache::kSmallest), whileWriting + 1);
+  EXPECT_EQ(BlockCache::local().cached(UpstreamExchange::kBufferSize), largeWhileWriting);
   ASSERT_EQ(transport.pending.front().kind, Op::Read);
   transport.readBytes("13\r\ndata: {\"a\":\"two\"}\n\n\r\n0\r\n\r\n");
   const auto rest = transport.written();  // a buffer again for the next piece, and the end
   EXPECT_NE(rest.bytes.find("two"), std::string::npos);
   EXPECT_TRUE(rest.last);
+  ASSERT_TRUE(port.outcome);
+  EXPECT_EQ(port.outcome->cause, FailureCause::None);
+}
+
+// The relay buffer is sized to what was read: a small first read takes a small
+// block, a large read after it a block of kBufferSize, relayed in pieces of at
+// most that, each written whole, and the body arrives whole and in order.
+TEST_F(ExchangeTest, ASmallReadThenALargeOneAreRelayedWholeInPiecesOfTheLargestBuffer) {
+  exchange->start(proxy);
+  transport.connected();
+  transport.sent();
+  std::string body(UpstreamExchange::kBufferSize + 1100, 'x');
+  for (std::size_t i = 0; i < body.size(); i += 97) body[i] = static_cast<char>('a' + i % 26);
+  transport.readBytes("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 100));
+  auto first = transport.written();
+  const auto headEnd = first.bytes.find("\r\n\r\n");
+  ASSERT_NE(headEnd, std::string::npos);
+  EXPECT_EQ(first.bytes.substr(headEnd + 4), body.substr(0, 100));
+  transport.readBytes(body.substr(100));
+  auto second = transport.written();
+  EXPECT_EQ(second.bytes.size(), UpstreamExchange::kBufferSize);  // the largest piece, no more
+  EXPECT_FALSE(second.last);
+  auto third = transport.written();  // the rest of that read, without another read
+  EXPECT_TRUE(third.last);
+  EXPECT_EQ(first.bytes.substr(headEnd + 4) + second.bytes + third.bytes, body);
   ASSERT_TRUE(port.outcome);
   EXPECT_EQ(port.outcome->cause, FailureCause::None);
 }
