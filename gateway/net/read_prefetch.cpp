@@ -69,40 +69,30 @@ ReadPrefetch::ReadPrefetch(boost::asio::io_context& io)
 
 void ReadPrefetch::afterWait(int epollFd, const epoll_event* events, int count) noexcept {
   if (epollFd != epollFd_ || count < 2 || !ring_.usable()) return;
-  std::array<UringBatch::Op, UringBatch::kMaxBatch> reads;
-  const std::size_t found = collect(events, count, reads);
-  if (found < 2) return;  // a lone recv() costs less than a ring of one
-  std::array<int, UringBatch::kMaxBatch> results;
-  ring_.recv(std::span(reads.data(), found), std::span(results.data(), found));
-  ++counts_.rings;
-  landed(std::span(reads.data(), found), std::span(results.data(), found));
-}
-
-std::size_t ReadPrefetch::collect(const epoll_event* events, int count, std::span<UringBatch::Op> reads) noexcept {
+  std::array<AheadOp*, UringBatch::kMaxBatch> ops;
   std::size_t found = 0;
-  for (int i = 0; i < count && found < reads.size(); ++i) {
+  for (int i = 0; i < count && found < ops.size(); ++i) {
     void* ptr = events[i].data.ptr;
     if (ptr == interrupter_ || ptr == timerFd_) continue;
     // Readable without an error pending: an error is left to the reactor's
     // own read, which reports it.
     if ((events[i].events & (EPOLLIN | EPOLLERR)) != EPOLLIN) continue;
-    if (AheadOp* op = aheadOpOf(ptr)) collected_[found++] = op;
+    if (AheadOp* op = aheadOpOf(ptr)) ops[found++] = op;
   }
+  if (found < 2) return;  // a lone recv() costs less than a ring of one
   // Each read gets an equal share of the landing area, at most kAheadBytes.
-  const std::size_t share = found == 0 ? 0 : std::min(kAheadBytes, kLandingBytes / found);
+  const std::size_t share = std::min(kAheadBytes, kLandingBytes / found);
+  std::array<UringBatch::Op, UringBatch::kMaxBatch> reads;
   for (std::size_t i = 0; i < found; ++i) {
-    auto* op = static_cast<AheadOp*>(collected_[i]);
-    const std::size_t size = std::min(share, op->aheadLimit());
-    reads[i] = {op->descriptor(), landing_.get() + i * share, static_cast<std::uint32_t>(size)};
+    const std::size_t size = std::min(share, ops[i]->aheadLimit());
+    reads[i] = {ops[i]->descriptor(), landing_.get() + i * share, static_cast<std::uint32_t>(size)};
   }
-  return found;
-}
-
-void ReadPrefetch::landed(std::span<const UringBatch::Op> reads, std::span<const int> results) noexcept {
-  for (std::size_t i = 0; i < reads.size(); ++i)
-    static_cast<AheadOp*>(collected_[i])
-        ->tookAhead(static_cast<const char*>(reads[i].data), reads[i].size, results[i]);
-  counts_.reads += reads.size();
+  std::array<int, UringBatch::kMaxBatch> results;
+  ring_.recv(std::span(reads.data(), found), std::span(results.data(), found));
+  for (std::size_t i = 0; i < found; ++i)
+    ops[i]->tookAhead(static_cast<const char*>(reads[i].data), reads[i].size, results[i]);
+  ++counts_.rings;
+  counts_.reads += found;
 }
 
 }  // namespace infergate

@@ -37,11 +37,9 @@
 #include <sys/epoll.h>
 
 #include <boost/asio/io_context.hpp>
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <span>
 
 #include "gateway/net/uring_batch.hpp"
 
@@ -52,7 +50,6 @@ class ReadPrefetch {
   struct Counts {
     std::uint64_t rings = 0;  // io_uring_enter() calls made for reads ahead
     std::uint64_t reads = 0;  // reads made ahead
-    std::uint64_t withSends = 0;  // of those, made in the send batch's io_uring_enter()
   };
 
   static constexpr std::size_t kLandingBytes = 64 * 1024;
@@ -84,22 +81,6 @@ class ReadPrefetch {
   // that qualify (see above). Does nothing for another epoll descriptor.
   void afterWait(int epollFd, const epoll_event* events, int count) noexcept;
 
-  // The same in two steps, for reads made in another ring's entry (the
-  // send batch's, when sends wait too: one io_uring_enter() for both).
-  // collect() fills `reads` with the reads these events allow ahead (at most
-  // reads.size(), each into its share of the landing area) and returns how
-  // many; nothing is changed until landed() gives their results, which it
-  // must before any handler runs.
-  bool watches(int epollFd) const { return epollFd == epollFd_; }
-  std::size_t collect(const epoll_event* events, int count, std::span<UringBatch::Op> reads) noexcept;
-  void landed(std::span<const UringBatch::Op> reads, std::span<const int> results) noexcept;
-  // landed() for reads made with the send batch's sends (SendBatch::Receives).
-  static void landedWithSends(void* self, std::span<const UringBatch::Op> reads, std::span<const int> results) {
-    auto* prefetch = static_cast<ReadPrefetch*>(self);
-    prefetch->landed(reads, results);
-    prefetch->counts_.withSends += reads.size();
-  }
-
   const Counts& counts() const { return counts_; }
 
  private:
@@ -107,7 +88,6 @@ class ReadPrefetch {
   const void* timerFd_;
   int epollFd_;
   std::unique_ptr<char[]> landing_;  // kLandingBytes
-  std::array<void*, UringBatch::kMaxBatch> collected_{};  // the ops of collect()'s reads, in order
   UringBatch ring_;
   Counts counts_;
   static constinit inline thread_local ReadPrefetch* current_ = nullptr;  // as SendBatch::current_

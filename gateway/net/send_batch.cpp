@@ -30,39 +30,38 @@ char* SendBatch::reserve(std::size_t bytes) {
   return at;
 }
 
-void SendBatch::send(Generation& g, const Receives* receives) {
-  std::array<UringBatch::Op, kMaxSends> ops;
+void SendBatch::send(Generation& g) {
+  std::array<UringBatch::Op, kMaxSends> sends;
   std::array<std::size_t, kMaxSends> index;
   std::size_t live = 0;
   for (std::size_t i = 0; i < g.count; ++i) {
     const Entry& e = g.entries[i];
     results_[i] = -ECANCELED;
     if (e.forgotten) continue;
-    ops[live] = {e.fd, const_cast<char*>(e.data), static_cast<std::uint32_t>(e.size)};  // only read
+    sends[live] = {e.fd, const_cast<char*>(e.data), static_cast<std::uint32_t>(e.size)};  // only read
     index[live++] = i;
   }
-  std::size_t reads = 0;
-  if (receives != nullptr)
-    for (; reads < receives->ops.size() && live + reads < ops.size(); ++reads) ops[live + reads] = receives->ops[reads];
-  if (live + reads == 0) return;
+  if (live == 0) return;
   std::array<int, kMaxSends> results;
-  ring_.sendThenRecv(std::span(ops.data(), live + reads), std::span(results.data(), live + reads), live);
-  for (std::size_t i = 0; i < live; ++i) results_[index[i]] = results[i];
-  if (receives != nullptr) {
-    for (std::size_t i = 0; i < reads; ++i) receives->results[i] = results[live + i];
-    receives->landed(receives->owner, receives->ops.first(reads), receives->results.first(reads));
+  if (live > 1 && ring_.usable()) {
+    ring_.send(std::span(sends.data(), live), std::span(results.data(), live));
+  } else {
+    for (std::size_t i = 0; i < live; ++i) {
+      ssize_t n;
+      do n = ::send(sends[i].fd, sends[i].data, sends[i].size, MSG_DONTWAIT | MSG_NOSIGNAL);
+      while (n < 0 && errno == EINTR);
+      results[i] = n >= 0 ? static_cast<int>(n) : -errno;
+    }
   }
+  for (std::size_t i = 0; i < live; ++i) results_[index[i]] = results[i];
 }
 
-void SendBatch::flush(const Receives* receives) {
+void SendBatch::flush() {
   for (unsigned round = 0; round < kMaxRounds; ++round) {
     Generation& g = queued();
-    if (g.count == 0) {
-      if (round == 0 && receives != nullptr) send(g, receives);  // no send left to go with them
-      return;
-    }
+    if (g.count == 0) return;
     queuedIndex_ ^= 1;  // what the completions send goes to the other generation
-    send(g, round == 0 ? receives : nullptr);
+    send(g);
     running_ = &g;
     for (runningAt_ = 0; runningAt_ < g.count; ++runningAt_) {
       Entry& e = g.entries[runningAt_];

@@ -26,7 +26,6 @@
 #include <cstdint>
 #include <memory>
 #include <new>
-#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -88,26 +87,10 @@ class SendBatch {
   void add(int fd, const char* data, std::size_t size, Complete&& complete);
 
   bool empty() const { return queued().count == 0; }
-  std::size_t queuedSends() const { return queued().count; }
-  bool ringUsable() const { return ring_.usable(); }
-
-  // Receives made in the same io_uring_enter() as the first round's sends
-  // (the reads a wait announced, read_prefetch.hpp): `ops` and `results` are
-  // the caller's, at most kMaxSends - queuedSends() of them; `landed(owner,
-  // ops, results)` runs once they are made, before any send's completion
-  // runs (a completion may cancel a read made ahead, which must have its
-  // bytes by then).
-  struct Receives {
-    std::span<UringBatch::Op> ops;
-    std::span<int> results;
-    void (*landed)(void* owner, std::span<const UringBatch::Op> ops, std::span<const int> results);
-    void* owner;
-  };
-  // Makes the queued sends (and `receives`, with the first round's) and runs
-  // their completions. Completions that send again are flushed too, up to
-  // kMaxRounds rounds; what they queue after that waits for the next call
-  // (the caller must not sleep first).
-  void flush(const Receives* receives = nullptr);
+  // Makes the queued sends and runs their completions. Completions that
+  // send again are flushed too, up to kMaxRounds rounds; what they queue
+  // after that waits for the next call (the caller must not sleep first).
+  void flush();
   // `fd` is about to be closed: a send queued for it is not made (and one
   // made but not yet completed reports `forgotten`).
   void forget(int fd);
@@ -130,7 +113,7 @@ class SendBatch {
   };
   Generation& queued() { return generations_[queuedIndex_]; }
   const Generation& queued() const { return generations_[queuedIndex_]; }
-  void send(Generation& g, const Receives* receives);
+  void send(Generation& g);
   static void destroyAll(Generation& g, std::size_t from);
 
   Generation generations_[2];

@@ -94,16 +94,11 @@ bool UringBatch::open() {
   return true;
 }
 
-void UringBatch::send(std::span<const Op> sends, std::span<int> results) { run(sends, results, sends.size()); }
+void UringBatch::send(std::span<const Op> sends, std::span<int> results) { run(IORING_OP_SEND, sends, results); }
 
-void UringBatch::recv(std::span<const Op> receives, std::span<int> results) { run(receives, results, 0); }
+void UringBatch::recv(std::span<const Op> receives, std::span<int> results) { run(IORING_OP_RECV, receives, results); }
 
-void UringBatch::sendThenRecv(std::span<const Op> ops, std::span<int> results, std::size_t sendCount) {
-  if (ops.size() > 1 && usable()) return run(ops, results, sendCount);
-  for (std::size_t i = 0; i < ops.size(); ++i) results[i] = oneByOne(i < sendCount ? IORING_OP_SEND : IORING_OP_RECV, ops[i]);
-}
-
-void UringBatch::run(std::span<const Op> ops, std::span<int> results, std::size_t sendCount) {
+void UringBatch::run(std::uint8_t opcode, std::span<const Op> ops, std::span<int> results) {
   const auto n = static_cast<unsigned>(std::min<std::size_t>(ops.size(), kMaxBatch));
   auto* sqes = static_cast<io_uring_sqe*>(sqes_);
   const unsigned tail = *sqTail_;  // only this thread writes it
@@ -111,12 +106,11 @@ void UringBatch::run(std::span<const Op> ops, std::span<int> results, std::size_
     const unsigned slot = (tail + i) & sqMask_;
     io_uring_sqe& sqe = sqes[slot];
     std::memset(&sqe, 0, sizeof sqe);
-    const bool isSend = i < sendCount;
-    sqe.opcode = isSend ? IORING_OP_SEND : IORING_OP_RECV;
+    sqe.opcode = opcode;
     sqe.fd = ops[i].fd;
     sqe.addr = reinterpret_cast<std::uintptr_t>(ops[i].data);
     sqe.len = ops[i].size;
-    sqe.msg_flags = isSend ? kSendFlags : kRecvFlags;
+    sqe.msg_flags = opcode == IORING_OP_SEND ? kSendFlags : kRecvFlags;
     sqe.user_data = i;
     sqArray_[slot] = slot;
     results[i] = -ECANCELED;  // until its completion says otherwise
@@ -155,7 +149,7 @@ void UringBatch::run(std::span<const Op> ops, std::span<int> results, std::size_
     }
   }
   // What the ring did not take is made here, one by one.
-  for (unsigned i = submitted; i < n; ++i) results[i] = oneByOne(i < sendCount ? IORING_OP_SEND : IORING_OP_RECV, ops[i]);
+  for (unsigned i = submitted; i < n; ++i) results[i] = oneByOne(opcode, ops[i]);
 }
 
 }  // namespace infergate

@@ -50,14 +50,9 @@ class UringBatch {
   // results[i] is the bytes received (0: end-of-file) or -errno (-EAGAIN:
   // nothing there).
   void recv(std::span<const Op> receives, std::span<int> results);
-  // Sends the first `sendCount` ops and receives into the rest, all in one
-  // io_uring_enter() (at most kMaxBatch in all); a lone op, or any op on a
-  // ring that is not usable, is made by its plain system call.
-  void sendThenRecv(std::span<const Op> ops, std::span<int> results, std::size_t sendCount);
 
  private:
-  // ops[0, sendCount) are sends, the rest receives.
-  void run(std::span<const Op> ops, std::span<int> results, std::size_t sendCount);
+  void run(std::uint8_t opcode, std::span<const Op> ops, std::span<int> results);
 
   int fd_ = -1;
   bool broken_ = false;

@@ -14,7 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "gateway/net/send_batch.hpp"
 #include "gateway/net/socket_read.hpp"
 
 namespace asio = boost::asio;
@@ -184,79 +183,6 @@ TEST(ReadPrefetch, AReadCancelledAfterItWasMadeAheadKeepsItsBytes) {
   EXPECT_EQ(b.outcomes[0], asio::error::operation_aborted);
   EXPECT_EQ(a.received(), "first");
   EXPECT_EQ(b.received(), "second, cancelled");
-}
-
-// With sends queued, the wait looks first and the sends and the reads it
-// announced are made in the send batch's one io_uring_enter(); a lone read
-// goes too (it adds little to a ring that is entered anyway).
-struct WithSends : OnAWorker {
-  infergate::SendBatch batch;
-  bool batchOpened = batch.open();
-  infergate::SendBatch::Installed batchInstalled{&batch};
-  std::vector<infergate::SendBatch::Outcome> outcomes;
-  template <class Then>
-  void queueSend(tcp::socket& s, const std::string& bytes, Then then) {
-    ASSERT_TRUE(batch.hasRoom());
-    batch.add(s.native_handle(), bytes.data(), bytes.size(), [this, then](const infergate::SendBatch::Outcome& o) {
-      outcomes.push_back(o);
-      then();
-    });
-  }
-};
-
-std::string readSome(tcp::socket& s) {
-  std::string out(4096, '\0');
-  out.resize(s.read_some(asio::buffer(out)));
-  return out;
-}
-
-TEST(ReadPrefetch, SendsAndTheReadsTheirWaitAnnouncesShareOneRing) {
-  WithSends w;
-  ASSERT_TRUE(w.opened && w.batchOpened) << "io_uring refused: " << std::strerror(errno);
-  auto& reader = w.connect();
-  auto& peer = w.connect();
-  w.readNext(reader);
-  w.io.poll();
-  sendAll(reader.client, "the request");
-  const std::string answer = "the answer";
-  w.queueSend(peer.server, answer, [] {});
-  w.runUntil([&] { return !reader.outcomes.empty() && !w.outcomes.empty(); });
-  EXPECT_EQ(w.prefetch.counts().withSends, 1u);  // the lone read, with the send
-  EXPECT_EQ(w.prefetch.counts().rings, 0u);      // no ring of its own
-  ASSERT_EQ(reader.outcomes.size(), 1u);
-  EXPECT_FALSE(reader.outcomes[0]);
-  EXPECT_EQ(reader.received(), "the request");
-  ASSERT_EQ(w.outcomes.size(), 1u);
-  EXPECT_EQ(w.outcomes[0].sent, answer.size());
-  EXPECT_EQ(readSome(peer.client), answer);
-}
-
-// The reads' bytes are their ops' before any send's completion runs: a
-// completion that cancels a read made in the same entry hands that read its
-// bytes with operation_aborted.
-TEST(ReadPrefetch, ASendCompletionThatCancelsAReadMadeWithItLosesNoBytes) {
-  WithSends w;
-  ASSERT_TRUE(w.opened && w.batchOpened) << "io_uring refused: " << std::strerror(errno);
-  auto& a = w.connect();
-  auto& b = w.connect();
-  auto& peer = w.connect();
-  w.readNext(a);
-  w.readNext(b);
-  w.io.poll();
-  sendAll(a.client, "bytes of a");
-  sendAll(b.client, "bytes of b");
-  w.queueSend(peer.server, "x", [&] {
-    a.server.cancel();
-    b.server.cancel();
-  });
-  w.runUntil([&] { return !a.outcomes.empty() && !b.outcomes.empty(); });
-  EXPECT_EQ(w.prefetch.counts().withSends, 2u);
-  for (auto* c : {&a, &b}) {
-    ASSERT_EQ(c->outcomes.size(), 1u);
-    EXPECT_EQ(c->outcomes[0], asio::error::operation_aborted);
-  }
-  EXPECT_EQ(a.received(), "bytes of a");
-  EXPECT_EQ(b.received(), "bytes of b");
 }
 
 // End-of-file read ahead reaches its read as end-of-file. A socket reported
