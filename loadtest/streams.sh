@@ -5,7 +5,11 @@
 # INTER_TOKEN_MS apart, read 1 s after the last one opened; "-" when the first
 # ones end before then), its peak RSS, the CPU seconds it used for them (user + system, its workers included),
 # and the time to first token and inter-token gaps the client sees, with what
-# the proxy adds over the direct path (the mock itself).
+# the proxy adds over the direct path (the mock itself). "itl* p99" is the
+# inter-token p99 of the full flow: the gaps begun once every stream had its
+# first event and ended before any stream ended; the relay alone, without the
+# opening ramp (which saturates the proxy's core: every stream opens a new
+# upstream connection) and the closing.
 #   STREAMS=8000 TOKENS=20 INTER_TOKEN_MS=200 WORKERS=2 PEERS="direct infergate haproxy nginx"
 # (peer infergate-norecv: the same gateway with server.batch_receives: false;
 # peer infergate-before: the same config on the build in BEFORE_BUILD_DIR)
@@ -85,9 +89,9 @@ echo "infergate: $(readlink -f "$BUILD_DIR/gateway/infergate")"
 [[ -n $BEFORE_BUILD_DIR ]] && echo "infergate-before: $(readlink -f "$BEFORE_BUILD_DIR/gateway/infergate")"
 # Every stream is open 1 s after the last batch opens, at (batches - 1) x gap.
 OPEN_AT_MS=$(( ((STREAMS + OPEN_PER_BATCH - 1) / OPEN_PER_BATCH - 1) * BATCH_GAP_MS + 1000 ))
-printf "%-16s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" peer "idle MB" "open MB" "peak MB" "cpu s" ok errors \
-  "ttft p50" "ttft p99" "itl p50" "itl p99" "+ttft p99" "+itl p99"
-direct_ttft=""; direct_itl=""
+printf "%-16s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s %10s %11s\n" peer "idle MB" "open MB" "peak MB" "cpu s" ok errors \
+  "ttft p50" "ttft p99" "itl p50" "itl p99" "+ttft p99" "+itl p99" "itl* p99" "+itl* p99"
+direct_ttft=""; direct_itl=""; direct_itl_started=""
 for peer in $PEERS; do
   port=$PORT; idle="-"; open="-"; peak="-"; cpu="-"; PEER_PID=""
   if [[ $peer == direct ]]; then port=$MOCK; else start_peer "$peer"; sleep 0.3; idle=$(memory_mb VmRSS $PEER_PID); fi
@@ -105,13 +109,15 @@ for peer in $PEERS; do
   [[ -n $PEER_PID ]] && peak=$(memory_mb VmHWM $PEER_PID) && cpu=$(cpu_seconds $PEER_PID)
   val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $out"; }
   ttft=$(val ttft_p99_ms); itl=$(val itl_p99_ms)
-  if [[ $peer == direct ]]; then direct_ttft=$ttft; direct_itl=$itl; fi
-  added_ttft="-"; added_itl="-"
+  itl_started=$(val itl_all_started_p99_ms)
+  if [[ $peer == direct ]]; then direct_ttft=$ttft; direct_itl=$itl; direct_itl_started=$itl_started; fi
+  added_ttft="-"; added_itl="-"; added_itl_started="-"
   if [[ $peer != direct && -n $direct_ttft ]]; then
     added_ttft=$(awk -v a="$ttft" -v b="$direct_ttft" 'BEGIN { printf "%.3f", a - b }')
     added_itl=$(awk -v a="$itl" -v b="$direct_itl" 'BEGIN { printf "%.3f", a - b }')
+    added_itl_started=$(awk -v a="$itl_started" -v b="$direct_itl_started" 'BEGIN { printf "%.3f", a - b }')
   fi
-  printf "%-16s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s\n" "$peer" "$idle" "$open" "$peak" "$cpu" "$(val ok)" "$(val errors)" \
-    "$(val ttft_p50_ms)" "$ttft" "$(val itl_p50_ms)" "$itl" "$added_ttft" "$added_itl"
+  printf "%-16s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s %10s %11s\n" "$peer" "$idle" "$open" "$peak" "$cpu" "$(val ok)" "$(val errors)" \
+    "$(val ttft_p50_ms)" "$ttft" "$(val itl_p50_ms)" "$itl" "$added_ttft" "$added_itl" "$itl_started" "$added_itl_started"
   if [[ -n $PEER_PID ]]; then kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null; fi
 done

@@ -15,7 +15,10 @@
 // --reset-after N to reset each stream after N events (0: after its head,
 // with --headers-first), a model server that crashes.
 //
-// Prints one line of key=value pairs (milliseconds), for scripts.
+// Prints one line of key=value pairs (milliseconds), for scripts; the
+// itl_all_started_* keys are the gaps of the full flow: begun once every
+// stream had its first event, ended before any stream ended (the relay alone,
+// without the opening ramp and the closing).
 #include <boost/asio.hpp>
 
 #include <algorithm>
@@ -55,6 +58,13 @@ struct Options {
 struct Results {
   std::vector<double> ttft;  // ms, one per stream that got a first event
   std::vector<double> itl;   // ms, between consecutive events of a stream
+  // The gaps of the full flow: begun once every stream had its first event
+  // and ended before any stream ended. No connection is opened or closed then,
+  // anywhere on the path, so they measure the relay alone (the opening ramp
+  // saturates a proxy's core and stretches the gaps behind it).
+  std::vector<double> itlAllStarted;
+  Clock::time_point allStartedAt = Clock::time_point::max();
+  unsigned streams = 0;
   unsigned ok = 0, errors = 0, open = 0, maxOpen = 0;
 };
 
@@ -138,8 +148,14 @@ class Stream : public std::enable_shared_from_this<Stream> {
         done = true;
         return;
       }
-      if (events_++ == 0) results_.ttft.push_back(msBetween(sentAt_, now));
-      else results_.itl.push_back(msBetween(lastEvent_, now));
+      if (events_++ == 0) {
+        results_.ttft.push_back(msBetween(sentAt_, now));
+        if (results_.ttft.size() == results_.streams) results_.allStartedAt = now;
+      } else {
+        results_.itl.push_back(msBetween(lastEvent_, now));
+        if (lastEvent_ >= results_.allStartedAt && results_.ok + results_.errors == 0)
+          results_.itlAllStarted.push_back(msBetween(lastEvent_, now));
+      }
       lastEvent_ = now;
     });
     if (done) {
@@ -231,6 +247,8 @@ int main(int argc, char** argv) {
   Results results;
   results.ttft.reserve(options.streams);
   results.itl.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
+  results.itlAllStarted.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
+  results.streams = options.streams;
   std::vector<std::shared_ptr<Stream>> streams;
   streams.reserve(options.streams);
 
@@ -267,9 +285,12 @@ int main(int argc, char** argv) {
 
   std::printf(
       "streams=%u ok=%u errors=%u max_open=%u elapsed_ms=%.0f ttft_p50_ms=%.3f ttft_p99_ms=%.3f ttft_max_ms=%.3f "
-      "itl_p50_ms=%.3f itl_p99_ms=%.3f itl_max_ms=%.3f\n",
+      "itl_p50_ms=%.3f itl_p99_ms=%.3f itl_max_ms=%.3f itl_all_started_gaps=%zu itl_all_started_p50_ms=%.3f "
+      "itl_all_started_p90_ms=%.3f itl_all_started_p99_ms=%.3f\n",
       options.streams, results.ok, results.errors, results.maxOpen, elapsed, percentile(results.ttft, 0.5),
       percentile(results.ttft, 0.99), percentile(results.ttft, 1.0), percentile(results.itl, 0.5),
-      percentile(results.itl, 0.99), percentile(results.itl, 1.0));
+      percentile(results.itl, 0.99), percentile(results.itl, 1.0), results.itlAllStarted.size(),
+      percentile(results.itlAllStarted, 0.5), percentile(results.itlAllStarted, 0.9),
+      percentile(results.itlAllStarted, 0.99));
   return results.errors == 0 ? 0 : 1;
 }
