@@ -75,6 +75,33 @@ TEST(BlockCache, RelayBuffersOfManyRequestsInFlightComeBackFromTheCache) {
   for (void* b : second) cache.give(b, BlockCache::kLargest);
 }
 
+// A CachedBlock holds its size class, whatever it was asked for, and gives
+// the block back to that class: a larger take returns the smaller block first.
+TEST(CachedBlock, HoldsItsSizeClassAndGivesItBackToThatClass) {
+  auto& cache = BlockCache::local();
+  EXPECT_EQ(BlockCache::blockBytes(1), BlockCache::kSmallest);
+  EXPECT_EQ(BlockCache::blockBytes(200), 256u);
+  EXPECT_EQ(BlockCache::blockBytes(BlockCache::kLargest), BlockCache::kLargest);
+  const auto small = cache.cached(256);
+  const auto large = cache.cached(BlockCache::kLargest);
+  infergate::CachedBlock block;
+  EXPECT_FALSE(block);
+  block.take(200);
+  ASSERT_TRUE(block);
+  EXPECT_EQ(block.capacity(), 256u);
+  std::memset(block.get(), 0x5a, block.capacity());  // the whole class is usable
+  char* first = block.get();
+  block.take(20000);  // a larger piece: the 256-byte block goes back
+  EXPECT_EQ(block.capacity(), BlockCache::kLargest);
+  EXPECT_EQ(cache.cached(256), small + 1);
+  block.reset();
+  EXPECT_FALSE(block);
+  EXPECT_EQ(cache.cached(BlockCache::kLargest), large + 1);
+  infergate::CachedBlock again;
+  again.take(129);
+  EXPECT_EQ(again.get(), first);  // the same class, from the cache
+}
+
 TEST(BlockCache, BlocksMayBeFreedOnAnotherThread) {
   // A block from this thread's cache joins the other thread's list when freed
   // there; both caches release everything when their threads end (ASan checks).
