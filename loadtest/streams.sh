@@ -47,12 +47,10 @@ PIDS+=($!); wait_port $MOCK
 
 start_peer() {
   case $1 in
-    infergate)
+    infergate|infergate-before)  # -before: the same config on another build (BEFORE_BUILD_DIR, e.g. a worktree of an earlier commit)
+      local dir=$BUILD_DIR; [[ $1 == infergate-before ]] && dir=$BEFORE_BUILD_DIR
       gateway_yaml $PORT $ADMIN $MOCK "$WORKERS" "  limits: {max_connections: $((STREAMS + 1000))}" >$W/infergate.yaml
-      $PROXY_CPU "$BUILD_DIR/gateway/infergate" --config $W/infergate.yaml >/dev/null 2>$W/infergate.log & ;;
-    infergate-before)  # the same config on another build (BEFORE_BUILD_DIR, e.g. a worktree of an earlier commit)
-      gateway_yaml $PORT $ADMIN $MOCK "$WORKERS" "  limits: {max_connections: $((STREAMS + 1000))}" >$W/infergate.yaml
-      $PROXY_CPU "$BEFORE_BUILD_DIR/gateway/infergate" --config $W/infergate.yaml >/dev/null 2>$W/infergate.log & ;;
+      $PROXY_CPU "$dir/gateway/infergate" --config $W/infergate.yaml >/dev/null 2>$W/infergate.log & ;;
     infergate-norecv)  # the same with each read a recv() of the reactor's (server.batch_receives: false)
       gateway_yaml $PORT $ADMIN $MOCK "$WORKERS" "  batch_receives: false" \
         "  limits: {max_connections: $((STREAMS + 1000))}" >$W/infergate.yaml
@@ -92,6 +90,7 @@ OPEN_AT_MS=$(( ((STREAMS + OPEN_PER_BATCH - 1) / OPEN_PER_BATCH - 1) * BATCH_GAP
 printf "%-16s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s %10s %11s\n" peer "idle MB" "open MB" "peak MB" "cpu s" ok errors \
   "ttft p50" "ttft p99" "itl p50" "itl p99" "+ttft p99" "+itl p99" "itl* p99" "+itl* p99"
 direct_ttft=""; direct_itl=""; direct_itl_started=""
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 for peer in $PEERS; do
   port=$PORT; idle="-"; open="-"; peak="-"; cpu="-"; PEER_PID=""
   if [[ $peer == direct ]]; then port=$MOCK; else start_peer "$peer"; sleep 0.3; idle=$(memory_mb VmRSS $PEER_PID); fi
@@ -113,9 +112,9 @@ for peer in $PEERS; do
   if [[ $peer == direct ]]; then direct_ttft=$ttft; direct_itl=$itl; direct_itl_started=$itl_started; fi
   added_ttft="-"; added_itl="-"; added_itl_started="-"
   if [[ $peer != direct && -n $direct_ttft ]]; then
-    added_ttft=$(awk -v a="$ttft" -v b="$direct_ttft" 'BEGIN { printf "%.3f", a - b }')
-    added_itl=$(awk -v a="$itl" -v b="$direct_itl" 'BEGIN { printf "%.3f", a - b }')
-    added_itl_started=$(awk -v a="$itl_started" -v b="$direct_itl_started" 'BEGIN { printf "%.3f", a - b }')
+    added_ttft=$(minus "$ttft" "$direct_ttft")
+    added_itl=$(minus "$itl" "$direct_itl")
+    added_itl_started=$(minus "$itl_started" "$direct_itl_started")
   fi
   printf "%-16s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s %10s %11s\n" "$peer" "$idle" "$open" "$peak" "$cpu" "$(val ok)" "$(val errors)" \
     "$(val ttft_p50_ms)" "$ttft" "$(val itl_p50_ms)" "$itl" "$added_ttft" "$added_itl" "$itl_started" "$added_itl_started"

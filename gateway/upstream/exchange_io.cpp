@@ -335,20 +335,20 @@ void UpstreamExchange::parseUpstream() {
   // takes), so a stream's event of a few hundred bytes holds a block of that
   // class until its write completes, not 32 KiB: with sends batched, every
   // event of a reactor round holds its block until the round's flush.
-  if (relayUsed_ == 0 && conn_->buffer.size() > 0 && !body_.done()) {
+  if (conn_->buffer.size() > 0 && !body_.done()) {
     const auto wanted = std::min(conn_->buffer.size(), kBufferSize);
-    if (relayBuffer_.capacity() < wanted) relayBuffer_.take(wanted);
-  }
-  if (conn_->buffer.size() > 0 && !body_.done() && relayUsed_ < relayBuffer_.capacity()) {
-    const auto in = conn_->buffer.data();
-    const auto step = body_.decode(std::string_view(static_cast<const char*>(in.data()), in.size()),
-                                   relayBuffer_.get() + relayUsed_, relayBuffer_.capacity() - relayUsed_);
-    conn_->buffer.consume(step.consumed);
-    if (step.produced > 0) {
-      relayPiece(relayUsed_, relayUsed_ + step.produced);
-      relayUsed_ += step.produced;
+    if (relayUsed_ == 0 && relayBuffer_.capacity() < wanted) relayBuffer_.take(wanted);
+    if (relayUsed_ < relayBuffer_.capacity()) {
+      const auto in = conn_->buffer.data();
+      const auto step = body_.decode(std::string_view(static_cast<const char*>(in.data()), in.size()),
+                                     relayBuffer_.get() + relayUsed_, relayBuffer_.capacity() - relayUsed_);
+      conn_->buffer.consume(step.consumed);
+      if (step.produced > 0) {
+        relayPiece(relayUsed_, relayUsed_ + step.produced);
+        relayUsed_ += step.produced;
+      }
+      if (step.error) return fail(FailureCause::UpstreamProtocolError);
     }
-    if (step.error) return fail(FailureCause::UpstreamProtocolError);
   }
   const bool whole = body_.done();
   if (whole && !RequestRecord::set(record_->lastByte)) record_->lastByte = readAt_;
