@@ -48,6 +48,7 @@ DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost:
 }
 
 DownstreamSession::~DownstreamSession() {
+  unwatchClient();  // a watch holds no reference: it must not outlive the session
   releaseBody();
   worker_.connectionLimits().release(clientIp_);
   if (is_linked()) worker_.unregisterSession(*this);
@@ -352,6 +353,7 @@ void DownstreamSession::closeGracefully() {
   error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_send, ignored);
   armTimer(TimerKind::Linger, kLingerTime);
+  if (unwatchClient()) monitorActive_ = false;
   if (!monitorActive_) lingerRead();  // else the monitor read turns into the linger read
 }
 
@@ -377,6 +379,7 @@ void DownstreamSession::closeNow() {
   state_ = State::Closed;
   deadline_.cancel();
   exchange_.cancelTimer();
+  if (unwatchClient()) monitorActive_ = false;  // before the descriptor's number can be another's
   error_code ignored;
   forgetQueuedSend(socket_.native_handle());  // the number may be a new client's next
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);

@@ -3,8 +3,9 @@
 // in order), enforces limits, timeouts and framing rules, runs each request
 // through its route's filter chain, answers locally when it must, and hands
 // routed requests to its UpstreamExchange. While a request is in flight it
-// keeps a read pending on the client socket, so a client that goes away is seen
-// at once and its upstream connection is closed.
+// watches the client socket (on a worker, without a pending read:
+// gateway/net/readiness_watch.hpp), so a client that goes away is seen at once
+// and its upstream connection is closed.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -22,6 +23,7 @@
 #include "filters/paused_request.hpp"
 #include "gateway/http/parser_slot.hpp"
 #include "gateway/net/lazy_deadline.hpp"
+#include "gateway/net/readiness_watch.hpp"
 #include "gateway/net/socket_read.hpp"
 #include "gateway/net/worker_io.hpp"
 #include "gateway/server/generation.hpp"
@@ -35,6 +37,7 @@ class Worker;
 class DownstreamSession final : public std::enable_shared_from_this<DownstreamSession>,
                                 public DownstreamPort,
                                 public RequestPauser,
+                                public ReadyWatcher,
                                 public SessionLink {
  public:
   // `client` was admitted by the worker's ConnectionLimits; released on destruction.
@@ -60,6 +63,9 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   void releaseRequest() override;
   void releaseFacts() override;
   void onExchangeFinished(const ExchangeOutcome& outcome) override;
+
+  // ReadyWatcher: the watched client socket may be read.
+  void onSocketReady() override;
 
   // RequestPauser: for a filter that paused the chain.
   RequestContext* pausedContext(std::uint64_t serial) override;
@@ -119,6 +125,11 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   void onReplyWritten(boost::system::error_code ec, bool close);
   void endRequest(bool close);
   void onMonitorRead(boost::system::error_code ec, std::size_t bytes);
+  // The watch without a read: false when it cannot be (HTTPS: OpenSSL may
+  // hold bytes already read; a descriptor beyond the watch's table).
+  bool watchWithoutRead();
+  // Ends that watch: true when it was on and no notice is under way.
+  bool unwatchClient();
   void onDeadline();
   void armTimer(TimerKind kind, std::chrono::milliseconds after);
   void closeGracefully();

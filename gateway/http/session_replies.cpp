@@ -113,6 +113,9 @@ void DownstreamSession::endRequest(bool close) {
     closeGracefully();
     return;
   }
+  // A watch without a read simply ends; one with a read (or a notice under
+  // way) is waited for.
+  if (unwatchClient()) monitorActive_ = false;
   if (monitorActive_) {
     state_ = State::AwaitingMonitor;
     if (buffer_.size() > 0) {

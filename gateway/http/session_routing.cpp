@@ -236,16 +236,47 @@ void DownstreamSession::releaseFacts() {
   facts_.reset();
 }
 
-// The client-side read kept open while a request is in flight: EOF or an error
+// The client side watched while a request is in flight: EOF or an error
 // means the client is gone; bytes are pipelined requests, kept for later.
 void DownstreamSession::watchClient() {
   if (monitorActive_ || buffer_.size() >= kMaxPipelinedBytes) return;
   monitorActive_ = true;
+  if (watchWithoutRead()) return;
   // The client usually sends nothing until its answer is over (a stream lasts
   // seconds): its read buffer is given back meanwhile and taken only when
   // bytes, an end-of-file or a reset are there.
   readInto(buffer_, kWatchReadChunk, false,
                [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); });
+}
+
+bool DownstreamSession::watchWithoutRead() {
+  if (tls_) return false;
+  const int fd = socket_.native_handle();
+  // What came before the watch raises no event (the reactor's registration is
+  // edge-triggered): look once first.
+  error_code ec;
+  std::size_t bytes = 0;
+  if (tryRecv(fd, landingFor(kWatchReadChunk), ec, bytes)) {
+    landReceived(buffer_, bytes);
+    asio::post(socket_.get_executor(), [self = shared_from_this(), ec, bytes] { self->onMonitorRead(ec, bytes); });
+    return true;
+  }
+  return worker_.readiness().watch(fd, *this);
+}
+
+bool DownstreamSession::unwatchClient() { return monitorActive_ && !tls_ && worker_.readiness().unwatch(socket_.native_handle()); }
+
+void DownstreamSession::onSocketReady() {
+  if (state_ == State::Closed) {
+    // Closed since the event: the descriptor may be another connection's now.
+    monitorActive_ = false;
+    return;
+  }
+  error_code ec;
+  std::size_t bytes = 0;
+  // Nothing after all (rare) reads as an empty read: the watch goes on.
+  if (tryRecv(socket_.native_handle(), landingFor(kWatchReadChunk), ec, bytes)) landReceived(buffer_, bytes);
+  onMonitorRead(ec, bytes);
 }
 
 void DownstreamSession::onMonitorRead(error_code ec, std::size_t bytes) {

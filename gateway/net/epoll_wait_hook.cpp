@@ -1,5 +1,6 @@
-// The process's epoll_wait(): where a worker's batched sends leave and its
-// batched receives are made (send_batch.hpp, read_prefetch.hpp).
+// The process's epoll_wait(): where a worker's batched sends leave, its
+// batched receives are made and its watched sockets are told they may be read
+// (send_batch.hpp, read_prefetch.hpp, readiness_watch.hpp).
 //
 // Asio's reactor calls epoll_wait() each time it looks for ready sockets,
 // after the handlers of the last look have run: the moment the sends they
@@ -20,6 +21,7 @@
 #include <boost/version.hpp>
 
 #include "gateway/net/read_prefetch.hpp"
+#include "gateway/net/readiness_watch.hpp"
 #include "gateway/net/send_batch.hpp"
 
 static_assert(BOOST_VERSION / 100 == 1081,
@@ -35,6 +37,8 @@ extern "C" int epoll_wait(int epfd, epoll_event* events, int maxevents, int time
 #else  // architectures with epoll_pwait only (arm64): the same call without a signal mask
   const int n = static_cast<int>(::syscall(SYS_epoll_pwait, epfd, events, maxevents, timeout, nullptr, 0));
 #endif
+  if (n > 0)
+    if (infergate::ReadinessWatch* watch = infergate::ReadinessWatch::current()) watch->afterWait(epfd, events, n);
   if (n > 1)
     if (infergate::ReadPrefetch* prefetch = infergate::ReadPrefetch::current()) prefetch->afterWait(epfd, events, n);
   return n;

@@ -13,6 +13,7 @@
 #include "gateway/net/coarse_clock.hpp"
 #include "gateway/net/local_errors.hpp"
 #include "gateway/net/read_prefetch.hpp"
+#include "gateway/net/readiness_watch.hpp"
 #include "gateway/net/send_batch.hpp"
 
 namespace infergate {
@@ -43,7 +44,9 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterSt
       slotWaits_(index, wakeup_),
       upstream_(index, runtime_->config.metrics.enabled, cluster, picker_, pool_, slotWaits_, stats, labels,
                 seedFor(index + 1000)),
-      requestIds_(seedFor(index)) {}
+      requestIds_(seedFor(index)) {
+  readiness_.attach(io_);
+}
 
 Worker::~Worker() {
   stop();
@@ -138,7 +141,9 @@ void Worker::refuseConnection(WorkerSocket& socket, ConnectionLimits::Refusal wh
 // sleeps (gateway/net/busy_poll.hpp says when and why). On a worker, the
 // sends its handlers ask for leave together, just before its next
 // epoll_wait() (gateway/net/send_batch.hpp), and the reads that wait
-// announces are made together just after it (gateway/net/read_prefetch.hpp).
+// announces are made together just after it (gateway/net/read_prefetch.hpp),
+// when it also tells the client connections watched without a read that they
+// may be read (gateway/net/readiness_watch.hpp).
 void Worker::runLoop() {
   using Clock = std::chrono::steady_clock;
   services_ = generation_->filters->startWorker(index_, io_);
@@ -158,6 +163,7 @@ void Worker::runLoop() {
   ReadPrefetch prefetch(io_);
   ReadPrefetch::Installed prefetchInstalled(
       opened(runtime_->config.server.batch_receives, prefetch, "batch_receives") ? &prefetch : nullptr);
+  ReadinessWatch::Installed watchInstalled(&readiness_);
   BusyPollPolicy policy(std::chrono::microseconds(runtime_->config.server.busy_poll_us));
   if (policy.budget().count() == 0) {
     io_.run();

@@ -14,6 +14,7 @@
 #include "filters/filter_set.hpp"
 #include "gateway/http/header_rules.hpp"
 #include "gateway/net/connection_limits.hpp"
+#include "gateway/net/readiness_watch.hpp"
 #include "gateway/net/worker_io.hpp"
 #include "gateway/net/worker_wakeup.hpp"
 #include "gateway/server/generation.hpp"
@@ -71,6 +72,7 @@ class Worker {
   headers::RequestIdGenerator& requestIds() { return requestIds_; }
   simdjson::ondemand::parser& jsonParser() { return jsonParser_; }
   bool draining() const { return draining_; }
+  ReadinessWatch& readiness() { return readiness_; }
   unsigned index() const { return index_; }
   WorkerUpstream& upstream() { return upstream_; }
   const metrics::LabelSpace& labels() const { return labels_; }
@@ -108,6 +110,9 @@ class Worker {
   // Declared before io_: handlers destroyed with io_ may still unregister sessions.
   SessionList<DownstreamSession> sessions_;
   std::atomic<int> sessionCount_{0};
+  // Client connections watched without a read (readiness_watch.hpp); before
+  // io_ for the same reason (a session ends its watch as it goes).
+  ReadinessWatch readiness_;
   // Only this worker's thread ever touches io_ (other threads go through
   // wakeup_), so Asio's scheduler and reactor mutexes, taken on every
   // operation and completion, can go.

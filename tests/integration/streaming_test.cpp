@@ -97,3 +97,38 @@ TEST(Streaming, ARequestsHeaderLinesReachTheServerAndTheNextRequestCarriesItsOwn
   EXPECT_NE(head.find("x-client-tag: third-stream"), std::string::npos) << head;
   EXPECT_EQ(head.find("second-json"), std::string::npos) << head;
 }
+
+// A request sent while a stream is being relayed (the client connection is
+// watched then: a client that leaves is seen at once) waits its turn: the
+// stream ends whole, then the second request is answered on the same
+// connection. Sent at two moments: once the watch is on (past 50 ms), in two
+// pieces with a pause between, and just before the stream's end.
+TEST(Streaming, ARequestSentDuringAStreamIsAnsweredAfterIt) {
+  MockServer mock;
+  Gateway gateway(standardConfig(mock.port()));
+  const auto streamRequest = jsonPost("/v1/chat/completions", chatBody("mock-model", true),
+                                      {"x-mock-tokens: 6", "x-mock-inter-token-ms: 100", "x-request-id: the-stream"});
+  const auto alone = request(gateway.port(), streamRequest, std::chrono::seconds(10));
+  ASSERT_EQ(alone.status, 200);
+  const int events = countEvents(alone.body);
+  ASSERT_GE(events, 6);
+  for (int sendAfterMs : {200, 560}) {
+    Connection c(gateway.port());
+    c.send(streamRequest);
+    std::this_thread::sleep_for(std::chrono::milliseconds(sendAfterMs));
+    const auto second = jsonPost("/v1/chat/completions", chatBody("mock-model"), {"x-request-id: the-next"});
+    c.send(second.substr(0, 40));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    c.send(second.substr(40));
+    auto stream = c.read(std::chrono::seconds(10));
+    ASSERT_EQ(stream.status, 200) << sendAfterMs;
+    EXPECT_TRUE(stream.complete) << sendAfterMs;
+    EXPECT_EQ(stream.header("x-request-id"), "the-stream");
+    EXPECT_EQ(countEvents(stream.body), events) << stream.body;
+    EXPECT_NE(stream.body.find("data: [DONE]"), std::string::npos);
+    auto next = c.read(std::chrono::seconds(10));
+    ASSERT_EQ(next.status, 200) << sendAfterMs << " " << next.body;
+    EXPECT_EQ(next.header("x-request-id"), "the-next");
+    EXPECT_NE(next.body.find("chat.completion"), std::string::npos) << next.body;
+  }
+}

@@ -1,0 +1,93 @@
+#pragma once
+// Sockets a worker watches for "something to read" without a read pending:
+// the epoll wait's own events say when, and the watcher is told through the
+// io_context.
+//
+// Why: while its answer is relayed, a client connection is watched, so that a
+// client that leaves is seen at once and its model server's work is stopped.
+// As an Asio read that waits, the watch was an operation on the heap for
+// every open stream (about 150 bytes with its handler, heaptrack, 8,000
+// streams: 1.2 MB) that nothing ever completes unless the client leaves or
+// pipelines. Here a watch is one pointer in a table indexed by descriptor,
+// which only the pages holding watched descriptors make resident.
+//
+// How: the wrapper of epoll_wait() (epoll_wait_hook.cpp) hands each wait's
+// events to the calling thread's watch (current()). An event that reports
+// bytes, an end-of-file, a reset or an error on a watched descriptor ends its
+// watch (one notice per watch) and posts the watcher's onSocketReady() to
+// the worker's io_context, with the watcher kept alive until it runs. The
+// watcher then reads the socket itself. The reactor's registration is
+// edge-triggered, so what arrived before the watch began raises no event:
+// the watcher reads once (MSG_DONTWAIT) before it watches.
+//
+// Bound to Boost 1.81's epoll reactor, like read_prefetch.hpp: the event's
+// descriptor is read from the reactor's descriptor state by name
+// (asio_private.hpp).
+#include <sys/epoll.h>
+
+#include <boost/asio/io_context.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace infergate {
+
+class ReadyWatcher {
+ public:
+  // The watched socket may be read: bytes, an end-of-file or an error (or,
+  // rarely, nothing after all). The watch has ended; the watcher watches
+  // again if it wants to.
+  virtual void onSocketReady() = 0;
+  // Held by the notice between the event and onSocketReady().
+  virtual std::shared_ptr<void> keepAlive() = 0;
+
+ protected:
+  ~ReadyWatcher() = default;
+};
+
+class ReadinessWatch {
+ public:
+  // Attached later (attach): an owner's watch may have to outlive its
+  // io_context, whose destruction ends the watchers its handlers hold.
+  ReadinessWatch() = default;
+  explicit ReadinessWatch(boost::asio::io_context& io) { attach(io); }
+  ReadinessWatch(const ReadinessWatch&) = delete;
+  ReadinessWatch& operator=(const ReadinessWatch&) = delete;
+  // For the reactor of `io`, whose run() happens on the thread the watch is installed on.
+  void attach(boost::asio::io_context& io);
+
+  // Watches `fd`, a socket of this worker's reactor; false when it cannot
+  // (a descriptor beyond the table: the caller keeps a read pending instead).
+  bool watch(int fd, ReadyWatcher& watcher);
+  // Ends the watch on `fd`: true when it was watched; false when it was not,
+  // or its notice is already posted (onSocketReady will run).
+  bool unwatch(int fd);
+  std::size_t watching() const { return watching_; }
+
+  // The wait on `epollFd` returned these events: post the notices they call
+  // for. Does nothing for another epoll descriptor or while nothing is watched.
+  void afterWait(int epollFd, const epoll_event* events, int count) noexcept;
+
+  // The calling thread's watch while an Installed lives on it; null on other threads.
+  static ReadinessWatch* current() { return current_; }
+  class Installed {
+   public:
+    explicit Installed(ReadinessWatch* watch) : previous_(current_) { current_ = watch; }
+    ~Installed() { current_ = previous_; }
+    Installed(const Installed&) = delete;
+    Installed& operator=(const Installed&) = delete;
+
+   private:
+    ReadinessWatch* previous_;
+  };
+
+ private:
+  boost::asio::io_context* io_ = nullptr;
+  const void* interrupter_ = nullptr;  // the reactor's own event sources, which are not sockets
+  const void* timerFd_ = nullptr;
+  int epollFd_ = -1;
+  std::size_t watching_ = 0;
+  static constinit inline thread_local ReadinessWatch* current_ = nullptr;  // as SendBatch::current_
+};
+
+}  // namespace infergate

@@ -1,0 +1,177 @@
+#include "gateway/net/readiness_watch.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using infergate::ReadinessWatch;
+
+namespace {
+
+// A watcher as a session is one: owned by a shared_ptr, told through the
+// io_context. It reads nothing itself; the test reads what it needs.
+struct Watcher final : infergate::ReadyWatcher, std::enable_shared_from_this<Watcher> {
+  int notices = 0;
+  std::function<void()> onNotice;
+  void onSocketReady() override {
+    ++notices;
+    if (onNotice) onNotice();
+  }
+  std::shared_ptr<void> keepAlive() override { return shared_from_this(); }
+};
+
+// A worker's thread in miniature: its io_context (no locking, as a
+// worker's), its watch installed on this thread (the process's epoll_wait()
+// hands it each wait's events), and loopback connections whose server ends
+// are watched.
+struct OnAWorker {
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+  // A worker always has work (its listener): its loop waits in the reactor.
+  asio::executor_work_guard<asio::io_context::executor_type> busy{io.get_executor()};
+  ReadinessWatch watch{io};
+  ReadinessWatch::Installed installed{&watch};
+  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+
+  struct Conn {
+    tcp::socket client, server;
+    std::shared_ptr<Watcher> watcher = std::make_shared<Watcher>();
+    explicit Conn(asio::io_context& io) : client(io), server(io) {}
+    int fd() { return server.native_handle(); }
+  };
+  std::vector<std::unique_ptr<Conn>> conns;
+  // The table is the process's: no watch may outlive its watcher.
+  ~OnAWorker() {
+    for (auto& c : conns) watch.unwatch(c->fd());
+  }
+
+  Conn& connect() {
+    auto c = std::make_unique<Conn>(io);
+    c->client.connect(acceptor.local_endpoint());
+    acceptor.accept(c->server);  // registered with the reactor, edge-triggered, as the gateway's are
+    conns.push_back(std::move(c));
+    return *conns.back();
+  }
+
+  // Runs handlers until `done`, or for about a second.
+  template <class Done>
+  void runUntil(Done done) {
+    for (int i = 0; i < 50 && !done(); ++i) io.run_one_for(std::chrono::milliseconds(20));
+  }
+  // Lets a little time pass with the reactor waiting: what could come, came.
+  void settle() {
+    for (int i = 0; i < 5; ++i) io.run_one_for(std::chrono::milliseconds(20));
+  }
+};
+
+void sendAll(tcp::socket& s, const std::string& bytes) { asio::write(s, asio::buffer(bytes)); }
+
+}  // namespace
+
+// Bytes, an end-of-file and a reset each end their socket's watch with one
+// notice; the others are not told.
+TEST(ReadinessWatch, BytesAnEndOfFileAndAResetEachGiveTheirWatcherOneNotice) {
+  OnAWorker w;
+  auto& bytes = w.connect();
+  auto& eof = w.connect();
+  auto& reset = w.connect();
+  auto& quiet = w.connect();
+  w.settle();
+  for (auto* c : {&bytes, &eof, &reset, &quiet}) ASSERT_TRUE(w.watch.watch(c->fd(), *c->watcher));
+  EXPECT_EQ(w.watch.watching(), 4u);
+  w.settle();
+  EXPECT_EQ(bytes.watcher->notices + eof.watcher->notices + reset.watcher->notices + quiet.watcher->notices, 0);
+
+  sendAll(bytes.client, "a pipelined request");
+  eof.client.shutdown(tcp::socket::shutdown_send);
+  reset.client.set_option(asio::socket_base::linger(true, 0));
+  reset.client.close();
+  w.runUntil([&] { return bytes.watcher->notices && eof.watcher->notices && reset.watcher->notices; });
+  EXPECT_EQ(bytes.watcher->notices, 1);
+  EXPECT_EQ(eof.watcher->notices, 1);
+  EXPECT_EQ(reset.watcher->notices, 1);
+  EXPECT_EQ(quiet.watcher->notices, 0);
+  EXPECT_EQ(w.watch.watching(), 1u);
+
+  // A notice ends the watch: more bytes tell no one until it is watched again.
+  sendAll(bytes.client, "more");
+  w.settle();
+  EXPECT_EQ(bytes.watcher->notices, 1);
+  ASSERT_TRUE(w.watch.watch(bytes.fd(), *bytes.watcher));
+  sendAll(bytes.client, "and more");
+  w.runUntil([&] { return bytes.watcher->notices == 2; });
+  EXPECT_EQ(bytes.watcher->notices, 2);
+}
+
+// A watch ended before its socket's event tells nothing.
+TEST(ReadinessWatch, AnEndedWatchTellsNothing) {
+  OnAWorker w;
+  auto& c = w.connect();
+  w.settle();
+  ASSERT_TRUE(w.watch.watch(c.fd(), *c.watcher));
+  EXPECT_TRUE(w.watch.unwatch(c.fd()));
+  EXPECT_FALSE(w.watch.unwatch(c.fd()));  // not watched any more
+  EXPECT_EQ(w.watch.watching(), 0u);
+  sendAll(c.client, "bytes");
+  c.client.shutdown(tcp::socket::shutdown_send);
+  w.settle();
+  EXPECT_EQ(c.watcher->notices, 0);
+}
+
+// When one wait reports two watched sockets, the first notice's handler may
+// try to end the second watch (a session ending its request): the notice is
+// already on its way, so unwatch says no, and the notice still comes, with its
+// watcher kept alive by it even when nothing else holds it.
+TEST(ReadinessWatch, ANoticeAlreadyPostedStillComesAndKeepsItsWatcherAlive) {
+  OnAWorker w;
+  auto& a = w.connect();
+  auto& b = w.connect();
+  w.settle();
+  ASSERT_TRUE(w.watch.watch(a.fd(), *a.watcher));
+  ASSERT_TRUE(w.watch.watch(b.fd(), *b.watcher));
+  std::weak_ptr<Watcher> bAlive = b.watcher;
+  int bFd = b.fd();
+  bool unwatchedInFlight = true;
+  std::vector<std::string> order;
+  a.watcher->onNotice = [&] {
+    order.push_back("a");
+    unwatchedInFlight = w.watch.unwatch(bFd);
+    b.watcher.reset();  // the notice alone holds it now
+  };
+  b.watcher->onNotice = [&] { order.push_back("b"); };
+  sendAll(a.client, "first");
+  sendAll(b.client, "second");
+  w.runUntil([&] { return order.size() == 2; });
+  ASSERT_EQ(order.size(), 2u) << "both in one wait: the test relies on it; unwatch in flight gave " << unwatchedInFlight;
+  EXPECT_EQ(order[0], "a");
+  EXPECT_FALSE(unwatchedInFlight);
+  EXPECT_EQ(order[1], "b");
+  EXPECT_TRUE(bAlive.expired());  // released once its notice ran
+  EXPECT_EQ(w.watch.watching(), 0u);
+}
+
+// A thread whose watch is not installed (another worker's, the admin
+// thread's) tells no one: each worker tells only its own watchers.
+TEST(ReadinessWatch, AWaitOnAnotherThreadsReactorTellsNoOne) {
+  OnAWorker w;
+  auto& c = w.connect();
+  w.settle();
+  ASSERT_TRUE(w.watch.watch(c.fd(), *c.watcher));
+  {
+    ReadinessWatch::Installed none(nullptr);
+    sendAll(c.client, "bytes");
+    w.settle();
+  }
+  EXPECT_EQ(c.watcher->notices, 0);
+  EXPECT_EQ(w.watch.watching(), 1u);
+  EXPECT_TRUE(w.watch.unwatch(c.fd()));
+}
