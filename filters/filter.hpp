@@ -74,12 +74,14 @@ struct RequestContext {
   std::string_view path;                          // target without the query
   std::string_view requestId;
   std::string_view clientAddress;                 // the peer's IP address as text
-  bool jsonApi = false;                           // an OpenAI JSON endpoint: facts were parsed
-  ApiKind api = ApiKind::Chat;
   RequestFacts* facts = nullptr;
   RequestRecord* record = nullptr;
   TokenLimitRewrite tokenLimits;                  // body rewrite the exchange carries out
+  // (The small members share one word: every open stream keeps a context.)
+  bool jsonApi = false;                           // an OpenAI JSON endpoint: facts were parsed
+  ApiKind api = ApiKind::Chat;
   bool dropClientCredentials = false;             // the client's API key was infergate's: never forward it
+  std::uint8_t pausedAt = 0;                      // owned by the chain: the onRequest position that paused
 
   // ---- the worker running the request ----
   unsigned worker = 0;                            // its index: the shard filters record their stats in
@@ -98,7 +100,6 @@ struct RequestContext {
   // ---- owned by the chain ----
   std::byte* states = nullptr;  // per-request filter state (FilterStates)
   std::uint64_t wantsData = 0;  // filters (by chain position) that asked for body pieces
-  std::uint8_t pausedAt = 0;    // the onRequest position that paused
 
   // ---- for a filter that pauses (the session) ----
   RequestPauser* pauser = nullptr;

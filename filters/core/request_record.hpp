@@ -21,7 +21,10 @@ struct RequestRecord {
   std::uint32_t endpoint = 0;     // global endpoint id + 1; 0 = none
   std::uint32_t model = 0;
   std::uint32_t key = 0;          // the client's API key (auth.keys index + 1); 0 = none
-  bool routed = false;
+  // Content events timed so far, counted as they arrive: their gaps are
+  // recorded as the stream goes (RequestMetricsFilter), so a long answer
+  // costs no memory per token.
+  std::uint32_t tokenEvents = 0;
 
   std::string requestId;
   std::int64_t wallStartMs = 0;   // Unix time of `accepted`, for logs
@@ -31,27 +34,26 @@ struct RequestRecord {
   Time upstreamStart{};           // routed; picking a connection
   Time tlsStarted{};              // a new https:// connection: TCP connected, handshake begun
   Time upstreamConnected{};       // connection ready (pooled or new)
-  bool newConnection = false;
   Time requestSent{};
   Time firstByte{};               // first upstream response byte
   Time firstToken{};              // first SSE event carrying content
   Time lastToken{};
   Time lastByte{};                // upstream response complete
   Time done{};                    // last byte written to the client
-  // Content events timed so far, counted as they arrive: their gaps are
-  // recorded as the stream goes (RequestMetricsFilter), so a long answer
-  // costs no memory per token.
-  std::uint32_t tokenEvents = 0;
 
   std::uint64_t bytesIn = 0;      // request head + body from the client
   std::uint64_t bytesOut = 0;     // response bytes written to the client
   unsigned status = 0;            // status sent to the client (0 = none)
   FailureCause cause = FailureCause::None;
-  bool stream = false;            // an SSE response
-  bool hasUsage = false;
   std::uint64_t promptTokens = 0;
   std::uint64_t completionTokens = 0;
   std::uint32_t contentEvents = 0;
+
+  // The flags last, together: a record is kept by every open stream.
+  bool routed = false;
+  bool newConnection = false;     // upstreamConnected: a connection made for this request
+  bool stream = false;            // an SSE response
+  bool hasUsage = false;
   bool streamFinished = false;    // the stream said it ended (finish_reason or [DONE])
   bool anomaly = false;           // input outside its model's baseline (always sampled, later)
 

@@ -93,8 +93,8 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   static constexpr std::size_t kMaxPipelinedBytes = 256 * 1024;
   static constexpr std::chrono::milliseconds kLingerTime{1000};
 
-  enum class State { ReadingHead, ReadingBody, Filtering, Proxying, WritingReply, AwaitingMonitor, Closing, Closed };
-  enum class TimerKind { KeepAliveIdle, Header, Body, Linger, Handshake };
+  enum class State : std::uint8_t { ReadingHead, ReadingBody, Filtering, Proxying, WritingReply, AwaitingMonitor, Closing, Closed };
+  enum class TimerKind : std::uint8_t { KeepAliveIdle, Header, Body, Linger, Handshake };
 
   void handshake();  // HTTPS: before the first request, under its own timeout
   void readHead();
@@ -152,16 +152,18 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   // body while its answer is relayed (the parser is gone then).
   BodyBytes spareBody_;
   LazyDeadline deadline_;
+  // (The small members share one word: every open stream keeps a session.)
   TimerKind timerKind_ = TimerKind::KeepAliveIdle;
   State state_ = State::ReadingHead;
-  std::size_t scanned_ = 0;
   bool headStarted_ = false;
   bool monitorActive_ = false;
   bool keepAlive_ = true;
   bool requestClose_ = false;
+  bool peerTrusted_ = false;    // a configured trusted proxy: its forwarding headers are believed
+  bool recordOpen_ = false;     // record_ holds a request in progress
+  std::size_t scanned_ = 0;
   boost::asio::ip::address clientIp_;
   std::string clientAddress_;   // the peer's address as text
-  bool peerTrusted_ = false;    // a configured trusted proxy: its forwarding headers are believed
   // This request's client when a trusted proxy says who (else empty: the
   // peer). Made by the first such request: most connections have none.
   std::unique_ptr<std::string> requestClient_;
@@ -173,7 +175,6 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   // bytes); made again by the connection's next request.
   std::unique_ptr<RequestFacts> facts_;
   RequestRecord record_;     // the request in progress (and its id); reused
-  bool recordOpen_ = false;
   RequestContext ctx_;       // the filters' view of the request in progress; reused
   // The config the current request runs on (taken as it starts, kept to its
   // end) and its filters' state block.

@@ -48,7 +48,7 @@ struct KeptRequestHead {
 void keepRequestHead(KeptRequestHead& kept, const ProxyRequestHead& request, const UpstreamRequestHead& extra);
 void requestHead(std::string& out, const KeptRequestHead& kept, const UpstreamRequestHead& extra);
 
-enum class BodyFraming { None, ContentLength, Chunked, CloseDelimited };
+enum class BodyFraming : std::uint8_t { None, ContentLength, Chunked, CloseDelimited };
 
 struct DownstreamResponseHead {
   std::string_view requestId;

@@ -192,8 +192,8 @@ class UpstreamExchange {
   Connection connection_ = Connection::Fresh;
   FailureCause failure_ = FailureCause::None;  // set when aborting; the pending handler routes it to fail()
   unsigned epoch_ = 0;                          // completions of an earlier request or wait are ignored
-  std::uint64_t slotTicket_ = 0;                // in a wait list (0: not waiting)
   std::uint32_t inFlightBackend_ = 0;           // the backend label counted in the in-flight gauge (0: none)
+  std::uint64_t slotTicket_ = 0;                // in a wait list (0: not waiting)
   Clock::time_point queueDeadline_{};           // set once the request waited for a slot
 
   std::unique_ptr<UpstreamConnection> conn_;
@@ -205,6 +205,9 @@ class UpstreamExchange {
   ResponseBodyDecoder body_;
   std::uint16_t status_ = 0;  // the final head's, once read (0 before)
   bool upstreamKeepAlive_ = false;
+  // How the answer's body goes to the client (set with its head).
+  writer::BodyFraming framing_ = writer::BodyFraming::ContentLength;
+  FailureCause phaseCause_ = FailureCause::None;  // what phaseDeadline_ ends as
   std::optional<std::size_t> contentLength_;
   // Both heads and the body's edits (usage injection, model rename, token
   // cap): needed while an attempt may still send the request, so a stream
@@ -219,7 +222,6 @@ class UpstreamExchange {
     writer::KeptRequestHead keptHead;
   };
   std::unique_ptr<AttemptText> text_;
-  writer::BodyFraming framing_ = writer::BodyFraming::ContentLength;
   // Held while a piece of the answer is relayed, sized to it (kBufferSize at
   // most); back to the thread's BlockCache while a stream waits for its next
   // event and between requests.
@@ -234,7 +236,6 @@ class UpstreamExchange {
   Clock::time_point totalDeadline_{};
   Clock::time_point phaseDeadline_{};
   Clock::time_point monitorAt_{};  // when to start watching the client
-  FailureCause phaseCause_ = FailureCause::None;
 };
 
 }  // namespace infergate
