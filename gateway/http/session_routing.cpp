@@ -264,7 +264,7 @@ bool DownstreamSession::watchWithoutRead() {
   return worker_.readiness().watch(fd, *this);
 }
 
-bool DownstreamSession::unwatchClient() { return monitorActive_ && !tls_ && worker_.readiness().unwatch(socket_.native_handle()); }
+bool DownstreamSession::unwatchClient() { return monitorActive_ && !tls_ && worker_.readiness().unwatch(socket_.native_handle(), *this); }
 
 void DownstreamSession::onSocketReady() {
   if (state_ == State::Closed) {

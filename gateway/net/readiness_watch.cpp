@@ -75,9 +75,9 @@ bool ReadinessWatch::watch(int fd, ReadyWatcher& watcher) {
   return true;
 }
 
-bool ReadinessWatch::unwatch(int fd) {
+bool ReadinessWatch::unwatch(int fd, const ReadyWatcher& watcher) {
   auto& table = watchers();
-  if (fd < 0 || static_cast<std::size_t>(fd) >= table.size() || table.load(fd) == nullptr) return false;
+  if (fd < 0 || static_cast<std::size_t>(fd) >= table.size() || table.load(fd) != &watcher) return false;
   table.store(fd, nullptr);
   --watching_;
   return true;

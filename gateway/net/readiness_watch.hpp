@@ -59,9 +59,10 @@ class ReadinessWatch {
   // Watches `fd`, a socket of this worker's reactor; false when it cannot
   // (a descriptor beyond the table: the caller keeps a read pending instead).
   bool watch(int fd, ReadyWatcher& watcher);
-  // Ends the watch on `fd`: true when it was watched; false when it was not,
-  // or its notice is already posted (onSocketReady will run).
-  bool unwatch(int fd);
+  // Ends `watcher`'s watch on `fd`: true when it was watching; false when it
+  // was not, or its notice is already posted (onSocketReady will run). A
+  // descriptor watched by another (its number reused) is left alone.
+  bool unwatch(int fd, const ReadyWatcher& watcher);
   std::size_t watching() const { return watching_; }
 
   // The wait on `epollFd` returned these events: post the notices they call

@@ -51,7 +51,8 @@ struct OnAWorker {
   std::vector<std::unique_ptr<Conn>> conns;
   // The table is the process's: no watch may outlive its watcher.
   ~OnAWorker() {
-    for (auto& c : conns) watch.unwatch(c->fd());
+    for (auto& c : conns)
+      if (c->watcher) watch.unwatch(c->fd(), *c->watcher);
   }
 
   Conn& connect() {
@@ -112,14 +113,30 @@ TEST(ReadinessWatch, BytesAnEndOfFileAndAResetEachGiveTheirWatcherOneNotice) {
   EXPECT_EQ(bytes.watcher->notices, 2);
 }
 
+// Only a descriptor's own watcher ends its watch: a number closed and reused
+// for another connection (another session's) is not the old owner's to end.
+TEST(ReadinessWatch, OnlyItsOwnWatcherEndsAWatch) {
+  OnAWorker w;
+  auto& c = w.connect();
+  w.settle();
+  auto formerOwner = std::make_shared<Watcher>();
+  ASSERT_TRUE(w.watch.watch(c.fd(), *c.watcher));
+  EXPECT_FALSE(w.watch.unwatch(c.fd(), *formerOwner));
+  EXPECT_EQ(w.watch.watching(), 1u);
+  sendAll(c.client, "bytes");
+  w.runUntil([&] { return c.watcher->notices == 1; });
+  EXPECT_EQ(c.watcher->notices, 1);
+  EXPECT_EQ(formerOwner->notices, 0);
+}
+
 // A watch ended before its socket's event tells nothing.
 TEST(ReadinessWatch, AnEndedWatchTellsNothing) {
   OnAWorker w;
   auto& c = w.connect();
   w.settle();
   ASSERT_TRUE(w.watch.watch(c.fd(), *c.watcher));
-  EXPECT_TRUE(w.watch.unwatch(c.fd()));
-  EXPECT_FALSE(w.watch.unwatch(c.fd()));  // not watched any more
+  EXPECT_TRUE(w.watch.unwatch(c.fd(), *c.watcher));
+  EXPECT_FALSE(w.watch.unwatch(c.fd(), *c.watcher));  // not watched any more
   EXPECT_EQ(w.watch.watching(), 0u);
   sendAll(c.client, "bytes");
   c.client.shutdown(tcp::socket::shutdown_send);
@@ -144,7 +161,7 @@ TEST(ReadinessWatch, ANoticeAlreadyPostedStillComesAndKeepsItsWatcherAlive) {
   std::vector<std::string> order;
   a.watcher->onNotice = [&] {
     order.push_back("a");
-    unwatchedInFlight = w.watch.unwatch(bFd);
+    unwatchedInFlight = w.watch.unwatch(bFd, *b.watcher);
     b.watcher.reset();  // the notice alone holds it now
   };
   b.watcher->onNotice = [&] { order.push_back("b"); };
@@ -173,5 +190,5 @@ TEST(ReadinessWatch, AWaitOnAnotherThreadsReactorTellsNoOne) {
   }
   EXPECT_EQ(c.watcher->notices, 0);
   EXPECT_EQ(w.watch.watching(), 1u);
-  EXPECT_TRUE(w.watch.unwatch(c.fd()));
+  EXPECT_TRUE(w.watch.unwatch(c.fd(), *c.watcher));
 }
