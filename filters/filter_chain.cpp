@@ -59,13 +59,18 @@ void FilterChain::onComplete(RequestContext& ctx) const {
   for (const auto i : onComplete_) filters_[i]->onComplete(ctx);
 }
 
-FilterStates::FilterStates(const std::vector<Slot>& slots, std::size_t size)
-    : slots_(slots), block_(size == 0 ? nullptr : new std::byte[size]) {
-  for (const auto& s : slots_) s.layout.construct(block_.get() + s.offset);
+void FilterStates::build(const std::vector<Slot>& slots, std::size_t size) {
+  clear();
+  block_.reset(size == 0 ? nullptr : new std::byte[size]);
+  slots_ = &slots;
+  for (const auto& s : slots) s.layout.construct(block_.get() + s.offset);
 }
 
-FilterStates::~FilterStates() {
-  for (const auto& s : slots_) s.layout.destroy(block_.get() + s.offset);
+void FilterStates::clear() {
+  if (slots_ != nullptr)
+    for (const auto& s : *slots_) s.layout.destroy(block_.get() + s.offset);
+  slots_ = nullptr;
+  block_.reset();
 }
 
 }  // namespace infergate

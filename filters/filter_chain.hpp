@@ -49,21 +49,26 @@ class FilterChain {
 };
 
 // One connection's per-request filter state: a single block laid out by the
-// FilterSet, whose parts are constructed once and reset per request.
+// FilterSet, whose parts are constructed once and reset per request. Kept in
+// its connection (not a block of its own: every open stream has one).
 class FilterStates {
  public:
   struct Slot {
     std::size_t offset;
     StateLayout layout;
   };
-  FilterStates(const std::vector<Slot>& slots, std::size_t size);
-  ~FilterStates();
+  FilterStates() = default;
+  ~FilterStates() { clear(); }
   FilterStates(const FilterStates&) = delete;
   FilterStates& operator=(const FilterStates&) = delete;
+  // Fresh states laid out by `slots` (a FilterSet's; it outlives them), in
+  // place of any held.
+  void build(const std::vector<Slot>& slots, std::size_t size);
   std::byte* data() { return block_.get(); }
 
  private:
-  const std::vector<Slot>& slots_;
+  void clear();
+  const std::vector<Slot>* slots_ = nullptr;
   std::unique_ptr<std::byte[]> block_;
 };
 

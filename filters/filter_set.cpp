@@ -40,8 +40,6 @@ void FilterSet::build(const FilterDependencies& deps, const FilterRegistration& 
   filters_.push_back(std::move(filter));
 }
 
-std::unique_ptr<FilterStates> FilterSet::newStates() const {
-  return std::make_unique<FilterStates>(slots_, stateSize_);
-}
+void FilterSet::buildStates(FilterStates& states) const { states.build(slots_, stateSize_); }
 
 }  // namespace infergate

@@ -68,8 +68,8 @@ class FilterSet {
   const FilterChain& beforeRouting() const { return beforeRouting_; }
   const FilterChain& route(std::size_t index) const { return routes_[index]; }
   const FilterChain& unrouted() const { return unrouted_; }
-  // A connection's block of per-request filter state.
-  std::unique_ptr<FilterStates> newStates() const;
+  // Lays out a connection's per-request filter state for these filters.
+  void buildStates(FilterStates& states) const;
   // What the filters keep per worker; on the worker's thread as it starts.
   std::vector<std::unique_ptr<WorkerService>> startWorker(unsigned worker, boost::asio::io_context& io) const {
     return workerServices_.start(worker, io);

@@ -39,12 +39,12 @@ DownstreamSession::DownstreamSession(Worker& worker, WorkerSocket socket, boost:
           [](void* self) { static_cast<DownstreamSession*>(self)->onDeadline(); }),
       clientIp_(client),
       generation_(worker.generation()),
-      filterStates_(generation_->filters->newStates()),
       exchange_(*this, worker.upstream()) {
+  generation_->filters->buildStates(filterStates_);
   ctx_.record = &record_;
   ctx_.worker = worker.index();
   ctx_.json = &worker.jsonParser();
-  ctx_.states = filterStates_->data();
+  ctx_.states = filterStates_.data();
 }
 
 DownstreamSession::~DownstreamSession() {

@@ -179,7 +179,7 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   // The config the current request runs on (taken as it starts, kept to its
   // end) and its filters' state block.
   std::shared_ptr<const Generation> generation_;
-  std::unique_ptr<FilterStates> filterStates_;
+  FilterStates filterStates_;
   const FilterChain* chain_ = nullptr;  // the chain the request ran (its completion observers)
   const FilterChain* pausedChain_ = nullptr;         // while State::Filtering
   const config::RouteConfig* matchedRoute_ = nullptr;  // once routed

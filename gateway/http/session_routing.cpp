@@ -121,8 +121,8 @@ void DownstreamSession::adoptGeneration() {
   const auto& current = worker_.generation();
   if (current == generation_) return;
   // The old block is destroyed by its own filter set's layout: before that set may go.
-  filterStates_ = current->filters->newStates();
-  ctx_.states = filterStates_->data();
+  current->filters->buildStates(filterStates_);
+  ctx_.states = filterStates_.data();
   generation_ = current;
 }
 

@@ -36,12 +36,13 @@ struct UpstreamConnection {
   WorkerSocket plain;                    // unused with TLS
   std::unique_ptr<TlsStream> tlsStream;  // https:// endpoints
   WorkerSocket& socket;                  // the TCP connection either way
-  bool tcpConnected = false;             // TLS: a failure after this is the handshake's
   ReadBuffer buffer;  // bytes read but not yet parsed
   std::size_t endpointId;
   std::uint64_t addressGeneration = 0;  // EndpointAddress::generation() when it connected
   CoarseSteadyClock::time_point idleSince{};  // idle ages are seconds: a tick is precise enough
   unsigned requestsServed = 0;
+  // Last, beside requestsServed: every open stream keeps its connection.
+  bool tcpConnected = false;             // TLS: a failure after this is the handshake's
 };
 
 class UpstreamPool {

@@ -49,7 +49,8 @@ struct Bench {
       if (r.name == "auth" || r.name == "rate_limits") keyFilters.push_back(std::move(r));
     FilterDependencies deps{config, *stats, *labels, *bins, *profileStats};
     set = std::make_unique<FilterSet>(deps, keyFilters);
-    states = set->newStates();
+    states = std::make_unique<FilterStates>();
+    set->buildStates(*states);
     message.method(boost::beast::http::verb::post);
     message.target("/v1/chat/completions");
     message.set(boost::beast::http::field::host, "gateway");

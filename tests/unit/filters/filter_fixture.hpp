@@ -44,8 +44,10 @@ class FilterFixture {
   void build(std::vector<FilterRegistration> registrations, SampleHandoff* samples = nullptr,
              const profile::BaselineView* baseline = nullptr) {
     FilterDependencies deps{config, *stats, *labels, *bins, *profileStats, baseline, nullptr, nullptr, samples, nullptr};
+    states.reset();  // laid out by the set it replaces: goes first
     set = std::make_unique<FilterSet>(deps, registrations);
-    states = set->newStates();
+    states = std::make_unique<FilterStates>();
+    set->buildStates(*states);
     ctx.states = states->data();
   }
 
