@@ -2,17 +2,31 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace infergate {
 
 void BodyBytes::reserve(std::size_t n) {
-  if (n <= capacity_ && bytes_) return;
-  // Uninitialised on purpose (new char[] without ()): every byte up to size_
-  // is written before it is read, and the padding is never read as content.
-  std::unique_ptr<char[]> grown(new char[n + kPadding]);
+  if (bytes_ && (capacity_ & kUnpadded) == 0 && n <= capacity_) return;
+  n = std::max(n, size_);
+  // Uninitialised on purpose (malloc): every byte up to size_ is written
+  // before it is read, and the padding is never read as content.
+  std::unique_ptr<char, Free> grown(static_cast<char*>(std::malloc(n + kPadding)));
+  if (!grown) throw std::bad_alloc();
   if (size_ > 0) std::memcpy(grown.get(), bytes_.get(), size_);
   bytes_ = std::move(grown);
   capacity_ = n;
+}
+
+void BodyBytes::dropPadding() {
+  if (!bytes_ || (capacity_ & kUnpadded) || size_ == 0) return;
+  // Shrinking keeps the block where it is (glibc), so this never fails in a
+  // way that matters: a null answer leaves the block as it was.
+  if (char* kept = static_cast<char*>(std::realloc(bytes_.get(), size_))) {
+    (void)bytes_.release();
+    bytes_.reset(kept);
+    capacity_ = size_ | kUnpadded;
+  }
 }
 
 void BodyBytes::assign(std::string_view text) {
@@ -22,7 +36,7 @@ void BodyBytes::assign(std::string_view text) {
 
 void BodyBytes::append(std::string_view text) {
   // Doubling for bodies that arrive without a declared length (chunked).
-  if (text.size() > room()) reserve(std::max(size_ + text.size(), 2 * capacity_));
+  if (text.size() > room()) reserve(std::max(size_ + text.size(), 2 * capacity()));
   if (!text.empty()) std::memcpy(spare(), text.data(), text.size());
   size_ += text.size();
 }

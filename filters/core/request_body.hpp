@@ -17,6 +17,7 @@
 #include <boost/optional.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -43,19 +44,25 @@ class BodyBytes {
 
   const char* data() const { return bytes_.get(); }
   std::size_t size() const { return size_; }
-  std::size_t capacity() const { return capacity_; }
+  std::size_t capacity() const { return capacity_ & ~kUnpadded; }
   bool empty() const { return size_ == 0; }
   std::string_view view() const { return {bytes_.get(), size_}; }
   operator std::string_view() const { return view(); }  // NOLINT: a body reads as text
-  // The bytes with room for simdjson's padding after them (always there).
+  // The bytes with room for simdjson's padding after them (there until
+  // dropPadding; after it simdjson refuses the view: INSUFFICIENT_PADDING).
   simdjson::padded_string_view padded() const {
     static const char kEmpty[kPadding + 1] = {};
     if (!bytes_) return simdjson::padded_string_view(kEmpty, 0, kPadding);
-    return simdjson::padded_string_view(bytes_.get(), size_, size_ + kPadding);
+    return simdjson::padded_string_view(bytes_.get(), size_, (capacity_ & kUnpadded) ? size_ : size_ + kPadding);
   }
 
   // Room for `n` bytes in all (padding comes on top), keeping the bytes held.
   void reserve(std::size_t n);
+  // The body is only read as text from now on (a stream's, kept for a retry
+  // and for samples while its answer is relayed, for seconds): the room past
+  // its bytes goes back to malloc, in place (glibc splits the block). The
+  // next reserve() makes room and padding again.
+  void dropPadding();
   void assign(std::string_view text);
   void append(std::string_view text);
   void clear() { size_ = 0; }
@@ -68,11 +75,16 @@ class BodyBytes {
 
   // A read straight into place: up to room() bytes at spare(), then grow(n).
   char* spare() { return bytes_.get() + size_; }
-  std::size_t room() const { return capacity_ - size_; }
+  std::size_t room() const { return (capacity_ & kUnpadded) ? 0 : capacity_ - size_; }
   void grow(std::size_t n) { size_ += n; }
 
  private:
-  std::unique_ptr<char[]> bytes_;  // capacity_ + kPadding bytes, never zero-filled
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  // capacity_'s top bit: the block is size_ bytes, without padding (dropPadding).
+  static constexpr std::size_t kUnpadded = std::size_t{1} << (8 * sizeof(std::size_t) - 1);
+  std::unique_ptr<char, Free> bytes_;  // capacity() + kPadding bytes (malloc'd, never zero-filled)
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 };

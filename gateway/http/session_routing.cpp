@@ -225,6 +225,7 @@ void DownstreamSession::onExchangeFinished(const ExchangeOutcome& outcome) {
 void DownstreamSession::releaseRequest() {
   if (!parser_) return;
   spareBody_.swap(parser_->get().body());
+  spareBody_.dropPadding();  // read only as text from now on, kept for the stream's life
   ctx_.body = &spareBody_;
   ctx_.message = nullptr;
   ctx_.path = {};  // it pointed into the target

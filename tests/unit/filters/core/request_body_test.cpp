@@ -42,6 +42,43 @@ TEST(BodyBytes, GrowsKeepingWhatItHolds) {
 
 // The session reads into spare() and hands the parser those same bytes: the
 // reader counts them where they are, without a copy.
+// A stream's body, once sent, is only read as text for seconds: its padding
+// goes back (in place), simdjson refuses the view meanwhile instead of reading
+// past the block, and the next request on the connection gets room and padding
+// again, whether it is read into place or appended.
+TEST(BodyBytes, DroppedPaddingComesBackWithTheNextBody) {
+  BodyBytes body;
+  body.reserve(9);
+  std::memcpy(body.spare(), "{\"a\":12}", 8);
+  body.grow(8);
+  const char* before = body.data();
+  body.dropPadding();
+  EXPECT_EQ(body.view(), "{\"a\":12}");
+  EXPECT_EQ(body.data(), before) << "shrunk where it is";
+  EXPECT_EQ(body.room(), 0u);
+  EXPECT_EQ(body.capacity(), 8u);
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  EXPECT_EQ(parser.iterate(body.padded()).get(doc), simdjson::INSUFFICIENT_PADDING);
+
+  body.clear();  // the next request, read into place
+  EXPECT_EQ(body.room(), 0u);
+  body.reserve(5);
+  ASSERT_GE(body.room(), 5u);
+  std::memcpy(body.spare(), "[1,2]", 5);
+  body.grow(5);
+  ASSERT_FALSE(parser.iterate(body.padded()).get(doc));
+  EXPECT_EQ(int64_t(doc.get_array().at(1)), 2);
+
+  body.dropPadding();
+  body.clear();  // the next request, appended (chunked)
+  body.append("{\"b\":");
+  body.append("3}");
+  EXPECT_EQ(body.view(), "{\"b\":3}");
+  ASSERT_FALSE(parser.iterate(body.padded()).get(doc));
+  EXPECT_EQ(int64_t(doc["b"]), 3);
+}
+
 TEST(RequestBody, BytesReadIntoPlaceAreCountedNotCopied) {
   const std::string json = R"({"model":"m","messages":[]})";
   const std::string head = "POST /v1/chat/completions HTTP/1.1\r\nHost: a\r\nContent-Length: " +
