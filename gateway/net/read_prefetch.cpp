@@ -18,18 +18,6 @@ using Descriptor = Reactor::descriptor_state;
 using AheadOp = DrainAwareRecvOp<ReadyBuffer>;
 
 // The reactor's private members, by name (asio_private.hpp).
-struct InterrupterOf {
-  using type = detail::select_interrupter Reactor::*;
-  friend type memberOf(InterrupterOf);
-};
-struct TimerFdOf {
-  using type = int Reactor::*;
-  friend type memberOf(TimerFdOf);
-};
-struct EpollFdOf {
-  using type = int Reactor::*;
-  friend type memberOf(EpollFdOf);
-};
 struct OpQueuesOf {
   using type = detail::op_queue<detail::reactor_op> (Descriptor::*)[Reactor::max_ops];
   friend type memberOf(OpQueuesOf);
@@ -38,9 +26,6 @@ struct PerformOf {
   using type = detail::reactor_op::status (*detail::reactor_op::*)(detail::reactor_op*);
   friend type memberOf(PerformOf);
 };
-template struct ExposeMember<InterrupterOf, &Reactor::interrupter_>;
-template struct ExposeMember<TimerFdOf, &Reactor::timer_fd_>;
-template struct ExposeMember<EpollFdOf, &Reactor::epoll_fd_>;
 template struct ExposeMember<OpQueuesOf, &Descriptor::op_queue_>;
 template struct ExposeMember<PerformOf, &detail::reactor_op::perform_func_>;
 
@@ -60,24 +45,19 @@ AheadOp* aheadOpOf(void* descriptorState) {
 }  // namespace
 
 ReadPrefetch::ReadPrefetch(boost::asio::io_context& io)
-    : landing_(std::make_unique_for_overwrite<char[]>(kLandingBytes)) {  // untouched until used
-  auto& reactor = boost::asio::use_service<Reactor>(io);
-  interrupter_ = &(reactor.*memberOf(InterrupterOf{}));
-  timerFd_ = &(reactor.*memberOf(TimerFdOf{}));
-  epollFd_ = reactor.*memberOf(EpollFdOf{});
-}
+    : landing_(std::make_unique_for_overwrite<char[]>(kLandingBytes)),  // untouched until used
+      reactor_(io) {}
 
 void ReadPrefetch::afterWait(int epollFd, const epoll_event* events, int count) noexcept {
-  if (epollFd != epollFd_ || count < 2 || !ring_.usable()) return;
+  if (epollFd != reactor_.epollFd() || count < 2 || !ring_.usable()) return;
   std::array<AheadOp*, UringBatch::kMaxBatch> ops;
   std::size_t found = 0;
   for (int i = 0; i < count && found < ops.size(); ++i) {
-    void* ptr = events[i].data.ptr;
-    if (ptr == interrupter_ || ptr == timerFd_) continue;
+    if (!reactor_.isSocket(events[i])) continue;
     // Readable without an error pending: an error is left to the reactor's
     // own read, which reports it.
     if ((events[i].events & (EPOLLIN | EPOLLERR)) != EPOLLIN) continue;
-    if (AheadOp* op = aheadOpOf(ptr)) ops[found++] = op;
+    if (AheadOp* op = aheadOpOf(events[i].data.ptr)) ops[found++] = op;
   }
   if (found < 2) return;  // a lone recv() costs less than a ring of one
   // Each read gets an equal share of the landing area, at most kAheadBytes.

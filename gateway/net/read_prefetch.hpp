@@ -41,11 +41,13 @@
 #include <cstdint>
 #include <memory>
 
+#include "gateway/net/reactor_events.hpp"
+#include "gateway/net/thread_current.hpp"
 #include "gateway/net/uring_batch.hpp"
 
 namespace infergate {
 
-class ReadPrefetch {
+class ReadPrefetch : public ThreadCurrent<ReadPrefetch> {
  public:
   struct Counts {
     std::uint64_t rings = 0;  // io_uring_enter() calls made for reads ahead
@@ -63,19 +65,8 @@ class ReadPrefetch {
   // Makes the ring; false (errno set) when the kernel refuses io_uring.
   bool open() { return ring_.open(); }
 
-  // The calling thread's prefetch while an Installed lives on it; null on
-  // other threads.
-  static ReadPrefetch* current() { return current_; }
-  class Installed {
-   public:
-    explicit Installed(ReadPrefetch* prefetch) : previous_(current_) { current_ = prefetch; }
-    ~Installed() { current_ = previous_; }
-    Installed(const Installed&) = delete;
-    Installed& operator=(const Installed&) = delete;
-
-   private:
-    ReadPrefetch* previous_;
-  };
+  // current(): the calling thread's prefetch while an Installed lives on it
+  // (ThreadCurrent); null on other threads.
 
   // The wait on `epollFd` returned these events: read ahead for the ones
   // that qualify (see above). Does nothing for another epoll descriptor.
@@ -84,13 +75,10 @@ class ReadPrefetch {
   const Counts& counts() const { return counts_; }
 
  private:
-  const void* interrupter_;  // the reactor's own event sources, which are not sockets
-  const void* timerFd_;
-  int epollFd_;
   std::unique_ptr<char[]> landing_;  // kLandingBytes
+  ReactorEvents reactor_;
   UringBatch ring_;
   Counts counts_;
-  static constinit inline thread_local ReadPrefetch* current_ = nullptr;  // as SendBatch::current_
 };
 
 }  // namespace infergate

@@ -3,40 +3,12 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <boost/asio/detail/epoll_reactor.hpp>
 #include <boost/asio/post.hpp>
 
-#include "gateway/net/asio_private.hpp"
 #include "metrics/zero_table.hpp"
 
 namespace infergate {
 namespace {
-
-namespace detail = boost::asio::detail;
-using Reactor = detail::epoll_reactor;
-using Descriptor = Reactor::descriptor_state;
-
-// The reactor's private members, by name (asio_private.hpp).
-struct InterrupterOf {
-  using type = detail::select_interrupter Reactor::*;
-  friend type memberOf(InterrupterOf);
-};
-struct TimerFdOf {
-  using type = int Reactor::*;
-  friend type memberOf(TimerFdOf);
-};
-struct EpollFdOf {
-  using type = int Reactor::*;
-  friend type memberOf(EpollFdOf);
-};
-struct DescriptorOf {
-  using type = int Descriptor::*;
-  friend type memberOf(DescriptorOf);
-};
-template struct ExposeMember<InterrupterOf, &Reactor::interrupter_>;
-template struct ExposeMember<TimerFdOf, &Reactor::timer_fd_>;
-template struct ExposeMember<EpollFdOf, &Reactor::epoll_fd_>;
-template struct ExposeMember<DescriptorOf, &Descriptor::descriptor_>;
 
 // Descriptors beyond this are watched with a pending read (the table is
 // address space only: 32 MiB at most, resident where written).
@@ -61,10 +33,7 @@ constexpr unsigned kReadable = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
 void ReadinessWatch::attach(boost::asio::io_context& io) {
   io_ = &io;
-  auto& reactor = boost::asio::use_service<Reactor>(io);
-  interrupter_ = &(reactor.*memberOf(InterrupterOf{}));
-  timerFd_ = &(reactor.*memberOf(TimerFdOf{}));
-  epollFd_ = reactor.*memberOf(EpollFdOf{});
+  reactor_ = ReactorEvents(io);
 }
 
 bool ReadinessWatch::watch(int fd, ReadyWatcher& watcher) {
@@ -84,13 +53,11 @@ bool ReadinessWatch::unwatch(int fd, const ReadyWatcher& watcher) {
 }
 
 void ReadinessWatch::afterWait(int epollFd, const epoll_event* events, int count) noexcept {
-  if (watching_ == 0 || epollFd != epollFd_ || io_ == nullptr) return;
+  if (watching_ == 0 || epollFd != reactor_.epollFd() || io_ == nullptr) return;
   auto& table = watchers();
   for (int i = 0; i < count && watching_ > 0; ++i) {
-    void* ptr = events[i].data.ptr;
-    if (ptr == interrupter_ || ptr == timerFd_ || (events[i].events & kReadable) == 0) continue;
-    // -1 once the reactor let the descriptor go (its state is pooled, not freed).
-    const int fd = static_cast<Descriptor*>(ptr)->*memberOf(DescriptorOf{});
+    if (!reactor_.isSocket(events[i]) || (events[i].events & kReadable) == 0) continue;
+    const int fd = ReactorEvents::descriptorOf(events[i]);
     if (fd < 0 || static_cast<std::size_t>(fd) >= table.size()) continue;
     ReadyWatcher* watcher = table.load(fd);
     if (watcher == nullptr) continue;

@@ -21,14 +21,16 @@
 // the watcher reads once (MSG_DONTWAIT) before it watches.
 //
 // Bound to Boost 1.81's epoll reactor, like read_prefetch.hpp: the event's
-// descriptor is read from the reactor's descriptor state by name
-// (asio_private.hpp).
+// descriptor is read from the reactor's descriptor state (reactor_events.hpp).
 #include <sys/epoll.h>
 
 #include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+
+#include "gateway/net/reactor_events.hpp"
+#include "gateway/net/thread_current.hpp"
 
 namespace infergate {
 
@@ -45,7 +47,7 @@ class ReadyWatcher {
   ~ReadyWatcher() = default;
 };
 
-class ReadinessWatch {
+class ReadinessWatch : public ThreadCurrent<ReadinessWatch> {
  public:
   // Attached later (attach): an owner's watch may have to outlive its
   // io_context, whose destruction ends the watchers its handlers hold.
@@ -69,26 +71,13 @@ class ReadinessWatch {
   // for. Does nothing for another epoll descriptor or while nothing is watched.
   void afterWait(int epollFd, const epoll_event* events, int count) noexcept;
 
-  // The calling thread's watch while an Installed lives on it; null on other threads.
-  static ReadinessWatch* current() { return current_; }
-  class Installed {
-   public:
-    explicit Installed(ReadinessWatch* watch) : previous_(current_) { current_ = watch; }
-    ~Installed() { current_ = previous_; }
-    Installed(const Installed&) = delete;
-    Installed& operator=(const Installed&) = delete;
-
-   private:
-    ReadinessWatch* previous_;
-  };
+  // current(): the calling thread's watch while an Installed lives on it
+  // (ThreadCurrent); null on other threads.
 
  private:
   boost::asio::io_context* io_ = nullptr;
-  const void* interrupter_ = nullptr;  // the reactor's own event sources, which are not sockets
-  const void* timerFd_ = nullptr;
-  int epollFd_ = -1;
+  ReactorEvents reactor_;
   std::size_t watching_ = 0;
-  static constinit inline thread_local ReadinessWatch* current_ = nullptr;  // as SendBatch::current_
 };
 
 }  // namespace infergate

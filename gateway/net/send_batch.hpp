@@ -29,11 +29,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "gateway/net/thread_current.hpp"
 #include "gateway/net/uring_batch.hpp"
 
 namespace infergate {
 
-class SendBatch {
+class SendBatch : public ThreadCurrent<SendBatch> {
  public:
   static constexpr std::size_t kMaxSends = UringBatch::kMaxBatch;
   static constexpr std::size_t kCopyBytes = 64 * 1024;  // joined pieces held until their send is made
@@ -63,19 +64,8 @@ class SendBatch {
   // refuses io_uring. A batch that is not open still works, one send() each.
   bool open() { return ring_.open(); }
 
-  // The calling thread's batch while an Installed lives on it; null on other
-  // threads (their writers send at once).
-  static SendBatch* current() { return current_; }
-  class Installed {
-   public:
-    explicit Installed(SendBatch* batch) : previous_(current_) { current_ = batch; }
-    ~Installed() { current_ = previous_; }
-    Installed(const Installed&) = delete;
-    Installed& operator=(const Installed&) = delete;
-
-   private:
-    SendBatch* previous_;
-  };
+  // current(): the calling thread's batch while an Installed lives on it
+  // (ThreadCurrent); null on other threads (their writers send at once).
 
   bool hasRoom() const { return queued().count < kMaxSends; }
   // Room for `bytes` bytes (with room for a send): valid until that send's
@@ -122,10 +112,6 @@ class SendBatch {
   std::size_t runningAt_ = 0;      // the entry whose completion runs now
   std::array<int, kMaxSends> results_{};
   UringBatch ring_;
-  // Constant-initialised and defined here, so that every file reaches it
-  // directly, not through a thread_local wrapper function (which UBSan
-  // reported as a store through a null pointer: ASan+UBSan soak, session 27).
-  static constinit inline thread_local SendBatch* current_ = nullptr;
 };
 
 // Before a socket's descriptor is closed: see SendBatch::forget.
