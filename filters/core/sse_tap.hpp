@@ -78,8 +78,9 @@ class SseTap {
   std::string_view heldData() const { return cut_ ? std::string_view(cut_->data) : std::string_view(); }
   std::unique_ptr<Cut> cut_;
   std::string_view dataInPlace_;  // the event's one data line, still in the piece
-  bool dataIsInPlace_ = false;
   std::size_t dataLines_ = 0;     // data: lines of the current event
+  // (The flags together: every open stream's usage filter keeps a tap.)
+  bool dataIsInPlace_ = false;
   bool skipping_ = false;  // the current line is too long: ignore it
   bool eventTooLarge_ = false;  // the current event passed kMaxEventBytes: ignore it
   simdjson::ondemand::parser* parser_ = nullptr;  // during feed()
