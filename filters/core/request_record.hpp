@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "filters/core/errors.hpp"
+#include "filters/core/request_id_text.hpp"
 
 namespace infergate {
 
@@ -26,7 +27,7 @@ struct RequestRecord {
   // costs no memory per token.
   std::uint32_t tokenEvents = 0;
 
-  std::string requestId;
+  RequestIdText requestId;
   std::int64_t wallStartMs = 0;   // Unix time of `accepted`, for logs
 
   Time accepted{};                // first byte of the request seen
@@ -59,12 +60,7 @@ struct RequestRecord {
 
   static bool set(Time t) { return t != Time{}; }
 
-  void reset() {
-    auto id = std::move(requestId);
-    id.clear();
-    *this = RequestRecord{};
-    requestId = std::move(id);
-  }
+  void reset() { *this = RequestRecord{}; }
 };
 
 }  // namespace infergate

@@ -136,7 +136,7 @@ void DownstreamSession::readHead() {
     replyError(errorFor(FailureCause::ClientInvalidRequest, std::string(why)), true);
     return;
   }
-  scanned_ = data.size();
+  scanned_ = static_cast<std::uint32_t>(data.size());  // a head so far: under the header limit and one read
   const auto& limits = worker_.runtime().config.server.limits;
   if (data.size() > limits.max_header_bytes) {
     replyError(errorFor(FailureCause::HeaderTooLarge), true);
@@ -212,7 +212,7 @@ void DownstreamSession::parseHead(std::size_t headLength) {
     return;
   }
   if (auto id = headers::valueOfUnknown(request, "x-request-id"); headers::acceptableRequestId(id)) record_.requestId.assign(id);
-  else worker_.requestIds().next(record_.requestId);
+  else worker_.requestIds().next(record_.requestId.room(headers::RequestIdGenerator::kLength));
 
   if (auto length = parser_->content_length()) {
     if (*length > limits.max_body_bytes) {

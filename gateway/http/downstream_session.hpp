@@ -161,8 +161,8 @@ class DownstreamSession final : public std::enable_shared_from_this<DownstreamSe
   bool requestClose_ = false;
   bool peerTrusted_ = false;    // a configured trusted proxy: its forwarding headers are believed
   bool recordOpen_ = false;     // record_ holds a request in progress
-  std::size_t scanned_ = 0;
   boost::asio::ip::address clientIp_;
+  std::uint32_t scanned_ = 0;   // head bytes already searched for its end (in the address's tail room)
   std::string clientAddress_;   // the peer's address as text
   // This request's client when a trusted proxy says who (else empty: the
   // peer). Made by the first such request: most connections have none.

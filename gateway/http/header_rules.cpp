@@ -42,7 +42,7 @@ bool acceptableRequestId(std::string_view id) {
 
 RequestIdGenerator::RequestIdGenerator(std::uint64_t seed) : state_(seed ^ 0x9E3779B97F4A7C15ull) {}
 
-void RequestIdGenerator::next(std::string& out) {
+void RequestIdGenerator::next(char* out) {
   // splitmix64 over (seed, counter): unique within a worker, unpredictable enough
   // across processes. Not a security token.
   auto mix = [](std::uint64_t z) {
@@ -64,8 +64,7 @@ void RequestIdGenerator::next(std::string& out) {
     }
     return pairs;
   }();
-  out.resize(32);
-  char* p = out.data();
+  char* p = out;
   for (const std::uint64_t word : {hi, lo}) {
     for (int shift = 56; shift >= 0; shift -= 8, p += 2) {
       const char* pair = &kPairs[2 * ((word >> shift) & 0xFF)];

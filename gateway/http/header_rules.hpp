@@ -28,8 +28,10 @@ bool acceptableRequestId(std::string_view id);
 // Fast per-worker request id source: 32 hex characters, unique per process.
 class RequestIdGenerator {
  public:
+  static constexpr std::size_t kLength = 32;
   explicit RequestIdGenerator(std::uint64_t seed);
-  void next(std::string& out);
+  // Writes the next id's kLength characters at `out`.
+  void next(char* out);
 
  private:
   std::uint64_t state_;

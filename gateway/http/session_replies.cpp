@@ -34,7 +34,7 @@ void DownstreamSession::sendLocalReply(const LocalReply& reply, bool close, unsi
   // The record first (it starts without an id), then the id a request
   // refused before its head was read still lacks, then the log line with it.
   if (!recordOpen_) beginRecord();
-  if (record_.requestId.empty()) worker_.requestIds().next(record_.requestId);
+  if (record_.requestId.empty()) worker_.requestIds().next(record_.requestId.room(headers::RequestIdGenerator::kLength));
   if (isError) logFailure(error);
   if (!reply_) reply_ = std::make_unique<std::string>();
   writer::localReply(*reply_, error.status, record_.requestId, "application/json",

@@ -62,10 +62,10 @@ void UpstreamExchange::start(const ProxyRequest& request) {
   auto& edits = text_->edits;
   edits.plan(*request_.context->facts, primary.inject_stream_usage, request_.route->rename_model,
                request_.context->tokenLimits);
-  contentLength_.reset();
+  text_->contentLength.reset();
   if (!edits.empty() || !body.empty() || message.method() == http::verb::post ||
       message.method() == http::verb::put || message.method() == http::verb::patch)
-    contentLength_ = edits.editedSize(body.size());
+    text_->contentLength = edits.editedSize(body.size());
   nextAttempt();
 }
 
@@ -128,7 +128,7 @@ writer::UpstreamRequestHead UpstreamExchange::attemptHead() const {
   extra.forwardedTrusted = request_.forwardedTrusted;
   extra.injected = &planner_.backendConfig().headers;
   extra.dropClientCredentials = request_.context->dropClientCredentials;
-  extra.contentLength = contentLength_;
+  extra.contentLength = text_->contentLength;
   return extra;
 }
 

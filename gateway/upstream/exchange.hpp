@@ -208,7 +208,6 @@ class UpstreamExchange {
   // How the answer's body goes to the client (set with its head).
   writer::BodyFraming framing_ = writer::BodyFraming::ContentLength;
   FailureCause phaseCause_ = FailureCause::None;  // what phaseDeadline_ ends as
-  std::optional<std::size_t> contentLength_;
   // Both heads and the body's edits (usage injection, model rename, token
   // cap): needed while an attempt may still send the request, so a stream
   // gives them back once its answer has started (made again by the next
@@ -217,6 +216,7 @@ class UpstreamExchange {
   // session's parser, and makes upstreamHead again only for a retry.
   struct AttemptText {
     BodyEdits edits;
+    std::optional<std::size_t> contentLength;  // the request's, as sent (its body edited)
     std::string upstreamHead;
     std::string downstreamHead;
     writer::KeptRequestHead keptHead;

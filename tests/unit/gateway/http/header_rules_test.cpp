@@ -35,9 +35,9 @@ TEST(RequestId, AcceptsOnlySafeShortIds) {
 TEST(RequestId, GeneratedIdsAreUniqueHex) {
   RequestIdGenerator gen(42);
   std::set<std::string> seen;
-  std::string id;
+  std::string id(RequestIdGenerator::kLength, ' ');
   for (int i = 0; i < 10000; ++i) {
-    gen.next(id);
+    gen.next(id.data());
     ASSERT_EQ(id.size(), 32u);
     ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
     seen.insert(id);
