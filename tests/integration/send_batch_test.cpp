@@ -34,6 +34,18 @@ int ringsOf(pid_t pid) {
   return rings;
 }
 
+// The rings of `pid` once it has `expected`, or after 2 s: each worker opens
+// its rings as its thread starts, and the first request may be answered by one
+// worker before another's thread has got there (seen in CI under load).
+int ringsOnceOpened(pid_t pid, int expected) {
+  int rings = ringsOf(pid);
+  for (int i = 0; i < 200 && rings != expected; ++i) {
+    ::usleep(10'000);
+    rings = ringsOf(pid);
+  }
+  return rings;
+}
+
 // The models named in `body`'s "model" fields, each different from `own`.
 int foreignModels(const std::string& body, const std::string& own) {
   int foreign = 0;
@@ -56,12 +68,12 @@ TEST(SendBatching, EachWorkerSendsAndReceivesThroughRingsUnlessTurnedOff) {
   k.workers = 2;
   Gateway on(standardConfig(mock.port(), k));
   EXPECT_EQ(request(on.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200u);
-  EXPECT_EQ(ringsOf(on.process().pid()), 4);
+  EXPECT_EQ(ringsOnceOpened(on.process().pid(), 4), 4);
 
   k.serverExtra = "  batch_receives: false\n";
   Gateway sendsOnly(standardConfig(mock.port(), k));
   EXPECT_EQ(request(sendsOnly.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200u);
-  EXPECT_EQ(ringsOf(sendsOnly.process().pid()), 2);
+  EXPECT_EQ(ringsOnceOpened(sendsOnly.process().pid(), 2), 2);
 
   k.serverExtra = "  batch_sends: false\n  batch_receives: false\n";
   Gateway off(standardConfig(mock.port(), k));
