@@ -252,17 +252,12 @@ void DownstreamSession::watchClient() {
 
 bool DownstreamSession::watchWithoutRead() {
   if (tls_) return false;
-  const int fd = socket_.native_handle();
   // What came before the watch raises no event (the reactor's registration is
   // edge-triggered): look once first.
-  error_code ec;
-  std::size_t bytes = 0;
-  if (tryRecv(fd, landingFor(kWatchReadChunk), ec, bytes)) {
-    landReceived(buffer_, bytes);
-    asio::post(socket_.get_executor(), [self = shared_from_this(), ec, bytes] { self->onMonitorRead(ec, bytes); });
+  if (takeWaiting(socket_, buffer_, kWatchReadChunk,
+                  [self = shared_from_this()](error_code ec, std::size_t n) { self->onMonitorRead(ec, n); }))
     return true;
-  }
-  return worker_.readiness().watch(fd, *this);
+  return worker_.readiness().watch(socket_.native_handle(), *this);
 }
 
 bool DownstreamSession::unwatchClient() { return monitorActive_ && !tls_ && worker_.readiness().unwatch(socket_.native_handle(), *this); }

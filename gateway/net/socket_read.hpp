@@ -318,19 +318,30 @@ void readWhenReadyInto(Tls& tls, ReadBuffer& target, std::size_t size, Handler&&
   tls.async_read_when_ready(target, size, std::forward<Handler>(handler));
 }
 
+// The first look of a wait that may be long: when bytes, an end-of-file or an
+// error are already on `socket` (up to `size` of them), lands them in `target`
+// and posts `handler` with them, as a read's completion (true; the handler is
+// taken); false when the socket is empty (the handler is left to the caller).
+template <class Socket, class Handler>
+bool takeWaiting(Socket& socket, ReadBuffer& target, std::size_t size, Handler&& handler) {
+  boost::system::error_code ec;
+  std::size_t bytes = 0;
+  if (!tryRecv(socket.native_handle(), landingFor(size), ec, bytes)) return false;
+  landReceived(target, bytes);
+  boost::asio::post(socket.get_executor(),
+                    [handler = std::forward<Handler>(handler), ec, bytes]() mutable { handler(ec, bytes); });
+  return true;
+}
+
 // readMore into `target` for a wait that may be long (a stream's next event,
 // a client that sends nothing until its answer is over): if the socket is
 // empty, waits holding no buffer (ReadyBuffer).
 template <class Socket, class Handler>
 void readMoreInto(Socket& socket, ReadBuffer& target, std::size_t size, const unsigned* peerEvents,
                   Handler&& handler) {
-  boost::system::error_code ec;
-  std::size_t bytes = 0;
-  if (peerEvents != nullptr || !tryRecv(socket.native_handle(), landingFor(size), ec, bytes))
-    return readNextMessageInto(socket, target, size, peerEvents, std::forward<Handler>(handler));
-  landReceived(target, bytes);
-  boost::asio::post(socket.get_executor(),
-                    [handler = std::forward<Handler>(handler), ec, bytes]() mutable { handler(ec, bytes); });
+  // (takeWaiting takes the handler only when it returns true.)
+  if (peerEvents == nullptr && takeWaiting(socket, target, size, std::forward<Handler>(handler))) return;
+  readNextMessageInto(socket, target, size, peerEvents, std::forward<Handler>(handler));
 }
 
 template <class Socket, class Handler>

@@ -176,9 +176,10 @@ TEST(ReadinessWatch, ANoticeAlreadyPostedStillComesAndKeepsItsWatcherAlive) {
   EXPECT_EQ(w.watch.watching(), 0u);
 }
 
-// A thread whose watch is not installed (another worker's, the admin
-// thread's) tells no one: each worker tells only its own watchers.
-TEST(ReadinessWatch, AWaitOnAnotherThreadsReactorTellsNoOne) {
+// A wait made while the watch is not installed on the thread (the admin
+// thread, a worker not yet running) tells no one: each worker tells only its
+// own watchers, from its own thread.
+TEST(ReadinessWatch, AWaitWithoutTheWatchInstalledTellsNoOne) {
   OnAWorker w;
   auto& c = w.connect();
   w.settle();
