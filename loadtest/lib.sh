@@ -40,6 +40,14 @@ cpu_seconds() {
   awk -v t=$total -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
 }
 
+# steal_ms CPU: the time the hypervisor has kept virtual CPU CPU from running
+# since boot (the "steal" column of /proc/stat), in ms. A virtual machine's
+# CPU descheduled for tens of milliseconds delays every event it relays by as
+# much: a latency tail no proxy can remove. 0 on bare metal.
+steal_ms() {
+  awk -v cpu="cpu$1" -v hz="$(getconf CLK_TCK)" '$1 == cpu { printf "%d", $9 * 1000 / hz }' /proc/stat
+}
+
 # gateway_yaml PORT ADMIN_PORT BACKEND_PORT WORKERS [SERVER_LINE...]: infergate
 # in front of one backend, one route, its defaults otherwise (every monitoring
 # feature on). Extra lines go under `server:` as given (indented by the caller).
