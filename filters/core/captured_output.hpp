@@ -12,10 +12,15 @@ namespace infergate::quality {
 struct CapturedOutput {
   std::string text;          // message content / delta.content / completion text
   std::string toolCalls;     // "name(arguments)" per call, arguments concatenated across deltas
-  std::string finishReason;  // the first choice's, if any
+  std::string finishReason;  // the first choice's, if any: at most kMaxFinishReason bytes
   bool cut = false;          // the cap was reached: text or toolCalls is incomplete
   std::size_t capBytes = 64 * 1024;
 
+  // The reasons models give are short words ("stop", "length", "tool_calls",
+  // "content_filter"); a longer one is kept cut, never whole (an upstream
+  // could send a megabyte).
+  static constexpr std::size_t kMaxFinishReason = 64;
+  void setFinishReason(std::string_view reason) { finishReason.assign(reason.substr(0, kMaxFinishReason)); }
   void appendText(std::string_view piece) { append(text, piece); }
   void appendToolCall(std::string_view piece) { append(toolCalls, piece); }
   void clear() {

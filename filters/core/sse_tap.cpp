@@ -139,9 +139,9 @@ bool readChoice(simdjson::ondemand::object choice, SseObservation& out, quality:
       }
     } else if (key == "finish_reason") {
       std::string_view reason;
-      if (!field.value().get_string().get(reason)) {
-        out.finishReason.assign(reason);
-        if (capture != nullptr) capture->finishReason.assign(reason);
+      if (!field.value().get_string().get(reason) && !reason.empty()) {
+        out.finished = true;
+        if (capture != nullptr) capture->setFinishReason(reason);
       }
     }
   }

@@ -17,9 +17,12 @@ struct SseObservation {
   std::uint32_t contentEvents = 0;
   bool done = false;                  // saw data: [DONE]
   bool hasUsage = false;
+  // Saw a choice's finish_reason. Only whether: every open stream keeps an
+  // observation, and the reason's text (for sampled answers) goes to the
+  // capture, capped there.
+  bool finished = false;
   std::uint64_t promptTokens = 0;
   std::uint64_t completionTokens = 0;
-  std::string finishReason;
 };
 
 class SseTap {
@@ -78,14 +81,15 @@ class SseTap {
   std::string_view heldData() const { return cut_ ? std::string_view(cut_->data) : std::string_view(); }
   std::unique_ptr<Cut> cut_;
   std::string_view dataInPlace_;  // the event's one data line, still in the piece
-  std::size_t dataLines_ = 0;     // data: lines of the current event
-  // (The flags together: every open stream's usage filter keeps a tap.)
+  simdjson::ondemand::parser* parser_ = nullptr;  // during feed()
+  quality::CapturedOutput* capture_ = nullptr;
+  SseObservation observation_;
+  // (The count and flags together: every open stream's usage filter keeps a
+  // tap. An event is at most kMaxEventBytes, so its lines fit 32 bits.)
+  std::uint32_t dataLines_ = 0;  // data: lines of the current event
   bool dataIsInPlace_ = false;
   bool skipping_ = false;  // the current line is too long: ignore it
   bool eventTooLarge_ = false;  // the current event passed kMaxEventBytes: ignore it
-  simdjson::ondemand::parser* parser_ = nullptr;  // during feed()
-  SseObservation observation_;
-  quality::CapturedOutput* capture_ = nullptr;
 };
 
 template <class OnContent>

@@ -92,7 +92,7 @@ bool extractAnswer(sj::parser& parser, std::string_view body, CapturedOutput& ou
             if (!cf.value().get_string().get(text)) out.appendText(text);
           } else if (ck == "finish_reason") {
             std::string_view reason;
-            if (!cf.value().get_string().get(reason)) out.finishReason.assign(reason);
+            if (!cf.value().get_string().get(reason)) out.setFinishReason(reason);
           }
         }
         break;  // the first choice speaks for the answer

@@ -161,7 +161,7 @@ void SamplingFilter::offerSample(RequestContext& ctx) {
     bool tapSawEnd = false;
     if (s.streamSeen) {
       const auto& seen = s.stream->tap.observation();
-      tapSawEnd = seen.done || !seen.finishReason.empty();
+      tapSawEnd = seen.done || seen.finished;
     }
     sample->streamFinished = r.streamFinished || tapSawEnd;
   } else if (s.captureJson || s.jsonCut) {

@@ -41,7 +41,7 @@ void UsageFilter::onResponseEnd(RequestContext& ctx) {
     r.promptTokens = seen.promptTokens;
     r.completionTokens = seen.completionTokens;
     r.contentEvents = seen.contentEvents;
-    r.streamFinished = seen.done || !seen.finishReason.empty();
+    r.streamFinished = seen.done || seen.finished;
   } else if (s.captureJson && ctx.response.complete && !s.json.empty()) {
     const auto usage = readResponseUsage(*ctx.json, *s.json);
     r.hasUsage = usage.found;

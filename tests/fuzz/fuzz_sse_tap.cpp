@@ -50,11 +50,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& b = pieces.observation;
   FUZZ_CHECK(a.contentEvents == b.contentEvents && a.done == b.done && a.hasUsage == b.hasUsage &&
                  a.promptTokens == b.promptTokens && a.completionTokens == b.completionTokens &&
-                 a.finishReason == b.finishReason,
+                 a.finished == b.finished,
              "observations differ with the piece boundaries");
   FUZZ_CHECK(whole.capture.text == pieces.capture.text && whole.capture.toolCalls == pieces.capture.toolCalls &&
-                 whole.capture.cut == pieces.capture.cut,
+                 whole.capture.cut == pieces.capture.cut && whole.capture.finishReason == pieces.capture.finishReason,
              "captured answers differ with the piece boundaries");
   FUZZ_CHECK(whole.capture.text.size() <= whole.capture.capBytes, "capture over its cap");
+  FUZZ_CHECK(whole.capture.finishReason.size() <= quality::CapturedOutput::kMaxFinishReason, "finish reason over its cap");
   return 0;
 }

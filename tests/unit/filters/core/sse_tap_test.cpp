@@ -36,7 +36,7 @@ TEST(SseTap, FindsContentUsageFinishAndDoneWhateverThePieceBoundaries) {
     EXPECT_TRUE(seen.hasUsage);
     EXPECT_EQ(seen.promptTokens, 12u);
     EXPECT_EQ(seen.completionTokens, 3u);
-    EXPECT_EQ(seen.finishReason, "stop");
+    EXPECT_TRUE(seen.finished);
   }
 }
 
@@ -108,6 +108,35 @@ TEST(SseTap, CaptureStopsAtItsCapAndContentIsCountedWithoutOne) {
 
   SseTap plain;  // no capture: still counts content
   EXPECT_GT(feedInPieces(plain, stream, 5), 0);
+}
+
+// A stream is finished by a choice's finish_reason string, not by a null or
+// empty one (sent with every delta by some servers). The observation keeps only
+// that; a sampled answer's capture keeps the reason, cut at its cap whatever
+// length the upstream sends.
+TEST(SseTap, FinishIsSeenFromAReasonAndTheCapturedReasonIsCapped) {
+  const std::string unfinished =
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"},\"finish_reason\":null}]}\n\n"
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"b\"},\"finish_reason\":\"\"}]}\n\n";
+  SseTap open;
+  quality::CapturedOutput openCapture;
+  open.setCapture(&openCapture);
+  feedInPieces(open, unfinished, 3);
+  EXPECT_FALSE(open.observation().finished);
+  EXPECT_TRUE(openCapture.finishReason.empty());
+
+  const std::string longReason(10000, 'x');
+  const std::string finished =
+      unfinished + "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"" + longReason + "\"}]}\n\n";
+  for (std::size_t piece : {std::size_t{7}, finished.size()}) {
+    SseTap tap;
+    quality::CapturedOutput capture;
+    tap.setCapture(&capture);
+    feedInPieces(tap, finished, piece);
+    EXPECT_TRUE(tap.observation().finished) << piece;
+    EXPECT_EQ(capture.finishReason, longReason.substr(0, quality::CapturedOutput::kMaxFinishReason)) << piece;
+    EXPECT_EQ(capture.text, "ab") << piece;
+  }
 }
 
 // An event grows by its data lines and the newlines between them: empty data
