@@ -35,7 +35,7 @@ void AttemptPlanner::begin(const Runtime& runtime, const config::RouteConfig& ro
   slotBackend_ = -1;
   attemptOpen_ = false;
   lastCause_ = FailureCause::None;
-  tried_.assign(runtime_->endpointCount, 0);
+  tried_.clear();
 }
 
 std::size_t AttemptPlanner::backendAt(std::size_t cursor) const {
@@ -101,7 +101,7 @@ AttemptPlanner::Next AttemptPlanner::next() {
     auto pick = up_.picker.pick(runtime_->backends[b], b, tried_, affinity_);
     if (pick.endpoint == nullptr && attempt_ > 0 && backendCursor_ + 1 == backendCount()) {
       // Nothing new anywhere: a retry may go back to an endpoint already tried.
-      std::fill(tried_.begin(), tried_.end(), 0);
+      tried_.clear();
       pick = up_.picker.pick(runtime_->backends[b], b, tried_, affinity_);
     }
     if (pick.endpoint != nullptr) {
@@ -123,7 +123,7 @@ void AttemptPlanner::start(std::size_t backend, const Pick& pick) {
   endpoint_ = pick.endpoint;
   admission_ = pick.admission;
   attemptOpen_ = true;
-  tried_[endpoint_->id] = 1;
+  tried_.add(endpoint_->id);
   up_.cluster.endpoint(endpoint_->id).inFlight.fetch_add(1, std::memory_order_relaxed);
   if (attempt_ > 0) up_.cluster.backend(backend).retriesInFlight.fetch_add(1, std::memory_order_relaxed);
 }

@@ -86,7 +86,7 @@ class AttemptPlanner {
   std::size_t backendCursor_ = 0;
   std::int64_t slotBackend_ = -1;  // backend whose slot this request holds
   unsigned attempt_ = 0;
-  std::vector<char> tried_;        // by endpoint id
+  EndpointSet tried_;
   CircuitBreaker::Admission admission_;
   bool attemptOpen_ = false;
   FailureCause lastCause_ = FailureCause::None;

@@ -17,18 +17,18 @@ std::uint64_t EndpointPicker::random() {
   return rng_;
 }
 
-Pick EndpointPicker::pick(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried,
+Pick EndpointPicker::pick(const BackendRuntime& backend, std::size_t index, const EndpointSet& tried,
                           std::uint64_t affinity) {
   // A half-open breaker may refuse between the check and the admission (another
   // worker took the probe): then try the others.
-  std::vector<char> skipped;
+  EndpointSet skipped;
   for (std::size_t round = 0; round < backend.endpoints.size(); ++round) {
     const auto* e = choose(backend, index, skipped.empty() ? tried : skipped, affinity);
     if (e == nullptr) return {};
     auto admission = cluster_.endpoint(e->id).breaker.admit();
     if (admission.allowed) return {e, admission, lastAffinity_};
     if (skipped.empty()) skipped = tried;
-    skipped[e->id] = 1;
+    skipped.add(e->id);
   }
   return {};
 }
@@ -97,11 +97,11 @@ const EndpointRuntime* EndpointPicker::leastLoaded(const BackendRuntime& b, std:
 }
 
 const EndpointRuntime* EndpointPicker::choose(const BackendRuntime& b, std::size_t backend,
-                                              const std::vector<char>& tried, std::uint64_t affinity) {
+                                              const EndpointSet& tried, std::uint64_t affinity) {
   candidates_.clear();
   lastAffinity_ = Pick::Affinity::None;
   for (const auto& e : b.endpoints)
-    if (!tried[e.id] && cluster_.endpoint(e.id).breaker.admissible()) candidates_.push_back(&e);
+    if (!tried.has(e.id) && cluster_.endpoint(e.id).breaker.admissible()) candidates_.push_back(&e);
   if (candidates_.empty()) return nullptr;
   switch (b.config->load_balancing) {
     case config::LoadBalancing::RoundRobin:

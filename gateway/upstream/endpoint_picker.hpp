@@ -8,6 +8,7 @@
 
 #include "gateway/upstream/circuit_breaker.hpp"
 #include "gateway/upstream/cluster_state.hpp"
+#include "gateway/upstream/endpoint_set.hpp"
 #include "gateway/server/runtime.hpp"
 
 namespace infergate {
@@ -23,14 +24,14 @@ class EndpointPicker {
  public:
   // `runtime`: the one at start (it sizes the per-backend and per-endpoint state).
   EndpointPicker(const Runtime& runtime, ClusterState& cluster, std::uint64_t seed);
-  // Backend `index` as the request's config has it (`backend`); `tried[id]`
-  // marks endpoints this request already used.
+  // Backend `index` as the request's config has it (`backend`); `tried` holds
+  // the endpoints this request already used.
   // `affinity`: the request's prefix hash (RequestFacts::prefixHash), 0 for none.
-  Pick pick(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried,
+  Pick pick(const BackendRuntime& backend, std::size_t index, const EndpointSet& tried,
             std::uint64_t affinity = 0);
 
  private:
-  const EndpointRuntime* choose(const BackendRuntime& backend, std::size_t index, const std::vector<char>& tried,
+  const EndpointRuntime* choose(const BackendRuntime& backend, std::size_t index, const EndpointSet& tried,
                                 std::uint64_t affinity);
   const EndpointRuntime* leastLoaded(const BackendRuntime& backend, std::uint64_t affinity);
   std::uint64_t random();

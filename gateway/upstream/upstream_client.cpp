@@ -166,8 +166,7 @@ UpstreamClient::UpstreamClient(asio::io_context& io, std::shared_ptr<const Runti
       runtime_(std::move(runtime)),
       cluster_(cluster),
       picker_(*runtime_, cluster, 0x636c69656e74ull),  // "client"
-      pool_(io, *runtime_, nullptr, 0),
-      tried_(std::max(runtime_->endpointCapacity, runtime_->endpointCount), 0) {}
+      pool_(io, *runtime_, nullptr, 0) {}
 
 UpstreamClient::~UpstreamClient() { pool_.closeAll(); }
 

@@ -64,7 +64,7 @@ class UpstreamClient {
   ClusterState& cluster_;
   EndpointPicker picker_;
   UpstreamPool pool_;
-  std::vector<char> tried_;  // for the picker: nothing tried
+  EndpointSet tried_;  // for the picker: nothing tried
 };
 
 }  // namespace infergate

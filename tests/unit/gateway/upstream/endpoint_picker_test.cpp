@@ -27,16 +27,16 @@ TEST(EndpointPicker, RoundRobinSkipsOpenAndTriedEndpoints) {
   auto runtime = runtimeWith("round_robin");
   ClusterState cluster(*runtime);
   EndpointPicker picker(*runtime, cluster, 1);
-  std::vector<char> tried(3, 0);
+  EndpointSet tried;
   cluster.endpoint(1).breaker.onFailure(cluster.endpoint(1).breaker.admit());  // opens endpoint 1
   std::map<std::size_t, int> seen;
   for (int i = 0; i < 10; ++i) seen[picker.pick(runtime->backends[0], 0, tried).endpoint->id]++;
   EXPECT_EQ(seen[1], 0);
   EXPECT_EQ(seen[0], 5);
   EXPECT_EQ(seen[2], 5);
-  tried[0] = 1;
+  tried.add(0);
   EXPECT_EQ(picker.pick(runtime->backends[0], 0, tried).endpoint->id, 2u);
-  tried[2] = 1;
+  tried.add(2);
   EXPECT_EQ(picker.pick(runtime->backends[0], 0, tried).endpoint, nullptr);  // only the open one is left
 }
 
@@ -47,7 +47,7 @@ TEST(EndpointPicker, LeastRequestAvoidsTheBusiestEndpoint) {
   cluster.endpoint(0).inFlight = 50;
   cluster.endpoint(1).inFlight = 10;
   cluster.endpoint(2).inFlight = 0;
-  std::vector<char> tried(3, 0);
+  EndpointSet tried;
   std::map<std::size_t, int> seen;
   for (int i = 0; i < 900; ++i) seen[picker.pick(runtime->backends[0], 0, tried).endpoint->id]++;
   // With two random choices the busiest wins only when drawn twice (1/9).
@@ -60,7 +60,7 @@ TEST(EndpointPicker, WeightedFollowsWeightsSmoothly) {
   auto runtime = runtimeWith("weighted");
   ClusterState cluster(*runtime);
   EndpointPicker picker(*runtime, cluster, 1);
-  std::vector<char> tried(3, 0);
+  EndpointSet tried;
   std::string order;
   for (int i = 0; i < 8; ++i) order += std::to_string(picker.pick(runtime->backends[0], 0, tried).endpoint->id);
   EXPECT_EQ(std::count(order.begin(), order.end(), '0'), 4);
