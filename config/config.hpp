@@ -41,6 +41,14 @@ struct ServerTimeouts {
   Duration keepalive_idle{60'000};   // idle keep-alive connection is closed silently
 };
 
+// Gives the allocator's free memory back to the kernel once a burst is over
+// (gateway/server/memory_trimmer.hpp).
+struct MemoryTrim {
+  bool enabled = true;
+  Duration interval{10'000};           // how often the allocator's free memory is looked at
+  std::size_t min_free = 8u << 20;     // free this much at two looks in a row, and resident memory grown as much: trim
+};
+
 struct ServerConfig {
   Address listen{"0.0.0.0", 8080};
   unsigned workers = 0;              // 0 = one per core
@@ -65,6 +73,7 @@ struct ServerConfig {
   unsigned max_endpoints = 256;
   ServerLimits limits;
   ServerTimeouts timeouts;
+  MemoryTrim memory_trim;
   // Peers whose X-Forwarded-For / X-Real-IP are believed for the client's
   // address (limits, logs); from anyone else those headers are replaced.
   std::vector<Cidr> trusted_proxies;

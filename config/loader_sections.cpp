@@ -45,7 +45,7 @@ void SectionLoader::load(const YAML::Node& root) {
 void SectionLoader::server(const YAML::Node& n) {
   auto& s = result_.config.server;
   if (!reader_.checkMap(n, "server", {"listen", "workers", "drain_delay", "drain_timeout", "busy_poll_us", "batch_sends", "batch_receives", "limits", "timeouts",
-                                      "share_listen_address", "trusted_proxies", "tls", "max_endpoints"}))
+                                      "share_listen_address", "trusted_proxies", "tls", "max_endpoints", "memory_trim"}))
     return;
   if (auto t = n["tls"]; t && reader_.checkMap(t, "server.tls", {"listen", "cert_file", "key_file", "handshake_timeout"})) {
     s.tls.enabled = true;
@@ -84,6 +84,14 @@ void SectionLoader::server(const YAML::Node& n) {
       reader_.error(reader_.keyOr(l, "max_buffered_body"), "server.limits.max_buffered_body must be at least max_body");
     if (s.limits.max_header_bytes < 1024) reader_.error(reader_.keyOr(l, "max_header"), "server.limits.max_header must be at least 1KiB");
     if (s.limits.max_body_bytes == 0) reader_.error(reader_.keyOr(l, "max_body"), "server.limits.max_body must be positive");
+  }
+  if (auto m = n["memory_trim"]; m && reader_.checkMap(m, "server.memory_trim", {"enabled", "interval", "min_free"})) {
+    reader_.readBool(m, "enabled", s.memory_trim.enabled);
+    reader_.readDuration(m, "interval", s.memory_trim.interval);
+    reader_.readSize(m, "min_free", s.memory_trim.min_free);
+    positive(m, "server.memory_trim.interval", s.memory_trim.interval);
+    if (s.memory_trim.min_free < (64u << 10))
+      reader_.error(reader_.keyOr(m, "min_free"), "server.memory_trim.min_free must be at least 64KiB");
   }
   if (auto t = n["timeouts"];
       t && reader_.checkMap(t, "server.timeouts", {"header_read", "body_read", "keepalive_idle"})) {

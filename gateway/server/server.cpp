@@ -105,6 +105,7 @@ void Server::start() {
   loadSignals_->start();
   breakerLog_ = std::make_unique<BreakerLog>(control_, runtime_, *cluster_);
   breakerLog_->start();
+  memoryTrimmer_->start();
   resolver_->start();
   if (drift_) drift_->start();
   if (diagnosis_) diagnosis_->start();
@@ -212,6 +213,8 @@ void Server::declareStats(unsigned workers) {
   SignalScraper::declareStats(*stats_, *labels_, *cluster_);
   resolver_->declareStats(*stats_, *labels_);
   connectionLimits_->declareStats(*stats_);
+  memoryTrimmer_ = std::make_unique<MemoryTrimmer>(control_, cfg.server.memory_trim);
+  memoryTrimmer_->declareStats(*stats_);
   configReloader_->declareStats(*stats_);
   if (certificateReloader_) certificateReloader_->declareStats(*stats_);
   if (cfg.server.tls.enabled)
@@ -373,6 +376,7 @@ void Server::stopAll() {
   if (health_) health_->stop();
   if (loadSignals_) loadSignals_->stop();
   if (breakerLog_) breakerLog_->stop();
+  if (memoryTrimmer_) memoryTrimmer_->stop();
   if (resolver_) resolver_->stop();
   if (drift_) drift_->stop();
   if (diagnosis_) diagnosis_->stop();

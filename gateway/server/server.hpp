@@ -31,6 +31,7 @@
 #include "metrics/label_space.hpp"
 #include "gateway/server/certificate_reloader.hpp"
 #include "gateway/server/config_reloader.hpp"
+#include "gateway/server/memory_trimmer.hpp"
 #include "metrics/stats.hpp"
 
 namespace infergate {
@@ -88,6 +89,7 @@ class Server {
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<EndpointResolver> resolver_;
   std::unique_ptr<BreakerLog> breakerLog_;
+  std::unique_ptr<MemoryTrimmer> memoryTrimmer_;
   std::unique_ptr<HealthChecker> health_;
   std::unique_ptr<SignalScraper> loadSignals_;
   std::unique_ptr<DriftMonitor> drift_;

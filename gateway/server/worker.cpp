@@ -29,9 +29,17 @@ std::uint64_t seedFor(unsigned index) {
 }
 }  // namespace
 
+namespace {
+// A session and its shared_ptr control block (two counts, a vtable pointer
+// and the slab allocator): SlabAllocator checks it fits.
+constexpr std::size_t kSessionSlotBytes = sizeof(DownstreamSession) + 24;
+using SessionAllocator = SlabAllocator<DownstreamSession, kSessionSlotBytes>;
+}  // namespace
+
 Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterState& cluster,
                const GenerationSlot& generations, const UpstreamStats& stats, const metrics::LabelSpace& labels)
-    : index_(index),
+    : sessionSlab_(kSessionSlotBytes),
+      index_(index),
       runtime_(std::move(runtime)),
       cluster_(cluster),
       generations_(generations),
@@ -96,8 +104,8 @@ void Worker::acceptOn(WorkerAcceptor& acceptor, bool tls) {
       if (const auto why = connectionLimits_->admit(client); why != ConnectionLimits::Refusal::None)
         refuseConnection(socket, why, tls);
       else
-        std::make_shared<DownstreamSession>(*this, std::move(socket), client,
-                                            tls ? &tlsContext_->current() : nullptr)
+        std::allocate_shared<DownstreamSession>(SessionAllocator(sessionSlab_), *this, std::move(socket), client,
+                                                tls ? &tlsContext_->current() : nullptr)
             ->start();
     } else if (isLocalResourceError(ec)) {
       // Out of fds: back off briefly instead of spinning on accept; say so once a second at most.

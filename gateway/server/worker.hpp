@@ -15,6 +15,7 @@
 #include "gateway/http/header_rules.hpp"
 #include "gateway/net/connection_limits.hpp"
 #include "gateway/net/readiness_watch.hpp"
+#include "gateway/net/slot_slab.hpp"
 #include "gateway/net/worker_io.hpp"
 #include "gateway/net/worker_wakeup.hpp"
 #include "gateway/server/generation.hpp"
@@ -96,6 +97,9 @@ class Worker {
   void cutNow();
   void adoptGeneration();
 
+  // The sessions' memory (slot_slab.hpp). First, so that it goes last: after
+  // the io_context, whose handlers hold the last sessions.
+  SlotSlab sessionSlab_;
   unsigned index_;
   std::shared_ptr<const Runtime> runtime_;
   ClusterState& cluster_;

@@ -25,6 +25,7 @@ const char* kValid = R"(server:
   busy_poll_us: 20
   batch_sends: false
   batch_receives: false
+  memory_trim: {enabled: false, interval: 30s, min_free: 16MiB}
   limits:
     max_body: 2MiB
     max_header: 32KiB
@@ -77,6 +78,9 @@ TEST(ConfigLoader, LoadsEverySetting) {
   EXPECT_EQ(c.server.busy_poll_us, 20u);
   EXPECT_FALSE(c.server.batch_sends);
   EXPECT_FALSE(c.server.batch_receives);
+  EXPECT_FALSE(c.server.memory_trim.enabled);
+  EXPECT_EQ(c.server.memory_trim.interval.count(), 30000);
+  EXPECT_EQ(c.server.memory_trim.min_free, 16u * 1024 * 1024);
   EXPECT_EQ(c.server.limits.max_body_bytes, 2u * 1024 * 1024);
   EXPECT_EQ(c.server.limits.max_header_bytes, 32u * 1024);
   EXPECT_EQ(c.server.timeouts.header_read.count(), 3000);
@@ -109,6 +113,9 @@ TEST(ConfigLoader, AppliesDocumentedDefaults) {
   EXPECT_EQ(r.config.server.busy_poll_us, 50u);
   EXPECT_TRUE(r.config.server.batch_sends);
   EXPECT_TRUE(r.config.server.batch_receives);
+  EXPECT_TRUE(r.config.server.memory_trim.enabled);
+  EXPECT_EQ(r.config.server.memory_trim.interval.count(), 10000);
+  EXPECT_EQ(r.config.server.memory_trim.min_free, 8u * 1024 * 1024);
   EXPECT_EQ(r.config.server.limits.max_body_bytes, 8u * 1024 * 1024);
   EXPECT_EQ(r.config.admin.listen.host, "127.0.0.1");
   EXPECT_EQ(r.config.routes[0].path_prefix, "/");
@@ -118,7 +125,16 @@ TEST(ConfigLoader, AppliesDocumentedDefaults) {
 TEST(ConfigLoader, UnknownKeyReportsPosition) {
   EXPECT_EQ(errorsOf("server:\n  listen: 0.0.0.0:1\n  wrokers: 2\n" + minimal()),
             "test.yaml:3:3: unknown key 'wrokers' in server (expected one of: listen, workers, drain_delay, drain_timeout, "
-            "busy_poll_us, batch_sends, batch_receives, limits, timeouts, share_listen_address, trusted_proxies, tls, max_endpoints)\n");
+            "busy_poll_us, batch_sends, batch_receives, limits, timeouts, share_listen_address, trusted_proxies, tls, max_endpoints, memory_trim)\n");
+}
+
+TEST(ConfigLoader, MemoryTrimIsChecked) {
+  EXPECT_EQ(errorsOf("server:\n  memory_trim: {interval: 0s}\n" + minimal()),
+            "test.yaml:2:27: server.memory_trim.interval must be greater than 0\n");
+  EXPECT_EQ(errorsOf("server:\n  memory_trim: {min_free: 1KiB}\n" + minimal()),
+            "test.yaml:2:27: server.memory_trim.min_free must be at least 64KiB\n");
+  EXPECT_EQ(errorsOf("server:\n  memory_trim: {every: 5s}\n" + minimal()),
+            "test.yaml:2:17: unknown key 'every' in server.memory_trim (expected one of: enabled, interval, min_free)\n");
 }
 
 TEST(ConfigLoader, WrongTypesReportPosition) {
