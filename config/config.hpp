@@ -45,8 +45,8 @@ struct ServerTimeouts {
 // (gateway/server/memory_trimmer.hpp).
 struct MemoryTrim {
   bool enabled = true;
-  Duration interval{10'000};           // how often the allocator's free memory is looked at
-  std::size_t min_free = 8u << 20;     // free this much at two looks in a row, and resident memory grown as much: trim
+  Duration interval{10'000};           // how often resident memory and the load are looked at
+  std::size_t min_free = 8u << 20;     // resident memory this much over the last trim's level once a burst is over: trim
 };
 
 struct ServerConfig {

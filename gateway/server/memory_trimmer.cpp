@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "filters/core/log_line.hpp"
 
@@ -22,15 +23,6 @@ std::size_t residentBytes() {
   return read == 2 ? resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) : 0;
 }
 
-// The allocator's free bytes across its arenas, tops included.
-std::size_t allocatorFreeBytes() {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-  return mallinfo2().fordblks;
-#else
-  return 0;  // no count: never trims
-#endif
-}
-
 bool trimAllocator() {
 #if defined(__GLIBC__)
   return malloc_trim(0) != 0;
@@ -41,32 +33,36 @@ bool trimAllocator() {
 
 double mib(std::size_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
+// The memory the load stands for, roughly: a connection's few KiB, a body's bytes.
+std::size_t weightOf(MemoryLoad load) { return load.connections * 4096 + load.bodyBytes; }
+
 }  // namespace
 
-bool TrimDecision::look(std::size_t freeBytes, std::size_t resident) {
+bool TrimDecision::look(std::size_t resident, MemoryLoad load) {
   base_ = std::min(base_, resident);
-  if (freeBytes < minFree_) {
-    freeLooks_ = 0;
+  const std::size_t weight = weightOf(load);
+  peak_ = std::max(peak_, weight);
+  // At most half its peak since the last trim, or nothing to speak of: the
+  // burst that made the memory is over.
+  if (weight > (1u << 20) && weight * 2 > peak_) {
+    quietLooks_ = 0;
     return false;
   }
-  if (++freeLooks_ < 2) return false;
+  if (++quietLooks_ < 2) return false;
   return resident >= base_ + minFree_;
 }
 
-void TrimDecision::trimmed(std::size_t resident) {
+void TrimDecision::trimmed(std::size_t resident, MemoryLoad load) {
   base_ = resident;
-  freeLooks_ = 0;
+  peak_ = weightOf(load);
+  quietLooks_ = 0;
 }
 
-MemoryTrimmer::MemoryTrimmer(boost::asio::io_context& io, const config::MemoryTrim& config)
-    : config_(config), timer_(io), decision_(config.min_free) {}
+MemoryTrimmer::MemoryTrimmer(boost::asio::io_context& io, const config::MemoryTrim& config, LoadNow load)
+    : config_(config), timer_(io), load_(std::move(load)), decision_(config.min_free) {}
 
 void MemoryTrimmer::declareStats(metrics::StatsRegistry& stats) {
   using Zeros = metrics::FamilySpec::Zeros;
-  stats.gaugeFrom({"infergate_allocator_free_bytes",
-                   "Memory the allocator holds free for reuse, at its last look (server.memory_trim.interval).",
-                   {}, Zeros::Export},
-                  [this](std::span<const std::uint32_t>) { return static_cast<double>(freeBytes_.load()); });
   stats.counterFrom({"infergate_memory_trims_total",
                      "Times the allocator's free memory was given back to the kernel after a burst (server.memory_trim).",
                      {}, Zeros::Export},
@@ -78,7 +74,7 @@ void MemoryTrimmer::declareStats(metrics::StatsRegistry& stats) {
 
 void MemoryTrimmer::start() {
   if (!config_.enabled) return;
-  decision_.trimmed(residentBytes());  // the idle level: a burst before the first look still counts
+  decision_.trimmed(residentBytes(), load_());  // the idle level: a burst before the first look still counts
   schedule();
 }
 
@@ -97,18 +93,17 @@ void MemoryTrimmer::schedule() {
 }
 
 void MemoryTrimmer::look() {
-  const std::size_t free = allocatorFreeBytes();
   const std::size_t before = residentBytes();
-  freeBytes_.store(free, std::memory_order_relaxed);
-  if (!decision_.look(free, before)) return;
-  trimAllocator();
+  const MemoryLoad load = load_();
+  if (!decision_.look(before, load)) return;
+  const bool released = trimAllocator();
   const std::size_t after = residentBytes();
-  decision_.trimmed(after);
+  decision_.trimmed(after, load);
   trims_.fetch_add(1, std::memory_order_relaxed);
   const std::size_t returned = before > after ? before - after : 0;
   returnedBytes_.fetch_add(returned, std::memory_order_relaxed);
-  log::writef(log::Level::Info, {}, "memory trim: %.1f MiB given back (resident %.1f -> %.1f MiB; %.1f MiB free in the allocator)",
-              mib(returned), mib(before), mib(after), mib(free));
+  log::writef(log::Level::Info, {}, "memory trim: %.1f MiB given back (resident %.1f -> %.1f MiB)%s", mib(returned),
+              mib(before), mib(after), released ? "" : "; the allocator had nothing to give");
 }
 
 }  // namespace infergate

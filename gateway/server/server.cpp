@@ -213,7 +213,12 @@ void Server::declareStats(unsigned workers) {
   SignalScraper::declareStats(*stats_, *labels_, *cluster_);
   resolver_->declareStats(*stats_, *labels_);
   connectionLimits_->declareStats(*stats_);
-  memoryTrimmer_ = std::make_unique<MemoryTrimmer>(control_, cfg.server.memory_trim);
+  memoryTrimmer_ = std::make_unique<MemoryTrimmer>(control_, cfg.server.memory_trim, [this] {
+    MemoryLoad load;
+    for (auto& w : workers_) load.connections += static_cast<std::size_t>(std::max(w->sessionCount(), 0));
+    load.bodyBytes = connectionLimits_->bufferedBodyBytes();
+    return load;
+  });
   memoryTrimmer_->declareStats(*stats_);
   configReloader_->declareStats(*stats_);
   if (certificateReloader_) certificateReloader_->declareStats(*stats_);
