@@ -27,9 +27,7 @@ std::uint64_t seedFor(unsigned index) {
   return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
          static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ index;
 }
-}  // namespace
 
-namespace {
 // A session and its shared_ptr control block (two counts, a vtable pointer
 // and the slab allocator): SlabAllocator checks it fits.
 constexpr std::size_t kSessionSlotBytes = sizeof(DownstreamSession) + 24;
