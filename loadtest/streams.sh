@@ -11,6 +11,8 @@
 # opening ramp (which saturates the proxy's core: every stream opens a new
 # upstream connection) and the closing.
 #   STREAMS=8000 TOKENS=20 INTER_TOKEN_MS=200 WORKERS=2 PEERS="direct infergate haproxy nginx"
+# "after MB" is its RSS 2 s after the last stream ended (every client gone):
+# what a burst leaves resident.
 # "steal ms" is how long the hypervisor kept the proxy's CPU (CPU 1) and the
 # load generator's (CPU 0) from running during the peer's run: on a virtual
 # machine, time no process on them could use, and so time every event in its
@@ -91,12 +93,12 @@ echo "infergate: $(readlink -f "$BUILD_DIR/gateway/infergate")"
 [[ -n $BEFORE_BUILD_DIR ]] && echo "infergate-before: $(readlink -f "$BEFORE_BUILD_DIR/gateway/infergate")"
 # Every stream is open 1 s after the last batch opens, at (batches - 1) x gap.
 OPEN_AT_MS=$(( ((STREAMS + OPEN_PER_BATCH - 1) / OPEN_PER_BATCH - 1) * BATCH_GAP_MS + 1000 ))
-printf "%-16s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s %10s %11s %13s\n" peer "idle MB" "open MB" "peak MB" "cpu s" ok errors \
+printf "%-16s %9s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s %10s %11s %13s\n" peer "idle MB" "open MB" "peak MB" "after MB" "cpu s" ok errors \
   "ttft p50" "ttft p99" "itl p50" "itl p99" "+ttft p99" "+itl p99" "itl* p99" "+itl* p99" "steal ms 1/0"
 direct_ttft=""; direct_itl=""; direct_itl_started=""
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 for peer in $PEERS; do
-  port=$PORT; idle="-"; open="-"; peak="-"; cpu="-"; PEER_PID=""
+  port=$PORT; idle="-"; open="-"; peak="-"; after="-"; cpu="-"; PEER_PID=""
   if [[ $peer == direct ]]; then port=$MOCK; else start_peer "$peer"; sleep 0.3; idle=$(memory_mb VmRSS $PEER_PID); fi
   steal1=$(steal_ms 1); steal0=$(steal_ms 0)
   $LOADGEN_CPU "$BUILD_DIR/loadtest/stream_load" --port $port --streams "$STREAMS" --tokens "$TOKENS" \
@@ -112,6 +114,7 @@ for peer in $PEERS; do
   steal="$(($(steal_ms 1) - steal1))/$(($(steal_ms 0) - steal0))"
   out=$(cat $W/load.out)
   [[ -n $PEER_PID ]] && peak=$(memory_mb VmHWM $PEER_PID) && cpu=$(cpu_seconds $PEER_PID)
+  [[ -n $PEER_PID ]] && sleep 2 && after=$(memory_mb VmRSS $PEER_PID)
   val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $out"; }
   ttft=$(val ttft_p99_ms); itl=$(val itl_p99_ms)
   itl_started=$(val itl_all_started_p99_ms)
@@ -122,7 +125,7 @@ for peer in $PEERS; do
     added_itl=$(minus "$itl" "$direct_itl")
     added_itl_started=$(minus "$itl_started" "$direct_itl_started")
   fi
-  printf "%-16s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s %10s %11s %13s\n" "$peer" "$idle" "$open" "$peak" "$cpu" "$(val ok)" "$(val errors)" \
+  printf "%-16s %9s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s %10s %11s %13s\n" "$peer" "$idle" "$open" "$peak" "$after" "$cpu" "$(val ok)" "$(val errors)" \
     "$(val ttft_p50_ms)" "$ttft" "$(val itl_p50_ms)" "$itl" "$added_ttft" "$added_itl" "$itl_started" "$added_itl_started" "$steal"
   if [[ -n $PEER_PID ]]; then kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null; fi
 done
