@@ -5,6 +5,7 @@
 #include <boost/asio/detail/epoll_reactor.hpp>
 
 #include "gateway/net/asio_private.hpp"
+#include "gateway/net/reactor_events.hpp"
 
 namespace infergate {
 namespace {
@@ -19,10 +20,6 @@ using SocketImpl = detail::io_object_impl<detail::reactive_socket_service<boost:
 struct ImplOf {
   using type = SocketImpl SocketBase::*;
   friend type memberOf(ImplOf);
-};
-struct EpollFdOf {
-  using type = int Reactor::*;
-  friend type memberOf(EpollFdOf);
 };
 struct ReactorOf {
   using type = Reactor* Descriptor::*;
@@ -41,7 +38,6 @@ struct ReadyEventsOf {
   friend type memberOf(ReadyEventsOf);
 };
 template struct ExposeMember<ImplOf, &SocketBase::impl_>;
-template struct ExposeMember<EpollFdOf, &Reactor::epoll_fd_>;
 template struct ExposeMember<ReactorOf, &Descriptor::reactor_>;
 template struct ExposeMember<RegisteredEventsOf, &Descriptor::registered_events_>;
 template struct ExposeMember<TrySpeculativeOf, &Descriptor::try_speculative_>;
@@ -84,7 +80,7 @@ bool reportPeerClose(WorkerSocket& socket) {
   epoll_event ev{};
   ev.events = registered | EPOLLRDHUP;
   ev.data.ptr = descriptor;
-  if (epoll_ctl(reactor->*memberOf(EpollFdOf{}), EPOLL_CTL_MOD, socket.native_handle(), &ev) != 0) {
+  if (epoll_ctl(ReactorEvents::epollFdOf(*reactor), EPOLL_CTL_MOD, socket.native_handle(), &ev) != 0) {
     // The kernel does not have it: reads must not rely on it (the mark made
     // before a connect that completed at once goes too).
     registered &= ~static_cast<std::uint32_t>(EPOLLRDHUP);

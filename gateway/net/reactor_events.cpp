@@ -39,8 +39,10 @@ ReactorEvents::ReactorEvents(boost::asio::io_context& io) {
   auto& reactor = boost::asio::use_service<Reactor>(io);
   interrupter_ = &(reactor.*memberOf(InterrupterOf{}));
   timerFd_ = &(reactor.*memberOf(TimerFdOf{}));
-  epollFd_ = reactor.*memberOf(EpollFdOf{});
+  epollFd_ = epollFdOf(reactor);
 }
+
+int ReactorEvents::epollFdOf(const Reactor& reactor) { return reactor.*memberOf(EpollFdOf{}); }
 
 int ReactorEvents::descriptorOf(const epoll_event& event) {
   return static_cast<const Descriptor*>(event.data.ptr)->*memberOf(DescriptorOf{});

@@ -11,6 +11,10 @@
 
 #include <boost/asio/io_context.hpp>
 
+namespace boost::asio::detail {
+class epoll_reactor;
+}
+
 namespace infergate {
 
 class ReactorEvents {
@@ -18,6 +22,9 @@ class ReactorEvents {
   ReactorEvents() = default;
   explicit ReactorEvents(boost::asio::io_context& io);
   int epollFd() const { return epollFd_; }
+  // Any reactor's epoll descriptor (peer_close_events.cpp reaches a socket's
+  // reactor through its descriptor state).
+  static int epollFdOf(const boost::asio::detail::epoll_reactor& reactor);
   // A socket's event (its data is the socket's descriptor state), not the
   // reactor's own.
   bool isSocket(const epoll_event& event) const {

@@ -29,6 +29,8 @@ int feedInPieces(SseTap& tap, const std::string& stream, std::size_t pieceSize) 
 TEST(SseTap, FindsContentUsageFinishAndDoneWhateverThePieceBoundaries) {
   for (std::size_t piece : {1u, 2u, 7u, 64u, 4096u}) {
     SseTap tap;
+    quality::CapturedOutput capture;  // where a sampled answer's finish_reason text goes
+    tap.setCapture(&capture);
     EXPECT_EQ(feedInPieces(tap, kStream, piece), 3) << piece;  // the empty first delta is not content
     const auto& seen = tap.observation();
     EXPECT_EQ(seen.contentEvents, 3u);
@@ -37,6 +39,7 @@ TEST(SseTap, FindsContentUsageFinishAndDoneWhateverThePieceBoundaries) {
     EXPECT_EQ(seen.promptTokens, 12u);
     EXPECT_EQ(seen.completionTokens, 3u);
     EXPECT_TRUE(seen.finished);
+    EXPECT_EQ(capture.finishReason, "stop") << piece;
   }
 }
 
