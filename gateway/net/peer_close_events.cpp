@@ -101,4 +101,21 @@ const unsigned* peerCloseEventsOf(WorkerSocket& socket) {
   return &(op->*memberOf(ReadyEventsOf{}));
 }
 
+bool heldDrained(WorkerSocket& socket) {
+  Descriptor* descriptor = descriptorOf(socket);
+  if (descriptor == nullptr || (descriptor->*memberOf(RegisteredEventsOf{}) & EPOLLRDHUP) == 0) return false;
+  return !(descriptor->*memberOf(TrySpeculativeOf{}))[Reactor::read_op];
+}
+
+namespace {
+void setDrained(WorkerSocket& socket, bool drained) {
+  Descriptor* descriptor = descriptorOf(socket);
+  if (descriptor == nullptr) return;
+  (descriptor->*memberOf(TrySpeculativeOf{}))[Reactor::read_op] = !drained;
+}
+}  // namespace
+
+void markDrained(WorkerSocket& socket) { setDrained(socket, true); }
+void markReadable(WorkerSocket& socket) { setDrained(socket, false); }
+
 }  // namespace infergate

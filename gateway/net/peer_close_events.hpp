@@ -39,4 +39,18 @@ bool reportPeerClose(WorkerSocket& socket);
 // (socket_read.hpp) tells from them whether the peer's FIN has arrived.
 const unsigned* peerCloseEventsOf(WorkerSocket& socket);
 
+// Whether the reactor holds `socket` drained: registered with EPOLLRDHUP, its
+// last read came back short with no FIN reported, and no event has come since
+// (Asio's speculative-read mark cleared). Whatever arrives next raises a
+// fresh event, so the socket may be watched (readiness_watch.hpp) rather than
+// read. False when it is not known.
+bool heldDrained(WorkerSocket& socket);
+
+// After a short read made outside the reactor (a watch's recv()), with no FIN
+// reported: the socket is drained, as the reactor marks it after its own.
+void markDrained(WorkerSocket& socket);
+// After a read made outside the reactor that may have left bytes or a FIN:
+// the next read tries the socket first.
+void markReadable(WorkerSocket& socket);
+
 }  // namespace infergate

@@ -31,7 +31,12 @@ struct DescriptorOf {
 template struct ExposeMember<InterrupterOf, &Reactor::interrupter_>;
 template struct ExposeMember<TimerFdOf, &Reactor::timer_fd_>;
 template struct ExposeMember<EpollFdOf, &Reactor::epoll_fd_>;
+struct TrySpeculativeOf {
+  using type = bool (Descriptor::*)[Reactor::max_ops];
+  friend type memberOf(TrySpeculativeOf);
+};
 template struct ExposeMember<DescriptorOf, &Descriptor::descriptor_>;
+template struct ExposeMember<TrySpeculativeOf, &Descriptor::try_speculative_>;
 
 }  // namespace
 
@@ -46,6 +51,11 @@ int ReactorEvents::epollFdOf(const Reactor& reactor) { return reactor.*memberOf(
 
 int ReactorEvents::descriptorOf(const epoll_event& event) {
   return static_cast<const Descriptor*>(event.data.ptr)->*memberOf(DescriptorOf{});
+}
+
+void ReactorEvents::noteReadable(const epoll_event& event) {
+  if ((event.events & (EPOLLIN | EPOLLERR | EPOLLHUP)) == 0) return;
+  (static_cast<Descriptor*>(event.data.ptr)->*memberOf(TrySpeculativeOf{}))[Reactor::read_op] = true;
 }
 
 }  // namespace infergate

@@ -33,6 +33,13 @@ class ReactorEvents {
   // The descriptor of a socket's event; -1 once the reactor let it go (its
   // state is pooled, not freed).
   static int descriptorOf(const epoll_event& event);
+  // A socket's event that reports bytes, a reset or an error sets the mark
+  // that its next read tries at once (the reactor's speculative-read flag)
+  // now, as the wait returns, rather than when the reactor handles the event
+  // later in this round: a handler that runs before that (a write's
+  // completion made by the wait's flush) and asks whether the socket is
+  // drained (heldDrained, peer_close_events.hpp) must see it.
+  static void noteReadable(const epoll_event& event);
 
  private:
   const void* interrupter_ = nullptr;

@@ -17,8 +17,9 @@ constexpr std::size_t kMaxTableDescriptors = std::size_t{1} << 22;
 // One table for the process: descriptor numbers are the process's, and each
 // descriptor is one worker's, whose thread alone writes its cell. Sized once,
 // at the first watch (after main raised the descriptor limit), to the limit.
-metrics::ZeroTable<ReadyWatcher*>& watchers() {
-  static metrics::ZeroTable<ReadyWatcher*> table([] {
+// A cell: the watcher's address, with kTakesEvent set for Event::Taken.
+metrics::ZeroTable<std::uintptr_t>& watchers() {
+  static metrics::ZeroTable<std::uintptr_t> table([] {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return kMaxTableDescriptors;
     return std::min<std::size_t>(limit.rlim_cur, kMaxTableDescriptors);
@@ -29,6 +30,11 @@ metrics::ZeroTable<ReadyWatcher*>& watchers() {
 // Events that mean a read would not block: bytes, the peer's FIN or reset, an error.
 constexpr unsigned kReadable = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
+constexpr std::uintptr_t kTakesEvent = 1;
+static_assert(alignof(ReadyWatcher) > kTakesEvent);
+
+ReadyWatcher* watcherOf(std::uintptr_t cell) { return reinterpret_cast<ReadyWatcher*>(cell & ~kTakesEvent); }
+
 }  // namespace
 
 void ReadinessWatch::attach(boost::asio::io_context& io) {
@@ -36,41 +42,42 @@ void ReadinessWatch::attach(boost::asio::io_context& io) {
   reactor_ = ReactorEvents(io);
 }
 
-bool ReadinessWatch::watch(int fd, ReadyWatcher& watcher) {
+bool ReadinessWatch::watch(int fd, ReadyWatcher& watcher, Event event) {
   auto& table = watchers();
   if (fd < 0 || static_cast<std::size_t>(fd) >= table.size()) return false;
-  if (table.load(fd) == nullptr) ++watching_;
-  table.store(fd, &watcher);
+  if (table.load(fd) == 0) ++watching_;
+  table.store(fd, reinterpret_cast<std::uintptr_t>(&watcher) | (event == Event::Taken ? kTakesEvent : 0));
   return true;
 }
 
 bool ReadinessWatch::unwatch(int fd, const ReadyWatcher& watcher) {
   auto& table = watchers();
-  if (fd < 0 || static_cast<std::size_t>(fd) >= table.size() || table.load(fd) != &watcher) return false;
-  table.store(fd, nullptr);
+  if (fd < 0 || static_cast<std::size_t>(fd) >= table.size() || watcherOf(table.load(fd)) != &watcher) return false;
+  table.store(fd, 0);
   --watching_;
   return true;
 }
 
-void ReadinessWatch::afterWait(int epollFd, const epoll_event* events, int count) noexcept {
-  if (watching_ == 0 || epollFd != reactor_.epollFd() || io_ == nullptr) return;
+void ReadinessWatch::afterWait(int epollFd, epoll_event* events, int count) noexcept {
+  if (epollFd != reactor_.epollFd() || io_ == nullptr) return;
   auto& table = watchers();
-  for (int i = 0; i < count && watching_ > 0; ++i) {
+  for (int i = 0; i < count; ++i) {
     if (!reactor_.isSocket(events[i]) || (events[i].events & kReadable) == 0) continue;
-    const int fd = ReactorEvents::descriptorOf(events[i]);
-    if (fd < 0 || static_cast<std::size_t>(fd) >= table.size()) continue;
-    ReadyWatcher* watcher = table.load(fd);
-    if (watcher == nullptr) continue;
-    try {
-      boost::asio::post(*io_, [hold = watcher->keepAlive(), watcher] { watcher->onSocketReady(); });
-    } catch (...) {
-      // No memory for the notice: the watch stays, and this event is missed.
-      // The watcher's request still ends by its own deadlines, and the
-      // connection's next read finds what came.
-      continue;
+    const int fd = watching_ > 0 ? ReactorEvents::descriptorOf(events[i]) : -1;
+    const std::uintptr_t cell = fd >= 0 && static_cast<std::size_t>(fd) < table.size() ? table.load(fd) : 0;
+    if (ReadyWatcher* watcher = watcherOf(cell)) {
+      try {
+        boost::asio::post(*io_, [hold = watcher->keepAlive(), watcher] { watcher->onSocketReady(); });
+        if ((cell & kTakesEvent) != 0) events[i].events &= ~static_cast<std::uint32_t>(EPOLLIN);
+        table.store(fd, 0);
+        --watching_;
+      } catch (...) {
+        // No memory for the notice: the watch stays, and this event is missed.
+        // The watcher's request still ends by its own deadlines, and the
+        // connection's next read finds what came.
+      }
     }
-    table.store(fd, nullptr);
-    --watching_;
+    ReactorEvents::noteReadable(events[i]);
   }
 }
 

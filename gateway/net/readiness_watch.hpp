@@ -58,9 +58,21 @@ class ReadinessWatch : public ThreadCurrent<ReadinessWatch> {
   // For the reactor of `io`, whose run() happens on the thread the watch is installed on.
   void attach(boost::asio::io_context& io);
 
+  // What the reactor sees of a watched socket's event.
+  enum class Event : std::uint8_t {
+    Shared,  // the reactor sees it too (its next read of the socket tries at once)
+    // The watch takes the readable part (EPOLLIN) away from the reactor, whose
+    // mark for the socket's reads stays what the watcher sets
+    // (peer_close_events.hpp: markDrained): a watcher that reads the socket
+    // itself and then marks it knows better than the event, which the reactor
+    // may handle after the watcher's read. End-of-file, reset and error bits
+    // stay.
+    Taken,
+  };
+
   // Watches `fd`, a socket of this worker's reactor; false when it cannot
   // (a descriptor beyond the table: the caller keeps a read pending instead).
-  bool watch(int fd, ReadyWatcher& watcher);
+  bool watch(int fd, ReadyWatcher& watcher, Event event = Event::Shared);
   // Ends `watcher`'s watch on `fd`: true when it was watching; false when it
   // was not, or its notice is already posted (onSocketReady will run). A
   // descriptor watched by another (its number reused) is left alone.
@@ -69,7 +81,11 @@ class ReadinessWatch : public ThreadCurrent<ReadinessWatch> {
 
   // The wait on `epollFd` returned these events: post the notices they call
   // for. Does nothing for another epoll descriptor or while nothing is watched.
-  void afterWait(int epollFd, const epoll_event* events, int count) noexcept;
+  // May clear EPOLLIN in the events of watches that take it (Event::Taken).
+  // Every socket's readable event, watched or not, sets its read mark at once
+  // (ReactorEvents::noteReadable): a watch begun later in this round must
+  // not take a socket this wait found readable for drained.
+  void afterWait(int epollFd, epoll_event* events, int count) noexcept;
 
   // current(): the calling thread's watch while an Installed lives on it
   // (ThreadCurrent); null on other threads.

@@ -418,6 +418,7 @@ void UpstreamExchange::returnConnection(FailureCause cause) {
     ++conn_->requestsServed;
     if (conn_->tlsStream) up_.pool.keepSession(conn_->endpointId, SSL_get_session(conn_->tlsStream->native_handle()));
     up_.stats.connections.add(up_.worker, {connectionLabel(*conn_), UpstreamStats::kActive}, -1);
+    io_.forget(*conn_);
     up_.pool.release(std::move(conn_), planner_.backendConfig().pool);
   }
   dropConnection();

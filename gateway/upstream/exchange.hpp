@@ -21,6 +21,7 @@
 #include "gateway/http/response_body_decoder.hpp"
 #include "gateway/net/gathered_write.hpp"
 #include "gateway/net/lazy_deadline.hpp"
+#include "gateway/net/readiness_watch.hpp"
 #include "gateway/net/worker_io.hpp"
 #include "gateway/upstream/attempt_planner.hpp"
 #include "gateway/upstream/body_edits.hpp"
@@ -53,7 +54,14 @@ struct ProxyRequest {
 class UpstreamExchange;
 
 // The production transport: the worker's Asio sockets (exchange_io.cpp).
-class AsioExchangeTransport final : public ExchangeTransport {
+//
+// A stream's wait for its next event (ReadWait::Idle) on a plain socket the
+// reactor holds drained is a watch (readiness_watch.hpp), not a pending read:
+// a pending read is an Asio operation on the heap for every open stream
+// (176 bytes with its handler, heaptrack, 2,000 streams) that waits seconds
+// between events. The watch's notice makes the recv() itself, into the
+// thread's scratch, and completes the read as the reactor would.
+class AsioExchangeTransport final : public ExchangeTransport, private ReadyWatcher {
  public:
   static constexpr std::size_t kReadSize = 32 * 1024;
   // A read after a wait (the first bytes of an answer, a stream's next event)
@@ -71,8 +79,20 @@ class AsioExchangeTransport final : public ExchangeTransport {
   void writeClientError(std::span<const boost::asio::const_buffer> parts, FailureCause cause, unsigned epoch) override;
   void cancelClient() override;
   void close(UpstreamConnection& conn) override;
+  void forget(UpstreamConnection& conn) override;
+  ~AsioExchangeTransport() override;
 
  private:
+  // The watch for a stream's next event (see above): true when it began; false
+  // when the read must be Asio's (TLS, a socket not known drained, no watch
+  // on this thread, a descriptor beyond its table).
+  bool watchUpstream(UpstreamConnection& conn, unsigned epoch);
+  // Ends a watch that has not completed: its read completes with
+  // operation_aborted, as a pending read's would on a close.
+  void abortWatch();
+  void onSocketReady() override;
+  std::shared_ptr<void> keepAlive() override { return port_.keepAlive(); }
+
   // What only TLS and in-band errors need, made on first use: a plain stream
   // does not carry its 112 bytes.
   struct HeldWrites {
@@ -93,6 +113,9 @@ class AsioExchangeTransport final : public ExchangeTransport {
   DownstreamPort& port_;
   GatheredWrite write_;
   std::unique_ptr<HeldWrites> held_;
+  // While a watch waits (on the exchange's connection): its read's epoch.
+  unsigned watchEpoch_ = 0;
+  bool watching_ = false;
 };
 
 class UpstreamExchange {
@@ -124,6 +147,14 @@ class UpstreamExchange {
   void onUpstreamRead(unsigned epoch, boost::system::error_code ec, std::size_t bytes);
   void onDownstreamWritten(unsigned epoch, bool last, boost::system::error_code ec);
   void onStreamErrorWritten(unsigned epoch, FailureCause cause, boost::system::error_code ec);
+
+  // For the transport's watch on a stream's next event (exchange_io.cpp): the
+  // connection it reads, and whether a deadline is set, whose anchor holds
+  // the session while nothing else does (a watch is not an operation that
+  // holds it). Every wait on the upstream has one (the total deadline, at
+  // least).
+  UpstreamConnection* connection() const { return conn_.get(); }
+  bool deadlineSet() const { return deadline_.enabled(); }
 
  private:
   void logTlsFailure(boost::system::error_code ec);  // the reason (certificate check or TLS error), with the request id

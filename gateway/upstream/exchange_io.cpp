@@ -90,6 +90,7 @@ void AsioExchangeTransport::send(UpstreamConnection& conn, std::span<const asio:
 }
 
 void AsioExchangeTransport::read(UpstreamConnection& conn, ReadWait wait, unsigned epoch) {
+  if (wait == ReadWait::Idle && watchUpstream(conn, epoch)) return;
   auto onRead = [this, self = port_.keepAlive(), epoch](error_code ec, std::size_t n) {
     exchange_.onUpstreamRead(epoch, ec, n);
   };
@@ -162,9 +163,76 @@ void AsioExchangeTransport::cancelClient() {
 }
 
 void AsioExchangeTransport::close(UpstreamConnection& conn) {
+  forget(conn);  // before the descriptor's number can be another's
   error_code ignored;
   forgetQueuedSend(conn.socket.native_handle());
   conn.socket.close(ignored);
+}
+
+void AsioExchangeTransport::forget(UpstreamConnection& conn) {
+  if (watching_ && exchange_.connection() == &conn) abortWatch();
+}
+
+AsioExchangeTransport::~AsioExchangeTransport() {
+  // Only when the worker's io_context goes, which takes the deadline's
+  // anchor: the table must not keep this address.
+  if (watching_ && exchange_.connection() != nullptr)
+    if (auto* watch = ReadinessWatch::current()) watch->unwatch(exchange_.connection()->socket.native_handle(), *this);
+}
+
+// ---- a stream's wait for its next event ------------------------------------
+
+bool AsioExchangeTransport::watchUpstream(UpstreamConnection& conn, unsigned epoch) {
+  ReadinessWatch* watch = ReadinessWatch::current();
+  // Drained as the reactor holds it: whatever comes next raises an event,
+  // which the watch sees. TLS: OpenSSL may hold bytes already read. Without
+  // a deadline nothing would hold the session while it waits.
+  if (watch == nullptr || conn.tlsStream || watching_ || &conn != exchange_.connection() ||
+      !exchange_.deadlineSet() || !heldDrained(conn.socket))
+    return false;
+  if (!watch->watch(conn.socket.native_handle(), *this, ReadinessWatch::Event::Taken)) return false;
+  releaseIdle(conn.buffer);
+  watching_ = true;
+  watchEpoch_ = epoch;
+  return true;
+}
+
+void AsioExchangeTransport::onSocketReady() {
+  if (!watching_) return;  // ended since the event (abortWatch)
+  UpstreamConnection& conn = *exchange_.connection();
+  const int fd = conn.socket.native_handle();
+  // A notice of an earlier watch (ended, then a new one began) finds the
+  // current one: it reads for it, and that watch ends here.
+  ReadinessWatch::current()->unwatch(fd, *this);
+  error_code ec;
+  std::size_t bytes = 0;
+  const auto landing = landingFor(kWaitReadSize);
+  if (!tryRecv(fd, landing, ec, bytes)) {
+    // Nothing after all (the event's bytes were read by a notice before):
+    // the socket is drained, and the watch goes on.
+    markDrained(conn.socket);
+    if (ReadinessWatch::current()->watch(fd, *this, ReadinessWatch::Event::Taken)) return;
+    watching_ = false;  // cannot happen (it watched before): Asio's read then
+    return read(conn, ReadWait::More, watchEpoch_);
+  }
+  // The reactor did not see this event (the watch took it): the mark is the
+  // watch's to set. Short, with no FIN reported, is drained; else the next
+  // read tries the socket first.
+  if (!ec && bytes < landing.size() && !peerCloseReported(peerCloseEventsOf(conn.socket))) markDrained(conn.socket);
+  else markReadable(conn.socket);
+  landReceived(conn.buffer, bytes);
+  watching_ = false;
+  exchange_.onUpstreamRead(watchEpoch_, ec, bytes);
+}
+
+void AsioExchangeTransport::abortWatch() {
+  if (auto* watch = ReadinessWatch::current()) watch->unwatch(exchange_.connection()->socket.native_handle(), *this);
+  watching_ = false;
+  // As a pending read's completion on a close: through the io_context, with
+  // the session held until it runs.
+  asio::post(port_.clientSocket().get_executor(), [this, hold = port_.keepAlive(), epoch = watchEpoch_] {
+    exchange_.onUpstreamRead(epoch, asio::error::operation_aborted, 0);
+  });
 }
 
 // ---- connect and send --------------------------------------------------------
@@ -192,6 +260,7 @@ void UpstreamExchange::takeConnection(std::unique_ptr<UpstreamConnection> conn) 
 
 void UpstreamExchange::dropConnection() {
   if (!conn_) return;
+  io_.forget(*conn_);
   up_.stats.connections.add(up_.worker, {connectionLabel(*conn_), UpstreamStats::kActive}, -1);
   conn_.reset();
 }

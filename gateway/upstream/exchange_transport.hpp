@@ -43,6 +43,10 @@ class ExchangeTransport {
   virtual void cancelClient() = 0;
   // Closes the upstream connection: its pending operation completes with an error.
   virtual void close(UpstreamConnection& conn) = 0;
+  // The exchange lets `conn` go (to the pool, or destroyed): the transport
+  // keeps no reference to it. A read still pending on it completes with an
+  // error, as it would when the socket goes.
+  virtual void forget(UpstreamConnection& /*conn*/) {}
 };
 
 }  // namespace infergate

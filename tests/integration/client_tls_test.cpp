@@ -281,3 +281,37 @@ TEST(ClientTls, AlpnPicksHttp11AndTlsBelow12IsRefused) {
   EXPECT_NE(sClient(port, "-tls1_3").find("New, TLSv1.3, Cipher is"), std::string::npos);
   EXPECT_TRUE(gw.process().running());
 }
+
+// A stream's wait for its next event is a watch on the upstream socket, begun
+// only while the reactor holds that socket drained (exchange.hpp,
+// AsioExchangeTransport). Events the mock writes back to back come while the
+// last one is being written to the client, and over TLS that write completes
+// in the next round, after a wait that may already have reported the next
+// event: a watch begun then would wait for an event that never comes, and
+// the stream would end by the idle timeout (2 s) with an error event instead
+// of its tokens. Plain and HTTPS clients, a stream alone and 16 at once.
+TEST(ClientTls, EventsThatComeBackToBackAreAllRelayed) {
+  MockServer mock;
+  Gateway gw(httpsServerConfig(mock.port()));
+  const auto port = httpsPort(gw);
+  const TlsClient tls{certDir() + "/ca.crt"};
+  const auto streamRequest = jsonPost("/v1/chat/completions", chatBody("mock-model", true),
+                                      {"x-mock-tokens: 50", "x-mock-inter-token-ms: 0"});
+  for (const bool https : {true, false}) {
+    for (const int count : {1, 16}) {
+      std::vector<std::unique_ptr<Connection>> streams;
+      for (int i = 0; i < count; ++i) {
+        streams.push_back(https ? std::make_unique<Connection>(port, tls) : std::make_unique<Connection>(gw.port()));
+        streams.back()->send(streamRequest);
+      }
+      for (auto& c : streams) {
+        const auto r = c->read(std::chrono::seconds(10));
+        ASSERT_EQ(r.status, 200) << https << " " << count;
+        EXPECT_TRUE(r.complete);
+        const auto error = r.body.find("event: error");
+        EXPECT_EQ(error, std::string::npos) << https << " " << count << " " << r.body.substr(std::min(error, r.body.size()));
+        EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
+      }
+    }
+  }
+}

@@ -132,3 +132,4 @@ TEST(Streaming, ARequestSentDuringAStreamIsAnsweredAfterIt) {
     EXPECT_NE(next.body.find("chat.completion"), std::string::npos) << next.body;
   }
 }
+
