@@ -4,12 +4,13 @@
 // io_context.
 //
 // Why: while its answer is relayed, a client connection is watched, so that a
-// client that leaves is seen at once and its model server's work is stopped.
-// As an Asio read that waits, the watch was an operation on the heap for
-// every open stream (about 150 bytes with its handler, heaptrack, 8,000
-// streams: 1.2 MB) that nothing ever completes unless the client leaves or
-// pipelines. Here a watch is one pointer in a table indexed by descriptor,
-// which only the pages holding watched descriptors make resident.
+// client that leaves is seen at once and its model server's work is stopped;
+// and a stream's upstream connection waits seconds for each next event. As
+// Asio reads that wait, each was an operation on the heap for every open
+// stream (about 150 and 176 bytes with their handlers, heaptrack) that
+// completes only when the client leaves or the model's next token comes.
+// Here a watch is one pointer in a table indexed by descriptor, which only
+// the pages holding watched descriptors make resident.
 //
 // How: the wrapper of epoll_wait() (epoll_wait_hook.cpp) hands each wait's
 // events to the calling thread's watch (current()). An event that reports

@@ -301,9 +301,10 @@ TEST(ConnectionMemory, OpenStreamsHoldMemoryForBytesInFlightOnly) {
   const double perStream = kibPerOpenStream(
       gateway, kConnections, plainConnections(gateway), 16,
       std::chrono::milliseconds(1200));
-  // Measured 3.1-3.3 KiB: the session, exchange, both sockets, the upstream's
-  // waiting read, the filters' states (3.6-4.1 while the client's watch was a
-  // pending read too and the session's parts were not packed). 4.3-4.6 while each stream kept
+  // Measured 2.8-3.1 KiB: the session, exchange, both sockets, the filters'
+  // states (3.1-3.3 while the upstream's wait for the next event was a
+  // pending read; 3.6-4.1 while the client's watch was one too and the
+  // session's parts were not packed). 4.3-4.6 while each stream kept
   // Beast's response parser and, between events, a read buffer holding the
   // last chunk's CRLF; 4.4-5.0 (5.8 once, just after a build) before the
   // metric tables took pages only when written; 5.4-6.8 while each stream
