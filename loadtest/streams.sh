@@ -39,7 +39,7 @@ BEFORE_BUILD_DIR=${BEFORE_BUILD_DIR:-}
 if [[ " $PEERS " == *" infergate-before "* && ! -x "$BEFORE_BUILD_DIR/gateway/infergate" ]]; then
   echo "peer infergate-before needs BEFORE_BUILD_DIR (a build with gateway/infergate)" >&2; exit 1
 fi
-LOADGEN_CPU="taskset -c 0"; PROXY_CPU="taskset -c 1"
+LOADGEN_CPU="taskset -c 0"; PROXY_CPU="taskset -c ${PROXY_CPU_LIST:-1}"
 [[ $(nproc) -lt 2 ]] && LOADGEN_CPU="" && PROXY_CPU=""
 MOCK=18400; PORT=18401; ADMIN=18402
 ulimit -n "$(ulimit -Hn)"
