@@ -60,6 +60,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void admitted();
   void answer();
   void delayed(unsigned ms, void (Session::*next)());
+  void delayedUntil(std::chrono::steady_clock::time_point at, void (Session::*next)());
   void sendWhole();
   void startStream();
   void streamNext();
@@ -83,6 +84,9 @@ class Session : public std::enable_shared_from_this<Session> {
   RequestInfo info_;
   std::uint64_t id_ = 0;
   unsigned sentTokens_ = 0;
+  // When the next content event is due: the first event's time plus one
+  // interval per event, so a late event does not delay the ones after it.
+  std::chrono::steady_clock::time_point nextTokenAt_{};
   bool keepAlive_ = true;
   bool watching_ = false;
   bool busy_ = false;        // a request is being answered

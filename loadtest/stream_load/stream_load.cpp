@@ -17,8 +17,13 @@
 //
 // Prints one line of key=value pairs (milliseconds), for scripts; the
 // itl_all_started_* keys are the gaps of the full flow: begun once every
-// stream had its first event, ended before any stream ended (the relay alone,
-// without the opening ramp and the closing).
+// stream had its first event, and due before the first stream's last event
+// was due (the relay alone, without the opening ramp and the closing). An
+// event is due its stream's first event's time plus one interval per event
+// (the bundled mock paces each stream from its first event). The first
+// stream's end as the client sees it would leak the closing in: a proxy busy
+// closing the first streams delays the very event that would end the window
+// (itl_until_end_seen_p99_ms is that older reading, kept for comparison).
 #include <boost/asio.hpp>
 
 #include <algorithm>
@@ -63,6 +68,10 @@ struct Results {
   // anywhere on the path, so they measure the relay alone (the opening ramp
   // saturates a proxy's core and stretches the gaps behind it).
   std::vector<double> itlAllStarted;
+  std::vector<double> itlAllStartedAt;  // when each of them ended, ms since the first stream opened
+  std::vector<double> itlUntilEndSeen;  // begun once every stream had its first event, ended before any end was seen
+  Clock::time_point firstOpenedAt{};
+  Clock::time_point firstEndDue = Clock::time_point::max();  // when the first stream's last event is due
   Clock::time_point allStartedAt = Clock::time_point::max();
   unsigned streams = 0;
   unsigned ok = 0, errors = 0, open = 0, maxOpen = 0;
@@ -148,13 +157,26 @@ class Stream : public std::enable_shared_from_this<Stream> {
         done = true;
         return;
       }
-      if (events_++ == 0) {
+      const unsigned event = events_++;
+      if (event == 0) {
+        firstEvent_ = now;
         results_.ttft.push_back(msBetween(sentAt_, now));
+        if (results_.ttft.size() == 1 && options_.serverPacing == 0)
+          results_.firstEndDue = now + std::chrono::milliseconds(options_.interTokenMs) * (options_.tokens - 1);
         if (results_.ttft.size() == results_.streams) results_.allStartedAt = now;
       } else {
         results_.itl.push_back(msBetween(lastEvent_, now));
-        if (lastEvent_ >= results_.allStartedAt && results_.ok + results_.errors == 0)
+        const bool allStarted = lastEvent_ >= results_.allStartedAt;
+        if (allStarted && results_.ok + results_.errors == 0) results_.itlUntilEndSeen.push_back(msBetween(lastEvent_, now));
+        // Without a known pace (--server-pacing), the end as seen.
+        const bool beforeFirstEnd = options_.serverPacing == 0
+                                        ? firstEvent_ + std::chrono::milliseconds(options_.interTokenMs) * event <
+                                              results_.firstEndDue
+                                        : results_.ok + results_.errors == 0;
+        if (allStarted && beforeFirstEnd) {
           results_.itlAllStarted.push_back(msBetween(lastEvent_, now));
+          results_.itlAllStartedAt.push_back(msBetween(results_.firstOpenedAt, now));
+        }
       }
       lastEvent_ = now;
     });
@@ -184,7 +206,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   const std::string& request_;
   std::array<char, 4096> buffer_{};
   EventScanner scanner_;
-  Clock::time_point sentAt_{}, lastEvent_{};
+  Clock::time_point sentAt_{}, lastEvent_{}, firstEvent_{};
   unsigned events_ = 0;
   bool statusChecked_ = false, counted_ = false, finished_ = false;
 };
@@ -248,6 +270,7 @@ int main(int argc, char** argv) {
   results.ttft.reserve(options.streams);
   results.itl.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
   results.itlAllStarted.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
+  results.itlAllStartedAt.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
   results.streams = options.streams;
   std::vector<std::shared_ptr<Stream>> streams;
   streams.reserve(options.streams);
@@ -277,6 +300,7 @@ int main(int argc, char** argv) {
     for (auto& s : streams) s->abandon();
   });
   const auto started = Clock::now();
+  results.firstOpenedAt = started;
   // Runs until every stream has finished (or the deadline abandoned it).
   while (results.ok + results.errors < options.streams && io.run_one()) {
   }
@@ -286,11 +310,19 @@ int main(int argc, char** argv) {
   std::printf(
       "streams=%u ok=%u errors=%u max_open=%u elapsed_ms=%.0f ttft_p50_ms=%.3f ttft_p99_ms=%.3f ttft_max_ms=%.3f "
       "itl_p50_ms=%.3f itl_p99_ms=%.3f itl_max_ms=%.3f itl_all_started_gaps=%zu itl_all_started_p50_ms=%.3f "
-      "itl_all_started_p90_ms=%.3f itl_all_started_p99_ms=%.3f\n",
+      "itl_all_started_p90_ms=%.3f itl_all_started_p99_ms=%.3f itl_until_end_seen_p99_ms=%.3f\n",
       options.streams, results.ok, results.errors, results.maxOpen, elapsed, percentile(results.ttft, 0.5),
       percentile(results.ttft, 0.99), percentile(results.ttft, 1.0), percentile(results.itl, 0.5),
       percentile(results.itl, 0.99), percentile(results.itl, 1.0), results.itlAllStarted.size(),
       percentile(results.itlAllStarted, 0.5), percentile(results.itlAllStarted, 0.9),
-      percentile(results.itlAllStarted, 0.99));
+      percentile(results.itlAllStarted, 0.99), percentile(results.itlUntilEndSeen, 0.99));
+  // STREAM_LOAD_GAP_TRACE=FILE: each gap of the full flow as "ended_at_ms gap_ms", to see whether late
+  // events come together (a stall on the path) or spread out.
+  if (const char* trace = std::getenv("STREAM_LOAD_GAP_TRACE"))
+    if (FILE* f = std::fopen(trace, "w")) {
+      for (std::size_t i = 0; i < results.itlAllStarted.size(); ++i)
+        std::fprintf(f, "%.3f %.3f\n", results.itlAllStartedAt[i], results.itlAllStarted[i]);
+      std::fclose(f);
+    }
   return results.errors == 0 ? 0 : 1;
 }
