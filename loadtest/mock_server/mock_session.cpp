@@ -354,6 +354,10 @@ void Session::streamNext() {
     closed_ = true;
     return;
   }
+  if (sentTokens_ > 0 && behaviour_.interTokenMs > 0)
+    context_.stats.onEventSent(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - nextTokenAt_)
+                                   .count());
   if (sentTokens_ < behaviour_.tokens) {
     if (sentTokens_ == 0) nextTokenAt_ = std::chrono::steady_clock::now();
     writeEvent(streamChunk(info_, id_, outputToken(behaviour_.output, sentTokens_, behaviour_.answerPieces), sentTokens_ == 0), false);

@@ -31,9 +31,20 @@ void Stats::reset() {
   connections = 0;
   clientCloses = 0;
   lastCloseMonotonicNs = 0;
+  eventsLate1ms = 0;
+  eventsLate5ms = 0;
+  maxLateUs = 0;
   std::lock_guard lock(lastMutex_);
   lastHead_.clear();
   lastBody_.clear();
+}
+
+void Stats::onEventSent(std::int64_t lateUs) {
+  if (lateUs >= 1000) ++eventsLate1ms;
+  if (lateUs >= 5000) ++eventsLate5ms;
+  std::int64_t seen = maxLateUs.load();
+  while (lateUs > seen && !maxLateUs.compare_exchange_weak(seen, lateUs)) {
+  }
 }
 
 std::string Stats::json() {
@@ -45,6 +56,9 @@ std::string Stats::json() {
   o["client_closes"] = clientCloses.load();
   o["last_close_monotonic_ns"] = lastCloseMonotonicNs.load();
   o["active"] = active.load();
+  o["events_late_1ms"] = eventsLate1ms.load();
+  o["events_late_5ms"] = eventsLate5ms.load();
+  o["max_late_ms"] = static_cast<double>(maxLateUs.load()) / 1000.0;
   o["tls_handshakes"] = tlsHandshakes.load();
   o["tls_resumed"] = tlsResumed.load();
   o["tls_failed"] = tlsFailed.load();

@@ -24,6 +24,12 @@ class Stats {
   std::atomic<std::uint64_t> clientCloses{0};
   std::atomic<std::int64_t> lastCloseMonotonicNs{0};
   std::atomic<std::int64_t> active{0};
+  // A stream's events sent after they were due (the mock's own thread late:
+  // its core busy), so a load test can tell the mock's lateness from the path's.
+  void onEventSent(std::int64_t lateUs);
+  std::atomic<std::uint64_t> eventsLate1ms{0};
+  std::atomic<std::uint64_t> eventsLate5ms{0};
+  std::atomic<std::int64_t> maxLateUs{0};
   // HTTPS mode (tls_front.hpp): handshakes done, of which resumed, and failed.
   std::atomic<std::uint64_t> tlsHandshakes{0};
   std::atomic<std::uint64_t> tlsResumed{0};
