@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "gateway/net/peer_close_events.hpp"
+#include "gateway/net/worker_io.hpp"
+
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using infergate::ReadinessWatch;
@@ -43,9 +46,10 @@ struct OnAWorker {
   tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
 
   struct Conn {
-    tcp::socket client, server;
+    tcp::socket client;
+    infergate::WorkerSocket server;  // as the gateway's: the reactor's marks are read and set through it
     std::shared_ptr<Watcher> watcher = std::make_shared<Watcher>();
-    explicit Conn(asio::io_context& io) : client(io), server(io) {}
+    explicit Conn(asio::io_context& io) : client(io), server(io.get_executor()) {}
     int fd() { return server.native_handle(); }
   };
   std::vector<std::unique_ptr<Conn>> conns;
@@ -192,4 +196,54 @@ TEST(ReadinessWatch, AWaitWithoutTheWatchInstalledTellsNoOne) {
   EXPECT_EQ(c.watcher->notices, 0);
   EXPECT_EQ(w.watch.watching(), 1u);
   EXPECT_TRUE(w.watch.unwatch(c.fd(), *c.watcher));
+}
+
+// A watch that takes its socket's event (Event::Taken: the upstream of a
+// stream, whose watcher reads the socket itself and sets the reactor's drain
+// mark) leaves that mark to its watcher; a shared one's event marks the socket
+// readable, as the reactor would.
+TEST(ReadinessWatch, ATakenEventLeavesTheReadMarkToItsWatcher) {
+  OnAWorker w;
+  auto& taken = w.connect();
+  auto& shared = w.connect();
+  w.settle();
+  for (auto* c : {&taken, &shared}) {
+    ASSERT_TRUE(infergate::reportPeerClose(c->server));
+    infergate::markDrained(c->server);
+    ASSERT_TRUE(infergate::heldDrained(c->server));
+  }
+  ASSERT_TRUE(w.watch.watch(taken.fd(), *taken.watcher, ReadinessWatch::Event::Taken));
+  ASSERT_TRUE(w.watch.watch(shared.fd(), *shared.watcher));
+  sendAll(taken.client, "an event");
+  sendAll(shared.client, "a pipelined request");
+  w.runUntil([&] { return taken.watcher->notices && shared.watcher->notices; });
+  ASSERT_EQ(taken.watcher->notices, 1);
+  ASSERT_EQ(shared.watcher->notices, 1);
+  w.settle();  // the reactor has handled both events by now
+  EXPECT_TRUE(infergate::heldDrained(taken.server)) << "the reactor saw the taken event";
+  EXPECT_FALSE(infergate::heldDrained(shared.server));
+}
+
+// A readable event marks its socket readable as the wait returns, before any
+// handler of that round runs: a handler that then asks whether the socket is
+// drained (to watch it rather than read it) must not be told it is, or it
+// would wait for an event the wait has already spent. Here the handler is
+// another socket's notice from the same wait, which runs before the reactor
+// handles the first socket's event.
+TEST(ReadinessWatch, AReadableEventMarksItsSocketBeforeTheRoundsHandlersRun) {
+  OnAWorker w;
+  auto& unwatched = w.connect();
+  auto& watched = w.connect();
+  w.settle();
+  ASSERT_TRUE(infergate::reportPeerClose(unwatched.server));
+  infergate::markDrained(unwatched.server);
+  ASSERT_TRUE(infergate::heldDrained(unwatched.server));
+  ASSERT_TRUE(w.watch.watch(watched.fd(), *watched.watcher));
+  bool drainedSeen = true;
+  watched.watcher->onNotice = [&] { drainedSeen = infergate::heldDrained(unwatched.server); };
+  sendAll(unwatched.client, "the next event");
+  sendAll(watched.client, "bytes");
+  w.runUntil([&] { return watched.watcher->notices == 1; });
+  ASSERT_EQ(watched.watcher->notices, 1);
+  EXPECT_FALSE(drainedSeen);
 }
