@@ -7,6 +7,7 @@
 #include <span>
 
 #include "gateway/net/asio_private.hpp"
+#include "gateway/net/readiness_watch.hpp"
 #include "gateway/net/socket_read.hpp"
 
 namespace infergate {
@@ -71,6 +72,21 @@ void ReadPrefetch::afterWait(int epollFd, const epoll_event* events, int count) 
   ring_.recv(std::span(reads.data(), found), std::span(results.data(), found));
   for (std::size_t i = 0; i < found; ++i)
     ops[i]->tookAhead(static_cast<const char*>(reads[i].data), reads[i].size, results[i]);
+  ++counts_.rings;
+  counts_.reads += found;
+}
+
+void ReadPrefetch::readForWatches(std::span<const WatchRead> reads) noexcept {
+  if (reads.size() < 2 || !ring_.usable()) return;
+  const std::size_t found = std::min<std::size_t>(reads.size(), UringBatch::kMaxBatch);
+  const std::size_t share = std::min(kAheadBytes, kLandingBytes / found);
+  std::array<UringBatch::Op, UringBatch::kMaxBatch> ops;
+  for (std::size_t i = 0; i < found; ++i)
+    ops[i] = {reads[i].fd, landing_.get() + i * share, static_cast<std::uint32_t>(std::min(share, reads[i].limit))};
+  std::array<int, UringBatch::kMaxBatch> results;
+  ring_.recv(std::span(ops.data(), found), std::span(results.data(), found));
+  for (std::size_t i = 0; i < found; ++i)
+    reads[i].watcher->tookAhead(static_cast<const char*>(ops[i].data), ops[i].size, results[i]);
   ++counts_.rings;
   counts_.reads += found;
 }

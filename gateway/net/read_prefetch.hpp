@@ -40,12 +40,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "gateway/net/reactor_events.hpp"
 #include "gateway/net/thread_current.hpp"
 #include "gateway/net/uring_batch.hpp"
 
 namespace infergate {
+
+class ReadyWatcher;
 
 class ReadPrefetch : public ThreadCurrent<ReadPrefetch> {
  public:
@@ -71,6 +74,17 @@ class ReadPrefetch : public ThreadCurrent<ReadPrefetch> {
   // The wait on `epollFd` returned these events: read ahead for the ones
   // that qualify (see above). Does nothing for another epoll descriptor.
   void afterWait(int epollFd, const epoll_event* events, int count) noexcept;
+
+  // Reads for watches that take their events (readiness_watch.hpp: a
+  // stream's upstream between events), as afterWait does for pending reads:
+  // one ring, each into its share of the landing area, handed to its watcher
+  // (tookAhead) at once. Called by the watch while the wait returns.
+  struct WatchRead {
+    int fd;
+    std::size_t limit;
+    ReadyWatcher* watcher;
+  };
+  void readForWatches(std::span<const WatchRead> reads) noexcept;
 
   const Counts& counts() const { return counts_; }
 

@@ -3,8 +3,10 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/post.hpp>
 
+#include "gateway/net/read_prefetch.hpp"
 #include "metrics/zero_table.hpp"
 
 namespace infergate {
@@ -61,6 +63,8 @@ bool ReadinessWatch::unwatch(int fd, const ReadyWatcher& watcher) {
 void ReadinessWatch::afterWait(int epollFd, epoll_event* events, int count) noexcept {
   if (epollFd != reactor_.epollFd() || io_ == nullptr) return;
   auto& table = watchers();
+  std::array<ReadPrefetch::WatchRead, UringBatch::kMaxBatch> aheads;
+  std::size_t ahead = 0;
   for (int i = 0; i < count; ++i) {
     if (!reactor_.isSocket(events[i]) || (events[i].events & kReadable) == 0) continue;
     const int fd = watching_ > 0 ? ReactorEvents::descriptorOf(events[i]) : -1;
@@ -68,7 +72,14 @@ void ReadinessWatch::afterWait(int epollFd, epoll_event* events, int count) noex
     if (ReadyWatcher* watcher = watcherOf(cell)) {
       try {
         boost::asio::post(*io_, [hold = watcher->keepAlive(), watcher] { watcher->onSocketReady(); });
-        if ((cell & kTakesEvent) != 0) events[i].events &= ~static_cast<std::uint32_t>(EPOLLIN);
+        if ((cell & kTakesEvent) != 0) {
+          events[i].events &= ~static_cast<std::uint32_t>(EPOLLIN);
+          // Bytes to read without an error pending (an error is the
+          // watcher's own recv() to report).
+          const std::size_t limit = watcher->readAheadLimit();
+          if (limit > 0 && (events[i].events & EPOLLERR) == 0 && ahead < aheads.size())
+            aheads[ahead++] = {fd, limit, watcher};
+        }
         table.store(fd, 0);
         --watching_;
       } catch (...) {
@@ -79,6 +90,9 @@ void ReadinessWatch::afterWait(int epollFd, epoll_event* events, int count) noex
     }
     ReactorEvents::noteReadable(events[i]);
   }
+  // A lone recv() costs less than a ring of one: its notice makes it.
+  if (ahead >= 2)
+    if (ReadPrefetch* prefetch = ReadPrefetch::current()) prefetch->readForWatches(std::span(aheads.data(), ahead));
 }
 
 }  // namespace infergate

@@ -43,6 +43,15 @@ class ReadyWatcher {
   virtual void onSocketReady() = 0;
   // Held by the notice between the event and onSocketReady().
   virtual std::shared_ptr<void> keepAlive() = 0;
+  // A watcher whose watch takes its events (Event::Taken) and reads the
+  // socket itself may have that read made as the wait returns, together with
+  // the wait's other such reads (one io_uring_enter, read_prefetch.hpp): the
+  // most it takes; 0 (the default), it makes its own recv().
+  virtual std::size_t readAheadLimit() const { return 0; }
+  // That read, before its notice runs: `result` bytes landed at `landed`
+  // (copy them out now: the area is the next wait's) out of `size` asked,
+  // 0 for an end-of-file, or -errno.
+  virtual void tookAhead(const char* /*landed*/, std::size_t /*size*/, int /*result*/) noexcept {}
 
  protected:
   ~ReadyWatcher() = default;

@@ -10,6 +10,7 @@
 #include <boost/asio/buffer.hpp>
 #include <array>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -92,6 +93,8 @@ class AsioExchangeTransport final : public ExchangeTransport, private ReadyWatch
   void abortWatch();
   void onSocketReady() override;
   std::shared_ptr<void> keepAlive() override { return port_.keepAlive(); }
+  std::size_t readAheadLimit() const override { return kWaitReadSize; }
+  void tookAhead(const char* landed, std::size_t size, int result) noexcept override;
 
   // What only TLS and in-band errors need, made on first use: a plain stream
   // does not carry its 112 bytes.
@@ -113,9 +116,15 @@ class AsioExchangeTransport final : public ExchangeTransport, private ReadyWatch
   DownstreamPort& port_;
   GatheredWrite write_;
   std::unique_ptr<HeldWrites> held_;
-  // While a watch waits (on the exchange's connection): its read's epoch.
+  // While a watch waits (on the exchange's connection): its read's epoch;
+  // and, once its event came, the read made for it as the wait returned
+  // (tookAhead: bytes already in the connection's buffer, 0, -errno; kNoRead
+  // when its notice is to read), and whether that read filled what it asked.
+  static constexpr int kNoRead = INT32_MIN;
   unsigned watchEpoch_ = 0;
+  std::int32_t aheadResult_ = kNoRead;
   bool watching_ = false;
+  bool aheadFull_ = false;
 };
 
 class UpstreamExchange {

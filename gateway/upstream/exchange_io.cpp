@@ -15,6 +15,10 @@
 #include "filters/core/kept_capacity.hpp"
 #include "filters/core/log_line.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
 namespace infergate {
 
 namespace asio = boost::asio;
@@ -194,7 +198,22 @@ bool AsioExchangeTransport::watchUpstream(UpstreamConnection& conn, unsigned epo
   releaseIdle(conn.buffer);
   watching_ = true;
   watchEpoch_ = epoch;
+  aheadResult_ = kNoRead;
   return true;
+}
+
+void AsioExchangeTransport::tookAhead(const char* landed, std::size_t size, int result) noexcept {
+  if (!watching_) return;
+  if (result > 0) {
+    try {
+      std::memcpy(exchange_.connection()->buffer.prepare(static_cast<std::size_t>(result)).data(), landed,
+                  static_cast<std::size_t>(result));
+    } catch (...) {
+      result = -ENOMEM;  // the bytes are out of the socket: the connection cannot go on
+    }
+  }
+  aheadResult_ = result;
+  aheadFull_ = result > 0 && static_cast<std::size_t>(result) == size;
 }
 
 void AsioExchangeTransport::onSocketReady() {
@@ -206,8 +225,23 @@ void AsioExchangeTransport::onSocketReady() {
   ReadinessWatch::current()->unwatch(fd, *this);
   error_code ec;
   std::size_t bytes = 0;
-  const auto landing = landingFor(kWaitReadSize);
-  if (!tryRecv(fd, landing, ec, bytes)) {
+  bool full = false;
+  bool received = true;  // false: the socket had nothing after all
+  // Interrupted, or left unreported by a ring that broke: its own recv() then.
+  if (const int ahead = std::exchange(aheadResult_, kNoRead); ahead != kNoRead && ahead != -EINTR && ahead != -ECANCELED) {
+    // Made as the wait returned, its bytes already in the buffer's free room.
+    if (ahead == -EAGAIN || ahead == -EWOULDBLOCK) received = false;
+    else if (ahead < 0) ec.assign(-ahead, asio::error::get_system_category());
+    else if (ahead == 0) ec = asio::error::eof;
+    bytes = ahead > 0 ? static_cast<std::size_t>(ahead) : 0;
+    full = aheadFull_;
+  } else {
+    const auto landing = landingFor(kWaitReadSize);
+    received = tryRecv(fd, landing, ec, bytes);
+    if (received) landReceived(conn.buffer, bytes);
+    full = bytes == landing.size();
+  }
+  if (!received) {
     // Nothing after all (the event's bytes were read by a notice before):
     // the socket is drained, and the watch goes on.
     markDrained(conn.socket);
@@ -218,9 +252,8 @@ void AsioExchangeTransport::onSocketReady() {
   // The reactor did not see this event (the watch took it): the mark is the
   // watch's to set. Short, with no FIN reported, is drained; else the next
   // read tries the socket first.
-  if (!ec && bytes < landing.size() && !peerCloseReported(peerCloseEventsOf(conn.socket))) markDrained(conn.socket);
+  if (!ec && !full && !peerCloseReported(peerCloseEventsOf(conn.socket))) markDrained(conn.socket);
   else markReadable(conn.socket);
-  landReceived(conn.buffer, bytes);
   watching_ = false;
   exchange_.onUpstreamRead(watchEpoch_, ec, bytes);
 }

@@ -7,12 +7,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gateway/net/peer_close_events.hpp"
+#include "gateway/net/read_prefetch.hpp"
 #include "gateway/net/worker_io.hpp"
 
 namespace asio = boost::asio;
@@ -79,6 +82,14 @@ struct OnAWorker {
 };
 
 void sendAll(tcp::socket& s, const std::string& bytes) { asio::write(s, asio::buffer(bytes)); }
+
+// The worker's reads ahead, installed on this thread beside its watch.
+struct ReadPrefetchOn {
+  explicit ReadPrefetchOn(asio::io_context& io) : prefetch(io) {}
+  infergate::ReadPrefetch prefetch;
+  bool opened = prefetch.open();
+  infergate::ReadPrefetch::Installed installed{opened ? &prefetch : nullptr};
+};
 
 }  // namespace
 
@@ -246,4 +257,65 @@ TEST(ReadinessWatch, AReadableEventMarksItsSocketBeforeTheRoundsHandlersRun) {
   w.runUntil([&] { return watched.watcher->notices == 1; });
   ASSERT_EQ(watched.watcher->notices, 1);
   EXPECT_FALSE(drainedSeen);
+}
+
+namespace {
+
+// A watcher that reads its socket itself and lets the wait read for it
+// (the stream's upstream, AsioExchangeTransport): what was read for it, and
+// whether that came before its notice.
+struct ReadingWatcher final : infergate::ReadyWatcher, std::enable_shared_from_this<ReadingWatcher> {
+  std::string ahead;
+  int aheadResult = 0;
+  int aheadCalls = 0;
+  bool aheadBeforeNotice = false;
+  int notices = 0;
+  void onSocketReady() override {
+    ++notices;
+    aheadBeforeNotice = aheadCalls == 1;
+  }
+  std::shared_ptr<void> keepAlive() override { return shared_from_this(); }
+  std::size_t readAheadLimit() const override { return 4096; }
+  void tookAhead(const char* landed, std::size_t, int result) noexcept override {
+    ++aheadCalls;
+    aheadResult = result;
+    if (result > 0) ahead.assign(landed, static_cast<std::size_t>(result));
+  }
+};
+
+}  // namespace
+
+// The reads of one wait's taken watches are made together as it returns
+// (one ring), each handed to its own watcher before its notice; a lone one is
+// left to its watcher's own recv().
+TEST(ReadinessWatch, TheReadsOfAWaitsTakenWatchesAreMadeTogetherBeforeTheirNotices) {
+  OnAWorker w;
+  ReadPrefetchOn prefetchOn(w.io);
+  ASSERT_TRUE(prefetchOn.opened) << "io_uring refused: " << std::strerror(errno);
+  auto& a = w.connect();
+  auto& b = w.connect();
+  w.settle();
+  auto readerA = std::make_shared<ReadingWatcher>();
+  auto readerB = std::make_shared<ReadingWatcher>();
+  ASSERT_TRUE(w.watch.watch(a.fd(), *readerA, ReadinessWatch::Event::Taken));
+  ASSERT_TRUE(w.watch.watch(b.fd(), *readerB, ReadinessWatch::Event::Taken));
+  sendAll(a.client, "data: {\"a\":1}\n\n");
+  sendAll(b.client, "data: {\"b\":2}\n\n");
+  w.runUntil([&] { return readerA->notices && readerB->notices; });
+  ASSERT_EQ(readerA->notices, 1);
+  ASSERT_EQ(readerB->notices, 1);
+  ASSERT_EQ(prefetchOn.prefetch.counts().rings, 1u) << "both in one wait: the test relies on it";
+  EXPECT_EQ(prefetchOn.prefetch.counts().reads, 2u);
+  EXPECT_TRUE(readerA->aheadBeforeNotice);
+  EXPECT_TRUE(readerB->aheadBeforeNotice);
+  EXPECT_EQ(readerA->ahead, "data: {\"a\":1}\n\n");
+  EXPECT_EQ(readerB->ahead, "data: {\"b\":2}\n\n");
+
+  // Alone in its wait: its watcher reads.
+  ASSERT_TRUE(w.watch.watch(a.fd(), *readerA, ReadinessWatch::Event::Taken));
+  sendAll(a.client, "more");
+  w.runUntil([&] { return readerA->notices == 2; });
+  EXPECT_EQ(readerA->notices, 2);
+  EXPECT_EQ(readerA->aheadCalls, 1);
+  EXPECT_EQ(prefetchOn.prefetch.counts().reads, 2u);
 }
