@@ -9,6 +9,11 @@
 // (socket_read.hpp: a drained socket is not read before its event), and a
 // loaded worker's wait reports several such sockets at once.
 //
+// The same for watches that take their events (readiness_watch.hpp: a
+// stream's upstream between events, watched rather than read): the watch
+// hands the wait's such sockets to readForWatches, which reads them in one
+// ring and gives each watcher its bytes before its notice runs.
+//
 // What: after epoll_wait() returns (the wrapper in epoll_wait_hook.cpp), each
 // reported socket whose first waiting read is a ReadyBuffer read (the reads
 // of a new message and a stream's next event, socket_read.hpp) is read into
