@@ -9,10 +9,19 @@
 // generator's core sent 0.22 IPIs per request (haproxy: 0.03), and throughput
 // was 5% under haproxy's; with a 50 us budget, level with it.
 //
-// Why only when loaded: "loaded" means the last sleep was short (under four
-// budgets). A worker whose sleeps are long, with light traffic or none,
-// sleeps at once and spends no CPU waiting.
+// Why only while it pays: a poll pays when the next event comes within the
+// budget. The policy keeps a running share of the waits that would have been
+// (or were) that short, and polls while it is at least half: polls that found
+// work and sleeps shorter than the budget count for, polls that found nothing
+// and longer sleeps against. Requests that follow each other closely (small
+// chat, a keep-alive client per connection) keep it polling; a worker whose
+// events come in bursts milliseconds apart (thousands of streams whose tokens
+// come together) or rarely sleeps at once. The first rule ("the last sleep
+// was under four budgets") polled after every burst of such streams and found
+// nothing: 8,000 streams, one worker, 3.8-3.9 CPU s against 2.9-3.0 without
+// polling.
 #include <chrono>
+#include <cstdint>
 
 namespace infergate {
 
@@ -22,13 +31,22 @@ class BusyPollPolicy {
 
   std::chrono::microseconds budget() const { return budget_; }
   // Whether to poll for budget() before the next sleep.
-  bool pollBeforeSleep() const { return loaded_; }
-  // How long the last sleep lasted.
-  void slept(std::chrono::nanoseconds duration) { loaded_ = budget_.count() > 0 && duration < 4 * budget_; }
+  bool pollBeforeSleep() const { return budget_.count() > 0 && share_ >= kScale / 2; }
+  // A poll ended: whether it found work.
+  void polled(bool found) { learn(found); }
+  // How long a sleep lasted; `afterPoll`: it followed a poll that found
+  // nothing (already counted: the event came later than the budget).
+  void slept(std::chrono::nanoseconds duration, bool afterPoll = false) {
+    if (!afterPoll) learn(duration < budget_);
+  }
 
  private:
+  static constexpr std::uint32_t kScale = 1024;
+  // Each wait moves the share an eighth of the way to its outcome.
+  void learn(bool shortWait) { share_ = share_ - share_ / 8 + (shortWait ? kScale / 8 : 0); }
+
   std::chrono::microseconds budget_;
-  bool loaded_ = false;
+  std::uint32_t share_ = 0;  // of kScale: waits that ended within the budget, lately
 };
 
 }  // namespace infergate

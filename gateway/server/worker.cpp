@@ -177,15 +177,17 @@ void Worker::runLoop() {
   }
   while (!io_.stopped()) {
     if (io_.poll() > 0) continue;
-    if (policy.pollBeforeSleep()) {
+    const bool polling = policy.pollBeforeSleep();
+    if (polling) {
       bool ran = false;
       for (const auto until = Clock::now() + policy.budget(); !ran && Clock::now() < until && !io_.stopped();)
         ran = io_.poll() > 0;
+      policy.polled(ran);
       if (ran) continue;
     }
     const auto sleptAt = Clock::now();
     io_.run_one();
-    policy.slept(Clock::now() - sleptAt);
+    policy.slept(Clock::now() - sleptAt, polling);
   }
 }
 
