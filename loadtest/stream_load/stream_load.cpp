@@ -69,6 +69,7 @@ struct Results {
   // saturates a proxy's core and stretches the gaps behind it).
   std::vector<double> itlAllStarted;
   std::vector<double> itlAllStartedAt;  // when each of them ended, ms since the first stream opened
+  std::vector<std::pair<unsigned, unsigned>> itlAllStartedOf;  // whose: the stream (in opening order) and the event
   std::vector<double> itlUntilEndSeen;  // begun once every stream had its first event, ended before any end was seen
   Clock::time_point firstOpenedAt{};
   Clock::time_point firstEndDue = Clock::time_point::max();  // when the first stream's last event is due
@@ -111,8 +112,8 @@ class EventScanner {
 
 class Stream : public std::enable_shared_from_this<Stream> {
  public:
-  Stream(asio::io_context& io, const Options& options, Results& results, const std::string& request)
-      : socket_(io), options_(options), results_(results), request_(request) {}
+  Stream(asio::io_context& io, const Options& options, Results& results, const std::string& request, unsigned index)
+      : socket_(io), options_(options), results_(results), request_(request), index_(index) {}
 
   void start() {
     socket_.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), options_.port),
@@ -176,6 +177,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
         if (allStarted && beforeFirstEnd) {
           results_.itlAllStarted.push_back(msBetween(lastEvent_, now));
           results_.itlAllStartedAt.push_back(msBetween(results_.firstOpenedAt, now));
+          results_.itlAllStartedOf.emplace_back(index_, event);
         }
       }
       lastEvent_ = now;
@@ -204,6 +206,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   const Options& options_;
   Results& results_;
   const std::string& request_;
+  const unsigned index_;  // in opening order
   std::array<char, 4096> buffer_{};
   EventScanner scanner_;
   Clock::time_point sentAt_{}, lastEvent_{}, firstEvent_{};
@@ -271,6 +274,7 @@ int main(int argc, char** argv) {
   results.itl.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
   results.itlAllStarted.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
   results.itlAllStartedAt.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
+  results.itlAllStartedOf.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
   results.streams = options.streams;
   std::vector<std::shared_ptr<Stream>> streams;
   streams.reserve(options.streams);
@@ -280,7 +284,7 @@ int main(int argc, char** argv) {
   unsigned opened = 0;
   std::function<void()> openBatch = [&] {
     for (unsigned i = 0; i < options.openPerBatch && opened < options.streams; ++i, ++opened) {
-      streams.push_back(std::make_shared<Stream>(io, options, results, request));
+      streams.push_back(std::make_shared<Stream>(io, options, results, request, opened));
       streams.back()->start();
     }
     if (opened < options.streams) {
@@ -306,23 +310,29 @@ int main(int argc, char** argv) {
   }
   deadline.cancel();
   const double elapsed = msBetween(started, Clock::now());
+  const double firstTtft = results.ttft.empty() ? 0 : results.ttft.front();
+  const double firstEndDue =
+      results.firstEndDue == Clock::time_point::max() ? 0 : msBetween(results.firstOpenedAt, results.firstEndDue);
 
+  // STREAM_LOAD_GAP_TRACE=FILE: each gap of the full flow as "ended_at_ms gap_ms stream event", to see
+  // whether late events come together (a stall on the path) or spread out. Written before the
+  // percentiles, which reorder the gaps in place (nth_element moves the largest to the end, where a
+  // trace written afterwards pairs them with the latest times: a stall at the window's end that never was).
+  if (const char* trace = std::getenv("STREAM_LOAD_GAP_TRACE"))
+    if (FILE* f = std::fopen(trace, "w")) {
+      for (std::size_t i = 0; i < results.itlAllStarted.size(); ++i)
+        std::fprintf(f, "%.3f %.3f %u %u\n", results.itlAllStartedAt[i], results.itlAllStarted[i],
+                     results.itlAllStartedOf[i].first, results.itlAllStartedOf[i].second);
+      std::fclose(f);
+    }
   std::printf(
       "streams=%u ok=%u errors=%u max_open=%u elapsed_ms=%.0f ttft_p50_ms=%.3f ttft_p99_ms=%.3f ttft_max_ms=%.3f "
       "itl_p50_ms=%.3f itl_p99_ms=%.3f itl_max_ms=%.3f itl_all_started_gaps=%zu itl_all_started_p50_ms=%.3f "
-      "itl_all_started_p90_ms=%.3f itl_all_started_p99_ms=%.3f itl_until_end_seen_p99_ms=%.3f\n",
+      "itl_all_started_p90_ms=%.3f itl_all_started_p99_ms=%.3f itl_until_end_seen_p99_ms=%.3f first_ttft_ms=%.3f first_end_due_ms=%.1f\n",
       options.streams, results.ok, results.errors, results.maxOpen, elapsed, percentile(results.ttft, 0.5),
       percentile(results.ttft, 0.99), percentile(results.ttft, 1.0), percentile(results.itl, 0.5),
       percentile(results.itl, 0.99), percentile(results.itl, 1.0), results.itlAllStarted.size(),
       percentile(results.itlAllStarted, 0.5), percentile(results.itlAllStarted, 0.9),
-      percentile(results.itlAllStarted, 0.99), percentile(results.itlUntilEndSeen, 0.99));
-  // STREAM_LOAD_GAP_TRACE=FILE: each gap of the full flow as "ended_at_ms gap_ms", to see whether late
-  // events come together (a stall on the path) or spread out.
-  if (const char* trace = std::getenv("STREAM_LOAD_GAP_TRACE"))
-    if (FILE* f = std::fopen(trace, "w")) {
-      for (std::size_t i = 0; i < results.itlAllStarted.size(); ++i)
-        std::fprintf(f, "%.3f %.3f\n", results.itlAllStartedAt[i], results.itlAllStarted[i]);
-      std::fclose(f);
-    }
+      percentile(results.itlAllStarted, 0.99), percentile(results.itlUntilEndSeen, 0.99), firstTtft, firstEndDue);
   return results.errors == 0 ? 0 : 1;
 }
