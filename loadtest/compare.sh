@@ -409,10 +409,7 @@ CLK_TCK=$(getconf CLK_TCK)
 # each other within seconds, so a host that drifts between minutes moves both
 # sides of each ratio together.
 paired() {
-  local column=${3:-1}
-  paste -d' ' "$1" "$2" | awk -v c="$column" '{ print $c / $(NF / 2 + c) }' | sort -g | awk '{ r[NR] = $1 } END {
-    q1 = r[int((NR + 3) / 4)]; q3 = r[int((3 * NR + 3) / 4)]
-    printf "%.3f [%.3f..%.3f]", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2, q1, q3 }'
+  paired_ratios "$1" "$2" "${3:-1}" | awk '{ printf "%.3f [%.3f..%.3f]", $1, $2, $3 }'
 }
 
 # The run with the median requests/s of a peer (its p50 and p99 come with it),

@@ -40,6 +40,17 @@ cpu_seconds() {
   awk -v t=$total -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
 }
 
+# paired_ratios FILE_A FILE_B [COLUMN, default 1]: each line of the two files
+# is one round (the same round on the same line); prints the median over
+# rounds of A's COLUMN divided by B's in the same round, then that ratio's
+# first and third quartiles, its minimum and its maximum.
+paired_ratios() {
+  local column=${3:-1}
+  paste -d' ' "$1" "$2" | awk -v c="$column" '{ print $c / $(NF / 2 + c) }' | sort -g | awk '{ r[NR] = $1 } END {
+    q1 = r[int((NR + 3) / 4)]; q3 = r[int((3 * NR + 3) / 4)]
+    printf "%.3f %.3f %.3f %.3f %.3f\n", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2, q1, q3, r[1], r[NR] }'
+}
+
 # steal_ms CPU: the time the hypervisor has kept virtual CPU CPU from running
 # since boot (the "steal" column of /proc/stat), in ms. A virtual machine's
 # CPU descheduled for tens of milliseconds delays every event it relays by as

@@ -25,6 +25,15 @@
 # FIRST_TOKEN_MS=4000 makes the mock wait before its first token (a model
 # queueing or prefilling), with its head first unless HEADERS_FIRST=0: "open
 # MB" is then what the streams waiting for their model hold.
+# ROUNDS=N (default 1) runs every peer once per round, direct first (the
+# added latencies are over the same round's direct path), the others in an
+# order shuffled each round (SEED picks the permutations), then prints each
+# peer's medians and its paired ratios to REF (default haproxy, else the first
+# proxy in PEERS): per round, its peak, open MB and CPU over REF's in that
+# round, with quartiles, min and max, and in how many rounds its peak was at
+# most half of REF's. A proxy's peak moves between runs (HAProxy's by 50%
+# here: it reaches it as the streams end, when it gets there at all), so one
+# run's ratio says little.
 # Loopback only; every process it starts is stopped; each run is bounded by
 # stream_load's timeout.
 set -uo pipefail
@@ -32,6 +41,9 @@ cd "$(dirname "$0")/.."
 source loadtest/lib.sh
 STREAMS=${STREAMS:-8000}; TOKENS=${TOKENS:-20}; INTER_TOKEN_MS=${INTER_TOKEN_MS:-200}
 WORKERS=${WORKERS:-2}; PEERS=${PEERS:-direct infergate haproxy nginx}
+ROUNDS=${ROUNDS:-1}; SEED=${SEED:-1}
+PROXIES=$(printf '%s\n' $PEERS | grep -vx direct | xargs)
+REF=${REF:-$([[ " $PEERS " == *" haproxy "* ]] && echo haproxy || echo "${PROXIES%% *}")}
 FIRST_TOKEN_MS=${FIRST_TOKEN_MS:-0}; HEADERS_FIRST=${HEADERS_FIRST:-1}
 # Streams open in batches (OPEN_PER_BATCH every BATCH_GAP_MS): all are open at
 # once (8,000 in 1.6 s, each lasting 4 s) without one burst measuring accept
@@ -100,7 +112,20 @@ printf "%-16s %9s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s %10s %11s %1
   "ttft p50" "ttft p99" "itl p50" "itl p99" "+ttft p99" "+itl p99" "itl* p99" "+itl* p99" "steal ms 1/0" "mock late 5"
 direct_ttft=""; direct_itl=""; direct_itl_started=""
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
-for peer in $PEERS; do
+
+# The order of a round: direct first, the proxies as given (one round) or
+# shuffled (seeded by SEED and the round).
+round_order() {
+  [[ " $PEERS " == *" direct "* ]] && echo -n "direct "
+  if [[ $ROUNDS == 1 ]]; then echo "$PROXIES"; return; fi
+  printf '%s\n' $PROXIES | awk -v seed="$((SEED * 1000 + $1))" 'BEGIN { srand(seed) } { print rand(), $0 }' |
+    sort -g -k1,1 | cut -d' ' -f2 | xargs
+}
+
+# One peer's run: its row, and its values appended to $W/rounds.PEER (one line
+# a round: open peak after cpu errors +ttft_p99 +itl*_p99).
+run_peer() {
+  local peer=$1
   port=$PORT; idle="-"; open="-"; peak="-"; after="-"; cpu="-"; PEER_PID=""
   if [[ $peer == direct ]]; then port=$MOCK; else start_peer "$peer"; sleep 0.3; idle=$(memory_mb VmRSS $PEER_PID); fi
   steal1=$(steal_ms 1); steal0=$(steal_ms 0)
@@ -134,5 +159,40 @@ for peer in $PEERS; do
   fi
   printf "%-16s %9s %9s %9s %9s %7s %7s %7s %9s %9s %9s %9s %11s %11s %10s %11s %13s %12s\n" "$peer" "$idle" "$open" "$peak" "$after" "$cpu" "$(val ok)" "$(val errors)" \
     "$(val ttft_p50_ms)" "$ttft" "$(val itl_p50_ms)" "$itl" "$added_ttft" "$added_itl" "$itl_started" "$added_itl_started" "$steal" "${mock_late:--}"
+  echo "$open $peak $after $cpu $(val errors) $added_ttft $added_itl_started" >>"$W/rounds.$peer"
   if [[ -n $PEER_PID ]]; then kill "$PEER_PID" 2>/dev/null; wait "$PEER_PID" 2>/dev/null; fi
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  ((ROUNDS > 1)) && echo "round $round"
+  for peer in $(round_order "$round"); do run_peer "$peer"; done
+done
+((ROUNDS > 1)) || exit 0
+
+# median_range FILE COLUMN [DECIMALS, default 1]: the column's median over
+# rounds, with its min..max ("-" when it was not measured).
+median_range() {
+  awk -v c="$2" '{ print $c }' "$1" | sort -g | awk -v d="${3:-1}" '$1 == "-" { none = 1 } { v[NR] = $1 } END {
+    if (none) { printf "-"; exit }
+    f = "%." d "f"
+    printf f " (" f ".." f ")", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }'
+}
+# ratio FILE COLUMN: paired to REF, median [q1..q3] (min..max)
+ratio() {
+  grep -q -- '^-' "$1" "$W/rounds.$REF" && [[ $2 == 1 ]] && { echo "-"; return; }  # open MB not measured
+  paired_ratios "$1" "$W/rounds.$REF" "$2" | awk '{ printf "%.3f [%.3f..%.3f] (%.3f..%.3f)", $1, $2, $3, $4, $5 }'
+}
+echo
+echo "over $ROUNDS rounds (SEED=$SEED): medians (min..max); ratios to $REF paired by round: median [q1..q3] (min..max)"
+printf "%-16s %20s %20s %18s %7s %22s %22s %40s %40s %40s %12s\n" peer "peak MB" "open MB" "cpu s" errors \
+  "+ttft p99 ms" "+itl* p99 ms" "peak / $REF" "open / $REF" "cpu / $REF" "peak <= 0.5x"
+for peer in $PROXIES; do
+  f=$W/rounds.$peer
+  half=$(paste -d' ' "$f" "$W/rounds.$REF" | awk '$2 <= 0.5 * $9 { n++ } END { printf "%d of %d", n, NR }')
+  ttft="-"; itl="-"
+  [[ " $PEERS " == *" direct "* ]] && ttft=$(median_range "$f" 6) && itl=$(median_range "$f" 7)
+  [[ $peer == "$REF" ]] && half="-"
+  printf "%-16s %20s %20s %18s %7s %22s %22s %40s %40s %40s %12s\n" "$peer" "$(median_range "$f" 2)" "$(median_range "$f" 1)" \
+    "$(median_range "$f" 4 2)" "$(awk '{ n += $5 } END { print n }' "$f")" "$ttft" "$itl" \
+    "$(ratio "$f" 2)" "$(ratio "$f" 1)" "$(ratio "$f" 4)" "$half"
 done
