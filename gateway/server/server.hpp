@@ -3,6 +3,7 @@
 // serve, and on SIGTERM/SIGINT drain (stop accepting, /readyz 503, let in-flight
 // requests and streams finish up to server.drain_timeout), then return.
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
@@ -63,6 +64,7 @@ class Server {
   ConfigReloader::Rebuilt rebuild(const config::Config& loaded, const std::vector<std::string>& changed, const char* why);
   void startBackgroundServices(unsigned workers);
   void startWorkers(unsigned count);
+  std::chrono::microseconds busyPollBudget(unsigned workers) const;
   void checkDrained();
   void awaitReopen();
   void stopAll();

@@ -44,6 +44,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const Runtime> runtime, ClusterSt
       generation_(generations.current()),
       labels_(labels),
       picker_(*runtime_, cluster, seedFor(index)),
+      busyPollBudget_(runtime_->config.server.busy_poll_us),
       acceptor_(io_),
       tlsAcceptor_(io_),
       pool_(io_, *runtime_, &stats, index),
@@ -170,7 +171,7 @@ void Worker::runLoop() {
   ReadPrefetch::Installed prefetchInstalled(
       opened(runtime_->config.server.batch_receives, prefetch, "batch_receives") ? &prefetch : nullptr);
   ReadinessWatch::Installed watchInstalled(&readiness_);
-  BusyPollPolicy policy(std::chrono::microseconds(runtime_->config.server.busy_poll_us));
+  BusyPollPolicy policy(busyPollBudget_);
   if (policy.budget().count() == 0) {
     io_.run();
     return;

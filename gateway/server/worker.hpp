@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <atomic>
+#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
@@ -84,6 +85,10 @@ class Worker {
   // Shared caps (outlive the worker); required before start().
   void setConnectionLimits(ConnectionLimits* limits) { connectionLimits_ = limits; }
   ConnectionLimits& connectionLimits() { return *connectionLimits_; }
+  // How long the worker may poll before it sleeps while loaded
+  // (busy_poll.hpp); 0: never. server.busy_poll_us unless Server says the
+  // workers share CPUs. Before start().
+  void setBusyPollBudget(std::chrono::microseconds budget) { busyPollBudget_ = budget; }
 
   void registerSession(DownstreamSession& session);
   void unregisterSession(DownstreamSession& session);
@@ -108,6 +113,7 @@ class Worker {
   const metrics::LabelSpace& labels_;
   EndpointPicker picker_;
   ConnectionLimits* connectionLimits_ = nullptr;
+  std::chrono::microseconds busyPollBudget_;
   std::int64_t refusalsLoggedAtMs_ = 0;
   std::int64_t acceptFailureLoggedAtMs_ = 0;
   unsigned refusalsUnlogged_ = 0;

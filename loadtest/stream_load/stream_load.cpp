@@ -62,6 +62,7 @@ struct Options {
 
 struct Results {
   std::vector<double> ttft;  // ms, one per stream that got a first event
+  std::vector<double> ttftSentAt;  // when each of them was sent, ms since the first stream opened
   std::vector<double> itl;   // ms, between consecutive events of a stream
   // The gaps of the full flow: begun once every stream had its first event
   // and ended before any stream ended. No connection is opened or closed then,
@@ -162,6 +163,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
       if (event == 0) {
         firstEvent_ = now;
         results_.ttft.push_back(msBetween(sentAt_, now));
+        results_.ttftSentAt.push_back(msBetween(results_.firstOpenedAt, sentAt_));
         if (results_.ttft.size() == 1 && options_.serverPacing == 0)
           results_.firstEndDue = now + std::chrono::milliseconds(options_.interTokenMs) * (options_.tokens - 1);
         if (results_.ttft.size() == results_.streams) results_.allStartedAt = now;
@@ -271,6 +273,7 @@ int main(int argc, char** argv) {
   asio::io_context io;
   Results results;
   results.ttft.reserve(options.streams);
+  results.ttftSentAt.reserve(options.streams);
   results.itl.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
   results.itlAllStarted.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
   results.itlAllStartedAt.reserve(static_cast<std::size_t>(options.streams) * options.tokens);
@@ -323,6 +326,14 @@ int main(int argc, char** argv) {
       for (std::size_t i = 0; i < results.itlAllStarted.size(); ++i)
         std::fprintf(f, "%.3f %.3f %u %u\n", results.itlAllStartedAt[i], results.itlAllStarted[i],
                      results.itlAllStartedOf[i].first, results.itlAllStartedOf[i].second);
+      std::fclose(f);
+    }
+  // STREAM_LOAD_TTFT_TRACE=FILE: each stream's TTFT as "sent_at_ms ttft_ms", to see which part of the
+  // opening a slow first token belongs to.
+  if (const char* trace = std::getenv("STREAM_LOAD_TTFT_TRACE"))
+    if (FILE* f = std::fopen(trace, "w")) {
+      for (std::size_t i = 0; i < results.ttft.size(); ++i)
+        std::fprintf(f, "%.3f %.3f\n", results.ttftSentAt[i], results.ttft[i]);
       std::fclose(f);
     }
   std::printf(

@@ -1,5 +1,6 @@
 // The process: command line, config checking, readiness and graceful drain.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -192,6 +193,30 @@ TEST(Lifecycle, BusyPollingWorkersSleepWhenTrafficStops) {
 
   gateway.process().signal(SIGTERM);
   EXPECT_EQ(gateway.process().wait(std::chrono::seconds(5)), 0) << gateway.process().stderrText();
+}
+
+// Workers that share a CPU never poll: a polling worker spins on the CPU the
+// other is waiting for (server.busy_poll_us needs a CPU per worker). The
+// gateway runs under `taskset` on one CPU: with two workers it says polling
+// is off, with one it does not; both serve.
+TEST(Lifecycle, WorkersThatShareACpuDoNotPoll) {
+  MockServer mock;
+  cpu_set_t mine;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(mine), &mine), 0);
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &mine)) ++cpu;
+  const std::vector<std::string> oneCpu{"/usr/bin/taskset", "-c", std::to_string(cpu)};
+  for (unsigned workers : {2u, 1u}) {
+    ConfigKnobs k;
+    k.workers = workers;
+    k.serverExtra = "  busy_poll_us: 1000\n";
+    Gateway gateway(standardConfig(mock.port(), k), {}, oneCpu);
+    EXPECT_EQ(request(gateway.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
+    const auto log = gateway.process().stderrText();
+    const bool off = log.find("busy polling off") != std::string::npos;
+    EXPECT_EQ(off, workers == 2) << workers << " worker(s) on one CPU:\n" << log;
+    if (off) EXPECT_NE(log.find("workers=2 cpus=1"), std::string::npos) << log;
+  }
 }
 
 // A second gateway on the address of a running one is refused (SO_REUSEPORT
