@@ -51,7 +51,7 @@ struct MemoryTrim {
 
 struct ServerConfig {
   Address listen{"0.0.0.0", 8080};
-  unsigned workers = 0;              // 0 = one per core
+  unsigned workers = 0;              // 0 = one per CPU the process may run on (affinity, cgroup quota)
   // Join an address another process already listens on (SO_REUSEPORT splits
   // its connections between both): only when asked, e.g. for a hand-over.
   bool share_listen_address = false;

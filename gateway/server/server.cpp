@@ -61,7 +61,13 @@ Server::~Server() { stopAll(); }
 void Server::start() {
   const auto& cfg = runtime_->config;
   unsigned count = cfg.server.workers;
-  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  // 0: one per CPU the process may run on (its affinity and its cgroup's
+  // CPU quota: a container limited to 2 CPUs of a 64-core node gets 2, not
+  // 64 workers timesharing them).
+  if (count == 0) {
+    const unsigned usable = usableCpus();
+    count = std::max(1u, usable != 0 ? usable : std::thread::hardware_concurrency());
+  }
   cluster_ = std::make_unique<ClusterState>(*runtime_);
   resolver_ = std::make_unique<EndpointResolver>(control_, *runtime_, *cluster_);
   connectionLimits_ = std::make_unique<ConnectionLimits>(cfg.server.limits);

@@ -219,6 +219,28 @@ TEST(Lifecycle, WorkersThatShareACpuDoNotPoll) {
   }
 }
 
+// workers: 0 is one worker per CPU the process may run on, not per core of
+// the machine: under `taskset` on one CPU, one worker (the quota's half is
+// a unit test: CgroupTree).
+TEST(Lifecycle, ZeroWorkersMeansOnePerCpuThatMayBeUsed) {
+  MockServer mock;
+  cpu_set_t mine;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(mine), &mine), 0);
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &mine)) ++cpu;
+  ConfigKnobs k;
+  k.workers = 0;
+  Gateway pinned(standardConfig(mock.port(), k), {}, {"/usr/bin/taskset", "-c", std::to_string(cpu)});
+  const auto& transcript = pinned.process().transcript();
+  EXPECT_NE(transcript.find(" workers 1\n"), std::string::npos) << transcript;
+  EXPECT_EQ(request(pinned.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
+  if (CPU_COUNT(&mine) > 1) {  // and every CPU of its own affinity without taskset
+    Gateway free(standardConfig(mock.port(), k));
+    EXPECT_NE(free.process().transcript().find(" workers " + std::to_string(CPU_COUNT(&mine)) + "\n"), std::string::npos)
+        << free.process().transcript();
+  }
+}
+
 // A second gateway on the address of a running one is refused (SO_REUSEPORT
 // would have split the first one's traffic silently), unless asked to share.
 TEST(Lifecycle, ASecondGatewayOnTheSameAddressIsRefusedUnlessAskedToShare) {
