@@ -195,17 +195,33 @@ TEST(Lifecycle, BusyPollingWorkersSleepWhenTrafficStops) {
   EXPECT_EQ(gateway.process().wait(std::chrono::seconds(5)), 0) << gateway.process().stderrText();
 }
 
+namespace {
+
+// The CPUs this test may run on, and a launcher that runs the gateway on the
+// first of them alone.
+int myCpus() {
+  cpu_set_t mine;
+  sched_getaffinity(0, sizeof(mine), &mine);
+  return CPU_COUNT(&mine);
+}
+
+std::vector<std::string> onOneCpu() {
+  cpu_set_t mine;
+  sched_getaffinity(0, sizeof(mine), &mine);
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &mine)) ++cpu;
+  return {"/usr/bin/taskset", "-c", std::to_string(cpu)};
+}
+
+}  // namespace
+
 // Workers that share a CPU never poll: a polling worker spins on the CPU the
 // other is waiting for (server.busy_poll_us needs a CPU per worker). The
 // gateway runs under `taskset` on one CPU: with two workers it says polling
 // is off, with one it does not; both serve.
 TEST(Lifecycle, WorkersThatShareACpuDoNotPoll) {
   MockServer mock;
-  cpu_set_t mine;
-  ASSERT_EQ(sched_getaffinity(0, sizeof(mine), &mine), 0);
-  int cpu = 0;
-  while (!CPU_ISSET(cpu, &mine)) ++cpu;
-  const std::vector<std::string> oneCpu{"/usr/bin/taskset", "-c", std::to_string(cpu)};
+  const auto oneCpu = onOneCpu();
   for (unsigned workers : {2u, 1u}) {
     ConfigKnobs k;
     k.workers = workers;
@@ -224,19 +240,16 @@ TEST(Lifecycle, WorkersThatShareACpuDoNotPoll) {
 // a unit test: CgroupTree).
 TEST(Lifecycle, ZeroWorkersMeansOnePerCpuThatMayBeUsed) {
   MockServer mock;
-  cpu_set_t mine;
-  ASSERT_EQ(sched_getaffinity(0, sizeof(mine), &mine), 0);
-  int cpu = 0;
-  while (!CPU_ISSET(cpu, &mine)) ++cpu;
   ConfigKnobs k;
   k.workers = 0;
-  Gateway pinned(standardConfig(mock.port(), k), {}, {"/usr/bin/taskset", "-c", std::to_string(cpu)});
+  Gateway pinned(standardConfig(mock.port(), k), {}, onOneCpu());
   const auto& transcript = pinned.process().transcript();
   EXPECT_NE(transcript.find(" workers 1\n"), std::string::npos) << transcript;
   EXPECT_EQ(request(pinned.port(), jsonPost("/v1/chat/completions", chatBody("mock-model"))).status, 200);
-  if (CPU_COUNT(&mine) > 1) {  // and every CPU of its own affinity without taskset
+  const int mine = myCpus();
+  if (mine > 1) {  // and every CPU of its own affinity without taskset
     Gateway free(standardConfig(mock.port(), k));
-    EXPECT_NE(free.process().transcript().find(" workers " + std::to_string(CPU_COUNT(&mine)) + "\n"), std::string::npos)
+    EXPECT_NE(free.process().transcript().find(" workers " + std::to_string(mine) + "\n"), std::string::npos)
         << free.process().transcript();
   }
 }
