@@ -3,9 +3,9 @@
 // serve, and on SIGTERM/SIGINT drain (stop accepting, /readyz 503, let in-flight
 // requests and streams finish up to server.drain_timeout), then return.
 #include <boost/asio/io_context.hpp>
-#include <chrono>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <array>
