@@ -28,8 +28,9 @@
 // capacity: its first tokens' p99 over 200 ms in 4 runs of 10 (the rule
 // kept: 1 of 10). Polling is for latency; `busy_poll_us: 0` is for CPU.
 //
-// A worker that shares its CPU with another worker never polls (Server
-// decides, from cpu_allowance.hpp): its spin would be the other's wait.
+// A worker that shares its CPU with another worker never polls, nor do
+// workers under a CPU quota without a CPU's worth to spare (Server decides,
+// from cpu_allowance.hpp): a spin would be another's wait, or spend the quota.
 #include <chrono>
 #include <cstdint>
 

@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -18,8 +19,8 @@ unsigned affinityCpus() {
 
 namespace {
 
-// The quota of one cgroup directory in whole CPUs (rounded up), 0 if none.
-unsigned directoryQuota(const std::filesystem::path& dir, bool v2) {
+// The quota of one cgroup directory in CPUs, 0 if none.
+double directoryQuota(const std::filesystem::path& dir, bool v2) {
   long long quota = -1, period = 0;
   if (v2) {
     std::ifstream file(dir / "cpu.max");
@@ -35,16 +36,16 @@ unsigned directoryQuota(const std::filesystem::path& dir, bool v2) {
     if (!(q >> quota) || !(p >> period)) return 0;
   }
   if (quota <= 0 || period <= 0) return 0;
-  return static_cast<unsigned>((quota + period - 1) / period);
+  return static_cast<double>(quota) / static_cast<double>(period);
 }
 
 // The smallest quota of the cgroup `relative` under `mount` and of its
 // ancestors (a child cannot use more than its parent's), 0 if none.
-unsigned smallestQuota(const std::filesystem::path& mount, const std::filesystem::path& relative, bool v2) {
-  unsigned smallest = 0;
+double smallestQuota(const std::filesystem::path& mount, const std::filesystem::path& relative, bool v2) {
+  double smallest = 0;
   auto dir = mount;
   auto consider = [&] {
-    const unsigned q = directoryQuota(dir, v2);
+    const double q = directoryQuota(dir, v2);
     if (q != 0 && (smallest == 0 || q < smallest)) smallest = q;
   };
   consider();
@@ -58,7 +59,7 @@ unsigned smallestQuota(const std::filesystem::path& mount, const std::filesystem
 
 }  // namespace
 
-unsigned quotaCpus(std::string_view procSelfCgroup, const std::filesystem::path& cgroupRoot) {
+double quotaCpus(std::string_view procSelfCgroup, const std::filesystem::path& cgroupRoot) {
   // Lines "ID:CONTROLLERS:PATH": v2's is "0::PATH"; v1's CPU controller's
   // line lists "cpu" among its controllers and is mounted under its
   // controllers' names. A hybrid host has both; the v1 controller is the one
@@ -84,13 +85,22 @@ unsigned quotaCpus(std::string_view procSelfCgroup, const std::filesystem::path&
   return v2 ? smallestQuota(cgroupRoot, v2Path, true) : 0;
 }
 
-unsigned usableCpus() {
+unsigned CpuAllowance::workers() const {
+  const auto metered = static_cast<unsigned>(std::ceil(quota));
+  if (quota <= 0) return affinity;
+  return affinity == 0 ? metered : std::min(affinity, metered);
+}
+
+bool CpuAllowance::mayPoll(unsigned n) const {
+  if (affinity != 0 && n > affinity) return false;
+  return quota <= 0 || n + 1 <= quota;
+}
+
+CpuAllowance cpuAllowance() {
   std::ifstream file("/proc/self/cgroup");
   std::stringstream text;
   text << file.rdbuf();
-  const unsigned affinity = affinityCpus(), quota = quotaCpus(text.str(), "/sys/fs/cgroup");
-  if (quota == 0) return affinity;
-  return affinity == 0 ? quota : std::min(affinity, quota);
+  return CpuAllowance{affinityCpus(), quotaCpus(text.str(), "/sys/fs/cgroup")};
 }
 
 }  // namespace infergate

@@ -65,7 +65,7 @@ void Server::start() {
   // CPU quota: a container limited to 2 CPUs of a 64-core node gets 2, not
   // 64 workers timesharing them).
   if (count == 0) {
-    const unsigned usable = usableCpus();
+    const unsigned usable = cpuAllowance().workers();
     count = std::max(1u, usable != 0 ? usable : std::thread::hardware_concurrency());
   }
   cluster_ = std::make_unique<ClusterState>(*runtime_);
@@ -276,18 +276,23 @@ void Server::startBackgroundServices(unsigned workers) {
   }
 }
 
-// server.busy_poll_us, unless the workers outnumber the CPUs they can run on
-// (cpu_allowance.hpp): a worker's poll would then spin on a CPU another
-// worker is waiting for (8,000 streams, two workers on one CPU: 4.1-4.4 CPU s
-// with polling, 3.2-3.5 without, the inter-token latency no better).
+// server.busy_poll_us, unless the CPUs the process may use cannot give each
+// worker one of its own (cpu_allowance.hpp): a worker's poll would then spin
+// on a CPU another worker is waiting for (8,000 streams, two workers on one
+// CPU: 4.1-4.4 CPU s with polling, 3.2-3.5 without, the inter-token latency
+// no better), or spend a container's CPU quota until the kernel stops the
+// whole process for the rest of its period.
 std::chrono::microseconds Server::busyPollBudget(unsigned workers) const {
   const std::chrono::microseconds configured(runtime_->config.server.busy_poll_us);
   if (configured.count() == 0) return configured;
-  const unsigned cpus = usableCpus();
-  if (cpus == 0 || workers <= cpus) return configured;
-  log::write(log::Level::Info, log::Fields().add("workers", workers).add("cpus", cpus),
-             "busy polling off: the workers share CPUs, and a polling worker would spin on another's "
-             "(server.busy_poll_us needs a CPU per worker)");
+  const auto cpus = cpuAllowance();
+  if (cpus.mayPoll(workers)) return configured;
+  char quota[32] = "none";
+  if (cpus.quota > 0) std::snprintf(quota, sizeof quota, "%.2f", cpus.quota);
+  log::write(log::Level::Info,
+             log::Fields().add("workers", workers).add("cpus", cpus.affinity).add("cpu_quota", std::string_view(quota)),
+             "busy polling off: the workers share CPUs or a CPU quota, and a polling worker would spin on "
+             "another's time (server.busy_poll_us needs a CPU per worker, and under a quota one more)");
   return std::chrono::microseconds(0);
 }
 
