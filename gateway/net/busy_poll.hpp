@@ -29,7 +29,7 @@
 // kept: 1 of 10). Polling is for latency; `busy_poll_us: 0` is for CPU.
 //
 // A worker that shares its CPU with another worker never polls, nor do
-// workers under a CPU quota without a CPU's worth to spare (Server decides,
+// workers under a CPU quota of less than a CPU each (Server decides,
 // from cpu_allowance.hpp): a spin would be another's wait, or spend the quota.
 #include <chrono>
 #include <cstdint>

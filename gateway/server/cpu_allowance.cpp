@@ -93,7 +93,7 @@ unsigned CpuAllowance::workers() const {
 
 bool CpuAllowance::mayPoll(unsigned n) const {
   if (affinity != 0 && n > affinity) return false;
-  return quota <= 0 || n + 1 <= quota;
+  return quota <= 0 || n <= quota;
 }
 
 CpuAllowance cpuAllowance() {

@@ -292,7 +292,7 @@ std::chrono::microseconds Server::busyPollBudget(unsigned workers) const {
   log::write(log::Level::Info,
              log::Fields().add("workers", workers).add("cpus", cpus.affinity).add("cpu_quota", std::string_view(quota)),
              "busy polling off: the workers share CPUs or a CPU quota, and a polling worker would spin on "
-             "another's time (server.busy_poll_us needs a CPU per worker, and under a quota one more)");
+             "another's time (server.busy_poll_us needs a CPU per worker, and its time in the quota)");
   return std::chrono::microseconds(0);
 }
 

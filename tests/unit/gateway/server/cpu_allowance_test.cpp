@@ -95,14 +95,14 @@ TEST(CpuAllowance, WorkersFollowTheAffinityAndTheQuotaRoundedUp) {
   EXPECT_EQ((CpuAllowance{0, 3}.workers()), 3u);
 }
 
-// Polling needs a CPU per worker, and under a quota a CPU's worth more: two
-// workers spinning in a 2-CPU container would use up its quota.
-TEST(CpuAllowance, PollingNeedsACpuPerWorkerAndRoomInTheQuota) {
+// Polling needs a CPU per worker, and under a quota a CPU's time per worker:
+// two workers spinning under a 1.5-CPU quota would use it up.
+TEST(CpuAllowance, PollingNeedsACpuPerWorkerAndItsTimeInTheQuota) {
   EXPECT_TRUE((CpuAllowance{2, 0}.mayPoll(2)));
   EXPECT_FALSE((CpuAllowance{1, 0}.mayPoll(2)));
   EXPECT_TRUE((CpuAllowance{1, 0}.mayPoll(1)));
-  EXPECT_FALSE((CpuAllowance{8, 2}.mayPoll(2)));
-  EXPECT_TRUE((CpuAllowance{8, 3}.mayPoll(2)));
-  EXPECT_FALSE((CpuAllowance{8, 2.5}.mayPoll(2)));
+  EXPECT_TRUE((CpuAllowance{8, 2}.mayPoll(2)));
+  EXPECT_FALSE((CpuAllowance{8, 1.5}.mayPoll(2)));
+  EXPECT_TRUE((CpuAllowance{8, 1}.mayPoll(1)));
   EXPECT_TRUE((CpuAllowance{0, 0}.mayPoll(4)));  // nothing known: as configured
 }
