@@ -64,8 +64,9 @@ void Server::start() {
   // 0: one per CPU the process may run on (its affinity and its cgroup's
   // CPU quota: a container limited to 2 CPUs of a 64-core node gets 2, not
   // 64 workers timesharing them).
+  const auto cpus = cpuAllowance();
   if (count == 0) {
-    const unsigned usable = cpuAllowance().workers();
+    const unsigned usable = cpus.workers();
     count = std::max(1u, usable != 0 ? usable : std::thread::hardware_concurrency());
   }
   cluster_ = std::make_unique<ClusterState>(*runtime_);
@@ -102,7 +103,7 @@ void Server::start() {
     if (!r.error.empty() || !r.applied)
       log::write(log::Level::Warn, {}, "endpoints not changed for new addresses: " + (r.error.empty() ? r.refused : r.error));
   });
-  startWorkers(count);
+  startWorkers(count, busyPollBudget(count, cpus));
   admin_->start();
   configReloader_->start();
   if (certificateReloader_) certificateReloader_->start();
@@ -282,10 +283,9 @@ void Server::startBackgroundServices(unsigned workers) {
 // CPU: 4.1-4.4 CPU s with polling, 3.2-3.5 without, the inter-token latency
 // no better), or spend a container's CPU quota until the kernel stops the
 // whole process for the rest of its period.
-std::chrono::microseconds Server::busyPollBudget(unsigned workers) const {
+std::chrono::microseconds Server::busyPollBudget(unsigned workers, const CpuAllowance& cpus) const {
   const std::chrono::microseconds configured(runtime_->config.server.busy_poll_us);
   if (configured.count() == 0) return configured;
-  const auto cpus = cpuAllowance();
   if (cpus.mayPoll(workers)) return configured;
   char quota[32] = "none";
   if (cpus.quota > 0) std::snprintf(quota, sizeof quota, "%.2f", cpus.quota);
@@ -296,7 +296,7 @@ std::chrono::microseconds Server::busyPollBudget(unsigned workers) const {
   return std::chrono::microseconds(0);
 }
 
-void Server::startWorkers(unsigned count) {
+void Server::startWorkers(unsigned count, std::chrono::microseconds pollBudget) {
   const auto& cfg = runtime_->config;
   auto listen = toEndpoint(cfg.server.listen);
   if (!cfg.server.share_listen_address) refuseAddressInUse(listen);
@@ -305,7 +305,6 @@ void Server::startWorkers(unsigned count) {
     tlsListen = toEndpoint(cfg.server.tls.listen);
     if (!cfg.server.share_listen_address) refuseAddressInUse(*tlsListen);
   }
-  const auto pollBudget = busyPollBudget(count);
   for (unsigned i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>(i, runtime_, *cluster_, generations_, *upstreamStats_, *labels_);
     worker->setConnectionLimits(connectionLimits_.get());

@@ -37,6 +37,8 @@
 
 namespace infergate {
 
+struct CpuAllowance;
+
 class Server {
  public:
   // `filters`: the filters every route's chain is built from (builtinFilters()).
@@ -63,8 +65,8 @@ class Server {
   // changed: the config in force, built again).
   ConfigReloader::Rebuilt rebuild(const config::Config& loaded, const std::vector<std::string>& changed, const char* why);
   void startBackgroundServices(unsigned workers);
-  void startWorkers(unsigned count);
-  std::chrono::microseconds busyPollBudget(unsigned workers) const;
+  void startWorkers(unsigned count, std::chrono::microseconds pollBudget);
+  std::chrono::microseconds busyPollBudget(unsigned workers, const CpuAllowance& cpus) const;
   void checkDrained();
   void awaitReopen();
   void stopAll();
