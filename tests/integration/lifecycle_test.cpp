@@ -199,17 +199,23 @@ namespace {
 
 // The CPUs this test may run on, and a launcher that runs the gateway on the
 // first of them alone.
-int myCpus() {
+cpu_set_t myCpuSet() {
   cpu_set_t mine;
-  sched_getaffinity(0, sizeof(mine), &mine);
+  CPU_ZERO(&mine);
+  EXPECT_EQ(sched_getaffinity(0, sizeof(mine), &mine), 0);
+  return mine;
+}
+
+int myCpus() {
+  const cpu_set_t mine = myCpuSet();
   return CPU_COUNT(&mine);
 }
 
 std::vector<std::string> onOneCpu() {
-  cpu_set_t mine;
-  sched_getaffinity(0, sizeof(mine), &mine);
+  const cpu_set_t mine = myCpuSet();
   int cpu = 0;
-  while (!CPU_ISSET(cpu, &mine)) ++cpu;
+  while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &mine)) ++cpu;
+  EXPECT_LT(cpu, CPU_SETSIZE) << "no CPU in this test's affinity";
   return {"/usr/bin/taskset", "-c", std::to_string(cpu)};
 }
 
